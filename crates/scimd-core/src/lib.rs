@@ -1,0 +1,26 @@
+//! scimd-core: SCIM 2.0 semantics as pure code. No IO, no async, never reads the clock:
+//! every timestamp is passed in.
+//!
+//! # Layout
+//! - [`error`]: the SCIM error type and its JSON form.
+//! - [`schema`]: attribute characteristics, schemas, resource types, the [`schema::Registry`].
+//! - [`builtin`]: the built-in schemas (core User, Enterprise User, Group) and common attributes.
+//! - [`filter`]: filter and path syntax, parser, resolution against a registry, in-memory evaluator.
+//! - [`resource`]: turning client JSON into a canonical stored document (types, case,
+//!   mutability, required), immutability checks, and the attribute-index entries of a document.
+//! - [`patch`]: the PATCH engine (RFC 7644 §3.5.2) including the Entra ID / Okta shapes.
+//! - [`projection`]: `attributes` / `excludedAttributes` and `returned` rules on output.
+//! - [`list`]: list/search query parameters and ListResponse.
+//! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
+
+pub mod builtin;
+pub mod discovery;
+pub mod error;
+pub mod filter;
+pub mod list;
+pub mod patch;
+pub mod projection;
+pub mod resource;
+pub mod schema;
+
+pub use error::{ScimError, ScimResult, ScimType};
