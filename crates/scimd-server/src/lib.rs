@@ -1,1 +1,33 @@
-//! placeholder
+//! scimd-server: the scimd SCIM 2.0 server — use cases, HTTP surface, command line.
+//!
+//! # Layout
+//! - [`service`]: the SCIM use cases over a [`scimd_store::Store`]; no HTTP types.
+//! - [`http`]: the axum router, authentication, body extraction, error → response.
+//! - [`auth`]: bearer token generation, hashing and the verified-token cache.
+//! - [`clock`]: the clock passed to everything that needs the time.
+//! - [`cli`]: the `scimd` command line (serve, tenant, token).
+//!
+//! [`serve`] takes a bound listener and a shutdown future, so tests bind
+//! `127.0.0.1:0` and drive the real server over HTTP.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod http;
+pub mod service;
+
+use std::future::Future;
+
+pub use http::{AppState, HttpConfig};
+pub use service::{Service, ServiceConfig};
+
+/// Serves the application on `listener` until `shutdown` completes, then finishes the
+/// requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,1 +1,27 @@
-fn main() {}
+//! The `scimd` binary: parses the command line and hands over to [`scimd_server::cli`].
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = scimd_server::cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCIMD_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("scimd: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(scimd_server::cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scimd: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

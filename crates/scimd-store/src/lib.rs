@@ -1,1 +1,215 @@
-//! placeholder
+//! scimd-store: everything SQL. A [`Store`] trait whose every call is scoped by tenant,
+//! and its SQLite implementation. No other crate sees SQL or driver types.
+//!
+//! # Layout
+//! - this file: the [`Store`] trait and the plain data types crossing it.
+//! - [`sqlite`]: the SQLite implementation (WAL, reader pool, one writer thread with group commit).
+//! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
+//!   attribute index; its results are property-tested against the core's evaluator.
+
+mod sqlfilter;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use scimd_core::ScimError;
+use scimd_core::list::ListQuery;
+use scimd_core::patch::MemberOp;
+use scimd_core::resource::{IndexEntry, MemberValue};
+use scimd_core::schema::ResourceKind;
+use serde_json::Value;
+
+/// A boxed future, so that [`Store`] can be used as `dyn Store`.
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A tenant's database id. Every resource call takes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TenantId(pub i64);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub created: String,
+}
+
+/// Errors of the store. Driver errors are mapped once, in the implementation.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The addressed resource does not exist (in this tenant).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint was violated; the message names the attribute.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// An `If-Match` precondition failed.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// A SCIM error raised while applying a change (from the core), or a request the
+    /// store refuses (e.g. an unknown group member).
+    #[error("{0}")]
+    Scim(ScimError),
+    /// Anything else: IO, corruption, a bug. Never caused by a client.
+    #[error("internal store error: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A member of a group, or a group of a user, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub id: String,
+    pub kind: ResourceKind,
+    pub display: Option<String>,
+}
+
+/// A resource as read from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub version: i64,
+    /// Normalized UTC timestamps (`scimd_core::filter::normalize_datetime` form).
+    pub created: String,
+    pub last_modified: String,
+    /// The canonical document (no id/meta/schemas/members/groups/password).
+    pub doc: Value,
+    /// Group members or user groups, when asked for.
+    pub related: Option<Vec<MemberRow>>,
+}
+
+/// Everything needed to write a resource's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceState {
+    pub doc: Value,
+    pub unique_key: Option<String>,
+    pub display: Option<String>,
+    pub index: Vec<IndexEntry>,
+}
+
+/// A new resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewResource {
+    pub state: ResourceState,
+    pub password_hash: Option<String>,
+    pub members: Vec<MemberValue>,
+}
+
+/// The result of a mutator: the new state and the membership changes to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub state: ResourceState,
+    /// `None` keeps the stored password hash.
+    pub password_hash: Option<String>,
+    pub member_ops: Vec<MemberOp>,
+}
+
+/// Computes a change from the current resource, inside the write transaction.
+pub type Mutator = Box<dyn FnOnce(&StoredResource) -> Result<Change, ScimError> + Send>;
+
+/// `If-Match` as the store checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Versions(Vec<i64>),
+}
+
+impl IfMatch {
+    fn admits(&self, version: i64) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Versions(v) => v.contains(&version),
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub total: u64,
+    pub items: Vec<StoredResource>,
+}
+
+/// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
+/// by a [`TenantId`]: no call can see another tenant's rows.
+pub trait Store: Send + Sync + 'static {
+    fn create_tenant(&self, name: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
+    fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
+    fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>>;
+    /// Stores a bearer token's hash for a tenant.
+    fn create_token(
+        &self,
+        tenant: TenantId,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<()>>;
+    /// The tenant of a valid (unexpired, unrevoked) token, by hash: one index probe.
+    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TenantId>>>;
+
+    fn create(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        new: NewResource,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<StoredResource>>;
+    /// Reads one resource; `related` loads group members (Group) or groups (User).
+    fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Option<StoredResource>>>;
+    fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Page>>;
+    /// Read-modify-write under the write lock: loads the resource, checks `if_match`,
+    /// calls `mutate`, writes the change and bumps the version, atomically. `related`
+    /// returns the members/groups as of the same transaction.
+    fn update(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<IfMatch>,
+        mutate: Mutator,
+        now: DateTime<Utc>,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<StoredResource>>;
+    fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<IfMatch>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>>;
+    /// A cheap liveness check of the database.
+    fn ping(&self) -> BoxFut<'_, StoreResult<()>>;
+}
+
+/// The database's code for a resource kind.
+pub(crate) fn kind_code(kind: ResourceKind) -> i64 {
+    match kind {
+        ResourceKind::User => 1,
+        ResourceKind::Group => 2,
+    }
+}
+
+pub(crate) fn kind_from_code(code: i64) -> ResourceKind {
+    if code == 2 { ResourceKind::Group } else { ResourceKind::User }
+}
+
+/// Formats a timestamp in the normalized, byte-ordered form stored in the database.
+pub fn normalized_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}

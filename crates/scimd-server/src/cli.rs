@@ -1,0 +1,194 @@
+//! The `scimd` command line: `serve`, and the operator commands that work directly on
+//! the database (`tenant create|list`, `token create`). Every command honours
+//! `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
+//! `token create` prints the token alone on its last line.
+
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use scimd_store::Store;
+use scimd_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+use crate::clock::{Clock, SystemClock};
+use crate::{AppState, HttpConfig, Service, ServiceConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "scimd", version, about = "A SCIM 2.0 provisioning server")]
+pub struct Cli {
+    /// Database URL: `sqlite://PATH` (a plain path also works).
+    #[arg(long, global = true, env = "SCIMD_DATABASE_URL", default_value = "sqlite://scimd.db")]
+    pub database: String,
+
+    /// SQLite durability: `normal` survives a crash of the process (kill -9);
+    /// `full` also survives power loss, at the cost of an fsync per commit batch.
+    #[arg(long, global = true, env = "SCIMD_SQLITE_SYNCHRONOUS", value_enum, default_value = "normal")]
+    pub sqlite_synchronous: SyncArg,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SyncArg {
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the SCIM server.
+    Serve(ServeArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SCIMD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Public base URL of the SCIM API (e.g. `https://scim.example.com/scim/v2`), used in
+    /// `meta.location` and `Location`; derived from the Host header when unset.
+    #[arg(long, env = "SCIMD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Page size when a list request gives no `count`.
+    #[arg(long, env = "SCIMD_DEFAULT_PAGE_SIZE", default_value_t = 100)]
+    pub default_page_size: u64,
+    /// Largest page a list request may ask for.
+    #[arg(long, env = "SCIMD_MAX_PAGE_SIZE", default_value_t = 1000)]
+    pub max_page_size: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCmd {
+    /// Create a tenant.
+    Create { name: String },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a bearer token for a tenant; prints it once, alone on the last line.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// Lifetime in days; without it the token does not expire.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+/// The SQLite path of a database URL.
+pub fn sqlite_path(url: &str) -> Result<String, String> {
+    if let Some(p) = url.strip_prefix("sqlite://") {
+        return Ok(p.to_string());
+    }
+    if let Some(p) = url.strip_prefix("sqlite:") {
+        return Ok(p.to_string());
+    }
+    if url.contains("://") {
+        return Err(format!("unsupported database URL '{url}': use sqlite://PATH"));
+    }
+    Ok(url.to_string())
+}
+
+fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
+    let path = sqlite_path(&cli.database)?;
+    let synchronous = match cli.sqlite_synchronous {
+        SyncArg::Normal => Synchronous::Normal,
+        SyncArg::Full => Synchronous::Full,
+    };
+    SqliteStore::open(&path, SqliteOptions { synchronous, ..SqliteOptions::default() })
+        .map(Arc::new)
+        .map_err(|e| format!("cannot open database '{path}': {e}"))
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let store = open_store(&cli)?;
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve(args) => {
+            let mut config = ServiceConfig::default();
+            config.page.default_count = args.default_page_size;
+            config.page.max_count = args.max_page_size;
+            config.spc.filter_max_results = args.max_page_size;
+            let service = Service::new(store.clone(), Arc::new(clock), config);
+            let state = AppState {
+                service: Arc::new(service),
+                http: Arc::new(HttpConfig { max_body_bytes: args.max_body_bytes, public_url: args.public_url }),
+            };
+            let listener = tokio::net::TcpListener::bind(&args.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%addr, database = %cli.database, "scimd listening on {addr}");
+            crate::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            tracing::info!("scimd stopped");
+            store.close();
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::Create { name }) => {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                return Err("a tenant name cannot be empty".into());
+            }
+            let t = store.create_tenant(&name, clock.now()).await.map_err(|e| match e {
+                scimd_store::StoreError::Conflict(_) => format!("tenant '{name}' already exists"),
+                e => e.to_string(),
+            })?;
+            println!("created tenant {} (id {})", t.name, t.id.0);
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::List) => {
+            for t in store.list_tenants().await.map_err(|e| e.to_string())? {
+                println!("{}\t{}\t{}", t.id.0, t.name, t.created);
+            }
+            Ok(())
+        }
+        Command::Token(TokenCmd::Create { tenant, expires_in_days }) => {
+            let t = store
+                .tenant_by_name(&tenant)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no tenant named '{tenant}'"))?;
+            let token = crate::auth::generate_token();
+            let now = clock.now();
+            let expires = expires_in_days.map(|d| now + chrono::TimeDelta::days(d.into()));
+            store.create_token(t.id, crate::auth::hash_token(&token), now, expires).await.map_err(|e| e.to_string())?;
+            match expires {
+                Some(e) => println!("token for tenant {} (expires {}); shown once:", t.name, e.to_rfc3339()),
+                None => println!("token for tenant {} (no expiry); shown once:", t.name),
+            }
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,459 @@
+//! The HTTP surface: the axum router, authentication, the SCIM body extractor, and the
+//! one place where errors become responses. Handlers only translate between HTTP and
+//! the [`Service`] use cases.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use scimd_core::ScimError;
+use scimd_core::list::ListParams;
+use scimd_core::schema::ResourceKind;
+use scimd_store::{IfMatch, TenantId};
+use serde_json::Value;
+
+use crate::auth::bearer;
+use crate::service::{AppError, Ctx, Rendered, Service, etag, parse_etags};
+
+/// The SCIM media type.
+pub const SCIM_JSON: &str = "application/scim+json";
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Absolute base URL of the SCIM API (`https://host/scim/v2`); derived from the
+    /// `Host` header when unset.
+    pub public_url: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { max_body_bytes: 1024 * 1024, public_url: None }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+    pub http: Arc<HttpConfig>,
+}
+
+/// The request id, set by the logging middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+// ------------------------------------------------------------------ responses
+
+fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut res = Response::new(Body::from(bytes));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    res
+}
+
+pub fn error_response(e: &ScimError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    scim_json(status, &e.to_json())
+}
+
+/// An [`AppError`] with the request id, for the response and the log.
+pub struct HttpError(AppError);
+
+impl From<AppError> for HttpError {
+    fn from(e: AppError) -> Self {
+        HttpError(e)
+    }
+}
+
+impl From<ScimError> for HttpError {
+    fn from(e: ScimError) -> Self {
+        HttpError(AppError::Scim(e))
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            AppError::Scim(e) => error_response(&e),
+            AppError::Internal(detail) => {
+                // The logging middleware adds the request id to the log line and the header;
+                // the detail goes to the log only.
+                tracing::error!(%detail, "internal error");
+                let mut res = error_response(&ScimError::new(500, None, "internal server error"));
+                res.extensions_mut().insert(InternalError);
+                res
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct InternalError;
+
+type HResult<T> = Result<T, HttpError>;
+
+fn rendered(status: StatusCode, r: Rendered) -> Response {
+    let mut res = scim_json(status, &r.body);
+    if let Ok(v) = HeaderValue::from_str(&etag(r.version)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(v) = HeaderValue::from_str(&r.location)
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+// ------------------------------------------------------------------ extractors
+
+/// A JSON request body, with SCIM errors for every way it can be wrong.
+pub struct ScimBody(pub Value);
+
+impl FromRequest<AppState> for ScimBody {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.http.max_body_bytes;
+        if let Some(len) = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            && len > limit
+        {
+            return Err(too_large(limit));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large(limit))?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(error_response(&ScimError::invalid_syntax("the request body is empty; a JSON object is required")));
+        }
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            error_response(&ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
+        })?;
+        if !v.is_object() {
+            return Err(error_response(&ScimError::invalid_syntax("the request body must be a JSON object")));
+        }
+        Ok(ScimBody(v))
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    error_response(&ScimError::new(413, None, format!("the request body is larger than the limit of {limit} bytes")))
+}
+
+fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
+    q.as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+fn query_param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+fn if_match(headers: &HeaderMap) -> Option<IfMatch> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(parse_etags)
+}
+
+fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap) -> Ctx {
+    let base_url = match &state.http.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+            format!("{proto}://{host}/scim/v2")
+        }
+    };
+    Ctx { tenant, base_url }
+}
+
+// ------------------------------------------------------------------ middleware
+
+async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (error, detail) = match header.map(bearer) {
+        None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
+        Some(None) => (Some("invalid_request"), "the Authorization header must use the Bearer scheme"),
+        Some(Some(token)) => match state.service.authenticate(token).await {
+            Ok(Some(tenant)) => {
+                req.extensions_mut().insert(tenant);
+                return next.run(req).await;
+            }
+            Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
+            Err(e) => return HttpError(e).into_response(),
+        },
+    };
+    let mut res = error_response(&ScimError::new(401, None, detail));
+    let challenge = match error {
+        Some(e) => format!("Bearer realm=\"scimd\", error=\"{e}\""),
+        None => "Bearer realm=\"scimd\"".to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
+}
+
+/// Assigns a request id and logs one line per request (method, path, status, time).
+/// Never logs headers, query strings or bodies: they can carry credentials and personal data.
+async fn log_requests(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut res = next.run(req).await;
+    let status = res.status().as_u16();
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if res.extensions().get::<InternalError>().is_some() {
+        tracing::error!(request_id = %id, %method, %path, status, "request failed with an internal error");
+    }
+    tracing::info!(target: "scimd::request", request_id = %id, %method, %path, status, ms = format_args!("{ms:.2}"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    res
+}
+
+// ------------------------------------------------------------------ handlers
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.service.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response(),
+    }
+}
+
+type Tenant = axum::Extension<TenantId>;
+
+async fn list<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let params = ListParams::from_query(&query_pairs(&q))?;
+    let body = state.service.list(&ctx, kind::<K>(), &params).await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn search<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let params = ListParams::from_search_body(&body)?;
+    let body = state.service.list(&ctx, kind::<K>(), &params).await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn search_root(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let params = ListParams::from_search_body(&body)?;
+    let body = state.service.search_all(&ctx, &params).await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+async fn create<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    ScimBody(body): ScimBody,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let pairs = query_pairs(&q);
+    let proj = state.service.projection(
+        &ctx,
+        kind::<K>(),
+        query_param(&pairs, "attributes"),
+        query_param(&pairs, "excludedAttributes"),
+    )?;
+    let r = state.service.create(&ctx, kind::<K>(), &body, &proj).await?;
+    Ok(rendered(StatusCode::CREATED, r))
+}
+
+async fn get_one<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let pairs = query_pairs(&q);
+    let proj = state.service.projection(
+        &ctx,
+        kind::<K>(),
+        query_param(&pairs, "attributes"),
+        query_param(&pairs, "excludedAttributes"),
+    )?;
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        let wanted = parse_etags(inm);
+        if let Some(v) = state.service.version(&ctx, kind::<K>(), &id).await?
+            && match &wanted {
+                IfMatch::Any => true,
+                IfMatch::Versions(vs) => vs.contains(&v),
+            }
+        {
+            let mut res = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(h) = HeaderValue::from_str(&etag(v)) {
+                res.headers_mut().insert(header::ETAG, h);
+            }
+            return Ok(res);
+        }
+    }
+    let r = state.service.get(&ctx, kind::<K>(), &id, &proj).await?;
+    Ok(rendered(StatusCode::OK, r))
+}
+
+async fn replace<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    ScimBody(body): ScimBody,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let pairs = query_pairs(&q);
+    let proj = state.service.projection(
+        &ctx,
+        kind::<K>(),
+        query_param(&pairs, "attributes"),
+        query_param(&pairs, "excludedAttributes"),
+    )?;
+    let r = state.service.replace(&ctx, kind::<K>(), &id, &body, if_match(&headers), &proj).await?;
+    Ok(rendered(StatusCode::OK, r))
+}
+
+async fn patch<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    ScimBody(body): ScimBody,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    let pairs = query_pairs(&q);
+    let proj = state.service.projection(
+        &ctx,
+        kind::<K>(),
+        query_param(&pairs, "attributes"),
+        query_param(&pairs, "excludedAttributes"),
+    )?;
+    let r = state.service.patch(&ctx, kind::<K>(), &id, &body, if_match(&headers), &proj).await?;
+    Ok(rendered(StatusCode::OK, r))
+}
+
+async fn delete<const K: u8>(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    state.service.delete(&ctx, kind::<K>(), &id, if_match(&headers)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn service_provider_config(State(state): State<AppState>, axum::Extension(tenant): Tenant, headers: HeaderMap) -> Response {
+    let ctx = ctx(&state, tenant, &headers);
+    scim_json(StatusCode::OK, &state.service.service_provider_config(&ctx))
+}
+
+async fn schemas(State(state): State<AppState>, axum::Extension(tenant): Tenant, headers: HeaderMap) -> Response {
+    let ctx = ctx(&state, tenant, &headers);
+    scim_json(StatusCode::OK, &state.service.schemas(&ctx))
+}
+
+async fn schema(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    Path(urn): Path<String>,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    Ok(scim_json(StatusCode::OK, &state.service.schema(&ctx, &urn)?))
+}
+
+async fn resource_types(State(state): State<AppState>, axum::Extension(tenant): Tenant, headers: HeaderMap) -> Response {
+    let ctx = ctx(&state, tenant, &headers);
+    scim_json(StatusCode::OK, &state.service.resource_types(&ctx))
+}
+
+async fn resource_type(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> HResult<Response> {
+    let ctx = ctx(&state, tenant, &headers);
+    Ok(scim_json(StatusCode::OK, &state.service.resource_type(&ctx, &name)?))
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    error_response(&ScimError::not_found(format!("no SCIM endpoint at '{}'", uri.path())))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    error_response(&ScimError::new(405, None, format!("{method} is not supported on '{}'", uri.path())))
+}
+
+const USERS: u8 = 0;
+const GROUPS: u8 = 1;
+
+fn kind<const K: u8>() -> ResourceKind {
+    if K == GROUPS { ResourceKind::Group } else { ResourceKind::User }
+}
+
+fn resource_routes<const K: u8>(router: Router<AppState>, base: &str) -> Router<AppState> {
+    router
+        .route(base, get(list::<K>).post(create::<K>))
+        .route(&format!("{base}/.search"), post(search::<K>))
+        .route(&format!("{base}/{{id}}"), get(get_one::<K>).put(replace::<K>).patch(patch::<K>).delete(delete::<K>))
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let scim = Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/Schemas", get(schemas))
+        .route("/Schemas/{urn}", get(schema))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/ResourceTypes/{name}", get(resource_type))
+        .route("/.search", post(search_root));
+    let scim = resource_routes::<USERS>(scim, "/Users");
+    let scim = resource_routes::<GROUPS>(scim, "/Groups")
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/scim/v2", scim)
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}

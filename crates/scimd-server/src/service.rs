@@ -1,0 +1,451 @@
+//! The SCIM use cases: create, read, list, replace, patch, delete and discovery, for
+//! one tenant at a time. Knows the core rules and the [`Store`], not HTTP: handlers
+//! translate requests into these calls and results into responses.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use rand::RngCore;
+use scimd_core::discovery::{self, ServiceProviderConfig};
+use scimd_core::list::{ListParams, PageConfig, list_response};
+use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
+use scimd_core::projection::Projection;
+use scimd_core::resource::{self, MemberRef, Meta};
+use scimd_core::schema::{Registry, ResourceKind};
+use scimd_core::{ScimError, ScimType};
+use scimd_store::{
+    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId,
+};
+use serde_json::Value;
+
+use crate::auth::{TokenCache, hash_token};
+use crate::clock::Clock;
+
+/// An error of a use case: a SCIM error for the client, or an internal failure
+/// (logged with its detail, answered as a bare 500).
+#[derive(Debug)]
+pub enum AppError {
+    Scim(ScimError),
+    Internal(String),
+}
+
+impl From<ScimError> for AppError {
+    fn from(e: ScimError) -> Self {
+        AppError::Scim(e)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::Scim(ScimError::not_found("resource not found")),
+            StoreError::Conflict(what) => {
+                AppError::Scim(ScimError::uniqueness(format!("{what} is already taken by another resource")))
+            }
+            StoreError::PreconditionFailed => AppError::Scim(ScimError::precondition_failed(
+                "the resource has changed: its version does not match If-Match",
+            )),
+            StoreError::Scim(e) => AppError::Scim(e),
+            StoreError::Internal(m) => AppError::Internal(m),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Per-request context: who is calling and how resources are addressed.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub tenant: TenantId,
+    /// Absolute base URL of the SCIM API, e.g. `http://host/scim/v2`.
+    pub base_url: String,
+}
+
+/// A resource ready to send: its JSON, version and location.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: Value,
+    pub version: i64,
+    pub location: String,
+}
+
+/// Settings of the SCIM service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub page: PageConfig,
+    pub spc: ServiceProviderConfig,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        let page = PageConfig::default();
+        let spc = ServiceProviderConfig { filter_max_results: page.max_count, ..ServiceProviderConfig::default() };
+        ServiceConfig { page, spc }
+    }
+}
+
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    registry: Arc<Registry>,
+    config: ServiceConfig,
+    tokens: TokenCache,
+}
+
+/// Formats a stored (normalized) timestamp for output, with millisecond precision.
+fn out_time(normalized: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(normalized)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_else(|_| normalized.to_string())
+}
+
+/// The weak ETag of a version.
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Parses an `If-Match` / `If-None-Match` header value.
+pub fn parse_etags(header: &str) -> IfMatch {
+    if header.trim() == "*" {
+        return IfMatch::Any;
+    }
+    IfMatch::Versions(
+        header
+            .split(',')
+            .filter_map(|t| {
+                let t = t.trim();
+                let t = t.strip_prefix("W/").unwrap_or(t);
+                t.trim_matches('"').parse().ok()
+            })
+            .collect(),
+    )
+}
+
+async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(e.to_string()))?;
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// The password a PATCH request sets, if any (so it can be hashed before the write).
+fn patch_password(ops: &[PatchOperation]) -> Option<String> {
+    let mut found = None;
+    for op in ops {
+        match (&op.path, &op.value) {
+            (Some(p), Some(Value::String(s))) if p.attr.attr.eq_ignore_ascii_case("password") && p.attr.sub.is_none() => {
+                found = Some(s.clone())
+            }
+            (None, Some(Value::Object(m))) => {
+                for (k, v) in m {
+                    if (k.eq_ignore_ascii_case("password") || k.to_ascii_lowercase().ends_with(":user:password"))
+                        && let Value::String(s) = v
+                    {
+                        found = Some(s.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
+        Service {
+            store,
+            clock,
+            registry: Arc::new(scimd_core::builtin::standard_registry()),
+            config,
+            tokens: TokenCache::new(std::time::Duration::from_secs(5)),
+        }
+    }
+
+    pub fn registry(&self, _tenant: TenantId) -> &Registry {
+        &self.registry
+    }
+
+    /// The tenant a bearer token belongs to, if the token is valid.
+    pub async fn authenticate(&self, token: &str) -> AppResult<Option<TenantId>> {
+        let hash = hash_token(token);
+        if let Some(t) = self.tokens.get(&hash) {
+            return Ok(Some(t));
+        }
+        let t = self.store.token_tenant(hash, self.clock.now()).await?;
+        if let Some(t) = t {
+            self.tokens.put(hash, t);
+        }
+        Ok(t)
+    }
+
+    fn state(&self, reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
+        ResourceState {
+            index: resource::index_entries(reg, kind, &doc),
+            unique_key: resource::unique_key(kind, &doc),
+            display: resource::display_of(kind, &doc),
+            doc,
+        }
+    }
+
+    fn location(ctx: &Ctx, kind: ResourceKind, id: &str) -> String {
+        format!("{}{}/{}", ctx.base_url, kind.endpoint(), id)
+    }
+
+    fn render(&self, ctx: &Ctx, kind: ResourceKind, r: &StoredResource, proj: &Projection) -> Rendered {
+        let reg = self.registry(ctx.tenant);
+        let location = Self::location(ctx, kind, &r.id);
+        let meta = Meta {
+            created: out_time(&r.created),
+            last_modified: out_time(&r.last_modified),
+            location: location.clone(),
+            version: etag(r.version),
+        };
+        let related: Option<Vec<MemberRef>> = r.related.as_ref().map(|rows| {
+            rows.iter()
+                .map(|m: &MemberRow| MemberRef {
+                    value: m.id.clone(),
+                    display: m.display.clone(),
+                    kind: m.kind,
+                    location: Self::location(ctx, m.kind, &m.id),
+                })
+                .collect()
+        });
+        let full = resource::full_resource(reg, kind, &r.doc, &r.id, &meta, related.as_deref());
+        Rendered { body: proj.project(reg, kind, &full), version: r.version, location }
+    }
+
+    fn wants_related(&self, ctx: &Ctx, kind: ResourceKind, proj: &Projection) -> bool {
+        let attr = match kind {
+            ResourceKind::Group => "members",
+            ResourceKind::User => "groups",
+        };
+        proj.wants(self.registry(ctx.tenant), kind, attr)
+    }
+
+    /// Parses `attributes` / `excludedAttributes` for single-resource responses.
+    pub fn projection(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> AppResult<Projection> {
+        Ok(Projection::parse(self.registry(ctx.tenant), kind, attributes, excluded)?)
+    }
+
+    pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
+        let reg = self.registry(ctx.tenant);
+        let prepared = resource::prepare(reg, kind, body)?;
+        if kind == ResourceKind::User && prepared.members.is_some() {
+            return Err(ScimError::invalid_syntax("users have no 'members'").into());
+        }
+        let password_hash = match prepared.password {
+            Some(p) => Some(hash_password(p).await?),
+            None => None,
+        };
+        let new = NewResource {
+            state: self.state(reg, kind, prepared.doc),
+            password_hash,
+            members: prepared.members.unwrap_or_default(),
+        };
+        let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
+        Ok(self.render(ctx, kind, &stored, proj))
+    }
+
+    pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
+        let related = self.wants_related(ctx, kind, proj);
+        match self.store.get(ctx.tenant, kind, id, related).await? {
+            Some(r) => Ok(self.render(ctx, kind, &r, proj)),
+            None => Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into()),
+        }
+    }
+
+    /// The current version of a resource (for `If-None-Match` without rendering it).
+    pub async fn version(&self, ctx: &Ctx, kind: ResourceKind, id: &str) -> AppResult<Option<i64>> {
+        Ok(self.store.get(ctx.tenant, kind, id, false).await?.map(|r| r.version))
+    }
+
+    pub async fn replace(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<IfMatch>,
+        proj: &Projection,
+    ) -> AppResult<Rendered> {
+        let reg = self.registry(ctx.tenant);
+        let prepared = resource::prepare(reg, kind, body)?;
+        if kind == ResourceKind::User && prepared.members.is_some() {
+            return Err(ScimError::invalid_syntax("users have no 'members'").into());
+        }
+        if let Some(Value::String(body_id)) = body.get("id")
+            && body_id != id
+        {
+            return Err(ScimError::mutability(format!("'id' is '{body_id}' in the body but '{id}' in the URL")).into());
+        }
+        let password_hash = match prepared.password {
+            Some(p) => Some(hash_password(p).await?),
+            None => None,
+        };
+        let state = self.state(reg, kind, prepared.doc);
+        let member_ops = match kind {
+            ResourceKind::Group => {
+                let mut ops = vec![MemberOp::RemoveAll];
+                if let Some(m) = prepared.members.filter(|m| !m.is_empty()) {
+                    ops.push(MemberOp::Add(m));
+                }
+                ops
+            }
+            ResourceKind::User => Vec::new(),
+        };
+        let reg2 = reg.clone();
+        let mutate = Box::new(move |current: &StoredResource| {
+            resource::check_immutable(&reg2, kind, &current.doc, &state.doc)?;
+            Ok(Change { state, password_hash, member_ops })
+        });
+        let related = self.wants_related(ctx, kind, proj);
+        let stored = self.store.update(ctx.tenant, kind, id, if_match, mutate, self.clock.now(), related).await?;
+        Ok(self.render(ctx, kind, &stored, proj))
+    }
+
+    pub async fn patch(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<IfMatch>,
+        proj: &Projection,
+    ) -> AppResult<Rendered> {
+        let ops = parse_patch_request(body)?;
+        let password_hash = match patch_password(&ops) {
+            Some(p) => Some(hash_password(p).await?),
+            None => None,
+        };
+        let reg = self.registry(ctx.tenant).clone();
+        let mutate = Box::new(move |current: &StoredResource| {
+            let outcome = apply_patch(&reg, kind, &current.doc, &ops)?;
+            if kind == ResourceKind::User && !outcome.member_ops.is_empty() {
+                return Err(ScimError::invalid_path("users have no 'members'"));
+            }
+            let password_hash = match (outcome.password, password_hash) {
+                (Some(_), Some(h)) => Some(h),
+                (Some(_), None) => return Err(ScimError::invalid_value("'password' must be a string")),
+                (None, _) => None,
+            };
+            let state = ResourceState {
+                index: resource::index_entries(&reg, kind, &outcome.doc),
+                unique_key: resource::unique_key(kind, &outcome.doc),
+                display: resource::display_of(kind, &outcome.doc),
+                doc: outcome.doc,
+            };
+            Ok(Change { state, password_hash, member_ops: outcome.member_ops })
+        });
+        let related = self.wants_related(ctx, kind, proj);
+        let stored = self.store.update(ctx.tenant, kind, id, if_match, mutate, self.clock.now(), related).await?;
+        Ok(self.render(ctx, kind, &stored, proj))
+    }
+
+    pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
+        self.store.delete(ctx.tenant, kind, id, if_match, self.clock.now()).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::Scim(ScimError::not_found(format!("{} '{id}' not found", kind.name()))),
+            other => other.into(),
+        })
+    }
+
+    pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Value> {
+        let reg = self.registry(ctx.tenant);
+        let query = params.resolve(reg, kind, &self.config.page)?;
+        let related = self.wants_related(ctx, kind, &query.projection);
+        let page = self.store.list(ctx.tenant, kind, &query, related).await?;
+        let resources = page.items.iter().map(|r| self.render(ctx, kind, r, &query.projection).body).collect();
+        Ok(list_response(page.total, query.start_index, resources))
+    }
+
+    /// `POST /.search` at the root: Users then Groups, paged as one sequence. A filter
+    /// that names an attribute one kind lacks matches nothing of that kind.
+    pub async fn search_all(&self, ctx: &Ctx, params: &ListParams) -> AppResult<Value> {
+        let reg = self.registry(ctx.tenant);
+        let mut first_err = None;
+        let mut queries = Vec::new();
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            match params.resolve(reg, kind, &self.config.page) {
+                Ok(q) => queries.push((kind, q)),
+                Err(e) if e.scim_type == Some(ScimType::InvalidFilter) => first_err.get_or_insert(e).clone(),
+                Err(e) => return Err(e.into()),
+            };
+        }
+        if queries.is_empty() {
+            return Err(first_err.expect("an error for every kind").into());
+        }
+        let start_index = queries[0].1.start_index;
+        let mut remaining = queries[0].1.count;
+        let mut skip = start_index - 1;
+        let mut total = 0;
+        let mut resources = Vec::new();
+        for (kind, mut q) in queries {
+            // Count first, then fetch the slice of this kind that falls in the page.
+            let mut count_q = q.clone();
+            count_q.count = 0;
+            let n = self.store.list(ctx.tenant, kind, &count_q, false).await?.total;
+            total += n;
+            if remaining > 0 && skip < n {
+                q.start_index = skip + 1;
+                q.count = remaining;
+                let related = self.wants_related(ctx, kind, &q.projection);
+                let page = self.store.list(ctx.tenant, kind, &q, related).await?;
+                remaining -= page.items.len() as u64;
+                resources.extend(page.items.iter().map(|r| self.render(ctx, kind, r, &q.projection).body));
+                skip = 0;
+            } else {
+                skip = skip.saturating_sub(n);
+            }
+        }
+        Ok(list_response(total, start_index, resources))
+    }
+
+    pub fn service_provider_config(&self, ctx: &Ctx) -> Value {
+        discovery::service_provider_config_json(&self.config.spc, &ctx.base_url)
+    }
+
+    pub fn schemas(&self, ctx: &Ctx) -> Value {
+        let all = discovery::schemas_json(self.registry(ctx.tenant), &ctx.base_url);
+        let n = all.len() as u64;
+        list_response(n, 1, all)
+    }
+
+    pub fn schema(&self, ctx: &Ctx, urn: &str) -> AppResult<Value> {
+        let reg = self.registry(ctx.tenant);
+        reg.schema(urn)
+            .map(|s| discovery::schema_json(s, &ctx.base_url))
+            .ok_or_else(|| ScimError::not_found(format!("schema '{urn}' not found")).into())
+    }
+
+    pub fn resource_types(&self, ctx: &Ctx) -> Value {
+        let all = discovery::resource_types_json(self.registry(ctx.tenant), &ctx.base_url);
+        let n = all.len() as u64;
+        list_response(n, 1, all)
+    }
+
+    pub fn resource_type(&self, ctx: &Ctx, name: &str) -> AppResult<Value> {
+        let reg = self.registry(ctx.tenant);
+        reg.resource_types
+            .iter()
+            .find(|rt| rt.kind.name().eq_ignore_ascii_case(name))
+            .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
+            .ok_or_else(|| ScimError::not_found(format!("resource type '{name}' not found")).into())
+    }
+
+    pub async fn ping(&self) -> AppResult<()> {
+        Ok(self.store.ping().await?)
+    }
+}

@@ -1,0 +1,139 @@
+//! /Groups: members stored apart, O(1) member changes, member validation, cascades.
+
+use serde_json::json;
+
+use crate::common::{TestServer, patch_op};
+
+#[tokio::test]
+async fn group_create_with_members_renders_value_ref_display_type() {
+    let s = TestServer::start().await;
+    let u = s.create_user("alice").await;
+    let uid = u["id"].as_str().unwrap();
+    let g = s.create_group("Team", &[uid]).await;
+    assert_eq!(g["displayName"], "Team");
+    assert_eq!(g["meta"]["resourceType"], "Group");
+    let m = &g["members"][0];
+    assert_eq!(m["value"], uid);
+    assert_eq!(m["type"], "User");
+    assert_eq!(m["display"], "alice");
+    assert_eq!(m["$ref"], format!("http://{}/scim/v2/Users/{uid}", s.addr));
+}
+
+#[tokio::test]
+async fn nested_groups_are_members_of_type_group() {
+    let s = TestServer::start().await;
+    let inner = s.create_group("Inner", &[]).await;
+    let outer = s.create_group("Outer", &[inner["id"].as_str().unwrap()]).await;
+    assert_eq!(outer["members"][0]["type"], "Group");
+}
+
+#[tokio::test]
+async fn unknown_member_is_rejected_and_nothing_is_stored() {
+    let s = TestServer::start().await;
+    let r = s
+        .post("/Groups", &json!({"displayName": "Bad", "members": [{"value": "does-not-exist"}]}))
+        .await;
+    r.assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get("/Groups").await.body["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn excluded_members_are_not_returned() {
+    let s = TestServer::start().await;
+    let u = s.create_user("x").await;
+    let g = s.create_group("G", &[u["id"].as_str().unwrap()]).await;
+    let gid = g["id"].as_str().unwrap();
+    let r = s.get(&format!("/Groups/{gid}?excludedAttributes=members")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("members").is_none(), "{}", r.body);
+    assert_eq!(r.body["displayName"], "G");
+    let l = s.get("/Groups?excludedAttributes=members").await;
+    assert!(l.body["Resources"][0].get("members").is_none());
+}
+
+#[tokio::test]
+async fn patch_add_and_remove_members_touch_only_those_members() {
+    let s = TestServer::start().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(s.create_user(&format!("m{i}")).await["id"].as_str().unwrap().to_string());
+    }
+    let g = s.create_group("G", &[&ids[0], &ids[1]]).await;
+    let path = format!("/Groups/{}", g["id"].as_str().unwrap());
+    let r = s
+        .patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}, {"value": ids[3]}]}])))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 4);
+    // Entra's default removal form removes only the listed members.
+    let r = s
+        .patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}])))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got: Vec<&str> = r.body["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap()).collect();
+    assert_eq!(got.len(), 3);
+    assert!(!got.contains(&ids[0].as_str()));
+    // Filtered removal.
+    let r = s
+        .patch(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}])))
+        .await;
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+    // Adding an existing member is idempotent.
+    let r = s.patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}]}]))).await;
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+    // Replace the whole list, then empty it.
+    let r = s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": ids[4]}]}]))).await;
+    assert_eq!(r.body["members"], json!([{"value": ids[4], "$ref": format!("http://{}/scim/v2/Users/{}", s.addr, ids[4]), "display": "m4", "type": "User"}]));
+    let r = s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
+    assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);
+    let r = s.patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}, {"value": ids[1]}]}]))).await;
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members"}]))).await;
+    assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_its_memberships() {
+    let s = TestServer::start().await;
+    let u = s.create_user("leaver").await;
+    let stay = s.create_user("stayer").await;
+    let g = s.create_group("G", &[u["id"].as_str().unwrap(), stay["id"].as_str().unwrap()]).await;
+    let gpath = format!("/Groups/{}", g["id"].as_str().unwrap());
+    assert_eq!(s.delete(&format!("/Users/{}", u["id"].as_str().unwrap())).await.status, 204);
+    let r = s.get(&gpath).await;
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["members"][0]["value"], stay["id"]);
+    assert_ne!(r.body["meta"]["version"], g["meta"]["version"], "membership change bumps the group's version");
+}
+
+#[tokio::test]
+async fn group_put_replaces_members() {
+    let s = TestServer::start().await;
+    let a = s.create_user("a").await;
+    let b = s.create_user("b").await;
+    let g = s.create_group("G", &[a["id"].as_str().unwrap()]).await;
+    let r = s
+        .put(
+            &format!("/Groups/{}", g["id"].as_str().unwrap()),
+            &json!({"displayName": "G2", "members": [{"value": b["id"]}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["displayName"], "G2");
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["members"][0]["value"], b["id"]);
+}
+
+#[tokio::test]
+async fn filter_groups_by_member_value() {
+    let s = TestServer::start().await;
+    let a = s.create_user("a").await;
+    let aid = a["id"].as_str().unwrap();
+    let g1 = s.create_group("With", &[aid]).await;
+    s.create_group("Without", &[]).await;
+    let r = s.get(&format!("/Groups?filter={}", crate::common::enc(&format!("members.value eq \"{aid}\"")))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(crate::common::ids(&r.body), vec![g1["id"].as_str().unwrap().to_string()]);
+    let r = s.get(&format!("/Users?filter={}", crate::common::enc(&format!("groups.value eq \"{}\"", g1["id"].as_str().unwrap())))).await;
+    assert_eq!(crate::common::ids(&r.body), vec![aid.to_string()]);
+}

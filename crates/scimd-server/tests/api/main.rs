@@ -1,0 +1,15 @@
+//! Integration tests: the real server on an ephemeral port, driven over HTTP.
+//! Files mirror the API: users, groups, filters, patch, discovery, auth, errors,
+//! etags, and the identity-provider shapes of IDP-QUIRKS.md.
+
+mod auth;
+mod common;
+mod discovery;
+mod errors;
+mod etags;
+mod filters;
+mod groups;
+mod list;
+mod patch;
+mod quirks;
+mod users;

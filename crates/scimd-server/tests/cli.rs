@@ -1,0 +1,139 @@
+//! The `scimd` binary as operators and scripts use it: `tenant create`, `token create`
+//! (token alone on the last line), `serve` (logs its address, /healthz), and durability of
+//! acknowledged writes across `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn scimd(db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
+    c.env("SCIMD_DATABASE_URL", format!("sqlite://{db}")).env("SCIMD_LOG", "info");
+    c
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run scimd");
+    assert!(out.status.success(), "scimd failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(db: &str) -> Server {
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = scimd(db)
+            .args(["serve", "--listen", &addr])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn serve");
+        // The server logs the address it listens on.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("server log line");
+            if line.contains("listening") && line.contains(&addr) {
+                break;
+            }
+        }
+        Server { child, addr }
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL on unix
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tenant_token_serve_and_durability_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db").to_string_lossy().into_owned();
+
+    let out = run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    assert!(out.contains("acme"), "{out}");
+    let dup = scimd(&db).args(["tenant", "create", "acme"]).output().unwrap();
+    assert!(!dup.status.success(), "a second tenant with the same name is refused");
+
+    let out = run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"]));
+    let token = out.lines().last().unwrap().trim().to_string();
+    assert!(token.starts_with("scimd_") && !token.contains(' '), "{out}");
+    let missing = scimd(&db).args(["token", "create", "--tenant", "nope"]).output().unwrap();
+    assert!(!missing.status.success());
+
+    // The token is stored only as a hash.
+    let raw = std::fs::read(&db).unwrap();
+    assert!(!raw.windows(token.len()).any(|w| w == token.as_bytes()));
+
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let health = client.get(format!("http://{}/healthz", server.addr)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    // A token created while the server runs works at once.
+    let out = run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"]));
+    let token2 = out.lines().last().unwrap().trim().to_string();
+
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let tok = if i % 2 == 0 { &token } else { &token2 };
+        let r = client
+            .post(format!("http://{}/scim/v2/Users", server.addr))
+            .bearer_auth(tok)
+            .header("content-type", "application/scim+json")
+            .body(json!({"userName": format!("durable{i}")}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    server.kill9();
+
+    let server = Server::start(&db);
+    for id in &ids {
+        let r = client
+            .get(format!("http://{}/scim/v2/Users/{id}", server.addr))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "acknowledged user {id} survived kill -9");
+    }
+    let r: Value = client
+        .get(format!("http://{}/scim/v2/Users?count=0", server.addr))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["totalResults"], 50);
+}

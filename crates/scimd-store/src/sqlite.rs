@@ -1,0 +1,720 @@
+//! The SQLite store: one database file in WAL mode; reads run on pooled connections in
+//! the calling task (they are short index probes); writes run on one writer thread that
+//! commits several waiting writes in one transaction (group commit), each isolated in a
+//! savepoint so that one failing write never affects another. A write's result is
+//! released only after its transaction committed.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
+use scimd_core::ScimError;
+use scimd_core::filter::{ResolvedAttr, ResolvedFilter, Target, fold_case};
+use scimd_core::list::ListQuery;
+use scimd_core::patch::MemberOp;
+use scimd_core::resource::{IndexEntry, MemberValue};
+use scimd_core::schema::{AttrType, ResourceKind};
+use tokio::sync::oneshot;
+
+use crate::sqlfilter::Compiler;
+use crate::{
+    BoxFut, Change, IfMatch, MemberRow, Mutator, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
+    StoredResource, Tenant, TenantId, kind_code, kind_from_code, normalized_time,
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+/// Most writes committed in one transaction.
+const MAX_BATCH: usize = 256;
+const MAX_IDLE_READERS: usize = 16;
+
+/// How hard SQLite flushes on commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Survives a crash of the process (kill -9); may lose the last commits on power loss.
+    Normal,
+    /// Also survives power loss (one fsync per group commit).
+    Full,
+}
+
+/// Options of [`SqliteStore::open`].
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub synchronous: Synchronous,
+    /// Page cache per connection, in KiB.
+    pub cache_kib: i64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { synchronous: Synchronous::Normal, cache_kib: 8192 }
+    }
+}
+
+type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: String,
+    opts: SqliteOptions,
+    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// Maps a driver error once: uniqueness violations become conflicts.
+fn map_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == ErrorCode::ConstraintViolation
+    {
+        let m = msg.clone().unwrap_or_default();
+        if m.contains("unique_key") {
+            return StoreError::Conflict("userName".into());
+        }
+        if m.contains("tenants.name") {
+            return StoreError::Conflict("tenant name".into());
+        }
+        return StoreError::Conflict(m);
+    }
+    internal(e)
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &str, opts: SqliteOptions) -> StoreResult<SqliteStore> {
+        let conn = open_conn(path, &opts, false)?;
+        migrate(&conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("scimd-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(internal)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_string(),
+                opts,
+                readers: Mutex::new(Vec::new()),
+                writer: Mutex::new(Some(tx)),
+            }),
+        })
+    }
+
+    /// Stops the writer thread after the writes already queued.
+    pub fn close(&self) {
+        self.inner.writer.lock().expect("writer lock").take();
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self.inner.readers.lock().expect("reader pool").pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.inner.path, &self.inner.opts, true)?,
+        };
+        let r = f(&conn);
+        let mut pool = self.inner.readers.lock().expect("reader pool");
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        r
+    }
+
+    /// Runs `f` on the writer thread inside a savepoint of the current group commit;
+    /// resolves once the commit is durable.
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> impl std::future::Future<Output = StoreResult<T>> + Send + 'static {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let r = match conn.execute_batch("SAVEPOINT w") {
+                Err(e) => Err(internal(e)),
+                Ok(()) => {
+                    let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                        .unwrap_or_else(|_| Err(StoreError::Internal("panic in a write".into())));
+                    let end = if r.is_err() { "ROLLBACK TO w; RELEASE w" } else { "RELEASE w" };
+                    match conn.execute_batch(end) {
+                        Ok(()) => r,
+                        Err(e) => Err(internal(e)),
+                    }
+                }
+            };
+            Box::new(move |commit_err: Option<&StoreError>| {
+                let out = match (commit_err, r) {
+                    (Some(e), Ok(_)) => Err(e.clone()),
+                    (_, r) => r,
+                };
+                let _ = tx.send(out);
+            })
+        });
+        let sent = match self.inner.writer.lock().expect("writer lock").as_ref() {
+            Some(w) => w.send(job).is_ok(),
+            None => false,
+        };
+        async move {
+            if !sent {
+                return Err(StoreError::Internal("the store is closed".into()));
+            }
+            rx.await.map_err(|_| StoreError::Internal("the writer stopped".into()))?
+        }
+    }
+}
+
+fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(internal)?;
+    let sync = match opts.synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;{}",
+        opts.cache_kib,
+        if reader { " PRAGMA query_only = 1;" } else { "" }
+    ))
+    .map_err(internal)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
+    )
+    .map_err(internal)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(internal)?;
+    let r = (|| {
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> = conn
+                .query_row("SELECT version FROM schema_migrations WHERE version = ?", [version], |r| r.get(0))
+                .optional()
+                .map_err(internal)?;
+            if done.is_none() {
+                conn.execute_batch(sql).map_err(internal)?;
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
+                    params![version, normalized_time(Utc::now())],
+                )
+                .map_err(internal)?;
+            }
+        }
+        Ok(())
+    })();
+    match r {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(internal),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Run nothing: dropping the jobs tells every waiting writer it failed.
+            drop(batch);
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            continue;
+        }
+        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
+        let commit_err = conn.execute_batch("COMMIT").err().map(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            internal(e)
+        });
+        if let Some(e) = &commit_err {
+            tracing::error!(error = %e, "commit failed");
+        }
+        for c in completions {
+            c(commit_err.as_ref());
+        }
+    }
+}
+
+// -------------------------------------------------------------------- row helpers
+
+const RESOURCE_COLS: &str = "r.id, r.scim_id, r.version, r.created, r.last_modified, r.data";
+
+fn row_to_resource(kind: ResourceKind, row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StoredResource)> {
+    let data: String = row.get(5)?;
+    let doc = serde_json::from_str(&data)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?;
+    Ok((
+        row.get(0)?,
+        StoredResource {
+            kind,
+            id: row.get(1)?,
+            version: row.get(2)?,
+            created: row.get(3)?,
+            last_modified: row.get(4)?,
+            doc,
+            related: None,
+        },
+    ))
+}
+
+fn load(conn: &Connection, tenant: TenantId, kind: ResourceKind, id: &str) -> StoreResult<Option<(i64, StoredResource)>> {
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {RESOURCE_COLS} FROM resources r WHERE r.tenant_id = ? AND r.rtype = ? AND r.scim_id = ?"
+        ))
+        .map_err(internal)?;
+    st.query_row(params![tenant.0, kind_code(kind), id], |row| row_to_resource(kind, row)).optional().map_err(internal)
+}
+
+fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
+    let sql = match kind {
+        ResourceKind::Group => {
+            "SELECT u.scim_id, u.rtype, u.display FROM members m JOIN resources u ON u.id = m.member_id \
+             WHERE m.group_id = ? ORDER BY m.member_id"
+        }
+        ResourceKind::User => {
+            "SELECT g.scim_id, g.rtype, g.display FROM members m JOIN resources g ON g.id = m.group_id \
+             WHERE m.member_id = ? ORDER BY m.group_id"
+        }
+    };
+    let mut st = conn.prepare_cached(sql).map_err(internal)?;
+    let rows = st
+        .query_map([rowid], |r| {
+            Ok(MemberRow { id: r.get(0)?, kind: kind_from_code(r.get(1)?), display: r.get(2)? })
+        })
+        .map_err(internal)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+}
+
+fn write_index(conn: &Connection, tenant: TenantId, kind: ResourceKind, rowid: i64, entries: &[IndexEntry]) -> StoreResult<()> {
+    let mut st = conn
+        .prepare_cached("INSERT OR REPLACE INTO attr_index (res, path, elem, tenant_id, rtype, s, n) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .map_err(internal)?;
+    for e in entries {
+        st.execute(params![rowid, e.key, e.elem, tenant.0, kind_code(kind), e.s, e.n]).map_err(internal)?;
+    }
+    Ok(())
+}
+
+fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO resource_counts (tenant_id, rtype, n) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (tenant_id, rtype) DO UPDATE SET n = n + ?3",
+    )
+    .and_then(|mut st| st.execute(params![tenant.0, kind_code(kind), delta]))
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// The rowid and kind of a resource that may be a user or a group.
+fn find_any(conn: &Connection, tenant: TenantId, id: &str, kind: Option<ResourceKind>) -> StoreResult<Option<(i64, ResourceKind)>> {
+    let kinds: &[ResourceKind] = match kind {
+        Some(ResourceKind::User) => &[ResourceKind::User],
+        Some(ResourceKind::Group) => &[ResourceKind::Group],
+        None => &[ResourceKind::User, ResourceKind::Group],
+    };
+    let mut st = conn
+        .prepare_cached("SELECT id FROM resources WHERE tenant_id = ? AND rtype = ? AND scim_id = ?")
+        .map_err(internal)?;
+    for k in kinds {
+        if let Some(rowid) =
+            st.query_row(params![tenant.0, kind_code(*k), id], |r| r.get::<_, i64>(0)).optional().map_err(internal)?
+        {
+            return Ok(Some((rowid, *k)));
+        }
+    }
+    Ok(None)
+}
+
+fn add_members(conn: &Connection, tenant: TenantId, group: i64, members: &[MemberValue]) -> StoreResult<()> {
+    let mut ins = conn
+        .prepare_cached("INSERT OR IGNORE INTO members (group_id, member_id, tenant_id) VALUES (?, ?, ?)")
+        .map_err(internal)?;
+    for m in members {
+        let Some((rowid, _)) = find_any(conn, tenant, &m.value, m.kind)? else {
+            return Err(StoreError::Scim(ScimError::invalid_value(format!(
+                "member '{}' does not exist{}",
+                m.value,
+                m.kind.map(|k| format!(" as a {}", k.name())).unwrap_or_default()
+            ))));
+        };
+        if rowid == group {
+            return Err(StoreError::Scim(ScimError::invalid_value("a group cannot be a member of itself")));
+        }
+        ins.execute(params![group, rowid, tenant.0]).map_err(internal)?;
+    }
+    Ok(())
+}
+
+fn members_attr() -> ResolvedAttr {
+    ResolvedAttr {
+        ext: None,
+        name: "members".into(),
+        sub: None,
+        ty: AttrType::Complex,
+        case_exact: false,
+        multi_valued: true,
+        target: Target::Members,
+        key: "members".into(),
+    }
+}
+
+fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[MemberOp]) -> StoreResult<()> {
+    for op in ops {
+        match op {
+            MemberOp::Add(values) => add_members(conn, tenant, group, values)?,
+            MemberOp::RemoveAll => {
+                conn.prepare_cached("DELETE FROM members WHERE group_id = ?")
+                    .and_then(|mut st| st.execute([group]))
+                    .map_err(internal)?;
+            }
+            MemberOp::Remove(ids) => {
+                let mut del = conn
+                    .prepare_cached("DELETE FROM members WHERE group_id = ? AND member_id = ?")
+                    .map_err(internal)?;
+                for id in ids {
+                    if let Some((rowid, _)) = find_any(conn, tenant, id, None)? {
+                        del.execute(params![group, rowid]).map_err(internal)?;
+                    }
+                }
+            }
+            MemberOp::RemoveWhere(filter) => {
+                let (parent, inner) = match filter {
+                    ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
+                    other => (members_attr(), other),
+                };
+                let mut c = Compiler::new(tenant.0, ResourceKind::Group);
+                c.sql.text.push_str("DELETE FROM members WHERE group_id = ");
+                c.sql.params.push(SqlValue::Integer(group));
+                c.sql.text.push_str(" AND member_id IN (SELECT e.elem FROM (");
+                let vp = ResolvedFilter::ValuePath(parent, Box::new(inner.clone()));
+                c.elem_set_of(&vp).map_err(StoreError::Scim)?;
+                c.sql.text.push_str(") AS e WHERE e.res = ");
+                c.sql.params.push(SqlValue::Integer(group));
+                c.sql.text.push(')');
+                conn.execute(&c.sql.text, params_from_iter(c.sql.params.iter())).map_err(internal)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_if_match(if_match: &Option<IfMatch>, version: i64) -> StoreResult<()> {
+    match if_match {
+        Some(m) if !m.admits(version) => Err(StoreError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> {
+    let data = serde_json::to_string(&state.doc).map_err(internal)?;
+    Ok((data, state.display.as_deref().map(fold_case)))
+}
+
+// -------------------------------------------------------------------- Store
+
+impl Store for SqliteStore {
+    fn create_tenant(&self, name: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+        let name = name.to_string();
+        let created = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            conn.execute("INSERT INTO tenants (name, created) VALUES (?, ?)", params![name, created]).map_err(map_err)?;
+            Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created })
+        }))
+    }
+
+    fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
+        let r = self.read(|conn| {
+            conn.query_row("SELECT id, name, created FROM tenants WHERE name = ?", [name], |r| {
+                Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)? })
+            })
+            .optional()
+            .map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
+        let r = self.read(|conn| {
+            let mut st = conn.prepare_cached("SELECT id, name, created FROM tenants ORDER BY id").map_err(internal)?;
+            let rows = st
+                .query_map([], |r| Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)? }))
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn create_token(
+        &self,
+        tenant: TenantId,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
+        Box::pin(self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO api_tokens (tenant_id, hash, created, expires) VALUES (?, ?, ?, ?)",
+                params![tenant.0, &hash[..], created, expires],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        }))
+    }
+
+    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TenantId>>> {
+        let now = normalized_time(now);
+        let r = self.read(|conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT tenant_id FROM api_tokens WHERE hash = ? AND revoked IS NULL AND (expires IS NULL OR expires > ?)",
+                )
+                .map_err(internal)?;
+            st.query_row(params![&hash[..], now], |r| r.get::<_, i64>(0)).optional().map(|o| o.map(TenantId)).map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn create(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        new: NewResource,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            let id = uuid::Uuid::new_v4().to_string();
+            let (data, display_fold) = state_params(&new.state)?;
+            conn.prepare_cached(
+                "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
+                 last_modified, password_hash, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    tenant.0,
+                    kind_code(kind),
+                    id,
+                    new.state.unique_key,
+                    new.state.display,
+                    display_fold,
+                    now,
+                    now,
+                    new.password_hash,
+                    data
+                ])
+            })
+            .map_err(map_err)?;
+            let rowid = conn.last_insert_rowid();
+            write_index(conn, tenant, kind, rowid, &new.state.index)?;
+            if !new.members.is_empty() {
+                add_members(conn, tenant, rowid, &new.members)?;
+            }
+            bump_count(conn, tenant, kind, 1)?;
+            let related = if kind == ResourceKind::Group { Some(load_related(conn, kind, rowid)?) } else { None };
+            Ok(StoredResource {
+                kind,
+                id,
+                version: 1,
+                created: now.clone(),
+                last_modified: now,
+                doc: new.state.doc,
+                related: related.or(Some(Vec::new())),
+            })
+        }))
+    }
+
+    fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Option<StoredResource>>> {
+        let r = self.read(|conn| {
+            let Some((rowid, mut res)) = load(conn, tenant, kind, id)? else { return Ok(None) };
+            if related {
+                res.related = Some(load_related(conn, kind, rowid)?);
+            }
+            Ok(Some(res))
+        });
+        Box::pin(async move { r })
+    }
+
+    fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Page>> {
+        let r = self.read(|conn| list_page(conn, tenant, kind, query, related));
+        Box::pin(async move { r })
+    }
+
+    fn update(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<IfMatch>,
+        mutate: Mutator,
+        now: DateTime<Utc>,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        let id = id.to_string();
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            let Some((rowid, current)) = load(conn, tenant, kind, &id)? else { return Err(StoreError::NotFound) };
+            check_if_match(&if_match, current.version)?;
+            let Change { state, password_hash, member_ops } = mutate(&current).map_err(StoreError::Scim)?;
+            let (data, display_fold) = state_params(&state)?;
+            let version = current.version + 1;
+            conn.prepare_cached(
+                "UPDATE resources SET unique_key = ?, display = ?, display_fold = ?, version = ?, last_modified = ?, \
+                 password_hash = COALESCE(?, password_hash), data = ? WHERE id = ?",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    state.unique_key,
+                    state.display,
+                    display_fold,
+                    version,
+                    now,
+                    password_hash,
+                    data,
+                    rowid
+                ])
+            })
+            .map_err(map_err)?;
+            if state.doc != current.doc {
+                conn.prepare_cached("DELETE FROM attr_index WHERE res = ?")
+                    .and_then(|mut st| st.execute([rowid]))
+                    .map_err(internal)?;
+                write_index(conn, tenant, kind, rowid, &state.index)?;
+            }
+            if !member_ops.is_empty() {
+                if kind != ResourceKind::Group {
+                    return Err(StoreError::Scim(ScimError::mutability("only groups have members")));
+                }
+                apply_member_ops(conn, tenant, rowid, &member_ops)?;
+            }
+            let related = if related { Some(load_related(conn, kind, rowid)?) } else { None };
+            Ok(StoredResource {
+                kind,
+                id: current.id,
+                version,
+                created: current.created,
+                last_modified: now,
+                doc: state.doc,
+                related,
+            })
+        }))
+    }
+
+    fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<IfMatch>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let id = id.to_string();
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            let Some((rowid, current)) = load(conn, tenant, kind, &id)? else { return Err(StoreError::NotFound) };
+            check_if_match(&if_match, current.version)?;
+            conn.execute(
+                "UPDATE resources SET version = version + 1, last_modified = ? \
+                 WHERE id IN (SELECT group_id FROM members WHERE member_id = ?)",
+                params![now, rowid],
+            )
+            .map_err(internal)?;
+            conn.execute("DELETE FROM members WHERE group_id = ?1", [rowid]).map_err(internal)?;
+            conn.execute("DELETE FROM members WHERE member_id = ?1", [rowid]).map_err(internal)?;
+            conn.execute("DELETE FROM attr_index WHERE res = ?", [rowid]).map_err(internal)?;
+            conn.execute("DELETE FROM resources WHERE id = ?", [rowid]).map_err(internal)?;
+            bump_count(conn, tenant, kind, -1)?;
+            Ok(())
+        }))
+    }
+
+    fn ping(&self) -> BoxFut<'_, StoreResult<()>> {
+        let r = self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal));
+        Box::pin(async move { r })
+    }
+}
+
+fn list_page(
+    conn: &Connection,
+    tenant: TenantId,
+    kind: ResourceKind,
+    query: &ListQuery,
+    related: bool,
+) -> StoreResult<Page> {
+    // WHERE clause shared by the count and the page.
+    let mut c = Compiler::new(tenant.0, kind);
+    c.sql.text.push_str("r.tenant_id = ");
+    c.sql.params.push(SqlValue::Integer(tenant.0));
+    c.sql.text.push_str(" AND r.rtype = ");
+    c.sql.params.push(SqlValue::Integer(kind_code(kind)));
+    if let Some(f) = &query.filter {
+        c.sql.text.push_str(" AND r.id IN (");
+        c.set(f).map_err(StoreError::Scim)?;
+        c.sql.text.push(')');
+    }
+    let where_sql = std::mem::take(&mut c.sql);
+
+    let total: u64 = if query.filter.is_some() {
+        let sql = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
+        let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+        st.query_row(params_from_iter(where_sql.params.iter()), |r| r.get::<_, i64>(0)).map_err(internal)? as u64
+    } else {
+        conn.prepare_cached("SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
+            .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get::<_, i64>(0)).optional())
+            .map_err(internal)?
+            .unwrap_or(0)
+            .max(0) as u64
+    };
+
+    let mut items = Vec::new();
+    let offset = query.start_index.saturating_sub(1);
+    if query.count > 0 && offset < total {
+        c.sql = where_sql;
+        c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {} ORDER BY ", c.sql.text);
+        c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
+        c.sql.text.push_str(" LIMIT ? OFFSET ?");
+        c.sql.params.push(SqlValue::Integer(query.count.min(i64::MAX as u64) as i64));
+        c.sql.params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
+        let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
+        let rows = st
+            .query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row))
+            .map_err(internal)?;
+        for row in rows {
+            let (rowid, mut res) = row.map_err(internal)?;
+            if related {
+                res.related = Some(load_related(conn, kind, rowid)?);
+            }
+            items.push(res);
+        }
+    }
+    Ok(Page { total, items })
+}
