@@ -1,1 +1,341 @@
-//! (to be written)
+//! The built-in schemas of RFC 7643: the core User (§4.1, characteristics as in §8.7.1),
+//! the Enterprise User extension (§4.3), the core Group (§4.2), and the common attributes
+//! `id`, `externalId` and `meta` (§3.1). Owns definitions only; lookups are in `schema`.
+
+use crate::schema::{
+    AttrDef, AttrType, ENTERPRISE_URN, ExtensionRef, GROUP_URN, Mutability, Registry, ResourceKind, ResourceTypeDef,
+    Returned, SchemaDef, USER_URN, Uniqueness,
+};
+
+/// Schema URNs Entra ID adds to `schemas`; accepted and ignored.
+pub const MICROSOFT_GROUP_URN: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+pub const MICROSOFT_USER_URN: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User";
+
+/// Small builder over [`AttrDef`] to keep the definitions readable.
+struct A(AttrDef);
+
+impl A {
+    fn s(name: &str, desc: &str) -> A {
+        let mut d = AttrDef::new(name, AttrType::String);
+        d.description = desc.to_string();
+        A(d)
+    }
+    fn t(name: &str, ty: AttrType, desc: &str) -> A {
+        let mut a = A::s(name, desc);
+        a.0.ty = ty;
+        if matches!(ty, AttrType::Reference | AttrType::Binary) {
+            a.0.case_exact = true;
+        }
+        a
+    }
+    fn complex(name: &str, desc: &str, subs: Vec<AttrDef>) -> A {
+        let mut a = A::t(name, AttrType::Complex, desc);
+        a.0.sub_attributes = subs;
+        a
+    }
+    fn multi(mut self) -> A {
+        self.0.multi_valued = true;
+        self
+    }
+    fn required(mut self) -> A {
+        self.0.required = true;
+        self
+    }
+    fn exact(mut self) -> A {
+        self.0.case_exact = true;
+        self
+    }
+    fn ro(mut self) -> A {
+        self.0.mutability = Mutability::ReadOnly;
+        self
+    }
+    fn immutable(mut self) -> A {
+        self.0.mutability = Mutability::Immutable;
+        self
+    }
+    fn returned(mut self, r: Returned) -> A {
+        self.0.returned = r;
+        self
+    }
+    fn unique(mut self, u: Uniqueness) -> A {
+        self.0.uniqueness = u;
+        self
+    }
+    fn canonical(mut self, values: &[&str]) -> A {
+        self.0.canonical_values = values.iter().map(|v| v.to_string()).collect();
+        self
+    }
+    fn refs(mut self, types: &[&str]) -> A {
+        self.0.reference_types = types.iter().map(|v| v.to_string()).collect();
+        self
+    }
+    fn mutability(mut self, m: Mutability) -> A {
+        self.0.mutability = m;
+        self
+    }
+    fn d(self) -> AttrDef {
+        self.0
+    }
+}
+
+/// `value`, `display`, `type`, `primary` of a multi-valued attribute.
+fn mv(name: &str, desc: &str, value: AttrDef, types: &[&str]) -> AttrDef {
+    A::complex(
+        name,
+        desc,
+        vec![
+            value,
+            A::s("display", "A human-readable name, primarily used for display purposes.").d(),
+            A::s("type", &format!("A label indicating the attribute's function, e.g. {}.", types.join(", ")))
+                .canonical(types)
+                .d(),
+            A::t("primary", AttrType::Boolean, "A Boolean value indicating the 'primary' or preferred attribute value.")
+                .d(),
+        ],
+    )
+    .multi()
+    .d()
+}
+
+fn user_schema() -> SchemaDef {
+    let name = A::complex(
+        "name",
+        "The components of the user's real name.",
+        vec![
+            A::s("formatted", "The full name, including all middle names, titles, and suffixes, formatted for display.").d(),
+            A::s("familyName", "The family name of the User, or last name.").d(),
+            A::s("givenName", "The given name of the User, or first name.").d(),
+            A::s("middleName", "The middle name(s) of the User.").d(),
+            A::s("honorificPrefix", "The honorific prefix(es) of the User, or title (e.g. 'Ms.').").d(),
+            A::s("honorificSuffix", "The honorific suffix(es) of the User, or suffix (e.g. 'III').").d(),
+        ],
+    )
+    .d();
+    let addresses = A::complex(
+        "addresses",
+        "A physical mailing address for this User.",
+        vec![
+            A::s("formatted", "The full mailing address, formatted for display.").d(),
+            A::s("streetAddress", "The full street address component.").d(),
+            A::s("locality", "The city or locality component.").d(),
+            A::s("region", "The state or region component.").d(),
+            A::s("postalCode", "The zip code or postal code component.").d(),
+            A::s("country", "The country name component.").d(),
+            A::s("type", "A label indicating the attribute's function, e.g. 'work' or 'home'.")
+                .canonical(&["work", "home", "other"])
+                .d(),
+            A::t("primary", AttrType::Boolean, "A Boolean value indicating the primary address.").d(),
+        ],
+    )
+    .multi()
+    .d();
+    let groups = A::complex(
+        "groups",
+        "A list of groups to which the user belongs, either through direct membership or through nested groups.",
+        vec![
+            A::s("value", "The identifier of the User's group.").ro().d(),
+            A::t("$ref", AttrType::Reference, "The URI of the corresponding 'Group' resource.")
+                .refs(&["User", "Group"])
+                .ro()
+                .d(),
+            A::s("display", "A human-readable name, primarily used for display purposes.").ro().d(),
+            A::s("type", "A label indicating the attribute's function, e.g. 'direct' or 'indirect'.")
+                .canonical(&["direct", "indirect"])
+                .ro()
+                .d(),
+        ],
+    )
+    .multi()
+    .ro()
+    .d();
+    SchemaDef {
+        id: USER_URN.to_string(),
+        name: "User".to_string(),
+        description: "User Account".to_string(),
+        attributes: vec![
+            A::s("userName", "Unique identifier for the User, typically used by the user to directly authenticate.")
+                .required()
+                .unique(Uniqueness::Server)
+                .d(),
+            name,
+            A::s("displayName", "The name of the User, suitable for display to end-users.").d(),
+            A::s("nickName", "The casual way to address the user in real life.").d(),
+            A::t("profileUrl", AttrType::Reference, "A fully qualified URL pointing to a page representing the User's online profile.")
+                .refs(&["external"])
+                .d(),
+            A::s("title", "The user's title, such as 'Vice President'.").d(),
+            A::s("userType", "Used to identify the relationship between the organization and the user.").d(),
+            A::s("preferredLanguage", "Indicates the User's preferred written or spoken language.").d(),
+            A::s("locale", "Used to indicate the User's default location for purposes of localizing items.").d(),
+            A::s("timezone", "The User's time zone in the 'Olson' time zone database format.").d(),
+            A::t("active", AttrType::Boolean, "A Boolean value indicating the User's administrative status.").d(),
+            A::s("password", "The User's cleartext password; never returned.")
+                .mutability(Mutability::WriteOnly)
+                .returned(Returned::Never)
+                .d(),
+            mv("emails", "Email addresses for the user.", A::s("value", "Email address for the User.").d(), &[
+                "work", "home", "other",
+            ]),
+            mv("phoneNumbers", "Phone numbers for the User.", A::s("value", "Phone number of the User.").d(), &[
+                "work", "home", "mobile", "fax", "pager", "other",
+            ]),
+            mv("ims", "Instant messaging addresses for the User.", A::s("value", "Instant messaging address for the User.").d(), &[
+                "aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo",
+            ]),
+            mv(
+                "photos",
+                "URLs of photos of the User.",
+                A::t("value", AttrType::Reference, "URL of a photo of the User.").refs(&["external"]).d(),
+                &["photo", "thumbnail"],
+            ),
+            addresses,
+            groups,
+            mv("entitlements", "A list of entitlements for the User.", A::s("value", "The value of an entitlement.").d(), &[]),
+            mv("roles", "A list of roles for the User.", A::s("value", "The value of a role.").d(), &[]),
+            mv(
+                "x509Certificates",
+                "A list of certificates issued to the User.",
+                A::t("value", AttrType::Binary, "The value of an X.509 certificate.").d(),
+                &[],
+            ),
+        ],
+    }
+}
+
+fn enterprise_schema() -> SchemaDef {
+    SchemaDef {
+        id: ENTERPRISE_URN.to_string(),
+        name: "EnterpriseUser".to_string(),
+        description: "Enterprise User".to_string(),
+        attributes: vec![
+            A::s("employeeNumber", "Numeric or alphanumeric identifier assigned to a person.").d(),
+            A::s("costCenter", "Identifies the name of a cost center.").d(),
+            A::s("organization", "Identifies the name of an organization.").d(),
+            A::s("division", "Identifies the name of a division.").d(),
+            A::s("department", "Identifies the name of a department.").d(),
+            A::complex(
+                "manager",
+                "The User's manager.",
+                vec![
+                    A::s("value", "The id of the SCIM resource representing the User's manager.").d(),
+                    A::t("$ref", AttrType::Reference, "The URI of the SCIM resource representing the User's manager.")
+                        .refs(&["User"])
+                        .d(),
+                    A::s("displayName", "The displayName of the User's manager.").ro().d(),
+                ],
+            )
+            .d(),
+        ],
+    }
+}
+
+fn group_schema() -> SchemaDef {
+    SchemaDef {
+        id: GROUP_URN.to_string(),
+        name: "Group".to_string(),
+        description: "Group".to_string(),
+        attributes: vec![
+            A::s("displayName", "A human-readable name for the Group.").required().d(),
+            A::complex(
+                "members",
+                "A list of members of the Group.",
+                vec![
+                    A::s("value", "Identifier of the member of this Group.").exact().immutable().d(),
+                    A::t("$ref", AttrType::Reference, "The URI corresponding to a SCIM resource that is a member of this Group.")
+                        .refs(&["User", "Group"])
+                        .immutable()
+                        .d(),
+                    A::s("type", "A label indicating the type of resource, e.g. 'User' or 'Group'.")
+                        .canonical(&["User", "Group"])
+                        .immutable()
+                        .d(),
+                    A::s("display", "A human-readable name, primarily used for display purposes.").ro().d(),
+                ],
+            )
+            .multi()
+            .d(),
+        ],
+    }
+}
+
+fn common_attributes() -> Vec<AttrDef> {
+    vec![
+        A::s("id", "A unique identifier for a SCIM resource as defined by the service provider.")
+            .exact()
+            .ro()
+            .returned(Returned::Always)
+            .unique(Uniqueness::Server)
+            .d(),
+        A::s("externalId", "An identifier for the resource as defined by the provisioning client.").exact().d(),
+        A::complex(
+            "meta",
+            "A complex attribute containing resource metadata.",
+            vec![
+                A::s("resourceType", "The name of the resource type of the resource.").exact().ro().d(),
+                A::t("created", AttrType::DateTime, "The date and time the resource was added to the service provider.")
+                    .ro()
+                    .d(),
+                A::t("lastModified", AttrType::DateTime, "The most recent date and time the resource was modified.")
+                    .ro()
+                    .d(),
+                A::t("location", AttrType::Reference, "The URI of the resource being returned.").refs(&["uri"]).ro().d(),
+                A::s("version", "The version of the resource being returned.").exact().ro().d(),
+            ],
+        )
+        .ro()
+        .d(),
+    ]
+}
+
+/// The registry every tenant starts from: User (with the Enterprise extension) and Group.
+pub fn standard_registry() -> Registry {
+    Registry {
+        schemas: vec![user_schema(), enterprise_schema(), group_schema()],
+        resource_types: vec![
+            ResourceTypeDef {
+                kind: ResourceKind::User,
+                description: "User Account".to_string(),
+                extensions: vec![ExtensionRef { schema: ENTERPRISE_URN.to_string(), required: false }],
+            },
+            ResourceTypeDef { kind: ResourceKind::Group, description: "Group".to_string(), extensions: vec![] },
+        ],
+        common: common_attributes(),
+        tolerated_urns: vec![MICROSOFT_GROUP_URN.to_string(), MICROSOFT_USER_URN.to_string()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::AttrHome;
+
+    #[test]
+    fn every_rfc_user_attribute_is_defined() {
+        let reg = standard_registry();
+        let user = reg.core_schema(ResourceKind::User);
+        for name in [
+            "userName", "name", "displayName", "nickName", "profileUrl", "title", "userType", "preferredLanguage",
+            "locale", "timezone", "active", "password", "emails", "phoneNumbers", "ims", "photos", "addresses",
+            "groups", "entitlements", "roles", "x509Certificates",
+        ] {
+            assert!(user.attr(name).is_some(), "{name}");
+        }
+        assert_eq!(user.attr("USERNAME").unwrap().uniqueness, Uniqueness::Server);
+        assert_eq!(user.attr("password").unwrap().returned, Returned::Never);
+        assert!(user.attr("emails").unwrap().sub("PRIMARY").is_some());
+    }
+
+    #[test]
+    fn urn_qualified_lookups() {
+        let reg = standard_registry();
+        let (home, a) = reg.find_attr(ResourceKind::User, Some(&ENTERPRISE_URN.to_uppercase()), "employeenumber").unwrap();
+        assert!(matches!(home, AttrHome::Extension(_)));
+        assert_eq!(a.name, "employeeNumber");
+        let (home, a) = reg.find_attr(ResourceKind::User, Some(USER_URN), "username").unwrap();
+        assert!(matches!(home, AttrHome::Core(_)));
+        assert_eq!(a.name, "userName");
+        assert!(matches!(reg.find_attr(ResourceKind::User, None, "ID"), Some((AttrHome::Common, _))));
+        assert!(reg.find_attr(ResourceKind::Group, Some(ENTERPRISE_URN), "employeeNumber").is_none());
+        assert_eq!(reg.find_attr(ResourceKind::Group, None, "members").unwrap().1.sub("value").unwrap().name, "value");
+    }
+}

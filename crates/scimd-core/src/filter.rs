@@ -17,12 +17,16 @@
 //! - inside `attr[...]`, all conditions must hold for the *same* element.
 
 use crate::error::{ScimError, ScimResult};
-use crate::schema::{AttrType, Registry, ResourceKind};
+use serde_json::Value;
+
+use crate::schema::{AttrDef, AttrHome, AttrType, Mutability, Registry, ResourceKind, Returned};
 
 /// Longest filter accepted, in bytes.
 pub const MAX_FILTER_LEN: usize = 8192;
-/// Deepest nesting of `and`/`or`/`not`/parentheses/value paths accepted.
+/// Deepest nesting of `not`/parentheses/value paths accepted.
 pub const MAX_FILTER_DEPTH: usize = 32;
+/// Most comparisons (and `pr` tests) in one filter.
+pub const MAX_FILTER_TERMS: usize = 100;
 
 /// An attribute path as written: `[URN:]attr[.sub]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,45 +193,800 @@ pub fn normalize_datetime(s: &str) -> Option<String> {
     Some(dt.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string())
 }
 
-// ---- parser, resolution, evaluator: signatures fixed, bodies owned by the filter work ----
+// ------------------------------------------------------------------------- parser
+
+/// Which error a syntax problem is reported as (filters vs PATCH paths).
+#[derive(Clone, Copy)]
+enum Mode {
+    Filter,
+    Path,
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    pos: usize,
+    depth: usize,
+    terms: usize,
+    mode: Mode,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$'
+}
+
+fn is_path_char(c: char) -> bool {
+    is_name_char(c) || c == ':' || c == '.'
+}
+
+fn valid_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '$' => chars.all(is_name_char),
+        _ => false,
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn new(s: &'a str, mode: Mode) -> Self {
+        Parser { s, pos: 0, depth: 0, terms: 0, mode }
+    }
+
+    fn err(&self, msg: impl Into<String>) -> ScimError {
+        let msg = msg.into();
+        match self.mode {
+            Mode::Filter => ScimError::invalid_filter(msg),
+            Mode::Path => ScimError::invalid_path(msg),
+        }
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn eof(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    fn skip_ws(&mut self) -> bool {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c.is_whitespace() {
+                self.pos += c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        self.pos > start
+    }
+
+    /// What is at the current position, for error messages.
+    fn found(&self) -> String {
+        if self.eof() {
+            return "the end of the filter".to_string();
+        }
+        let word: String = self.rest().chars().take_while(|c| !c.is_whitespace()).take(20).collect();
+        format!("'{word}'")
+    }
+
+    /// Consumes `kw` (case-insensitive) if it is a whole word here.
+    fn keyword(&mut self, kw: &str) -> bool {
+        let r = self.rest();
+        if r.len() >= kw.len() && r.is_char_boundary(kw.len()) && r[..kw.len()].eq_ignore_ascii_case(kw) {
+            let next = r[kw.len()..].chars().next();
+            if next.is_none_or(|c| !is_name_char(c) && c != ':' && c != '.' && c != '[') {
+                self.pos += kw.len();
+                return true;
+            }
+        }
+        false
+    }
+
+    fn enter(&mut self) -> ScimResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(self.err(format!("the filter is nested more than {MAX_FILTER_DEPTH} levels deep")));
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, c: char, what: &str) -> ScimResult<()> {
+        self.skip_ws();
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.err(format!("expected '{c}' {what} at offset {}, found {}", self.pos, self.found())))
+        }
+    }
+
+    fn parse_or(&mut self, in_value_path: bool) -> ScimResult<Filter> {
+        let mut left = self.parse_and(in_value_path)?;
+        loop {
+            let save = self.pos;
+            if self.skip_ws() && self.keyword("or") {
+                let right = self.parse_and(in_value_path)?;
+                left = Filter::Or(Box::new(left), Box::new(right));
+            } else {
+                self.pos = save;
+                return Ok(left);
+            }
+        }
+    }
+
+    fn parse_and(&mut self, in_value_path: bool) -> ScimResult<Filter> {
+        let mut left = self.parse_unary(in_value_path)?;
+        loop {
+            let save = self.pos;
+            if self.skip_ws() && self.keyword("and") {
+                let right = self.parse_unary(in_value_path)?;
+                left = Filter::And(Box::new(left), Box::new(right));
+            } else {
+                self.pos = save;
+                return Ok(left);
+            }
+        }
+    }
+
+    fn parse_unary(&mut self, in_value_path: bool) -> ScimResult<Filter> {
+        self.skip_ws();
+        if self.eof() {
+            return Err(self.err(format!("expected an expression at offset {}, found the end of the filter", self.pos)));
+        }
+        let save = self.pos;
+        if self.keyword("not") {
+            self.skip_ws();
+            if self.peek() == Some('(') {
+                self.pos += 1;
+                self.enter()?;
+                let inner = self.parse_or(in_value_path)?;
+                self.expect(')', "to close 'not ('")?;
+                self.depth -= 1;
+                return Ok(Filter::Not(Box::new(inner)));
+            }
+            // An attribute that happens to be called "not…": fall through.
+            self.pos = save;
+        }
+        if self.peek() == Some('(') {
+            self.pos += 1;
+            self.enter()?;
+            let inner = self.parse_or(in_value_path)?;
+            self.expect(')', "to close '('")?;
+            self.depth -= 1;
+            return Ok(inner);
+        }
+        self.parse_attr_expr(in_value_path)
+    }
+
+    fn parse_path_token(&mut self) -> ScimResult<AttrPath> {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if is_path_char(c) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        let tok = &self.s[start..self.pos];
+        if tok.is_empty() {
+            return Err(self.err(format!("expected an attribute name at offset {start}, found {}", self.found())));
+        }
+        split_path(tok).ok_or_else(|| self.err(format!("'{tok}' at offset {start} is not a valid attribute path")))
+    }
+
+    fn parse_attr_expr(&mut self, in_value_path: bool) -> ScimResult<Filter> {
+        let start = self.pos;
+        let path = self.parse_path_token()?;
+        if self.peek() == Some('[') {
+            if in_value_path {
+                return Err(self.err(format!("value filters cannot be nested (offset {})", self.pos)));
+            }
+            if path.sub.is_some() {
+                return Err(self.err(format!("'{path}[' at offset {start}: a value filter applies to an attribute, not a sub-attribute")));
+            }
+            self.pos += 1;
+            self.enter()?;
+            let inner = self.parse_or(true)?;
+            self.expect(']', "to close the value filter")?;
+            self.depth -= 1;
+            // Entra ID: `emails[type eq "work"].value eq "x"`.
+            if self.peek() == Some('.') {
+                self.pos += 1;
+                let sub_start = self.pos;
+                while let Some(c) = self.peek() {
+                    if is_name_char(c) {
+                        self.pos += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let sub = &self.s[sub_start..self.pos];
+                if !valid_name(sub) {
+                    return Err(self.err(format!("expected a sub-attribute name after ']. ' at offset {sub_start}")));
+                }
+                let sub_path = AttrPath { urn: None, attr: sub.to_string(), sub: None };
+                let cond = self.parse_condition(sub_path)?;
+                return Ok(Filter::ValuePath(path, Box::new(Filter::And(Box::new(inner), Box::new(cond)))));
+            }
+            return Ok(Filter::ValuePath(path, Box::new(inner)));
+        }
+        self.parse_condition(path)
+    }
+
+    /// `SP "pr"` or `SP compareOp SP compValue` after a path.
+    fn parse_condition(&mut self, path: AttrPath) -> ScimResult<Filter> {
+        if !self.skip_ws() {
+            return Err(self.err(format!(
+                "expected a space and an operator after '{path}' at offset {}, found {}",
+                self.pos,
+                self.found()
+            )));
+        }
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(self.err(format!("the filter has more than {MAX_FILTER_TERMS} conditions")));
+        }
+        let op_start = self.pos;
+        if self.keyword("pr") {
+            return Ok(Filter::Present(path));
+        }
+        let ops = [
+            ("eq", CompareOp::Eq),
+            ("ne", CompareOp::Ne),
+            ("co", CompareOp::Co),
+            ("sw", CompareOp::Sw),
+            ("ew", CompareOp::Ew),
+            ("gt", CompareOp::Gt),
+            ("ge", CompareOp::Ge),
+            ("lt", CompareOp::Lt),
+            ("le", CompareOp::Le),
+        ];
+        let Some(op) = ops.iter().find(|(k, _)| self.keyword(k)).map(|(_, o)| *o) else {
+            return Err(self.err(format!(
+                "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr) after '{path}' at offset {op_start}, found {}",
+                self.found()
+            )));
+        };
+        if !self.skip_ws() {
+            return Err(self.err(format!("expected a space and a value after '{path} {}' at offset {}", op.as_str(), self.pos)));
+        }
+        let value = self.parse_value()?;
+        Ok(Filter::Compare(path, op, value))
+    }
+
+    fn parse_value(&mut self) -> ScimResult<CompValue> {
+        let start = self.pos;
+        match self.peek() {
+            Some('"') => {
+                let bytes = self.s.as_bytes();
+                let mut i = self.pos + 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+                if i >= bytes.len() {
+                    return Err(self.err(format!("the string starting at offset {start} is not terminated")));
+                }
+                let lit = &self.s[start..=i];
+                let v: String = serde_json::from_str(lit)
+                    .map_err(|e| self.err(format!("invalid string at offset {start}: {e}")))?;
+                self.pos = i + 1;
+                Ok(CompValue::Str(v))
+            }
+            Some(c) if c == '-' || c.is_ascii_digit() => {
+                while let Some(c) = self.peek() {
+                    if c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E') {
+                        self.pos += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let lit = &self.s[start..self.pos];
+                match serde_json::from_str::<serde_json::Number>(lit).ok().and_then(|n| n.as_f64()) {
+                    Some(n) if n.is_finite() => Ok(CompValue::Num(n)),
+                    _ => Err(self.err(format!("'{lit}' at offset {start} is not a valid number"))),
+                }
+            }
+            _ => {
+                if self.keyword("true") {
+                    Ok(CompValue::Bool(true))
+                } else if self.keyword("false") {
+                    Ok(CompValue::Bool(false))
+                } else if self.keyword("null") {
+                    Ok(CompValue::Null)
+                } else {
+                    Err(self.err(format!(
+                        "expected a value (a \"string\", number, true, false or null) at offset {start}, found {}",
+                        self.found()
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Splits `[urn:]attr[.sub]`; the attribute is the segment after the last colon.
+fn split_path(tok: &str) -> Option<AttrPath> {
+    let (urn, rest) = match tok.rfind(':') {
+        Some(i) => (Some(tok[..i].to_string()), &tok[i + 1..]),
+        None => (None, tok),
+    };
+    if urn.as_deref().is_some_and(|u| u.is_empty() || u.ends_with(':')) {
+        return None;
+    }
+    let (attr, sub) = match rest.split_once('.') {
+        Some((a, s)) => (a, Some(s)),
+        None => (rest, None),
+    };
+    if !valid_name(attr) || sub.is_some_and(|s| !valid_name(s)) {
+        return None;
+    }
+    Some(AttrPath { urn, attr: attr.to_string(), sub: sub.map(str::to_string) })
+}
 
 /// Parses a filter expression. Errors are 400 `invalidFilter` naming the problem and
-/// its byte offset. Enforces [`MAX_FILTER_LEN`] and [`MAX_FILTER_DEPTH`].
+/// its byte offset. Enforces [`MAX_FILTER_LEN`], [`MAX_FILTER_DEPTH`] and [`MAX_FILTER_TERMS`].
 pub fn parse_filter(input: &str) -> ScimResult<Filter> {
-    let _ = input;
-    Err(ScimError::invalid_filter("filters are not implemented yet"))
+    if input.len() > MAX_FILTER_LEN {
+        return Err(ScimError::invalid_filter(format!("the filter is longer than {MAX_FILTER_LEN} bytes")));
+    }
+    if input.trim().is_empty() {
+        return Err(ScimError::invalid_filter("the filter is empty"));
+    }
+    let mut p = Parser::new(input, Mode::Filter);
+    let f = p.parse_or(false)?;
+    p.skip_ws();
+    if !p.eof() {
+        return Err(p.err(format!("unexpected {} at offset {}: expected 'and', 'or' or the end", p.found(), p.pos)));
+    }
+    Ok(f)
 }
 
 /// Parses an attribute path `[URN:]attr[.sub]` (used by `attributes=`, `sortBy`).
 pub fn parse_attr_path(input: &str) -> ScimResult<AttrPath> {
-    let _ = input;
-    Err(ScimError::invalid_path("paths are not implemented yet"))
+    let t = input.trim();
+    split_path(t).ok_or_else(|| ScimError::invalid_path(format!("'{t}' is not a valid attribute path")))
 }
 
 /// Parses a PATCH `path`. Errors are 400 `invalidPath`.
 pub fn parse_patch_path(input: &str) -> ScimResult<PatchPath> {
-    let _ = input;
-    Err(ScimError::invalid_path("paths are not implemented yet"))
+    if input.len() > MAX_FILTER_LEN {
+        return Err(ScimError::invalid_path(format!("the path is longer than {MAX_FILTER_LEN} bytes")));
+    }
+    let mut p = Parser::new(input.trim(), Mode::Path);
+    let attr = p.parse_path_token()?;
+    let mut filter = None;
+    let mut sub_after_filter = None;
+    if p.peek() == Some('[') {
+        if attr.sub.is_some() {
+            return Err(ScimError::invalid_path(format!("'{attr}[': a value filter applies to an attribute, not a sub-attribute")));
+        }
+        p.pos += 1;
+        p.enter()?;
+        let inner = p.parse_or(true).map_err(|e| ScimError::invalid_path(e.detail))?;
+        p.expect(']', "to close the value filter")?;
+        filter = Some(inner);
+        if p.peek() == Some('.') {
+            p.pos += 1;
+            let start = p.pos;
+            while let Some(c) = p.peek() {
+                if is_name_char(c) {
+                    p.pos += 1;
+                } else {
+                    break;
+                }
+            }
+            let sub = &p.s[start..p.pos];
+            if !valid_name(sub) {
+                return Err(ScimError::invalid_path(format!("expected a sub-attribute name after '].' at offset {start}")));
+            }
+            sub_after_filter = Some(sub.to_string());
+        }
+    }
+    if !p.eof() {
+        return Err(ScimError::invalid_path(format!("unexpected {} at offset {} in path '{input}'", p.found(), p.pos)));
+    }
+    Ok(PatchPath { attr, filter, sub_after_filter })
 }
 
-/// Resolves a path against the registry for `kind`. Unknown attribute → 400
-/// `invalidFilter`-free error: callers choose the scimType, so this returns `None`.
+// ------------------------------------------------------------------------- display
+
+impl std::fmt::Display for AttrPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(u) = &self.urn {
+            write!(f, "{u}:")?;
+        }
+        write!(f, "{}", self.attr)?;
+        if let Some(s) = &self.sub {
+            write!(f, ".{s}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for CompValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompValue::Str(s) => write!(f, "{}", serde_json::to_string(s).map_err(|_| std::fmt::Error)?),
+            CompValue::Num(n) => write!(f, "{n}"),
+            CompValue::Bool(b) => write!(f, "{b}"),
+            CompValue::Null => write!(f, "null"),
+        }
+    }
+}
+
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Filter::And(a, b) => write!(f, "({a}) and ({b})"),
+            Filter::Or(a, b) => write!(f, "({a}) or ({b})"),
+            Filter::Not(a) => write!(f, "not ({a})"),
+            Filter::Present(p) => write!(f, "{p} pr"),
+            Filter::Compare(p, op, v) => write!(f, "{p} {} {v}", op.as_str()),
+            Filter::ValuePath(p, inner) => write!(f, "{p}[{inner}]"),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- resolution
+
+/// A resolved attribute together with its definitions.
+struct Found<'r> {
+    attr: ResolvedAttr,
+    /// Definition of the top-level attribute.
+    top: &'r AttrDef,
+    /// Definition of the addressed (sub-)attribute.
+    addressed: &'r AttrDef,
+}
+
+fn target_of(home: AttrHome<'_>, kind: ResourceKind, top: &AttrDef, sub: Option<&str>) -> Target {
+    match home {
+        AttrHome::Common => match top.name.as_str() {
+            "id" => Target::Id,
+            "meta" => match sub {
+                None => Target::Meta,
+                Some("created") => Target::MetaCreated,
+                Some("lastModified") => Target::MetaLastModified,
+                Some("resourceType") => Target::MetaResourceType,
+                Some("version") => Target::MetaVersion,
+                Some(_) => Target::MetaLocation,
+            },
+            _ => Target::Indexed,
+        },
+        AttrHome::Core(_) if kind == ResourceKind::Group && top.name == "members" => Target::Members,
+        AttrHome::Core(_) if kind == ResourceKind::User && top.name == "groups" => Target::Groups,
+        _ => Target::Indexed,
+    }
+}
+
+fn find<'r>(reg: &'r Registry, kind: ResourceKind, path: &AttrPath) -> Option<Found<'r>> {
+    let (home, top) = reg.find_attr(kind, path.urn.as_deref(), &path.attr)?;
+    let ext = match home {
+        AttrHome::Extension(s) => Some(s.id.clone()),
+        _ => None,
+    };
+    let (addressed, sub) = match &path.sub {
+        None => (top, None),
+        Some(s) => {
+            if top.ty != AttrType::Complex {
+                return None;
+            }
+            let sd = top.sub(s)?;
+            (sd, Some(sd.name.clone()))
+        }
+    };
+    let target = target_of(home, kind, top, sub.as_deref());
+    let key = index_key(ext.as_deref(), &top.name, sub.as_deref());
+    Some(Found {
+        attr: ResolvedAttr {
+            ext,
+            name: top.name.clone(),
+            sub,
+            ty: addressed.ty,
+            case_exact: addressed.case_exact,
+            multi_valued: top.multi_valued,
+            target,
+            key,
+        },
+        top,
+        addressed,
+    })
+}
+
+/// Resolves a path against the registry for `kind`; `None` if it names no attribute.
 pub fn resolve_attr(reg: &Registry, kind: ResourceKind, path: &AttrPath) -> Option<ResolvedAttr> {
-    let _ = (reg, kind, path);
-    None
+    find(reg, kind, path).map(|f| f.attr)
+}
+
+/// The sub-attribute `sub` of the value-path parent `parent`.
+fn find_sub<'r>(parent: &ResolvedAttr, parent_def: &'r AttrDef, path: &AttrPath) -> ScimResult<Found<'r>> {
+    if path.urn.is_some() || path.sub.is_some() {
+        return Err(ScimError::invalid_filter(format!(
+            "'{path}' inside '{}[...]' must be a sub-attribute name of '{}'",
+            parent.name, parent.name
+        )));
+    }
+    let sd = parent_def.sub(&path.attr).ok_or_else(|| {
+        ScimError::invalid_filter(format!("'{}' has no sub-attribute '{}'", parent.name, path.attr))
+    })?;
+    Ok(Found {
+        attr: ResolvedAttr {
+            ext: parent.ext.clone(),
+            name: parent.name.clone(),
+            sub: Some(sd.name.clone()),
+            ty: sd.ty,
+            case_exact: sd.case_exact,
+            multi_valued: parent.multi_valued,
+            target: parent.target.clone(),
+            key: format!("{}.{}", parent.key, sd.name.to_ascii_lowercase()),
+        },
+        top: parent_def,
+        addressed: sd,
+    })
+}
+
+struct Resolver<'r> {
+    reg: &'r Registry,
+    kind: ResourceKind,
+}
+
+impl<'r> Resolver<'r> {
+    fn attr(&self, path: &AttrPath, parent: Option<(&ResolvedAttr, &'r AttrDef)>) -> ScimResult<Found<'r>> {
+        let found = match parent {
+            Some((p, def)) => find_sub(p, def, path)?,
+            None => find(self.reg, self.kind, path).ok_or_else(|| {
+                ScimError::invalid_filter(format!("unknown attribute '{path}' for resource type {}", self.kind.name()))
+            })?,
+        };
+        if found.addressed.returned == Returned::Never
+            || found.addressed.mutability == Mutability::WriteOnly
+            || found.top.returned == Returned::Never
+        {
+            return Err(ScimError::invalid_filter(format!("attribute '{path}' cannot be used in a filter")));
+        }
+        Ok(found)
+    }
+
+    fn resolve(&self, f: &Filter, parent: Option<(&ResolvedAttr, &'r AttrDef)>) -> ScimResult<ResolvedFilter> {
+        Ok(match f {
+            Filter::And(a, b) => {
+                ResolvedFilter::And(Box::new(self.resolve(a, parent)?), Box::new(self.resolve(b, parent)?))
+            }
+            Filter::Or(a, b) => ResolvedFilter::Or(Box::new(self.resolve(a, parent)?), Box::new(self.resolve(b, parent)?)),
+            Filter::Not(a) => ResolvedFilter::Not(Box::new(self.resolve(a, parent)?)),
+            Filter::Present(path) => ResolvedFilter::Present(self.attr(path, parent)?.attr),
+            Filter::Compare(path, op, value) => {
+                let found = self.attr(path, parent)?;
+                let mut attr = found.attr;
+                if attr.ty == AttrType::Complex {
+                    // `emails eq "x"` means `emails.value eq "x"`.
+                    let Some(v) = found.addressed.sub("value").filter(|_| attr.sub.is_none()) else {
+                        return Err(ScimError::invalid_filter(format!(
+                            "'{path}' is a complex attribute: compare one of its sub-attributes"
+                        )));
+                    };
+                    attr.sub = Some(v.name.clone());
+                    attr.ty = v.ty;
+                    attr.case_exact = v.case_exact;
+                    attr.key = format!("{}.value", attr.key);
+                    if attr.target == Target::Meta {
+                        return Err(ScimError::invalid_filter(format!("'{path}' cannot be compared")));
+                    }
+                }
+                match (op, value) {
+                    (CompareOp::Eq, CompValue::Null) => ResolvedFilter::Not(Box::new(ResolvedFilter::Present(attr))),
+                    (CompareOp::Ne, CompValue::Null) => ResolvedFilter::Present(attr),
+                    (_, CompValue::Null) => {
+                        return Err(ScimError::invalid_filter(format!(
+                            "'{path} {} null': null can only be compared with eq or ne",
+                            op.as_str()
+                        )));
+                    }
+                    _ => {
+                        let v = convert_literal(&attr, path, *op, value)?;
+                        if *op == CompareOp::Ne {
+                            ResolvedFilter::Not(Box::new(ResolvedFilter::Compare(attr, CompareOp::Eq, v)))
+                        } else {
+                            ResolvedFilter::Compare(attr, *op, v)
+                        }
+                    }
+                }
+            }
+            Filter::ValuePath(path, inner) => {
+                if parent.is_some() {
+                    return Err(ScimError::invalid_filter("value filters cannot be nested"));
+                }
+                let found = self.attr(path, None)?;
+                if found.attr.sub.is_some() || found.top.ty != AttrType::Complex || !found.top.multi_valued {
+                    return Err(ScimError::invalid_filter(format!(
+                        "'{path}[...]': a value filter needs a multi-valued complex attribute"
+                    )));
+                }
+                let inner = self.resolve(inner, Some((&found.attr, found.top)))?;
+                ResolvedFilter::ValuePath(found.attr, Box::new(inner))
+            }
+        })
+    }
+}
+
+fn string_like(ty: AttrType) -> bool {
+    matches!(ty, AttrType::String | AttrType::Reference | AttrType::Binary)
+}
+
+/// Converts a literal to the attribute's type (see [`ResolvedFilter::Compare`]).
+fn convert_literal(attr: &ResolvedAttr, path: &AttrPath, op: CompareOp, v: &CompValue) -> ScimResult<CompValue> {
+    let bad = |what: &str| ScimError::invalid_filter(format!("'{path} {} {v}': {what}", op.as_str()));
+    if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) && !string_like(attr.ty) {
+        return Err(bad(&format!("'{}' applies to strings, and '{path}' is a {}", op.as_str(), attr.ty.as_str())));
+    }
+    if matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le)
+        && matches!(attr.ty, AttrType::Boolean | AttrType::Binary)
+    {
+        return Err(bad(&format!("'{path}' is a {} and cannot be ordered", attr.ty.as_str())));
+    }
+    Ok(match attr.ty {
+        AttrType::String | AttrType::Reference | AttrType::Binary => {
+            let s = match v {
+                CompValue::Str(s) => s.clone(),
+                CompValue::Num(n) => n.to_string(),
+                CompValue::Bool(b) => b.to_string(),
+                CompValue::Null => unreachable!("null handled by the caller"),
+            };
+            CompValue::Str(if attr.case_exact { s } else { fold_case(&s) })
+        }
+        AttrType::Boolean => match v {
+            CompValue::Bool(b) => CompValue::Bool(*b),
+            CompValue::Str(s) if s.eq_ignore_ascii_case("true") => CompValue::Bool(true),
+            CompValue::Str(s) if s.eq_ignore_ascii_case("false") => CompValue::Bool(false),
+            _ => return Err(bad("expected true or false")),
+        },
+        AttrType::Integer | AttrType::Decimal => match v {
+            CompValue::Num(n) => CompValue::Num(*n),
+            CompValue::Str(s) => match s.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => CompValue::Num(n),
+                _ => return Err(bad("expected a number")),
+            },
+            _ => return Err(bad("expected a number")),
+        },
+        AttrType::DateTime => match v {
+            CompValue::Str(s) => CompValue::Str(normalize_datetime(s).ok_or_else(|| bad("expected an RFC 3339 date-time"))?),
+            _ => return Err(bad("expected an RFC 3339 date-time string")),
+        },
+        AttrType::Complex => return Err(bad("complex attributes cannot be compared")),
+    })
 }
 
 /// Checks a parsed filter against the registry (unknown attributes, operator/type
 /// combinations, literal types) and produces the canonical form. Errors: 400 `invalidFilter`.
 pub fn resolve_filter(reg: &Registry, kind: ResourceKind, filter: &Filter) -> ScimResult<ResolvedFilter> {
-    let _ = (reg, kind, filter);
-    Err(ScimError::invalid_filter("filters are not implemented yet"))
+    Resolver { reg, kind }.resolve(filter, None)
+}
+
+// ------------------------------------------------------------------------- evaluator
+
+fn get_ci<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
+    let m = obj.as_object()?;
+    m.get(key).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+/// The value of the top-level attribute of `attr` in `resource`.
+fn top_value<'v>(attr: &ResolvedAttr, resource: &'v Value) -> Option<&'v Value> {
+    let root = match &attr.ext {
+        Some(u) => get_ci(resource, u)?,
+        None => resource,
+    };
+    get_ci(root, &attr.name)
+}
+
+/// The elements of a (possibly multi-valued) value.
+fn elements(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn is_present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => a.iter().any(is_present),
+        Value::Object(o) => o.values().any(is_present),
+        _ => true,
+    }
+}
+
+/// The values addressed by `attr` (the sub-attribute values of every element, or the elements).
+fn addressed<'v>(attr: &ResolvedAttr, resource: &'v Value) -> Vec<&'v Value> {
+    let Some(top) = top_value(attr, resource) else { return Vec::new() };
+    match &attr.sub {
+        None => elements(top),
+        Some(sub) => elements(top).into_iter().filter_map(|el| get_ci(el, sub)).flat_map(elements).collect(),
+    }
+}
+
+fn compare_value(attr: &ResolvedAttr, x: &Value, op: CompareOp, lit: &CompValue) -> bool {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering>;
+    match (attr.ty, lit) {
+        (AttrType::String | AttrType::Reference | AttrType::Binary, CompValue::Str(l)) => {
+            let Some(s) = x.as_str() else { return false };
+            if s.is_empty() {
+                return false;
+            }
+            let s = if attr.case_exact { s.to_string() } else { fold_case(s) };
+            match op {
+                CompareOp::Co => return s.contains(l.as_str()),
+                CompareOp::Sw => return s.starts_with(l.as_str()),
+                CompareOp::Ew => return s.ends_with(l.as_str()),
+                _ => ord = Some(s.as_str().cmp(l.as_str())),
+            }
+        }
+        (AttrType::DateTime, CompValue::Str(l)) => {
+            let Some(s) = x.as_str().and_then(normalize_datetime) else { return false };
+            ord = Some(s.as_str().cmp(l.as_str()));
+        }
+        (AttrType::Boolean, CompValue::Bool(l)) => {
+            let Some(b) = x.as_bool() else { return false };
+            ord = Some(b.cmp(l));
+        }
+        (AttrType::Integer | AttrType::Decimal, CompValue::Num(l)) => {
+            let Some(n) = x.as_f64() else { return false };
+            ord = n.partial_cmp(l);
+        }
+        _ => return false,
+    }
+    let Some(ord) = ord else { return false };
+    match op {
+        CompareOp::Eq => ord == Ordering::Equal,
+        CompareOp::Ne => ord != Ordering::Equal,
+        CompareOp::Gt => ord == Ordering::Greater,
+        CompareOp::Ge => ord != Ordering::Less,
+        CompareOp::Lt => ord == Ordering::Less,
+        CompareOp::Le => ord != Ordering::Greater,
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+    }
+}
+
+/// Evaluates `f` on one element of a value path.
+fn matches_element(f: &ResolvedFilter, el: &Value) -> bool {
+    match f {
+        ResolvedFilter::And(a, b) => matches_element(a, el) && matches_element(b, el),
+        ResolvedFilter::Or(a, b) => matches_element(a, el) || matches_element(b, el),
+        ResolvedFilter::Not(a) => !matches_element(a, el),
+        ResolvedFilter::Present(attr) => {
+            attr.sub.as_deref().and_then(|s| get_ci(el, s)).is_some_and(is_present)
+        }
+        ResolvedFilter::Compare(attr, op, lit) => attr
+            .sub
+            .as_deref()
+            .and_then(|s| get_ci(el, s))
+            .is_some_and(|v| elements(v).into_iter().any(|x| compare_value(attr, x, *op, lit))),
+        ResolvedFilter::ValuePath(..) => false,
+    }
 }
 
 /// Evaluates a resolved filter against a resource in its full JSON form (as returned
 /// to clients with every attribute: `id`, `meta`, extension objects under their URN
 /// keys, `members`/`groups` arrays). Attribute names in `resource` are canonical.
-pub fn matches(filter: &ResolvedFilter, resource: &serde_json::Value) -> bool {
-    let _ = (filter, resource);
-    false
+pub fn matches(filter: &ResolvedFilter, resource: &Value) -> bool {
+    match filter {
+        ResolvedFilter::And(a, b) => matches(a, resource) && matches(b, resource),
+        ResolvedFilter::Or(a, b) => matches(a, resource) || matches(b, resource),
+        ResolvedFilter::Not(a) => !matches(a, resource),
+        ResolvedFilter::Present(attr) => addressed(attr, resource).into_iter().any(is_present),
+        ResolvedFilter::Compare(attr, op, lit) => {
+            addressed(attr, resource).into_iter().any(|x| compare_value(attr, x, *op, lit))
+        }
+        ResolvedFilter::ValuePath(attr, inner) => match top_value(attr, resource) {
+            Some(top) => elements(top).into_iter().any(|el| is_present(el) && matches_element(inner, el)),
+            None => false,
+        },
+    }
 }
