@@ -1,1 +1,147 @@
-//! (to be written)
+//! Discovery documents (RFC 7643 §5–§7): ServiceProviderConfig, ResourceType and Schema
+//! representations, generated from the same [`Registry`] the server enforces, so they
+//! describe exactly what the server does.
+
+use serde_json::{Map, Value, json};
+
+use crate::schema::{AttrDef, Registry, ResourceTypeDef, SchemaDef};
+
+/// Bulk limits, when bulk is offered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkConfig {
+    pub max_operations: u64,
+    pub max_payload_size: u64,
+}
+
+/// What the service provider supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProviderConfig {
+    pub documentation_uri: Option<String>,
+    pub patch: bool,
+    pub bulk: Option<BulkConfig>,
+    pub filter_max_results: u64,
+    pub change_password: bool,
+    pub sort: bool,
+    pub etag: bool,
+}
+
+impl Default for ServiceProviderConfig {
+    fn default() -> Self {
+        ServiceProviderConfig {
+            documentation_uri: None,
+            patch: true,
+            bulk: None,
+            filter_max_results: 1000,
+            change_password: true,
+            sort: true,
+            etag: true,
+        }
+    }
+}
+
+pub const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+
+pub fn service_provider_config_json(cfg: &ServiceProviderConfig, base_url: &str) -> Value {
+    let mut v = json!({
+        "schemas": [SPC_URN],
+        "patch": {"supported": cfg.patch},
+        "bulk": match &cfg.bulk {
+            Some(b) => json!({"supported": true, "maxOperations": b.max_operations, "maxPayloadSize": b.max_payload_size}),
+            None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
+        },
+        "filter": {"supported": true, "maxResults": cfg.filter_max_results},
+        "changePassword": {"supported": cfg.change_password},
+        "sort": {"supported": cfg.sort},
+        "etag": {"supported": cfg.etag},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a bearer token issued by the operator of this scimd server.",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base_url}/ServiceProviderConfig")}
+    });
+    if let Some(d) = &cfg.documentation_uri {
+        v["documentationUri"] = Value::String(d.clone());
+    }
+    v
+}
+
+fn attr_json(a: &AttrDef) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), a.name.clone().into());
+    m.insert("type".into(), a.ty.as_str().into());
+    m.insert("multiValued".into(), a.multi_valued.into());
+    m.insert("description".into(), a.description.clone().into());
+    m.insert("required".into(), a.required.into());
+    if !a.canonical_values.is_empty() {
+        m.insert("canonicalValues".into(), json!(a.canonical_values));
+    }
+    m.insert("caseExact".into(), a.case_exact.into());
+    m.insert("mutability".into(), a.mutability.as_str().into());
+    m.insert("returned".into(), a.returned.as_str().into());
+    m.insert("uniqueness".into(), a.uniqueness.as_str().into());
+    if !a.reference_types.is_empty() {
+        m.insert("referenceTypes".into(), json!(a.reference_types));
+    }
+    if !a.sub_attributes.is_empty() {
+        m.insert("subAttributes".into(), Value::Array(a.sub_attributes.iter().map(attr_json).collect()));
+    }
+    Value::Object(m)
+}
+
+pub fn schema_json(schema: &SchemaDef, base_url: &str) -> Value {
+    json!({
+        "schemas": [SCHEMA_URN],
+        "id": schema.id,
+        "name": schema.name,
+        "description": schema.description,
+        "attributes": schema.attributes.iter().map(attr_json).collect::<Vec<_>>(),
+        "meta": {"resourceType": "Schema", "location": format!("{base_url}/Schemas/{}", schema.id)}
+    })
+}
+
+pub fn schemas_json(reg: &Registry, base_url: &str) -> Vec<Value> {
+    reg.schemas.iter().map(|s| schema_json(s, base_url)).collect()
+}
+
+pub fn resource_type_json(reg: &Registry, rt: &ResourceTypeDef, base_url: &str) -> Value {
+    let _ = reg;
+    json!({
+        "schemas": [RESOURCE_TYPE_URN],
+        "id": rt.kind.name(),
+        "name": rt.kind.name(),
+        "endpoint": rt.kind.endpoint(),
+        "description": rt.description,
+        "schema": rt.kind.core_urn(),
+        "schemaExtensions": rt.extensions.iter().map(|e| json!({"schema": e.schema, "required": e.required})).collect::<Vec<_>>(),
+        "meta": {"resourceType": "ResourceType", "location": format!("{base_url}/ResourceTypes/{}", rt.kind.name())}
+    })
+}
+
+pub fn resource_types_json(reg: &Registry, base_url: &str) -> Vec<Value> {
+    reg.resource_types.iter().map(|rt| resource_type_json(reg, rt, base_url)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtin::standard_registry;
+
+    #[test]
+    fn documents() {
+        let reg = standard_registry();
+        let s = schemas_json(&reg, "http://x/scim/v2");
+        assert_eq!(s.len(), 3);
+        let user = &s[0];
+        let emails = user["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "emails").unwrap();
+        assert_eq!(emails["subAttributes"].as_array().unwrap().len(), 4);
+        let rts = resource_types_json(&reg, "http://x/scim/v2");
+        assert_eq!(rts[0]["endpoint"], "/Users");
+        let spc = service_provider_config_json(&ServiceProviderConfig::default(), "http://x/scim/v2");
+        assert_eq!(spc["bulk"]["supported"], false);
+    }
+}

@@ -1,1 +1,220 @@
-//! (to be written)
+//! List and search parameters (RFC 7644 §3.4.2, §3.4.3): reading them from a query
+//! string or a SearchRequest body, checking them against the registry, and the
+//! ListResponse message.
+
+use serde_json::{Value, json};
+
+use crate::error::{ScimError, ScimResult};
+use crate::filter::{ResolvedAttr, ResolvedFilter, parse_attr_path, parse_filter, resolve_attr, resolve_filter};
+use crate::projection::Projection;
+use crate::schema::{AttrType, Registry, ResourceKind};
+
+pub const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// Page sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageConfig {
+    pub default_count: u64,
+    pub max_count: u64,
+}
+
+impl Default for PageConfig {
+    fn default() -> Self {
+        PageConfig { default_count: 100, max_count: 1000 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Ascending,
+    Descending,
+}
+
+/// A list request checked against the registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub filter: Option<ResolvedFilter>,
+    pub sort: Option<(ResolvedAttr, SortOrder)>,
+    /// 1-based.
+    pub start_index: u64,
+    pub count: u64,
+    pub projection: Projection,
+}
+
+/// List parameters as the client sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub start_index: Option<i64>,
+    pub count: Option<i64>,
+    pub attributes: Vec<String>,
+    pub excluded_attributes: Vec<String>,
+}
+
+fn int_param(name: &str, v: &str) -> ScimResult<i64> {
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| ScimError::invalid_value(format!("'{name}' must be an integer, got '{v}'")))
+}
+
+fn int_value(name: &str, v: &Value) -> ScimResult<Option<i64>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ScimError::invalid_value(format!("'{name}' must be an integer, got {n}"))),
+        Value::String(s) => int_param(name, s).map(Some),
+        other => Err(ScimError::invalid_value(format!("'{name}' must be an integer, got {other}"))),
+    }
+}
+
+fn str_list(name: &str, v: &Value) -> ScimResult<Vec<String>> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| ScimError::invalid_value(format!("'{name}' must be an array of strings")))
+            })
+            .collect(),
+        _ => Err(ScimError::invalid_value(format!("'{name}' must be an array of strings"))),
+    }
+}
+
+fn opt_str(name: &str, v: &Value) -> ScimResult<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(ScimError::invalid_value(format!("'{name}' must be a string"))),
+    }
+}
+
+impl ListParams {
+    /// From query-string pairs; parameter names are matched case-insensitively.
+    pub fn from_query(pairs: &[(String, String)]) -> ScimResult<ListParams> {
+        let mut p = ListParams::default();
+        for (k, v) in pairs {
+            match k.to_ascii_lowercase().as_str() {
+                "filter" => p.filter = Some(v.clone()),
+                "sortby" => p.sort_by = Some(v.clone()),
+                "sortorder" => p.sort_order = Some(v.clone()),
+                "startindex" => p.start_index = Some(int_param("startIndex", v)?),
+                "count" => p.count = Some(int_param("count", v)?),
+                "attributes" => p.attributes.push(v.clone()),
+                "excludedattributes" => p.excluded_attributes.push(v.clone()),
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    /// From a SearchRequest body (`POST …/.search`).
+    pub fn from_search_body(body: &Value) -> ScimResult<ListParams> {
+        let Value::Object(o) = body else {
+            return Err(ScimError::invalid_syntax("a SearchRequest must be a JSON object"));
+        };
+        let mut p = ListParams::default();
+        for (k, v) in o {
+            match k.to_ascii_lowercase().as_str() {
+                "schemas" => {
+                    let ok = v.as_array().is_some_and(|a| a.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_URN))));
+                    if !ok {
+                        return Err(ScimError::invalid_syntax(format!("'schemas' of a search must be [\"{SEARCH_URN}\"]")));
+                    }
+                }
+                "filter" => p.filter = opt_str("filter", v)?,
+                "sortby" => p.sort_by = opt_str("sortBy", v)?,
+                "sortorder" => p.sort_order = opt_str("sortOrder", v)?,
+                "startindex" => p.start_index = int_value("startIndex", v)?,
+                "count" => p.count = int_value("count", v)?,
+                "attributes" => p.attributes = str_list("attributes", v)?,
+                "excludedattributes" => p.excluded_attributes = str_list("excludedAttributes", v)?,
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    /// Checks the parameters against the registry for `kind`.
+    pub fn resolve(&self, reg: &Registry, kind: ResourceKind, page: &PageConfig) -> ScimResult<ListQuery> {
+        let filter = match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => Some(resolve_filter(reg, kind, &parse_filter(f)?)?),
+            None => None,
+        };
+        let order = match self.sort_order.as_deref().map(str::trim) {
+            None | Some("") => SortOrder::Ascending,
+            Some(o) if o.eq_ignore_ascii_case("ascending") => SortOrder::Ascending,
+            Some(o) if o.eq_ignore_ascii_case("descending") => SortOrder::Descending,
+            Some(o) => {
+                return Err(ScimError::invalid_value(format!("sortOrder must be 'ascending' or 'descending', got '{o}'")));
+            }
+        };
+        let sort = match self.sort_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => {
+                let path = parse_attr_path(s)
+                    .map_err(|_| ScimError::invalid_value(format!("sortBy '{s}' is not an attribute path")))?;
+                let mut attr = resolve_attr(reg, kind, &path)
+                    .ok_or_else(|| ScimError::invalid_value(format!("sortBy: unknown attribute '{s}'")))?;
+                if attr.ty == AttrType::Complex {
+                    let value = reg
+                        .find_attr(kind, attr.ext.as_deref(), &attr.name)
+                        .and_then(|(_, d)| d.sub("value").cloned())
+                        .ok_or_else(|| ScimError::invalid_value(format!("sortBy: '{s}' is complex; name a sub-attribute")))?;
+                    attr.sub = Some(value.name.clone());
+                    attr.ty = value.ty;
+                    attr.case_exact = value.case_exact;
+                    attr.key = format!("{}.value", attr.key);
+                }
+                Some((attr, order))
+            }
+        };
+        let start_index = self.start_index.unwrap_or(1).max(1) as u64;
+        let count = match self.count {
+            None => page.default_count,
+            Some(c) if c < 0 => 0,
+            Some(c) => (c as u64).min(page.max_count),
+        };
+        let projection = Projection::from_lists(reg, kind, &self.attributes, &self.excluded_attributes)?;
+        Ok(ListQuery { filter, sort, start_index, count, projection })
+    }
+}
+
+/// A ListResponse message.
+pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_URN],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtin::standard_registry;
+
+    #[test]
+    fn query_and_body() {
+        let reg = standard_registry();
+        let p = ListParams::from_query(&[("StartIndex".into(), "0".into()), ("COUNT".into(), "5000".into()), ("filter".into(), "userName eq \"a\"".into())]).unwrap();
+        let q = p.resolve(&reg, ResourceKind::User, &PageConfig::default()).unwrap();
+        assert_eq!((q.start_index, q.count), (1, 1000));
+        assert!(q.filter.is_some());
+        assert!(ListParams::from_query(&[("count".into(), "ten".into())]).is_err());
+        let p = ListParams::from_search_body(&json!({"schemas": [SEARCH_URN], "attributes": ["userName"], "count": "3", "sortBy": "emails"})).unwrap();
+        let q = p.resolve(&reg, ResourceKind::User, &PageConfig::default()).unwrap();
+        assert_eq!(q.count, 3);
+        assert_eq!(q.sort.unwrap().0.key, "emails.value");
+        assert!(ListParams::from_search_body(&json!({"schemas": ["urn:x"]})).is_err());
+    }
+}

@@ -380,9 +380,11 @@ impl Service {
         for kind in [ResourceKind::User, ResourceKind::Group] {
             match params.resolve(reg, kind, &self.config.page) {
                 Ok(q) => queries.push((kind, q)),
-                Err(e) if e.scim_type == Some(ScimType::InvalidFilter) => first_err.get_or_insert(e).clone(),
+                Err(e) if e.scim_type == Some(ScimType::InvalidFilter) => {
+                    first_err.get_or_insert(e);
+                }
                 Err(e) => return Err(e.into()),
-            };
+            }
         }
         if queries.is_empty() {
             return Err(first_err.expect("an error for every kind").into());

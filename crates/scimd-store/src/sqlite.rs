@@ -672,9 +672,9 @@ fn list_page(
 ) -> StoreResult<Page> {
     // WHERE clause shared by the count and the page.
     let mut c = Compiler::new(tenant.0, kind);
-    c.sql.text.push_str("r.tenant_id = ");
+    c.sql.text.push_str("r.tenant_id = ?");
     c.sql.params.push(SqlValue::Integer(tenant.0));
-    c.sql.text.push_str(" AND r.rtype = ");
+    c.sql.text.push_str(" AND r.rtype = ?");
     c.sql.params.push(SqlValue::Integer(kind_code(kind)));
     if let Some(f) = &query.filter {
         c.sql.text.push_str(" AND r.id IN (");
