@@ -89,8 +89,12 @@ fn mv(name: &str, desc: &str, value: AttrDef, types: &[&str]) -> AttrDef {
             A::s("type", &format!("A label indicating the attribute's function, e.g. {}.", types.join(", ")))
                 .canonical(types)
                 .d(),
-            A::t("primary", AttrType::Boolean, "A Boolean value indicating the 'primary' or preferred attribute value.")
-                .d(),
+            A::t(
+                "primary",
+                AttrType::Boolean,
+                "A Boolean value indicating the 'primary' or preferred attribute value.",
+            )
+            .d(),
         ],
     )
     .multi()
@@ -102,7 +106,11 @@ fn user_schema() -> SchemaDef {
         "name",
         "The components of the user's real name.",
         vec![
-            A::s("formatted", "The full name, including all middle names, titles, and suffixes, formatted for display.").d(),
+            A::s(
+                "formatted",
+                "The full name, including all middle names, titles, and suffixes, formatted for display.",
+            )
+            .d(),
             A::s("familyName", "The family name of the User, or last name.").d(),
             A::s("givenName", "The given name of the User, or first name.").d(),
             A::s("middleName", "The middle name(s) of the User.").d(),
@@ -160,9 +168,13 @@ fn user_schema() -> SchemaDef {
             name,
             A::s("displayName", "The name of the User, suitable for display to end-users.").d(),
             A::s("nickName", "The casual way to address the user in real life.").d(),
-            A::t("profileUrl", AttrType::Reference, "A fully qualified URL pointing to a page representing the User's online profile.")
-                .refs(&["external"])
-                .d(),
+            A::t(
+                "profileUrl",
+                AttrType::Reference,
+                "A fully qualified URL pointing to a page representing the User's online profile.",
+            )
+            .refs(&["external"])
+            .d(),
             A::s("title", "The user's title, such as 'Vice President'.").d(),
             A::s("userType", "Used to identify the relationship between the organization and the user.").d(),
             A::s("preferredLanguage", "Indicates the User's preferred written or spoken language.").d(),
@@ -173,15 +185,24 @@ fn user_schema() -> SchemaDef {
                 .mutability(Mutability::WriteOnly)
                 .returned(Returned::Never)
                 .d(),
-            mv("emails", "Email addresses for the user.", A::s("value", "Email address for the User.").d(), &[
-                "work", "home", "other",
-            ]),
-            mv("phoneNumbers", "Phone numbers for the User.", A::s("value", "Phone number of the User.").d(), &[
-                "work", "home", "mobile", "fax", "pager", "other",
-            ]),
-            mv("ims", "Instant messaging addresses for the User.", A::s("value", "Instant messaging address for the User.").d(), &[
-                "aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo",
-            ]),
+            mv(
+                "emails",
+                "Email addresses for the user.",
+                A::s("value", "Email address for the User.").d(),
+                &["work", "home", "other"],
+            ),
+            mv(
+                "phoneNumbers",
+                "Phone numbers for the User.",
+                A::s("value", "Phone number of the User.").d(),
+                &["work", "home", "mobile", "fax", "pager", "other"],
+            ),
+            mv(
+                "ims",
+                "Instant messaging addresses for the User.",
+                A::s("value", "Instant messaging address for the User.").d(),
+                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+            ),
             mv(
                 "photos",
                 "URLs of photos of the User.",
@@ -190,7 +211,12 @@ fn user_schema() -> SchemaDef {
             ),
             addresses,
             groups,
-            mv("entitlements", "A list of entitlements for the User.", A::s("value", "The value of an entitlement.").d(), &[]),
+            mv(
+                "entitlements",
+                "A list of entitlements for the User.",
+                A::s("value", "The value of an entitlement.").d(),
+                &[],
+            ),
             mv("roles", "A list of roles for the User.", A::s("value", "The value of a role.").d(), &[]),
             mv(
                 "x509Certificates",
@@ -241,10 +267,14 @@ fn group_schema() -> SchemaDef {
                 "A list of members of the Group.",
                 vec![
                     A::s("value", "Identifier of the member of this Group.").exact().immutable().d(),
-                    A::t("$ref", AttrType::Reference, "The URI corresponding to a SCIM resource that is a member of this Group.")
-                        .refs(&["User", "Group"])
-                        .immutable()
-                        .d(),
+                    A::t(
+                        "$ref",
+                        AttrType::Reference,
+                        "The URI corresponding to a SCIM resource that is a member of this Group.",
+                    )
+                    .refs(&["User", "Group"])
+                    .immutable()
+                    .d(),
                     A::s("type", "A label indicating the type of resource, e.g. 'User' or 'Group'.")
                         .canonical(&["User", "Group"])
                         .immutable()
@@ -272,13 +302,20 @@ fn common_attributes() -> Vec<AttrDef> {
             "A complex attribute containing resource metadata.",
             vec![
                 A::s("resourceType", "The name of the resource type of the resource.").exact().ro().d(),
-                A::t("created", AttrType::DateTime, "The date and time the resource was added to the service provider.")
-                    .ro()
-                    .d(),
+                A::t(
+                    "created",
+                    AttrType::DateTime,
+                    "The date and time the resource was added to the service provider.",
+                )
+                .ro()
+                .d(),
                 A::t("lastModified", AttrType::DateTime, "The most recent date and time the resource was modified.")
                     .ro()
                     .d(),
-                A::t("location", AttrType::Reference, "The URI of the resource being returned.").refs(&["uri"]).ro().d(),
+                A::t("location", AttrType::Reference, "The URI of the resource being returned.")
+                    .refs(&["uri"])
+                    .ro()
+                    .d(),
                 A::s("version", "The version of the resource being returned.").exact().ro().d(),
             ],
         )
@@ -314,9 +351,27 @@ mod tests {
         let reg = standard_registry();
         let user = reg.core_schema(ResourceKind::User);
         for name in [
-            "userName", "name", "displayName", "nickName", "profileUrl", "title", "userType", "preferredLanguage",
-            "locale", "timezone", "active", "password", "emails", "phoneNumbers", "ims", "photos", "addresses",
-            "groups", "entitlements", "roles", "x509Certificates",
+            "userName",
+            "name",
+            "displayName",
+            "nickName",
+            "profileUrl",
+            "title",
+            "userType",
+            "preferredLanguage",
+            "locale",
+            "timezone",
+            "active",
+            "password",
+            "emails",
+            "phoneNumbers",
+            "ims",
+            "photos",
+            "addresses",
+            "groups",
+            "entitlements",
+            "roles",
+            "x509Certificates",
         ] {
             assert!(user.attr(name).is_some(), "{name}");
         }
@@ -328,7 +383,8 @@ mod tests {
     #[test]
     fn urn_qualified_lookups() {
         let reg = standard_registry();
-        let (home, a) = reg.find_attr(ResourceKind::User, Some(&ENTERPRISE_URN.to_uppercase()), "employeenumber").unwrap();
+        let (home, a) =
+            reg.find_attr(ResourceKind::User, Some(&ENTERPRISE_URN.to_uppercase()), "employeenumber").unwrap();
         assert!(matches!(home, AttrHome::Extension(_)));
         assert_eq!(a.name, "employeeNumber");
         let (home, a) = reg.find_attr(ResourceKind::User, Some(USER_URN), "username").unwrap();

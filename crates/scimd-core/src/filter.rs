@@ -385,7 +385,9 @@ impl<'a> Parser<'a> {
                 return Err(self.err(format!("value filters cannot be nested (offset {})", self.pos)));
             }
             if path.sub.is_some() {
-                return Err(self.err(format!("'{path}[' at offset {start}: a value filter applies to an attribute, not a sub-attribute")));
+                return Err(self.err(format!(
+                    "'{path}[' at offset {start}: a value filter applies to an attribute, not a sub-attribute"
+                )));
             }
             self.pos += 1;
             self.enter()?;
@@ -451,7 +453,11 @@ impl<'a> Parser<'a> {
             )));
         };
         if !self.skip_ws() {
-            return Err(self.err(format!("expected a space and a value after '{path} {}' at offset {}", op.as_str(), self.pos)));
+            return Err(self.err(format!(
+                "expected a space and a value after '{path} {}' at offset {}",
+                op.as_str(),
+                self.pos
+            )));
         }
         let value = self.parse_value()?;
         Ok(Filter::Compare(path, op, value))
@@ -565,7 +571,9 @@ pub fn parse_patch_path(input: &str) -> ScimResult<PatchPath> {
     let mut sub_after_filter = None;
     if p.peek() == Some('[') {
         if attr.sub.is_some() {
-            return Err(ScimError::invalid_path(format!("'{attr}[': a value filter applies to an attribute, not a sub-attribute")));
+            return Err(ScimError::invalid_path(format!(
+                "'{attr}[': a value filter applies to an attribute, not a sub-attribute"
+            )));
         }
         p.pos += 1;
         p.enter()?;
@@ -584,7 +592,9 @@ pub fn parse_patch_path(input: &str) -> ScimResult<PatchPath> {
             }
             let sub = &p.s[start..p.pos];
             if !valid_name(sub) {
-                return Err(ScimError::invalid_path(format!("expected a sub-attribute name after '].' at offset {start}")));
+                return Err(ScimError::invalid_path(format!(
+                    "expected a sub-attribute name after '].' at offset {start}"
+                )));
             }
             sub_after_filter = Some(sub.to_string());
         }
@@ -712,9 +722,9 @@ fn find_sub<'r>(parent: &ResolvedAttr, parent_def: &'r AttrDef, path: &AttrPath)
             parent.name, parent.name
         )));
     }
-    let sd = parent_def.sub(&path.attr).ok_or_else(|| {
-        ScimError::invalid_filter(format!("'{}' has no sub-attribute '{}'", parent.name, path.attr))
-    })?;
+    let sd = parent_def
+        .sub(&path.attr)
+        .ok_or_else(|| ScimError::invalid_filter(format!("'{}' has no sub-attribute '{}'", parent.name, path.attr)))?;
     Ok(Found {
         attr: ResolvedAttr {
             ext: parent.ext.clone(),
@@ -758,7 +768,9 @@ impl<'r> Resolver<'r> {
             Filter::And(a, b) => {
                 ResolvedFilter::And(Box::new(self.resolve(a, parent)?), Box::new(self.resolve(b, parent)?))
             }
-            Filter::Or(a, b) => ResolvedFilter::Or(Box::new(self.resolve(a, parent)?), Box::new(self.resolve(b, parent)?)),
+            Filter::Or(a, b) => {
+                ResolvedFilter::Or(Box::new(self.resolve(a, parent)?), Box::new(self.resolve(b, parent)?))
+            }
             Filter::Not(a) => ResolvedFilter::Not(Box::new(self.resolve(a, parent)?)),
             Filter::Present(path) => ResolvedFilter::Present(self.attr(path, parent)?.attr),
             Filter::Compare(path, op, value) => {
@@ -855,7 +867,9 @@ fn convert_literal(attr: &ResolvedAttr, path: &AttrPath, op: CompareOp, v: &Comp
             _ => return Err(bad("expected a number")),
         },
         AttrType::DateTime => match v {
-            CompValue::Str(s) => CompValue::Str(normalize_datetime(s).ok_or_else(|| bad("expected an RFC 3339 date-time"))?),
+            CompValue::Str(s) => {
+                CompValue::Str(normalize_datetime(s).ok_or_else(|| bad("expected an RFC 3339 date-time"))?)
+            }
             _ => return Err(bad("expected an RFC 3339 date-time string")),
         },
         AttrType::Complex => return Err(bad("complex attributes cannot be compared")),
@@ -960,9 +974,7 @@ fn matches_element(f: &ResolvedFilter, el: &Value) -> bool {
         ResolvedFilter::And(a, b) => matches_element(a, el) && matches_element(b, el),
         ResolvedFilter::Or(a, b) => matches_element(a, el) || matches_element(b, el),
         ResolvedFilter::Not(a) => !matches_element(a, el),
-        ResolvedFilter::Present(attr) => {
-            attr.sub.as_deref().and_then(|s| get_ci(el, s)).is_some_and(is_present)
-        }
+        ResolvedFilter::Present(attr) => attr.sub.as_deref().and_then(|s| get_ci(el, s)).is_some_and(is_present),
         ResolvedFilter::Compare(attr, op, lit) => attr
             .sub
             .as_deref()

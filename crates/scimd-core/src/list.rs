@@ -55,9 +55,7 @@ pub struct ListParams {
 }
 
 fn int_param(name: &str, v: &str) -> ScimResult<i64> {
-    v.trim()
-        .parse::<i64>()
-        .map_err(|_| ScimError::invalid_value(format!("'{name}' must be an integer, got '{v}'")))
+    v.trim().parse::<i64>().map_err(|_| ScimError::invalid_value(format!("'{name}' must be an integer, got '{v}'")))
 }
 
 fn int_value(name: &str, v: &Value) -> ScimResult<Option<i64>> {
@@ -124,9 +122,13 @@ impl ListParams {
         for (k, v) in o {
             match k.to_ascii_lowercase().as_str() {
                 "schemas" => {
-                    let ok = v.as_array().is_some_and(|a| a.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_URN))));
+                    let ok = v.as_array().is_some_and(|a| {
+                        a.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_URN)))
+                    });
                     if !ok {
-                        return Err(ScimError::invalid_syntax(format!("'schemas' of a search must be [\"{SEARCH_URN}\"]")));
+                        return Err(ScimError::invalid_syntax(format!(
+                            "'schemas' of a search must be [\"{SEARCH_URN}\"]"
+                        )));
                     }
                 }
                 "filter" => p.filter = opt_str("filter", v)?,
@@ -153,7 +155,9 @@ impl ListParams {
             Some(o) if o.eq_ignore_ascii_case("ascending") => SortOrder::Ascending,
             Some(o) if o.eq_ignore_ascii_case("descending") => SortOrder::Descending,
             Some(o) => {
-                return Err(ScimError::invalid_value(format!("sortOrder must be 'ascending' or 'descending', got '{o}'")));
+                return Err(ScimError::invalid_value(format!(
+                    "sortOrder must be 'ascending' or 'descending', got '{o}'"
+                )));
             }
         };
         let sort = match self.sort_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -167,7 +171,9 @@ impl ListParams {
                     let value = reg
                         .find_attr(kind, attr.ext.as_deref(), &attr.name)
                         .and_then(|(_, d)| d.sub("value").cloned())
-                        .ok_or_else(|| ScimError::invalid_value(format!("sortBy: '{s}' is complex; name a sub-attribute")))?;
+                        .ok_or_else(|| {
+                            ScimError::invalid_value(format!("sortBy: '{s}' is complex; name a sub-attribute"))
+                        })?;
                     attr.sub = Some(value.name.clone());
                     attr.ty = value.ty;
                     attr.case_exact = value.case_exact;
@@ -206,12 +212,20 @@ mod tests {
     #[test]
     fn query_and_body() {
         let reg = standard_registry();
-        let p = ListParams::from_query(&[("StartIndex".into(), "0".into()), ("COUNT".into(), "5000".into()), ("filter".into(), "userName eq \"a\"".into())]).unwrap();
+        let p = ListParams::from_query(&[
+            ("StartIndex".into(), "0".into()),
+            ("COUNT".into(), "5000".into()),
+            ("filter".into(), "userName eq \"a\"".into()),
+        ])
+        .unwrap();
         let q = p.resolve(&reg, ResourceKind::User, &PageConfig::default()).unwrap();
         assert_eq!((q.start_index, q.count), (1, 1000));
         assert!(q.filter.is_some());
         assert!(ListParams::from_query(&[("count".into(), "ten".into())]).is_err());
-        let p = ListParams::from_search_body(&json!({"schemas": [SEARCH_URN], "attributes": ["userName"], "count": "3", "sortBy": "emails"})).unwrap();
+        let p = ListParams::from_search_body(
+            &json!({"schemas": [SEARCH_URN], "attributes": ["userName"], "count": "3", "sortBy": "emails"}),
+        )
+        .unwrap();
         let q = p.resolve(&reg, ResourceKind::User, &PageConfig::default()).unwrap();
         assert_eq!(q.count, 3);
         assert_eq!(q.sort.unwrap().0.key, "emails.value");

@@ -61,7 +61,9 @@ pub fn parse_patch_request(body: &Value) -> ScimResult<Vec<PatchOperation>> {
         return Err(ScimError::invalid_syntax("a PatchOp request must be a JSON object"));
     };
     if let Some(s) = get_ci(o, "schemas") {
-        let ok = s.as_array().is_some_and(|a| a.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_URN))));
+        let ok = s
+            .as_array()
+            .is_some_and(|a| a.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_URN))));
         if !ok {
             return Err(ScimError::invalid_syntax(format!("'schemas' of a PATCH request must be [\"{PATCH_URN}\"]")));
         }
@@ -153,7 +155,9 @@ fn settle_primary(arr: &mut [Value], winners: &[usize]) {
 /// Member ids named by `members[value eq "a" or value eq "b"]`, if the filter is only that.
 fn member_ids(f: &Filter) -> Option<Vec<String>> {
     match f {
-        Filter::Compare(p, CompareOp::Eq, CompValue::Str(s)) if p.urn.is_none() && p.sub.is_none() && p.attr.eq_ignore_ascii_case("value") => {
+        Filter::Compare(p, CompareOp::Eq, CompValue::Str(s))
+            if p.urn.is_none() && p.sub.is_none() && p.attr.eq_ignore_ascii_case("value") =>
+        {
             Some(vec![s.clone()])
         }
         Filter::Or(a, b) => {
@@ -186,10 +190,9 @@ fn eq_conditions(f: &Filter, def: &AttrDef, out: &mut Map<String, Value>) -> boo
 
 impl<'r> Engine<'r> {
     fn target(&self, path: &AttrPath) -> ScimResult<Target<'r>> {
-        let (home, top) = self
-            .reg
-            .find_attr(self.kind, path.urn.as_deref(), &path.attr)
-            .ok_or_else(|| ScimError::invalid_path(format!("unknown attribute '{path}' for resource type {}", self.kind.name())))?;
+        let (home, top) = self.reg.find_attr(self.kind, path.urn.as_deref(), &path.attr).ok_or_else(|| {
+            ScimError::invalid_path(format!("unknown attribute '{path}' for resource type {}", self.kind.name()))
+        })?;
         let ext = match home {
             AttrHome::Extension(s) => Some(s.id.clone()),
             _ => None,
@@ -202,8 +205,7 @@ impl<'r> Engine<'r> {
                     .ok_or_else(|| ScimError::invalid_path(format!("'{}' has no sub-attribute '{s}'", top.name)))?,
             ),
         };
-        let members =
-            self.kind == ResourceKind::Group && matches!(home, AttrHome::Core(_)) && top.name == "members";
+        let members = self.kind == ResourceKind::Group && matches!(home, AttrHome::Core(_)) && top.name == "members";
         Ok(Target { ext, top, sub, members })
     }
 
@@ -222,7 +224,8 @@ impl<'r> Engine<'r> {
 
     /// `readOnly` targets: an error when addressed by path, ignored inside path-less values.
     fn writable(&self, t: &Target<'_>, by_path: bool) -> ScimResult<bool> {
-        let ro = t.top.mutability == Mutability::ReadOnly || t.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly);
+        let ro =
+            t.top.mutability == Mutability::ReadOnly || t.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly);
         if ro {
             if by_path {
                 return Err(ScimError::mutability(format!("attribute '{}' is read-only", t.display())));
@@ -264,7 +267,9 @@ impl<'r> Engine<'r> {
             }
             if let Some(urn) = self.reg.schema_of_kind(self.kind, k).map(str::to_string) {
                 let Value::Object(inner) = v else {
-                    return Err(ScimError::invalid_value(format!("'{k}' must be an object of that schema's attributes")));
+                    return Err(ScimError::invalid_value(format!(
+                        "'{k}' must be an object of that schema's attributes"
+                    )));
                 };
                 for (ik, iv) in inner {
                     let path = parse_attr_path(ik)
@@ -382,20 +387,20 @@ impl<'r> Engine<'r> {
         // The whole extension: `"path": "urn:…:enterprise:2.0:User"`.
         if path.filter.is_none() && path.attr.sub.is_none() {
             let whole = path.attr.to_string();
-            if let Some(urn) = self.reg.schema_of_kind(self.kind, &whole).map(str::to_string) {
-                if urn != self.kind.core_urn() {
-                    return match kind {
-                        PatchOpKind::Remove => {
-                            self.doc.remove(&urn);
-                            Ok(())
-                        }
-                        _ => {
-                            let mut m = Map::new();
-                            m.insert(urn, value.cloned().unwrap_or(Value::Null));
-                            self.pathless(kind, &m)
-                        }
-                    };
-                }
+            if let Some(urn) = self.reg.schema_of_kind(self.kind, &whole).map(str::to_string)
+                && urn != self.kind.core_urn()
+            {
+                return match kind {
+                    PatchOpKind::Remove => {
+                        self.doc.remove(&urn);
+                        Ok(())
+                    }
+                    _ => {
+                        let mut m = Map::new();
+                        m.insert(urn, value.cloned().unwrap_or(Value::Null));
+                        self.pathless(kind, &m)
+                    }
+                };
             }
         }
         let Some(filter) = &path.filter else {
@@ -487,7 +492,9 @@ impl<'r> Engine<'r> {
             .map_err(|e| ScimError::invalid_path(e.detail))?;
         let sub_def = match sub {
             Some(s) => Some(
-                t.top.sub(s).ok_or_else(|| ScimError::invalid_path(format!("'{}' has no sub-attribute '{s}'", t.top.name)))?,
+                t.top
+                    .sub(s)
+                    .ok_or_else(|| ScimError::invalid_path(format!("'{}' has no sub-attribute '{s}'", t.top.name)))?,
             ),
             None => None,
         };
@@ -500,8 +507,9 @@ impl<'r> Engine<'r> {
         let new_value = match kind {
             PatchOpKind::Remove => None,
             _ => {
-                let v = value
-                    .ok_or_else(|| ScimError::invalid_syntax(format!("the operation on '{attr}[...]' needs a 'value'")))?;
+                let v = value.ok_or_else(|| {
+                    ScimError::invalid_syntax(format!("the operation on '{attr}[...]' needs a 'value'"))
+                })?;
                 normalize_value(self.reg, self.kind, &full.resolved(), v)?
             }
         };
@@ -522,7 +530,8 @@ impl<'r> Engine<'r> {
             Some(Value::Array(a)) => a.clone(),
             _ => Vec::new(),
         };
-        let hits: Vec<usize> = arr.iter().enumerate().filter(|(_, el)| matches(&vp, &wrap(el))).map(|(i, _)| i).collect();
+        let hits: Vec<usize> =
+            arr.iter().enumerate().filter(|(_, el)| matches(&vp, &wrap(el))).map(|(i, _)| i).collect();
         let mut arr = arr;
         match kind {
             PatchOpKind::Remove => {
@@ -558,7 +567,9 @@ impl<'r> Engine<'r> {
                         (None, Some(Value::Object(o))) => el.extend(o),
                         (_, None) => return Ok(()),
                         (None, Some(_)) => {
-                            return Err(ScimError::invalid_value(format!("the value for '{attr}[...]' must be an object")));
+                            return Err(ScimError::invalid_value(format!(
+                                "the value for '{attr}[...]' must be an object"
+                            )));
                         }
                     }
                     let created = normalize_value(self.reg, self.kind, &t.resolved(), &Value::Object(el))?;
@@ -627,7 +638,8 @@ impl<'r> Engine<'r> {
             None => self.member_ops.push(MemberOp::RemoveWhere(vp)),
         }
         if kind != PatchOpKind::Remove {
-            let v = value.ok_or_else(|| ScimError::invalid_syntax("the operation on 'members[...]' needs a 'value'"))?;
+            let v =
+                value.ok_or_else(|| ScimError::invalid_syntax("the operation on 'members[...]' needs a 'value'"))?;
             let members = parse_members(v)?;
             if !members.is_empty() {
                 self.member_ops.push(MemberOp::Add(members));
@@ -638,7 +650,12 @@ impl<'r> Engine<'r> {
 }
 
 /// Applies the operations in order; all or nothing.
-pub fn apply_patch(reg: &Registry, kind: ResourceKind, doc: &Value, ops: &[PatchOperation]) -> ScimResult<PatchOutcome> {
+pub fn apply_patch(
+    reg: &Registry,
+    kind: ResourceKind,
+    doc: &Value,
+    ops: &[PatchOperation],
+) -> ScimResult<PatchOutcome> {
     let start = doc.as_object().cloned().unwrap_or_default();
     let mut e = Engine { reg, kind, doc: start, member_ops: Vec::new(), password: None };
     for op in ops {
@@ -649,7 +666,11 @@ pub fn apply_patch(reg: &Registry, kind: ResourceKind, doc: &Value, ops: &[Patch
     if let Value::Object(m) = &mut out {
         for v in m.values_mut() {
             if let Value::Object(inner) = v {
-                inner.retain(|_, x| !(x.is_null() || x.as_object().is_some_and(Map::is_empty) || x.as_array().is_some_and(Vec::is_empty)));
+                inner.retain(|_, x| {
+                    !(x.is_null()
+                        || x.as_object().is_some_and(Map::is_empty)
+                        || x.as_array().is_some_and(Vec::is_empty))
+                });
             }
         }
     }
@@ -679,18 +700,37 @@ mod tests {
 
     #[test]
     fn entra_shapes() {
-        let o = run(ResourceKind::User, user(), json!([{"op": "Replace", "path": "active", "value": "False"}])).unwrap();
+        let o =
+            run(ResourceKind::User, user(), json!([{"op": "Replace", "path": "active", "value": "False"}])).unwrap();
         assert_eq!(o.doc["active"], false);
-        let o = run(ResourceKind::User, user(), json!([{"op": "replace", "value": {"displayName": "x", "name.givenName": "y",
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "z"}}])).unwrap();
+        let o = run(
+            ResourceKind::User,
+            user(),
+            json!([{"op": "replace", "value": {"displayName": "x", "name.givenName": "y",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "z"}}]),
+        )
+        .unwrap();
         assert_eq!(o.doc["name"], json!({"givenName": "y", "familyName": "f"}));
         assert_eq!(o.doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], json!({"employeeNumber": "z"}));
-        let o = run(ResourceKind::User, user(), json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "1"}])).unwrap();
+        let o = run(
+            ResourceKind::User,
+            user(),
+            json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "1"}]),
+        )
+        .unwrap();
         assert_eq!(o.doc["phoneNumbers"], json!([{"type": "mobile", "value": "1"}]));
-        let o = run(ResourceKind::User, user(), json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "n@x"}])).unwrap();
+        let o = run(
+            ResourceKind::User,
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "n@x"}]),
+        )
+        .unwrap();
         assert_eq!(o.doc["emails"][0], json!({"value": "n@x", "type": "work", "primary": true}));
         let o = run(ResourceKind::User, user(), json!([{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m1"}])).unwrap();
-        assert_eq!(o.doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"], json!({"value": "m1"}));
+        assert_eq!(
+            o.doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"],
+            json!({"value": "m1"})
+        );
         let o = run(ResourceKind::User, o.doc, json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": ""}])).unwrap();
         assert!(o.doc.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").is_none());
     }
@@ -698,14 +738,19 @@ mod tests {
     #[test]
     fn members() {
         let g = json!({"displayName": "g"});
-        let o = run(ResourceKind::Group, g.clone(), json!([
-            {"op": "Add", "path": "members", "value": [{"$ref": null, "value": "a"}]},
-            {"op": "Remove", "path": "members", "value": [{"value": "b"}]},
-            {"op": "remove", "path": "members[value eq \"c\"]"},
-            {"op": "replace", "path": "members", "value": []},
-            {"op": "remove", "path": "members[type eq \"User\"]"},
-            {"op": "replace", "value": {"id": "x", "displayName": "new"}}
-        ])).unwrap();
+        let o = run(
+            ResourceKind::Group,
+            g.clone(),
+            json!([
+                {"op": "Add", "path": "members", "value": [{"$ref": null, "value": "a"}]},
+                {"op": "Remove", "path": "members", "value": [{"value": "b"}]},
+                {"op": "remove", "path": "members[value eq \"c\"]"},
+                {"op": "replace", "path": "members", "value": []},
+                {"op": "remove", "path": "members[type eq \"User\"]"},
+                {"op": "replace", "value": {"id": "x", "displayName": "new"}}
+            ]),
+        )
+        .unwrap();
         assert_eq!(o.doc, json!({"displayName": "new"}));
         assert_eq!(o.member_ops.len(), 5);
         assert_eq!(o.member_ops[0], MemberOp::Add(vec![MemberValue { value: "a".into(), kind: None }]));
@@ -723,19 +768,30 @@ mod tests {
         assert_eq!(t(json!([{"op": "replace", "path": "bogus", "value": "x"}])), "invalidPath");
         assert_eq!(t(json!([{"op": "remove", "path": "userName"}])), "invalidValue");
         assert_eq!(t(json!([{"op": "nope", "path": "title"}])), "invalidSyntax");
-        assert_eq!(t(json!([{"op": "replace", "path": "emails[type co \"w\"].value", "value": "x"}, {"op": "replace", "path": "emails[value sw \"zz\"].value", "value": "y"}])), "noTarget");
+        assert_eq!(
+            t(
+                json!([{"op": "replace", "path": "emails[type co \"w\"].value", "value": "x"}, {"op": "replace", "path": "emails[value sw \"zz\"].value", "value": "y"}])
+            ),
+            "noTarget"
+        );
     }
 
     #[test]
     fn primary_moves() {
-        let o = run(ResourceKind::User, user(), json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}])).unwrap();
+        let o = run(
+            ResourceKind::User,
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}]),
+        )
+        .unwrap();
         let p: Vec<bool> = o.doc["emails"].as_array().unwrap().iter().map(|e| e["primary"] == true).collect();
         assert_eq!(p, vec![false, true]);
     }
 
     #[test]
     fn password_goes_to_the_outcome() {
-        let o = run(ResourceKind::User, user(), json!([{"op": "replace", "path": "password", "value": "s3cret"}])).unwrap();
+        let o =
+            run(ResourceKind::User, user(), json!([{"op": "replace", "path": "password", "value": "s3cret"}])).unwrap();
         assert_eq!(o.password.as_deref(), Some("s3cret"));
         assert!(o.doc.get("password").is_none());
     }

@@ -93,8 +93,10 @@ impl Projection {
                 continue;
             }
             if let Some(ext) = reg.extensions(kind).into_iter().find(|e| e.id == *k) {
-                let whole_listed = self.attributes.iter().any(|s| s.ext.as_deref() == Some(&ext.id) && s.name.is_none());
-                let whole_excluded = self.excluded.iter().any(|s| s.ext.as_deref() == Some(&ext.id) && s.name.is_none());
+                let whole_listed =
+                    self.attributes.iter().any(|s| s.ext.as_deref() == Some(&ext.id) && s.name.is_none());
+                let whole_excluded =
+                    self.excluded.iter().any(|s| s.ext.as_deref() == Some(&ext.id) && s.name.is_none());
                 let mut inner = Map::new();
                 if let Value::Object(o) = v {
                     for (ik, iv) in o {
@@ -151,7 +153,9 @@ impl Projection {
             if subs.is_empty() {
                 return None;
             }
-            return keep_subs(def, v, |name| subs.contains(&name) || def.sub(name).is_some_and(|d| d.returned == Returned::Always));
+            return keep_subs(def, v, |name| {
+                subs.contains(&name) || def.sub(name).is_some_and(|d| d.returned == Returned::Always)
+            });
         }
         if def.returned == Returned::Request || self.excluded.iter().any(|s| is(s) && s.sub.is_none()) {
             return None;
@@ -161,7 +165,9 @@ impl Projection {
         if ex.is_empty() {
             return Some(base);
         }
-        keep_subs(def, &base, |name| !ex.contains(&name) || def.sub(name).is_some_and(|d| d.returned == Returned::Always))
+        keep_subs(def, &base, |name| {
+            !ex.contains(&name) || def.sub(name).is_some_and(|d| d.returned == Returned::Always)
+        })
     }
 }
 
@@ -212,19 +218,32 @@ mod tests {
     #[test]
     fn attributes_and_excluded() {
         let reg = standard_registry();
-        let p = Projection::parse(&reg, ResourceKind::User, Some("userName,name.givenName,EMAILS.value"), None).unwrap();
+        let p =
+            Projection::parse(&reg, ResourceKind::User, Some("userName,name.givenName,EMAILS.value"), None).unwrap();
         assert_eq!(
             p.project(&reg, ResourceKind::User, &user()),
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "1", "userName": "u",
                    "name": {"givenName": "g"}, "emails": [{"value": "a"}]})
         );
-        let p = Projection::parse(&reg, ResourceKind::User, None, Some("name,emails.type,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")).unwrap();
+        let p = Projection::parse(
+            &reg,
+            ResourceKind::User,
+            None,
+            Some("name,emails.type,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+        )
+        .unwrap();
         let out = p.project(&reg, ResourceKind::User, &user());
         assert!(out.get("name").is_none());
         assert_eq!(out["emails"], json!([{"value": "a"}]));
         assert_eq!(out["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User"]));
         assert_eq!(out["meta"]["resourceType"], "User");
-        let p = Projection::parse(&reg, ResourceKind::User, Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"), None).unwrap();
+        let p = Projection::parse(
+            &reg,
+            ResourceKind::User,
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"),
+            None,
+        )
+        .unwrap();
         let out = p.project(&reg, ResourceKind::User, &user());
         assert_eq!(out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], json!({"employeeNumber": "7"}));
     }

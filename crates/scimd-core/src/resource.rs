@@ -102,7 +102,9 @@ fn normalize_single(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<V
             Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() < 9e15) => {
                 Some(Value::from(n.as_f64().unwrap_or_default() as i64))
             }
-            Value::String(s) if s.trim().parse::<i64>().is_ok() => Some(Value::from(s.trim().parse::<i64>().unwrap_or(0))),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => {
+                Some(Value::from(s.trim().parse::<i64>().unwrap_or(0)))
+            }
             Value::String(s) if s.is_empty() => None,
             _ => return Err(type_error(name, "an integer", v)),
         },
@@ -144,7 +146,9 @@ fn normalize_single(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<V
                 let mut out = Map::new();
                 for (k, sv) in o {
                     let Some(sd) = def.sub(k) else {
-                        return Err(ScimError::invalid_syntax(format!("attribute '{name}' has no sub-attribute '{k}'")));
+                        return Err(ScimError::invalid_syntax(format!(
+                            "attribute '{name}' has no sub-attribute '{k}'"
+                        )));
                     };
                     if sd.mutability == Mutability::ReadOnly {
                         continue;
@@ -159,7 +163,10 @@ fn normalize_single(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<V
                 } else {
                     for sd in def.sub_attributes.iter().filter(|s| s.required) {
                         if !out.contains_key(&sd.name) {
-                            return Err(ScimError::invalid_value(format!("attribute '{name}.{}' is required", sd.name)));
+                            return Err(ScimError::invalid_value(format!(
+                                "attribute '{name}.{}' is required",
+                                sd.name
+                            )));
                         }
                     }
                     Some(Value::Object(out))
@@ -200,7 +207,8 @@ fn normalize_attr(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<Val
         if out.is_empty() {
             return Ok(None);
         }
-        if def.ty == AttrType::Complex && out.iter().filter(|e| e.get("primary") == Some(&Value::Bool(true))).count() > 1
+        if def.ty == AttrType::Complex
+            && out.iter().filter(|e| e.get("primary") == Some(&Value::Bool(true))).count() > 1
         {
             return Err(ScimError::invalid_value(format!("at most one value of '{name}' may be primary")));
         }
@@ -223,9 +231,14 @@ fn defs<'r>(reg: &'r Registry, kind: ResourceKind, attr: &ResolvedAttr) -> Optio
 }
 
 /// Normalizes a value destined to one (sub-)attribute (PATCH). `None` = cleared.
-pub fn normalize_value(reg: &Registry, kind: ResourceKind, attr: &ResolvedAttr, value: &Value) -> ScimResult<Option<Value>> {
-    let (top, sub) = defs(reg, kind, attr)
-        .ok_or_else(|| ScimError::invalid_path(format!("unknown attribute '{}'", attr.name)))?;
+pub fn normalize_value(
+    reg: &Registry,
+    kind: ResourceKind,
+    attr: &ResolvedAttr,
+    value: &Value,
+) -> ScimResult<Option<Value>> {
+    let (top, sub) =
+        defs(reg, kind, attr).ok_or_else(|| ScimError::invalid_path(format!("unknown attribute '{}'", attr.name)))?;
     match sub {
         Some(sd) => normalize_attr(sd, value, &format!("{}.{}", attr.name, sd.name)),
         None => normalize_attr(top, value, &top.name),
@@ -335,7 +348,10 @@ fn check_schemas(reg: &Registry, kind: ResourceKind, v: &Value) -> ScimResult<()
             Some(_) => {}
             None if reg.tolerated_urns.iter().any(|t| t.eq_ignore_ascii_case(u)) => {}
             None => {
-                return Err(ScimError::invalid_syntax(format!("unknown schema '{u}' for resource type {}", kind.name())));
+                return Err(ScimError::invalid_syntax(format!(
+                    "unknown schema '{u}' for resource type {}",
+                    kind.name()
+                )));
             }
         }
     }
@@ -354,8 +370,9 @@ fn put(
     key: &str,
     v: &Value,
 ) -> ScimResult<()> {
-    let path = parse_attr_path(key)
-        .map_err(|_| ScimError::invalid_syntax(format!("unknown attribute '{key}' for resource type {}", kind.name())))?;
+    let path = parse_attr_path(key).map_err(|_| {
+        ScimError::invalid_syntax(format!("unknown attribute '{key}' for resource type {}", kind.name()))
+    })?;
     let path = match ext {
         Some(u) if path.urn.is_none() => AttrPath { urn: Some(u.to_string()), ..path },
         _ => path,
@@ -445,7 +462,9 @@ pub fn prepare(reg: &Registry, kind: ResourceKind, body: &Value) -> ScimResult<P
 /// Removes empty extension objects and checks required attributes.
 pub fn finish(reg: &Registry, kind: ResourceKind, doc: &mut Value) -> ScimResult<()> {
     let Some(map) = doc.as_object_mut() else { return Ok(()) };
-    map.retain(|_, v| !(v.is_null() || v.as_object().is_some_and(Map::is_empty) || v.as_array().is_some_and(Vec::is_empty)));
+    map.retain(|_, v| {
+        !(v.is_null() || v.as_object().is_some_and(Map::is_empty) || v.as_array().is_some_and(Vec::is_empty))
+    });
     let core = reg.core_schema(kind);
     for a in core.attributes.iter().filter(|a| a.required && a.mutability != Mutability::ReadOnly) {
         if !map.contains_key(&a.name) {
@@ -691,7 +710,10 @@ mod tests {
         assert_eq!(e(json!({"userName": "a", "schemas": ["urn:x"]})), "invalidSyntax");
         assert_eq!(e(json!({"userName": "a", "schemas": [ENTERPRISE_URN]})), "invalidSyntax");
         assert_eq!(e(json!({"userName": ["a"]})), "invalidValue");
-        assert_eq!(e(json!({"userName": "a", "emails": [{"value": "x", "primary": true}, {"value": "y", "primary": true}]})), "invalidValue");
+        assert_eq!(
+            e(json!({"userName": "a", "emails": [{"value": "x", "primary": true}, {"value": "y", "primary": true}]})),
+            "invalidValue"
+        );
         assert_eq!(e(json!({"userName": "a", "x509Certificates": [{"value": "@@@"}]})), "invalidValue");
     }
 
@@ -718,12 +740,26 @@ mod tests {
     #[test]
     fn members() {
         let reg = standard_registry();
-        let p = prepare(&reg, ResourceKind::Group, &json!({"displayName": "g", "members": [{"value": "a", "$ref": null}, {"value": "b", "type": "group"}]}))
-            .unwrap();
-        assert_eq!(p.members.unwrap(), vec![
-            MemberValue { value: "a".into(), kind: None },
-            MemberValue { value: "b".into(), kind: Some(ResourceKind::Group) }
-        ]);
-        assert!(prepare(&reg, ResourceKind::Group, &json!({"displayName": "g", "members": [{"value": "a", "type": "robot"}]})).is_err());
+        let p = prepare(
+            &reg,
+            ResourceKind::Group,
+            &json!({"displayName": "g", "members": [{"value": "a", "$ref": null}, {"value": "b", "type": "group"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            p.members.unwrap(),
+            vec![
+                MemberValue { value: "a".into(), kind: None },
+                MemberValue { value: "b".into(), kind: Some(ResourceKind::Group) }
+            ]
+        );
+        assert!(
+            prepare(
+                &reg,
+                ResourceKind::Group,
+                &json!({"displayName": "g", "members": [{"value": "a", "type": "robot"}]})
+            )
+            .is_err()
+        );
     }
 }

@@ -38,7 +38,7 @@ pub fn bearer(header: &str) -> Option<&str> {
 }
 
 /// Verified token hashes, kept for a few seconds. Revocation therefore takes effect
-/// within [`TokenCache::ttl`].
+/// within the cache lifetime (a few seconds).
 pub struct TokenCache {
     ttl: Duration,
     max: usize,

@@ -125,14 +125,17 @@ impl FromRequest<AppState> for ScimBody {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let limit = state.http.max_body_bytes;
-        if let Some(len) = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        if let Some(len) =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
             && len > limit
         {
             return Err(too_large(limit));
         }
         let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| too_large(limit))?;
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            return Err(error_response(&ScimError::invalid_syntax("the request body is empty; a JSON object is required")));
+            return Err(error_response(&ScimError::invalid_syntax(
+                "the request body is empty; a JSON object is required",
+            )));
         }
         let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
             error_response(&ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
@@ -379,7 +382,11 @@ async fn delete<const K: u8>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn service_provider_config(State(state): State<AppState>, axum::Extension(tenant): Tenant, headers: HeaderMap) -> Response {
+async fn service_provider_config(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+) -> Response {
     let ctx = ctx(&state, tenant, &headers);
     scim_json(StatusCode::OK, &state.service.service_provider_config(&ctx))
 }
@@ -399,7 +406,11 @@ async fn schema(
     Ok(scim_json(StatusCode::OK, &state.service.schema(&ctx, &urn)?))
 }
 
-async fn resource_types(State(state): State<AppState>, axum::Extension(tenant): Tenant, headers: HeaderMap) -> Response {
+async fn resource_types(
+    State(state): State<AppState>,
+    axum::Extension(tenant): Tenant,
+    headers: HeaderMap,
+) -> Response {
     let ctx = ctx(&state, tenant, &headers);
     scim_json(StatusCode::OK, &state.service.resource_types(&ctx))
 }

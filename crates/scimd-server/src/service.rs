@@ -14,7 +14,7 @@ use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
-    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId,
+    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId, Update,
 };
 use serde_json::Value;
 
@@ -140,7 +140,9 @@ fn patch_password(ops: &[PatchOperation]) -> Option<String> {
     let mut found = None;
     for op in ops {
         match (&op.path, &op.value) {
-            (Some(p), Some(Value::String(s))) if p.attr.attr.eq_ignore_ascii_case("password") && p.attr.sub.is_none() => {
+            (Some(p), Some(Value::String(s)))
+                if p.attr.attr.eq_ignore_ascii_case("password") && p.attr.sub.is_none() =>
+            {
                 found = Some(s.clone())
             }
             (None, Some(Value::Object(m))) => {
@@ -313,7 +315,8 @@ impl Service {
             Ok(Change { state, password_hash, member_ops })
         });
         let related = self.wants_related(ctx, kind, proj);
-        let stored = self.store.update(ctx.tenant, kind, id, if_match, mutate, self.clock.now(), related).await?;
+        let stored =
+            self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
         Ok(self.render(ctx, kind, &stored, proj))
     }
 
@@ -351,7 +354,8 @@ impl Service {
             Ok(Change { state, password_hash, member_ops: outcome.member_ops })
         });
         let related = self.wants_related(ctx, kind, proj);
-        let stored = self.store.update(ctx.tenant, kind, id, if_match, mutate, self.clock.now(), related).await?;
+        let stored =
+            self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
         Ok(self.render(ctx, kind, &stored, proj))
     }
 

@@ -118,12 +118,8 @@ async fn tenant_token_serve_and_durability_across_kill_9() {
 
     let server = Server::start(&db);
     for id in &ids {
-        let r = client
-            .get(format!("http://{}/scim/v2/Users/{id}", server.addr))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let r =
+            client.get(format!("http://{}/scim/v2/Users/{id}", server.addr)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(r.status(), 200, "acknowledged user {id} survived kill -9");
     }
     let r: Value = client

@@ -110,6 +110,16 @@ pub struct Change {
 /// Computes a change from the current resource, inside the write transaction.
 pub type Mutator = Box<dyn FnOnce(&StoredResource) -> Result<Change, ScimError> + Send>;
 
+/// A read-modify-write request for [`Store::update`].
+pub struct Update {
+    /// Precondition on the current version.
+    pub if_match: Option<IfMatch>,
+    /// Computes the change from the current resource.
+    pub mutate: Mutator,
+    /// Also return members (Group) or groups (User) as of the same transaction.
+    pub related: bool,
+}
+
 /// `If-Match` as the store checks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfMatch {
@@ -173,17 +183,14 @@ pub trait Store: Send + Sync + 'static {
         related: bool,
     ) -> BoxFut<'_, StoreResult<Page>>;
     /// Read-modify-write under the write lock: loads the resource, checks `if_match`,
-    /// calls `mutate`, writes the change and bumps the version, atomically. `related`
-    /// returns the members/groups as of the same transaction.
+    /// calls `mutate`, writes the change and bumps the version, atomically.
     fn update(
         &self,
         tenant: TenantId,
         kind: ResourceKind,
         id: &str,
-        if_match: Option<IfMatch>,
-        mutate: Mutator,
+        update: Update,
         now: DateTime<Utc>,
-        related: bool,
     ) -> BoxFut<'_, StoreResult<StoredResource>>;
     fn delete(
         &self,

@@ -359,7 +359,9 @@ impl Compiler {
                 let mk = self.fresh("mk");
                 match parent.target {
                     Target::Indexed => {
-                        self.push(&format!("EXISTS (SELECT 1 FROM attr_index {mk} WHERE {mk}.res = {res} AND {mk}.path = "));
+                        self.push(&format!(
+                            "EXISTS (SELECT 1 FROM attr_index {mk} WHERE {mk}.res = {res} AND {mk}.path = "
+                        ));
                         self.param(SqlValue::Text(parent.key.clone()));
                         self.push(" AND ");
                         self.elem_pred(parent, inner, &format!("{mk}.res"), &format!("{mk}.elem"))?;
@@ -512,8 +514,11 @@ impl Compiler {
             }
             Target::Members | Target::Groups => {
                 let (m, o) = (self.fresh("m"), self.fresh("u"));
-                let (res_col, other_col) =
-                    if parent.target == Target::Members { ("group_id", "member_id") } else { ("member_id", "group_id") };
+                let (res_col, other_col) = if parent.target == Target::Members {
+                    ("group_id", "member_id")
+                } else {
+                    ("member_id", "group_id")
+                };
                 self.push(&format!(
                     "SELECT {m}.{res_col} AS res, {m}.{other_col} AS elem FROM members {m} JOIN resources {o} ON {o}.id = {m}.{other_col} WHERE "
                 ));
@@ -600,9 +605,7 @@ impl Compiler {
             Target::Indexed => {
                 let x = self.fresh("x");
                 let col = Self::index_col(attr);
-                self.push(&format!(
-                    "(SELECT {x}.{col} FROM attr_index {x} WHERE {x}.res = r.id AND {x}.path = "
-                ));
+                self.push(&format!("(SELECT {x}.{col} FROM attr_index {x} WHERE {x}.res = r.id AND {x}.path = "));
                 self.param(SqlValue::Text(attr.key.clone()));
                 self.push(&format!(" ORDER BY {x}.elem LIMIT 1) {dir}, r.id"));
             }

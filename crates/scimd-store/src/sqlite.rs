@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 
 use crate::sqlfilter::Compiler;
 use crate::{
-    BoxFut, Change, IfMatch, MemberRow, Mutator, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
-    StoredResource, Tenant, TenantId, kind_code, kind_from_code, normalized_time,
+    BoxFut, Change, IfMatch, MemberRow, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
+    StoredResource, Tenant, TenantId, Update, kind_code, kind_from_code, normalized_time,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
@@ -273,7 +273,12 @@ fn row_to_resource(kind: ResourceKind, row: &rusqlite::Row<'_>) -> rusqlite::Res
     ))
 }
 
-fn load(conn: &Connection, tenant: TenantId, kind: ResourceKind, id: &str) -> StoreResult<Option<(i64, StoredResource)>> {
+fn load(
+    conn: &Connection,
+    tenant: TenantId,
+    kind: ResourceKind,
+    id: &str,
+) -> StoreResult<Option<(i64, StoredResource)>> {
     let mut st = conn
         .prepare_cached(&format!(
             "SELECT {RESOURCE_COLS} FROM resources r WHERE r.tenant_id = ? AND r.rtype = ? AND r.scim_id = ?"
@@ -295,16 +300,22 @@ fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResul
     };
     let mut st = conn.prepare_cached(sql).map_err(internal)?;
     let rows = st
-        .query_map([rowid], |r| {
-            Ok(MemberRow { id: r.get(0)?, kind: kind_from_code(r.get(1)?), display: r.get(2)? })
-        })
+        .query_map([rowid], |r| Ok(MemberRow { id: r.get(0)?, kind: kind_from_code(r.get(1)?), display: r.get(2)? }))
         .map_err(internal)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(internal)
 }
 
-fn write_index(conn: &Connection, tenant: TenantId, kind: ResourceKind, rowid: i64, entries: &[IndexEntry]) -> StoreResult<()> {
+fn write_index(
+    conn: &Connection,
+    tenant: TenantId,
+    kind: ResourceKind,
+    rowid: i64,
+    entries: &[IndexEntry],
+) -> StoreResult<()> {
     let mut st = conn
-        .prepare_cached("INSERT OR REPLACE INTO attr_index (res, path, elem, tenant_id, rtype, s, n) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .prepare_cached(
+            "INSERT OR REPLACE INTO attr_index (res, path, elem, tenant_id, rtype, s, n) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
         .map_err(internal)?;
     for e in entries {
         st.execute(params![rowid, e.key, e.elem, tenant.0, kind_code(kind), e.s, e.n]).map_err(internal)?;
@@ -323,7 +334,12 @@ fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i6
 }
 
 /// The rowid and kind of a resource that may be a user or a group.
-fn find_any(conn: &Connection, tenant: TenantId, id: &str, kind: Option<ResourceKind>) -> StoreResult<Option<(i64, ResourceKind)>> {
+fn find_any(
+    conn: &Connection,
+    tenant: TenantId,
+    id: &str,
+    kind: Option<ResourceKind>,
+) -> StoreResult<Option<(i64, ResourceKind)>> {
     let kinds: &[ResourceKind] = match kind {
         Some(ResourceKind::User) => &[ResourceKind::User],
         Some(ResourceKind::Group) => &[ResourceKind::Group],
@@ -434,7 +450,8 @@ impl Store for SqliteStore {
         let name = name.to_string();
         let created = normalized_time(now);
         Box::pin(self.write(move |conn| {
-            conn.execute("INSERT INTO tenants (name, created) VALUES (?, ?)", params![name, created]).map_err(map_err)?;
+            conn.execute("INSERT INTO tenants (name, created) VALUES (?, ?)", params![name, created])
+                .map_err(map_err)?;
             Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created })
         }))
     }
@@ -574,11 +591,10 @@ impl Store for SqliteStore {
         tenant: TenantId,
         kind: ResourceKind,
         id: &str,
-        if_match: Option<IfMatch>,
-        mutate: Mutator,
+        update: Update,
         now: DateTime<Utc>,
-        related: bool,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        let Update { if_match, mutate, related } = update;
         let id = id.to_string();
         let now = normalized_time(now);
         Box::pin(self.write(move |conn| {
@@ -705,9 +721,8 @@ fn list_page(
         c.sql.params.push(SqlValue::Integer(query.count.min(i64::MAX as u64) as i64));
         c.sql.params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
         let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
-        let rows = st
-            .query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row))
-            .map_err(internal)?;
+        let rows =
+            st.query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row)).map_err(internal)?;
         for row in rows {
             let (rowid, mut res) = row.map_err(internal)?;
             if related {

@@ -8,14 +8,15 @@ use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use scimd_core::builtin::standard_registry;
 use scimd_core::filter::{matches, parse_filter, resolve_filter};
-use scimd_core::list::{ListQuery, PageConfig, ListParams};
+use scimd_core::list::{ListParams, ListQuery, PageConfig};
 use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::ResourceKind;
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
 use scimd_store::{NewResource, ResourceState, Store, normalized_time};
 use serde_json::{Value, json};
 
-const WORDS: &[&str] = &["alpha", "Alpha", "ALPHA", "alp", "beta", "bet", "ha", "Ærø", "ærø", "straße", "a", "", "zz", "al%", "a_b"];
+const WORDS: &[&str] =
+    &["alpha", "Alpha", "ALPHA", "alp", "beta", "bet", "ha", "Ærø", "ærø", "straße", "a", "", "zz", "al%", "a_b"];
 const TYPES: &[&str] = &["work", "home", "Work", "other"];
 const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -90,8 +91,17 @@ fn op() -> impl Strategy<Value = &'static str> {
 fn attr() -> impl Strategy<Value = &'static str> {
     prop::sample::select(
         &[
-            "userName", "displayName", "title", "active", "externalId", "emails", "emails.value", "emails.type",
-            "emails.primary", "addresses.locality", "name.givenName",
+            "userName",
+            "displayName",
+            "title",
+            "active",
+            "externalId",
+            "emails",
+            "emails.value",
+            "emails.type",
+            "emails.primary",
+            "addresses.locality",
+            "name.givenName",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
         ][..],
@@ -138,7 +148,8 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
         let mut full = Vec::new();
         for (i, mut u) in users.into_iter().enumerate() {
             u["userName"] = json!(format!("user{i}"));
-            let prepared = resource::prepare(&reg, ResourceKind::User, &u).map_err(|e| TestCaseError::fail(format!("{e}: {u}")))?;
+            let prepared = resource::prepare(&reg, ResourceKind::User, &u)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {u}")))?;
             let doc = prepared.doc;
             let state = ResourceState {
                 index: resource::index_entries(&reg, ResourceKind::User, &doc),
@@ -149,7 +160,12 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
             let t = now + chrono::TimeDelta::seconds(i as i64);
             // The same user in another tenant must never show up.
             store
-                .create(noise.id, ResourceKind::User, NewResource { state: state.clone(), password_hash: None, members: vec![] }, t)
+                .create(
+                    noise.id,
+                    ResourceKind::User,
+                    NewResource { state: state.clone(), password_hash: None, members: vec![] },
+                    t,
+                )
                 .await
                 .unwrap();
             let stored = store
@@ -163,16 +179,27 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
                 version: "W/\"1\"".into(),
             };
             let no_groups: &[MemberRef] = &[];
-            full.push((stored.id.clone(), resource::full_resource(&reg, ResourceKind::User, &doc, &stored.id, &meta, Some(no_groups))));
+            full.push((
+                stored.id.clone(),
+                resource::full_resource(&reg, ResourceKind::User, &doc, &stored.id, &meta, Some(no_groups)),
+            ));
         }
         for f in filters {
-            let Ok(parsed) = parse_filter(&f) else { return Err(TestCaseError::fail(format!("generated filter does not parse: {f}"))) };
+            let Ok(parsed) = parse_filter(&f) else {
+                return Err(TestCaseError::fail(format!("generated filter does not parse: {f}")));
+            };
             let Ok(resolved) = resolve_filter(&reg, ResourceKind::User, &parsed) else { continue };
             let want: BTreeSet<String> =
                 full.iter().filter(|(_, r)| matches(&resolved, r)).map(|(id, _)| id.clone()).collect();
-            let params = ListParams::from_query(&[("filter".to_string(), f.clone()), ("count".to_string(), "1000".to_string())]).unwrap();
-            let query: ListQuery = params.resolve(&reg, ResourceKind::User, &PageConfig { default_count: 1000, max_count: 1000 }).unwrap();
-            let page = store.list(tenant.id, ResourceKind::User, &query, false).await.map_err(|e| TestCaseError::fail(format!("{f}: {e}")))?;
+            let params =
+                ListParams::from_query(&[("filter".to_string(), f.clone()), ("count".to_string(), "1000".to_string())])
+                    .unwrap();
+            let query: ListQuery =
+                params.resolve(&reg, ResourceKind::User, &PageConfig { default_count: 1000, max_count: 1000 }).unwrap();
+            let page = store
+                .list(tenant.id, ResourceKind::User, &query, false)
+                .await
+                .map_err(|e| TestCaseError::fail(format!("{f}: {e}")))?;
             let got: BTreeSet<String> = page.items.iter().map(|r| r.id.clone()).collect();
             prop_assert_eq!(page.total as usize, got.len(), "totalResults for {}", f);
             prop_assert_eq!(&got, &want, "filter: {}", f);

@@ -55,7 +55,9 @@ async fn a_tenant_cannot_read_change_or_detect_another_tenants_resources() {
                 .patch(s.url(&format!("/Users/{id}")))
                 .bearer_auth(&other)
                 .header("content-type", "application/scim+json")
-                .body(crate::common::patch_op(json!([{"op": "replace", "path": "title", "value": "pwned"}])).to_string()),
+                .body(
+                    crate::common::patch_op(json!([{"op": "replace", "path": "title", "value": "pwned"}])).to_string(),
+                ),
         )
         .await;
     r.assert_error(404, None);

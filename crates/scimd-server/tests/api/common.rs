@@ -47,15 +47,10 @@ impl Resp {
     }
 }
 
+#[derive(Default)]
 pub struct Options {
     pub config: ServiceConfig,
     pub http: HttpConfig,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { config: ServiceConfig::default(), http: HttpConfig::default() }
-    }
 }
 
 impl TestServer {
@@ -134,8 +129,12 @@ impl TestServer {
         self.send(self.body(self.client.post(self.url(path)), body)).await
     }
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Resp {
-        self.send(self.authed(self.client.post(self.url(path)), token).header("content-type", "application/scim+json").body(body.to_string()))
-            .await
+        self.send(
+            self.authed(self.client.post(self.url(path)), token)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string()),
+        )
+        .await
     }
     pub async fn put(&self, path: &str, body: &Value) -> Resp {
         self.send(self.body(self.client.put(self.url(path)), body)).await
@@ -202,5 +201,8 @@ pub fn enc(s: &str) -> String {
 
 /// The ids in a ListResponse, in order.
 pub fn ids(list: &Value) -> Vec<String> {
-    list["Resources"].as_array().map(|a| a.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+    list["Resources"]
+        .as_array()
+        .map(|a| a.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
 }

@@ -46,10 +46,28 @@ async fn resource_types_and_schemas() {
     let emails = attrs.iter().find(|a| a["name"] == "emails").unwrap();
     assert_eq!(emails["multiValued"], true);
     assert!(emails["subAttributes"].as_array().unwrap().iter().any(|a| a["name"] == "primary"));
-    for name in ["name", "displayName", "nickName", "profileUrl", "title", "userType", "preferredLanguage", "locale",
-        "timezone", "active", "password", "emails", "phoneNumbers", "ims", "photos", "addresses", "groups",
-        "entitlements", "roles", "x509Certificates"]
-    {
+    for name in [
+        "name",
+        "displayName",
+        "nickName",
+        "profileUrl",
+        "title",
+        "userType",
+        "preferredLanguage",
+        "locale",
+        "timezone",
+        "active",
+        "password",
+        "emails",
+        "phoneNumbers",
+        "ims",
+        "photos",
+        "addresses",
+        "groups",
+        "entitlements",
+        "roles",
+        "x509Certificates",
+    ] {
         assert!(attrs.iter().any(|a| a["name"] == name), "{name} in the User schema");
     }
     let r = s.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").await;

@@ -27,7 +27,10 @@ async fn wrong_types_and_missing_required() {
         (json!({"userName": 42}), "invalidValue"),
         (json!({"userName": "x", "active": "perhaps"}), "invalidValue"),
         (json!({"userName": "x", "name": "flat string"}), "invalidValue"),
-        (json!({"userName": "x", "emails": [{"value": "a@b", "primary": true}, {"value": "c@d", "primary": true}]}), "invalidValue"),
+        (
+            json!({"userName": "x", "emails": [{"value": "a@b", "primary": true}, {"value": "c@d", "primary": true}]}),
+            "invalidValue",
+        ),
         (json!({"userName": "x", "emails": [{"value": 1}]}), "invalidValue"),
         (json!({"userName": "x", "x509Certificates": [{"value": "not base64!!"}]}), "invalidValue"),
         (json!({"userName": "x", "noSuchAttribute": 1}), "invalidSyntax"),

@@ -19,13 +19,23 @@ async fn if_none_match_gives_304_and_if_match_mismatch_gives_412() {
 
     let body = patch_op(json!([{"op": "replace", "path": "displayName", "value": "x"}]));
     let r = s
-        .send(s.req(Method::PATCH, &path).header("If-Match", "W/\"999\"").header("content-type", "application/scim+json").body(body.to_string()))
+        .send(
+            s.req(Method::PATCH, &path)
+                .header("If-Match", "W/\"999\"")
+                .header("content-type", "application/scim+json")
+                .body(body.to_string()),
+        )
         .await;
     r.assert_error(412, None);
     assert!(s.get(&path).await.body.get("displayName").is_none(), "a failed precondition changes nothing");
 
     let r = s
-        .send(s.req(Method::PATCH, &path).header("If-Match", &etag).header("content-type", "application/scim+json").body(body.to_string()))
+        .send(
+            s.req(Method::PATCH, &path)
+                .header("If-Match", &etag)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string()),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let new_etag = r.header("etag").unwrap().to_string();
@@ -33,7 +43,12 @@ async fn if_none_match_gives_304_and_if_match_mismatch_gives_412() {
 
     // The old tag no longer matches for PUT or DELETE.
     let r = s
-        .send(s.req(Method::PUT, &path).header("If-Match", &etag).header("content-type", "application/scim+json").body(json!({"userName": "etag"}).to_string()))
+        .send(
+            s.req(Method::PUT, &path)
+                .header("If-Match", &etag)
+                .header("content-type", "application/scim+json")
+                .body(json!({"userName": "etag"}).to_string()),
+        )
         .await;
     r.assert_error(412, None);
     let r = s.send(s.req(Method::DELETE, &path).header("If-Match", &etag)).await;

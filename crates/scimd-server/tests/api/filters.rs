@@ -63,7 +63,7 @@ async fn every_operator_and_combination() {
         ("active eq true", sorted(vec![b.clone(), z.clone()])),
         ("active eq false", vec![j.clone()]),
         ("externalId eq \"E1\"", vec![b.clone()]),
-        ("externalId eq \"e1\"", vec![], ),
+        ("externalId eq \"e1\"", vec![]),
         ("emails.value co \"example.com\"", sorted(vec![b.clone(), j.clone()])),
         ("emails eq \"babs@home.org\"", vec![b.clone()]),
         ("emails[type eq \"work\" and value co \"corp\"]", vec![]),

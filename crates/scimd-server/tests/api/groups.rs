@@ -30,9 +30,7 @@ async fn nested_groups_are_members_of_type_group() {
 #[tokio::test]
 async fn unknown_member_is_rejected_and_nothing_is_stored() {
     let s = TestServer::start().await;
-    let r = s
-        .post("/Groups", &json!({"displayName": "Bad", "members": [{"value": "does-not-exist"}]}))
-        .await;
+    let r = s.post("/Groups", &json!({"displayName": "Bad", "members": [{"value": "does-not-exist"}]})).await;
     r.assert_error(400, Some("invalidValue"));
     assert_eq!(s.get("/Groups").await.body["totalResults"], 0);
 }
@@ -61,32 +59,41 @@ async fn patch_add_and_remove_members_touch_only_those_members() {
     let g = s.create_group("G", &[&ids[0], &ids[1]]).await;
     let path = format!("/Groups/{}", g["id"].as_str().unwrap());
     let r = s
-        .patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}, {"value": ids[3]}]}])))
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}, {"value": ids[3]}]}])),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["members"].as_array().unwrap().len(), 4);
     // Entra's default removal form removes only the listed members.
-    let r = s
-        .patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}])))
-        .await;
+    let r = s.patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}]))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let got: Vec<&str> = r.body["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap()).collect();
     assert_eq!(got.len(), 3);
     assert!(!got.contains(&ids[0].as_str()));
     // Filtered removal.
-    let r = s
-        .patch(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}])))
-        .await;
+    let r =
+        s.patch(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}]))).await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     // Adding an existing member is idempotent.
     let r = s.patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}]}]))).await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     // Replace the whole list, then empty it.
-    let r = s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": ids[4]}]}]))).await;
-    assert_eq!(r.body["members"], json!([{"value": ids[4], "$ref": format!("http://{}/scim/v2/Users/{}", s.addr, ids[4]), "display": "m4", "type": "User"}]));
+    let r =
+        s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": ids[4]}]}]))).await;
+    assert_eq!(
+        r.body["members"],
+        json!([{"value": ids[4], "$ref": format!("http://{}/scim/v2/Users/{}", s.addr, ids[4]), "display": "m4", "type": "User"}])
+    );
     let r = s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
     assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);
-    let r = s.patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}, {"value": ids[1]}]}]))).await;
+    let r = s
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}, {"value": ids[1]}]}])),
+        )
+        .await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members"}]))).await;
     assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);
@@ -134,6 +141,11 @@ async fn filter_groups_by_member_value() {
     let r = s.get(&format!("/Groups?filter={}", crate::common::enc(&format!("members.value eq \"{aid}\"")))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(crate::common::ids(&r.body), vec![g1["id"].as_str().unwrap().to_string()]);
-    let r = s.get(&format!("/Users?filter={}", crate::common::enc(&format!("groups.value eq \"{}\"", g1["id"].as_str().unwrap())))).await;
+    let r = s
+        .get(&format!(
+            "/Users?filter={}",
+            crate::common::enc(&format!("groups.value eq \"{}\"", g1["id"].as_str().unwrap()))
+        ))
+        .await;
     assert_eq!(crate::common::ids(&r.body), vec![aid.to_string()]);
 }

@@ -49,7 +49,9 @@ async fn add_replace_remove_with_and_without_paths() {
     assert_eq!(emails.len(), 2, "{b}");
     assert!(emails.iter().any(|e| e["value"] == "home2@example.com" && e["type"] == "home"));
     assert_eq!(b["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"], "42");
-    assert!(b["schemas"].as_array().unwrap().contains(&json!("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")));
+    assert!(
+        b["schemas"].as_array().unwrap().contains(&json!("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"))
+    );
     assert_eq!(s.get(&path).await.body, r.body, "the answer is what is stored");
 }
 
@@ -58,7 +60,10 @@ async fn patch_honours_attributes() {
     let s = TestServer::start().await;
     let (path, _) = user(&s).await;
     let r = s
-        .patch(&format!("{path}?attributes=userName"), &patch_op(json!([{"op": "replace", "path": "title", "value": "T"}])))
+        .patch(
+            &format!("{path}?attributes=userName"),
+            &patch_op(json!([{"op": "replace", "path": "title", "value": "T"}])),
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["userName"], "patchme");
@@ -70,7 +75,10 @@ async fn errors_change_nothing() {
     let s = TestServer::start().await;
     let (path, before) = user(&s).await;
     let cases = [
-        (json!([{"op": "replace", "path": "title", "value": "ok"}, {"op": "replace", "path": "noSuch", "value": 1}]), "invalidPath"),
+        (
+            json!([{"op": "replace", "path": "title", "value": "ok"}, {"op": "replace", "path": "noSuch", "value": 1}]),
+            "invalidPath",
+        ),
         (json!([{"op": "replace", "path": "title", "value": "ok"}, {"op": "remove"}]), "noTarget"),
         (json!([{"op": "replace", "path": "id", "value": "x"}]), "mutability"),
         (json!([{"op": "replace", "path": "meta.created", "value": "2001-01-01T00:00:00Z"}]), "mutability"),
@@ -114,8 +122,13 @@ async fn setting_primary_clears_the_other_primary() {
         .patch(&path, &patch_op(json!([{"op": "replace", "path": "emails[type eq \"home\"].primary", "value": true}])))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let primaries: Vec<_> =
-        r.body["emails"].as_array().unwrap().iter().filter(|e| e["primary"] == true).map(|e| e["type"].clone()).collect();
+    let primaries: Vec<_> = r.body["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["primary"] == true)
+        .map(|e| e["type"].clone())
+        .collect();
     assert_eq!(primaries, vec![json!("home")]);
 }
 
@@ -123,7 +136,11 @@ async fn setting_primary_clears_the_other_primary() {
 async fn filters_see_patched_values() {
     let s = TestServer::start().await;
     let (path, u) = user(&s).await;
-    s.patch(&path, &patch_op(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@corp.test"}]))).await;
+    s.patch(
+        &path,
+        &patch_op(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@corp.test"}])),
+    )
+    .await;
     let r = s.get(&format!("/Users?filter={}", crate::common::enc("emails.value eq \"new@corp.test\""))).await;
     assert_eq!(crate::common::ids(&r.body), vec![u["id"].as_str().unwrap().to_string()]);
     let r = s.get(&format!("/Users?filter={}", crate::common::enc("emails.value eq \"w@example.com\""))).await;

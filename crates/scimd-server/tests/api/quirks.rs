@@ -8,12 +8,17 @@ use crate::common::{TestServer, enc, ids, patch_op};
 async fn entra_queries() {
     let s = TestServer::start().await;
     let u = s
-        .post("/Users", &json!({"userName": "e@corp.test", "externalId": "ext-9",
-                                "emails": [{"type": "work", "value": "e@corp.test", "primary": true}]}))
+        .post(
+            "/Users",
+            &json!({"userName": "e@corp.test", "externalId": "ext-9",
+                                "emails": [{"type": "work", "value": "e@corp.test", "primary": true}]}),
+        )
         .await
         .body;
     let uid = u["id"].as_str().unwrap().to_string();
-    for f in ["userName eq \"e@corp.test\"", "externalId eq \"ext-9\"", "emails[type eq \"work\"].value eq \"e@corp.test\""] {
+    for f in
+        ["userName eq \"e@corp.test\"", "externalId eq \"ext-9\"", "emails[type eq \"work\"].value eq \"e@corp.test\""]
+    {
         let r = s.get(&format!("/Users?filter={}", enc(f))).await;
         assert_eq!(ids(&r.body), vec![uid.clone()], "{f}");
     }
@@ -73,12 +78,18 @@ async fn entra_patch_shapes() {
     assert!(r.body.get("name.givenName").is_none());
     // add/replace on a filtered path that matches nothing creates the element.
     let r = s
-        .patch(&path, &patch_op(json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+4799999999"}])))
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+4799999999"}])),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["phoneNumbers"], json!([{"type": "mobile", "value": "+4799999999"}]));
     let r = s
-        .patch(&path, &patch_op(json!([{"op": "Replace", "path": "addresses[type eq \"work\"].locality", "value": "Oslo"}])))
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "Replace", "path": "addresses[type eq \"work\"].locality", "value": "Oslo"}])),
+        )
         .await;
     assert_eq!(r.body["addresses"], json!([{"type": "work", "locality": "Oslo"}]));
     // Manager as a plain string id, cleared with "".
@@ -92,17 +103,24 @@ async fn entra_patch_shapes() {
         .patch(&path, &patch_op(json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": ""}])))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].get("manager").is_none(), "{}", r.body);
+    assert!(
+        r.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].get("manager").is_none(),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
 async fn entra_create_bodies_with_nulls_and_empty_arrays() {
     let s = TestServer::start().await;
     let r = s
-        .post("/Users", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+        .post(
+            "/Users",
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
                                             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
                                 "userName": "nulls", "addresses": null, "roles": [], "displayName": null,
-                                "active": true}))
+                                "active": true}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert!(r.body.get("addresses").is_none() && r.body.get("roles").is_none() && r.body.get("displayName").is_none());
@@ -165,20 +183,29 @@ async fn okta_flows() {
     let g = s.create_group("Okta Group", &[&id]).await;
     let gid = g["id"].as_str().unwrap().to_string();
     let gpath = format!("/Groups/{gid}");
-    let r = s.patch(&gpath, &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "Renamed"}}]))).await;
+    let r =
+        s.patch(&gpath, &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "Renamed"}}]))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["displayName"], "Renamed");
     assert_eq!(r.body["id"], gid.as_str());
     let r = s
-        .patch(&gpath, &patch_op(json!([
-            {"op": "remove", "path": format!("members[value eq \"{id}\"]")},
-            {"op": "add", "path": "members", "value": [{"value": u2, "display": "u2"}]}
-        ])))
+        .patch(
+            &gpath,
+            &patch_op(json!([
+                {"op": "remove", "path": format!("members[value eq \"{id}\"]")},
+                {"op": "add", "path": "members", "value": [{"value": u2, "display": "u2"}]}
+            ])),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["members"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["members"][0]["value"], u2.as_str());
-    let r = s.patch(&gpath, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": id}, {"value": u2}]}]))).await;
+    let r = s
+        .patch(
+            &gpath,
+            &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": id}, {"value": u2}]}])),
+        )
+        .await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     let r = s.patch(&gpath, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
     assert_eq!(r.status, 200);

@@ -63,10 +63,27 @@ async fn full_core_user_and_enterprise_extension_round_trip() {
     });
     let r = s.post("/Users", &user).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    for key in ["name", "displayName", "nickName", "profileUrl", "title", "userType", "preferredLanguage", "locale",
-        "timezone", "active", "emails", "phoneNumbers", "ims", "photos", "addresses", "entitlements", "roles",
-        "x509Certificates", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]
-    {
+    for key in [
+        "name",
+        "displayName",
+        "nickName",
+        "profileUrl",
+        "title",
+        "userType",
+        "preferredLanguage",
+        "locale",
+        "timezone",
+        "active",
+        "emails",
+        "phoneNumbers",
+        "ims",
+        "photos",
+        "addresses",
+        "entitlements",
+        "roles",
+        "x509Certificates",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    ] {
         assert_eq!(r.body[key], user[key], "attribute {key}");
     }
     let schemas = r.body["schemas"].as_array().unwrap();
@@ -185,7 +202,8 @@ async fn deactivated_user_is_still_returned() {
     let s = TestServer::start().await;
     let u = s.create_user("inactive").await;
     let path = format!("/Users/{}", u["id"].as_str().unwrap());
-    let r = s.patch(&path, &crate::common::patch_op(json!([{"op": "replace", "path": "active", "value": false}]))).await;
+    let r =
+        s.patch(&path, &crate::common::patch_op(json!([{"op": "replace", "path": "active", "value": false}]))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let g = s.get(&path).await;
     assert_eq!(g.status, 200);
@@ -236,8 +254,5 @@ async fn user_groups_are_computed_from_memberships() {
     let r = s.get(&format!("/Users/{uid}")).await;
     assert_eq!(r.body["groups"][0]["value"], g["id"]);
     assert_eq!(r.body["groups"][0]["display"], "Admins");
-    assert_eq!(
-        r.body["groups"][0]["$ref"],
-        format!("http://{}/scim/v2/Groups/{}", s.addr, g["id"].as_str().unwrap())
-    );
+    assert_eq!(r.body["groups"][0]["$ref"], format!("http://{}/scim/v2/Groups/{}", s.addr, g["id"].as_str().unwrap()));
 }
