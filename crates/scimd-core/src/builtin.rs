@@ -279,7 +279,11 @@ fn group_schema() -> SchemaDef {
                         .canonical(&["User", "Group"])
                         .immutable()
                         .d(),
-                    A::s("display", "A human-readable name, primarily used for display purposes.").ro().d(),
+                    // Not in RFC 7643's Group schema; computed from the member, so only on request.
+                    A::s("display", "A human-readable name of the member (its displayName or userName).")
+                        .ro()
+                        .returned(Returned::Request)
+                        .d(),
                 ],
             )
             .multi()

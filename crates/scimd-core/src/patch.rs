@@ -272,6 +272,9 @@ impl<'r> Engine<'r> {
                     )));
                 };
                 for (ik, iv) in inner {
+                    if ik.eq_ignore_ascii_case("schemas") {
+                        continue;
+                    }
                     let path = parse_attr_path(ik)
                         .map_err(|_| ScimError::invalid_path(format!("unknown attribute '{ik}' in '{k}'")))?;
                     let path = AttrPath { urn: Some(urn.clone()), ..path };

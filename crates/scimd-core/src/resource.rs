@@ -445,7 +445,7 @@ pub fn prepare(reg: &Registry, kind: ResourceKind, body: &Value) -> ScimResult<P
                 Value::Null => {}
                 Value::Object(inner) => {
                     let urn = urn.to_string();
-                    for (ik, iv) in inner {
+                    for (ik, iv) in inner.iter().filter(|(ik, _)| !ik.eq_ignore_ascii_case("schemas")) {
                         put(reg, kind, &mut out, Some(&urn), ik, iv)?;
                     }
                 }

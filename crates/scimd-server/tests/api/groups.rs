@@ -15,8 +15,13 @@ async fn group_create_with_members_renders_value_ref_display_type() {
     let m = &g["members"][0];
     assert_eq!(m["value"], uid);
     assert_eq!(m["type"], "User");
-    assert_eq!(m["display"], "alice");
     assert_eq!(m["$ref"], format!("http://{}/scim/v2/Users/{uid}", s.addr));
+    assert!(m.get("display").is_none(), "members.display is returned on request only: {g}");
+    let gid = g["id"].as_str().unwrap();
+    let r = s.get(&format!("/Groups/{gid}?attributes=displayName,members.value,members.display")).await;
+    assert_eq!(r.body["members"], serde_json::json!([{"value": uid, "display": "alice"}]));
+    let r = s.get(&format!("/Groups/{gid}?attributes=members.display")).await;
+    assert_eq!(r.body["members"], serde_json::json!([{"display": "alice"}]));
 }
 
 #[tokio::test]
@@ -84,7 +89,7 @@ async fn patch_add_and_remove_members_touch_only_those_members() {
         s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": ids[4]}]}]))).await;
     assert_eq!(
         r.body["members"],
-        json!([{"value": ids[4], "$ref": format!("http://{}/scim/v2/Users/{}", s.addr, ids[4]), "display": "m4", "type": "User"}])
+        json!([{"value": ids[4], "$ref": format!("http://{}/scim/v2/Users/{}", s.addr, ids[4]), "type": "User"}])
     );
     let r = s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
     assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);

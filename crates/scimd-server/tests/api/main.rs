@@ -4,6 +4,7 @@
 
 mod auth;
 mod common;
+mod conformance;
 mod discovery;
 mod errors;
 mod etags;
