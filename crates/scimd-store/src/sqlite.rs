@@ -66,6 +66,8 @@ struct Inner {
     opts: SqliteOptions,
     readers: Mutex<Vec<Connection>>,
     writer: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Dropping it stops the checkpoint thread.
+    _stop_checkpoints: Mutex<mpsc::Sender<()>>,
 }
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
@@ -99,12 +101,20 @@ impl SqliteStore {
             .name("scimd-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(internal)?;
+        let checkpointer = open_conn(path, &opts, false)?;
+        let wal = std::path::PathBuf::from(format!("{path}-wal"));
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("scimd-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, wal, stop_rx))
+            .map_err(internal)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_string(),
                 opts,
                 readers: Mutex::new(Vec::new()),
                 writer: Mutex::new(Some(tx)),
+                _stop_checkpoints: Mutex::new(stop_tx),
             }),
         })
     }
@@ -181,7 +191,8 @@ fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Conn
         Synchronous::Full => "FULL",
     };
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;{}",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY; \
+         PRAGMA wal_autocheckpoint = 65536;{}",
         opts.cache_kib,
         if reader { " PRAGMA query_only = 1;" } else { "" }
     ))
@@ -218,6 +229,26 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
+        }
+    }
+}
+
+/// Copies committed WAL pages into the database file in the background, so that
+/// checkpoints do not stall the writer's commits. The writer keeps a large
+/// auto-checkpoint threshold only as a safety net.
+fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, stop: mpsc::Receiver<()>) {
+    /// Past this size the WAL is truncated (briefly holding writers), so it stays bounded
+    /// under continuous load, when passive checkpoints can never reset it.
+    const WAL_LIMIT: u64 = 128 * 1024 * 1024;
+    loop {
+        match stop.recv_timeout(std::time::Duration::from_millis(250)) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        let big = std::fs::metadata(&wal).map(|m| m.len() > WAL_LIMIT).unwrap_or(false);
+        let mode = if big { "TRUNCATE" } else { "PASSIVE" };
+        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+            tracing::warn!(error = %e, "background checkpoint failed");
         }
     }
 }
@@ -321,6 +352,31 @@ fn write_index(
         st.execute(params![rowid, e.key, e.elem, tenant.0, kind_code(kind), e.s, e.n]).map_err(internal)?;
     }
     Ok(())
+}
+
+/// Writes only the index rows that differ from the stored ones (keyed by path and
+/// element): a one-attribute PATCH touches one or two rows, not all of them.
+fn rewrite_index(conn: &Connection, tenant: TenantId, kind: ResourceKind, rowid: i64, new: &[IndexEntry]) -> StoreResult<()> {
+    use std::collections::HashMap;
+    let mut st = conn.prepare_cached("SELECT path, elem, s, n FROM attr_index WHERE res = ?").map_err(internal)?;
+    let stored: HashMap<(String, i64), (Option<String>, Option<f64>)> = st
+        .query_map([rowid], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))
+        .map_err(internal)?
+        .collect::<Result<_, _>>()
+        .map_err(internal)?;
+    let wanted: HashMap<(&str, i64), &IndexEntry> = new.iter().map(|e| ((e.key.as_str(), e.elem), e)).collect();
+    let mut del = conn.prepare_cached("DELETE FROM attr_index WHERE res = ? AND path = ? AND elem = ?").map_err(internal)?;
+    for (path, elem) in stored.keys() {
+        if !wanted.contains_key(&(path.as_str(), *elem)) {
+            del.execute(params![rowid, path, elem]).map_err(internal)?;
+        }
+    }
+    let changed: Vec<IndexEntry> = new
+        .iter()
+        .filter(|e| stored.get(&(e.key.clone(), e.elem)).is_none_or(|(s, n)| *s != e.s || *n != e.n))
+        .cloned()
+        .collect();
+    write_index(conn, tenant, kind, rowid, &changed)
 }
 
 fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i64) -> StoreResult<()> {
@@ -621,10 +677,7 @@ impl Store for SqliteStore {
             })
             .map_err(map_err)?;
             if state.doc != current.doc {
-                conn.prepare_cached("DELETE FROM attr_index WHERE res = ?")
-                    .and_then(|mut st| st.execute([rowid]))
-                    .map_err(internal)?;
-                write_index(conn, tenant, kind, rowid, &state.index)?;
+                rewrite_index(conn, tenant, kind, rowid, &state.index)?;
             }
             if !member_ops.is_empty() {
                 if kind != ResourceKind::Group {
@@ -686,17 +739,19 @@ fn list_page(
     query: &ListQuery,
     related: bool,
 ) -> StoreResult<Page> {
-    // WHERE clause shared by the count and the page.
+    // WHERE clause shared by the count and the page. With a filter, the filter's index
+    // probes drive (`r.id IN (…)`); the unary `+` keeps SQLite from scanning the tenant's
+    // resources through the (tenant_id, rtype) index instead.
     let mut c = Compiler::new(tenant.0, kind);
-    c.sql.text.push_str("r.tenant_id = ?");
-    c.sql.params.push(SqlValue::Integer(tenant.0));
-    c.sql.text.push_str(" AND r.rtype = ?");
-    c.sql.params.push(SqlValue::Integer(kind_code(kind)));
     if let Some(f) = &query.filter {
-        c.sql.text.push_str(" AND r.id IN (");
+        c.sql.text.push_str("r.id IN (");
         c.set(f).map_err(StoreError::Scim)?;
-        c.sql.text.push(')');
+        c.sql.text.push_str(") AND +r.tenant_id = ? AND +r.rtype = ?");
+    } else {
+        c.sql.text.push_str("r.tenant_id = ? AND r.rtype = ?");
     }
+    c.sql.params.push(SqlValue::Integer(tenant.0));
+    c.sql.params.push(SqlValue::Integer(kind_code(kind)));
     let where_sql = std::mem::take(&mut c.sql);
 
     let total: u64 = if query.filter.is_some() {

@@ -33,6 +33,8 @@ CREATE TABLE resources (
     data          TEXT NOT NULL
 );
 CREATE UNIQUE INDEX resources_scim_id ON resources (tenant_id, rtype, scim_id);
+-- Ordered by rowid within a tenant and kind: unfiltered pages walk it without sorting.
+CREATE INDEX resources_kind ON resources (tenant_id, rtype);
 CREATE UNIQUE INDEX resources_unique_key ON resources (tenant_id, rtype, unique_key);
 CREATE INDEX resources_created ON resources (tenant_id, rtype, created);
 CREATE INDEX resources_last_modified ON resources (tenant_id, rtype, last_modified);
