@@ -82,6 +82,39 @@ impl Projection {
         !self.excluded.iter().any(|s| named(s) && s.sub.is_none())
     }
 
+    /// Whether the projection keeps everything a default response shows.
+    fn is_default(&self) -> bool {
+        self.attributes.is_empty() && self.excluded.is_empty()
+    }
+
+    /// Applies the projection to a resource in full output form, consuming it (the
+    /// common case, no parameters, moves the values instead of copying them).
+    pub fn project_owned(&self, reg: &Registry, kind: ResourceKind, resource: Value) -> Value {
+        if self.is_default() {
+            let Value::Object(mut map) = resource else { return resource };
+            let mut drop = Vec::new();
+            for (k, v) in map.iter_mut() {
+                let def = match reg.extensions(kind).into_iter().find(|e| e.id == *k) {
+                    Some(_) => continue,
+                    None => reg.find_attr(kind, None, k).map(|(_, d)| d),
+                };
+                let Some(def) = def else { continue };
+                match def.returned {
+                    Returned::Never | Returned::Request => drop.push(k.clone()),
+                    _ if def.sub_attributes.iter().any(|s| matches!(s.returned, Returned::Never | Returned::Request)) => {
+                        *v = strip_never(def, v);
+                    }
+                    _ => {}
+                }
+            }
+            for k in drop {
+                map.shift_remove(&k);
+            }
+            return Value::Object(map);
+        }
+        self.project(reg, kind, &resource)
+    }
+
     /// Applies the projection to a resource in full output form.
     pub fn project(&self, reg: &Registry, kind: ResourceKind, resource: &Value) -> Value {
         let Some(map) = resource.as_object() else { return resource.clone() };

@@ -608,7 +608,7 @@ pub fn display_of(kind: ResourceKind, doc: &Value) -> Option<String> {
 pub fn full_resource(
     reg: &Registry,
     kind: ResourceKind,
-    doc: &Value,
+    doc: Value,
     id: &str,
     meta: &Meta,
     related: Option<&[MemberRef]>,
@@ -623,16 +623,17 @@ pub fn full_resource(
     }
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), Value::String(id.to_string()));
-    if let Some(map) = doc.as_object() {
+    if let Value::Object(map) = doc {
+        let mut ext_values = Vec::new();
         for (k, v) in map {
-            if !exts.iter().any(|e| e.id == *k) {
-                out.insert(k.clone(), v.clone());
+            if exts.iter().any(|e| e.id == k) {
+                ext_values.push((k, v));
+            } else {
+                out.insert(k, v);
             }
         }
-        for e in &exts {
-            if let Some(v) = map.get(&e.id) {
-                out.insert(e.id.clone(), v.clone());
-            }
+        for (k, v) in ext_values {
+            out.insert(k, v);
         }
     }
     if let Some(rel) = related.filter(|r| !r.is_empty()) {

@@ -204,6 +204,16 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
     res
 }
 
+/// A request id: a random per-process prefix and a counter (no syscall per request).
+fn new_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_string());
+    format!("{prefix}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Assigns a request id and logs one line per request (method, path, status, time).
 /// Never logs headers, query strings or bodies: they can carry credentials and personal data.
 async fn log_requests(mut req: Request, next: Next) -> Response {
@@ -214,7 +224,7 @@ async fn log_requests(mut req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_string();

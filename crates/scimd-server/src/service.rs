@@ -92,11 +92,13 @@ pub struct Service {
     tokens: TokenCache,
 }
 
-/// Formats a stored (normalized) timestamp for output, with millisecond precision.
+/// Formats a stored (normalized, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`) timestamp for output,
+/// with millisecond precision.
 fn out_time(normalized: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(normalized)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_else(|_| normalized.to_string())
+    match normalized.get(..23) {
+        Some(ms) if normalized.len() == 30 && normalized.ends_with('Z') => format!("{ms}Z"),
+        _ => normalized.to_string(),
+    }
 }
 
 /// The weak ETag of a version.
@@ -201,7 +203,7 @@ impl Service {
         format!("{}{}/{}", ctx.base_url, kind.endpoint(), id)
     }
 
-    fn render(&self, ctx: &Ctx, kind: ResourceKind, r: &StoredResource, proj: &Projection) -> Rendered {
+    fn render(&self, ctx: &Ctx, kind: ResourceKind, r: StoredResource, proj: &Projection) -> Rendered {
         let reg = self.registry(ctx.tenant);
         let location = Self::location(ctx, kind, &r.id);
         let meta = Meta {
@@ -220,8 +222,8 @@ impl Service {
                 })
                 .collect()
         });
-        let full = resource::full_resource(reg, kind, &r.doc, &r.id, &meta, related.as_deref());
-        Rendered { body: proj.project(reg, kind, &full), version: r.version, location }
+        let full = resource::full_resource(reg, kind, r.doc, &r.id, &meta, related.as_deref());
+        Rendered { body: proj.project_owned(reg, kind, full), version: r.version, location }
     }
 
     fn wants_related(&self, ctx: &Ctx, kind: ResourceKind, proj: &Projection) -> bool {
@@ -259,13 +261,13 @@ impl Service {
             members: prepared.members.unwrap_or_default(),
         };
         let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
-        Ok(self.render(ctx, kind, &stored, proj))
+        Ok(self.render(ctx, kind, stored, proj))
     }
 
     pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
         let related = self.wants_related(ctx, kind, proj);
         match self.store.get(ctx.tenant, kind, id, related).await? {
-            Some(r) => Ok(self.render(ctx, kind, &r, proj)),
+            Some(r) => Ok(self.render(ctx, kind, r, proj)),
             None => Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into()),
         }
     }
@@ -317,7 +319,7 @@ impl Service {
         let related = self.wants_related(ctx, kind, proj);
         let stored =
             self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
-        Ok(self.render(ctx, kind, &stored, proj))
+        Ok(self.render(ctx, kind, stored, proj))
     }
 
     pub async fn patch(
@@ -356,7 +358,7 @@ impl Service {
         let related = self.wants_related(ctx, kind, proj);
         let stored =
             self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
-        Ok(self.render(ctx, kind, &stored, proj))
+        Ok(self.render(ctx, kind, stored, proj))
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
@@ -371,7 +373,7 @@ impl Service {
         let query = params.resolve(reg, kind, &self.config.page)?;
         let related = self.wants_related(ctx, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
-        let resources = page.items.iter().map(|r| self.render(ctx, kind, r, &query.projection).body).collect();
+        let resources = page.items.into_iter().map(|r| self.render(ctx, kind, r, &query.projection).body).collect();
         Ok(list_response(page.total, query.start_index, resources))
     }
 
@@ -410,7 +412,7 @@ impl Service {
                 let related = self.wants_related(ctx, kind, &q.projection);
                 let page = self.store.list(ctx.tenant, kind, &q, related).await?;
                 remaining -= page.items.len() as u64;
-                resources.extend(page.items.iter().map(|r| self.render(ctx, kind, r, &q.projection).body));
+                resources.extend(page.items.into_iter().map(|r| self.render(ctx, kind, r, &q.projection).body));
                 skip = 0;
             } else {
                 skip = skip.saturating_sub(n);

@@ -5,6 +5,7 @@
 //! released only after its transaction committed.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -97,16 +98,18 @@ impl SqliteStore {
         let conn = open_conn(path, &opts, false)?;
         migrate(&conn)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let dirty = Arc::new(AtomicBool::new(true));
+        let writer_dirty = dirty.clone();
         std::thread::Builder::new()
             .name("scimd-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, writer_dirty))
             .map_err(internal)?;
         let checkpointer = open_conn(path, &opts, false)?;
         let wal = std::path::PathBuf::from(format!("{path}-wal"));
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("scimd-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, wal, stop_rx))
+            .spawn(move || checkpoint_loop(checkpointer, wal, dirty, stop_rx))
             .map_err(internal)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -124,13 +127,22 @@ impl SqliteStore {
         self.inner.writer.lock().expect("writer lock").take();
     }
 
+    /// Runs `f` on a pooled reader inside one read transaction (one snapshot, and one
+    /// round of WAL locks instead of one per statement).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let conn = self.inner.readers.lock().expect("reader pool").pop();
         let conn = match conn {
             Some(c) => c,
             None => open_conn(&self.inner.path, &self.inner.opts, true)?,
         };
-        let r = f(&conn);
+        let r = match conn.execute_batch("BEGIN") {
+            Ok(()) => {
+                let r = f(&conn);
+                let _ = conn.execute_batch("COMMIT");
+                r
+            }
+            Err(e) => Err(internal(e)),
+        };
         let mut pool = self.inner.readers.lock().expect("reader pool");
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
@@ -236,7 +248,7 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
 /// Copies committed WAL pages into the database file in the background, so that
 /// checkpoints do not stall the writer's commits. The writer keeps a large
 /// auto-checkpoint threshold only as a safety net.
-fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, stop: mpsc::Receiver<()>) {
+fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicBool>, stop: mpsc::Receiver<()>) {
     /// Past this size the WAL is truncated (briefly holding writers), so it stays bounded
     /// under continuous load, when passive checkpoints can never reset it.
     const WAL_LIMIT: u64 = 128 * 1024 * 1024;
@@ -244,6 +256,9 @@ fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, stop: mpsc::Receiv
         match stop.recv_timeout(std::time::Duration::from_millis(250)) {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             _ => return,
+        }
+        if !dirty.swap(false, Ordering::AcqRel) {
+            continue;
         }
         let big = std::fs::metadata(&wal).map(|m| m.len() > WAL_LIMIT).unwrap_or(false);
         let mode = if big { "TRUNCATE" } else { "PASSIVE" };
@@ -253,7 +268,7 @@ fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, stop: mpsc::Receiv
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -269,6 +284,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
             continue;
         }
         let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
+        dirty.store(true, Ordering::Release);
         let commit_err = conn.execute_batch("COMMIT").err().map(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             internal(e)
@@ -753,38 +769,50 @@ fn list_page(
     c.sql.params.push(SqlValue::Integer(tenant.0));
     c.sql.params.push(SqlValue::Integer(kind_code(kind)));
     let where_sql = std::mem::take(&mut c.sql);
+    let offset = query.start_index.saturating_sub(1);
 
-    let total: u64 = if query.filter.is_some() {
-        let sql = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
-        let mut st = conn.prepare_cached(&sql).map_err(internal)?;
-        st.query_row(params_from_iter(where_sql.params.iter()), |r| r.get::<_, i64>(0)).map_err(internal)? as u64
-    } else {
-        conn.prepare_cached("SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
-            .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get::<_, i64>(0)).optional())
-            .map_err(internal)?
-            .unwrap_or(0)
-            .max(0) as u64
+    let count_all = |conn: &Connection| -> StoreResult<u64> {
+        if query.filter.is_some() {
+            let sql = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
+            let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+            Ok(st.query_row(params_from_iter(where_sql.params.iter()), |r| r.get::<_, i64>(0)).map_err(internal)?.max(0)
+                as u64)
+        } else {
+            Ok(conn
+                .prepare_cached("SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
+                .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get::<_, i64>(0)).optional())
+                .map_err(internal)?
+                .unwrap_or(0)
+                .max(0) as u64)
+        }
     };
 
     let mut items = Vec::new();
-    let offset = query.start_index.saturating_sub(1);
-    if query.count > 0 && offset < total {
-        c.sql = where_sql;
-        c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {} ORDER BY ", c.sql.text);
-        c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
-        c.sql.text.push_str(" LIMIT ? OFFSET ?");
-        c.sql.params.push(SqlValue::Integer(query.count.min(i64::MAX as u64) as i64));
-        c.sql.params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
-        let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
-        let rows =
-            st.query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row)).map_err(internal)?;
-        for row in rows {
-            let (rowid, mut res) = row.map_err(internal)?;
-            if related {
-                res.related = Some(load_related(conn, kind, rowid)?);
-            }
-            items.push(res);
-        }
+    if query.count == 0 {
+        return Ok(Page { total: count_all(conn)?, items });
     }
+    let mut c = Compiler::new(tenant.0, kind);
+    c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {} ORDER BY ", where_sql.text);
+    c.sql.params = where_sql.params.clone();
+    c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
+    c.sql.text.push_str(" LIMIT ? OFFSET ?");
+    c.sql.params.push(SqlValue::Integer(query.count.min(i64::MAX as u64) as i64));
+    c.sql.params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
+    let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
+    let rows =
+        st.query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row)).map_err(internal)?;
+    for row in rows {
+        let (rowid, mut res) = row.map_err(internal)?;
+        if related {
+            res.related = Some(load_related(conn, kind, rowid)?);
+        }
+        items.push(res);
+    }
+    // A first page that is not full holds every match: no need to count them again.
+    let total = if offset == 0 && (items.len() as u64) < query.count && query.filter.is_some() {
+        items.len() as u64
+    } else {
+        count_all(conn)?
+    };
     Ok(Page { total, items })
 }

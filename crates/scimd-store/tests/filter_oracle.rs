@@ -181,7 +181,7 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
             let no_groups: &[MemberRef] = &[];
             full.push((
                 stored.id.clone(),
-                resource::full_resource(&reg, ResourceKind::User, &doc, &stored.id, &meta, Some(no_groups)),
+                resource::full_resource(&reg, ResourceKind::User, doc.clone(), &stored.id, &meta, Some(no_groups)),
             ));
         }
         for f in filters {
