@@ -101,7 +101,11 @@ impl Projection {
                 let Some(def) = def else { continue };
                 match def.returned {
                     Returned::Never | Returned::Request => drop.push(k.clone()),
-                    _ if def.sub_attributes.iter().any(|s| matches!(s.returned, Returned::Never | Returned::Request)) => {
+                    _ if def
+                        .sub_attributes
+                        .iter()
+                        .any(|s| matches!(s.returned, Returned::Never | Returned::Request)) =>
+                    {
                         *v = strip_never(def, v);
                     }
                     _ => {}

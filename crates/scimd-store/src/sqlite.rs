@@ -135,10 +135,11 @@ impl SqliteStore {
             Some(c) => c,
             None => open_conn(&self.inner.path, &self.inner.opts, true)?,
         };
-        let r = match conn.execute_batch("BEGIN") {
-            Ok(()) => {
+        let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut st| st.execute([]));
+        let r = match run("BEGIN") {
+            Ok(_) => {
                 let r = f(&conn);
-                let _ = conn.execute_batch("COMMIT");
+                let _ = run("COMMIT");
                 r
             }
             Err(e) => Err(internal(e)),
@@ -372,7 +373,13 @@ fn write_index(
 
 /// Writes only the index rows that differ from the stored ones (keyed by path and
 /// element): a one-attribute PATCH touches one or two rows, not all of them.
-fn rewrite_index(conn: &Connection, tenant: TenantId, kind: ResourceKind, rowid: i64, new: &[IndexEntry]) -> StoreResult<()> {
+fn rewrite_index(
+    conn: &Connection,
+    tenant: TenantId,
+    kind: ResourceKind,
+    rowid: i64,
+    new: &[IndexEntry],
+) -> StoreResult<()> {
     use std::collections::HashMap;
     let mut st = conn.prepare_cached("SELECT path, elem, s, n FROM attr_index WHERE res = ?").map_err(internal)?;
     let stored: HashMap<(String, i64), (Option<String>, Option<f64>)> = st
@@ -381,7 +388,8 @@ fn rewrite_index(conn: &Connection, tenant: TenantId, kind: ResourceKind, rowid:
         .collect::<Result<_, _>>()
         .map_err(internal)?;
     let wanted: HashMap<(&str, i64), &IndexEntry> = new.iter().map(|e| ((e.key.as_str(), e.elem), e)).collect();
-    let mut del = conn.prepare_cached("DELETE FROM attr_index WHERE res = ? AND path = ? AND elem = ?").map_err(internal)?;
+    let mut del =
+        conn.prepare_cached("DELETE FROM attr_index WHERE res = ? AND path = ? AND elem = ?").map_err(internal)?;
     for (path, elem) in stored.keys() {
         if !wanted.contains_key(&(path.as_str(), *elem)) {
             del.execute(params![rowid, path, elem]).map_err(internal)?;
@@ -775,8 +783,11 @@ fn list_page(
         if query.filter.is_some() {
             let sql = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
             let mut st = conn.prepare_cached(&sql).map_err(internal)?;
-            Ok(st.query_row(params_from_iter(where_sql.params.iter()), |r| r.get::<_, i64>(0)).map_err(internal)?.max(0)
-                as u64)
+            Ok(
+                st.query_row(params_from_iter(where_sql.params.iter()), |r| r.get::<_, i64>(0))
+                    .map_err(internal)?
+                    .max(0) as u64,
+            )
         } else {
             Ok(conn
                 .prepare_cached("SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
@@ -795,9 +806,9 @@ fn list_page(
     c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {} ORDER BY ", where_sql.text);
     c.sql.params = where_sql.params.clone();
     c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
-    c.sql.text.push_str(" LIMIT ? OFFSET ?");
-    c.sql.params.push(SqlValue::Integer(query.count.min(i64::MAX as u64) as i64));
-    c.sql.params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
+    // Integers we computed, not client text. As literals they keep SQLite from
+    // re-preparing the statement whenever a bound LIMIT/OFFSET value changes.
+    c.sql.text.push_str(&format!(" LIMIT {} OFFSET {}", query.count.min(i64::MAX as u64), offset.min(i64::MAX as u64)));
     let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
     let rows =
         st.query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row)).map_err(internal)?;
