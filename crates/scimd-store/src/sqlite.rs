@@ -205,7 +205,7 @@ fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Conn
     };
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY; \
-         PRAGMA wal_autocheckpoint = 65536;{}",
+         PRAGMA wal_autocheckpoint = 65536; PRAGMA journal_size_limit = 67108864;{}",
         opts.cache_kib,
         if reader { " PRAGMA query_only = 1;" } else { "" }
     ))
@@ -250,9 +250,10 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
 /// checkpoints do not stall the writer's commits. The writer keeps a large
 /// auto-checkpoint threshold only as a safety net.
 fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicBool>, stop: mpsc::Receiver<()>) {
-    /// Past this size the WAL is truncated (briefly holding writers), so it stays bounded
-    /// under continuous load, when passive checkpoints can never reset it.
-    const WAL_LIMIT: u64 = 128 * 1024 * 1024;
+    /// Past this size the WAL is truncated (holding writers while it runs). Normally the
+    /// passive checkpoints keep up and SQLite restarts the WAL by itself, trimming the file
+    /// to `journal_size_limit`; this is the emergency brake for a WAL that keeps growing.
+    const WAL_LIMIT: u64 = 1024 * 1024 * 1024;
     loop {
         match stop.recv_timeout(std::time::Duration::from_millis(250)) {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
