@@ -66,6 +66,7 @@ struct Inner {
     path: String,
     opts: SqliteOptions,
     readers: Mutex<Vec<Connection>>,
+    anchors: PageAnchors,
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     /// Dropping it stops the checkpoint thread.
     _stop_checkpoints: Mutex<mpsc::Sender<()>>,
@@ -116,6 +117,7 @@ impl SqliteStore {
                 path: path.to_string(),
                 opts,
                 readers: Mutex::new(Vec::new()),
+                anchors: PageAnchors::default(),
                 writer: Mutex::new(Some(tx)),
                 _stop_checkpoints: Mutex::new(stop_tx),
             }),
@@ -229,8 +231,8 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
             if done.is_none() {
                 conn.execute_batch(sql).map_err(internal)?;
                 conn.execute(
-                    "INSERT INTO schema_migrations (version, applied) VALUES (?, ?)",
-                    params![version, normalized_time(Utc::now())],
+                    "INSERT INTO schema_migrations (version, applied) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    params![version],
                 )
                 .map_err(internal)?;
             }
@@ -406,8 +408,8 @@ fn rewrite_index(
 
 fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i64) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO resource_counts (tenant_id, rtype, n) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (tenant_id, rtype) DO UPDATE SET n = n + ?3",
+        "INSERT INTO resource_counts (tenant_id, rtype, n, generation) VALUES (?1, ?2, ?3, 1) \
+         ON CONFLICT (tenant_id, rtype) DO UPDATE SET n = n + ?3, generation = generation + 1",
     )
     .and_then(|mut st| st.execute(params![tenant.0, kind_code(kind), delta]))
     .map_err(internal)?;
@@ -663,7 +665,7 @@ impl Store for SqliteStore {
         query: &ListQuery,
         related: bool,
     ) -> BoxFut<'_, StoreResult<Page>> {
-        let r = self.read(|conn| list_page(conn, tenant, kind, query, related));
+        let r = self.read(|conn| list_page(conn, &self.inner.anchors, tenant, kind, query, related));
         Box::pin(async move { r })
     }
 
@@ -757,8 +759,68 @@ impl Store for SqliteStore {
     }
 }
 
+/// Positions between page anchors.
+const ANCHOR_STEP: u64 = 1000;
+
+/// For unfiltered lists in the default order: the rowid at every [`ANCHOR_STEP`]th
+/// position of a tenant's resources of a kind, so a deep `startIndex` skips at most
+/// `ANCHOR_STEP` index entries instead of all the ones before it. Valid only for the
+/// `generation` (from `resource_counts`, bumped by every create and delete, in any
+/// process) it was built at.
+#[derive(Default)]
+struct PageAnchors(Mutex<std::collections::HashMap<(i64, i64), (i64, Vec<i64>)>>);
+
+impl PageAnchors {
+    /// The rowid at position `block * ANCHOR_STEP` (0-based), extending the anchors by
+    /// scanning from the last known one if needed. `None` if there is no such position.
+    fn anchor(
+        &self,
+        conn: &Connection,
+        tenant: TenantId,
+        kind: ResourceKind,
+        generation: i64,
+        block: u64,
+    ) -> StoreResult<Option<i64>> {
+        let key = (tenant.0, kind_code(kind));
+        let mut known = {
+            let map = self.0.lock().expect("anchors");
+            match map.get(&key) {
+                Some((g, v)) if *g == generation => v.clone(),
+                _ => Vec::new(),
+            }
+        };
+        if let Some(r) = known.get(block as usize) {
+            return Ok(Some(*r));
+        }
+        // Scan forward from the last anchor (or the start), recording new anchors.
+        let (mut pos, from) = match known.last() {
+            Some(r) => ((known.len() as u64 - 1) * ANCHOR_STEP, *r),
+            None => (0, i64::MIN),
+        };
+        let mut st = conn
+            .prepare_cached("SELECT id FROM resources WHERE tenant_id = ? AND rtype = ? AND id >= ? ORDER BY id")
+            .map_err(internal)?;
+        let mut rows = st.query(params![tenant.0, kind_code(kind), from]).map_err(internal)?;
+        let target = block * ANCHOR_STEP;
+        while let Some(row) = rows.next().map_err(internal)? {
+            let id: i64 = row.get(0).map_err(internal)?;
+            if pos % ANCHOR_STEP == 0 && (known.len() as u64) == pos / ANCHOR_STEP {
+                known.push(id);
+            }
+            if pos == target {
+                break;
+            }
+            pos += 1;
+        }
+        let found = known.get(block as usize).copied();
+        self.0.lock().expect("anchors").insert(key, (generation, known));
+        Ok(found)
+    }
+}
+
 fn list_page(
     conn: &Connection,
+    anchors: &PageAnchors,
     tenant: TenantId,
     kind: ResourceKind,
     query: &ListQuery,
@@ -803,9 +865,31 @@ fn list_page(
     if query.count == 0 {
         return Ok(Page { total: count_all(conn)?, items });
     }
+    // Deep pages of an unfiltered list in the default order start from a page anchor.
+    let mut where_text = where_sql.text.clone();
+    let mut where_params = where_sql.params.clone();
+    let mut offset = offset;
+    if query.filter.is_none() && query.sort.is_none() && offset >= ANCHOR_STEP {
+        let generation: Option<i64> = conn
+            .prepare_cached("SELECT generation FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
+            .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get(0)).optional())
+            .map_err(internal)?;
+        if let Some(generation) = generation {
+            let block = offset / ANCHOR_STEP;
+            match anchors.anchor(conn, tenant, kind, generation, block)? {
+                Some(rowid) => {
+                    where_text.push_str(" AND r.id >= ?");
+                    where_params.push(SqlValue::Integer(rowid));
+                    offset -= block * ANCHOR_STEP;
+                }
+                // Past the end: nothing on this page.
+                None => return Ok(Page { total: count_all(conn)?, items }),
+            }
+        }
+    }
     let mut c = Compiler::new(tenant.0, kind);
-    c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {} ORDER BY ", where_sql.text);
-    c.sql.params = where_sql.params.clone();
+    c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {where_text} ORDER BY ");
+    c.sql.params = where_params;
     c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
     // Integers we computed, not client text. As literals they keep SQLite from
     // re-preparing the statement whenever a bound LIMIT/OFFSET value changes.

@@ -64,9 +64,12 @@ CREATE TABLE members (
 CREATE INDEX members_member ON members (member_id, group_id);
 
 -- Maintained resource counts, so an unfiltered list never counts the collection.
+-- `generation` changes with every create and delete: cached page anchors of this
+-- tenant and kind are valid only for the generation they were built at.
 CREATE TABLE resource_counts (
     tenant_id  INTEGER NOT NULL,
     rtype      INTEGER NOT NULL,
     n          INTEGER NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, rtype)
 ) WITHOUT ROWID;
