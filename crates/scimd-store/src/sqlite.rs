@@ -768,7 +768,12 @@ const ANCHOR_STEP: u64 = 1000;
 /// `generation` (from `resource_counts`, bumped by every create and delete, in any
 /// process) it was built at.
 #[derive(Default)]
-struct PageAnchors(Mutex<std::collections::HashMap<(i64, i64), (i64, Vec<i64>)>>);
+struct PageAnchors(Mutex<std::collections::HashMap<AnchorKey, Anchors>>);
+
+/// (tenant id, kind code).
+type AnchorKey = (i64, i64);
+/// (generation, rowid at each anchor position).
+type Anchors = (i64, Vec<i64>);
 
 impl PageAnchors {
     /// The rowid at position `block * ANCHOR_STEP` (0-based), extending the anchors by
