@@ -13,7 +13,7 @@ use crate::filter::{
     AttrPath, CompValue, CompareOp, Filter, PatchPath, ResolvedAttr, ResolvedFilter, matches, parse_attr_path,
     parse_patch_path, resolve_filter,
 };
-use crate::resource::{MemberValue, check_immutable, finish, normalize_value, parse_members};
+use crate::resource::{MemberValue, check_immutable, finish, normalize_value, parse_members, root_for};
 use crate::schema::{AttrDef, AttrHome, AttrType, Mutability, Registry, ResourceKind};
 
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -210,16 +210,7 @@ impl<'r> Engine<'r> {
     }
 
     fn root(&mut self, ext: Option<&str>) -> &mut Map<String, Value> {
-        match ext {
-            None => &mut self.doc,
-            Some(u) => {
-                let e = self.doc.entry(u.to_string()).or_insert_with(|| Value::Object(Map::new()));
-                if !e.is_object() {
-                    *e = Value::Object(Map::new());
-                }
-                e.as_object_mut().expect("object")
-            }
-        }
+        root_for(&mut self.doc, ext)
     }
 
     /// `readOnly` targets: an error when addressed by path, ignored inside path-less values.

@@ -285,7 +285,8 @@ fn slot<'r>(reg: &'r Registry, kind: ResourceKind, path: &AttrPath, raw: &str) -
     Ok(Slot::Attr { ext, top, sub })
 }
 
-fn root_for<'d>(doc: &'d mut Map<String, Value>, ext: Option<&str>) -> &'d mut Map<String, Value> {
+/// The object holding an attribute: the document itself, or its extension object (created).
+pub(crate) fn root_for<'d>(doc: &'d mut Map<String, Value>, ext: Option<&str>) -> &'d mut Map<String, Value> {
     match ext {
         None => doc,
         Some(u) => {

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use scimd_core::ScimError;
 use scimd_core::list::ListParams;
+use scimd_core::projection::Projection;
 use scimd_core::schema::ResourceKind;
 use scimd_store::{IfMatch, TenantId};
 use serde_json::Value;
@@ -161,6 +162,17 @@ fn query_param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str>
     pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
+/// `attributes` / `excludedAttributes` of a single-resource request.
+fn projection<const K: u8>(state: &AppState, ctx: &Ctx, q: &Option<String>) -> HResult<Projection> {
+    let pairs = query_pairs(q);
+    Ok(state.service.projection(
+        ctx,
+        kind::<K>(),
+        query_param(&pairs, "attributes"),
+        query_param(&pairs, "excludedAttributes"),
+    )?)
+}
+
 fn if_match(headers: &HeaderMap) -> Option<IfMatch> {
     headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(parse_etags)
 }
@@ -296,13 +308,7 @@ async fn create<const K: u8>(
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
     let ctx = ctx(&state, tenant, &headers);
-    let pairs = query_pairs(&q);
-    let proj = state.service.projection(
-        &ctx,
-        kind::<K>(),
-        query_param(&pairs, "attributes"),
-        query_param(&pairs, "excludedAttributes"),
-    )?;
+    let proj = projection::<K>(&state, &ctx, &q)?;
     let r = state.service.create(&ctx, kind::<K>(), &body, &proj).await?;
     Ok(rendered(StatusCode::CREATED, r))
 }
@@ -315,13 +321,7 @@ async fn get_one<const K: u8>(
     RawQuery(q): RawQuery,
 ) -> HResult<Response> {
     let ctx = ctx(&state, tenant, &headers);
-    let pairs = query_pairs(&q);
-    let proj = state.service.projection(
-        &ctx,
-        kind::<K>(),
-        query_param(&pairs, "attributes"),
-        query_param(&pairs, "excludedAttributes"),
-    )?;
+    let proj = projection::<K>(&state, &ctx, &q)?;
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         let wanted = parse_etags(inm);
         if let Some(v) = state.service.version(&ctx, kind::<K>(), &id).await?
@@ -350,13 +350,7 @@ async fn replace<const K: u8>(
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
     let ctx = ctx(&state, tenant, &headers);
-    let pairs = query_pairs(&q);
-    let proj = state.service.projection(
-        &ctx,
-        kind::<K>(),
-        query_param(&pairs, "attributes"),
-        query_param(&pairs, "excludedAttributes"),
-    )?;
+    let proj = projection::<K>(&state, &ctx, &q)?;
     let r = state.service.replace(&ctx, kind::<K>(), &id, &body, if_match(&headers), &proj).await?;
     Ok(rendered(StatusCode::OK, r))
 }
@@ -370,13 +364,7 @@ async fn patch<const K: u8>(
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
     let ctx = ctx(&state, tenant, &headers);
-    let pairs = query_pairs(&q);
-    let proj = state.service.projection(
-        &ctx,
-        kind::<K>(),
-        query_param(&pairs, "attributes"),
-        query_param(&pairs, "excludedAttributes"),
-    )?;
+    let proj = projection::<K>(&state, &ctx, &q)?;
     let r = state.service.patch(&ctx, kind::<K>(), &id, &body, if_match(&headers), &proj).await?;
     Ok(rendered(StatusCode::OK, r))
 }

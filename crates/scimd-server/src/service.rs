@@ -162,6 +162,16 @@ fn patch_password(ops: &[PatchOperation]) -> Option<String> {
     found
 }
 
+/// What the store writes for a document: the document, its index rows and keys.
+fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
+    ResourceState {
+        index: resource::index_entries(reg, kind, &doc),
+        unique_key: resource::unique_key(kind, &doc),
+        display: resource::display_of(kind, &doc),
+        doc,
+    }
+}
+
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         Service {
@@ -188,15 +198,6 @@ impl Service {
             self.tokens.put(hash, t);
         }
         Ok(t)
-    }
-
-    fn state(&self, reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
-        ResourceState {
-            index: resource::index_entries(reg, kind, &doc),
-            unique_key: resource::unique_key(kind, &doc),
-            display: resource::display_of(kind, &doc),
-            doc,
-        }
     }
 
     fn location(ctx: &Ctx, kind: ResourceKind, id: &str) -> String {
@@ -256,7 +257,7 @@ impl Service {
             None => None,
         };
         let new = NewResource {
-            state: self.state(reg, kind, prepared.doc),
+            state: state_of(reg, kind, prepared.doc),
             password_hash,
             members: prepared.members.unwrap_or_default(),
         };
@@ -300,7 +301,7 @@ impl Service {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let state = self.state(reg, kind, prepared.doc);
+        let state = state_of(reg, kind, prepared.doc);
         let member_ops = match kind {
             ResourceKind::Group => {
                 let mut ops = vec![MemberOp::RemoveAll];
@@ -347,13 +348,7 @@ impl Service {
                 (Some(_), None) => return Err(ScimError::invalid_value("'password' must be a string")),
                 (None, _) => None,
             };
-            let state = ResourceState {
-                index: resource::index_entries(&reg, kind, &outcome.doc),
-                unique_key: resource::unique_key(kind, &outcome.doc),
-                display: resource::display_of(kind, &outcome.doc),
-                doc: outcome.doc,
-            };
-            Ok(Change { state, password_hash, member_ops: outcome.member_ops })
+            Ok(Change { state: state_of(&reg, kind, outcome.doc), password_hash, member_ops: outcome.member_ops })
         });
         let related = self.wants_related(ctx, kind, proj);
         let stored =
