@@ -207,7 +207,7 @@ fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Conn
     };
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY; \
-         PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 67108864;{}",
+         PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;{}",
         opts.cache_kib,
         if reader { " PRAGMA query_only = 1;" } else { "" }
     ))
@@ -251,7 +251,7 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
 /// Copies committed WAL pages into the database file in the background, every 50 ms
 /// after writes, so that checkpoints do not stall the writer's commits. Under continuous
 /// writes a passive checkpoint can never reach the end of the WAL, so the WAL could never
-/// restart: the writer's own auto-checkpoint (16 MiB) does that last, small catch-up.
+/// restart: the writer's own auto-checkpoint (64 MiB) does that last, small catch-up.
 fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicBool>, stop: mpsc::Receiver<()>) {
     /// Past this size the WAL is truncated (holding writers while it runs). Normally the
     /// passive checkpoints keep up and SQLite restarts the WAL by itself, trimming the file
