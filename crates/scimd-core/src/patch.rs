@@ -13,7 +13,7 @@ use crate::filter::{
     AttrPath, CompValue, CompareOp, Filter, PatchPath, ResolvedAttr, ResolvedFilter, matches, parse_attr_path,
     parse_patch_path, resolve_filter,
 };
-use crate::resource::{MemberValue, check_immutable, finish, normalize_value, parse_members, root_for};
+use crate::resource::{MemberValue, check_immutable, finish, normalize_value, parse_members, root_for, set_sub};
 use crate::schema::{AttrDef, AttrHome, AttrType, Mutability, Registry, ResourceKind};
 
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -319,17 +319,7 @@ impl<'r> Engine<'r> {
                 }
                 return Ok(());
             }
-            let entry = root.entry(top.name.clone()).or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(o) = entry {
-                match value {
-                    Some(x) => {
-                        o.insert(sd.name.clone(), x);
-                    }
-                    None => {
-                        o.remove(&sd.name);
-                    }
-                }
-            }
+            set_sub(root, &top.name, &sd.name, value);
             return Ok(());
         }
         let Some(value) = value else {

@@ -299,6 +299,21 @@ pub(crate) fn root_for<'d>(doc: &'d mut Map<String, Value>, ext: Option<&str>) -
     }
 }
 
+/// Sets (or, with `None`, clears) sub-attribute `sub` of the single complex attribute `attr`.
+pub(crate) fn set_sub(root: &mut Map<String, Value>, attr: &str, sub: &str, value: Option<Value>) {
+    let entry = root.entry(attr.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(o) = entry {
+        match value {
+            Some(x) => {
+                o.insert(sub.to_string(), x);
+            }
+            None => {
+                o.remove(sub);
+            }
+        }
+    }
+}
+
 /// Parses group members from a client value.
 pub fn parse_members(v: &Value) -> ScimResult<Vec<MemberValue>> {
     let items: Vec<&Value> = match v {
@@ -408,17 +423,7 @@ fn put(
                 },
                 Some(sd) => {
                     let value = normalize_attr(sd, v, &format!("{}.{}", top.name, sd.name))?;
-                    let entry = root.entry(top.name.clone()).or_insert_with(|| Value::Object(Map::new()));
-                    if let Value::Object(o) = entry {
-                        match value {
-                            Some(x) => {
-                                o.insert(sd.name.clone(), x);
-                            }
-                            None => {
-                                o.remove(&sd.name);
-                            }
-                        }
-                    }
+                    set_sub(root, &top.name, &sd.name, value);
                     if root.get(&top.name).is_some_and(|e| e.as_object().is_some_and(Map::is_empty)) {
                         root.remove(&top.name);
                     }
