@@ -745,6 +745,25 @@ mod tests {
     }
 
     #[test]
+    fn immutable_attributes_cannot_change_once_set() {
+        let mut reg = standard_registry();
+        let user = reg.schemas.iter_mut().find(|s| s.id == crate::schema::USER_URN).unwrap();
+        let mut badge = AttrDef::new("badgeId", AttrType::String);
+        badge.mutability = Mutability::Immutable;
+        user.attributes.push(badge);
+        let old = json!({"userName": "u"});
+        // Setting it the first time is allowed; changing or clearing it afterwards is not.
+        assert!(check_immutable(&reg, ResourceKind::User, &old, &json!({"userName": "u", "badgeId": "b1"})).is_ok());
+        let set = json!({"userName": "u", "badgeId": "b1"});
+        assert!(check_immutable(&reg, ResourceKind::User, &set, &set).is_ok());
+        for new in [json!({"userName": "u", "badgeId": "b2"}), json!({"userName": "u"})] {
+            let e = check_immutable(&reg, ResourceKind::User, &set, &new).unwrap_err();
+            assert_eq!(e.scim_type, Some(crate::ScimType::Mutability));
+            assert!(e.detail.contains("badgeId"));
+        }
+    }
+
+    #[test]
     fn members() {
         let reg = standard_registry();
         let p = prepare(
