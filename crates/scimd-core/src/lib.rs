@@ -11,6 +11,7 @@
 //! - [`patch`]: the PATCH engine (RFC 7644 §3.5.2) including the Entra ID / Okta shapes.
 //! - [`projection`]: `attributes` / `excludedAttributes` and `returned` rules on output.
 //! - [`list`]: list/search query parameters and ListResponse.
+//! - [`render`]: resources and list responses written as JSON text straight from stored documents.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
 
 pub mod builtin;
@@ -20,6 +21,7 @@ pub mod filter;
 pub mod list;
 pub mod patch;
 pub mod projection;
+pub mod render;
 pub mod resource;
 pub mod schema;
 

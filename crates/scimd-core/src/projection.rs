@@ -83,7 +83,7 @@ impl Projection {
     }
 
     /// Whether the projection keeps everything a default response shows.
-    fn is_default(&self) -> bool {
+    pub fn is_default(&self) -> bool {
         self.attributes.is_empty() && self.excluded.is_empty()
     }
 
@@ -93,26 +93,32 @@ impl Projection {
         if self.is_default() {
             let Value::Object(mut map) = resource else { return resource };
             let mut drop = Vec::new();
+            let exts = reg.extensions(kind);
             for (k, v) in map.iter_mut() {
-                let def = match reg.extensions(kind).into_iter().find(|e| e.id == *k) {
-                    Some(_) => continue,
-                    None => reg.find_attr(kind, None, k).map(|(_, d)| d),
-                };
-                let Some(def) = def else { continue };
-                match def.returned {
-                    Returned::Never | Returned::Request => drop.push(k.clone()),
-                    _ if def
-                        .sub_attributes
-                        .iter()
-                        .any(|s| matches!(s.returned, Returned::Never | Returned::Request)) =>
-                    {
-                        *v = strip_never(def, v);
+                if let Some(ext) = exts.iter().find(|e| e.id == *k) {
+                    // The same rules inside an extension's object.
+                    if let Value::Object(inner) = v {
+                        inner.retain(|ik, iv| match ext.attr(ik) {
+                            Some(def) => keep_by_default(def, iv),
+                            None => true,
+                        });
+                        if inner.is_empty() {
+                            drop.push(k.clone());
+                        }
                     }
-                    _ => {}
+                    continue;
+                }
+                let Some((_, def)) = reg.find_attr(kind, None, k) else { continue };
+                if !keep_by_default(def, v) {
+                    drop.push(k.clone());
                 }
             }
-            for k in drop {
-                map.shift_remove(&k);
+            for k in &drop {
+                map.shift_remove(k);
+            }
+            // An extension left with nothing to show is no longer listed in `schemas`.
+            if let Some(Value::Array(schemas)) = map.get_mut("schemas") {
+                schemas.retain(|s| !drop.iter().any(|d| s.as_str() == Some(d.as_str())));
             }
             return Value::Object(map);
         }
@@ -209,6 +215,19 @@ impl Projection {
 }
 
 /// Removes sub-attributes whose `returned` is `never` or `request`.
+/// Applies the `returned` rules of a default response to one attribute's value: `false`
+/// if the attribute is not shown at all, else strips its hidden sub-attributes.
+fn keep_by_default(def: &AttrDef, v: &mut Value) -> bool {
+    match def.returned {
+        Returned::Never | Returned::Request => false,
+        _ if def.sub_attributes.iter().any(|s| matches!(s.returned, Returned::Never | Returned::Request)) => {
+            *v = strip_never(def, v);
+            !v.is_null()
+        }
+        _ => true,
+    }
+}
+
 fn strip_never(def: &AttrDef, v: &Value) -> Value {
     if def.sub_attributes.iter().all(|s| !matches!(s.returned, Returned::Never | Returned::Request)) {
         return v.clone();
@@ -250,6 +269,23 @@ mod tests {
                "emails": [{"value": "a", "type": "work"}],
                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "7"},
                "meta": {"resourceType": "User"}})
+    }
+
+    #[test]
+    fn default_hides_never_and_request_attributes_of_extensions_too() {
+        let mut reg = standard_registry();
+        let ext = reg.schemas.iter_mut().find(|s| s.id == crate::schema::ENTERPRISE_URN).unwrap();
+        ext.attributes.iter_mut().find(|a| a.name == "employeeNumber").unwrap().returned = Returned::Never;
+        let out = Projection::default().project_owned(&reg, ResourceKind::User, user());
+        assert!(out.get(crate::schema::ENTERPRISE_URN).is_none(), "{out}");
+        assert_eq!(out["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User"]));
+        assert_eq!(out["userName"], "u");
+        // Only the hidden attribute goes when the extension has others.
+        let mut with_more = user();
+        with_more[crate::schema::ENTERPRISE_URN]["costCenter"] = json!("cc");
+        let out = Projection::default().project_owned(&reg, ResourceKind::User, with_more);
+        assert_eq!(out[crate::schema::ENTERPRISE_URN], json!({"costCenter": "cc"}));
+        assert_eq!(out["schemas"].as_array().unwrap().len(), 2);
     }
 
     #[test]

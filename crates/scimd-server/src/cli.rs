@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCIMD_SQLITE_SYNCHRONOUS", value_enum, default_value = "normal")]
     pub sqlite_synchronous: SyncArg,
 
+    /// MiB of the SQLite file read through a memory map (0 turns mapped reads off, e.g. on
+    /// a network filesystem).
+    #[arg(long, global = true, env = "SCIMD_SQLITE_MMAP_MIB", default_value_t = 65536)]
+    pub sqlite_mmap_mib: i64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,6 +69,11 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Threads serving requests (0: one per CPU core). Database reads run on them; writes
+    /// run on one writer thread of their own. Fewer than the cores leaves them to other
+    /// programs on the machine.
+    #[arg(long, env = "SCIMD_WORKERS", default_value_t = 0)]
+    pub workers: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,9 +116,12 @@ fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
         SyncArg::Normal => Synchronous::Normal,
         SyncArg::Full => Synchronous::Full,
     };
-    SqliteStore::open(&path, SqliteOptions { synchronous, ..SqliteOptions::default() })
-        .map(Arc::new)
-        .map_err(|e| format!("cannot open database '{path}': {e}"))
+    SqliteStore::open(
+        &path,
+        SqliteOptions { synchronous, mmap_bytes: cli.sqlite_mmap_mib.max(0) << 20, ..SqliteOptions::default() },
+    )
+    .map(Arc::new)
+    .map_err(|e| format!("cannot open database '{path}': {e}"))
 }
 
 /// Runs the command line; returns the process exit code.

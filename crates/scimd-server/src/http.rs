@@ -2,14 +2,18 @@
 //! one place where errors become responses. Handlers only translate between HTTP and
 //! the [`Service`] use cases.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use scimd_core::ScimError;
@@ -54,12 +58,15 @@ pub struct RequestId(pub String);
 
 // ------------------------------------------------------------------ responses
 
-fn scim_json(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+fn scim_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut res = Response::new(Body::from(bytes));
     *res.status_mut() = status;
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     res
+}
+
+fn scim_json(status: StatusCode, body: &Value) -> Response {
+    scim_bytes(status, serde_json::to_vec(body).unwrap_or_default())
 }
 
 pub fn error_response(e: &ScimError) -> Response {
@@ -87,7 +94,7 @@ impl IntoResponse for HttpError {
         match self.0 {
             AppError::Scim(e) => error_response(&e),
             AppError::Internal(detail) => {
-                // The logging middleware adds the request id to the log line and the header;
+                // The logging layer adds the request id to the log line and the header;
                 // the detail goes to the log only.
                 tracing::error!(%detail, "internal error");
                 let mut res = error_response(&ScimError::new(500, None, "internal server error"));
@@ -103,11 +110,13 @@ struct InternalError;
 
 type HResult<T> = Result<T, HttpError>;
 
+fn etag_header(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&etag(version)).expect("an ETag of digits is a valid header value")
+}
+
 fn rendered(status: StatusCode, r: Rendered) -> Response {
-    let mut res = scim_json(status, &r.body);
-    if let Ok(v) = HeaderValue::from_str(&etag(r.version)) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
+    let mut res = scim_bytes(status, r.body);
+    res.headers_mut().insert(header::ETAG, etag_header(r.version));
     if status == StatusCode::CREATED
         && let Ok(v) = HeaderValue::from_str(&r.location)
     {
@@ -117,6 +126,53 @@ fn rendered(status: StatusCode, r: Rendered) -> Response {
 }
 
 // ------------------------------------------------------------------ extractors
+
+/// An authenticated SCIM request: its context (tenant, base URL) and the conditional
+/// headers. Extracting it authenticates the bearer token; a missing or bad token is
+/// answered with 401, a SCIM error body and `WWW-Authenticate`, before anything else of
+/// the request is looked at.
+pub struct ScimRequest {
+    pub ctx: Ctx,
+    pub if_match: Option<IfMatch>,
+    pub if_none_match: Option<IfMatch>,
+}
+
+impl FromRequestParts<AppState> for ScimRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let tenant = authenticate(&parts.headers, state).await?;
+        let headers = &parts.headers;
+        let conditional = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
+        Ok(ScimRequest {
+            ctx: ctx(state, tenant, headers),
+            if_match: conditional(header::IF_MATCH),
+            if_none_match: conditional(header::IF_NONE_MATCH),
+        })
+    }
+}
+
+async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<TenantId, Response> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (error, detail) = match header.map(bearer) {
+        None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
+        Some(None) => (Some("invalid_request"), "the Authorization header must use the Bearer scheme"),
+        Some(Some(token)) => match state.service.authenticate(token).await {
+            Ok(Some(tenant)) => return Ok(tenant),
+            Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
+            Err(e) => return Err(HttpError(e).into_response()),
+        },
+    };
+    let mut res = error_response(&ScimError::new(401, None, detail));
+    let challenge = match error {
+        Some(e) => format!("Bearer realm=\"scimd\", error=\"{e}\""),
+        None => "Bearer realm=\"scimd\"".to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    Err(res)
+}
 
 /// A JSON request body, with SCIM errors for every way it can be wrong.
 pub struct ScimBody(pub Value);
@@ -164,6 +220,9 @@ fn query_param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str>
 
 /// `attributes` / `excludedAttributes` of a single-resource request.
 fn projection<const K: u8>(state: &AppState, ctx: &Ctx, q: &Option<String>) -> HResult<Projection> {
+    if q.is_none() {
+        return Ok(Projection::default());
+    }
     let pairs = query_pairs(q);
     Ok(state.service.projection(
         ctx,
@@ -171,10 +230,6 @@ fn projection<const K: u8>(state: &AppState, ctx: &Ctx, q: &Option<String>) -> H
         query_param(&pairs, "attributes"),
         query_param(&pairs, "excludedAttributes"),
     )?)
-}
-
-fn if_match(headers: &HeaderMap) -> Option<IfMatch> {
-    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(parse_etags)
 }
 
 fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap) -> Ctx {
@@ -189,32 +244,7 @@ fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap) -> Ctx {
     Ctx { tenant, base_url }
 }
 
-// ------------------------------------------------------------------ middleware
-
-async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let (error, detail) = match header.map(bearer) {
-        None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
-        Some(None) => (Some("invalid_request"), "the Authorization header must use the Bearer scheme"),
-        Some(Some(token)) => match state.service.authenticate(token).await {
-            Ok(Some(tenant)) => {
-                req.extensions_mut().insert(tenant);
-                return next.run(req).await;
-            }
-            Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
-            Err(e) => return HttpError(e).into_response(),
-        },
-    };
-    let mut res = error_response(&ScimError::new(401, None, detail));
-    let challenge = match error {
-        Some(e) => format!("Bearer realm=\"scimd\", error=\"{e}\""),
-        None => "Bearer realm=\"scimd\"".to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    res
-}
+// ------------------------------------------------------------------ request log
 
 /// A request id: a random per-process prefix and a counter (no syscall per request).
 fn new_request_id() -> String {
@@ -226,31 +256,69 @@ fn new_request_id() -> String {
     format!("{prefix}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Assigns a request id and logs one line per request (method, path, status, time).
-/// Never logs headers, query strings or bodies: they can carry credentials and personal data.
-async fn log_requests(mut req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_string)
-        .unwrap_or_else(new_request_id);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let mut res = next.run(req).await;
-    let status = res.status().as_u16();
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    if res.extensions().get::<InternalError>().is_some() {
-        tracing::error!(request_id = %id, %method, %path, status, "request failed with an internal error");
+/// The outermost layer: assigns a request id (the client's `X-Request-Id` if it is a
+/// sane one), answers with it in `X-Request-Id`, and logs one line per request (method,
+/// path, status, time). Never logs headers, query strings or bodies: they can carry
+/// credentials and personal data.
+#[derive(Clone)]
+struct RequestLog<S>(S);
+
+impl<S> tower::Service<Request> for RequestLog<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
     }
-    tracing::info!(target: "scimd::request", request_id = %id, %method, %path, status, ms = format_args!("{ms:.2}"));
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID.clone(), v);
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let start = Instant::now();
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_string)
+            .unwrap_or_else(new_request_id);
+        let header = HeaderValue::from_str(&id).ok();
+        let method = req.method().clone();
+        let uri = req.uri().clone();
+        req.extensions_mut().insert(RequestId(id));
+        let fut = self.0.call(req);
+        Box::pin(async move {
+            let Ok(mut res) = fut.await;
+            let status = res.status().as_u16();
+            let path = uri.path();
+            if res.extensions().get::<InternalError>().is_some() {
+                let id = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default();
+                tracing::error!(request_id = %id, %method, %path, status, "request failed with an internal error");
+            }
+            if tracing::enabled!(target: "scimd::request", tracing::Level::INFO) {
+                let id = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default();
+                let ms = start.elapsed().as_secs_f64() * 1000.0;
+                tracing::info!(target: "scimd::request", request_id = %id, %method, %path, status, ms = format_args!("{ms:.2}"));
+            }
+            if let Some(h) = header {
+                res.headers_mut().insert(REQUEST_ID.clone(), h);
+            }
+            Ok(res)
+        })
     }
-    res
+}
+
+#[derive(Clone)]
+struct RequestLogLayer;
+
+impl<S> tower::Layer<S> for RequestLogLayer {
+    type Service = RequestLog<S>;
+    fn layer(&self, inner: S) -> RequestLog<S> {
+        RequestLog(inner)
+    }
 }
 
 // ------------------------------------------------------------------ handlers
@@ -262,165 +330,112 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-type Tenant = axum::Extension<TenantId>;
-
-async fn list<const K: u8>(
-    State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
+async fn list<const K: u8>(State(state): State<AppState>, r: ScimRequest, RawQuery(q): RawQuery) -> HResult<Response> {
     let params = ListParams::from_query(&query_pairs(&q))?;
-    let body = state.service.list(&ctx, kind::<K>(), &params).await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    let body = state.service.list(&r.ctx, kind::<K>(), &params).await?;
+    Ok(scim_bytes(StatusCode::OK, body))
 }
 
 async fn search<const K: u8>(
     State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
+    r: ScimRequest,
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
     let params = ListParams::from_search_body(&body)?;
-    let body = state.service.list(&ctx, kind::<K>(), &params).await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    let body = state.service.list(&r.ctx, kind::<K>(), &params).await?;
+    Ok(scim_bytes(StatusCode::OK, body))
 }
 
-async fn search_root(
-    State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
-    ScimBody(body): ScimBody,
-) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
+async fn search_root(State(state): State<AppState>, r: ScimRequest, ScimBody(body): ScimBody) -> HResult<Response> {
     let params = ListParams::from_search_body(&body)?;
-    let body = state.service.search_all(&ctx, &params).await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    let body = state.service.search_all(&r.ctx, &params).await?;
+    Ok(scim_bytes(StatusCode::OK, body))
 }
 
 async fn create<const K: u8>(
     State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
+    r: ScimRequest,
     RawQuery(q): RawQuery,
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    let proj = projection::<K>(&state, &ctx, &q)?;
-    let r = state.service.create(&ctx, kind::<K>(), &body, &proj).await?;
-    Ok(rendered(StatusCode::CREATED, r))
+    let proj = projection::<K>(&state, &r.ctx, &q)?;
+    let res = state.service.create(&r.ctx, kind::<K>(), &body, &proj).await?;
+    Ok(rendered(StatusCode::CREATED, res))
 }
 
 async fn get_one<const K: u8>(
     State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
+    r: ScimRequest,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    let proj = projection::<K>(&state, &ctx, &q)?;
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        let wanted = parse_etags(inm);
-        if let Some(v) = state.service.version(&ctx, kind::<K>(), &id).await?
-            && match &wanted {
-                IfMatch::Any => true,
-                IfMatch::Versions(vs) => vs.contains(&v),
-            }
-        {
-            let mut res = StatusCode::NOT_MODIFIED.into_response();
-            if let Ok(h) = HeaderValue::from_str(&etag(v)) {
-                res.headers_mut().insert(header::ETAG, h);
-            }
-            return Ok(res);
+    let proj = projection::<K>(&state, &r.ctx, &q)?;
+    if let Some(wanted) = &r.if_none_match
+        && let Some(v) = state.service.version(&r.ctx, kind::<K>(), &id).await?
+        && match wanted {
+            IfMatch::Any => true,
+            IfMatch::Versions(vs) => vs.contains(&v),
         }
+    {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        res.headers_mut().insert(header::ETAG, etag_header(v));
+        return Ok(res);
     }
-    let r = state.service.get(&ctx, kind::<K>(), &id, &proj).await?;
-    Ok(rendered(StatusCode::OK, r))
+    let res = state.service.get(&r.ctx, kind::<K>(), &id, &proj).await?;
+    Ok(rendered(StatusCode::OK, res))
 }
 
 async fn replace<const K: u8>(
     State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
+    r: ScimRequest,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    let proj = projection::<K>(&state, &ctx, &q)?;
-    let r = state.service.replace(&ctx, kind::<K>(), &id, &body, if_match(&headers), &proj).await?;
-    Ok(rendered(StatusCode::OK, r))
+    let proj = projection::<K>(&state, &r.ctx, &q)?;
+    let res = state.service.replace(&r.ctx, kind::<K>(), &id, &body, r.if_match, &proj).await?;
+    Ok(rendered(StatusCode::OK, res))
 }
 
 async fn patch<const K: u8>(
     State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
+    r: ScimRequest,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    let proj = projection::<K>(&state, &ctx, &q)?;
-    let r = state.service.patch(&ctx, kind::<K>(), &id, &body, if_match(&headers), &proj).await?;
-    Ok(rendered(StatusCode::OK, r))
+    let proj = projection::<K>(&state, &r.ctx, &q)?;
+    let res = state.service.patch(&r.ctx, kind::<K>(), &id, &body, r.if_match, &proj).await?;
+    Ok(rendered(StatusCode::OK, res))
 }
 
 async fn delete<const K: u8>(
     State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
+    r: ScimRequest,
     Path(id): Path<String>,
 ) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    state.service.delete(&ctx, kind::<K>(), &id, if_match(&headers)).await?;
+    state.service.delete(&r.ctx, kind::<K>(), &id, r.if_match).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn service_provider_config(
-    State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
-) -> Response {
-    let ctx = ctx(&state, tenant, &headers);
-    scim_json(StatusCode::OK, &state.service.service_provider_config(&ctx))
+async fn service_provider_config(State(state): State<AppState>, r: ScimRequest) -> Response {
+    scim_json(StatusCode::OK, &state.service.service_provider_config(&r.ctx))
 }
 
-async fn schemas(State(state): State<AppState>, axum::Extension(tenant): Tenant, headers: HeaderMap) -> Response {
-    let ctx = ctx(&state, tenant, &headers);
-    scim_json(StatusCode::OK, &state.service.schemas(&ctx))
+async fn schemas(State(state): State<AppState>, r: ScimRequest) -> Response {
+    scim_json(StatusCode::OK, &state.service.schemas(&r.ctx))
 }
 
-async fn schema(
-    State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
-    Path(urn): Path<String>,
-) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    Ok(scim_json(StatusCode::OK, &state.service.schema(&ctx, &urn)?))
+async fn schema(State(state): State<AppState>, r: ScimRequest, Path(urn): Path<String>) -> HResult<Response> {
+    Ok(scim_json(StatusCode::OK, &state.service.schema(&r.ctx, &urn)?))
 }
 
-async fn resource_types(
-    State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
-) -> Response {
-    let ctx = ctx(&state, tenant, &headers);
-    scim_json(StatusCode::OK, &state.service.resource_types(&ctx))
+async fn resource_types(State(state): State<AppState>, r: ScimRequest) -> Response {
+    scim_json(StatusCode::OK, &state.service.resource_types(&r.ctx))
 }
 
-async fn resource_type(
-    State(state): State<AppState>,
-    axum::Extension(tenant): Tenant,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> HResult<Response> {
-    let ctx = ctx(&state, tenant, &headers);
-    Ok(scim_json(StatusCode::OK, &state.service.resource_type(&ctx, &name)?))
+async fn resource_type(State(state): State<AppState>, r: ScimRequest, Path(name): Path<String>) -> HResult<Response> {
+    Ok(scim_json(StatusCode::OK, &state.service.resource_type(&r.ctx, &name)?))
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
@@ -455,14 +470,12 @@ pub fn router(state: AppState) -> Router {
         .route("/ResourceTypes/{name}", get(resource_type))
         .route("/.search", post(search_root));
     let scim = resource_routes::<USERS>(scim, "/Users");
-    let scim = resource_routes::<GROUPS>(scim, "/Groups")
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    let scim =
+        resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/scim/v2", scim)
         .fallback(not_found)
-        .layer(middleware::from_fn(log_requests))
+        .layer(RequestLogLayer)
         .with_state(state)
 }

@@ -11,7 +11,19 @@ fn main() -> std::process::ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SCIMD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // The server gets a worker per core (or `--workers`); the operator commands are
+    // short database transactions and need no more than one thread.
+    let mut builder = match &cli.command {
+        scimd_server::cli::Command::Serve(args) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            if args.workers > 0 {
+                b.worker_threads(args.workers);
+            }
+            b
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("scimd: cannot start the runtime: {e}");

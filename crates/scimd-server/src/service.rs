@@ -10,6 +10,7 @@ use scimd_core::discovery::{self, ServiceProviderConfig};
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
 use scimd_core::projection::Projection;
+use scimd_core::render::{self, OutputPlan};
 use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
 use scimd_core::{ScimError, ScimType};
@@ -61,10 +62,10 @@ pub struct Ctx {
     pub base_url: String,
 }
 
-/// A resource ready to send: its JSON, version and location.
+/// A resource ready to send: its JSON text, version and location.
 #[derive(Debug)]
 pub struct Rendered {
-    pub body: Value,
+    pub body: Vec<u8>,
     pub version: i64,
     pub location: String,
 }
@@ -88,6 +89,8 @@ pub struct Service {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     registry: Arc<Registry>,
+    /// How default responses are written, per kind (User, Group), from `registry`.
+    plans: [OutputPlan; 2],
     config: ServiceConfig,
     tokens: TokenCache,
 }
@@ -174,10 +177,13 @@ fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
+        let registry = scimd_core::builtin::standard_registry();
+        let plans = [ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k));
         Service {
             store,
             clock,
-            registry: Arc::new(scimd_core::builtin::standard_registry()),
+            registry: Arc::new(registry),
+            plans,
             config,
             tokens: TokenCache::new(std::time::Duration::from_secs(5)),
         }
@@ -204,13 +210,36 @@ impl Service {
         format!("{}{}/{}", ctx.base_url, kind.endpoint(), id)
     }
 
-    fn render(&self, ctx: &Ctx, kind: ResourceKind, r: StoredResource, proj: &Projection) -> Rendered {
+    fn plan(&self, _tenant: TenantId, kind: ResourceKind) -> &OutputPlan {
+        match kind {
+            ResourceKind::User => &self.plans[0],
+            ResourceKind::Group => &self.plans[1],
+        }
+    }
+
+    fn render(&self, ctx: &Ctx, kind: ResourceKind, r: StoredResource, proj: &Projection) -> AppResult<Rendered> {
+        let mut body = Vec::with_capacity(r.data.len() + 320);
+        let version = r.version;
+        let location = self.render_into(&mut body, ctx, kind, r, proj)?;
+        Ok(Rendered { body, version, location })
+    }
+
+    /// Writes a resource as the client sees it; returns its location. Default responses
+    /// are written from the stored text (see `scimd_core::render`); others are built from
+    /// the parsed document.
+    fn render_into(
+        &self,
+        out: &mut Vec<u8>,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        r: StoredResource,
+        proj: &Projection,
+    ) -> AppResult<String> {
         let reg = self.registry(ctx.tenant);
-        let location = Self::location(ctx, kind, &r.id);
         let meta = Meta {
             created: out_time(&r.created),
             last_modified: out_time(&r.last_modified),
-            location: location.clone(),
+            location: Self::location(ctx, kind, &r.id),
             version: etag(r.version),
         };
         let related: Option<Vec<MemberRef>> = r.related.as_ref().map(|rows| {
@@ -223,8 +252,38 @@ impl Service {
                 })
                 .collect()
         });
-        let full = resource::full_resource(reg, kind, r.doc, &r.id, &meta, related.as_deref());
-        Rendered { body: proj.project_owned(reg, kind, full), version: r.version, location }
+        if proj.is_default()
+            && self.plan(ctx.tenant, kind).write_default(out, &r.data, &r.id, &meta, related.as_deref())
+        {
+            return Ok(meta.location);
+        }
+        let doc: Value = serde_json::from_str(&r.data).map_err(|e| {
+            AppError::Internal(format!("the stored document of {} '{}' is not valid JSON: {e}", kind.name(), r.id))
+        })?;
+        let full = resource::full_resource(reg, kind, doc, &r.id, &meta, related.as_deref());
+        serde_json::to_writer(&mut *out, &proj.project_owned(reg, kind, full))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(meta.location)
+    }
+
+    /// Writes a ListResponse of `items`, each with its kind and projection.
+    fn render_list(
+        &self,
+        ctx: &Ctx,
+        total: u64,
+        start_index: u64,
+        items: Vec<(ResourceKind, StoredResource, &Projection)>,
+    ) -> AppResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(160 + items.iter().map(|(_, r, _)| r.data.len() + 320).sum::<usize>());
+        render::open_list(&mut out, total, start_index, items.len());
+        for (i, (kind, r, proj)) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            self.render_into(&mut out, ctx, kind, r, proj)?;
+        }
+        render::close_list(&mut out);
+        Ok(out)
     }
 
     fn wants_related(&self, ctx: &Ctx, kind: ResourceKind, proj: &Projection) -> bool {
@@ -262,13 +321,13 @@ impl Service {
             members: prepared.members.unwrap_or_default(),
         };
         let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
-        Ok(self.render(ctx, kind, stored, proj))
+        self.render(ctx, kind, stored, proj)
     }
 
     pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
         let related = self.wants_related(ctx, kind, proj);
         match self.store.get(ctx.tenant, kind, id, related).await? {
-            Some(r) => Ok(self.render(ctx, kind, r, proj)),
+            Some(r) => self.render(ctx, kind, r, proj),
             None => Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into()),
         }
     }
@@ -313,14 +372,14 @@ impl Service {
             ResourceKind::User => Vec::new(),
         };
         let reg2 = reg.clone();
-        let mutate = Box::new(move |current: &StoredResource| {
-            resource::check_immutable(&reg2, kind, &current.doc, &state.doc)?;
+        let mutate = Box::new(move |current: &Value| {
+            resource::check_immutable(&reg2, kind, current, &state.doc)?;
             Ok(Change { state, password_hash, member_ops })
         });
         let related = self.wants_related(ctx, kind, proj);
         let stored =
             self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
-        Ok(self.render(ctx, kind, stored, proj))
+        self.render(ctx, kind, stored, proj)
     }
 
     pub async fn patch(
@@ -338,8 +397,8 @@ impl Service {
             None => None,
         };
         let reg = self.registry(ctx.tenant).clone();
-        let mutate = Box::new(move |current: &StoredResource| {
-            let outcome = apply_patch(&reg, kind, &current.doc, &ops)?;
+        let mutate = Box::new(move |current: &Value| {
+            let outcome = apply_patch(&reg, kind, current, &ops)?;
             if kind == ResourceKind::User && !outcome.member_ops.is_empty() {
                 return Err(ScimError::invalid_path("users have no 'members'"));
             }
@@ -353,7 +412,7 @@ impl Service {
         let related = self.wants_related(ctx, kind, proj);
         let stored =
             self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
-        Ok(self.render(ctx, kind, stored, proj))
+        self.render(ctx, kind, stored, proj)
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
@@ -363,18 +422,19 @@ impl Service {
         })
     }
 
-    pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Value> {
+    /// A page of resources as a ListResponse (JSON text).
+    pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Vec<u8>> {
         let reg = self.registry(ctx.tenant);
         let query = params.resolve(reg, kind, &self.config.page)?;
         let related = self.wants_related(ctx, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
-        let resources = page.items.into_iter().map(|r| self.render(ctx, kind, r, &query.projection).body).collect();
-        Ok(list_response(page.total, query.start_index, resources))
+        let items = page.items.into_iter().map(|r| (kind, r, &query.projection)).collect();
+        self.render_list(ctx, page.total, query.start_index, items)
     }
 
     /// `POST /.search` at the root: Users then Groups, paged as one sequence. A filter
     /// that names an attribute one kind lacks matches nothing of that kind.
-    pub async fn search_all(&self, ctx: &Ctx, params: &ListParams) -> AppResult<Value> {
+    pub async fn search_all(&self, ctx: &Ctx, params: &ListParams) -> AppResult<Vec<u8>> {
         let reg = self.registry(ctx.tenant);
         let mut first_err = None;
         let mut queries = Vec::new();
@@ -394,7 +454,8 @@ impl Service {
         let mut remaining = queries[0].1.count;
         let mut skip = start_index - 1;
         let mut total = 0;
-        let mut resources = Vec::new();
+        let mut pages = Vec::new();
+        let mut projections = Vec::new();
         for (kind, mut q) in queries {
             // Count first, then fetch the slice of this kind that falls in the page.
             let mut count_q = q.clone();
@@ -407,13 +468,19 @@ impl Service {
                 let related = self.wants_related(ctx, kind, &q.projection);
                 let page = self.store.list(ctx.tenant, kind, &q, related).await?;
                 remaining -= page.items.len() as u64;
-                resources.extend(page.items.into_iter().map(|r| self.render(ctx, kind, r, &q.projection).body));
+                pages.push((kind, page.items));
+                projections.push(q.projection);
                 skip = 0;
             } else {
                 skip = skip.saturating_sub(n);
             }
         }
-        Ok(list_response(total, start_index, resources))
+        let items = pages
+            .into_iter()
+            .zip(&projections)
+            .flat_map(|((kind, items), proj)| items.into_iter().map(move |r| (kind, r, proj)))
+            .collect();
+        self.render_list(ctx, total, start_index, items)
     }
 
     pub fn service_provider_config(&self, ctx: &Ctx) -> Value {

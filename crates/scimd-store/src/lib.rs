@@ -75,8 +75,10 @@ pub struct StoredResource {
     /// Normalized UTC timestamps (`scimd_core::filter::normalize_datetime` form).
     pub created: String,
     pub last_modified: String,
-    /// The canonical document (no id/meta/schemas/members/groups/password).
-    pub doc: Value,
+    /// The canonical document (no id/meta/schemas/members/groups/password) as the JSON
+    /// text it is stored as: responses are written from it without parsing it
+    /// (`scimd_core::render`).
+    pub data: String,
     /// Group members or user groups, when asked for.
     pub related: Option<Vec<MemberRow>>,
 }
@@ -107,8 +109,8 @@ pub struct Change {
     pub member_ops: Vec<MemberOp>,
 }
 
-/// Computes a change from the current resource, inside the write transaction.
-pub type Mutator = Box<dyn FnOnce(&StoredResource) -> Result<Change, ScimError> + Send>;
+/// Computes a change from the current document, inside the write transaction.
+pub type Mutator = Box<dyn FnOnce(&Value) -> Result<Change, ScimError> + Send>;
 
 /// A read-modify-write request for [`Store::update`].
 pub struct Update {

@@ -26,10 +26,18 @@ use crate::{
     StoredResource, Tenant, TenantId, Update, kind_code, kind_from_code, normalized_time,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_partial_number_index.sql")),
+];
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
-const MAX_IDLE_READERS: usize = 16;
+/// Idle reader connections kept. Reads run on the runtime's worker threads, one at a
+/// time per thread, so about one reader per core is ever busy; a connection opened for a
+/// burst beyond that is closed afterwards (with its memory map).
+fn max_idle_readers() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get()).clamp(2, 16)
+}
 
 /// How hard SQLite flushes on commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +54,16 @@ pub struct SqliteOptions {
     pub synchronous: Synchronous,
     /// Page cache per connection, in KiB.
     pub cache_kib: i64,
+    /// Bytes of the database file each connection reads through a memory map (0: none).
+    /// Mapped reads skip a `pread` and a page copy per page-cache miss, and every
+    /// connection shares the operating system's cache of the file instead of keeping
+    /// its own copy of hot pages.
+    pub mmap_bytes: i64,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { synchronous: Synchronous::Normal, cache_kib: 8192 }
+        SqliteOptions { synchronous: Synchronous::Normal, cache_kib: 8192, mmap_bytes: 64 << 30 }
     }
 }
 
@@ -66,6 +79,7 @@ struct Inner {
     path: String,
     opts: SqliteOptions,
     readers: Mutex<Vec<Connection>>,
+    max_idle_readers: usize,
     anchors: PageAnchors,
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     /// Dropping it stops the checkpoint thread.
@@ -117,6 +131,7 @@ impl SqliteStore {
                 path: path.to_string(),
                 opts,
                 readers: Mutex::new(Vec::new()),
+                max_idle_readers: max_idle_readers(),
                 anchors: PageAnchors::default(),
                 writer: Mutex::new(Some(tx)),
                 _stop_checkpoints: Mutex::new(stop_tx),
@@ -132,11 +147,7 @@ impl SqliteStore {
     /// Runs `f` on a pooled reader inside one read transaction (one snapshot, and one
     /// round of WAL locks instead of one per statement).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let conn = self.inner.readers.lock().expect("reader pool").pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => open_conn(&self.inner.path, &self.inner.opts, true)?,
-        };
+        let conn = self.take_reader()?;
         let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut st| st.execute([]));
         let r = match run("BEGIN") {
             Ok(_) => {
@@ -146,11 +157,33 @@ impl SqliteStore {
             }
             Err(e) => Err(internal(e)),
         };
+        self.return_reader(conn);
+        r
+    }
+
+    /// Runs `f`, which must run a single statement, on a pooled reader without an
+    /// explicit transaction (the statement's implicit one is its snapshot).
+    fn read_one<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self.take_reader()?;
+        let r = f(&conn);
+        self.return_reader(conn);
+        r
+    }
+
+    /// An idle reader of the pool, or a new one.
+    fn take_reader(&self) -> StoreResult<Connection> {
+        let conn = self.inner.readers.lock().expect("reader pool").pop();
+        match conn {
+            Some(c) => Ok(c),
+            None => open_conn(&self.inner.path, &self.inner.opts, true),
+        }
+    }
+
+    fn return_reader(&self, conn: Connection) {
         let mut pool = self.inner.readers.lock().expect("reader pool");
-        if pool.len() < MAX_IDLE_READERS {
+        if pool.len() < self.inner.max_idle_readers {
             pool.push(conn);
         }
-        r
     }
 
     /// Runs `f` on the writer thread inside a savepoint of the current group commit;
@@ -205,9 +238,13 @@ fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Conn
         Synchronous::Normal => "NORMAL",
         Synchronous::Full => "FULL",
     };
+    // Only readers map the file: the writer copies every page it changes into its own
+    // cache anyway, and each mapping counts the pages it touched in the process's RSS
+    // again, although they are the same pages of the operating system's cache.
+    let mmap = if reader { opts.mmap_bytes.max(0) } else { 0 };
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY; \
-         PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;{}",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA cache_size = -{}; PRAGMA mmap_size = {mmap}; \
+         PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;{}",
         opts.cache_kib,
         if reader { " PRAGMA query_only = 1;" } else { "" }
     ))
@@ -267,8 +304,14 @@ fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicB
         }
         let big = std::fs::metadata(&wal).map(|m| m.len() > WAL_LIMIT).unwrap_or(false);
         let mode = if big { "TRUNCATE" } else { "PASSIVE" };
-        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
-            tracing::warn!(error = %e, "background checkpoint failed");
+        // (busy, frames in the WAL, frames copied): until every frame is copied, readers
+        // look each page up in the WAL index first, so try again until it is done.
+        match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        }) {
+            Ok((log, copied)) if copied < log => dirty.store(true, Ordering::Release),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "background checkpoint failed"),
         }
     }
 }
@@ -305,12 +348,51 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>
 
 // -------------------------------------------------------------------- row helpers
 
-const RESOURCE_COLS: &str = "r.id, r.scim_id, r.version, r.created, r.last_modified, r.data";
+macro_rules! base_cols {
+    () => {
+        "r.id, r.scim_id, r.version, r.created, r.last_modified, r.data"
+    };
+}
+// The groups of a user / members of a group `r` as one JSON array of `[id, rtype,
+// display]`, in membership-index order (by internal id: creation order), so a resource
+// and what it relates to come from one statement.
+macro_rules! user_groups_col {
+    () => {
+        "(SELECT json_group_array(json_array(g.scim_id, g.rtype, g.display)) \
+          FROM members m JOIN resources g ON g.id = m.group_id WHERE m.member_id = r.id)"
+    };
+}
+macro_rules! group_members_col {
+    () => {
+        "(SELECT json_group_array(json_array(u.scim_id, u.rtype, u.display)) \
+          FROM members m JOIN resources u ON u.id = m.member_id WHERE m.group_id = r.id)"
+    };
+}
 
-fn row_to_resource(kind: ResourceKind, row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, StoredResource)> {
-    let data: String = row.get(5)?;
-    let doc = serde_json::from_str(&data)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e)))?;
+/// The columns [`row_to_resource`] reads, with or without the related column.
+fn resource_cols(kind: ResourceKind, related: bool) -> &'static str {
+    match (kind, related) {
+        (_, false) => base_cols!(),
+        (ResourceKind::User, true) => concat!(base_cols!(), ", ", user_groups_col!()),
+        (ResourceKind::Group, true) => concat!(base_cols!(), ", ", group_members_col!()),
+    }
+}
+
+fn row_to_resource(
+    kind: ResourceKind,
+    related: bool,
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, StoredResource)> {
+    let related = if related {
+        let json: String = row.get(6)?;
+        let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(&json)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?;
+        Some(
+            rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect(),
+        )
+    } else {
+        None
+    };
     Ok((
         row.get(0)?,
         StoredResource {
@@ -319,24 +401,34 @@ fn row_to_resource(kind: ResourceKind, row: &rusqlite::Row<'_>) -> rusqlite::Res
             version: row.get(2)?,
             created: row.get(3)?,
             last_modified: row.get(4)?,
-            doc,
-            related: None,
+            data: row.get(5)?,
+            related,
         },
     ))
 }
 
+/// One resource by id, with its related resources if asked: one statement.
 fn load(
     conn: &Connection,
     tenant: TenantId,
     kind: ResourceKind,
     id: &str,
+    related: bool,
 ) -> StoreResult<Option<(i64, StoredResource)>> {
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {RESOURCE_COLS} FROM resources r WHERE r.tenant_id = ? AND r.rtype = ? AND r.scim_id = ?"
-        ))
-        .map_err(internal)?;
-    st.query_row(params![tenant.0, kind_code(kind), id], |row| row_to_resource(kind, row)).optional().map_err(internal)
+    macro_rules! by_id {
+        ($cols:expr) => {
+            concat!("SELECT ", $cols, " FROM resources r WHERE r.tenant_id = ? AND r.rtype = ? AND r.scim_id = ?")
+        };
+    }
+    let sql = match (kind, related) {
+        (_, false) => by_id!(base_cols!()),
+        (ResourceKind::User, true) => by_id!(concat!(base_cols!(), ", ", user_groups_col!())),
+        (ResourceKind::Group, true) => by_id!(concat!(base_cols!(), ", ", group_members_col!())),
+    };
+    let mut st = conn.prepare_cached(sql).map_err(internal)?;
+    st.query_row(params![tenant.0, kind_code(kind), id], |row| row_to_resource(kind, related, row))
+        .optional()
+        .map_err(internal)
 }
 
 fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
@@ -541,7 +633,7 @@ impl Store for SqliteStore {
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
-        let r = self.read(|conn| {
+        let r = self.read_one(|conn| {
             conn.query_row("SELECT id, name, created FROM tenants WHERE name = ?", [name], |r| {
                 Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)? })
             })
@@ -582,7 +674,7 @@ impl Store for SqliteStore {
 
     fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TenantId>>> {
         let now = normalized_time(now);
-        let r = self.read(|conn| {
+        let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
                     "SELECT tenant_id FROM api_tokens WHERE hash = ? AND revoked IS NULL AND (expires IS NULL OR expires > ?)",
@@ -636,7 +728,7 @@ impl Store for SqliteStore {
                 version: 1,
                 created: now.clone(),
                 last_modified: now,
-                doc: new.state.doc,
+                data,
                 related: related.or(Some(Vec::new())),
             })
         }))
@@ -649,13 +741,8 @@ impl Store for SqliteStore {
         id: &str,
         related: bool,
     ) -> BoxFut<'_, StoreResult<Option<StoredResource>>> {
-        let r = self.read(|conn| {
-            let Some((rowid, mut res)) = load(conn, tenant, kind, id)? else { return Ok(None) };
-            if related {
-                res.related = Some(load_related(conn, kind, rowid)?);
-            }
-            Ok(Some(res))
-        });
+        // One statement: its own implicit read transaction is a consistent snapshot.
+        let r = self.read_one(|conn| Ok(load(conn, tenant, kind, id, related)?.map(|(_, r)| r)));
         Box::pin(async move { r })
     }
 
@@ -682,9 +769,12 @@ impl Store for SqliteStore {
         let id = id.to_string();
         let now = normalized_time(now);
         Box::pin(self.write(move |conn| {
-            let Some((rowid, current)) = load(conn, tenant, kind, &id)? else { return Err(StoreError::NotFound) };
+            let Some((rowid, current)) = load(conn, tenant, kind, &id, false)? else {
+                return Err(StoreError::NotFound);
+            };
             check_if_match(&if_match, current.version)?;
-            let Change { state, password_hash, member_ops } = mutate(&current).map_err(StoreError::Scim)?;
+            let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
+            let Change { state, password_hash, member_ops } = mutate(&current_doc).map_err(StoreError::Scim)?;
             let (data, display_fold) = state_params(&state)?;
             let version = current.version + 1;
             conn.prepare_cached(
@@ -704,7 +794,7 @@ impl Store for SqliteStore {
                 ])
             })
             .map_err(map_err)?;
-            if state.doc != current.doc {
+            if data != current.data {
                 rewrite_index(conn, tenant, kind, rowid, &state.index)?;
             }
             if !member_ops.is_empty() {
@@ -720,7 +810,7 @@ impl Store for SqliteStore {
                 version,
                 created: current.created,
                 last_modified: now,
-                doc: state.doc,
+                data,
                 related,
             })
         }))
@@ -737,7 +827,9 @@ impl Store for SqliteStore {
         let id = id.to_string();
         let now = normalized_time(now);
         Box::pin(self.write(move |conn| {
-            let Some((rowid, current)) = load(conn, tenant, kind, &id)? else { return Err(StoreError::NotFound) };
+            let Some((rowid, current)) = load(conn, tenant, kind, &id, false)? else {
+                return Err(StoreError::NotFound);
+            };
             check_if_match(&if_match, current.version)?;
             conn.execute(
                 "UPDATE resources SET version = version + 1, last_modified = ? \
@@ -755,7 +847,7 @@ impl Store for SqliteStore {
     }
 
     fn ping(&self) -> BoxFut<'_, StoreResult<()>> {
-        let r = self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal));
+        let r = self.read_one(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal));
         Box::pin(async move { r })
     }
 }
@@ -894,21 +986,18 @@ fn list_page(
         }
     }
     let mut c = Compiler::new(tenant.0, kind);
-    c.sql.text = format!("SELECT {RESOURCE_COLS} FROM resources r WHERE {where_text} ORDER BY ");
+    c.sql.text = format!("SELECT {} FROM resources r WHERE {where_text} ORDER BY ", resource_cols(kind, related));
     c.sql.params = where_params;
     c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
     // Integers we computed, not client text. As literals they keep SQLite from
     // re-preparing the statement whenever a bound LIMIT/OFFSET value changes.
     c.sql.text.push_str(&format!(" LIMIT {} OFFSET {}", query.count.min(i64::MAX as u64), offset.min(i64::MAX as u64)));
     let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
-    let rows =
-        st.query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, row)).map_err(internal)?;
+    let rows = st
+        .query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, related, row))
+        .map_err(internal)?;
     for row in rows {
-        let (rowid, mut res) = row.map_err(internal)?;
-        if related {
-            res.related = Some(load_related(conn, kind, rowid)?);
-        }
-        items.push(res);
+        items.push(row.map_err(internal)?.1);
     }
     // A first page that is not full holds every match: no need to count them again.
     let total = if offset == 0 && (items.len() as u64) < query.count && query.filter.is_some() {

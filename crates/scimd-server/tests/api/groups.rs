@@ -154,3 +154,48 @@ async fn filter_groups_by_member_value() {
         .await;
     assert_eq!(crate::common::ids(&r.body), vec![aid.to_string()]);
 }
+
+/// Members and groups come back in a stable order (the order the resources were created
+/// in), whatever order they were added in, on GET, in lists and after a PATCH.
+#[tokio::test]
+async fn members_and_groups_are_listed_in_creation_order() {
+    let s = TestServer::start().await;
+    let mut users = Vec::new();
+    for name in ["u0", "u1", "u2", "u3", "u4"] {
+        users.push(s.create_user(name).await["id"].as_str().unwrap().to_string());
+    }
+    let shuffled: Vec<&str> = [3, 0, 4, 1].iter().map(|&i| users[i].as_str()).collect();
+    let g = s.create_group("G", &shuffled).await;
+    let gid = g["id"].as_str().unwrap().to_string();
+    let values = |v: &serde_json::Value, attr: &str| -> Vec<String> {
+        v[attr].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_string()).collect()
+    };
+    let expected: Vec<String> = [0, 1, 3, 4].iter().map(|&i| users[i].clone()).collect();
+    assert_eq!(values(&g, "members"), expected);
+    assert_eq!(values(&s.get(&format!("/Groups/{gid}")).await.body, "members"), expected);
+    let listed = s.get("/Groups?filter=displayName%20eq%20%22G%22").await.body;
+    assert_eq!(values(&listed["Resources"][0], "members"), expected);
+    let patched = s
+        .patch(
+            &format!("/Groups/{gid}"),
+            &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": users[2]}]}])),
+        )
+        .await;
+    assert_eq!(values(&patched.body, "members"), users);
+
+    // A user's groups, likewise.
+    let mut groups = Vec::new();
+    for name in ["g0", "g1", "g2"] {
+        groups.push(s.create_group(name, &[]).await["id"].as_str().unwrap().to_string());
+    }
+    for i in [2, 0, 1] {
+        let add = json!([{"op": "add", "path": "members", "value": [{"value": users[0]}]}]);
+        assert_eq!(s.patch(&format!("/Groups/{}", groups[i]), &patch_op(add)).await.status, 200);
+    }
+    let mut expected = vec![gid.clone()];
+    expected.extend(groups.iter().cloned());
+    let user = s.get(&format!("/Users/{}", users[0])).await.body;
+    assert_eq!(values(&user, "groups"), expected);
+    let listed = s.get("/Users?filter=userName%20eq%20%22u0%22").await.body;
+    assert_eq!(values(&listed["Resources"][0], "groups"), expected);
+}
