@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCIMD_SQLITE_MMAP_MIB", default_value_t = 65536)]
     pub sqlite_mmap_mib: i64,
 
+    /// MiB of SQLite page cache per database connection.
+    #[arg(long, global = true, env = "SCIMD_SQLITE_CACHE_MIB", default_value_t = 8)]
+    pub sqlite_cache_mib: i64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -118,7 +122,11 @@ fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
     };
     SqliteStore::open(
         &path,
-        SqliteOptions { synchronous, mmap_bytes: cli.sqlite_mmap_mib.max(0) << 20, ..SqliteOptions::default() },
+        SqliteOptions {
+            synchronous,
+            mmap_bytes: cli.sqlite_mmap_mib.max(0) << 20,
+            cache_kib: cli.sqlite_cache_mib.max(1) << 10,
+        },
     )
     .map(Arc::new)
     .map_err(|e| format!("cannot open database '{path}': {e}"))

@@ -64,6 +64,20 @@ impl Compiler {
         self.param(SqlValue::Integer(k));
     }
 
+    /// `{alias}.key = <the id of the attribute key (tenant, kind, path)>`: attribute-index
+    /// rows are keyed by an interned (tenant, kind, path), so this one condition scopes
+    /// the probe to the tenant and kind. A key nobody has written yet matches nothing.
+    fn key_eq(&mut self, alias: &str, path: &str) {
+        let (t, k) = (self.tenant, crate::kind_code(self.kind));
+        self.push(&format!("{alias}.key = (SELECT id FROM attr_keys WHERE tenant_id = "));
+        self.param(SqlValue::Integer(t));
+        self.push(" AND rtype = ");
+        self.param(SqlValue::Integer(k));
+        self.push(" AND path = ");
+        self.param(SqlValue::Text(path.to_string()));
+        self.push(")");
+    }
+
     fn tenant_only(&mut self, alias: &str) {
         let t = self.tenant;
         self.push(&format!("{alias}.tenant_id = "));
@@ -266,9 +280,7 @@ impl Compiler {
             Target::Indexed => {
                 let x = self.fresh("x");
                 self.push(&format!("SELECT {x}.res AS res FROM attr_index {x} WHERE "));
-                self.tenant_rtype(&x);
-                self.push(&format!(" AND {x}.path = "));
-                self.param(SqlValue::Text(attr.key.clone()));
+                self.key_eq(&x, &attr.key);
                 if let Some((op, v)) = cmp {
                     self.push(" AND ");
                     self.cond(&format!("{x}.{}", Self::index_col(attr)), op, v)?;
@@ -359,10 +371,8 @@ impl Compiler {
                 let mk = self.fresh("mk");
                 match parent.target {
                     Target::Indexed => {
-                        self.push(&format!(
-                            "EXISTS (SELECT 1 FROM attr_index {mk} WHERE {mk}.res = {res} AND {mk}.path = "
-                        ));
-                        self.param(SqlValue::Text(parent.key.clone()));
+                        self.push(&format!("EXISTS (SELECT 1 FROM attr_index {mk} WHERE {mk}.res = {res} AND "));
+                        self.key_eq(&mk, &parent.key);
                         self.push(" AND ");
                         self.elem_pred(parent, inner, &format!("{mk}.res"), &format!("{mk}.elem"))?;
                     }
@@ -386,8 +396,8 @@ impl Compiler {
         match attr.target {
             Target::Indexed => {
                 let x = self.fresh("x");
-                self.push(&format!("EXISTS (SELECT 1 FROM attr_index {x} WHERE {x}.res = {res} AND {x}.path = "));
-                self.param(SqlValue::Text(attr.key.clone()));
+                self.push(&format!("EXISTS (SELECT 1 FROM attr_index {x} WHERE {x}.res = {res} AND "));
+                self.key_eq(&x, &attr.key);
                 if let Some((op, v)) = cmp {
                     self.push(" AND ");
                     self.cond(&format!("{x}.{}", Self::index_col(attr)), op, v)?;
@@ -474,9 +484,7 @@ impl Compiler {
         match parent.target {
             Target::Indexed => {
                 self.push(&format!("SELECT {mk}.res AS res, {mk}.elem AS elem FROM attr_index {mk} WHERE "));
-                self.tenant_rtype(mk);
-                self.push(&format!(" AND {mk}.path = "));
-                self.param(SqlValue::Text(parent.key.clone()));
+                self.key_eq(mk, &parent.key);
                 Ok((format!("{mk}.res"), format!("{mk}.elem")))
             }
             Target::Members => {
@@ -503,9 +511,7 @@ impl Compiler {
             Target::Indexed => {
                 let x = self.fresh("x");
                 self.push(&format!("SELECT {x}.res AS res, {x}.elem AS elem FROM attr_index {x} WHERE "));
-                self.tenant_rtype(&x);
-                self.push(&format!(" AND {x}.path = "));
-                self.param(SqlValue::Text(attr.key.clone()));
+                self.key_eq(&x, &attr.key);
                 if let Some((op, v)) = cmp {
                     self.push(" AND ");
                     self.cond(&format!("{x}.{}", Self::index_col(attr)), op, v)?;
@@ -565,9 +571,9 @@ impl Compiler {
             Target::Indexed => {
                 let x = self.fresh("x");
                 self.push(&format!(
-                    "EXISTS (SELECT 1 FROM attr_index {x} WHERE {x}.res = {res} AND {x}.elem = {elem} AND {x}.path = "
+                    "EXISTS (SELECT 1 FROM attr_index {x} WHERE {x}.res = {res} AND {x}.elem = {elem} AND "
                 ));
-                self.param(SqlValue::Text(attr.key.clone()));
+                self.key_eq(&x, &attr.key);
                 if let Some((op, v)) = cmp {
                     self.push(" AND ");
                     self.cond(&format!("{x}.{}", Self::index_col(attr)), op, v)?;
@@ -605,8 +611,8 @@ impl Compiler {
             Target::Indexed => {
                 let x = self.fresh("x");
                 let col = Self::index_col(attr);
-                self.push(&format!("(SELECT {x}.{col} FROM attr_index {x} WHERE {x}.res = r.id AND {x}.path = "));
-                self.param(SqlValue::Text(attr.key.clone()));
+                self.push(&format!("(SELECT {x}.{col} FROM attr_index {x} WHERE {x}.res = r.id AND "));
+                self.key_eq(&x, &attr.key);
                 self.push(&format!(" ORDER BY {x}.elem LIMIT 1) {dir}, r.id"));
             }
             Target::Id => self.push(&format!("r.scim_id {dir}, r.id")),

@@ -4,6 +4,8 @@
 //! savepoint so that one failing write never affects another. A write's result is
 //! released only after its transaction committed.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -28,7 +30,7 @@ use crate::{
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_partial_number_index.sql")),
+    (2, include_str!("../migrations/sqlite/0002_attr_keys.sql")),
 ];
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -68,7 +70,81 @@ impl Default for SqliteOptions {
 }
 
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+type Job = Box<dyn FnOnce(&Writer) -> Completion + Send>;
+
+/// The writer thread's connection and what it remembers between writes. Write jobs get
+/// it by reference; it dereferences to the connection.
+struct Writer {
+    conn: Connection,
+    keys: KeyCache,
+}
+
+impl std::ops::Deref for Writer {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Ids of attribute keys (tenant, kind, path) in `attr_keys`, for the writer. An id is
+/// learned while a write job runs (`pending`) and becomes `known` only once the job's
+/// savepoint is released; a rolled-back job forgets its ids, and a failed commit forgets
+/// them all, so the cache never holds an id that is not in the database.
+#[derive(Default)]
+struct KeyCache {
+    known: RefCell<HashMap<KeyScope, HashMap<String, i64>>>,
+    pending: RefCell<Vec<(KeyScope, String, i64)>>,
+}
+
+/// (tenant id, kind code): the scope of an attribute path.
+type KeyScope = (i64, i64);
+
+impl KeyCache {
+    /// The id of a key, creating it if needed (in the current transaction).
+    fn id(&self, conn: &Connection, tenant: TenantId, kind: ResourceKind, path: &str) -> StoreResult<i64> {
+        let scope = (tenant.0, kind_code(kind));
+        if let Some(id) = self.known.borrow().get(&scope).and_then(|m| m.get(path)) {
+            return Ok(*id);
+        }
+        if let Some((_, _, id)) = self.pending.borrow().iter().find(|(s, p, _)| *s == scope && p == path) {
+            return Ok(*id);
+        }
+        let found: Option<i64> = conn
+            .prepare_cached("SELECT id FROM attr_keys WHERE tenant_id = ? AND rtype = ? AND path = ?")
+            .and_then(|mut st| st.query_row(params![scope.0, scope.1, path], |r| r.get(0)).optional())
+            .map_err(internal)?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                conn.prepare_cached("INSERT INTO attr_keys (tenant_id, rtype, path) VALUES (?, ?, ?)")
+                    .and_then(|mut st| st.execute(params![scope.0, scope.1, path]))
+                    .map_err(internal)?;
+                conn.last_insert_rowid()
+            }
+        };
+        self.pending.borrow_mut().push((scope, path.to_string(), id));
+        Ok(id)
+    }
+
+    /// The job's savepoint was released: its ids hold for the rest of the transaction.
+    fn publish(&self) {
+        let mut known = self.known.borrow_mut();
+        for (scope, path, id) in self.pending.borrow_mut().drain(..) {
+            known.entry(scope).or_default().insert(path, id);
+        }
+    }
+
+    /// The job was rolled back, and the ids it created with it.
+    fn discard(&self) {
+        self.pending.borrow_mut().clear();
+    }
+
+    /// The transaction failed to commit.
+    fn clear(&self) {
+        self.discard();
+        self.known.borrow_mut().clear();
+    }
+}
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -190,19 +266,30 @@ impl SqliteStore {
     /// resolves once the commit is durable.
     fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        f: impl FnOnce(&Writer) -> StoreResult<T> + Send + 'static,
     ) -> impl std::future::Future<Output = StoreResult<T>> + Send + 'static {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(move |conn: &Connection| {
-            let r = match conn.execute_batch("SAVEPOINT w") {
+        let job: Job = Box::new(move |w: &Writer| {
+            let r = match w.execute_batch("SAVEPOINT w") {
                 Err(e) => Err(internal(e)),
                 Ok(()) => {
-                    let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)))
+                    let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(w)))
                         .unwrap_or_else(|_| Err(StoreError::Internal("panic in a write".into())));
                     let end = if r.is_err() { "ROLLBACK TO w; RELEASE w" } else { "RELEASE w" };
-                    match conn.execute_batch(end) {
-                        Ok(()) => r,
-                        Err(e) => Err(internal(e)),
+                    match (w.execute_batch(end), r) {
+                        (Ok(()), Ok(v)) => {
+                            w.keys.publish();
+                            Ok(v)
+                        }
+                        (Ok(()), Err(e)) => {
+                            w.keys.discard();
+                            Err(e)
+                        }
+                        (Err(e), _) => {
+                            // The savepoint's fate is unknown: forget every id learned in it.
+                            w.keys.discard();
+                            Err(internal(e))
+                        }
                     }
                 }
             };
@@ -317,6 +404,7 @@ fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicB
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>) {
+    let conn = Writer { conn, keys: KeyCache::default() };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -338,6 +426,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>
             internal(e)
         });
         if let Some(e) = &commit_err {
+            conn.keys.clear();
             tracing::error!(error = %e, "commit failed");
         }
         for c in completions {
@@ -450,53 +539,48 @@ fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResul
 }
 
 fn write_index(
-    conn: &Connection,
+    w: &Writer,
     tenant: TenantId,
     kind: ResourceKind,
     rowid: i64,
-    entries: &[IndexEntry],
+    entries: &[&IndexEntry],
 ) -> StoreResult<()> {
-    let mut st = conn
-        .prepare_cached(
-            "INSERT OR REPLACE INTO attr_index (res, path, elem, tenant_id, rtype, s, n) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
+    let mut st = w
+        .prepare_cached("INSERT OR REPLACE INTO attr_index (res, key, elem, s, n) VALUES (?, ?, ?, ?, ?)")
         .map_err(internal)?;
     for e in entries {
-        st.execute(params![rowid, e.key, e.elem, tenant.0, kind_code(kind), e.s, e.n]).map_err(internal)?;
+        let key = w.keys.id(w, tenant, kind, &e.key)?;
+        st.execute(params![rowid, key, e.elem, e.s, e.n]).map_err(internal)?;
     }
     Ok(())
 }
 
 /// Writes only the index rows that differ from the stored ones (keyed by path and
 /// element): a one-attribute PATCH touches one or two rows, not all of them.
-fn rewrite_index(
-    conn: &Connection,
-    tenant: TenantId,
-    kind: ResourceKind,
-    rowid: i64,
-    new: &[IndexEntry],
-) -> StoreResult<()> {
-    use std::collections::HashMap;
-    let mut st = conn.prepare_cached("SELECT path, elem, s, n FROM attr_index WHERE res = ?").map_err(internal)?;
-    let stored: HashMap<(String, i64), (Option<String>, Option<f64>)> = st
+fn rewrite_index(w: &Writer, tenant: TenantId, kind: ResourceKind, rowid: i64, new: &[IndexEntry]) -> StoreResult<()> {
+    let mut st = w.prepare_cached("SELECT key, elem, s, n FROM attr_index WHERE res = ?").map_err(internal)?;
+    let stored: HashMap<(i64, i64), (Option<String>, Option<f64>)> = st
         .query_map([rowid], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))
         .map_err(internal)?
         .collect::<Result<_, _>>()
         .map_err(internal)?;
-    let wanted: HashMap<(&str, i64), &IndexEntry> = new.iter().map(|e| ((e.key.as_str(), e.elem), e)).collect();
+    let mut wanted = HashMap::with_capacity(new.len());
+    for e in new {
+        wanted.insert((w.keys.id(w, tenant, kind, &e.key)?, e.elem), e);
+    }
     let mut del =
-        conn.prepare_cached("DELETE FROM attr_index WHERE res = ? AND path = ? AND elem = ?").map_err(internal)?;
-    for (path, elem) in stored.keys() {
-        if !wanted.contains_key(&(path.as_str(), *elem)) {
-            del.execute(params![rowid, path, elem]).map_err(internal)?;
+        w.prepare_cached("DELETE FROM attr_index WHERE res = ? AND key = ? AND elem = ?").map_err(internal)?;
+    for (key, elem) in stored.keys() {
+        if !wanted.contains_key(&(*key, *elem)) {
+            del.execute(params![rowid, key, elem]).map_err(internal)?;
         }
     }
-    let changed: Vec<IndexEntry> = new
+    let changed: Vec<&IndexEntry> = wanted
         .iter()
-        .filter(|e| stored.get(&(e.key.clone(), e.elem)).is_none_or(|(s, n)| *s != e.s || *n != e.n))
-        .cloned()
+        .filter(|(k, e)| stored.get(k).is_none_or(|(s, n)| *s != e.s || *n != e.n))
+        .map(|(_, e)| *e)
         .collect();
-    write_index(conn, tenant, kind, rowid, &changed)
+    write_index(w, tenant, kind, rowid, &changed)
 }
 
 fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i64) -> StoreResult<()> {
@@ -716,7 +800,7 @@ impl Store for SqliteStore {
             })
             .map_err(map_err)?;
             let rowid = conn.last_insert_rowid();
-            write_index(conn, tenant, kind, rowid, &new.state.index)?;
+            write_index(conn, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>())?;
             if !new.members.is_empty() {
                 add_members(conn, tenant, rowid, &new.members)?;
             }

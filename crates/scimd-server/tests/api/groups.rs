@@ -38,6 +38,12 @@ async fn unknown_member_is_rejected_and_nothing_is_stored() {
     let r = s.post("/Groups", &json!({"displayName": "Bad", "members": [{"value": "does-not-exist"}]})).await;
     r.assert_error(400, Some("invalidValue"));
     assert_eq!(s.get("/Groups").await.body["totalResults"], 0);
+    // That write was the tenant's first group: the attribute keys it created were rolled
+    // back with it. The next group must still be indexed under keys that exist.
+    let g = s.create_group("Good", &[]).await;
+    let found = s.get("/Groups?filter=displayName%20eq%20%22good%22").await;
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+    assert_eq!(found.body["Resources"][0]["id"], g["id"]);
 }
 
 #[tokio::test]
