@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use rand::RngCore;
-use scimd_store::TenantId;
+use scimd_store::TokenTenant;
 use sha2::{Digest, Sha256};
 
 /// Prefix of every token scimd issues (helps secret scanners).
@@ -37,12 +37,12 @@ pub fn bearer(header: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
-/// Verified token hashes, kept for a few seconds. Revocation therefore takes effect
-/// within the cache lifetime (a few seconds).
+/// Verified token hashes, kept for a few seconds. Revocation, and turning a tenant's SCIM
+/// feature off, therefore take effect within the cache lifetime (a few seconds).
 pub struct TokenCache {
     ttl: Duration,
     max: usize,
-    map: Mutex<HashMap<[u8; 32], (TenantId, Instant)>>,
+    map: Mutex<HashMap<[u8; 32], (TokenTenant, Instant)>>,
 }
 
 impl TokenCache {
@@ -50,12 +50,12 @@ impl TokenCache {
         TokenCache { ttl, max: 10_000, map: Mutex::new(HashMap::new()) }
     }
 
-    pub fn get(&self, hash: &[u8; 32]) -> Option<TenantId> {
+    pub fn get(&self, hash: &[u8; 32]) -> Option<TokenTenant> {
         let map = self.map.lock().expect("token cache");
         map.get(hash).filter(|(_, at)| at.elapsed() < self.ttl).map(|(t, _)| *t)
     }
 
-    pub fn put(&self, hash: [u8; 32], tenant: TenantId) {
+    pub fn put(&self, hash: [u8; 32], tenant: TokenTenant) {
         let mut map = self.map.lock().expect("token cache");
         if map.len() >= self.max {
             let ttl = self.ttl;

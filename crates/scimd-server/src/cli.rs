@@ -82,10 +82,28 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCmd {
-    /// Create a tenant.
-    Create { name: String },
-    /// List tenants.
+    /// Create a tenant (with the SCIM feature, unless `--without-scim`).
+    Create {
+        name: String,
+        /// Create it without SCIM access (turn it on later with `tenant set`).
+        #[arg(long)]
+        without_scim: bool,
+    },
+    /// Change a tenant's settings.
+    Set {
+        name: String,
+        /// The SCIM provisioning feature: a tenant without it gets 403 on every SCIM request.
+        #[arg(long, value_enum)]
+        scim: OnOff,
+    },
+    /// List tenants: id, name, created, SCIM on/off (tab-separated).
     List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +175,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             store.close();
             Ok(())
         }
-        Command::Tenant(TenantCmd::Create { name }) => {
+        Command::Tenant(TenantCmd::Create { name, without_scim }) => {
             let name = name.trim().to_string();
             if name.is_empty() {
                 return Err("a tenant name cannot be empty".into());
@@ -166,12 +184,26 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 scimd_store::StoreError::Conflict(_) => format!("tenant '{name}' already exists"),
                 e => e.to_string(),
             })?;
-            println!("created tenant {} (id {})", t.name, t.id.0);
+            if without_scim {
+                store.set_scim_enabled(t.id, false).await.map_err(|e| e.to_string())?;
+            }
+            println!("created tenant {} (id {}){}", t.name, t.id.0, if without_scim { " without SCIM" } else { "" });
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::Set { name, scim }) => {
+            let t = store
+                .tenant_by_name(&name)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no tenant named '{name}'"))?;
+            let on = matches!(scim, OnOff::On);
+            store.set_scim_enabled(t.id, on).await.map_err(|e| e.to_string())?;
+            println!("tenant {}: SCIM {}", t.name, if on { "on" } else { "off" });
             Ok(())
         }
         Command::Tenant(TenantCmd::List) => {
             for t in store.list_tenants().await.map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}", t.id.0, t.name, t.created);
+                println!("{}\t{}\t{}\t{}", t.id.0, t.name, t.created, if t.scim_enabled { "scim" } else { "no-scim" });
             }
             Ok(())
         }

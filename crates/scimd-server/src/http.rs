@@ -129,8 +129,8 @@ fn rendered(status: StatusCode, r: Rendered) -> Response {
 
 /// An authenticated SCIM request: its context (tenant, base URL) and the conditional
 /// headers. Extracting it authenticates the bearer token; a missing or bad token is
-/// answered with 401, a SCIM error body and `WWW-Authenticate`, before anything else of
-/// the request is looked at.
+/// answered with 401, a SCIM error body and `WWW-Authenticate`, and a tenant without the
+/// SCIM feature with 403, before anything else of the request is looked at.
 pub struct ScimRequest {
     pub ctx: Ctx,
     pub if_match: Option<IfMatch>,
@@ -158,7 +158,14 @@ async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<TenantId,
         None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
         Some(None) => (Some("invalid_request"), "the Authorization header must use the Bearer scheme"),
         Some(Some(token)) => match state.service.authenticate(token).await {
-            Ok(Some(tenant)) => return Ok(tenant),
+            Ok(Some(t)) if t.scim_enabled => return Ok(t.tenant),
+            Ok(Some(_)) => {
+                return Err(error_response(&ScimError::new(
+                    403,
+                    None,
+                    "SCIM provisioning is not enabled for this tenant; an operator can enable it",
+                )));
+            }
             Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
             Err(e) => return Err(HttpError(e).into_response()),
         },

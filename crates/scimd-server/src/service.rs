@@ -15,7 +15,8 @@ use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
-    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId, Update,
+    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId, TokenTenant,
+    Update,
 };
 use serde_json::Value;
 
@@ -194,7 +195,7 @@ impl Service {
     }
 
     /// The tenant a bearer token belongs to, if the token is valid.
-    pub async fn authenticate(&self, token: &str) -> AppResult<Option<TenantId>> {
+    pub async fn authenticate(&self, token: &str) -> AppResult<Option<TokenTenant>> {
         let hash = hash_token(token);
         if let Some(t) = self.tokens.get(&hash) {
             return Ok(Some(t));

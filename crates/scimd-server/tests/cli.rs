@@ -133,3 +133,37 @@ async fn tenant_token_serve_and_durability_across_kill_9() {
         .unwrap();
     assert_eq!(r["totalResults"], 50);
 }
+
+/// SEEDS.md V11: SCIM is a per-tenant feature; an operator creates a tenant without it and
+/// turns it on later, also while the server runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn tenant_without_scim_gets_403_until_an_operator_turns_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v11.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "visitors", "--without-scim"]));
+    run_ok(scimd(&db).args(["tenant", "create", "lockers"]));
+    let list = run_ok(scimd(&db).args(["tenant", "list"]));
+    let flags: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!((flags[0][1], flags[0][3]), ("visitors", "no-scim"), "{list}");
+    assert_eq!((flags[1][1], flags[1][3]), ("lockers", "scim"), "{list}");
+    let token =
+        run_ok(scimd(&db).args(["token", "create", "--tenant", "visitors"])).lines().last().unwrap().to_string();
+
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let users = format!("http://{}/scim/v2/Users", server.addr);
+    let r = client.get(&users).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "403");
+    assert!(body["detail"].as_str().unwrap().contains("not enabled"), "{body}");
+
+    run_ok(scimd(&db).args(["tenant", "set", "visitors", "--scim", "on"]));
+    // A token the server has not seen yet is checked at once (seen ones within seconds).
+    let fresh =
+        run_ok(scimd(&db).args(["token", "create", "--tenant", "visitors"])).lines().last().unwrap().to_string();
+    let r = client.get(&users).bearer_auth(&fresh).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let unknown = scimd(&db).args(["tenant", "set", "nope", "--scim", "off"]).output().unwrap();
+    assert!(!unknown.status.success());
+}

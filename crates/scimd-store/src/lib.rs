@@ -33,6 +33,15 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub created: String,
+    /// Whether the tenant has the SCIM provisioning feature (SEEDS.md V11).
+    pub scim_enabled: bool,
+}
+
+/// What a valid bearer token grants: its tenant, and whether that tenant may use SCIM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenTenant {
+    pub tenant: TenantId,
+    pub scim_enabled: bool,
 }
 
 /// Errors of the store. Driver errors are mapped once, in the implementation.
@@ -160,7 +169,9 @@ pub trait Store: Send + Sync + 'static {
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<()>>;
     /// The tenant of a valid (unexpired, unrevoked) token, by hash: one index probe.
-    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TenantId>>>;
+    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>>;
+    /// Turns a tenant's SCIM feature on or off; `NotFound` for an unknown tenant.
+    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>>;
 
     fn create(
         &self,

@@ -25,12 +25,13 @@ use tokio::sync::oneshot;
 use crate::sqlfilter::Compiler;
 use crate::{
     BoxFut, Change, IfMatch, MemberRow, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
-    StoredResource, Tenant, TenantId, Update, kind_code, kind_from_code, normalized_time,
+    StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_attr_keys.sql")),
+    (3, include_str!("../migrations/sqlite/0003_tenant_scim_enabled.sql")),
 ];
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -703,6 +704,10 @@ fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> 
     Ok((data, state.display.as_deref().map(fold_case)))
 }
 
+fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)?, scim_enabled: r.get(3)? })
+}
+
 // -------------------------------------------------------------------- Store
 
 impl Store for SqliteStore {
@@ -712,27 +717,25 @@ impl Store for SqliteStore {
         Box::pin(self.write(move |conn| {
             conn.execute("INSERT INTO tenants (name, created) VALUES (?, ?)", params![name, created])
                 .map_err(map_err)?;
-            Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created })
+            Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created, scim_enabled: true })
         }))
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
         let r = self.read_one(|conn| {
-            conn.query_row("SELECT id, name, created FROM tenants WHERE name = ?", [name], |r| {
-                Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)? })
-            })
-            .optional()
-            .map_err(internal)
+            conn.query_row("SELECT id, name, created, scim_enabled FROM tenants WHERE name = ?", [name], row_to_tenant)
+                .optional()
+                .map_err(internal)
         });
         Box::pin(async move { r })
     }
 
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
         let r = self.read(|conn| {
-            let mut st = conn.prepare_cached("SELECT id, name, created FROM tenants ORDER BY id").map_err(internal)?;
-            let rows = st
-                .query_map([], |r| Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)? }))
+            let mut st = conn
+                .prepare_cached("SELECT id, name, created, scim_enabled FROM tenants ORDER BY id")
                 .map_err(internal)?;
+            let rows = st.query_map([], row_to_tenant).map_err(internal)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(internal)
         });
         Box::pin(async move { r })
@@ -756,17 +759,32 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TenantId>>> {
+    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>> {
         let now = normalized_time(now);
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT tenant_id FROM api_tokens WHERE hash = ? AND revoked IS NULL AND (expires IS NULL OR expires > ?)",
+                    "SELECT t.id, t.scim_enabled FROM api_tokens a JOIN tenants t ON t.id = a.tenant_id \
+                     WHERE a.hash = ? AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > ?)",
                 )
                 .map_err(internal)?;
-            st.query_row(params![&hash[..], now], |r| r.get::<_, i64>(0)).optional().map(|o| o.map(TenantId)).map_err(internal)
+            st.query_row(params![&hash[..], now], |r| {
+                Ok(TokenTenant { tenant: TenantId(r.get(0)?), scim_enabled: r.get(1)? })
+            })
+            .optional()
+            .map_err(internal)
         });
         Box::pin(async move { r })
+    }
+
+    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |conn| {
+            match conn.execute("UPDATE tenants SET scim_enabled = ? WHERE id = ?", params![enabled, tenant.0]) {
+                Ok(0) => Err(StoreError::NotFound),
+                Ok(_) => Ok(()),
+                Err(e) => Err(internal(e)),
+            }
+        }))
     }
 
     fn create(

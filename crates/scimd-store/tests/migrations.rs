@@ -74,6 +74,8 @@ async fn version_1_database_migrates_and_keeps_answering_filters() {
 
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let (a, b) = (TenantId(1), TenantId(2));
+    // Tenants from before the SCIM feature flag keep SCIM access.
+    assert!(store.tenant_by_name("a").await.unwrap().unwrap().scim_enabled);
     assert_eq!(ids(&store, a, "userName eq \"ADA\"").await, ["id-ada"]);
     assert_eq!(ids(&store, a, "active eq false").await, ["id-bob"]);
     assert_eq!(ids(&store, a, "emails[type eq \"work\" and value co \"@x\"]").await, ["id-ada"]);

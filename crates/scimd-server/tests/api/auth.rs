@@ -1,5 +1,6 @@
 //! Authentication and tenant isolation.
 
+use scimd_store::Store;
 use serde_json::json;
 
 use crate::common::{TestServer, enc};
@@ -72,4 +73,23 @@ async fn a_tenant_cannot_read_change_or_detect_another_tenants_resources() {
     // And the first tenant cannot see the second's user either.
     s.get(&format!("/Users/{other_id}")).await.assert_error(404, None);
     assert_eq!(s.get("/Users").await.body["totalResults"], 1);
+}
+
+/// SEEDS.md V11: a tenant without the SCIM feature gets 403 (with a SCIM error) on every
+/// SCIM endpoint, reads and writes alike, and nothing is changed.
+#[tokio::test]
+async fn a_tenant_without_the_scim_feature_gets_403_everywhere() {
+    let s = TestServer::start().await;
+    let t = s.store.create_tenant("no-scim", chrono::Utc::now()).await.unwrap();
+    s.store.set_scim_enabled(t.id, false).await.unwrap();
+    let token = s.tenant_token("no-scim").await;
+    for path in ["/Users", "/Groups", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes", "/Users/x"] {
+        s.get_as(&token, path).await.assert_error(403, None);
+    }
+    s.post_as(&token, "/Users", &json!({"userName": "x"})).await.assert_error(403, None);
+    s.store.set_scim_enabled(t.id, true).await.unwrap();
+    let fresh = s.tenant_token("no-scim").await;
+    let r = s.get_as(&fresh, "/Users").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["totalResults"], 0, "the refused create stored nothing");
 }
