@@ -150,6 +150,11 @@ fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
     .map_err(|e| format!("cannot open database '{path}': {e}"))
 }
 
+/// The tenant of that name, or the error an operator sees.
+async fn tenant_named(store: &SqliteStore, name: &str) -> Result<scimd_store::Tenant, String> {
+    store.tenant_by_name(name).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("no tenant named '{name}'"))
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<(), String> {
     let store = open_store(&cli)?;
@@ -191,11 +196,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Tenant(TenantCmd::Set { name, scim }) => {
-            let t = store
-                .tenant_by_name(&name)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no tenant named '{name}'"))?;
+            let t = tenant_named(store.as_ref(), &name).await?;
             let on = matches!(scim, OnOff::On);
             store.set_scim_enabled(t.id, on).await.map_err(|e| e.to_string())?;
             println!("tenant {}: SCIM {}", t.name, if on { "on" } else { "off" });
@@ -208,11 +209,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Token(TokenCmd::Create { tenant, expires_in_days }) => {
-            let t = store
-                .tenant_by_name(&tenant)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no tenant named '{tenant}'"))?;
+            let t = tenant_named(store.as_ref(), &tenant).await?;
             let token = crate::auth::generate_token();
             let now = clock.now();
             let expires = expires_in_days.map(|d| now + chrono::TimeDelta::days(d.into()));
