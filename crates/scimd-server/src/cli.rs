@@ -1,7 +1,7 @@
 //! The `scimd` command line: `serve`, and the operator commands that work directly on
-//! the database (`tenant create|list`, `token create`). Every command honours
-//! `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
-//! `token create` prints the token alone on its last line.
+//! the database (`tenant create|set|list`, `token create|list|revoke`). Every command
+//! honours `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
+//! `token create` prints the token alone on its last line; lists are tab-separated.
 
 use std::sync::Arc;
 
@@ -116,6 +116,18 @@ pub enum TokenCmd {
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
+    /// List a tenant's tokens: id, created, expires (or -), active/expired/revoked
+    /// (tab-separated). Token values are never shown again.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a token by its id (a running server stops accepting it within seconds).
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        id: i64,
+    },
 }
 
 /// The SQLite path of a database URL.
@@ -213,12 +225,37 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let token = crate::auth::generate_token();
             let now = clock.now();
             let expires = expires_in_days.map(|d| now + chrono::TimeDelta::days(d.into()));
-            store.create_token(t.id, crate::auth::hash_token(&token), now, expires).await.map_err(|e| e.to_string())?;
+            let id = store
+                .create_token(t.id, crate::auth::hash_token(&token), now, expires)
+                .await
+                .map_err(|e| e.to_string())?;
             match expires {
-                Some(e) => println!("token for tenant {} (expires {}); shown once:", t.name, e.to_rfc3339()),
-                None => println!("token for tenant {} (no expiry); shown once:", t.name),
+                Some(e) => println!("token {id} for tenant {} (expires {}); shown once:", t.name, e.to_rfc3339()),
+                None => println!("token {id} for tenant {} (no expiry); shown once:", t.name),
             }
             println!("{token}");
+            Ok(())
+        }
+        Command::Token(TokenCmd::List { tenant }) => {
+            let t = tenant_named(store.as_ref(), &tenant).await?;
+            let now = scimd_store::normalized_time(clock.now());
+            for tok in store.list_tokens(t.id).await.map_err(|e| e.to_string())? {
+                let state = match (&tok.revoked, &tok.expires) {
+                    (Some(r), _) => format!("revoked {r}"),
+                    (None, Some(e)) if *e <= now => "expired".to_string(),
+                    _ => "active".to_string(),
+                };
+                println!("{}\t{}\t{}\t{state}", tok.id, tok.created, tok.expires.as_deref().unwrap_or("-"));
+            }
+            Ok(())
+        }
+        Command::Token(TokenCmd::Revoke { tenant, id }) => {
+            let t = tenant_named(store.as_ref(), &tenant).await?;
+            store.revoke_token(t.id, id, clock.now()).await.map_err(|e| match e {
+                scimd_store::StoreError::NotFound => format!("tenant '{}' has no token {id}", t.name),
+                e => e.to_string(),
+            })?;
+            println!("token {id} of tenant {} revoked", t.name);
             Ok(())
         }
     }

@@ -167,3 +167,46 @@ async fn tenant_without_scim_gets_403_until_an_operator_turns_it_on() {
     let unknown = scimd(&db).args(["tenant", "set", "nope", "--scim", "off"]).output().unwrap();
     assert!(!unknown.status.success());
 }
+
+/// Long-lived tokens (V1, Entra non-gallery apps) are listed by id, never by value, and
+/// revoked by id, within their own tenant only.
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_listed_and_revoked_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tok.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    run_ok(scimd(&db).args(["tenant", "create", "globex"]));
+    let create = |tenant: &str| {
+        let out = run_ok(scimd(&db).args(["token", "create", "--tenant", tenant]));
+        let id: i64 = out.split_whitespace().nth(1).unwrap().parse().expect("token id on the first line");
+        (id, out.lines().last().unwrap().to_string())
+    };
+    let (keep_id, keep) = create("acme");
+    let (gone_id, gone) = create("acme");
+    let (other_id, _) = create("globex");
+    run_ok(scimd(&db).args(["token", "create", "--tenant", "acme", "--expires-in-days", "1"]));
+
+    let list = run_ok(scimd(&db).args(["token", "list", "--tenant", "acme"]));
+    let rows: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 3, "{list}");
+    assert_eq!((rows[0][0], rows[0][2], rows[0][3]), (keep_id.to_string().as_str(), "-", "active"));
+    assert_ne!(rows[2][2], "-", "an expiry is listed: {list}");
+    assert!(!list.contains(&keep) && !list.contains(&gone), "values are never listed");
+
+    // Another tenant's token id is not found, and stays valid.
+    let cross = scimd(&db).args(["token", "revoke", "--tenant", "acme", &other_id.to_string()]).output().unwrap();
+    assert!(!cross.status.success());
+    run_ok(scimd(&db).args(["token", "revoke", "--tenant", "acme", &gone_id.to_string()]));
+    run_ok(scimd(&db).args(["token", "revoke", "--tenant", "acme", &gone_id.to_string()])); // idempotent
+    let list = run_ok(scimd(&db).args(["token", "list", "--tenant", "acme"]));
+    let state = list.lines().nth(1).unwrap().split('\t').nth(3).unwrap();
+    assert!(state.starts_with("revoked "), "{list}");
+
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let users = format!("http://{}/scim/v2/Users", server.addr);
+    assert_eq!(client.get(&users).bearer_auth(&keep).send().await.unwrap().status(), 200);
+    let r = client.get(&users).bearer_auth(&gone).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+}

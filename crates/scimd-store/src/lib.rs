@@ -37,6 +37,15 @@ pub struct Tenant {
     pub scim_enabled: bool,
 }
 
+/// A bearer token as operators see it: never its value or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: i64,
+    pub created: String,
+    pub expires: Option<String>,
+    pub revoked: Option<String>,
+}
+
 /// What a valid bearer token grants: its tenant, and whether that tenant may use SCIM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenTenant {
@@ -160,14 +169,18 @@ pub trait Store: Send + Sync + 'static {
     fn create_tenant(&self, name: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>>;
-    /// Stores a bearer token's hash for a tenant.
+    /// Stores a bearer token's hash for a tenant; returns the token's id.
     fn create_token(
         &self,
         tenant: TenantId,
         hash: [u8; 32],
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
-    ) -> BoxFut<'_, StoreResult<()>>;
+    ) -> BoxFut<'_, StoreResult<i64>>;
+    /// A tenant's bearer tokens (never their hashes), oldest first.
+    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<TokenRow>>>;
+    /// Revokes one of a tenant's bearer tokens; `NotFound` if the tenant has no such token.
+    fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
     /// The tenant of a valid (unexpired, unrevoked) token, by hash: one index probe.
     fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>>;
     /// Turns a tenant's SCIM feature on or off; `NotFound` for an unknown tenant.

@@ -25,7 +25,7 @@ use tokio::sync::oneshot;
 use crate::sqlfilter::Compiler;
 use crate::{
     BoxFut, Change, IfMatch, MemberRow, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
-    StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
+    StoredResource, Tenant, TenantId, TokenRow, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -747,7 +747,7 @@ impl Store for SqliteStore {
         hash: [u8; 32],
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
-    ) -> BoxFut<'_, StoreResult<()>> {
+    ) -> BoxFut<'_, StoreResult<i64>> {
         let (created, expires) = (normalized_time(now), expires.map(normalized_time));
         Box::pin(self.write(move |conn| {
             conn.execute(
@@ -755,7 +755,36 @@ impl Store for SqliteStore {
                 params![tenant.0, &hash[..], created, expires],
             )
             .map_err(map_err)?;
-            Ok(())
+            Ok(conn.last_insert_rowid())
+        }))
+    }
+
+    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<TokenRow>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached("SELECT id, created, expires, revoked FROM api_tokens WHERE tenant_id = ? ORDER BY id")
+                .map_err(internal)?;
+            let rows = st
+                .query_map([tenant.0], |r| {
+                    Ok(TokenRow { id: r.get(0)?, created: r.get(1)?, expires: r.get(2)?, revoked: r.get(3)? })
+                })
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            // Revoking twice keeps the first time; another tenant's token is not found.
+            let n = conn
+                .execute(
+                    "UPDATE api_tokens SET revoked = COALESCE(revoked, ?) WHERE id = ? AND tenant_id = ?",
+                    params![now, id, tenant.0],
+                )
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         }))
     }
 
