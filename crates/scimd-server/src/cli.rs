@@ -1,5 +1,6 @@
 //! The `scimd` command line: `serve`, and the operator commands that work directly on
-//! the database (`tenant create|set|list`, `token create|list|revoke`). Every command
+//! the database (`tenant create|set|list`, `token create|list|revoke`, `client create`,
+//! `api-user create`). Every command
 //! honours `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
 //! `token create` prints the token alone on its last line; lists are tab-separated.
 
@@ -53,6 +54,64 @@ pub enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Manage OAuth clients of the built-in authorization server.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Manage API system users (service accounts that log in with the password grant).
+    #[command(subcommand)]
+    ApiUser(ApiUserCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCmd {
+    /// Create an OAuth client; prints its id and its secret (once; stored only hashed).
+    Create {
+        /// A tenant the client may reach (repeat for several).
+        #[arg(long = "tenant", required = true)]
+        tenants: Vec<String>,
+        /// A grant type it may use (repeat for several; `password` implies `refresh_token`).
+        #[arg(long = "grant", value_enum, default_value = "client-credentials")]
+        grants: Vec<GrantArg>,
+        /// Scopes it may ask for (repeat, or space-separated).
+        #[arg(long = "scope", default_value = "scim")]
+        scopes: Vec<String>,
+        /// Lifetime of its access tokens (`20m`, `1h`, …).
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        access_ttl: std::time::Duration,
+        /// Lifetime of its refresh tokens.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "30d")]
+        refresh_ttl: std::time::Duration,
+        /// The secret expires after this long (default: never).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        secret_expires_in: Option<std::time::Duration>,
+        /// Print one JSON object: `{"client_id": …, "client_secret": …}`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GrantArg {
+    #[value(name = "client_credentials", alias = "client-credentials")]
+    ClientCredentials,
+    Password,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiUserCmd {
+    /// Create an API system user of a tenant; prints the username and password (once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (else one is generated).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Print one JSON object: `{"username": …, "password": …}`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +221,30 @@ fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
     .map_err(|e| format!("cannot open database '{path}': {e}"))
 }
 
+/// Scope tokens (RFC 6749 §3.3): printable ASCII except space, `"` and `\\`.
+fn scope_tokens(args: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in args.iter().flat_map(|a| a.split_whitespace()) {
+        if !s.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
+            return Err(format!("'{s}' is not a valid scope"));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err("a client needs at least one scope".into());
+    }
+    Ok(out)
+}
+
+fn ttl_secs(d: std::time::Duration, what: &str) -> Result<i64, String> {
+    match i64::try_from(d.as_secs()) {
+        Ok(s) if s > 0 => Ok(s),
+        _ => Err(format!("{what} must be at least one second")),
+    }
+}
+
 /// The tenant of that name, or the error an operator sees.
 async fn tenant_named(store: &SqliteStore, name: &str) -> Result<scimd_store::Tenant, String> {
     store.tenant_by_name(name).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("no tenant named '{name}'"))
@@ -234,6 +317,87 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 None => println!("token {id} for tenant {} (no expiry); shown once:", t.name),
             }
             println!("{token}");
+            Ok(())
+        }
+        Command::Client(ClientCmd::Create {
+            tenants,
+            grants,
+            scopes,
+            access_ttl,
+            refresh_ttl,
+            secret_expires_in,
+            json,
+        }) => {
+            let mut tenant_ids = Vec::new();
+            for name in &tenants {
+                tenant_ids.push(tenant_named(store.as_ref(), name).await?.id);
+            }
+            let mut grant_types: Vec<String> = Vec::new();
+            for g in &grants {
+                let names: &[&str] = match g {
+                    GrantArg::ClientCredentials => &["client_credentials"],
+                    GrantArg::Password => &["password", "refresh_token"],
+                };
+                for n in names {
+                    if !grant_types.iter().any(|x| x == n) {
+                        grant_types.push(n.to_string());
+                    }
+                }
+            }
+            let now = clock.now();
+            let secret_expires = match secret_expires_in {
+                Some(d) => Some(now + chrono::TimeDelta::seconds(ttl_secs(d, "--secret-expires-in")?)),
+                None => None,
+            };
+            let client_id = uuid::Uuid::new_v4().to_string();
+            let secret = crate::auth::generate_client_secret();
+            let client = scimd_store::NewClient {
+                client_id: client_id.clone(),
+                secret_hash: crate::auth::hash_secret(&secret)?,
+                secret_expires,
+                grant_types,
+                scopes: scope_tokens(&scopes)?,
+                access_ttl_secs: ttl_secs(access_ttl, "--access-ttl")?,
+                refresh_ttl_secs: ttl_secs(refresh_ttl, "--refresh-ttl")?,
+                tenants: tenant_ids,
+            };
+            store.create_client(client, now).await.map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::json!({"client_id": client_id, "client_secret": secret}));
+            } else {
+                println!("client {client_id} for {}; its secret, shown once:", tenants.join(", "));
+                println!("{secret}");
+            }
+            Ok(())
+        }
+        Command::ApiUser(ApiUserCmd::Create { tenant, username, password_stdin, json }) => {
+            let t = tenant_named(store.as_ref(), &tenant).await?;
+            let username = username.trim().to_string();
+            if username.is_empty() || username.contains(':') {
+                return Err("a username cannot be empty or contain ':'".into());
+            }
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                let p = line.trim_end_matches(['\r', '\n']).to_string();
+                if p.chars().count() < 12 {
+                    return Err("the password must have at least 12 characters".into());
+                }
+                p
+            } else {
+                crate::auth::generate_password()
+            };
+            let hash = crate::auth::hash_secret(&password)?;
+            store.create_api_user(t.id, &username, hash, clock.now()).await.map_err(|e| match e {
+                scimd_store::StoreError::Conflict(_) => format!("the username '{username}' is taken"),
+                e => e.to_string(),
+            })?;
+            if json {
+                println!("{}", serde_json::json!({"username": username, "password": password}));
+            } else {
+                println!("API user {username} of tenant {}; its password, shown once:", t.name);
+                println!("{password}");
+            }
             Ok(())
         }
         Command::Token(TokenCmd::List { tenant }) => {

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use rand::RngCore;
 use scimd_core::discovery::{self, ServiceProviderConfig};
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
@@ -128,17 +126,9 @@ pub fn parse_etags(header: &str) -> IfMatch {
 }
 
 async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(e.to_string()))?;
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(e.to_string()))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(move || crate::auth::hash_secret(&password).map_err(AppError::Internal))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
 }
 
 /// The password a PATCH request sets, if any (so it can be hashed before the write).

@@ -210,3 +210,101 @@ async fn tokens_are_listed_and_revoked_by_id() {
     assert_eq!(r.status(), 401);
     assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
 }
+
+/// The credentials an operator creates for the authorization server (SEEDS.md L10, L12,
+/// W1, S2): scripts read `--json` output; secrets and passwords are shown once and stored
+/// only as argon2 hashes.
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_and_api_users_are_created_with_secrets_shown_once_and_stored_hashed() {
+    use argon2::{PasswordHash, PasswordVerifier};
+    use std::io::Write;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oauth.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    run_ok(scimd(&db).args(["tenant", "create", "globex"]));
+
+    let cc: Value =
+        serde_json::from_str(run_ok(scimd(&db).args(["client", "create", "--tenant", "acme", "--json"])).trim())
+            .expect("one JSON object");
+    let cc_id = cc["client_id"].as_str().unwrap().to_string();
+    let cc_secret = cc["client_secret"].as_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&cc_id).is_ok(), "{cc}");
+    assert!(cc_secret.len() >= 40, "{cc}");
+    let pw: Value = serde_json::from_str(
+        run_ok(scimd(&db).args([
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--tenant",
+            "globex",
+            "--grant",
+            "password",
+            "--scope",
+            "scim:read scim:write",
+            "--access-ttl",
+            "20m",
+            "--refresh-ttl",
+            "15m",
+            "--json",
+        ]))
+        .trim(),
+    )
+    .unwrap();
+    let pw_secret = pw["client_secret"].as_str().unwrap().to_string();
+    assert!(!scimd(&db).args(["client", "create", "--tenant", "nope"]).output().unwrap().status.success());
+
+    let mut child = scimd(&db)
+        .args(["api-user", "create", "--tenant", "acme", "--username", "svc-acme", "--password-stdin", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let u: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(u, json!({"username": "svc-acme", "password": "correct horse battery staple"}));
+    let g: Value = serde_json::from_str(
+        run_ok(scimd(&db).args(["api-user", "create", "--tenant", "globex", "--username", "svc-globex", "--json"]))
+            .trim(),
+    )
+    .unwrap();
+    let generated = g["password"].as_str().unwrap().to_string();
+    assert!(generated.len() >= 20, "{g}");
+    // The username selects the tenant, so it is unique across tenants.
+    let dup = scimd(&db).args(["api-user", "create", "--tenant", "globex", "--username", "svc-acme"]).output().unwrap();
+    assert!(!dup.status.success());
+
+    // Stored: grants, scopes, lifetimes, tenants; secrets only as argon2 hashes.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let row: (String, String, i64, i64) = conn
+        .query_row(
+            "SELECT grant_types, scopes, access_ttl, refresh_ttl FROM oauth_clients WHERE client_id = ?",
+            [pw["client_id"].as_str().unwrap()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("password refresh_token".into(), "scim:read scim:write".into(), 1200, 900));
+    let n: i64 = conn.query_row("SELECT count(*) FROM client_tenants", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 3);
+    let hash: String = conn
+        .query_row(
+            "SELECT s.hash FROM client_secrets s JOIN oauth_clients c ON c.id = s.client WHERE c.client_id = ?",
+            [&cc_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    argon2::Argon2::default().verify_password(cc_secret.as_bytes(), &PasswordHash::new(&hash).unwrap()).unwrap();
+    let hash: String =
+        conn.query_row("SELECT password_hash FROM api_users WHERE username = 'svc-globex'", [], |r| r.get(0)).unwrap();
+    argon2::Argon2::default().verify_password(generated.as_bytes(), &PasswordHash::new(&hash).unwrap()).unwrap();
+    drop(conn);
+    for file in [db.clone(), format!("{db}-wal")] {
+        let raw = std::fs::read(&file).unwrap_or_default();
+        for secret in [&cc_secret, &pw_secret, &generated, &"correct horse battery staple".to_string()] {
+            assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "a secret in clear in {file}");
+        }
+    }
+}

@@ -37,6 +37,21 @@ pub struct Tenant {
     pub scim_enabled: bool,
 }
 
+/// A new OAuth client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClient {
+    pub client_id: String,
+    /// The argon2 hash of its first secret.
+    pub secret_hash: String,
+    pub secret_expires: Option<DateTime<Utc>>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    /// The tenants it may reach.
+    pub tenants: Vec<TenantId>,
+}
+
 /// A bearer token as operators see it: never its value or hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
@@ -183,6 +198,18 @@ pub trait Store: Send + Sync + 'static {
     fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
     /// The tenant of a valid (unexpired, unrevoked) token, by hash: one index probe.
     fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>>;
+    /// Stores an OAuth client with its first secret (hashed) and the tenants it may reach;
+    /// `Conflict` if the client id is taken.
+    fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// Stores an API system user of a tenant (password hashed); `Conflict` if the
+    /// username is taken in any tenant (it selects the tenant when logging in).
+    fn create_api_user(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>>;
     /// Turns a tenant's SCIM feature on or off; `NotFound` for an unknown tenant.
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>>;
 

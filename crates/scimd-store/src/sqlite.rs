@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 
 use crate::sqlfilter::Compiler;
 use crate::{
-    BoxFut, Change, IfMatch, MemberRow, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
+    BoxFut, Change, IfMatch, MemberRow, NewClient, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
     StoredResource, Tenant, TenantId, TokenRow, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
 };
 
@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_attr_keys.sql")),
     (3, include_str!("../migrations/sqlite/0003_tenant_scim_enabled.sql")),
+    (4, include_str!("../migrations/sqlite/0004_oauth_clients_api_users.sql")),
 ];
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -178,6 +179,12 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         }
         if m.contains("tenants.name") {
             return StoreError::Conflict("tenant name".into());
+        }
+        if m.contains("api_users.username") {
+            return StoreError::Conflict("username".into());
+        }
+        if m.contains("oauth_clients.client_id") {
+            return StoreError::Conflict("client id".into());
         }
         return StoreError::Conflict(m);
     }
@@ -804,6 +811,54 @@ impl Store for SqliteStore {
             .map_err(internal)
         });
         Box::pin(async move { r })
+    }
+
+    fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO oauth_clients (client_id, grant_types, scopes, access_ttl, refresh_ttl, created) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                params![
+                    client.client_id,
+                    client.grant_types.join(" "),
+                    client.scopes.join(" "),
+                    client.access_ttl_secs,
+                    client.refresh_ttl_secs,
+                    now
+                ],
+            )
+            .map_err(map_err)?;
+            let row = conn.last_insert_rowid();
+            for t in &client.tenants {
+                conn.execute("INSERT INTO client_tenants (client, tenant_id) VALUES (?, ?)", params![row, t.0])
+                    .map_err(map_err)?;
+            }
+            conn.execute(
+                "INSERT INTO client_secrets (client, hash, created, expires) VALUES (?, ?, ?, ?)",
+                params![row, client.secret_hash, now, client.secret_expires.map(normalized_time)],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        }))
+    }
+
+    fn create_api_user(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (username, now) = (username.to_string(), normalized_time(now));
+        Box::pin(self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO api_users (tenant_id, username, password_hash, created) VALUES (?, ?, ?, ?)",
+                params![tenant.0, username, password_hash, now],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        }))
     }
 
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
