@@ -52,7 +52,7 @@ pub struct AppState {
     pub http: Arc<HttpConfig>,
 }
 
-/// The request id, set by the logging middleware.
+/// The request id, set by the request-log layer.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
@@ -143,7 +143,7 @@ impl FromRequestParts<AppState> for ScimRequest {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let tenant = authenticate(&parts.headers, state).await?;
         let headers = &parts.headers;
-        let conditional = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
+        let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
             ctx: ctx(state, tenant, headers),
             if_match: conditional(header::IF_MATCH),
