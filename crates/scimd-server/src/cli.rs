@@ -1,6 +1,6 @@
 //! The `scimd` command line: `serve`, and the operator commands that work directly on
-//! the database (`tenant create|set|list`, `token create|list|revoke`, `client create`,
-//! `api-user create`). Every command
+//! the database (`tenant create|set|list`, `token create|list|revoke`, `client
+//! create|list|secret`, `api-user create`). Every command
 //! honours `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
 //! `token create` prints the token alone on its last line; lists are tab-separated.
 
@@ -88,6 +88,31 @@ pub enum ClientCmd {
         #[arg(long)]
         json: bool,
     },
+    /// List clients: client id, tenants, grants, scopes, access and refresh lifetimes (s),
+    /// secrets as id:state (tab-separated; `--json`: one JSON object per line).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage a client's secrets (rotate without downtime: add, switch, revoke the old).
+    #[command(subcommand)]
+    Secret(SecretCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCmd {
+    /// Add a secret; the existing ones stay valid. Prints it once.
+    Add {
+        client_id: String,
+        /// The secret expires after this long (default: never).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+        /// Print one JSON object: `{"client_id": …, "secret_id": …, "client_secret": …}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a secret by its id.
+    Revoke { client_id: String, secret_id: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -370,6 +395,68 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Client(ClientCmd::List { json }) => {
+            let now = scimd_store::normalized_time(clock.now());
+            for c in store.list_clients().await.map_err(|e| e.to_string())? {
+                if json {
+                    let secrets: Vec<_> = c
+                        .secrets
+                        .iter()
+                        .map(|s| serde_json::json!({"id": s.id, "created": s.created, "expires": s.expires, "state": s.state(&now)}))
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::json!({"client_id": c.client_id, "tenants": c.tenants, "grant_types": c.grant_types,
+                            "scopes": c.scopes, "access_ttl": c.access_ttl_secs, "refresh_ttl": c.refresh_ttl_secs,
+                            "created": c.created, "secrets": secrets})
+                    );
+                } else {
+                    let secrets: Vec<String> =
+                        c.secrets.iter().map(|s| format!("{}:{}", s.id, s.state(&now))).collect();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        c.client_id,
+                        c.tenants.join(","),
+                        c.grant_types.join(" "),
+                        c.scopes.join(" "),
+                        c.access_ttl_secs,
+                        c.refresh_ttl_secs,
+                        secrets.join(",")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Client(ClientCmd::Secret(SecretCmd::Add { client_id, expires_in, json })) => {
+            let now = clock.now();
+            let expires = match expires_in {
+                Some(d) => Some(now + chrono::TimeDelta::seconds(ttl_secs(d, "--expires-in")?)),
+                None => None,
+            };
+            let secret = crate::auth::generate_client_secret();
+            let id = store
+                .add_client_secret(&client_id, crate::auth::hash_secret(&secret)?, expires, now)
+                .await
+                .map_err(|e| match e {
+                    scimd_store::StoreError::NotFound => format!("no client '{client_id}'"),
+                    e => e.to_string(),
+                })?;
+            if json {
+                println!("{}", serde_json::json!({"client_id": client_id, "secret_id": id, "client_secret": secret}));
+            } else {
+                println!("secret {id} of client {client_id}, shown once:");
+                println!("{secret}");
+            }
+            Ok(())
+        }
+        Command::Client(ClientCmd::Secret(SecretCmd::Revoke { client_id, secret_id })) => {
+            store.revoke_client_secret(&client_id, secret_id, clock.now()).await.map_err(|e| match e {
+                scimd_store::StoreError::NotFound => format!("client '{client_id}' has no secret {secret_id}"),
+                e => e.to_string(),
+            })?;
+            println!("secret {secret_id} of client {client_id} revoked");
+            Ok(())
+        }
         Command::ApiUser(ApiUserCmd::Create { tenant, username, password_stdin, json }) => {
             let t = tenant_named(store.as_ref(), &tenant).await?;
             let username = username.trim().to_string();
@@ -404,10 +491,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let t = tenant_named(store.as_ref(), &tenant).await?;
             let now = scimd_store::normalized_time(clock.now());
             for tok in store.list_tokens(t.id).await.map_err(|e| e.to_string())? {
-                let state = match (&tok.revoked, &tok.expires) {
-                    (Some(r), _) => format!("revoked {r}"),
-                    (None, Some(e)) if *e <= now => "expired".to_string(),
-                    _ => "active".to_string(),
+                let state = match &tok.revoked {
+                    Some(r) => format!("revoked {r}"),
+                    None => tok.state(&now).to_string(),
                 };
                 println!("{}\t{}\t{}\t{state}", tok.id, tok.created, tok.expires.as_deref().unwrap_or("-"));
             }

@@ -308,3 +308,50 @@ async fn clients_and_api_users_are_created_with_secrets_shown_once_and_stored_ha
         }
     }
 }
+
+/// Rotating a client's secret without downtime (Entra gallery apps keep two valid): add a
+/// second secret, switch, revoke the first. Listing shows states, never values.
+#[tokio::test(flavor = "multi_thread")]
+async fn client_secrets_rotate_add_list_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rot.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let json = |out: String| -> Value { serde_json::from_str(out.trim()).expect("one JSON object") };
+    let a = json(run_ok(scimd(&db).args(["client", "create", "--tenant", "acme", "--json"])));
+    let b = json(run_ok(scimd(&db).args(["client", "create", "--tenant", "acme", "--json"])));
+    let id = a["client_id"].as_str().unwrap();
+    let added = json(run_ok(scimd(&db).args(["client", "secret", "add", id, "--expires-in", "90d", "--json"])));
+    assert_eq!(added["client_id"], id);
+    let new_secret = added["client_secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, a["client_secret"].as_str().unwrap());
+
+    let listed: Vec<Value> = run_ok(scimd(&db).args(["client", "list", "--json"]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2);
+    let mine = listed.iter().find(|c| c["client_id"] == id).unwrap();
+    assert_eq!(mine["tenants"], json!(["acme"]));
+    assert_eq!(mine["grant_types"], json!(["client_credentials"]));
+    let states: Vec<&str> = mine["secrets"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["active", "active"], "two valid at once: {mine}");
+    assert!(mine["secrets"][1]["expires"].is_string());
+    let first = mine["secrets"][0]["id"].as_i64().unwrap();
+    let second = mine["secrets"][1]["id"].as_i64().unwrap();
+
+    // Another client's secret id is not found through this client; an unknown client neither.
+    let other = b["client_id"].as_str().unwrap();
+    assert!(
+        !scimd(&db).args(["client", "secret", "revoke", other, &first.to_string()]).output().unwrap().status.success()
+    );
+    assert!(!scimd(&db).args(["client", "secret", "add", "no-such-client"]).output().unwrap().status.success());
+    run_ok(scimd(&db).args(["client", "secret", "revoke", id, &first.to_string()]));
+    let table = run_ok(scimd(&db).args(["client", "list"]));
+    let line = table.lines().find(|l| l.starts_with(id)).unwrap();
+    assert!(line.ends_with(&format!("{first}:revoked,{second}:active")), "{table}");
+    for secret in [a["client_secret"].as_str().unwrap(), &new_secret] {
+        assert!(!table.contains(secret));
+        let raw = std::fs::read(&db).unwrap();
+        assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+}

@@ -52,13 +52,38 @@ pub struct NewClient {
     pub tenants: Vec<TenantId>,
 }
 
-/// A bearer token as operators see it: never its value or hash.
+/// An OAuth client as operators see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRow {
+pub struct ClientRow {
+    pub client_id: String,
+    pub tenants: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub created: String,
+    pub secrets: Vec<CredentialRow>,
+}
+
+/// A bearer token or a client secret as operators see it: never its value or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
     pub id: i64,
+    /// Normalized UTC times ([`normalized_time`]).
     pub created: String,
     pub expires: Option<String>,
     pub revoked: Option<String>,
+}
+
+impl CredentialRow {
+    /// `revoked`, `expired` or `active` at `now` (a [`normalized_time`]).
+    pub fn state(&self, now: &str) -> &'static str {
+        match (&self.revoked, &self.expires) {
+            (Some(_), _) => "revoked",
+            (None, Some(e)) if e.as_str() <= now => "expired",
+            _ => "active",
+        }
+    }
 }
 
 /// What a valid bearer token grants: its tenant, and whether that tenant may use SCIM.
@@ -193,7 +218,7 @@ pub trait Store: Send + Sync + 'static {
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>>;
     /// A tenant's bearer tokens (never their hashes), oldest first.
-    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<TokenRow>>>;
+    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>>;
     /// Revokes one of a tenant's bearer tokens; `NotFound` if the tenant has no such token.
     fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
     /// The tenant of a valid (unexpired, unrevoked) token, by hash: one index probe.
@@ -210,6 +235,19 @@ pub trait Store: Send + Sync + 'static {
         password_hash: String,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>>;
+    /// Every OAuth client with its tenants and secrets (never their hashes).
+    fn list_clients(&self) -> BoxFut<'_, StoreResult<Vec<ClientRow>>>;
+    /// Adds a secret to a client (rotation: the old ones stay valid until revoked or
+    /// expired); returns the secret's id. `NotFound` for an unknown client.
+    fn add_client_secret(
+        &self,
+        client_id: &str,
+        hash: String,
+        expires: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>>;
+    /// Revokes one secret of a client; `NotFound` if the client has no such secret.
+    fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
     /// Turns a tenant's SCIM feature on or off; `NotFound` for an unknown tenant.
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>>;
 

@@ -24,8 +24,9 @@ use tokio::sync::oneshot;
 
 use crate::sqlfilter::Compiler;
 use crate::{
-    BoxFut, Change, IfMatch, MemberRow, NewClient, NewResource, Page, ResourceState, Store, StoreError, StoreResult,
-    StoredResource, Tenant, TenantId, TokenRow, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
+    BoxFut, Change, ClientRow, CredentialRow, IfMatch, MemberRow, NewClient, NewResource, Page, ResourceState, Store,
+    StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code, kind_from_code,
+    normalized_time,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -766,14 +767,14 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<TokenRow>>> {
+    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>> {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached("SELECT id, created, expires, revoked FROM api_tokens WHERE tenant_id = ? ORDER BY id")
                 .map_err(internal)?;
             let rows = st
                 .query_map([tenant.0], |r| {
-                    Ok(TokenRow { id: r.get(0)?, created: r.get(1)?, expires: r.get(2)?, revoked: r.get(3)? })
+                    Ok(CredentialRow { id: r.get(0)?, created: r.get(1)?, expires: r.get(2)?, revoked: r.get(3)? })
                 })
                 .map_err(internal)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(internal)
@@ -840,6 +841,99 @@ impl Store for SqliteStore {
             )
             .map_err(map_err)?;
             Ok(())
+        }))
+    }
+
+    fn list_clients(&self) -> BoxFut<'_, StoreResult<Vec<ClientRow>>> {
+        let r = self.read(|conn| {
+            let mut clients = Vec::new();
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created FROM oauth_clients \
+                     ORDER BY id",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map([], |r| {
+                    let words = |s: String| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        ClientRow {
+                            client_id: r.get(1)?,
+                            tenants: Vec::new(),
+                            grant_types: words(r.get(2)?),
+                            scopes: words(r.get(3)?),
+                            access_ttl_secs: r.get(4)?,
+                            refresh_ttl_secs: r.get(5)?,
+                            created: r.get(6)?,
+                            secrets: Vec::new(),
+                        },
+                    ))
+                })
+                .map_err(internal)?;
+            for row in rows {
+                clients.push(row.map_err(internal)?);
+            }
+            let mut tenants = conn
+                .prepare_cached(
+                    "SELECT t.name FROM client_tenants c JOIN tenants t ON t.id = c.tenant_id WHERE c.client = ? \
+                     ORDER BY t.id",
+                )
+                .map_err(internal)?;
+            let mut secrets = conn
+                .prepare_cached("SELECT id, created, expires, revoked FROM client_secrets WHERE client = ? ORDER BY id")
+                .map_err(internal)?;
+            for (row, c) in clients.iter_mut() {
+                c.tenants = tenants
+                    .query_map([*row], |r| r.get(0))
+                    .map_err(internal)?
+                    .collect::<Result<_, _>>()
+                    .map_err(internal)?;
+                c.secrets = secrets
+                    .query_map([*row], |r| {
+                        Ok(CredentialRow { id: r.get(0)?, created: r.get(1)?, expires: r.get(2)?, revoked: r.get(3)? })
+                    })
+                    .map_err(internal)?
+                    .collect::<Result<_, _>>()
+                    .map_err(internal)?;
+            }
+            Ok(clients.into_iter().map(|(_, c)| c).collect())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn add_client_secret(
+        &self,
+        client_id: &str,
+        hash: String,
+        expires: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (client_id, now, expires) = (client_id.to_string(), normalized_time(now), expires.map(normalized_time));
+        Box::pin(self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "INSERT INTO client_secrets (client, hash, created, expires) \
+                     SELECT id, ?, ?, ? FROM oauth_clients WHERE client_id = ?",
+                    params![hash, now, expires, client_id],
+                )
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(conn.last_insert_rowid()) }
+        }))
+    }
+
+    fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (client_id, now) = (client_id.to_string(), normalized_time(now));
+        Box::pin(self.write(move |conn| {
+            // Revoking twice keeps the first time; another client's secret is not found.
+            let n = conn
+                .execute(
+                    "UPDATE client_secrets SET revoked = COALESCE(revoked, ?) \
+                     WHERE id = ? AND client = (SELECT id FROM oauth_clients WHERE client_id = ?)",
+                    params![now, secret, client_id],
+                )
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         }))
     }
 
