@@ -483,10 +483,9 @@ fn row_to_resource(
 ) -> rusqlite::Result<(i64, StoredResource)> {
     let related = if related {
         let json: String = row.get(6)?;
-        let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(&json)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?;
         Some(
-            rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect(),
+            related_rows(&json)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?,
         )
     } else {
         None
@@ -529,22 +528,21 @@ fn load(
         .map_err(internal)
 }
 
+/// The related column's JSON (`[[id, rtype, display], …]`) as rows.
+fn related_rows(json: &str) -> serde_json::Result<Vec<MemberRow>> {
+    let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(json)?;
+    Ok(rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect())
+}
+
+/// The related resources of one resource (after a write), through the same subquery reads use.
 fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
     let sql = match kind {
-        ResourceKind::Group => {
-            "SELECT u.scim_id, u.rtype, u.display FROM members m JOIN resources u ON u.id = m.member_id \
-             WHERE m.group_id = ? ORDER BY m.member_id"
-        }
-        ResourceKind::User => {
-            "SELECT g.scim_id, g.rtype, g.display FROM members m JOIN resources g ON g.id = m.group_id \
-             WHERE m.member_id = ? ORDER BY m.group_id"
-        }
+        ResourceKind::User => concat!("SELECT ", user_groups_col!(), " FROM resources r WHERE r.id = ?"),
+        ResourceKind::Group => concat!("SELECT ", group_members_col!(), " FROM resources r WHERE r.id = ?"),
     };
-    let mut st = conn.prepare_cached(sql).map_err(internal)?;
-    let rows = st
-        .query_map([rowid], |r| Ok(MemberRow { id: r.get(0)?, kind: kind_from_code(r.get(1)?), display: r.get(2)? }))
-        .map_err(internal)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+    let json: String =
+        conn.prepare_cached(sql).and_then(|mut st| st.query_row([rowid], |r| r.get(0))).map_err(internal)?;
+    related_rows(&json).map_err(internal)
 }
 
 fn write_index(
