@@ -305,13 +305,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             if name.is_empty() {
                 return Err("a tenant name cannot be empty".into());
             }
-            let t = store.create_tenant(&name, clock.now()).await.map_err(|e| match e {
+            let t = store.create_tenant(&name, !without_scim, clock.now()).await.map_err(|e| match e {
                 scimd_store::StoreError::Conflict(_) => format!("tenant '{name}' already exists"),
                 e => e.to_string(),
             })?;
-            if without_scim {
-                store.set_scim_enabled(t.id, false).await.map_err(|e| e.to_string())?;
-            }
             println!("created tenant {} (id {}){}", t.name, t.id.0, if without_scim { " without SCIM" } else { "" });
             Ok(())
         }

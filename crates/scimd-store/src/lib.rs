@@ -206,7 +206,8 @@ pub struct Page {
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
 pub trait Store: Send + Sync + 'static {
-    fn create_tenant(&self, name: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
+    /// Creates a tenant, with or without the SCIM feature; `Conflict` if the name is taken.
+    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>>;
     /// Stores a bearer token's hash for a tenant; returns the token's id.

@@ -717,13 +717,16 @@ fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
 // -------------------------------------------------------------------- Store
 
 impl Store for SqliteStore {
-    fn create_tenant(&self, name: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
         let created = normalized_time(now);
         Box::pin(self.write(move |conn| {
-            conn.execute("INSERT INTO tenants (name, created) VALUES (?, ?)", params![name, created])
-                .map_err(map_err)?;
-            Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created, scim_enabled: true })
+            conn.execute(
+                "INSERT INTO tenants (name, created, scim_enabled) VALUES (?, ?, ?)",
+                params![name, created, scim_enabled],
+            )
+            .map_err(map_err)?;
+            Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created, scim_enabled })
         }))
     }
 

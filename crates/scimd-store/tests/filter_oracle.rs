@@ -143,8 +143,8 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(path.to_str().unwrap(), SqliteOptions::default()).unwrap();
         let now = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
-        let tenant = store.create_tenant("t", now).await.unwrap();
-        let noise = store.create_tenant("noise", now).await.unwrap();
+        let tenant = store.create_tenant("t", true, now).await.unwrap();
+        let noise = store.create_tenant("noise", true, now).await.unwrap();
         let mut full = Vec::new();
         for (i, mut u) in users.into_iter().enumerate() {
             u["userName"] = json!(format!("user{i}"));

@@ -36,8 +36,8 @@ async fn page(store: &SqliteStore, tenant: TenantId, start: u64, count: u64) -> 
 async fn deep_pages_match_positions_through_creates_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("p.db").to_str().unwrap(), SqliteOptions::default()).unwrap();
-    let t = store.create_tenant("t", Utc::now()).await.unwrap().id;
-    let other = store.create_tenant("o", Utc::now()).await.unwrap().id;
+    let t = store.create_tenant("t", true, Utc::now()).await.unwrap().id;
+    let other = store.create_tenant("o", true, Utc::now()).await.unwrap().id;
     let mut ids = Vec::new();
     for i in 0..2600 {
         ids.push(create(&store, t, &format!("u{i}")).await);

@@ -80,8 +80,7 @@ async fn a_tenant_cannot_read_change_or_detect_another_tenants_resources() {
 #[tokio::test]
 async fn a_tenant_without_the_scim_feature_gets_403_everywhere() {
     let s = TestServer::start().await;
-    let t = s.store.create_tenant("no-scim", chrono::Utc::now()).await.unwrap();
-    s.store.set_scim_enabled(t.id, false).await.unwrap();
+    let t = s.store.create_tenant("no-scim", false, chrono::Utc::now()).await.unwrap();
     let token = s.tenant_token("no-scim").await;
     for path in ["/Users", "/Groups", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes", "/Users/x"] {
         s.get_as(&token, path).await.assert_error(403, None);

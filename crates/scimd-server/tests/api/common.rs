@@ -91,7 +91,7 @@ impl TestServer {
     pub async fn tenant_token(&self, tenant: &str) -> String {
         let t = match self.store.tenant_by_name(tenant).await.unwrap() {
             Some(t) => t,
-            None => self.store.create_tenant(tenant, Utc::now()).await.unwrap(),
+            None => self.store.create_tenant(tenant, true, Utc::now()).await.unwrap(),
         };
         let token = scimd_server::auth::generate_token();
         self.store.create_token(t.id, scimd_server::auth::hash_token(&token), Utc::now(), None).await.unwrap();
