@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use rand::RngCore;
-use scimd_store::TokenTenant;
 use sha2::{Digest, Sha256};
+
+use crate::oauth::Grant;
 
 /// Prefix of every token scimd issues (helps secret scanners).
 pub const TOKEN_PREFIX: &str = "scimd_";
@@ -66,7 +67,7 @@ pub fn bearer(header: &str) -> Option<&str> {
 pub struct TokenCache {
     ttl: Duration,
     max: usize,
-    map: Mutex<HashMap<[u8; 32], (TokenTenant, Instant)>>,
+    map: Mutex<HashMap<[u8; 32], (Grant, Instant)>>,
 }
 
 impl TokenCache {
@@ -74,12 +75,12 @@ impl TokenCache {
         TokenCache { ttl, max: 10_000, map: Mutex::new(HashMap::new()) }
     }
 
-    pub fn get(&self, hash: &[u8; 32]) -> Option<TokenTenant> {
+    pub fn get(&self, hash: &[u8; 32]) -> Option<Grant> {
         let map = self.map.lock().expect("token cache");
         map.get(hash).filter(|(_, at)| at.elapsed() < self.ttl).map(|(t, _)| *t)
     }
 
-    pub fn put(&self, hash: [u8; 32], tenant: TokenTenant) {
+    pub fn put(&self, hash: [u8; 32], tenant: Grant) {
         let mut map = self.map.lock().expect("token cache");
         if map.len() >= self.max {
             let ttl = self.ttl;
@@ -89,6 +90,12 @@ impl TokenCache {
             }
         }
         map.insert(hash, (tenant, Instant::now()));
+    }
+
+    /// Forgets every token: after a revocation in this process, which takes effect here at
+    /// once (revocations are rare; re-verifying costs a signature check per token).
+    pub fn clear(&self) {
+        self.map.lock().expect("token cache").clear();
     }
 }
 

@@ -60,6 +60,33 @@ pub enum Command {
     /// Manage API system users (service accounts that log in with the password grant).
     #[command(subcommand)]
     ApiUser(ApiUserCmd),
+    /// Manage the keys that sign access tokens.
+    #[command(subcommand)]
+    SigningKey(SigningKeyCmd),
+    /// Manage operator tokens of the admin API.
+    #[command(subcommand)]
+    AdminToken(AdminTokenCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCmd {
+    /// List the active keys: kid, created (newest first; the first one signs).
+    List,
+    /// Add a key that signs from now on (running servers pick it up within 30 s); the
+    /// old keys keep verifying until retired.
+    Rotate,
+    /// Retire a key: tokens it signed stop being accepted.
+    Retire { kid: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminTokenCmd {
+    /// Create an operator token; prints it once, alone on the last line.
+    Create {
+        /// Lifetime in days; without it the token does not expire.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +164,23 @@ pub enum ApiUserCmd {
         #[arg(long)]
         json: bool,
     },
+    /// List a tenant's API system users: username, created, active or disabled (tab-separated).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Disable an API system user: it can no longer log in, and its refresh tokens stop working.
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Enable a disabled API system user again.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +206,19 @@ pub struct ServeArgs {
     /// programs on the machine.
     #[arg(long, env = "SCIMD_WORKERS", default_value_t = 0)]
     pub workers: usize,
+    /// Issuer (`iss`) of access tokens and of the authorization-server metadata, e.g.
+    /// `https://scim.example.com`; derived from the Host header when unset.
+    #[arg(long, env = "SCIMD_ISSUER")]
+    pub issuer: Option<String>,
+    /// Path of the OAuth 2.0 token endpoint.
+    #[arg(long, env = "SCIMD_TOKEN_PATH", default_value = "/oauth2/token")]
+    pub token_path: String,
+    /// Consecutive failed logins of a client id or API username before it is locked out.
+    #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    pub lockout_threshold: i64,
+    /// How long a lockout lasts.
+    #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration, default_value = "5m")]
+    pub lockout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,9 +342,24 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             config.page.default_count = args.default_page_size;
             config.page.max_count = args.max_page_size;
             config.spc.filter_max_results = args.max_page_size;
-            let service = Service::new(store.clone(), Arc::new(clock), config);
+            let oauth_config = crate::oauth::OAuthConfig {
+                issuer: args.issuer.map(|i| i.trim_end_matches('/').to_string()),
+                token_path: args.token_path,
+                lockout_threshold: args.lockout_threshold.max(1),
+                lockout_secs: ttl_secs(args.lockout, "--lockout")?,
+                ..crate::oauth::OAuthConfig::default()
+            };
+            if !oauth_config.token_path.starts_with('/') || oauth_config.token_path.starts_with("/scim/") {
+                return Err("--token-path must start with '/' and lie outside /scim/".into());
+            }
+            let clock: Arc<dyn Clock> = Arc::new(clock);
+            let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
+                .await
+                .map_err(|e| format!("cannot start the authorization server: {e:?}"))?;
+            let service = Service::new(store.clone(), clock, config);
             let state = AppState {
                 service: Arc::new(service),
+                oauth: Arc::new(oauth),
                 http: Arc::new(HttpConfig { max_body_bytes: args.max_body_bytes, public_url: args.public_url }),
             };
             let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -482,6 +554,64 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 println!("API user {username} of tenant {}; its password, shown once:", t.name);
                 println!("{password}");
             }
+            Ok(())
+        }
+        Command::ApiUser(ApiUserCmd::List { tenant }) => {
+            let t = tenant_named(store.as_ref(), &tenant).await?;
+            for u in store.list_api_users(t.id).await.map_err(|e| e.to_string())? {
+                let state = u.disabled.map_or("active".to_string(), |d| format!("disabled {d}"));
+                println!("{}\t{}\t{state}", u.username, u.created);
+            }
+            Ok(())
+        }
+        Command::ApiUser(cmd @ (ApiUserCmd::Disable { .. } | ApiUserCmd::Enable { .. })) => {
+            let (disable, tenant, username) = match cmd {
+                ApiUserCmd::Disable { tenant, username } => (true, tenant, username),
+                ApiUserCmd::Enable { tenant, username } => (false, tenant, username),
+                _ => unreachable!("matched above"),
+            };
+            let t = tenant_named(store.as_ref(), &tenant).await?;
+            store.set_api_user_disabled(t.id, &username, disable, clock.now()).await.map_err(|e| match e {
+                scimd_store::StoreError::NotFound => format!("tenant '{}' has no API user '{username}'", t.name),
+                e => e.to_string(),
+            })?;
+            println!("API user {username} of tenant {} {}", t.name, if disable { "disabled" } else { "enabled" });
+            Ok(())
+        }
+        Command::SigningKey(SigningKeyCmd::List) => {
+            for k in store.signing_keys().await.map_err(|e| e.to_string())? {
+                println!("{}\t{}", k.kid, k.created);
+            }
+            Ok(())
+        }
+        Command::SigningKey(SigningKeyCmd::Rotate) => {
+            let kid =
+                crate::oauth::OAuth::rotate_key(store.as_ref(), clock.now()).await.map_err(|e| format!("{e:?}"))?;
+            println!("signing key {kid} signs from now on");
+            Ok(())
+        }
+        Command::SigningKey(SigningKeyCmd::Retire { kid }) => {
+            let keys = store.signing_keys().await.map_err(|e| e.to_string())?;
+            if keys.len() == 1 && keys[0].kid == kid {
+                return Err("this is the only signing key: rotate first, then retire it".into());
+            }
+            store.retire_signing_key(&kid, clock.now()).await.map_err(|e| match e {
+                scimd_store::StoreError::NotFound => format!("no active signing key '{kid}'"),
+                e => e.to_string(),
+            })?;
+            println!("signing key {kid} retired");
+            Ok(())
+        }
+        Command::AdminToken(AdminTokenCmd::Create { expires_in_days }) => {
+            let token = crate::auth::generate_token();
+            let now = clock.now();
+            let expires = expires_in_days.map(|d| now + chrono::TimeDelta::days(i64::from(d)));
+            let id = store
+                .create_admin_token(crate::auth::hash_token(&token), now, expires)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("operator token {id} for the admin API, shown once:");
+            println!("{token}");
             Ok(())
         }
         Command::Token(TokenCmd::List { tenant }) => {

@@ -1,6 +1,8 @@
 //! The HTTP surface: the axum router, authentication, the SCIM body extractor, and the
 //! one place where errors become responses. Handlers only translate between HTTP and
-//! the [`Service`] use cases.
+//! the [`Service`] use cases. Its `oauth` submodule holds the authorization server's endpoints.
+
+mod oauth;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,6 +26,7 @@ use scimd_store::{IfMatch, TenantId};
 use serde_json::Value;
 
 use crate::auth::bearer;
+use crate::oauth::OAuth;
 use crate::service::{AppError, Ctx, Rendered, Service, etag, parse_etags};
 
 /// The SCIM media type.
@@ -49,6 +52,7 @@ impl Default for HttpConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    pub oauth: Arc<OAuth>,
     pub http: Arc<HttpConfig>,
 }
 
@@ -141,7 +145,9 @@ impl FromRequestParts<AppState> for ScimRequest {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let tenant = authenticate(&parts.headers, state).await?;
+        // Reads: GET, and the POST of a `/.search`; everything else writes.
+        let write = parts.method != Method::GET && !parts.uri.path().ends_with("/.search");
+        let tenant = authenticate(&parts.headers, state, write).await?;
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
@@ -152,33 +158,51 @@ impl FromRequestParts<AppState> for ScimRequest {
     }
 }
 
-async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<TenantId, Response> {
+fn challenge(mut res: Response, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    res
+}
+
+async fn authenticate(headers: &HeaderMap, state: &AppState, write: bool) -> Result<TenantId, Response> {
     let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let (error, detail) = match header.map(bearer) {
         None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
         Some(None) => (Some("invalid_request"), "the Authorization header must use the Bearer scheme"),
-        Some(Some(token)) => match state.service.authenticate(token).await {
-            Ok(Some(t)) if t.scim_enabled => return Ok(t.tenant),
-            Ok(Some(_)) => {
+        Some(Some(token)) => match state.oauth.authenticate(token).await {
+            Ok(Some(g)) if !g.scim_enabled => {
                 return Err(error_response(&ScimError::new(
                     403,
                     None,
                     "SCIM provisioning is not enabled for this tenant; an operator can enable it",
                 )));
             }
+            Ok(Some(g)) if (write && !g.write) || (!write && !g.read) => {
+                let (needed, what) =
+                    if write { (crate::oauth::SCOPE_WRITE, "change") } else { (crate::oauth::SCOPE_READ, "read") };
+                let res = error_response(&ScimError::new(
+                    403,
+                    None,
+                    format!(
+                        "the token's scopes do not allow it to {what} resources: it needs scope 'scim' or '{needed}'"
+                    ),
+                ));
+                return Err(challenge(
+                    res,
+                    &format!("Bearer realm=\"scimd\", error=\"insufficient_scope\", scope=\"scim {needed}\""),
+                ));
+            }
+            Ok(Some(g)) => return Ok(g.tenant),
             Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
             Err(e) => return Err(HttpError(e).into_response()),
         },
     };
-    let mut res = error_response(&ScimError::new(401, None, detail));
-    let challenge = match error {
-        Some(e) => format!("Bearer realm=\"scimd\", error=\"{e}\""),
-        None => "Bearer realm=\"scimd\"".to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    Err(res)
+    let res = error_response(&ScimError::new(401, None, detail));
+    Err(match error {
+        Some(e) => challenge(res, &format!("Bearer realm=\"scimd\", error=\"{e}\"")),
+        None => challenge(res, "Bearer realm=\"scimd\""),
+    })
 }
 
 /// A JSON request body, with SCIM errors for every way it can be wrong.
@@ -479,8 +503,14 @@ pub fn router(state: AppState) -> Router {
     let scim = resource_routes::<USERS>(scim, "/Users");
     let scim =
         resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);
+    let token_path = state.oauth.config.token_path.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route(&token_path, post(oauth::token))
+        .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
         .nest("/scim/v2", scim)
         .fallback(not_found)
         .layer(RequestLogLayer)

@@ -4,6 +4,8 @@
 //! - [`service`]: the SCIM use cases over a [`scimd_store::Store`]; no HTTP types.
 //! - [`http`]: the axum router, authentication, body extraction, error → response.
 //! - [`auth`]: bearer token generation, hashing and the verified-token cache.
+//! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
+//!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
 //! - [`cli`]: the `scimd` command line (serve, tenant, token).
 //!
@@ -14,6 +16,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod http;
+pub mod oauth;
 pub mod service;
 
 use std::future::Future;

@@ -13,12 +13,10 @@ use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
-    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId, TokenTenant,
-    Update,
+    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId, Update,
 };
 use serde_json::Value;
 
-use crate::auth::{TokenCache, hash_token};
 use crate::clock::Clock;
 
 /// An error of a use case: a SCIM error for the client, or an internal failure
@@ -91,7 +89,6 @@ pub struct Service {
     /// How default responses are written, per kind (User, Group), from `registry`.
     plans: [OutputPlan; 2],
     config: ServiceConfig,
-    tokens: TokenCache,
 }
 
 /// Formats a stored (normalized, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`) timestamp for output,
@@ -170,31 +167,11 @@ impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         let registry = scimd_core::builtin::standard_registry();
         let plans = [ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k));
-        Service {
-            store,
-            clock,
-            registry: Arc::new(registry),
-            plans,
-            config,
-            tokens: TokenCache::new(std::time::Duration::from_secs(5)),
-        }
+        Service { store, clock, registry: Arc::new(registry), plans, config }
     }
 
     pub fn registry(&self, _tenant: TenantId) -> &Registry {
         &self.registry
-    }
-
-    /// The tenant a bearer token belongs to, if the token is valid.
-    pub async fn authenticate(&self, token: &str) -> AppResult<Option<TokenTenant>> {
-        let hash = hash_token(token);
-        if let Some(t) = self.tokens.get(&hash) {
-            return Ok(Some(t));
-        }
-        let t = self.store.token_tenant(hash, self.clock.now()).await?;
-        if let Some(t) = t {
-            self.tokens.put(hash, t);
-        }
-        Ok(t)
     }
 
     fn location(ctx: &Ctx, kind: ResourceKind, id: &str) -> String {

@@ -27,13 +27,20 @@ fn free_port() -> u16 {
 struct Server {
     child: Child,
     addr: String,
+    /// Every line the server writes to stderr (its log).
+    log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Server {
     fn start(db: &str) -> Server {
+        Self::start_with(db, "info")
+    }
+
+    fn start_with(db: &str, log_level: &str) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut child = scimd(db)
+            .env("SCIMD_LOG", log_level)
             .args(["serve", "--listen", &addr])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -54,7 +61,19 @@ impl Server {
                 break;
             }
         }
-        Server { child, addr }
+        Server { child, addr, log: rx }
+    }
+
+    /// Stops the server (SIGKILL) and returns what it logged after starting.
+    fn stop_and_collect_log(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let mut out = String::new();
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(2)) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
     }
 
     fn kill9(mut self) {
@@ -353,5 +372,137 @@ async fn client_secrets_rotate_add_list_revoke() {
         assert!(!table.contains(secret));
         let raw = std::fs::read(&db).unwrap();
         assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+}
+
+/// Nothing secret is ever in clear text: after a full run (operator commands, every grant,
+/// refresh, failed logins, SCIM writes with a password, revocation, introspection) with
+/// debug logging, no secret, password or token appears in the log, the command output
+/// aside from the one place it is shown, or the database files.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_appears_in_logs_or_database_after_a_full_run() {
+    use std::io::Write;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("secrets.db").to_string_lossy().into_owned();
+    let mut secrets: Vec<String> = Vec::new();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let long_lived =
+        run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"])).lines().last().unwrap().to_string();
+    secrets.push(long_lived.clone());
+    let admin = run_ok(scimd(&db).args(["admin-token", "create"])).lines().last().unwrap().to_string();
+    secrets.push(admin);
+    let c: Value = serde_json::from_str(
+        run_ok(scimd(&db).args([
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--grant",
+            "password",
+            "--grant",
+            "client_credentials",
+            "--json",
+        ]))
+        .trim(),
+    )
+    .unwrap();
+    let (id, secret) = (c["client_id"].as_str().unwrap().to_string(), c["client_secret"].as_str().unwrap().to_string());
+    secrets.push(secret.clone());
+    let added: Value =
+        serde_json::from_str(run_ok(scimd(&db).args(["client", "secret", "add", &id, "--json"])).trim()).unwrap();
+    secrets.push(added["client_secret"].as_str().unwrap().to_string());
+    let mut child = scimd(&db)
+        .args(["api-user", "create", "--tenant", "acme", "--username", "svc", "--password-stdin", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"api user password 42\n").unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    secrets.push("api user password 42".into());
+
+    let server = Server::start_with(&db, "debug");
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", server.addr);
+    let form = |pairs: &[(&str, &str)]| form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let token = |body: String| {
+        http.post(format!("{base}/oauth2/token"))
+            .basic_auth(&id, Some(&secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let cc: Value = token(form(&[("grant_type", "client_credentials")])).await.unwrap().json().await.unwrap();
+    let cc_access = cc["access_token"].as_str().unwrap().to_string();
+    let login: Value =
+        token(form(&[("grant_type", "password"), ("username", "svc"), ("password", "api user password 42")]))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let rt = login["refresh_token"].as_str().unwrap().to_string();
+    let refreshed: Value =
+        token(form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)])).await.unwrap().json().await.unwrap();
+    let rt2 = refreshed["refresh_token"].as_str().unwrap().to_string();
+    let access2 = refreshed["access_token"].as_str().unwrap().to_string();
+    secrets.extend([
+        cc_access.clone(),
+        login["access_token"].as_str().unwrap().to_string(),
+        rt.clone(),
+        rt2.clone(),
+        access2.clone(),
+    ]);
+    // Failed logins with guessed secrets (logged as failures, never with the guess).
+    for guess in ["guessed secret one", "guessed secret two"] {
+        let r = http
+            .post(format!("{base}/oauth2/token"))
+            .basic_auth(&id, Some(guess))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("grant_type", "client_credentials")]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        secrets.push(guess.into());
+    }
+    // SCIM writes, one carrying a user's password.
+    for (tok, name) in [(&cc_access, "one"), (&access2, "two"), (&long_lived, "three")] {
+        let r = http
+            .post(format!("{base}/scim/v2/Users"))
+            .bearer_auth(tok)
+            .header("content-type", "application/scim+json")
+            .body(json!({"userName": name, "password": format!("user password {name} 99")}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        secrets.push(format!("user password {name} 99"));
+    }
+    let r = http.get(format!("{base}/scim/v2/Users")).bearer_auth("scimd_a-wrong-token-value").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    secrets.push("scimd_a-wrong-token-value".into());
+    for path in ["/oauth2/introspect", "/oauth2/revoke"] {
+        let r = http
+            .post(format!("{base}{path}"))
+            .basic_auth(&id, Some(&secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("token", &rt2)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let log = server.stop_and_collect_log();
+    assert!(log.contains("/oauth2/token") && log.contains("/scim/v2/Users"), "the run was logged:\n{log}");
+
+    let files = [db.clone(), format!("{db}-wal"), format!("{db}-shm")];
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "a secret appears in the log: {s}");
+        for file in &files {
+            let raw = std::fs::read(file).unwrap_or_default();
+            assert!(!raw.windows(s.len()).any(|w| w == s.as_bytes()), "a secret appears in {file}: {s}");
+        }
     }
 }

@@ -93,6 +93,109 @@ pub struct TokenTenant {
     pub scim_enabled: bool,
 }
 
+/// An Ed25519 signing key of the authorization server. `seed` is the private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub seed: Vec<u8>,
+    pub created: String,
+}
+
+impl std::fmt::Debug for SigningKeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRow").field("kid", &self.kid).field("created", &self.created).finish_non_exhaustive()
+    }
+}
+
+/// What the token endpoint needs to authenticate a client and decide what it may get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAuth {
+    /// The client's database id.
+    pub row: i64,
+    pub client_id: String,
+    /// The argon2 hashes of its secrets that are valid now (neither expired nor revoked).
+    pub secret_hashes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    /// The tenants it may reach: id and name.
+    pub tenants: Vec<(TenantId, String)>,
+    pub disabled: bool,
+}
+
+/// An API system user, for the password grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUserAuth {
+    pub id: i64,
+    pub tenant: TenantId,
+    pub tenant_name: String,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// An API system user as operators see it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUserRow {
+    pub username: String,
+    pub created: String,
+    pub disabled: Option<String>,
+}
+
+/// A refresh token to store (by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefresh {
+    pub hash: [u8; 32],
+    /// The login it descends from; every rotation keeps it.
+    pub family: String,
+    /// The client's database id.
+    pub client: i64,
+    pub tenant: TenantId,
+    pub api_user: Option<i64>,
+    pub scopes: Vec<String>,
+    pub expires: DateTime<Utc>,
+}
+
+/// The grant a stored refresh token carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    pub family: String,
+    pub client: i64,
+    pub client_id: String,
+    pub tenant: TenantId,
+    pub tenant_name: String,
+    pub username: Option<String>,
+    pub scopes: Vec<String>,
+    /// Normalized times.
+    pub created: String,
+    pub expires: String,
+    pub used: bool,
+    /// Its family was revoked (by the client, or after a replay), or its API user disabled.
+    pub revoked: bool,
+}
+
+/// Failed logins of a client id or username.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginState {
+    /// Consecutive failures since the last success or lockout.
+    pub failures: i64,
+    /// When the current (or last) lockout ends, a normalized time.
+    pub locked_until: Option<String>,
+}
+
+/// The outcome of presenting a refresh token for rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was valid: it is now used, and the new one stored in its family.
+    Rotated(RefreshGrant),
+    /// No such token, or it belongs to another client.
+    Unknown,
+    Expired,
+    Revoked,
+    /// The token had been used already: the whole family is now revoked.
+    Replayed,
+}
+
 /// Errors of the store. Driver errors are mapped once, in the implementation.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -251,6 +354,76 @@ pub trait Store: Send + Sync + 'static {
     fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
     /// Turns a tenant's SCIM feature on or off; `NotFound` for an unknown tenant.
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>>;
+
+    /// The unretired signing keys, newest first.
+    fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>>;
+    fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// Retires a key: it no longer signs, verifies or appears in the JWKS. `NotFound` if
+    /// there is no such unretired key.
+    fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// A client by its client id, with the secrets valid at `now`.
+    fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>>;
+    /// An API system user by username (usernames are unique across tenants).
+    fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>>;
+    /// A tenant's API system users, oldest first.
+    fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>>;
+    /// Disables (or re-enables) an API system user; disabling also ends its refresh
+    /// tokens. `NotFound` if the tenant has no such user.
+    fn set_api_user_disabled(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>>;
+    /// Stores the first refresh token of a login.
+    fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// Rotates a refresh token of client `client` atomically: a valid token is marked used
+    /// and `new_hash` joins its family (expiring at `new_expires`); a used one revokes its
+    /// family until `revoke_until` (or its last token's expiry, if later).
+    fn rotate_refresh(
+        &self,
+        hash: [u8; 32],
+        client: i64,
+        new_hash: [u8; 32],
+        new_expires: DateTime<Utc>,
+        revoke_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Rotation>>;
+    /// A refresh token by hash, whatever its state.
+    fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>>;
+    /// Revokes an access token (by jti) or a refresh family (by family id) until `expires`.
+    fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// For an access token: whether its tenant has SCIM, and whether its jti or its
+    /// family (`sid`) is revoked. `None` if the tenant no longer exists.
+    fn grant_status(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+        family: Option<&str>,
+    ) -> BoxFut<'_, StoreResult<Option<(bool, bool)>>>;
+    /// Consecutive failed logins of a key and when its lockout ends, if any.
+    fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>>;
+    /// Records a failed login; after `threshold` consecutive ones the key is locked for
+    /// `lock_secs` (and the count starts again). Returns the end of the lockout it started.
+    fn login_failed(
+        &self,
+        key: &str,
+        threshold: i64,
+        lock_secs: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Option<String>>>;
+    /// Forgets a key's failed logins (after a successful one).
+    fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>>;
+    /// Stores an operator token (by hash); returns its id.
+    fn create_admin_token(
+        &self,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>>;
+    /// Whether an operator token is valid at `now`.
+    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>>;
 
     fn create(
         &self,

@@ -24,9 +24,9 @@ use tokio::sync::oneshot;
 
 use crate::sqlfilter::Compiler;
 use crate::{
-    BoxFut, Change, ClientRow, CredentialRow, IfMatch, MemberRow, NewClient, NewResource, Page, ResourceState, Store,
-    StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code, kind_from_code,
-    normalized_time,
+    ApiUserAuth, ApiUserRow, BoxFut, Change, ClientAuth, ClientRow, CredentialRow, IfMatch, LoginState, MemberRow,
+    NewClient, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation, SigningKeyRow, Store, StoreError,
+    StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_attr_keys.sql")),
     (3, include_str!("../migrations/sqlite/0003_tenant_scim_enabled.sql")),
     (4, include_str!("../migrations/sqlite/0004_oauth_clients_api_users.sql")),
+    (5, include_str!("../migrations/sqlite/0005_oauth_tokens.sql")),
 ];
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -714,6 +715,36 @@ fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)?, scim_enabled: r.get(3)? })
 }
 
+/// A refresh token and its state, by hash.
+fn refresh_by_hash(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<RefreshGrant>> {
+    conn.prepare_cached(
+        "SELECT r.family, r.client, c.client_id, r.tenant_id, t.name, u.username, r.scopes, r.created, r.expires, \
+         r.used IS NOT NULL, \
+         EXISTS (SELECT 1 FROM revoked_grants g WHERE g.id = r.family) OR coalesce(u.disabled IS NOT NULL, 0) \
+         FROM refresh_tokens r JOIN tenants t ON t.id = r.tenant_id JOIN oauth_clients c ON c.id = r.client \
+         LEFT JOIN api_users u ON u.id = r.api_user WHERE r.hash = ?",
+    )
+    .map_err(internal)?
+    .query_row([&hash[..]], |r| {
+        let scopes: String = r.get(6)?;
+        Ok(RefreshGrant {
+            family: r.get(0)?,
+            client: r.get(1)?,
+            client_id: r.get(2)?,
+            tenant: TenantId(r.get(3)?),
+            tenant_name: r.get(4)?,
+            username: r.get(5)?,
+            scopes: scopes.split_whitespace().map(str::to_string).collect(),
+            created: r.get(7)?,
+            expires: r.get(8)?,
+            used: r.get(9)?,
+            revoked: r.get(10)?,
+        })
+    })
+    .optional()
+    .map_err(internal)
+}
+
 // -------------------------------------------------------------------- Store
 
 impl Store for SqliteStore {
@@ -964,6 +995,331 @@ impl Store for SqliteStore {
                 Err(e) => Err(internal(e)),
             }
         }))
+    }
+
+    fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT kid, seed, created FROM signing_keys WHERE retired IS NULL ORDER BY created DESC, kid",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map([], |r| Ok(SigningKeyRow { kid: r.get(0)?, seed: r.get(1)?, created: r.get(2)? }))
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (kid, now) = (kid.to_string(), normalized_time(now));
+        Box::pin(self.write(move |conn| {
+            conn.execute("INSERT INTO signing_keys (kid, seed, created) VALUES (?, ?, ?)", params![kid, seed, now])
+                .map_err(map_err)?;
+            Ok(())
+        }))
+    }
+
+    fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (kid, now) = (kid.to_string(), normalized_time(now));
+        Box::pin(self.write(move |conn| {
+            let n = conn
+                .execute("UPDATE signing_keys SET retired = ? WHERE kid = ? AND retired IS NULL", params![now, kid])
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }))
+    }
+
+    fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>> {
+        let now = normalized_time(now);
+        let r = self.read(|conn| {
+            let words = |s: String| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+            let client = conn
+                .prepare_cached(
+                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, disabled IS NOT NULL \
+                     FROM oauth_clients WHERE client_id = ?",
+                )
+                .map_err(internal)?
+                .query_row([client_id], |r| {
+                    Ok(ClientAuth {
+                        row: r.get(0)?,
+                        client_id: r.get(1)?,
+                        secret_hashes: Vec::new(),
+                        grant_types: words(r.get(2)?),
+                        scopes: words(r.get(3)?),
+                        access_ttl_secs: r.get(4)?,
+                        refresh_ttl_secs: r.get(5)?,
+                        tenants: Vec::new(),
+                        disabled: r.get(6)?,
+                    })
+                })
+                .optional()
+                .map_err(internal)?;
+            let Some(mut client) = client else { return Ok(None) };
+            client.secret_hashes = conn
+                .prepare_cached(
+                    "SELECT hash FROM client_secrets WHERE client = ? AND revoked IS NULL \
+                     AND (expires IS NULL OR expires > ?) ORDER BY id DESC",
+                )
+                .map_err(internal)?
+                .query_map(params![client.row, now], |r| r.get(0))
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            client.tenants = conn
+                .prepare_cached(
+                    "SELECT t.id, t.name FROM client_tenants c JOIN tenants t ON t.id = c.tenant_id \
+                     WHERE c.client = ? ORDER BY t.id",
+                )
+                .map_err(internal)?
+                .query_map([client.row], |r| Ok((TenantId(r.get(0)?), r.get(1)?)))
+                .map_err(internal)?
+                .collect::<Result<_, _>>()
+                .map_err(internal)?;
+            Ok(Some(client))
+        });
+        Box::pin(async move { r })
+    }
+
+    fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>> {
+        let r = self.read_one(|conn| {
+            conn.prepare_cached(
+                "SELECT u.id, u.tenant_id, t.name, u.password_hash, u.disabled IS NOT NULL \
+                 FROM api_users u JOIN tenants t ON t.id = u.tenant_id WHERE u.username = ?",
+            )
+            .map_err(internal)?
+            .query_row([username], |r| {
+                Ok(ApiUserAuth {
+                    id: r.get(0)?,
+                    tenant: TenantId(r.get(1)?),
+                    tenant_name: r.get(2)?,
+                    password_hash: r.get(3)?,
+                    disabled: r.get(4)?,
+                })
+            })
+            .optional()
+            .map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached("SELECT username, created, disabled FROM api_users WHERE tenant_id = ? ORDER BY id")
+                .map_err(internal)?;
+            let rows = st
+                .query_map([tenant.0], |r| {
+                    Ok(ApiUserRow { username: r.get(0)?, created: r.get(1)?, disabled: r.get(2)? })
+                })
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn set_api_user_disabled(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (username, now) = (username.to_string(), normalized_time(now));
+        Box::pin(self.write(move |conn| {
+            let value = disabled.then_some(now);
+            let n = conn
+                .execute(
+                    "UPDATE api_users SET disabled = ? WHERE tenant_id = ? AND username = ?",
+                    params![value, tenant.0, username],
+                )
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }))
+    }
+
+    fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    &new.hash[..],
+                    new.family,
+                    new.client,
+                    new.tenant.0,
+                    new.api_user,
+                    new.scopes.join(" "),
+                    now,
+                    normalized_time(new.expires)
+                ],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        }))
+    }
+
+    fn rotate_refresh(
+        &self,
+        hash: [u8; 32],
+        client: i64,
+        new_hash: [u8; 32],
+        new_expires: DateTime<Utc>,
+        revoke_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Rotation>> {
+        let (now, new_expires, revoke_until) =
+            (normalized_time(now), normalized_time(new_expires), normalized_time(revoke_until));
+        Box::pin(self.write(move |conn| {
+            let Some(grant) = refresh_by_hash(conn, &hash)? else { return Ok(Rotation::Unknown) };
+            if grant.client != client {
+                return Ok(Rotation::Unknown);
+            }
+            if grant.revoked {
+                return Ok(Rotation::Revoked);
+            }
+            if grant.used {
+                conn.execute(
+                    "INSERT INTO revoked_grants (id, expires) \
+                     SELECT ?1, max(?2, (SELECT max(expires) FROM refresh_tokens WHERE family = ?1)) \
+                     ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
+                    params![grant.family, revoke_until],
+                )
+                .map_err(internal)?;
+                return Ok(Rotation::Replayed);
+            }
+            if grant.expires <= now {
+                return Ok(Rotation::Expired);
+            }
+            conn.execute("UPDATE refresh_tokens SET used = ? WHERE hash = ?", params![now, &hash[..]])
+                .map_err(internal)?;
+            conn.execute(
+                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
+                 SELECT ?, family, client, tenant_id, api_user, scopes, ?, ? FROM refresh_tokens WHERE hash = ?",
+                params![&new_hash[..], now, new_expires, &hash[..]],
+            )
+            .map_err(map_err)?;
+            Ok(Rotation::Rotated(RefreshGrant { created: now, expires: new_expires, ..grant }))
+        }))
+    }
+
+    fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
+        let r = self.read_one(|conn| refresh_by_hash(conn, &hash));
+        Box::pin(async move { r })
+    }
+
+    fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (id, expires) = (id.to_string(), normalized_time(expires));
+        Box::pin(self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO revoked_grants (id, expires) \
+                 SELECT ?1, max(?2, coalesce((SELECT max(expires) FROM refresh_tokens WHERE family = ?1), ?2)) \
+                 ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
+                params![id, expires],
+            )
+            .map_err(internal)?;
+            Ok(())
+        }))
+    }
+
+    fn grant_status(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+        family: Option<&str>,
+    ) -> BoxFut<'_, StoreResult<Option<(bool, bool)>>> {
+        let r = self.read_one(|conn| {
+            conn.prepare_cached(
+                "SELECT scim_enabled, EXISTS (SELECT 1 FROM revoked_grants WHERE id = ?2 OR id = ?3) \
+                 FROM tenants WHERE id = ?1",
+            )
+            .map_err(internal)?
+            .query_row(params![tenant.0, jti, family], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>> {
+        let r = self.read_one(|conn| {
+            conn.prepare_cached("SELECT failures, locked_until FROM login_failures WHERE key = ?")
+                .map_err(internal)?
+                .query_row([key], |r| Ok(LoginState { failures: r.get(0)?, locked_until: r.get(1)? }))
+                .optional()
+                .map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn login_failed(
+        &self,
+        key: &str,
+        threshold: i64,
+        lock_secs: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Option<String>>> {
+        let key = key.to_string();
+        let until = normalized_time(now + chrono::TimeDelta::seconds(lock_secs));
+        let now = normalized_time(now);
+        Box::pin(self.write(move |conn| {
+            let failures: i64 = conn
+                .query_row(
+                    "INSERT INTO login_failures (key, failures, last_failure) VALUES (?, 1, ?) \
+                     ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure = excluded.last_failure \
+                     RETURNING failures",
+                    params![key, now],
+                    |r| r.get(0),
+                )
+                .map_err(internal)?;
+            if failures < threshold {
+                return Ok(None);
+            }
+            conn.execute("UPDATE login_failures SET failures = 0, locked_until = ? WHERE key = ?", params![until, key])
+                .map_err(internal)?;
+            Ok(Some(until))
+        }))
+    }
+
+    fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>> {
+        let key = key.to_string();
+        Box::pin(self.write(move |conn| {
+            conn.execute("DELETE FROM login_failures WHERE key = ?", [key]).map_err(internal)?;
+            Ok(())
+        }))
+    }
+
+    fn create_admin_token(
+        &self,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
+        Box::pin(self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO admin_tokens (hash, created, expires) VALUES (?, ?, ?)",
+                params![&hash[..], created, expires],
+            )
+            .map_err(map_err)?;
+            Ok(conn.last_insert_rowid())
+        }))
+    }
+
+    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
+        let now = normalized_time(now);
+        let r = self.read_one(|conn| {
+            conn.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM admin_tokens WHERE hash = ? AND revoked IS NULL \
+                 AND (expires IS NULL OR expires > ?))",
+            )
+            .map_err(internal)?
+            .query_row(params![&hash[..], now], |r| r.get(0))
+            .map_err(internal)
+        });
+        Box::pin(async move { r })
     }
 
     fn create(

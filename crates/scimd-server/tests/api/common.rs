@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use reqwest::header::HeaderMap;
-use scimd_server::clock::SystemClock;
+use scimd_server::clock::{Clock, ManualClock, SystemClock};
+use scimd_server::oauth::{OAuth, OAuthConfig};
 use scimd_server::{AppState, HttpConfig, Service, ServiceConfig};
 use scimd_store::Store;
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
@@ -17,6 +18,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub store: Arc<SqliteStore>,
     pub db_path: String,
+    /// The server's clock, when the test controls it.
+    pub clock: Option<Arc<ManualClock>>,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -51,6 +54,9 @@ impl Resp {
 pub struct Options {
     pub config: ServiceConfig,
     pub http: HttpConfig,
+    pub oauth: OAuthConfig,
+    /// Run on a manual clock (starting now) instead of the system clock.
+    pub manual_clock: bool,
 }
 
 impl TestServer {
@@ -62,8 +68,14 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_path = dir.path().join("scimd.db").to_string_lossy().into_owned();
         let store = Arc::new(SqliteStore::open(&db_path, SqliteOptions::default()).expect("open store"));
-        let service = Service::new(store.clone(), Arc::new(SystemClock), opts.config);
-        let state = AppState { service: Arc::new(service), http: Arc::new(opts.http) };
+        let manual = opts.manual_clock.then(|| Arc::new(ManualClock::new(Utc::now())));
+        let clock: Arc<dyn Clock> = match &manual {
+            Some(m) => m.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let oauth = OAuth::new(store.clone(), clock.clone(), opts.oauth).await.expect("oauth");
+        let service = Service::new(store.clone(), clock, opts.config);
+        let state = AppState { service: Arc::new(service), oauth: Arc::new(oauth), http: Arc::new(opts.http) };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -80,6 +92,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             store,
             db_path,
+            clock: manual,
             _dir: dir,
             shutdown: Some(tx),
         };
@@ -96,6 +109,22 @@ impl TestServer {
         let token = scimd_server::auth::generate_token();
         self.store.create_token(t.id, scimd_server::auth::hash_token(&token), Utc::now(), None).await.unwrap();
         token
+    }
+
+    /// URL of a path outside the SCIM API (`/oauth2/token`, `/.well-known/…`).
+    pub fn root(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a form to a path outside the SCIM API, with optional HTTP Basic credentials.
+    pub async fn post_form(&self, path: &str, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Resp {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut req =
+            self.client.post(self.root(path)).header("content-type", "application/x-www-form-urlencoded").body(body);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        self.send(req).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -11,6 +11,7 @@ mod etags;
 mod filters;
 mod groups;
 mod list;
+mod oauth;
 mod patch;
 mod quirks;
 mod users;

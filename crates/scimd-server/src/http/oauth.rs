@@ -1,0 +1,190 @@
+//! HTTP of the authorization server: the token, revocation and introspection endpoints
+//! (form bodies; the client authenticated by HTTP Basic or by form fields, never both;
+//! RFC 6749 §5 JSON answers with `Cache-Control: no-store`) and the discovery documents
+//! (JWKS, RFC 8414 metadata).
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::oauth::{ClientCredentials, OAuthError, TokenRequest};
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut res = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn error_response(e: OAuthError) -> Response {
+    match e {
+        OAuthError::Client { status, error, description, retry_after } => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut res = json_response(code, &json!({ "error": error, "error_description": description }));
+            if status == 401 {
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"scimd\""));
+            }
+            if let Some(s) = retry_after
+                && let Ok(v) = HeaderValue::from_str(&s.to_string())
+            {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        OAuthError::Internal(detail) => {
+            tracing::error!(%detail, "internal error in the authorization server");
+            json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({ "error": "server_error", "error_description": "internal server error" }),
+            )
+        }
+    }
+}
+
+fn invalid_request(d: impl Into<String>) -> OAuthError {
+    OAuthError::Client { status: 400, error: "invalid_request", description: d.into(), retry_after: None }
+}
+
+/// A form body's parameters. Empty values count as absent (RFC 6749 §3.1); a repeated
+/// parameter is an error.
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+            return Err(invalid_request("the body must be application/x-www-form-urlencoded"));
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if v.is_empty() {
+                continue;
+            }
+            if pairs.iter().any(|(x, _)| *x == k) {
+                return Err(invalid_request(format!("parameter '{k}' is repeated")));
+            }
+            pairs.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(Form(pairs))
+    }
+
+    fn take(&mut self, name: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == name)?;
+        Some(self.0.swap_remove(i).1)
+    }
+}
+
+/// The client's credentials: from `Authorization: Basic` (each half form-decoded, RFC
+/// 6749 §2.3.1) or from the form; using both is an error.
+fn client_credentials(headers: &HeaderMap, form: &mut Form) -> Result<Option<ClientCredentials>, OAuthError> {
+    let from_form = match (form.take("client_id"), form.take("client_secret")) {
+        (Some(client_id), Some(client_secret)) => Some(ClientCredentials { client_id, client_secret }),
+        (Some(_), None) | (None, Some(_)) => None,
+        (None, None) => None,
+    };
+    let Some(auth) = headers.get(header::AUTHORIZATION) else { return Ok(from_form) };
+    if from_form.is_some() {
+        return Err(invalid_request("authenticate the client either with HTTP Basic or with form fields, not both"));
+    }
+    let invalid = || OAuthError::Client {
+        status: 401,
+        error: "invalid_client",
+        description: "the Authorization header must be 'Basic base64(client_id:client_secret)'".into(),
+        retry_after: None,
+    };
+    let value = auth.to_str().map_err(|_| invalid())?.trim();
+    let (scheme, encoded) = value.split_once(' ').ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(invalid());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+    let dec = |s: &str| -> String {
+        form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    };
+    Ok(Some(ClientCredentials { client_id: dec(id), client_secret: dec(secret) }))
+}
+
+/// The issuer for this request: configured, else the request's own origin.
+fn issuer(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    state.oauth.issuer(&format!("{proto}://{host}"))
+}
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let mut form = Form::parse(&headers, &body)?;
+        let creds = client_credentials(&headers, &mut form)?;
+        let req = TokenRequest {
+            grant_type: form.take("grant_type"),
+            scope: form.take("scope"),
+            username: form.take("username"),
+            password: form.take("password"),
+            refresh_token: form.take("refresh_token"),
+            tenant: form.take("tenant"),
+        };
+        state.oauth.token(req, creds, &issuer(&state, &headers)).await
+    }
+    .await;
+    match result {
+        Ok(t) => json_response(StatusCode::OK, &serde_json::to_value(t).unwrap_or_default()),
+        Err(e) => error_response(e),
+    }
+}
+
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let mut form = Form::parse(&headers, &body)?;
+        let creds = client_credentials(&headers, &mut form)?;
+        let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
+        state.oauth.revoke(creds, &token).await
+    }
+    .await;
+    match result {
+        Ok(()) => json_response(StatusCode::OK, &json!({})),
+        Err(e) => error_response(e),
+    }
+}
+
+pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let mut form = Form::parse(&headers, &body)?;
+        let creds = client_credentials(&headers, &mut form)?;
+        let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
+        state.oauth.introspect(creds, &token).await
+    }
+    .await;
+    match result {
+        Ok(v) => json_response(StatusCode::OK, &v),
+        Err(e) => error_response(e),
+    }
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    match state.oauth.jwks().await {
+        Ok(v) => {
+            let mut res = json_response(StatusCode::OK, &v);
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            res.headers_mut().remove(header::PRAGMA);
+            res
+        }
+        Err(e) => super::HttpError::from(e).into_response(),
+    }
+}
+
+pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let iss = issuer(&state, &headers);
+    let mut res = json_response(StatusCode::OK, &state.oauth.metadata(&iss));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    res.headers_mut().remove(header::PRAGMA);
+    res
+}

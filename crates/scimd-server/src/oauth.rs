@@ -1,0 +1,778 @@
+//! The OAuth 2.0 authorization server's use cases, without HTTP types: the token grants
+//! (RFC 6749 `client_credentials`, `password`, `refresh_token` with rotation and family
+//! revocation), signed access tokens (EdDSA JWTs, keys in the store, rotatable),
+//! revocation (RFC 7009), introspection (RFC 7662), brute-force lockout, and the
+//! authentication of every SCIM request's bearer token (JWT or long-lived token) behind a
+//! short-lived cache of verified tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Once, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use scimd_store::{ClientAuth, NewRefresh, Rotation, Store, TenantId, normalized_time};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::{TokenCache, hash_token};
+use crate::clock::Clock;
+use crate::service::{AppError, AppResult};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The scope that grants every SCIM operation; `scim:read` and `scim:write` grant half.
+pub const SCOPE_ALL: &str = "scim";
+pub const SCOPE_READ: &str = "scim:read";
+pub const SCOPE_WRITE: &str = "scim:write";
+
+/// Prefix of refresh tokens (helps secret scanners).
+const REFRESH_PREFIX: &str = "scimd_rt_";
+
+/// Settings of the authorization server.
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// The `iss` of access tokens and of the RFC 8414 metadata; derived from the request's
+    /// host when unset.
+    pub issuer: Option<String>,
+    /// Path of the token endpoint.
+    pub token_path: String,
+    /// Consecutive failed logins (per client id, per API username) before a lockout.
+    pub lockout_threshold: i64,
+    /// Length of a lockout.
+    pub lockout_secs: i64,
+    /// How often signing keys are reloaded from the store (to pick up a rotation done by
+    /// the command line or another replica).
+    pub key_reload: Duration,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            issuer: None,
+            token_path: "/oauth2/token".into(),
+            lockout_threshold: 5,
+            lockout_secs: 300,
+            key_reload: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a verified bearer token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub tenant: TenantId,
+    pub scim_enabled: bool,
+    pub read: bool,
+    pub write: bool,
+    /// Unix time at which it stops being valid, if ever.
+    pub expires: Option<i64>,
+}
+
+/// The SCIM operations a set of scopes allows: (read, write).
+pub fn scim_access<'a>(scopes: impl IntoIterator<Item = &'a str>) -> (bool, bool) {
+    scopes.into_iter().fold((false, false), |(r, w), s| match s {
+        SCOPE_ALL => (true, true),
+        SCOPE_READ => (true, w),
+        SCOPE_WRITE => (r, true),
+        _ => (r, w),
+    })
+}
+
+/// An error of the token, revocation or introspection endpoint (RFC 6749 §5.2).
+#[derive(Debug)]
+pub enum OAuthError {
+    /// A client error: status, `error` code and a description a human can act on.
+    Client {
+        status: u16,
+        error: &'static str,
+        description: String,
+        retry_after: Option<i64>,
+    },
+    Internal(String),
+}
+
+impl OAuthError {
+    fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError::Client { status, error, description: description.into(), retry_after: None }
+    }
+    fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(400, "invalid_request", d)
+    }
+    fn invalid_client() -> Self {
+        Self::new(401, "invalid_client", "client authentication failed: unknown client, wrong or expired secret")
+    }
+    fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(400, "invalid_grant", d)
+    }
+}
+
+impl From<scimd_store::StoreError> for OAuthError {
+    fn from(e: scimd_store::StoreError) -> Self {
+        OAuthError::Internal(e.to_string())
+    }
+}
+
+type OResult<T> = Result<T, OAuthError>;
+
+/// A token request's parameters, with the client credentials from wherever they came.
+#[derive(Debug, Default)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub scope: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub refresh_token: Option<String>,
+    /// The tenant (by name) a `client_credentials` client that reaches several wants.
+    pub tenant: Option<String>,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// A client id and secret, as presented.
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// The claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    client_id: String,
+    scope: String,
+    /// Tenant id and name.
+    tid: i64,
+    tenant: String,
+    /// The refresh family the token descends from (password and refresh grants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+}
+
+// ------------------------------------------------------------------ keys
+
+/// The process's jsonwebtoken crypto: Ed25519 only, through ed25519-dalek (the key
+/// bytes are the raw 32-byte seed to sign and the raw public key to verify).
+static PROVIDER: CryptoProvider = CryptoProvider {
+    signer_factory: ed_signer,
+    verifier_factory: ed_verifier,
+    key_utils: KeyUtils::new_unimplemented(),
+};
+
+struct EdSigner(ed25519_dalek::SigningKey);
+impl signature::Signer<Vec<u8>> for EdSigner {
+    fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        Ok(self.0.sign(msg).to_bytes().to_vec())
+    }
+}
+impl JwtSigner for EdSigner {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::EdDSA
+    }
+}
+
+struct EdVerifier(ed25519_dalek::VerifyingKey);
+impl signature::Verifier<Vec<u8>> for EdVerifier {
+    fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> Result<(), signature::Error> {
+        let sig = ed25519_dalek::Signature::from_slice(sig)?;
+        self.0.verify_strict(msg, &sig)
+    }
+}
+impl JwtVerifier for EdVerifier {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::EdDSA
+    }
+}
+
+fn bad_key() -> jsonwebtoken::errors::Error {
+    jsonwebtoken::errors::ErrorKind::InvalidEddsaKey.into()
+}
+
+fn ed_signer(alg: &Algorithm, key: &EncodingKey) -> jsonwebtoken::errors::Result<Box<dyn JwtSigner>> {
+    let seed: [u8; 32] = key.as_bytes().try_into().map_err(|_| bad_key())?;
+    match alg {
+        Algorithm::EdDSA => Ok(Box::new(EdSigner(ed25519_dalek::SigningKey::from_bytes(&seed)))),
+        _ => Err(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()),
+    }
+}
+
+fn ed_verifier(alg: &Algorithm, key: &DecodingKey) -> jsonwebtoken::errors::Result<Box<dyn JwtVerifier>> {
+    let public: [u8; 32] = key.try_get_as_bytes()?.try_into().map_err(|_| bad_key())?;
+    match alg {
+        Algorithm::EdDSA => {
+            Ok(Box::new(EdVerifier(ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| bad_key())?)))
+        }
+        _ => Err(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()),
+    }
+}
+
+/// The unretired keys, as loaded from the store.
+struct KeySet {
+    /// The newest key: kid and encoding key.
+    signer: Option<(String, EncodingKey)>,
+    verifiers: HashMap<String, (DecodingKey, [u8; 32])>,
+    loaded: Instant,
+}
+
+/// A new signing key: a random kid and seed.
+pub fn generate_signing_key() -> (String, Vec<u8>) {
+    let mut seed = [0u8; 32];
+    rand::rng().fill_bytes(&mut seed);
+    let mut kid = [0u8; 12];
+    rand::rng().fill_bytes(&mut kid);
+    (B64.encode(kid), seed.to_vec())
+}
+
+/// An unknown `kid` forces a reload, at most this often.
+const KEY_RELOAD_UNKNOWN: Duration = Duration::from_secs(1);
+
+// ------------------------------------------------------------------ the server
+
+pub struct OAuth {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    pub config: OAuthConfig,
+    keys: RwLock<Arc<KeySet>>,
+    verified: TokenCache,
+}
+
+fn random_id() -> String {
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    B64.encode(b)
+}
+
+async fn verify_password(password: String, hashes: Vec<String>) -> OResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        hashes.iter().any(|h| {
+            PasswordHash::new(h)
+                .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+    })
+    .await
+    .map_err(|e| OAuthError::Internal(e.to_string()))
+}
+
+fn unix(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+impl OAuth {
+    /// The authorization server over `store`; makes sure a signing key exists.
+    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: OAuthConfig) -> AppResult<OAuth> {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let _ = PROVIDER.install_default();
+        });
+        if store.signing_keys().await?.is_empty() {
+            let (kid, seed) = generate_signing_key();
+            store.add_signing_key(&kid, seed, clock.now()).await?;
+        }
+        let empty = KeySet { signer: None, verifiers: HashMap::new(), loaded: Instant::now() };
+        let oauth = OAuth {
+            store,
+            clock,
+            config,
+            keys: RwLock::new(Arc::new(empty)),
+            verified: TokenCache::new(Duration::from_secs(5)),
+        };
+        oauth.reload_keys().await?;
+        Ok(oauth)
+    }
+
+    async fn reload_keys(&self) -> AppResult<Arc<KeySet>> {
+        let rows = self.store.signing_keys().await?;
+        let mut verifiers = HashMap::new();
+        for r in &rows {
+            let seed: [u8; 32] = r
+                .seed
+                .as_slice()
+                .try_into()
+                .map_err(|_| AppError::Internal(format!("signing key {} is corrupt", r.kid)))?;
+            let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+            verifiers.insert(r.kid.clone(), (DecodingKey::from_ed_der(&public), public));
+        }
+        let signer = rows.first().map(|r| (r.kid.clone(), EncodingKey::from_ed_der(&r.seed)));
+        let set = Arc::new(KeySet { signer, verifiers, loaded: Instant::now() });
+        *self.keys.write().expect("keys") = set.clone();
+        Ok(set)
+    }
+
+    async fn keys(&self, max_age: Duration) -> AppResult<Arc<KeySet>> {
+        let current = self.keys.read().expect("keys").clone();
+        if current.loaded.elapsed() < max_age { Ok(current) } else { self.reload_keys().await }
+    }
+
+    /// The public keys as a JWK Set.
+    pub async fn jwks(&self) -> AppResult<Value> {
+        let keys = self.keys(self.config.key_reload).await?;
+        let mut list: Vec<(&String, &[u8; 32])> = keys.verifiers.iter().map(|(k, (_, p))| (k, p)).collect();
+        list.sort();
+        let keys: Vec<Value> = list
+            .into_iter()
+            .map(|(kid, public)| {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": B64.encode(public), "kid": kid, "alg": "EdDSA", "use": "sig"})
+            })
+            .collect();
+        Ok(json!({ "keys": keys }))
+    }
+
+    /// The issuer: configured, or `fallback` (derived from the request).
+    pub fn issuer(&self, fallback: &str) -> String {
+        self.config.issuer.clone().unwrap_or_else(|| fallback.trim_end_matches('/').to_string())
+    }
+
+    /// RFC 8414 metadata.
+    pub fn metadata(&self, issuer: &str) -> Value {
+        json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}{}", self.config.token_path),
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+            "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+            "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+            "response_types_supported": [],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
+            "scopes_supported": [SCOPE_ALL, SCOPE_READ, SCOPE_WRITE],
+        })
+    }
+
+    // -------------------------------------------------------------- lockout
+
+    /// Refuses a locked-out key.
+    async fn check_lock(&self, key: &str, error: &'static str, now: DateTime<Utc>) -> OResult<bool> {
+        let Some(scimd_store::LoginState { failures, locked_until: locked }) = self.store.login_state(key).await?
+        else {
+            return Ok(false);
+        };
+        if let Some(until) = &locked
+            && until.as_str() > normalized_time(now).as_str()
+        {
+            let secs =
+                DateTime::parse_from_rfc3339(until).map(|u| (u.timestamp() - now.timestamp()).max(1)).unwrap_or(1);
+            return Err(OAuthError::Client {
+                status: 429,
+                error,
+                description: format!("too many failed logins: try again in {secs} seconds"),
+                retry_after: Some(secs),
+            });
+        }
+        Ok(failures > 0 || locked.is_some())
+    }
+
+    async fn failed(&self, key: &str) -> OResult<()> {
+        let now = self.clock.now();
+        if let Some(until) =
+            self.store.login_failed(key, self.config.lockout_threshold, self.config.lockout_secs, now).await?
+        {
+            tracing::warn!(key, %until, "login locked out after repeated failures");
+        }
+        Ok(())
+    }
+
+    /// Authenticates a client by id and secret, with lockout per client id.
+    async fn authenticate_client(&self, creds: Option<ClientCredentials>) -> OResult<ClientAuth> {
+        let Some(creds) = creds else {
+            return Err(OAuthError::invalid_client());
+        };
+        let now = self.clock.now();
+        let key = format!("client:{}", creds.client_id);
+        let Some(client) = self.store.client_auth(&creds.client_id, now).await? else {
+            return Err(OAuthError::invalid_client());
+        };
+        let had_failures = self.check_lock(&key, "invalid_client", now).await?;
+        if client.disabled || !verify_password(creds.client_secret, client.secret_hashes.clone()).await? {
+            self.failed(&key).await?;
+            return Err(OAuthError::invalid_client());
+        }
+        if had_failures {
+            self.store.login_succeeded(&key).await?;
+        }
+        Ok(client)
+    }
+
+    // -------------------------------------------------------------- grants
+
+    /// The token endpoint.
+    pub async fn token(
+        &self,
+        req: TokenRequest,
+        creds: Option<ClientCredentials>,
+        issuer: &str,
+    ) -> OResult<TokenResponse> {
+        let grant = req.grant_type.clone().ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+        if !matches!(grant.as_str(), "client_credentials" | "password" | "refresh_token") {
+            return Err(OAuthError::new(
+                400,
+                "unsupported_grant_type",
+                format!("grant type '{grant}' is not supported: use client_credentials, password or refresh_token"),
+            ));
+        }
+        let client = self.authenticate_client(creds).await?;
+        let allowed = |g: &str| client.grant_types.iter().any(|x| x == g);
+        let permitted = match grant.as_str() {
+            "refresh_token" => allowed("refresh_token") || allowed("password"),
+            g => allowed(g),
+        };
+        if !permitted {
+            return Err(OAuthError::new(
+                400,
+                "unauthorized_client",
+                format!("this client may not use the {grant} grant"),
+            ));
+        }
+        let requested: Option<Vec<String>> =
+            req.scope.as_deref().map(|s| s.split_whitespace().map(str::to_string).collect());
+        let scopes_within = |requested: &Option<Vec<String>>, allowed: &[String]| -> OResult<Vec<String>> {
+            match requested {
+                None => Ok(allowed.to_vec()),
+                Some(r) if r.is_empty() => Ok(allowed.to_vec()),
+                Some(r) => match r.iter().find(|s| !allowed.contains(s)) {
+                    Some(s) => {
+                        Err(OAuthError::new(400, "invalid_scope", format!("scope '{s}' is not granted to this client")))
+                    }
+                    None => {
+                        let mut out: Vec<String> = Vec::new();
+                        for s in r {
+                            if !out.contains(s) {
+                                out.push(s.clone());
+                            }
+                        }
+                        Ok(out)
+                    }
+                },
+            }
+        };
+        let now = self.clock.now();
+        match grant.as_str() {
+            "client_credentials" => {
+                let scopes = scopes_within(&requested, &client.scopes)?;
+                let (tenant, name) = match (&req.tenant, client.tenants.as_slice()) {
+                    (Some(t), list) => list.iter().find(|(_, n)| n == t).cloned().ok_or_else(|| {
+                        OAuthError::invalid_request(format!("this client may not reach tenant '{t}'"))
+                    })?,
+                    (None, [one]) => one.clone(),
+                    (None, []) => return Err(OAuthError::invalid_grant("this client may not reach any tenant")),
+                    (None, _) => {
+                        return Err(OAuthError::invalid_request(
+                            "this client reaches several tenants: name one with the 'tenant' parameter",
+                        ));
+                    }
+                };
+                let access = self.sign(issuer, &client, &client.client_id, tenant, &name, &scopes, None, now).await?;
+                Ok(TokenResponse {
+                    access_token: access,
+                    token_type: "bearer",
+                    expires_in: client.access_ttl_secs,
+                    scope: scopes.join(" "),
+                    refresh_token: None,
+                })
+            }
+            "password" => {
+                let (Some(username), Some(password)) = (req.username.clone(), req.password.clone()) else {
+                    return Err(OAuthError::invalid_request("the password grant needs username and password"));
+                };
+                let scopes = scopes_within(&requested, &client.scopes)?;
+                let key = format!("user:{username}");
+                let bad = || OAuthError::invalid_grant("wrong username or password");
+                let Some(user) = self.store.api_user_auth(&username).await? else { return Err(bad()) };
+                let had_failures = self.check_lock(&key, "invalid_grant", now).await?;
+                if user.disabled || !verify_password(password, vec![user.password_hash.clone()]).await? {
+                    self.failed(&key).await?;
+                    return Err(bad());
+                }
+                if had_failures {
+                    self.store.login_succeeded(&key).await?;
+                }
+                if !client.tenants.iter().any(|(t, _)| *t == user.tenant) {
+                    return Err(OAuthError::invalid_grant("this API user's tenant is not one this client may reach"));
+                }
+                let family = random_id();
+                let refresh = self.new_refresh_token();
+                self.store
+                    .store_refresh(
+                        NewRefresh {
+                            hash: hash_token(&refresh),
+                            family: family.clone(),
+                            client: client.row,
+                            tenant: user.tenant,
+                            api_user: Some(user.id),
+                            scopes: scopes.clone(),
+                            expires: now + TimeDelta::seconds(client.refresh_ttl_secs),
+                        },
+                        now,
+                    )
+                    .await?;
+                let access = self
+                    .sign(issuer, &client, &username, user.tenant, &user.tenant_name, &scopes, Some(&family), now)
+                    .await?;
+                Ok(TokenResponse {
+                    access_token: access,
+                    token_type: "bearer",
+                    expires_in: client.access_ttl_secs,
+                    scope: scopes.join(" "),
+                    refresh_token: Some(refresh),
+                })
+            }
+            _ => {
+                let Some(old) = req.refresh_token.as_deref() else {
+                    return Err(OAuthError::invalid_request("the refresh_token grant needs refresh_token"));
+                };
+                let new = self.new_refresh_token();
+                let rotation = self
+                    .store
+                    .rotate_refresh(
+                        hash_token(old),
+                        client.row,
+                        hash_token(&new),
+                        now + TimeDelta::seconds(client.refresh_ttl_secs),
+                        now + TimeDelta::seconds(client.access_ttl_secs),
+                        now,
+                    )
+                    .await?;
+                let g = match rotation {
+                    Rotation::Rotated(g) => g,
+                    Rotation::Unknown => return Err(OAuthError::invalid_grant("the refresh token is not valid")),
+                    Rotation::Expired => {
+                        return Err(OAuthError::invalid_grant("the refresh token has expired: log in again"));
+                    }
+                    Rotation::Revoked => return Err(OAuthError::invalid_grant("the refresh token has been revoked")),
+                    Rotation::Replayed => {
+                        self.verified.clear();
+                        tracing::warn!(client_id = %client.client_id, "refresh token replayed: its family is revoked");
+                        return Err(OAuthError::invalid_grant(
+                            "the refresh token was already used: every token of this login is now revoked",
+                        ));
+                    }
+                };
+                // A refresh may narrow the scopes, never widen them (RFC 6749 §6).
+                let scopes = scopes_within(&requested, &g.scopes)?;
+                let sub = g.username.clone().unwrap_or_else(|| client.client_id.clone());
+                let access =
+                    self.sign(issuer, &client, &sub, g.tenant, &g.tenant_name, &scopes, Some(&g.family), now).await?;
+                Ok(TokenResponse {
+                    access_token: access,
+                    token_type: "bearer",
+                    expires_in: client.access_ttl_secs,
+                    scope: scopes.join(" "),
+                    refresh_token: Some(new),
+                })
+            }
+        }
+    }
+
+    fn new_refresh_token(&self) -> String {
+        let mut b = [0u8; 32];
+        rand::rng().fill_bytes(&mut b);
+        format!("{REFRESH_PREFIX}{}", B64.encode(b))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sign(
+        &self,
+        issuer: &str,
+        client: &ClientAuth,
+        sub: &str,
+        tenant: TenantId,
+        tenant_name: &str,
+        scopes: &[String],
+        family: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> OResult<String> {
+        let keys = self.keys(self.config.key_reload).await.map_err(app_to_oauth)?;
+        let Some((kid, key)) = &keys.signer else {
+            return Err(OAuthError::Internal("no signing key".into()));
+        };
+        let claims = Claims {
+            iss: issuer.to_string(),
+            sub: sub.to_string(),
+            iat: unix(now),
+            exp: unix(now) + client.access_ttl_secs,
+            jti: random_id(),
+            client_id: client.client_id.clone(),
+            scope: scopes.join(" "),
+            tid: tenant.0,
+            tenant: tenant_name.to_string(),
+            sid: family.map(str::to_string),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.clone());
+        jsonwebtoken::encode(&header, &claims, key).map_err(|e| OAuthError::Internal(e.to_string()))
+    }
+
+    /// The claims of a JWT signed by one of our keys (expired or not), or `None`.
+    async fn decode(&self, token: &str) -> AppResult<Option<Claims>> {
+        let Ok(header) = jsonwebtoken::decode_header(token) else { return Ok(None) };
+        if header.alg != Algorithm::EdDSA {
+            return Ok(None);
+        }
+        let Some(kid) = header.kid else { return Ok(None) };
+        let mut keys = self.keys(self.config.key_reload).await?;
+        if !keys.verifiers.contains_key(&kid) {
+            keys = self.keys(KEY_RELOAD_UNKNOWN.min(self.config.key_reload)).await?;
+        }
+        let Some((key, _)) = keys.verifiers.get(&kid) else { return Ok(None) };
+        let mut v = Validation::new(Algorithm::EdDSA);
+        v.validate_exp = false;
+        v.validate_nbf = false;
+        v.validate_aud = false;
+        v.required_spec_claims.clear();
+        Ok(jsonwebtoken::decode::<Claims>(token, key, &v).ok().map(|d| d.claims))
+    }
+
+    /// A valid access token's claims and tenant status (SCIM enabled), or `None`.
+    async fn verify_access(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<(Claims, bool)>> {
+        let Some(c) = self.decode(token).await? else { return Ok(None) };
+        if c.exp <= unix(now) {
+            return Ok(None);
+        }
+        match self.store.grant_status(TenantId(c.tid), &c.jti, c.sid.as_deref()).await? {
+            Some((scim, false)) => Ok(Some((c, scim))),
+            _ => Ok(None),
+        }
+    }
+
+    // -------------------------------------------------------------- resource side
+
+    /// What a bearer token (an access token or a long-lived token) allows, if it is valid.
+    pub async fn authenticate(&self, token: &str) -> AppResult<Option<Grant>> {
+        let hash = hash_token(token);
+        let now = self.clock.now();
+        if let Some(g) = self.verified.get(&hash)
+            && g.expires.is_none_or(|e| e > unix(now))
+        {
+            return Ok(Some(g));
+        }
+        let grant = if token.starts_with("eyJ") && token.bytes().filter(|b| *b == b'.').count() == 2 {
+            self.verify_access(token, now).await?.map(|(c, scim_enabled)| {
+                let (read, write) = scim_access(c.scope.split_whitespace());
+                Grant { tenant: TenantId(c.tid), scim_enabled, read, write, expires: Some(c.exp) }
+            })
+        } else {
+            self.store.token_tenant(hash, now).await?.map(|t| Grant {
+                tenant: t.tenant,
+                scim_enabled: t.scim_enabled,
+                read: true,
+                write: true,
+                expires: None,
+            })
+        };
+        if let Some(g) = grant {
+            self.verified.put(hash, g);
+        }
+        Ok(grant)
+    }
+
+    // -------------------------------------------------------------- revocation, introspection
+
+    /// RFC 7009: revokes an access or refresh token of the calling client. Unknown tokens,
+    /// and other clients' tokens, are ignored (the answer is the same).
+    pub async fn revoke(&self, creds: Option<ClientCredentials>, token: &str) -> OResult<()> {
+        let client = self.authenticate_client(creds).await?;
+        let now = self.clock.now();
+        if let Some(c) = self.decode(token).await.map_err(app_to_oauth)? {
+            if c.client_id == client.client_id {
+                let until = DateTime::from_timestamp(c.exp, 0).unwrap_or(now).max(now);
+                self.store.revoke_grant(&c.jti, until).await?;
+            }
+        } else if let Some(g) = self.store.refresh_token(hash_token(token)).await?
+            && g.client == client.row
+        {
+            let until = now + TimeDelta::seconds(client.access_ttl_secs);
+            self.store.revoke_grant(&g.family, until).await?;
+        }
+        self.verified.clear();
+        Ok(())
+    }
+
+    /// RFC 7662: what the calling client's token is; `{"active": false}` for anything
+    /// invalid or belonging to another client.
+    pub async fn introspect(&self, creds: Option<ClientCredentials>, token: &str) -> OResult<Value> {
+        let client = self.authenticate_client(creds).await?;
+        let now = self.clock.now();
+        let inactive = json!({ "active": false });
+        if let Some((c, _)) = self.verify_access(token, now).await.map_err(app_to_oauth)? {
+            if c.client_id != client.client_id {
+                return Ok(inactive);
+            }
+            return Ok(json!({
+                "active": true, "token_type": "Bearer", "scope": c.scope, "client_id": c.client_id,
+                "sub": c.sub, "iss": c.iss, "exp": c.exp, "iat": c.iat, "jti": c.jti, "tenant": c.tenant,
+            }));
+        }
+        if let Some(g) = self.store.refresh_token(hash_token(token)).await?
+            && g.client == client.row
+            && !g.used
+            && !g.revoked
+            && g.expires.as_str() > normalized_time(now).as_str()
+        {
+            let time = |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.timestamp()).unwrap_or(0);
+            let mut v = json!({
+                "active": true, "token_type": "refresh_token", "scope": g.scopes.join(" "),
+                "client_id": g.client_id, "exp": time(&g.expires), "iat": time(&g.created), "tenant": g.tenant_name,
+            });
+            if let Some(u) = g.username {
+                v["username"] = json!(u);
+                v["sub"] = json!(u);
+            }
+            return Ok(v);
+        }
+        Ok(inactive)
+    }
+
+    // -------------------------------------------------------------- keys (operators)
+
+    /// Adds a new signing key, which signs from now on; returns its kid.
+    pub async fn rotate_key(store: &dyn Store, now: DateTime<Utc>) -> AppResult<String> {
+        let (kid, seed) = generate_signing_key();
+        store.add_signing_key(&kid, seed, now).await?;
+        Ok(kid)
+    }
+}
+
+fn app_to_oauth(e: AppError) -> OAuthError {
+    match e {
+        AppError::Internal(m) => OAuthError::Internal(m),
+        AppError::Scim(e) => OAuthError::Internal(e.detail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_map_to_access() {
+        assert_eq!(scim_access(["scim"]), (true, true));
+        assert_eq!(scim_access(["scim:read"]), (true, false));
+        assert_eq!(scim_access(["scim:write"]), (false, true));
+        assert_eq!(scim_access(["scim:read", "scim:write"]), (true, true));
+        assert_eq!(scim_access(["api", "openid"]), (false, false));
+    }
+}
