@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use scimd_store::Store;
 use scimd_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use crate::clock::{Clock, SystemClock};
@@ -219,6 +218,10 @@ pub struct ServeArgs {
     /// How long a lockout lasts.
     #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration, default_value = "5m")]
     pub lockout: std::time::Duration,
+    /// A file holding an operator token for the admin API (`/admin/v1`), besides those
+    /// created by `scimd admin-token create`. A file, so the token is not in `ps` output.
+    #[arg(long, env = "SCIMD_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,23 +306,6 @@ fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
     .map_err(|e| format!("cannot open database '{path}': {e}"))
 }
 
-/// Scope tokens (RFC 6749 §3.3): printable ASCII except space, `"` and `\\`.
-fn scope_tokens(args: &[String]) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in args.iter().flat_map(|a| a.split_whitespace()) {
-        if !s.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
-            return Err(format!("'{s}' is not a valid scope"));
-        }
-        if !out.iter().any(|o| o == s) {
-            out.push(s.to_string());
-        }
-    }
-    if out.is_empty() {
-        return Err("a client needs at least one scope".into());
-    }
-    Ok(out)
-}
-
 fn ttl_secs(d: std::time::Duration, what: &str) -> Result<i64, String> {
     match i64::try_from(d.as_secs()) {
         Ok(s) if s > 0 => Ok(s),
@@ -327,15 +313,11 @@ fn ttl_secs(d: std::time::Duration, what: &str) -> Result<i64, String> {
     }
 }
 
-/// The tenant of that name, or the error an operator sees.
-async fn tenant_named(store: &SqliteStore, name: &str) -> Result<scimd_store::Tenant, String> {
-    store.tenant_by_name(name).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("no tenant named '{name}'"))
-}
-
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<(), String> {
     let store = open_store(&cli)?;
-    let clock = SystemClock;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let admin = crate::admin::Admin::new(store.clone(), clock.clone());
     match cli.command {
         Command::Serve(args) => {
             let mut config = ServiceConfig::default();
@@ -352,15 +334,31 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             if !oauth_config.token_path.starts_with('/') || oauth_config.token_path.starts_with("/scim/") {
                 return Err("--token-path must start with '/' and lie outside /scim/".into());
             }
-            let clock: Arc<dyn Clock> = Arc::new(clock);
             let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
                 .await
                 .map_err(|e| format!("cannot start the authorization server: {e:?}"))?;
             let service = Service::new(store.clone(), clock, config);
+            let admin_token = match args.admin_token_file.as_deref() {
+                Some(path) => {
+                    let t = std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read the operator token file '{path}': {e}"))?;
+                    let t = t.trim();
+                    if t.len() < 32 {
+                        return Err("the operator token must have at least 32 characters".into());
+                    }
+                    Some(crate::auth::hash_token(t))
+                }
+                None => None,
+            };
             let state = AppState {
                 service: Arc::new(service),
                 oauth: Arc::new(oauth),
-                http: Arc::new(HttpConfig { max_body_bytes: args.max_body_bytes, public_url: args.public_url }),
+                admin: Arc::new(admin),
+                http: Arc::new(HttpConfig {
+                    max_body_bytes: args.max_body_bytes,
+                    public_url: args.public_url,
+                    admin_token,
+                }),
             };
             let listener = tokio::net::TcpListener::bind(&args.listen)
                 .await
@@ -373,44 +371,44 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Tenant(TenantCmd::Create { name, without_scim }) => {
-            let name = name.trim().to_string();
-            if name.is_empty() {
-                return Err("a tenant name cannot be empty".into());
-            }
-            let t = store.create_tenant(&name, !without_scim, clock.now()).await.map_err(|e| match e {
-                scimd_store::StoreError::Conflict(_) => format!("tenant '{name}' already exists"),
-                e => e.to_string(),
-            })?;
-            println!("created tenant {} (id {}){}", t.name, t.id.0, if without_scim { " without SCIM" } else { "" });
+            let t = admin.create_tenant(&name, !without_scim).await?;
+            println!("created tenant {} (id {}){}", t.name, t.id, if without_scim { " without SCIM" } else { "" });
             Ok(())
         }
         Command::Tenant(TenantCmd::Set { name, scim }) => {
-            let t = tenant_named(store.as_ref(), &name).await?;
             let on = matches!(scim, OnOff::On);
-            store.set_scim_enabled(t.id, on).await.map_err(|e| e.to_string())?;
+            let t = admin.set_scim(&name, on).await?;
             println!("tenant {}: SCIM {}", t.name, if on { "on" } else { "off" });
             Ok(())
         }
         Command::Tenant(TenantCmd::List) => {
-            for t in store.list_tenants().await.map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}\t{}", t.id.0, t.name, t.created, if t.scim_enabled { "scim" } else { "no-scim" });
+            for t in admin.list_tenants().await? {
+                println!("{}\t{}\t{}\t{}", t.id, t.name, t.created, if t.scim_enabled { "scim" } else { "no-scim" });
             }
             Ok(())
         }
         Command::Token(TokenCmd::Create { tenant, expires_in_days }) => {
-            let t = tenant_named(store.as_ref(), &tenant).await?;
-            let token = crate::auth::generate_token();
-            let now = clock.now();
-            let expires = expires_in_days.map(|d| now + chrono::TimeDelta::days(d.into()));
-            let id = store
-                .create_token(t.id, crate::auth::hash_token(&token), now, expires)
-                .await
-                .map_err(|e| e.to_string())?;
-            match expires {
-                Some(e) => println!("token {id} for tenant {} (expires {}); shown once:", t.name, e.to_rfc3339()),
-                None => println!("token {id} for tenant {} (no expiry); shown once:", t.name),
+            let t = admin.create_token(&tenant, expires_in_days).await?;
+            match &t.expires {
+                Some(e) => println!("token {} for tenant {tenant} (expires {e}); shown once:", t.id),
+                None => println!("token {} for tenant {tenant} (no expiry); shown once:", t.id),
             }
-            println!("{token}");
+            println!("{}", t.token);
+            Ok(())
+        }
+        Command::Token(TokenCmd::List { tenant }) => {
+            for tok in admin.list_tokens(&tenant).await? {
+                let state = match &tok.revoked {
+                    Some(r) => format!("revoked {r}"),
+                    None => tok.state.to_string(),
+                };
+                println!("{}\t{}\t{}\t{state}", tok.id, tok.created, tok.expires.as_deref().unwrap_or("-"));
+            }
+            Ok(())
+        }
+        Command::Token(TokenCmd::Revoke { tenant, id }) => {
+            admin.revoke_token(&tenant, id).await?;
+            println!("token {id} of tenant {tenant} revoked");
             Ok(())
         }
         Command::Client(ClientCmd::Create {
@@ -422,74 +420,43 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             secret_expires_in,
             json,
         }) => {
-            let mut tenant_ids = Vec::new();
-            for name in &tenants {
-                tenant_ids.push(tenant_named(store.as_ref(), name).await?.id);
-            }
-            let mut grant_types: Vec<String> = Vec::new();
-            for g in &grants {
-                let names: &[&str] = match g {
-                    GrantArg::ClientCredentials => &["client_credentials"],
-                    GrantArg::Password => &["password", "refresh_token"],
-                };
-                for n in names {
-                    if !grant_types.iter().any(|x| x == n) {
-                        grant_types.push(n.to_string());
-                    }
-                }
-            }
-            let now = clock.now();
-            let secret_expires = match secret_expires_in {
-                Some(d) => Some(now + chrono::TimeDelta::seconds(ttl_secs(d, "--secret-expires-in")?)),
-                None => None,
-            };
-            let client_id = uuid::Uuid::new_v4().to_string();
-            let secret = crate::auth::generate_client_secret();
-            let client = scimd_store::NewClient {
-                client_id: client_id.clone(),
-                secret_hash: crate::auth::hash_secret(&secret)?,
-                secret_expires,
-                grant_types,
-                scopes: scope_tokens(&scopes)?,
+            let spec = crate::admin::ClientSpec {
+                tenants: tenants.clone(),
+                grants: grants
+                    .iter()
+                    .map(|g| match g {
+                        GrantArg::ClientCredentials => "client_credentials".to_string(),
+                        GrantArg::Password => "password".to_string(),
+                    })
+                    .collect(),
+                scopes,
                 access_ttl_secs: ttl_secs(access_ttl, "--access-ttl")?,
                 refresh_ttl_secs: ttl_secs(refresh_ttl, "--refresh-ttl")?,
-                tenants: tenant_ids,
+                secret_expires_secs: secret_expires_in.map(|d| ttl_secs(d, "--secret-expires-in")).transpose()?,
             };
-            store.create_client(client, now).await.map_err(|e| e.to_string())?;
+            let c = admin.create_client(spec).await?;
             if json {
-                println!("{}", serde_json::json!({"client_id": client_id, "client_secret": secret}));
+                println!("{}", serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret}));
             } else {
-                println!("client {client_id} for {}; its secret, shown once:", tenants.join(", "));
-                println!("{secret}");
+                println!("client {} for {}; its secret, shown once:", c.client_id, tenants.join(", "));
+                println!("{}", c.client_secret);
             }
             Ok(())
         }
         Command::Client(ClientCmd::List { json }) => {
-            let now = scimd_store::normalized_time(clock.now());
-            for c in store.list_clients().await.map_err(|e| e.to_string())? {
+            for c in admin.list_clients().await? {
                 if json {
-                    let secrets: Vec<_> = c
-                        .secrets
-                        .iter()
-                        .map(|s| serde_json::json!({"id": s.id, "created": s.created, "expires": s.expires, "state": s.state(&now)}))
-                        .collect();
-                    println!(
-                        "{}",
-                        serde_json::json!({"client_id": c.client_id, "tenants": c.tenants, "grant_types": c.grant_types,
-                            "scopes": c.scopes, "access_ttl": c.access_ttl_secs, "refresh_ttl": c.refresh_ttl_secs,
-                            "created": c.created, "secrets": secrets})
-                    );
+                    println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
                 } else {
-                    let secrets: Vec<String> =
-                        c.secrets.iter().map(|s| format!("{}:{}", s.id, s.state(&now))).collect();
+                    let secrets: Vec<String> = c.secrets.iter().map(|s| format!("{}:{}", s.id, s.state)).collect();
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         c.client_id,
                         c.tenants.join(","),
                         c.grant_types.join(" "),
                         c.scopes.join(" "),
-                        c.access_ttl_secs,
-                        c.refresh_ttl_secs,
+                        c.access_ttl,
+                        c.refresh_ttl,
                         secrets.join(",")
                     );
                 }
@@ -497,142 +464,75 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Client(ClientCmd::Secret(SecretCmd::Add { client_id, expires_in, json })) => {
-            let now = clock.now();
-            let expires = match expires_in {
-                Some(d) => Some(now + chrono::TimeDelta::seconds(ttl_secs(d, "--expires-in")?)),
-                None => None,
-            };
-            let secret = crate::auth::generate_client_secret();
-            let id = store
-                .add_client_secret(&client_id, crate::auth::hash_secret(&secret)?, expires, now)
-                .await
-                .map_err(|e| match e {
-                    scimd_store::StoreError::NotFound => format!("no client '{client_id}'"),
-                    e => e.to_string(),
-                })?;
+            let expires = expires_in.map(|d| ttl_secs(d, "--expires-in")).transpose()?;
+            let c = admin.add_secret(&client_id, expires).await?;
             if json {
-                println!("{}", serde_json::json!({"client_id": client_id, "secret_id": id, "client_secret": secret}));
+                println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
             } else {
-                println!("secret {id} of client {client_id}, shown once:");
-                println!("{secret}");
+                println!("secret {} of client {client_id}, shown once:", c.secret_id);
+                println!("{}", c.client_secret);
             }
             Ok(())
         }
         Command::Client(ClientCmd::Secret(SecretCmd::Revoke { client_id, secret_id })) => {
-            store.revoke_client_secret(&client_id, secret_id, clock.now()).await.map_err(|e| match e {
-                scimd_store::StoreError::NotFound => format!("client '{client_id}' has no secret {secret_id}"),
-                e => e.to_string(),
-            })?;
+            admin.revoke_secret(&client_id, secret_id).await?;
             println!("secret {secret_id} of client {client_id} revoked");
             Ok(())
         }
         Command::ApiUser(ApiUserCmd::Create { tenant, username, password_stdin, json }) => {
-            let t = tenant_named(store.as_ref(), &tenant).await?;
-            let username = username.trim().to_string();
-            if username.is_empty() || username.contains(':') {
-                return Err("a username cannot be empty or contain ':'".into());
-            }
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
-                let p = line.trim_end_matches(['\r', '\n']).to_string();
-                if p.chars().count() < 12 {
-                    return Err("the password must have at least 12 characters".into());
-                }
-                p
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
             } else {
-                crate::auth::generate_password()
+                None
             };
-            let hash = crate::auth::hash_secret(&password)?;
-            store.create_api_user(t.id, &username, hash, clock.now()).await.map_err(|e| match e {
-                scimd_store::StoreError::Conflict(_) => format!("the username '{username}' is taken"),
-                e => e.to_string(),
-            })?;
+            let u = admin.create_api_user(&tenant, &username, password).await?;
             if json {
-                println!("{}", serde_json::json!({"username": username, "password": password}));
+                println!("{}", serde_json::json!({"username": u.username, "password": u.password}));
             } else {
-                println!("API user {username} of tenant {}; its password, shown once:", t.name);
-                println!("{password}");
+                println!("API user {} of tenant {tenant}; its password, shown once:", u.username);
+                println!("{}", u.password);
             }
             Ok(())
         }
         Command::ApiUser(ApiUserCmd::List { tenant }) => {
-            let t = tenant_named(store.as_ref(), &tenant).await?;
-            for u in store.list_api_users(t.id).await.map_err(|e| e.to_string())? {
+            for u in admin.list_api_users(&tenant).await? {
                 let state = u.disabled.map_or("active".to_string(), |d| format!("disabled {d}"));
                 println!("{}\t{}\t{state}", u.username, u.created);
             }
             Ok(())
         }
-        Command::ApiUser(cmd @ (ApiUserCmd::Disable { .. } | ApiUserCmd::Enable { .. })) => {
-            let (disable, tenant, username) = match cmd {
-                ApiUserCmd::Disable { tenant, username } => (true, tenant, username),
-                ApiUserCmd::Enable { tenant, username } => (false, tenant, username),
-                _ => unreachable!("matched above"),
-            };
-            let t = tenant_named(store.as_ref(), &tenant).await?;
-            store.set_api_user_disabled(t.id, &username, disable, clock.now()).await.map_err(|e| match e {
-                scimd_store::StoreError::NotFound => format!("tenant '{}' has no API user '{username}'", t.name),
-                e => e.to_string(),
-            })?;
-            println!("API user {username} of tenant {} {}", t.name, if disable { "disabled" } else { "enabled" });
+        Command::ApiUser(ApiUserCmd::Disable { tenant, username }) => {
+            admin.set_api_user_disabled(&tenant, &username, true).await?;
+            println!("API user {username} of tenant {tenant} disabled");
+            Ok(())
+        }
+        Command::ApiUser(ApiUserCmd::Enable { tenant, username }) => {
+            admin.set_api_user_disabled(&tenant, &username, false).await?;
+            println!("API user {username} of tenant {tenant} enabled");
             Ok(())
         }
         Command::SigningKey(SigningKeyCmd::List) => {
-            for k in store.signing_keys().await.map_err(|e| e.to_string())? {
+            for k in admin.signing_keys().await? {
                 println!("{}\t{}", k.kid, k.created);
             }
             Ok(())
         }
         Command::SigningKey(SigningKeyCmd::Rotate) => {
-            let kid =
-                crate::oauth::OAuth::rotate_key(store.as_ref(), clock.now()).await.map_err(|e| format!("{e:?}"))?;
-            println!("signing key {kid} signs from now on");
+            let k = admin.rotate_signing_key().await?;
+            println!("signing key {} signs from now on", k.kid);
             Ok(())
         }
         Command::SigningKey(SigningKeyCmd::Retire { kid }) => {
-            let keys = store.signing_keys().await.map_err(|e| e.to_string())?;
-            if keys.len() == 1 && keys[0].kid == kid {
-                return Err("this is the only signing key: rotate first, then retire it".into());
-            }
-            store.retire_signing_key(&kid, clock.now()).await.map_err(|e| match e {
-                scimd_store::StoreError::NotFound => format!("no active signing key '{kid}'"),
-                e => e.to_string(),
-            })?;
+            admin.retire_signing_key(&kid).await?;
             println!("signing key {kid} retired");
             Ok(())
         }
         Command::AdminToken(AdminTokenCmd::Create { expires_in_days }) => {
-            let token = crate::auth::generate_token();
-            let now = clock.now();
-            let expires = expires_in_days.map(|d| now + chrono::TimeDelta::days(i64::from(d)));
-            let id = store
-                .create_admin_token(crate::auth::hash_token(&token), now, expires)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("operator token {id} for the admin API, shown once:");
-            println!("{token}");
-            Ok(())
-        }
-        Command::Token(TokenCmd::List { tenant }) => {
-            let t = tenant_named(store.as_ref(), &tenant).await?;
-            let now = scimd_store::normalized_time(clock.now());
-            for tok in store.list_tokens(t.id).await.map_err(|e| e.to_string())? {
-                let state = match &tok.revoked {
-                    Some(r) => format!("revoked {r}"),
-                    None => tok.state(&now).to_string(),
-                };
-                println!("{}\t{}\t{}\t{state}", tok.id, tok.created, tok.expires.as_deref().unwrap_or("-"));
-            }
-            Ok(())
-        }
-        Command::Token(TokenCmd::Revoke { tenant, id }) => {
-            let t = tenant_named(store.as_ref(), &tenant).await?;
-            store.revoke_token(t.id, id, clock.now()).await.map_err(|e| match e {
-                scimd_store::StoreError::NotFound => format!("tenant '{}' has no token {id}", t.name),
-                e => e.to_string(),
-            })?;
-            println!("token {id} of tenant {} revoked", t.name);
+            let t = admin.create_admin_token(expires_in_days).await?;
+            println!("operator token {} for the admin API, shown once:", t.id);
+            println!("{}", t.token);
             Ok(())
         }
     }

@@ -1,7 +1,9 @@
 //! The HTTP surface: the axum router, authentication, the SCIM body extractor, and the
 //! one place where errors become responses. Handlers only translate between HTTP and
-//! the [`Service`] use cases. Its `oauth` submodule holds the authorization server's endpoints.
+//! the [`Service`] use cases. Its `oauth` submodule holds the authorization server's endpoints,
+//! `admin` the admin API.
 
+mod admin;
 mod oauth;
 
 use std::convert::Infallible;
@@ -41,11 +43,14 @@ pub struct HttpConfig {
     /// Absolute base URL of the SCIM API (`https://host/scim/v2`); derived from the
     /// `Host` header when unset.
     pub public_url: Option<String>,
+    /// SHA-256 of the operator token given by configuration (the admin API also accepts
+    /// tokens created by `scimd admin-token create`).
+    pub admin_token: Option<[u8; 32]>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: 1024 * 1024, public_url: None }
+        HttpConfig { max_body_bytes: 1024 * 1024, public_url: None, admin_token: None }
     }
 }
 
@@ -53,6 +58,7 @@ impl Default for HttpConfig {
 pub struct AppState {
     pub service: Arc<Service>,
     pub oauth: Arc<OAuth>,
+    pub admin: Arc<crate::admin::Admin>,
     pub http: Arc<HttpConfig>,
 }
 
@@ -511,6 +517,7 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth2/introspect", post(oauth::introspect))
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .nest("/admin/v1", admin::routes())
         .nest("/scim/v2", scim)
         .fallback(not_found)
         .layer(RequestLogLayer)

@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`service`]: the SCIM use cases over a [`scimd_store::Store`]; no HTTP types.
 //! - [`http`]: the axum router, authentication, body extraction, error → response.
+//! - [`admin`]: the operator's use cases (tenants, credentials, keys), shared by the
+//!   command line and the admin HTTP API.
 //! - [`auth`]: bearer token generation, hashing and the verified-token cache.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
@@ -12,6 +14,7 @@
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind
 //! `127.0.0.1:0` and drive the real server over HTTP.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod clock;

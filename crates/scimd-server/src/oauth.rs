@@ -745,15 +745,6 @@ impl OAuth {
         }
         Ok(inactive)
     }
-
-    // -------------------------------------------------------------- keys (operators)
-
-    /// Adds a new signing key, which signs from now on; returns its kid.
-    pub async fn rotate_key(store: &dyn Store, now: DateTime<Utc>) -> AppResult<String> {
-        let (kid, seed) = generate_signing_key();
-        store.add_signing_key(&kid, seed, now).await?;
-        Ok(kid)
-    }
 }
 
 fn app_to_oauth(e: AppError) -> OAuthError {

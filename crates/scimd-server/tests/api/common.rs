@@ -74,8 +74,14 @@ impl TestServer {
             None => Arc::new(SystemClock),
         };
         let oauth = OAuth::new(store.clone(), clock.clone(), opts.oauth).await.expect("oauth");
-        let service = Service::new(store.clone(), clock, opts.config);
-        let state = AppState { service: Arc::new(service), oauth: Arc::new(oauth), http: Arc::new(opts.http) };
+        let service = Service::new(store.clone(), clock.clone(), opts.config);
+        let admin = scimd_server::admin::Admin::new(store.clone(), clock.clone());
+        let state = AppState {
+            service: Arc::new(service),
+            oauth: Arc::new(oauth),
+            admin: Arc::new(admin),
+            http: Arc::new(opts.http),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -2,6 +2,7 @@
 //! Files mirror the API: users, groups, filters, patch, discovery, auth, errors,
 //! etags, and the identity-provider shapes of IDP-QUIRKS.md.
 
+mod admin;
 mod auth;
 mod common;
 mod conformance;

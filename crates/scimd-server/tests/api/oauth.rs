@@ -12,6 +12,14 @@ use serde_json::{Value, json};
 
 use crate::common::{Options, Resp, TestServer, enc};
 
+/// A clock a second ahead, so a key created with it is the newest.
+struct LaterClock;
+impl scimd_server::clock::Clock for LaterClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + TimeDelta::seconds(1)
+    }
+}
+
 struct Client {
     id: String,
     secret: String,
@@ -531,8 +539,8 @@ async fn discovery_configurable_token_path_and_key_rotation() {
     let old_kid = jwt_part(&old, 0)["kid"].as_str().unwrap().to_string();
 
     // Rotation: new tokens carry the new kid; old ones keep working until the old key retires.
-    let new_kid =
-        scimd_server::oauth::OAuth::rotate_key(s.store.as_ref(), Utc::now() + TimeDelta::seconds(1)).await.unwrap();
+    let admin = scimd_server::admin::Admin::new(s.store.clone(), std::sync::Arc::new(LaterClock));
+    let new_kid = admin.rotate_signing_key().await.unwrap().kid;
     let r =
         s.post_form("/oauth2/server/token", Some((&c.id, &c.secret)), &[("grant_type", "client_credentials")]).await;
     let new = str_of(&r, "access_token").to_string();

@@ -1,0 +1,457 @@
+//! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
+//! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
+//! operator tokens. Secrets are generated here, returned once, and stored only hashed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use scimd_store::{NewClient, Store, StoreError, Tenant, normalized_time};
+use serde::Serialize;
+
+use crate::auth::{generate_client_secret, generate_password, generate_token, hash_secret, hash_token};
+use crate::clock::Clock;
+
+/// An operator's mistake (status 400, 404, 409) or an internal failure (500), with a
+/// message an operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl AdminError {
+    fn invalid(m: impl Into<String>) -> Self {
+        AdminError { status: 400, message: m.into() }
+    }
+    fn not_found(m: impl Into<String>) -> Self {
+        AdminError { status: 404, message: m.into() }
+    }
+    fn conflict(m: impl Into<String>) -> Self {
+        AdminError { status: 409, message: m.into() }
+    }
+    fn internal(m: impl std::fmt::Display) -> Self {
+        AdminError { status: 500, message: m.to_string() }
+    }
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type AdminResult<T> = Result<T, AdminError>;
+
+/// Maps a store error, naming what was not found or taken.
+fn store_err(what: impl FnOnce() -> String) -> impl FnOnce(StoreError) -> AdminError {
+    move |e| match e {
+        StoreError::NotFound => AdminError::not_found(what()),
+        StoreError::Conflict(_) => AdminError::conflict(what()),
+        e => AdminError::internal(e),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantView {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub scim_enabled: bool,
+}
+
+impl From<Tenant> for TenantView {
+    fn from(t: Tenant) -> Self {
+        TenantView { id: t.id.0, name: t.name, created: t.created, scim_enabled: t.scim_enabled }
+    }
+}
+
+/// A secret just created: shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub token: String,
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialView {
+    pub id: i64,
+    pub created: String,
+    pub expires: Option<String>,
+    pub revoked: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    pub state: &'static str,
+}
+
+/// What an OAuth client is created with.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    pub tenants: Vec<String>,
+    /// `client_credentials` and/or `password` (which brings `refresh_token`).
+    pub grants: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub secret_expires_secs: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientView {
+    pub client_id: String,
+    pub tenants: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub access_ttl: i64,
+    pub refresh_ttl: i64,
+    pub created: String,
+    pub secrets: Vec<CredentialView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedSecret {
+    pub client_id: String,
+    pub secret_id: i64,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedApiUser {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiUserView {
+    pub username: String,
+    pub created: String,
+    pub disabled: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SigningKeyView {
+    pub kid: String,
+    pub created: String,
+}
+
+/// Scope tokens (RFC 6749 §3.3): printable ASCII except space, `"` and `\\`; repeats dropped.
+pub fn scope_tokens<S: AsRef<str>>(args: &[S]) -> AdminResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for s in args.iter().flat_map(|a| a.as_ref().split_whitespace()) {
+        if !s.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
+            return Err(AdminError::invalid(format!("'{s}' is not a valid scope")));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(AdminError::invalid("a client needs at least one scope"));
+    }
+    Ok(out)
+}
+
+async fn hash(secret: String) -> AdminResult<String> {
+    tokio::task::spawn_blocking(move || hash_secret(&secret))
+        .await
+        .map_err(AdminError::internal)?
+        .map_err(AdminError::internal)
+}
+
+fn view(c: scimd_store::CredentialRow, now: &str) -> CredentialView {
+    let state = c.state(now);
+    CredentialView { id: c.id, created: c.created, expires: c.expires, revoked: c.revoked, state }
+}
+
+pub struct Admin {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Admin {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Admin { store, clock }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The tenant of that name.
+    pub async fn tenant(&self, name: &str) -> AdminResult<Tenant> {
+        self.store
+            .tenant_by_name(name)
+            .await
+            .map_err(AdminError::internal)?
+            .ok_or_else(|| AdminError::not_found(format!("no tenant named '{name}'")))
+    }
+
+    pub async fn create_tenant(&self, name: &str, scim_enabled: bool) -> AdminResult<TenantView> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(AdminError::invalid("a tenant name must be 1 to 200 printable characters"));
+        }
+        let t = self
+            .store
+            .create_tenant(name, scim_enabled, self.now())
+            .await
+            .map_err(store_err(|| format!("tenant '{name}' already exists")))?;
+        Ok(t.into())
+    }
+
+    pub async fn list_tenants(&self) -> AdminResult<Vec<TenantView>> {
+        Ok(self.store.list_tenants().await.map_err(AdminError::internal)?.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn set_scim(&self, name: &str, on: bool) -> AdminResult<TenantView> {
+        let t = self.tenant(name).await?;
+        self.store.set_scim_enabled(t.id, on).await.map_err(store_err(|| format!("no tenant named '{name}'")))?;
+        Ok(TenantView { scim_enabled: on, ..t.into() })
+    }
+
+    pub async fn create_token(&self, tenant: &str, expires_in_days: Option<u32>) -> AdminResult<CreatedToken> {
+        let t = self.tenant(tenant).await?;
+        let token = generate_token();
+        let now = self.now();
+        let expires = expires_in_days.map(|d| now + TimeDelta::days(d.into()));
+        let id = self.store.create_token(t.id, hash_token(&token), now, expires).await.map_err(AdminError::internal)?;
+        Ok(CreatedToken { id, token, expires: expires.map(normalized_time) })
+    }
+
+    pub async fn list_tokens(&self, tenant: &str) -> AdminResult<Vec<CredentialView>> {
+        let t = self.tenant(tenant).await?;
+        let now = normalized_time(self.now());
+        Ok(self
+            .store
+            .list_tokens(t.id)
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .map(|c| view(c, &now))
+            .collect())
+    }
+
+    pub async fn revoke_token(&self, tenant: &str, id: i64) -> AdminResult<()> {
+        let t = self.tenant(tenant).await?;
+        self.store
+            .revoke_token(t.id, id, self.now())
+            .await
+            .map_err(store_err(|| format!("tenant '{tenant}' has no token {id}")))
+    }
+
+    pub async fn create_client(&self, spec: ClientSpec) -> AdminResult<CreatedClient> {
+        if spec.tenants.is_empty() {
+            return Err(AdminError::invalid("a client must reach at least one tenant"));
+        }
+        let mut tenant_ids = Vec::new();
+        for name in &spec.tenants {
+            tenant_ids.push(self.tenant(name).await?.id);
+        }
+        let mut grant_types: Vec<String> = Vec::new();
+        for g in &spec.grants {
+            let names: &[&str] = match g.as_str() {
+                "client_credentials" => &["client_credentials"],
+                "password" => &["password", "refresh_token"],
+                other => {
+                    return Err(AdminError::invalid(format!(
+                        "unknown grant '{other}': use client_credentials or password"
+                    )));
+                }
+            };
+            for n in names {
+                if !grant_types.iter().any(|x| x == n) {
+                    grant_types.push(n.to_string());
+                }
+            }
+        }
+        if grant_types.is_empty() {
+            grant_types.push("client_credentials".into());
+        }
+        for (v, what) in
+            [(spec.access_ttl_secs, "the access-token lifetime"), (spec.refresh_ttl_secs, "the refresh-token lifetime")]
+        {
+            if v <= 0 {
+                return Err(AdminError::invalid(format!("{what} must be at least one second")));
+            }
+        }
+        let now = self.now();
+        let secret_expires = match spec.secret_expires_secs {
+            Some(s) if s <= 0 => return Err(AdminError::invalid("a secret's lifetime must be at least one second")),
+            Some(s) => Some(now + TimeDelta::seconds(s)),
+            None => None,
+        };
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let secret = generate_client_secret();
+        let client = NewClient {
+            client_id: client_id.clone(),
+            secret_hash: hash(secret.clone()).await?,
+            secret_expires,
+            grant_types,
+            scopes: scope_tokens(&spec.scopes)?,
+            access_ttl_secs: spec.access_ttl_secs,
+            refresh_ttl_secs: spec.refresh_ttl_secs,
+            tenants: tenant_ids,
+        };
+        self.store.create_client(client, now).await.map_err(AdminError::internal)?;
+        Ok(CreatedClient { client_id, client_secret: secret })
+    }
+
+    pub async fn list_clients(&self) -> AdminResult<Vec<ClientView>> {
+        let now = normalized_time(self.now());
+        Ok(self
+            .store
+            .list_clients()
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .map(|c| ClientView {
+                client_id: c.client_id,
+                tenants: c.tenants,
+                grant_types: c.grant_types,
+                scopes: c.scopes,
+                access_ttl: c.access_ttl_secs,
+                refresh_ttl: c.refresh_ttl_secs,
+                created: c.created,
+                secrets: c.secrets.into_iter().map(|s| view(s, &now)).collect(),
+            })
+            .collect())
+    }
+
+    pub async fn add_secret(&self, client_id: &str, expires_secs: Option<i64>) -> AdminResult<CreatedSecret> {
+        let now = self.now();
+        let expires = match expires_secs {
+            Some(s) if s <= 0 => return Err(AdminError::invalid("a secret's lifetime must be at least one second")),
+            Some(s) => Some(now + TimeDelta::seconds(s)),
+            None => None,
+        };
+        let secret = generate_client_secret();
+        let id = self
+            .store
+            .add_client_secret(client_id, hash(secret.clone()).await?, expires, now)
+            .await
+            .map_err(store_err(|| format!("no client '{client_id}'")))?;
+        Ok(CreatedSecret { client_id: client_id.to_string(), secret_id: id, client_secret: secret })
+    }
+
+    pub async fn revoke_secret(&self, client_id: &str, secret_id: i64) -> AdminResult<()> {
+        self.store
+            .revoke_client_secret(client_id, secret_id, self.now())
+            .await
+            .map_err(store_err(|| format!("client '{client_id}' has no secret {secret_id}")))
+    }
+
+    /// Creates an API system user; generates its password when none is given.
+    pub async fn create_api_user(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: Option<String>,
+    ) -> AdminResult<CreatedApiUser> {
+        let t = self.tenant(tenant).await?;
+        let username = username.trim().to_string();
+        if username.is_empty() || username.contains(':') || username.chars().any(char::is_control) {
+            return Err(AdminError::invalid("a username cannot be empty or contain ':' or control characters"));
+        }
+        let password = match password {
+            Some(p) if p.chars().count() < 12 => {
+                return Err(AdminError::invalid("the password must have at least 12 characters"));
+            }
+            Some(p) => p,
+            None => generate_password(),
+        };
+        self.store
+            .create_api_user(t.id, &username, hash(password.clone()).await?, self.now())
+            .await
+            .map_err(store_err(|| format!("the username '{username}' is taken")))?;
+        Ok(CreatedApiUser { username, password })
+    }
+
+    pub async fn list_api_users(&self, tenant: &str) -> AdminResult<Vec<ApiUserView>> {
+        let t = self.tenant(tenant).await?;
+        Ok(self
+            .store
+            .list_api_users(t.id)
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .map(|u| ApiUserView { username: u.username, created: u.created, disabled: u.disabled })
+            .collect())
+    }
+
+    pub async fn set_api_user_disabled(&self, tenant: &str, username: &str, disabled: bool) -> AdminResult<()> {
+        let t = self.tenant(tenant).await?;
+        self.store
+            .set_api_user_disabled(t.id, username, disabled, self.now())
+            .await
+            .map_err(store_err(|| format!("tenant '{tenant}' has no API user '{username}'")))
+    }
+
+    pub async fn signing_keys(&self) -> AdminResult<Vec<SigningKeyView>> {
+        Ok(self
+            .store
+            .signing_keys()
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .map(|k| SigningKeyView { kid: k.kid, created: k.created })
+            .collect())
+    }
+
+    /// Adds a signing key that signs from now on; returns its kid.
+    pub async fn rotate_signing_key(&self) -> AdminResult<SigningKeyView> {
+        let (kid, seed) = crate::oauth::generate_signing_key();
+        let now = self.now();
+        self.store.add_signing_key(&kid, seed, now).await.map_err(AdminError::internal)?;
+        Ok(SigningKeyView { kid, created: normalized_time(now) })
+    }
+
+    /// Retires a key; the last one cannot be retired (rotate first).
+    pub async fn retire_signing_key(&self, kid: &str) -> AdminResult<()> {
+        let keys = self.store.signing_keys().await.map_err(AdminError::internal)?;
+        if !keys.iter().any(|k| k.kid == kid) {
+            return Err(AdminError::not_found(format!("no active signing key '{kid}'")));
+        }
+        if keys.len() == 1 {
+            return Err(AdminError::conflict("this is the only signing key: rotate first, then retire it"));
+        }
+        self.store
+            .retire_signing_key(kid, self.now())
+            .await
+            .map_err(store_err(|| format!("no active signing key '{kid}'")))
+    }
+
+    pub async fn create_admin_token(&self, expires_in_days: Option<u32>) -> AdminResult<CreatedToken> {
+        let token = generate_token();
+        let now = self.now();
+        let expires = expires_in_days.map(|d| now + TimeDelta::days(d.into()));
+        let id = self.store.create_admin_token(hash_token(&token), now, expires).await.map_err(AdminError::internal)?;
+        Ok(CreatedToken { id, token, expires: expires.map(normalized_time) })
+    }
+
+    /// Whether an operator token is valid: the configured one, or one created by
+    /// `admin-token create`.
+    pub async fn operator_token_valid(&self, token: &str, configured: Option<&[u8; 32]>) -> AdminResult<bool> {
+        let h = hash_token(token);
+        if let Some(c) = configured
+            && constant_time_eq(c, &h)
+        {
+            return Ok(true);
+        }
+        self.store.admin_token_valid(h, self.now()).await.map_err(AdminError::internal)
+    }
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl From<AdminError> for String {
+    fn from(e: AdminError) -> String {
+        e.message
+    }
+}

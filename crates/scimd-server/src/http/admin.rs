@@ -1,0 +1,258 @@
+//! The admin HTTP API (`/admin/v1/…`): the operator commands over JSON, for provisioning
+//! portals and scripts that cannot run the binary. Protected by an operator token (given
+//! by configuration, or created by `scimd admin-token create`); tenant tokens are never
+//! accepted. Errors are `{"status": N, "detail": "…"}`.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::admin::{AdminError, ClientSpec};
+use crate::auth::bearer;
+
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let mut res = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        error(self)
+    }
+}
+
+fn error(e: AdminError) -> Response {
+    if e.status >= 500 {
+        tracing::error!(detail = %e.message, "internal error in the admin API");
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"status": 500, "detail": "internal server error"}),
+        );
+    }
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    json_response(status, &json!({"status": e.status, "detail": e.message}))
+}
+
+type AResult = Result<Response, AdminError>;
+
+fn ok(status: StatusCode, body: &impl Serialize) -> AResult {
+    Ok(json_response(status, body))
+}
+
+/// An authenticated operator. Extracting it checks the operator token.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
+        let valid = match token {
+            Some(t) => state.admin.operator_token_valid(t, state.http.admin_token.as_ref()).await.map_err(error)?,
+            None => false,
+        };
+        if valid {
+            return Ok(Operator);
+        }
+        let mut res = json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({"status": 401, "detail": "the admin API needs an operator token: 'Authorization: Bearer <token>'"}),
+        );
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scimd-admin\""));
+        Err(res)
+    }
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    serde_json::from_slice(bytes)
+        .map_err(|e| AdminError { status: 400, message: format!("the request body is not valid: {e}") })
+}
+
+/// A lifetime: seconds, or a duration such as `"20m"` or `"30d"`.
+fn lifetime(v: Option<&Value>, what: &str) -> Result<Option<i64>, AdminError> {
+    let bad = || AdminError { status: 400, message: format!("{what} must be seconds or a duration like \"20m\"") };
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
+        Some(Value::String(s)) => {
+            humantime::parse_duration(s).ok().and_then(|d| i64::try_from(d.as_secs()).ok()).map(Some).ok_or_else(bad)
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    name: String,
+    #[serde(default = "yes")]
+    scim_enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantPatch {
+    scim_enabled: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    expires_in_days: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewApiUser {
+    username: String,
+    password: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiUserPatch {
+    disabled: bool,
+}
+
+async fn list_tenants(_: Operator, State(s): State<AppState>) -> AResult {
+    ok(StatusCode::OK, &s.admin.list_tenants().await?)
+}
+
+async fn create_tenant(_: Operator, State(s): State<AppState>, b: Bytes) -> AResult {
+    let t: NewTenant = body(&b)?;
+    ok(StatusCode::CREATED, &s.admin.create_tenant(&t.name, t.scim_enabled).await?)
+}
+
+async fn patch_tenant(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+    let p: TenantPatch = body(&b)?;
+    ok(StatusCode::OK, &s.admin.set_scim(&name, p.scim_enabled).await?)
+}
+
+async fn list_tokens(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.list_tokens(&name).await?)
+}
+
+async fn create_token(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+    let t: NewToken = body(&b)?;
+    ok(StatusCode::CREATED, &s.admin.create_token(&name, t.expires_in_days).await?)
+}
+
+async fn revoke_token(_: Operator, State(s): State<AppState>, Path((name, id)): Path<(String, i64)>) -> AResult {
+    s.admin.revoke_token(&name, id).await?;
+    ok(StatusCode::OK, &json!({"revoked": id}))
+}
+
+async fn list_api_users(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.list_api_users(&name).await?)
+}
+
+async fn create_api_user(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+    let u: NewApiUser = body(&b)?;
+    ok(StatusCode::CREATED, &s.admin.create_api_user(&name, &u.username, u.password).await?)
+}
+
+async fn patch_api_user(
+    _: Operator,
+    State(s): State<AppState>,
+    Path((name, username)): Path<(String, String)>,
+    b: Bytes,
+) -> AResult {
+    let p: ApiUserPatch = body(&b)?;
+    s.admin.set_api_user_disabled(&name, &username, p.disabled).await?;
+    ok(StatusCode::OK, &json!({"username": username, "disabled": p.disabled}))
+}
+
+async fn list_clients(_: Operator, State(s): State<AppState>) -> AResult {
+    ok(StatusCode::OK, &s.admin.list_clients().await?)
+}
+
+async fn create_client(_: Operator, State(s): State<AppState>, b: Bytes) -> AResult {
+    let v: Value = body(&b)?;
+    let strings = |name: &str, default: &[&str]| -> Result<Vec<String>, AdminError> {
+        match v.get(name) {
+            None | Some(Value::Null) => Ok(default.iter().map(|s| s.to_string()).collect()),
+            Some(Value::String(s)) => Ok(vec![s.clone()]),
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                Ok(a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            }
+            Some(_) => Err(AdminError { status: 400, message: format!("'{name}' must be a list of strings") }),
+        }
+    };
+    if let Some(k) = v.as_object().and_then(|o| {
+        o.keys().find(|k| {
+            !["tenants", "grants", "scopes", "access_ttl", "refresh_ttl", "secret_expires_in"].contains(&k.as_str())
+        })
+    }) {
+        return Err(AdminError { status: 400, message: format!("unknown field '{k}'") });
+    }
+    let spec = ClientSpec {
+        tenants: strings("tenants", &[])?,
+        grants: strings("grants", &["client_credentials"])?,
+        scopes: strings("scopes", &["scim"])?,
+        access_ttl_secs: lifetime(v.get("access_ttl"), "access_ttl")?.unwrap_or(3600),
+        refresh_ttl_secs: lifetime(v.get("refresh_ttl"), "refresh_ttl")?.unwrap_or(30 * 86400),
+        secret_expires_secs: lifetime(v.get("secret_expires_in"), "secret_expires_in")?,
+    };
+    ok(StatusCode::CREATED, &s.admin.create_client(spec).await?)
+}
+
+async fn add_secret(_: Operator, State(s): State<AppState>, Path(id): Path<String>, b: Bytes) -> AResult {
+    let v: Value = body(&b)?;
+    let expires = lifetime(v.get("expires_in"), "expires_in")?;
+    ok(StatusCode::CREATED, &s.admin.add_secret(&id, expires).await?)
+}
+
+async fn revoke_secret(_: Operator, State(s): State<AppState>, Path((id, secret)): Path<(String, i64)>) -> AResult {
+    s.admin.revoke_secret(&id, secret).await?;
+    ok(StatusCode::OK, &json!({"revoked": secret}))
+}
+
+async fn list_keys(_: Operator, State(s): State<AppState>) -> AResult {
+    ok(StatusCode::OK, &s.admin.signing_keys().await?)
+}
+
+async fn rotate_key(_: Operator, State(s): State<AppState>) -> AResult {
+    ok(StatusCode::CREATED, &s.admin.rotate_signing_key().await?)
+}
+
+async fn retire_key(_: Operator, State(s): State<AppState>, Path(kid): Path<String>) -> AResult {
+    s.admin.retire_signing_key(&kid).await?;
+    ok(StatusCode::OK, &json!({"retired": kid}))
+}
+
+async fn not_found() -> Response {
+    error(AdminError { status: 404, message: "no such admin endpoint".into() })
+}
+
+/// The admin API's routes, to nest under `/admin/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tenants", get(list_tenants).post(create_tenant))
+        .route("/tenants/{name}", patch(patch_tenant))
+        .route("/tenants/{name}/tokens", get(list_tokens).post(create_token))
+        .route("/tenants/{name}/tokens/{id}", delete(revoke_token))
+        .route("/tenants/{name}/api-users", get(list_api_users).post(create_api_user))
+        .route("/tenants/{name}/api-users/{username}", patch(patch_api_user))
+        .route("/clients", get(list_clients).post(create_client))
+        .route("/clients/{id}/secrets", axum::routing::post(add_secret))
+        .route("/clients/{id}/secrets/{secret}", delete(revoke_secret))
+        .route("/signing-keys", get(list_keys).post(rotate_key))
+        .route("/signing-keys/{kid}", delete(retire_key))
+        .fallback(not_found)
+}

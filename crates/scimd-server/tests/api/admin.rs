@@ -1,0 +1,176 @@
+//! The admin HTTP API: operator-token protection, and the operator commands over JSON,
+//! checked end to end (a client created here gets tokens that open SCIM).
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::common::{Options, Resp, TestServer};
+
+async fn operator_token(s: &TestServer) -> String {
+    let admin = scimd_server::admin::Admin::new(s.store.clone(), std::sync::Arc::new(scimd_server::clock::SystemClock));
+    admin.create_admin_token(None).await.unwrap().token
+}
+
+async fn call(s: &TestServer, token: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+    let mut req = s.client.request(method, s.root(&format!("/admin/v1{path}")));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b.to_string());
+    }
+    s.send(req).await
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_an_operator_token_never_a_tenant_token() {
+    let s = TestServer::start().await;
+    let r = call(&s, None, reqwest::Method::GET, "/tenants", None).await;
+    assert_eq!(r.status, 401);
+    assert!(r.header("www-authenticate").is_some());
+    assert_eq!(call(&s, Some(&s.token), reqwest::Method::GET, "/tenants", None).await.status, 401);
+    assert_eq!(call(&s, Some("scimd_made-up"), reqwest::Method::GET, "/tenants", None).await.status, 401);
+    let op = operator_token(&s).await;
+    let r = call(&s, Some(&op), reqwest::Method::GET, "/tenants", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body[0]["name"], "acme");
+    // An operator token is not a SCIM token either.
+    s.get_as(&op, "/Users").await.assert_error(401, None);
+}
+
+#[tokio::test]
+async fn a_configured_operator_token_is_accepted() {
+    let configured = "an operator token from the configuration file 0123456789";
+    let http = scimd_server::HttpConfig {
+        admin_token: Some(scimd_server::auth::hash_token(configured)),
+        ..scimd_server::HttpConfig::default()
+    };
+    let s = TestServer::start_with(Options { http, ..Options::default() }).await;
+    assert_eq!(call(&s, Some(configured), reqwest::Method::GET, "/clients", None).await.status, 200);
+    assert_eq!(
+        call(
+            &s,
+            Some("an operator token from the configuration file 012345678"),
+            reqwest::Method::GET,
+            "/clients",
+            None
+        )
+        .await
+        .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn operators_provision_tenants_clients_users_tokens_and_keys_over_http() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let op = Some(op.as_str());
+
+    let r = call(&s, op, Method::POST, "/tenants", Some(json!({"name": "initech"}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["scim_enabled"], true);
+    assert_eq!(call(&s, op, Method::POST, "/tenants", Some(json!({"name": "initech"}))).await.status, 409);
+    assert_eq!(call(&s, op, Method::POST, "/tenants", Some(json!({"nom": "x"}))).await.status, 400);
+    assert_eq!(call(&s, op, Method::POST, "/tenants", Some(json!({"name": ""}))).await.status, 400);
+
+    // A password client with tutorial lifetimes, and an API user with a generated password.
+    let r = call(
+        &s,
+        op,
+        Method::POST,
+        "/clients",
+        Some(json!({"tenants": ["initech"], "grants": ["password"], "scopes": ["scim"], "access_ttl": "20m", "refresh_ttl": 900})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (id, secret) =
+        (r.body["client_id"].as_str().unwrap().to_string(), r.body["client_secret"].as_str().unwrap().to_string());
+    assert_eq!(call(&s, op, Method::POST, "/clients", Some(json!({"tenants": ["nope"]}))).await.status, 404);
+    assert_eq!(
+        call(&s, op, Method::POST, "/clients", Some(json!({"tenants": ["initech"], "grants": ["implicit"]})))
+            .await
+            .status,
+        400
+    );
+    let r = call(&s, op, Method::POST, "/tenants/initech/api-users", Some(json!({"username": "svc-initech"}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let password = r.body["password"].as_str().unwrap().to_string();
+    assert_eq!(
+        call(&s, op, Method::POST, "/tenants/initech/api-users", Some(json!({"username": "x", "password": "short"})))
+            .await
+            .status,
+        400
+    );
+
+    let login = s
+        .post_form(
+            "/oauth2/token",
+            Some((&id, &secret)),
+            &[("grant_type", "password"), ("username", "svc-initech"), ("password", &password)],
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(login.body["expires_in"], 1200);
+    let access = login.body["access_token"].as_str().unwrap();
+    assert_eq!(s.post_as(access, "/Users", &json!({"userName": "made.by.admin.client"})).await.status, 201);
+
+    // Listing never shows secrets.
+    let r = call(&s, op, Method::GET, "/clients", None).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.to_string().contains(&secret));
+    assert_eq!(r.body[0]["grant_types"], json!(["password", "refresh_token"]));
+    assert_eq!(r.body[0]["secrets"][0]["state"], "active");
+
+    // Rotate the client's secret, revoke the first one.
+    let r = call(&s, op, Method::POST, &format!("/clients/{id}/secrets"), None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let first = call(&s, op, Method::GET, "/clients", None).await.body[0]["secrets"][0]["id"].as_i64().unwrap();
+    assert_eq!(call(&s, op, Method::DELETE, &format!("/clients/{id}/secrets/{first}"), None).await.status, 200);
+    let r = s
+        .post_form(
+            "/oauth2/token",
+            Some((&id, &secret)),
+            &[("grant_type", "password"), ("username", "svc-initech"), ("password", &password)],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(call(&s, op, Method::DELETE, "/clients/nope/secrets/1", None).await.status, 404);
+
+    // Disable the API user.
+    let r =
+        call(&s, op, Method::PATCH, "/tenants/initech/api-users/svc-initech", Some(json!({"disabled": true}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&s, op, Method::GET, "/tenants/initech/api-users", None).await;
+    assert!(r.body[0]["disabled"].is_string(), "{}", r.body);
+
+    // Long-lived tokens: create, use, list, revoke.
+    let r = call(&s, op, Method::POST, "/tenants/initech/tokens", Some(json!({"expires_in_days": 30}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = r.body["token"].as_str().unwrap().to_string();
+    let tid = r.body["id"].as_i64().unwrap();
+    assert_eq!(s.get_as(&token, "/Users").await.body["totalResults"], 1);
+    let r = call(&s, op, Method::GET, "/tenants/initech/tokens", None).await;
+    assert_eq!(r.body[0]["state"], "active");
+    assert!(!r.body.to_string().contains(&token));
+    assert_eq!(call(&s, op, Method::DELETE, &format!("/tenants/initech/tokens/{tid}"), None).await.status, 200);
+    assert_eq!(call(&s, op, Method::DELETE, "/tenants/initech/tokens/99999", None).await.status, 404);
+
+    // SCIM off and on.
+    let r = call(&s, op, Method::PATCH, "/tenants/initech", Some(json!({"scim_enabled": false}))).await;
+    assert_eq!(r.body["scim_enabled"], false);
+    assert_eq!(call(&s, op, Method::PATCH, "/tenants/nope", Some(json!({"scim_enabled": false}))).await.status, 404);
+
+    // Signing keys: rotate, list, retire the old; the last one cannot be retired.
+    let keys = call(&s, op, Method::GET, "/signing-keys", None).await;
+    assert_eq!(keys.body.as_array().unwrap().len(), 1);
+    let old = keys.body[0]["kid"].as_str().unwrap().to_string();
+    let new = call(&s, op, Method::POST, "/signing-keys", None).await;
+    assert_eq!(new.status, 201);
+    assert_eq!(call(&s, op, Method::DELETE, &format!("/signing-keys/{old}"), None).await.status, 200);
+    let last = new.body["kid"].as_str().unwrap();
+    assert_eq!(call(&s, op, Method::DELETE, &format!("/signing-keys/{last}"), None).await.status, 409);
+    assert_eq!(call(&s, op, Method::GET, "/nothing-here", None).await.status, 404);
+    let _ = Utc::now();
+}
