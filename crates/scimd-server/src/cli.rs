@@ -350,9 +350,23 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 }
                 None => None,
             };
+            let oauth = Arc::new(oauth);
+            // Hourly: forget expired refresh tokens, spent revocations, idle failure counts.
+            let purger = oauth.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    every.tick().await;
+                    match purger.purge().await {
+                        Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired OAuth state"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = ?e, "purging expired OAuth state failed"),
+                    }
+                }
+            });
             let state = AppState {
                 service: Arc::new(service),
-                oauth: Arc::new(oauth),
+                oauth,
                 admin: Arc::new(admin),
                 http: Arc::new(HttpConfig {
                     max_body_bytes: args.max_body_bytes,

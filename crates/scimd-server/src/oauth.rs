@@ -256,7 +256,15 @@ pub struct OAuth {
     pub config: OAuthConfig,
     keys: RwLock<Arc<KeySet>>,
     verified: TokenCache,
+    /// Client secrets recently verified with argon2: SHA-256 of (client id, secret) → the
+    /// argon2 hash it matched. A hit counts only while that hash is still one of the
+    /// client's valid secrets, so revocation and expiry apply at once. Only generated
+    /// (256-bit) client secrets are cached, never passwords; only in memory.
+    secrets: std::sync::Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
+
+/// How long a verified client secret is remembered.
+const SECRET_CACHE: Duration = Duration::from_secs(300);
 
 fn random_id() -> String {
     let mut b = [0u8; 16];
@@ -264,13 +272,11 @@ fn random_id() -> String {
     B64.encode(b)
 }
 
-async fn verify_password(password: String, hashes: Vec<String>) -> OResult<bool> {
+async fn verify_password(password: String, hash: String) -> OResult<bool> {
     tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        hashes.iter().any(|h| {
-            PasswordHash::new(h)
-                .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        })
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|e| OAuthError::Internal(e.to_string()))
@@ -298,6 +304,7 @@ impl OAuth {
             config,
             keys: RwLock::new(Arc::new(empty)),
             verified: TokenCache::new(Duration::from_secs(5)),
+            secrets: std::sync::Mutex::new(HashMap::new()),
         };
         oauth.reload_keys().await?;
         Ok(oauth)
@@ -324,6 +331,13 @@ impl OAuth {
     async fn keys(&self, max_age: Duration) -> AppResult<Arc<KeySet>> {
         let current = self.keys.read().expect("keys").clone();
         if current.loaded.elapsed() < max_age { Ok(current) } else { self.reload_keys().await }
+    }
+
+    /// Deletes expired OAuth bookkeeping (refresh tokens a day after they expired, so a
+    /// late replay is still recognized; spent revocations; idle failed-login counts).
+    pub async fn purge(&self) -> AppResult<u64> {
+        let now = self.clock.now();
+        Ok(self.store.purge_oauth(now, now - TimeDelta::days(1), now - TimeDelta::days(1)).await?)
     }
 
     /// The public keys as a JWK Set.
@@ -396,6 +410,47 @@ impl OAuth {
         Ok(())
     }
 
+    /// Whether a presented client secret matches one of the client's valid secret hashes
+    /// (argon2, or a recent verification of the same secret against a hash still valid).
+    async fn secret_matches(&self, creds: &ClientCredentials, hashes: &[String]) -> OResult<bool> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(creds.client_id.as_bytes());
+        h.update([0u8]);
+        h.update(creds.client_secret.as_bytes());
+        let key: [u8; 32] = h.finalize().into();
+        {
+            let cache = self.secrets.lock().expect("secret cache");
+            if let Some((matched, at)) = cache.get(&key)
+                && at.elapsed() < SECRET_CACHE
+                && hashes.contains(matched)
+            {
+                return Ok(true);
+            }
+        }
+        let secret = creds.client_secret.clone();
+        let hashes = hashes.to_vec();
+        let matched = tokio::task::spawn_blocking(move || {
+            use argon2::password_hash::{PasswordHash, PasswordVerifier};
+            hashes.into_iter().find(|h| {
+                PasswordHash::new(h)
+                    .is_ok_and(|parsed| argon2::Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+            })
+        })
+        .await
+        .map_err(|e| OAuthError::Internal(e.to_string()))?;
+        let Some(matched) = matched else { return Ok(false) };
+        let mut cache = self.secrets.lock().expect("secret cache");
+        if cache.len() >= 10_000 {
+            cache.retain(|_, (_, at)| at.elapsed() < SECRET_CACHE);
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+        }
+        cache.insert(key, (matched, Instant::now()));
+        Ok(true)
+    }
+
     /// Authenticates a client by id and secret, with lockout per client id.
     async fn authenticate_client(&self, creds: Option<ClientCredentials>) -> OResult<ClientAuth> {
         let Some(creds) = creds else {
@@ -407,7 +462,7 @@ impl OAuth {
             return Err(OAuthError::invalid_client());
         };
         let had_failures = self.check_lock(&key, "invalid_client", now).await?;
-        if client.disabled || !verify_password(creds.client_secret, client.secret_hashes.clone()).await? {
+        if client.disabled || !self.secret_matches(&creds, &client.secret_hashes).await? {
             self.failed(&key).await?;
             return Err(OAuthError::invalid_client());
         }
@@ -503,7 +558,7 @@ impl OAuth {
                 let bad = || OAuthError::invalid_grant("wrong username or password");
                 let Some(user) = self.store.api_user_auth(&username).await? else { return Err(bad()) };
                 let had_failures = self.check_lock(&key, "invalid_grant", now).await?;
-                if user.disabled || !verify_password(password, vec![user.password_hash.clone()]).await? {
+                if user.disabled || !verify_password(password, user.password_hash.clone()).await? {
                     self.failed(&key).await?;
                     return Err(bad());
                 }

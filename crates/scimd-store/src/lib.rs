@@ -415,6 +415,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFut<'_, StoreResult<Option<String>>>;
     /// Forgets a key's failed logins (after a successful one).
     fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>>;
+    /// Deletes OAuth bookkeeping that can no longer matter at `now`: refresh tokens expired
+    /// before `refresh_before`, revocations of tokens that have all expired, and failed-login
+    /// counts idle since `failures_before` and not locked. Returns the rows deleted.
+    fn purge_oauth(
+        &self,
+        now: DateTime<Utc>,
+        refresh_before: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>>;
     /// Stores an operator token (by hash); returns its id.
     fn create_admin_token(
         &self,

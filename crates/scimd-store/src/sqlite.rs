@@ -1291,6 +1291,28 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn purge_oauth(
+        &self,
+        now: DateTime<Utc>,
+        refresh_before: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let (now, refresh_before, failures_before) =
+            (normalized_time(now), normalized_time(refresh_before), normalized_time(failures_before));
+        Box::pin(self.write(move |conn| {
+            let mut n =
+                conn.execute("DELETE FROM refresh_tokens WHERE expires < ?", [&refresh_before]).map_err(internal)?;
+            n += conn.execute("DELETE FROM revoked_grants WHERE expires < ?", [&now]).map_err(internal)?;
+            n += conn
+                .execute(
+                    "DELETE FROM login_failures WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)",
+                    params![failures_before, now],
+                )
+                .map_err(internal)?;
+            Ok(n as u64)
+        }))
+    }
+
     fn create_admin_token(
         &self,
         hash: [u8; 32],

@@ -554,3 +554,30 @@ async fn discovery_configurable_token_path_and_key_rotation() {
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 1);
     assert_eq!(s.get_as(&new, "/Users").await.status, 200);
 }
+
+#[tokio::test]
+async fn expired_oauth_state_is_purged_and_live_state_kept() {
+    let s = TestServer::start().await;
+    let c = client(&s, &["acme"], &["password"], &["scim"], 600, 900).await;
+    api_user(&s, "acme", "svc", "a long password 1").await;
+    let login = password_login(&s, &c, "svc", "a long password 1").await;
+    let rt = str_of(&login, "refresh_token").to_string();
+    let basic = Some((c.id.as_str(), c.secret.as_str()));
+    s.post_form("/oauth2/revoke", basic, &[("token", str_of(&login, "access_token"))]).await;
+    password_login(&s, &c, "svc", "wrong guess").await;
+    let count = |table: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&s.db_path).unwrap();
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (1, 1, 1));
+    // Nothing is purged while it still matters.
+    let now = Utc::now();
+    s.store.purge_oauth(now, now - TimeDelta::days(1), now - TimeDelta::days(1)).await.unwrap();
+    assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (1, 1, 1));
+    assert_eq!(refresh(&s, &c, &rt).await.status, 200);
+    // Two days later, all of it is.
+    let later = now + TimeDelta::days(2);
+    let n = s.store.purge_oauth(later, later - TimeDelta::days(1), later - TimeDelta::days(1)).await.unwrap();
+    assert_eq!(n, 4, "two refresh tokens (spent and current), one revocation, one failure count");
+    assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (0, 0, 0));
+}
