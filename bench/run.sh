@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scimd benchmark: seeds USERS users into a release build over HTTP and measures, with
 # wrk on loopback, POST create, GET by id, filter userName eq, list pages of 100, PATCH
-# replace, and PATCH adds of 100 members to a group growing to 10,000. Every wrk run is
+# replace, PATCH adds of 100 members to a group growing to 10,000, the OAuth token
+# endpoint (client_credentials) and GET by id with a JWT access token. Every wrk run is
 # bounded by DURATION seconds. Prints requests/s and p99 per line, and the server's memory.
 #
 # wrk runs on the same machine. By default the server gets one worker thread fewer than
@@ -103,6 +104,17 @@ run_wrk "GET /Users/{id}" get.lua
 run_wrk "GET /Users?filter=userName eq" filter.lua
 run_wrk "GET /Users page of 100" list.lua
 run_wrk "PATCH /Users/{id} (replace)" patch.lua
+# OAuth: the token endpoint, and reads authenticated by a JWT access token.
+client_json=$("$bin" client create --tenant bench --json)
+CLIENT_ID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_id"])' "$client_json")
+CLIENT_SECRET=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_secret"])' "$client_json")
+export BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
+run_wrk "POST /oauth2/token (client_credentials)" token.lua
+LONG_LIVED=$TOKEN
+TOKEN=$(curl -fs -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$base/oauth2/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+run_wrk "GET /Users/{id} (JWT access token)" get.lua
+TOKEN=$LONG_LIVED
 members=$(python3 "$BENCH_DIR/members.py" 127.0.0.1 "$port" "$TOKEN" "$IDS_FILE" 10000 100 | head -1)
 mem_end=$(memory)
 db_size=$(du -sh "$work" | cut -f1)
@@ -120,7 +132,8 @@ echo
 echo "== scimd benchmark: $total users, wrk -t$THREADS -c$CONNS -d${DURATION}s, $CORES cores, $(date -u +%F)"
 printf '| %-32s | %-14s | %-10s |\n' "operation ($WORKERS worker$([ "$WORKERS" = 1 ] || echo s))" "req/s" "p99"
 printf '|%s|%s|%s|\n' "----------------------------------" "----------------" "------------"
-for k in "POST /Users (create)" "GET /Users/{id}" "GET /Users?filter=userName eq" "GET /Users page of 100" "PATCH /Users/{id} (replace)"; do
+for k in "POST /Users (create)" "GET /Users/{id}" "GET /Users?filter=userName eq" "GET /Users page of 100" "PATCH /Users/{id} (replace)" \
+         "POST /oauth2/token (client_credentials)" "GET /Users/{id} (JWT access token)"; do
   printf '| %-32s | %14s | %10s |\n' "$k" "${RPS[$k]}" "${P99[$k]}"
 done
 if [ "$WORKERS" != "$CORES" ]; then
