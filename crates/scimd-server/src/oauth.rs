@@ -735,7 +735,7 @@ impl OAuth {
                 scim_enabled: t.scim_enabled,
                 read: true,
                 write: true,
-                expires: None,
+                expires: t.expires,
             })
         };
         if let Some(g) = grant {

@@ -506,3 +506,50 @@ async fn no_secret_appears_in_logs_or_database_after_a_full_run() {
         }
     }
 }
+
+/// The operator commands added with the authorization server: API users listed, disabled
+/// and enabled; signing keys listed, rotated and retired (never the last); operator tokens.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_users_signing_keys_and_operator_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ops.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    run_ok(scimd(&db).args(["api-user", "create", "--tenant", "acme", "--username", "svc"]));
+    let list = run_ok(scimd(&db).args(["api-user", "list", "--tenant", "acme"]));
+    assert!(list.starts_with("svc\t") && list.trim_end().ends_with("active"), "{list}");
+    run_ok(scimd(&db).args(["api-user", "disable", "--tenant", "acme", "svc"]));
+    let list = run_ok(scimd(&db).args(["api-user", "list", "--tenant", "acme"]));
+    assert!(list.contains("\tdisabled "), "{list}");
+    run_ok(scimd(&db).args(["api-user", "enable", "--tenant", "acme", "svc"]));
+    assert!(run_ok(scimd(&db).args(["api-user", "list", "--tenant", "acme"])).trim_end().ends_with("active"));
+    let missing = scimd(&db).args(["api-user", "disable", "--tenant", "acme", "nobody"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no API user 'nobody'"));
+
+    // Keys: none until a server starts (it creates the first); rotate adds one that signs.
+    let server = Server::start(&db);
+    drop(server);
+    let keys = run_ok(scimd(&db).args(["signing-key", "list"]));
+    assert_eq!(keys.lines().count(), 1, "{keys}");
+    let first = keys.split('\t').next().unwrap().to_string();
+    let refused = scimd(&db).args(["signing-key", "retire", &first]).output().unwrap();
+    assert!(!refused.status.success(), "the last key cannot be retired");
+    let out = run_ok(scimd(&db).args(["signing-key", "rotate"]));
+    assert!(out.contains("signs from now on"), "{out}");
+    assert_eq!(run_ok(scimd(&db).args(["signing-key", "list"])).lines().count(), 2);
+    run_ok(scimd(&db).args(["signing-key", "retire", &first]));
+    let keys = run_ok(scimd(&db).args(["signing-key", "list"]));
+    assert_eq!(keys.lines().count(), 1);
+    assert!(!keys.contains(&first));
+
+    // An operator token opens the admin API of a running server; nothing else does.
+    let op = run_ok(scimd(&db).args(["admin-token", "create"])).lines().last().unwrap().to_string();
+    let server = Server::start(&db);
+    let http = reqwest::Client::new();
+    let r = http.get(format!("http://{}/admin/v1/tenants", server.addr)).bearer_auth(&op).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v[0]["name"], "acme");
+    let r = http.get(format!("http://{}/admin/v1/tenants", server.addr)).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}

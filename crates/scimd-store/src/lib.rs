@@ -91,6 +91,8 @@ impl CredentialRow {
 pub struct TokenTenant {
     pub tenant: TenantId,
     pub scim_enabled: bool,
+    /// When the token expires (Unix seconds), if it does.
+    pub expires: Option<i64>,
 }
 
 /// An Ed25519 signing key of the authorization server. `seed` is the private key.

@@ -833,12 +833,18 @@ impl Store for SqliteStore {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT t.id, t.scim_enabled FROM api_tokens a JOIN tenants t ON t.id = a.tenant_id \
+                    "SELECT t.id, t.scim_enabled, a.expires FROM api_tokens a JOIN tenants t ON t.id = a.tenant_id \
                      WHERE a.hash = ? AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > ?)",
                 )
                 .map_err(internal)?;
             st.query_row(params![&hash[..], now], |r| {
-                Ok(TokenTenant { tenant: TenantId(r.get(0)?), scim_enabled: r.get(1)? })
+                let expires: Option<String> = r.get(2)?;
+                Ok(TokenTenant {
+                    tenant: TenantId(r.get(0)?),
+                    scim_enabled: r.get(1)?,
+                    // Rounded down: a cache never keeps the token past its expiry.
+                    expires: expires.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).map(|e| e.timestamp()),
+                })
             })
             .optional()
             .map_err(internal)

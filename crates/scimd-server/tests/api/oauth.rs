@@ -581,3 +581,24 @@ async fn expired_oauth_state_is_purged_and_live_state_kept() {
     assert_eq!(n, 4, "two refresh tokens (spent and current), one revocation, one failure count");
     assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (0, 0, 0));
 }
+
+#[tokio::test]
+async fn long_lived_tokens_expire_on_the_clock_even_when_cached() {
+    let s = manual().await;
+    let clock = s.clock.clone().unwrap();
+    use scimd_server::clock::Clock;
+    let acme = s.store.tenant_by_name("acme").await.unwrap().unwrap();
+    let token = scimd_server::auth::generate_token();
+    let now = clock.now();
+    s.store
+        .create_token(acme.id, scimd_server::auth::hash_token(&token), now, Some(now + TimeDelta::days(1)))
+        .await
+        .unwrap();
+    assert_eq!(s.get_as(&token, "/Users").await.status, 200);
+    advance(&s, 86_399);
+    assert_eq!(s.get_as(&token, "/Users").await.status, 200);
+    advance(&s, 1);
+    assert_invalid_token(&s.get_as(&token, "/Users").await);
+    // The token without expiry is unaffected.
+    assert_eq!(s.get("/Users").await.status, 200);
+}
