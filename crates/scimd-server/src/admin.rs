@@ -57,12 +57,43 @@ pub struct TenantView {
     pub name: String,
     pub created: String,
     pub scim_enabled: bool,
+    /// Keep request payloads (redacted) in the audit trail.
+    pub audit_details: bool,
+    pub audit_events_days: i64,
+    pub audit_details_days: i64,
 }
 
 impl From<Tenant> for TenantView {
     fn from(t: Tenant) -> Self {
-        TenantView { id: t.id.0, name: t.name, created: t.created, scim_enabled: t.scim_enabled }
+        TenantView {
+            id: t.id.0,
+            name: t.name,
+            created: t.created,
+            scim_enabled: t.scim_enabled,
+            audit_details: t.audit.details,
+            audit_events_days: t.audit.events_days,
+            audit_details_days: t.audit.details_days,
+        }
     }
+}
+
+/// A time given by an operator (RFC 3339, any offset), in the stored form.
+pub fn parse_time(s: &str, what: &str) -> AdminResult<String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| normalized_time(t.with_timezone(&Utc)))
+        .map_err(|e| AdminError::invalid(format!("{what} '{s}' is not an RFC 3339 time (2026-11-23T10:00:00Z): {e}")))
+}
+
+/// Which events an operator asks for.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub client: Option<String>,
+    pub status: Option<u16>,
+    pub op: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
 }
 
 /// A secret just created: shown once.
@@ -171,11 +202,18 @@ fn view(c: scimd_store::CredentialRow, now: &str) -> CredentialView {
 pub struct Admin {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// The running server's audit writer: flushed before the trail is read, so a read
+    /// sees every request answered before it.
+    sink: Option<crate::audit::AuditSink>,
 }
 
 impl Admin {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Admin { store, clock }
+        Admin { store, clock, sink: None }
+    }
+
+    pub fn with_sink(self, sink: crate::audit::AuditSink) -> Self {
+        Admin { sink: Some(sink), ..self }
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -423,6 +461,95 @@ impl Admin {
             .retire_signing_key(kid, self.now())
             .await
             .map_err(store_err(|| format!("no active signing key '{kid}'")))
+    }
+
+    /// Changes a tenant's audit settings (what is `None` stays).
+    pub async fn set_audit(
+        &self,
+        name: &str,
+        details: Option<bool>,
+        events_days: Option<i64>,
+        details_days: Option<i64>,
+    ) -> AdminResult<TenantView> {
+        let t = self.tenant(name).await?;
+        let mut a = t.audit;
+        a.details = details.unwrap_or(a.details);
+        a.events_days = events_days.unwrap_or(a.events_days);
+        a.details_days = details_days.unwrap_or(a.details_days);
+        if a.events_days < 1 || a.details_days < 1 {
+            return Err(AdminError::invalid("audit retention must be at least one day"));
+        }
+        if a.details_days > a.events_days {
+            return Err(AdminError::invalid("payloads cannot be kept longer than their events"));
+        }
+        self.store.set_audit_settings(t.id, a).await.map_err(store_err(|| format!("no tenant named '{name}'")))?;
+        Ok(TenantView {
+            audit_details: a.details,
+            audit_events_days: a.events_days,
+            audit_details_days: a.details_days,
+            ..t.into()
+        })
+    }
+
+    async fn flush(&self) {
+        if let Some(s) = &self.sink {
+            s.flush().await;
+        }
+    }
+
+    /// A tenant's events, newest first (at most 1,000 a page; `before` pages on).
+    pub async fn audit_events(&self, tenant: &str, f: EventFilter) -> AdminResult<Vec<scimd_store::EventRow>> {
+        let t = self.tenant(tenant).await?;
+        self.flush().await;
+        let q = scimd_store::EventQuery {
+            from: f.from.as_deref().map(|s| parse_time(s, "--from")).transpose()?,
+            to: f.to.as_deref().map(|s| parse_time(s, "--to")).transpose()?,
+            client: f.client,
+            status: f.status,
+            op: f.op,
+            before: f.before,
+            limit: f.limit.unwrap_or(100).clamp(1, 1000),
+        };
+        self.store.events(t.id, &q).await.map_err(AdminError::internal)
+    }
+
+    /// The redacted payloads of one of a tenant's events.
+    pub async fn audit_event_details(&self, tenant: &str, event: i64) -> AdminResult<scimd_store::EventDetails> {
+        let t = self.tenant(tenant).await?;
+        self.flush().await;
+        self.store
+            .event_details(t.id, event)
+            .await
+            .map_err(AdminError::internal)?
+            .ok_or_else(|| AdminError::not_found(format!("tenant '{tenant}' has no details for event {event}")))
+    }
+
+    /// The go-live check: what a tenant's callers did in `[from, to)`.
+    pub async fn audit_summary(&self, tenant: &str, from: &str, to: &str) -> AdminResult<serde_json::Value> {
+        let t = self.tenant(tenant).await?;
+        let (from, to) = (parse_time(from, "--from")?, parse_time(to, "--to")?);
+        if from >= to {
+            return Err(AdminError::invalid("--from must be before --to"));
+        }
+        self.flush().await;
+        let counts = self.store.event_counts(t.id, &from, &to).await.map_err(AdminError::internal)?;
+        Ok(crate::audit::summary(&t.name, &from, &to, &counts))
+    }
+
+    /// The error log, newest first.
+    pub async fn errors(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+        limit: u32,
+    ) -> AdminResult<Vec<scimd_store::ErrorRow>> {
+        let from = from.map(|s| parse_time(s, "--from")).transpose()?.unwrap_or_default();
+        let to = match to {
+            Some(s) => parse_time(s, "--to")?,
+            None => "9999".to_string(),
+        };
+        self.flush().await;
+        self.store.errors(&from, &to, limit.clamp(1, 1000)).await.map_err(AdminError::internal)
     }
 
     pub async fn create_admin_token(&self, expires_in_days: Option<u32>) -> AdminResult<CreatedToken> {

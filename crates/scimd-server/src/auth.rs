@@ -77,7 +77,7 @@ impl TokenCache {
 
     pub fn get(&self, hash: &[u8; 32]) -> Option<Grant> {
         let map = self.map.lock().expect("token cache");
-        map.get(hash).filter(|(_, at)| at.elapsed() < self.ttl).map(|(t, _)| *t)
+        map.get(hash).filter(|(_, at)| at.elapsed() < self.ttl).map(|(t, _)| t.clone())
     }
 
     pub fn put(&self, hash: [u8; 32], tenant: Grant) {

@@ -65,6 +65,68 @@ pub enum Command {
     /// Manage operator tokens of the admin API.
     #[command(subcommand)]
     AdminToken(AdminTokenCmd),
+    /// Read the audit trail: events, their payloads, the go-live summary, the error log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// A tenant's events, newest first: id, time, request id, client, method and path, op,
+    /// status, scimType, duration, resource id (tab-separated; `--json`: JSON lines).
+    Events {
+        #[arg(long)]
+        tenant: String,
+        /// From this time (RFC 3339, inclusive).
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this time (RFC 3339, exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long)]
+        status: Option<u16>,
+        /// create, replace, patch, delete, read, list, search, token, …
+        #[arg(long)]
+        op: Option<String>,
+        /// Only events older than this event id (the next page).
+        #[arg(long)]
+        before: Option<i64>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One event's redacted request and response (JSON).
+    Event {
+        #[arg(long)]
+        tenant: String,
+        id: i64,
+    },
+    /// The go-live check: what the tenant's callers did between two times.
+    Summary {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// One JSON object (keys include created, updated, deactivated, deleted, errors).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Internal errors, newest first.
+    Errors {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +284,13 @@ pub struct ServeArgs {
     /// created by `scimd admin-token create`. A file, so the token is not in `ps` output.
     #[arg(long, env = "SCIMD_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<String>,
+    /// Keep payloads (redacted) of requests with no known tenant (failed authentication,
+    /// token and admin requests); tenants have their own setting (`tenant set`).
+    #[arg(long, env = "SCIMD_AUDIT_DETAILS", value_enum, default_value = "on")]
+    pub audit_details: OnOff,
+    /// Days events with no tenant, and the error log, are kept.
+    #[arg(long, env = "SCIMD_AUDIT_DAYS", default_value_t = 90)]
+    pub audit_days: i64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,13 +307,22 @@ pub enum TenantCmd {
         name: String,
         /// The SCIM provisioning feature: a tenant without it gets 403 on every SCIM request.
         #[arg(long, value_enum)]
-        scim: OnOff,
+        scim: Option<OnOff>,
+        /// Keep request and response payloads (redacted) in the audit trail.
+        #[arg(long, value_enum)]
+        audit_details: Option<OnOff>,
+        /// Days the tenant's audit events are kept.
+        #[arg(long)]
+        audit_events_days: Option<i64>,
+        /// Days the tenant's payloads are kept (at most the events' days).
+        #[arg(long)]
+        audit_details_days: Option<i64>,
     },
     /// List tenants: id, name, created, SCIM on/off (tab-separated).
     List,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnOff {
     On,
     Off,
@@ -364,15 +442,48 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     }
                 }
             });
+            let sink = crate::audit::AuditSink::start(store.clone());
+            // Audit retention: small batches, so the writer is never held for long.
+            let (purge_store, audit_days) = (store.clone(), args.audit_days.max(1));
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+                loop {
+                    every.tick().await;
+                    let mut total = 0;
+                    loop {
+                        match scimd_store::Store::purge_audit(
+                            purge_store.as_ref(),
+                            chrono::Utc::now(),
+                            audit_days,
+                            5000,
+                        )
+                        .await
+                        {
+                            Ok(0) => break,
+                            Ok(n) => total += n,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "purging the audit trail failed");
+                                break;
+                            }
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    if total > 0 {
+                        tracing::info!(rows = total, "purged audit records past their retention");
+                    }
+                }
+            });
             let state = AppState {
                 service: Arc::new(service),
                 oauth,
-                admin: Arc::new(admin),
+                admin: Arc::new(admin.with_sink(sink.clone())),
                 http: Arc::new(HttpConfig {
                     max_body_bytes: args.max_body_bytes,
                     public_url: args.public_url,
                     admin_token,
+                    audit_details: args.audit_details != OnOff::Off,
                 }),
+                audit: sink.clone(),
             };
             let listener = tokio::net::TcpListener::bind(&args.listen)
                 .await
@@ -380,6 +491,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(%addr, database = %cli.database, "scimd listening on {addr}");
             crate::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            sink.flush().await;
             tracing::info!("scimd stopped");
             store.close();
             Ok(())
@@ -389,10 +501,89 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("created tenant {} (id {}){}", t.name, t.id, if without_scim { " without SCIM" } else { "" });
             Ok(())
         }
-        Command::Tenant(TenantCmd::Set { name, scim }) => {
-            let on = matches!(scim, OnOff::On);
-            let t = admin.set_scim(&name, on).await?;
-            println!("tenant {}: SCIM {}", t.name, if on { "on" } else { "off" });
+        Command::Tenant(TenantCmd::Set { name, scim, audit_details, audit_events_days, audit_details_days }) => {
+            if scim.is_none() && audit_details.is_none() && audit_events_days.is_none() && audit_details_days.is_none()
+            {
+                return Err(
+                    "nothing to set: give --scim, --audit-details, --audit-events-days or --audit-details-days".into(),
+                );
+            }
+            if let Some(scim) = scim {
+                let on = scim == OnOff::On;
+                admin.set_scim(&name, on).await?;
+                println!("tenant {name}: SCIM {}", if on { "on" } else { "off" });
+            }
+            if audit_details.is_some() || audit_events_days.is_some() || audit_details_days.is_some() {
+                let t = admin
+                    .set_audit(&name, audit_details.map(|d| d == OnOff::On), audit_events_days, audit_details_days)
+                    .await?;
+                println!(
+                    "tenant {name}: audit payloads {}, events kept {} days, payloads {} days",
+                    if t.audit_details { "kept" } else { "not kept" },
+                    t.audit_events_days,
+                    t.audit_details_days
+                );
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCmd::Events { tenant, from, to, client, status, op, before, limit, json }) => {
+            let f = crate::admin::EventFilter { from, to, client, status, op, before, limit: Some(limit) };
+            for e in admin.audit_events(&tenant, f).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);
+                } else {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{} {}\t{}\t{}\t{}\t{:.1}ms\t{}",
+                        e.id,
+                        e.time,
+                        e.request_id,
+                        e.client.as_deref().unwrap_or("-"),
+                        e.method,
+                        e.path,
+                        e.op,
+                        e.status,
+                        e.scim_type.as_deref().unwrap_or("-"),
+                        e.duration_ms,
+                        e.resource_id.as_deref().unwrap_or("-"),
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCmd::Event { tenant, id }) => {
+            let d = admin.audit_event_details(&tenant, id).await?;
+            println!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Audit(AuditCmd::Summary { tenant, from, to, json }) => {
+            let s = admin.audit_summary(&tenant, &from, &to).await?;
+            if json {
+                println!("{s}");
+            } else {
+                println!("tenant {tenant}, {} to {}", s["from"], s["to"]);
+                println!(
+                    "first event {}, last event {}, {} requests",
+                    s["first_event"], s["last_event"], s["requests"]
+                );
+                for (label, key) in [("users", "users"), ("groups", "groups")] {
+                    let t = &s[key];
+                    println!(
+                        "{label}: {} created, {} updated ({} deactivated), {} deleted, {} reads",
+                        t["created"], t["updated"], t["deactivated"], t["deleted"], t["reads"]
+                    );
+                }
+                println!("errors: {} {}", s["error_count"], s["errors"]);
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCmd::Errors { from, to, limit, json }) => {
+            for e in admin.errors(from.as_deref(), to.as_deref(), limit).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);
+                } else {
+                    println!("{}\t{}\t{}\t{} {}\t{}", e.id, e.time, e.request_id, e.method, e.path, e.detail);
+                }
+            }
             Ok(())
         }
         Command::Tenant(TenantCmd::List) => {

@@ -8,6 +8,7 @@ mod oauth;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,8 +28,9 @@ use scimd_core::schema::ResourceKind;
 use scimd_store::{IfMatch, TenantId};
 use serde_json::Value;
 
+use crate::audit::{AuditSink, AuditSlot};
 use crate::auth::bearer;
-use crate::oauth::OAuth;
+use crate::oauth::{Grant, OAuth};
 use crate::service::{AppError, Ctx, Rendered, Service, etag, parse_etags};
 
 /// The SCIM media type.
@@ -46,11 +48,14 @@ pub struct HttpConfig {
     /// SHA-256 of the operator token given by configuration (the admin API also accepts
     /// tokens created by `scimd admin-token create`).
     pub admin_token: Option<[u8; 32]>,
+    /// Keep payloads of requests whose tenant is unknown (failed authentication, token
+    /// requests, the admin API) in the audit trail.
+    pub audit_details: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: 1024 * 1024, public_url: None, admin_token: None }
+        HttpConfig { max_body_bytes: 1024 * 1024, public_url: None, admin_token: None, audit_details: true }
     }
 }
 
@@ -60,6 +65,8 @@ pub struct AppState {
     pub oauth: Arc<OAuth>,
     pub admin: Arc<crate::admin::Admin>,
     pub http: Arc<HttpConfig>,
+    /// Where request events go (written in batches).
+    pub audit: AuditSink,
 }
 
 /// The request id, set by the request-log layer.
@@ -81,8 +88,16 @@ fn scim_json(status: StatusCode, body: &Value) -> Response {
 
 pub fn error_response(e: &ScimError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    scim_json(status, &e.to_json())
+    let mut res = scim_json(status, &e.to_json());
+    if let Some(t) = e.scim_type {
+        res.extensions_mut().insert(ErrorType(t.as_str()));
+    }
+    res
 }
+
+/// The `scimType` (or OAuth `error`) of an error response, for its audit event.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorType(pub &'static str);
 
 /// An [`AppError`] with the request id, for the response and the log.
 pub struct HttpError(AppError);
@@ -104,19 +119,25 @@ impl IntoResponse for HttpError {
         match self.0 {
             AppError::Scim(e) => error_response(&e),
             AppError::Internal(detail) => {
-                // The logging layer adds the request id to the log line and the header;
-                // the detail goes to the log only.
-                tracing::error!(%detail, "internal error");
+                // The request layer logs it with the request id, records it in the error
+                // log and answers with the request id only.
+                let backtrace = std::backtrace::Backtrace::capture();
+                let backtrace =
+                    (backtrace.status() == std::backtrace::BacktraceStatus::Captured).then(|| backtrace.to_string());
                 let mut res = error_response(&ScimError::new(500, None, "internal server error"));
-                res.extensions_mut().insert(InternalError);
+                res.extensions_mut().insert(InternalError { detail, backtrace });
                 res
             }
         }
     }
 }
 
-#[derive(Clone, Copy)]
-struct InternalError;
+/// An internal error's detail, carried by its response to the request layer.
+#[derive(Clone)]
+pub(crate) struct InternalError {
+    detail: String,
+    backtrace: Option<String>,
+}
 
 type HResult<T> = Result<T, HttpError>;
 
@@ -153,11 +174,15 @@ impl FromRequestParts<AppState> for ScimRequest {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         // Reads: GET, and the POST of a `/.search`; everything else writes.
         let write = parts.method != Method::GET && !parts.uri.path().ends_with("/.search");
-        let tenant = authenticate(&parts.headers, state, write).await?;
+        let grant = authenticate(&parts.headers, state, write).await?;
+        let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
+        if let Some(slot) = &slot {
+            slot.set_caller(Some(grant.tenant), Some(grant.client.to_string()), Some(grant.audit_details));
+        }
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
-            ctx: ctx(state, tenant, headers),
+            ctx: ctx(state, grant.tenant, headers, slot),
             if_match: conditional(header::IF_MATCH),
             if_none_match: conditional(header::IF_NONE_MATCH),
         })
@@ -171,7 +196,7 @@ fn challenge(mut res: Response, value: &str) -> Response {
     res
 }
 
-async fn authenticate(headers: &HeaderMap, state: &AppState, write: bool) -> Result<TenantId, Response> {
+async fn authenticate(headers: &HeaderMap, state: &AppState, write: bool) -> Result<Grant, Response> {
     let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let (error, detail) = match header.map(bearer) {
         None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
@@ -199,7 +224,7 @@ async fn authenticate(headers: &HeaderMap, state: &AppState, write: bool) -> Res
                     &format!("Bearer realm=\"scimd\", error=\"insufficient_scope\", scope=\"scim {needed}\""),
                 ));
             }
-            Ok(Some(g)) => return Ok(g.tenant),
+            Ok(Some(g)) => return Ok(g),
             Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
             Err(e) => return Err(HttpError(e).into_response()),
         },
@@ -269,7 +294,7 @@ fn projection<const K: u8>(state: &AppState, ctx: &Ctx, q: &Option<String>) -> H
     )?)
 }
 
-fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap) -> Ctx {
+fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap, audit: Option<Arc<AuditSlot>>) -> Ctx {
     let base_url = match &state.http.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
         None => {
@@ -278,7 +303,7 @@ fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap) -> Ctx {
             format!("{proto}://{host}/scim/v2")
         }
     };
-    Ctx { tenant, base_url }
+    Ctx { tenant, base_url, audit }
 }
 
 // ------------------------------------------------------------------ request log
@@ -294,11 +319,58 @@ fn new_request_id() -> String {
 }
 
 /// The outermost layer: assigns a request id (the client's `X-Request-Id` if it is a
-/// sane one), answers with it in `X-Request-Id`, and logs one line per request (method,
-/// path, status, time). Never logs headers, query strings or bodies: they can carry
-/// credentials and personal data.
+/// sane one), answers with it in `X-Request-Id`, logs one line per request (method, path,
+/// status, time; never headers, query strings or bodies: they can carry credentials and
+/// personal data), and records the request's audit event. It holds the request body (up
+/// to the body limit) and, when the tenant keeps payloads, the response body, for the
+/// event's redacted details. A panic in a handler becomes a 500; internal errors and
+/// panics are answered with the request id only and written to the error log.
 #[derive(Clone)]
-struct RequestLog<S>(S);
+struct RequestLog<S> {
+    inner: S,
+    audit: Arc<AuditCfg>,
+}
+
+struct AuditCfg {
+    sink: AuditSink,
+    clock: Arc<dyn crate::clock::Clock>,
+    max_body: usize,
+    details: bool,
+}
+
+/// Largest response body kept in an event's details.
+const MAX_DETAIL_BODY: usize = 64 * 1024;
+
+std::thread_local! {
+    static PANIC_BACKTRACE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the backtrace of a panic for the request layer (the default hook still prints).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let bt = std::backtrace::Backtrace::force_capture().to_string();
+            PANIC_BACKTRACE.with(|b| *b.borrow_mut() = Some(bt));
+            previous(info);
+        }));
+    });
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        format!("panic: {s}")
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        format!("panic: {s}")
+    } else {
+        "panic".to_string()
+    }
+}
+
+fn header_pairs(h: &HeaderMap) -> impl Iterator<Item = (&str, &[u8])> {
+    h.iter().map(|(k, v)| (k.as_str(), v.as_bytes()))
+}
 
 impl<S> tower::Service<Request> for RequestLog<S>
 where
@@ -310,10 +382,11 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
+        use futures_util::FutureExt;
         let start = Instant::now();
         let id = req
             .headers()
@@ -325,36 +398,185 @@ where
         let header = HeaderValue::from_str(&id).ok();
         let method = req.method().clone();
         let uri = req.uri().clone();
-        req.extensions_mut().insert(RequestId(id));
-        let fut = self.0.call(req);
+        req.extensions_mut().insert(RequestId(id.clone()));
+        let classified = crate::audit::classify(method.as_str(), uri.path());
+        let slot = classified.as_ref().map(|_| {
+            Arc::new(AuditSlot::new(id.clone(), method.to_string(), uri.path().to_string(), self.audit.clock.now()))
+        });
+        if let Some(s) = &slot {
+            req.extensions_mut().insert(s.clone());
+        }
+        // Take the service that was driven to readiness; leave a fresh clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let audit = self.audit.clone();
         Box::pin(async move {
-            let Ok(mut res) = fut.await;
+            // Hold the request body (for the details), within the body limit.
+            let (parts, body) = req.into_parts();
+            let mut request_body = axum::body::Bytes::new();
+            let mut res = if slot.is_some() {
+                match axum::body::to_bytes(body, audit.max_body).await {
+                    Ok(b) => {
+                        request_body = b.clone();
+                        None
+                    }
+                    Err(_) => Some(too_large(audit.max_body)),
+                }
+            } else {
+                let req = Request::from_parts(parts.clone(), body);
+                Some(match AssertUnwindSafe(inner.call(req)).catch_unwind().await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(e)) => match e {},
+                    Err(p) => panic_response(&*p).0,
+                })
+            };
+            let mut panicked: Option<(String, Option<String>)> = None;
+            if res.is_none() {
+                let req = Request::from_parts(parts.clone(), Body::from(request_body.clone()));
+                res = Some(match AssertUnwindSafe(inner.call(req)).catch_unwind().await {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(e)) => match e {},
+                    Err(p) => {
+                        let (r, detail) = panic_response(&*p);
+                        let bt = PANIC_BACKTRACE.with(|b| b.borrow_mut().take());
+                        panicked = Some((detail, bt));
+                        r
+                    }
+                });
+            }
+            let mut res = res.expect("a response");
             let status = res.status().as_u16();
             let path = uri.path();
-            if res.extensions().get::<InternalError>().is_some() {
-                let id = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default();
-                tracing::error!(request_id = %id, %method, %path, status, "request failed with an internal error");
+            let id_str = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+            let internal =
+                res.extensions().get::<InternalError>().map(|e| (e.detail.clone(), e.backtrace.clone())).or(panicked);
+            if let Some((detail, _)) = &internal {
+                tracing::error!(request_id = %id_str, %method, %path, status, %detail, "request failed with an internal error");
+                // The client learns the request id, nothing else.
+                let message = format!("internal server error; request id {id_str}");
+                let scim =
+                    res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == SCIM_JSON.as_bytes());
+                let body = if scim {
+                    ScimError::new(500, None, message).to_json()
+                } else {
+                    serde_json::json!({"error": "server_error", "error_description": message})
+                };
+                *res.body_mut() = Body::from(serde_json::to_vec(&body).unwrap_or_default());
+                res.headers_mut().remove(header::CONTENT_LENGTH);
             }
             if tracing::enabled!(target: "scimd::request", tracing::Level::INFO) {
-                let id = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default();
                 let ms = start.elapsed().as_secs_f64() * 1000.0;
-                tracing::info!(target: "scimd::request", request_id = %id, %method, %path, status, ms = format_args!("{ms:.2}"));
+                tracing::info!(target: "scimd::request", request_id = %id_str, %method, %path, status, ms = format_args!("{ms:.2}"));
             }
-            if let Some(h) = header {
-                res.headers_mut().insert(REQUEST_ID.clone(), h);
+            if let Some(h) = &header {
+                res.headers_mut().insert(REQUEST_ID.clone(), h.clone());
+            }
+            if let (Some(slot), Some((op, rtype, resource_id))) = (slot, classified) {
+                res = record_event(&audit, &slot, &parts, &request_body, res, op, rtype, resource_id, internal).await;
             }
             Ok(res)
         })
     }
 }
 
+fn panic_response(p: &(dyn std::any::Any + Send)) -> (Response, String) {
+    let detail = panic_message(p);
+    let res = error_response(&ScimError::new(500, None, "internal server error"));
+    (res, detail)
+}
+
+/// Builds and hands over a request's audit event (and its redacted details).
+#[allow(clippy::too_many_arguments)]
+async fn record_event(
+    audit: &AuditCfg,
+    slot: &AuditSlot,
+    parts: &axum::http::request::Parts,
+    request_body: &[u8],
+    res: Response,
+    op: &'static str,
+    rtype: Option<&'static str>,
+    resource_id: Option<String>,
+    internal: Option<(String, Option<String>)>,
+) -> Response {
+    use scimd_store::{AuditRecord, EventDetails, NewError, NewEvent};
+    let info = slot.info();
+    let status = res.status().as_u16();
+    let mut res = res;
+    let details = if info.details.unwrap_or(audit.details) {
+        let (rparts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+        let content_type =
+            |h: &HeaderMap| h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let response_body = if bytes.len() > MAX_DETAIL_BODY {
+            Some(format!("[{} bytes, longer than the {MAX_DETAIL_BODY} kept]", bytes.len()))
+        } else {
+            crate::audit::redact_body(content_type(&rparts.headers).as_deref(), &bytes)
+        };
+        let mut request_line = parts.uri.path().to_string();
+        if let Some(q) = parts.uri.query() {
+            request_line.push('?');
+            request_line.push_str(&crate::audit::redact_form(q));
+        }
+        let mut request_headers: serde_json::Map<String, Value> =
+            serde_json::from_str(&crate::audit::redact_headers(header_pairs(&parts.headers))).unwrap_or_default();
+        request_headers.insert(":request".into(), Value::String(format!("{} {request_line}", parts.method)));
+        let d = EventDetails {
+            request_headers: Value::Object(request_headers).to_string(),
+            request_body: crate::audit::redact_body(content_type(&parts.headers).as_deref(), request_body),
+            response_headers: crate::audit::redact_headers(header_pairs(&rparts.headers)),
+            response_body,
+        };
+        res = Response::from_parts(rparts, Body::from(bytes));
+        Some(d)
+    } else {
+        None
+    };
+    let change_event = slot.change_event.load(std::sync::atomic::Ordering::Acquire);
+    if change_event > 0 {
+        if let Some(d) = details {
+            audit.sink.record(AuditRecord::Details(change_event, d)).await;
+        }
+    } else {
+        let scim_type = res.extensions().get::<ErrorType>().map(|t| t.0.to_string());
+        let event = NewEvent {
+            tenant: info.tenant,
+            time: slot.time,
+            request_id: slot.request_id.clone(),
+            client: info.client.clone(),
+            method: slot.method.clone(),
+            path: slot.path.clone(),
+            rtype: rtype.map(str::to_string),
+            resource_id: info.resource_id.clone().or(resource_id),
+            op: op.to_string(),
+            status,
+            scim_type,
+            duration_ms: slot.started.elapsed().as_secs_f64() * 1000.0,
+            deactivated: false,
+        };
+        audit.sink.record(AuditRecord::Event(event, details)).await;
+    }
+    if let Some((detail, backtrace)) = internal {
+        let e = NewError {
+            time: slot.time,
+            request_id: slot.request_id.clone(),
+            tenant: info.tenant,
+            method: slot.method.clone(),
+            path: slot.path.clone(),
+            detail,
+            backtrace,
+        };
+        audit.sink.record(AuditRecord::Error(e)).await;
+    }
+    res
+}
+
 #[derive(Clone)]
-struct RequestLogLayer;
+struct RequestLogLayer(Arc<AuditCfg>);
 
 impl<S> tower::Layer<S> for RequestLogLayer {
     type Service = RequestLog<S>;
     fn layer(&self, inner: S) -> RequestLog<S> {
-        RequestLog(inner)
+        RequestLog { inner, audit: self.0.clone() }
     }
 }
 
@@ -509,6 +731,13 @@ pub fn router(state: AppState) -> Router {
     let scim = resource_routes::<USERS>(scim, "/Users");
     let scim =
         resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);
+    install_panic_hook();
+    let audit = Arc::new(AuditCfg {
+        sink: state.audit.clone(),
+        clock: state.service.clock.clone(),
+        max_body: state.http.max_body_bytes,
+        details: state.http.audit_details,
+    });
     let token_path = state.oauth.config.token_path.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -520,6 +749,6 @@ pub fn router(state: AppState) -> Router {
         .nest("/admin/v1", admin::routes())
         .nest("/scim/v2", scim)
         .fallback(not_found)
-        .layer(RequestLogLayer)
+        .layer(RequestLogLayer(audit))
         .with_state(state)
 }

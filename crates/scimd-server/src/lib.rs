@@ -5,6 +5,8 @@
 //! - [`http`]: the axum router, authentication, body extraction, error → response.
 //! - [`admin`]: the operator's use cases (tenants, credentials, keys), shared by the
 //!   command line and the admin HTTP API.
+//! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
+//!   go-live summary.
 //! - [`auth`]: bearer token generation, hashing and the verified-token cache.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
@@ -15,6 +17,7 @@
 //! `127.0.0.1:0` and drive the real server over HTTP.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use scimd_store::{ClientAuth, NewRefresh, Rotation, Store, TenantId, normalized_time};
+use scimd_store::{ClientAuth, GrantStatus, NewRefresh, Rotation, Store, TenantId, normalized_time};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -62,9 +62,13 @@ impl Default for OAuthConfig {
 }
 
 /// What a verified bearer token allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub tenant: TenantId,
+    /// Who is calling, for the audit trail: the OAuth client id, or `token:<id>`.
+    pub client: Arc<str>,
+    /// The tenant keeps payloads in its audit trail.
+    pub audit_details: bool,
     pub scim_enabled: bool,
     pub read: bool,
     pub write: bool,
@@ -151,6 +155,9 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// The tenant the token is for (for the audit trail; not sent).
+    #[serde(skip)]
+    pub tenant: Option<TenantId>,
 }
 
 /// The claims of an access token.
@@ -547,6 +554,7 @@ impl OAuth {
                     expires_in: client.access_ttl_secs,
                     scope: scopes.join(" "),
                     refresh_token: None,
+                    tenant: Some(tenant),
                 })
             }
             "password" => {
@@ -593,6 +601,7 @@ impl OAuth {
                     expires_in: client.access_ttl_secs,
                     scope: scopes.join(" "),
                     refresh_token: Some(refresh),
+                    tenant: Some(user.tenant),
                 })
             }
             _ => {
@@ -637,6 +646,7 @@ impl OAuth {
                     expires_in: client.access_ttl_secs,
                     scope: scopes.join(" "),
                     refresh_token: Some(new),
+                    tenant: Some(g.tenant),
                 })
             }
         }
@@ -702,13 +712,13 @@ impl OAuth {
     }
 
     /// A valid access token's claims and tenant status (SCIM enabled), or `None`.
-    async fn verify_access(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<(Claims, bool)>> {
+    async fn verify_access(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<(Claims, GrantStatus)>> {
         let Some(c) = self.decode(token).await? else { return Ok(None) };
         if c.exp <= unix(now) {
             return Ok(None);
         }
         match self.store.grant_status(TenantId(c.tid), &c.jti, c.sid.as_deref()).await? {
-            Some((scim, false)) => Ok(Some((c, scim))),
+            Some(status) if !status.revoked => Ok(Some((c, status))),
             _ => Ok(None),
         }
     }
@@ -725,21 +735,31 @@ impl OAuth {
             return Ok(Some(g));
         }
         let grant = if token.starts_with("eyJ") && token.bytes().filter(|b| *b == b'.').count() == 2 {
-            self.verify_access(token, now).await?.map(|(c, scim_enabled)| {
+            self.verify_access(token, now).await?.map(|(c, status)| {
                 let (read, write) = scim_access(c.scope.split_whitespace());
-                Grant { tenant: TenantId(c.tid), scim_enabled, read, write, expires: Some(c.exp) }
+                Grant {
+                    tenant: TenantId(c.tid),
+                    client: Arc::from(c.client_id.as_str()),
+                    audit_details: status.audit_details,
+                    scim_enabled: status.scim_enabled,
+                    read,
+                    write,
+                    expires: Some(c.exp),
+                }
             })
         } else {
             self.store.token_tenant(hash, now).await?.map(|t| Grant {
                 tenant: t.tenant,
+                client: Arc::from(format!("token:{}", t.id).as_str()),
+                audit_details: t.audit_details,
                 scim_enabled: t.scim_enabled,
                 read: true,
                 write: true,
                 expires: t.expires,
             })
         };
-        if let Some(g) = grant {
-            self.verified.put(hash, g);
+        if let Some(g) = &grant {
+            self.verified.put(hash, g.clone());
         }
         Ok(grant)
     }

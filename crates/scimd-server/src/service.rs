@@ -17,6 +17,7 @@ use scimd_store::{
 };
 use serde_json::Value;
 
+use crate::audit::AuditSlot;
 use crate::clock::Clock;
 
 /// An error of a use case: a SCIM error for the client, or an internal failure
@@ -57,6 +58,24 @@ pub struct Ctx {
     pub tenant: TenantId,
     /// Absolute base URL of the SCIM API, e.g. `http://host/scim/v2`.
     pub base_url: String,
+    /// The request's audit slot: a change writes its event with it.
+    pub audit: Option<Arc<AuditSlot>>,
+}
+
+impl Ctx {
+    fn event(&self, status: u16) -> Option<scimd_store::ChangeEvent> {
+        self.audit.as_ref().map(|a| a.change_event(self.tenant, status))
+    }
+}
+
+/// Whether a change turns a user's `active` from true to false.
+fn deactivates(kind: ResourceKind, before: &Value, after: &Value) -> bool {
+    let active = |v: &Value| {
+        v.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("active"))).map(|(_, v)| v.clone())
+    };
+    kind == ResourceKind::User
+        && active(before) != Some(Value::Bool(false))
+        && active(after) == Some(Value::Bool(false))
 }
 
 /// A resource ready to send: its JSON text, version and location.
@@ -287,6 +306,7 @@ impl Service {
             state: state_of(reg, kind, prepared.doc),
             password_hash,
             members: prepared.members.unwrap_or_default(),
+            event: ctx.event(201),
         };
         let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
         self.render(ctx, kind, stored, proj)
@@ -342,11 +362,12 @@ impl Service {
         let reg2 = reg.clone();
         let mutate = Box::new(move |current: &Value| {
             resource::check_immutable(&reg2, kind, current, &state.doc)?;
-            Ok(Change { state, password_hash, member_ops })
+            let deactivates = deactivates(kind, current, &state.doc);
+            Ok(Change { state, password_hash, member_ops, deactivates })
         });
         let related = self.wants_related(ctx, kind, proj);
-        let stored =
-            self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
+        let update = Update { if_match, mutate, related, event: ctx.event(200) };
+        let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.render(ctx, kind, stored, proj)
     }
 
@@ -375,16 +396,22 @@ impl Service {
                 (Some(_), None) => return Err(ScimError::invalid_value("'password' must be a string")),
                 (None, _) => None,
             };
-            Ok(Change { state: state_of(&reg, kind, outcome.doc), password_hash, member_ops: outcome.member_ops })
+            let deactivates = deactivates(kind, current, &outcome.doc);
+            Ok(Change {
+                state: state_of(&reg, kind, outcome.doc),
+                password_hash,
+                member_ops: outcome.member_ops,
+                deactivates,
+            })
         });
         let related = self.wants_related(ctx, kind, proj);
-        let stored =
-            self.store.update(ctx.tenant, kind, id, Update { if_match, mutate, related }, self.clock.now()).await?;
+        let update = Update { if_match, mutate, related, event: ctx.event(200) };
+        let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.render(ctx, kind, stored, proj)
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
-        self.store.delete(ctx.tenant, kind, id, if_match, self.clock.now()).await.map_err(|e| match e {
+        self.store.delete(ctx.tenant, kind, id, if_match, ctx.event(204), self.clock.now()).await.map_err(|e| match e {
             StoreError::NotFound => AppError::Scim(ScimError::not_found(format!("{} '{id}' not found", kind.name()))),
             other => other.into(),
         })

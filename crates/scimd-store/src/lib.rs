@@ -35,6 +35,24 @@ pub struct Tenant {
     pub created: String,
     /// Whether the tenant has the SCIM provisioning feature (SEEDS.md V11).
     pub scim_enabled: bool,
+    pub audit: AuditSettings,
+}
+
+/// A tenant's audit settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Whether request and response payloads (redacted) are kept.
+    pub details: bool,
+    /// Days events are kept.
+    pub events_days: i64,
+    /// Days payloads are kept.
+    pub details_days: i64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { details: true, events_days: 90, details_days: 14 }
+    }
 }
 
 /// A new OAuth client.
@@ -89,8 +107,12 @@ impl CredentialRow {
 /// What a valid bearer token grants: its tenant, and whether that tenant may use SCIM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenTenant {
+    /// The token's id.
+    pub id: i64,
     pub tenant: TenantId,
     pub scim_enabled: bool,
+    /// The tenant keeps request payloads in its audit trail.
+    pub audit_details: bool,
     /// When the token expires (Unix seconds), if it does.
     pub expires: Option<i64>,
 }
@@ -185,6 +207,135 @@ pub struct LoginState {
     pub locked_until: Option<String>,
 }
 
+/// What an access token's verification needs from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantStatus {
+    pub scim_enabled: bool,
+    pub audit_details: bool,
+    /// The token's jti or its family is revoked.
+    pub revoked: bool,
+}
+
+/// An audit event (one request) to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub tenant: Option<TenantId>,
+    pub time: DateTime<Utc>,
+    pub request_id: String,
+    /// The OAuth client id, or `token:<id>` for a long-lived token.
+    pub client: Option<String>,
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    pub rtype: Option<String>,
+    pub resource_id: Option<String>,
+    /// `create`, `replace`, `patch`, `delete`, `read`, `list`, `search`, `token`, …
+    pub op: String,
+    pub status: u16,
+    pub scim_type: Option<String>,
+    pub duration_ms: f64,
+    /// A write that turned a user's `active` from true to false.
+    pub deactivated: bool,
+}
+
+/// The event of a change, written in the change's own transaction. The store sets the
+/// resource id (on create), `deactivated` (from the [`Change`]) and the duration (since
+/// `started`), and publishes the event's id in `id`.
+#[derive(Debug, Clone)]
+pub struct ChangeEvent {
+    pub event: NewEvent,
+    pub started: std::time::Instant,
+    pub id: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// The redacted payloads of an event: headers as JSON objects, bodies as text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventDetails {
+    pub request_headers: String,
+    pub request_body: Option<String>,
+    pub response_headers: String,
+    pub response_body: Option<String>,
+}
+
+/// An internal error or panic of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewError {
+    pub time: DateTime<Utc>,
+    pub request_id: String,
+    pub tenant: Option<TenantId>,
+    pub method: String,
+    pub path: String,
+    pub detail: String,
+    pub backtrace: Option<String>,
+}
+
+/// One item of a batch written to the audit trail.
+#[derive(Debug, Clone)]
+pub enum AuditRecord {
+    Event(NewEvent, Option<EventDetails>),
+    /// Payloads of an event already written (a change's).
+    Details(i64, EventDetails),
+    Error(NewError),
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub time: String,
+    pub request_id: String,
+    pub client: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub rtype: Option<String>,
+    pub resource_id: Option<String>,
+    pub op: String,
+    pub status: u16,
+    pub scim_type: Option<String>,
+    pub duration_ms: f64,
+    pub deactivated: bool,
+}
+
+/// Which events to read: a tenant's, newest first, optionally in a window and filtered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Normalized times; `from` inclusive, `to` exclusive.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub client: Option<String>,
+    pub status: Option<u16>,
+    pub op: Option<String>,
+    /// Only events older than this id (the next page).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// Events of a window counted by kind of outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCount {
+    pub rtype: Option<String>,
+    pub op: String,
+    pub status: u16,
+    pub scim_type: Option<String>,
+    pub deactivated: bool,
+    pub count: u64,
+    pub first: String,
+    pub last: String,
+}
+
+/// A recorded internal error.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorRow {
+    pub id: i64,
+    pub time: String,
+    pub request_id: String,
+    pub tenant_id: Option<i64>,
+    pub method: String,
+    pub path: String,
+    pub detail: String,
+    pub backtrace: Option<String>,
+}
+
 /// The outcome of presenting a refresh token for rotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -256,11 +407,13 @@ pub struct ResourceState {
 }
 
 /// A new resource.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NewResource {
     pub state: ResourceState,
     pub password_hash: Option<String>,
     pub members: Vec<MemberValue>,
+    /// The request's audit event, written with the resource.
+    pub event: Option<ChangeEvent>,
 }
 
 /// The result of a mutator: the new state and the membership changes to apply.
@@ -270,6 +423,8 @@ pub struct Change {
     /// `None` keeps the stored password hash.
     pub password_hash: Option<String>,
     pub member_ops: Vec<MemberOp>,
+    /// The change turns a user's `active` from true to false (for the audit trail).
+    pub deactivates: bool,
 }
 
 /// Computes a change from the current document, inside the write transaction.
@@ -283,6 +438,8 @@ pub struct Update {
     pub mutate: Mutator,
     /// Also return members (Group) or groups (User) as of the same transaction.
     pub related: bool,
+    /// The request's audit event, written with the change.
+    pub event: Option<ChangeEvent>,
 }
 
 /// `If-Match` as the store checks it.
@@ -403,7 +560,7 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         jti: &str,
         family: Option<&str>,
-    ) -> BoxFut<'_, StoreResult<Option<(bool, bool)>>>;
+    ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>>;
     /// Consecutive failed logins of a key and when its lockout ends, if any.
     fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>>;
     /// Records a failed login; after `threshold` consecutive ones the key is locked for
@@ -426,6 +583,21 @@ pub trait Store: Send + Sync + 'static {
         refresh_before: DateTime<Utc>,
         failures_before: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<u64>>;
+    /// Changes a tenant's audit settings; `NotFound` for an unknown tenant.
+    fn set_audit_settings(&self, tenant: TenantId, settings: AuditSettings) -> BoxFut<'_, StoreResult<()>>;
+    /// Writes a batch of audit records in one transaction.
+    fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>>;
+    /// A tenant's events, newest first.
+    fn events(&self, tenant: TenantId, query: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>>;
+    /// The payloads of one of a tenant's events.
+    fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>>;
+    /// A tenant's events in `[from, to)` counted by outcome.
+    fn event_counts(&self, tenant: TenantId, from: &str, to: &str) -> BoxFut<'_, StoreResult<Vec<EventCount>>>;
+    /// Internal errors in `[from, to)`, newest first.
+    fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>>;
+    /// Deletes at most `batch` events, payloads and errors past their tenant's retention
+    /// (events of no tenant and errors: `default_days`); returns how many. Call until 0.
+    fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>>;
     /// Stores an operator token (by hash); returns its id.
     fn create_admin_token(
         &self,
@@ -474,6 +646,7 @@ pub trait Store: Send + Sync + 'static {
         kind: ResourceKind,
         id: &str,
         if_match: Option<IfMatch>,
+        event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>>;
     /// A cheap liveness check of the database.

@@ -24,9 +24,11 @@ use tokio::sync::oneshot;
 
 use crate::sqlfilter::Compiler;
 use crate::{
-    ApiUserAuth, ApiUserRow, BoxFut, Change, ClientAuth, ClientRow, CredentialRow, IfMatch, LoginState, MemberRow,
-    NewClient, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation, SigningKeyRow, Store, StoreError,
-    StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code, kind_from_code, normalized_time,
+    ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
+    CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LoginState,
+    MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation,
+    SigningKeyRow, Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code,
+    kind_from_code, normalized_time,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -35,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_tenant_scim_enabled.sql")),
     (4, include_str!("../migrations/sqlite/0004_oauth_clients_api_users.sql")),
     (5, include_str!("../migrations/sqlite/0005_oauth_tokens.sql")),
+    (6, include_str!("../migrations/sqlite/0006_audit.sql")),
 ];
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -712,7 +715,13 @@ fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> 
 }
 
 fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
-    Ok(Tenant { id: TenantId(r.get(0)?), name: r.get(1)?, created: r.get(2)?, scim_enabled: r.get(3)? })
+    Ok(Tenant {
+        id: TenantId(r.get(0)?),
+        name: r.get(1)?,
+        created: r.get(2)?,
+        scim_enabled: r.get(3)?,
+        audit: AuditSettings { details: r.get(4)?, events_days: r.get(5)?, details_days: r.get(6)? },
+    })
 }
 
 /// A refresh token and its state, by hash.
@@ -745,6 +754,80 @@ fn refresh_by_hash(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<Ref
     .map_err(internal)
 }
 
+fn insert_event(conn: &Connection, e: &NewEvent) -> StoreResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, status, \
+         scim_type, duration_ms, deactivated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            e.tenant.map(|t| t.0),
+            normalized_time(e.time),
+            e.request_id,
+            e.client,
+            e.method,
+            e.path,
+            e.rtype,
+            e.resource_id,
+            e.op,
+            e.status,
+            e.scim_type,
+            e.duration_ms,
+            e.deactivated
+        ])
+    })
+    .map_err(internal)?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn insert_details(conn: &Connection, event: i64, d: &EventDetails) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO api_event_details (event, request_headers, request_body, response_headers, \
+         response_body) VALUES (?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![event, d.request_headers, d.request_body, d.response_headers, d.response_body])
+    })
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// Writes a change's event in the change's transaction and publishes its id.
+fn write_change_event(
+    conn: &Connection,
+    e: ChangeEvent,
+    created_id: Option<&str>,
+    deactivates: bool,
+) -> StoreResult<()> {
+    let mut event = e.event;
+    if let Some(id) = created_id {
+        event.resource_id = Some(id.to_string());
+    }
+    event.deactivated = deactivates;
+    event.duration_ms = e.started.elapsed().as_secs_f64() * 1000.0;
+    let id = insert_event(conn, &event)?;
+    e.id.store(id, std::sync::atomic::Ordering::Release);
+    Ok(())
+}
+
+fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        id: r.get(0)?,
+        time: r.get(1)?,
+        request_id: r.get(2)?,
+        client: r.get(3)?,
+        method: r.get(4)?,
+        path: r.get(5)?,
+        rtype: r.get(6)?,
+        resource_id: r.get(7)?,
+        op: r.get(8)?,
+        status: r.get(9)?,
+        scim_type: r.get(10)?,
+        duration_ms: r.get(11)?,
+        deactivated: r.get(12)?,
+    })
+}
+
 // -------------------------------------------------------------------- Store
 
 impl Store for SqliteStore {
@@ -757,13 +840,19 @@ impl Store for SqliteStore {
                 params![name, created, scim_enabled],
             )
             .map_err(map_err)?;
-            Ok(Tenant { id: TenantId(conn.last_insert_rowid()), name, created, scim_enabled })
+            Ok(Tenant {
+                id: TenantId(conn.last_insert_rowid()),
+                name,
+                created,
+                scim_enabled,
+                audit: AuditSettings::default(),
+            })
         }))
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
         let r = self.read_one(|conn| {
-            conn.query_row("SELECT id, name, created, scim_enabled FROM tenants WHERE name = ?", [name], row_to_tenant)
+            conn.query_row("SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants WHERE name = ?", [name], row_to_tenant)
                 .optional()
                 .map_err(internal)
         });
@@ -773,7 +862,7 @@ impl Store for SqliteStore {
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
         let r = self.read(|conn| {
             let mut st = conn
-                .prepare_cached("SELECT id, name, created, scim_enabled FROM tenants ORDER BY id")
+                .prepare_cached("SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants ORDER BY id")
                 .map_err(internal)?;
             let rows = st.query_map([], row_to_tenant).map_err(internal)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(internal)
@@ -833,15 +922,18 @@ impl Store for SqliteStore {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT t.id, t.scim_enabled, a.expires FROM api_tokens a JOIN tenants t ON t.id = a.tenant_id \
+                    "SELECT t.id, t.scim_enabled, a.expires, a.id, t.audit_details FROM api_tokens a \
+                     JOIN tenants t ON t.id = a.tenant_id \
                      WHERE a.hash = ? AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > ?)",
                 )
                 .map_err(internal)?;
             st.query_row(params![&hash[..], now], |r| {
                 let expires: Option<String> = r.get(2)?;
                 Ok(TokenTenant {
+                    id: r.get(3)?,
                     tenant: TenantId(r.get(0)?),
                     scim_enabled: r.get(1)?,
+                    audit_details: r.get(4)?,
                     // Rounded down: a cache never keeps the token past its expiry.
                     expires: expires.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).map(|e| e.timestamp()),
                 })
@@ -1235,14 +1327,16 @@ impl Store for SqliteStore {
         tenant: TenantId,
         jti: &str,
         family: Option<&str>,
-    ) -> BoxFut<'_, StoreResult<Option<(bool, bool)>>> {
+    ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>> {
         let r = self.read_one(|conn| {
             conn.prepare_cached(
-                "SELECT scim_enabled, EXISTS (SELECT 1 FROM revoked_grants WHERE id = ?2 OR id = ?3) \
-                 FROM tenants WHERE id = ?1",
+                "SELECT scim_enabled, audit_details, \
+                 EXISTS (SELECT 1 FROM revoked_grants WHERE id = ?2 OR id = ?3) FROM tenants WHERE id = ?1",
             )
             .map_err(internal)?
-            .query_row(params![tenant.0, jti, family], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![tenant.0, jti, family], |r| {
+                Ok(GrantStatus { scim_enabled: r.get(0)?, audit_details: r.get(1)?, revoked: r.get(2)? })
+            })
             .optional()
             .map_err(internal)
         });
@@ -1319,6 +1413,205 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE tenants SET audit_details = ?, audit_events_days = ?, audit_details_days = ? WHERE id = ?",
+                    params![a.details, a.events_days, a.details_days, tenant.0],
+                )
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }))
+    }
+
+    fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |conn| {
+            for r in &batch {
+                match r {
+                    AuditRecord::Event(e, details) => {
+                        let id = insert_event(conn, e)?;
+                        if let Some(d) = details {
+                            insert_details(conn, id, d)?;
+                        }
+                    }
+                    AuditRecord::Details(id, d) => insert_details(conn, *id, d)?,
+                    AuditRecord::Error(e) => {
+                        conn.prepare_cached(
+                            "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
+                             VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        )
+                        .and_then(|mut st| {
+                            st.execute(params![
+                                normalized_time(e.time),
+                                e.request_id,
+                                e.tenant.map(|t| t.0),
+                                e.method,
+                                e.path,
+                                e.detail,
+                                e.backtrace
+                            ])
+                        })
+                        .map_err(internal)?;
+                    }
+                }
+            }
+            Ok(())
+        }))
+    }
+
+    fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT id, time, request_id, client, method, path, rtype, resource_id, op, status, scim_type, \
+                     duration_ms, deactivated FROM api_events WHERE tenant_id = ?1 \
+                     AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3) AND (?4 IS NULL OR client = ?4) \
+                     AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR op = ?6) AND (?7 IS NULL OR id < ?7) \
+                     ORDER BY time DESC, id DESC LIMIT ?8",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map(
+                    params![tenant.0, q.from, q.to, q.client, q.status, q.op, q.before, q.limit.max(1)],
+                    row_to_event,
+                )
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
+        let r = self.read_one(|conn| {
+            conn.prepare_cached(
+                "SELECT d.request_headers, d.request_body, d.response_headers, d.response_body \
+                 FROM api_event_details d JOIN api_events e ON e.id = d.event WHERE d.event = ? AND e.tenant_id = ?",
+            )
+            .map_err(internal)?
+            .query_row(params![event, tenant.0], |r| {
+                Ok(EventDetails {
+                    request_headers: r.get(0)?,
+                    request_body: r.get(1)?,
+                    response_headers: r.get(2)?,
+                    response_body: r.get(3)?,
+                })
+            })
+            .optional()
+            .map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn event_counts(&self, tenant: TenantId, from: &str, to: &str) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT rtype, op, status, scim_type, deactivated, count(*), min(time), max(time) FROM api_events \
+                     WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY rtype, op, status, scim_type, deactivated",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map(params![tenant.0, from, to], |r| {
+                    Ok(EventCount {
+                        rtype: r.get(0)?,
+                        op: r.get(1)?,
+                        status: r.get(2)?,
+                        scim_type: r.get(3)?,
+                        deactivated: r.get(4)?,
+                        count: r.get(5)?,
+                        first: r.get(6)?,
+                        last: r.get(7)?,
+                    })
+                })
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM error_log \
+                     WHERE time >= ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
+                )
+                .map_err(internal)?;
+            let rows = st
+                .query_map(params![from, to, limit.max(1)], |r| {
+                    Ok(ErrorRow {
+                        id: r.get(0)?,
+                        time: r.get(1)?,
+                        request_id: r.get(2)?,
+                        tenant_id: r.get(3)?,
+                        method: r.get(4)?,
+                        path: r.get(5)?,
+                        detail: r.get(6)?,
+                        backtrace: r.get(7)?,
+                    })
+                })
+                .map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
+        let day = |d: i64| normalized_time(now - chrono::TimeDelta::days(d.max(0)));
+        let default_cutoff = day(default_days);
+        let tenants = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached("SELECT id, audit_events_days, audit_details_days FROM tenants")
+                .map_err(internal)?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))).map_err(internal)?;
+            rows.collect::<Result<Vec<(i64, i64, i64)>, _>>().map_err(internal)
+        });
+        let cutoffs: Vec<(i64, String, String)> = match tenants {
+            Ok(t) => t.into_iter().map(|(id, e, d)| (id, day(e), day(d))).collect(),
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        Box::pin(self.write(move |conn| {
+            let mut left = i64::from(batch);
+            let mut n = 0u64;
+            let mut run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> StoreResult<()> {
+                if left <= 0 {
+                    return Ok(());
+                }
+                let mut all: Vec<&dyn rusqlite::ToSql> = p.to_vec();
+                all.push(&left);
+                let k = conn.prepare_cached(sql).and_then(|mut st| st.execute(&all[..])).map_err(internal)?;
+                left -= k as i64;
+                n += k as u64;
+                Ok(())
+            };
+            for (tenant, events_cutoff, details_cutoff) in &cutoffs {
+                for cutoff in [details_cutoff, events_cutoff] {
+                    run(
+                        "DELETE FROM api_event_details WHERE event IN (SELECT d.event FROM api_event_details d \
+                         JOIN api_events e ON e.id = d.event WHERE e.tenant_id = ? AND e.time < ? LIMIT ?)",
+                        &[tenant, cutoff],
+                    )?;
+                }
+                run(
+                    "DELETE FROM api_events WHERE id IN (SELECT id FROM api_events WHERE tenant_id = ? AND time < ? LIMIT ?)",
+                    &[tenant, events_cutoff],
+                )?;
+            }
+            run(
+                "DELETE FROM api_event_details WHERE event IN (SELECT d.event FROM api_event_details d \
+                 JOIN api_events e ON e.id = d.event WHERE e.tenant_id IS NULL AND e.time < ? LIMIT ?)",
+                &[&default_cutoff],
+            )?;
+            run(
+                "DELETE FROM api_events WHERE id IN (SELECT id FROM api_events WHERE tenant_id IS NULL AND time < ? LIMIT ?)",
+                &[&default_cutoff],
+            )?;
+            run("DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < ? LIMIT ?)", &[&default_cutoff])?;
+            Ok(n)
+        }))
+    }
+
     fn create_admin_token(
         &self,
         hash: [u8; 32],
@@ -1386,6 +1679,9 @@ impl Store for SqliteStore {
                 add_members(conn, tenant, rowid, &new.members)?;
             }
             bump_count(conn, tenant, kind, 1)?;
+            if let Some(e) = new.event {
+                write_change_event(conn, e, Some(&id), false)?;
+            }
             let related = if kind == ResourceKind::Group { Some(load_related(conn, kind, rowid)?) } else { None };
             Ok(StoredResource {
                 kind,
@@ -1430,7 +1726,7 @@ impl Store for SqliteStore {
         update: Update,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
-        let Update { if_match, mutate, related } = update;
+        let Update { if_match, mutate, related, event } = update;
         let id = id.to_string();
         let now = normalized_time(now);
         Box::pin(self.write(move |conn| {
@@ -1439,7 +1735,8 @@ impl Store for SqliteStore {
             };
             check_if_match(&if_match, current.version)?;
             let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
-            let Change { state, password_hash, member_ops } = mutate(&current_doc).map_err(StoreError::Scim)?;
+            let Change { state, password_hash, member_ops, deactivates } =
+                mutate(&current_doc).map_err(StoreError::Scim)?;
             let (data, display_fold) = state_params(&state)?;
             let version = current.version + 1;
             conn.prepare_cached(
@@ -1468,6 +1765,9 @@ impl Store for SqliteStore {
                 }
                 apply_member_ops(conn, tenant, rowid, &member_ops)?;
             }
+            if let Some(e) = event {
+                write_change_event(conn, e, None, deactivates)?;
+            }
             let related = if related { Some(load_related(conn, kind, rowid)?) } else { None };
             Ok(StoredResource {
                 kind,
@@ -1487,6 +1787,7 @@ impl Store for SqliteStore {
         kind: ResourceKind,
         id: &str,
         if_match: Option<IfMatch>,
+        event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
         let id = id.to_string();
@@ -1507,6 +1808,9 @@ impl Store for SqliteStore {
             conn.execute("DELETE FROM attr_index WHERE res = ?", [rowid]).map_err(internal)?;
             conn.execute("DELETE FROM resources WHERE id = ?", [rowid]).map_err(internal)?;
             bump_count(conn, tenant, kind, -1)?;
+            if let Some(e) = event {
+                write_change_event(conn, e, None, false)?;
+            }
             Ok(())
         }))
     }

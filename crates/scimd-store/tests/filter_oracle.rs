@@ -163,13 +163,18 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
                 .create(
                     noise.id,
                     ResourceKind::User,
-                    NewResource { state: state.clone(), password_hash: None, members: vec![] },
+                    NewResource { state: state.clone(), password_hash: None, members: vec![], event: None },
                     t,
                 )
                 .await
                 .unwrap();
             let stored = store
-                .create(tenant.id, ResourceKind::User, NewResource { state, password_hash: None, members: vec![] }, t)
+                .create(
+                    tenant.id,
+                    ResourceKind::User,
+                    NewResource { state, password_hash: None, members: vec![], event: None },
+                    t,
+                )
                 .await
                 .unwrap();
             let meta = Meta {

@@ -93,7 +93,12 @@ async fn version_1_database_migrates_and_keeps_answering_filters() {
         doc: d,
     };
     let cy = store
-        .create(a, ResourceKind::User, NewResource { state, password_hash: None, members: vec![] }, Utc::now())
+        .create(
+            a,
+            ResourceKind::User,
+            NewResource { state, password_hash: None, members: vec![], event: None },
+            Utc::now(),
+        )
         .await
         .unwrap()
         .id;

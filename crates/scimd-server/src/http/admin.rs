@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -108,7 +108,92 @@ fn yes() -> bool {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TenantPatch {
-    scim_enabled: bool,
+    scim_enabled: Option<bool>,
+    audit_details: Option<bool>,
+    audit_events_days: Option<i64>,
+    audit_details_days: Option<i64>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EventParams {
+    from: Option<String>,
+    to: Option<String>,
+    client: Option<String>,
+    status: Option<u16>,
+    op: Option<String>,
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Window {
+    from: String,
+    to: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ErrorParams {
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u32>,
+}
+
+fn query<T: DeserializeOwned>(q: Option<&str>) -> Result<T, AdminError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(q.unwrap_or("").as_bytes()).into_owned().collect();
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        let value = match k.as_str() {
+            "status" | "before" | "limit" => v
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| AdminError { status: 400, message: format!("'{k}' must be a number") })?,
+            _ => Value::String(v),
+        };
+        map.insert(k, value);
+    }
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| AdminError { status: 400, message: format!("bad query parameters: {e}") })
+}
+
+async fn audit_events(
+    _: Operator,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> AResult {
+    let p: EventParams = query(q.as_deref())?;
+    let f = crate::admin::EventFilter {
+        from: p.from,
+        to: p.to,
+        client: p.client,
+        status: p.status,
+        op: p.op,
+        before: p.before,
+        limit: p.limit,
+    };
+    ok(StatusCode::OK, &s.admin.audit_events(&name, f).await?)
+}
+
+async fn audit_event(_: Operator, State(s): State<AppState>, Path((name, id)): Path<(String, i64)>) -> AResult {
+    ok(StatusCode::OK, &s.admin.audit_event_details(&name, id).await?)
+}
+
+async fn audit_summary(
+    _: Operator,
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> AResult {
+    let w: Window = query(q.as_deref())?;
+    ok(StatusCode::OK, &s.admin.audit_summary(&name, &w.from, &w.to).await?)
+}
+
+async fn errors(_: Operator, State(s): State<AppState>, RawQuery(q): RawQuery) -> AResult {
+    let p: ErrorParams = query(q.as_deref())?;
+    ok(StatusCode::OK, &s.admin.errors(p.from.as_deref(), p.to.as_deref(), p.limit.unwrap_or(100)).await?)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -141,7 +226,14 @@ async fn create_tenant(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
 
 async fn patch_tenant(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
     let p: TenantPatch = body(&b)?;
-    ok(StatusCode::OK, &s.admin.set_scim(&name, p.scim_enabled).await?)
+    if p.audit_details.is_some() || p.audit_events_days.is_some() || p.audit_details_days.is_some() {
+        s.admin.set_audit(&name, p.audit_details, p.audit_events_days, p.audit_details_days).await?;
+    }
+    let t = match p.scim_enabled {
+        Some(on) => s.admin.set_scim(&name, on).await?,
+        None => s.admin.tenant(&name).await?.into(),
+    };
+    ok(StatusCode::OK, &t)
 }
 
 async fn list_tokens(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
@@ -252,6 +344,10 @@ pub fn routes() -> Router<AppState> {
         .route("/clients", get(list_clients).post(create_client))
         .route("/clients/{id}/secrets", axum::routing::post(add_secret))
         .route("/clients/{id}/secrets/{secret}", delete(revoke_secret))
+        .route("/tenants/{name}/audit/events", get(audit_events))
+        .route("/tenants/{name}/audit/events/{id}", get(audit_event))
+        .route("/tenants/{name}/audit/summary", get(audit_summary))
+        .route("/errors", get(errors))
         .route("/signing-keys", get(list_keys).post(rotate_key))
         .route("/signing-keys/{kid}", delete(retire_key))
         .fallback(not_found)

@@ -4,13 +4,19 @@
 //! (JWKS, RFC 8414 metadata).
 
 use axum::body::{Body, Bytes};
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
 
+use scimd_store::TenantId;
+
 use super::AppState;
+use crate::audit::AuditSlot;
 use crate::oauth::{ClientCredentials, OAuthError, TokenRequest};
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -28,6 +34,7 @@ fn error_response(e: OAuthError) -> Response {
         OAuthError::Client { status, error, description, retry_after } => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
             let mut res = json_response(code, &json!({ "error": error, "error_description": description }));
+            res.extensions_mut().insert(super::ErrorType(error));
             if status == 401 {
                 res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"scimd\""));
             }
@@ -39,11 +46,12 @@ fn error_response(e: OAuthError) -> Response {
             res
         }
         OAuthError::Internal(detail) => {
-            tracing::error!(%detail, "internal error in the authorization server");
-            json_response(
+            let mut res = json_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({ "error": "server_error", "error_description": "internal server error" }),
-            )
+            );
+            res.extensions_mut().insert(super::InternalError { detail, backtrace: None });
+            res
         }
     }
 }
@@ -120,10 +128,24 @@ fn issuer(state: &AppState, headers: &HeaderMap) -> String {
     state.oauth.issuer(&format!("{proto}://{host}"))
 }
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Names the caller in the request's audit event: the presented client id, and the
+/// tenant of the token issued, if any.
+fn audit_caller(slot: &Option<Extension<Arc<AuditSlot>>>, client: Option<&str>, tenant: Option<TenantId>) {
+    if let Some(Extension(slot)) = slot {
+        slot.set_caller(tenant, client.map(str::to_string), None);
+    }
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    slot: Option<Extension<Arc<AuditSlot>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form)?;
+        let client_id = creds.as_ref().map(|c| c.client_id.clone());
         let req = TokenRequest {
             grant_type: form.take("grant_type"),
             scope: form.take("scope"),
@@ -132,7 +154,9 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
             refresh_token: form.take("refresh_token"),
             tenant: form.take("tenant"),
         };
-        state.oauth.token(req, creds, &issuer(&state, &headers)).await
+        let r = state.oauth.token(req, creds, &issuer(&state, &headers)).await;
+        audit_caller(&slot, client_id.as_deref(), r.as_ref().ok().and_then(|t| t.tenant));
+        r
     }
     .await;
     match result {
@@ -141,10 +165,16 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
     }
 }
 
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    slot: Option<Extension<Arc<AuditSlot>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form)?;
+        audit_caller(&slot, creds.as_ref().map(|c| c.client_id.as_str()), None);
         let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
         state.oauth.revoke(creds, &token).await
     }
@@ -155,10 +185,16 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
-pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn introspect(
+    State(state): State<AppState>,
+    slot: Option<Extension<Arc<AuditSlot>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form)?;
+        audit_caller(&slot, creds.as_ref().map(|c| c.client_id.as_str()), None);
         let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
         state.oauth.introspect(creds, &token).await
     }

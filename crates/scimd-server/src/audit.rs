@@ -1,0 +1,434 @@
+//! The audit trail's rules, without HTTP types: what a request's event records (the
+//! [`AuditSlot`] every layer of a request fills in), how payloads are redacted before
+//! they are stored, the [`AuditSink`] that writes events in batches off the request path,
+//! and the go-live summary computed from recorded events. A change's own event is not
+//! written here but by the store, in the change's transaction.
+
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use scimd_store::{AuditRecord, ChangeEvent, EventCount, NewEvent, Store, TenantId};
+use serde_json::{Map, Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+/// What replaces a secret in stored payloads.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Keys whose values are secrets, in JSON bodies (at any depth, case-insensitive) and in
+/// form bodies and query strings.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "code",
+    "assertion",
+    "client_assertion",
+    "token",
+    "secret",
+];
+
+fn is_secret_key(k: &str) -> bool {
+    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
+}
+
+/// Whether a SCIM PATCH path names the password (`password`, `urn:…:User:password`).
+fn is_password_path(p: &str) -> bool {
+    let last = p.rsplit([':', '.']).next().unwrap_or(p);
+    last.trim().eq_ignore_ascii_case("password")
+}
+
+/// Replaces every secret in a JSON value: values of secret keys at any depth, and the
+/// `value` of a PATCH operation whose `path` is the password.
+pub fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let password_op =
+                map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(is_password_path));
+            for (k, v) in map.iter_mut() {
+                if is_secret_key(k) || (password_op && k.eq_ignore_ascii_case("value")) {
+                    *v = Value::String(REDACTED.into());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Replaces the values of secret keys in a form-encoded string (a body or a query).
+pub fn redact_form(form: &str) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(form.as_bytes()) {
+        if is_secret_key(&k) {
+            out.append_pair(&k, REDACTED);
+        } else {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.finish()
+}
+
+/// A body as it may be stored: JSON redacted, forms redacted, anything else withheld
+/// (it cannot be checked for secrets).
+pub fn redact_body(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.starts_with("application/x-www-form-urlencoded") {
+        return Some(redact_form(&String::from_utf8_lossy(body)));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut v) => {
+            redact_json(&mut v);
+            Some(v.to_string())
+        }
+        Err(_) => Some(format!("[{} bytes withheld: not JSON or a form, so not checked for secrets]", body.len())),
+    }
+}
+
+/// Headers as a JSON object, with credentials replaced: `Authorization` keeps its scheme
+/// only, cookies and proxy credentials go entirely.
+pub fn redact_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut map = Map::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value);
+        let shown = match name.to_ascii_lowercase().as_str() {
+            "authorization" | "proxy-authorization" => match value.split_once(' ') {
+                Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+                None => REDACTED.to_string(),
+            },
+            "cookie" | "set-cookie" | "x-api-key" => REDACTED.to_string(),
+            _ => value.into_owned(),
+        };
+        match map.get_mut(name) {
+            Some(Value::String(prev)) => {
+                prev.push_str(", ");
+                prev.push_str(&shown);
+            }
+            _ => {
+                map.insert(name.to_string(), Value::String(shown));
+            }
+        }
+    }
+    Value::Object(map).to_string()
+}
+
+/// The operation, resource type and resource id a request addresses, from its method and
+/// path. `None` for requests that are not audited (health checks).
+pub fn classify(method: &str, path: &str) -> Option<(&'static str, Option<&'static str>, Option<String>)> {
+    if path == "/healthz" {
+        return None;
+    }
+    if let Some(rest) = path.strip_prefix("/scim/v2/") {
+        let mut parts = rest.splitn(2, '/');
+        let first = parts.next().unwrap_or("");
+        let second = parts.next().filter(|s| !s.is_empty());
+        let rtype = match first {
+            "Users" => Some("User"),
+            "Groups" => Some("Group"),
+            _ => None,
+        };
+        let op = if first == ".search" || second == Some(".search") {
+            "search"
+        } else {
+            match (rtype, second, method) {
+                (Some(_), None, "GET") => "list",
+                (Some(_), None, "POST") => "create",
+                (Some(_), Some(_), "GET") => "read",
+                (Some(_), Some(_), "PUT") => "replace",
+                (Some(_), Some(_), "PATCH") => "patch",
+                (Some(_), Some(_), "DELETE") => "delete",
+                (None, _, "GET") => "discovery",
+                _ => "other",
+            }
+        };
+        let id = match (rtype, second) {
+            (Some(_), Some(id)) if id != ".search" => Some(id.to_string()),
+            _ => None,
+        };
+        return Some((op, rtype, id));
+    }
+    let op = match path {
+        "/oauth2/revoke" => "revoke",
+        "/oauth2/introspect" => "introspect",
+        p if p.starts_with("/.well-known/") => "discovery",
+        p if p.starts_with("/admin/") => "admin",
+        _ if method == "POST" => "token",
+        _ => "other",
+    };
+    Some((op, None, None))
+}
+
+/// What one request's layers learn about it, for its event. Created by the HTTP layer;
+/// authentication fills in the tenant and client, the write path the id of the event it
+/// wrote with the change, error handling the internal error.
+#[derive(Debug)]
+pub struct AuditSlot {
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    pub started: Instant,
+    pub time: DateTime<Utc>,
+    /// The event written with a change (0: none).
+    pub change_event: Arc<AtomicI64>,
+    pub info: Mutex<SlotInfo>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SlotInfo {
+    pub tenant: Option<TenantId>,
+    pub client: Option<String>,
+    /// Keep the payloads (the tenant's setting; the server's default when no tenant).
+    pub details: Option<bool>,
+    pub resource_id: Option<String>,
+    /// An internal error's detail and backtrace.
+    pub internal: Option<(String, Option<String>)>,
+}
+
+impl AuditSlot {
+    pub fn new(request_id: String, method: String, path: String, time: DateTime<Utc>) -> Self {
+        AuditSlot {
+            request_id,
+            method,
+            path,
+            started: Instant::now(),
+            time,
+            change_event: Arc::new(AtomicI64::new(0)),
+            info: Mutex::new(SlotInfo::default()),
+        }
+    }
+
+    pub fn set_caller(&self, tenant: Option<TenantId>, client: Option<String>, details: Option<bool>) {
+        let mut i = self.info.lock().expect("audit slot");
+        i.tenant = tenant;
+        i.client = client;
+        i.details = details;
+    }
+
+    pub fn set_internal(&self, detail: String, backtrace: Option<String>) {
+        self.info.lock().expect("audit slot").internal = Some((detail, backtrace));
+    }
+
+    pub fn info(&self) -> SlotInfo {
+        self.info.lock().expect("audit slot").clone()
+    }
+
+    /// The event of a change this request makes, for the store to write with it.
+    pub fn change_event(&self, tenant: TenantId, status: u16) -> ChangeEvent {
+        let info = self.info();
+        let (op, rtype, id) = classify(&self.method, &self.path).unwrap_or(("other", None, None));
+        ChangeEvent {
+            event: NewEvent {
+                tenant: Some(tenant),
+                time: self.time,
+                request_id: self.request_id.clone(),
+                client: info.client,
+                method: self.method.clone(),
+                path: self.path.clone(),
+                rtype: rtype.map(str::to_string),
+                resource_id: id,
+                op: op.to_string(),
+                status,
+                scim_type: None,
+                duration_ms: 0.0,
+                deactivated: false,
+            },
+            started: self.started,
+            id: self.change_event.clone(),
+        }
+    }
+}
+
+enum SinkMsg {
+    Record(Box<AuditRecord>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Writes audit records in batches (up to 1,000, or what arrived within 20 ms) on a
+/// background task: a request hands its event over and goes on. [`AuditSink::flush`]
+/// waits until everything handed over so far is written.
+#[derive(Clone)]
+pub struct AuditSink {
+    tx: mpsc::Sender<SinkMsg>,
+}
+
+const BATCH: usize = 1000;
+
+impl AuditSink {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn start(store: Arc<dyn Store>) -> AuditSink {
+        let (tx, mut rx) = mpsc::channel::<SinkMsg>(65_536);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+            while let Some(first) = rx.recv().await {
+                let mut msg = Some(first);
+                let deadline = tokio::time::Instant::now() + Duration::from_millis(20);
+                loop {
+                    match msg.take() {
+                        Some(SinkMsg::Record(r)) => batch.push(*r),
+                        Some(SinkMsg::Flush(w)) => {
+                            waiters.push(w);
+                            break;
+                        }
+                        None => {}
+                    }
+                    if batch.len() >= BATCH {
+                        break;
+                    }
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(m)) => msg = Some(m),
+                        _ => break,
+                    }
+                }
+                if !batch.is_empty() {
+                    let records = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let n = records.len();
+                    if let Err(e) = store.record_audit(records).await {
+                        tracing::error!(error = %e, events = n, "writing audit records failed");
+                    }
+                }
+                for w in waiters.drain(..) {
+                    let _ = w.send(());
+                }
+            }
+        });
+        AuditSink { tx }
+    }
+
+    pub async fn record(&self, r: AuditRecord) {
+        if self.tx.send(SinkMsg::Record(Box::new(r))).await.is_err() {
+            tracing::error!("the audit writer has stopped; an audit record is lost");
+        }
+    }
+
+    /// Waits until every record handed over before this call is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(SinkMsg::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// The go-live summary of a tenant's window (SEEDS.md L13), from counted events.
+pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Value {
+    let mut per_type: Map<String, Value> = Map::new();
+    for t in ["User", "Group"] {
+        per_type.insert(t.to_string(), json!({"created": 0, "updated": 0, "deactivated": 0, "deleted": 0, "reads": 0}));
+    }
+    let (mut created, mut updated, mut deactivated, mut deleted, mut reads, mut requests) = (0u64, 0, 0, 0, 0, 0);
+    let mut errors: Map<String, Value> = Map::new();
+    let mut error_total = 0u64;
+    let (mut first, mut last): (Option<&str>, Option<&str>) = (None, None);
+    for c in counts {
+        requests += c.count;
+        first = Some(first.map_or(c.first.as_str(), |f| f.min(c.first.as_str())));
+        last = Some(last.map_or(c.last.as_str(), |l| l.max(c.last.as_str())));
+        if c.status >= 400 {
+            error_total += c.count;
+            let key = c.scim_type.clone().unwrap_or_else(|| format!("status {}", c.status));
+            let e = errors.entry(key).or_insert(json!(0));
+            *e = json!(e.as_u64().unwrap_or(0) + c.count);
+            continue;
+        }
+        let field = match (c.op.as_str(), c.status) {
+            ("create", 201) => "created",
+            ("replace" | "patch", 200) => "updated",
+            ("delete", 204) => "deleted",
+            ("read" | "list" | "search", 200) => "reads",
+            _ => continue,
+        };
+        match field {
+            "created" => created += c.count,
+            "updated" => updated += c.count,
+            "deleted" => deleted += c.count,
+            _ => reads += c.count,
+        }
+        if let Some(t) = c.rtype.as_deref().and_then(|t| per_type.get_mut(t)) {
+            t[field] = json!(t[field].as_u64().unwrap_or(0) + c.count);
+            if c.deactivated {
+                t["deactivated"] = json!(t["deactivated"].as_u64().unwrap_or(0) + c.count);
+            }
+        }
+        if c.deactivated {
+            deactivated += c.count;
+        }
+    }
+    json!({
+        "tenant": tenant,
+        "from": from,
+        "to": to,
+        "first_event": first,
+        "last_event": last,
+        "requests": requests,
+        "created": created,
+        "updated": updated,
+        "deactivated": deactivated,
+        "deleted": deleted,
+        "reads": reads,
+        "errors": errors,
+        "error_count": error_total,
+        "users": per_type.remove("User"),
+        "groups": per_type.remove("Group"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_secrets_are_redacted_at_any_depth_and_in_password_patches() {
+        let mut v = json!({
+            "userName": "a", "password": "p1", "Password": "p2",
+            "nested": [{"client_secret": "s", "deep": {"refresh_token": "r", "ok": "keep"}}],
+            "Operations": [
+                {"op": "replace", "path": "password", "value": "p3"},
+                {"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:password", "value": "p4"},
+                {"op": "replace", "path": "title", "value": "Boss"},
+                {"op": "replace", "value": {"password": "p5", "active": false}}
+            ]
+        });
+        redact_json(&mut v);
+        let s = v.to_string();
+        for secret in ["p1", "p2", "\"s\"", "\"r\"", "p3", "p4", "p5"] {
+            assert!(!s.contains(secret), "{secret} in {s}");
+        }
+        assert!(s.contains("keep") && s.contains("Boss"), "{s}");
+    }
+
+    #[test]
+    fn forms_headers_and_other_bodies() {
+        let f = redact_form("grant_type=password&username=svc&password=hunter2%21&client_secret=x");
+        assert!(f.contains("grant_type=password") && f.contains("username=svc"), "{f}");
+        assert!(!f.contains("hunter2") && !f.contains("client_secret=x"), "{f}");
+        let h = redact_headers(
+            [("authorization", &b"Basic dXNlcjpwYXNz"[..]), ("cookie", &b"sid=1"[..]), ("accept", &b"*/*"[..])]
+                .into_iter(),
+        );
+        assert!(!h.contains("dXNlcjpwYXNz") && !h.contains("sid=1") && h.contains("Basic"), "{h}");
+        assert!(!redact_body(Some("text/plain"), b"password=x").unwrap().contains("password=x"));
+        assert_eq!(redact_body(None, b""), None);
+    }
+
+    #[test]
+    fn requests_are_classified_from_method_and_path() {
+        assert_eq!(classify("POST", "/scim/v2/Users"), Some(("create", Some("User"), None)));
+        assert_eq!(classify("GET", "/scim/v2/Users/abc"), Some(("read", Some("User"), Some("abc".into()))));
+        assert_eq!(classify("PATCH", "/scim/v2/Groups/g"), Some(("patch", Some("Group"), Some("g".into()))));
+        assert_eq!(classify("POST", "/scim/v2/Users/.search"), Some(("search", Some("User"), None)));
+        assert_eq!(classify("POST", "/scim/v2/.search"), Some(("search", None, None)));
+        assert_eq!(classify("GET", "/scim/v2/Schemas"), Some(("discovery", None, None)));
+        assert_eq!(classify("POST", "/oauth2/token"), Some(("token", None, None)));
+        assert_eq!(classify("POST", "/oauth2/revoke"), Some(("revoke", None, None)));
+        assert_eq!(classify("GET", "/healthz"), None);
+    }
+}

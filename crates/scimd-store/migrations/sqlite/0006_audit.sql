@@ -1,0 +1,51 @@
+-- scimd SQLite schema, version 6. Never edit once landed: add a new migration.
+--
+-- The audit trail (SEEDS.md S4, L13): one event per request, its redacted payloads, and
+-- the log of internal errors. Per-tenant settings for details and retention.
+
+ALTER TABLE tenants ADD COLUMN audit_details INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tenants ADD COLUMN audit_events_days INTEGER NOT NULL DEFAULT 90;
+ALTER TABLE tenants ADD COLUMN audit_details_days INTEGER NOT NULL DEFAULT 14;
+
+-- One row per request (SCIM, token endpoint, admin API). A change's event is written in
+-- the change's own transaction. No credentials, no personal data beyond resource ids.
+CREATE TABLE api_events (
+    id           INTEGER PRIMARY KEY,
+    tenant_id    INTEGER,
+    time         TEXT NOT NULL,
+    request_id   TEXT NOT NULL,
+    client       TEXT,
+    method       TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    rtype        TEXT,
+    resource_id  TEXT,
+    op           TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    scim_type    TEXT,
+    duration_ms  REAL NOT NULL,
+    deactivated  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_events_tenant_time ON api_events (tenant_id, time);
+CREATE INDEX api_events_time ON api_events (time);
+
+-- The redacted request and response of an event (headers as JSON objects, bodies as text).
+CREATE TABLE api_event_details (
+    event             INTEGER PRIMARY KEY,
+    request_headers   TEXT NOT NULL,
+    request_body      TEXT,
+    response_headers  TEXT NOT NULL,
+    response_body     TEXT
+);
+
+-- Internal errors and panics of requests.
+CREATE TABLE error_log (
+    id          INTEGER PRIMARY KEY,
+    time        TEXT NOT NULL,
+    request_id  TEXT NOT NULL,
+    tenant_id   INTEGER,
+    method      TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    backtrace   TEXT
+);
+CREATE INDEX error_log_time ON error_log (time);
