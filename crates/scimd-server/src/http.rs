@@ -752,3 +752,61 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestLogLayer(audit))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimd_store::Store;
+
+    /// A handler that panics.
+    #[derive(Clone)]
+    struct Panics;
+
+    impl tower::Service<Request> for Panics {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, _: Request) -> Self::Future {
+            Box::pin(async { panic!("the handler exploded") })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_a_500_with_the_request_id_and_an_error_log_entry() {
+        use tower::{Layer as _, Service as _};
+        install_panic_hook();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db").to_string_lossy().into_owned();
+        let store: Arc<dyn Store> =
+            Arc::new(scimd_store::sqlite::SqliteStore::open(&path, Default::default()).unwrap());
+        let sink = AuditSink::start(store.clone());
+        let cfg = Arc::new(AuditCfg {
+            sink: sink.clone(),
+            clock: Arc::new(crate::clock::SystemClock),
+            max_body: 1024,
+            details: true,
+        });
+        let mut svc = RequestLogLayer(cfg).layer(Panics);
+        let req = Request::builder()
+            .method("POST")
+            .uri("/scim/v2/Users")
+            .header("x-request-id", "req-panic-1")
+            .body(Body::from("{\"userName\": \"x\"}"))
+            .unwrap();
+        let res = svc.call(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(res.headers().get("x-request-id").unwrap(), "req-panic-1");
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["detail"], "internal server error; request id req-panic-1");
+        sink.flush().await;
+        let errors = store.errors("", "9999", 10).await.unwrap();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].request_id, "req-panic-1");
+        assert!(errors[0].detail.contains("the handler exploded"), "{:?}", errors[0]);
+        assert!(errors[0].backtrace.as_deref().is_some_and(|b| !b.is_empty()));
+    }
+}

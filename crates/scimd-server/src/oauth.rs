@@ -347,6 +347,15 @@ impl OAuth {
         Ok(self.store.purge_oauth(now, now - TimeDelta::days(1), now - TimeDelta::days(1)).await?)
     }
 
+    /// The tenant a client's requests are attributed to in the audit trail when no token
+    /// names one: its only tenant, if it reaches exactly one.
+    pub async fn sole_tenant(&self, client_id: &str) -> Option<TenantId> {
+        match self.store.client_auth(client_id, self.clock.now()).await {
+            Ok(Some(c)) if c.tenants.len() == 1 => Some(c.tenants[0].0),
+            _ => None,
+        }
+    }
+
     /// The public keys as a JWK Set.
     pub async fn jwks(&self) -> AppResult<Value> {
         let keys = self.keys(self.config.key_reload).await?;

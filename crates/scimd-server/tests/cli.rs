@@ -64,10 +64,15 @@ impl Server {
         Server { child, addr, log: rx }
     }
 
-    /// Stops the server (SIGKILL) and returns what it logged after starting.
-    fn stop_and_collect_log(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    /// Stops the server (SIGTERM: graceful) and returns what it logged after starting.
+    fn terminate_and_collect_log(mut self) -> String {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let mut out = String::new();
         while let Ok(line) = self.log.recv_timeout(Duration::from_secs(2)) {
             out.push_str(&line);
@@ -494,8 +499,13 @@ async fn no_secret_appears_in_logs_or_database_after_a_full_run() {
             .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let log = server.stop_and_collect_log();
+    let log = server.terminate_and_collect_log();
     assert!(log.contains("/oauth2/token") && log.contains("/scim/v2/Users"), "the run was logged:\n{log}");
+    // The audit trail kept the run's payloads (redacted): they were checked too.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let details: i64 = conn.query_row("SELECT count(*) FROM api_event_details", [], |r| r.get(0)).unwrap();
+    assert!(details >= 10, "payloads were recorded: {details}");
+    drop(conn);
 
     let files = [db.clone(), format!("{db}-wal"), format!("{db}-shm")];
     for s in &secrets {
@@ -552,4 +562,71 @@ async fn api_users_signing_keys_and_operator_tokens_from_the_command_line() {
     assert_eq!(v[0]["name"], "acme");
     let r = http.get(format!("http://{}/admin/v1/tenants", server.addr)).bearer_auth("nope").send().await.unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// The go-live check from the command line (SEEDS.md L13): a test sync against a running
+/// server, then `audit summary --json` over the customer's time window and `audit events`.
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_summary_and_events_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let token = run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"])).lines().last().unwrap().to_string();
+    let server = Server::start(&db);
+    let from = chrono::Utc::now().to_rfc3339();
+    let http = reqwest::Client::new();
+    let base = format!("http://{}/scim/v2", server.addr);
+    let mut ids = Vec::new();
+    for name in ["alice", "bob"] {
+        let r = http
+            .post(format!("{base}/Users"))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(json!({"userName": name, "active": true}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                       "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let r = http
+        .patch(format!("{base}/Users/{}", ids[0]))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(http.delete(format!("{base}/Users/{}", ids[1])).bearer_auth(&token).send().await.unwrap().status(), 204);
+    assert_eq!(http.get(format!("{base}/Users/{}", ids[1])).bearer_auth(&token).send().await.unwrap().status(), 404);
+    // A graceful stop writes every event still queued.
+    let to = (chrono::Utc::now() + chrono::TimeDelta::seconds(1)).to_rfc3339();
+    let log = server.terminate_and_collect_log();
+    assert!(log.contains("stopped"), "{log}");
+
+    let out = run_ok(scimd(&db).args(["audit", "summary", "--tenant", "acme", "--from", &from, "--to", &to, "--json"]));
+    let s: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (s["created"].as_u64(), s["updated"].as_u64(), s["deleted"].as_u64()),
+        (Some(2), Some(1), Some(1)),
+        "{s}"
+    );
+    assert_eq!(s["deactivated"], 1);
+    assert_eq!(s["errors"], json!({"status 404": 1}));
+    let table = run_ok(scimd(&db).args(["audit", "summary", "--tenant", "acme", "--from", &from, "--to", &to]));
+    assert!(table.contains("users: 2 created, 1 updated (1 deactivated), 1 deleted"), "{table}");
+    let events = run_ok(scimd(&db).args(["audit", "events", "--tenant", "acme", "--json"]));
+    assert_eq!(events.lines().count(), 5, "{events}");
+    let newest: Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
+    assert_eq!((newest["op"].as_str(), newest["status"].as_u64()), (Some("read"), Some(404)));
+    let deletes = run_ok(scimd(&db).args(["audit", "events", "--tenant", "acme", "--op", "delete"]));
+    assert_eq!(deletes.lines().count(), 1);
+    assert!(deletes.contains(&ids[1]), "{deletes}");
+    let bad =
+        scimd(&db).args(["audit", "summary", "--tenant", "acme", "--from", "monday", "--to", &to]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
 }

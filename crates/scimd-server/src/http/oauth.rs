@@ -129,9 +129,19 @@ fn issuer(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// Names the caller in the request's audit event: the presented client id, and the
-/// tenant of the token issued, if any.
-fn audit_caller(slot: &Option<Extension<Arc<AuditSlot>>>, client: Option<&str>, tenant: Option<TenantId>) {
+/// tenant of the token issued, else the client's only tenant.
+async fn audit_caller(
+    state: &AppState,
+    slot: &Option<Extension<Arc<AuditSlot>>>,
+    client: Option<&str>,
+    tenant: Option<TenantId>,
+) {
     if let Some(Extension(slot)) = slot {
+        let tenant = match (tenant, client) {
+            (Some(t), _) => Some(t),
+            (None, Some(c)) => state.oauth.sole_tenant(c).await,
+            (None, None) => None,
+        };
         slot.set_caller(tenant, client.map(str::to_string), None);
     }
 }
@@ -155,7 +165,7 @@ pub async fn token(
             tenant: form.take("tenant"),
         };
         let r = state.oauth.token(req, creds, &issuer(&state, &headers)).await;
-        audit_caller(&slot, client_id.as_deref(), r.as_ref().ok().and_then(|t| t.tenant));
+        audit_caller(&state, &slot, client_id.as_deref(), r.as_ref().ok().and_then(|t| t.tenant)).await;
         r
     }
     .await;
@@ -174,7 +184,7 @@ pub async fn revoke(
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form)?;
-        audit_caller(&slot, creds.as_ref().map(|c| c.client_id.as_str()), None);
+        audit_caller(&state, &slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
         let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
         state.oauth.revoke(creds, &token).await
     }
@@ -194,7 +204,7 @@ pub async fn introspect(
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form)?;
-        audit_caller(&slot, creds.as_ref().map(|c| c.client_id.as_str()), None);
+        audit_caller(&state, &slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
         let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
         state.oauth.introspect(creds, &token).await
     }
