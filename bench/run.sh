@@ -2,7 +2,8 @@
 # scimd benchmark: seeds USERS users into a release build over HTTP and measures, with
 # wrk on loopback, POST create, GET by id, filter userName eq, list pages of 100, PATCH
 # replace, PATCH adds of 100 members to a group growing to 10,000, the OAuth token
-# endpoint (client_credentials) and GET by id with a JWT access token. Every wrk run is
+# endpoint (client_credentials), GET by id with a JWT access token, and creates with the
+# audit trail's payloads on and off. Every wrk run is
 # bounded by DURATION seconds. Prints requests/s and p99 per line, and the server's memory.
 #
 # wrk runs on the same machine. By default the server gets one worker thread fewer than
@@ -116,6 +117,19 @@ TOKEN=$(curl -fs -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials
 run_wrk "GET /Users/{id} (JWT access token)" get.lua
 TOKEN=$LONG_LIVED
 members=$(python3 "$BENCH_DIR/members.py" 127.0.0.1 "$port" "$TOKEN" "$IDS_FILE" 10000 100 | head -1)
+# The cost of audit payloads: creates with the tenant's payloads kept, then off (events
+# only), back to back on the same database.
+DURATION_SAVED=$DURATION DURATION=$CREATE_DURATION
+export RUN=ron
+run_wrk "POST /Users (create, audit payloads kept)" create.lua
+"$bin" tenant set bench --audit-details off >/dev/null
+DETAILS_TOKEN=$TOKEN
+TOKEN=$("$bin" token create --tenant bench | tail -n 1) # a fresh token: the old one's grant is cached
+export RUN=roff
+run_wrk "POST /Users (create, audit payloads off)" create.lua
+"$bin" tenant set bench --audit-details changes >/dev/null
+TOKEN=$DETAILS_TOKEN
+DURATION=$DURATION_SAVED
 mem_end=$(memory)
 db_size=$(du -sh "$work" | cut -f1)
 
@@ -130,15 +144,16 @@ fi
 
 echo
 echo "== scimd benchmark: $total users, wrk -t$THREADS -c$CONNS -d${DURATION}s, $CORES cores, $(date -u +%F)"
-printf '| %-32s | %-14s | %-10s |\n' "operation ($WORKERS worker$([ "$WORKERS" = 1 ] || echo s))" "req/s" "p99"
-printf '|%s|%s|%s|\n' "----------------------------------" "----------------" "------------"
+printf '| %-44s | %-14s | %-10s |\n' "operation ($WORKERS worker$([ "$WORKERS" = 1 ] || echo s))" "req/s" "p99"
+printf '|%s|%s|%s|\n' "----------------------------------------------" "----------------" "------------"
 for k in "POST /Users (create)" "GET /Users/{id}" "GET /Users?filter=userName eq" "GET /Users page of 100" "PATCH /Users/{id} (replace)" \
-         "POST /oauth2/token (client_credentials)" "GET /Users/{id} (JWT access token)"; do
-  printf '| %-32s | %14s | %10s |\n' "$k" "${RPS[$k]}" "${P99[$k]}"
+         "POST /oauth2/token (client_credentials)" "GET /Users/{id} (JWT access token)" \
+         "POST /Users (create, audit payloads kept)" "POST /Users (create, audit payloads off)"; do
+  printf '| %-44s | %14s | %10s |\n' "$k" "${RPS[$k]}" "${P99[$k]}"
 done
 if [ "$WORKERS" != "$CORES" ]; then
   for k in "GET /Users/{id}" "GET /Users?filter=userName eq" "GET /Users page of 100"; do
-    printf '| %-32s | %14s | %10s |\n' "$k, $CORES workers" "${RPS[$k ($CORES workers)]}" "${P99[$k ($CORES workers)]}"
+    printf '| %-44s | %14s | %10s |\n' "$k, $CORES workers" "${RPS[$k ($CORES workers)]}" "${P99[$k ($CORES workers)]}"
   done
 fi
 echo "members: $members"

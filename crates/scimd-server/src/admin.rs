@@ -57,8 +57,8 @@ pub struct TenantView {
     pub name: String,
     pub created: String,
     pub scim_enabled: bool,
-    /// Keep request payloads (redacted) in the audit trail.
-    pub audit_details: bool,
+    /// Which requests' payloads (redacted) the audit trail keeps.
+    pub audit_details: scimd_store::DetailsLevel,
     pub audit_events_days: i64,
     pub audit_details_days: i64,
 }
@@ -77,10 +77,10 @@ impl From<Tenant> for TenantView {
     }
 }
 
-/// A time given by an operator (RFC 3339, any offset), in the stored form.
-pub fn parse_time(s: &str, what: &str) -> AdminResult<String> {
+/// A time given by an operator (RFC 3339, any offset).
+pub fn parse_time(s: &str, what: &str) -> AdminResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| normalized_time(t.with_timezone(&Utc)))
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|e| AdminError::invalid(format!("{what} '{s}' is not an RFC 3339 time (2026-11-23T10:00:00Z): {e}")))
 }
 
@@ -467,7 +467,7 @@ impl Admin {
     pub async fn set_audit(
         &self,
         name: &str,
-        details: Option<bool>,
+        details: Option<scimd_store::DetailsLevel>,
         events_days: Option<i64>,
         details_days: Option<i64>,
     ) -> AdminResult<TenantView> {
@@ -502,8 +502,8 @@ impl Admin {
         let t = self.tenant(tenant).await?;
         self.flush().await;
         let q = scimd_store::EventQuery {
-            from: f.from.as_deref().map(|s| parse_time(s, "--from")).transpose()?,
-            to: f.to.as_deref().map(|s| parse_time(s, "--to")).transpose()?,
+            from: f.from.as_deref().map(|s| parse_time(s, "--from")).transpose()?.map(|t| t.timestamp_millis()),
+            to: f.to.as_deref().map(|s| parse_time(s, "--to")).transpose()?.map(|t| t.timestamp_millis()),
             client: f.client,
             status: f.status,
             op: f.op,
@@ -532,8 +532,13 @@ impl Admin {
             return Err(AdminError::invalid("--from must be before --to"));
         }
         self.flush().await;
-        let counts = self.store.event_counts(t.id, &from, &to).await.map_err(AdminError::internal)?;
-        Ok(crate::audit::summary(&t.name, &from, &to, &counts))
+        let counts = self
+            .store
+            .event_counts(t.id, from.timestamp_millis(), to.timestamp_millis())
+            .await
+            .map_err(AdminError::internal)?;
+        let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Ok(crate::audit::summary(&t.name, &show(from), &show(to), &counts))
     }
 
     /// The error log, newest first.
@@ -543,9 +548,9 @@ impl Admin {
         to: Option<&str>,
         limit: u32,
     ) -> AdminResult<Vec<scimd_store::ErrorRow>> {
-        let from = from.map(|s| parse_time(s, "--from")).transpose()?.unwrap_or_default();
+        let from = from.map(|s| parse_time(s, "--from")).transpose()?.map(normalized_time).unwrap_or_default();
         let to = match to {
-            Some(s) => parse_time(s, "--to")?,
+            Some(s) => normalized_time(parse_time(s, "--to")?),
             None => "9999".to_string(),
         };
         self.flush().await;

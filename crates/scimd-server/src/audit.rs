@@ -185,8 +185,8 @@ pub struct AuditSlot {
 pub struct SlotInfo {
     pub tenant: Option<TenantId>,
     pub client: Option<String>,
-    /// Keep the payloads (the tenant's setting; the server's default when no tenant).
-    pub details: Option<bool>,
+    /// Which payloads to keep (the tenant's setting; the server's default when no tenant).
+    pub details: Option<scimd_store::DetailsLevel>,
     pub resource_id: Option<String>,
     /// An internal error's detail and backtrace.
     pub internal: Option<(String, Option<String>)>,
@@ -205,7 +205,12 @@ impl AuditSlot {
         }
     }
 
-    pub fn set_caller(&self, tenant: Option<TenantId>, client: Option<String>, details: Option<bool>) {
+    pub fn set_caller(
+        &self,
+        tenant: Option<TenantId>,
+        client: Option<String>,
+        details: Option<scimd_store::DetailsLevel>,
+    ) {
         let mut i = self.info.lock().expect("audit slot");
         i.tenant = tenant;
         i.client = client;
@@ -251,8 +256,8 @@ enum SinkMsg {
     Flush(oneshot::Sender<()>),
 }
 
-/// Writes audit records in batches (up to 1,000, or what arrived within 20 ms) on a
-/// background task: a request hands its event over and goes on. [`AuditSink::flush`]
+/// Writes audit records in batches (what arrived within 20 ms, up to 1,000 a write) on a
+/// background task, without waking it per record: a request hands its event over and goes on. [`AuditSink::flush`]
 /// waits until everything handed over so far is written.
 #[derive(Clone)]
 pub struct AuditSink {
@@ -264,28 +269,24 @@ const BATCH: usize = 1000;
 impl AuditSink {
     /// Starts the writer task (needs a Tokio runtime).
     pub fn start(store: Arc<dyn Store>) -> AuditSink {
-        let (tx, mut rx) = mpsc::channel::<SinkMsg>(65_536);
+        let (tx, mut rx) = mpsc::channel::<SinkMsg>(8192);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
             while let Some(first) = rx.recv().await {
-                let mut msg = Some(first);
-                let deadline = tokio::time::Instant::now() + Duration::from_millis(20);
-                loop {
-                    match msg.take() {
-                        Some(SinkMsg::Record(r)) => batch.push(*r),
-                        Some(SinkMsg::Flush(w)) => {
-                            waiters.push(w);
-                            break;
-                        }
-                        None => {}
+                // Let the batch fill for a moment (no wake-up per record), unless someone
+                // is waiting for a flush.
+                if !matches!(first, SinkMsg::Flush(_)) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                let mut next = Some(first);
+                while let Some(m) = next.take() {
+                    match m {
+                        SinkMsg::Record(r) => batch.push(*r),
+                        SinkMsg::Flush(w) => waiters.push(w),
                     }
-                    if batch.len() >= BATCH {
-                        break;
-                    }
-                    match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(m)) => msg = Some(m),
-                        _ => break,
+                    if batch.len() < BATCH {
+                        next = rx.try_recv().ok();
                     }
                 }
                 if !batch.is_empty() {
@@ -295,6 +296,8 @@ impl AuditSink {
                         tracing::error!(error = %e, events = n, "writing audit records failed");
                     }
                 }
+                // A flush waits for what was handed over before it: records come in order,
+                // so everything before a flush taken in this round is in this batch.
                 for w in waiters.drain(..) {
                     let _ = w.send(());
                 }

@@ -286,8 +286,8 @@ pub struct ServeArgs {
     pub admin_token_file: Option<String>,
     /// Keep payloads (redacted) of requests with no known tenant (failed authentication,
     /// token and admin requests); tenants have their own setting (`tenant set`).
-    #[arg(long, env = "SCIMD_AUDIT_DETAILS", value_enum, default_value = "on")]
-    pub audit_details: OnOff,
+    #[arg(long, env = "SCIMD_AUDIT_DETAILS", value_enum, default_value = "changes")]
+    pub audit_details: DetailsArg,
     /// Days events with no tenant, and the error log, are kept.
     #[arg(long, env = "SCIMD_AUDIT_DAYS", default_value_t = 90)]
     pub audit_days: i64,
@@ -308,9 +308,10 @@ pub enum TenantCmd {
         /// The SCIM provisioning feature: a tenant without it gets 403 on every SCIM request.
         #[arg(long, value_enum)]
         scim: Option<OnOff>,
-        /// Keep request and response payloads (redacted) in the audit trail.
+        /// Which requests' payloads (redacted) the audit trail keeps: `changes` (every
+        /// request but successful reads), `all`, or `off`.
         #[arg(long, value_enum)]
-        audit_details: Option<OnOff>,
+        audit_details: Option<DetailsArg>,
         /// Days the tenant's audit events are kept.
         #[arg(long)]
         audit_events_days: Option<i64>,
@@ -320,6 +321,23 @@ pub enum TenantCmd {
     },
     /// List tenants: id, name, created, SCIM on/off (tab-separated).
     List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetailsArg {
+    Off,
+    Changes,
+    All,
+}
+
+impl DetailsArg {
+    fn level(self) -> scimd_store::DetailsLevel {
+        match self {
+            DetailsArg::Off => scimd_store::DetailsLevel::Off,
+            DetailsArg::Changes => scimd_store::DetailsLevel::Changes,
+            DetailsArg::All => scimd_store::DetailsLevel::All,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -481,7 +499,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     max_body_bytes: args.max_body_bytes,
                     public_url: args.public_url,
                     admin_token,
-                    audit_details: args.audit_details != OnOff::Off,
+                    audit_details: args.audit_details.level(),
                 }),
                 audit: sink.clone(),
             };
@@ -515,11 +533,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             if audit_details.is_some() || audit_events_days.is_some() || audit_details_days.is_some() {
                 let t = admin
-                    .set_audit(&name, audit_details.map(|d| d == OnOff::On), audit_events_days, audit_details_days)
+                    .set_audit(&name, audit_details.map(DetailsArg::level), audit_events_days, audit_details_days)
                     .await?;
                 println!(
-                    "tenant {name}: audit payloads {}, events kept {} days, payloads {} days",
-                    if t.audit_details { "kept" } else { "not kept" },
+                    "tenant {name}: audit payloads of {} requests, events kept {} days, payloads {} days",
+                    match t.audit_details {
+                        scimd_store::DetailsLevel::Off => "no",
+                        scimd_store::DetailsLevel::Changes => "changing and failed",
+                        scimd_store::DetailsLevel::All => "all",
+                    },
                     t.audit_events_days,
                     t.audit_details_days
                 );

@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -48,14 +48,19 @@ pub struct HttpConfig {
     /// SHA-256 of the operator token given by configuration (the admin API also accepts
     /// tokens created by `scimd admin-token create`).
     pub admin_token: Option<[u8; 32]>,
-    /// Keep payloads of requests whose tenant is unknown (failed authentication, token
-    /// requests, the admin API) in the audit trail.
-    pub audit_details: bool,
+    /// Which payloads of requests whose tenant is unknown (failed authentication, token
+    /// requests, the admin API) the audit trail keeps.
+    pub audit_details: scimd_store::DetailsLevel,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: 1024 * 1024, public_url: None, admin_token: None, audit_details: true }
+        HttpConfig {
+            max_body_bytes: 1024 * 1024,
+            public_url: None,
+            admin_token: None,
+            audit_details: scimd_store::DetailsLevel::Changes,
+        }
     }
 }
 
@@ -335,7 +340,7 @@ struct AuditCfg {
     sink: AuditSink,
     clock: Arc<dyn crate::clock::Clock>,
     max_body: usize,
-    details: bool,
+    details: scimd_store::DetailsLevel,
 }
 
 /// Largest response body kept in an event's details.
@@ -398,53 +403,44 @@ where
         let header = HeaderValue::from_str(&id).ok();
         let method = req.method().clone();
         let uri = req.uri().clone();
-        req.extensions_mut().insert(RequestId(id.clone()));
         let classified = crate::audit::classify(method.as_str(), uri.path());
-        let slot = classified.as_ref().map(|_| {
-            Arc::new(AuditSlot::new(id.clone(), method.to_string(), uri.path().to_string(), self.audit.clock.now()))
-        });
-        if let Some(s) = &slot {
-            req.extensions_mut().insert(s.clone());
+        let mut audited = None;
+        if classified.is_some() {
+            let slot = Arc::new(AuditSlot::new(
+                id.clone(),
+                method.to_string(),
+                uri.path().to_string(),
+                self.audit.clock.now(),
+            ));
+            req.extensions_mut().insert(slot.clone());
+            // The request's head and body, for the event's details: the body is copied as
+            // the handler reads it (a request with no body has nothing to copy).
+            let head = RequestHead { method: method.clone(), uri: uri.clone(), headers: req.headers().clone() };
+            let captured = Arc::new(Mutex::new(CapturedBody::default()));
+            let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+                || req.headers().contains_key(header::TRANSFER_ENCODING);
+            if has_body {
+                let body = std::mem::take(req.body_mut());
+                *req.body_mut() =
+                    Body::new(CaptureBody { inner: body, into: captured.clone(), limit: self.audit.max_body });
+            }
+            audited = Some((slot, head, captured));
         }
-        // Take the service that was driven to readiness; leave a fresh clone behind.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        req.extensions_mut().insert(RequestId(id));
+        let fut = AssertUnwindSafe(self.inner.call(req)).catch_unwind();
         let audit = self.audit.clone();
         Box::pin(async move {
-            // Hold the request body (for the details), within the body limit.
-            let (parts, body) = req.into_parts();
-            let mut request_body = axum::body::Bytes::new();
-            let mut res = if slot.is_some() {
-                match axum::body::to_bytes(body, audit.max_body).await {
-                    Ok(b) => {
-                        request_body = b.clone();
-                        None
-                    }
-                    Err(_) => Some(too_large(audit.max_body)),
-                }
-            } else {
-                let req = Request::from_parts(parts.clone(), body);
-                Some(match AssertUnwindSafe(inner.call(req)).catch_unwind().await {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(e)) => match e {},
-                    Err(p) => panic_response(&*p).0,
-                })
-            };
             let mut panicked: Option<(String, Option<String>)> = None;
-            if res.is_none() {
-                let req = Request::from_parts(parts.clone(), Body::from(request_body.clone()));
-                res = Some(match AssertUnwindSafe(inner.call(req)).catch_unwind().await {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(e)) => match e {},
-                    Err(p) => {
-                        let (r, detail) = panic_response(&*p);
-                        let bt = PANIC_BACKTRACE.with(|b| b.borrow_mut().take());
-                        panicked = Some((detail, bt));
-                        r
-                    }
-                });
-            }
-            let mut res = res.expect("a response");
+            let mut res = match fut.await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => match e {},
+                Err(p) => {
+                    let (r, detail) = panic_response(&*p);
+                    let bt = PANIC_BACKTRACE.with(|b| b.borrow_mut().take());
+                    panicked = Some((detail, bt));
+                    r
+                }
+            };
             let status = res.status().as_u16();
             let path = uri.path();
             let id_str = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
@@ -471,12 +467,66 @@ where
             if let Some(h) = &header {
                 res.headers_mut().insert(REQUEST_ID.clone(), h.clone());
             }
-            if let (Some(slot), Some((op, rtype, resource_id))) = (slot, classified) {
-                res = record_event(&audit, &slot, &parts, &request_body, res, op, rtype, resource_id, internal).await;
+            if let (Some((slot, head, captured)), Some((op, rtype, resource_id))) = (audited, classified) {
+                let body = std::mem::take(&mut *captured.lock().expect("captured body"));
+                res = record_event(&audit, slot, &head, body, res, op, rtype, resource_id, internal).await;
             }
             Ok(res)
         })
     }
+}
+
+/// A request body as the handler read it, up to the body limit.
+#[derive(Default)]
+struct CapturedBody {
+    bytes: Vec<u8>,
+    /// More than the limit arrived; `bytes` is incomplete.
+    truncated: bool,
+}
+
+/// A request body that copies what is read of it into a [`CapturedBody`].
+struct CaptureBody {
+    inner: Body,
+    into: Arc<Mutex<CapturedBody>>,
+    limit: usize,
+}
+
+impl http_body::Body for CaptureBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let frame = std::task::ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        if let Some(Ok(f)) = &frame
+            && let Some(data) = f.data_ref()
+        {
+            let mut c = self.into.lock().expect("captured body");
+            if c.bytes.len() + data.len() <= self.limit {
+                c.bytes.extend_from_slice(data);
+            } else {
+                c.truncated = true;
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The parts of a request its audit details show.
+struct RequestHead {
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
 }
 
 fn panic_response(p: &(dyn std::any::Any + Send)) -> (Response, String) {
@@ -489,9 +539,9 @@ fn panic_response(p: &(dyn std::any::Any + Send)) -> (Response, String) {
 #[allow(clippy::too_many_arguments)]
 async fn record_event(
     audit: &AuditCfg,
-    slot: &AuditSlot,
-    parts: &axum::http::request::Parts,
-    request_body: &[u8],
+    slot: Arc<AuditSlot>,
+    parts: &RequestHead,
+    request_body: CapturedBody,
     res: Response,
     op: &'static str,
     rtype: Option<&'static str>,
@@ -502,7 +552,8 @@ async fn record_event(
     let info = slot.info();
     let status = res.status().as_u16();
     let mut res = res;
-    let details = if info.details.unwrap_or(audit.details) {
+    let read = matches!(op, "read" | "list" | "search" | "discovery");
+    let details = if info.details.unwrap_or(audit.details).keeps(read, status >= 400) {
         let (rparts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
         let content_type =
@@ -522,7 +573,11 @@ async fn record_event(
         request_headers.insert(":request".into(), Value::String(format!("{} {request_line}", parts.method)));
         let d = EventDetails {
             request_headers: Value::Object(request_headers).to_string(),
-            request_body: crate::audit::redact_body(content_type(&parts.headers).as_deref(), request_body),
+            request_body: if request_body.truncated {
+                Some(format!("[over the {} bytes kept]", audit.max_body))
+            } else {
+                crate::audit::redact_body(content_type(&parts.headers).as_deref(), &request_body.bytes)
+            },
             response_headers: crate::audit::redact_headers(header_pairs(&rparts.headers)),
             response_body,
         };
@@ -787,7 +842,7 @@ mod tests {
             sink: sink.clone(),
             clock: Arc::new(crate::clock::SystemClock),
             max_body: 1024,
-            details: true,
+            details: scimd_store::DetailsLevel::All,
         });
         let mut svc = RequestLogLayer(cfg).layer(Panics);
         let req = Request::builder()

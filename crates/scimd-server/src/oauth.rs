@@ -67,8 +67,8 @@ pub struct Grant {
     pub tenant: TenantId,
     /// Who is calling, for the audit trail: the OAuth client id, or `token:<id>`.
     pub client: Arc<str>,
-    /// The tenant keeps payloads in its audit trail.
-    pub audit_details: bool,
+    /// Which payloads the tenant's audit trail keeps.
+    pub audit_details: scimd_store::DetailsLevel,
     pub scim_enabled: bool,
     pub read: bool,
     pub write: bool,

@@ -38,11 +38,57 @@ pub struct Tenant {
     pub audit: AuditSettings,
 }
 
+/// Which requests' payloads (redacted) the audit trail keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetailsLevel {
+    /// None: events only.
+    Off,
+    /// Every request except successful reads (GET, list, search, discovery).
+    #[default]
+    Changes,
+    /// Every request.
+    All,
+}
+
+impl DetailsLevel {
+    pub fn code(self) -> i64 {
+        match self {
+            DetailsLevel::Off => 0,
+            DetailsLevel::Changes => 1,
+            DetailsLevel::All => 2,
+        }
+    }
+    pub fn from_code(c: i64) -> Self {
+        match c {
+            0 => DetailsLevel::Off,
+            2 => DetailsLevel::All,
+            _ => DetailsLevel::Changes,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetailsLevel::Off => "off",
+            DetailsLevel::Changes => "changes",
+            DetailsLevel::All => "all",
+        }
+    }
+    /// Whether a request's payloads are kept: `read` for reads (GET, list, search,
+    /// discovery), `failed` for a status of 400 or more.
+    pub fn keeps(self, read: bool, failed: bool) -> bool {
+        match self {
+            DetailsLevel::Off => false,
+            DetailsLevel::Changes => !read || failed,
+            DetailsLevel::All => true,
+        }
+    }
+}
+
 /// A tenant's audit settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditSettings {
-    /// Whether request and response payloads (redacted) are kept.
-    pub details: bool,
+    /// Which requests' payloads (redacted) are kept.
+    pub details: DetailsLevel,
     /// Days events are kept.
     pub events_days: i64,
     /// Days payloads are kept.
@@ -51,7 +97,7 @@ pub struct AuditSettings {
 
 impl Default for AuditSettings {
     fn default() -> Self {
-        AuditSettings { details: true, events_days: 90, details_days: 14 }
+        AuditSettings { details: DetailsLevel::Changes, events_days: 90, details_days: 14 }
     }
 }
 
@@ -111,8 +157,8 @@ pub struct TokenTenant {
     pub id: i64,
     pub tenant: TenantId,
     pub scim_enabled: bool,
-    /// The tenant keeps request payloads in its audit trail.
-    pub audit_details: bool,
+    /// Which payloads the tenant's audit trail keeps.
+    pub audit_details: DetailsLevel,
     /// When the token expires (Unix seconds), if it does.
     pub expires: Option<i64>,
 }
@@ -211,7 +257,7 @@ pub struct LoginState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantStatus {
     pub scim_enabled: bool,
-    pub audit_details: bool,
+    pub audit_details: DetailsLevel,
     /// The token's jti or its family is revoked.
     pub revoked: bool,
 }
@@ -299,9 +345,9 @@ pub struct EventRow {
 /// Which events to read: a tenant's, newest first, optionally in a window and filtered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventQuery {
-    /// Normalized times; `from` inclusive, `to` exclusive.
-    pub from: Option<String>,
-    pub to: Option<String>,
+    /// Milliseconds since the Unix epoch; `from` inclusive, `to` exclusive.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
     pub client: Option<String>,
     pub status: Option<u16>,
     pub op: Option<String>,
@@ -591,8 +637,8 @@ pub trait Store: Send + Sync + 'static {
     fn events(&self, tenant: TenantId, query: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>>;
     /// The payloads of one of a tenant's events.
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>>;
-    /// A tenant's events in `[from, to)` counted by outcome.
-    fn event_counts(&self, tenant: TenantId, from: &str, to: &str) -> BoxFut<'_, StoreResult<Vec<EventCount>>>;
+    /// A tenant's events in `[from, to)` (milliseconds since the epoch) counted by outcome.
+    fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>>;
     /// Internal errors in `[from, to)`, newest first.
     fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>>;
     /// Deletes at most `batch` events, payloads and errors past their tenant's retention
@@ -667,5 +713,34 @@ pub(crate) fn kind_from_code(code: i64) -> ResourceKind {
 
 /// Formats a timestamp in the normalized, byte-ordered form stored in the database.
 pub fn normalized_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Written by hand: a `format` string is parsed again on every call.
+    let mut s = String::with_capacity(30);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond().min(999_999_999)
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_time_is_fixed_width_and_ordered() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.006007008Z").unwrap().with_timezone(&Utc);
+        assert_eq!(normalized_time(t), "2026-01-02T03:04:05.006007008Z");
+        let t = DateTime::parse_from_rfc3339("0999-12-31T23:59:59Z").unwrap().with_timezone(&Utc);
+        assert_eq!(normalized_time(t), "0999-12-31T23:59:59.000000000Z");
+        assert_eq!(normalized_time(t), t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string());
+    }
 }

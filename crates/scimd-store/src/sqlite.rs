@@ -25,8 +25,8 @@ use tokio::sync::oneshot;
 use crate::sqlfilter::Compiler;
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
-    CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LoginState,
-    MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation,
+    CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
+    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation,
     SigningKeyRow, Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code,
     kind_from_code, normalized_time,
 };
@@ -720,7 +720,11 @@ fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
         name: r.get(1)?,
         created: r.get(2)?,
         scim_enabled: r.get(3)?,
-        audit: AuditSettings { details: r.get(4)?, events_days: r.get(5)?, details_days: r.get(6)? },
+        audit: AuditSettings {
+            details: DetailsLevel::from_code(r.get(4)?),
+            events_days: r.get(5)?,
+            details_days: r.get(6)?,
+        },
     })
 }
 
@@ -762,7 +766,7 @@ fn insert_event(conn: &Connection, e: &NewEvent) -> StoreResult<i64> {
     .and_then(|mut st| {
         st.execute(params![
             e.tenant.map(|t| t.0),
-            normalized_time(e.time),
+            e.time.timestamp_millis(),
             e.request_id,
             e.client,
             e.method,
@@ -933,7 +937,7 @@ impl Store for SqliteStore {
                     id: r.get(3)?,
                     tenant: TenantId(r.get(0)?),
                     scim_enabled: r.get(1)?,
-                    audit_details: r.get(4)?,
+                    audit_details: DetailsLevel::from_code(r.get(4)?),
                     // Rounded down: a cache never keeps the token past its expiry.
                     expires: expires.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).map(|e| e.timestamp()),
                 })
@@ -1335,7 +1339,11 @@ impl Store for SqliteStore {
             )
             .map_err(internal)?
             .query_row(params![tenant.0, jti, family], |r| {
-                Ok(GrantStatus { scim_enabled: r.get(0)?, audit_details: r.get(1)?, revoked: r.get(2)? })
+                Ok(GrantStatus {
+                    scim_enabled: r.get(0)?,
+                    audit_details: DetailsLevel::from_code(r.get(1)?),
+                    revoked: r.get(2)?,
+                })
             })
             .optional()
             .map_err(internal)
@@ -1418,7 +1426,7 @@ impl Store for SqliteStore {
             let n = conn
                 .execute(
                     "UPDATE tenants SET audit_details = ?, audit_events_days = ?, audit_details_days = ? WHERE id = ?",
-                    params![a.details, a.events_days, a.details_days, tenant.0],
+                    params![a.details.code(), a.events_days, a.details_days, tenant.0],
                 )
                 .map_err(internal)?;
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
@@ -1464,8 +1472,9 @@ impl Store for SqliteStore {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT id, time, request_id, client, method, path, rtype, resource_id, op, status, scim_type, \
-                     duration_ms, deactivated FROM api_events WHERE tenant_id = ?1 \
+                    "SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch'), request_id, client, method, \
+                     path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated FROM api_events \
+                     WHERE tenant_id = ?1 \
                      AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3) AND (?4 IS NULL OR client = ?4) \
                      AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR op = ?6) AND (?7 IS NULL OR id < ?7) \
                      ORDER BY time DESC, id DESC LIMIT ?8",
@@ -1503,11 +1512,13 @@ impl Store for SqliteStore {
         Box::pin(async move { r })
     }
 
-    fn event_counts(&self, tenant: TenantId, from: &str, to: &str) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
+    fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT rtype, op, status, scim_type, deactivated, count(*), min(time), max(time) FROM api_events \
+                    "SELECT rtype, op, status, scim_type, deactivated, count(*), \
+                     strftime('%Y-%m-%dT%H:%M:%fZ', min(time) / 1000.0, 'unixepoch'), \
+                     strftime('%Y-%m-%dT%H:%M:%fZ', max(time) / 1000.0, 'unixepoch') FROM api_events \
                      WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY rtype, op, status, scim_type, deactivated",
                 )
                 .map_err(internal)?;
@@ -1558,7 +1569,7 @@ impl Store for SqliteStore {
     }
 
     fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
-        let day = |d: i64| normalized_time(now - chrono::TimeDelta::days(d.max(0)));
+        let day = |d: i64| (now - chrono::TimeDelta::days(d.max(0))).timestamp_millis();
         let default_cutoff = day(default_days);
         let tenants = self.read_one(|conn| {
             let mut st = conn
@@ -1567,7 +1578,7 @@ impl Store for SqliteStore {
             let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))).map_err(internal)?;
             rows.collect::<Result<Vec<(i64, i64, i64)>, _>>().map_err(internal)
         });
-        let cutoffs: Vec<(i64, String, String)> = match tenants {
+        let cutoffs: Vec<(i64, i64, i64)> = match tenants {
             Ok(t) => t.into_iter().map(|(id, e, d)| (id, day(e), day(d))).collect(),
             Err(e) => return Box::pin(async move { Err(e) }),
         };
@@ -1607,7 +1618,8 @@ impl Store for SqliteStore {
                 "DELETE FROM api_events WHERE id IN (SELECT id FROM api_events WHERE tenant_id IS NULL AND time < ? LIMIT ?)",
                 &[&default_cutoff],
             )?;
-            run("DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < ? LIMIT ?)", &[&default_cutoff])?;
+            let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
+            run("DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < ? LIMIT ?)", &[&errors_cutoff])?;
             Ok(n)
         }))
     }

@@ -109,7 +109,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 struct TenantPatch {
     scim_enabled: Option<bool>,
-    audit_details: Option<bool>,
+    audit_details: Option<scimd_store::DetailsLevel>,
     audit_events_days: Option<i64>,
     audit_details_days: Option<i64>,
 }

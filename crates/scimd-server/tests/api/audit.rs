@@ -219,9 +219,14 @@ async fn payloads_are_kept_redacted_or_not_per_tenant() {
     assert!(!form.contains(&secret), "{form}");
     let response = d["response_body"].as_str().unwrap();
     assert!(response.contains("expires_in") && !response.contains(&access), "{response}");
-    let d = details(&s, &op, &ev, &listed).await;
-    assert!(d["request_headers"].as_str().unwrap().contains("filter="), "the query is kept: {d}");
-    assert!(!d["request_headers"].as_str().unwrap().contains(&access));
+    // By default (`changes`), successful reads keep no payloads; failed ones do.
+    let e = find(&ev, &rid(&listed))["id"].as_i64().unwrap();
+    assert_eq!(admin_get(&s, &op, &format!("/tenants/acme/audit/events/{e}")).await.status, 404);
+    let failed = s.get_as(&access, "/Users?filter=broken%20%22").await;
+    assert_eq!(failed.status, 400);
+    let ev = events(&s, &op).await;
+    let d = details(&s, &op, &ev, &failed).await;
+    assert!(d["response_body"].as_str().unwrap().contains("invalidFilter"), "{d}");
 
     // Nothing secret anywhere in the database files.
     let files = [s.db_path.clone(), format!("{}-wal", s.db_path)];
@@ -232,21 +237,41 @@ async fn payloads_are_kept_redacted_or_not_per_tenant() {
         }
     }
 
-    // Payloads off for the tenant: events still, details no more.
+    // Every request's payloads, then none: events still, details no more.
     let r = s
         .send(
             s.client
                 .patch(s.root("/admin/v1/tenants/acme"))
                 .bearer_auth(&op)
                 .header("content-type", "application/json")
-                .body(json!({"audit_details": false}).to_string()),
+                .body(json!({"audit_details": "all"}).to_string()),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["audit_details"], false);
-    // (The verified-token cache holds the old setting for up to 5 s: use a fresh token.)
+    assert_eq!(r.body["audit_details"], "all");
+    // (The verified-token cache holds a token's settings for up to 5 s: use fresh tokens.)
+    let all = s.tenant_token("acme").await;
+    let listed = s.get_as(&all, &format!("/Users?filter={}", enc("userName eq \"carol\""))).await;
+    let ev = events(&s, &op).await;
+    let d = details(&s, &op, &ev, &listed).await;
+    assert!(d["request_headers"].as_str().unwrap().contains("filter="), "the query is kept: {d}");
+    assert!(d["response_body"].as_str().unwrap().contains("carol"), "{d}");
+    assert!(!d["request_headers"].as_str().unwrap().contains(&all));
+    let r = s
+        .send(
+            s.client
+                .patch(s.root("/admin/v1/tenants/acme"))
+                .bearer_auth(&op)
+                .header("content-type", "application/json")
+                .body(json!({"audit_details": "off"}).to_string()),
+        )
+        .await;
+    assert_eq!(r.body["audit_details"], "off");
     let fresh = s.tenant_token("acme").await;
-    let quiet = s.get_as(&fresh, &format!("/Users/{id}")).await;
+    let quiet = s
+        .patch_as(&fresh, &format!("/Users/{id}"), &patch_op(json!([{"op": "add", "path": "title", "value": "Q"}])))
+        .await;
+    assert_eq!(quiet.status, 200);
     let ev = events(&s, &op).await;
     let e = find(&ev, &rid(&quiet))["id"].as_i64().unwrap();
     assert_eq!(admin_get(&s, &op, &format!("/tenants/acme/audit/events/{e}")).await.status, 404);
@@ -404,7 +429,10 @@ async fn events_and_payloads_past_their_retention_are_purged() {
     assert!(!events(&s, &op).await.is_empty());
     let acme = s.store.tenant_by_name("acme").await.unwrap().unwrap();
     s.store
-        .set_audit_settings(acme.id, scimd_store::AuditSettings { details: true, events_days: 30, details_days: 7 })
+        .set_audit_settings(
+            acme.id,
+            scimd_store::AuditSettings { details: scimd_store::DetailsLevel::All, events_days: 30, details_days: 7 },
+        )
         .await
         .unwrap();
     let count = |sql: &str| -> i64 {

@@ -173,6 +173,14 @@ impl TestServer {
         )
         .await
     }
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Resp {
+        self.send(
+            self.authed(self.client.patch(self.url(path)), token)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string()),
+        )
+        .await
+    }
     pub async fn put(&self, path: &str, body: &Value) -> Resp {
         self.send(self.body(self.client.put(self.url(path)), body)).await
     }

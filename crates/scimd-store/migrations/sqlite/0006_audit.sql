@@ -3,16 +3,19 @@
 -- The audit trail (SEEDS.md S4, L13): one event per request, its redacted payloads, and
 -- the log of internal errors. Per-tenant settings for details and retention.
 
+-- audit_details: 0 no payloads, 1 payloads of changes and failures, 2 of every request.
 ALTER TABLE tenants ADD COLUMN audit_details INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE tenants ADD COLUMN audit_events_days INTEGER NOT NULL DEFAULT 90;
 ALTER TABLE tenants ADD COLUMN audit_details_days INTEGER NOT NULL DEFAULT 14;
 
 -- One row per request (SCIM, token endpoint, admin API). A change's event is written in
 -- the change's own transaction. No credentials, no personal data beyond resource ids.
+-- `time` is milliseconds since the Unix epoch (UTC): compact, and nothing to format on
+-- the hot path.
 CREATE TABLE api_events (
     id           INTEGER PRIMARY KEY,
     tenant_id    INTEGER,
-    time         TEXT NOT NULL,
+    time         INTEGER NOT NULL,
     request_id   TEXT NOT NULL,
     client       TEXT,
     method       TEXT NOT NULL,
@@ -26,7 +29,6 @@ CREATE TABLE api_events (
     deactivated  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX api_events_tenant_time ON api_events (tenant_id, time);
-CREATE INDEX api_events_time ON api_events (time);
 
 -- The redacted request and response of an event (headers as JSON objects, bodies as text).
 CREATE TABLE api_event_details (
