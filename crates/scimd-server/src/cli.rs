@@ -491,7 +491,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     }
                 }
             });
-            let state = AppState {
+            let state = AppState::new(crate::AppParts {
                 service: Arc::new(service),
                 oauth,
                 admin: Arc::new(admin.with_sink(sink.clone())),
@@ -502,7 +502,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     audit_details: args.audit_details.level(),
                 }),
                 audit: sink.clone(),
-            };
+            });
             let listener = tokio::net::TcpListener::bind(&args.listen)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

@@ -64,8 +64,25 @@ impl Default for HttpConfig {
     }
 }
 
+/// The application's shared state: one `Arc`, so the per-request clone axum makes is one
+/// reference count, whatever the state holds.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub service: Arc<Service>,
     pub oauth: Arc<OAuth>,
     pub admin: Arc<crate::admin::Admin>,

@@ -27,7 +27,7 @@ pub mod service;
 
 use std::future::Future;
 
-pub use http::{AppState, HttpConfig};
+pub use http::{AppParts, AppState, HttpConfig};
 pub use service::{Service, ServiceConfig};
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the

@@ -77,13 +77,13 @@ impl TestServer {
         let service = Service::new(store.clone(), clock.clone(), opts.config);
         let sink = scimd_server::audit::AuditSink::start(store.clone());
         let admin = scimd_server::admin::Admin::new(store.clone(), clock.clone()).with_sink(sink.clone());
-        let state = AppState {
+        let state = AppState::new(scimd_server::AppParts {
             service: Arc::new(service),
             oauth: Arc::new(oauth),
             admin: Arc::new(admin),
             http: Arc::new(opts.http),
             audit: sink,
-        };
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
