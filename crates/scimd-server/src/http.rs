@@ -606,7 +606,10 @@ async fn record_event(
     let change_event = slot.change_event.load(std::sync::atomic::Ordering::Acquire);
     if change_event > 0 {
         if let Some(d) = details {
-            audit.sink.record(AuditRecord::Details(change_event, d)).await;
+            audit
+                .sink
+                .record(AuditRecord::Details { event: change_event, tenant: info.tenant, time: slot.time, details: d })
+                .await;
         }
     } else {
         let scim_type = res.extensions().get::<ErrorType>().map(|t| t.0.to_string());

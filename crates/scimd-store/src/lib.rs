@@ -319,8 +319,13 @@ pub struct NewError {
 #[derive(Debug, Clone)]
 pub enum AuditRecord {
     Event(NewEvent, Option<EventDetails>),
-    /// Payloads of an event already written (a change's).
-    Details(i64, EventDetails),
+    /// Payloads of an event already written (a change's), with its tenant and time.
+    Details {
+        event: i64,
+        tenant: Option<TenantId>,
+        time: DateTime<Utc>,
+        details: EventDetails,
+    },
     Error(NewError),
 }
 

@@ -84,6 +84,9 @@ type Job = Box<dyn FnOnce(&Writer) -> Completion + Send>;
 struct Writer {
     conn: Connection,
     keys: KeyCache,
+    /// The next audit event id (0: not read from `counters` yet). Only ever grows, so a
+    /// rolled-back job's ids are skipped, never reused.
+    next_event: std::cell::Cell<i64>,
 }
 
 impl std::ops::Deref for Writer {
@@ -417,7 +420,7 @@ fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicB
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>) {
-    let conn = Writer { conn, keys: KeyCache::default() };
+    let conn = Writer { conn, keys: KeyCache::default(), next_event: std::cell::Cell::new(0) };
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -758,15 +761,42 @@ fn refresh_by_hash(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<Ref
     .map_err(internal)
 }
 
-fn insert_event(conn: &Connection, e: &NewEvent) -> StoreResult<i64> {
-    conn.prepare_cached(
-        "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, status, \
-         scim_type, duration_ms, deactivated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+/// A new audit event id (see [`Writer::next_event`]).
+fn event_id(w: &Writer) -> StoreResult<i64> {
+    if w.next_event.get() == 0 {
+        let stored: Option<i64> = w
+            .query_row("SELECT value FROM counters WHERE name = 'api_events'", [], |r| r.get(0))
+            .optional()
+            .map_err(internal)?;
+        w.next_event.set(stored.unwrap_or(0) + 1);
+    }
+    let id = w.next_event.get();
+    w.next_event.set(id + 1);
+    Ok(id)
+}
+
+/// Records the highest event id handed out, in the current job.
+fn save_event_counter(w: &Writer) -> StoreResult<()> {
+    w.prepare_cached(
+        "INSERT INTO counters (name, value) VALUES ('api_events', ?) \
+         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+    )
+    .and_then(|mut st| st.execute([w.next_event.get() - 1]))
+    .map_err(internal)?;
+    Ok(())
+}
+
+fn insert_event(w: &Writer, e: &NewEvent) -> StoreResult<i64> {
+    let id = event_id(w)?;
+    w.prepare_cached(
+        "INSERT INTO api_events (tenant_id, time, id, request_id, client, method, path, rtype, resource_id, op, \
+         status, scim_type, duration_ms, deactivated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .and_then(|mut st| {
         st.execute(params![
-            e.tenant.map(|t| t.0),
+            e.tenant.map_or(0, |t| t.0),
             e.time.timestamp_millis(),
+            id,
             e.request_id,
             e.client,
             e.method,
@@ -781,28 +811,37 @@ fn insert_event(conn: &Connection, e: &NewEvent) -> StoreResult<i64> {
         ])
     })
     .map_err(internal)?;
-    Ok(conn.last_insert_rowid())
+    Ok(id)
 }
 
-fn insert_details(conn: &Connection, event: i64, d: &EventDetails) -> StoreResult<()> {
+fn insert_details(
+    conn: &Connection,
+    event: i64,
+    tenant: Option<TenantId>,
+    time: i64,
+    d: &EventDetails,
+) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO api_event_details (event, request_headers, request_body, response_headers, \
-         response_body) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO api_event_details (event, tenant_id, time, request_headers, request_body, \
+         response_headers, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .and_then(|mut st| {
-        st.execute(params![event, d.request_headers, d.request_body, d.response_headers, d.response_body])
+        st.execute(params![
+            event,
+            tenant.map_or(0, |t| t.0),
+            time,
+            d.request_headers,
+            d.request_body,
+            d.response_headers,
+            d.response_body
+        ])
     })
     .map_err(internal)?;
     Ok(())
 }
 
 /// Writes a change's event in the change's transaction and publishes its id.
-fn write_change_event(
-    conn: &Connection,
-    e: ChangeEvent,
-    created_id: Option<&str>,
-    deactivates: bool,
-) -> StoreResult<()> {
+fn write_change_event(conn: &Writer, e: ChangeEvent, created_id: Option<&str>, deactivates: bool) -> StoreResult<()> {
     let mut event = e.event;
     if let Some(id) = created_id {
         event.resource_id = Some(id.to_string());
@@ -810,6 +849,7 @@ fn write_change_event(
     event.deactivated = deactivates;
     event.duration_ms = e.started.elapsed().as_secs_f64() * 1000.0;
     let id = insert_event(conn, &event)?;
+    save_event_counter(conn)?;
     e.id.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
 }
@@ -1435,15 +1475,19 @@ impl Store for SqliteStore {
 
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(self.write(move |conn| {
+            let mut events = false;
             for r in &batch {
                 match r {
                     AuditRecord::Event(e, details) => {
                         let id = insert_event(conn, e)?;
+                        events = true;
                         if let Some(d) = details {
-                            insert_details(conn, id, d)?;
+                            insert_details(conn, id, e.tenant, e.time.timestamp_millis(), d)?;
                         }
                     }
-                    AuditRecord::Details(id, d) => insert_details(conn, *id, d)?,
+                    AuditRecord::Details { event, tenant, time, details } => {
+                        insert_details(conn, *event, *tenant, time.timestamp_millis(), details)?
+                    }
                     AuditRecord::Error(e) => {
                         conn.prepare_cached(
                             "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
@@ -1464,6 +1508,9 @@ impl Store for SqliteStore {
                     }
                 }
             }
+            if events {
+                save_event_counter(conn)?;
+            }
             Ok(())
         }))
     }
@@ -1475,7 +1522,7 @@ impl Store for SqliteStore {
                     "SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch'), request_id, client, method, \
                      path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated FROM api_events \
                      WHERE tenant_id = ?1 \
-                     AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3) AND (?4 IS NULL OR client = ?4) \
+                     AND time >= coalesce(?2, 0) AND time < coalesce(?3, 9223372036854775807) AND (?4 IS NULL OR client = ?4) \
                      AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR op = ?6) AND (?7 IS NULL OR id < ?7) \
                      ORDER BY time DESC, id DESC LIMIT ?8",
                 )
@@ -1494,8 +1541,8 @@ impl Store for SqliteStore {
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
         let r = self.read_one(|conn| {
             conn.prepare_cached(
-                "SELECT d.request_headers, d.request_body, d.response_headers, d.response_body \
-                 FROM api_event_details d JOIN api_events e ON e.id = d.event WHERE d.event = ? AND e.tenant_id = ?",
+                "SELECT request_headers, request_body, response_headers, response_body FROM api_event_details \
+                 WHERE event = ? AND tenant_id = ?",
             )
             .map_err(internal)?
             .query_row(params![event, tenant.0], |r| {
@@ -1596,30 +1643,25 @@ impl Store for SqliteStore {
                 n += k as u64;
                 Ok(())
             };
-            for (tenant, events_cutoff, details_cutoff) in &cutoffs {
-                for cutoff in [details_cutoff, events_cutoff] {
-                    run(
-                        "DELETE FROM api_event_details WHERE event IN (SELECT d.event FROM api_event_details d \
-                         JOIN api_events e ON e.id = d.event WHERE e.tenant_id = ? AND e.time < ? LIMIT ?)",
-                        &[tenant, cutoff],
-                    )?;
-                }
+            // Tenant 0: events of no tenant, kept `default_days`.
+            let none = (0i64, default_cutoff, default_cutoff);
+            for (tenant, events_cutoff, details_cutoff) in cutoffs.iter().chain(std::iter::once(&none)) {
                 run(
-                    "DELETE FROM api_events WHERE id IN (SELECT id FROM api_events WHERE tenant_id = ? AND time < ? LIMIT ?)",
+                    "DELETE FROM api_event_details WHERE event IN (SELECT event FROM api_event_details \
+                     WHERE tenant_id = ? AND time < ? LIMIT ?)",
+                    &[tenant, details_cutoff],
+                )?;
+                run(
+                    "DELETE FROM api_events WHERE (tenant_id, time, id) IN (SELECT tenant_id, time, id FROM api_events \
+                     WHERE tenant_id = ? AND time < ? LIMIT ?)",
                     &[tenant, events_cutoff],
                 )?;
             }
-            run(
-                "DELETE FROM api_event_details WHERE event IN (SELECT d.event FROM api_event_details d \
-                 JOIN api_events e ON e.id = d.event WHERE e.tenant_id IS NULL AND e.time < ? LIMIT ?)",
-                &[&default_cutoff],
-            )?;
-            run(
-                "DELETE FROM api_events WHERE id IN (SELECT id FROM api_events WHERE tenant_id IS NULL AND time < ? LIMIT ?)",
-                &[&default_cutoff],
-            )?;
             let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
-            run("DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < ? LIMIT ?)", &[&errors_cutoff])?;
+            run(
+                "DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < ? LIMIT ?)",
+                &[&errors_cutoff],
+            )?;
             Ok(n)
         }))
     }

@@ -11,11 +11,13 @@ ALTER TABLE tenants ADD COLUMN audit_details_days INTEGER NOT NULL DEFAULT 14;
 -- One row per request (SCIM, token endpoint, admin API). A change's event is written in
 -- the change's own transaction. No credentials, no personal data beyond resource ids.
 -- `time` is milliseconds since the Unix epoch (UTC): compact, and nothing to format on
--- the hot path.
+-- the hot path. Clustered by (tenant, time): one B-tree, appended at the end of each
+-- tenant's range, read by range. `tenant_id` 0: no tenant known. `id` comes from
+-- `counters` (name 'api_events').
 CREATE TABLE api_events (
-    id           INTEGER PRIMARY KEY,
-    tenant_id    INTEGER,
+    tenant_id    INTEGER NOT NULL,
     time         INTEGER NOT NULL,
+    id           INTEGER NOT NULL,
     request_id   TEXT NOT NULL,
     client       TEXT,
     method       TEXT NOT NULL,
@@ -26,18 +28,26 @@ CREATE TABLE api_events (
     status       INTEGER NOT NULL,
     scim_type    TEXT,
     duration_ms  REAL NOT NULL,
-    deactivated  INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX api_events_tenant_time ON api_events (tenant_id, time);
+    deactivated  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, time, id)
+) WITHOUT ROWID;
+
+CREATE TABLE counters (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- The redacted request and response of an event (headers as JSON objects, bodies as text).
 CREATE TABLE api_event_details (
     event             INTEGER PRIMARY KEY,
+    tenant_id         INTEGER NOT NULL,
+    time              INTEGER NOT NULL,
     request_headers   TEXT NOT NULL,
     request_body      TEXT,
     response_headers  TEXT NOT NULL,
     response_body     TEXT
 );
+CREATE INDEX api_event_details_tenant_time ON api_event_details (tenant_id, time);
 
 -- Internal errors and panics of requests.
 CREATE TABLE error_log (
