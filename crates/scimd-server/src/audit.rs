@@ -1,4 +1,4 @@
-//! The audit trail's rules, without HTTP types: what a request's event records (the
+//! The audit trail's rules (HTTP types only as carried through a request's slot): what a request's event records (the
 //! [`AuditSlot`] every layer of a request fills in), how payloads are redacted before
 //! they are stored, the [`AuditSink`] that writes events in batches off the request path,
 //! and the go-live summary computed from recorded events. A change's own event is not
@@ -190,6 +190,9 @@ pub struct SlotInfo {
     pub resource_id: Option<String>,
     /// An internal error's detail and backtrace.
     pub internal: Option<(String, Option<String>)>,
+    /// A read's request headers, copied by authentication when the tenant keeps the
+    /// payloads of every request (other requests' headers are copied by the HTTP layer).
+    pub request_headers: Option<axum::http::HeaderMap>,
 }
 
 impl AuditSlot {

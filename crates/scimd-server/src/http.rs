@@ -200,6 +200,9 @@ impl FromRequestParts<AppState> for ScimRequest {
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
         if let Some(slot) = &slot {
             slot.set_caller(Some(grant.tenant), Some(grant.client.to_string()), Some(grant.audit_details));
+            if grant.audit_details == scimd_store::DetailsLevel::All {
+                slot.info.lock().expect("audit slot").request_headers = Some(parts.headers.clone());
+            }
         }
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
@@ -432,7 +435,11 @@ where
             req.extensions_mut().insert(slot.clone());
             // The request's head and body, for the event's details: the body is copied as
             // the handler reads it (a request with no body has nothing to copy).
-            let head = RequestHead { method: method.clone(), uri: uri.clone(), headers: req.headers().clone() };
+            // Reads keep payloads only at level `all`, which authentication learns: their
+            // headers are copied there, not here (the hot path).
+            let read = matches!(classified, Some(("read" | "list" | "search" | "discovery", _, _)));
+            let headers = (!read).then(|| req.headers().clone());
+            let head = RequestHead { method: method.clone(), uri: uri.clone(), headers };
             let captured = Arc::new(Mutex::new(CapturedBody::default()));
             let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
                 || req.headers().contains_key(header::TRANSFER_ENCODING);
@@ -543,7 +550,8 @@ impl http_body::Body for CaptureBody {
 struct RequestHead {
     method: Method,
     uri: axum::http::Uri,
-    headers: HeaderMap,
+    /// `None` for reads (see [`crate::audit::SlotInfo::request_headers`]).
+    headers: Option<HeaderMap>,
 }
 
 fn panic_response(p: &(dyn std::any::Any + Send)) -> (Response, String) {
@@ -585,15 +593,18 @@ async fn record_event(
             request_line.push('?');
             request_line.push_str(&crate::audit::redact_form(q));
         }
-        let mut request_headers: serde_json::Map<String, Value> =
-            serde_json::from_str(&crate::audit::redact_headers(header_pairs(&parts.headers))).unwrap_or_default();
+        let headers = parts.headers.as_ref().or(info.request_headers.as_ref());
+        let mut request_headers: serde_json::Map<String, Value> = match headers {
+            Some(h) => serde_json::from_str(&crate::audit::redact_headers(header_pairs(h))).unwrap_or_default(),
+            None => serde_json::Map::new(),
+        };
         request_headers.insert(":request".into(), Value::String(format!("{} {request_line}", parts.method)));
         let d = EventDetails {
             request_headers: Value::Object(request_headers).to_string(),
             request_body: if request_body.truncated {
                 Some(format!("[over the {} bytes kept]", audit.max_body))
             } else {
-                crate::audit::redact_body(content_type(&parts.headers).as_deref(), &request_body.bytes)
+                crate::audit::redact_body(headers.and_then(content_type).as_deref(), &request_body.bytes)
             },
             response_headers: crate::audit::redact_headers(header_pairs(&rparts.headers)),
             response_body,

@@ -255,6 +255,7 @@ async fn payloads_are_kept_redacted_or_not_per_tenant() {
     let ev = events(&s, &op).await;
     let d = details(&s, &op, &ev, &listed).await;
     assert!(d["request_headers"].as_str().unwrap().contains("filter="), "the query is kept: {d}");
+    assert!(d["request_headers"].as_str().unwrap().contains("Bearer [REDACTED]"), "{d}");
     assert!(d["response_body"].as_str().unwrap().contains("carol"), "{d}");
     assert!(!d["request_headers"].as_str().unwrap().contains(&all));
     let r = s
