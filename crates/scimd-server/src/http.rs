@@ -493,7 +493,8 @@ where
             }
             if let (Some((slot, head, captured)), Some((op, rtype, resource_id))) = (audited, classified) {
                 let body = std::mem::take(&mut *captured.lock().expect("captured body"));
-                res = record_event(&audit, slot, &head, body, res, op, rtype, resource_id, internal).await;
+                // Boxed: its locals would otherwise enlarge every request's future.
+                res = Box::pin(record_event(&audit, slot, &head, body, res, op, rtype, resource_id, internal)).await;
             }
             Ok(res)
         })
