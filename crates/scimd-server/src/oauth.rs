@@ -279,11 +279,14 @@ fn random_id() -> String {
     B64.encode(b)
 }
 
-async fn verify_password(password: String, hash: String) -> OResult<bool> {
+/// The first argon2 hash `secret` matches, checked off the async runtime (slow on purpose).
+async fn argon2_match(secret: String, hashes: Vec<String>) -> OResult<Option<String>> {
     tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        PasswordHash::new(&hash)
-            .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        hashes.into_iter().find(|h| {
+            PasswordHash::new(h)
+                .is_ok_and(|parsed| argon2::Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+        })
     })
     .await
     .map_err(|e| OAuthError::Internal(e.to_string()))
@@ -444,18 +447,9 @@ impl OAuth {
                 return Ok(true);
             }
         }
-        let secret = creds.client_secret.clone();
-        let hashes = hashes.to_vec();
-        let matched = tokio::task::spawn_blocking(move || {
-            use argon2::password_hash::{PasswordHash, PasswordVerifier};
-            hashes.into_iter().find(|h| {
-                PasswordHash::new(h)
-                    .is_ok_and(|parsed| argon2::Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
-            })
-        })
-        .await
-        .map_err(|e| OAuthError::Internal(e.to_string()))?;
-        let Some(matched) = matched else { return Ok(false) };
+        let Some(matched) = argon2_match(creds.client_secret.clone(), hashes.to_vec()).await? else {
+            return Ok(false);
+        };
         let mut cache = self.secrets.lock().expect("secret cache");
         if cache.len() >= 10_000 {
             cache.retain(|_, (_, at)| at.elapsed() < SECRET_CACHE);
@@ -575,7 +569,7 @@ impl OAuth {
                 let bad = || OAuthError::invalid_grant("wrong username or password");
                 let Some(user) = self.store.api_user_auth(&username).await? else { return Err(bad()) };
                 let had_failures = self.check_lock(&key, "invalid_grant", now).await?;
-                if user.disabled || !verify_password(password, user.password_hash.clone()).await? {
+                if user.disabled || argon2_match(password, vec![user.password_hash.clone()]).await?.is_none() {
                     self.failed(&key).await?;
                     return Err(bad());
                 }

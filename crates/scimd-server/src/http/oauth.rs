@@ -175,20 +175,31 @@ pub async fn token(
     }
 }
 
+/// The parameters of a revocation or introspection request: the client's credentials and
+/// the `token` (the caller is named in the audit event first, even if `token` is missing).
+async fn token_form(
+    state: &AppState,
+    slot: &Option<Extension<Arc<AuditSlot>>>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Option<ClientCredentials>, String), OAuthError> {
+    let mut form = Form::parse(headers, body)?;
+    let creds = client_credentials(headers, &mut form)?;
+    audit_caller(state, slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
+    let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
+    Ok((creds, token))
+}
+
 pub async fn revoke(
     State(state): State<AppState>,
     slot: Option<Extension<Arc<AuditSlot>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let mut form = Form::parse(&headers, &body)?;
-        let creds = client_credentials(&headers, &mut form)?;
-        audit_caller(&state, &slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
-        let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
-        state.oauth.revoke(creds, &token).await
-    }
-    .await;
+    let result = match token_form(&state, &slot, &headers, &body).await {
+        Ok((creds, token)) => state.oauth.revoke(creds, &token).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(()) => json_response(StatusCode::OK, &json!({})),
         Err(e) => error_response(e),
@@ -201,14 +212,10 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let mut form = Form::parse(&headers, &body)?;
-        let creds = client_credentials(&headers, &mut form)?;
-        audit_caller(&state, &slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
-        let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
-        state.oauth.introspect(creds, &token).await
-    }
-    .await;
+    let result = match token_form(&state, &slot, &headers, &body).await {
+        Ok((creds, token)) => state.oauth.introspect(creds, &token).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => error_response(e),

@@ -4,7 +4,7 @@
 //! what a scripted run did.
 
 use chrono::{TimeDelta, Utc};
-use scimd_store::{NewClient, Store};
+use scimd_store::Store;
 use serde_json::{Value, json};
 
 use crate::common::{Resp, TestServer, enc, patch_op};
@@ -37,27 +37,10 @@ async fn token_id(s: &TestServer) -> i64 {
     conn.query_row("SELECT max(id) FROM api_tokens", [], |r| r.get(0)).unwrap()
 }
 
+/// A client of acme with every grant and scope `scim`.
 async fn oauth_client(s: &TestServer) -> (String, String) {
-    let acme = s.store.tenant_by_name("acme").await.unwrap().unwrap();
-    let id = uuid::Uuid::new_v4().to_string();
-    let secret = scimd_server::auth::generate_client_secret();
-    s.store
-        .create_client(
-            NewClient {
-                client_id: id.clone(),
-                secret_hash: scimd_server::auth::hash_secret(&secret).unwrap(),
-                secret_expires: None,
-                grant_types: vec!["client_credentials".into(), "password".into(), "refresh_token".into()],
-                scopes: vec!["scim".into()],
-                access_ttl_secs: 3600,
-                refresh_ttl_secs: 3600,
-                tenants: vec![acme.id],
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    (id, secret)
+    let c = crate::oauth::client(s, &["acme"], &["client_credentials", "password"], &["scim"], 3600, 3600).await;
+    (c.id, c.secret)
 }
 
 #[tokio::test]

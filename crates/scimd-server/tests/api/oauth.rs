@@ -20,13 +20,13 @@ impl scimd_server::clock::Clock for LaterClock {
     }
 }
 
-struct Client {
-    id: String,
-    secret: String,
+pub(crate) struct Client {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
 /// Creates an OAuth client in the store, as `scimd client create` does.
-async fn client(
+pub(crate) async fn client(
     s: &TestServer,
     tenants: &[&str],
     grants: &[&str],
