@@ -502,12 +502,16 @@ async fn no_secret_appears_in_logs_or_database_after_a_full_run() {
     let log = server.terminate_and_collect_log();
     assert!(log.contains("/oauth2/token") && log.contains("/scim/v2/Users"), "the run was logged:\n{log}");
     // The audit trail kept the run's payloads (redacted): they were checked too.
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    // (In the audit journal next to the database.)
+    let conn = rusqlite::Connection::open(format!("{db}-audit")).unwrap();
     let details: i64 = conn.query_row("SELECT count(*) FROM api_event_details", [], |r| r.get(0)).unwrap();
     assert!(details >= 10, "payloads were recorded: {details}");
     drop(conn);
 
-    let files = [db.clone(), format!("{db}-wal"), format!("{db}-shm")];
+    let files: Vec<String> = ["", "-wal", "-shm", "-audit", "-audit-wal", "-audit-shm"]
+        .iter()
+        .map(|suffix| format!("{db}{suffix}"))
+        .collect();
     for s in &secrets {
         assert!(!log.contains(s.as_str()), "a secret appears in the log: {s}");
         for file in &files {

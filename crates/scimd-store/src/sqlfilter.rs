@@ -9,22 +9,41 @@
 //! resources of the kind. Value paths (`emails[type eq "work" and value co "x"]`)
 //! work on `(res, elem)` pairs so that all conditions hold for the same element.
 //! The semantics are those of `scimd_core::filter::matches`; a property test checks it.
+//!
+//! The SQL is the same for SQLite and PostgreSQL but for a few functions ([`Dialect`]);
+//! parameters are always written `?` (PostgreSQL's store numbers them, [`numbered`]).
 
-use rusqlite::types::Value as SqlValue;
 use scimd_core::ScimError;
 use scimd_core::filter::{CompValue, CompareOp, ResolvedAttr, ResolvedFilter, Target, fold_case};
 use scimd_core::list::SortOrder;
 use scimd_core::schema::{AttrType, ResourceKind};
 
-/// SQL text with its positional parameters.
+/// A bound parameter, whatever the database.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SqlValue {
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// SQL text with its positional parameters (`?`).
 #[derive(Debug, Default)]
 pub(crate) struct Sql {
     pub text: String,
     pub params: Vec<SqlValue>,
 }
 
+/// Which database the SQL is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // Postgres: only with the `postgres` feature
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 pub(crate) struct Compiler {
     pub sql: Sql,
+    dialect: Dialect,
     tenant: i64,
     kind: ResourceKind,
     alias: usize,
@@ -37,8 +56,8 @@ fn unsupported(what: &str) -> ScimError {
 }
 
 impl Compiler {
-    pub fn new(tenant: i64, kind: ResourceKind) -> Self {
-        Compiler { sql: Sql::default(), tenant, kind, alias: 0 }
+    pub fn new(dialect: Dialect, tenant: i64, kind: ResourceKind) -> Self {
+        Compiler { sql: Sql::default(), dialect, tenant, kind, alias: 0 }
     }
 
     fn push(&mut self, s: &str) {
@@ -121,6 +140,11 @@ impl Compiler {
                 }
                 let len = s.chars().count() as i64;
                 match op {
+                    CompareOp::Co if self.dialect == Dialect::Postgres => {
+                        // LIKE, so that the trigram index can serve it.
+                        self.push(&format!("{col} LIKE "));
+                        self.param(SqlValue::Text(format!("%{}%", like_escaped(s))));
+                    }
                     CompareOp::Co => {
                         self.push(&format!("instr({col}, "));
                         self.param(SqlValue::Text(s.to_string()));
@@ -133,16 +157,17 @@ impl Compiler {
                             self.push(&format!(" AND {col} < "));
                             self.param(SqlValue::Text(up));
                         }
-                        self.push(&format!(" AND substr({col}, 1, "));
-                        self.param(SqlValue::Integer(len));
-                        self.push(") = ");
+                        // (A computed length, not client text: written inline.)
+                        self.push(&format!(" AND substr({col}, 1, {len}) = "));
                         self.param(SqlValue::Text(s.to_string()));
                         self.push(")");
                     }
+                    _ if self.dialect == Dialect::Postgres => {
+                        self.push(&format!("{col} LIKE "));
+                        self.param(SqlValue::Text(format!("%{}", like_escaped(s))));
+                    }
                     _ => {
-                        self.push(&format!("substr({col}, "));
-                        self.param(SqlValue::Integer(-len));
-                        self.push(") = ");
+                        self.push(&format!("substr({col}, -{len}) = "));
                         self.param(SqlValue::Text(s.to_string()));
                     }
                 }
@@ -339,7 +364,7 @@ impl Compiler {
             }
             None => {
                 let t = self.constant_truth(attr, op, v);
-                self.push(if t { " AND 1" } else { " AND 0" });
+                self.push(if t { " AND TRUE" } else { " AND FALSE" });
                 Ok(())
             }
         }
@@ -660,6 +685,41 @@ fn score(f: &ResolvedFilter) -> u8 {
     }
 }
 
+/// `s` for a PostgreSQL LIKE pattern (default escape character `\\`).
+fn like_escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `sql` with its `?` parameters numbered `$1`, `$2`, … (PostgreSQL). The compiler never
+/// writes a `?` inside a quoted literal; quoted text is skipped all the same.
+#[allow(dead_code)] // only with the `postgres` feature
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let (mut n, mut quoted) = (0, false);
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The smallest string greater than every string starting with `prefix`, if any.
 fn prefix_upper_bound(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
@@ -686,5 +746,11 @@ mod tests {
         assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
         assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
         assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+    }
+
+    #[test]
+    fn postgres_parameters_and_patterns() {
+        assert_eq!(numbered("a = ? AND b = '?' AND c IN (?, ?)"), "a = $1 AND b = '?' AND c IN ($2, $3)");
+        assert_eq!(like_escaped(r"50%_a\b"), r"50\%\_a\\b");
     }
 }

@@ -1,8 +1,10 @@
-//! The SQLite store: one database file in WAL mode; reads run on pooled connections in
-//! the calling task (they are short index probes); writes run on one writer thread that
-//! commits several waiting writes in one transaction (group commit), each isolated in a
-//! savepoint so that one failing write never affects another. A write's result is
-//! released only after its transaction committed.
+//! The SQLite store: one database file in WAL mode, and next to it the audit journal
+//! (`<database>-audit`, attached to every connection as `audit`) for what is written after
+//! a request: events of requests that changed nothing, payloads, the error log. Reads run
+//! on pooled connections in the calling task (they are short index probes); writes run on
+//! one writer thread that commits several waiting writes in one transaction (group
+//! commit), each isolated in a savepoint so that one failing write never affects another.
+//! A write's result is released only after its transaction committed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,7 +14,6 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 use scimd_core::ScimError;
 use scimd_core::filter::{ResolvedAttr, ResolvedFilter, Target, fold_case};
@@ -22,7 +23,7 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::{AttrType, ResourceKind};
 use tokio::sync::oneshot;
 
-use crate::sqlfilter::Compiler;
+use crate::sqlfilter::{Compiler, Dialect, SqlValue};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
@@ -38,7 +39,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_oauth_clients_api_users.sql")),
     (5, include_str!("../migrations/sqlite/0005_oauth_tokens.sql")),
     (6, include_str!("../migrations/sqlite/0006_audit.sql")),
+    (7, include_str!("../migrations/sqlite/0007_audit_journal.sql")),
 ];
+/// The audit journal's own schema versions.
+const AUDIT_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/audit/0001_audit.sql"))];
+
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
 /// Idle reader connections kept. Reads run on the runtime's worker threads, one at a
@@ -172,6 +177,16 @@ struct Inner {
     _stop_checkpoints: Mutex<mpsc::Sender<()>>,
 }
 
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Integer(i) => (*i).into(),
+            SqlValue::Real(f) => (*f).into(),
+            SqlValue::Text(t) => t.as_str().into(),
+        })
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
 }
@@ -202,8 +217,9 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open(path: &str, opts: SqliteOptions) -> StoreResult<SqliteStore> {
+        migrate_journal(path)?;
         let conn = open_conn(path, &opts, false)?;
-        migrate(&conn)?;
+        migrate(&conn, MIGRATIONS, "main")?;
         let (tx, rx) = mpsc::channel::<Job>();
         let dirty = Arc::new(AtomicBool::new(true));
         let writer_dirty = dirty.clone();
@@ -212,7 +228,7 @@ impl SqliteStore {
             .spawn(move || writer_loop(conn, rx, writer_dirty))
             .map_err(internal)?;
         let checkpointer = open_conn(path, &opts, false)?;
-        let wal = std::path::PathBuf::from(format!("{path}-wal"));
+        let wal = [format!("{path}-wal"), format!("{}-wal", journal_path(path))].map(std::path::PathBuf::from);
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         std::thread::Builder::new()
             .name("scimd-sqlite-checkpoint".into())
@@ -352,26 +368,89 @@ fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Conn
         if reader { " PRAGMA query_only = 1;" } else { "" }
     ))
     .map_err(internal)?;
+    // The audit journal: its own WAL, the same durability; only queried by the rare
+    // audit reads, so never mapped.
+    conn.execute("ATTACH DATABASE ? AS audit", [format!("file:{}?mode=rw", uri_path(&journal_path(path)))])
+        .map_err(internal)?;
+    conn.execute_batch(&format!(
+        "PRAGMA audit.journal_mode = WAL; PRAGMA audit.synchronous = {sync}; PRAGMA audit.mmap_size = 0; \
+         PRAGMA audit.journal_size_limit = 67108864;"
+    ))
+    .map_err(internal)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
-fn migrate(conn: &Connection) -> StoreResult<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)",
-    )
+/// The audit journal's file: the database's path with `-audit` appended (so a copy of
+/// `scimd.db*` takes both, with their WALs).
+fn journal_path(path: &str) -> String {
+    let file = match path.strip_prefix("file:") {
+        Some(uri) => uri.split(['?', '#']).next().unwrap_or(uri),
+        None => path,
+    };
+    format!("{file}-audit")
+}
+
+/// A file path as the path part of an SQLite URI.
+fn uri_path(path: &str) -> String {
+    path.replace('%', "%25").replace('?', "%3f").replace('#', "%23")
+}
+
+/// Creates or migrates the audit journal, and moves into it the payloads and error log
+/// that older versions kept in the main database (committed in the journal before
+/// migration 7 drops them there; repeated after a crash in between without duplicates).
+fn migrate_journal(path: &str) -> StoreResult<()> {
+    let journal = journal_path(path);
+    let conn = Connection::open(&journal).map_err(internal)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(internal)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL").map_err(internal)?;
+    migrate(&conn, AUDIT_MIGRATIONS, "main")?;
+    if std::path::Path::new(&journal[..journal.len() - "-audit".len()]).exists() {
+        conn.execute("ATTACH DATABASE ? AS old", [format!("file:{}?mode=ro", uri_path(path))]).map_err(internal)?;
+        let legacy: bool = conn
+            .query_row(
+                "SELECT count(*) = 2 FROM old.sqlite_master WHERE type = 'table' AND name IN ('api_event_details', 'error_log')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(internal)?;
+        if legacy {
+            conn.execute_batch(
+                "BEGIN IMMEDIATE; \
+                 INSERT OR IGNORE INTO main.api_event_details SELECT * FROM old.api_event_details; \
+                 INSERT OR IGNORE INTO main.error_log SELECT * FROM old.error_log; COMMIT;",
+            )
+            .map_err(internal)?;
+        }
+        conn.execute_batch("DETACH DATABASE old").map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// Applies the `migrations` not yet recorded in `schema`'s `schema_migrations`.
+fn migrate(conn: &Connection, migrations: &[(i64, &str)], schema: &str) -> StoreResult<()> {
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
+    ))
     .map_err(internal)?;
     conn.execute_batch("BEGIN IMMEDIATE").map_err(internal)?;
     let r = (|| {
-        for (version, sql) in MIGRATIONS {
+        for (version, sql) in migrations {
             let done: Option<i64> = conn
-                .query_row("SELECT version FROM schema_migrations WHERE version = ?", [version], |r| r.get(0))
+                .query_row(
+                    &format!("SELECT version FROM {schema}.schema_migrations WHERE version = ?"),
+                    [version],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(internal)?;
             if done.is_none() {
                 conn.execute_batch(sql).map_err(internal)?;
                 conn.execute(
-                    "INSERT INTO schema_migrations (version, applied) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    &format!(
+                        "INSERT INTO {schema}.schema_migrations (version, applied) \
+                         VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+                    ),
                     params![version],
                 )
                 .map_err(internal)?;
@@ -392,7 +471,7 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
 /// after writes, so that checkpoints do not stall the writer's commits. Under continuous
 /// writes a passive checkpoint can never reach the end of the WAL, so the WAL could never
 /// restart: the writer's own auto-checkpoint (64 MiB) does that last, small catch-up.
-fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicBool>, stop: mpsc::Receiver<()>) {
+fn checkpoint_loop(conn: Connection, wal: [std::path::PathBuf; 2], dirty: Arc<AtomicBool>, stop: mpsc::Receiver<()>) {
     /// Past this size the WAL is truncated (holding writers while it runs). Normally the
     /// passive checkpoints keep up and SQLite restarts the WAL by itself, trimming the file
     /// to `journal_size_limit`; this is the emergency brake for a WAL that keeps growing.
@@ -405,16 +484,18 @@ fn checkpoint_loop(conn: Connection, wal: std::path::PathBuf, dirty: Arc<AtomicB
         if !dirty.swap(false, Ordering::AcqRel) {
             continue;
         }
-        let big = std::fs::metadata(&wal).map(|m| m.len() > WAL_LIMIT).unwrap_or(false);
-        let mode = if big { "TRUNCATE" } else { "PASSIVE" };
-        // (busy, frames in the WAL, frames copied): until every frame is copied, readers
-        // look each page up in the WAL index first, so try again until it is done.
-        match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-        }) {
-            Ok((log, copied)) if copied < log => dirty.store(true, Ordering::Release),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "background checkpoint failed"),
+        for (schema, wal) in ["main", "audit"].iter().zip(&wal) {
+            let big = std::fs::metadata(wal).map(|m| m.len() > WAL_LIMIT).unwrap_or(false);
+            let mode = if big { "TRUNCATE" } else { "PASSIVE" };
+            // (busy, frames in the WAL, frames copied): until every frame is copied, readers
+            // look each page up in the WAL index first, so try again until it is done.
+            match conn.query_row(&format!("PRAGMA {schema}.wal_checkpoint({mode})"), [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            }) {
+                Ok((log, copied)) if copied < log => dirty.store(true, Ordering::Release),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, schema, "background checkpoint failed"),
+            }
         }
     }
 }
@@ -449,6 +530,15 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>
             c(commit_err.as_ref());
         }
     }
+}
+
+// The conditions of an audit event query (parameters 1–7), for each file's events.
+macro_rules! event_where {
+    () => {
+        "tenant_id = ?1 AND time >= coalesce(?2, 0) AND time < coalesce(?3, 9223372036854775807) \
+         AND (?4 IS NULL OR client = ?4) AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR op = ?6) \
+         AND (?7 IS NULL OR id < ?7)"
+    };
 }
 
 // -------------------------------------------------------------------- row helpers
@@ -689,7 +779,7 @@ fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[Memb
                     ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
                     other => (members_attr(), other),
                 };
-                let mut c = Compiler::new(tenant.0, ResourceKind::Group);
+                let mut c = Compiler::new(Dialect::Sqlite, tenant.0, ResourceKind::Group);
                 c.sql.text.push_str("DELETE FROM members WHERE group_id = ");
                 c.sql.params.push(SqlValue::Integer(group));
                 c.sql.text.push_str(" AND member_id IN (SELECT e.elem FROM (");
@@ -761,11 +851,24 @@ fn refresh_by_hash(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<Ref
     .map_err(internal)
 }
 
-/// A new audit event id (see [`Writer::next_event`]).
+/// Where an event is written: `main` (a change's, in the change's transaction) or
+/// `audit` (the journal: every other request's).
+#[derive(Clone, Copy)]
+enum EventFile {
+    Main,
+    Journal,
+}
+
+/// A new audit event id (see [`Writer::next_event`]), unique across both files.
 fn event_id(w: &Writer) -> StoreResult<i64> {
     if w.next_event.get() == 0 {
         let stored: Option<i64> = w
-            .query_row("SELECT value FROM counters WHERE name = 'api_events'", [], |r| r.get(0))
+            .query_row(
+                "SELECT max(coalesce((SELECT value FROM main.counters WHERE name = 'api_events'), 0), \
+                 coalesce((SELECT value FROM audit.counters WHERE name = 'api_events'), 0))",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(internal)?;
         w.next_event.set(stored.unwrap_or(0) + 1);
@@ -775,23 +878,37 @@ fn event_id(w: &Writer) -> StoreResult<i64> {
     Ok(id)
 }
 
-/// Records the highest event id handed out, in the current job.
-fn save_event_counter(w: &Writer) -> StoreResult<()> {
-    w.prepare_cached(
-        "INSERT INTO counters (name, value) VALUES ('api_events', ?) \
-         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
-    )
+/// Records the highest event id handed out, in the current job, in the file written.
+fn save_event_counter(w: &Writer, file: EventFile) -> StoreResult<()> {
+    w.prepare_cached(match file {
+        EventFile::Main => {
+            "INSERT INTO main.counters (name, value) VALUES ('api_events', ?) \
+             ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
+        }
+        EventFile::Journal => {
+            "INSERT INTO audit.counters (name, value) VALUES ('api_events', ?) \
+             ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
+        }
+    })
     .and_then(|mut st| st.execute([w.next_event.get() - 1]))
     .map_err(internal)?;
     Ok(())
 }
 
-fn insert_event(w: &Writer, e: &NewEvent) -> StoreResult<i64> {
+fn insert_event(w: &Writer, e: &NewEvent, file: EventFile) -> StoreResult<i64> {
     let id = event_id(w)?;
-    w.prepare_cached(
-        "INSERT INTO api_events (tenant_id, time, id, request_id, client, method, path, rtype, resource_id, op, \
-         status, scim_type, duration_ms, deactivated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
+    w.prepare_cached(match file {
+        EventFile::Main => {
+            "INSERT INTO main.api_events (tenant_id, time, id, request_id, client, method, path, rtype, \
+             resource_id, op, status, scim_type, duration_ms, deactivated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        }
+        EventFile::Journal => {
+            "INSERT INTO audit.api_events (tenant_id, time, id, request_id, client, method, path, rtype, \
+             resource_id, op, status, scim_type, duration_ms, deactivated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        }
+    })
     .and_then(|mut st| {
         st.execute(params![
             e.tenant.map_or(0, |t| t.0),
@@ -822,7 +939,7 @@ fn insert_details(
     d: &EventDetails,
 ) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO api_event_details (event, tenant_id, time, request_headers, request_body, \
+        "INSERT OR REPLACE INTO audit.api_event_details (event, tenant_id, time, request_headers, request_body, \
          response_headers, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .and_then(|mut st| {
@@ -848,8 +965,8 @@ fn write_change_event(conn: &Writer, e: ChangeEvent, created_id: Option<&str>, d
     }
     event.deactivated = deactivates;
     event.duration_ms = e.started.elapsed().as_secs_f64() * 1000.0;
-    let id = insert_event(conn, &event)?;
-    save_event_counter(conn)?;
+    let id = insert_event(conn, &event, EventFile::Main)?;
+    save_event_counter(conn, EventFile::Main)?;
     e.id.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
 }
@@ -1479,7 +1596,7 @@ impl Store for SqliteStore {
             for r in &batch {
                 match r {
                     AuditRecord::Event(e, details) => {
-                        let id = insert_event(conn, e)?;
+                        let id = insert_event(conn, e, EventFile::Journal)?;
                         events = true;
                         if let Some(d) = details {
                             insert_details(conn, id, e.tenant, e.time.timestamp_millis(), d)?;
@@ -1490,7 +1607,7 @@ impl Store for SqliteStore {
                     }
                     AuditRecord::Error(e) => {
                         conn.prepare_cached(
-                            "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
+                            "INSERT INTO audit.error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
                              VALUES (?, ?, ?, ?, ?, ?, ?)",
                         )
                         .and_then(|mut st| {
@@ -1509,7 +1626,7 @@ impl Store for SqliteStore {
                 }
             }
             if events {
-                save_event_counter(conn)?;
+                save_event_counter(conn, EventFile::Journal)?;
             }
             Ok(())
         }))
@@ -1519,12 +1636,17 @@ impl Store for SqliteStore {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch'), request_id, client, method, \
-                     path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated FROM api_events \
-                     WHERE tenant_id = ?1 \
-                     AND time >= coalesce(?2, 0) AND time < coalesce(?3, 9223372036854775807) AND (?4 IS NULL OR client = ?4) \
-                     AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR op = ?6) AND (?7 IS NULL OR id < ?7) \
-                     ORDER BY time DESC, id DESC LIMIT ?8",
+                    // Each file's newest matches by its primary key, then merged.
+                    concat!(
+                        "SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch'), request_id, client, \
+                         method, path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated FROM \
+                         (SELECT * FROM (SELECT * FROM main.api_events WHERE ",
+                        event_where!(),
+                        " ORDER BY time DESC, id DESC LIMIT ?8) UNION ALL \
+                         SELECT * FROM (SELECT * FROM audit.api_events WHERE ",
+                        event_where!(),
+                        " ORDER BY time DESC, id DESC LIMIT ?8)) ORDER BY time DESC, id DESC LIMIT ?8"
+                    ),
                 )
                 .map_err(internal)?;
             let rows = st
@@ -1541,7 +1663,7 @@ impl Store for SqliteStore {
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
         let r = self.read_one(|conn| {
             conn.prepare_cached(
-                "SELECT request_headers, request_body, response_headers, response_body FROM api_event_details \
+                "SELECT request_headers, request_body, response_headers, response_body FROM audit.api_event_details \
                  WHERE event = ? AND tenant_id = ?",
             )
             .map_err(internal)?
@@ -1565,7 +1687,8 @@ impl Store for SqliteStore {
                 .prepare_cached(
                     "SELECT rtype, op, status, scim_type, deactivated, count(*), \
                      strftime('%Y-%m-%dT%H:%M:%fZ', min(time) / 1000.0, 'unixepoch'), \
-                     strftime('%Y-%m-%dT%H:%M:%fZ', max(time) / 1000.0, 'unixepoch') FROM api_events \
+                     strftime('%Y-%m-%dT%H:%M:%fZ', max(time) / 1000.0, 'unixepoch') \
+                     FROM (SELECT * FROM main.api_events UNION ALL SELECT * FROM audit.api_events) \
                      WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY rtype, op, status, scim_type, deactivated",
                 )
                 .map_err(internal)?;
@@ -1592,7 +1715,7 @@ impl Store for SqliteStore {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM error_log \
+                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM audit.error_log \
                      WHERE time >= ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
                 )
                 .map_err(internal)?;
@@ -1647,19 +1770,23 @@ impl Store for SqliteStore {
             let none = (0i64, default_cutoff, default_cutoff);
             for (tenant, events_cutoff, details_cutoff) in cutoffs.iter().chain(std::iter::once(&none)) {
                 run(
-                    "DELETE FROM api_event_details WHERE event IN (SELECT event FROM api_event_details \
+                    "DELETE FROM audit.api_event_details WHERE event IN (SELECT event FROM audit.api_event_details \
                      WHERE tenant_id = ? AND time < ? LIMIT ?)",
                     &[tenant, details_cutoff],
                 )?;
-                run(
-                    "DELETE FROM api_events WHERE (tenant_id, time, id) IN (SELECT tenant_id, time, id FROM api_events \
-                     WHERE tenant_id = ? AND time < ? LIMIT ?)",
-                    &[tenant, events_cutoff],
-                )?;
+                for file in ["main", "audit"] {
+                    run(
+                        &format!(
+                            "DELETE FROM {file}.api_events WHERE (tenant_id, time, id) IN \
+                             (SELECT tenant_id, time, id FROM {file}.api_events WHERE tenant_id = ? AND time < ? LIMIT ?)"
+                        ),
+                        &[tenant, events_cutoff],
+                    )?;
+                }
             }
             let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
             run(
-                "DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < ? LIMIT ?)",
+                "DELETE FROM audit.error_log WHERE id IN (SELECT id FROM audit.error_log WHERE time < ? LIMIT ?)",
                 &[&errors_cutoff],
             )?;
             Ok(n)
@@ -1950,7 +2077,7 @@ fn list_page(
     // WHERE clause shared by the count and the page. With a filter, the filter's index
     // probes drive (`r.id IN (…)`); the unary `+` keeps SQLite from scanning the tenant's
     // resources through the (tenant_id, rtype) index instead.
-    let mut c = Compiler::new(tenant.0, kind);
+    let mut c = Compiler::new(Dialect::Sqlite, tenant.0, kind);
     if let Some(f) = &query.filter {
         c.sql.text.push_str("r.id IN (");
         c.set(f).map_err(StoreError::Scim)?;
@@ -2008,7 +2135,7 @@ fn list_page(
             }
         }
     }
-    let mut c = Compiler::new(tenant.0, kind);
+    let mut c = Compiler::new(Dialect::Sqlite, tenant.0, kind);
     c.sql.text = format!("SELECT {} FROM resources r WHERE {where_text} ORDER BY ", resource_cols(kind, related));
     c.sql.params = where_params;
     c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;

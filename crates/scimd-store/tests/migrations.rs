@@ -112,3 +112,69 @@ async fn version_1_database_migrates_and_keeps_answering_filters() {
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     assert_eq!(ids(&store, a, "userName eq \"bob\"").await, ["id-bob"]);
 }
+
+/// A version-6 database kept payloads and the error log itself; opening it moves them into
+/// the audit journal, where the store finds them, and its change events stay readable.
+#[tokio::test]
+async fn version_6_audit_payloads_and_errors_move_to_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db").to_string_lossy().into_owned();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL);")
+            .unwrap();
+        for (version, sql) in [
+            (1, V1),
+            (2, include_str!("../migrations/sqlite/0002_attr_keys.sql")),
+            (3, include_str!("../migrations/sqlite/0003_tenant_scim_enabled.sql")),
+            (4, include_str!("../migrations/sqlite/0004_oauth_clients_api_users.sql")),
+            (5, include_str!("../migrations/sqlite/0005_oauth_tokens.sql")),
+            (6, include_str!("../migrations/sqlite/0006_audit.sql")),
+        ] {
+            conn.execute_batch(sql).unwrap();
+            conn.execute("INSERT INTO schema_migrations VALUES (?, 'x')", [version]).unwrap();
+        }
+        let now = Utc::now().timestamp_millis();
+        conn.execute_batch("INSERT INTO tenants (id, name, created) VALUES (1, 'a', 'x');").unwrap();
+        conn.execute(
+            "INSERT INTO api_events (tenant_id, time, id, request_id, method, path, op, status, duration_ms) \
+             VALUES (1, ?, 7, 'req-7', 'POST', '/scim/v2/Users', 'create', 201, 1.0)",
+            [now],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO counters VALUES ('api_events', 7)", []).unwrap();
+        conn.execute(
+            "INSERT INTO api_event_details VALUES (7, 1, ?, '{}', '{\"userName\":\"ada\"}', '{}', NULL)",
+            [now],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail) \
+             VALUES ('2026-11-01T00:00:00.000Z', 'req-8', 1, 'GET', '/scim/v2/Users', 'boom')",
+            params![],
+        )
+        .unwrap();
+    }
+    for _ in 0..2 {
+        // Opening twice: the copy is not repeated into duplicates.
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let events = store.events(TenantId(1), &scimd_store::EventQuery { limit: 10, ..Default::default() }).await;
+        let events = events.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].request_id, "req-7");
+        let details = store.event_details(TenantId(1), 7).await.unwrap().expect("payloads kept");
+        assert_eq!(details.request_body.as_deref(), Some("{\"userName\":\"ada\"}"));
+        let errors = store.errors("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 10).await.unwrap();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].detail, "boom");
+        store.close();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name IN ('api_event_details', 'error_log')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(left, 0, "the old tables are dropped from the main database");
+    assert!(std::path::Path::new(&format!("{path}-audit")).exists());
+}
