@@ -7,6 +7,8 @@
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scimd_store::Store;
+use scimd_store::postgres::{PgOptions, PgStore};
 use scimd_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use crate::clock::{Clock, SystemClock};
@@ -15,7 +17,9 @@ use crate::{AppState, HttpConfig, Service, ServiceConfig};
 #[derive(Debug, Parser)]
 #[command(name = "scimd", version, about = "A SCIM 2.0 provisioning server")]
 pub struct Cli {
-    /// Database URL: `sqlite://PATH` (a plain path also works).
+    /// Database URL: `sqlite://PATH` (a plain path also works) or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (several scimd processes may share
+    /// one PostgreSQL database).
     #[arg(long, global = true, env = "SCIMD_DATABASE_URL", default_value = "sqlite://scimd.db")]
     pub database: String,
 
@@ -33,6 +37,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCIMD_SQLITE_CACHE_MIB", default_value_t = 8)]
     pub sqlite_cache_mib: i64,
 
+    /// PostgreSQL connections per scimd process.
+    #[arg(long, global = true, env = "SCIMD_PG_POOL", default_value_t = 16)]
+    pub pg_pool: usize,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -47,6 +55,9 @@ pub enum SyncArg {
 pub enum Command {
     /// Run the SCIM server.
     Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit (`serve` does it too, at start;
+    /// with PostgreSQL, replicas starting together wait for each other's migration).
+    Migrate,
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCmd),
@@ -379,12 +390,48 @@ pub fn sqlite_path(url: &str) -> Result<String, String> {
         return Ok(p.to_string());
     }
     if url.contains("://") {
-        return Err(format!("unsupported database URL '{url}': use sqlite://PATH"));
+        return Err(format!(
+            "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DATABASE",
+            redacted_url(url)
+        ));
     }
     Ok(url.to_string())
 }
 
-fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
+/// Whether a database URL names PostgreSQL.
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A database URL fit for logs and messages: without its password.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    // A password can also come as a query parameter.
+    let tail = tail.map(|t| match t.split_once('?') {
+        Some((db, query)) if query.contains("password=") => format!("{db}?***"),
+        _ => t.to_string(),
+    });
+    match tail {
+        Some(t) => format!("{scheme}://{authority}/{t}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+async fn open_store(cli: &Cli) -> Result<Arc<dyn Store>, String> {
+    if is_postgres(&cli.database) {
+        let store = PgStore::connect(&cli.database, PgOptions { pool_size: cli.pg_pool.max(2) })
+            .await
+            .map_err(|e| format!("cannot open database '{}': {e}", redacted_url(&cli.database)))?;
+        return Ok(Arc::new(store));
+    }
     let path = sqlite_path(&cli.database)?;
     let synchronous = match cli.sqlite_synchronous {
         SyncArg::Normal => Synchronous::Normal,
@@ -398,7 +445,7 @@ fn open_store(cli: &Cli) -> Result<Arc<SqliteStore>, String> {
             cache_kib: cli.sqlite_cache_mib.max(1) << 10,
         },
     )
-    .map(Arc::new)
+    .map(|s| Arc::new(s) as Arc<dyn Store>)
     .map_err(|e| format!("cannot open database '{path}': {e}"))
 }
 
@@ -411,7 +458,7 @@ fn ttl_secs(d: std::time::Duration, what: &str) -> Result<i64, String> {
 
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<(), String> {
-    let store = open_store(&cli)?;
+    let store = open_store(&cli).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let admin = crate::admin::Admin::new(store.clone(), clock.clone());
     match cli.command {
@@ -507,11 +554,16 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            tracing::info!(%addr, database = %cli.database, "scimd listening on {addr}");
+            let database = redacted_url(&cli.database);
+            tracing::info!(%addr, %database, "scimd listening on {addr}");
             crate::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
             sink.flush().await;
             tracing::info!("scimd stopped");
             store.close();
+            Ok(())
+        }
+        Command::Migrate => {
+            println!("database {} is at the current schema", redacted_url(&cli.database));
             Ok(())
         }
         Command::Tenant(TenantCmd::Create { name, without_scim }) => {

@@ -7,6 +7,7 @@
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
 //!   attribute index; its results are property-tested against the core's evaluator.
 
+pub mod postgres;
 mod sqlfilter;
 pub mod sqlite;
 
@@ -702,6 +703,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFut<'_, StoreResult<()>>;
     /// A cheap liveness check of the database.
     fn ping(&self) -> BoxFut<'_, StoreResult<()>>;
+    /// Stops taking writes after those already queued (at shutdown).
+    fn close(&self) {}
 }
 
 /// The database's code for a resource kind.

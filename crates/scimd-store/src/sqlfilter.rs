@@ -35,7 +35,6 @@ pub(crate) struct Sql {
 
 /// Which database the SQL is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Postgres: only with the `postgres` feature
 pub(crate) enum Dialect {
     Sqlite,
     Postgres,
@@ -699,7 +698,6 @@ fn like_escaped(s: &str) -> String {
 
 /// `sql` with its `?` parameters numbered `$1`, `$2`, … (PostgreSQL). The compiler never
 /// writes a `?` inside a quoted literal; quoted text is skipped all the same.
-#[allow(dead_code)] // only with the `postgres` feature
 pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let (mut n, mut quoted) = (0, false);

@@ -2000,6 +2000,10 @@ impl Store for SqliteStore {
         let r = self.read_one(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal));
         Box::pin(async move { r })
     }
+
+    fn close(&self) {
+        SqliteStore::close(self)
+    }
 }
 
 /// Positions between page anchors.

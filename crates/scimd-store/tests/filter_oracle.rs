@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+mod support;
+
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use scimd_core::builtin::standard_registry;
@@ -11,8 +13,7 @@ use scimd_core::filter::{matches, parse_filter, resolve_filter};
 use scimd_core::list::{ListParams, ListQuery, PageConfig};
 use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::ResourceKind;
-use scimd_store::sqlite::{SqliteOptions, SqliteStore};
-use scimd_store::{NewResource, ResourceState, Store, normalized_time};
+use scimd_store::{NewResource, ResourceState, normalized_time};
 use serde_json::{Value, json};
 
 const WORDS: &[&str] =
@@ -139,9 +140,7 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let reg = standard_registry();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let store = SqliteStore::open(path.to_str().unwrap(), SqliteOptions::default()).unwrap();
+        let store = support::fresh_store().await;
         let now = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
         let tenant = store.create_tenant("t", true, now).await.unwrap();
         let noise = store.create_tenant("noise", true, now).await.unwrap();

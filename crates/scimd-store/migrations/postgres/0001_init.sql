@@ -71,9 +71,11 @@ CREATE INDEX attr_index_s ON attr_index (key, s, res, elem);
 CREATE INDEX attr_index_n ON attr_index (key, n, res, elem) WHERE n IS NOT NULL;
 CREATE INDEX attr_index_trgm ON attr_index USING gin (key, s gin_trgm_ops);
 
+-- The foreign keys settle a member added while it is being deleted (on another
+-- connection): the add waits for the delete and fails, instead of leaving a dangling row.
 CREATE TABLE members (
-    group_id   BIGINT NOT NULL,
-    member_id  BIGINT NOT NULL,
+    group_id   BIGINT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+    member_id  BIGINT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
     tenant_id  BIGINT NOT NULL,
     PRIMARY KEY (group_id, member_id)
 );

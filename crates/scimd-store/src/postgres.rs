@@ -1,0 +1,1749 @@
+//! The PostgreSQL store: the same model and the same filter SQL as the SQLite store
+//! ([`crate::sqlfilter`], in its PostgreSQL dialect), for several scimd processes sharing
+//! one database. Correctness across processes rests on the database alone: unique
+//! indexes decide races to create (409), a resource being changed is locked by its row
+//! (`FOR UPDATE`) for the read-modify-write, foreign keys settle a member added while it
+//! is deleted, and a refresh token is rotated under its row lock. Migrations run under an
+//! advisory lock, so replicas starting together do not race.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use scimd_core::ScimError;
+use scimd_core::filter::{ResolvedAttr, ResolvedFilter, Target, fold_case};
+use scimd_core::list::ListQuery;
+use scimd_core::patch::MemberOp;
+use scimd_core::resource::{IndexEntry, MemberValue};
+use scimd_core::schema::{AttrType, ResourceKind};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, Row};
+
+use crate::sqlfilter::{Compiler, Dialect, SqlValue, numbered};
+use crate::{
+    ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
+    CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
+    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation,
+    SigningKeyRow, Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code,
+    kind_from_code, normalized_time,
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+/// The advisory lock held while migrating (any constant; "scimd" in ASCII).
+const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
+/// Rows per tenant and kind that resource counts are spread over.
+const COUNT_SHARDS: i64 = 16;
+
+/// Options of [`PgStore::connect`].
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Connections in the pool (reads and writes alike).
+    pub pool_size: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions { pool_size: 16 }
+    }
+}
+
+/// The PostgreSQL implementation of [`Store`].
+pub struct PgStore {
+    pool: Pool,
+    /// Committed ids of attribute keys (tenant, kind code, path).
+    keys: Mutex<HashMap<(i64, i64, String), i64>>,
+}
+
+type Client = deadpool_postgres::Object;
+type Tx<'a> = deadpool_postgres::Transaction<'a>;
+type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
+
+impl ToSql for SqlValue {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::Integer(i) => i.to_sql(ty, out),
+            SqlValue::Real(f) => f.to_sql(ty, out),
+            SqlValue::Text(t) => t.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty) || <f64 as ToSql>::accepts(ty) || <String as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn internal(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+/// Maps a driver error once: uniqueness violations become conflicts.
+fn pg(e: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error()
+        && *db.code() == SqlState::UNIQUE_VIOLATION
+    {
+        let what = match db.constraint().unwrap_or_default() {
+            "resources_unique_key" => "userName",
+            "tenants_name_key" => "tenant name",
+            "api_users_username_key" => "username",
+            "oauth_clients_client_id_key" => "client id",
+            other => return StoreError::Conflict(other.to_string()),
+        };
+        return StoreError::Conflict(what.into());
+    }
+    internal(e)
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("no database connection: {e}"))
+}
+
+/// Milliseconds since the epoch as the event time text the SQLite store also gives.
+fn ms_text(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+fn words(s: String) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) and migrates
+    /// the schema under an advisory lock.
+    pub async fn connect(url: &str, opts: PgOptions) -> StoreResult<PgStore> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| internal(format!("database URL: {e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(opts.pool_size.max(2))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .build()
+            .map_err(internal)?;
+        let store = PgStore { pool, keys: Mutex::new(HashMap::new()) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn conn(&self) -> StoreResult<Client> {
+        self.pool.get().await.map_err(pool_err)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        // Held to the end of the transaction: a second replica waits here, then finds
+        // every migration applied.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(pg)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied TEXT NOT NULL)",
+        )
+        .await
+        .map_err(pg)?;
+        for (version, sql) in MIGRATIONS {
+            let done = tx
+                .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
+                .await
+                .map_err(pg)?
+                .is_some();
+            if !done {
+                tx.batch_execute(sql).await.map_err(|e| internal(format!("migration {version}: {e}")))?;
+                tx.execute("INSERT INTO schema_migrations (version, applied) VALUES ($1, now()::text)", &[version])
+                    .await
+                    .map_err(pg)?;
+            }
+        }
+        tx.commit().await.map_err(pg)
+    }
+
+    /// The id of an attribute key, creating it in `tx` if needed; returned in `pending`
+    /// until the transaction commits ([`PgStore::publish_keys`]).
+    async fn key_id(
+        &self,
+        tx: &Tx<'_>,
+        tenant: TenantId,
+        kind: ResourceKind,
+        path: &str,
+        pending: &mut Vec<((i64, i64, String), i64)>,
+    ) -> StoreResult<i64> {
+        let scope = (tenant.0, kind_code(kind), path.to_string());
+        if let Some(id) = self.keys.lock().expect("keys").get(&scope) {
+            return Ok(*id);
+        }
+        if let Some((_, id)) = pending.iter().find(|(s, _)| *s == scope) {
+            return Ok(*id);
+        }
+        // Created by another transaction meanwhile: ON CONFLICT waits for it, then the
+        // SELECT (a new snapshot) sees it.
+        let ins = tx
+            .prepare_cached(
+                "INSERT INTO attr_keys (tenant_id, rtype, path) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant_id, rtype, path) DO NOTHING RETURNING id",
+            )
+            .await
+            .map_err(pg)?;
+        let id = match tx.query_opt(&ins, &[&scope.0, &scope.1, &scope.2]).await.map_err(pg)? {
+            Some(row) => row.get(0),
+            None => {
+                let sel = tx
+                    .prepare_cached("SELECT id FROM attr_keys WHERE tenant_id = $1 AND rtype = $2 AND path = $3")
+                    .await
+                    .map_err(pg)?;
+                tx.query_one(&sel, &[&scope.0, &scope.1, &scope.2]).await.map_err(pg)?.get(0)
+            }
+        };
+        pending.push((scope, id));
+        Ok(id)
+    }
+
+    fn publish_keys(&self, pending: Vec<((i64, i64, String), i64)>) {
+        let mut keys = self.keys.lock().expect("keys");
+        for (scope, id) in pending {
+            keys.insert(scope, id);
+        }
+    }
+
+    async fn write_index(
+        &self,
+        tx: &Tx<'_>,
+        tenant: TenantId,
+        kind: ResourceKind,
+        rowid: i64,
+        entries: &[&IndexEntry],
+        pending: &mut Vec<((i64, i64, String), i64)>,
+    ) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (mut keys, mut elems, mut ss, mut ns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for e in entries {
+            keys.push(self.key_id(tx, tenant, kind, &e.key, pending).await?);
+            elems.push(e.elem);
+            ss.push(e.s.clone());
+            ns.push(e.n);
+        }
+        // One statement for all rows.
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO attr_index (res, key, elem, s, n) \
+                 SELECT $1, k, e, s, n FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::float8[]) AS x(k, e, s, n) \
+                 ON CONFLICT (res, key, elem) DO UPDATE SET s = excluded.s, n = excluded.n",
+            )
+            .await
+            .map_err(pg)?;
+        tx.execute(&st, &[&rowid, &keys, &elems, &ss, &ns]).await.map_err(pg)?;
+        Ok(())
+    }
+
+    /// Writes only the index rows that differ from the stored ones.
+    async fn rewrite_index(
+        &self,
+        tx: &Tx<'_>,
+        tenant: TenantId,
+        kind: ResourceKind,
+        rowid: i64,
+        new: &[IndexEntry],
+        pending: &mut Vec<((i64, i64, String), i64)>,
+    ) -> StoreResult<()> {
+        let st = tx.prepare_cached("SELECT key, elem, s, n FROM attr_index WHERE res = $1").await.map_err(pg)?;
+        let stored: HashMap<(i64, i64), (Option<String>, Option<f64>)> = tx
+            .query(&st, &[&rowid])
+            .await
+            .map_err(pg)?
+            .into_iter()
+            .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3))))
+            .collect();
+        let mut wanted = HashMap::with_capacity(new.len());
+        for e in new {
+            wanted.insert((self.key_id(tx, tenant, kind, &e.key, pending).await?, e.elem), e);
+        }
+        let (gone_keys, gone_elems): (Vec<i64>, Vec<i64>) =
+            stored.keys().filter(|k| !wanted.contains_key(k)).map(|(k, e)| (*k, *e)).unzip();
+        if !gone_keys.is_empty() {
+            let del = tx
+                .prepare_cached(
+                    "DELETE FROM attr_index WHERE res = $1 AND (key, elem) IN \
+                     (SELECT * FROM unnest($2::bigint[], $3::bigint[]))",
+                )
+                .await
+                .map_err(pg)?;
+            tx.execute(&del, &[&rowid, &gone_keys, &gone_elems]).await.map_err(pg)?;
+        }
+        let changed: Vec<&IndexEntry> = wanted
+            .iter()
+            .filter(|(k, e)| stored.get(k).is_none_or(|(s, n)| *s != e.s || *n != e.n))
+            .map(|(_, e)| *e)
+            .collect();
+        self.write_index(tx, tenant, kind, rowid, &changed, pending).await
+    }
+}
+
+// -------------------------------------------------------------------- row helpers
+
+macro_rules! base_cols {
+    () => {
+        "r.id, r.scim_id, r.version, r.created, r.last_modified, r.data"
+    };
+}
+// As in the SQLite store: the related resources as one JSON array of `[id, rtype,
+// display]`, by internal id.
+macro_rules! user_groups_col {
+    () => {
+        "(SELECT coalesce(json_agg(json_build_array(g.scim_id, g.rtype, g.display) ORDER BY m.group_id), '[]')::text \
+          FROM members m JOIN resources g ON g.id = m.group_id WHERE m.member_id = r.id)"
+    };
+}
+macro_rules! group_members_col {
+    () => {
+        "(SELECT coalesce(json_agg(json_build_array(u.scim_id, u.rtype, u.display) ORDER BY m.member_id), '[]')::text \
+          FROM members m JOIN resources u ON u.id = m.member_id WHERE m.group_id = r.id)"
+    };
+}
+
+fn resource_cols(kind: ResourceKind, related: bool) -> &'static str {
+    match (kind, related) {
+        (_, false) => base_cols!(),
+        (ResourceKind::User, true) => concat!(base_cols!(), ", ", user_groups_col!()),
+        (ResourceKind::Group, true) => concat!(base_cols!(), ", ", group_members_col!()),
+    }
+}
+
+fn related_rows(json: &str) -> StoreResult<Vec<MemberRow>> {
+    let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(json).map_err(internal)?;
+    Ok(rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect())
+}
+
+fn row_to_resource(kind: ResourceKind, related: bool, row: &Row) -> StoreResult<(i64, StoredResource)> {
+    let related = if related { Some(related_rows(row.get::<_, &str>(6))?) } else { None };
+    Ok((
+        row.get(0),
+        StoredResource {
+            kind,
+            id: row.get(1),
+            version: row.get(2),
+            created: row.get(3),
+            last_modified: row.get(4),
+            data: row.get(5),
+            related,
+        },
+    ))
+}
+
+/// One resource by id; `lock` takes its row lock for the rest of the transaction.
+async fn load(
+    c: &impl GenericClient,
+    tenant: TenantId,
+    kind: ResourceKind,
+    id: &str,
+    related: bool,
+    lock: bool,
+) -> StoreResult<Option<(i64, StoredResource)>> {
+    macro_rules! by_id {
+        ($cols:expr, $tail:expr) => {
+            concat!(
+                "SELECT ",
+                $cols,
+                " FROM resources r WHERE r.tenant_id = $1 AND r.rtype = $2 AND r.scim_id = $3",
+                $tail
+            )
+        };
+    }
+    let sql = match (kind, related, lock) {
+        (_, false, false) => by_id!(base_cols!(), ""),
+        (_, false, true) => by_id!(base_cols!(), " FOR UPDATE"),
+        (ResourceKind::User, true, _) => by_id!(concat!(base_cols!(), ", ", user_groups_col!()), ""),
+        (ResourceKind::Group, true, _) => by_id!(concat!(base_cols!(), ", ", group_members_col!()), ""),
+    };
+    let st = c.prepare_cached(sql).await.map_err(pg)?;
+    match c.query_opt(&st, &[&tenant.0, &kind_code(kind), &id]).await.map_err(pg)? {
+        Some(row) => Ok(Some(row_to_resource(kind, related, &row)?)),
+        None => Ok(None),
+    }
+}
+
+async fn load_related(c: &impl GenericClient, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
+    let sql = match kind {
+        ResourceKind::User => concat!("SELECT ", user_groups_col!(), " FROM resources r WHERE r.id = $1"),
+        ResourceKind::Group => concat!("SELECT ", group_members_col!(), " FROM resources r WHERE r.id = $1"),
+    };
+    let st = c.prepare_cached(sql).await.map_err(pg)?;
+    let row = c.query_one(&st, &[&rowid]).await.map_err(pg)?;
+    related_rows(row.get::<_, &str>(0))
+}
+
+async fn bump_count(tx: &Tx<'_>, tenant: TenantId, kind: ResourceKind, rowid: i64, delta: i64) -> StoreResult<()> {
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO resource_counts (tenant_id, rtype, shard, n) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, rtype, shard) DO UPDATE SET n = resource_counts.n + excluded.n",
+        )
+        .await
+        .map_err(pg)?;
+    tx.execute(&st, &[&tenant.0, &kind_code(kind), &rowid.rem_euclid(COUNT_SHARDS), &delta]).await.map_err(pg)?;
+    Ok(())
+}
+
+/// The rowid and kind of a resource that may be a user or a group.
+async fn find_any(
+    c: &impl GenericClient,
+    tenant: TenantId,
+    id: &str,
+    kind: Option<ResourceKind>,
+) -> StoreResult<Option<(i64, ResourceKind)>> {
+    let kinds: &[ResourceKind] = match kind {
+        Some(ResourceKind::User) => &[ResourceKind::User],
+        Some(ResourceKind::Group) => &[ResourceKind::Group],
+        None => &[ResourceKind::User, ResourceKind::Group],
+    };
+    let st = c
+        .prepare_cached("SELECT id FROM resources WHERE tenant_id = $1 AND rtype = $2 AND scim_id = $3")
+        .await
+        .map_err(pg)?;
+    for k in kinds {
+        if let Some(row) = c.query_opt(&st, &[&tenant.0, &kind_code(*k), &id]).await.map_err(pg)? {
+            return Ok(Some((row.get(0), *k)));
+        }
+    }
+    Ok(None)
+}
+
+fn no_member(m: &MemberValue) -> StoreError {
+    StoreError::Scim(ScimError::invalid_value(format!(
+        "member '{}' does not exist{}",
+        m.value,
+        m.kind.map(|k| format!(" as a {}", k.name())).unwrap_or_default()
+    )))
+}
+
+async fn add_members(tx: &Tx<'_>, tenant: TenantId, group: i64, members: &[MemberValue]) -> StoreResult<()> {
+    let ins = tx
+        .prepare_cached(
+            "INSERT INTO members (group_id, member_id, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(pg)?;
+    for m in members {
+        let Some((rowid, _)) = find_any(tx, tenant, &m.value, m.kind).await? else {
+            return Err(no_member(m));
+        };
+        if rowid == group {
+            return Err(StoreError::Scim(ScimError::invalid_value("a group cannot be a member of itself")));
+        }
+        if let Err(e) = tx.execute(&ins, &[&group, &rowid, &tenant.0]).await {
+            // Deleted by another connection since it was found.
+            if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+                return Err(no_member(m));
+            }
+            return Err(pg(e));
+        }
+    }
+    Ok(())
+}
+
+fn members_attr() -> ResolvedAttr {
+    ResolvedAttr {
+        ext: None,
+        name: "members".into(),
+        sub: None,
+        ty: AttrType::Complex,
+        case_exact: false,
+        multi_valued: true,
+        target: Target::Members,
+        key: "members".into(),
+    }
+}
+
+fn bound(params: &[SqlValue]) -> Params<'_> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+async fn apply_member_ops(tx: &Tx<'_>, tenant: TenantId, group: i64, ops: &[MemberOp]) -> StoreResult<()> {
+    for op in ops {
+        match op {
+            MemberOp::Add(values) => add_members(tx, tenant, group, values).await?,
+            MemberOp::RemoveAll => {
+                tx.execute("DELETE FROM members WHERE group_id = $1", &[&group]).await.map_err(pg)?;
+            }
+            MemberOp::Remove(ids) => {
+                let del = tx
+                    .prepare_cached("DELETE FROM members WHERE group_id = $1 AND member_id = $2")
+                    .await
+                    .map_err(pg)?;
+                for id in ids {
+                    if let Some((rowid, _)) = find_any(tx, tenant, id, None).await? {
+                        tx.execute(&del, &[&group, &rowid]).await.map_err(pg)?;
+                    }
+                }
+            }
+            MemberOp::RemoveWhere(filter) => {
+                let (parent, inner) = match filter {
+                    ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
+                    other => (members_attr(), other),
+                };
+                let mut c = Compiler::new(Dialect::Postgres, tenant.0, ResourceKind::Group);
+                c.sql.text.push_str("DELETE FROM members WHERE group_id = ?");
+                c.sql.params.push(SqlValue::Integer(group));
+                c.sql.text.push_str(" AND member_id IN (SELECT e.elem FROM (");
+                let vp = ResolvedFilter::ValuePath(parent, Box::new(inner.clone()));
+                c.elem_set_of(&vp).map_err(StoreError::Scim)?;
+                c.sql.text.push_str(") AS e WHERE e.res = ?)");
+                c.sql.params.push(SqlValue::Integer(group));
+                tx.execute(numbered(&c.sql.text).as_str(), &bound(&c.sql.params)).await.map_err(pg)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_if_match(if_match: &Option<IfMatch>, version: i64) -> StoreResult<()> {
+    match if_match {
+        Some(m) if !m.admits(version) => Err(StoreError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> {
+    let data = serde_json::to_string(&state.doc).map_err(internal)?;
+    Ok((data, state.display.as_deref().map(fold_case)))
+}
+
+const TENANT_COLS: &str =
+    "id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants";
+
+fn row_to_tenant(r: &Row) -> Tenant {
+    Tenant {
+        id: TenantId(r.get(0)),
+        name: r.get(1),
+        created: r.get(2),
+        scim_enabled: r.get(3),
+        audit: AuditSettings {
+            details: DetailsLevel::from_code(r.get(4)),
+            events_days: r.get(5),
+            details_days: r.get(6),
+        },
+    }
+}
+
+macro_rules! refresh_select {
+    () => {
+        "SELECT r.family, r.client, c.client_id, r.tenant_id, t.name, u.username, r.scopes, r.created, r.expires, \
+         r.used IS NOT NULL, \
+         EXISTS (SELECT 1 FROM revoked_grants g WHERE g.id = r.family) OR coalesce(u.disabled IS NOT NULL, FALSE) \
+         FROM refresh_tokens r JOIN tenants t ON t.id = r.tenant_id JOIN oauth_clients c ON c.id = r.client \
+         LEFT JOIN api_users u ON u.id = r.api_user WHERE r.hash = $1"
+    };
+}
+
+/// A refresh token and its state, by hash; `lock` holds its row to the end of the
+/// transaction (a rotation racing on another replica waits, then sees it used).
+async fn refresh_by_hash(c: &impl GenericClient, hash: &[u8; 32], lock: bool) -> StoreResult<Option<RefreshGrant>> {
+    let sql = if lock { concat!(refresh_select!(), " FOR UPDATE OF r") } else { refresh_select!() };
+    let st = c.prepare_cached(sql).await.map_err(pg)?;
+    Ok(c.query_opt(&st, &[&&hash[..]]).await.map_err(pg)?.map(|r| RefreshGrant {
+        family: r.get(0),
+        client: r.get(1),
+        client_id: r.get(2),
+        tenant: TenantId(r.get(3)),
+        tenant_name: r.get(4),
+        username: r.get(5),
+        scopes: words(r.get(6)),
+        created: r.get(7),
+        expires: r.get(8),
+        used: r.get(9),
+        revoked: r.get(10),
+    }))
+}
+
+async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> {
+    let st = c
+        .prepare_cached(
+            "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, \
+             status, scim_type, duration_ms, deactivated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             RETURNING id",
+        )
+        .await
+        .map_err(pg)?;
+    let row = c
+        .query_one(
+            &st,
+            &[
+                &e.tenant.map_or(0, |t| t.0),
+                &e.time.timestamp_millis(),
+                &e.request_id,
+                &e.client,
+                &e.method,
+                &e.path,
+                &e.rtype,
+                &e.resource_id,
+                &e.op,
+                &i64::from(e.status),
+                &e.scim_type,
+                &e.duration_ms,
+                &e.deactivated,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(row.get(0))
+}
+
+async fn insert_details(
+    c: &impl GenericClient,
+    event: i64,
+    tenant: Option<TenantId>,
+    time: i64,
+    d: &EventDetails,
+) -> StoreResult<()> {
+    let st = c
+        .prepare_cached(
+            "INSERT INTO api_event_details (event, tenant_id, time, request_headers, request_body, response_headers, \
+             response_body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event) DO UPDATE SET \
+             request_headers = excluded.request_headers, request_body = excluded.request_body, \
+             response_headers = excluded.response_headers, response_body = excluded.response_body",
+        )
+        .await
+        .map_err(pg)?;
+    c.execute(
+        &st,
+        &[
+            &event,
+            &tenant.map_or(0, |t| t.0),
+            &time,
+            &d.request_headers,
+            &d.request_body,
+            &d.response_headers,
+            &d.response_body,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// Writes a change's event in the change's transaction and publishes its id.
+async fn write_change_event(
+    tx: &Tx<'_>,
+    e: ChangeEvent,
+    created_id: Option<&str>,
+    deactivates: bool,
+) -> StoreResult<()> {
+    let mut event = e.event;
+    if let Some(id) = created_id {
+        event.resource_id = Some(id.to_string());
+    }
+    event.deactivated = deactivates;
+    event.duration_ms = e.started.elapsed().as_secs_f64() * 1000.0;
+    let id = insert_event(tx, &event).await?;
+    e.id.store(id, std::sync::atomic::Ordering::Release);
+    Ok(())
+}
+
+/// Counts rows changed by a statement that must change one: 0 is `NotFound`.
+fn one(n: u64) -> StoreResult<()> {
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+impl PgStore {
+    async fn list_page(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+        related: bool,
+    ) -> StoreResult<Page> {
+        let c = self.conn().await?;
+        let mut w = Compiler::new(Dialect::Postgres, tenant.0, kind);
+        if let Some(f) = &query.filter {
+            w.sql.text.push_str("r.id IN (");
+            w.set(f).map_err(StoreError::Scim)?;
+            w.sql.text.push_str(") AND r.tenant_id = ? AND r.rtype = ?");
+        } else {
+            w.sql.text.push_str("r.tenant_id = ? AND r.rtype = ?");
+        }
+        w.sql.params.push(SqlValue::Integer(tenant.0));
+        w.sql.params.push(SqlValue::Integer(kind_code(kind)));
+        let where_sql = std::mem::take(&mut w.sql);
+        let offset = query.start_index.saturating_sub(1);
+
+        let count_all = async || -> StoreResult<u64> {
+            let n: i64 = if query.filter.is_some() {
+                let sql = numbered(&format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text));
+                c.query_one(sql.as_str(), &bound(&where_sql.params)).await.map_err(pg)?.get(0)
+            } else {
+                let st = c
+                    .prepare_cached(
+                        "SELECT coalesce(sum(n), 0)::bigint FROM resource_counts WHERE tenant_id = $1 AND rtype = $2",
+                    )
+                    .await
+                    .map_err(pg)?;
+                c.query_one(&st, &[&tenant.0, &kind_code(kind)]).await.map_err(pg)?.get(0)
+            };
+            Ok(n.max(0) as u64)
+        };
+
+        let mut items = Vec::new();
+        if query.count == 0 {
+            return Ok(Page { total: count_all().await?, items });
+        }
+        let mut q = Compiler::new(Dialect::Postgres, tenant.0, kind);
+        q.sql.text =
+            format!("SELECT {} FROM resources r WHERE {} ORDER BY ", resource_cols(kind, related), where_sql.text);
+        q.sql.params = where_sql.params.clone();
+        q.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
+        q.sql.text.push_str(&format!(
+            " LIMIT {} OFFSET {}",
+            query.count.min(i64::MAX as u64),
+            offset.min(i64::MAX as u64)
+        ));
+        let sql = numbered(&q.sql.text);
+        for row in c.query(sql.as_str(), &bound(&q.sql.params)).await.map_err(pg)? {
+            items.push(row_to_resource(kind, related, &row)?.1);
+        }
+        // A first page that is not full holds every match.
+        let total = if offset == 0 && (items.len() as u64) < query.count && query.filter.is_some() {
+            items.len() as u64
+        } else {
+            count_all().await?
+        };
+        Ok(Page { total, items })
+    }
+
+    async fn create_resource(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        new: NewResource,
+        now: String,
+    ) -> StoreResult<StoredResource> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let mut pending = Vec::new();
+        let id = uuid::Uuid::new_v4().to_string();
+        let (data, display_fold) = state_params(&new.state)?;
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
+                 last_modified, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9) RETURNING id",
+            )
+            .await
+            .map_err(pg)?;
+        let rowid: i64 = tx
+            .query_one(
+                &st,
+                &[
+                    &tenant.0,
+                    &kind_code(kind),
+                    &id,
+                    &new.state.unique_key,
+                    &new.state.display,
+                    &display_fold,
+                    &now,
+                    &new.password_hash,
+                    &data,
+                ],
+            )
+            .await
+            .map_err(pg)?
+            .get(0);
+        self.write_index(&tx, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>(), &mut pending).await?;
+        if !new.members.is_empty() {
+            add_members(&tx, tenant, rowid, &new.members).await?;
+        }
+        bump_count(&tx, tenant, kind, rowid, 1).await?;
+        if let Some(e) = new.event {
+            write_change_event(&tx, e, Some(&id), false).await?;
+        }
+        let related = if kind == ResourceKind::Group { Some(load_related(&tx, kind, rowid).await?) } else { None };
+        tx.commit().await.map_err(pg)?;
+        self.publish_keys(pending);
+        Ok(StoredResource {
+            kind,
+            id,
+            version: 1,
+            created: now.clone(),
+            last_modified: now,
+            data,
+            related: related.or(Some(Vec::new())),
+        })
+    }
+
+    async fn update_resource(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: String,
+        update: Update,
+        now: String,
+    ) -> StoreResult<StoredResource> {
+        let Update { if_match, mutate, related, event } = update;
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let mut pending = Vec::new();
+        // The row lock serializes read-modify-writes of one resource across replicas.
+        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, true).await? else {
+            return Err(StoreError::NotFound);
+        };
+        check_if_match(&if_match, current.version)?;
+        let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
+        let Change { state, password_hash, member_ops, deactivates } =
+            mutate(&current_doc).map_err(StoreError::Scim)?;
+        let (data, display_fold) = state_params(&state)?;
+        let version = current.version + 1;
+        let st = tx
+            .prepare_cached(
+                "UPDATE resources SET unique_key = $1, display = $2, display_fold = $3, version = $4, \
+                 last_modified = $5, password_hash = COALESCE($6, password_hash), data = $7 WHERE id = $8",
+            )
+            .await
+            .map_err(pg)?;
+        tx.execute(
+            &st,
+            &[&state.unique_key, &state.display, &display_fold, &version, &now, &password_hash, &data, &rowid],
+        )
+        .await
+        .map_err(pg)?;
+        if data != current.data {
+            self.rewrite_index(&tx, tenant, kind, rowid, &state.index, &mut pending).await?;
+        }
+        if !member_ops.is_empty() {
+            if kind != ResourceKind::Group {
+                return Err(StoreError::Scim(ScimError::mutability("only groups have members")));
+            }
+            apply_member_ops(&tx, tenant, rowid, &member_ops).await?;
+        }
+        if let Some(e) = event {
+            write_change_event(&tx, e, None, deactivates).await?;
+        }
+        let related = if related { Some(load_related(&tx, kind, rowid).await?) } else { None };
+        tx.commit().await.map_err(pg)?;
+        self.publish_keys(pending);
+        Ok(StoredResource {
+            kind,
+            id: current.id,
+            version,
+            created: current.created,
+            last_modified: now,
+            data,
+            related,
+        })
+    }
+
+    async fn delete_resource(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: String,
+        if_match: Option<IfMatch>,
+        event: Option<ChangeEvent>,
+        now: String,
+    ) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        // Locked first: a member add racing on another replica waits, then fails.
+        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, true).await? else {
+            return Err(StoreError::NotFound);
+        };
+        check_if_match(&if_match, current.version)?;
+        tx.execute(
+            "UPDATE resources SET version = version + 1, last_modified = $1 \
+             WHERE id IN (SELECT group_id FROM members WHERE member_id = $2)",
+            &[&now, &rowid],
+        )
+        .await
+        .map_err(pg)?;
+        tx.execute("DELETE FROM members WHERE group_id = $1 OR member_id = $1", &[&rowid]).await.map_err(pg)?;
+        tx.execute("DELETE FROM attr_index WHERE res = $1", &[&rowid]).await.map_err(pg)?;
+        tx.execute("DELETE FROM resources WHERE id = $1", &[&rowid]).await.map_err(pg)?;
+        bump_count(&tx, tenant, kind, rowid, -1).await?;
+        if let Some(e) = event {
+            write_change_event(&tx, e, None, false).await?;
+        }
+        tx.commit().await.map_err(pg)
+    }
+
+    /// Runs one statement that must change a row; `NotFound` if it changed none.
+    async fn exec_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
+        let c = self.conn().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg)?;
+        one(c.execute(&st, params).await.map_err(pg)?)
+    }
+
+    async fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+        let c = self.conn().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg)?;
+        c.execute(&st, params).await.map_err(pg)
+    }
+
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+        let c = self.conn().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg)?;
+        c.query(&st, params).await.map_err(pg)
+    }
+
+    async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
+        let c = self.conn().await?;
+        let st = c.prepare_cached(sql).await.map_err(pg)?;
+        c.query_opt(&st, params).await.map_err(pg)
+    }
+
+    async fn credentials(c: &impl GenericClient, sql: &str, key: i64) -> StoreResult<Vec<CredentialRow>> {
+        let st = c.prepare_cached(sql).await.map_err(pg)?;
+        Ok(c.query(&st, &[&key])
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(|r| CredentialRow { id: r.get(0), created: r.get(1), expires: r.get(2), revoked: r.get(3) })
+            .collect())
+    }
+}
+
+impl Store for PgStore {
+    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+        let (name, created) = (name.to_string(), normalized_time(now));
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "INSERT INTO tenants (name, created, scim_enabled) VALUES ($1, $2, $3) RETURNING id",
+                    &[&name, &created, &scim_enabled],
+                )
+                .await?
+                .ok_or_else(|| internal("no tenant id returned"))?;
+            Ok(Tenant { id: TenantId(row.get(0)), name, created, scim_enabled, audit: AuditSettings::default() })
+        })
+    }
+
+    fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
+        let name = name.to_string();
+        Box::pin(async move {
+            let sql = format!("SELECT {TENANT_COLS} WHERE name = $1");
+            Ok(self.query_opt(&sql, &[&name]).await?.as_ref().map(row_to_tenant))
+        })
+    }
+
+    fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
+        Box::pin(async move {
+            let sql = format!("SELECT {TENANT_COLS} ORDER BY id");
+            Ok(self.query(&sql, &[]).await?.iter().map(row_to_tenant).collect())
+        })
+    }
+
+    fn create_token(
+        &self,
+        tenant: TenantId,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "INSERT INTO api_tokens (tenant_id, hash, created, expires) VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[&tenant.0, &&hash[..], &created, &expires],
+                )
+                .await?;
+            Ok(row.ok_or_else(|| internal("no token id returned"))?.get(0))
+        })
+    }
+
+    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>> {
+        Box::pin(async move {
+            let c = self.conn().await?;
+            Self::credentials(
+                &c,
+                "SELECT id, created, expires, revoked FROM api_tokens WHERE tenant_id = $1 ORDER BY id",
+                tenant.0,
+            )
+            .await
+        })
+    }
+
+    fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            self.exec_one(
+                "UPDATE api_tokens SET revoked = COALESCE(revoked, $1) WHERE id = $2 AND tenant_id = $3",
+                &[&now, &id, &tenant.0],
+            )
+            .await
+        })
+    }
+
+    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "SELECT t.id, t.scim_enabled, a.expires, a.id, t.audit_details FROM api_tokens a \
+                     JOIN tenants t ON t.id = a.tenant_id \
+                     WHERE a.hash = $1 AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > $2)",
+                    &[&&hash[..], &now],
+                )
+                .await?;
+            Ok(row.map(|r| {
+                let expires: Option<String> = r.get(2);
+                TokenTenant {
+                    id: r.get(3),
+                    tenant: TenantId(r.get(0)),
+                    scim_enabled: r.get(1),
+                    audit_details: DetailsLevel::from_code(r.get(4)),
+                    expires: expires.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).map(|e| e.timestamp()),
+                }
+            }))
+        })
+    }
+
+    fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let row: i64 = tx
+                .query_one(
+                    "INSERT INTO oauth_clients (client_id, grant_types, scopes, access_ttl, refresh_ttl, created) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    &[
+                        &client.client_id,
+                        &client.grant_types.join(" "),
+                        &client.scopes.join(" "),
+                        &client.access_ttl_secs,
+                        &client.refresh_ttl_secs,
+                        &now,
+                    ],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            for t in &client.tenants {
+                tx.execute("INSERT INTO client_tenants (client, tenant_id) VALUES ($1, $2)", &[&row, &t.0])
+                    .await
+                    .map_err(pg)?;
+            }
+            tx.execute(
+                "INSERT INTO client_secrets (client, hash, created, expires) VALUES ($1, $2, $3, $4)",
+                &[&row, &client.secret_hash, &now, &client.secret_expires.map(normalized_time)],
+            )
+            .await
+            .map_err(pg)?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn list_clients(&self) -> BoxFut<'_, StoreResult<Vec<ClientRow>>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.build_transaction().read_only(true).start().await.map_err(pg)?;
+            let rows = tx
+                .query(
+                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created FROM oauth_clients \
+                     ORDER BY id",
+                    &[],
+                )
+                .await
+                .map_err(pg)?;
+            let mut clients = Vec::with_capacity(rows.len());
+            for r in rows {
+                let row: i64 = r.get(0);
+                let tenants = tx
+                    .query(
+                        "SELECT t.name FROM client_tenants c JOIN tenants t ON t.id = c.tenant_id WHERE c.client = $1 \
+                         ORDER BY t.id",
+                        &[&row],
+                    )
+                    .await
+                    .map_err(pg)?
+                    .iter()
+                    .map(|t| t.get(0))
+                    .collect();
+                let secrets = Self::credentials(
+                    &tx,
+                    "SELECT id, created, expires, revoked FROM client_secrets WHERE client = $1 ORDER BY id",
+                    row,
+                )
+                .await?;
+                clients.push(ClientRow {
+                    client_id: r.get(1),
+                    tenants,
+                    grant_types: words(r.get(2)),
+                    scopes: words(r.get(3)),
+                    access_ttl_secs: r.get(4),
+                    refresh_ttl_secs: r.get(5),
+                    created: r.get(6),
+                    secrets,
+                });
+            }
+            tx.commit().await.map_err(pg)?;
+            Ok(clients)
+        })
+    }
+
+    fn add_client_secret(
+        &self,
+        client_id: &str,
+        hash: String,
+        expires: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (client_id, now, expires) = (client_id.to_string(), normalized_time(now), expires.map(normalized_time));
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "INSERT INTO client_secrets (client, hash, created, expires) \
+                     SELECT id, $1, $2, $3 FROM oauth_clients WHERE client_id = $4 RETURNING id",
+                    &[&hash, &now, &expires, &client_id],
+                )
+                .await?;
+            Ok(row.ok_or(StoreError::NotFound)?.get(0))
+        })
+    }
+
+    fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (client_id, now) = (client_id.to_string(), normalized_time(now));
+        Box::pin(async move {
+            self.exec_one(
+                "UPDATE client_secrets SET revoked = COALESCE(revoked, $1) \
+                 WHERE id = $2 AND client = (SELECT id FROM oauth_clients WHERE client_id = $3)",
+                &[&now, &secret, &client_id],
+            )
+            .await
+        })
+    }
+
+    fn create_api_user(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (username, now) = (username.to_string(), normalized_time(now));
+        Box::pin(async move {
+            self.exec(
+                "INSERT INTO api_users (tenant_id, username, password_hash, created) VALUES ($1, $2, $3, $4)",
+                &[&tenant.0, &username, &password_hash, &now],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            self.exec_one("UPDATE tenants SET scim_enabled = $1 WHERE id = $2", &[&enabled, &tenant.0]).await
+        })
+    }
+
+    fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
+        Box::pin(async move {
+            Ok(self
+                .query(
+                    "SELECT kid, seed, created FROM signing_keys WHERE retired IS NULL ORDER BY created DESC, kid",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| SigningKeyRow { kid: r.get(0), seed: r.get(1), created: r.get(2) })
+                .collect())
+        })
+    }
+
+    fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (kid, now) = (kid.to_string(), normalized_time(now));
+        Box::pin(async move {
+            self.exec("INSERT INTO signing_keys (kid, seed, created) VALUES ($1, $2, $3)", &[&kid, &seed, &now])
+                .await
+                .map(|_| ())
+        })
+    }
+
+    fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (kid, now) = (kid.to_string(), normalized_time(now));
+        Box::pin(async move {
+            self.exec_one("UPDATE signing_keys SET retired = $1 WHERE kid = $2 AND retired IS NULL", &[&now, &kid])
+                .await
+        })
+    }
+
+    fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>> {
+        let (client_id, now) = (client_id.to_string(), normalized_time(now));
+        Box::pin(async move {
+            // One statement: the client, its valid secrets (newest first) and its tenants.
+            let row = self
+                .query_opt(
+                    "SELECT c.id, c.client_id, c.grant_types, c.scopes, c.access_ttl, c.refresh_ttl, \
+                     c.disabled IS NOT NULL, \
+                     ARRAY(SELECT s.hash FROM client_secrets s WHERE s.client = c.id AND s.revoked IS NULL \
+                           AND (s.expires IS NULL OR s.expires > $2) ORDER BY s.id DESC), \
+                     ARRAY(SELECT t.id FROM client_tenants ct JOIN tenants t ON t.id = ct.tenant_id \
+                           WHERE ct.client = c.id ORDER BY t.id), \
+                     ARRAY(SELECT t.name FROM client_tenants ct JOIN tenants t ON t.id = ct.tenant_id \
+                           WHERE ct.client = c.id ORDER BY t.id) \
+                     FROM oauth_clients c WHERE c.client_id = $1",
+                    &[&client_id, &now],
+                )
+                .await?;
+            Ok(row.map(|r| {
+                let ids: Vec<i64> = r.get(8);
+                let names: Vec<String> = r.get(9);
+                ClientAuth {
+                    row: r.get(0),
+                    client_id: r.get(1),
+                    secret_hashes: r.get(7),
+                    grant_types: words(r.get(2)),
+                    scopes: words(r.get(3)),
+                    access_ttl_secs: r.get(4),
+                    refresh_ttl_secs: r.get(5),
+                    tenants: ids.into_iter().map(TenantId).zip(names).collect(),
+                    disabled: r.get(6),
+                }
+            }))
+        })
+    }
+
+    fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>> {
+        let username = username.to_string();
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "SELECT u.id, u.tenant_id, t.name, u.password_hash, u.disabled IS NOT NULL \
+                     FROM api_users u JOIN tenants t ON t.id = u.tenant_id WHERE u.username = $1",
+                    &[&username],
+                )
+                .await?;
+            Ok(row.map(|r| ApiUserAuth {
+                id: r.get(0),
+                tenant: TenantId(r.get(1)),
+                tenant_name: r.get(2),
+                password_hash: r.get(3),
+                disabled: r.get(4),
+            }))
+        })
+    }
+
+    fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>> {
+        Box::pin(async move {
+            Ok(self
+                .query(
+                    "SELECT username, created, disabled FROM api_users WHERE tenant_id = $1 ORDER BY id",
+                    &[&tenant.0],
+                )
+                .await?
+                .iter()
+                .map(|r| ApiUserRow { username: r.get(0), created: r.get(1), disabled: r.get(2) })
+                .collect())
+        })
+    }
+
+    fn set_api_user_disabled(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (username, value) = (username.to_string(), disabled.then(|| normalized_time(now)));
+        Box::pin(async move {
+            self.exec_one(
+                "UPDATE api_users SET disabled = $1 WHERE tenant_id = $2 AND username = $3",
+                &[&value, &tenant.0, &username],
+            )
+            .await
+        })
+    }
+
+    fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            self.exec(
+                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &&new.hash[..],
+                    &new.family,
+                    &new.client,
+                    &new.tenant.0,
+                    &new.api_user,
+                    &new.scopes.join(" "),
+                    &now,
+                    &normalized_time(new.expires),
+                ],
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn rotate_refresh(
+        &self,
+        hash: [u8; 32],
+        client: i64,
+        new_hash: [u8; 32],
+        new_expires: DateTime<Utc>,
+        revoke_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Rotation>> {
+        let (now, new_expires, revoke_until) =
+            (normalized_time(now), normalized_time(new_expires), normalized_time(revoke_until));
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let Some(grant) = refresh_by_hash(&tx, &hash, true).await? else { return Ok(Rotation::Unknown) };
+            if grant.client != client {
+                return Ok(Rotation::Unknown);
+            }
+            if grant.revoked {
+                return Ok(Rotation::Revoked);
+            }
+            if grant.used {
+                revoke_family(&tx, &grant.family, &revoke_until).await?;
+                tx.commit().await.map_err(pg)?;
+                return Ok(Rotation::Replayed);
+            }
+            if grant.expires <= now {
+                return Ok(Rotation::Expired);
+            }
+            tx.execute("UPDATE refresh_tokens SET used = $1 WHERE hash = $2", &[&now, &&hash[..]]).await.map_err(pg)?;
+            tx.execute(
+                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
+                 SELECT $1, family, client, tenant_id, api_user, scopes, $2, $3 FROM refresh_tokens WHERE hash = $4",
+                &[&&new_hash[..], &now, &new_expires, &&hash[..]],
+            )
+            .await
+            .map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            Ok(Rotation::Rotated(RefreshGrant { created: now, expires: new_expires, ..grant }))
+        })
+    }
+
+    fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
+        Box::pin(async move {
+            let c = self.conn().await?;
+            refresh_by_hash(&c, &hash, false).await
+        })
+    }
+
+    fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let (id, expires) = (id.to_string(), normalized_time(expires));
+        Box::pin(async move {
+            let c = self.conn().await?;
+            revoke_family(&c, &id, &expires).await
+        })
+    }
+
+    fn grant_status(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+        family: Option<&str>,
+    ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>> {
+        let (jti, family) = (jti.to_string(), family.map(str::to_string));
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "SELECT scim_enabled, audit_details, \
+                     EXISTS (SELECT 1 FROM revoked_grants WHERE id = $2 OR id = $3) FROM tenants WHERE id = $1",
+                    &[&tenant.0, &jti, &family],
+                )
+                .await?;
+            Ok(row.map(|r| GrantStatus {
+                scim_enabled: r.get(0),
+                audit_details: DetailsLevel::from_code(r.get(1)),
+                revoked: r.get(2),
+            }))
+        })
+    }
+
+    fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let row =
+                self.query_opt("SELECT failures, locked_until FROM login_failures WHERE key = $1", &[&key]).await?;
+            Ok(row.map(|r| LoginState { failures: r.get(0), locked_until: r.get(1) }))
+        })
+    }
+
+    fn login_failed(
+        &self,
+        key: &str,
+        threshold: i64,
+        lock_secs: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Option<String>>> {
+        let key = key.to_string();
+        let until = normalized_time(now + chrono::TimeDelta::seconds(lock_secs));
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            // The upsert holds the row to the end: concurrent failures on several replicas
+            // each count, one at a time.
+            let failures: i64 = tx
+                .query_one(
+                    "INSERT INTO login_failures AS f (key, failures, last_failure) VALUES ($1, 1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET failures = f.failures + 1, last_failure = excluded.last_failure \
+                     RETURNING failures",
+                    &[&key, &now],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            let locked = failures >= threshold;
+            if locked {
+                tx.execute("UPDATE login_failures SET failures = 0, locked_until = $1 WHERE key = $2", &[&until, &key])
+                    .await
+                    .map_err(pg)?;
+            }
+            tx.commit().await.map_err(pg)?;
+            Ok(locked.then_some(until))
+        })
+    }
+
+    fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>> {
+        let key = key.to_string();
+        Box::pin(async move { self.exec("DELETE FROM login_failures WHERE key = $1", &[&key]).await.map(|_| ()) })
+    }
+
+    fn purge_oauth(
+        &self,
+        now: DateTime<Utc>,
+        refresh_before: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let (now, refresh_before, failures_before) =
+            (normalized_time(now), normalized_time(refresh_before), normalized_time(failures_before));
+        Box::pin(async move {
+            let mut n = self.exec("DELETE FROM refresh_tokens WHERE expires < $1", &[&refresh_before]).await?;
+            n += self.exec("DELETE FROM revoked_grants WHERE expires < $1", &[&now]).await?;
+            n += self
+                .exec(
+                    "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",
+                    &[&failures_before, &now],
+                )
+                .await?;
+            Ok(n)
+        })
+    }
+
+    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            self.exec_one(
+                "UPDATE tenants SET audit_details = $1, audit_events_days = $2, audit_details_days = $3 WHERE id = $4",
+                &[&a.details.code(), &a.events_days, &a.details_days, &tenant.0],
+            )
+            .await
+        })
+    }
+
+    fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            for r in &batch {
+                match r {
+                    AuditRecord::Event(e, details) => {
+                        let id = insert_event(&tx, e).await?;
+                        if let Some(d) = details {
+                            insert_details(&tx, id, e.tenant, e.time.timestamp_millis(), d).await?;
+                        }
+                    }
+                    AuditRecord::Details { event, tenant, time, details } => {
+                        insert_details(&tx, *event, *tenant, time.timestamp_millis(), details).await?
+                    }
+                    AuditRecord::Error(e) => {
+                        tx.execute(
+                            "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            &[
+                                &normalized_time(e.time),
+                                &e.request_id,
+                                &e.tenant.map(|t| t.0),
+                                &e.method,
+                                &e.path,
+                                &e.detail,
+                                &e.backtrace,
+                            ],
+                        )
+                        .await
+                        .map_err(pg)?;
+                    }
+                }
+            }
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
+        let q = q.clone();
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT id, time, request_id, client, method, path, rtype, resource_id, op, status, scim_type, \
+                     duration_ms, deactivated FROM api_events \
+                     WHERE tenant_id = $1 AND time >= coalesce($2::bigint, 0) \
+                     AND time < coalesce($3::bigint, 9223372036854775807) AND ($4::text IS NULL OR client = $4) \
+                     AND ($5::bigint IS NULL OR status = $5) AND ($6::text IS NULL OR op = $6) \
+                     AND ($7::bigint IS NULL OR id < $7) ORDER BY time DESC, id DESC LIMIT $8",
+                    &[
+                        &tenant.0,
+                        &q.from,
+                        &q.to,
+                        &q.client,
+                        &q.status.map(i64::from),
+                        &q.op,
+                        &q.before,
+                        &i64::from(q.limit.max(1)),
+                    ],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| EventRow {
+                    id: r.get(0),
+                    time: ms_text(r.get(1)),
+                    request_id: r.get(2),
+                    client: r.get(3),
+                    method: r.get(4),
+                    path: r.get(5),
+                    rtype: r.get(6),
+                    resource_id: r.get(7),
+                    op: r.get(8),
+                    status: u16::try_from(r.get::<_, i64>(9)).unwrap_or(0),
+                    scim_type: r.get(10),
+                    duration_ms: r.get(11),
+                    deactivated: r.get(12),
+                })
+                .collect())
+        })
+    }
+
+    fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "SELECT request_headers, request_body, response_headers, response_body FROM api_event_details \
+                     WHERE event = $1 AND tenant_id = $2",
+                    &[&event, &tenant.0],
+                )
+                .await?;
+            Ok(row.map(|r| EventDetails {
+                request_headers: r.get(0),
+                request_body: r.get(1),
+                response_headers: r.get(2),
+                response_body: r.get(3),
+            }))
+        })
+    }
+
+    fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT rtype, op, status, scim_type, deactivated, count(*), min(time), max(time) FROM api_events \
+                     WHERE tenant_id = $1 AND time >= $2 AND time < $3 GROUP BY rtype, op, status, scim_type, deactivated",
+                    &[&tenant.0, &from, &to],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| EventCount {
+                    rtype: r.get(0),
+                    op: r.get(1),
+                    status: u16::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+                    scim_type: r.get(3),
+                    deactivated: r.get(4),
+                    count: r.get::<_, i64>(5).max(0) as u64,
+                    first: ms_text(r.get(6)),
+                    last: ms_text(r.get(7)),
+                })
+                .collect())
+        })
+    }
+
+    fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
+        let (from, to) = (from.to_string(), to.to_string());
+        Box::pin(async move {
+            let rows = self
+                .query(
+                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM error_log \
+                     WHERE time >= $1 AND time < $2 ORDER BY time DESC, id DESC LIMIT $3",
+                    &[&from, &to, &i64::from(limit.max(1))],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| ErrorRow {
+                    id: r.get(0),
+                    time: r.get(1),
+                    request_id: r.get(2),
+                    tenant_id: r.get(3),
+                    method: r.get(4),
+                    path: r.get(5),
+                    detail: r.get(6),
+                    backtrace: r.get(7),
+                })
+                .collect())
+        })
+    }
+
+    fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
+        let day = move |d: i64| (now - chrono::TimeDelta::days(d.max(0))).timestamp_millis();
+        Box::pin(async move {
+            let tenants = self.query("SELECT id, audit_events_days, audit_details_days FROM tenants", &[]).await?;
+            let default_cutoff = day(default_days);
+            let mut cutoffs: Vec<(i64, i64, i64)> =
+                tenants.iter().map(|r| (r.get(0), day(r.get(1)), day(r.get(2)))).collect();
+            // Tenant 0: events of no tenant, kept `default_days`.
+            cutoffs.push((0, default_cutoff, default_cutoff));
+            let mut left = i64::from(batch);
+            let mut n = 0u64;
+            for (tenant, events_cutoff, details_cutoff) in cutoffs {
+                for (sql, cutoff) in [
+                    (
+                        "DELETE FROM api_event_details WHERE event IN (SELECT event FROM api_event_details \
+                         WHERE tenant_id = $1 AND time < $2 LIMIT $3)",
+                        details_cutoff,
+                    ),
+                    (
+                        "DELETE FROM api_events WHERE (tenant_id, time, id) IN (SELECT tenant_id, time, id FROM api_events \
+                         WHERE tenant_id = $1 AND time < $2 LIMIT $3)",
+                        events_cutoff,
+                    ),
+                ] {
+                    if left <= 0 {
+                        return Ok(n);
+                    }
+                    let k = self.exec(sql, &[&tenant, &cutoff, &left]).await?;
+                    left -= k as i64;
+                    n += k;
+                }
+            }
+            if left > 0 {
+                let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
+                n += self
+                    .exec(
+                        "DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < $1 LIMIT $2)",
+                        &[&errors_cutoff, &left],
+                    )
+                    .await?;
+            }
+            Ok(n)
+        })
+    }
+
+    fn create_admin_token(
+        &self,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "INSERT INTO admin_tokens (hash, created, expires) VALUES ($1, $2, $3) RETURNING id",
+                    &[&&hash[..], &created, &expires],
+                )
+                .await?;
+            Ok(row.ok_or_else(|| internal("no id returned"))?.get(0))
+        })
+    }
+
+    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let row = self
+                .query_opt(
+                    "SELECT 1 FROM admin_tokens WHERE hash = $1 AND revoked IS NULL AND (expires IS NULL OR expires > $2)",
+                    &[&&hash[..], &now],
+                )
+                .await?;
+            Ok(row.is_some())
+        })
+    }
+
+    fn create(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        new: NewResource,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        Box::pin(self.create_resource(tenant, kind, new, normalized_time(now)))
+    }
+
+    fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Option<StoredResource>>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let c = self.conn().await?;
+            Ok(load(&c, tenant, kind, &id, related, false).await?.map(|(_, r)| r))
+        })
+    }
+
+    fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Page>> {
+        let query = query.clone();
+        Box::pin(async move { self.list_page(tenant, kind, &query, related).await })
+    }
+
+    fn update(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        update: Update,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        Box::pin(self.update_resource(tenant, kind, id.to_string(), update, normalized_time(now)))
+    }
+
+    fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<IfMatch>,
+        event: Option<ChangeEvent>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.delete_resource(tenant, kind, id.to_string(), if_match, event, normalized_time(now)))
+    }
+
+    fn ping(&self) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { self.query_opt("SELECT 1", &[]).await.map(|_| ()) })
+    }
+
+    fn close(&self) {
+        self.pool.close();
+    }
+}
+
+/// Revokes a grant id (a jti or a refresh family) until the later of `until` and the
+/// family's last refresh token's expiry.
+async fn revoke_family(c: &impl GenericClient, id: &str, until: &str) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO revoked_grants (id, expires) \
+         SELECT $1::text, GREATEST($2::text, coalesce((SELECT max(expires) FROM refresh_tokens WHERE family = $1), $2)) \
+         ON CONFLICT (id) DO UPDATE SET expires = GREATEST(revoked_grants.expires, excluded.expires)",
+        &[&id, &until],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
