@@ -4,7 +4,6 @@
 //! what a scripted run did.
 
 use chrono::{TimeDelta, Utc};
-use scimd_store::Store;
 use serde_json::{Value, json};
 
 use crate::common::{Resp, TestServer, enc, patch_op};
@@ -33,8 +32,7 @@ fn rid(r: &Resp) -> String {
 }
 
 async fn token_id(s: &TestServer) -> i64 {
-    let conn = rusqlite::Connection::open(&s.db_path).unwrap();
-    conn.query_row("SELECT max(id) FROM api_tokens", [], |r| r.get(0)).unwrap()
+    s.sql_i64("SELECT max(id) FROM api_tokens").await
 }
 
 /// A client of acme with every grant and scope `scim`.
@@ -211,13 +209,10 @@ async fn payloads_are_kept_redacted_or_not_per_tenant() {
     let d = details(&s, &op, &ev, &failed).await;
     assert!(d["response_body"].as_str().unwrap().contains("invalidFilter"), "{d}");
 
-    // Nothing secret anywhere in the database files.
-    let files = [s.db_path.clone(), format!("{}-wal", s.db_path)];
+    // Nothing secret anywhere in the database (on SQLite: in any of its files).
+    let raw = s.raw_contents().await;
     for secret in ["user-password-1", "user-password-2", secret.as_str(), access.as_str(), s.token.as_str()] {
-        for f in &files {
-            let raw = std::fs::read(f).unwrap_or_default();
-            assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in {f}");
-        }
+        assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in the database");
     }
 
     // Every request's payloads, then none: events still, details no more.
@@ -266,15 +261,20 @@ async fn an_internal_error_is_logged_with_its_request_id_and_answered_genericall
     let s = TestServer::start().await;
     let op = operator(&s).await;
     // Break inserts into the resource table: the store fails as a full disk would.
-    let conn = rusqlite::Connection::open(&s.db_path).unwrap();
-    conn.execute_batch("CREATE TRIGGER boom BEFORE INSERT ON resources BEGIN SELECT no_such_function(); END;").unwrap();
+    s.exec(
+        "CREATE TRIGGER boom BEFORE INSERT ON resources BEGIN SELECT no_such_function(); END;",
+        "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM no_such_function(); \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER boom BEFORE INSERT ON resources FOR EACH ROW EXECUTE FUNCTION boom();",
+    )
+    .await;
     let r = s.post("/Users", &json!({"userName": "doomed"})).await;
     r.assert_error(500, None);
     let request_id = rid(&r);
     let detail = r.body["detail"].as_str().unwrap();
     assert!(detail.contains(&request_id), "{detail}");
     assert!(!detail.contains("no_such_function"), "no internals for the client: {detail}");
-    conn.execute_batch("DROP TRIGGER boom").unwrap();
+    s.exec("DROP TRIGGER boom", "DROP TRIGGER boom ON resources; DROP FUNCTION boom();").await;
 
     let errors = admin_get(&s, &op, "/errors").await;
     assert_eq!(errors.status, 200);
@@ -295,12 +295,15 @@ async fn a_failed_write_leaves_neither_change_nor_event() {
     let existing = s.create_user("kept").await;
     let id = existing["id"].as_str().unwrap().to_string();
     // Writing a change's event fails: the change must roll back with it.
-    let conn = rusqlite::Connection::open(&s.db_path).unwrap();
-    conn.execute_batch(
+    s.exec(
         "CREATE TRIGGER no_events BEFORE INSERT ON api_events WHEN NEW.status < 300 AND NEW.op <> 'read' \
          AND NEW.op <> 'list' BEGIN SELECT RAISE(ABORT, 'event store unavailable'); END;",
+        "CREATE FUNCTION no_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         RAISE EXCEPTION 'event store unavailable'; END $$; \
+         CREATE TRIGGER no_events BEFORE INSERT ON api_events FOR EACH ROW \
+         WHEN (NEW.status < 300 AND NEW.op <> 'read' AND NEW.op <> 'list') EXECUTE FUNCTION no_events();",
     )
-    .unwrap();
+    .await;
     let created = s.post("/Users", &json!({"userName": "ghost"})).await;
     assert_eq!(created.status, 500, "{}", created.body);
     let patched =
@@ -308,7 +311,7 @@ async fn a_failed_write_leaves_neither_change_nor_event() {
     assert_eq!(patched.status, 500);
     let deleted = s.delete(&format!("/Users/{id}")).await;
     assert_eq!(deleted.status, 500);
-    conn.execute_batch("DROP TRIGGER no_events").unwrap();
+    s.exec("DROP TRIGGER no_events", "DROP TRIGGER no_events ON api_events; DROP FUNCTION no_events();").await;
 
     assert_eq!(s.get(&format!("/Users?filter={}", enc("userName eq \"ghost\""))).await.body["totalResults"], 0);
     let kept = s.get(&format!("/Users/{id}")).await;

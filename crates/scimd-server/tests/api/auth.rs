@@ -1,6 +1,5 @@
 //! Authentication and tenant isolation.
 
-use scimd_store::Store;
 use serde_json::json;
 
 use crate::common::{TestServer, enc};

@@ -1,5 +1,12 @@
 //! Test harness: starts the real server on an ephemeral loopback port with a fresh
-//! SQLite database, and drives it over HTTP.
+//! database, and drives it over HTTP.
+//!
+//! The database is SQLite (a file in a temporary directory), or, when
+//! `SCIMD_TEST_POSTGRES` is set to the URL of a PostgreSQL server whose role may create
+//! databases (`postgres://postgres@127.0.0.1:54329/postgres`, see `scripts/pg`), a
+//! database `scimd_t_<random hex>` created on it for this server and dropped with it.
+//! Tests reach the database only through the [`Store`] trait and the backend-neutral
+//! helpers below (`sql_i64`, `sql_text`, `exec`, `raw_contents`).
 
 use std::sync::Arc;
 
@@ -9,6 +16,7 @@ use scimd_server::clock::{Clock, ManualClock, SystemClock};
 use scimd_server::oauth::{OAuth, OAuthConfig};
 use scimd_server::{AppState, HttpConfig, Service, ServiceConfig};
 use scimd_store::Store;
+use scimd_store::postgres::{PgOptions, PgStore};
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value, json};
 
@@ -16,12 +24,30 @@ pub struct TestServer {
     pub addr: String,
     pub token: String,
     pub client: reqwest::Client,
-    pub store: Arc<SqliteStore>,
-    pub db_path: String,
+    pub store: Arc<dyn Store>,
     /// The server's clock, when the test controls it.
     pub clock: Option<Arc<ManualClock>>,
-    _dir: tempfile::TempDir,
+    backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The environment variable naming a PostgreSQL server to test against instead of SQLite.
+pub const POSTGRES_ENV: &str = "SCIMD_TEST_POSTGRES";
+
+/// Where a test server's database lives.
+enum Backend {
+    Sqlite {
+        /// The main database file; the others are named after it.
+        path: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        /// The server's URL as given (its database is where this one is created and dropped).
+        admin_url: String,
+        /// The URL of this test server's own database.
+        url: String,
+        name: String,
+    },
 }
 
 #[derive(Debug)]
@@ -65,9 +91,25 @@ impl TestServer {
     }
 
     pub async fn start_with(opts: Options) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db_path = dir.path().join("scimd.db").to_string_lossy().into_owned();
-        let store = Arc::new(SqliteStore::open(&db_path, SqliteOptions::default()).expect("open store"));
+        let (store, backend): (Arc<dyn Store>, Backend) = match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("scimd_t_{:016x}", rand::random::<u64>());
+                let admin = pg_connect(&admin_url).await;
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("CREATE DATABASE");
+                drop(admin);
+                let url = with_database(&admin_url, &name);
+                // Built first, so that the database is dropped even if opening the store fails.
+                let backend = Backend::Postgres { admin_url, url: url.clone(), name };
+                let store = PgStore::connect(&url, PgOptions::default()).await.expect("open store");
+                (Arc::new(store), backend)
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("scimd.db").to_string_lossy().into_owned();
+                let store = SqliteStore::open(&path, SqliteOptions::default()).expect("open store");
+                (Arc::new(store), Backend::Sqlite { path, _dir: dir })
+            }
+        };
         let manual = opts.manual_clock.then(|| Arc::new(ManualClock::new(Utc::now())));
         let clock: Arc<dyn Clock> = match &manual {
             Some(m) => m.clone(),
@@ -99,9 +141,8 @@ impl TestServer {
             token: String::new(),
             client: reqwest::Client::new(),
             store,
-            db_path,
             clock: manual,
-            _dir: dir,
+            backend,
             shutdown: Some(tx),
         };
         s.token = s.tenant_token("acme").await;
@@ -198,6 +239,104 @@ impl TestServer {
         self.authed(self.client.request(method, self.url(path)), &self.token)
     }
 
+    /// The first column of the first row of a query without parameters, as an integer
+    /// (`SELECT count(*) FROM …`). The SQL must be valid for both SQLite and PostgreSQL.
+    pub async fn sql_i64(&self, sql: &str) -> i64 {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let conn = rusqlite::Connection::open(path).expect("open database");
+                conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            Backend::Postgres { url, .. } => {
+                // Cast, so that an int4 column reads as well.
+                let sql = format!("SELECT q.v::int8 FROM ({sql}) AS q(v)");
+                let row = pg_connect(url).await.query_one(&sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                row.get(0)
+            }
+        }
+    }
+
+    /// The first column of the first row of a query with one `?` placeholder bound to
+    /// `param`, as text (`SELECT data FROM resources WHERE scim_id = ?`). The SQL must be
+    /// valid for both SQLite and PostgreSQL (the `?` becomes `$1` there).
+    pub async fn sql_text(&self, sql: &str, param: &str) -> String {
+        assert_eq!(sql.matches('?').count(), 1, "exactly one `?` placeholder: {sql}");
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let conn = rusqlite::Connection::open(path).expect("open database");
+                conn.query_row(sql, [param], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            Backend::Postgres { url, .. } => {
+                let sql = format!("SELECT q.v::text FROM ({}) AS q(v)", sql.replace('?', "$1"));
+                let row =
+                    pg_connect(url).await.query_one(&sql, &[&param]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                row.get(0)
+            }
+        }
+    }
+
+    /// Runs statements (DDL, such as fault-injecting triggers) on the database, behind the
+    /// server's back: `sqlite_sql` on SQLite, `postgres_sql` on PostgreSQL.
+    pub async fn exec(&self, sqlite_sql: &str, postgres_sql: &str) {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let conn = rusqlite::Connection::open(path).expect("open database");
+                conn.execute_batch(sqlite_sql).unwrap_or_else(|e| panic!("{sqlite_sql}: {e}"));
+            }
+            Backend::Postgres { url, .. } => {
+                pg_connect(url)
+                    .await
+                    .batch_execute(postgres_sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{postgres_sql}: {e}"));
+            }
+        }
+    }
+
+    /// Everything the database holds, as bytes, to look for what must never be stored:
+    /// on SQLite, every file of the database (main, audit journal, and their WAL and
+    /// shared-memory files), concatenated; on PostgreSQL, the text of every row of every
+    /// table of the public schema.
+    pub async fn raw_contents(&self) -> Vec<u8> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let mut all = Vec::new();
+                for suffix in ["", "-wal", "-shm", "-audit", "-audit-wal", "-audit-shm"] {
+                    match std::fs::read(format!("{path}{suffix}")) {
+                        Ok(bytes) => all.extend_from_slice(&bytes),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => panic!("{path}{suffix}: {e}"),
+                    }
+                }
+                all
+            }
+            Backend::Postgres { url, .. } => {
+                let client = pg_connect(url).await;
+                let tables = client
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables \
+                         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+                        &[],
+                    )
+                    .await
+                    .expect("list tables");
+                assert!(!tables.is_empty(), "no tables in the public schema");
+                let mut all = Vec::new();
+                for t in tables {
+                    let table: String = t.get(0);
+                    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+                    let rows = client.query(&format!("SELECT t::text FROM {quoted} t"), &[]).await.expect("read table");
+                    for row in rows {
+                        let text: String = row.get(0);
+                        all.extend_from_slice(text.as_bytes());
+                        all.push(b'\n');
+                    }
+                }
+                all
+            }
+        }
+    }
+
     /// Creates a user and returns its body (asserting 201).
     pub async fn create_user(&self, user_name: &str) -> Value {
         let r = self
@@ -232,6 +371,57 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+impl Drop for Backend {
+    /// Drops a PostgreSQL test database (best effort: a failure is only reported). The
+    /// store's connections are still open, so `WITH (FORCE)` ends them; it runs on a
+    /// runtime of its own, since this may run on the test's runtime, outside any task.
+    fn drop(&mut self) {
+        let Backend::Postgres { admin_url, name, .. } = self else { return };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await?;
+                tokio::spawn(conn);
+                client.batch_execute(&statement).await
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database {name} not dropped: {e}"),
+            Err(_) => eprintln!("test database {name} not dropped: the dropping thread panicked"),
+        }
+    }
+}
+
+/// A connection to a PostgreSQL database, driven by a task on the current runtime.
+async fn pg_connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) =
+        tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            eprintln!("postgres connection: {e}");
+        }
+    });
+    client
+}
+
+/// `url` (a `postgres://` URL or a `key=value` connection string) naming database `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        // Key/value form: a later `dbname` overrides an earlier one.
+        return format!("{url} dbname={name}");
+    };
+    let (base, query) = match url.find('?') {
+        Some(q) => url.split_at(q),
+        None => (url, ""),
+    };
+    let authority_end = base[scheme_end + 3..].find('/').map_or(base.len(), |i| scheme_end + 3 + i);
+    format!("{}/{name}{query}", &base[..authority_end])
 }
 
 /// PatchOp body from operations.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use chrono::{TimeDelta, Utc};
 use scimd_server::oauth::OAuthConfig;
-use scimd_store::{NewClient, Store};
+use scimd_store::NewClient;
 use serde_json::{Value, json};
 
 use crate::common::{Options, Resp, TestServer, enc};
@@ -565,21 +565,21 @@ async fn expired_oauth_state_is_purged_and_live_state_kept() {
     let basic = Some((c.id.as_str(), c.secret.as_str()));
     s.post_form("/oauth2/revoke", basic, &[("token", str_of(&login, "access_token"))]).await;
     password_login(&s, &c, "svc", "wrong guess").await;
-    let count = |table: &str| -> i64 {
-        let conn = rusqlite::Connection::open(&s.db_path).unwrap();
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    let counts = async || -> (i64, i64, i64) {
+        let count = async |table: &str| s.sql_i64(&format!("SELECT count(*) FROM {table}")).await;
+        (count("refresh_tokens").await, count("revoked_grants").await, count("login_failures").await)
     };
-    assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (1, 1, 1));
+    assert_eq!(counts().await, (1, 1, 1));
     // Nothing is purged while it still matters.
     let now = Utc::now();
     s.store.purge_oauth(now, now - TimeDelta::days(1), now - TimeDelta::days(1)).await.unwrap();
-    assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (1, 1, 1));
+    assert_eq!(counts().await, (1, 1, 1));
     assert_eq!(refresh(&s, &c, &rt).await.status, 200);
     // Two days later, all of it is.
     let later = now + TimeDelta::days(2);
     let n = s.store.purge_oauth(later, later - TimeDelta::days(1), later - TimeDelta::days(1)).await.unwrap();
     assert_eq!(n, 4, "two refresh tokens (spent and current), one revocation, one failure count");
-    assert_eq!((count("refresh_tokens"), count("revoked_grants"), count("login_failures")), (0, 0, 0));
+    assert_eq!(counts().await, (0, 0, 0));
 }
 
 #[tokio::test]

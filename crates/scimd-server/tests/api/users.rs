@@ -109,11 +109,9 @@ async fn password_is_write_only_and_read_only_attributes_are_ignored() {
     let g = s.get(&format!("/Users/{id}?attributes=password")).await;
     assert!(g.body.get("password").is_none(), "{}", g.body);
     // Stored only as an argon2 hash.
-    let conn = rusqlite::Connection::open(&s.db_path).unwrap();
-    let hash: String =
-        conn.query_row("SELECT password_hash FROM resources WHERE scim_id = ?", [id], |r| r.get(0)).unwrap();
+    let hash = s.sql_text("SELECT password_hash FROM resources WHERE scim_id = ?", id).await;
     assert!(hash.starts_with("$argon2"), "{hash}");
-    let data: String = conn.query_row("SELECT data FROM resources WHERE scim_id = ?", [id], |r| r.get(0)).unwrap();
+    let data = s.sql_text("SELECT data FROM resources WHERE scim_id = ?", id).await;
     assert!(!data.contains("t1meMa$heen"));
 }
 
