@@ -13,6 +13,8 @@
 #   bench/run.sh                      # USERS=100000 DURATION=10 CREATE_DURATION=5 CONNS=64 THREADS=2
 #   USERS=10000 DURATION=5 bench/run.sh
 #   WORKERS=2 bench/run.sh            # the main pass with 2 worker threads
+#   DATABASE=postgres bench/run.sh    # a throwaway PostgreSQL (fsync on) instead of SQLite
+#   DATABASE=postgres REPLICAS=2 bench/run.sh   # two replicas behind nginx (scripts/replicas)
 set -euo pipefail
 USERS=${USERS:-100000}
 DURATION=${DURATION:-10}
@@ -29,14 +31,32 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 (cd "$root" && cargo build --release -q -p scimd-server)
 bin="$root/target/release/scimd"
 work=$(mktemp -d)
-export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DATABASE=${DATABASE:-sqlite}
+REPLICAS=${REPLICAS:-1}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pgdir=
+if [ "$DATABASE" = postgres ]; then
+  pgdir=/tmp/scimd-bench-pg-$$
+  pgport=$(free_port)
+  export SCIMD_DATABASE_URL=$("$root/scripts/pg" start "$pgdir" "$pgport")
+  export SCIMD_PG_POOL=${SCIMD_PG_POOL:-16}
+else
+  export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
+fi
+port=$(free_port)
 base="http://127.0.0.1:$port"
 "$bin" tenant create bench >/dev/null
 export TOKEN=$("$bin" token create --tenant bench | tail -n 1)
 
 server=
 start_server() { # workers
+  if [ "$REPLICAS" -gt 1 ]; then
+    [ -n "$server" ] && { "$root/scripts/replicas" stop "$work/replicas"; sleep 1; }
+    SCIMD_LOG=$SCIMD_LOG SCIMD_WORKERS=$1 SCIMD_MAX_PAGE_SIZE=1000 SCIMD_BIN=$bin \
+      "$root/scripts/replicas" start "$work/replicas" "$port" "$SCIMD_DATABASE_URL" "$REPLICAS" >/dev/null
+    server=$(head -1 "$work/replicas/pids")
+    return
+  fi
   [ -n "$server" ] && { kill "$server"; wait "$server" 2>/dev/null || true; }
   SCIMD_LOG=$SCIMD_LOG "$bin" serve --listen "127.0.0.1:$port" --max-page-size 1000 --workers "$1" \
     >>"$work/server.log" 2>&1 &
@@ -44,7 +64,13 @@ start_server() { # workers
   for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && return; sleep 0.1; done
   echo "the server did not start" >&2; cat "$work/server.log" >&2; exit 1
 }
-trap '[ -n "$server" ] && kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() {
+  if [ "$REPLICAS" -gt 1 ]; then "$root/scripts/replicas" stop "$work/replicas"; else [ -n "$server" ] && kill "$server" 2>/dev/null; fi
+  wait 2>/dev/null
+  [ -n "$pgdir" ] && { "$root/scripts/pg" stop "$pgdir" || true; rm -rf "$pgdir"; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
 start_server "$WORKERS"
 
 declare -A RPS P99
@@ -135,7 +161,11 @@ run_wrk "POST /Users (create, audit payloads off)" create.lua
 TOKEN=$DETAILS_TOKEN
 DURATION=$DURATION_SAVED
 mem_end=$(memory)
-db_size=$(du -sh "$work" | cut -f1)
+if [ "$DATABASE" = postgres ]; then
+  db_size=$(psql "$SCIMD_DATABASE_URL" -qAtc "SELECT pg_size_pretty(pg_database_size(current_database()))")
+else
+  db_size=$(du -sh "$work" | cut -f1)
+fi
 
 if [ "$WORKERS" != "$CORES" ]; then
   start_server "$CORES"
@@ -147,7 +177,7 @@ if [ "$WORKERS" != "$CORES" ]; then
 fi
 
 echo
-echo "== scimd benchmark: $total users, wrk -t$THREADS -c$CONNS -d${DURATION}s, $CORES cores, $(date -u +%F)"
+echo "== scimd benchmark ($DATABASE, $REPLICAS replica$([ "$REPLICAS" = 1 ] || echo s)): $total users, wrk -t$THREADS -c$CONNS -d${DURATION}s, $CORES cores, $(date -u +%F)"
 printf '| %-44s | %-14s | %-10s |\n' "operation ($WORKERS worker$([ "$WORKERS" = 1 ] || echo s))" "req/s" "p99"
 printf '|%s|%s|%s|\n' "----------------------------------------------" "----------------" "------------"
 for k in "POST /Users (create)" "GET /Users/{id}" "GET /Users?filter=userName eq" "GET /Users page of 100" "PATCH /Users/{id} (replace)" \
