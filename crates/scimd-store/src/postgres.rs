@@ -392,14 +392,26 @@ fn row_to_resource(kind: ResourceKind, related: bool, row: &Row) -> StoreResult<
     ))
 }
 
-/// One resource by id; `lock` takes its row lock for the rest of the transaction.
+/// The row lock a read-modify-write takes on the resource it changes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    None,
+    /// PUT/PATCH: excludes other writers of the row, but not a foreign-key check of a
+    /// membership being added elsewhere (which only needs the row to stay), so two groups
+    /// added to each other at once do not deadlock.
+    Change,
+    /// DELETE: excludes those too: a member add racing with the delete waits, then fails.
+    Delete,
+}
+
+/// One resource by id, locked as asked for the rest of the transaction.
 async fn load(
     c: &impl GenericClient,
     tenant: TenantId,
     kind: ResourceKind,
     id: &str,
     related: bool,
-    lock: bool,
+    lock: Lock,
 ) -> StoreResult<Option<(i64, StoredResource)>> {
     macro_rules! by_id {
         ($cols:expr, $tail:expr) => {
@@ -412,8 +424,9 @@ async fn load(
         };
     }
     let sql = match (kind, related, lock) {
-        (_, false, false) => by_id!(base_cols!(), ""),
-        (_, false, true) => by_id!(base_cols!(), " FOR UPDATE"),
+        (_, false, Lock::None) => by_id!(base_cols!(), ""),
+        (_, false, Lock::Change) => by_id!(base_cols!(), " FOR NO KEY UPDATE"),
+        (_, false, Lock::Delete) => by_id!(base_cols!(), " FOR UPDATE"),
         (ResourceKind::User, true, _) => by_id!(concat!(base_cols!(), ", ", user_groups_col!()), ""),
         (ResourceKind::Group, true, _) => by_id!(concat!(base_cols!(), ", ", group_members_col!()), ""),
     };
@@ -706,7 +719,62 @@ fn one(n: u64) -> StoreResult<()> {
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
+/// The `WHERE` of a list: the filter's set (if any), the tenant and kind.
+fn where_clause(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> StoreResult<crate::sqlfilter::Sql> {
+    let mut w = Compiler::new(Dialect::Postgres, tenant.0, kind);
+    if let Some(f) = &query.filter {
+        w.sql.text.push_str("r.id IN (");
+        w.set(f).map_err(StoreError::Scim)?;
+        w.sql.text.push_str(") AND r.tenant_id = ? AND r.rtype = ?");
+    } else {
+        w.sql.text.push_str("r.tenant_id = ? AND r.rtype = ?");
+    }
+    w.sql.params.push(SqlValue::Integer(tenant.0));
+    w.sql.params.push(SqlValue::Integer(kind_code(kind)));
+    Ok(w.sql)
+}
+
+/// A page of a list. Its ids first, then their columns: PostgreSQL computes a scan's
+/// output columns (the related-resources subquery included) for the rows an OFFSET skips
+/// too, so a deep page would build thousands of member lists to throw away.
+fn page_sql(
+    tenant: TenantId,
+    kind: ResourceKind,
+    query: &ListQuery,
+    related: bool,
+    where_sql: &crate::sqlfilter::Sql,
+) -> StoreResult<crate::sqlfilter::Sql> {
+    let mut q = Compiler::new(Dialect::Postgres, tenant.0, kind);
+    q.sql.text = format!("SELECT r.id FROM resources r WHERE {} ORDER BY ", where_sql.text);
+    q.sql.params = where_sql.params.clone();
+    q.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
+    q.sql.text = format!(
+        "SELECT {} FROM unnest(ARRAY({} LIMIT {} OFFSET {})) WITH ORDINALITY AS p(id, pos) \
+         JOIN resources r ON r.id = p.id ORDER BY p.pos",
+        resource_cols(kind, related),
+        q.sql.text,
+        query.count.min(i64::MAX as u64),
+        query.start_index.saturating_sub(1).min(i64::MAX as u64)
+    );
+    Ok(q.sql)
+}
+
 impl PgStore {
+    /// PostgreSQL's plan (`EXPLAIN`) for the page of a list query, and for counting its
+    /// matches: for operators checking that a filter is served by indexes, and for tests.
+    pub async fn explain_list(&self, tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> StoreResult<String> {
+        let c = self.conn().await?;
+        let where_sql = where_clause(tenant, kind, query)?;
+        let page = page_sql(tenant, kind, query, false, &where_sql)?;
+        let count = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
+        let mut out = Vec::new();
+        for (text, params) in [(&page.text, &page.params), (&count, &where_sql.params)] {
+            let rows = c.query(format!("EXPLAIN {}", numbered(text)).as_str(), &bound(params)).await.map_err(pg)?;
+            out.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+        }
+        Ok(out.join("\n"))
+    }
+
     async fn list_page(
         &self,
         tenant: TenantId,
@@ -715,18 +783,7 @@ impl PgStore {
         related: bool,
     ) -> StoreResult<Page> {
         let c = self.conn().await?;
-        let mut w = Compiler::new(Dialect::Postgres, tenant.0, kind);
-        if let Some(f) = &query.filter {
-            w.sql.text.push_str("r.id IN (");
-            w.set(f).map_err(StoreError::Scim)?;
-            w.sql.text.push_str(") AND r.tenant_id = ? AND r.rtype = ?");
-        } else {
-            w.sql.text.push_str("r.tenant_id = ? AND r.rtype = ?");
-        }
-        w.sql.params.push(SqlValue::Integer(tenant.0));
-        w.sql.params.push(SqlValue::Integer(kind_code(kind)));
-        let where_sql = std::mem::take(&mut w.sql);
-        let offset = query.start_index.saturating_sub(1);
+        let where_sql = where_clause(tenant, kind, query)?;
 
         let count_all = async || -> StoreResult<u64> {
             let n: i64 = if query.filter.is_some() {
@@ -748,27 +805,13 @@ impl PgStore {
         if query.count == 0 {
             return Ok(Page { total: count_all().await?, items });
         }
-        // The page's ids first, then their columns: PostgreSQL computes a scan's output
-        // columns (the related-resources subquery included) for the rows an OFFSET skips
-        // too, so a deep page would build thousands of member lists to throw away.
-        let mut q = Compiler::new(Dialect::Postgres, tenant.0, kind);
-        q.sql.text = format!("SELECT r.id FROM resources r WHERE {} ORDER BY ", where_sql.text);
-        q.sql.params = where_sql.params.clone();
-        q.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
-        q.sql.text = format!(
-            "SELECT {} FROM unnest(ARRAY({} LIMIT {} OFFSET {})) WITH ORDINALITY AS p(id, pos) \
-             JOIN resources r ON r.id = p.id ORDER BY p.pos",
-            resource_cols(kind, related),
-            q.sql.text,
-            query.count.min(i64::MAX as u64),
-            offset.min(i64::MAX as u64)
-        );
-        let sql = numbered(&q.sql.text);
-        for row in c.query(sql.as_str(), &bound(&q.sql.params)).await.map_err(pg)? {
+        let q = page_sql(tenant, kind, query, related, &where_sql)?;
+        let sql = numbered(&q.text);
+        for row in c.query(sql.as_str(), &bound(&q.params)).await.map_err(pg)? {
             items.push(row_to_resource(kind, related, &row)?.1);
         }
         // A first page that is not full holds every match.
-        let total = if offset == 0 && (items.len() as u64) < query.count && query.filter.is_some() {
+        let total = if query.start_index <= 1 && (items.len() as u64) < query.count && query.filter.is_some() {
             items.len() as u64
         } else {
             count_all().await?
@@ -849,7 +892,7 @@ impl PgStore {
         let tx = c.transaction().await.map_err(pg)?;
         let mut pending = Vec::new();
         // The row lock serializes read-modify-writes of one resource across replicas.
-        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, true).await? else {
+        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, Lock::Change).await? else {
             return Err(StoreError::NotFound);
         };
         check_if_match(&if_match, current.version)?;
@@ -909,7 +952,7 @@ impl PgStore {
         let mut c = self.conn().await?;
         let tx = c.transaction().await.map_err(pg)?;
         // Locked first: a member add racing on another replica waits, then fails.
-        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, true).await? else {
+        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, Lock::Delete).await? else {
             return Err(StoreError::NotFound);
         };
         check_if_match(&if_match, current.version)?;
@@ -1750,7 +1793,7 @@ impl Store for PgStore {
         let id = id.to_string();
         Box::pin(async move {
             let c = self.conn().await?;
-            Ok(load(&c, tenant, kind, &id, related, false).await?.map(|(_, r)| r))
+            Ok(load(&c, tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
         })
     }
 

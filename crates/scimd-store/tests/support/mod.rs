@@ -3,6 +3,7 @@
 //! databases), a fresh PostgreSQL database on it. The contract tests run unchanged on
 //! either (`scripts/test` runs them on both when PostgreSQL is available).
 
+#![allow(dead_code)] // each test binary uses a part of it
 use scimd_store::Store;
 use scimd_store::postgres::{PgOptions, PgStore};
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
