@@ -459,30 +459,6 @@ async fn bump_count(tx: &Tx<'_>, tenant: TenantId, kind: ResourceKind, rowid: i6
     Ok(())
 }
 
-/// The rowid and kind of a resource that may be a user or a group.
-async fn find_any(
-    c: &impl GenericClient,
-    tenant: TenantId,
-    id: &str,
-    kind: Option<ResourceKind>,
-) -> StoreResult<Option<(i64, ResourceKind)>> {
-    let kinds: &[ResourceKind] = match kind {
-        Some(ResourceKind::User) => &[ResourceKind::User],
-        Some(ResourceKind::Group) => &[ResourceKind::Group],
-        None => &[ResourceKind::User, ResourceKind::Group],
-    };
-    let st = c
-        .prepare_cached("SELECT id FROM resources WHERE tenant_id = $1 AND rtype = $2 AND scim_id = $3")
-        .await
-        .map_err(pg)?;
-    for k in kinds {
-        if let Some(row) = c.query_opt(&st, &[&tenant.0, &kind_code(*k), &id]).await.map_err(pg)? {
-            return Ok(Some((row.get(0), *k)));
-        }
-    }
-    Ok(None)
-}
-
 fn no_member(m: &MemberValue) -> StoreError {
     StoreError::Scim(ScimError::invalid_value(format!(
         "member '{}' does not exist{}",
@@ -491,29 +467,47 @@ fn no_member(m: &MemberValue) -> StoreError {
     )))
 }
 
+/// Adds members with two statements whatever their number: one resolves every id (a
+/// user first, then a group, as the SQLite store does), one inserts the rows.
 async fn add_members(tx: &Tx<'_>, tenant: TenantId, group: i64, members: &[MemberValue]) -> StoreResult<()> {
-    let ins = tx
+    if members.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<&str> = members.iter().map(|m| m.value.as_str()).collect();
+    let kinds: Vec<i64> = members.iter().map(|m| m.kind.map_or(0, kind_code)).collect();
+    let resolve = tx
         .prepare_cached(
-            "INSERT INTO members (group_id, member_id, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            "SELECT coalesce( \
+               (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.rtype = 1 AND r.scim_id = v.value AND v.k IN (0, 1)), \
+               (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.rtype = 2 AND r.scim_id = v.value AND v.k IN (0, 2))) \
+             FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS v(value, k, i) ORDER BY v.i",
         )
         .await
         .map_err(pg)?;
-    for m in members {
-        let Some((rowid, _)) = find_any(tx, tenant, &m.value, m.kind).await? else {
-            return Err(no_member(m));
-        };
+    let rows = tx.query(&resolve, &[&tenant.0, &values, &kinds]).await.map_err(pg)?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for (m, row) in members.iter().zip(&rows) {
+        let Some(rowid) = row.get::<_, Option<i64>>(0) else { return Err(no_member(m)) };
         if rowid == group {
             return Err(StoreError::Scim(ScimError::invalid_value("a group cannot be a member of itself")));
         }
-        if let Err(e) = tx.execute(&ins, &[&group, &rowid, &tenant.0]).await {
-            // Deleted by another connection since it was found.
-            if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
-                return Err(no_member(m));
-            }
-            return Err(pg(e));
-        }
+        ids.push(rowid);
     }
-    Ok(())
+    let ins = tx
+        .prepare_cached(
+            "INSERT INTO members (group_id, member_id, tenant_id) SELECT $1, m, $3 FROM unnest($2::bigint[]) AS m \
+             ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(pg)?;
+    match tx.execute(&ins, &[&group, &ids, &tenant.0]).await {
+        Ok(_) => Ok(()),
+        // One was deleted by another connection since it was found.
+        Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Scim(
+            ScimError::invalid_value("a member was deleted while it was being added; nothing was changed"),
+        )),
+        Err(e) => Err(pg(e)),
+    }
 }
 
 fn members_attr() -> ResolvedAttr {
@@ -542,14 +536,13 @@ async fn apply_member_ops(tx: &Tx<'_>, tenant: TenantId, group: i64, ops: &[Memb
             }
             MemberOp::Remove(ids) => {
                 let del = tx
-                    .prepare_cached("DELETE FROM members WHERE group_id = $1 AND member_id = $2")
+                    .prepare_cached(
+                        "DELETE FROM members WHERE group_id = $1 AND member_id IN (SELECT r.id FROM resources r \
+                         WHERE r.tenant_id = $2 AND r.rtype IN (1, 2) AND r.scim_id = ANY($3::text[]))",
+                    )
                     .await
                     .map_err(pg)?;
-                for id in ids {
-                    if let Some((rowid, _)) = find_any(tx, tenant, id, None).await? {
-                        tx.execute(&del, &[&group, &rowid]).await.map_err(pg)?;
-                    }
-                }
+                tx.execute(&del, &[&group, &tenant.0, ids]).await.map_err(pg)?;
             }
             MemberOp::RemoveWhere(filter) => {
                 let (parent, inner) = match filter {
