@@ -291,6 +291,11 @@ pub struct ServeArgs {
     /// How long a lockout lasts.
     #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration, default_value = "5m")]
     pub lockout: std::time::Duration,
+    /// How often signing keys are reloaded from the database: the longest a key retired
+    /// through another replica (or the command line) keeps verifying tokens here. A new
+    /// key is picked up at once (an unknown `kid` reloads them).
+    #[arg(long, env = "SCIMD_KEY_RELOAD", value_parser = humantime::parse_duration, default_value = "30s")]
+    pub key_reload: std::time::Duration,
     /// A file holding an operator token for the admin API (`/admin/v1`), besides those
     /// created by `scimd admin-token create`. A file, so the token is not in `ps` output.
     #[arg(long, env = "SCIMD_ADMIN_TOKEN_FILE")]
@@ -472,7 +477,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 token_path: args.token_path,
                 lockout_threshold: args.lockout_threshold.max(1),
                 lockout_secs: ttl_secs(args.lockout, "--lockout")?,
-                ..crate::oauth::OAuthConfig::default()
+                key_reload: args.key_reload.max(std::time::Duration::from_millis(100)),
             };
             if !oauth_config.token_path.starts_with('/') || oauth_config.token_path.starts_with("/scim/") {
                 return Err("--token-path must start with '/' and lie outside /scim/".into());

@@ -1,5 +1,5 @@
 //! The PostgreSQL store: the same model and the same filter SQL as the SQLite store
-//! ([`crate::sqlfilter`], in its PostgreSQL dialect), for several scimd processes sharing
+//! (the `sqlfilter` compiler, in its PostgreSQL dialect), for several scimd processes sharing
 //! one database. Correctness across processes rests on the database alone: unique
 //! indexes decide races to create (409), a resource being changed is locked by its row
 //! (`FOR UPDATE`) for the read-modify-write, foreign keys settle a member added while it
