@@ -13,6 +13,8 @@
 //! - [`list`]: list/search query parameters and ListResponse.
 //! - [`render`]: resources and list responses written as JSON text straight from stored documents.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
+//! - [`profile`]: per-tenant profiles (which types and operations are offered, paging,
+//!   delete semantics) and the decisions made from them.
 
 pub mod builtin;
 pub mod discovery;
@@ -20,6 +22,7 @@ pub mod error;
 pub mod filter;
 pub mod list;
 pub mod patch;
+pub mod profile;
 pub mod projection;
 pub mod render;
 pub mod resource;

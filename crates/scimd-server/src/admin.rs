@@ -246,6 +246,33 @@ impl Admin {
         Ok(self.store.list_tenants().await.map_err(AdminError::internal)?.into_iter().map(Into::into).collect())
     }
 
+    /// A tenant's profile, every setting spelled out (the default where none is stored).
+    pub async fn profile(&self, name: &str) -> AdminResult<serde_json::Value> {
+        let t = self.tenant(name).await?;
+        let stored = self.store.tenant_profile(t.id).await.map_err(AdminError::internal)?;
+        let profile = match stored {
+            Some(text) => scimd_core::profile::Profile::from_json(&text).map_err(AdminError::internal)?,
+            None => scimd_core::profile::Profile::default(),
+        };
+        serde_json::to_value(profile).map_err(AdminError::internal)
+    }
+
+    /// Sets a tenant's profile from its JSON (validated; unknown settings are refused), or
+    /// back to the default with `None`. Applies on every replica within 5 seconds.
+    pub async fn set_profile(&self, name: &str, profile: Option<&serde_json::Value>) -> AdminResult<serde_json::Value> {
+        let t = self.tenant(name).await?;
+        let text = match profile {
+            Some(v) => {
+                let text = v.to_string();
+                scimd_core::profile::Profile::from_json(&text).map_err(AdminError::invalid)?;
+                Some(text)
+            }
+            None => None,
+        };
+        self.store.set_tenant_profile(t.id, text).await.map_err(store_err(|| format!("no tenant named '{name}'")))?;
+        self.profile(name).await
+    }
+
     pub async fn set_scim(&self, name: &str, on: bool) -> AdminResult<TenantView> {
         let t = self.tenant(name).await?;
         self.store.set_scim_enabled(t.id, on).await.map_err(store_err(|| format!("no tenant named '{name}'")))?;

@@ -334,7 +334,13 @@ pub enum TenantCmd {
         /// Days the tenant's payloads are kept (at most the events' days).
         #[arg(long)]
         audit_details_days: Option<i64>,
+        /// The tenant's profile, from a JSON file (`-` for standard input); see the
+        /// README's "Tenant profiles". `--profile default` goes back to the default.
+        #[arg(long)]
+        profile: Option<String>,
     },
+    /// Print a tenant's profile (JSON, every setting spelled out).
+    Profile { name: String },
     /// List tenants: id, name, created, SCIM on/off (tab-separated).
     List,
 }
@@ -576,12 +582,42 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("created tenant {} (id {}){}", t.name, t.id, if without_scim { " without SCIM" } else { "" });
             Ok(())
         }
-        Command::Tenant(TenantCmd::Set { name, scim, audit_details, audit_events_days, audit_details_days }) => {
-            if scim.is_none() && audit_details.is_none() && audit_events_days.is_none() && audit_details_days.is_none()
+        Command::Tenant(TenantCmd::Profile { name }) => {
+            println!("{}", serde_json::to_string_pretty(&admin.profile(&name).await?).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Tenant(TenantCmd::Set {
+            name,
+            scim,
+            audit_details,
+            audit_events_days,
+            audit_details_days,
+            profile,
+        }) => {
+            if scim.is_none()
+                && audit_details.is_none()
+                && audit_events_days.is_none()
+                && audit_details_days.is_none()
+                && profile.is_none()
             {
-                return Err(
-                    "nothing to set: give --scim, --audit-details, --audit-events-days or --audit-details-days".into(),
-                );
+                return Err("nothing to set: give --scim, --audit-details, --audit-events-days, --audit-details-days \
+                            or --profile"
+                    .into());
+            }
+            if let Some(source) = profile {
+                let value = if source == "default" {
+                    None
+                } else {
+                    let text = if source == "-" {
+                        std::io::read_to_string(std::io::stdin())
+                            .map_err(|e| format!("cannot read the profile: {e}"))?
+                    } else {
+                        std::fs::read_to_string(&source).map_err(|e| format!("cannot read {source}: {e}"))?
+                    };
+                    Some(serde_json::from_str::<serde_json::Value>(&text).map_err(|e| format!("{source}: {e}"))?)
+                };
+                admin.set_profile(&name, value.as_ref()).await?;
+                println!("tenant {name}: profile {}", if value.is_some() { "set" } else { "back to the default" });
             }
             if let Some(scim) = scim {
                 let on = scim == OnOff::On;

@@ -777,11 +777,14 @@ async fn schema(State(state): State<AppState>, r: ScimRequest, Path(urn): Path<S
 }
 
 async fn resource_types(State(state): State<AppState>, r: ScimRequest) -> Response {
-    scim_json(StatusCode::OK, &state.service.resource_types(&r.ctx))
+    match state.service.resource_types(&r.ctx).await {
+        Ok(v) => scim_json(StatusCode::OK, &v),
+        Err(e) => HttpError::from(e).into_response(),
+    }
 }
 
 async fn resource_type(State(state): State<AppState>, r: ScimRequest, Path(name): Path<String>) -> HResult<Response> {
-    Ok(scim_json(StatusCode::OK, &state.service.resource_type(&r.ctx, &name)?))
+    Ok(scim_json(StatusCode::OK, &state.service.resource_type(&r.ctx, &name).await?))
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

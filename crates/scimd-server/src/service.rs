@@ -2,11 +2,14 @@
 //! one tenant at a time. Knows the core rules and the [`Store`], not HTTP: handlers
 //! translate requests into these calls and results into responses.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use scimd_core::discovery::{self, ServiceProviderConfig};
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
+use scimd_core::profile::{Operation, Profile};
 use scimd_core::projection::Projection;
 use scimd_core::render::{self, OutputPlan};
 use scimd_core::resource::{self, MemberRef, Meta};
@@ -108,7 +111,13 @@ pub struct Service {
     /// How default responses are written, per kind (User, Group), from `registry`.
     plans: [OutputPlan; 2],
     config: ServiceConfig,
+    /// Tenants' profiles as last read, and when.
+    profiles: Mutex<HashMap<TenantId, (Instant, Arc<Profile>)>>,
 }
+
+/// How long a tenant's profile is used before it is read again: the longest a change of
+/// profile (on any replica) takes to apply.
+pub const PROFILE_CACHE: Duration = Duration::from_secs(5);
 
 /// Formats a stored (normalized, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`) timestamp for output,
 /// with millisecond precision.
@@ -186,7 +195,42 @@ impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         let registry = scimd_core::builtin::standard_registry();
         let plans = [ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k));
-        Service { store, clock, registry: Arc::new(registry), plans, config }
+        Service { store, clock, registry: Arc::new(registry), plans, config, profiles: Mutex::new(HashMap::new()) }
+    }
+
+    /// A tenant's profile (cached for [`PROFILE_CACHE`]).
+    pub async fn profile(&self, tenant: TenantId) -> AppResult<Arc<Profile>> {
+        if let Some((at, p)) = self.profiles.lock().expect("profiles").get(&tenant)
+            && at.elapsed() < PROFILE_CACHE
+        {
+            return Ok(p.clone());
+        }
+        let profile = match self.store.tenant_profile(tenant).await? {
+            Some(text) => Profile::from_json(&text).map_err(|e| {
+                AppError::Internal(format!("the stored profile of tenant {} is unusable: {e}", tenant.0))
+            })?,
+            None => Profile::default(),
+        };
+        let profile = Arc::new(profile);
+        let mut cache = self.profiles.lock().expect("profiles");
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(tenant, (Instant::now(), profile.clone()));
+        Ok(profile)
+    }
+
+    /// Checks that the tenant's profile allows `op` on `kind`.
+    async fn allowed(&self, ctx: &Ctx, kind: ResourceKind, op: Operation) -> AppResult<Arc<Profile>> {
+        let p = self.profile(ctx.tenant).await?;
+        p.check(kind, op)?;
+        Ok(p)
+    }
+
+    /// The tenant's paging: its profile's sizes, else the server's.
+    fn page_config(&self, p: &Profile) -> PageConfig {
+        let (default_count, max_count) = p.page_sizes(self.config.page.default_count, self.config.page.max_count);
+        PageConfig { default_count, max_count }
     }
 
     pub fn registry(&self, _tenant: TenantId) -> &Registry {
@@ -293,6 +337,7 @@ impl Service {
     }
 
     pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
+        self.allowed(ctx, kind, Operation::Create).await?;
         let reg = self.registry(ctx.tenant);
         let prepared = resource::prepare(reg, kind, body)?;
         if kind == ResourceKind::User && prepared.members.is_some() {
@@ -313,6 +358,7 @@ impl Service {
     }
 
     pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
+        self.allowed(ctx, kind, Operation::Read).await?;
         let related = self.wants_related(ctx, kind, proj);
         match self.store.get(ctx.tenant, kind, id, related).await? {
             Some(r) => self.render(ctx, kind, r, proj),
@@ -322,6 +368,7 @@ impl Service {
 
     /// The current version of a resource (for `If-None-Match` without rendering it).
     pub async fn version(&self, ctx: &Ctx, kind: ResourceKind, id: &str) -> AppResult<Option<i64>> {
+        self.allowed(ctx, kind, Operation::Read).await?;
         Ok(self.store.get(ctx.tenant, kind, id, false).await?.map(|r| r.version))
     }
 
@@ -334,6 +381,7 @@ impl Service {
         if_match: Option<IfMatch>,
         proj: &Projection,
     ) -> AppResult<Rendered> {
+        self.allowed(ctx, kind, Operation::Replace).await?;
         let reg = self.registry(ctx.tenant);
         let prepared = resource::prepare(reg, kind, body)?;
         if kind == ResourceKind::User && prepared.members.is_some() {
@@ -380,6 +428,7 @@ impl Service {
         if_match: Option<IfMatch>,
         proj: &Projection,
     ) -> AppResult<Rendered> {
+        self.allowed(ctx, kind, Operation::Patch).await?;
         let ops = parse_patch_request(body)?;
         let password_hash = match patch_password(&ops) {
             Some(p) => Some(hash_password(p).await?),
@@ -411,6 +460,34 @@ impl Service {
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
+        let profile = self.allowed(ctx, kind, Operation::Delete).await?;
+        if profile.delete_deactivates && kind == ResourceKind::User {
+            // SEEDS.md W5: the user stays, inactive, and readable.
+            let deactivate = serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "active", "value": false}],
+            });
+            let ops = parse_patch_request(&deactivate)?;
+            let reg = self.registry(ctx.tenant).clone();
+            let mutate = Box::new(move |current: &Value| {
+                let outcome = apply_patch(&reg, kind, current, &ops)?;
+                let deactivates = deactivates(kind, current, &outcome.doc);
+                Ok(Change {
+                    state: state_of(&reg, kind, outcome.doc),
+                    password_hash: None,
+                    member_ops: Vec::new(),
+                    deactivates,
+                })
+            });
+            let update = Update { if_match, mutate, related: false, event: ctx.event(204) };
+            return match self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await {
+                Ok(_) => Ok(()),
+                Err(StoreError::NotFound) => {
+                    Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into())
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
         self.store.delete(ctx.tenant, kind, id, if_match, ctx.event(204), self.clock.now()).await.map_err(|e| match e {
             StoreError::NotFound => AppError::Scim(ScimError::not_found(format!("{} '{id}' not found", kind.name()))),
             other => other.into(),
@@ -419,8 +496,9 @@ impl Service {
 
     /// A page of resources as a ListResponse (JSON text).
     pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Vec<u8>> {
+        let profile = self.allowed(ctx, kind, Operation::Read).await?;
         let reg = self.registry(ctx.tenant);
-        let query = params.resolve(reg, kind, &self.config.page)?;
+        let query = params.resolve(reg, kind, &self.page_config(&profile))?;
         let related = self.wants_related(ctx, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
         let items = page.items.into_iter().map(|r| (kind, r, &query.projection)).collect();
@@ -431,10 +509,16 @@ impl Service {
     /// that names an attribute one kind lacks matches nothing of that kind.
     pub async fn search_all(&self, ctx: &Ctx, params: &ListParams) -> AppResult<Vec<u8>> {
         let reg = self.registry(ctx.tenant);
+        let profile = self.profile(ctx.tenant).await?;
+        let page = self.page_config(&profile);
         let mut first_err = None;
         let mut queries = Vec::new();
+        // Only the types the tenant may read.
         for kind in [ResourceKind::User, ResourceKind::Group] {
-            match params.resolve(reg, kind, &self.config.page) {
+            if !profile.access(kind).allows(Operation::Read) {
+                continue;
+            }
+            match params.resolve(reg, kind, &page) {
                 Ok(q) => queries.push((kind, q)),
                 Err(e) if e.scim_type == Some(ScimType::InvalidFilter) => {
                     first_err.get_or_insert(e);
@@ -443,7 +527,10 @@ impl Service {
             }
         }
         if queries.is_empty() {
-            return Err(first_err.expect("an error for every kind").into());
+            return Err(match first_err {
+                Some(e) => e.into(),
+                None => ScimError::new(405, None, "this tenant's profile allows reading no resource type").into(),
+            });
         }
         let start_index = queries[0].1.start_index;
         let mut remaining = queries[0].1.count;
@@ -495,16 +582,26 @@ impl Service {
             .ok_or_else(|| ScimError::not_found(format!("schema '{urn}' not found")).into())
     }
 
-    pub fn resource_types(&self, ctx: &Ctx) -> Value {
-        let all = discovery::resource_types_json(self.registry(ctx.tenant), &ctx.base_url);
+    /// The resource types the tenant's profile offers (discovery tells the truth).
+    pub async fn resource_types(&self, ctx: &Ctx) -> AppResult<Value> {
+        let profile = self.profile(ctx.tenant).await?;
+        let reg = self.registry(ctx.tenant);
+        let all: Vec<Value> = reg
+            .resource_types
+            .iter()
+            .filter(|rt| profile.access(rt.kind).offered)
+            .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
+            .collect();
         let n = all.len() as u64;
-        list_response(n, 1, all)
+        Ok(list_response(n, 1, all))
     }
 
-    pub fn resource_type(&self, ctx: &Ctx, name: &str) -> AppResult<Value> {
+    pub async fn resource_type(&self, ctx: &Ctx, name: &str) -> AppResult<Value> {
+        let profile = self.profile(ctx.tenant).await?;
         let reg = self.registry(ctx.tenant);
         reg.resource_types
             .iter()
+            .filter(|rt| profile.access(rt.kind).offered)
             .find(|rt| rt.kind.name().eq_ignore_ascii_case(name))
             .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
             .ok_or_else(|| ScimError::not_found(format!("resource type '{name}' not found")).into())

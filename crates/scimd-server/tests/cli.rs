@@ -634,3 +634,27 @@ async fn audit_summary_and_events_from_the_command_line() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
 }
+
+/// A tenant's profile from a JSON file, printed back with every setting, refused when
+/// invalid (naming the setting), and reset to the default.
+#[test]
+fn tenant_profiles_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "visitor"]));
+    let file = dir.path().join("profile.json");
+    std::fs::write(&file, r#"{"groups": {"offered": false}, "default_page_size": 10, "max_page_size": 5000}"#).unwrap();
+    let out = run_ok(scimd(&db).args(["tenant", "set", "visitor", "--profile", file.to_str().unwrap()]));
+    assert!(out.contains("profile set"), "{out}");
+    let shown: Value = serde_json::from_str(&run_ok(scimd(&db).args(["tenant", "profile", "visitor"]))).unwrap();
+    assert_eq!(shown["groups"]["offered"], false);
+    assert_eq!(shown["default_page_size"], 10);
+    assert_eq!(shown["users"]["create"], true);
+    std::fs::write(&file, r#"{"max_page_size": 99999}"#).unwrap();
+    let bad = scimd(&db).args(["tenant", "set", "visitor", "--profile", file.to_str().unwrap()]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("max_page_size"), "{}", String::from_utf8_lossy(&bad.stderr));
+    run_ok(scimd(&db).args(["tenant", "set", "visitor", "--profile", "default"]));
+    let shown: Value = serde_json::from_str(&run_ok(scimd(&db).args(["tenant", "profile", "visitor"]))).unwrap();
+    assert_eq!(shown["groups"]["offered"], true);
+}

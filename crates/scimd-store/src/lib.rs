@@ -637,6 +637,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFut<'_, StoreResult<u64>>;
     /// Changes a tenant's audit settings; `NotFound` for an unknown tenant.
     fn set_audit_settings(&self, tenant: TenantId, settings: AuditSettings) -> BoxFut<'_, StoreResult<()>>;
+    /// A tenant's profile (JSON, `scimd_core::profile::Profile`); `None`: the default.
+    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>>;
+    /// Sets (or with `None` clears) a tenant's profile; `NotFound` if there is no tenant.
+    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>>;
     /// Writes a batch of audit records in one transaction.
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>>;
     /// A tenant's events, newest first.

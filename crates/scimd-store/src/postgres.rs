@@ -32,7 +32,10 @@ use crate::{
     kind_from_code, normalized_time,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_tenant_profile.sql")),
+];
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
 /// Rows per tenant and kind that resource counts are spread over.
@@ -1527,6 +1530,19 @@ impl Store for PgStore {
                 .await?;
             Ok(n)
         })
+    }
+
+    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
+        Box::pin(async move {
+            let row = self.query_opt("SELECT profile FROM tenants WHERE id = $1", &[&tenant.0]).await?;
+            Ok(row.and_then(|r| r.get(0)))
+        })
+    }
+
+    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(
+            async move { self.exec_one("UPDATE tenants SET profile = $1 WHERE id = $2", &[&profile, &tenant.0]).await },
+        )
     }
 
     fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {

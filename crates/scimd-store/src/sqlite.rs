@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_oauth_tokens.sql")),
     (6, include_str!("../migrations/sqlite/0006_audit.sql")),
     (7, include_str!("../migrations/sqlite/0007_audit_journal.sql")),
+    (8, include_str!("../migrations/sqlite/0008_tenant_profile.sql")),
 ];
 /// The audit journal's own schema versions.
 const AUDIT_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/audit/0001_audit.sql"))];
@@ -1575,6 +1576,27 @@ impl Store for SqliteStore {
                 )
                 .map_err(internal)?;
             Ok(n as u64)
+        }))
+    }
+
+    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
+        let r = self.read_one(|conn| {
+            conn.prepare_cached("SELECT profile FROM tenants WHERE id = ?")
+                .map_err(internal)?
+                .query_row([tenant.0], |r| r.get::<_, Option<String>>(0))
+                .optional()
+                .map_err(internal)
+                .map(Option::flatten)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |conn| {
+            let n = conn
+                .execute("UPDATE tenants SET profile = ? WHERE id = ?", params![profile, tenant.0])
+                .map_err(internal)?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         }))
     }
 

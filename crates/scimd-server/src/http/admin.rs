@@ -191,6 +191,19 @@ async fn audit_summary(
     ok(StatusCode::OK, &s.admin.audit_summary(&name, &w.from, &w.to).await?)
 }
 
+async fn get_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.profile(&name).await?)
+}
+
+async fn put_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+    let v: Value = body(&b)?;
+    ok(StatusCode::OK, &s.admin.set_profile(&name, Some(&v)).await?)
+}
+
+async fn delete_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.set_profile(&name, None).await?)
+}
+
 async fn errors(_: Operator, State(s): State<AppState>, RawQuery(q): RawQuery) -> AResult {
     let p: ErrorParams = query(q.as_deref())?;
     ok(StatusCode::OK, &s.admin.errors(p.from.as_deref(), p.to.as_deref(), p.limit.unwrap_or(100)).await?)
@@ -337,6 +350,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tenants", get(list_tenants).post(create_tenant))
         .route("/tenants/{name}", patch(patch_tenant))
+        .route("/tenants/{name}/profile", get(get_profile).put(put_profile).delete(delete_profile))
         .route("/tenants/{name}/tokens", get(list_tokens).post(create_token))
         .route("/tenants/{name}/tokens/{id}", delete(revoke_token))
         .route("/tenants/{name}/api-users", get(list_api_users).post(create_api_user))

@@ -15,5 +15,6 @@ mod groups;
 mod list;
 mod oauth;
 mod patch;
+mod profiles;
 mod quirks;
 mod users;

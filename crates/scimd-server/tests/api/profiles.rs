@@ -1,0 +1,172 @@
+//! Tenant profiles (issue 6): resource types and operations offered per tenant, with the
+//! refusals a client sees and discovery telling the truth; DELETE that deactivates; the
+//! tenant's page sizes; profiles set, read and validated through the admin API.
+
+use serde_json::{Value, json};
+
+use crate::common::{Resp, TestServer, patch_op};
+
+async fn operator(s: &TestServer) -> String {
+    let admin = scimd_server::admin::Admin::new(s.store.clone(), std::sync::Arc::new(scimd_server::clock::SystemClock));
+    admin.create_admin_token(None).await.unwrap().token
+}
+
+/// A server whose tenant `acme` has this profile (set before any SCIM request).
+async fn with_profile(profile: Value) -> TestServer {
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    let r = s.send(s.client.put(s.root("/admin/v1/tenants/acme/profile")).bearer_auth(&op).json(&profile)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s
+}
+
+#[track_caller]
+fn refused(r: &Resp, status: u16, words: &str) {
+    r.assert_error(status, None);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(detail.contains(words), "detail '{detail}' should say '{words}'");
+}
+
+#[tokio::test]
+async fn read_only_groups_refuse_every_change_and_say_what_is_allowed() {
+    // SEEDS.md L2: groups are configured by administrators only.
+    let s = with_profile(json!({"groups": {"create": false, "replace": false, "patch": false, "delete": false}})).await;
+    refused(&s.post("/Groups", &json!({"displayName": "Staff"})).await, 405, "allows: GET");
+    // Reads work (an empty list), users are untouched.
+    assert_eq!(s.get("/Groups").await.status, 200);
+    let u = s.create_user("ada").await;
+    let uid = u["id"].as_str().unwrap();
+    assert_eq!(s.get(&format!("/Users/{uid}")).await.status, 200);
+    refused(
+        &s.patch("/Groups/some-id", &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": uid}]}])))
+            .await,
+        405,
+        "cannot be patched",
+    );
+    refused(&s.put("/Groups/some-id", &json!({"displayName": "X"})).await, 405, "cannot be replaced");
+    refused(&s.delete("/Groups/some-id").await, 405, "cannot be deleted");
+    // Still offered, so still discovered.
+    let types = s.get("/ResourceTypes").await;
+    assert_eq!(types.body["totalResults"], 2, "{}", types.body);
+}
+
+#[tokio::test]
+async fn a_users_only_tenant_has_no_groups_endpoint_and_discovery_says_so() {
+    // SEEDS.md V2.
+    let s = with_profile(json!({"groups": {"offered": false}})).await;
+    for r in [s.get("/Groups").await, s.post("/Groups", &json!({"displayName": "X"})).await] {
+        refused(&r, 404, "no /Groups endpoint");
+    }
+    let types = s.get("/ResourceTypes").await;
+    assert_eq!(types.body["totalResults"], 1, "{}", types.body);
+    assert_eq!(types.body["Resources"][0]["name"], "User");
+    assert_eq!(s.get("/ResourceTypes/Group").await.status, 404);
+    // The root search covers users only.
+    s.create_user("grace").await;
+    let found = s.post("/.search", &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["totalResults"], 1);
+}
+
+#[tokio::test]
+async fn a_patch_only_tenant_reads_and_patches_users_and_nothing_else() {
+    // SEEDS.md S1: only PATCH on users, plus reads.
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    let profile = json!({"users": {"create": false, "replace": false, "delete": false}, "groups": {"offered": false}});
+    let other = s.tenant_token("staffing").await;
+    let r = s.send(s.client.put(s.root("/admin/v1/tenants/staffing/profile")).bearer_auth(&op).json(&profile)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let kim = s.post_as(&other, "/Users", &json!({"userName": "kim"})).await;
+    refused(&kim, 405, "cannot be created");
+    // Acme (default profile) still creates; staffing reads, patches, and is refused the rest.
+    let acme_user = s.create_user("lee").await;
+    assert!(acme_user["id"].is_string());
+    let listed = s.get_as(&other, "/Users").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body["totalResults"], 0);
+    let deleted = s.send(s.client.delete(s.url("/Users/any")).bearer_auth(&other)).await;
+    refused(&deleted, 405, "allows: GET, PATCH");
+    let put = s
+        .send(
+            s.client
+                .put(s.url("/Users/any"))
+                .bearer_auth(&other)
+                .header("content-type", "application/scim+json")
+                .json(&json!({"userName": "x"})),
+        )
+        .await;
+    refused(&put, 405, "cannot be replaced");
+    // A PATCH is allowed: it reaches the resource (404 for an unknown id, not 405).
+    let patched = s
+        .patch_as(&other, "/Users/unknown-id", &patch_op(json!([{"op": "replace", "path": "active", "value": false}])))
+        .await;
+    patched.assert_error(404, None);
+}
+
+#[tokio::test]
+async fn delete_deactivates_a_user_that_stays_readable() {
+    // SEEDS.md W5.
+    let s = with_profile(json!({"delete_deactivates": true})).await;
+    let u = s.create_user("leaver").await;
+    let id = u["id"].as_str().unwrap();
+    let r = s.delete(&format!("/Users/{id}")).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let after = s.get(&format!("/Users/{id}")).await;
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.body["active"], false);
+    assert_ne!(after.body["meta"]["version"], u["meta"]["version"]);
+    // Deleting again is the same (idempotent); an unknown id is still 404.
+    assert_eq!(s.delete(&format!("/Users/{id}")).await.status, 204);
+    s.delete("/Users/nobody").await.assert_error(404, None);
+    // Groups are still removed.
+    let g = s.create_group("Temp", &[]).await;
+    let gid = g["id"].as_str().unwrap();
+    assert_eq!(s.delete(&format!("/Groups/{gid}")).await.status, 204);
+    assert_eq!(s.get(&format!("/Groups/{gid}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_tenants_page_sizes_apply() {
+    // SEEDS.md V7: 10 per page by default, up to 5,000.
+    let s = with_profile(json!({"default_page_size": 10, "max_page_size": 5000})).await;
+    for i in 0..12 {
+        s.create_user(&format!("u{i}")).await;
+    }
+    let page = s.get("/Users").await;
+    assert_eq!(page.body["itemsPerPage"], 10, "{}", page.body);
+    assert_eq!(page.body["totalResults"], 12);
+    let all = s.get("/Users?count=5000").await;
+    assert_eq!(all.body["itemsPerPage"], 12, "{}", all.body);
+}
+
+#[tokio::test]
+async fn profiles_are_validated_read_and_reset_through_the_admin_api() {
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    let url = s.root("/admin/v1/tenants/acme/profile");
+    let got = s.send(s.client.get(&url).bearer_auth(&op)).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body["users"]["create"], true, "every setting spelled out: {}", got.body);
+    assert_eq!(got.body["delete_deactivates"], false);
+    for (bad, words) in [
+        (json!({"no_such_setting": 1}), "no_such_setting"),
+        (json!({"max_page_size": 0}), "max_page_size"),
+        (json!({"users": {"offered": false}, "groups": {"offered": false}}), "must offer"),
+        (json!({"default_page_size": 100, "max_page_size": 10}), "larger than"),
+    ] {
+        let r = s.send(s.client.put(&url).bearer_auth(&op).json(&bad)).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(r.body.to_string().contains(words), "{bad}: {}", r.body);
+    }
+    let set = s.send(s.client.put(&url).bearer_auth(&op).json(&json!({"delete_deactivates": true}))).await;
+    assert_eq!(set.body["delete_deactivates"], true);
+    let reset = s.send(s.client.delete(&url).bearer_auth(&op)).await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(reset.body["delete_deactivates"], false);
+    let missing = s.send(s.client.get(s.root("/admin/v1/tenants/nobody/profile")).bearer_auth(&op)).await;
+    assert_eq!(missing.status, 404);
+    // SCIM tokens do not reach it.
+    let r = s.send(s.client.get(&url).bearer_auth(&s.token)).await;
+    assert_eq!(r.status, 401);
+}
