@@ -5,6 +5,7 @@
 //! them. The default profile is the full RFC 7644 service provider.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::ScimError;
 use crate::schema::ResourceKind;
@@ -104,6 +105,21 @@ pub struct Profile {
     /// Largest `count` honoured; `None`: the server's setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_page_size: Option<u64>,
+    /// Most emails a user may have (L4: one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_emails: Option<usize>,
+    /// A user needs a work email, and its userName must be that email (V4).
+    pub user_name_is_work_email: bool,
+    /// A user needs a `name` with a givenName or familyName (V4).
+    pub require_name: bool,
+    /// A `preferredLanguage` that is not an ISO 639-1 language code (optionally with a
+    /// region: `en`, `de-CH`) becomes this (V6: `en`); `None` keeps any value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_language_fallback: Option<String>,
+    /// The members of a group are never returned (L3); they can still be set.
+    pub hide_group_members: bool,
+    /// Users may be addressed by userName in the path as well as by id (W4).
+    pub users_by_user_name: bool,
 }
 
 /// The most any profile may set as a page size.
@@ -132,6 +148,64 @@ impl Profile {
         }
         if !self.users.offered && !self.groups.offered {
             return Err("a profile must offer Users or Groups".into());
+        }
+        if self.max_emails == Some(0) && self.user_name_is_work_email {
+            return Err("user_name_is_work_email needs max_emails of at least 1".into());
+        }
+        if let Some(l) = &self.preferred_language_fallback
+            && !is_language_tag(l)
+        {
+            return Err(format!("preferred_language_fallback '{l}' is not a language code"));
+        }
+        Ok(())
+    }
+
+    /// Applies the profile's rules for users to a prepared (canonical) user document:
+    /// refuses what breaks them (400 `invalidValue`, naming the rule), and replaces a
+    /// preferredLanguage that is not a language code when the profile says so.
+    pub fn check_user(&self, doc: &mut Value) -> Result<(), ScimError> {
+        let emails: Vec<&Value> =
+            doc.get("emails").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+        if let Some(max) = self.max_emails
+            && emails.len() > max
+        {
+            return Err(ScimError::invalid_value(format!(
+                "a user may have at most {max} email{} here; {} were given",
+                if max == 1 { "" } else { "s" },
+                emails.len()
+            )));
+        }
+        if self.user_name_is_work_email {
+            let work = emails
+                .iter()
+                .find(|e| e.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("work")))
+                .and_then(|e| e.get("value").and_then(Value::as_str));
+            let Some(work) = work else {
+                return Err(ScimError::invalid_value("a user needs a work email (emails[type eq \"work\"]) here"));
+            };
+            let user_name = doc.get("userName").and_then(Value::as_str).unwrap_or_default();
+            if !user_name.eq_ignore_ascii_case(work) {
+                return Err(ScimError::invalid_value(format!(
+                    "userName '{user_name}' must be the user's work email '{work}' here"
+                )));
+            }
+        }
+        if self.require_name {
+            let named = doc.get("name").is_some_and(|n| {
+                ["givenName", "familyName", "formatted"]
+                    .iter()
+                    .any(|k| n.get(k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty()))
+            });
+            if !named {
+                return Err(ScimError::invalid_value("a user needs a name (name.givenName or name.familyName) here"));
+            }
+        }
+        if let Some(fallback) = &self.preferred_language_fallback
+            && let Some(Value::String(lang)) = doc.get("preferredLanguage")
+            && !is_language_tag(lang)
+            && let Some(obj) = doc.as_object_mut()
+        {
+            obj.insert("preferredLanguage".into(), Value::String(fallback.clone()));
         }
         Ok(())
     }
@@ -185,6 +259,31 @@ impl Profile {
     }
 }
 
+/// ISO 639-1 language codes.
+const LANGUAGES: &[&str] = &[
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh", "bi", "bm", "bn",
+    "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el", "en",
+    "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he",
+    "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv",
+    "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li",
+    "ln", "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd", "ne",
+    "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi", "pl", "ps", "pt", "qu", "rm",
+    "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl", "sm", "sn", "so", "sq", "sr", "ss", "st",
+    "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk",
+    "ur", "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu",
+];
+
+/// An ISO 639-1 code, optionally with a region (`en`, `en-US`, `de_CH`), any case.
+pub fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.splitn(2, ['-', '_']);
+    let lang = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let region_ok = match parts.next() {
+        None => true,
+        Some(r) => (2..=3).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric()),
+    };
+    LANGUAGES.binary_search(&lang.as_str()).is_ok() && region_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +318,46 @@ mod tests {
             (10, 5000)
         );
         assert_eq!(Profile::default().page_sizes(100, 1000), (100, 1000));
+    }
+
+    #[test]
+    fn user_rules() {
+        use serde_json::json;
+        let p = Profile::from_json(
+            r#"{"max_emails": 1, "user_name_is_work_email": true, "require_name": true,
+                "preferred_language_fallback": "en"}"#,
+        )
+        .unwrap();
+        let mut ok = json!({"userName": "Ada@Example.com", "name": {"givenName": "Ada"},
+                            "emails": [{"value": "ada@example.com", "type": "work"}], "preferredLanguage": "klingon"});
+        p.check_user(&mut ok).unwrap();
+        assert_eq!(ok["preferredLanguage"], "en");
+        let mut kept = json!({"userName": "a@x", "name": {"familyName": "A"}, "emails": [{"value": "a@x", "type": "work"}],
+                              "preferredLanguage": "de-CH"});
+        p.check_user(&mut kept).unwrap();
+        assert_eq!(kept["preferredLanguage"], "de-CH");
+        for (bad, words) in [
+            (
+                json!({"userName": "a@x", "name": {"givenName": "A"},
+                    "emails": [{"value": "a@x", "type": "work"}, {"value": "b@x", "type": "home"}]}),
+                "at most 1 email",
+            ),
+            (
+                json!({"userName": "a@x", "name": {"givenName": "A"}, "emails": [{"value": "a@x", "type": "home"}]}),
+                "work email",
+            ),
+            (
+                json!({"userName": "alice", "name": {"givenName": "A"}, "emails": [{"value": "a@x", "type": "work"}]}),
+                "must be",
+            ),
+            (json!({"userName": "a@x", "emails": [{"value": "a@x", "type": "work"}]}), "needs a name"),
+        ] {
+            let mut doc = bad.clone();
+            let e = p.check_user(&mut doc).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.detail.contains(words), "{bad}: {}", e.detail);
+        }
+        assert!(is_language_tag("EN") && is_language_tag("pt_BR") && !is_language_tag("xx") && !is_language_tag(""));
+        assert!(LANGUAGES.windows(2).all(|w| w[0] < w[1]), "sorted for binary search");
     }
 }

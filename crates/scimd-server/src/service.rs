@@ -227,6 +227,40 @@ impl Service {
         Ok(p)
     }
 
+    /// The id a path names: the id itself, or, when the profile addresses users by
+    /// userName too (W4) and no user has that id, the id of the user with that userName.
+    async fn resolve_id(&self, ctx: &Ctx, profile: &Profile, kind: ResourceKind, id: &str) -> AppResult<String> {
+        if kind != ResourceKind::User || !profile.users_by_user_name {
+            return Ok(id.to_string());
+        }
+        if self.store.get(ctx.tenant, kind, id, false).await?.is_some() {
+            return Ok(id.to_string());
+        }
+        let quoted = serde_json::to_string(id).map_err(|e| AppError::Internal(e.to_string()))?;
+        let params = ListParams {
+            filter: Some(format!("userName eq {quoted}")),
+            count: Some(1),
+            attributes: vec!["id".into()],
+            ..ListParams::default()
+        };
+        let query = params.resolve(self.registry(ctx.tenant), kind, &self.config.page)?;
+        let page = self.store.list(ctx.tenant, kind, &query, false).await?;
+        Ok(page.items.into_iter().next().map_or_else(|| id.to_string(), |r| r.id))
+    }
+
+    /// Whether members (groups) or groups (users) are loaded for a response.
+    fn related_for(&self, ctx: &Ctx, profile: &Profile, kind: ResourceKind, proj: &Projection) -> bool {
+        !(kind == ResourceKind::Group && profile.hide_group_members) && self.wants_related(ctx, kind, proj)
+    }
+
+    /// Drops a group's members from a stored resource when the profile never returns them (L3).
+    fn hidden(profile: &Profile, kind: ResourceKind, mut r: StoredResource) -> StoredResource {
+        if kind == ResourceKind::Group && profile.hide_group_members {
+            r.related = None;
+        }
+        r
+    }
+
     /// The tenant's paging: its profile's sizes, else the server's.
     fn page_config(&self, p: &Profile) -> PageConfig {
         let (default_count, max_count) = p.page_sizes(self.config.page.default_count, self.config.page.max_count);
@@ -337,9 +371,12 @@ impl Service {
     }
 
     pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
-        self.allowed(ctx, kind, Operation::Create).await?;
+        let profile = self.allowed(ctx, kind, Operation::Create).await?;
         let reg = self.registry(ctx.tenant);
-        let prepared = resource::prepare(reg, kind, body)?;
+        let mut prepared = resource::prepare(reg, kind, body)?;
+        if kind == ResourceKind::User {
+            profile.check_user(&mut prepared.doc)?;
+        }
         if kind == ResourceKind::User && prepared.members.is_some() {
             return Err(ScimError::invalid_syntax("users have no 'members'").into());
         }
@@ -354,21 +391,23 @@ impl Service {
             event: ctx.event(201),
         };
         let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
-        self.render(ctx, kind, stored, proj)
+        self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
     pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
-        self.allowed(ctx, kind, Operation::Read).await?;
-        let related = self.wants_related(ctx, kind, proj);
+        let profile = self.allowed(ctx, kind, Operation::Read).await?;
+        let id = &self.resolve_id(ctx, &profile, kind, id).await?;
+        let related = self.related_for(ctx, &profile, kind, proj);
         match self.store.get(ctx.tenant, kind, id, related).await? {
-            Some(r) => self.render(ctx, kind, r, proj),
+            Some(r) => self.render(ctx, kind, Self::hidden(&profile, kind, r), proj),
             None => Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into()),
         }
     }
 
     /// The current version of a resource (for `If-None-Match` without rendering it).
     pub async fn version(&self, ctx: &Ctx, kind: ResourceKind, id: &str) -> AppResult<Option<i64>> {
-        self.allowed(ctx, kind, Operation::Read).await?;
+        let profile = self.allowed(ctx, kind, Operation::Read).await?;
+        let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         Ok(self.store.get(ctx.tenant, kind, id, false).await?.map(|r| r.version))
     }
 
@@ -381,9 +420,13 @@ impl Service {
         if_match: Option<IfMatch>,
         proj: &Projection,
     ) -> AppResult<Rendered> {
-        self.allowed(ctx, kind, Operation::Replace).await?;
+        let profile = self.allowed(ctx, kind, Operation::Replace).await?;
+        let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let reg = self.registry(ctx.tenant);
-        let prepared = resource::prepare(reg, kind, body)?;
+        let mut prepared = resource::prepare(reg, kind, body)?;
+        if kind == ResourceKind::User {
+            profile.check_user(&mut prepared.doc)?;
+        }
         if kind == ResourceKind::User && prepared.members.is_some() {
             return Err(ScimError::invalid_syntax("users have no 'members'").into());
         }
@@ -413,10 +456,10 @@ impl Service {
             let deactivates = deactivates(kind, current, &state.doc);
             Ok(Change { state, password_hash, member_ops, deactivates })
         });
-        let related = self.wants_related(ctx, kind, proj);
+        let related = self.related_for(ctx, &profile, kind, proj);
         let update = Update { if_match, mutate, related, event: ctx.event(200) };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
-        self.render(ctx, kind, stored, proj)
+        self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
     pub async fn patch(
@@ -428,17 +471,22 @@ impl Service {
         if_match: Option<IfMatch>,
         proj: &Projection,
     ) -> AppResult<Rendered> {
-        self.allowed(ctx, kind, Operation::Patch).await?;
+        let profile = self.allowed(ctx, kind, Operation::Patch).await?;
+        let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let ops = parse_patch_request(body)?;
         let password_hash = match patch_password(&ops) {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
         let reg = self.registry(ctx.tenant).clone();
+        let rules = profile.clone();
         let mutate = Box::new(move |current: &Value| {
-            let outcome = apply_patch(&reg, kind, current, &ops)?;
+            let mut outcome = apply_patch(&reg, kind, current, &ops)?;
             if kind == ResourceKind::User && !outcome.member_ops.is_empty() {
                 return Err(ScimError::invalid_path("users have no 'members'"));
+            }
+            if kind == ResourceKind::User {
+                rules.check_user(&mut outcome.doc)?;
             }
             let password_hash = match (outcome.password, password_hash) {
                 (Some(_), Some(h)) => Some(h),
@@ -453,14 +501,15 @@ impl Service {
                 deactivates,
             })
         });
-        let related = self.wants_related(ctx, kind, proj);
+        let related = self.related_for(ctx, &profile, kind, proj);
         let update = Update { if_match, mutate, related, event: ctx.event(200) };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
-        self.render(ctx, kind, stored, proj)
+        self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
         let profile = self.allowed(ctx, kind, Operation::Delete).await?;
+        let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         if profile.delete_deactivates && kind == ResourceKind::User {
             // SEEDS.md W5: the user stays, inactive, and readable.
             let deactivate = serde_json::json!({
@@ -499,9 +548,10 @@ impl Service {
         let profile = self.allowed(ctx, kind, Operation::Read).await?;
         let reg = self.registry(ctx.tenant);
         let query = params.resolve(reg, kind, &self.page_config(&profile))?;
-        let related = self.wants_related(ctx, kind, &query.projection);
+        let related = self.related_for(ctx, &profile, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
-        let items = page.items.into_iter().map(|r| (kind, r, &query.projection)).collect();
+        let items =
+            page.items.into_iter().map(|r| (kind, Self::hidden(&profile, kind, r), &query.projection)).collect();
         self.render_list(ctx, page.total, query.start_index, items)
     }
 
@@ -547,10 +597,10 @@ impl Service {
             if remaining > 0 && skip < n {
                 q.start_index = skip + 1;
                 q.count = remaining;
-                let related = self.wants_related(ctx, kind, &q.projection);
+                let related = self.related_for(ctx, &profile, kind, &q.projection);
                 let page = self.store.list(ctx.tenant, kind, &q, related).await?;
                 remaining -= page.items.len() as u64;
-                pages.push((kind, page.items));
+                pages.push((kind, page.items.into_iter().map(|r| Self::hidden(&profile, kind, r)).collect::<Vec<_>>()));
                 projections.push(q.projection);
                 skip = 0;
             } else {

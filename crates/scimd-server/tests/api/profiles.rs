@@ -170,3 +170,96 @@ async fn profiles_are_validated_read_and_reset_through_the_admin_api() {
     let r = s.send(s.client.get(&url).bearer_auth(&s.token)).await;
     assert_eq!(r.status, 401);
 }
+
+#[tokio::test]
+async fn user_rules_refuse_what_breaks_them_on_create_replace_and_patch() {
+    // SEEDS.md L4 (one email), V4 (userName = work email, name required), V6 (language).
+    let s = with_profile(json!({"max_emails": 1, "user_name_is_work_email": true, "require_name": true,
+                                "preferred_language_fallback": "en"}))
+    .await;
+    let ok = json!({"userName": "ada@example.com", "name": {"givenName": "Ada", "familyName": "Lovelace"},
+                    "emails": [{"value": "ada@example.com", "type": "work", "primary": true}],
+                    "preferredLanguage": "elvish"});
+    let created = s.post("/Users", &ok).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["preferredLanguage"], "en", "not a language: replaced");
+    let id = created.body["id"].as_str().unwrap().to_string();
+    for (body, words) in [
+        (
+            json!({"userName": "bob@example.com", "name": {"givenName": "Bob"},
+                "emails": [{"value": "bob@example.com", "type": "work"}, {"value": "bob@home.example", "type": "home"}]}),
+            "at most 1 email",
+        ),
+        (
+            json!({"userName": "bob", "name": {"givenName": "Bob"}, "emails": [{"value": "bob@example.com", "type": "work"}]}),
+            "must be the user's work email",
+        ),
+        (json!({"userName": "bob@example.com", "name": {"givenName": "Bob"}}), "needs a work email"),
+        (
+            json!({"userName": "bob@example.com", "emails": [{"value": "bob@example.com", "type": "work"}]}),
+            "needs a name",
+        ),
+    ] {
+        let r = s.post("/Users", &body).await;
+        r.assert_error(400, Some("invalidValue"));
+        assert!(r.body["detail"].as_str().unwrap().contains(words), "{}: {}", body, r.body);
+    }
+    // A PUT and a PATCH are held to the same rules, and change nothing when refused.
+    let mut renamed = ok.clone();
+    renamed["userName"] = json!("someone.else@example.com");
+    s.put(&format!("/Users/{id}"), &renamed).await.assert_error(400, Some("invalidValue"));
+    let second_email =
+        patch_op(json!([{"op": "add", "path": "emails", "value": [{"value": "x@y.example", "type": "home"}]}]));
+    s.patch(&format!("/Users/{id}"), &second_email).await.assert_error(400, Some("invalidValue"));
+    let now = s.get(&format!("/Users/{id}")).await;
+    assert_eq!(now.body["meta"]["version"], created.body["meta"]["version"]);
+    let lang = patch_op(json!([{"op": "replace", "path": "preferredLanguage", "value": "de-CH"}]));
+    assert_eq!(s.patch(&format!("/Users/{id}"), &lang).await.body["preferredLanguage"], "de-CH");
+}
+
+#[tokio::test]
+async fn group_members_are_never_returned_but_still_kept() {
+    // SEEDS.md L3.
+    let s = with_profile(json!({"hide_group_members": true})).await;
+    let u = s.create_user("ada").await;
+    let uid = u["id"].as_str().unwrap();
+    let g = s.post("/Groups", &json!({"displayName": "Staff", "members": [{"value": uid}]})).await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    assert!(g.body.get("members").is_none(), "{}", g.body);
+    let gid = g.body["id"].as_str().unwrap();
+    for r in [
+        s.get(&format!("/Groups/{gid}")).await.body,
+        s.get(&format!("/Groups/{gid}?attributes=members")).await.body,
+        s.get("/Groups").await.body["Resources"][0].clone(),
+    ] {
+        assert!(r.get("members").is_none(), "{r}");
+    }
+    // The membership exists: the user's groups show it, and a member filter finds it.
+    assert_eq!(s.get(&format!("/Users/{uid}")).await.body["groups"][0]["value"], gid);
+    let found = s.get(&format!("/Groups?filter=members.value%20eq%20%22{uid}%22")).await;
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+}
+
+#[tokio::test]
+async fn users_are_addressed_by_user_name_as_well_as_by_id() {
+    // SEEDS.md W4: GET/PATCH/PUT/DELETE /Users/{userName}.
+    let s = with_profile(json!({"users_by_user_name": true, "delete_deactivates": true})).await;
+    let u = s.create_user("jane.doe@example.com").await;
+    let id = u["id"].as_str().unwrap();
+    let by_name = s.get("/Users/jane.doe@example.com").await;
+    assert_eq!(by_name.status, 200, "{}", by_name.body);
+    assert_eq!(by_name.body["id"], id);
+    assert_eq!(s.get(&format!("/Users/{id}")).await.body["id"], id, "by id still");
+    let patched = s
+        .patch("/Users/JANE.DOE@example.com", &patch_op(json!([{"op": "replace", "path": "title", "value": "CTO"}])))
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["title"], "CTO");
+    let put =
+        s.put("/Users/jane.doe@example.com", &json!({"userName": "jane.doe@example.com", "displayName": "Jane"})).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["id"], id);
+    assert_eq!(s.delete("/Users/jane.doe@example.com").await.status, 204);
+    assert_eq!(s.get(&format!("/Users/{id}")).await.body["active"], false);
+    s.get("/Users/nobody@example.com").await.assert_error(404, None);
+}
