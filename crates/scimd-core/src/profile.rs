@@ -120,7 +120,18 @@ pub struct Profile {
     pub hide_group_members: bool,
     /// Users may be addressed by userName in the path as well as by id (W4).
     pub users_by_user_name: bool,
+    /// Phone numbers must be valid E.164 numbers (`+` and digits), and one of type
+    /// `mobile` must be a mobile number (V5), as libphonenumber's metadata knows them.
+    pub phone_numbers_e164: bool,
+    /// Accept the SCIM 1.x core schema URN `urn:scim:schemas:core:1.0` for users, as an
+    /// alias of the SCIM 2.0 core User schema (V3).
+    pub scim1_user_schema: bool,
 }
+
+/// The SCIM 1.x core schema URN.
+pub const SCIM1_CORE: &str = "urn:scim:schemas:core:1.0";
+/// The SCIM 2.0 core User schema URN.
+const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// The most any profile may set as a page size.
 pub const PAGE_SIZE_LIMIT: u64 = 10_000;
@@ -200,6 +211,13 @@ impl Profile {
                 return Err(ScimError::invalid_value("a user needs a name (name.givenName or name.familyName) here"));
             }
         }
+        if self.phone_numbers_e164 {
+            for p in doc.get("phoneNumbers").and_then(Value::as_array).into_iter().flatten() {
+                let value = p.get("value").and_then(Value::as_str).unwrap_or_default();
+                let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
+                check_phone(value, kind.eq_ignore_ascii_case("mobile"))?;
+            }
+        }
         if let Some(fallback) = &self.preferred_language_fallback
             && let Some(Value::String(lang)) = doc.get("preferredLanguage")
             && !is_language_tag(lang)
@@ -256,6 +274,61 @@ impl Profile {
         let max = self.max_page_size.unwrap_or(server_max);
         let default = self.default_page_size.unwrap_or(server_default).min(max);
         (default, max)
+    }
+}
+
+/// A phone number in E.164 form, and a mobile number if `mobile` (a number type that may
+/// be either, as in North America, passes).
+fn check_phone(value: &str, mobile: bool) -> Result<(), ScimError> {
+    use phonenumber::{Mode, Type as PhoneNumberType};
+    let bad = |why: &str| ScimError::invalid_value(format!("phone number '{value}' {why}"));
+    if !value.starts_with('+') || value.len() < 3 || !value[1..].chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad("is not in E.164 form (a '+', the country code and the number, digits only)"));
+    }
+    let parsed = phonenumber::parse(None, value).map_err(|_| bad("is not a phone number"))?;
+    if !phonenumber::is_valid(&parsed) || parsed.format().mode(Mode::E164).to_string() != value {
+        return Err(bad("is not a valid number"));
+    }
+    if mobile
+        && !matches!(
+            parsed.number_type(&phonenumber::metadata::DATABASE),
+            PhoneNumberType::Mobile | PhoneNumberType::FixedLineOrMobile | PhoneNumberType::Pager
+        )
+    {
+        return Err(bad("is of type 'mobile' but is not a mobile number"));
+    }
+    Ok(())
+}
+
+impl Profile {
+    /// A request body with the SCIM 1.x core schema URN read as the 2.0 User schema, when
+    /// the profile accepts it (in `schemas`, and as the key of an attribute object).
+    pub fn user_body<'a>(&self, kind: ResourceKind, body: &'a Value) -> std::borrow::Cow<'a, Value> {
+        let mentions = |v: &Value| match v {
+            Value::Object(o) => {
+                o.contains_key(SCIM1_CORE)
+                    || o.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|u| u == SCIM1_CORE))
+            }
+            _ => false,
+        };
+        if !self.scim1_user_schema || kind != ResourceKind::User || !mentions(body) {
+            return std::borrow::Cow::Borrowed(body);
+        }
+        let mut out = body.clone();
+        let obj = out.as_object_mut().expect("an object");
+        if let Some(Value::Array(schemas)) = obj.get_mut("schemas") {
+            for s in schemas.iter_mut() {
+                if s == SCIM1_CORE {
+                    *s = Value::String(CORE_USER.into());
+                }
+            }
+        }
+        if let Some(Value::Object(attrs)) = obj.remove(SCIM1_CORE) {
+            for (k, v) in attrs {
+                obj.entry(k).or_insert(v);
+            }
+        }
+        std::borrow::Cow::Owned(out)
     }
 }
 
@@ -359,5 +432,26 @@ mod tests {
         }
         assert!(is_language_tag("EN") && is_language_tag("pt_BR") && !is_language_tag("xx") && !is_language_tag(""));
         assert!(LANGUAGES.windows(2).all(|w| w[0] < w[1]), "sorted for binary search");
+    }
+
+    #[test]
+    fn phone_numbers_and_the_scim1_alias() {
+        use serde_json::json;
+        assert!(check_phone("+447911123456", true).is_ok(), "UK mobile");
+        assert!(check_phone("+14155552671", true).is_ok(), "US: fixed line or mobile");
+        assert!(check_phone("+442071838750", false).is_ok(), "UK landline as work");
+        for (n, mobile, words) in [
+            ("+442071838750", true, "not a mobile"),
+            ("+44 7911 123456", false, "E.164"),
+            ("07911123456", false, "E.164"),
+            ("+4412", false, "not a valid"),
+        ] {
+            let e = check_phone(n, mobile).unwrap_err();
+            assert!(e.detail.contains(words), "{n}: {}", e.detail);
+        }
+        let p = Profile { scim1_user_schema: true, ..Profile::default() };
+        let body = json!({"schemas": [SCIM1_CORE], "userName": "a"});
+        assert_eq!(p.user_body(ResourceKind::User, &body)["schemas"][0], CORE_USER);
+        assert_eq!(Profile::default().user_body(ResourceKind::User, &body)["schemas"][0], SCIM1_CORE);
     }
 }

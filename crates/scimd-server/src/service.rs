@@ -373,7 +373,8 @@ impl Service {
     pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
         let profile = self.allowed(ctx, kind, Operation::Create).await?;
         let reg = self.registry(ctx.tenant);
-        let mut prepared = resource::prepare(reg, kind, body)?;
+        let body = profile.user_body(kind, body);
+        let mut prepared = resource::prepare(reg, kind, &body)?;
         if kind == ResourceKind::User {
             profile.check_user(&mut prepared.doc)?;
         }
@@ -423,6 +424,7 @@ impl Service {
         let profile = self.allowed(ctx, kind, Operation::Replace).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let reg = self.registry(ctx.tenant);
+        let body = &*profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, body)?;
         if kind == ResourceKind::User {
             profile.check_user(&mut prepared.doc)?;

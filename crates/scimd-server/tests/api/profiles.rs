@@ -263,3 +263,42 @@ async fn users_are_addressed_by_user_name_as_well_as_by_id() {
     assert_eq!(s.get(&format!("/Users/{id}")).await.body["active"], false);
     s.get("/Users/nobody@example.com").await.assert_error(404, None);
 }
+
+#[tokio::test]
+async fn visitor_style_payloads_scim1_schema_and_e164_phone_numbers() {
+    // SEEDS.md V3 (SCIM 1.x core schema URN) and V5 (E.164; mobile numbers must be mobile).
+    let s = with_profile(json!({"scim1_user_schema": true, "phone_numbers_e164": true})).await;
+    let user = |phones: Value| {
+        json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "visitor@example.com",
+               "name": {"givenName": "Vi", "familyName": "Sitor"},
+               "emails": [{"value": "visitor@example.com", "type": "work", "primary": true}],
+               "phoneNumbers": phones, "title": "Guest", "active": true})
+    };
+    let created = s
+        .post(
+            "/Users",
+            &user(json!([{"value": "+447911123456", "type": "mobile"}, {"value": "+442071838750", "type": "work"}])),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["schemas"][0], "urn:ietf:params:scim:schemas:core:2.0:User");
+    let id = created.body["id"].as_str().unwrap().to_string();
+    for (phones, words) in [
+        (json!([{"value": "+442071838750", "type": "mobile"}]), "not a mobile number"),
+        (json!([{"value": "+44 7911 123456", "type": "work"}]), "E.164"),
+        (json!([{"value": "+4412", "type": "work"}]), "not a valid"),
+    ] {
+        let mut body = user(phones.clone());
+        body["userName"] = json!("other@example.com");
+        let r = s.post("/Users", &body).await;
+        r.assert_error(400, Some("invalidValue"));
+        assert!(r.body["detail"].as_str().unwrap().contains(words), "{phones}: {}", r.body);
+    }
+    // An update with a landline as mobile fails and changes nothing.
+    let r = s.put(&format!("/Users/{id}"), &user(json!([{"value": "+442071838750", "type": "mobile"}]))).await;
+    r.assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get(&format!("/Users/{id}")).await.body["phoneNumbers"][0]["value"], "+447911123456");
+    // Without the profile, the 1.x URN is refused as an unknown schema.
+    let plain = TestServer::start().await;
+    assert_eq!(plain.post("/Users", &user(json!([]))).await.status, 400);
+}
