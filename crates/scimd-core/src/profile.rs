@@ -94,6 +94,13 @@ pub struct Profile {
     /// The preset this profile came from, if any (informational).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// Where the tenant's SCIM API is mounted, e.g. `["/api"]` (L1) or `["/scim/v1"]`
+    /// (V1); empty: the server's `/scim/v2` only.
+    pub base_paths: Vec<String>,
+    /// A further path of the token endpoint for this tenant's clients, e.g.
+    /// `/oauth2/server/token` (W2); the server's own stays too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_path: Option<String>,
     pub users: TypeAccess,
     pub groups: TypeAccess,
     /// DELETE on a user sets `active` to false (the user stays readable) instead of
@@ -159,6 +166,17 @@ impl Profile {
         }
         if !self.users.offered && !self.groups.offered {
             return Err("a profile must offer Users or Groups".into());
+        }
+        for path in &self.base_paths {
+            check_mount(path, false)?;
+        }
+        if let Some(t) = &self.token_path {
+            check_mount(t, true)?;
+        }
+        if let Some(t) = &self.token_path
+            && self.base_paths.iter().any(|b| t == b || t.starts_with(&format!("{b}/")))
+        {
+            return Err(format!("token_path '{t}' lies under one of the base paths"));
         }
         if self.max_emails == Some(0) && self.user_name_is_work_email {
             return Err("user_name_is_work_email needs max_emails of at least 1".into());
@@ -277,6 +295,33 @@ impl Profile {
     }
 }
 
+/// Paths the server keeps for itself: no profile may mount anything at or under them
+/// (a token path may lie under `/oauth2`, but not on its other endpoints).
+const RESERVED: &[&str] = &["/admin", "/.well-known", "/healthz", "/oauth2/revoke", "/oauth2/introspect"];
+
+/// A path a profile may mount an endpoint at: absolute, no trailing slash, plain segments.
+fn check_mount(path: &str, token: bool) -> Result<(), String> {
+    if !token && (path == "/oauth2" || path.starts_with("/oauth2/")) {
+        return Err(format!("'{path}' is reserved by the server (/oauth2)"));
+    }
+    let plain = |seg: &str| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c));
+    let ok = path.starts_with('/') && path.len() <= 100 && path[1..].split('/').all(plain);
+    if !ok {
+        return Err(format!("'{path}' is not a usable path: '/' and plain segments (letters, digits, - . _ ~)"));
+    }
+    if let Some(r) = RESERVED.iter().find(|r| path == **r || path.starts_with(&format!("{r}/"))) {
+        return Err(format!("'{path}' is reserved by the server ({r})"));
+    }
+    Ok(())
+}
+
+impl Profile {
+    /// Whether the tenant's SCIM API answers at `base` (`/scim/v2` or a custom mount).
+    pub fn serves_at(&self, base: &str) -> bool {
+        if self.base_paths.is_empty() { base == "/scim/v2" } else { self.base_paths.iter().any(|b| b == base) }
+    }
+}
+
 /// A phone number in E.164 form, and a mobile number if `mobile` (a number type that may
 /// be either, as in North America, passes).
 fn check_phone(value: &str, mobile: bool) -> Result<(), ScimError> {
@@ -386,6 +431,23 @@ mod tests {
         assert!(Profile::from_json(r#"{"max_page_size": 0}"#).unwrap_err().contains("max_page_size"));
         assert!(Profile::from_json(r#"{"default_page_size": 50, "max_page_size": 10}"#).is_err());
         assert!(Profile::from_json(r#"{"no_such_setting": true}"#).unwrap_err().contains("no_such_setting"));
+        let w2 = Profile::from_json(r#"{"token_path": "/oauth2/server/token"}"#).unwrap();
+        assert_eq!(w2.token_path.as_deref(), Some("/oauth2/server/token"));
+        assert!(Profile::from_json(r#"{"base_paths": ["/oauth2/scim"]}"#).unwrap_err().contains("reserved"));
+        assert!(Profile::from_json(r#"{"token_path": "/oauth2/revoke"}"#).unwrap_err().contains("reserved"));
+        let mounted =
+            Profile::from_json(r#"{"base_paths": ["/api", "/scim/v1"], "token_path": "/auth/token"}"#).unwrap();
+        assert!(mounted.serves_at("/api") && mounted.serves_at("/scim/v1") && !mounted.serves_at("/scim/v2"));
+        assert!(Profile::default().serves_at("/scim/v2"));
+        for bad in [
+            r#"{"base_paths": ["api"]}"#,
+            r#"{"base_paths": ["/api/"]}"#,
+            r#"{"base_paths": ["/a b"]}"#,
+            r#"{"base_paths": ["/admin/x"]}"#,
+            r#"{"base_paths": ["/api"], "token_path": "/api/token"}"#,
+        ] {
+            assert!(Profile::from_json(bad).is_err(), "{bad}");
+        }
         assert_eq!(
             Profile::from_json(r#"{"default_page_size": 10, "max_page_size": 5000}"#).unwrap().page_sizes(100, 1000),
             (10, 5000)

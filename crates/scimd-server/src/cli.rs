@@ -550,6 +550,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 }
             });
             let state = AppState::new(crate::AppParts {
+                mounts: Default::default(),
                 service: Arc::new(service),
                 oauth,
                 admin: Arc::new(admin.with_sink(sink.clone())),

@@ -83,12 +83,92 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct AppParts {
+    /// Custom base and token paths of tenants' profiles.
+    pub mounts: Arc<Mounts>,
     pub service: Arc<Service>,
     pub oauth: Arc<OAuth>,
     pub admin: Arc<crate::admin::Admin>,
     pub http: Arc<HttpConfig>,
     /// Where request events go (written in batches).
     pub audit: AuditSink,
+}
+
+/// Where a request arrived when a tenant profile's base path or token path mounted it:
+/// its URI was rewritten to the built-in route before routing.
+#[derive(Debug, Clone)]
+pub struct Mounted {
+    /// The path as the client sent it.
+    pub original: String,
+    /// The custom base path (or token path) it matched.
+    pub base: String,
+}
+
+/// The custom paths tenants' profiles mount (base paths of SCIM APIs, token paths), as
+/// last read from the store. Refreshed every 5 seconds by [`crate::serve`], and at once
+/// when this process's admin API changes a profile.
+#[derive(Debug, Default)]
+pub struct Mounts {
+    /// Longest first, so that `/api/v2` wins over `/api`.
+    bases: std::sync::RwLock<Vec<String>>,
+    tokens: std::sync::RwLock<Vec<String>>,
+}
+
+impl Mounts {
+    /// Reads every tenant's profile and keeps the paths they mount.
+    pub async fn refresh(&self, store: &dyn scimd_store::Store) -> Result<(), String> {
+        let mut bases = Vec::new();
+        let mut tokens = Vec::new();
+        for (_, text) in store.tenant_profiles().await.map_err(|e| e.to_string())? {
+            // An unusable stored profile mounts nothing (the service reports it).
+            if let Ok(p) = scimd_core::profile::Profile::from_json(&text) {
+                bases.extend(p.base_paths.into_iter().filter(|b| b != "/scim/v2"));
+                tokens.extend(p.token_path);
+            }
+        }
+        bases.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        bases.dedup();
+        tokens.sort();
+        tokens.dedup();
+        *self.bases.write().expect("mounts") = bases;
+        *self.tokens.write().expect("mounts") = tokens;
+        Ok(())
+    }
+
+    /// Rewrites a request that arrived at a mounted path to the built-in route
+    /// (`/scim/v2…`, or the token endpoint), noting where it arrived.
+    pub fn rewrite(&self, token_path: &str, mut req: Request) -> Request {
+        let path = req.uri().path();
+        if path.starts_with("/scim/v2") || path.starts_with("/admin/") {
+            return req;
+        }
+        let mut target = None;
+        if let Some(base) = self
+            .bases
+            .read()
+            .expect("mounts")
+            .iter()
+            .find(|b| path == b.as_str() || path.strip_prefix(b.as_str()).is_some_and(|r| r.starts_with('/')))
+        {
+            target = Some((format!("/scim/v2{}", &path[base.len()..]), base.clone()));
+        } else if let Some(t) = self.tokens.read().expect("mounts").iter().find(|t| path == t.as_str()) {
+            target = Some((token_path.to_string(), t.clone()));
+        }
+        let Some((new_path, base)) = target else { return req };
+        let original = path.to_string();
+        let pq = match req.uri().query() {
+            Some(q) => format!("{new_path}?{q}"),
+            None => new_path,
+        };
+        let mut parts = req.uri().clone().into_parts();
+        if let Ok(pq) = pq.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+                req.extensions_mut().insert(Mounted { original, base });
+            }
+        }
+        req
+    }
 }
 
 /// The request id, set by the request-log layer.
@@ -197,6 +277,16 @@ impl FromRequestParts<AppState> for ScimRequest {
         // Reads: GET, and the POST of a `/.search`; everything else writes.
         let write = parts.method != Method::GET && !parts.uri.path().ends_with("/.search");
         let grant = authenticate(&parts.headers, state, write).await?;
+        // The tenant's API answers only where its profile mounts it.
+        let base = parts.extensions.get::<Mounted>().map_or("/scim/v2", |m| m.base.as_str()).to_string();
+        let profile = state.service.profile(grant.tenant).await.map_err(|e| HttpError::from(e).into_response())?;
+        if !profile.serves_at(&base) {
+            let path = parts.extensions.get::<Mounted>().map_or(parts.uri.path(), |m| m.original.as_str());
+            return Err(error_response(&ScimError::not_found(format!(
+                "no SCIM endpoint at '{path}' for this tenant (its API is at {})",
+                profile.base_paths.join(", ")
+            ))));
+        }
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
         if let Some(slot) = &slot {
             slot.set_caller(Some(grant.tenant), Some(grant.client.to_string()), Some(grant.audit_details));
@@ -207,7 +297,7 @@ impl FromRequestParts<AppState> for ScimRequest {
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
-            ctx: ctx(state, grant.tenant, headers, slot),
+            ctx: ctx(state, grant.tenant, headers, slot, &base),
             if_match: conditional(header::IF_MATCH),
             if_none_match: conditional(header::IF_NONE_MATCH),
         })
@@ -319,13 +409,19 @@ fn projection<const K: u8>(state: &AppState, ctx: &Ctx, q: &Option<String>) -> H
     )?)
 }
 
-fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap, audit: Option<Arc<AuditSlot>>) -> Ctx {
+/// The request's context: the tenant, and the absolute base URL of the SCIM API as the
+/// client reached it (`base`: `/scim/v2` or the profile's mount).
+fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap, audit: Option<Arc<AuditSlot>>, base: &str) -> Ctx {
     let base_url = match &state.http.public_url {
-        Some(u) => u.trim_end_matches('/').to_string(),
+        // The public URL names the server's /scim/v2 base; a mount replaces that part.
+        Some(u) => {
+            let u = u.trim_end_matches('/');
+            format!("{}{base}", u.strip_suffix("/scim/v2").unwrap_or(u))
+        }
         None => {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
             let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
-            format!("{proto}://{host}/scim/v2")
+            format!("{proto}://{host}{base}")
         }
     };
     Ctx { tenant, base_url, audit }
@@ -424,6 +520,11 @@ where
         let method = req.method().clone();
         let uri = req.uri().clone();
         let classified = crate::audit::classify(method.as_str(), uri.path());
+        // Logged and recorded as the client sent it (a mounted path was rewritten).
+        let uri = match req.extensions().get::<Mounted>() {
+            Some(m) => m.original.parse::<axum::http::Uri>().unwrap_or(uri),
+            None => uri,
+        };
         let mut audited = None;
         if classified.is_some() {
             let slot = Arc::new(AuditSlot::new(

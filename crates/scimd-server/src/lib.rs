@@ -37,6 +37,26 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    // Tenants' custom paths: read now, then every 5 seconds.
+    let mounts = state.mounts.clone();
+    if let Err(e) = mounts.refresh(&*state.service.store).await {
+        tracing::warn!(error = %e, "reading tenants' mounted paths failed");
+    }
+    let (store, refresher) = (state.service.store.clone(), mounts.clone());
+    let refresh = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            if let Err(e) = refresher.refresh(&*store).await {
+                tracing::warn!(error = %e, "reading tenants' mounted paths failed");
+            }
+        }
+    });
+    let token_path = state.oauth.config.token_path.clone();
+    let router = http::router(state);
+    let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
+    let r = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    refresh.abort();
+    r
 }

@@ -220,6 +220,11 @@ impl Service {
         Ok(profile)
     }
 
+    /// Forgets a tenant's cached profile (it was just changed through this process).
+    pub fn forget_profile(&self, tenant: TenantId) {
+        self.profiles.lock().expect("profiles").remove(&tenant);
+    }
+
     /// Checks that the tenant's profile allows `op` on `kind`.
     async fn allowed(&self, ctx: &Ctx, kind: ResourceKind, op: Operation) -> AppResult<Arc<Profile>> {
         let p = self.profile(ctx.tenant).await?;

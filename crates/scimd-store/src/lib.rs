@@ -639,6 +639,8 @@ pub trait Store: Send + Sync + 'static {
     fn set_audit_settings(&self, tenant: TenantId, settings: AuditSettings) -> BoxFut<'_, StoreResult<()>>;
     /// A tenant's profile (JSON, `scimd_core::profile::Profile`); `None`: the default.
     fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>>;
+    /// Every tenant's stored profile (tenants without one are left out).
+    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>>;
     /// Sets (or with `None` clears) a tenant's profile; `NotFound` if there is no tenant.
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>>;
     /// Writes a batch of audit records in one transaction.

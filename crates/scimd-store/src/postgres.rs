@@ -1539,6 +1539,13 @@ impl Store for PgStore {
         })
     }
 
+    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
+        Box::pin(async move {
+            let rows = self.query("SELECT id, profile FROM tenants WHERE profile IS NOT NULL ORDER BY id", &[]).await?;
+            Ok(rows.iter().map(|r| (TenantId(r.get(0)), r.get(1))).collect())
+        })
+    }
+
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(
             async move { self.exec_one("UPDATE tenants SET profile = $1 WHERE id = $2", &[&profile, &tenant.0]).await },

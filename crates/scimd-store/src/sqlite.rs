@@ -1591,6 +1591,17 @@ impl Store for SqliteStore {
         Box::pin(async move { r })
     }
 
+    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
+        let r = self.read_one(|conn| {
+            let mut st = conn
+                .prepare_cached("SELECT id, profile FROM tenants WHERE profile IS NOT NULL ORDER BY id")
+                .map_err(internal)?;
+            let rows = st.query_map([], |r| Ok((TenantId(r.get(0)?), r.get(1)?))).map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        });
+        Box::pin(async move { r })
+    }
+
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(self.write(move |conn| {
             let n = conn

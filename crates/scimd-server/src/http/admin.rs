@@ -197,11 +197,26 @@ async fn get_profile(_: Operator, State(s): State<AppState>, Path(name): Path<St
 
 async fn put_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
     let v: Value = body(&b)?;
-    ok(StatusCode::OK, &s.admin.set_profile(&name, Some(&v)).await?)
+    let set = s.admin.set_profile(&name, Some(&v)).await?;
+    profile_changed(&s, &name).await;
+    ok(StatusCode::OK, &set)
 }
 
 async fn delete_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
-    ok(StatusCode::OK, &s.admin.set_profile(&name, None).await?)
+    let set = s.admin.set_profile(&name, None).await?;
+    profile_changed(&s, &name).await;
+    ok(StatusCode::OK, &set)
+}
+
+/// A profile changed through this process applies here at once (other replicas within
+/// their 5-second refresh).
+async fn profile_changed(s: &AppState, name: &str) {
+    if let Ok(t) = s.admin.tenant(name).await {
+        s.service.forget_profile(t.id);
+    }
+    if let Err(e) = s.mounts.refresh(&*s.service.store).await {
+        tracing::warn!(error = %e, "reading tenants' mounted paths failed");
+    }
 }
 
 async fn errors(_: Operator, State(s): State<AppState>, RawQuery(q): RawQuery) -> AResult {

@@ -120,6 +120,7 @@ impl TestServer {
         let sink = scimd_server::audit::AuditSink::start(store.clone());
         let admin = scimd_server::admin::Admin::new(store.clone(), clock.clone()).with_sink(sink.clone());
         let state = AppState::new(scimd_server::AppParts {
+            mounts: Default::default(),
             service: Arc::new(service),
             oauth: Arc::new(oauth),
             admin: Arc::new(admin),

@@ -302,3 +302,59 @@ async fn visitor_style_payloads_scim1_schema_and_e164_phone_numbers() {
     let plain = TestServer::start().await;
     assert_eq!(plain.post("/Users", &user(json!([]))).await.status, 400);
 }
+
+#[tokio::test]
+async fn a_tenants_api_answers_at_its_base_paths_only_and_locations_follow() {
+    // SEEDS.md L1 (`/api/users`) and V1 (`/scim/v1`).
+    let s = with_profile(json!({"base_paths": ["/api", "/scim/v1"]})).await;
+    let at = |base: &str, path: &str| format!("http://{}{base}{path}", s.addr);
+    let created = s
+        .send(
+            s.client
+                .post(at("/api", "/Users"))
+                .bearer_auth(&s.token)
+                .header("content-type", "application/scim+json")
+                .json(&json!({"userName": "ada"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(created.body["meta"]["location"], at("/api", &format!("/Users/{id}")));
+    assert_eq!(created.header("location"), Some(at("/api", &format!("/Users/{id}")).as_str()));
+    let via_v1 = s.send(s.client.get(at("/scim/v1", &format!("/Users/{id}"))).bearer_auth(&s.token)).await;
+    assert_eq!(via_v1.status, 200, "{}", via_v1.body);
+    assert_eq!(via_v1.body["meta"]["location"], at("/scim/v1", &format!("/Users/{id}")));
+    let filtered =
+        s.send(s.client.get(at("/api", "/Users?filter=userName%20eq%20%22ada%22")).bearer_auth(&s.token)).await;
+    assert_eq!(filtered.body["totalResults"], 1, "{}", filtered.body);
+    let spc = s.send(s.client.get(at("/scim/v1", "/ServiceProviderConfig")).bearer_auth(&s.token)).await;
+    assert_eq!(spc.status, 200);
+    // Not at the server's own base for this tenant.
+    let r = s.get(&format!("/Users/{id}")).await;
+    refused(&r, 404, "/api, /scim/v1");
+    // Another tenant (default profile) is not reachable through acme's mounts.
+    let other = s.tenant_token("other").await;
+    let r = s.send(s.client.get(at("/api", "/Users")).bearer_auth(&other)).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(s.get_as(&other, "/Users").await.status, 200);
+    // The audit trail records the path as the client sent it.
+    let op = operator(&s).await;
+    let ev = s.send(s.client.get(s.root("/admin/v1/tenants/acme/audit/events?limit=50")).bearer_auth(&op)).await;
+    assert!(ev.body.as_array().unwrap().iter().any(|e| e["path"] == "/scim/v1/Users/".to_string() + id), "{}", ev.body);
+}
+
+#[tokio::test]
+async fn a_tenants_token_path_is_another_path_of_the_token_endpoint() {
+    // SEEDS.md W2: POST {base}/oauth2/server/token, Basic client credentials.
+    let s = with_profile(json!({"token_path": "/oauth2/server/token"})).await;
+    let c = crate::oauth::client(&s, &["acme"], &["client_credentials"], &["scim"], 1200, 3600).await;
+    let r =
+        s.post_form("/oauth2/server/token", Some((&c.id, &c.secret)), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["expires_in"], 1200);
+    let token = r.body["access_token"].as_str().unwrap();
+    assert_eq!(s.get_as(token, "/Users").await.status, 200);
+    // The server's own token path still works.
+    let r = s.post_form("/oauth2/token", Some((&c.id, &c.secret)), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(r.status, 200);
+}
