@@ -257,6 +257,24 @@ impl Admin {
         serde_json::to_value(profile).map_err(AdminError::internal)
     }
 
+    /// Creates a tenant with a preset's profile (`examples/presets/`).
+    pub async fn create_tenant_with_preset(
+        &self,
+        name: &str,
+        scim_enabled: bool,
+        preset: &str,
+    ) -> AdminResult<TenantView> {
+        let Some(profile) = crate::presets::preset(preset) else {
+            return Err(AdminError::invalid(format!(
+                "no preset named '{preset}' (there are: {})",
+                crate::presets::names()
+            )));
+        };
+        let t = self.create_tenant(name, scim_enabled).await?;
+        self.set_profile(&t.name, Some(&profile)).await?;
+        Ok(t)
+    }
+
     /// Sets a tenant's profile from its JSON (validated; unknown settings are refused), or
     /// back to the default with `None`. Applies on every replica within 5 seconds.
     pub async fn set_profile(&self, name: &str, profile: Option<&serde_json::Value>) -> AdminResult<serde_json::Value> {

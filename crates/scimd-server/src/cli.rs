@@ -317,6 +317,9 @@ pub enum TenantCmd {
         /// Create it without SCIM access (turn it on later with `tenant set`).
         #[arg(long)]
         without_scim: bool,
+        /// Start from a preset's profile (`visitor`, `staffing`; examples/presets/).
+        #[arg(long)]
+        preset: Option<String>,
     },
     /// Change a tenant's settings.
     Set {
@@ -578,9 +581,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("database {} is at the current schema", redacted_url(&cli.database));
             Ok(())
         }
-        Command::Tenant(TenantCmd::Create { name, without_scim }) => {
-            let t = admin.create_tenant(&name, !without_scim).await?;
-            println!("created tenant {} (id {}){}", t.name, t.id, if without_scim { " without SCIM" } else { "" });
+        Command::Tenant(TenantCmd::Create { name, without_scim, preset }) => {
+            let t = match &preset {
+                Some(p) => admin.create_tenant_with_preset(&name, !without_scim, p).await?,
+                None => admin.create_tenant(&name, !without_scim).await?,
+            };
+            println!(
+                "created tenant {} (id {}){}{}",
+                t.name,
+                t.id,
+                if without_scim { " without SCIM" } else { "" },
+                preset.map(|p| format!(" with the {p} preset")).unwrap_or_default()
+            );
             Ok(())
         }
         Command::Tenant(TenantCmd::Profile { name }) => {

@@ -11,6 +11,7 @@
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
+//! - [`presets`]: the tenant presets of `examples/presets/`, built in.
 //! - [`cli`]: the `scimd` command line (serve, tenant, token).
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod clock;
 pub mod http;
 pub mod oauth;
+pub mod presets;
 pub mod service;
 
 use std::future::Future;

@@ -99,6 +99,9 @@ struct NewTenant {
     name: String,
     #[serde(default = "yes")]
     scim_enabled: bool,
+    /// A preset's profile to start with (`visitor`, `staffing`).
+    #[serde(default)]
+    preset: Option<String>,
 }
 
 fn yes() -> bool {
@@ -249,7 +252,14 @@ async fn list_tenants(_: Operator, State(s): State<AppState>) -> AResult {
 
 async fn create_tenant(_: Operator, State(s): State<AppState>, b: Bytes) -> AResult {
     let t: NewTenant = body(&b)?;
-    ok(StatusCode::CREATED, &s.admin.create_tenant(&t.name, t.scim_enabled).await?)
+    let created = match &t.preset {
+        Some(p) => s.admin.create_tenant_with_preset(&t.name, t.scim_enabled, p).await?,
+        None => s.admin.create_tenant(&t.name, t.scim_enabled).await?,
+    };
+    if t.preset.is_some() {
+        profile_changed(&s, &created.name).await;
+    }
+    ok(StatusCode::CREATED, &created)
 }
 
 async fn patch_tenant(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {

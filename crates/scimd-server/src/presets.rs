@@ -1,0 +1,32 @@
+//! The tenant presets shipped in `examples/presets/`: named profiles reproducing the seed
+//! systems, built into the binary for `scimd tenant create --preset` and the admin API.
+
+/// (name, profile JSON) of every preset.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("staffing", include_str!("../../../examples/presets/staffing.json")),
+    ("visitor", include_str!("../../../examples/presets/visitor.json")),
+];
+
+/// The profile JSON of a preset, by name.
+pub fn preset(name: &str) -> Option<serde_json::Value> {
+    PRESETS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, text)| serde_json::from_str(text).expect("presets are valid JSON (tested)"))
+}
+
+/// The names of the presets, for messages.
+pub fn names() -> String {
+    PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_preset_is_a_valid_profile_named_as_its_file() {
+        for (name, text) in super::PRESETS {
+            let p = scimd_core::profile::Profile::from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(p.preset.as_deref(), Some(*name));
+        }
+    }
+}

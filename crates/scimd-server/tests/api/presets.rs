@@ -1,0 +1,206 @@
+//! Each shipped preset replays its seed document end to end over HTTP (issue 6): the
+//! operator creates the tenant with the preset and its credentials, the client obtains a
+//! token exactly as the document says, then does what the document allows, and meets each
+//! documented refusal and validation error.
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+
+use crate::common::{Options, Resp, TestServer, patch_op};
+
+async fn operator(s: &TestServer) -> String {
+    let admin = scimd_server::admin::Admin::new(s.store.clone(), std::sync::Arc::new(scimd_server::clock::SystemClock));
+    admin.create_admin_token(None).await.unwrap().token
+}
+
+async fn admin_post(s: &TestServer, op: &str, path: &str, body: Value) -> Resp {
+    s.send(s.client.post(s.root(&format!("/admin/v1{path}"))).bearer_auth(op).json(&body)).await
+}
+
+/// A request to `{origin}{path}` with a bearer token and a JSON body.
+fn req(s: &TestServer, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    s.client.request(method, s.root(path)).bearer_auth(token).header("content-type", "application/scim+json")
+}
+
+/// SEEDS.md V1–V8, document 004 (visitor management).
+#[tokio::test]
+async fn visitor_preset_replays_the_generic_scim_document() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    // Installing the integration: the tenant with the preset, and its long-lived bearer token.
+    let t = admin_post(&s, &op, "/tenants", json!({"name": "reception", "preset": "visitor"})).await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let tok = admin_post(&s, &op, "/tenants/reception/tokens", json!({})).await;
+    assert_eq!(tok.status, 201, "{}", tok.body);
+    let token = tok.body["token"].as_str().unwrap().to_string();
+
+    // The document's sample payload (with numbers that exist: the sample's are fictional).
+    let bond = json!({
+        "schemas": ["urn:scim:schemas:core:1.0"],
+        "userName": "james.bond.007@mi6.org",
+        "name": {"formatted": "James Bond", "familyName": "Bond", "givenName": "James"},
+        "emails": [{"value": "james.bond.007@mi6.org", "type": "work", "primary": true}],
+        "phoneNumbers": [{"type": "mobile", "value": "+447911123456"}, {"type": "work", "value": "+442071838750"}],
+        "addresses": [{"primary": true, "locality": "London"}],
+        "title": "Secret Agent 007",
+        "preferredLanguage": "en",
+        "active": true
+    });
+    // POST /Users: the same payload back, plus the id.
+    let created = s.send(req(&s, Method::POST, "/scim/v1/Users", &token).json(&bond)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    for k in ["userName", "name", "emails", "phoneNumbers", "addresses", "title", "preferredLanguage", "active"] {
+        assert_eq!(created.body[k], bond[k], "{k} echoed: {}", created.body);
+    }
+    let id = created.body["id"].as_str().unwrap().to_string();
+    // GET /Users/{id}; the filter by userName finds the one user.
+    let got = s.send(req(&s, Method::GET, &format!("/scim/v1/Users/{id}"), &token)).await;
+    assert_eq!(got.status, 200);
+    let found = s
+        .send(req(&s, Method::GET, "/scim/v1/Users?filter=userName%20eq%20%22james.bond.007@mi6.org%22", &token))
+        .await;
+    assert_eq!(found.body["totalResults"], 1);
+    assert_eq!(found.body["Resources"][0]["id"], id.as_str());
+    // Pages of 10 by default, count up to 5,000, startIndex.
+    for i in 0..11 {
+        let mut u = bond.clone();
+        let mail = format!("agent{i}@mi6.org");
+        u["userName"] = json!(mail);
+        u["emails"] = json!([{"value": mail, "type": "work", "primary": true}]);
+        assert_eq!(s.send(req(&s, Method::POST, "/scim/v1/Users", &token).json(&u)).await.status, 201);
+    }
+    let page = s.send(req(&s, Method::GET, "/scim/v1/Users", &token)).await;
+    assert_eq!((page.body["totalResults"].clone(), page.body["itemsPerPage"].clone()), (json!(12), json!(10)));
+    let rest = s.send(req(&s, Method::GET, "/scim/v1/Users?startIndex=11&count=5000", &token)).await;
+    assert_eq!(rest.body["itemsPerPage"], 2, "{}", rest.body);
+    // PUT /Users/{id}: the full payload, id omitted in the body.
+    let mut promoted = bond.clone();
+    promoted["title"] = json!("Commander");
+    let put = s.send(req(&s, Method::PUT, &format!("/scim/v1/Users/{id}"), &token).json(&promoted)).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["title"], "Commander");
+    // Documented validations: each fails the create or update, and changes nothing.
+    let refused = |body: Value, words: &'static str| {
+        let (s, token) = (&s, token.clone());
+        async move {
+            let r = s.send(req(s, Method::POST, "/scim/v1/Users", &token).json(&body)).await;
+            r.assert_error(400, Some("invalidValue"));
+            assert!(r.body["detail"].as_str().unwrap().contains(words), "{words}: {}", r.body);
+        }
+    };
+    let with = |k: &str, v: Value| {
+        let mut u = bond.clone();
+        u["userName"] = json!("m@mi6.org");
+        u["emails"] = json!([{"value": "m@mi6.org", "type": "work"}]);
+        u[k] = v;
+        u
+    };
+    refused(with("phoneNumbers", json!([{"type": "mobile", "value": "+442071838750"}])), "not a mobile number").await;
+    refused(with("phoneNumbers", json!([{"type": "work", "value": "020 7183 8750"}])), "E.164").await;
+    refused(with("userName", json!("m")), "must be the user's work email").await;
+    refused(with("name", Value::Null), "needs a name").await;
+    let mut no_email = with("emails", Value::Null);
+    no_email.as_object_mut().unwrap().remove("emails");
+    refused(no_email, "work email").await;
+    // The email is the unique external identifier.
+    let dup = s.send(req(&s, Method::POST, "/scim/v1/Users", &token).json(&bond)).await;
+    dup.assert_error(409, Some("uniqueness"));
+    // A value that is not a language becomes en.
+    let lang = s
+        .send(req(&s, Method::POST, "/scim/v1/Users", &token).json(&with("preferredLanguage", json!("Klingon"))))
+        .await;
+    assert_eq!(lang.status, 201, "{}", lang.body);
+    assert_eq!(lang.body["preferredLanguage"], "en");
+    // Only /Users: /Groups is refused, and discovery lists users only.
+    let groups = s.send(req(&s, Method::GET, "/scim/v1/Groups", &token)).await;
+    groups.assert_error(404, None);
+    let types = s.send(req(&s, Method::GET, "/scim/v1/ResourceTypes", &token)).await;
+    assert_eq!(types.body["totalResults"], 1);
+    // The API lives at /scim/v1 for this tenant, not at the server's /scim/v2.
+    assert_eq!(s.get_as(&token, "/Users").await.status, 404);
+    // DELETE /Users/{id}, no body.
+    let del = s.send(s.client.delete(s.root(&format!("/scim/v1/Users/{id}"))).bearer_auth(&token)).await;
+    assert_eq!(del.status, 204);
+    assert_eq!(s.send(req(&s, Method::GET, &format!("/scim/v1/Users/{id}"), &token)).await.status, 404);
+}
+
+/// SEEDS.md S1–S3, S5, document 003 (staffing tool).
+#[tokio::test]
+async fn staffing_preset_replays_the_scim2_update_document() {
+    use reqwest::Method;
+    let s = TestServer::start_with(Options { manual_clock: true, ..Options::default() }).await;
+    let op = operator(&s).await;
+    let t = admin_post(&s, &op, "/tenants", json!({"name": "assignments", "preset": "staffing"})).await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    // The API subscriber: a GUID and a secret key, registered for SCIM, JWTs of 15 minutes.
+    let sub = crate::oauth::client(&s, &["assignments"], &["client_credentials"], &["scim"], 900, 3600).await;
+    assert!(uuid::Uuid::parse_str(&sub.id).is_ok(), "the subscriber is a GUID");
+    // The users exist in the product already (the staffing tool's own records).
+    let tenant = s.store.tenant_by_name("assignments").await.unwrap().unwrap();
+    let reg = scimd_core::builtin::standard_registry();
+    let doc = scimd_core::resource::prepare(
+        &reg,
+        scimd_core::schema::ResourceKind::User,
+        &json!({"userName": "temp.worker", "active": true, "roles": [{"value": "worker"}]}),
+    )
+    .unwrap()
+    .doc;
+    let state = scimd_store::ResourceState {
+        index: scimd_core::resource::index_entries(&reg, scimd_core::schema::ResourceKind::User, &doc),
+        unique_key: scimd_core::resource::unique_key(scimd_core::schema::ResourceKind::User, &doc),
+        display: scimd_core::resource::display_of(scimd_core::schema::ResourceKind::User, &doc),
+        doc,
+    };
+    let worker = s
+        .store
+        .create(
+            tenant.id,
+            scimd_core::schema::ResourceKind::User,
+            scimd_store::NewResource { state, password_hash: None, members: vec![], event: None },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+
+    // GUID + secret → JWT.
+    let r = s.post_form("/oauth2/token", Some((&sub.id, &sub.secret)), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["expires_in"], 900);
+    let jwt = r.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(jwt.split('.').count(), 3, "a JWT");
+    // The update operation, by id: a team move (role) and a leaver (active).
+    let path = format!("/scim/v2/Users/{}", worker.id);
+    let moved = s
+        .send(req(&s, Method::PATCH, &path, &jwt).json(&patch_op(json!([
+            {"op": "replace", "path": "roles", "value": [{"value": "team-lead"}]},
+            {"op": "replace", "path": "active", "value": false}
+        ]))))
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.body["roles"][0]["value"], "team-lead");
+    assert_eq!(moved.body["active"], false);
+    // Reads are offered; everything else is refused.
+    assert_eq!(s.send(req(&s, Method::GET, &path, &jwt)).await.status, 200);
+    for (method, p, body) in [
+        (Method::POST, "/scim/v2/Users".to_string(), Some(json!({"userName": "new"}))),
+        (Method::PUT, path.clone(), Some(json!({"userName": "temp.worker"}))),
+        (Method::DELETE, path.clone(), None),
+    ] {
+        let mut rq = req(&s, method.clone(), &p, &jwt);
+        if let Some(b) = body {
+            rq = rq.json(&b);
+        }
+        let r = s.send(rq).await;
+        assert_eq!(r.status, 405, "{method} {p}: {}", r.body);
+    }
+    assert_eq!(s.send(req(&s, Method::GET, "/scim/v2/Groups", &jwt)).await.status, 404);
+    // After 15 minutes the token is rejected; the client asks for a new one.
+    s.clock.as_ref().unwrap().advance(TimeDelta::minutes(16));
+    let late = s.send(req(&s, Method::GET, &path, &jwt)).await;
+    assert_eq!(late.status, 401, "{}", late.body);
+    let again =
+        s.post_form("/oauth2/token", Some((&sub.id, &sub.secret)), &[("grant_type", "client_credentials")]).await;
+    let fresh = again.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(s.send(req(&s, Method::GET, &path, &fresh)).await.status, 200);
+}
