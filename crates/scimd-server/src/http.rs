@@ -297,7 +297,7 @@ impl FromRequestParts<AppState> for ScimRequest {
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
-            ctx: ctx(state, grant.tenant, headers, slot, &base),
+            ctx: ctx(state, grant.tenant, profile, headers, slot, &base),
             if_match: conditional(header::IF_MATCH),
             if_none_match: conditional(header::IF_NONE_MATCH),
         })
@@ -411,7 +411,14 @@ fn projection<const K: u8>(state: &AppState, ctx: &Ctx, q: &Option<String>) -> H
 
 /// The request's context: the tenant, and the absolute base URL of the SCIM API as the
 /// client reached it (`base`: `/scim/v2` or the profile's mount).
-fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap, audit: Option<Arc<AuditSlot>>, base: &str) -> Ctx {
+fn ctx(
+    state: &AppState,
+    tenant: TenantId,
+    tenancy: Arc<crate::service::Tenancy>,
+    headers: &HeaderMap,
+    audit: Option<Arc<AuditSlot>>,
+    base: &str,
+) -> Ctx {
     let base_url = match &state.http.public_url {
         // The public URL names the server's /scim/v2 base; a mount replaces that part.
         Some(u) => {
@@ -424,7 +431,7 @@ fn ctx(state: &AppState, tenant: TenantId, headers: &HeaderMap, audit: Option<Ar
             format!("{proto}://{host}{base}")
         }
     };
-    Ctx { tenant, base_url, audit }
+    Ctx { tenant, tenancy, base_url, audit }
 }
 
 // ------------------------------------------------------------------ request log

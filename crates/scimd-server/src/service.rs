@@ -59,6 +59,8 @@ pub type AppResult<T> = Result<T, AppError>;
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub tenant: TenantId,
+    /// The tenant's profile, schemas and output plans.
+    pub tenancy: Arc<Tenancy>,
     /// Absolute base URL of the SCIM API, e.g. `http://host/scim/v2`.
     pub base_url: String,
     /// The request's audit slot: a change writes its event with it.
@@ -109,10 +111,32 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     registry: Arc<Registry>,
     /// How default responses are written, per kind (User, Group), from `registry`.
-    plans: [OutputPlan; 2],
+    plans: Arc<[OutputPlan; 2]>,
     config: ServiceConfig,
-    /// Tenants' profiles as last read, and when.
-    profiles: Mutex<HashMap<TenantId, (Instant, Arc<Profile>)>>,
+    /// Tenants' profiles (with what follows from them) as last read, and when.
+    profiles: Mutex<HashMap<TenantId, (Instant, Arc<Tenancy>)>>,
+}
+
+/// What a tenant's profile makes of the service for it: the profile, the schemas its
+/// clients see (the built-in ones and its declared extensions) and the output plans for
+/// them. Tenants without extensions share the built-in registry and plans.
+pub struct Tenancy {
+    pub profile: Profile,
+    pub registry: Arc<Registry>,
+    plans: Arc<[OutputPlan; 2]>,
+}
+
+impl std::fmt::Debug for Tenancy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenancy").field("profile", &self.profile).finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for Tenancy {
+    type Target = Profile;
+    fn deref(&self) -> &Profile {
+        &self.profile
+    }
 }
 
 /// How long a tenant's profile is used before it is read again: the longest a change of
@@ -194,12 +218,12 @@ fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         let registry = scimd_core::builtin::standard_registry();
-        let plans = [ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k));
+        let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
         Service { store, clock, registry: Arc::new(registry), plans, config, profiles: Mutex::new(HashMap::new()) }
     }
 
-    /// A tenant's profile (cached for [`PROFILE_CACHE`]).
-    pub async fn profile(&self, tenant: TenantId) -> AppResult<Arc<Profile>> {
+    /// A tenant's profile and what follows from it (cached for [`PROFILE_CACHE`]).
+    pub async fn profile(&self, tenant: TenantId) -> AppResult<Arc<Tenancy>> {
         if let Some((at, p)) = self.profiles.lock().expect("profiles").get(&tenant)
             && at.elapsed() < PROFILE_CACHE
         {
@@ -211,7 +235,7 @@ impl Service {
             })?,
             None => Profile::default(),
         };
-        let profile = Arc::new(profile);
+        let profile = Arc::new(self.tenancy_of(tenant, profile)?);
         let mut cache = self.profiles.lock().expect("profiles");
         if cache.len() > 10_000 {
             cache.clear();
@@ -220,16 +244,26 @@ impl Service {
         Ok(profile)
     }
 
+    fn tenancy_of(&self, tenant: TenantId, profile: Profile) -> AppResult<Tenancy> {
+        if profile.extensions.is_empty() {
+            return Ok(Tenancy { profile, registry: self.registry.clone(), plans: self.plans.clone() });
+        }
+        let registry = profile.registry().map_err(|e| {
+            AppError::Internal(format!("the stored profile of tenant {} declares unusable schemas: {e}", tenant.0))
+        })?;
+        let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
+        Ok(Tenancy { profile, registry: Arc::new(registry), plans })
+    }
+
     /// Forgets a tenant's cached profile (it was just changed through this process).
     pub fn forget_profile(&self, tenant: TenantId) {
         self.profiles.lock().expect("profiles").remove(&tenant);
     }
 
     /// Checks that the tenant's profile allows `op` on `kind`.
-    async fn allowed(&self, ctx: &Ctx, kind: ResourceKind, op: Operation) -> AppResult<Arc<Profile>> {
-        let p = self.profile(ctx.tenant).await?;
-        p.check(kind, op)?;
-        Ok(p)
+    async fn allowed(&self, ctx: &Ctx, kind: ResourceKind, op: Operation) -> AppResult<Arc<Tenancy>> {
+        ctx.tenancy.check(kind, op)?;
+        Ok(ctx.tenancy.clone())
     }
 
     /// The id a path names: the id itself, or, when the profile addresses users by
@@ -248,7 +282,7 @@ impl Service {
             attributes: vec!["id".into()],
             ..ListParams::default()
         };
-        let query = params.resolve(self.registry(ctx.tenant), kind, &self.config.page)?;
+        let query = params.resolve(self.registry(ctx), kind, &self.config.page)?;
         let page = self.store.list(ctx.tenant, kind, &query, false).await?;
         Ok(page.items.into_iter().next().map_or_else(|| id.to_string(), |r| r.id))
     }
@@ -272,18 +306,19 @@ impl Service {
         PageConfig { default_count, max_count }
     }
 
-    pub fn registry(&self, _tenant: TenantId) -> &Registry {
-        &self.registry
+    /// The schemas the request's tenant sees.
+    pub fn registry<'a>(&self, ctx: &'a Ctx) -> &'a Registry {
+        &ctx.tenancy.registry
     }
 
     fn location(ctx: &Ctx, kind: ResourceKind, id: &str) -> String {
         format!("{}{}/{}", ctx.base_url, kind.endpoint(), id)
     }
 
-    fn plan(&self, _tenant: TenantId, kind: ResourceKind) -> &OutputPlan {
+    fn plan<'a>(&self, ctx: &'a Ctx, kind: ResourceKind) -> &'a OutputPlan {
         match kind {
-            ResourceKind::User => &self.plans[0],
-            ResourceKind::Group => &self.plans[1],
+            ResourceKind::User => &ctx.tenancy.plans[0],
+            ResourceKind::Group => &ctx.tenancy.plans[1],
         }
     }
 
@@ -305,7 +340,7 @@ impl Service {
         r: StoredResource,
         proj: &Projection,
     ) -> AppResult<String> {
-        let reg = self.registry(ctx.tenant);
+        let reg = self.registry(ctx);
         let meta = Meta {
             created: out_time(&r.created),
             last_modified: out_time(&r.last_modified),
@@ -322,9 +357,7 @@ impl Service {
                 })
                 .collect()
         });
-        if proj.is_default()
-            && self.plan(ctx.tenant, kind).write_default(out, &r.data, &r.id, &meta, related.as_deref())
-        {
+        if proj.is_default() && self.plan(ctx, kind).write_default(out, &r.data, &r.id, &meta, related.as_deref()) {
             return Ok(meta.location);
         }
         let doc: Value = serde_json::from_str(&r.data).map_err(|e| {
@@ -361,7 +394,7 @@ impl Service {
             ResourceKind::Group => "members",
             ResourceKind::User => "groups",
         };
-        proj.wants(self.registry(ctx.tenant), kind, attr)
+        proj.wants(self.registry(ctx), kind, attr)
     }
 
     /// Parses `attributes` / `excludedAttributes` for single-resource responses.
@@ -372,12 +405,12 @@ impl Service {
         attributes: Option<&str>,
         excluded: Option<&str>,
     ) -> AppResult<Projection> {
-        Ok(Projection::parse(self.registry(ctx.tenant), kind, attributes, excluded)?)
+        Ok(Projection::parse(self.registry(ctx), kind, attributes, excluded)?)
     }
 
     pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
         let profile = self.allowed(ctx, kind, Operation::Create).await?;
-        let reg = self.registry(ctx.tenant);
+        let reg = self.registry(ctx);
         let body = profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, &body)?;
         if kind == ResourceKind::User {
@@ -428,7 +461,7 @@ impl Service {
     ) -> AppResult<Rendered> {
         let profile = self.allowed(ctx, kind, Operation::Replace).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
-        let reg = self.registry(ctx.tenant);
+        let reg = self.registry(ctx);
         let body = &*profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, body)?;
         if kind == ResourceKind::User {
@@ -485,7 +518,7 @@ impl Service {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let reg = self.registry(ctx.tenant).clone();
+        let reg = ctx.tenancy.registry.clone();
         let rules = profile.clone();
         let mutate = Box::new(move |current: &Value| {
             let mut outcome = apply_patch(&reg, kind, current, &ops)?;
@@ -524,7 +557,7 @@ impl Service {
                 "Operations": [{"op": "replace", "path": "active", "value": false}],
             });
             let ops = parse_patch_request(&deactivate)?;
-            let reg = self.registry(ctx.tenant).clone();
+            let reg = ctx.tenancy.registry.clone();
             let mutate = Box::new(move |current: &Value| {
                 let outcome = apply_patch(&reg, kind, current, &ops)?;
                 let deactivates = deactivates(kind, current, &outcome.doc);
@@ -553,7 +586,7 @@ impl Service {
     /// A page of resources as a ListResponse (JSON text).
     pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Vec<u8>> {
         let profile = self.allowed(ctx, kind, Operation::Read).await?;
-        let reg = self.registry(ctx.tenant);
+        let reg = self.registry(ctx);
         let query = params.resolve(reg, kind, &self.page_config(&profile))?;
         let related = self.related_for(ctx, &profile, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
@@ -565,8 +598,8 @@ impl Service {
     /// `POST /.search` at the root: Users then Groups, paged as one sequence. A filter
     /// that names an attribute one kind lacks matches nothing of that kind.
     pub async fn search_all(&self, ctx: &Ctx, params: &ListParams) -> AppResult<Vec<u8>> {
-        let reg = self.registry(ctx.tenant);
-        let profile = self.profile(ctx.tenant).await?;
+        let reg = self.registry(ctx);
+        let profile = ctx.tenancy.clone();
         let page = self.page_config(&profile);
         let mut first_err = None;
         let mut queries = Vec::new();
@@ -627,13 +660,13 @@ impl Service {
     }
 
     pub fn schemas(&self, ctx: &Ctx) -> Value {
-        let all = discovery::schemas_json(self.registry(ctx.tenant), &ctx.base_url);
+        let all = discovery::schemas_json(self.registry(ctx), &ctx.base_url);
         let n = all.len() as u64;
         list_response(n, 1, all)
     }
 
     pub fn schema(&self, ctx: &Ctx, urn: &str) -> AppResult<Value> {
-        let reg = self.registry(ctx.tenant);
+        let reg = self.registry(ctx);
         reg.schema(urn)
             .map(|s| discovery::schema_json(s, &ctx.base_url))
             .ok_or_else(|| ScimError::not_found(format!("schema '{urn}' not found")).into())
@@ -641,8 +674,8 @@ impl Service {
 
     /// The resource types the tenant's profile offers (discovery tells the truth).
     pub async fn resource_types(&self, ctx: &Ctx) -> AppResult<Value> {
-        let profile = self.profile(ctx.tenant).await?;
-        let reg = self.registry(ctx.tenant);
+        let profile = ctx.tenancy.clone();
+        let reg = self.registry(ctx);
         let all: Vec<Value> = reg
             .resource_types
             .iter()
@@ -654,8 +687,8 @@ impl Service {
     }
 
     pub async fn resource_type(&self, ctx: &Ctx, name: &str) -> AppResult<Value> {
-        let profile = self.profile(ctx.tenant).await?;
-        let reg = self.registry(ctx.tenant);
+        let profile = ctx.tenancy.clone();
+        let reg = self.registry(ctx);
         reg.resource_types
             .iter()
             .filter(|rt| profile.access(rt.kind).offered)

@@ -358,3 +358,52 @@ async fn a_tenants_token_path_is_another_path_of_the_token_endpoint() {
     let r = s.post_form("/oauth2/token", Some((&c.id, &c.secret)), &[("grant_type", "client_credentials")]).await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn a_declared_extension_is_validated_stored_filtered_patched_and_discovered() {
+    // SEEDS.md L4: badges, multi-valued, each with only `value` and `display`.
+    const URN: &str = "urn:example:locker:1.0:User";
+    let s = with_profile(json!({"extensions": [{"resource_type": "User", "schema": {
+        "id": URN, "name": "LockerUser", "description": "Locker system user",
+        "attributes": [{"name": "badges", "type": "complex", "multiValued": true, "subAttributes": [
+            {"name": "value", "type": "string"}, {"name": "display", "type": "string"}]}]}}]}))
+    .await;
+    let created = s
+        .post(
+            "/Users",
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", URN], "userName": "ada",
+                    URN: {"badges": [{"value": "B-17", "display": "Main entrance"}]}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body[URN]["badges"][0]["value"], "B-17", "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    // Filtered like a core attribute.
+    let f = format!("/Users?filter={}", crate::common::enc(&format!("{URN}:badges.value eq \"B-17\"")));
+    assert_eq!(s.get(&f).await.body["totalResults"], 1, "{}", s.get(&f).await.body);
+    // Patched by its full path.
+    let add = patch_op(
+        json!([{"op": "add", "path": format!("{URN}:badges"), "value": [{"value": "B-18", "display": "Garage"}]}]),
+    );
+    let p = s.patch(&format!("/Users/{id}"), &add).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body[URN]["badges"].as_array().unwrap().len(), 2);
+    // Only `value` and `display`: anything else is refused.
+    let bad = s
+        .post(
+            "/Users",
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", URN], "userName": "bob",
+                               URN: {"badges": [{"value": "B-1", "colour": "red"}]}}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    // Discovered: /Schemas and the User resource type list it.
+    let schema = s.get(&format!("/Schemas/{URN}")).await;
+    assert_eq!(schema.status, 200, "{}", schema.body);
+    assert_eq!(schema.body["attributes"][0]["name"], "badges");
+    let rt = s.get("/ResourceTypes/User").await;
+    assert!(rt.body["schemaExtensions"].as_array().unwrap().iter().any(|e| e["schema"] == URN), "{}", rt.body);
+    // Another tenant does not see it.
+    let other = s.tenant_token("other").await;
+    assert_eq!(s.get_as(&other, &format!("/Schemas/{URN}")).await.status, 404);
+}
