@@ -135,6 +135,9 @@ pub struct Profile {
     /// Accept the SCIM 1.x core schema URN `urn:scim:schemas:core:1.0` for users, as an
     /// alias of the SCIM 2.0 core User schema (V3).
     pub scim1_user_schema: bool,
+    /// Further scope names that give this tenant's access tokens every SCIM operation, as
+    /// `scim` does (W1/W3: the workflow platform's `api` and `usersync`).
+    pub scim_scopes: Vec<String>,
     /// Schema extensions of the tenant's resource types, declared in SCIM schema form
     /// (L4: the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.

@@ -317,7 +317,7 @@ pub enum TenantCmd {
         /// Create it without SCIM access (turn it on later with `tenant set`).
         #[arg(long)]
         without_scim: bool,
-        /// Start from a preset's profile (`visitor`, `staffing`; examples/presets/).
+        /// Start from a preset's profile (`visitor`, `staffing`, `workflow`; examples/presets/).
         #[arg(long)]
         preset: Option<String>,
     },

@@ -289,6 +289,10 @@ impl FromRequestParts<AppState> for ScimRequest {
         // The tenant's API answers only where its profile mounts it.
         let base = parts.extensions.get::<Mounted>().map_or("/scim/v2", |m| m.base.as_str()).to_string();
         let profile = state.service.profile(grant.tenant).await.map_err(|e| HttpError::from(e).into_response())?;
+        let mapped = grant.scopes.split_whitespace().any(|s| profile.scim_scopes.iter().any(|m| m == s));
+        if !mapped && ((write && !grant.write) || (!write && !grant.read)) {
+            return Err(insufficient_scope(write));
+        }
         if !profile.serves_at(&base) {
             let path = parts.extensions.get::<Mounted>().map_or(parts.uri.path(), |m| m.original.as_str());
             return Err(error_response(&ScimError::not_found(format!(
@@ -313,6 +317,17 @@ impl FromRequestParts<AppState> for ScimRequest {
     }
 }
 
+/// 403 for a token whose scopes do not cover the request.
+fn insufficient_scope(write: bool) -> Response {
+    let (needed, what) = if write { (crate::oauth::SCOPE_WRITE, "change") } else { (crate::oauth::SCOPE_READ, "read") };
+    let res = error_response(&ScimError::new(
+        403,
+        None,
+        format!("the token's scopes do not allow it to {what} resources: it needs scope 'scim' or '{needed}'"),
+    ));
+    challenge(res, &format!("Bearer realm=\"scimd\", error=\"insufficient_scope\", scope=\"scim {needed}\""))
+}
+
 fn challenge(mut res: Response, value: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(value) {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
@@ -333,20 +348,9 @@ async fn authenticate(headers: &HeaderMap, state: &AppState, write: bool) -> Res
                     "SCIM provisioning is not enabled for this tenant; an operator can enable it",
                 )));
             }
-            Ok(Some(g)) if (write && !g.write) || (!write && !g.read) => {
-                let (needed, what) =
-                    if write { (crate::oauth::SCOPE_WRITE, "change") } else { (crate::oauth::SCOPE_READ, "read") };
-                let res = error_response(&ScimError::new(
-                    403,
-                    None,
-                    format!(
-                        "the token's scopes do not allow it to {what} resources: it needs scope 'scim' or '{needed}'"
-                    ),
-                ));
-                return Err(challenge(
-                    res,
-                    &format!("Bearer realm=\"scimd\", error=\"insufficient_scope\", scope=\"scim {needed}\""),
-                ));
+            // A profile may give further scope names SCIM access: judged with the profile.
+            Ok(Some(g)) if ((write && !g.write) || (!write && !g.read)) && g.scopes.is_empty() => {
+                return Err(insufficient_scope(write));
             }
             Ok(Some(g)) => return Ok(g),
             Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),

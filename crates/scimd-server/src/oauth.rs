@@ -72,6 +72,9 @@ pub struct Grant {
     pub scim_enabled: bool,
     pub read: bool,
     pub write: bool,
+    /// The token's scopes (an access token's; none for a long-lived token), for scope
+    /// names a tenant's profile maps to SCIM access.
+    pub scopes: Arc<str>,
     /// Unix time at which it stops being valid, if ever.
     pub expires: Option<i64>,
 }
@@ -747,6 +750,7 @@ impl OAuth {
                     scim_enabled: status.scim_enabled,
                     read,
                     write,
+                    scopes: Arc::from(c.scope.as_str()),
                     expires: Some(c.exp),
                 }
             })
@@ -758,6 +762,7 @@ impl OAuth {
                 scim_enabled: t.scim_enabled,
                 read: true,
                 write: true,
+                scopes: Arc::from(""),
                 expires: t.expires,
             })
         };

@@ -5,6 +5,7 @@
 pub const PRESETS: &[(&str, &str)] = &[
     ("staffing", include_str!("../../../examples/presets/staffing.json")),
     ("visitor", include_str!("../../../examples/presets/visitor.json")),
+    ("workflow", include_str!("../../../examples/presets/workflow.json")),
 ];
 
 /// The profile JSON of a preset, by name.

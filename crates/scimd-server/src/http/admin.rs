@@ -99,7 +99,7 @@ struct NewTenant {
     name: String,
     #[serde(default = "yes")]
     scim_enabled: bool,
-    /// A preset's profile to start with (`visitor`, `staffing`).
+    /// A preset's profile to start with (`visitor`, `staffing`, `workflow`).
     #[serde(default)]
     preset: Option<String>,
 }

@@ -204,3 +204,75 @@ async fn staffing_preset_replays_the_scim2_update_document() {
     let fresh = again.body["access_token"].as_str().unwrap().to_string();
     assert_eq!(s.send(req(&s, Method::GET, &path, &fresh)).await.status, 200);
 }
+
+/// SEEDS.md W1–W5, document 002 (workflow platform).
+#[tokio::test]
+async fn workflow_preset_replays_the_oauth_application_document() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    let t = admin_post(&s, &op, "/tenants", json!({"name": "flow", "preset": "workflow"})).await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    // W1: the OAuth application: client credentials, scopes API and user sync, 20 minutes.
+    let app =
+        crate::oauth::client(&s, &["flow"], &["client_credentials"], &["api", "usersync", "openid"], 1200, 3600).await;
+    // W2: POST {base}/oauth2/server/token, form-encoded, HTTP Basic, grant_type + scope=api.
+    let r = s
+        .post_form(
+            "/oauth2/server/token",
+            Some((&app.id, &app.secret)),
+            &[("grant_type", "client_credentials"), ("scope", "api")],
+        )
+        .await;
+    // W3: the response shape.
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["token_type"], "bearer");
+    assert_eq!(r.body["expires_in"], 1200);
+    assert_eq!(r.body["scope"], "api");
+    let token = r.body["access_token"].as_str().unwrap().to_string();
+    // `api` opens SCIM for this tenant; the same token's scopes would not elsewhere.
+    let create = s
+        .send(
+            req(&s, Method::POST, "/scim/v2/Users", &token)
+                .json(&json!({"userName": "pat.lee@example.com", "name": {"givenName": "Pat"}, "active": true})),
+        )
+        .await;
+    assert_eq!(create.status, 201, "{}", create.body);
+    let id = create.body["id"].as_str().unwrap().to_string();
+    // W4: users addressed by userName.
+    let by_name = "/scim/v2/Users/pat.lee@example.com";
+    assert_eq!(s.send(req(&s, Method::GET, by_name, &token)).await.body["id"], id.as_str());
+    let patched = s
+        .send(
+            req(&s, Method::PATCH, by_name, &token)
+                .json(&patch_op(json!([{"op": "replace", "path": "title", "value": "Analyst"}]))),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["title"], "Analyst");
+    let put = s
+        .send(
+            req(&s, Method::PUT, by_name, &token)
+                .json(&json!({"userName": "pat.lee@example.com", "displayName": "Pat Lee"})),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["displayName"], "Pat Lee");
+    // W5: DELETE deactivates; the user stays readable.
+    let del = s.send(s.client.delete(s.root(by_name)).bearer_auth(&token)).await;
+    assert_eq!(del.status, 204, "{}", del.body);
+    let after = s.send(req(&s, Method::GET, by_name, &token)).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(after.body["active"], false);
+    // A token with only `openid` does not open SCIM.
+    let r = s
+        .post_form(
+            "/oauth2/server/token",
+            Some((&app.id, &app.secret)),
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+        )
+        .await;
+    let openid = r.body["access_token"].as_str().unwrap().to_string();
+    let denied = s.send(req(&s, Method::GET, by_name, &openid)).await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+}
