@@ -246,13 +246,14 @@ struct KeySet {
     loaded: Instant,
 }
 
-/// A new signing key: a random kid and seed.
+/// A new signing key: a random kid and seed. The kid is hex: a base64url kid could
+/// start with `-`, which a command line (`scimd signing-key retire KID`) reads as an option.
 pub fn generate_signing_key() -> (String, Vec<u8>) {
     let mut seed = [0u8; 32];
     rand::rng().fill_bytes(&mut seed);
     let mut kid = [0u8; 12];
     rand::rng().fill_bytes(&mut kid);
-    (B64.encode(kid), seed.to_vec())
+    (hex::encode(kid), seed.to_vec())
 }
 
 /// An unknown `kid` forces a reload, at most this often.
