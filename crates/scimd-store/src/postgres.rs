@@ -14,16 +14,16 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use scimd_core::ScimError;
-use scimd_core::filter::{ResolvedAttr, ResolvedFilter, Target, fold_case};
+use scimd_core::filter::fold_case;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
 use scimd_core::resource::{IndexEntry, MemberValue};
-use scimd_core::schema::{AttrType, ResourceKind};
+use scimd_core::schema::ResourceKind;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
-use crate::sqlfilter::{Compiler, Dialect, SqlValue, numbered};
+use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, numbered};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
@@ -513,19 +513,6 @@ async fn add_members(tx: &Tx<'_>, tenant: TenantId, group: i64, members: &[Membe
     }
 }
 
-fn members_attr() -> ResolvedAttr {
-    ResolvedAttr {
-        ext: None,
-        name: "members".into(),
-        sub: None,
-        ty: AttrType::Complex,
-        case_exact: false,
-        multi_valued: true,
-        target: Target::Members,
-        key: "members".into(),
-    }
-}
-
 fn bound(params: &[SqlValue]) -> Params<'_> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
@@ -548,19 +535,8 @@ async fn apply_member_ops(tx: &Tx<'_>, tenant: TenantId, group: i64, ops: &[Memb
                 tx.execute(&del, &[&group, &tenant.0, ids]).await.map_err(pg)?;
             }
             MemberOp::RemoveWhere(filter) => {
-                let (parent, inner) = match filter {
-                    ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
-                    other => (members_attr(), other),
-                };
-                let mut c = Compiler::new(Dialect::Postgres, tenant.0, ResourceKind::Group);
-                c.sql.text.push_str("DELETE FROM members WHERE group_id = ?");
-                c.sql.params.push(SqlValue::Integer(group));
-                c.sql.text.push_str(" AND member_id IN (SELECT e.elem FROM (");
-                let vp = ResolvedFilter::ValuePath(parent, Box::new(inner.clone()));
-                c.elem_set_of(&vp).map_err(StoreError::Scim)?;
-                c.sql.text.push_str(") AS e WHERE e.res = ?)");
-                c.sql.params.push(SqlValue::Integer(group));
-                tx.execute(numbered(&c.sql.text).as_str(), &bound(&c.sql.params)).await.map_err(pg)?;
+                let sql = delete_members_where(Dialect::Postgres, tenant.0, group, filter).map_err(StoreError::Scim)?;
+                tx.execute(numbered(&sql.text).as_str(), &bound(&sql.params)).await.map_err(pg)?;
             }
         }
     }

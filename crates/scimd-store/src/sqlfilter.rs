@@ -649,6 +649,38 @@ impl Compiler {
     }
 }
 
+/// The `DELETE` of a group's members that match a `members[...]` filter (a value path,
+/// or a filter on the members' sub-attributes), for either database.
+pub(crate) fn delete_members_where(dialect: Dialect, tenant: i64, group: i64, filter: &ResolvedFilter) -> R<Sql> {
+    let (parent, inner) = match filter {
+        ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
+        other => (members_attr(), other),
+    };
+    let mut c = Compiler::new(dialect, tenant, ResourceKind::Group);
+    c.push("DELETE FROM members WHERE group_id = ");
+    c.param(SqlValue::Integer(group));
+    c.push(" AND member_id IN (SELECT e.elem FROM (");
+    c.elem_set_of(&ResolvedFilter::ValuePath(parent, Box::new(inner.clone())))?;
+    c.push(") AS e WHERE e.res = ");
+    c.param(SqlValue::Integer(group));
+    c.push(")");
+    Ok(c.sql)
+}
+
+/// The `members` attribute of a group, as a value path's parent.
+fn members_attr() -> ResolvedAttr {
+    ResolvedAttr {
+        ext: None,
+        name: "members".into(),
+        sub: None,
+        ty: AttrType::Complex,
+        case_exact: false,
+        multi_valued: true,
+        target: Target::Members,
+        key: "members".into(),
+    }
+}
+
 fn flatten_and<'a>(f: &'a ResolvedFilter, out: &mut Vec<&'a ResolvedFilter>) {
     match f {
         ResolvedFilter::And(a, b) => {

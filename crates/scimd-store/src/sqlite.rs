@@ -16,14 +16,14 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 use scimd_core::ScimError;
-use scimd_core::filter::{ResolvedAttr, ResolvedFilter, Target, fold_case};
+use scimd_core::filter::fold_case;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
 use scimd_core::resource::{IndexEntry, MemberValue};
-use scimd_core::schema::{AttrType, ResourceKind};
+use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
-use crate::sqlfilter::{Compiler, Dialect, SqlValue};
+use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
@@ -743,19 +743,6 @@ fn add_members(conn: &Connection, tenant: TenantId, group: i64, members: &[Membe
     Ok(())
 }
 
-fn members_attr() -> ResolvedAttr {
-    ResolvedAttr {
-        ext: None,
-        name: "members".into(),
-        sub: None,
-        ty: AttrType::Complex,
-        case_exact: false,
-        multi_valued: true,
-        target: Target::Members,
-        key: "members".into(),
-    }
-}
-
 fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[MemberOp]) -> StoreResult<()> {
     for op in ops {
         match op {
@@ -776,20 +763,8 @@ fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[Memb
                 }
             }
             MemberOp::RemoveWhere(filter) => {
-                let (parent, inner) = match filter {
-                    ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
-                    other => (members_attr(), other),
-                };
-                let mut c = Compiler::new(Dialect::Sqlite, tenant.0, ResourceKind::Group);
-                c.sql.text.push_str("DELETE FROM members WHERE group_id = ");
-                c.sql.params.push(SqlValue::Integer(group));
-                c.sql.text.push_str(" AND member_id IN (SELECT e.elem FROM (");
-                let vp = ResolvedFilter::ValuePath(parent, Box::new(inner.clone()));
-                c.elem_set_of(&vp).map_err(StoreError::Scim)?;
-                c.sql.text.push_str(") AS e WHERE e.res = ");
-                c.sql.params.push(SqlValue::Integer(group));
-                c.sql.text.push(')');
-                conn.execute(&c.sql.text, params_from_iter(c.sql.params.iter())).map_err(internal)?;
+                let sql = delete_members_where(Dialect::Sqlite, tenant.0, group, filter).map_err(StoreError::Scim)?;
+                conn.execute(&sql.text, params_from_iter(sql.params.iter())).map_err(internal)?;
             }
         }
     }

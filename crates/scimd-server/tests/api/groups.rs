@@ -1,6 +1,6 @@
 //! /Groups: members stored apart, O(1) member changes, member validation, cascades.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{TestServer, patch_op};
 
@@ -204,4 +204,31 @@ async fn members_and_groups_are_listed_in_creation_order() {
     assert_eq!(values(&user, "groups"), expected);
     let listed = s.get("/Users?filter=userName%20eq%20%22u0%22").await.body;
     assert_eq!(values(&listed["Resources"][0], "groups"), expected);
+}
+
+/// A removal filter on something other than member ids (`members[display eq …]`,
+/// `members[type eq …]`) deletes exactly the matching members.
+#[tokio::test]
+async fn members_removed_by_a_filter_on_their_display_or_type() {
+    let s = TestServer::start().await;
+    let ada = s.post("/Users", &json!({"userName": "ada", "displayName": "Ada"})).await.body;
+    let bob = s.post("/Users", &json!({"userName": "bob", "displayName": "Bob"})).await.body;
+    let sub = s.create_group("Sub", &[]).await;
+    let ids = [&ada, &bob, &sub].map(|r| r["id"].as_str().unwrap().to_string());
+    let g = s.create_group("Team", &[&ids[0], &ids[1], &ids[2]]).await;
+    let path = format!("/Groups/{}", g["id"].as_str().unwrap());
+    let members = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> =
+            r["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_string()).collect();
+        v.sort();
+        v
+    };
+    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members[display eq \"Ada\"]"}]))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut want = vec![ids[1].clone(), ids[2].clone()];
+    want.sort();
+    assert_eq!(members(&r.body), want);
+    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members[type eq \"Group\"]"}]))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(members(&r.body), vec![ids[1].clone()]);
 }
