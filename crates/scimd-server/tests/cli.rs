@@ -2,11 +2,14 @@
 //! (token alone on the last line), `serve` (logs its address, /healthz), and durability of
 //! acknowledged writes across `kill -9`.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+#[path = "support/process.rs"]
+mod process;
+use process::free_port;
 
 fn scimd(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
@@ -18,10 +21,6 @@ fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run scimd");
     assert!(out.status.success(), "scimd failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Server {
@@ -39,28 +38,9 @@ impl Server {
     fn start_with(db: &str, log_level: &str) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
-        let mut child = scimd(db)
-            .env("SCIMD_LOG", log_level)
-            .args(["serve", "--listen", &addr])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
-        // The server logs the address it listens on.
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("server log line");
-            if line.contains("listening") && line.contains(&addr) {
-                break;
-            }
-        }
+        let mut cmd = scimd(db);
+        cmd.env("SCIMD_LOG", log_level).args(["serve", "--listen", &addr]);
+        let (child, rx) = process::spawn_listening(cmd, &addr, Duration::from_secs(20));
         Server { child, addr, log: rx }
     }
 

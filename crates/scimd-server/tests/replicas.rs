@@ -11,11 +11,13 @@
 //! without it the test says so and does nothing.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+#[path = "support/process.rs"]
+mod process;
 
 fn scimd(url: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
@@ -36,29 +38,20 @@ struct Replica {
 
 impl Replica {
     fn start(url: &str) -> Replica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut child = scimd(url)
-            .env("SCIMD_LOG", "info")
-            .args(["serve", "--listen", &addr, "--workers", "2", "--pg-pool", "8", "--key-reload", "2s"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("server log line");
-            if line.contains("listening") && line.contains(&addr) {
-                break;
-            }
-        }
+        let addr = format!("127.0.0.1:{}", process::free_port());
+        let mut cmd = scimd(url);
+        cmd.env("SCIMD_LOG", "info").args([
+            "serve",
+            "--listen",
+            &addr,
+            "--workers",
+            "2",
+            "--pg-pool",
+            "8",
+            "--key-reload",
+            "2s",
+        ]);
+        let (child, _log) = process::spawn_listening(cmd, &addr, Duration::from_secs(30));
         Replica { child, base: format!("http://{addr}") }
     }
 }

@@ -713,6 +713,46 @@ pub trait Store: Send + Sync + 'static {
     fn close(&self) {}
 }
 
+// ------------------------------------------------------------ shared by both stores
+
+/// `If-Match` against the stored version.
+pub(crate) fn check_if_match(if_match: &Option<IfMatch>, version: i64) -> StoreResult<()> {
+    match if_match {
+        Some(m) if !m.admits(version) => Err(StoreError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// A resource's stored JSON text and folded display name.
+pub(crate) fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> {
+    let data = serde_json::to_string(&state.doc).map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok((data, state.display.as_deref().map(scimd_core::filter::fold_case)))
+}
+
+/// The related-resources column (`[[id, rtype, display], …]`, built by the stores' SQL) as rows.
+pub(crate) fn related_rows(json: &str) -> serde_json::Result<Vec<MemberRow>> {
+    let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(json)?;
+    Ok(rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect())
+}
+
+impl ChangeEvent {
+    /// The event to write with its change (the created resource's id, whether it
+    /// deactivated a user, its duration so far), and where to publish its id.
+    pub(crate) fn finish(
+        self,
+        created_id: Option<&str>,
+        deactivates: bool,
+    ) -> (NewEvent, std::sync::Arc<std::sync::atomic::AtomicI64>) {
+        let mut event = self.event;
+        if let Some(id) = created_id {
+            event.resource_id = Some(id.to_string());
+        }
+        event.deactivated = deactivates;
+        event.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        (event, self.id)
+    }
+}
+
 /// The database's code for a resource kind.
 pub(crate) fn kind_code(kind: ResourceKind) -> i64 {
     match kind {

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use scimd_core::ScimError;
-use scimd_core::filter::fold_case;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
 use scimd_core::resource::{IndexEntry, MemberValue};
@@ -27,9 +26,9 @@ use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, number
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation,
-    SigningKeyRow, Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code,
-    kind_from_code, normalized_time,
+    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, Rotation, SigningKeyRow,
+    Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, kind_code,
+    normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -374,13 +373,8 @@ fn resource_cols(kind: ResourceKind, related: bool) -> &'static str {
     }
 }
 
-fn related_rows(json: &str) -> StoreResult<Vec<MemberRow>> {
-    let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(json).map_err(internal)?;
-    Ok(rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect())
-}
-
 fn row_to_resource(kind: ResourceKind, related: bool, row: &Row) -> StoreResult<(i64, StoredResource)> {
-    let related = if related { Some(related_rows(row.get::<_, &str>(6))?) } else { None };
+    let related = if related { Some(related_rows(row.get::<_, &str>(6)).map_err(internal)?) } else { None };
     Ok((
         row.get(0),
         StoredResource {
@@ -447,7 +441,7 @@ async fn load_related(c: &impl GenericClient, kind: ResourceKind, rowid: i64) ->
     };
     let st = c.prepare_cached(sql).await.map_err(pg)?;
     let row = c.query_one(&st, &[&rowid]).await.map_err(pg)?;
-    related_rows(row.get::<_, &str>(0))
+    related_rows(row.get::<_, &str>(0)).map_err(internal)
 }
 
 async fn bump_count(tx: &Tx<'_>, tenant: TenantId, kind: ResourceKind, rowid: i64, delta: i64) -> StoreResult<()> {
@@ -541,18 +535,6 @@ async fn apply_member_ops(tx: &Tx<'_>, tenant: TenantId, group: i64, ops: &[Memb
         }
     }
     Ok(())
-}
-
-fn check_if_match(if_match: &Option<IfMatch>, version: i64) -> StoreResult<()> {
-    match if_match {
-        Some(m) if !m.admits(version) => Err(StoreError::PreconditionFailed),
-        _ => Ok(()),
-    }
-}
-
-fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> {
-    let data = serde_json::to_string(&state.doc).map_err(internal)?;
-    Ok((data, state.display.as_deref().map(fold_case)))
 }
 
 const TENANT_COLS: &str =
@@ -675,14 +657,9 @@ async fn write_change_event(
     created_id: Option<&str>,
     deactivates: bool,
 ) -> StoreResult<()> {
-    let mut event = e.event;
-    if let Some(id) = created_id {
-        event.resource_id = Some(id.to_string());
-    }
-    event.deactivated = deactivates;
-    event.duration_ms = e.started.elapsed().as_secs_f64() * 1000.0;
+    let (event, published) = e.finish(created_id, deactivates);
     let id = insert_event(tx, &event).await?;
-    e.id.store(id, std::sync::atomic::Ordering::Release);
+    published.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
 }
 

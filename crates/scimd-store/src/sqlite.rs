@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 use scimd_core::ScimError;
-use scimd_core::filter::fold_case;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
 use scimd_core::resource::{IndexEntry, MemberValue};
@@ -27,9 +26,9 @@ use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, ResourceState, Rotation,
-    SigningKeyRow, Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, kind_code,
-    kind_from_code, normalized_time,
+    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, Rotation, SigningKeyRow,
+    Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, kind_code,
+    normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -626,12 +625,6 @@ fn load(
         .map_err(internal)
 }
 
-/// The related column's JSON (`[[id, rtype, display], …]`) as rows.
-fn related_rows(json: &str) -> serde_json::Result<Vec<MemberRow>> {
-    let rows: Vec<(String, i64, Option<String>)> = serde_json::from_str(json)?;
-    Ok(rows.into_iter().map(|(id, code, display)| MemberRow { id, kind: kind_from_code(code), display }).collect())
-}
-
 /// The related resources of one resource (after a write), through the same subquery reads use.
 fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
     let sql = match kind {
@@ -769,18 +762,6 @@ fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[Memb
         }
     }
     Ok(())
-}
-
-fn check_if_match(if_match: &Option<IfMatch>, version: i64) -> StoreResult<()> {
-    match if_match {
-        Some(m) if !m.admits(version) => Err(StoreError::PreconditionFailed),
-        _ => Ok(()),
-    }
-}
-
-fn state_params(state: &ResourceState) -> StoreResult<(String, Option<String>)> {
-    let data = serde_json::to_string(&state.doc).map_err(internal)?;
-    Ok((data, state.display.as_deref().map(fold_case)))
 }
 
 fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
@@ -935,15 +916,10 @@ fn insert_details(
 
 /// Writes a change's event in the change's transaction and publishes its id.
 fn write_change_event(conn: &Writer, e: ChangeEvent, created_id: Option<&str>, deactivates: bool) -> StoreResult<()> {
-    let mut event = e.event;
-    if let Some(id) = created_id {
-        event.resource_id = Some(id.to_string());
-    }
-    event.deactivated = deactivates;
-    event.duration_ms = e.started.elapsed().as_secs_f64() * 1000.0;
+    let (event, published) = e.finish(created_id, deactivates);
     let id = insert_event(conn, &event, EventFile::Main)?;
     save_event_counter(conn, EventFile::Main)?;
-    e.id.store(id, std::sync::atomic::Ordering::Release);
+    published.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
 }
 

@@ -1,0 +1,32 @@
+//! Running `scimd serve` as a process in tests: a free loopback port, and waiting until
+//! the server logs that it listens, with its log lines kept for the test.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Spawns `cmd` (a `scimd serve … --listen addr`) with its log on a channel, and waits (at
+/// most `within`) for the line saying it listens on `addr`.
+pub fn spawn_listening(mut cmd: Command, addr: &str, within: Duration) -> (Child, Receiver<String>) {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + within;
+    loop {
+        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("server log line");
+        if line.contains("listening") && line.contains(addr) {
+            break;
+        }
+    }
+    (child, rx)
+}
