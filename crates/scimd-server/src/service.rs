@@ -114,7 +114,15 @@ pub struct Service {
     plans: Arc<[OutputPlan; 2]>,
     config: ServiceConfig,
     /// Tenants' profiles (with what follows from them) as last read, and when.
-    profiles: Mutex<HashMap<TenantId, (Instant, Arc<Tenancy>)>>,
+    profiles: Mutex<HashMap<TenantId, CachedTenancy>>,
+}
+
+/// A tenant's tenancy as last read: when, and from which stored profile text (an
+/// unchanged text keeps the tenancy instead of parsing and building it again).
+struct CachedTenancy {
+    read: Instant,
+    text: Option<String>,
+    tenancy: Arc<Tenancy>,
 }
 
 /// What a tenant's profile makes of the service for it: the profile, the schemas its
@@ -224,24 +232,30 @@ impl Service {
 
     /// A tenant's profile and what follows from it (cached for [`PROFILE_CACHE`]).
     pub async fn profile(&self, tenant: TenantId) -> AppResult<Arc<Tenancy>> {
-        if let Some((at, p)) = self.profiles.lock().expect("profiles").get(&tenant)
-            && at.elapsed() < PROFILE_CACHE
-        {
-            return Ok(p.clone());
-        }
-        let profile = match self.store.tenant_profile(tenant).await? {
-            Some(text) => Profile::from_json(&text).map_err(|e| {
-                AppError::Internal(format!("the stored profile of tenant {} is unusable: {e}", tenant.0))
-            })?,
-            None => Profile::default(),
+        let previous = match self.profiles.lock().expect("profiles").get(&tenant) {
+            Some(c) if c.read.elapsed() < PROFILE_CACHE => return Ok(c.tenancy.clone()),
+            Some(c) => Some((c.text.clone(), c.tenancy.clone())),
+            None => None,
         };
-        let profile = Arc::new(self.tenancy_of(tenant, profile)?);
+        let text = self.store.tenant_profile(tenant).await?;
+        let tenancy = match previous {
+            Some((old, tenancy)) if old == text => tenancy,
+            _ => {
+                let profile = match &text {
+                    Some(t) => Profile::from_json(t).map_err(|e| {
+                        AppError::Internal(format!("the stored profile of tenant {} is unusable: {e}", tenant.0))
+                    })?,
+                    None => Profile::default(),
+                };
+                Arc::new(self.tenancy_of(tenant, profile)?)
+            }
+        };
         let mut cache = self.profiles.lock().expect("profiles");
         if cache.len() > 10_000 {
             cache.clear();
         }
-        cache.insert(tenant, (Instant::now(), profile.clone()));
-        Ok(profile)
+        cache.insert(tenant, CachedTenancy { read: Instant::now(), text, tenancy: tenancy.clone() });
+        Ok(tenancy)
     }
 
     fn tenancy_of(&self, tenant: TenantId, profile: Profile) -> AppResult<Tenancy> {
