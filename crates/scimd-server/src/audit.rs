@@ -1,6 +1,6 @@
-//! The audit trail's rules (HTTP types only as carried through a request's slot): what a request's event records (the
-//! [`AuditSlot`] every layer of a request fills in), how payloads are redacted before
-//! they are stored, the [`AuditSink`] that writes events in batches off the request path,
+//! The audit trail's rules (HTTP types only as carried through a request's slot): what a
+//! request's event records (the [`AuditSlot`] every layer of a request fills in), how
+//! payloads are redacted before they are stored, the [`AuditSink`] that writes events in batches off the request path,
 //! and the go-live summary computed from recorded events. A change's own event is not
 //! written here but by the store, in the change's transaction.
 
