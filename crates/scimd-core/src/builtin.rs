@@ -342,6 +342,7 @@ pub fn standard_registry() -> Registry {
         ],
         common: common_attributes(),
         tolerated_urns: vec![MICROSOFT_GROUP_URN.to_string(), MICROSOFT_USER_URN.to_string()],
+        strict: false,
     }
 }
 

@@ -46,6 +46,8 @@ pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<ScimType>,
     pub detail: String,
+    /// For a 405: the methods the endpoint does allow (the response's `Allow` header).
+    pub allow: Vec<&'static str>,
 }
 
 /// Result alias used throughout the core.
@@ -53,7 +55,12 @@ pub type ScimResult<T> = Result<T, ScimError>;
 
 impl ScimError {
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
-        ScimError { status, scim_type, detail: detail.into() }
+        ScimError { status, scim_type, detail: detail.into(), allow: Vec::new() }
+    }
+    /// Names the methods an endpoint allows (for a 405).
+    pub fn with_allow(mut self, methods: Vec<&'static str>) -> Self {
+        self.allow = methods;
+        self
     }
     /// 400 with a `scimType`.
     pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {

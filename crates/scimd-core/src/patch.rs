@@ -2,9 +2,10 @@
 //! operations, all or nothing, to a stored document — including the shapes Microsoft
 //! Entra ID and Okta send (capitalised ops, string booleans, path-less values whose keys
 //! are paths, filtered paths that create the element they don't find, member removal by
-//! value list). Group members are never part of the document: operations on `members`
-//! become [`MemberOp`]s that the store applies row by row, so a member change costs
-//! O(changed members) whatever the group size.
+//! value list), or refusing them in a strict registry. Group members are never part of
+//! the document: operations on `members` (and on `User.groups`, when a profile makes it
+//! writable) become [`MemberOp`]s that the store applies row by row, so a member change
+//! costs O(changed members) whatever the group size.
 
 use serde_json::{Map, Value};
 
@@ -13,7 +14,9 @@ use crate::filter::{
     AttrPath, CompValue, CompareOp, Filter, PatchPath, ResolvedAttr, ResolvedFilter, matches, parse_attr_path,
     parse_patch_path, resolve_filter,
 };
-use crate::resource::{MemberValue, check_immutable, finish, normalize_value, parse_members, root_for, set_sub};
+use crate::resource::{
+    MemberValue, check_immutable, finish, is_related, normalize_value, parse_related, root_for, set_sub,
+};
 use crate::schema::{AttrDef, AttrHome, AttrType, Mutability, Registry, ResourceKind};
 
 pub const PATCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -55,11 +58,17 @@ fn get_ci<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
     m.get(key).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
-/// Parses a PatchOp request body.
-pub fn parse_patch_request(body: &Value) -> ScimResult<Vec<PatchOperation>> {
+/// Parses a PatchOp request body. `strict` (a tenant profile's strict RFC mode) requires
+/// `schemas` and lower-case `op` values, which Entra ID does not always send.
+pub fn parse_patch_request(body: &Value, strict: bool) -> ScimResult<Vec<PatchOperation>> {
     let Value::Object(o) = body else {
         return Err(ScimError::invalid_syntax("a PatchOp request must be a JSON object"));
     };
+    if strict && get_ci(o, "schemas").is_none() {
+        return Err(ScimError::invalid_syntax(format!(
+            "a PATCH request needs 'schemas': [\"{PATCH_URN}\"] (strict mode)"
+        )));
+    }
     if let Some(s) = get_ci(o, "schemas") {
         let ok = s
             .as_array()
@@ -78,7 +87,13 @@ pub fn parse_patch_request(body: &Value) -> ScimResult<Vec<PatchOperation>> {
         let Value::Object(m) = op else {
             return Err(ScimError::invalid_syntax(format!("operation {i} is not an object")));
         };
-        let kind = match get_ci(m, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+        let op_name = get_ci(m, "op").and_then(Value::as_str);
+        if strict && let Some(name) = op_name.filter(|n| !["add", "remove", "replace"].contains(n)) {
+            return Err(ScimError::invalid_syntax(format!(
+                "operation {i}: 'op' must be add, remove or replace in lower case, got '{name}' (strict mode)"
+            )));
+        }
+        let kind = match op_name.map(str::to_ascii_lowercase).as_deref() {
             Some("add") => PatchOpKind::Add,
             Some("remove") => PatchOpKind::Remove,
             Some("replace") => PatchOpKind::Replace,
@@ -205,7 +220,7 @@ impl<'r> Engine<'r> {
                     .ok_or_else(|| ScimError::invalid_path(format!("'{}' has no sub-attribute '{s}'", top.name)))?,
             ),
         };
-        let members = self.kind == ResourceKind::Group && matches!(home, AttrHome::Core(_)) && top.name == "members";
+        let members = is_related(self.kind, home, top);
         Ok(Target { ext, top, sub, members })
     }
 
@@ -237,6 +252,12 @@ impl<'r> Engine<'r> {
     }
 
     fn apply(&mut self, op: &PatchOperation) -> ScimResult<()> {
+        if self.reg.strict && op.op == PatchOpKind::Remove && op.value.as_ref().is_some_and(|v| !v.is_null()) {
+            return Err(ScimError::invalid_syntax(
+                "a remove operation takes no 'value' (strict mode): name what to remove in the path, \
+                 e.g. members[value eq \"<id>\"]",
+            ));
+        }
         match (&op.path, op.op) {
             (None, PatchOpKind::Remove) => Err(ScimError::no_target("a remove operation needs a 'path'")),
             (None, kind) => {
@@ -276,6 +297,12 @@ impl<'r> Engine<'r> {
             let path = parse_attr_path(k).map_err(|_| {
                 ScimError::invalid_path(format!("unknown attribute '{k}' for resource type {}", self.kind.name()))
             })?;
+            if self.reg.strict && (path.sub.is_some() || path.urn.is_some()) {
+                return Err(ScimError::invalid_path(format!(
+                    "'{k}' is an attribute path, not an attribute name: a path-less value holds attributes \
+                     (strict mode); give the path in 'path' instead"
+                )));
+            }
             self.set(kind, &path, v, false)?;
         }
         Ok(())
@@ -291,7 +318,7 @@ impl<'r> Engine<'r> {
             return self.set_password(Some(v));
         }
         if t.members {
-            let members = parse_members(v)?;
+            let members = parse_related(self.kind, v)?;
             if kind == PatchOpKind::Replace {
                 self.member_ops.push(MemberOp::RemoveAll);
             }
@@ -410,7 +437,7 @@ impl<'r> Engine<'r> {
         if t.members {
             match value {
                 Some(v) if !v.is_null() && t.sub.is_none() => {
-                    let ids: Vec<String> = parse_members(v)?.into_iter().map(|m| m.value).collect();
+                    let ids: Vec<String> = parse_related(self.kind, v)?.into_iter().map(|m| m.value).collect();
                     if !ids.is_empty() {
                         self.member_ops.push(MemberOp::Remove(ids));
                     }
@@ -536,6 +563,9 @@ impl<'r> Engine<'r> {
                 }
             }
             _ => {
+                if hits.is_empty() && self.reg.strict {
+                    return Err(ScimError::no_target(format!("no value of '{attr}' matches the filter (strict mode)")));
+                }
                 if hits.is_empty() {
                     // Entra ID: add/replace on a filtered path that matches nothing creates it.
                     let mut el = Map::new();
@@ -624,7 +654,7 @@ impl<'r> Engine<'r> {
         if kind != PatchOpKind::Remove {
             let v =
                 value.ok_or_else(|| ScimError::invalid_syntax("the operation on 'members[...]' needs a 'value'"))?;
-            let members = parse_members(v)?;
+            let members = parse_related(self.kind, v)?;
             if !members.is_empty() {
                 self.member_ops.push(MemberOp::Add(members));
             }
@@ -673,7 +703,7 @@ mod tests {
 
     fn run(kind: ResourceKind, doc: Value, ops: Value) -> ScimResult<PatchOutcome> {
         let reg = standard_registry();
-        let ops = parse_patch_request(&json!({"schemas": [PATCH_URN], "Operations": ops}))?;
+        let ops = parse_patch_request(&json!({"schemas": [PATCH_URN], "Operations": ops}), false)?;
         apply_patch(&reg, kind, &doc, &ops)
     }
 
@@ -778,5 +808,58 @@ mod tests {
             run(ResourceKind::User, user(), json!([{"op": "replace", "path": "password", "value": "s3cret"}])).unwrap();
         assert_eq!(o.password.as_deref(), Some("s3cret"));
         assert!(o.doc.get("password").is_none());
+    }
+
+    fn profile_registry(profile: Value) -> Registry {
+        serde_json::from_value::<crate::profile::Profile>(profile).unwrap().registry().unwrap()
+    }
+
+    #[test]
+    fn writable_user_groups_become_member_ops() {
+        let reg = profile_registry(json!({"user_groups_settable": true}));
+        let ops = parse_patch_request(
+            &json!({"schemas": [PATCH_URN], "Operations": [
+                {"op": "add", "path": "groups", "value": [{"value": "g1", "type": "direct"}]},
+                {"op": "remove", "path": "groups[value eq \"g2\"]"},
+                {"op": "replace", "value": {"groups": []}}
+            ]}),
+            false,
+        )
+        .unwrap();
+        let o = apply_patch(&reg, ResourceKind::User, &user(), &ops).unwrap();
+        assert_eq!(
+            o.member_ops[0],
+            MemberOp::Add(vec![MemberValue { value: "g1".into(), kind: Some(ResourceKind::Group) }])
+        );
+        assert_eq!(o.member_ops[1], MemberOp::Remove(vec!["g2".into()]));
+        assert_eq!(o.member_ops[2], MemberOp::RemoveAll);
+        assert_eq!(o.doc, user(), "groups never enter the document");
+        // The standard registry keeps them read-only.
+        let e = apply_patch(&standard_registry(), ResourceKind::User, &user(), &ops).unwrap_err();
+        assert_eq!(e.scim_type, Some(crate::error::ScimType::Mutability));
+    }
+
+    #[test]
+    fn a_strict_registry_refuses_the_tolerated_shapes() {
+        let strict = profile_registry(json!({"strict": true}));
+        let run_strict = |ops: Value| {
+            let ops = parse_patch_request(&json!({"schemas": [PATCH_URN], "Operations": ops}), true)?;
+            apply_patch(&strict, ResourceKind::User, &user(), &ops)
+        };
+        for ops in [
+            json!([{"op": "Replace", "path": "active", "value": false}]),
+            json!([{"op": "replace", "path": "active", "value": "False"}]),
+            json!([{"op": "replace", "value": {"name.givenName": "y"}}]),
+            json!([{"op": "remove", "path": "emails", "value": [{"value": "h@x"}]}]),
+            json!([{"op": "add", "path": "emails[type eq \"other\"].value", "value": "o@x"}]),
+        ] {
+            assert!(run_strict(ops.clone()).is_err(), "{ops}");
+            assert!(run(ResourceKind::User, user(), ops.clone()).is_ok(), "tolerated by default: {ops}");
+        }
+        assert!(
+            parse_patch_request(&json!({"Operations": [{"op": "add", "path": "title", "value": "x"}]}), true).is_err()
+        );
+        let o = run_strict(json!([{"op": "replace", "value": {"name": {"givenName": "y"}, "active": false}}])).unwrap();
+        assert_eq!((o.doc["name"]["givenName"].clone(), o.doc["active"].clone()), (json!("y"), json!(false)));
     }
 }

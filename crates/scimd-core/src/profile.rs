@@ -127,6 +127,15 @@ pub struct Profile {
     pub preferred_language_fallback: Option<String>,
     /// The members of a group are never returned (L3); they can still be set.
     pub hide_group_members: bool,
+    /// `User.groups` is writable (L4): setting it on a user (POST, PUT, PATCH) changes
+    /// the user's memberships, in the user's transaction. `/Schemas` shows it readWrite.
+    pub user_groups_settable: bool,
+    /// Strict RFC 7644 mode: the identity-provider shapes tolerated by default
+    /// (IDP-QUIRKS.md: capitalised PATCH ops, booleans and numbers as strings, path-less
+    /// PATCH keys that are paths, member removal by a value list, filtered PATCH paths
+    /// that create what they do not find, a plain-string `manager`, unknown schema URNs,
+    /// a PATCH without `schemas`) are refused with a 400 naming the rule.
+    pub strict: bool,
     /// Users may be addressed by userName in the path as well as by id (W4).
     pub users_by_user_name: bool,
     /// Phone numbers must be valid E.164 numbers (`+` and digits), and one of type
@@ -324,8 +333,29 @@ impl ExtensionDecl {
 impl Profile {
     /// The schemas and resource types of a tenant with this profile: the built-in ones and
     /// its declared extensions.
+    /// Whether the tenant's schemas differ from the standard ones (a registry of its own).
+    pub fn own_registry(&self) -> bool {
+        !self.extensions.is_empty() || self.user_groups_settable || self.strict
+    }
+
     pub fn registry(&self) -> Result<Registry, String> {
         let mut reg = crate::builtin::standard_registry();
+        if self.strict {
+            reg.strict = true;
+            reg.tolerated_urns.clear();
+        }
+        if self.user_groups_settable {
+            let user = reg.schemas.iter_mut().find(|s| s.id == CORE_USER).expect("the standard registry has User");
+            if let Some(groups) = user.attributes.iter_mut().find(|a| a.name == "groups") {
+                groups.mutability = Mutability::ReadWrite;
+                groups.description = "The groups the user is a direct member of; setting them changes the \
+                                      user's memberships."
+                    .into();
+                for sub in groups.sub_attributes.iter_mut().filter(|s| s.name == "value" || s.name == "type") {
+                    sub.mutability = Mutability::ReadWrite;
+                }
+            }
+        }
         for ext in &self.extensions {
             let kind = ext.kind()?;
             let schema = ext.schema_def()?;
@@ -477,6 +507,7 @@ impl Profile {
         }
         if !access.allows(op) {
             let allowed = access.allowed_methods();
+            let allow = allowed.clone();
             return Err(ScimError::new(
                 405,
                 None,
@@ -492,7 +523,8 @@ impl Profile {
                     },
                     if allowed.is_empty() { "nothing".to_string() } else { allowed.join(", ") }
                 ),
-            ));
+            )
+            .with_allow(allow));
         }
         Ok(())
     }

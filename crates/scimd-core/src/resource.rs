@@ -31,7 +31,8 @@ pub struct MemberValue {
 pub struct Prepared {
     pub doc: Value,
     pub password: Option<String>,
-    /// Group members: `None` when the body had no `members`.
+    /// Group members, or a user's groups when they are writable: `None` when the body
+    /// had no `members` (`groups`).
     pub members: Option<Vec<MemberValue>>,
 }
 
@@ -80,9 +81,22 @@ fn type_error(name: &str, expected: &str, got: &Value) -> ScimError {
 }
 
 /// Normalizes a single (non-array) value of `def`. `None` = unassigned.
-fn normalize_single(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<Value>> {
+fn normalize_single(def: &AttrDef, v: &Value, name: &str, strict: bool) -> ScimResult<Option<Value>> {
     if v.is_null() {
         return Ok(None);
+    }
+    if strict
+        && let Value::String(s) = v
+        && !s.is_empty()
+        && matches!(def.ty, AttrType::Boolean | AttrType::Integer | AttrType::Decimal | AttrType::Complex)
+    {
+        // Strict mode: no booleans or numbers as strings, no plain-string `manager`.
+        let expected = match def.ty {
+            AttrType::Boolean => "true or false (strict mode takes no strings for booleans)",
+            AttrType::Complex => "an object (strict mode takes no plain string for it)",
+            _ => "a JSON number (strict mode takes no strings for numbers)",
+        };
+        return Err(type_error(name, expected, v));
     }
     Ok(match def.ty {
         AttrType::String | AttrType::Reference => match v {
@@ -154,7 +168,7 @@ fn normalize_single(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<V
                         continue;
                     }
                     let sub_name = format!("{name}.{}", sd.name);
-                    if let Some(x) = normalize_attr(sd, sv, &sub_name)? {
+                    if let Some(x) = normalize_attr(sd, sv, &sub_name, strict)? {
                         out.insert(sd.name.clone(), x);
                     }
                 }
@@ -188,7 +202,7 @@ fn normalize_single(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<V
 }
 
 /// Normalizes a value of `def`, single- or multi-valued. `None` = unassigned.
-fn normalize_attr(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<Value>> {
+fn normalize_attr(def: &AttrDef, v: &Value, name: &str, strict: bool) -> ScimResult<Option<Value>> {
     if def.multi_valued {
         let items: Vec<&Value> = match v {
             Value::Array(a) => a.iter().collect(),
@@ -200,7 +214,7 @@ fn normalize_attr(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<Val
             if item.is_array() {
                 return Err(type_error(name, "an array of values, not of arrays", item));
             }
-            if let Some(x) = normalize_single(def, item, name)? {
+            if let Some(x) = normalize_single(def, item, name, strict)? {
                 out.push(x);
             }
         }
@@ -217,7 +231,7 @@ fn normalize_attr(def: &AttrDef, v: &Value, name: &str) -> ScimResult<Option<Val
         if v.is_array() {
             return Err(type_error(name, "a single value", v));
         }
-        normalize_single(def, v, name)
+        normalize_single(def, v, name, strict)
     }
 }
 
@@ -240,8 +254,8 @@ pub fn normalize_value(
     let (top, sub) =
         defs(reg, kind, attr).ok_or_else(|| ScimError::invalid_path(format!("unknown attribute '{}'", attr.name)))?;
     match sub {
-        Some(sd) => normalize_attr(sd, value, &format!("{}.{}", attr.name, sd.name)),
-        None => normalize_attr(top, value, &top.name),
+        Some(sd) => normalize_attr(sd, value, &format!("{}.{}", attr.name, sd.name), reg.strict),
+        None => normalize_attr(top, value, &top.name, reg.strict),
     }
 }
 
@@ -262,7 +276,7 @@ fn slot<'r>(reg: &'r Registry, kind: ResourceKind, path: &AttrPath, raw: &str) -
     if top.mutability == Mutability::WriteOnly {
         return Ok(Slot::Password);
     }
-    if kind == ResourceKind::Group && matches!(home, AttrHome::Core(_)) && top.name == "members" {
+    if is_related(kind, home, top) {
         return Ok(Slot::Members);
     }
     let ext = match home {
@@ -314,8 +328,23 @@ pub(crate) fn set_sub(root: &mut Map<String, Value>, attr: &str, sub: &str, valu
     }
 }
 
-/// Parses group members from a client value.
-pub fn parse_members(v: &Value) -> ScimResult<Vec<MemberValue>> {
+/// Whether a top-level attribute is the membership relation of its resource type:
+/// `Group.members`, or `User.groups` (only reached when a profile makes it writable).
+pub(crate) fn is_related(kind: ResourceKind, home: AttrHome<'_>, top: &AttrDef) -> bool {
+    matches!(home, AttrHome::Core(_))
+        && match kind {
+            ResourceKind::Group => top.name == "members",
+            ResourceKind::User => top.name == "groups",
+        }
+}
+
+/// Parses a membership relation from a client value: a group's `members` (users or
+/// groups, by `type`), or a user's `groups` (groups; `type`, if given, is `direct`).
+pub fn parse_related(kind: ResourceKind, v: &Value) -> ScimResult<Vec<MemberValue>> {
+    let name = match kind {
+        ResourceKind::Group => "members",
+        ResourceKind::User => "groups",
+    };
     let items: Vec<&Value> = match v {
         Value::Null => return Ok(Vec::new()),
         Value::Array(a) => a.iter().collect(),
@@ -324,24 +353,39 @@ pub fn parse_members(v: &Value) -> ScimResult<Vec<MemberValue>> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let Value::Object(o) = item else {
-            return Err(type_error("members", "an array of objects with a 'value'", item));
+            return Err(type_error(name, "an array of objects with a 'value'", item));
         };
         let value = match get_ci(o, "value") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ if kind == ResourceKind::User => {
+                return Err(ScimError::invalid_value("every group needs a 'value' with the group's id"));
+            }
             _ => return Err(ScimError::invalid_value("every member needs a 'value' with the member's id")),
         };
-        let kind = match get_ci(o, "type") {
+        let t = match get_ci(o, "type") {
             None | Some(Value::Null) => None,
-            Some(Value::String(t)) if t.eq_ignore_ascii_case("user") => Some(ResourceKind::User),
-            Some(Value::String(t)) if t.eq_ignore_ascii_case("group") => Some(ResourceKind::Group),
             Some(Value::String(t)) if t.is_empty() => None,
-            Some(other) => {
-                return Err(ScimError::invalid_value(format!("member type must be 'User' or 'Group', got {other}")));
+            Some(Value::String(t)) => Some(t.as_str()),
+            Some(other) => return Err(type_error(&format!("{name}.type"), "a string", other)),
+        };
+        let kind = match (kind, t) {
+            (ResourceKind::Group, None) => None,
+            (ResourceKind::Group, Some(t)) if t.eq_ignore_ascii_case("user") => Some(ResourceKind::User),
+            (ResourceKind::Group, Some(t)) if t.eq_ignore_ascii_case("group") => Some(ResourceKind::Group),
+            (ResourceKind::Group, Some(t)) => {
+                return Err(ScimError::invalid_value(format!("member type must be 'User' or 'Group', got '{t}'")));
+            }
+            (ResourceKind::User, None) => Some(ResourceKind::Group),
+            (ResourceKind::User, Some(t)) if t.eq_ignore_ascii_case("direct") => Some(ResourceKind::Group),
+            (ResourceKind::User, Some(t)) => {
+                return Err(ScimError::invalid_value(format!(
+                    "a user's groups can only be set as direct memberships, got type '{t}'"
+                )));
             }
         };
         for k in o.keys() {
             if !["value", "type", "display", "$ref"].iter().any(|x| x.eq_ignore_ascii_case(k)) {
-                return Err(ScimError::invalid_syntax(format!("members have no sub-attribute '{k}'")));
+                return Err(ScimError::invalid_syntax(format!("{name} have no sub-attribute '{k}'")));
             }
         }
         out.push(MemberValue { value, kind });
@@ -389,6 +433,12 @@ fn put(
     let path = parse_attr_path(key).map_err(|_| {
         ScimError::invalid_syntax(format!("unknown attribute '{key}' for resource type {}", kind.name()))
     })?;
+    if reg.strict && (path.urn.is_some() || path.sub.is_some()) {
+        return Err(ScimError::invalid_syntax(format!(
+            "'{key}' is an attribute path, not an attribute name (strict mode: nest sub-attributes in their \
+             attribute and extension attributes in their schema's object)"
+        )));
+    }
     let path = match ext {
         Some(u) if path.urn.is_none() => AttrPath { urn: Some(u.to_string()), ..path },
         _ => path,
@@ -401,12 +451,12 @@ fn put(
             Value::String(_) => {}
             other => return Err(type_error("password", "a string", other)),
         },
-        Slot::Members => out.members = Some(parse_members(v)?),
+        Slot::Members => out.members = Some(parse_related(kind, v)?),
         Slot::Attr { ext, top, sub } => {
             let doc = out.doc.as_object_mut().expect("doc is an object");
             let root = root_for(doc, ext);
             match sub {
-                None => match normalize_attr(top, v, &top.name)? {
+                None => match normalize_attr(top, v, &top.name, reg.strict)? {
                     Some(x) => {
                         // `name` and `name.givenName` in one body: merge.
                         if let (Some(Value::Object(old)), Value::Object(new)) = (root.get_mut(&top.name), &x) {
@@ -422,7 +472,7 @@ fn put(
                     }
                 },
                 Some(sd) => {
-                    let value = normalize_attr(sd, v, &format!("{}.{}", top.name, sd.name))?;
+                    let value = normalize_attr(sd, v, &format!("{}.{}", top.name, sd.name), reg.strict)?;
                     set_sub(root, &top.name, &sd.name, value);
                     if root.get(&top.name).is_some_and(|e| e.as_object().is_some_and(Map::is_empty)) {
                         root.remove(&top.name);
@@ -439,6 +489,12 @@ pub fn prepare(reg: &Registry, kind: ResourceKind, body: &Value) -> ScimResult<P
     let Value::Object(obj) = body else {
         return Err(ScimError::invalid_syntax("the request body must be a JSON object"));
     };
+    if reg.strict && get_ci(obj, "schemas").is_none() {
+        return Err(ScimError::invalid_syntax(format!(
+            "the body needs 'schemas' listing '{}' (strict mode)",
+            kind.core_urn()
+        )));
+    }
     let mut out = Prepared { doc: Value::Object(Map::new()), password: None, members: None };
     for (k, v) in obj {
         if k.eq_ignore_ascii_case("schemas") {

@@ -219,6 +219,9 @@ pub struct Registry {
     /// Schema URNs that clients may list in `schemas` although the server does not
     /// know them (e.g. Entra ID's ADSCIM Group URN); they are accepted and ignored.
     pub tolerated_urns: Vec<String>,
+    /// Strict RFC 7644 mode (a tenant profile's choice): the identity-provider shapes
+    /// tolerated by default are refused (`crate::profile::Profile::strict`).
+    pub strict: bool,
 }
 
 impl Registry {

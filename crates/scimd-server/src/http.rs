@@ -147,20 +147,28 @@ impl Mounts {
     /// (`/scim/v2…`, or the token endpoint), noting where it arrived.
     pub fn rewrite(&self, token_path: &str, mut req: Request) -> Request {
         let path = req.uri().path();
-        if path.starts_with("/scim/v2") || path.starts_with("/admin/") {
+        if path.starts_with("/admin/") {
             return req;
         }
         let mut target = None;
-        if let Some(base) = self
+        if let Some(rest) = path.strip_prefix("/scim/v2") {
+            // The built-in mount: only an endpoint name in another case is rewritten.
+            match canonical_endpoint(rest) {
+                Some(rest) => target = Some((format!("/scim/v2{rest}"), None)),
+                None => return req,
+            }
+        } else if let Some(base) = self
             .bases
             .read()
             .expect("mounts")
             .iter()
             .find(|b| path == b.as_str() || path.strip_prefix(b.as_str()).is_some_and(|r| r.starts_with('/')))
         {
-            target = Some((format!("/scim/v2{}", &path[base.len()..]), base.clone()));
+            let rest = &path[base.len()..];
+            let rest = canonical_endpoint(rest).unwrap_or_else(|| rest.to_string());
+            target = Some((format!("/scim/v2{rest}"), Some(base.clone())));
         } else if let Some(t) = self.tokens.read().expect("mounts").iter().find(|t| path == t.as_str()) {
-            target = Some((token_path.to_string(), t.clone()));
+            target = Some((token_path.to_string(), Some(t.clone())));
         }
         let Some((new_path, base)) = target else { return req };
         let original = path.to_string();
@@ -173,11 +181,26 @@ impl Mounts {
             parts.path_and_query = Some(pq);
             if let Ok(uri) = axum::http::Uri::from_parts(parts) {
                 *req.uri_mut() = uri;
-                req.extensions_mut().insert(Mounted { original, base });
+                if let Some(base) = base {
+                    req.extensions_mut().insert(Mounted { original, base });
+                }
             }
         }
         req
     }
+}
+
+/// The SCIM endpoints, as routed.
+const ENDPOINTS: &[&str] = &["Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me"];
+
+/// `rest` (the path after a SCIM base) with its endpoint name in the routed case, when a
+/// client wrote it in another (`/users`, as the locker system's documents do: L1);
+/// `None` when it needs no change.
+fn canonical_endpoint(rest: &str) -> Option<String> {
+    let seg = rest.strip_prefix('/')?;
+    let name = seg.split('/').next().unwrap_or(seg);
+    let canonical = ENDPOINTS.iter().find(|e| e.eq_ignore_ascii_case(name) && **e != name)?;
+    Some(format!("/{canonical}{}", &seg[name.len()..]))
 }
 
 /// The request id, set by the request-log layer.
@@ -200,6 +223,11 @@ fn scim_json(status: StatusCode, body: &Value) -> Response {
 pub fn error_response(e: &ScimError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = scim_json(status, &e.to_json());
+    if !e.allow.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&e.allow.join(", "))
+    {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
     if let Some(t) = e.scim_type {
         res.extensions_mut().insert(ErrorType(t.as_str()));
     }

@@ -3,6 +3,7 @@
 
 /// (name, profile JSON) of every preset.
 pub const PRESETS: &[(&str, &str)] = &[
+    ("locker", include_str!("../../../examples/presets/locker.json")),
     ("staffing", include_str!("../../../examples/presets/staffing.json")),
     ("visitor", include_str!("../../../examples/presets/visitor.json")),
     ("workflow", include_str!("../../../examples/presets/workflow.json")),

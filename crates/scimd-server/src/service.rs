@@ -259,7 +259,7 @@ impl Service {
     }
 
     fn tenancy_of(&self, tenant: TenantId, profile: Profile) -> AppResult<Tenancy> {
-        if profile.extensions.is_empty() {
+        if !profile.own_registry() {
             return Ok(Tenancy { profile, registry: self.registry.clone(), plans: self.plans.clone() });
         }
         let registry = profile.registry().map_err(|e| {
@@ -430,9 +430,6 @@ impl Service {
         if kind == ResourceKind::User {
             profile.check_user(&mut prepared.doc)?;
         }
-        if kind == ResourceKind::User && prepared.members.is_some() {
-            return Err(ScimError::invalid_syntax("users have no 'members'").into());
-        }
         let password_hash = match prepared.password {
             Some(p) => Some(hash_password(p).await?),
             None => None,
@@ -481,9 +478,6 @@ impl Service {
         if kind == ResourceKind::User {
             profile.check_user(&mut prepared.doc)?;
         }
-        if kind == ResourceKind::User && prepared.members.is_some() {
-            return Err(ScimError::invalid_syntax("users have no 'members'").into());
-        }
         if let Some(Value::String(body_id)) = body.get("id")
             && body_id != id
         {
@@ -494,15 +488,16 @@ impl Service {
             None => None,
         };
         let state = state_of(reg, kind, prepared.doc);
-        let member_ops = match kind {
-            ResourceKind::Group => {
-                let mut ops = vec![MemberOp::RemoveAll];
-                if let Some(m) = prepared.members.filter(|m| !m.is_empty()) {
-                    ops.push(MemberOp::Add(m));
-                }
-                ops
+        // PUT replaces the membership relation too: a group's members, and a user's groups
+        // when the profile makes them settable (L4).
+        let member_ops = if kind == ResourceKind::Group || profile.user_groups_settable {
+            let mut ops = vec![MemberOp::RemoveAll];
+            if let Some(m) = prepared.members.filter(|m| !m.is_empty()) {
+                ops.push(MemberOp::Add(m));
             }
-            ResourceKind::User => Vec::new(),
+            ops
+        } else {
+            Vec::new()
         };
         let reg2 = reg.clone();
         let mutate = Box::new(move |current: &Value| {
@@ -527,7 +522,7 @@ impl Service {
     ) -> AppResult<Rendered> {
         let profile = self.allowed(ctx, kind, Operation::Patch).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
-        let ops = parse_patch_request(body)?;
+        let ops = parse_patch_request(body, ctx.tenancy.registry.strict)?;
         let password_hash = match patch_password(&ops) {
             Some(p) => Some(hash_password(p).await?),
             None => None,
@@ -536,9 +531,6 @@ impl Service {
         let rules = profile.clone();
         let mutate = Box::new(move |current: &Value| {
             let mut outcome = apply_patch(&reg, kind, current, &ops)?;
-            if kind == ResourceKind::User && !outcome.member_ops.is_empty() {
-                return Err(ScimError::invalid_path("users have no 'members'"));
-            }
             if kind == ResourceKind::User {
                 rules.check_user(&mut outcome.doc)?;
             }
@@ -570,7 +562,7 @@ impl Service {
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                 "Operations": [{"op": "replace", "path": "active", "value": false}],
             });
-            let ops = parse_patch_request(&deactivate)?;
+            let ops = parse_patch_request(&deactivate, false)?;
             let reg = ctx.tenancy.registry.clone();
             let mutate = Box::new(move |current: &Value| {
                 let outcome = apply_patch(&reg, kind, current, &ops)?;

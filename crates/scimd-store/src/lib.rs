@@ -463,6 +463,7 @@ pub struct ResourceState {
 pub struct NewResource {
     pub state: ResourceState,
     pub password_hash: Option<String>,
+    /// A group's members, or a user's groups (when a profile makes them settable).
     pub members: Vec<MemberValue>,
     /// The request's audit event, written with the resource.
     pub event: Option<ChangeEvent>,
@@ -474,6 +475,7 @@ pub struct Change {
     pub state: ResourceState,
     /// `None` keeps the stored password hash.
     pub password_hash: Option<String>,
+    /// Changes to a group's members, or to a user's groups.
     pub member_ops: Vec<MemberOp>,
     /// The change turns a user's `active` from true to false (for the audit trail).
     pub deactivates: bool,
@@ -751,6 +753,11 @@ impl ChangeEvent {
         event.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         (event, self.id)
     }
+}
+
+/// The error for a group named in `User.groups` that does not exist.
+pub(crate) fn no_group(id: &str) -> String {
+    format!("group '{id}' does not exist")
 }
 
 /// The database's code for a resource kind.

@@ -6,6 +6,7 @@
 //! is deleted, and a refresh token is rotated under its row lock. Migrations run under an
 //! advisory lock, so replicas starting together do not race.
 
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,13 +23,13 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
-use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, numbered};
+use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
     LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, Rotation, SigningKeyRow,
     Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, kind_code,
-    normalized_time, related_rows, state_params,
+    no_group, normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -537,6 +538,83 @@ async fn apply_member_ops(tx: &Tx<'_>, tenant: TenantId, group: i64, ops: &[Memb
     Ok(())
 }
 
+/// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
+/// `ops` name groups. Each group whose membership of the user differs afterwards gets a
+/// new version, locked in rowid order (a group's representation includes its members).
+async fn apply_group_ops(tx: &Tx<'_>, tenant: TenantId, user: i64, ops: &[MemberOp], now: &str) -> StoreResult<()> {
+    let groups_of = tx.prepare_cached("SELECT group_id FROM members WHERE member_id = $1").await.map_err(pg)?;
+    let before: BTreeSet<i64> = tx.query(&groups_of, &[&user]).await.map_err(pg)?.iter().map(|r| r.get(0)).collect();
+    for op in ops {
+        match op {
+            MemberOp::Add(values) => {
+                let names: Vec<&str> = values.iter().map(|v| v.value.as_str()).collect();
+                let resolve = tx
+                    .prepare_cached(
+                        "SELECT v.value, r.id FROM unnest($2::text[]) WITH ORDINALITY AS v(value, i) \
+                         LEFT JOIN resources r ON r.tenant_id = $1 AND r.rtype = 2 AND r.scim_id = v.value ORDER BY v.i",
+                    )
+                    .await
+                    .map_err(pg)?;
+                let mut groups = Vec::with_capacity(names.len());
+                for row in tx.query(&resolve, &[&tenant.0, &names]).await.map_err(pg)? {
+                    match row.get::<_, Option<i64>>(1) {
+                        Some(g) => groups.push(g),
+                        None => return Err(StoreError::Scim(ScimError::invalid_value(no_group(row.get(0))))),
+                    }
+                }
+                let ins = tx
+                    .prepare_cached(
+                        "INSERT INTO members (group_id, member_id, tenant_id) SELECT g, $2, $3 \
+                         FROM unnest($1::bigint[]) AS g ON CONFLICT DO NOTHING",
+                    )
+                    .await
+                    .map_err(pg)?;
+                match tx.execute(&ins, &[&groups, &user, &tenant.0]).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+                        return Err(StoreError::Scim(ScimError::invalid_value(
+                            "a group was deleted while the user was being added to it; nothing was changed",
+                        )));
+                    }
+                    Err(e) => return Err(pg(e)),
+                }
+            }
+            MemberOp::RemoveAll => {
+                tx.execute("DELETE FROM members WHERE member_id = $1", &[&user]).await.map_err(pg)?;
+            }
+            MemberOp::Remove(ids) => {
+                let st = tx
+                    .prepare_cached(
+                        "DELETE FROM members WHERE member_id = $1 AND group_id IN (SELECT r.id FROM resources r \
+                         WHERE r.tenant_id = $2 AND r.rtype = 2 AND r.scim_id = ANY($3::text[]))",
+                    )
+                    .await
+                    .map_err(pg)?;
+                tx.execute(&st, &[&user, &tenant.0, ids]).await.map_err(pg)?;
+            }
+            MemberOp::RemoveWhere(filter) => {
+                let sql = groups_of_user_where(Dialect::Postgres, tenant.0, user, filter).map_err(StoreError::Scim)?;
+                let text = format!("DELETE FROM members WHERE member_id = ? AND group_id IN ({})", sql.text);
+                let mut params = vec![SqlValue::Integer(user)];
+                params.extend(sql.params);
+                tx.execute(numbered(&text).as_str(), &bound(&params)).await.map_err(pg)?;
+            }
+        }
+    }
+    let after: BTreeSet<i64> = tx.query(&groups_of, &[&user]).await.map_err(pg)?.iter().map(|r| r.get(0)).collect();
+    let changed: BTreeSet<i64> = before.symmetric_difference(&after).copied().collect();
+    if !changed.is_empty() {
+        let bump = tx
+            .prepare_cached("UPDATE resources SET version = version + 1, last_modified = $1 WHERE id = $2")
+            .await
+            .map_err(pg)?;
+        for group in changed {
+            tx.execute(&bump, &[&now, &group]).await.map_err(pg)?;
+        }
+    }
+    Ok(())
+}
+
 const TENANT_COLS: &str =
     "id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants";
 
@@ -807,13 +885,22 @@ impl PgStore {
             .get(0);
         self.write_index(&tx, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>(), &mut pending).await?;
         if !new.members.is_empty() {
-            add_members(&tx, tenant, rowid, &new.members).await?;
+            match kind {
+                ResourceKind::Group => add_members(&tx, tenant, rowid, &new.members).await?,
+                ResourceKind::User => {
+                    apply_group_ops(&tx, tenant, rowid, &[MemberOp::Add(new.members.clone())], &now).await?
+                }
+            }
         }
         bump_count(&tx, tenant, kind, rowid, 1).await?;
         if let Some(e) = new.event {
             write_change_event(&tx, e, Some(&id), false).await?;
         }
-        let related = if kind == ResourceKind::Group { Some(load_related(&tx, kind, rowid).await?) } else { None };
+        let related = if kind == ResourceKind::Group || !new.members.is_empty() {
+            Some(load_related(&tx, kind, rowid).await?)
+        } else {
+            None
+        };
         tx.commit().await.map_err(pg)?;
         self.publish_keys(pending);
         self.created();
@@ -866,11 +953,10 @@ impl PgStore {
         if data != current.data {
             self.rewrite_index(&tx, tenant, kind, rowid, &state.index, &mut pending).await?;
         }
-        if !member_ops.is_empty() {
-            if kind != ResourceKind::Group {
-                return Err(StoreError::Scim(ScimError::mutability("only groups have members")));
-            }
-            apply_member_ops(&tx, tenant, rowid, &member_ops).await?;
+        match kind {
+            _ if member_ops.is_empty() => {}
+            ResourceKind::Group => apply_member_ops(&tx, tenant, rowid, &member_ops).await?,
+            ResourceKind::User => apply_group_ops(&tx, tenant, rowid, &member_ops, &now).await?,
         }
         if let Some(e) = event {
             write_change_event(&tx, e, None, deactivates).await?;

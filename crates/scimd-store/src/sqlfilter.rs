@@ -667,6 +667,24 @@ pub(crate) fn delete_members_where(dialect: Dialect, tenant: i64, group: i64, fi
     Ok(c.sql)
 }
 
+/// `SELECT` of the rowids of a user's groups that match a `groups[...]` filter (a value
+/// path, or a filter on the groups' sub-attributes), for either database.
+pub(crate) fn groups_of_user_where(dialect: Dialect, tenant: i64, user: i64, filter: &ResolvedFilter) -> R<Sql> {
+    let (parent, inner) = match filter {
+        ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
+        other => (
+            ResolvedAttr { name: "groups".into(), target: Target::Groups, key: "groups".into(), ..members_attr() },
+            other,
+        ),
+    };
+    let mut c = Compiler::new(dialect, tenant, ResourceKind::User);
+    c.push("SELECT e.elem FROM (");
+    c.elem_set_of(&ResolvedFilter::ValuePath(parent, Box::new(inner.clone())))?;
+    c.push(") AS e WHERE e.res = ");
+    c.param(SqlValue::Integer(user));
+    Ok(c.sql)
+}
+
 /// The `members` attribute of a group, as a value path's parent.
 fn members_attr() -> ResolvedAttr {
     ResolvedAttr {

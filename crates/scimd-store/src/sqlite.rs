@@ -22,13 +22,13 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
-use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where};
+use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
     LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, Rotation, SigningKeyRow,
     Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, kind_code,
-    normalized_time, related_rows, state_params,
+    no_group, normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -760,6 +760,66 @@ fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[Memb
                 conn.execute(&sql.text, params_from_iter(sql.params.iter())).map_err(internal)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
+/// `ops` name groups. Each group whose membership of the user differs afterwards gets a
+/// new version, in rowid order (a group's representation includes its members).
+fn apply_group_ops(conn: &Connection, tenant: TenantId, user: i64, ops: &[MemberOp], now: &str) -> StoreResult<()> {
+    let groups_of = || -> StoreResult<std::collections::BTreeSet<i64>> {
+        conn.prepare_cached("SELECT group_id FROM members WHERE member_id = ?")
+            .and_then(|mut st| st.query_map([user], |r| r.get::<_, i64>(0))?.collect())
+            .map_err(internal)
+    };
+    let before = groups_of()?;
+    let mut del = conn.prepare_cached("DELETE FROM members WHERE group_id = ? AND member_id = ?").map_err(internal)?;
+    for op in ops {
+        match op {
+            MemberOp::Add(values) => {
+                let mut ins = conn
+                    .prepare_cached("INSERT OR IGNORE INTO members (group_id, member_id, tenant_id) VALUES (?, ?, ?)")
+                    .map_err(internal)?;
+                for v in values {
+                    let Some((group, _)) = find_any(conn, tenant, &v.value, Some(ResourceKind::Group))? else {
+                        return Err(StoreError::Scim(ScimError::invalid_value(no_group(&v.value))));
+                    };
+                    ins.execute(params![group, user, tenant.0]).map_err(internal)?;
+                }
+            }
+            MemberOp::RemoveAll => {
+                conn.prepare_cached("DELETE FROM members WHERE member_id = ?")
+                    .and_then(|mut st| st.execute([user]))
+                    .map_err(internal)?;
+            }
+            MemberOp::Remove(ids) => {
+                for id in ids {
+                    if let Some((group, _)) = find_any(conn, tenant, id, Some(ResourceKind::Group))? {
+                        del.execute(params![group, user]).map_err(internal)?;
+                    }
+                }
+            }
+            MemberOp::RemoveWhere(filter) => {
+                let sql = groups_of_user_where(Dialect::Sqlite, tenant.0, user, filter).map_err(StoreError::Scim)?;
+                let groups: Vec<i64> = conn
+                    .prepare(&sql.text)
+                    .and_then(|mut st| {
+                        st.query_map(params_from_iter(sql.params.iter()), |r| r.get::<_, i64>(0))?.collect()
+                    })
+                    .map_err(internal)?;
+                for group in groups {
+                    del.execute(params![group, user]).map_err(internal)?;
+                }
+            }
+        }
+    }
+    let after = groups_of()?;
+    let mut bump = conn
+        .prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")
+        .map_err(internal)?;
+    for group in before.symmetric_difference(&after).copied().collect::<std::collections::BTreeSet<_>>() {
+        bump.execute(params![now, group]).map_err(internal)?;
     }
     Ok(())
 }
@@ -1841,13 +1901,22 @@ impl Store for SqliteStore {
             let rowid = conn.last_insert_rowid();
             write_index(conn, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>())?;
             if !new.members.is_empty() {
-                add_members(conn, tenant, rowid, &new.members)?;
+                match kind {
+                    ResourceKind::Group => add_members(conn, tenant, rowid, &new.members)?,
+                    ResourceKind::User => {
+                        apply_group_ops(conn, tenant, rowid, &[MemberOp::Add(new.members.clone())], &now)?
+                    }
+                }
             }
             bump_count(conn, tenant, kind, 1)?;
             if let Some(e) = new.event {
                 write_change_event(conn, e, Some(&id), false)?;
             }
-            let related = if kind == ResourceKind::Group { Some(load_related(conn, kind, rowid)?) } else { None };
+            let related = if kind == ResourceKind::Group || !new.members.is_empty() {
+                Some(load_related(conn, kind, rowid)?)
+            } else {
+                None
+            };
             Ok(StoredResource {
                 kind,
                 id,
@@ -1924,11 +1993,10 @@ impl Store for SqliteStore {
             if data != current.data {
                 rewrite_index(conn, tenant, kind, rowid, &state.index)?;
             }
-            if !member_ops.is_empty() {
-                if kind != ResourceKind::Group {
-                    return Err(StoreError::Scim(ScimError::mutability("only groups have members")));
-                }
-                apply_member_ops(conn, tenant, rowid, &member_ops)?;
+            match kind {
+                _ if member_ops.is_empty() => {}
+                ResourceKind::Group => apply_member_ops(conn, tenant, rowid, &member_ops)?,
+                ResourceKind::User => apply_group_ops(conn, tenant, rowid, &member_ops, &now)?,
             }
             if let Some(e) = event {
                 write_change_event(conn, e, None, deactivates)?;

@@ -276,3 +276,215 @@ async fn workflow_preset_replays_the_oauth_application_document() {
     let denied = s.send(req(&s, Method::GET, by_name, &openid)).await;
     assert_eq!(denied.status, 403, "{}", denied.body);
 }
+
+/// A group as the product's administrators configure it (L2: never over SCIM).
+async fn admin_group(s: &TestServer, tenant: &str, name: &str) -> String {
+    use scimd_core::schema::ResourceKind;
+    let tenant = s.store.tenant_by_name(tenant).await.unwrap().unwrap();
+    let reg = scimd_core::builtin::standard_registry();
+    let doc = scimd_core::resource::prepare(&reg, ResourceKind::Group, &json!({"displayName": name})).unwrap().doc;
+    let state = scimd_store::ResourceState {
+        index: scimd_core::resource::index_entries(&reg, ResourceKind::Group, &doc),
+        unique_key: scimd_core::resource::unique_key(ResourceKind::Group, &doc),
+        display: scimd_core::resource::display_of(ResourceKind::Group, &doc),
+        doc,
+    };
+    let new = scimd_store::NewResource { state, password_hash: None, members: vec![], event: None };
+    s.store.create(tenant.id, ResourceKind::Group, new, chrono::Utc::now()).await.unwrap().id
+}
+
+/// SEEDS.md L1–L5, L10–L12, documents 000 and 001 (smart-locker system).
+#[tokio::test]
+async fn locker_preset_replays_the_locker_integration_document() {
+    use reqwest::Method;
+    const BADGES: &str = "urn:scimd:schemas:extension:locker:1.0:User";
+    let s = TestServer::start_with(Options { manual_clock: true, ..Options::default() }).await;
+    let op = operator(&s).await;
+    // L12, onboarding: the integration company, its API system user, the client id/secret.
+    // One client reaches two companies through two API system users (L10).
+    for company in ["harbour", "airport"] {
+        let t = admin_post(&s, &op, "/tenants", json!({"name": company, "preset": "locker"})).await;
+        assert_eq!(t.status, 201, "{}", t.body);
+    }
+    let client = admin_post(
+        &s,
+        &op,
+        "/clients",
+        json!({"tenants": ["harbour", "airport"], "grants": ["password"], "access_ttl": "1h", "refresh_ttl": "30d"}),
+    )
+    .await;
+    assert_eq!(client.status, 201, "{}", client.body);
+    let (cid, secret) = (client.body["client_id"].as_str().unwrap(), client.body["client_secret"].as_str().unwrap());
+    let mut system_users = Vec::new();
+    for company in ["harbour", "airport"] {
+        let u = admin_post(
+            &s,
+            &op,
+            &format!("/tenants/{company}/api-users"),
+            json!({"username": format!("scim@{company}")}),
+        )
+        .await;
+        assert_eq!(u.status, 201, "{}", u.body);
+        system_users
+            .push((u.body["username"].as_str().unwrap().to_string(), u.body["password"].as_str().unwrap().to_string()));
+    }
+    let groups = [admin_group(&s, "harbour", "Dock workers").await, admin_group(&s, "harbour", "Office").await];
+
+    // L10/L11: the password grant with the client id/secret; access and refresh tokens.
+    let login = |user: usize| {
+        let (s, (name, password)) = (&s, system_users[user].clone());
+        async move {
+            s.post_form(
+                "/oauth2/token",
+                Some((cid, secret)),
+                &[("grant_type", "password"), ("username", &name), ("password", &password)],
+            )
+            .await
+        }
+    };
+    let r = login(0).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["expires_in"], 3600);
+    let token = r.body["access_token"].as_str().unwrap().to_string();
+    let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+
+    // L1, L4: POST /api/users with the supported attributes, groups set on the user, badges.
+    let ada = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", BADGES],
+        "userName": "ada.l",
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+        "active": true,
+        "emails": [{"value": "ada@harbour.example", "type": "work", "primary": true}],
+        "groups": [{"value": groups[0]}],
+        BADGES: {"badges": [{"value": "04A1B2C3", "display": "Main badge"}]}
+    });
+    let created = s.send(req(&s, Method::POST, "/api/users", &token).json(&ada)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "L5: the id is assigned by the server");
+    assert_eq!(created.body["groups"][0]["value"], groups[0].as_str());
+    assert_eq!(created.body["groups"][0]["display"], "Dock workers");
+    assert_eq!(created.body[BADGES]["badges"][0]["value"], "04A1B2C3");
+    assert!(created.body["meta"]["location"].as_str().unwrap().ends_with(&format!("/api/Users/{id}")));
+    // L5: the userName is unique; a lookup by userName returns the single user.
+    let dup = s.send(req(&s, Method::POST, "/api/users", &token).json(&ada)).await;
+    dup.assert_error(409, Some("uniqueness"));
+    let found = s.send(req(&s, Method::GET, "/api/users?filter=userName%20eq%20%22ada.l%22", &token)).await;
+    assert_eq!((found.body["totalResults"].clone(), found.body["Resources"][0]["id"].clone()), (json!(1), json!(id)));
+    // Badges are filterable.
+    let by_badge = s
+        .send(req(&s, Method::GET, &format!("/api/users?filter={BADGES}:badges.value%20eq%20%2204A1B2C3%22"), &token))
+        .await;
+    assert_eq!(by_badge.body["totalResults"], 1, "{}", by_badge.body);
+    // L4: at most one email; a badge has only value and display.
+    let mut two = ada.clone();
+    two["userName"] = json!("two.mails");
+    two["emails"] = json!([{"value": "a@x.example", "type": "work"}, {"value": "b@x.example", "type": "home"}]);
+    let r = s.send(req(&s, Method::POST, "/api/users", &token).json(&two)).await;
+    r.assert_error(400, Some("invalidValue"));
+    assert!(r.body["detail"].as_str().unwrap().contains("at most 1 email"), "{}", r.body);
+    let mut odd_badge = ada.clone();
+    odd_badge["userName"] = json!("odd.badge");
+    odd_badge[BADGES] = json!({"badges": [{"value": "1", "colour": "red"}]});
+    let r = s.send(req(&s, Method::POST, "/api/users", &token).json(&odd_badge)).await;
+    r.assert_error(400, Some("invalidSyntax"));
+
+    // PUT by id: a new name and the other group.
+    let mut moved = ada.clone();
+    moved["name"]["familyName"] = json!("King");
+    moved["groups"] = json!([{"value": groups[1]}]);
+    let put = s.send(req(&s, Method::PUT, &format!("/api/users/{id}"), &token).json(&moved)).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["name"]["familyName"], "King");
+    assert_eq!(put.body["groups"].as_array().unwrap().len(), 1);
+    assert_eq!(put.body["groups"][0]["display"], "Office");
+    // PATCH by id: a second group, a second badge, deactivation.
+    let patched = s
+        .send(req(&s, Method::PATCH, &format!("/api/users/{id}"), &token).json(&patch_op(json!([
+            {"op": "add", "path": "groups", "value": [{"value": groups[0]}]},
+            {"op": "add", "path": format!("{BADGES}:badges"), "value": [{"value": "04D5E6F7"}]},
+            {"op": "replace", "path": "active", "value": false}
+        ]))))
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["groups"].as_array().unwrap().len(), 2);
+    assert_eq!(patched.body[BADGES]["badges"].as_array().unwrap().len(), 2);
+    assert_eq!(patched.body["active"], false);
+
+    // L2, L3: groups are read (one, all, paged) without members, and never changed over SCIM.
+    let all = s.send(req(&s, Method::GET, "/api/groups?startIndex=1&count=1", &token)).await;
+    assert_eq!((all.body["totalResults"].clone(), all.body["itemsPerPage"].clone()), (json!(2), json!(1)));
+    let one = s.send(req(&s, Method::GET, &format!("/api/groups/{}", groups[0]), &token)).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.body.get("members"), None, "L3: {}", one.body);
+    let asked = s.send(req(&s, Method::GET, &format!("/api/groups/{}?attributes=members", groups[0]), &token)).await;
+    assert_eq!(asked.body.get("members"), None, "L3, even when asked: {}", asked.body);
+    for (method, path, body) in [
+        (Method::POST, "/api/groups".to_string(), Some(json!({"displayName": "New"}))),
+        (Method::PUT, format!("/api/groups/{}", groups[0]), Some(json!({"displayName": "Renamed"}))),
+        (
+            Method::PATCH,
+            format!("/api/groups/{}", groups[0]),
+            Some(patch_op(json!([{"op": "remove", "path": "members"}]))),
+        ),
+        (Method::DELETE, format!("/api/groups/{}", groups[0]), None),
+    ] {
+        let mut rq = req(&s, method.clone(), &path, &token);
+        if let Some(b) = body {
+            rq = rq.json(&b);
+        }
+        let r = s.send(rq).await;
+        r.assert_error(405, None);
+        assert!(r.header("allow").is_some_and(|a| a.contains("GET")), "{method} {path}");
+    }
+    // Discovery tells the truth: writable User.groups, read-only groups, the badges schema.
+    let schemas = s.send(req(&s, Method::GET, "/api/Schemas", &token)).await;
+    assert!(schemas.body["Resources"].as_array().unwrap().iter().any(|x| x["id"] == BADGES), "{}", schemas.body);
+    let user_schema =
+        s.send(req(&s, Method::GET, "/api/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", &token)).await;
+    let g = user_schema.body["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "groups").unwrap().clone();
+    assert_eq!(g["mutability"], "readWrite");
+    // The other company, through the same client, sees none of this one's users.
+    let other = login(1).await;
+    let other_token = other.body["access_token"].as_str().unwrap().to_string();
+    let theirs = s.send(req(&s, Method::GET, "/api/users", &other_token)).await;
+    assert_eq!(theirs.body["totalResults"], 0, "{}", theirs.body);
+
+    // L11: after an hour the API answers 401; the refresh token gives a new access token
+    // and a new refresh token.
+    s.clock.as_ref().unwrap().advance(TimeDelta::minutes(61));
+    let late = s.send(req(&s, Method::GET, &format!("/api/users/{id}"), &token)).await;
+    assert_eq!(late.status, 401, "{}", late.body);
+    let r = s
+        .post_form(
+            "/oauth2/token",
+            Some((cid, secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.body["access_token"].as_str().unwrap().to_string();
+    let refresh2 = r.body["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(refresh2, refresh, "a new refresh token");
+    assert_eq!(s.send(req(&s, Method::GET, &format!("/api/users/{id}"), &token)).await.status, 200);
+    // After 30 days the refresh token no longer works: log in with username/password again.
+    s.clock.as_ref().unwrap().advance(TimeDelta::days(31));
+    let r = s
+        .post_form(
+            "/oauth2/token",
+            Some((cid, secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh2)],
+        )
+        .await;
+    assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_grant")), "{}", r.body);
+    let r = login(0).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.body["access_token"].as_str().unwrap().to_string();
+
+    // L1, L14: DELETE by id removes the user (and its memberships).
+    let del = s.send(s.client.delete(s.root(&format!("/api/users/{id}"))).bearer_auth(&token)).await;
+    assert_eq!(del.status, 204, "{}", del.body);
+    assert_eq!(s.send(req(&s, Method::GET, &format!("/api/users/{id}"), &token)).await.status, 404);
+    // The server's own /scim/v2 is not where this tenant's API lives.
+    assert_eq!(s.send(req(&s, Method::GET, "/scim/v2/Users", &token)).await.status, 404);
+}

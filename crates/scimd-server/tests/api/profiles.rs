@@ -407,3 +407,215 @@ async fn a_declared_extension_is_validated_stored_filtered_patched_and_discovere
     let other = s.tenant_token("other").await;
     assert_eq!(s.get_as(&other, &format!("/Schemas/{URN}")).await.status, 404);
 }
+
+/// The ids of the groups a user response lists.
+fn group_ids(user: &Value) -> Vec<String> {
+    let mut v: Vec<String> = user["groups"]
+        .as_array()
+        .map(|a| a.iter().map(|g| g["value"].as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn user_groups_set_on_the_user_change_memberships() {
+    // SEEDS.md L4: groups are settable on the user.
+    let s = with_profile(json!({"user_groups_settable": true})).await;
+    let staff = s.create_group("Staff", &[]).await;
+    let night = s.create_group("Night shift", &[]).await;
+    let (staff_id, night_id) = (staff["id"].as_str().unwrap(), night["id"].as_str().unwrap());
+    let mut both = vec![staff_id.to_string(), night_id.to_string()];
+    both.sort();
+    // /Schemas says groups is writable.
+    let schema = s.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").await;
+    let groups_def = schema.body["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "groups").unwrap();
+    assert_eq!(groups_def["mutability"], "readWrite", "{groups_def}");
+
+    // POST with groups: the user is a member of both, as each group shows.
+    let u = s
+        .post(
+            "/Users",
+            &json!({"userName": "ada", "groups": [{"value": staff_id}, {"value": night_id, "type": "direct"}]}),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.body);
+    assert_eq!(group_ids(&u.body), both);
+    assert_eq!(u.body["groups"][0]["type"], "direct");
+    let uid = u.body["id"].as_str().unwrap().to_string();
+    let g = s.get(&format!("/Groups/{staff_id}")).await;
+    assert_eq!(g.body["members"][0]["value"], uid.as_str(), "{}", g.body);
+    assert_ne!(g.body["meta"]["version"], staff["meta"]["version"], "the group's version changes with its members");
+    // Filtering users by group works on memberships set this way.
+    let by_group = s.get(&format!("/Users?filter=groups.value%20eq%20%22{night_id}%22")).await;
+    assert_eq!(by_group.body["totalResults"], 1, "{}", by_group.body);
+
+    // PATCH remove by filter on display, then add back; PATCH replace to one group.
+    let p = s
+        .patch(
+            &format!("/Users/{uid}"),
+            &patch_op(json!([{"op": "remove", "path": "groups[display eq \"Night shift\"]"}])),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(group_ids(&p.body), vec![staff_id.to_string()]);
+    let p = s
+        .patch(
+            &format!("/Users/{uid}"),
+            &patch_op(json!([{"op": "add", "path": "groups", "value": [{"value": night_id}]}])),
+        )
+        .await;
+    assert_eq!(group_ids(&p.body), both);
+    let p = s
+        .patch(
+            &format!("/Users/{uid}"),
+            &patch_op(json!([{"op": "replace", "path": "groups", "value": [{"value": night_id}]}])),
+        )
+        .await;
+    assert_eq!(group_ids(&p.body), vec![night_id.to_string()]);
+    assert_eq!(s.get(&format!("/Groups/{staff_id}")).await.body.get("members"), None, "staff is empty now");
+    // PATCH remove by value list, as Entra ID does for members.
+    let p = s
+        .patch(
+            &format!("/Users/{uid}"),
+            &patch_op(json!([{"op": "remove", "path": "groups", "value": [{"value": night_id}]}])),
+        )
+        .await;
+    assert_eq!(p.body.get("groups"), None, "{}", p.body);
+
+    // PUT replaces the user's groups; a PUT without groups leaves none.
+    let put = s.put(&format!("/Users/{uid}"), &json!({"userName": "ada", "groups": [{"value": staff_id}]})).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(group_ids(&put.body), vec![staff_id.to_string()]);
+    // The same groups again: the memberships, and so the group's version, stay as they were.
+    let version = s.get(&format!("/Groups/{staff_id}")).await.body["meta"]["version"].clone();
+    let again = s
+        .put(
+            &format!("/Users/{uid}"),
+            &json!({"userName": "ada", "displayName": "Ada", "groups": [{"value": staff_id}]}),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(s.get(&format!("/Groups/{staff_id}")).await.body["meta"]["version"], version);
+    let put = s.put(&format!("/Users/{uid}"), &json!({"userName": "ada"})).await;
+    assert_eq!(put.body.get("groups"), None, "{}", put.body);
+
+    // Refusals change nothing: an unknown group, a user id as a group, an indirect membership.
+    let other = s.create_user("bob").await;
+    let before = s.get(&format!("/Users/{uid}")).await.body;
+    for (groups, words) in [
+        (json!([{"value": staff_id}, {"value": "no-such-group"}]), "group 'no-such-group' does not exist"),
+        (json!([{"value": other["id"]}]), "does not exist"),
+        (json!([{"value": staff_id, "type": "indirect"}]), "direct memberships"),
+    ] {
+        let r = s
+            .patch(&format!("/Users/{uid}"), &patch_op(json!([{"op": "add", "path": "groups", "value": groups}])))
+            .await;
+        r.assert_error(400, Some("invalidValue"));
+        assert!(r.body["detail"].as_str().unwrap().contains(words), "{words}: {}", r.body);
+        let r = s.post("/Users", &json!({"userName": "eve", "groups": groups})).await;
+        r.assert_error(400, Some("invalidValue"));
+    }
+    assert_eq!(s.get(&format!("/Users/{uid}")).await.body, before);
+    assert_eq!(s.get("/Users?filter=userName%20eq%20%22eve%22").await.body["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn without_the_setting_user_groups_stay_read_only() {
+    let s = TestServer::start().await;
+    let staff = s.create_group("Staff", &[]).await;
+    let u = s.post("/Users", &json!({"userName": "ada", "groups": [{"value": staff["id"]}]})).await;
+    assert_eq!(u.status, 201, "{}", u.body);
+    assert_eq!(u.body.get("groups"), None, "readOnly groups are ignored in a body: {}", u.body);
+    let uid = u.body["id"].as_str().unwrap();
+    let p = s
+        .patch(
+            &format!("/Users/{uid}"),
+            &patch_op(json!([{"op": "add", "path": "groups", "value": [{"value": staff["id"]}]}])),
+        )
+        .await;
+    p.assert_error(400, Some("mutability"));
+}
+
+#[tokio::test]
+async fn strict_mode_refuses_the_identity_provider_shapes_that_are_tolerated_by_default() {
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    let strict = s.tenant_token("strict").await;
+    let lenient = s.tenant_token("lenient").await;
+    let r = s
+        .send(s.client.put(s.root("/admin/v1/tenants/strict/profile")).bearer_auth(&op).json(&json!({"strict": true})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let user =
+        |name: &str| json!({"schemas": [core], "userName": name, "emails": [{"value": "w@x.org", "type": "work"}]});
+    let mut ids = std::collections::HashMap::new();
+    for (tok, name) in [(&strict, "strict"), (&lenient, "lenient")] {
+        let u = s.post_as(tok, "/Users", &user("ada")).await;
+        assert_eq!(u.status, 201, "{name}: {}", u.body);
+        ids.insert(name, u.body["id"].as_str().unwrap().to_string());
+    }
+    // Each body is accepted by default and refused in strict mode, naming the rule.
+    let creates: Vec<(Value, &str, &str)> = vec![
+        (json!({"userName": "b"}), "needs 'schemas'", "invalidSyntax"),
+        (json!({"schemas": [core], "userName": "b", "active": "True"}), "true or false", "invalidValue"),
+        (json!({"schemas": [core, ent], "userName": "b", ent: {"manager": "some-id"}}), "an object", "invalidValue"),
+        (json!({"schemas": [core], "userName": "b", "name.givenName": "B"}), "attribute path", "invalidSyntax"),
+        (
+            json!({"schemas": [core, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User"], "userName": "b"}),
+            "unknown schema",
+            "invalidSyntax",
+        ),
+    ];
+    for (i, (body, words, scim_type)) in creates.into_iter().enumerate() {
+        let mut lenient_body = body.clone();
+        lenient_body["userName"] = json!(format!("b{i}"));
+        let ok = s.post_as(&lenient, "/Users", &lenient_body).await;
+        assert_eq!(ok.status, 201, "tolerated by default: {body} {}", ok.body);
+        let r = s.post_as(&strict, "/Users", &body).await;
+        r.assert_error(400, Some(scim_type));
+        assert!(r.body["detail"].as_str().unwrap().contains(words), "{words}: {}", r.body);
+    }
+    let patches: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}),
+            "needs 'schemas'",
+            "invalidSyntax",
+        ),
+        (patch_op(json!([{"op": "Replace", "path": "active", "value": false}])), "lower case", "invalidSyntax"),
+        (patch_op(json!([{"op": "replace", "path": "active", "value": "False"}])), "true or false", "invalidValue"),
+        (patch_op(json!([{"op": "replace", "value": {"name.givenName": "Ada"}}])), "attribute path", "invalidPath"),
+        (
+            patch_op(json!([{"op": "remove", "path": "emails", "value": [{"value": "w@x.org"}]}])),
+            "takes no 'value'",
+            "invalidSyntax",
+        ),
+        (
+            patch_op(json!([{"op": "add", "path": "emails[type eq \"home\"].value", "value": "h@x.org"}])),
+            "matches the filter",
+            "noTarget",
+        ),
+    ];
+    for (body, words, scim_type) in patches {
+        let ok = s.patch_as(&lenient, &format!("/Users/{}", ids["lenient"]), &body).await;
+        assert_eq!(ok.status, 200, "tolerated by default: {body} {}", ok.body);
+        let before = s.get_as(&strict, &format!("/Users/{}", ids["strict"])).await.body;
+        let r = s.patch_as(&strict, &format!("/Users/{}", ids["strict"]), &body).await;
+        r.assert_error(400, Some(scim_type));
+        assert!(r.body["detail"].as_str().unwrap().contains(words), "{words}: {}", r.body);
+        assert_eq!(s.get_as(&strict, &format!("/Users/{}", ids["strict"])).await.body, before, "nothing changed");
+    }
+    // The RFC's own forms work in strict mode.
+    let ok = s
+        .patch_as(
+            &strict,
+            &format!("/Users/{}", ids["strict"]),
+            &patch_op(json!([{"op": "replace", "value": {"name": {"givenName": "Ada"}, "active": false}},
+                             {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@x.org"}])),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!((ok.body["active"].clone(), ok.body["emails"][0]["value"].clone()), (json!(false), json!("a@x.org")));
+}

@@ -254,3 +254,19 @@ async fn user_groups_are_computed_from_memberships() {
     assert_eq!(r.body["groups"][0]["display"], "Admins");
     assert_eq!(r.body["groups"][0]["$ref"], format!("http://{}/scim/v2/Groups/{}", s.addr, g["id"].as_str().unwrap()));
 }
+
+#[tokio::test]
+async fn endpoint_names_are_matched_in_any_case() {
+    // Clients write `/users` (the locker system's documents do); the routes are `/Users`.
+    let s = TestServer::start().await;
+    let r = s.post("/users", &json!({"userName": "lower"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    assert!(r.header("location").unwrap().ends_with(&format!("/scim/v2/Users/{id}")), "canonical location");
+    assert_eq!(s.get(&format!("/USERS/{id}")).await.body["userName"], "lower");
+    assert_eq!(s.get("/resourcetypes").await.body["totalResults"], 2);
+    assert_eq!(s.get("/serviceProviderConfig").await.status, 200);
+    // Only the endpoint name: an id keeps its case, and unknown names stay unknown.
+    assert_eq!(s.get(&format!("/Users/{}", id.to_uppercase())).await.status, 404);
+    assert_eq!(s.get("/Userz").await.status, 404);
+}
