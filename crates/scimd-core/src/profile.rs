@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::discovery::ServiceProviderConfig;
 use crate::error::ScimError;
 use crate::schema::{
     AttrDef, AttrType, ExtensionRef, Mutability, Registry, ResourceKind, Returned, SchemaDef, Uniqueness,
@@ -530,6 +531,20 @@ impl Profile {
     }
 
     /// The tenant's page sizes: its own where set, else the server's.
+    /// The server's ServiceProviderConfig as this tenant sees it: PATCH supported only if
+    /// an offered type allows it, password changes only if users can be changed, and the
+    /// tenant's largest page as `filter.maxResults`.
+    pub fn service_provider_config(&self, server: &ServiceProviderConfig, max_page: u64) -> ServiceProviderConfig {
+        let patch = self.users.allows(Operation::Patch) || self.groups.allows(Operation::Patch);
+        let users_change = self.users.allows(Operation::Patch) || self.users.allows(Operation::Replace);
+        ServiceProviderConfig {
+            patch: server.patch && patch,
+            change_password: server.change_password && users_change,
+            filter_max_results: max_page,
+            ..server.clone()
+        }
+    }
+
     pub fn page_sizes(&self, server_default: u64, server_max: u64) -> (u64, u64) {
         let max = self.max_page_size.unwrap_or(server_max);
         let default = self.default_page_size.unwrap_or(server_default).min(max);

@@ -662,7 +662,12 @@ impl Service {
     }
 
     pub fn service_provider_config(&self, ctx: &Ctx) -> Value {
-        discovery::service_provider_config_json(&self.config.spc, &ctx.base_url)
+        let profile = &ctx.tenancy.profile;
+        let max_page = self.page_config(profile).max_count;
+        discovery::service_provider_config_json(
+            &profile.service_provider_config(&self.config.spc, max_page),
+            &ctx.base_url,
+        )
     }
 
     pub fn schemas(&self, ctx: &Ctx) -> Value {

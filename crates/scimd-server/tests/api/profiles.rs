@@ -619,3 +619,22 @@ async fn strict_mode_refuses_the_identity_provider_shapes_that_are_tolerated_by_
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!((ok.body["active"].clone(), ok.body["emails"][0]["value"].clone()), (json!(false), json!("a@x.org")));
 }
+
+#[tokio::test]
+async fn the_service_provider_config_tells_what_the_tenants_profile_allows() {
+    let s = with_profile(
+        json!({"users": {"patch": false, "replace": false}, "groups": {"offered": false}, "max_page_size": 50}),
+    )
+    .await;
+    let spc = s.get("/ServiceProviderConfig").await;
+    assert_eq!(spc.body["patch"]["supported"], false, "{}", spc.body);
+    assert_eq!(spc.body["changePassword"]["supported"], false);
+    assert_eq!(spc.body["filter"]["maxResults"], 50);
+    // Groups-only PATCH still counts as PATCH supported.
+    let s = with_profile(json!({"users": {"patch": false}})).await;
+    let spc = s.get("/ServiceProviderConfig").await;
+    assert_eq!(
+        (spc.body["patch"]["supported"].clone(), spc.body["changePassword"]["supported"].clone()),
+        (json!(true), json!(true))
+    );
+}
