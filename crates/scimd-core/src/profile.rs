@@ -148,6 +148,13 @@ pub struct Profile {
     /// Further scope names that give this tenant's access tokens every SCIM operation, as
     /// `scim` does (W1/W3: the workflow platform's `api` and `usersync`).
     pub scim_scopes: Vec<String>,
+    /// A `client_credentials` or `password` token is granted every scope of the client,
+    /// whatever the request's `scope` names (which must still be the client's), and the
+    /// response says so (W3: the workflow platform answers `scope=api` with
+    /// `"api usersync openid"`).
+    pub grant_all_client_scopes: bool,
+    /// Token responses carry `"http_status_code": 200` (W3's sample response).
+    pub token_http_status_code: bool,
     /// Schema extensions of the tenant's resource types, declared in SCIM schema form
     /// (L4: the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.

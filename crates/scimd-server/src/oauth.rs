@@ -158,9 +158,21 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// `200`, when the tenant's profile asks for the field (W3's response shape).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status_code: Option<u16>,
     /// The tenant the token is for (for the audit trail; not sent).
     #[serde(skip)]
     pub tenant: Option<TenantId>,
+}
+
+/// The token-endpoint settings of a tenant profile (`scimd_core::profile::Profile`).
+#[derive(Debug, Default, Deserialize)]
+struct TokenShape {
+    #[serde(default)]
+    grant_all_client_scopes: bool,
+    #[serde(default, rename = "token_http_status_code")]
+    http_status_code: bool,
 }
 
 /// The claims of an access token.
@@ -539,7 +551,7 @@ impl OAuth {
             }
         };
         let now = self.clock.now();
-        match grant.as_str() {
+        let issued: OResult<TokenResponse> = match grant.as_str() {
             "client_credentials" => {
                 let scopes = scopes_within(&requested, &client.scopes)?;
                 let (tenant, name) = match (&req.tenant, client.tenants.as_slice()) {
@@ -554,6 +566,11 @@ impl OAuth {
                         ));
                     }
                 };
+                let scopes = if self.token_shape(tenant).await?.grant_all_client_scopes {
+                    client.scopes.clone()
+                } else {
+                    scopes
+                };
                 let access = self.sign(issuer, &client, &client.client_id, tenant, &name, &scopes, None, now).await?;
                 Ok(TokenResponse {
                     access_token: access,
@@ -561,6 +578,7 @@ impl OAuth {
                     expires_in: client.access_ttl_secs,
                     scope: scopes.join(" "),
                     refresh_token: None,
+                    http_status_code: None,
                     tenant: Some(tenant),
                 })
             }
@@ -583,6 +601,11 @@ impl OAuth {
                 if !client.tenants.iter().any(|(t, _)| *t == user.tenant) {
                     return Err(OAuthError::invalid_grant("this API user's tenant is not one this client may reach"));
                 }
+                let scopes = if self.token_shape(user.tenant).await?.grant_all_client_scopes {
+                    client.scopes.clone()
+                } else {
+                    scopes
+                };
                 let family = random_id();
                 let refresh = self.new_refresh_token();
                 self.store
@@ -608,6 +631,7 @@ impl OAuth {
                     expires_in: client.access_ttl_secs,
                     scope: scopes.join(" "),
                     refresh_token: Some(refresh),
+                    http_status_code: None,
                     tenant: Some(user.tenant),
                 })
             }
@@ -653,10 +677,27 @@ impl OAuth {
                     expires_in: client.access_ttl_secs,
                     scope: scopes.join(" "),
                     refresh_token: Some(new),
+                    http_status_code: None,
                     tenant: Some(g.tenant),
                 })
             }
+        };
+        let mut response = issued?;
+        if let Some(t) = response.tenant
+            && self.token_shape(t).await?.http_status_code
+        {
+            response.http_status_code = Some(200);
         }
+        Ok(response)
+    }
+
+    /// The token settings of a tenant's profile (read with the profile's other settings
+    /// ignored; a token request is rare next to the argon2 check it makes).
+    async fn token_shape(&self, tenant: TenantId) -> OResult<TokenShape> {
+        Ok(match self.store.tenant_profile(tenant).await? {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => TokenShape::default(),
+        })
     }
 
     fn new_refresh_token(&self) -> String {

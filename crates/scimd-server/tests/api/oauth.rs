@@ -142,6 +142,7 @@ async fn client_credentials_with_basic_or_form_auth_gives_a_signed_jwt_that_open
     assert_eq!(r.body["expires_in"], 1200);
     assert_eq!(r.body["scope"], "scim");
     assert!(r.body.get("refresh_token").is_none(), "no refresh token for client credentials: {}", r.body);
+    assert!(r.body.get("http_status_code").is_none(), "only for a profile asking for it: {}", r.body);
     let token = str_of(&r, "access_token").to_string();
 
     let header = jwt_part(&token, 0);

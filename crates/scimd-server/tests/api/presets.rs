@@ -224,11 +224,12 @@ async fn workflow_preset_replays_the_oauth_application_document() {
             &[("grant_type", "client_credentials"), ("scope", "api")],
         )
         .await;
-    // W3: the response shape.
+    // W3: the response shape: every scope of the application, and the status field.
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["token_type"], "bearer");
     assert_eq!(r.body["expires_in"], 1200);
-    assert_eq!(r.body["scope"], "api");
+    assert_eq!(r.body["scope"], "api usersync openid");
+    assert_eq!(r.body["http_status_code"], 200);
     let token = r.body["access_token"].as_str().unwrap().to_string();
     // `api` opens SCIM for this tenant; the same token's scopes would not elsewhere.
     let create = s
@@ -264,14 +265,25 @@ async fn workflow_preset_replays_the_oauth_application_document() {
     let after = s.send(req(&s, Method::GET, by_name, &token)).await;
     assert_eq!(after.status, 200);
     assert_eq!(after.body["active"], false);
-    // A token with only `openid` does not open SCIM.
+    // A scope the application was not given is refused; an application with only
+    // `openid` gets tokens that do not open SCIM.
     let r = s
         .post_form(
             "/oauth2/server/token",
             Some((&app.id, &app.secret)),
-            &[("grant_type", "client_credentials"), ("scope", "openid")],
+            &[("grant_type", "client_credentials"), ("scope", "admin")],
         )
         .await;
+    assert_eq!((r.status, r.body["error"].clone()), (400, json!("invalid_scope")), "{}", r.body);
+    let login_only = crate::oauth::client(&s, &["flow"], &["client_credentials"], &["openid"], 1200, 3600).await;
+    let r = s
+        .post_form(
+            "/oauth2/server/token",
+            Some((&login_only.id, &login_only.secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(r.body["scope"], "openid", "{}", r.body);
     let openid = r.body["access_token"].as_str().unwrap().to_string();
     let denied = s.send(req(&s, Method::GET, by_name, &openid)).await;
     assert_eq!(denied.status, 403, "{}", denied.body);
