@@ -2,6 +2,7 @@
 //! the Enterprise User extension (§4.3), the core Group (§4.2), and the common attributes
 //! `id`, `externalId` and `meta` (§3.1). Owns definitions only; lookups are in `schema`.
 
+use crate::places::PLACES_URN;
 use crate::schema::{
     AttrDef, AttrType, ENTERPRISE_URN, ExtensionRef, GROUP_URN, Mutability, Registry, ResourceKind, ResourceTypeDef,
     Returned, SchemaDef, USER_URN, Uniqueness,
@@ -251,6 +252,31 @@ fn enterprise_schema() -> SchemaDef {
                 ],
             )
             .d(),
+        ],
+    }
+}
+
+/// Adds the places extension to a registry: a tenant with places sees it (issue 7).
+pub fn add_places_extension(reg: &mut Registry) {
+    if reg.schema(PLACES_URN).is_some() {
+        return;
+    }
+    reg.schemas.push(places_schema());
+    if let Some(rt) = reg.resource_types.iter_mut().find(|r| r.kind == ResourceKind::User) {
+        rt.extensions.push(ExtensionRef { schema: PLACES_URN.to_string(), required: false });
+    }
+}
+
+/// The places extension (issue 7): a user's locations and home location, decided by the
+/// tenant's location rules (`crate::places`), read-only and filterable.
+fn places_schema() -> SchemaDef {
+    SchemaDef {
+        id: PLACES_URN.to_string(),
+        name: "UserPlaces".to_string(),
+        description: "The locations that provision the user, and the user's home location".to_string(),
+        attributes: vec![
+            A::s("locations", "Keys of the locations whose rules provision the user.").exact().multi().ro().d(),
+            A::s("homeLocation", "Key of the user's home location.").exact().ro().d(),
         ],
     }
 }

@@ -15,6 +15,8 @@
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
 //! - [`profile`]: per-tenant profiles (which types and operations are offered, paging,
 //!   delete semantics) and the decisions made from them.
+//! - [`places`]: the places tree (locations, sections, banks, lockers) and the location
+//!   rules deciding a user's locations and home location.
 
 pub mod builtin;
 pub mod discovery;
@@ -22,6 +24,7 @@ pub mod error;
 pub mod filter;
 pub mod list;
 pub mod patch;
+pub mod places;
 pub mod profile;
 pub mod projection;
 pub mod render;

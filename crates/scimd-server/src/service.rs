@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use scimd_core::discovery::{self, ServiceProviderConfig};
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
+use scimd_core::places::{self, LocationRules};
 use scimd_core::profile::{Operation, Profile};
 use scimd_core::projection::Projection;
 use scimd_core::render::{self, OutputPlan};
@@ -16,7 +17,8 @@ use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
-    Change, IfMatch, MemberRow, NewResource, ResourceState, Store, StoreError, StoredResource, TenantId, Update,
+    Change, IfMatch, MemberRow, NewResource, PlacesState, ResourceState, Store, StoreError, StoredResource, TenantId,
+    Update,
 };
 use serde_json::Value;
 
@@ -121,8 +123,37 @@ pub struct Service {
 /// unchanged text keeps the tenancy instead of parsing and building it again).
 struct CachedTenancy {
     read: Instant,
+    /// What the tenancy was built from: the stored profile, and the places state.
     text: Option<String>,
+    places: PlacesState,
     tenancy: Arc<Tenancy>,
+}
+
+/// A tenant's location rules (issue 7), parsed, with their generation.
+#[derive(Debug, Default)]
+pub struct PlaceRules {
+    pub generation: i64,
+    pub rules: Vec<(String, LocationRules)>,
+}
+
+impl PlaceRules {
+    fn parse(tenant: TenantId, state: &PlacesState) -> AppResult<PlaceRules> {
+        let mut rules = Vec::with_capacity(state.rules.len());
+        for (key, text) in &state.rules {
+            let r = LocationRules::from_json(text).map_err(|e| {
+                AppError::Internal(format!("the rules of location '{key}' of tenant {} are unusable: {e}", tenant.0))
+            })?;
+            rules.push((key.clone(), r));
+        }
+        Ok(PlaceRules { generation: state.generation, rules })
+    }
+
+    /// Writes a user's derived attributes (locations, home location) into its document;
+    /// returns the generation of the rules used.
+    pub fn apply(&self, doc: &mut Value) -> i64 {
+        places::set_derived(doc, &places::derive(&self.rules, doc));
+        self.generation
+    }
 }
 
 /// What a tenant's profile makes of the service for it: the profile, the schemas its
@@ -132,6 +163,8 @@ pub struct Tenancy {
     pub profile: Profile,
     pub registry: Arc<Registry>,
     plans: Arc<[OutputPlan; 2]>,
+    /// The tenant's location rules.
+    pub places: PlaceRules,
 }
 
 impl std::fmt::Debug for Tenancy {
@@ -234,12 +267,13 @@ impl Service {
     pub async fn profile(&self, tenant: TenantId) -> AppResult<Arc<Tenancy>> {
         let previous = match self.profiles.lock().expect("profiles").get(&tenant) {
             Some(c) if c.read.elapsed() < PROFILE_CACHE => return Ok(c.tenancy.clone()),
-            Some(c) => Some((c.text.clone(), c.tenancy.clone())),
+            Some(c) => Some((c.text.clone(), c.places.clone(), c.tenancy.clone())),
             None => None,
         };
         let text = self.store.tenant_profile(tenant).await?;
+        let places = self.store.places_state(tenant).await?;
         let tenancy = match previous {
-            Some((old, tenancy)) if old == text => tenancy,
+            Some((old, old_places, tenancy)) if old == text && old_places == places => tenancy,
             _ => {
                 let profile = match &text {
                     Some(t) => Profile::from_json(t).map_err(|e| {
@@ -247,26 +281,31 @@ impl Service {
                     })?,
                     None => Profile::default(),
                 };
-                Arc::new(self.tenancy_of(tenant, profile)?)
+                Arc::new(self.tenancy_of(tenant, profile, &places)?)
             }
         };
         let mut cache = self.profiles.lock().expect("profiles");
         if cache.len() > 10_000 {
             cache.clear();
         }
-        cache.insert(tenant, CachedTenancy { read: Instant::now(), text, tenancy: tenancy.clone() });
+        cache.insert(tenant, CachedTenancy { read: Instant::now(), text, places, tenancy: tenancy.clone() });
         Ok(tenancy)
     }
 
-    fn tenancy_of(&self, tenant: TenantId, profile: Profile) -> AppResult<Tenancy> {
-        if !profile.own_registry() {
-            return Ok(Tenancy { profile, registry: self.registry.clone(), plans: self.plans.clone() });
+    fn tenancy_of(&self, tenant: TenantId, profile: Profile, state: &PlacesState) -> AppResult<Tenancy> {
+        let places = PlaceRules::parse(tenant, state)?;
+        if !profile.own_registry() && !state.has_locations {
+            return Ok(Tenancy { profile, registry: self.registry.clone(), plans: self.plans.clone(), places });
         }
-        let registry = profile.registry().map_err(|e| {
+        let mut registry = profile.registry().map_err(|e| {
             AppError::Internal(format!("the stored profile of tenant {} declares unusable schemas: {e}", tenant.0))
         })?;
+        // A tenant with places sees its users' locations (issue 7).
+        if state.has_locations {
+            scimd_core::builtin::add_places_extension(&mut registry);
+        }
         let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
-        Ok(Tenancy { profile, registry: Arc::new(registry), plans })
+        Ok(Tenancy { profile, registry: Arc::new(registry), plans, places })
     }
 
     /// Forgets a tenant's cached profile (it was just changed through this process).
@@ -427,8 +466,10 @@ impl Service {
         let reg = self.registry(ctx);
         let body = profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, &body)?;
+        let mut derived_gen = 0;
         if kind == ResourceKind::User {
             profile.check_user(&mut prepared.doc)?;
+            derived_gen = profile.places.apply(&mut prepared.doc);
         }
         let password_hash = match prepared.password {
             Some(p) => Some(hash_password(p).await?),
@@ -439,6 +480,7 @@ impl Service {
             password_hash,
             members: prepared.members.unwrap_or_default(),
             event: ctx.event(201),
+            derived_gen,
         };
         let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
@@ -475,8 +517,10 @@ impl Service {
         let reg = self.registry(ctx);
         let body = &*profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, body)?;
+        let mut derived_gen = 0;
         if kind == ResourceKind::User {
             profile.check_user(&mut prepared.doc)?;
+            derived_gen = profile.places.apply(&mut prepared.doc);
         }
         if let Some(Value::String(body_id)) = body.get("id")
             && body_id != id
@@ -503,7 +547,7 @@ impl Service {
         let mutate = Box::new(move |current: &Value| {
             resource::check_immutable(&reg2, kind, current, &state.doc)?;
             let deactivates = deactivates(kind, current, &state.doc);
-            Ok(Change { state, password_hash, member_ops, deactivates })
+            Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
         let update = Update { if_match, mutate, related, event: ctx.event(200) };
@@ -531,8 +575,10 @@ impl Service {
         let rules = profile.clone();
         let mutate = Box::new(move |current: &Value| {
             let mut outcome = apply_patch(&reg, kind, current, &ops)?;
+            let mut derived_gen = 0;
             if kind == ResourceKind::User {
                 rules.check_user(&mut outcome.doc)?;
+                derived_gen = rules.places.apply(&mut outcome.doc);
             }
             let password_hash = match (outcome.password, password_hash) {
                 (Some(_), Some(h)) => Some(h),
@@ -545,6 +591,7 @@ impl Service {
                 password_hash,
                 member_ops: outcome.member_ops,
                 deactivates,
+                derived_gen,
             })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
@@ -563,15 +610,17 @@ impl Service {
                 "Operations": [{"op": "replace", "path": "active", "value": false}],
             });
             let ops = parse_patch_request(&deactivate, false)?;
-            let reg = ctx.tenancy.registry.clone();
+            let tenancy = ctx.tenancy.clone();
             let mutate = Box::new(move |current: &Value| {
-                let outcome = apply_patch(&reg, kind, current, &ops)?;
+                let mut outcome = apply_patch(&tenancy.registry, kind, current, &ops)?;
                 let deactivates = deactivates(kind, current, &outcome.doc);
+                let derived_gen = tenancy.places.apply(&mut outcome.doc);
                 Ok(Change {
-                    state: state_of(&reg, kind, outcome.doc),
+                    state: state_of(&tenancy.registry, kind, outcome.doc),
                     password_hash: None,
                     member_ops: Vec::new(),
                     deactivates,
+                    derived_gen,
                 })
             });
             let update = Update { if_match, mutate, related: false, event: ctx.event(204) };

@@ -3,13 +3,17 @@
 //!
 //! # Layout
 //! - this file: the [`Store`] trait and the plain data types crossing it.
+//! - `places`: the [`PlacesStore`] part of it (places, access links, location rules).
 //! - [`sqlite`]: the SQLite implementation (WAL, reader pool, one writer thread with group commit).
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
 //!   attribute index; its results are property-tested against the core's evaluator.
 
+mod places;
 pub mod postgres;
 mod sqlfilter;
 pub mod sqlite;
+
+pub use places::{AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -465,6 +469,9 @@ pub struct NewResource {
     pub password_hash: Option<String>,
     /// A group's members, or a user's groups (when a profile makes them settable).
     pub members: Vec<MemberValue>,
+    /// The generation of the tenant's location rules a user's derived attributes were
+    /// computed with (0 for groups).
+    pub derived_gen: i64,
     /// The request's audit event, written with the resource.
     pub event: Option<ChangeEvent>,
 }
@@ -479,6 +486,9 @@ pub struct Change {
     pub member_ops: Vec<MemberOp>,
     /// The change turns a user's `active` from true to false (for the audit trail).
     pub deactivates: bool,
+    /// The generation of the location rules the state's derived attributes were computed
+    /// with (users; ignored for groups).
+    pub derived_gen: i64,
 }
 
 /// Computes a change from the current document, inside the write transaction.
@@ -521,7 +531,7 @@ pub struct Page {
 
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PlacesStore + Send + Sync + 'static {
     /// Creates a tenant, with or without the SCIM feature; `Conflict` if the name is taken.
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;

@@ -23,6 +23,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
+mod places;
+
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
@@ -861,7 +863,8 @@ impl PgStore {
         let st = tx
             .prepare_cached(
                 "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
-                 last_modified, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9) RETURNING id",
+                 last_modified, password_hash, data, derived_gen) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10) \
+                 RETURNING id",
             )
             .await
             .map_err(pg)?;
@@ -878,6 +881,7 @@ impl PgStore {
                     &now,
                     &new.password_hash,
                     &data,
+                    &new.derived_gen,
                 ],
             )
             .await
@@ -933,20 +937,31 @@ impl PgStore {
         };
         check_if_match(&if_match, current.version)?;
         let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
-        let Change { state, password_hash, member_ops, deactivates } =
+        let Change { state, password_hash, member_ops, deactivates, derived_gen } =
             mutate(&current_doc).map_err(StoreError::Scim)?;
         let (data, display_fold) = state_params(&state)?;
         let version = current.version + 1;
         let st = tx
             .prepare_cached(
                 "UPDATE resources SET unique_key = $1, display = $2, display_fold = $3, version = $4, \
-                 last_modified = $5, password_hash = COALESCE($6, password_hash), data = $7 WHERE id = $8",
+                 last_modified = $5, password_hash = COALESCE($6, password_hash), data = $7, derived_gen = $9 \
+                 WHERE id = $8",
             )
             .await
             .map_err(pg)?;
         tx.execute(
             &st,
-            &[&state.unique_key, &state.display, &display_fold, &version, &now, &password_hash, &data, &rowid],
+            &[
+                &state.unique_key,
+                &state.display,
+                &display_fold,
+                &version,
+                &now,
+                &password_hash,
+                &data,
+                &rowid,
+                &derived_gen,
+            ],
         )
         .await
         .map_err(pg)?;

@@ -22,6 +22,8 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
+mod places;
+
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
@@ -40,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_audit.sql")),
     (7, include_str!("../migrations/sqlite/0007_audit_journal.sql")),
     (8, include_str!("../migrations/sqlite/0008_tenant_profile.sql")),
+    (9, include_str!("../migrations/sqlite/0009_places.sql")),
 ];
 /// The audit journal's own schema versions.
 const AUDIT_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/audit/0001_audit.sql"))];
@@ -1881,7 +1884,7 @@ impl Store for SqliteStore {
             let (data, display_fold) = state_params(&new.state)?;
             conn.prepare_cached(
                 "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
-                 last_modified, password_hash, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                 last_modified, password_hash, data, derived_gen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -1894,7 +1897,8 @@ impl Store for SqliteStore {
                     now,
                     now,
                     new.password_hash,
-                    data
+                    data,
+                    new.derived_gen
                 ])
             })
             .map_err(map_err)?;
@@ -1969,13 +1973,13 @@ impl Store for SqliteStore {
             };
             check_if_match(&if_match, current.version)?;
             let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
-            let Change { state, password_hash, member_ops, deactivates } =
+            let Change { state, password_hash, member_ops, deactivates, derived_gen } =
                 mutate(&current_doc).map_err(StoreError::Scim)?;
             let (data, display_fold) = state_params(&state)?;
             let version = current.version + 1;
             conn.prepare_cached(
                 "UPDATE resources SET unique_key = ?, display = ?, display_fold = ?, version = ?, last_modified = ?, \
-                 password_hash = COALESCE(?, password_hash), data = ? WHERE id = ?",
+                 password_hash = COALESCE(?, password_hash), data = ?, derived_gen = ? WHERE id = ?",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -1986,6 +1990,7 @@ impl Store for SqliteStore {
                     now,
                     password_hash,
                     data,
+                    derived_gen,
                     rowid
                 ])
             })
@@ -2038,6 +2043,7 @@ impl Store for SqliteStore {
             .map_err(internal)?;
             conn.execute("DELETE FROM members WHERE group_id = ?1", [rowid]).map_err(internal)?;
             conn.execute("DELETE FROM members WHERE member_id = ?1", [rowid]).map_err(internal)?;
+            conn.execute("DELETE FROM access_links WHERE group_id = ?1", [rowid]).map_err(internal)?;
             conn.execute("DELETE FROM attr_index WHERE res = ?", [rowid]).map_err(internal)?;
             conn.execute("DELETE FROM resources WHERE id = ?", [rowid]).map_err(internal)?;
             bump_count(conn, tenant, kind, -1)?;

@@ -162,7 +162,13 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
                 .create(
                     noise.id,
                     ResourceKind::User,
-                    NewResource { state: state.clone(), password_hash: None, members: vec![], event: None },
+                    NewResource {
+                        state: state.clone(),
+                        password_hash: None,
+                        members: vec![],
+                        event: None,
+                        derived_gen: 0,
+                    },
                     t,
                 )
                 .await
@@ -171,7 +177,7 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
                 .create(
                     tenant.id,
                     ResourceKind::User,
-                    NewResource { state, password_hash: None, members: vec![], event: None },
+                    NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
                     t,
                 )
                 .await

@@ -96,7 +96,7 @@ async fn version_1_database_migrates_and_keeps_answering_filters() {
         .create(
             a,
             ResourceKind::User,
-            NewResource { state, password_hash: None, members: vec![], event: None },
+            NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
             Utc::now(),
         )
         .await

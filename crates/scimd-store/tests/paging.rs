@@ -20,7 +20,7 @@ async fn create(store: &dyn Store, tenant: TenantId, name: &str) -> String {
         display: resource::display_of(ResourceKind::User, &doc),
         doc,
     };
-    let new = NewResource { state, password_hash: None, members: vec![], event: None };
+    let new = NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 };
     store.create(tenant, ResourceKind::User, new, Utc::now()).await.unwrap().id
 }
 

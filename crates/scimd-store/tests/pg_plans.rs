@@ -47,7 +47,7 @@ async fn filters_use_indexes() {
             .create(
                 t,
                 ResourceKind::User,
-                NewResource { state, password_hash: None, members: vec![], event: None },
+                NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
                 Utc::now(),
             )
             .await

@@ -157,7 +157,7 @@ async fn staffing_preset_replays_the_scim2_update_document() {
         .create(
             tenant.id,
             scimd_core::schema::ResourceKind::User,
-            scimd_store::NewResource { state, password_hash: None, members: vec![], event: None },
+            scimd_store::NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
             chrono::Utc::now(),
         )
         .await
@@ -301,7 +301,7 @@ async fn admin_group(s: &TestServer, tenant: &str, name: &str) -> String {
         display: scimd_core::resource::display_of(ResourceKind::Group, &doc),
         doc,
     };
-    let new = scimd_store::NewResource { state, password_hash: None, members: vec![], event: None };
+    let new = scimd_store::NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 };
     s.store.create(tenant.id, ResourceKind::Group, new, chrono::Utc::now()).await.unwrap().id
 }
 
