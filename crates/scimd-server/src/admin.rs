@@ -1,6 +1,10 @@
 //! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
-//! operator tokens. Secrets are generated here, returned once, and stored only hashed.
+//! operator tokens; places and access in `places`. Secrets are generated here, returned
+//! once, and stored only hashed.
+
+mod places;
+pub use places::{BankUsers, UserPlaces};
 
 use std::sync::Arc;
 

@@ -155,6 +155,9 @@ pub fn classify(method: &str, path: &str) -> Option<(&'static str, Option<&'stat
         };
         return Some((op, rtype, id));
     }
+    if let Some(rest) = path.strip_prefix("/admin/v1/tenants/") {
+        return Some(classify_admin(method, rest));
+    }
     let op = match path {
         "/oauth2/revoke" => "revoke",
         "/oauth2/introspect" => "introspect",
@@ -164,6 +167,44 @@ pub fn classify(method: &str, path: &str) -> Option<(&'static str, Option<&'stat
         _ => "other",
     };
     Some((op, None, None))
+}
+
+/// An admin request on one tenant (`{tenant}/…`): places and access changes get an
+/// operation, a type and the key they address, like SCIM changes (issue 7).
+fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static str>, Option<String>) {
+    // Operation names apart from SCIM's, so that the go-live summary (the customer's
+    // provisioning) does not count the operator's work.
+    let parts: Vec<&str> = rest.split('/').collect();
+    let write = |op: &'static str| if method == "GET" { "query" } else { op };
+    match parts.as_slice() {
+        [_, "places"] => (write("import"), Some("Places"), None),
+        [_, "places", level, tail @ ..] => {
+            let rtype = match scimd_core::places::Level::parse(level) {
+                Some(scimd_core::places::Level::Location) => "Location",
+                Some(scimd_core::places::Level::Section) => "Section",
+                Some(scimd_core::places::Level::Bank) => "Bank",
+                Some(scimd_core::places::Level::Locker) => "Locker",
+                None => return ("admin", None, None),
+            };
+            let key = tail.first().map(|k| k.to_string());
+            let op = match (tail, method) {
+                (_, "GET") => "query",
+                ([], _) => "add",
+                ([_, "rules"], _) => "rules",
+                ([_, ..], "PATCH") => "rename",
+                ([_, ..], "DELETE") => "remove",
+                _ => "admin",
+            };
+            (op, Some(rtype), key)
+        }
+        [_, "access"] => match method {
+            "POST" => ("grant", Some("Access"), None),
+            "DELETE" => ("revoke", Some("Access"), None),
+            _ => ("query", Some("Access"), None),
+        },
+        [_, "users", user, ..] => ("query", Some("Access"), Some(user.to_string())),
+        _ => ("admin", None, None),
+    }
 }
 
 /// What one request's layers learn about it, for its event. Created by the HTTP layer;

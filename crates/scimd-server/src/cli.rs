@@ -4,6 +4,8 @@
 //! honours `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
 //! `token create` prints the token alone on its last line; lists are tab-separated.
 
+mod places;
+
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -79,6 +81,12 @@ pub enum Command {
     /// Read the audit trail: events, their payloads, the go-live summary, the error log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Manage a tenant's places (locations, sections, locker banks, lockers) and location rules.
+    #[command(subcommand)]
+    Places(places::PlacesCmd),
+    /// Manage which groups may use which locker banks, and ask who may use what.
+    #[command(subcommand)]
+    Access(places::AccessCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -654,6 +662,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Places(cmd) => places::places(&admin, cmd).await,
+        Command::Access(cmd) => places::access(&admin, cmd).await,
         Command::Audit(AuditCmd::Events { tenant, from, to, client, status, op, before, limit, json }) => {
             let f = crate::admin::EventFilter { from, to, client, status, op, before, limit: Some(limit) };
             for e in admin.audit_events(&tenant, f).await? {

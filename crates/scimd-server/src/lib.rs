@@ -53,6 +53,18 @@ pub async fn serve(
             }
         }
     });
+    // Users' locations after a change of location rules (issue 7), in the background.
+    let service = state.service.clone();
+    let places = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            match service.recompute_places().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(users = n, "recomputed users' locations after a rules change"),
+                Err(e) => tracing::warn!(error = ?e, "recomputing users' locations failed"),
+            }
+        }
+    });
     let token_path = state.oauth.config.token_path.clone();
     let router = http::router(state);
     let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
@@ -60,5 +72,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     refresh.abort();
+    places.abort();
     r
 }

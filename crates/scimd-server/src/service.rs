@@ -151,7 +151,8 @@ impl PlaceRules {
     /// Writes a user's derived attributes (locations, home location) into its document;
     /// returns the generation of the rules used.
     pub fn apply(&self, doc: &mut Value) -> i64 {
-        places::set_derived(doc, &places::derive(&self.rules, doc));
+        let derived = places::derive(&self.rules, doc);
+        places::set_derived(doc, &derived);
         self.generation
     }
 }
@@ -306,6 +307,52 @@ impl Service {
         }
         let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
         Ok(Tenancy { profile, registry: Arc::new(registry), plans, places })
+    }
+
+    /// Brings users' derived attributes (locations, home location) up to their tenants'
+    /// location rules, a batch at a time, without holding up requests: the work left is
+    /// in the database (each user's generation), so a restart resumes it. Returns how
+    /// many users were recomputed.
+    pub async fn recompute_places(&self) -> AppResult<u64> {
+        const BATCH: u32 = 500;
+        let mut total = 0;
+        for (tenant, _) in self.store.places_pending().await? {
+            // Fresh rules and schemas, not the request cache's.
+            self.forget_profile(tenant);
+            let tenancy = self.profile(tenant).await?;
+            let generation = tenancy.places.generation;
+            let mut registry = (*tenancy.registry).clone();
+            scimd_core::builtin::add_places_extension(&mut registry);
+            let (mut after, mut stale) = (0, 0);
+            loop {
+                let (users, next) = self.store.stale_users(tenant, generation, after, BATCH).await?;
+                stale += users.len() as u64;
+                let mut updates = Vec::with_capacity(users.len());
+                for u in users {
+                    let mut doc: Value = serde_json::from_str(&u.data).map_err(|e| {
+                        AppError::Internal(format!("the stored document of user '{}' is not valid JSON: {e}", u.id))
+                    })?;
+                    let derived = places::derive(&tenancy.places.rules, &doc);
+                    let changed = places::set_derived(&mut doc, &derived);
+                    let state = changed.then(|| state_of(&registry, ResourceKind::User, doc));
+                    updates.push(scimd_store::DerivedUpdate { user: u.id, version: u.version, state });
+                }
+                if !updates.is_empty() {
+                    total += self.store.set_derived(tenant, updates, generation, self.clock.now()).await?;
+                }
+                match next {
+                    Some(n) => after = n,
+                    None => break,
+                }
+            }
+            // A pass that found nothing left behind finishes the generation; users
+            // changed during a pass with older rules are found by the next one.
+            if stale == 0 {
+                self.store.places_done(tenant, generation).await?;
+            }
+            self.forget_profile(tenant);
+        }
+        Ok(total)
     }
 
     /// Forgets a tenant's cached profile (it was just changed through this process).

@@ -3,6 +3,8 @@
 //! by configuration, or created by `scimd admin-token create`); tenant tokens are never
 //! accepted. Errors are `{"status": N, "detail": "…"}`.
 
+mod places;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
@@ -389,5 +391,6 @@ pub fn routes() -> Router<AppState> {
         .route("/errors", get(errors))
         .route("/signing-keys", get(list_keys).post(rotate_key))
         .route("/signing-keys/{kid}", delete(retire_key))
+        .merge(places::routes())
         .fallback(not_found)
 }

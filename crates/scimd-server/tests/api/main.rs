@@ -15,6 +15,7 @@ mod groups;
 mod list;
 mod oauth;
 mod patch;
+mod places;
 mod presets;
 mod profiles;
 mod quirks;

@@ -1,0 +1,230 @@
+//! The admin API's places and access routes (issue 7), under `/admin/v1/tenants/{name}`:
+//! the places tree, one place, location rules, access links, and the questions asked of
+//! them. Every change names its tenant in the request's audit event, and makes the
+//! running service reread the tenant's places.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Extension, Router};
+use scimd_core::places::Level;
+use scimd_store::Tenant;
+use serde_json::{Value, json};
+
+use super::{AResult, Operator, body, ok};
+use crate::admin::AdminError;
+use crate::audit::AuditSlot;
+use crate::http::AppState;
+
+type Slot = Option<Extension<Arc<AuditSlot>>>;
+
+/// Names the tenant in the request's audit event, and drops the service's cached view of
+/// its places (schemas, rules) so that the change applies at once in this process.
+fn changed(s: &AppState, slot: &Slot, t: &Tenant) {
+    if let Some(Extension(slot)) = slot {
+        slot.info.lock().expect("audit slot").tenant = Some(t.id);
+    }
+    s.service.forget_profile(t.id);
+}
+
+fn level(s: &str) -> Result<Level, AdminError> {
+    Level::parse(s).ok_or_else(|| AdminError {
+        status: 404,
+        message: format!("no such kind of place '{s}': locations, sections, banks or lockers"),
+    })
+}
+
+async fn tree(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.places_tree(&name).await?)
+}
+
+async fn import(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): Path<String>, b: Bytes) -> AResult {
+    let tree: Value = body(&b)?;
+    let report = s.admin.import_places(&name, &tree).await?;
+    changed(&s, &slot, &s.admin.tenant(&name).await?);
+    ok(StatusCode::OK, &report)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPlace {
+    key: String,
+    name: Option<String>,
+    parent: Option<String>,
+}
+
+async fn create(
+    _: Operator,
+    State(s): State<AppState>,
+    slot: Slot,
+    Path((name, kind)): Path<(String, String)>,
+    b: Bytes,
+) -> AResult {
+    let p: NewPlace = body(&b)?;
+    let place = s.admin.create_place(&name, level(&kind)?, &p.key, p.name.as_deref(), p.parent.as_deref()).await?;
+    changed(&s, &slot, &s.admin.tenant(&name).await?);
+    ok(StatusCode::CREATED, &place)
+}
+
+async fn one(
+    _: Operator,
+    State(s): State<AppState>,
+    Path((name, kind, key)): Path<(String, String, String)>,
+) -> AResult {
+    let l = level(&kind)?;
+    let place = s.admin.list_places(&name).await?.into_iter().find(|p| p.level == l && p.key == key);
+    match place {
+        Some(p) => ok(StatusCode::OK, &p),
+        None => Err(AdminError { status: 404, message: format!("no {} with the key '{key}'", l.name()) }),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    name: String,
+}
+
+async fn rename(
+    _: Operator,
+    State(s): State<AppState>,
+    slot: Slot,
+    Path((name, kind, key)): Path<(String, String, String)>,
+    b: Bytes,
+) -> AResult {
+    let r: Rename = body(&b)?;
+    s.admin.rename_place(&name, level(&kind)?, &key, &r.name).await?;
+    changed(&s, &slot, &s.admin.tenant(&name).await?);
+    ok(StatusCode::OK, &json!({"key": key, "name": r.name}))
+}
+
+#[derive(serde::Deserialize)]
+struct DeleteParams {
+    #[serde(default)]
+    cascade: bool,
+}
+
+async fn remove(
+    _: Operator,
+    State(s): State<AppState>,
+    slot: Slot,
+    Path((name, kind, key)): Path<(String, String, String)>,
+    Query(q): Query<DeleteParams>,
+) -> AResult {
+    let n = s.admin.delete_place(&name, level(&kind)?, &key, q.cascade).await?;
+    changed(&s, &slot, &s.admin.tenant(&name).await?);
+    ok(StatusCode::OK, &json!({"deleted": n}))
+}
+
+fn only_locations(kind: &str) -> Result<(), AdminError> {
+    match level(kind)? {
+        Level::Location => Ok(()),
+        other => {
+            Err(AdminError { status: 404, message: format!("rules belong to locations, not to a {}", other.name()) })
+        }
+    }
+}
+
+async fn get_rules(
+    _: Operator,
+    State(s): State<AppState>,
+    Path((name, kind, key)): Path<(String, String, String)>,
+) -> AResult {
+    only_locations(&kind)?;
+    ok(StatusCode::OK, &s.admin.location_rules(&name, &key).await?)
+}
+
+async fn put_rules(
+    _: Operator,
+    State(s): State<AppState>,
+    slot: Slot,
+    Path((name, kind, key)): Path<(String, String, String)>,
+    b: Bytes,
+) -> AResult {
+    only_locations(&kind)?;
+    let rules: Value = body(&b)?;
+    let (t, stored) = s.admin.set_location_rules(&name, &key, Some(&rules)).await?;
+    changed(&s, &slot, &t);
+    ok(StatusCode::OK, &stored)
+}
+
+async fn delete_rules(
+    _: Operator,
+    State(s): State<AppState>,
+    slot: Slot,
+    Path((name, kind, key)): Path<(String, String, String)>,
+) -> AResult {
+    only_locations(&kind)?;
+    let (t, _) = s.admin.set_location_rules(&name, &key, None).await?;
+    changed(&s, &slot, &t);
+    ok(StatusCode::OK, &Value::Null)
+}
+
+#[derive(serde::Deserialize)]
+struct Paging {
+    #[serde(rename = "startIndex")]
+    start_index: Option<u64>,
+    count: Option<u64>,
+}
+
+async fn bank_users(
+    _: Operator,
+    State(s): State<AppState>,
+    Path((name, kind, key)): Path<(String, String, String)>,
+    Query(p): Query<Paging>,
+) -> AResult {
+    if level(&kind)? != Level::Bank {
+        return Err(AdminError { status: 404, message: "users are asked of a bank".into() });
+    }
+    ok(StatusCode::OK, &s.admin.bank_users(&name, &key, p.start_index.unwrap_or(1), p.count.unwrap_or(100)).await?)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Link {
+    group: String,
+    bank: String,
+}
+
+async fn links(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.access_links(&name).await?)
+}
+
+async fn grant(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): Path<String>, b: Bytes) -> AResult {
+    let l: Link = body(&b)?;
+    let (t, created) = s.admin.grant_access(&name, &l.group, &l.bank).await?;
+    changed(&s, &slot, &t);
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    ok(status, &json!({"group": l.group, "bank": l.bank, "granted": created}))
+}
+
+async fn revoke(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): Path<String>, b: Bytes) -> AResult {
+    let l: Link = body(&b)?;
+    let (t, existed) = s.admin.revoke_access(&name, &l.group, &l.bank).await?;
+    changed(&s, &slot, &t);
+    ok(StatusCode::OK, &json!({"group": l.group, "bank": l.bank, "revoked": existed}))
+}
+
+async fn user_access(_: Operator, State(s): State<AppState>, Path((name, user)): Path<(String, String)>) -> AResult {
+    ok(StatusCode::OK, &s.admin.user_access(&name, &user).await?)
+}
+
+async fn user_places(_: Operator, State(s): State<AppState>, Path((name, user)): Path<(String, String)>) -> AResult {
+    ok(StatusCode::OK, &s.admin.user_places(&name, &user).await?)
+}
+
+/// The routes, to merge into the admin API's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tenants/{name}/places", get(tree).put(import))
+        .route("/tenants/{name}/places/{level}", axum::routing::post(create))
+        .route("/tenants/{name}/places/{level}/{key}", get(one).patch(rename).delete(remove))
+        .route("/tenants/{name}/places/{level}/{key}/rules", get(get_rules).put(put_rules).delete(delete_rules))
+        .route("/tenants/{name}/places/{level}/{key}/users", get(bank_users))
+        .route("/tenants/{name}/access", get(links).post(grant).delete(revoke))
+        .route("/tenants/{name}/users/{user}/access", get(user_access))
+        .route("/tenants/{name}/users/{user}/places", get(user_places))
+}
