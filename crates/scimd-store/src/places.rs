@@ -46,6 +46,9 @@ pub struct UserAccess {
     pub lockers: Vec<String>,
 }
 
+/// A page of users (id, userName) and how many there are in all.
+pub type UsersPage = (u64, Vec<(String, String)>);
+
 /// A group's access to a bank.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccessLink {
@@ -137,7 +140,7 @@ pub trait PlacesStore: Send + Sync {
         bank: &str,
         offset: u64,
         limit: u64,
-    ) -> BoxFut<'_, StoreResult<Option<(u64, Vec<(String, String)>)>>>;
+    ) -> BoxFut<'_, StoreResult<Option<UsersPage>>>;
     /// The tenants whose users' derived attributes are behind their rules: (tenant,
     /// generation).
     fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>>;

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use scimd_core::places::{Level, PlaceSpec};
 
 use super::PgStore;
-use crate::places::{AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
+use crate::places::{
+    AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess, UsersPage,
+};
 use crate::{BoxFut, StoreError, StoreResult, StoredResource, TenantId};
 
 fn todo<T: Send + 'static>() -> BoxFut<'static, StoreResult<T>> {
@@ -87,7 +89,7 @@ impl PlacesStore for PgStore {
         _bank: &str,
         _offset: u64,
         _limit: u64,
-    ) -> BoxFut<'_, StoreResult<Option<(u64, Vec<(String, String)>)>>> {
+    ) -> BoxFut<'_, StoreResult<Option<UsersPage>>> {
         todo()
     }
     fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {

@@ -9,7 +9,9 @@ use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::schema::ResourceKind;
 
 use super::{SqliteStore, Writer, internal, map_err, rewrite_index, row_to_resource};
-use crate::places::{AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
+use crate::places::{
+    AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess, UsersPage,
+};
 use crate::{BoxFut, StoreError, StoreResult, StoredResource, TenantId, normalized_time, state_params};
 
 const PLACE_COLS: &str = "p.level, p.key, p.name, (SELECT q.key FROM places q WHERE q.id = p.parent_id), p.rules, \
@@ -360,7 +362,7 @@ impl PlacesStore for SqliteStore {
         bank: &str,
         offset: u64,
         limit: u64,
-    ) -> BoxFut<'_, StoreResult<Option<(u64, Vec<(String, String)>)>>> {
+    ) -> BoxFut<'_, StoreResult<Option<UsersPage>>> {
         let r = self.read(|conn| {
             let Some((b, _, _)) = find_place(conn, tenant, Level::Bank, bank)? else { return Ok(None) };
             let sql = |select: &str, page: &str| {
