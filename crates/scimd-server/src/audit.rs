@@ -169,6 +169,11 @@ pub fn classify(method: &str, path: &str) -> Option<(&'static str, Option<&'stat
     Some((op, None, None))
 }
 
+/// Whether an operation only reads (its payloads are kept only at level `all`).
+pub fn is_read(op: &str) -> bool {
+    matches!(op, "read" | "list" | "search" | "discovery" | "query")
+}
+
 /// An admin request on one tenant (`{tenant}/…`): places and access changes get an
 /// operation, a type and the key they address, like SCIM changes (issue 7).
 fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static str>, Option<String>) {

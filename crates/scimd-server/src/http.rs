@@ -586,7 +586,7 @@ where
             // the handler reads it (a request with no body has nothing to copy).
             // Reads keep payloads only at level `all`, which authentication learns: their
             // headers are copied there, not here (the hot path).
-            let read = matches!(classified, Some(("read" | "list" | "search" | "discovery", _, _)));
+            let read = classified.as_ref().is_some_and(|(op, _, _)| crate::audit::is_read(op));
             let headers = (!read).then(|| req.headers().clone());
             let head = RequestHead { method: method.clone(), uri: uri.clone(), headers };
             let captured = Arc::new(Mutex::new(CapturedBody::default()));
@@ -727,7 +727,7 @@ async fn record_event(
     let info = slot.info();
     let status = res.status().as_u16();
     let mut res = res;
-    let read = matches!(op, "read" | "list" | "search" | "discovery");
+    let read = crate::audit::is_read(op);
     let details = if info.details.unwrap_or(audit.details).keeps(read, status >= 400) {
         let (rparts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();

@@ -638,3 +638,87 @@ fn tenant_profiles_from_the_command_line() {
     let shown: Value = serde_json::from_str(&run_ok(scimd(&db).args(["tenant", "profile", "visitor"]))).unwrap();
     assert_eq!(shown["groups"]["offered"], true);
 }
+
+/// The places and access commands operators script (issue 7), their `--json` output,
+/// and a running server picking up rules set from the command line.
+#[tokio::test]
+async fn places_and_access_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("places.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let token = run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"])).lines().last().unwrap().to_string();
+    let tree = dir.path().join("tree.json");
+    std::fs::write(
+        &tree,
+        r#"{"locations":[{"key":"hq","name":"HQ","sections":[{"key":"s1","name":"Floor 1",
+            "banks":[{"key":"b1","name":"Bank 1","lockers":[{"key":"l1"},{"key":"l2"}]}]}]}]}"#,
+    )
+    .unwrap();
+    let tree = tree.to_string_lossy().into_owned();
+    let out = run_ok(scimd(&db).args(["places", "import", "--tenant", "acme", &tree, "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"created": 5, "updated": 0, "unchanged": 0}));
+    let out = run_ok(scimd(&db).args(["places", "import", "--tenant", "acme", &tree, "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap()["unchanged"], 5, "re-importing changes nothing");
+    let list = run_ok(scimd(&db).args(["places", "list", "--tenant", "acme"]));
+    assert!(list.contains("bank\tb1\tBank 1\ts1"), "{list}");
+    run_ok(scimd(&db).args(["places", "create", "--tenant", "acme", "locker", "l3", "--parent", "b1"]));
+    let refused = scimd(&db).args(["places", "delete", "--tenant", "acme", "bank", "b1"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cascade"));
+
+    let server = Server::start(&db);
+    let http = reqwest::Client::new();
+    let base = format!("http://{}/scim/v2", server.addr);
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{base}{path}"))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+    };
+    let ada = send(reqwest::Method::POST, "/Users", json!({"userName": "ada", "addresses": [{"locality": "Delft"}]}))
+        .await
+        .unwrap();
+    assert_eq!(ada.status(), 201);
+    let ada_id = ada.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let group = send(reqwest::Method::POST, "/Groups", json!({"displayName": "Staff", "members": [{"value": ada_id}]}))
+        .await
+        .unwrap();
+    assert_eq!(group.status(), 201);
+
+    run_ok(scimd(&db).args(["access", "grant", "--tenant", "acme", "--group", "Staff", "--bank", "b1"]));
+    let out = run_ok(scimd(&db).args(["access", "show", "--tenant", "acme", "--user", "ada", "--json"]));
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap(),
+        json!({"banks": ["b1"], "lockers": ["l1", "l2", "l3"]})
+    );
+    let users = run_ok(scimd(&db).args(["access", "users", "--tenant", "acme", "--bank", "b1"]));
+    assert!(users.contains(&format!("{ada_id}\tada")), "{users}");
+
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"{"provision":"rules","match":"any","rules":[{"attribute":"locality","op":"equals","value":"delft"}],
+            "home":{"rules":[{"attribute":"locality","op":"contains","value":"elf"}]}}"#,
+    )
+    .unwrap();
+    run_ok(scimd(&db).args(["places", "rules", "--tenant", "acme", "--location", "hq", &rules.to_string_lossy()]));
+    let out = run_ok(scimd(&db).args(["places", "of", "--tenant", "acme", "--user", "ada", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"locations": ["hq"], "home": "hq"}));
+    // The running server recomputes the user in the background.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let u: Value =
+            send(reqwest::Method::GET, &format!("/Users/{ada_id}"), Value::Null).await.unwrap().json().await.unwrap();
+        if u["urn:scimd:schemas:extension:places:1.0:User"] == json!({"locations": ["hq"], "homeLocation": "hq"}) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never recomputed: {u}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    run_ok(scimd(&db).args(["access", "revoke", "--tenant", "acme", "--group", "Staff", "--bank", "b1"]));
+    let out = run_ok(scimd(&db).args(["access", "show", "--tenant", "acme", "--user", "ada", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"banks": [], "lockers": []}));
+    run_ok(scimd(&db).args(["places", "delete", "--tenant", "acme", "location", "hq", "--cascade"]));
+    assert_eq!(run_ok(scimd(&db).args(["places", "list", "--tenant", "acme"])), "");
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The access benchmark (issue 7): how fast scimd answers "which banks and lockers may this
+# user use" — the question of every badge swipe — for a user in 20 groups, in a tenant
+# with USERS users and 1,000 locker banks (10,000 lockers). Seeds over HTTP, then measures
+# GET /admin/v1/tenants/{t}/users/{userName}/access with wrk on loopback, at 1, 8 and 64
+# connections, each bounded by DURATION seconds. Prints requests/s, p50 and p99.
+#
+#   bench/access.sh                    # USERS=100000 DURATION=10 THREADS=2
+#   USERS=10000 DURATION=5 bench/access.sh
+#   DATABASE=postgres bench/access.sh  # a throwaway PostgreSQL (fsync on)
+set -euo pipefail
+USERS=${USERS:-100000}
+DURATION=${DURATION:-10}
+THREADS=${THREADS:-2}
+CORES=$(nproc)
+WORKERS=${WORKERS:-$(( CORES > 1 ? CORES - 1 : 1 ))}
+root=$(cd "$(dirname "$0")/.." && pwd)
+export BENCH_DIR="$root/bench"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+(cd "$root" && cargo build --release -q -p scimd-server)
+bin="$root/target/release/scimd"
+work=$(mktemp -d)
+DATABASE=${DATABASE:-sqlite}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pgdir=
+if [ "$DATABASE" = postgres ]; then
+  pgdir=/tmp/scimd-access-pg-$$
+  export SCIMD_DATABASE_URL=$("$root/scripts/pg" start "$pgdir" "$(free_port)")
+else
+  export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
+fi
+port=$(free_port)
+base="http://127.0.0.1:$port"
+"$bin" tenant create bench >/dev/null
+export TOKEN=$("$bin" token create --tenant bench | tail -n 1)
+export OPERATOR=$("$bin" admin-token create | tail -n 1)
+SCIMD_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --max-page-size 1000 --workers "$WORKERS" >"$work/server.log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null; wait 2>/dev/null
+  [ -n "$pgdir" ] && { "$root/scripts/pg" stop "$pgdir" || true; rm -rf "$pgdir"; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+
+count_users() { curl -fs -H "Authorization: Bearer $TOKEN" "$base/scim/v2/Users?count=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalResults"])'; }
+echo "seeding $USERS users…"
+i=0
+while [ "$(count_users)" -lt "$USERS" ]; do
+  export RUN=a$i; i=$((i+1))
+  missing=$((USERS - $(count_users)))
+  secs=$(( missing / 3000 + 3 )); [ "$secs" -gt 120 ] && secs=120
+  PER_THREAD=$(( (missing + THREADS - 1) / THREADS )) \
+    wrk -t"$THREADS" -c64 -d"${secs}s" -s "$BENCH_DIR/create.lua" "$base" >/dev/null
+done
+python3 - "$base" "$TOKEN" "$work" <<'PY'
+import json, sys, urllib.request
+base, token, work = sys.argv[1:4]
+ids, names = open(f"{work}/ids", "w"), open(f"{work}/names", "w")
+start = 1
+while True:
+    req = urllib.request.Request(f"{base}/scim/v2/Users?attributes=userName&count=1000&startIndex={start}",
+                                 headers={"Authorization": f"Bearer {token}"})
+    page = json.load(urllib.request.urlopen(req))
+    if not page["Resources"]:
+        break
+    for r in page["Resources"]:
+        ids.write(r["id"] + "\n"); names.write(r["userName"] + "\n")
+    start += len(page["Resources"])
+PY
+echo "seeding places, groups and access…"
+python3 "$BENCH_DIR/access_seed.py" 127.0.0.1 "$port" "$TOKEN" "$OPERATOR" "$work/names" "$work/ids" "$work/cohort"
+export COHORT_FILE="$work/cohort"
+wrk -t1 -c1 -d2s -s "$BENCH_DIR/access.lua" "$base" >/dev/null # warm up
+
+echo
+echo "== scimd access benchmark ($DATABASE): $(count_users) users, 1,000 banks, a user in 20 groups, $CORES cores, $WORKERS worker(s), $(date -u +%F)"
+printf '| %-12s | %12s | %10s | %10s |\n' connections "req/s" p50 p99
+printf '|%s|%s|%s|%s|\n' "--------------" "--------------" "------------" "------------"
+for c in 1 8 64; do
+  t=$THREADS; [ "$c" -lt "$t" ] && t=$c
+  out=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --latency -s "$BENCH_DIR/access.lua" "$base" 2>&1)
+  if grep -q "Non-2xx" <<<"$out"; then echo "$out" >&2; echo "FAILED: non-2xx responses" >&2; exit 1; fi
+  printf '| %-12s | %12s | %10s | %10s |\n' "$c" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")"
+done
