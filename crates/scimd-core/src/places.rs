@@ -296,7 +296,7 @@ impl Rule {
         let values = values_of(self.attribute, user);
         let wanted = fold_case(&self.value);
         match self.op {
-            RuleOp::Equals => values.iter().any(|v| *v == wanted),
+            RuleOp::Equals => values.contains(&wanted),
             RuleOp::Contains => values.iter().any(|v| v.contains(&wanted)),
             RuleOp::NotContains => !values.iter().any(|v| v.contains(&wanted)),
         }

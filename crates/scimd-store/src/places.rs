@@ -66,6 +66,9 @@ pub struct DerivedUpdate {
     pub state: Option<ResourceState>,
 }
 
+/// A page of a bank's users: how many there are in all, and the page's (id, userName).
+pub type BankUsers = (u64, Vec<(String, String)>);
+
 /// Places, access and location rules; every call scoped by tenant.
 pub trait PlacesStore: Send + Sync {
     /// Creates or updates every place of a tree (parents first) in one transaction: a
@@ -137,7 +140,7 @@ pub trait PlacesStore: Send + Sync {
         bank: &str,
         offset: u64,
         limit: u64,
-    ) -> BoxFut<'_, StoreResult<Option<(u64, Vec<(String, String)>)>>>;
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>>;
     /// The tenants whose users' derived attributes are behind their rules: (tenant,
     /// generation).
     fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>>;
