@@ -13,7 +13,7 @@ pub mod postgres;
 mod sqlfilter;
 pub mod sqlite;
 
-pub use places::{AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess, UsersPage};
+pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
 
 use std::future::Future;
 use std::pin::Pin;

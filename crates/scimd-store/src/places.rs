@@ -46,9 +46,6 @@ pub struct UserAccess {
     pub lockers: Vec<String>,
 }
 
-/// A page of users (id, userName) and how many there are in all.
-pub type UsersPage = (u64, Vec<(String, String)>);
-
 /// A group's access to a bank.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AccessLink {
@@ -68,6 +65,9 @@ pub struct DerivedUpdate {
     /// The new state, when the derived attributes changed.
     pub state: Option<ResourceState>,
 }
+
+/// A page of a bank's users: how many there are in all, and the page's (id, userName).
+pub type BankUsers = (u64, Vec<(String, String)>);
 
 /// Places, access and location rules; every call scoped by tenant.
 pub trait PlacesStore: Send + Sync {
@@ -140,7 +140,7 @@ pub trait PlacesStore: Send + Sync {
         bank: &str,
         offset: u64,
         limit: u64,
-    ) -> BoxFut<'_, StoreResult<Option<UsersPage>>>;
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>>;
     /// The tenants whose users' derived attributes are behind their rules: (tenant,
     /// generation).
     fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>>;

@@ -37,6 +37,7 @@ use crate::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_tenant_profile.sql")),
+    (3, include_str!("../migrations/postgres/0003_places.sql")),
 ];
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;

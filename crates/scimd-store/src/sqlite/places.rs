@@ -10,7 +10,7 @@ use scimd_core::schema::ResourceKind;
 
 use super::{SqliteStore, Writer, internal, map_err, rewrite_index, row_to_resource};
 use crate::places::{
-    AccessLink, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess, UsersPage,
+    AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess,
 };
 use crate::{BoxFut, StoreError, StoreResult, StoredResource, TenantId, normalized_time, state_params};
 
@@ -61,6 +61,11 @@ fn parent_of(conn: &Connection, tenant: TenantId, spec: &PlaceSpec) -> StoreResu
             )))),
         },
     }
+}
+
+/// A place's key taken at its level (the same text as the PostgreSQL store's).
+fn taken(spec: &PlaceSpec) -> StoreError {
+    StoreError::Conflict(format!("a {} with the key '{}' exists already", spec.level.name(), spec.key))
 }
 
 fn insert_place(w: &Writer, tenant: TenantId, spec: &PlaceSpec, parent: Option<i64>, now: &str) -> StoreResult<()> {
@@ -147,7 +152,10 @@ impl PlacesStore for SqliteStore {
         let now = normalized_time(now);
         Box::pin(self.write(move |w| {
             let parent = parent_of(w, tenant, &place)?;
-            insert_place(w, tenant, &place, parent, &now)?;
+            insert_place(w, tenant, &place, parent, &now).map_err(|e| match e {
+                StoreError::Conflict(_) => taken(&place),
+                e => e,
+            })?;
             Ok(PlaceRow {
                 level: place.level,
                 key: place.key,
@@ -362,7 +370,7 @@ impl PlacesStore for SqliteStore {
         bank: &str,
         offset: u64,
         limit: u64,
-    ) -> BoxFut<'_, StoreResult<Option<UsersPage>>> {
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
         let r = self.read(|conn| {
             let Some((b, _, _)) = find_place(conn, tenant, Level::Bank, bank)? else { return Ok(None) };
             let sql = |select: &str, page: &str| {
