@@ -8,6 +8,7 @@
 #   bench/access.sh                    # USERS=100000 DURATION=10 THREADS=2
 #   USERS=10000 DURATION=5 bench/access.sh
 #   DATABASE=postgres bench/access.sh  # a throwaway PostgreSQL (fsync on)
+#   KEEP=1 bench/access.sh             # keep the database (its directory is printed)
 set -euo pipefail
 USERS=${USERS:-100000}
 DURATION=${DURATION:-10}
@@ -39,7 +40,7 @@ server=$!
 cleanup() {
   kill "$server" 2>/dev/null; wait 2>/dev/null
   [ -n "$pgdir" ] && { "$root/scripts/pg" stop "$pgdir" || true; rm -rf "$pgdir"; }
-  rm -rf "$work"
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
