@@ -719,6 +719,23 @@ async fn places_and_access_from_the_command_line() {
     run_ok(scimd(&db).args(["access", "revoke", "--tenant", "acme", "--group", "Staff", "--bank", "b1"]));
     let out = run_ok(scimd(&db).args(["access", "show", "--tenant", "acme", "--user", "ada", "--json"]));
     assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"banks": [], "lockers": []}));
+    // Rules changed while no server runs: the next one to start does the recomputation.
+    drop(server);
+    std::fs::write(&rules, r#"{"provision":"all"}"#).unwrap();
+    run_ok(scimd(&db).args(["places", "rules", "--tenant", "acme", "--location", "hq", &rules.to_string_lossy()]));
+    let server = Server::start(&db);
+    let base = format!("http://{}/scim/v2", server.addr);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let u: Value =
+            http.get(format!("{base}/Users/{ada_id}")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if u["urn:scimd:schemas:extension:places:1.0:User"] == json!({"locations": ["hq"]}) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not recomputed after a restart: {u}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(server);
     run_ok(scimd(&db).args(["places", "delete", "--tenant", "acme", "location", "hq", "--cascade"]));
     assert_eq!(run_ok(scimd(&db).args(["places", "list", "--tenant", "acme"])), "");
 }
