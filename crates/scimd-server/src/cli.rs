@@ -5,6 +5,7 @@
 //! `token create` prints the token alone on its last line; lists are tab-separated.
 
 mod places;
+pub mod sync;
 
 use std::sync::Arc;
 
@@ -87,6 +88,8 @@ pub enum Command {
     /// Manage which groups may use which locker banks, and ask who may use what.
     #[command(subcommand)]
     Access(places::AccessCmd),
+    /// Make a SCIM server's users agree with a source of users (the customer side).
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -480,6 +483,13 @@ fn ttl_secs(d: std::time::Duration, what: &str) -> Result<i64, String> {
 
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<(), String> {
+    if let Command::Sync(args) = cli.command {
+        // The customer's side, with no database of its own (`main` runs it for its exit status).
+        return match sync::sync(args).await {
+            0 => Ok(()),
+            code => Err(format!("sync finished with status {code}")),
+        };
+    }
     let store = open_store(&cli).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let admin = crate::admin::Admin::new(store.clone(), clock.clone());
@@ -662,6 +672,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Sync(_) => unreachable!("handled above"),
         Command::Places(cmd) => places::places(&admin, cmd).await,
         Command::Access(cmd) => places::access(&admin, cmd).await,
         Command::Audit(AuditCmd::Events { tenant, from, to, client, status, op, before, limit, json }) => {

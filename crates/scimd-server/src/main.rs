@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
             }
             b
         }
+        scimd_server::cli::Command::Sync(_) => tokio::runtime::Builder::new_multi_thread(),
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let rt = match builder.enable_all().build() {
@@ -30,6 +31,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let scimd_server::cli::Command::Sync(args) = cli.command {
+        // Its exit status tells scripts how the run went.
+        return std::process::ExitCode::from(rt.block_on(scimd_server::cli::sync::sync(args)));
+    }
     match rt.block_on(scimd_server::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

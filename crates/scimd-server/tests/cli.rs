@@ -739,3 +739,89 @@ async fn places_and_access_from_the_command_line() {
     run_ok(scimd(&db).args(["places", "delete", "--tenant", "acme", "location", "hq", "--cascade"]));
     assert_eq!(run_ok(scimd(&db).args(["places", "list", "--tenant", "acme"])), "");
 }
+
+/// `scimd sync` as a customer's script runs it: secrets from files, a report file, exit
+/// statuses, Ctrl-C (SIGINT) stopping cleanly, and the next run finishing the work.
+#[tokio::test]
+async fn sync_from_the_command_line_stops_on_sigint_and_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sync.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let token = run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"])).lines().last().unwrap().to_string();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let mut csv = String::from("userName,givenName,familyName,email,active,externalId\n");
+    for i in 0..3000 {
+        csv.push_str(&format!("u{i}@corp.example,Given,Family,u{i}@corp.example,true,e{i}\n"));
+    }
+    let source = dir.path().join("users.csv");
+    std::fs::write(&source, csv).unwrap();
+    let server = Server::start(&db);
+    let target = format!("http://{}/scim/v2", server.addr);
+    let report = dir.path().join("run.json");
+    let sync = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
+        c.args(["sync", "--source", &source.to_string_lossy(), "--target", &target]);
+        c.args(["--token-file", &token_file.to_string_lossy(), "--report", &report.to_string_lossy()]);
+        c.args(extra).env_remove("SCIMD_DATABASE_URL");
+        c
+    };
+    let http = reqwest::Client::new();
+    let count = || async {
+        let v: Value =
+            http.get(format!("{target}/Users?count=0")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        v["totalResults"].as_u64().unwrap()
+    };
+    let child = sync(&["--concurrency", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count().await < 50 {
+        assert!(Instant::now() < deadline, "the sync never started creating");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["interrupted"], true, "{r}");
+    let created = r["created"].as_u64().unwrap();
+    assert!((50..3000).contains(&created), "{r}");
+    assert_eq!(count().await, created, "the report counts what was done");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("INTERRUPTED"), "{summary}");
+    assert!(!summary.contains(&token) && !String::from_utf8_lossy(&out.stderr).contains(&token), "no secret printed");
+
+    // The next run finishes; the one after has nothing to do; a dry run lists a change.
+    let out = sync(&["--concurrency", "8", "--quiet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((r["created"].as_u64(), r["unchanged"].as_u64()), (Some(3000 - created), Some(created)), "{r}");
+    for key in ["started_at", "finished_at", "created", "updated", "deactivated", "deleted", "unchanged", "errors"] {
+        assert!(r.get(key).is_some(), "the report has {key}: {r}");
+    }
+    let out = sync(&["--quiet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((r["created"].as_u64(), r["updated"].as_u64(), r["unchanged"].as_u64()), (Some(0), Some(0), Some(3000)));
+    let changed = std::fs::read_to_string(&source).unwrap().replace("u7@corp.example,Given", "u7@corp.example,Seven");
+    std::fs::write(&source, changed).unwrap();
+    let out = sync(&["--dry-run"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("update u7@corp.example:") && listing.contains("name.givenName: \"Given\" → \"Seven\""),
+        "{listing}"
+    );
+    assert!(listing.contains("would update: 1"), "{listing}");
+    // No credentials, or a secret on the command line: refused before anything is sent.
+    let out = Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["sync", "--source", &source.to_string_lossy(), "--target", &target])
+        .env_remove("SCIMD_SYNC_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no credentials"));
+    let out = Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["sync", "--source", &source.to_string_lossy(), "--target", &target, "--client-secret", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "there is no --client-secret flag");
+}

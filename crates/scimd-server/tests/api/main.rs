@@ -19,4 +19,5 @@ mod places;
 mod presets;
 mod profiles;
 mod quirks;
+mod sync;
 mod users;
