@@ -120,9 +120,12 @@ pub fn redact_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) ->
     Value::Object(map).to_string()
 }
 
+/// The operation, resource type and resource id of a request.
+pub type Classified = (&'static str, Option<&'static str>, Option<String>);
+
 /// The operation, resource type and resource id a request addresses, from its method and
 /// path. `None` for requests that are not audited (health checks).
-pub fn classify(method: &str, path: &str) -> Option<(&'static str, Option<&'static str>, Option<String>)> {
+pub fn classify(method: &str, path: &str) -> Option<Classified> {
     if path == "/healthz" {
         return None;
     }
@@ -224,6 +227,9 @@ pub struct AuditSlot {
     pub time: DateTime<Utc>,
     /// The event written with a change (0: none).
     pub change_event: Arc<AtomicI64>,
+    /// What the request addresses, classified from the path it was routed by (a mounted
+    /// path, such as a profile's `/api/Users`, is classified as `/scim/v2/Users`).
+    pub classified: Option<Classified>,
     pub info: Mutex<SlotInfo>,
 }
 
@@ -243,6 +249,18 @@ pub struct SlotInfo {
 
 impl AuditSlot {
     pub fn new(request_id: String, method: String, path: String, time: DateTime<Utc>) -> Self {
+        let classified = classify(&method, &path);
+        AuditSlot::routed(request_id, method, path, time, classified)
+    }
+
+    /// A slot for a request sent to `path` and classified (by its routed path) as `classified`.
+    pub fn routed(
+        request_id: String,
+        method: String,
+        path: String,
+        time: DateTime<Utc>,
+        classified: Option<Classified>,
+    ) -> Self {
         AuditSlot {
             request_id,
             method,
@@ -250,6 +268,7 @@ impl AuditSlot {
             started: Instant::now(),
             time,
             change_event: Arc::new(AtomicI64::new(0)),
+            classified,
             info: Mutex::new(SlotInfo::default()),
         }
     }
@@ -277,7 +296,7 @@ impl AuditSlot {
     /// The event of a change this request makes, for the store to write with it.
     pub fn change_event(&self, tenant: TenantId, status: u16) -> ChangeEvent {
         let info = self.info();
-        let (op, rtype, id) = classify(&self.method, &self.path).unwrap_or(("other", None, None));
+        let (op, rtype, id) = self.classified.clone().unwrap_or(("other", None, None));
         ChangeEvent {
             event: NewEvent {
                 tenant: Some(tenant),

@@ -575,11 +575,12 @@ where
         };
         let mut audited = None;
         if classified.is_some() {
-            let slot = Arc::new(AuditSlot::new(
+            let slot = Arc::new(AuditSlot::routed(
                 id.clone(),
                 method.to_string(),
                 uri.path().to_string(),
                 self.audit.clock.now(),
+                classified.clone(),
             ));
             req.extensions_mut().insert(slot.clone());
             // The request's head and body, for the event's details: the body is copied as

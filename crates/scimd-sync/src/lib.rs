@@ -62,8 +62,14 @@ pub struct Options {
     pub timeout: Duration,
 }
 
-fn now() -> String {
-    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+/// Now, to the millisecond: rounded down for a start, up for an end, so that the window
+/// `[started_at, finished_at)` holds every request of the run at the precision servers
+/// record (scimd's audit trail: milliseconds, `to` excluded).
+fn now(round_up: bool) -> String {
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    let ms = now.timestamp_millis() + i64::from(round_up);
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or(now)
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -108,7 +114,7 @@ pub fn describe(plan: &Plan) -> Vec<String> {
 /// `--dry-run`'s listing). A run that stops early still returns its report, marked
 /// `interrupted`, unless it could not start.
 pub async fn run(o: Options) -> Result<(Report, Plan), SyncError> {
-    let started_at = now();
+    let started_at = now(false);
     let (users, managed) = read_source(&o)?;
     let http = reqwest::Client::builder()
         .timeout(o.timeout)
@@ -176,7 +182,7 @@ pub async fn run(o: Options) -> Result<(Report, Plan), SyncError> {
         }
     }
     let mut r = report.lock().expect("report").clone();
-    r.finished_at = now();
+    r.finished_at = now(true);
     r.interrupted = o.cancel.load(Ordering::Relaxed) || failure.is_some();
     r.requests = target.requests.load(Ordering::Relaxed);
     r.retries = target.retries.load(Ordering::Relaxed);

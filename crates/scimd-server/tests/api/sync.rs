@@ -293,7 +293,11 @@ async fn a_patch_only_target_gets_updates_and_the_rest_is_reported_as_not_permit
     let mut rows: Vec<String> = (0..3).map(|i| row(i, "Moved", i != 2)).collect();
     rows.extend((10..13).map(|i| row(i, "New", true)));
     let changed = csv(dir.path(), "b.csv", &rows);
-    let r = sync(options(&changed, target, bearer, Unknown::Delete)).await;
+    // One request at a time, so that the first refusal of a kind comes back before the
+    // next of that kind would be sent (with more in flight, those already sent are refused too).
+    let mut o = options(&changed, target, bearer, Unknown::Delete);
+    o.concurrency = 1;
+    let r = sync(o).await;
     assert_eq!((r.updated, r.deactivated, r.created, r.deleted), (3, 1, 0, 0), "{r:?}");
     assert_eq!(r.not_permitted.get("create"), Some(&3), "{r:?}");
     assert_eq!(r.not_permitted.get("delete"), Some(&1), "{r:?}");
@@ -332,4 +336,56 @@ async fn the_report_matches_the_audit_summary_of_its_window() {
     );
     assert_eq!(a["error_count"], json!(r.error_count), "{a}");
     assert_eq!(a["errors"], json!(r.errors), "{a}");
+}
+
+#[tokio::test]
+async fn matching_by_external_id_a_put_only_target_and_the_visitor_preset() {
+    let s = TestServer::start().await;
+    let op = operator(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The visitor preset: its API at /scim/v1, userName = work email, a name required.
+    let r = s
+        .send(
+            s.client
+                .post(s.root("/admin/v1/tenants"))
+                .bearer_auth(&op)
+                .json(&json!({"name": "reception", "preset": "visitor"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = s.tenant_token("reception").await;
+    let target = format!("http://{}/scim/v1", s.addr);
+    let bearer = Credentials::Bearer(token.clone());
+    let source = csv(dir.path(), "a.csv", &(0..5).map(|i| row(i, "G", true)).collect::<Vec<_>>());
+    let r = sync(options(&source, target.clone(), bearer.clone(), Unknown::Report)).await;
+    assert_eq!((r.created, r.error_count), (5, 0), "{r:?}");
+    // Without PATCH (the profile allows none, /ServiceProviderConfig says so): PUT.
+    let mut profile = scimd_server::presets::preset("visitor").unwrap();
+    profile["users"] = json!({"patch": false});
+    let r = s.send(s.client.put(s.root("/admin/v1/tenants/reception/profile")).bearer_auth(&op).json(&profile)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Matched by externalId: a changed userName (and email) is an update, not a new user.
+    let rows: Vec<String> = (0..5)
+        .map(|i| {
+            if i == 1 {
+                "renamed@corp.example,G,Family1,renamed@corp.example,true,ext-1".to_string()
+            } else {
+                row(i, "G", true)
+            }
+        })
+        .collect();
+    let renamed = csv(dir.path(), "b.csv", &rows);
+    let mut o = options(&renamed, target.clone(), bearer.clone(), Unknown::Delete);
+    o.match_key = MatchKey::ExternalId;
+    let r = sync(o).await;
+    assert_eq!((r.created, r.updated, r.deleted, r.unchanged, r.error_count), (0, 1, 0, 4, 0), "{r:?}");
+    let u = s.get_as(&token, "/Users?filter=externalId%20eq%20%22ext-1%22").await;
+    assert_eq!(u.status, 404, "the visitor API is not at /scim/v2");
+    let u =
+        s.send(s.client.get(format!("{target}/Users?filter=externalId%20eq%20%22ext-1%22")).bearer_auth(&token)).await;
+    assert_eq!(u.body["Resources"][0]["userName"], "renamed@corp.example", "{}", u.body);
+    assert_eq!(u.body["Resources"][0]["name"]["familyName"], "Family1", "the PUT kept the rest");
+    let events =
+        s.send(s.client.get(s.root("/admin/v1/tenants/reception/audit/events?op=replace")).bearer_auth(&op)).await;
+    assert_eq!(events.body.as_array().unwrap().len(), 1, "one PUT: {}", events.body);
 }
