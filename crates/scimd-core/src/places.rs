@@ -4,7 +4,7 @@
 //! lockers, each with a key the operator chooses (unique within the tenant at its level)
 //! and a name. This module owns the levels, the import file's tree and its validation,
 //! and the location rules: which users a location provisions (all, or those matching
-//! rules) and for which of them it is the home location, decided by [`derive`] from a
+//! rules) and for which of them it is the home location, decided by [`derive()`] from a
 //! user's stored document. The results are the read-only attributes of the places
 //! extension ([`PLACES_URN`]), which the server writes into the user's document.
 
