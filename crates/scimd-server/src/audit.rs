@@ -293,18 +293,28 @@ impl AuditSlot {
         self.info.lock().expect("audit slot").clone()
     }
 
-    /// The event of a change this request makes, for the store to write with it.
-    pub fn change_event(&self, tenant: TenantId, status: u16) -> ChangeEvent {
+    /// The event of a change this request makes, for the store to write with it. `op`:
+    /// the method and SCIM path of one operation of a Bulk request, which the event
+    /// describes instead of the request.
+    pub fn change_event(&self, tenant: TenantId, status: u16, op: Option<(&str, &str)>) -> ChangeEvent {
         let info = self.info();
-        let (op, rtype, id) = self.classified.clone().unwrap_or(("other", None, None));
+        let (method, path, classified) = match op {
+            Some((m, p)) => {
+                let path = format!("/scim/v2{p}");
+                let c = classify(m, &path);
+                (m.to_string(), path, c)
+            }
+            None => (self.method.clone(), self.path.clone(), self.classified.clone()),
+        };
+        let (op, rtype, id) = classified.unwrap_or(("other", None, None));
         ChangeEvent {
             event: NewEvent {
                 tenant: Some(tenant),
                 time: self.time,
                 request_id: self.request_id.clone(),
                 client: info.client,
-                method: self.method.clone(),
-                path: self.path.clone(),
+                method,
+                path,
                 rtype: rtype.map(str::to_string),
                 resource_id: id,
                 op: op.to_string(),

@@ -399,7 +399,13 @@ impl FromRequest<AppState> for ScimBody {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.http.max_body_bytes;
+        read_json(req, state.http.max_body_bytes).await.map(ScimBody)
+    }
+}
+
+/// A request body of at most `limit` bytes holding a JSON object (413, 400 otherwise).
+async fn read_json(req: Request, limit: usize) -> Result<Value, Response> {
+    {
         if let Some(len) =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
             && len > limit
@@ -418,7 +424,7 @@ impl FromRequest<AppState> for ScimBody {
         if !v.is_object() {
             return Err(error_response(&ScimError::invalid_syntax("the request body must be a JSON object")));
         }
-        Ok(ScimBody(v))
+        Ok(v)
     }
 }
 
@@ -472,7 +478,7 @@ fn ctx(
             format!("{proto}://{host}{base}")
         }
     };
-    Ctx { tenant, tenancy, base_url, audit }
+    Ctx { tenant, tenancy, base_url, audit, bulk_op: None }
 }
 
 // ------------------------------------------------------------------ request log
@@ -937,6 +943,16 @@ async fn resource_type(State(state): State<AppState>, r: ScimRequest, Path(name)
     Ok(scim_json(StatusCode::OK, &state.service.resource_type(&r.ctx, &name).await?))
 }
 
+/// `POST /Bulk`: its body may be as large as the advertised `maxPayloadSize`.
+async fn bulk(State(state): State<AppState>, r: ScimRequest, req: Request) -> HResult<Response> {
+    let limit = state.service.bulk_max_payload().unwrap_or(state.http.max_body_bytes);
+    let body = match read_json(req, limit).await {
+        Ok(v) => v,
+        Err(res) => return Ok(res),
+    };
+    Ok(scim_json(StatusCode::OK, &state.service.bulk(&r.ctx, &body).await?))
+}
+
 async fn not_found(uri: axum::http::Uri) -> Response {
     error_response(&ScimError::not_found(format!("no SCIM endpoint at '{}'", uri.path())))
 }
@@ -967,7 +983,8 @@ pub fn router(state: AppState) -> Router {
         .route("/Schemas/{urn}", get(schema))
         .route("/ResourceTypes", get(resource_types))
         .route("/ResourceTypes/{name}", get(resource_type))
-        .route("/.search", post(search_root));
+        .route("/.search", post(search_root))
+        .route("/Bulk", post(bulk));
     let scim = resource_routes::<USERS>(scim, "/Users");
     let scim =
         resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);

@@ -2,6 +2,9 @@
 //! one tenant at a time. Knows the core rules and the [`Store`], not HTTP: handlers
 //! translate requests into these calls and results into responses.
 
+mod bulk;
+pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -67,11 +70,14 @@ pub struct Ctx {
     pub base_url: String,
     /// The request's audit slot: a change writes its event with it.
     pub audit: Option<Arc<AuditSlot>>,
+    /// In a Bulk request: the operation's method and path, for its event.
+    pub bulk_op: Option<(String, String)>,
 }
 
 impl Ctx {
     fn event(&self, status: u16) -> Option<scimd_store::ChangeEvent> {
-        self.audit.as_ref().map(|a| a.change_event(self.tenant, status))
+        let op = self.bulk_op.as_ref().map(|(m, p)| (m.as_str(), p.as_str()));
+        self.audit.as_ref().map(|a| a.change_event(self.tenant, status, op))
     }
 }
 
@@ -103,7 +109,11 @@ pub struct ServiceConfig {
 impl Default for ServiceConfig {
     fn default() -> Self {
         let page = PageConfig::default();
-        let spc = ServiceProviderConfig { filter_max_results: page.max_count, ..ServiceProviderConfig::default() };
+        let spc = ServiceProviderConfig {
+            filter_max_results: page.max_count,
+            bulk: Some(scimd_core::discovery::BulkConfig { max_operations: 1000, max_payload_size: 4 * 1024 * 1024 }),
+            ..ServiceProviderConfig::default()
+        };
         ServiceConfig { page, spc }
     }
 }
@@ -353,6 +363,11 @@ impl Service {
             self.forget_profile(tenant);
         }
         Ok(total)
+    }
+
+    /// The largest Bulk request body the service takes (`maxPayloadSize`), if it offers Bulk.
+    pub fn bulk_max_payload(&self) -> Option<usize> {
+        self.config.spc.bulk.as_ref().map(|b| b.max_payload_size as usize)
     }
 
     /// Forgets a tenant's cached profile (it was just changed through this process).

@@ -161,6 +161,12 @@ impl TestServer {
         token
     }
 
+    /// A new operator token for the admin API.
+    pub async fn operator_token(&self) -> String {
+        let admin = scimd_server::admin::Admin::new(self.store.clone(), Arc::new(SystemClock));
+        admin.create_admin_token(None).await.unwrap().token
+    }
+
     /// URL of a path outside the SCIM API (`/oauth2/token`, `/.well-known/…`).
     pub fn root(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

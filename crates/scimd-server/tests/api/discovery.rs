@@ -14,7 +14,10 @@ async fn service_provider_config() {
     assert_eq!(b["filter"]["maxResults"], 1000);
     assert_eq!(b["sort"]["supported"], true);
     assert_eq!(b["etag"]["supported"], true);
-    assert_eq!(b["bulk"]["supported"], false);
+    assert_eq!(
+        (b["bulk"]["supported"].clone(), b["bulk"]["maxOperations"].clone()),
+        (serde_json::json!(true), serde_json::json!(1000))
+    );
     assert_eq!(b["authenticationSchemes"][0]["type"], "oauthbearertoken");
 }
 

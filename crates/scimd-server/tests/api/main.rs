@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod bulk;
 mod common;
 mod conformance;
 mod discovery;

@@ -1,0 +1,385 @@
+//! Bulk (RFC 7644 §3.7): a BulkRequest's operations run through the same use cases as
+//! single requests (so profiles, validation, ETags and the audit trail apply to each),
+//! with `bulkId` references resolved in any order — an operation waits until the
+//! resource it names is created, however late in the request — `failOnErrors`, the
+//! server's `maxOperations`, and a status per operation. Consecutive creates that are
+//! ready run concurrently (their writes share group commits); other operations run one
+//! after another, in the request's order.
+
+use std::collections::{HashMap, HashSet};
+
+use scimd_core::ScimError;
+use scimd_core::error::ScimType;
+use scimd_core::schema::ResourceKind;
+use scimd_store::IfMatch;
+use serde_json::{Map, Value, json};
+
+use super::{AppError, AppResult, Ctx, Service};
+
+pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+pub const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+
+/// Creates run at most this many at a time.
+const CONCURRENT_CREATES: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// One operation, as sent.
+struct Op {
+    method: Method,
+    path: String,
+    bulk_id: Option<String>,
+    version: Option<String>,
+    data: Value,
+}
+
+fn get_ci<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    m.get(key).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+fn parse_op(i: usize, v: &Value) -> Result<Op, ScimError> {
+    let Value::Object(o) = v else {
+        return Err(ScimError::invalid_syntax(format!("operation {i} is not an object")));
+    };
+    let method = match get_ci(o, "method").and_then(Value::as_str).map(str::to_ascii_uppercase).as_deref() {
+        Some("POST") => Method::Post,
+        Some("PUT") => Method::Put,
+        Some("PATCH") => Method::Patch,
+        Some("DELETE") => Method::Delete,
+        other => {
+            return Err(ScimError::invalid_syntax(format!(
+                "operation {i}: 'method' must be POST, PUT, PATCH or DELETE, got {}",
+                other.unwrap_or("nothing")
+            )));
+        }
+    };
+    let path = get_ci(o, "path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::invalid_syntax(format!("operation {i} has no 'path'")))?
+        .to_string();
+    let bulk_id = get_ci(o, "bulkId").and_then(Value::as_str).map(str::to_string);
+    if method == Method::Post && bulk_id.is_none() {
+        return Err(ScimError::invalid_syntax(format!("operation {i}: a POST needs a 'bulkId'")));
+    }
+    let version = get_ci(o, "version").and_then(Value::as_str).map(str::to_string);
+    let data = get_ci(o, "data").cloned().unwrap_or(Value::Null);
+    if matches!(method, Method::Post | Method::Put | Method::Patch) && !data.is_object() {
+        return Err(ScimError::invalid_syntax(format!("operation {i}: {} needs a 'data' object", method.name())));
+    }
+    Ok(Op { method, path, bulk_id, version, data })
+}
+
+/// The `bulkId`s an operation refers to (`"bulkId:x"` in its path or anywhere in its data).
+fn refs(op: &Op) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => {
+                if let Some(id) = s.strip_prefix("bulkId:") {
+                    out.push(id.to_string());
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for seg in op.path.split('/') {
+        if let Some(id) = seg.strip_prefix("bulkId:") {
+            out.push(id.to_string());
+        }
+    }
+    walk(&op.data, &mut out);
+    out
+}
+
+/// Replaces the references by the ids they resolved to.
+fn substitute(op: &mut Op, ids: &HashMap<String, String>) {
+    fn walk(v: &mut Value, ids: &HashMap<String, String>) {
+        match v {
+            Value::String(s) => {
+                if let Some(id) = s.strip_prefix("bulkId:").and_then(|b| ids.get(b)) {
+                    *s = id.clone();
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, ids)),
+            Value::Object(o) => o.values_mut().for_each(|x| walk(x, ids)),
+            _ => {}
+        }
+    }
+    op.path = op
+        .path
+        .split('/')
+        .map(|seg| seg.strip_prefix("bulkId:").and_then(|b| ids.get(b)).map_or(seg.to_string(), Clone::clone))
+        .collect::<Vec<_>>()
+        .join("/");
+    walk(&mut op.data, ids);
+}
+
+/// The resource type and id (if any) of an operation's path.
+fn target(path: &str) -> Result<(ResourceKind, Option<String>), ScimError> {
+    let p = path.trim_start_matches('/');
+    let (head, id) = match p.split_once('/') {
+        Some((h, id)) => (h, Some(id.to_string()).filter(|s| !s.is_empty())),
+        None => (p, None),
+    };
+    let kind = if head.eq_ignore_ascii_case("Users") {
+        ResourceKind::User
+    } else if head.eq_ignore_ascii_case("Groups") {
+        ResourceKind::Group
+    } else {
+        return Err(ScimError::invalid_path(format!("'{path}' is not a /Users or /Groups path")));
+    };
+    Ok((kind, id))
+}
+
+fn if_match(version: &Option<String>) -> Option<IfMatch> {
+    version.as_deref().map(super::parse_etags)
+}
+
+/// The result of one operation in the response.
+fn result(op: &Op, r: Result<(u16, Option<(String, i64)>), AppError>) -> (Value, bool) {
+    let mut out = Map::new();
+    out.insert("method".into(), json!(op.method.name()));
+    if let Some(b) = &op.bulk_id {
+        out.insert("bulkId".into(), json!(b));
+    }
+    match r {
+        Ok((status, loc)) => {
+            if let Some((location, version)) = loc {
+                out.insert("location".into(), json!(location));
+                out.insert("version".into(), json!(format!("W/\"{version}\"")));
+            }
+            out.insert("status".into(), json!(status.to_string()));
+            (Value::Object(out), true)
+        }
+        Err(e) => {
+            let e = match e {
+                AppError::Scim(e) => e,
+                AppError::Internal(detail) => {
+                    tracing::error!(%detail, "internal error in a bulk operation");
+                    ScimError::new(500, None, "internal server error")
+                }
+            };
+            out.insert("status".into(), json!(e.status.to_string()));
+            out.insert("response".into(), e.to_json());
+            (Value::Object(out), false)
+        }
+    }
+}
+
+impl Service {
+    /// Runs one operation (its references already substituted).
+    async fn bulk_one(&self, ctx: &Ctx, op: &Op) -> Result<(u16, Option<(String, i64)>), AppError> {
+        let (kind, id) = target(&op.path)?;
+        let ctx = Ctx { bulk_op: Some((op.method.name().to_string(), op.path.clone())), ..ctx.clone() };
+        let proj = self.projection(&ctx, kind, Some("id"), None)?;
+        let need_id = || {
+            id.clone().ok_or_else(|| {
+                AppError::Scim(ScimError::invalid_path(format!(
+                    "{} needs the resource's id in its path",
+                    op.method.name()
+                )))
+            })
+        };
+        match op.method {
+            Method::Post => {
+                if id.is_some() {
+                    return Err(ScimError::invalid_path("a POST goes to /Users or /Groups").into());
+                }
+                let r = self.create(&ctx, kind, &op.data, &proj).await?;
+                Ok((201, Some((r.location, r.version))))
+            }
+            Method::Put => {
+                let r = self.replace(&ctx, kind, &need_id()?, &op.data, if_match(&op.version), &proj).await?;
+                Ok((200, Some((r.location, r.version))))
+            }
+            Method::Patch => {
+                let r = self.patch(&ctx, kind, &need_id()?, &op.data, if_match(&op.version), &proj).await?;
+                Ok((200, Some((r.location, r.version))))
+            }
+            Method::Delete => {
+                let id = need_id()?;
+                self.delete(&ctx, kind, &id, if_match(&op.version)).await?;
+                Ok((204, None))
+            }
+        }
+    }
+
+    /// A BulkRequest; the BulkResponse.
+    pub async fn bulk(&self, ctx: &Ctx, body: &Value) -> AppResult<Value> {
+        let Some(cfg) = self.config.spc.bulk.clone() else {
+            return Err(ScimError::new(501, None, "this server does not offer Bulk").into());
+        };
+        let Value::Object(o) = body else {
+            return Err(ScimError::invalid_syntax("a BulkRequest must be a JSON object").into());
+        };
+        let schemas_ok = get_ci(o, "schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST))));
+        if !schemas_ok && (get_ci(o, "schemas").is_some() || ctx.tenancy.registry.strict) {
+            return Err(
+                ScimError::invalid_syntax(format!("'schemas' of a Bulk request must be [\"{BULK_REQUEST}\"]")).into()
+            );
+        }
+        let fail_on_errors = match get_ci(o, "failOnErrors") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => return Err(ScimError::invalid_value("'failOnErrors' must be a positive integer").into()),
+            },
+        };
+        let Some(Value::Array(raw)) = get_ci(o, "Operations") else {
+            return Err(ScimError::invalid_syntax("a Bulk request needs an 'Operations' array").into());
+        };
+        if raw.len() as u64 > cfg.max_operations {
+            return Err(ScimError::new(
+                413,
+                Some(ScimType::TooMany),
+                format!(
+                    "{} operations; this server takes at most {} in one Bulk request",
+                    raw.len(),
+                    cfg.max_operations
+                ),
+            )
+            .into());
+        }
+        let mut ops = raw.iter().enumerate().map(|(i, v)| parse_op(i, v)).collect::<Result<Vec<_>, _>>()?;
+        let mut seen = HashSet::new();
+        for op in &ops {
+            if let Some(b) = &op.bulk_id
+                && !seen.insert(b.clone())
+            {
+                return Err(ScimError::invalid_value(format!("bulkId '{b}' is used twice")).into());
+            }
+        }
+        let declared: HashSet<String> = seen;
+        let mut resolved: HashMap<String, String> = HashMap::new();
+        let mut failed: HashSet<String> = HashSet::new();
+        let mut results: Vec<Option<Value>> = vec![None; ops.len()];
+        let mut errors = 0u64;
+        let mut pending: Vec<usize> = (0..ops.len()).collect();
+        let stop = |errors: u64| fail_on_errors.is_some_and(|n| errors >= n);
+        'passes: while !pending.is_empty() {
+            let mut waiting = Vec::new();
+            let mut progress = false;
+            let mut creates: Vec<usize> = Vec::new();
+            for &i in &pending {
+                if stop(errors) {
+                    break 'passes;
+                }
+                let r = refs(&ops[i]);
+                let dead = r.iter().find(|b| failed.contains(*b) || !declared.contains(*b)).cloned();
+                if let Some(b) = dead {
+                    let detail = if declared.contains(&b) {
+                        format!("the operation with bulkId '{b}' failed")
+                    } else {
+                        format!("no operation of this request has bulkId '{b}'")
+                    };
+                    let (v, _) = result(&ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
+                    results[i] = Some(v);
+                    errors += 1;
+                    if let Some(own) = &ops[i].bulk_id {
+                        failed.insert(own.clone());
+                    }
+                    progress = true;
+                    continue;
+                }
+                if r.iter().any(|b| !resolved.contains_key(b)) {
+                    waiting.push(i);
+                    continue;
+                }
+                substitute(&mut ops[i], &resolved);
+                progress = true;
+                if ops[i].method == Method::Post {
+                    creates.push(i);
+                    // With failOnErrors, one at a time: no operation may start after the
+                    // error that ends the request.
+                    let batch = if fail_on_errors.is_some() { 1 } else { CONCURRENT_CREATES };
+                    if creates.len() < batch {
+                        continue;
+                    }
+                }
+                // Creates gathered so far go first, then this operation.
+                errors += self.run_creates(ctx, &ops, &mut creates, &mut results, &mut resolved, &mut failed).await;
+                if ops[i].method != Method::Post {
+                    let (v, ok) = result(&ops[i], self.bulk_one(ctx, &ops[i]).await);
+                    results[i] = Some(v);
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+            }
+            errors += self.run_creates(ctx, &ops, &mut creates, &mut results, &mut resolved, &mut failed).await;
+            if !progress {
+                // Nothing could run: the rest refer to each other in a circle.
+                for i in waiting {
+                    let detail = "the bulkId references of this operation cannot be resolved (a circle)";
+                    let (v, _) = result(&ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
+                    results[i] = Some(v);
+                }
+                break;
+            }
+            pending = waiting;
+        }
+        let operations: Vec<Value> = results.into_iter().flatten().collect();
+        Ok(json!({"schemas": [BULK_RESPONSE], "Operations": operations}))
+    }
+
+    /// Runs the gathered creates concurrently; returns how many failed.
+    async fn run_creates(
+        &self,
+        ctx: &Ctx,
+        ops: &[Op],
+        creates: &mut Vec<usize>,
+        results: &mut [Option<Value>],
+        resolved: &mut HashMap<String, String>,
+        failed: &mut HashSet<String>,
+    ) -> u64 {
+        if creates.is_empty() {
+            return 0;
+        }
+        let batch = std::mem::take(creates);
+        let outcomes = futures_util::future::join_all(batch.iter().map(|&i| self.bulk_one(ctx, &ops[i]))).await;
+        let mut errors = 0;
+        for (i, r) in batch.into_iter().zip(outcomes) {
+            let id = r
+                .as_ref()
+                .ok()
+                .and_then(|(_, loc)| loc.as_ref())
+                .and_then(|(l, _)| l.rsplit('/').next())
+                .map(str::to_string);
+            let (v, ok) = result(&ops[i], r);
+            results[i] = Some(v);
+            let bulk_id = ops[i].bulk_id.clone().unwrap_or_default();
+            match (ok, id) {
+                (true, Some(id)) => {
+                    resolved.insert(bulk_id, id);
+                }
+                _ => {
+                    errors += 1;
+                    failed.insert(bulk_id);
+                }
+            }
+        }
+        errors
+    }
+}
