@@ -134,10 +134,21 @@ pub fn classify(method: &str, path: &str) -> Option<Classified> {
         let first = parts.next().unwrap_or("");
         let second = parts.next().filter(|s| !s.is_empty());
         let rtype = match first {
-            "Users" => Some("User"),
+            "Users" | "Me" => Some("User"),
             "Groups" => Some("Group"),
             _ => None,
         };
+        if first == "Me" {
+            // `/Me` is one user: the token's.
+            let op = match method {
+                "GET" => "read",
+                "PUT" => "replace",
+                "PATCH" => "patch",
+                "DELETE" => "delete",
+                _ => "other",
+            };
+            return Some((op, rtype, None));
+        }
         let op = if first == ".search" || second == Some(".search") {
             "search"
         } else {

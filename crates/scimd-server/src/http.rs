@@ -338,7 +338,7 @@ impl FromRequestParts<AppState> for ScimRequest {
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
-            ctx: ctx(state, grant.tenant, profile, headers, slot, &base),
+            ctx: Ctx { subject: grant.subject.clone(), ..ctx(state, grant.tenant, profile, headers, slot, &base) },
             if_match: conditional(header::IF_MATCH),
             if_none_match: conditional(header::IF_NONE_MATCH),
         })
@@ -478,7 +478,7 @@ fn ctx(
             format!("{proto}://{host}{base}")
         }
     };
-    Ctx { tenant, tenancy, base_url, audit, bulk_op: None }
+    Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None }
 }
 
 // ------------------------------------------------------------------ request log
@@ -920,6 +920,46 @@ async fn delete<const K: u8>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+// `/Me` (RFC 7644 §3.11): the user the token was issued to, as `/Users/{id}`; answers
+// name the user's own location.
+
+/// The user's id and location, for a `/Me` request.
+async fn me(state: &AppState, r: &ScimRequest) -> HResult<(String, HeaderValue)> {
+    let id = state.service.me(&r.ctx).await?;
+    let location = HeaderValue::from_str(&format!("{}/Users/{id}", r.ctx.base_url))
+        .map_err(|e| HttpError::from(AppError::Internal(e.to_string())))?;
+    Ok((id, location))
+}
+
+fn located(res: HResult<Response>, location: HeaderValue) -> HResult<Response> {
+    res.map(|mut res| {
+        if res.status().is_success() {
+            res.headers_mut().insert(header::LOCATION, location);
+        }
+        res
+    })
+}
+
+async fn me_get(State(state): State<AppState>, r: ScimRequest, q: RawQuery) -> HResult<Response> {
+    let (id, loc) = me(&state, &r).await?;
+    located(get_one::<USERS>(State(state), r, Path(id), q).await, loc)
+}
+
+async fn me_replace(State(state): State<AppState>, r: ScimRequest, q: RawQuery, body: ScimBody) -> HResult<Response> {
+    let (id, loc) = me(&state, &r).await?;
+    located(replace::<USERS>(State(state), r, Path(id), q, body).await, loc)
+}
+
+async fn me_patch(State(state): State<AppState>, r: ScimRequest, q: RawQuery, body: ScimBody) -> HResult<Response> {
+    let (id, loc) = me(&state, &r).await?;
+    located(patch::<USERS>(State(state), r, Path(id), q, body).await, loc)
+}
+
+async fn me_delete(State(state): State<AppState>, r: ScimRequest) -> HResult<Response> {
+    let (id, _) = me(&state, &r).await?;
+    delete::<USERS>(State(state), r, Path(id)).await
+}
+
 async fn service_provider_config(State(state): State<AppState>, r: ScimRequest) -> Response {
     scim_json(StatusCode::OK, &state.service.service_provider_config(&r.ctx))
 }
@@ -984,7 +1024,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ResourceTypes", get(resource_types))
         .route("/ResourceTypes/{name}", get(resource_type))
         .route("/.search", post(search_root))
-        .route("/Bulk", post(bulk));
+        .route("/Bulk", post(bulk))
+        .route("/Me", get(me_get).put(me_replace).patch(me_patch).delete(me_delete));
     let scim = resource_routes::<USERS>(scim, "/Users");
     let scim =
         resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);

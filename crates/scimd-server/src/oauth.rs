@@ -77,6 +77,9 @@ pub struct Grant {
     pub scopes: Arc<str>,
     /// Unix time at which it stops being valid, if ever.
     pub expires: Option<i64>,
+    /// The user the token was issued to (an API system user's username, for tokens of
+    /// the password grant); `None` for a client's own token or a long-lived one.
+    pub subject: Option<Arc<str>>,
 }
 
 /// The SCIM operations a set of scopes allows: (read, write).
@@ -794,6 +797,7 @@ impl OAuth {
                     write,
                     scopes: Arc::from(c.scope.as_str()),
                     expires: Some(c.exp),
+                    subject: c.sid.is_some().then(|| Arc::from(c.sub.as_str())),
                 }
             })
         } else {
@@ -806,6 +810,7 @@ impl OAuth {
                 write: true,
                 scopes: Arc::from(""),
                 expires: t.expires,
+                subject: None,
             })
         };
         if let Some(g) = &grant {

@@ -72,6 +72,8 @@ pub struct Ctx {
     pub audit: Option<Arc<AuditSlot>>,
     /// In a Bulk request: the operation's method and path, for its event.
     pub bulk_op: Option<(String, String)>,
+    /// The user the token was issued to, for `/Me`.
+    pub subject: Option<Arc<str>>,
 }
 
 impl Ctx {
@@ -363,6 +365,34 @@ impl Service {
             self.forget_profile(tenant);
         }
         Ok(total)
+    }
+
+    /// The id of the User the token's subject is (`/Me`, RFC 7644 §3.11): the user whose
+    /// userName is the subject. A token without a subject (a client's own, or a
+    /// long-lived one) is 403; a subject that is no user of the tenant, 404.
+    pub async fn me(&self, ctx: &Ctx) -> AppResult<String> {
+        let Some(subject) = &ctx.subject else {
+            return Err(ScimError::new(
+                403,
+                None,
+                "/Me is the user a token was issued to, and this token has none (a client's own token or a \
+                 long-lived one): use /Users/{id}, or a token of the password grant",
+            )
+            .into());
+        };
+        let quoted = serde_json::to_string(&**subject).map_err(|e| AppError::Internal(e.to_string()))?;
+        let params = ListParams {
+            filter: Some(format!("userName eq {quoted}")),
+            count: Some(1),
+            attributes: vec!["id".into()],
+            ..ListParams::default()
+        };
+        let query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
+        let page = self.store.list(ctx.tenant, ResourceKind::User, &query, false).await?;
+        match page.items.into_iter().next() {
+            Some(u) => Ok(u.id),
+            None => Err(ScimError::not_found(format!("this token's user '{subject}' is no User of the tenant")).into()),
+        }
     }
 
     /// The largest Bulk request body the service takes (`maxPayloadSize`), if it offers Bulk.

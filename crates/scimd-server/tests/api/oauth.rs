@@ -603,3 +603,44 @@ async fn long_lived_tokens_expire_on_the_clock_even_when_cached() {
     // The token without expiry is unaffected.
     assert_eq!(s.get("/Users").await.status, 200);
 }
+
+/// `/Me` (RFC 7644 §3.11, issue 9): the user a password-grant token was issued to.
+#[tokio::test]
+async fn me_is_the_user_of_a_password_grant_token() {
+    let s = TestServer::start().await;
+    let c = client(&s, &["acme"], &["password", "client_credentials"], &["scim"], 3600, 3600).await;
+    api_user(&s, "acme", "ada@acme.example", "correct horse battery").await;
+    api_user(&s, "acme", "svc-only", "correct horse battery").await;
+    let ada = s.post("/Users", &serde_json::json!({"userName": "Ada@acme.example", "title": "Engineer"})).await;
+    let ada_id = ada.body["id"].as_str().unwrap();
+    let token = |r: Resp| str_of(&r, "access_token").to_string();
+    let user_token = token(password_login(&s, &c, "ada@acme.example", "correct horse battery").await);
+    let me = s.get_as(&user_token, "/Me").await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["id"], ada_id);
+    assert_eq!(me.header("location"), Some(format!("http://{}/scim/v2/Users/{ada_id}", s.addr).as_str()));
+    let patched = s
+        .patch_as(
+            &user_token,
+            "/Me",
+            &crate::common::patch_op(serde_json::json!([{"op": "replace", "path": "title", "value": "Lead"}])),
+        )
+        .await;
+    assert_eq!(patched.body["title"], "Lead", "{}", patched.body);
+    assert_eq!(s.get(&format!("/Users/{ada_id}")).await.body["title"], "Lead");
+    // A subject that is no user of the tenant: 404; a client's own token or a long-lived one: 403.
+    let svc = token(password_login(&s, &c, "svc-only", "correct horse battery").await);
+    let r = s.get_as(&svc, "/Me").await;
+    r.assert_error(404, None);
+    assert!(r.body["detail"].as_str().unwrap().contains("svc-only"), "{}", r.body);
+    let cc = token(cc_token(&s, &c, &[]).await);
+    for t in [cc.as_str(), s.token.as_str()] {
+        let r = s.get_as(t, "/Me").await;
+        r.assert_error(403, None);
+        assert!(r.body["detail"].as_str().unwrap().contains("password grant"), "{}", r.body);
+    }
+    // DELETE /Me removes the user.
+    let del = s.send(s.client.delete(s.url("/Me")).bearer_auth(&user_token)).await;
+    assert_eq!(del.status, 204);
+    assert_eq!(s.get(&format!("/Users/{ada_id}")).await.status, 404);
+}
