@@ -52,6 +52,9 @@ pub fn service_provider_config_json(cfg: &ServiceProviderConfig, base_url: &str)
             None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
         },
         "filter": {"supported": true, "maxResults": cfg.filter_max_results},
+        // RFC 9865 §4: both kinds of pagination.
+        "pagination": {"cursor": true, "index": true, "defaultPaginationMethod": "index",
+                       "maxPageSize": cfg.filter_max_results},
         "changePassword": {"supported": cfg.change_password},
         "sort": {"supported": cfg.sort},
         "etag": {"supported": cfg.etag},

@@ -20,6 +20,8 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865: a `cursor` the server did not hand out.
+    InvalidCursor,
 }
 
 impl ScimType {
@@ -36,6 +38,7 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
         }
     }
 }

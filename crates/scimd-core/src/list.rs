@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{ScimError, ScimResult};
+use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::{ResolvedAttr, ResolvedFilter, parse_attr_path, parse_filter, resolve_attr, resolve_filter};
 use crate::projection::Projection;
 use crate::schema::{AttrType, Registry, ResourceKind};
@@ -40,6 +40,9 @@ pub struct ListQuery {
     pub start_index: u64,
     pub count: u64,
     pub projection: Projection,
+    /// Cursor pagination (RFC 9865): the page after this position of the default order
+    /// (`Some(0)`: the first page); `None`: index pagination.
+    pub after: Option<i64>,
 }
 
 /// List parameters as the client sent them.
@@ -52,6 +55,36 @@ pub struct ListParams {
     pub count: Option<i64>,
     pub attributes: Vec<String>,
     pub excluded_attributes: Vec<String>,
+    /// RFC 9865 `cursor`: empty for the first page, else a `nextCursor` handed out.
+    pub cursor: Option<String>,
+}
+
+/// A cursor as handed out in `nextCursor`: opaque to clients (a position in the
+/// collection's default order, which new and deleted resources do not shift).
+pub fn encode_cursor(after: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c1:{after}"))
+}
+
+/// The position a cursor names; `invalidCursor` for one the server did not hand out.
+pub fn decode_cursor(cursor: &str) -> ScimResult<i64> {
+    use base64::Engine;
+    let cursor = cursor.trim();
+    if cursor.is_empty() {
+        return Ok(0);
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("c1:").and_then(|n| n.parse::<i64>().ok()))
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| {
+            ScimError::bad_request(
+                ScimType::InvalidCursor,
+                format!("'{cursor}' is not a cursor of this server: send an empty cursor for the first page"),
+            )
+        })
 }
 
 fn int_param(name: &str, v: &str) -> ScimResult<i64> {
@@ -107,6 +140,7 @@ impl ListParams {
                 "count" => p.count = Some(int_param("count", v)?),
                 "attributes" => p.attributes.push(v.clone()),
                 "excludedattributes" => p.excluded_attributes.push(v.clone()),
+                "cursor" => p.cursor = Some(v.clone()),
                 _ => {}
             }
         }
@@ -138,6 +172,7 @@ impl ListParams {
                 "count" => p.count = int_value("count", v)?,
                 "attributes" => p.attributes = str_list("attributes", v)?,
                 "excludedattributes" => p.excluded_attributes = str_list("excludedAttributes", v)?,
+                "cursor" => p.cursor = opt_str("cursor", v)?,
                 _ => {}
             }
         }
@@ -189,7 +224,21 @@ impl ListParams {
             Some(c) => (c as u64).min(page.max_count),
         };
         let projection = Projection::from_lists(reg, kind, &self.attributes, &self.excluded_attributes)?;
-        Ok(ListQuery { filter, sort, start_index, count, projection })
+        let after = match &self.cursor {
+            None => None,
+            Some(_) if self.start_index.is_some() => {
+                return Err(ScimError::invalid_value(
+                    "'cursor' and 'startIndex' cannot be used together: choose cursor or index pagination",
+                ));
+            }
+            Some(_) if sort.is_some() => {
+                return Err(ScimError::invalid_value(
+                    "cursor pagination follows the default order: 'sortBy' needs index pagination (startIndex)",
+                ));
+            }
+            Some(c) => Some(decode_cursor(c)?),
+        };
+        Ok(ListQuery { filter, sort, start_index, count, projection, after })
     }
 }
 

@@ -183,6 +183,16 @@ pub fn open_list(out: &mut Vec<u8>, total: u64, start_index: u64, items_per_page
     );
 }
 
+/// Opens a ListResponse of cursor pagination (RFC 9865): `nextCursor` instead of `startIndex`.
+pub fn open_cursor_list(out: &mut Vec<u8>, total: u64, next_cursor: Option<&str>, items_per_page: usize) {
+    let _ = write!(out, "{{\"schemas\":[\"{LIST_URN}\"],\"totalResults\":{total},");
+    if let Some(c) = next_cursor {
+        // A cursor is base64url: no character JSON would escape.
+        let _ = write!(out, "\"nextCursor\":\"{c}\",");
+    }
+    let _ = write!(out, "\"itemsPerPage\":{items_per_page},\"Resources\":[");
+}
+
 /// Closes a ListResponse opened by [`open_list`].
 pub fn close_list(out: &mut Vec<u8>) {
     out.extend_from_slice(b"]}");

@@ -93,6 +93,14 @@ fn deactivates(kind: ResourceKind, before: &Value, after: &Value) -> bool {
         && active(after) == Some(Value::Bool(false))
 }
 
+/// How a ListResponse is paged.
+enum Paging {
+    /// `startIndex`.
+    Index(u64),
+    /// RFC 9865: the next page's cursor, if there is one.
+    Cursor(Option<String>),
+}
+
 /// A resource ready to send: its JSON text, version and location.
 #[derive(Debug)]
 pub struct Rendered {
@@ -519,11 +527,14 @@ impl Service {
         &self,
         ctx: &Ctx,
         total: u64,
-        start_index: u64,
+        paging: Paging,
         items: Vec<(ResourceKind, StoredResource, &Projection)>,
     ) -> AppResult<Vec<u8>> {
         let mut out = Vec::with_capacity(160 + items.iter().map(|(_, r, _)| r.data.len() + 320).sum::<usize>());
-        render::open_list(&mut out, total, start_index, items.len());
+        match paging {
+            Paging::Index(start_index) => render::open_list(&mut out, total, start_index, items.len()),
+            Paging::Cursor(next) => render::open_cursor_list(&mut out, total, next.as_deref(), items.len()),
+        }
         for (i, (kind, r, proj)) in items.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -739,12 +750,22 @@ impl Service {
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
         let items =
             page.items.into_iter().map(|r| (kind, Self::hidden(&profile, kind, r), &query.projection)).collect();
-        self.render_list(ctx, page.total, query.start_index, items)
+        let paging = match query.after {
+            Some(_) => Paging::Cursor(page.next.map(scimd_core::list::encode_cursor)),
+            None => Paging::Index(query.start_index),
+        };
+        self.render_list(ctx, page.total, paging, items)
     }
 
     /// `POST /.search` at the root: Users then Groups, paged as one sequence. A filter
     /// that names an attribute one kind lacks matches nothing of that kind.
     pub async fn search_all(&self, ctx: &Ctx, params: &ListParams) -> AppResult<Vec<u8>> {
+        if params.cursor.is_some() {
+            return Err(ScimError::invalid_value(
+                "cursor pagination is per resource type: search /Users/.search or /Groups/.search with a cursor",
+            )
+            .into());
+        }
         let reg = self.registry(ctx);
         let profile = ctx.tenancy.clone();
         let page = self.page_config(&profile);
@@ -799,7 +820,7 @@ impl Service {
             .zip(&projections)
             .flat_map(|((kind, items), proj)| items.into_iter().map(move |r| (kind, r, proj)))
             .collect();
-        self.render_list(ctx, total, start_index, items)
+        self.render_list(ctx, total, Paging::Index(start_index), items)
     }
 
     pub fn service_provider_config(&self, ctx: &Ctx) -> Value {

@@ -527,6 +527,8 @@ impl IfMatch {
 pub struct Page {
     pub total: u64,
     pub items: Vec<StoredResource>,
+    /// Cursor pagination: the position after this page's last item, when more follow.
+    pub next: Option<i64>,
 }
 
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
@@ -768,6 +770,18 @@ impl ChangeEvent {
 /// The error for a group named in `User.groups` that does not exist.
 pub(crate) fn no_group(id: &str) -> String {
     format!("group '{id}' does not exist")
+}
+
+/// Cursor pagination: a page fetched with one row more than asked for is cut to size,
+/// and the position after its last item is where the next page starts.
+pub(crate) fn page_end(query: &ListQuery, items: &mut Vec<StoredResource>, rowids: &[i64]) -> Option<i64> {
+    query.after?;
+    let n = query.count as usize;
+    if items.len() > n {
+        items.truncate(n);
+        return rowids.get(n.checked_sub(1)?).copied();
+    }
+    None
 }
 
 /// The database's code for a resource kind.

@@ -775,15 +775,24 @@ fn page_sql(
     where_sql: &crate::sqlfilter::Sql,
 ) -> StoreResult<crate::sqlfilter::Sql> {
     let mut q = Compiler::new(Dialect::Postgres, tenant.0, kind);
-    q.sql.text = format!("SELECT r.id FROM resources r WHERE {} ORDER BY ", where_sql.text);
+    q.sql.text = format!("SELECT r.id FROM resources r WHERE {}", where_sql.text);
     q.sql.params = where_sql.params.clone();
+    // Cursor pagination: after a position of the default order, one more row than asked
+    // for to know whether another page follows.
+    let mut limit = query.count;
+    if let Some(after) = query.after {
+        q.sql.text.push_str(" AND r.id > ?");
+        q.sql.params.push(SqlValue::Integer(after));
+        limit = query.count.saturating_add(1);
+    }
+    q.sql.text.push_str(" ORDER BY ");
     q.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
     q.sql.text = format!(
         "SELECT {} FROM unnest(ARRAY({} LIMIT {} OFFSET {})) WITH ORDINALITY AS p(id, pos) \
          JOIN resources r ON r.id = p.id ORDER BY p.pos",
         resource_cols(kind, related),
         q.sql.text,
-        query.count.min(i64::MAX as u64),
+        limit.min(i64::MAX as u64),
         query.start_index.saturating_sub(1).min(i64::MAX as u64)
     );
     Ok(q.sql)
@@ -833,20 +842,25 @@ impl PgStore {
 
         let mut items = Vec::new();
         if query.count == 0 {
-            return Ok(Page { total: count_all().await?, items });
+            return Ok(Page { total: count_all().await?, items, next: None });
         }
         let q = page_sql(tenant, kind, query, related, &where_sql)?;
         let sql = numbered(&q.text);
+        let mut rowids = Vec::new();
         for row in c.query(sql.as_str(), &bound(&q.params)).await.map_err(pg)? {
-            items.push(row_to_resource(kind, related, &row)?.1);
+            let (rowid, r) = row_to_resource(kind, related, &row)?;
+            rowids.push(rowid);
+            items.push(r);
         }
+        let next = crate::page_end(query, &mut items, &rowids);
         // A first page that is not full holds every match.
-        let total = if query.start_index <= 1 && (items.len() as u64) < query.count && query.filter.is_some() {
+        let first = query.start_index <= 1 && query.after.is_none_or(|a| a == 0);
+        let total = if first && (items.len() as u64) < query.count && query.filter.is_some() {
             items.len() as u64
         } else {
             count_all().await?
         };
-        Ok(Page { total, items })
+        Ok(Page { total, items, next })
     }
 
     async fn create_resource(

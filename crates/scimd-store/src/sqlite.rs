@@ -2173,7 +2173,7 @@ fn list_page(
 
     let mut items = Vec::new();
     if query.count == 0 {
-        return Ok(Page { total: count_all(conn)?, items });
+        return Ok(Page { total: count_all(conn)?, items, next: None });
     }
     // Deep pages of an unfiltered list in the default order start from a page anchor.
     let mut where_text = where_sql.text.clone();
@@ -2193,9 +2193,17 @@ fn list_page(
                     offset -= block * ANCHOR_STEP;
                 }
                 // Past the end: nothing on this page.
-                None => return Ok(Page { total: count_all(conn)?, items }),
+                None => return Ok(Page { total: count_all(conn)?, items, next: None }),
             }
         }
+    }
+    // Cursor pagination: the page after a position of the default (rowid) order, one row
+    // more than asked for to know whether another page follows.
+    let mut limit = query.count;
+    if let Some(after) = query.after {
+        where_text.push_str(" AND r.id > ?");
+        where_params.push(SqlValue::Integer(after));
+        limit = query.count.saturating_add(1);
     }
     let mut c = Compiler::new(Dialect::Sqlite, tenant.0, kind);
     c.sql.text = format!("SELECT {} FROM resources r WHERE {where_text} ORDER BY ", resource_cols(kind, related));
@@ -2203,19 +2211,27 @@ fn list_page(
     c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
     // Integers we computed, not client text. As literals they keep SQLite from
     // re-preparing the statement whenever a bound LIMIT/OFFSET value changes.
-    c.sql.text.push_str(&format!(" LIMIT {} OFFSET {}", query.count.min(i64::MAX as u64), offset.min(i64::MAX as u64)));
+    c.sql.text.push_str(&format!(" LIMIT {} OFFSET {}", limit.min(i64::MAX as u64), offset.min(i64::MAX as u64)));
     let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
     let rows = st
         .query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, related, row))
         .map_err(internal)?;
+    let mut rowids = Vec::new();
     for row in rows {
-        items.push(row.map_err(internal)?.1);
+        let (rowid, r) = row.map_err(internal)?;
+        rowids.push(rowid);
+        items.push(r);
     }
+    let next = crate::page_end(query, &mut items, &rowids);
     // A first page that is not full holds every match: no need to count them again.
-    let total = if offset == 0 && (items.len() as u64) < query.count && query.filter.is_some() {
+    let total = if offset == 0
+        && query.after.is_none_or(|a| a == 0)
+        && (items.len() as u64) < query.count
+        && query.filter.is_some()
+    {
         items.len() as u64
     } else {
         count_all(conn)?
     };
-    Ok(Page { total, items })
+    Ok(Page { total, items, next })
 }

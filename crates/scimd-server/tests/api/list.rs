@@ -93,3 +93,81 @@ async fn list_projection() {
     assert!(u.get("id").is_some());
     assert!(u.get("emails").is_none());
 }
+
+/// Every id of a cursor-paged walk, following `nextCursor` from `first` (a query string);
+/// after each page, deletes the users `between` names and creates as many new ones.
+async fn walk(s: &TestServer, first: &str, between: impl Fn(usize) -> Option<Vec<String>>) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut url = first.to_string();
+    for page in 0.. {
+        let r = s.get(&url).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.get("startIndex").is_none(), "cursor pages have no startIndex: {}", r.body);
+        for u in r.body["Resources"].as_array().unwrap() {
+            ids.push(u["id"].as_str().unwrap().to_string());
+        }
+        if let Some(deleted) = between(page) {
+            for (i, id) in deleted.iter().enumerate() {
+                assert_eq!(s.delete(&format!("/Users/{id}")).await.status, 204);
+                s.create_user(&format!("mid{page}-{i}")).await;
+            }
+        }
+        match r.body["nextCursor"].as_str() {
+            Some(c) => url = format!("/Users?count=10&cursor={c}"),
+            None => break,
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn cursor_pages_are_stable_under_inserts_and_deletes() {
+    let s = TestServer::start().await;
+    let mut created = Vec::new();
+    for i in 0..25 {
+        created.push(s.create_user(&format!("c{i:02}")).await["id"].as_str().unwrap().to_string());
+    }
+    let spc = s.get("/ServiceProviderConfig").await;
+    assert_eq!(
+        (spc.body["pagination"]["cursor"].clone(), spc.body["pagination"]["index"].clone()),
+        (json!(true), json!(true))
+    );
+    // A plain walk: three pages, every user once.
+    let first = s.get("/Users?cursor&count=10").await;
+    assert_eq!((first.body["totalResults"].clone(), first.body["itemsPerPage"].clone()), (json!(25), json!(10)));
+    let ids = walk(&s, "/Users?cursor=&count=10", |_| None).await;
+    assert_eq!(ids, created, "in creation order, each once");
+    // While walking, users are added and some not yet seen (and some seen) are deleted:
+    // every user that exists throughout is seen exactly once.
+    let to_delete = vec![created[3].clone(), created[17].clone(), created[22].clone()];
+    let ids = walk(&s, "/Users?cursor=&count=10", |page| (page == 0).then(|| to_delete.clone())).await;
+    let mut seen = std::collections::HashSet::new();
+    for id in &ids {
+        assert!(seen.insert(id.clone()), "{id} twice");
+    }
+    for id in created.iter().filter(|id| !to_delete.contains(id)) {
+        assert!(seen.contains(id), "{id} skipped");
+    }
+    assert!(!seen.contains(&created[17]) && !seen.contains(&created[22]), "deleted before reached");
+    assert_eq!(ids.len(), 10 + 13 + 3, "the first page, the 13 others left, and the 3 added during the walk");
+    for i in 0..3 {
+        s.create_user(&format!("late{i}")).await;
+    }
+    // A filter pages the same way; .search takes a cursor in its body.
+    let r = s.get("/Users?filter=userName%20sw%20%22late%22&cursor=&count=2").await;
+    assert_eq!((r.body["totalResults"].clone(), r.body["itemsPerPage"].clone()), (json!(3), json!(2)), "{}", r.body);
+    let next = r.body["nextCursor"].as_str().unwrap();
+    let r = s
+        .post(
+            "/Users/.search",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                    "filter": "userName sw \"late\"", "cursor": next, "count": 2}),
+        )
+        .await;
+    assert_eq!(r.body["itemsPerPage"], 1, "{}", r.body);
+    assert!(r.body.get("nextCursor").is_none(), "the last page: {}", r.body);
+    // Mistakes: a cursor not handed out, with startIndex, with sortBy.
+    s.get("/Users?cursor=bm9wZQ").await.assert_error(400, Some("invalidCursor"));
+    s.get("/Users?cursor=&startIndex=1").await.assert_error(400, Some("invalidValue"));
+    s.get("/Users?cursor=&sortBy=userName").await.assert_error(400, Some("invalidValue"));
+}
