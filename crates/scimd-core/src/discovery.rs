@@ -129,6 +129,60 @@ pub fn resource_types_json(reg: &Registry, base_url: &str) -> Vec<Value> {
     reg.resource_types.iter().map(|rt| resource_type_json(reg, rt, base_url)).collect()
 }
 
+/// An attribute as JSON Schema (for the OpenAPI document).
+fn attr_json_schema(a: &AttrDef) -> Value {
+    use crate::schema::{AttrType, Mutability};
+    let mut one = match a.ty {
+        AttrType::String | AttrType::Reference => json!({"type": "string"}),
+        AttrType::Binary => json!({"type": "string", "contentEncoding": "base64"}),
+        AttrType::DateTime => json!({"type": "string", "format": "date-time"}),
+        AttrType::Boolean => json!({"type": "boolean"}),
+        AttrType::Integer => json!({"type": "integer"}),
+        AttrType::Decimal => json!({"type": "number"}),
+        AttrType::Complex => {
+            let props: Map<String, Value> =
+                a.sub_attributes.iter().map(|s| (s.name.clone(), attr_json_schema(s))).collect();
+            json!({"type": "object", "properties": props})
+        }
+    };
+    if !a.canonical_values.is_empty() && a.ty == AttrType::String && !a.multi_valued {
+        one["examples"] = json!(a.canonical_values);
+    }
+    let mut v = if a.multi_valued { json!({"type": "array", "items": one}) } else { one };
+    if !a.description.is_empty() {
+        v["description"] = json!(a.description);
+    }
+    match a.mutability {
+        Mutability::ReadOnly => v["readOnly"] = json!(true),
+        Mutability::WriteOnly => v["writeOnly"] = json!(true),
+        _ => {}
+    }
+    v
+}
+
+/// A resource type as JSON Schema, from the same registry the server enforces: its core
+/// attributes, the common ones, and each extension's attributes under the extension's URN.
+pub fn resource_json_schema(reg: &Registry, kind: crate::schema::ResourceKind) -> Value {
+    let mut props = Map::new();
+    props.insert("schemas".into(), json!({"type": "array", "items": {"type": "string"}}));
+    for a in &reg.common {
+        props.insert(a.name.clone(), attr_json_schema(a));
+    }
+    let core = reg.core_schema(kind);
+    let mut required = Vec::new();
+    for a in &core.attributes {
+        props.insert(a.name.clone(), attr_json_schema(a));
+        if a.required {
+            required.push(Value::String(a.name.clone()));
+        }
+    }
+    for ext in reg.extensions(kind) {
+        let inner: Map<String, Value> = ext.attributes.iter().map(|a| (a.name.clone(), attr_json_schema(a))).collect();
+        props.insert(ext.id.clone(), json!({"type": "object", "description": ext.description, "properties": inner}));
+    }
+    json!({"type": "object", "description": core.description, "properties": props, "required": required})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

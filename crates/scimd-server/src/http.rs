@@ -5,6 +5,7 @@
 
 mod admin;
 mod oauth;
+pub mod openapi;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -1037,7 +1038,13 @@ pub fn router(state: AppState) -> Router {
         details: state.http.audit_details,
     });
     let token_path = state.oauth.config.token_path.clone();
+    // The API's description, and Swagger UI on it (its assets are in the binary).
+    let docs: Router<AppState> = Router::from(
+        utoipa_swagger_ui::SwaggerUi::new("/docs")
+            .external_url_unchecked("/openapi.json", openapi::document(&token_path)),
+    );
     Router::new()
+        .merge(docs)
         .route("/healthz", get(healthz))
         .route(&token_path, post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))

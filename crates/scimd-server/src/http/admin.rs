@@ -7,7 +7,7 @@ mod places;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -73,6 +73,39 @@ impl FromRequestParts<AppState> for Operator {
         );
         res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scimd-admin\""));
         Err(res)
+    }
+}
+
+/// A path's parameters; a value that does not parse is a JSON 400 like every other error.
+pub(super) struct APath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for APath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(APath(v)),
+            Err(e) => {
+                Err(error(AdminError { status: 400, message: format!("the path is not valid: {}", e.body_text()) }))
+            }
+        }
+    }
+}
+
+/// Query parameters; ones that do not parse are a JSON 400 like every other error.
+pub(super) struct AQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for AQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(AQuery(v)),
+            Err(e) => Err(error(AdminError {
+                status: 400,
+                message: format!("the query parameters are not valid: {}", e.body_text()),
+            })),
+        }
     }
 }
 
@@ -166,7 +199,7 @@ fn query<T: DeserializeOwned>(q: Option<&str>) -> Result<T, AdminError> {
 async fn audit_events(
     _: Operator,
     State(s): State<AppState>,
-    Path(name): Path<String>,
+    APath(name): APath<String>,
     RawQuery(q): RawQuery,
 ) -> AResult {
     let p: EventParams = query(q.as_deref())?;
@@ -182,32 +215,32 @@ async fn audit_events(
     ok(StatusCode::OK, &s.admin.audit_events(&name, f).await?)
 }
 
-async fn audit_event(_: Operator, State(s): State<AppState>, Path((name, id)): Path<(String, i64)>) -> AResult {
+async fn audit_event(_: Operator, State(s): State<AppState>, APath((name, id)): APath<(String, i64)>) -> AResult {
     ok(StatusCode::OK, &s.admin.audit_event_details(&name, id).await?)
 }
 
 async fn audit_summary(
     _: Operator,
     State(s): State<AppState>,
-    Path(name): Path<String>,
+    APath(name): APath<String>,
     RawQuery(q): RawQuery,
 ) -> AResult {
     let w: Window = query(q.as_deref())?;
     ok(StatusCode::OK, &s.admin.audit_summary(&name, &w.from, &w.to).await?)
 }
 
-async fn get_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+async fn get_profile(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
     ok(StatusCode::OK, &s.admin.profile(&name).await?)
 }
 
-async fn put_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn put_profile(_: Operator, State(s): State<AppState>, APath(name): APath<String>, b: Bytes) -> AResult {
     let v: Value = body(&b)?;
     let set = s.admin.set_profile(&name, Some(&v)).await?;
     profile_changed(&s, &name).await;
     ok(StatusCode::OK, &set)
 }
 
-async fn delete_profile(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+async fn delete_profile(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
     let set = s.admin.set_profile(&name, None).await?;
     profile_changed(&s, &name).await;
     ok(StatusCode::OK, &set)
@@ -264,7 +297,7 @@ async fn create_tenant(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
     ok(StatusCode::CREATED, &created)
 }
 
-async fn patch_tenant(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn patch_tenant(_: Operator, State(s): State<AppState>, APath(name): APath<String>, b: Bytes) -> AResult {
     let p: TenantPatch = body(&b)?;
     if p.audit_details.is_some() || p.audit_events_days.is_some() || p.audit_details_days.is_some() {
         s.admin.set_audit(&name, p.audit_details, p.audit_events_days, p.audit_details_days).await?;
@@ -276,25 +309,25 @@ async fn patch_tenant(_: Operator, State(s): State<AppState>, Path(name): Path<S
     ok(StatusCode::OK, &t)
 }
 
-async fn list_tokens(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+async fn list_tokens(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
     ok(StatusCode::OK, &s.admin.list_tokens(&name).await?)
 }
 
-async fn create_token(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn create_token(_: Operator, State(s): State<AppState>, APath(name): APath<String>, b: Bytes) -> AResult {
     let t: NewToken = body(&b)?;
     ok(StatusCode::CREATED, &s.admin.create_token(&name, t.expires_in_days).await?)
 }
 
-async fn revoke_token(_: Operator, State(s): State<AppState>, Path((name, id)): Path<(String, i64)>) -> AResult {
+async fn revoke_token(_: Operator, State(s): State<AppState>, APath((name, id)): APath<(String, i64)>) -> AResult {
     s.admin.revoke_token(&name, id).await?;
     ok(StatusCode::OK, &json!({"revoked": id}))
 }
 
-async fn list_api_users(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+async fn list_api_users(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
     ok(StatusCode::OK, &s.admin.list_api_users(&name).await?)
 }
 
-async fn create_api_user(_: Operator, State(s): State<AppState>, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn create_api_user(_: Operator, State(s): State<AppState>, APath(name): APath<String>, b: Bytes) -> AResult {
     let u: NewApiUser = body(&b)?;
     ok(StatusCode::CREATED, &s.admin.create_api_user(&name, &u.username, u.password).await?)
 }
@@ -302,7 +335,7 @@ async fn create_api_user(_: Operator, State(s): State<AppState>, Path(name): Pat
 async fn patch_api_user(
     _: Operator,
     State(s): State<AppState>,
-    Path((name, username)): Path<(String, String)>,
+    APath((name, username)): APath<(String, String)>,
     b: Bytes,
 ) -> AResult {
     let p: ApiUserPatch = body(&b)?;
@@ -344,13 +377,13 @@ async fn create_client(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
     ok(StatusCode::CREATED, &s.admin.create_client(spec).await?)
 }
 
-async fn add_secret(_: Operator, State(s): State<AppState>, Path(id): Path<String>, b: Bytes) -> AResult {
+async fn add_secret(_: Operator, State(s): State<AppState>, APath(id): APath<String>, b: Bytes) -> AResult {
     let v: Value = body(&b)?;
     let expires = lifetime(v.get("expires_in"), "expires_in")?;
     ok(StatusCode::CREATED, &s.admin.add_secret(&id, expires).await?)
 }
 
-async fn revoke_secret(_: Operator, State(s): State<AppState>, Path((id, secret)): Path<(String, i64)>) -> AResult {
+async fn revoke_secret(_: Operator, State(s): State<AppState>, APath((id, secret)): APath<(String, i64)>) -> AResult {
     s.admin.revoke_secret(&id, secret).await?;
     ok(StatusCode::OK, &json!({"revoked": secret}))
 }
@@ -363,7 +396,7 @@ async fn rotate_key(_: Operator, State(s): State<AppState>) -> AResult {
     ok(StatusCode::CREATED, &s.admin.rotate_signing_key().await?)
 }
 
-async fn retire_key(_: Operator, State(s): State<AppState>, Path(kid): Path<String>) -> AResult {
+async fn retire_key(_: Operator, State(s): State<AppState>, APath(kid): APath<String>) -> AResult {
     s.admin.retire_signing_key(&kid).await?;
     ok(StatusCode::OK, &json!({"retired": kid}))
 }

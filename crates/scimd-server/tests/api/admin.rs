@@ -174,3 +174,18 @@ async fn operators_provision_tenants_clients_users_tokens_and_keys_over_http() {
     assert_eq!(call(&s, op, Method::GET, "/nothing-here", None).await.status, 404);
     let _ = Utc::now();
 }
+
+/// Path and query parameters that do not parse are JSON errors like every other (found by
+/// schemathesis: they were plain text).
+#[tokio::test]
+async fn unparsable_path_and_query_parameters_are_json_errors() {
+    let s = TestServer::start().await;
+    let op = s.operator_token().await;
+    for path in ["/tenants/acme/audit/events/seven", "/tenants/acme/places/banks/b1/users?startIndex=first"] {
+        let r = s.send(s.client.get(s.root(&format!("/admin/v1{path}"))).bearer_auth(&op)).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(r.body["status"], 400);
+        assert!(r.body["detail"].as_str().unwrap().contains("not valid"), "{}", r.body);
+    }
+}

@@ -15,6 +15,7 @@ mod filters;
 mod groups;
 mod list;
 mod oauth;
+mod openapi;
 mod patch;
 mod places;
 mod presets;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -14,7 +14,7 @@ use scimd_core::places::Level;
 use scimd_store::Tenant;
 use serde_json::{Value, json};
 
-use super::{AResult, Operator, body, ok};
+use super::{APath, AQuery, AResult, Operator, body, ok};
 use crate::admin::AdminError;
 use crate::audit::AuditSlot;
 use crate::http::AppState;
@@ -37,11 +37,11 @@ fn level(s: &str) -> Result<Level, AdminError> {
     })
 }
 
-async fn tree(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+async fn tree(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
     ok(StatusCode::OK, &s.admin.places_tree(&name).await?)
 }
 
-async fn import(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn import(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
     let tree: Value = body(&b)?;
     let report = s.admin.import_places(&name, &tree).await?;
     changed(&s, &slot, &s.admin.tenant(&name).await?);
@@ -60,7 +60,7 @@ async fn create(
     _: Operator,
     State(s): State<AppState>,
     slot: Slot,
-    Path((name, kind)): Path<(String, String)>,
+    APath((name, kind)): APath<(String, String)>,
     b: Bytes,
 ) -> AResult {
     let p: NewPlace = body(&b)?;
@@ -72,7 +72,7 @@ async fn create(
 async fn one(
     _: Operator,
     State(s): State<AppState>,
-    Path((name, kind, key)): Path<(String, String, String)>,
+    APath((name, kind, key)): APath<(String, String, String)>,
 ) -> AResult {
     let l = level(&kind)?;
     let place = s.admin.list_places(&name).await?.into_iter().find(|p| p.level == l && p.key == key);
@@ -92,7 +92,7 @@ async fn rename(
     _: Operator,
     State(s): State<AppState>,
     slot: Slot,
-    Path((name, kind, key)): Path<(String, String, String)>,
+    APath((name, kind, key)): APath<(String, String, String)>,
     b: Bytes,
 ) -> AResult {
     let r: Rename = body(&b)?;
@@ -111,8 +111,8 @@ async fn remove(
     _: Operator,
     State(s): State<AppState>,
     slot: Slot,
-    Path((name, kind, key)): Path<(String, String, String)>,
-    Query(q): Query<DeleteParams>,
+    APath((name, kind, key)): APath<(String, String, String)>,
+    AQuery(q): AQuery<DeleteParams>,
 ) -> AResult {
     let n = s.admin.delete_place(&name, level(&kind)?, &key, q.cascade).await?;
     changed(&s, &slot, &s.admin.tenant(&name).await?);
@@ -131,7 +131,7 @@ fn only_locations(kind: &str) -> Result<(), AdminError> {
 async fn get_rules(
     _: Operator,
     State(s): State<AppState>,
-    Path((name, kind, key)): Path<(String, String, String)>,
+    APath((name, kind, key)): APath<(String, String, String)>,
 ) -> AResult {
     only_locations(&kind)?;
     ok(StatusCode::OK, &s.admin.location_rules(&name, &key).await?)
@@ -141,7 +141,7 @@ async fn put_rules(
     _: Operator,
     State(s): State<AppState>,
     slot: Slot,
-    Path((name, kind, key)): Path<(String, String, String)>,
+    APath((name, kind, key)): APath<(String, String, String)>,
     b: Bytes,
 ) -> AResult {
     only_locations(&kind)?;
@@ -155,7 +155,7 @@ async fn delete_rules(
     _: Operator,
     State(s): State<AppState>,
     slot: Slot,
-    Path((name, kind, key)): Path<(String, String, String)>,
+    APath((name, kind, key)): APath<(String, String, String)>,
 ) -> AResult {
     only_locations(&kind)?;
     let (t, _) = s.admin.set_location_rules(&name, &key, None).await?;
@@ -173,8 +173,8 @@ struct Paging {
 async fn bank_users(
     _: Operator,
     State(s): State<AppState>,
-    Path((name, kind, key)): Path<(String, String, String)>,
-    Query(p): Query<Paging>,
+    APath((name, kind, key)): APath<(String, String, String)>,
+    AQuery(p): AQuery<Paging>,
 ) -> AResult {
     if level(&kind)? != Level::Bank {
         return Err(AdminError { status: 404, message: "users are asked of a bank".into() });
@@ -189,11 +189,11 @@ struct Link {
     bank: String,
 }
 
-async fn links(_: Operator, State(s): State<AppState>, Path(name): Path<String>) -> AResult {
+async fn links(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
     ok(StatusCode::OK, &s.admin.access_links(&name).await?)
 }
 
-async fn grant(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn grant(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
     let l: Link = body(&b)?;
     let (t, created) = s.admin.grant_access(&name, &l.group, &l.bank).await?;
     changed(&s, &slot, &t);
@@ -201,18 +201,18 @@ async fn grant(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): P
     ok(status, &json!({"group": l.group, "bank": l.bank, "granted": created}))
 }
 
-async fn revoke(_: Operator, State(s): State<AppState>, slot: Slot, Path(name): Path<String>, b: Bytes) -> AResult {
+async fn revoke(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
     let l: Link = body(&b)?;
     let (t, existed) = s.admin.revoke_access(&name, &l.group, &l.bank).await?;
     changed(&s, &slot, &t);
     ok(StatusCode::OK, &json!({"group": l.group, "bank": l.bank, "revoked": existed}))
 }
 
-async fn user_access(_: Operator, State(s): State<AppState>, Path((name, user)): Path<(String, String)>) -> AResult {
+async fn user_access(_: Operator, State(s): State<AppState>, APath((name, user)): APath<(String, String)>) -> AResult {
     ok(StatusCode::OK, &s.admin.user_access(&name, &user).await?)
 }
 
-async fn user_places(_: Operator, State(s): State<AppState>, Path((name, user)): Path<(String, String)>) -> AResult {
+async fn user_places(_: Operator, State(s): State<AppState>, APath((name, user)): APath<(String, String)>) -> AResult {
     ok(StatusCode::OK, &s.admin.user_places(&name, &user).await?)
 }
 

@@ -1,0 +1,404 @@
+//! The OpenAPI 3.1 document of scimd's HTTP API (`/openapi.json`) and Swagger UI
+//! (`/docs`, its assets built into the binary). The document is built here from one table
+//! of operations — the routes the router serves, checked against it by a test that sends
+//! every documented operation to the real router — and the SCIM resource schemas are
+//! generated from the same registry the server enforces (`scimd_core::discovery`).
+
+use scimd_core::builtin::standard_registry;
+use scimd_core::discovery::resource_json_schema;
+use scimd_core::schema::ResourceKind;
+use serde_json::{Map, Value, json};
+
+/// Where an operation's security comes from.
+#[derive(Clone, Copy)]
+enum Auth {
+    /// A tenant's bearer token (long-lived or an OAuth access token).
+    Tenant,
+    /// An operator token of the admin API.
+    Operator,
+    /// OAuth client authentication (HTTP Basic or form fields).
+    Client,
+    Public,
+}
+
+/// A request body.
+#[derive(Clone, Copy)]
+enum Body {
+    Empty,
+    /// `application/scim+json` of a component schema.
+    Scim(&'static str),
+    /// `application/json` of a component schema.
+    Json(&'static str),
+    /// `application/x-www-form-urlencoded` of a component schema.
+    Form(&'static str),
+}
+
+/// A successful answer: status, and `(content type, component schema)` if it has a body.
+type Ok = (u16, Option<(&'static str, &'static str)>);
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    params: &'static [&'static str],
+    body: Body,
+    ok: Ok,
+    auth: Auth,
+}
+
+const SCIM: &str = "application/scim+json";
+const JSON: &str = "application/json";
+
+const LIST_PARAMS: &[&str] =
+    &["filter", "sortBy", "sortOrder", "startIndex", "count", "cursor", "attributes", "excludedAttributes"];
+const PROJECTION: &[&str] = &["attributes", "excludedAttributes"];
+
+macro_rules! op {
+    ($m:literal $p:literal, $tag:literal, $summary:literal, $params:expr, $body:expr, $ok:expr, $auth:expr) => {
+        Op { method: $m, path: $p, tag: $tag, summary: $summary, params: $params, body: $body, ok: $ok, auth: $auth }
+    };
+}
+
+/// Every operation of the API. `{token}` is the token endpoint's configured path.
+fn operations() -> Vec<Op> {
+    use Auth::*;
+    use Body::*;
+    let mut ops = Vec::new();
+    for (res, schema) in [("Users", "User"), ("Groups", "Group")] {
+        // The two resource types share their shape; the paths are written out once each.
+        let p = |suffix: &str| -> &'static str { Box::leak(format!("/scim/v2/{res}{suffix}").into_boxed_str()) };
+        let t: &'static str = res;
+        let sch: &'static str = schema;
+        ops.push(Op {
+            method: "get",
+            path: p(""),
+            tag: t,
+            summary: "List or filter",
+            params: LIST_PARAMS,
+            body: Empty,
+            ok: (200, Some((SCIM, "ListResponse"))),
+            auth: Tenant,
+        });
+        ops.push(Op {
+            method: "post",
+            path: p(""),
+            tag: t,
+            summary: "Create",
+            params: PROJECTION,
+            body: Scim(sch),
+            ok: (201, Some((SCIM, sch))),
+            auth: Tenant,
+        });
+        ops.push(Op {
+            method: "post",
+            path: p("/.search"),
+            tag: t,
+            summary: "Search",
+            params: &[],
+            body: Scim("SearchRequest"),
+            ok: (200, Some((SCIM, "ListResponse"))),
+            auth: Tenant,
+        });
+        ops.push(Op {
+            method: "get",
+            path: p("/{id}"),
+            tag: t,
+            summary: "Read one",
+            params: PROJECTION,
+            body: Empty,
+            ok: (200, Some((SCIM, sch))),
+            auth: Tenant,
+        });
+        ops.push(Op {
+            method: "put",
+            path: p("/{id}"),
+            tag: t,
+            summary: "Replace",
+            params: PROJECTION,
+            body: Scim(sch),
+            ok: (200, Some((SCIM, sch))),
+            auth: Tenant,
+        });
+        ops.push(Op {
+            method: "patch",
+            path: p("/{id}"),
+            tag: t,
+            summary: "Modify (PatchOp)",
+            params: PROJECTION,
+            body: Scim("PatchOp"),
+            ok: (200, Some((SCIM, sch))),
+            auth: Tenant,
+        });
+        ops.push(Op {
+            method: "delete",
+            path: p("/{id}"),
+            tag: t,
+            summary: "Delete",
+            params: &[],
+            body: Empty,
+            ok: (204, None),
+            auth: Tenant,
+        });
+    }
+    ops.extend([
+        op!("get" "/scim/v2/Me", "Me", "The token's user", PROJECTION, Empty, (200, Some((SCIM, "User"))), Tenant),
+        op!("put" "/scim/v2/Me", "Me", "Replace the token's user", PROJECTION, Scim("User"), (200, Some((SCIM, "User"))), Tenant),
+        op!("patch" "/scim/v2/Me", "Me", "Modify the token's user", PROJECTION, Scim("PatchOp"), (200, Some((SCIM, "User"))), Tenant),
+        op!("delete" "/scim/v2/Me", "Me", "Delete the token's user", &[], Empty, (204, None), Tenant),
+        op!("post" "/scim/v2/Bulk", "Bulk", "Several operations in one request", &[], Scim("BulkRequest"), (200, Some((SCIM, "BulkResponse"))), Tenant),
+        op!("post" "/scim/v2/.search", "Discovery", "Search users and groups", &[], Scim("SearchRequest"), (200, Some((SCIM, "ListResponse"))), Tenant),
+        op!("get" "/scim/v2/ServiceProviderConfig", "Discovery", "What this service provider supports", &[], Empty, (200, Some((SCIM, "Object"))), Tenant),
+        op!("get" "/scim/v2/ResourceTypes", "Discovery", "Resource types", &[], Empty, (200, Some((SCIM, "ListResponse"))), Tenant),
+        op!("get" "/scim/v2/ResourceTypes/{name}", "Discovery", "One resource type", &[], Empty, (200, Some((SCIM, "Object"))), Tenant),
+        op!("get" "/scim/v2/Schemas", "Discovery", "Schemas", &[], Empty, (200, Some((SCIM, "ListResponse"))), Tenant),
+        op!("get" "/scim/v2/Schemas/{urn}", "Discovery", "One schema", &[], Empty, (200, Some((SCIM, "Object"))), Tenant),
+        op!("post" "{token}", "OAuth", "Token endpoint (client_credentials, password, refresh_token)", &[], Form("TokenRequest"), (200, Some((JSON, "TokenResponse"))), Client),
+        op!("post" "/oauth2/revoke", "OAuth", "Revoke a token (RFC 7009)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
+        op!("post" "/oauth2/introspect", "OAuth", "Introspect a token (RFC 7662)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
+        op!("get" "/.well-known/jwks.json", "OAuth", "Keys that sign access tokens", &[], Empty, (200, Some((JSON, "Object"))), Public),
+        op!("get" "/.well-known/oauth-authorization-server", "OAuth", "Authorization server metadata (RFC 8414)", &[], Empty, (200, Some((JSON, "Object"))), Public),
+        op!("get" "/healthz", "Health", "Liveness and database reachability", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
+        op!("get" "/admin/v1/tenants", "Admin", "List tenants", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants", "Admin", "Create a tenant (optionally with a preset)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("patch" "/admin/v1/tenants/{name}", "Admin", "Change a tenant's SCIM feature or audit settings", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/profile", "Admin", "A tenant's profile", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("put" "/admin/v1/tenants/{name}/profile", "Admin", "Set a tenant's profile", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/profile", "Admin", "Reset a tenant's profile", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/tokens", "Admin", "A tenant's long-lived tokens", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/tokens", "Admin", "Create a long-lived token (shown once)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/tokens/{id}", "Admin", "Revoke a long-lived token", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/api-users", "Admin", "A tenant's API system users", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/api-users", "Admin", "Create an API system user", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("patch" "/admin/v1/tenants/{name}/api-users/{username}", "Admin", "Disable or enable an API system user", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/clients", "Admin", "OAuth clients", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/clients", "Admin", "Create an OAuth client (secret shown once)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/clients/{id}/secrets", "Admin", "Add a client secret (rotation)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/clients/{id}/secrets/{secret}", "Admin", "Revoke a client secret", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/audit/events", "Audit", "A tenant's events, newest first", &["from", "to", "client", "status", "op", "before", "limit"], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/audit/events/{id}", "Audit", "An event's payloads", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/audit/summary", "Audit", "The go-live summary of a window", &["from", "to"], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/errors", "Audit", "The error log", &["from", "to", "limit"], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("get" "/admin/v1/signing-keys", "Admin", "Keys that sign access tokens", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/signing-keys", "Admin", "Rotate the signing key", &[], Empty, (201, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/signing-keys/{kid}", "Admin", "Retire a signing key", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/places", "Places", "The places tree", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("put" "/admin/v1/tenants/{name}/places", "Places", "Import a places tree", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/places/{level}", "Places", "Create a place", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/places/{level}/{key}", "Places", "One place", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("patch" "/admin/v1/tenants/{name}/places/{level}/{key}", "Places", "Rename a place", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/places/{level}/{key}", "Places", "Delete a place", &["cascade"], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/places/{level}/{key}/rules", "Places", "A location's rules", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("put" "/admin/v1/tenants/{name}/places/{level}/{key}/rules", "Places", "Set a location's rules", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/places/{level}/{key}/rules", "Places", "Clear a location's rules", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/places/{level}/{key}/users", "Places", "The users that may use a bank", &["startIndex", "count"], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/access", "Places", "Access links", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/access", "Places", "Give a group access to a bank", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/access", "Places", "Take a group's access to a bank away", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/users/{user}/access", "Places", "The banks and lockers a user may use", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/users/{user}/places", "Places", "A user's locations and home location", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+    ]);
+    ops
+}
+
+fn reference(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
+}
+
+fn query_param(name: &str) -> Value {
+    let schema = match name {
+        "startIndex" | "count" | "limit" | "status" | "before" => json!({"type": "integer"}),
+        "cascade" => json!({"type": "boolean"}),
+        _ => json!({"type": "string"}),
+    };
+    json!({"name": name, "in": "query", "required": false, "schema": schema})
+}
+
+/// The error statuses every authenticated operation may answer, with what they mean.
+const ERRORS: &[(&str, &str)] = &[
+    ("400", "The request is not valid (nothing was changed)"),
+    ("401", "No valid credentials"),
+    ("403", "The credentials do not allow this"),
+    ("404", "No such resource or endpoint"),
+    ("405", "The operation is not allowed for this tenant"),
+    ("409", "A conflict, such as a userName taken"),
+    ("412", "The version (If-Match) is not current"),
+    ("413", "The request is too large"),
+    ("500", "An internal error (the request id names it in the error log)"),
+];
+
+/// The kinds of error body: (name prefix, content type, schema).
+const ERROR_KINDS: &[(&str, &str, &str)] =
+    &[("Scim", SCIM, "ScimError"), ("OAuth", JSON, "OAuthError"), ("Admin", JSON, "AdminError")];
+
+/// The error answers of an operation, by what kind of endpoint it is (references to
+/// `components.responses`).
+fn errors(auth: Auth) -> Map<String, Value> {
+    let prefix = match auth {
+        Auth::Tenant => "Scim",
+        Auth::Client => "OAuth",
+        Auth::Operator => "Admin",
+        Auth::Public => return Map::new(),
+    };
+    ERRORS
+        .iter()
+        .map(|(status, _)| (status.to_string(), json!({"$ref": format!("#/components/responses/{prefix}{status}")})))
+        .collect()
+}
+
+/// `components.responses`: every error answer of every kind.
+fn error_responses() -> Value {
+    let mut out = Map::new();
+    for (prefix, ct, schema) in ERROR_KINDS {
+        for (status, what) in ERRORS {
+            out.insert(
+                format!("{prefix}{status}"),
+                json!({"description": what, "content": {*ct: {"schema": reference(schema)}}}),
+            );
+        }
+    }
+    Value::Object(out)
+}
+
+fn components() -> Value {
+    let reg = standard_registry();
+    let scim_error = json!({"type": "object", "required": ["schemas", "status"], "properties": {
+        "schemas": {"type": "array", "items": {"type": "string"}},
+        "status": {"type": "string", "description": "The HTTP status, as a string"},
+        "scimType": {"type": "string"}, "detail": {"type": "string"}}});
+    json!({
+        "responses": error_responses(),
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant's long-lived token or an OAuth access token"},
+            "operator": {"type": "http", "scheme": "bearer", "description": "An operator token (scimd admin-token create)"},
+            "client": {"type": "http", "scheme": "basic", "description": "client_id:client_secret (or the form fields)"}
+        },
+        "schemas": {
+            "User": resource_json_schema(&reg, ResourceKind::User),
+            "Group": resource_json_schema(&reg, ResourceKind::Group),
+            "ScimError": scim_error,
+            "ListResponse": {"type": "object", "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "totalResults": {"type": "integer"}, "startIndex": {"type": "integer"},
+                "itemsPerPage": {"type": "integer"}, "nextCursor": {"type": "string"},
+                "Resources": {"type": "array", "items": {"type": "object"}}}},
+            "SearchRequest": {"type": "object", "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "filter": {"type": "string"}, "sortBy": {"type": "string"}, "sortOrder": {"type": "string"},
+                "startIndex": {"type": "integer"}, "count": {"type": "integer"}, "cursor": {"type": "string"},
+                "attributes": {"type": "array", "items": {"type": "string"}},
+                "excludedAttributes": {"type": "array", "items": {"type": "string"}}}},
+            "PatchOp": {"type": "object", "required": ["Operations"], "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "Operations": {"type": "array", "items": {"type": "object", "required": ["op"], "properties": {
+                    "op": {"type": "string", "enum": ["add", "remove", "replace"]},
+                    "path": {"type": "string"}, "value": {}}}}}},
+            "BulkRequest": {"type": "object", "required": ["Operations"], "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "failOnErrors": {"type": "integer"},
+                "Operations": {"type": "array", "items": {"type": "object", "required": ["method", "path"], "properties": {
+                    "method": {"type": "string", "enum": ["POST", "PUT", "PATCH", "DELETE"]},
+                    "path": {"type": "string"}, "bulkId": {"type": "string"}, "version": {"type": "string"},
+                    "data": {"type": "object"}}}}}},
+            "BulkResponse": {"type": "object", "properties": {
+                "schemas": {"type": "array", "items": {"type": "string"}},
+                "Operations": {"type": "array", "items": {"type": "object", "properties": {
+                    "method": {"type": "string"}, "bulkId": {"type": "string"}, "location": {"type": "string"},
+                    "version": {"type": "string"}, "status": {"type": "string"}, "response": reference("ScimError")}}}}},
+            "TokenRequest": {"type": "object", "required": ["grant_type"], "properties": {
+                "grant_type": {"type": "string", "enum": ["client_credentials", "password", "refresh_token"]},
+                "scope": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"},
+                "refresh_token": {"type": "string"}, "tenant": {"type": "string"},
+                "client_id": {"type": "string"}, "client_secret": {"type": "string"}}},
+            "TokenForm": {"type": "object", "required": ["token"], "properties": {
+                "token": {"type": "string"}, "client_id": {"type": "string"}, "client_secret": {"type": "string"}}},
+            "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
+                "access_token": {"type": "string"}, "token_type": {"type": "string"}, "expires_in": {"type": "integer"},
+                "scope": {"type": "string"}, "refresh_token": {"type": "string"}, "http_status_code": {"type": "integer"}}},
+            "OAuthError": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "string"}, "error_description": {"type": "string"}}},
+            "AdminError": {"type": "object", "properties": {"status": {"type": "integer"}, "detail": {"type": "string"}}},
+            "Object": {"type": "object"},
+            "Array": {"type": "array", "items": {"type": "object"}},
+            "Text": {"type": "string"}
+        }
+    })
+}
+
+/// The whole document; `token_path` is where the token endpoint is served.
+pub fn document(token_path: &str) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for op in operations() {
+        let path = if op.path == "{token}" { token_path.to_string() } else { op.path.to_string() };
+        let mut params: Vec<Value> = Vec::new();
+        for seg in path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+        }
+        params.extend(op.params.iter().map(|p| query_param(p)));
+        let mut responses = errors(op.auth);
+        let (status, body) = op.ok;
+        let mut ok = json!({"description": "Success"});
+        if let Some((ct, schema)) = body {
+            ok["content"] = json!({ct: {"schema": reference(schema)}});
+        }
+        responses.insert(status.to_string(), ok);
+        if op.method == "get" && matches!(op.auth, Auth::Tenant) && path.contains("{id}") {
+            responses.insert("304".into(), json!({"description": "Not modified (If-None-Match)"}));
+        }
+        let operation_id = format!(
+            "{}{}",
+            op.method,
+            path.split(['/', '{', '}', '.', '-']).filter(|s| !s.is_empty()).map(capitalize).collect::<String>()
+        );
+        let mut o = json!({
+            "tags": [op.tag], "summary": op.summary, "operationId": operation_id,
+            "parameters": params, "responses": responses,
+        });
+        match op.body {
+            Body::Empty => {}
+            Body::Scim(s) => o["requestBody"] = json!({"required": true, "content": {SCIM: {"schema": reference(s)}}}),
+            Body::Json(s) => o["requestBody"] = json!({"required": true, "content": {JSON: {"schema": reference(s)}}}),
+            Body::Form(s) => {
+                o["requestBody"] = json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": reference(s)}}})
+            }
+        }
+        o["security"] = match op.auth {
+            Auth::Tenant => json!([{"bearer": []}]),
+            Auth::Operator => json!([{"operator": []}]),
+            Auth::Client => json!([{"client": []}, {}]),
+            Auth::Public => json!([]),
+        };
+        paths.entry(path).or_insert_with(|| json!({}))[op.method] = o;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "scimd",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A SCIM 2.0 service provider (RFC 7643/7644) with its OAuth 2.0 authorization server and admin API. \
+                            A tenant with its own base path (a profile's base_paths) serves the SCIM paths there too."
+        },
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The documented operations (method, path), for the test that routes each of them.
+pub fn documented(token_path: &str) -> Vec<(String, String)> {
+    operations()
+        .into_iter()
+        .map(|o| {
+            (o.method.to_uppercase(), if o.path == "{token}" { token_path.to_string() } else { o.path.to_string() })
+        })
+        .collect()
+}
