@@ -137,3 +137,32 @@ async fn post_search_matches_get() {
     assert_eq!(r.body["totalResults"], 4);
     assert!(ids(&r.body).contains(&g["id"].as_str().unwrap().to_string()));
 }
+
+/// Hostile filters (issue 10) are answered quickly and never with a 5xx: deep nesting,
+/// long `or` chains, long strings, `co` on any attribute.
+#[tokio::test]
+async fn pathological_filters_are_bounded() {
+    let s = TestServer::start().await;
+    for i in 0..20 {
+        s.create_user(&format!("p{i}")).await;
+    }
+    let deep = format!("{}userName eq \"p1\"{}", "(".repeat(5000), ")".repeat(5000));
+    let chain = (0..3000).map(|i| format!("userName eq \"p{i}\"")).collect::<Vec<_>>().join(" or ");
+    let long = format!("userName co \"{}\"", "a".repeat(20_000));
+    let nots = format!("{}(userName pr)", "not ".repeat(3000));
+    for (what, filter) in [("deep nesting", deep), ("a long or chain", chain), ("a long string", long), ("many nots", nots)] {
+        let started = std::time::Instant::now();
+        let r = s
+            .post("/Users/.search", &serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": filter}))
+            .await;
+        assert!(r.status < 500, "{what}: {} {}", r.status, r.body);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{what} took {:?}", started.elapsed());
+        if r.status != 200 {
+            r.assert_error(r.status, r.body["scimType"].as_str());
+        }
+    }
+    for attr in ["title", "emails.value", "name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"] {
+        let r = s.get(&format!("/Users?filter={}", crate::common::enc(&format!("{attr} co \"zz\"")))).await;
+        assert_eq!(r.status, 200, "{attr}: {}", r.body);
+    }
+}
