@@ -284,6 +284,19 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Requests per second one tenant may make, in a burst of as many (0: no limit); more
+    /// get 429 with Retry-After. Per process.
+    #[arg(long, env = "SCIMD_TENANT_RATE", default_value_t = 0)]
+    pub tenant_rate: u32,
+    /// Requests per second one client (OAuth client or long-lived token) may make (0: no limit).
+    #[arg(long, env = "SCIMD_CLIENT_RATE", default_value_t = 0)]
+    pub client_rate: u32,
+    /// Requests handled at once; more get 503 at once.
+    #[arg(long, env = "SCIMD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take; longer gets 503.
+    #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
     /// Threads serving requests (0: one per CPU core). Database reads run on them; writes
     /// run on one writer thread of their own. Fewer than the cores leaves them to other
     /// programs on the machine.
@@ -580,6 +593,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     public_url: args.public_url,
                     admin_token,
                     audit_details: args.audit_details.level(),
+                    limits: crate::http::limits::Limits {
+                        tenant_per_sec: args.tenant_rate,
+                        client_per_sec: args.client_rate,
+                        max_concurrent: args.max_concurrent_requests,
+                        request_timeout: args.request_timeout,
+                    },
                 }),
                 audit: sink.clone(),
             });

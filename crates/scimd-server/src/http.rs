@@ -4,6 +4,7 @@
 //! `admin` the admin API.
 
 mod admin;
+pub mod limits;
 mod oauth;
 pub mod openapi;
 
@@ -52,6 +53,8 @@ pub struct HttpConfig {
     /// Which payloads of requests whose tenant is unknown (failed authentication, token
     /// requests, the admin API) the audit trail keeps.
     pub audit_details: scimd_store::DetailsLevel,
+    /// Rates, requests in flight and request time.
+    pub limits: limits::Limits,
 }
 
 impl Default for HttpConfig {
@@ -61,6 +64,7 @@ impl Default for HttpConfig {
             public_url: None,
             admin_token: None,
             audit_details: scimd_store::DetailsLevel::Changes,
+            limits: limits::Limits::default(),
         }
     }
 }
@@ -68,18 +72,24 @@ impl Default for HttpConfig {
 /// The application's shared state: one `Arc`, so the per-request clone axum makes is one
 /// reference count, whatever the state holds.
 #[derive(Clone)]
-pub struct AppState(Arc<AppParts>);
+pub struct AppState(Arc<(AppParts, limits::Limiters)>);
 
 impl AppState {
     pub fn new(parts: AppParts) -> Self {
-        AppState(Arc::new(parts))
+        let limiters = limits::Limiters::new(&parts.http.limits);
+        AppState(Arc::new((parts, limiters)))
+    }
+
+    /// The process's rate limiters.
+    pub fn limiters(&self) -> &limits::Limiters {
+        &self.0.1
     }
 }
 
 impl std::ops::Deref for AppState {
     type Target = AppParts;
     fn deref(&self) -> &AppParts {
-        &self.0
+        &self.0.0
     }
 }
 
@@ -336,6 +346,9 @@ impl FromRequestParts<AppState> for ScimRequest {
                 slot.info.lock().expect("audit slot").request_headers = Some(parts.headers.clone());
             }
         }
+        if let Err(over) = state.limiters().check(grant.tenant.0, &grant.client) {
+            return Err(too_many(&over));
+        }
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
         Ok(ScimRequest {
@@ -427,6 +440,32 @@ async fn read_json(req: Request, limit: usize) -> Result<Value, Response> {
         }
         Ok(v)
     }
+}
+
+/// 429 with `Retry-After` (whole seconds, at least one).
+fn too_many(over: &limits::OverLimit) -> Response {
+    let secs = over.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    let mut res = error_response(&ScimError::new(
+        429,
+        None,
+        format!("too many requests from {}: at most {} a second; retry after {secs} s", over.what, over.per_sec),
+    ));
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    res
+}
+
+/// Requests beyond the bound in flight, or that took too long: 503 (`Retry-After: 1`).
+async fn overloaded(e: tower::BoxError) -> Response {
+    let detail = if e.is::<tower::timeout::error::Elapsed>() {
+        "the request took too long and was stopped; it may or may not have taken effect"
+    } else if e.is::<tower::load_shed::error::Overloaded>() {
+        "the server is handling as many requests as it may; retry in a moment"
+    } else {
+        "the server could not take the request"
+    };
+    let mut res = error_response(&ScimError::new(503, None, detail));
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    res
 }
 
 fn too_large(limit: usize) -> Response {
@@ -1038,6 +1077,7 @@ pub fn router(state: AppState) -> Router {
         details: state.http.audit_details,
     });
     let token_path = state.oauth.config.token_path.clone();
+    let limits = state.http.limits;
     // The API's description, and Swagger UI on it (its assets are in the binary).
     let docs: Router<AppState> = Router::from(
         utoipa_swagger_ui::SwaggerUi::new("/docs")
@@ -1054,6 +1094,13 @@ pub fn router(state: AppState) -> Router {
         .nest("/admin/v1", admin::routes())
         .nest("/scim/v2", scim)
         .fallback(not_found)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .concurrency_limit(limits.max_concurrent.max(1))
+                .timeout(limits.request_timeout),
+        )
         .layer(RequestLogLayer(audit))
         .with_state(state)
 }

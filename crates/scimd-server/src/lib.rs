@@ -65,6 +65,14 @@ pub async fn serve(
             }
         }
     });
+    // Rate limiters forget idle keys (their memory stays bounded by the active ones).
+    let limiter_state = state.clone();
+    let forget = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            limiter_state.limiters().forget_idle();
+        }
+    });
     let token_path = state.oauth.config.token_path.clone();
     let router = http::router(state);
     let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
@@ -73,5 +81,6 @@ pub async fn serve(
         .await;
     refresh.abort();
     places.abort();
+    forget.abort();
     r
 }

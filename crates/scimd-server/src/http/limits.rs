@@ -1,0 +1,78 @@
+//! Overload protection (issue 10): per-tenant and per-client request rates (429 with
+//! `Retry-After`, checked once a request's credentials are known), a bound on requests in
+//! flight (beyond it, 503 at once rather than a queue that grows), and a time limit per
+//! request (503). Rates are per process: with several replicas, each enforces its own.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Limits of the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Requests per second one tenant may make (a burst of as many); 0: no limit.
+    pub tenant_per_sec: u32,
+    /// Requests per second one client (OAuth client or long-lived token) may make; 0: no limit.
+    pub client_per_sec: u32,
+    /// Requests handled at once; more are answered 503 at once.
+    pub max_concurrent: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { tenant_per_sec: 0, client_per_sec: 0, max_concurrent: 1024, request_timeout: Duration::from_secs(60) }
+    }
+}
+
+/// The rate limiters of one process.
+pub struct Limiters {
+    tenant: Option<(u32, DefaultKeyedRateLimiter<i64>)>,
+    client: Option<(u32, DefaultKeyedRateLimiter<Arc<str>>)>,
+}
+
+/// A refused request: which limit, and how long to wait.
+pub struct OverLimit {
+    pub what: &'static str,
+    pub per_sec: u32,
+    pub retry_after: Duration,
+}
+
+impl Limiters {
+    pub fn new(l: &Limits) -> Limiters {
+        fn keyed<K: std::hash::Hash + Eq + Clone>(n: u32) -> Option<(u32, DefaultKeyedRateLimiter<K>)> {
+            NonZeroU32::new(n).map(|q| (n, RateLimiter::keyed(Quota::per_second(q))))
+        }
+        Limiters { tenant: keyed(l.tenant_per_sec), client: keyed(l.client_per_sec) }
+    }
+
+    /// Takes one request of a tenant's and a client's allowance.
+    pub fn check(&self, tenant: i64, client: &Arc<str>) -> Result<(), OverLimit> {
+        let now = DefaultClock::default().now();
+        if let Some((n, r)) = &self.tenant
+            && let Err(e) = r.check_key(&tenant)
+        {
+            return Err(OverLimit { what: "this tenant", per_sec: *n, retry_after: e.wait_time_from(now) });
+        }
+        if let Some((n, r)) = &self.client
+            && let Err(e) = r.check_key(client)
+        {
+            return Err(OverLimit { what: "this client", per_sec: *n, retry_after: e.wait_time_from(now) });
+        }
+        Ok(())
+    }
+
+    /// Forgets keys idle long enough to hold a full allowance again (bounded memory).
+    pub fn forget_idle(&self) {
+        if let Some((_, r)) = &self.tenant {
+            r.retain_recent();
+        }
+        if let Some((_, r)) = &self.client {
+            r.retain_recent();
+        }
+    }
+}
