@@ -99,3 +99,47 @@ async fn requests_beyond_the_bound_in_flight_are_503_at_once() {
     // What was refused was not created.
     assert_eq!(s.get("/Users?count=0").await.body["totalResults"], created);
 }
+
+/// Twice the load a tenant is allowed, for three seconds: every request is answered, the
+/// ones over the rate with 429, none with a 5xx or not at all; what was served is what
+/// the rate allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twice_the_allowed_load_is_answered_by_serving_the_rate_and_refusing_the_rest() {
+    const RATE: u32 = 100;
+    let s = TestServer::start_with(with_limits(Limits { tenant_per_sec: RATE, ..Limits::default() })).await;
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..8u64 {
+        let (client, url, token) = (s.client.clone(), s.url("/Users?count=0"), s.token.clone());
+        tasks.push(tokio::spawn(async move {
+            // 8 senders × 25 a second = 200 a second, twice the rate.
+            let mut statuses = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(40));
+            tokio::time::sleep(Duration::from_millis(w * 5)).await;
+            for _ in 0..75 {
+                tick.tick().await;
+                let r = client.get(&url).bearer_auth(&token).send().await;
+                statuses.push(r.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+            statuses
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let ok = all.iter().filter(|s| **s == 200).count();
+    let refused = all.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        ok + refused,
+        all.len(),
+        "every request answered, 200 or 429: {:?}",
+        all.iter().filter(|s| **s != 200 && **s != 429).collect::<Vec<_>>()
+    );
+    let allowed = (RATE as f64 * secs) as usize + RATE as usize;
+    assert!(ok <= allowed + 5, "{ok} served in {secs:.1} s at {RATE}/s");
+    assert!(ok >= (RATE as f64 * (secs - 1.0)) as usize, "the rate is served: {ok} in {secs:.1} s");
+    assert!(refused > 0);
+    println!("{} requests in {secs:.1} s: {ok} served, {refused} refused with 429", all.len());
+}
