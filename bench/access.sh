@@ -18,11 +18,10 @@ WORKERS=${WORKERS:-$(( CORES > 1 ? CORES - 1 : 1 ))}
 root=$(cd "$(dirname "$0")/.." && pwd)
 export BENCH_DIR="$root/bench"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-(cd "$root" && cargo build --release -q -p scimd-server)
-bin="$root/target/release/scimd"
+. "$root/bench/lib.sh"
+bench_build
 work=$(mktemp -d)
 DATABASE=${DATABASE:-sqlite}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pgdir=
 if [ "$DATABASE" = postgres ]; then
   pgdir=/tmp/scimd-access-pg-$$
@@ -35,15 +34,14 @@ base="http://127.0.0.1:$port"
 "$bin" tenant create bench >/dev/null
 export TOKEN=$("$bin" token create --tenant bench | tail -n 1)
 export OPERATOR=$("$bin" admin-token create | tail -n 1)
-SCIMD_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --max-page-size 1000 --workers "$WORKERS" >"$work/server.log" 2>&1 &
-server=$!
+server=
 cleanup() {
   kill "$server" 2>/dev/null; wait 2>/dev/null
   [ -n "$pgdir" ] && { "$root/scripts/pg" stop "$pgdir" || true; rm -rf "$pgdir"; }
   if [ "${KEEP:-0}" = 1 ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+start_scimd "$port" "$WORKERS" "$work/server.log" --max-page-size 1000
 
 count_users() { curl -fs -H "Authorization: Bearer $TOKEN" "$base/scim/v2/Users?count=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalResults"])'; }
 echo "seeding $USERS users…"

@@ -10,17 +10,15 @@ BATCH=${BATCH:-1000}
 CORES=$(nproc)
 WORKERS=${WORKERS:-$(( CORES > 1 ? CORES - 1 : 1 ))}
 root=$(cd "$(dirname "$0")/.." && pwd)
-(cd "$root" && cargo build --release -q -p scimd-server)
-bin="$root/target/release/scimd"
+. "$root/bench/lib.sh"
+bench_build
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
 "$bin" tenant create bench >/dev/null
 token=$("$bin" token create --tenant bench | tail -n 1)
-SCIMD_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --workers "$WORKERS" >"$work/server.log" 2>&1 &
-server=$!
 trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+start_scimd "$port" "$WORKERS" "$work/server.log"
 echo "== scimd Bulk benchmark: $N users, $CORES cores, server with $WORKERS worker(s), SQLite, $(date -u +%F)"
 echo "| import | time | users/s |"
 echo "| --- | ---: | ---: |"

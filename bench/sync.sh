@@ -12,18 +12,15 @@ CONCURRENCY=${CONCURRENCY:-32}
 CORES=$(nproc)
 WORKERS=${WORKERS:-$(( CORES > 1 ? CORES - 1 : 1 ))}
 root=$(cd "$(dirname "$0")/.." && pwd)
-(cd "$root" && cargo build --release -q -p scimd-server)
-bin="$root/target/release/scimd"
+. "$root/bench/lib.sh"
+bench_build
 work=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
 "$bin" tenant create bench >/dev/null
 "$bin" token create --tenant bench | tail -n 1 >"$work/token"
-SCIMD_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --max-page-size 1000 --workers "$WORKERS" >"$work/server.log" 2>&1 &
-server=$!
 trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+start_scimd "$port" "$WORKERS" "$work/server.log" --max-page-size 1000
 python3 - "$work/users.csv" "$USERS" 0 <<'PY'
 import sys
 path, n, changed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

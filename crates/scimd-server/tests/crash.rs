@@ -163,12 +163,5 @@ async fn acknowledged_writes_survive_kill_9_on_postgres() {
         println!("SCIMD_TEST_POSTGRES is not set: PostgreSQL crash test not run");
         return;
     };
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect");
-    let task = tokio::spawn(conn);
-    let name = format!("scimd_c_{}", uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    drop(client);
-    let _ = task.await;
-    let (server, _) = admin.rsplit_once('/').expect("a database URL");
-    run(&format!("{server}/{name}")).await;
+    run(&process::fresh_database(&admin).await).await;
 }

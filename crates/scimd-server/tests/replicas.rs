@@ -63,17 +63,6 @@ impl Drop for Replica {
     }
 }
 
-async fn fresh_database(admin_url: &str) -> String {
-    let (client, conn) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await.expect("connect");
-    let task = tokio::spawn(conn);
-    let name = format!("scimd_r_{}", uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    drop(client);
-    let _ = task.await;
-    let (server, _) = admin_url.rsplit_once('/').expect("a database URL");
-    format!("{server}/{name}")
-}
-
 #[derive(Clone)]
 struct Api {
     http: reqwest::Client,
@@ -110,7 +99,7 @@ async fn two_replicas_on_one_postgres_database() {
         eprintln!("SCIMD_TEST_POSTGRES is not set: the multi-replica test needs PostgreSQL (scripts/test starts one)");
         return;
     };
-    let url = fresh_database(&admin_url).await;
+    let url = process::fresh_database(&admin_url).await;
 
     // Two migrations at once: one creates the schema, the other waits and finds it done.
     let m1 = scimd(&url).arg("migrate").spawn().unwrap();

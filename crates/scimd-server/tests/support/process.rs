@@ -1,5 +1,6 @@
-//! Running `scimd serve` as a process in tests: a free loopback port, and waiting until
-//! the server logs that it listens, with its log lines kept for the test.
+//! Running `scimd serve` as a process in tests: a free loopback port, waiting until the
+//! server logs that it listens (its log lines kept for the test), and a fresh PostgreSQL
+//! database for it.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -29,4 +30,17 @@ pub fn spawn_listening(mut cmd: Command, addr: &str, within: Duration) -> (Child
         }
     }
     (child, rx)
+}
+
+/// The URL of a new, empty database on the PostgreSQL server `admin_url` names.
+#[allow(dead_code)] // not every test binary uses PostgreSQL
+pub async fn fresh_database(admin_url: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await.expect("connect");
+    let task = tokio::spawn(conn);
+    let name = format!("scimd_p_{}", uuid::Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    drop(client);
+    let _ = task.await;
+    let (server, _) = admin_url.rsplit_once('/').expect("a database URL");
+    format!("{server}/{name}")
 }
