@@ -312,6 +312,18 @@ fn matches(combine: Match, rules: &[Rule], user: &Value) -> bool {
         }
 }
 
+/// Every location's stored rules (`(key, JSON)`), parsed; the error names the location.
+pub fn parse_rules(stored: &[(String, String)]) -> Result<Vec<(String, LocationRules)>, String> {
+    stored
+        .iter()
+        .map(|(key, text)| {
+            LocationRules::from_json(text)
+                .map(|r| (key.clone(), r))
+                .map_err(|e| format!("the rules of location '{key}' are unusable: {e}"))
+        })
+        .collect()
+}
+
 /// A user's locations and home location.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Derived {

@@ -259,13 +259,8 @@ pub struct SlotInfo {
 }
 
 impl AuditSlot {
-    pub fn new(request_id: String, method: String, path: String, time: DateTime<Utc>) -> Self {
-        let classified = classify(&method, &path);
-        AuditSlot::routed(request_id, method, path, time, classified)
-    }
-
     /// A slot for a request sent to `path` and classified (by its routed path) as `classified`.
-    pub fn routed(
+    pub fn new(
         request_id: String,
         method: String,
         path: String,

@@ -621,7 +621,7 @@ where
         };
         let mut audited = None;
         if classified.is_some() {
-            let slot = Arc::new(AuditSlot::routed(
+            let slot = Arc::new(AuditSlot::new(
                 id.clone(),
                 method.to_string(),
                 uri.path().to_string(),

@@ -158,13 +158,8 @@ pub struct PlaceRules {
 
 impl PlaceRules {
     fn parse(tenant: TenantId, state: &PlacesState) -> AppResult<PlaceRules> {
-        let mut rules = Vec::with_capacity(state.rules.len());
-        for (key, text) in &state.rules {
-            let r = LocationRules::from_json(text).map_err(|e| {
-                AppError::Internal(format!("the rules of location '{key}' of tenant {} are unusable: {e}", tenant.0))
-            })?;
-            rules.push((key.clone(), r));
-        }
+        let rules =
+            places::parse_rules(&state.rules).map_err(|e| AppError::Internal(format!("tenant {}: {e}", tenant.0)))?;
         Ok(PlaceRules { generation: state.generation, rules })
     }
 
@@ -388,7 +383,15 @@ impl Service {
             )
             .into());
         };
-        let quoted = serde_json::to_string(&**subject).map_err(|e| AppError::Internal(e.to_string()))?;
+        match self.user_id_by_name(ctx, subject).await? {
+            Some(id) => Ok(id),
+            None => Err(ScimError::not_found(format!("this token's user '{subject}' is no User of the tenant")).into()),
+        }
+    }
+
+    /// The id of the tenant's user with this userName (compared as SCIM compares them).
+    async fn user_id_by_name(&self, ctx: &Ctx, user_name: &str) -> AppResult<Option<String>> {
+        let quoted = serde_json::to_string(user_name).map_err(|e| AppError::Internal(e.to_string()))?;
         let params = ListParams {
             filter: Some(format!("userName eq {quoted}")),
             count: Some(1),
@@ -397,10 +400,7 @@ impl Service {
         };
         let query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
         let page = self.store.list(ctx.tenant, ResourceKind::User, &query, false).await?;
-        match page.items.into_iter().next() {
-            Some(u) => Ok(u.id),
-            None => Err(ScimError::not_found(format!("this token's user '{subject}' is no User of the tenant")).into()),
-        }
+        Ok(page.items.into_iter().next().map(|r| r.id))
     }
 
     /// The largest Bulk request body the service takes (`maxPayloadSize`), if it offers Bulk.
@@ -428,16 +428,7 @@ impl Service {
         if self.store.get(ctx.tenant, kind, id, false).await?.is_some() {
             return Ok(id.to_string());
         }
-        let quoted = serde_json::to_string(id).map_err(|e| AppError::Internal(e.to_string()))?;
-        let params = ListParams {
-            filter: Some(format!("userName eq {quoted}")),
-            count: Some(1),
-            attributes: vec!["id".into()],
-            ..ListParams::default()
-        };
-        let query = params.resolve(self.registry(ctx), kind, &self.config.page)?;
-        let page = self.store.list(ctx.tenant, kind, &query, false).await?;
-        Ok(page.items.into_iter().next().map_or_else(|| id.to_string(), |r| r.id))
+        Ok(self.user_id_by_name(ctx, id).await?.unwrap_or_else(|| id.to_string()))
     }
 
     /// Whether members (groups) or groups (users) are loaded for a response.

@@ -251,10 +251,7 @@ impl Admin {
             .ok_or_else(|| AdminError::not_found(format!("no user with the userName '{user_name}'")))?;
         let doc: Value = serde_json::from_str(&user.data).map_err(AdminError::internal)?;
         let state = self.store.places_state(t.id).await.map_err(AdminError::internal)?;
-        let mut rules = Vec::new();
-        for (key, text) in &state.rules {
-            rules.push((key.clone(), LocationRules::from_json(text).map_err(AdminError::internal)?));
-        }
+        let rules = places::parse_rules(&state.rules).map_err(AdminError::internal)?;
         let d = places::derive(&rules, &doc);
         Ok(UserPlaces { locations: d.locations, home: d.home })
     }

@@ -52,16 +52,16 @@ impl Limiters {
 
     /// Takes one request of a tenant's and a client's allowance.
     pub fn check(&self, tenant: i64, client: &Arc<str>) -> Result<(), OverLimit> {
-        let now = DefaultClock::default().now();
-        if let Some((n, r)) = &self.tenant
-            && let Err(e) = r.check_key(&tenant)
-        {
-            return Err(OverLimit { what: "this tenant", per_sec: *n, retry_after: e.wait_time_from(now) });
+        let over = |what, per_sec, e: governor::NotUntil<_>| OverLimit {
+            what,
+            per_sec,
+            retry_after: e.wait_time_from(DefaultClock::default().now()),
+        };
+        if let Some((n, r)) = &self.tenant {
+            r.check_key(&tenant).map_err(|e| over("this tenant", *n, e))?;
         }
-        if let Some((n, r)) = &self.client
-            && let Err(e) = r.check_key(client)
-        {
-            return Err(OverLimit { what: "this client", per_sec: *n, retry_after: e.wait_time_from(now) });
+        if let Some((n, r)) = &self.client {
+            r.check_key(client).map_err(|e| over("this client", *n, e))?;
         }
         Ok(())
     }
