@@ -124,9 +124,9 @@ pub fn redact_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) ->
 pub type Classified = (&'static str, Option<&'static str>, Option<String>);
 
 /// The operation, resource type and resource id a request addresses, from its method and
-/// path. `None` for requests that are not audited (health checks).
+/// path. `None` for requests that are not audited (health checks, metrics scrapes).
 pub fn classify(method: &str, path: &str) -> Option<Classified> {
-    if path == "/healthz" {
+    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return None;
     }
     if let Some(rest) = path.strip_prefix("/scim/v2/") {
@@ -295,6 +295,11 @@ impl AuditSlot {
         self.info.lock().expect("audit slot").internal = Some((detail, backtrace));
     }
 
+    /// The caller's tenant, once authentication learned it.
+    pub fn tenant(&self) -> Option<TenantId> {
+        self.info.lock().expect("audit slot").tenant
+    }
+
     pub fn info(&self) -> SlotInfo {
         self.info.lock().expect("audit slot").clone()
     }
@@ -346,6 +351,8 @@ enum SinkMsg {
 #[derive(Clone)]
 pub struct AuditSink {
     tx: mpsc::Sender<SinkMsg>,
+    /// Records whose write failed.
+    failed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 const BATCH: usize = 1000;
@@ -354,6 +361,8 @@ impl AuditSink {
     /// Starts the writer task (needs a Tokio runtime).
     pub fn start(store: Arc<dyn Store>) -> AuditSink {
         let (tx, mut rx) = mpsc::channel::<SinkMsg>(8192);
+        let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let failures = failed.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
@@ -379,6 +388,7 @@ impl AuditSink {
                     let n = records.len();
                     if let Err(e) = store.record_audit(records).await {
                         tracing::error!(error = %e, events = n, "writing audit records failed");
+                        failures.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
                 // A flush waits for what was handed over before it: records come in order,
@@ -388,7 +398,17 @@ impl AuditSink {
                 }
             }
         });
-        AuditSink { tx }
+        AuditSink { tx, failed }
+    }
+
+    /// Records handed over and not yet taken by the writer.
+    pub fn backlog(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Records whose write failed since the start.
+    pub fn failures(&self) -> u64 {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub async fn record(&self, r: AuditRecord) {

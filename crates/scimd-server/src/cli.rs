@@ -5,6 +5,7 @@
 //! `token create` prints the token alone on its last line; lists are tab-separated.
 
 mod places;
+mod serve;
 pub mod sync;
 
 use std::sync::Arc;
@@ -12,46 +13,92 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scimd_store::Store;
 use scimd_store::postgres::{PgOptions, PgStore};
-use scimd_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use scimd_store::sqlite::{SqliteOptions, SqliteStore, Synchronous as SqlSync};
 
 use crate::clock::{Clock, SystemClock};
-use crate::{AppState, HttpConfig, Service, ServiceConfig};
+use crate::config::{Config, Details, LogFormat, Synchronous};
 
 #[derive(Debug, Parser)]
-#[command(name = "scimd", version, about = "A SCIM 2.0 provisioning server")]
+#[command(name = "scimd", version = crate::VERSION, about = "A SCIM 2.0 provisioning server")]
 pub struct Cli {
+    /// A TOML configuration file (`scimd config print-default` prints a commented one);
+    /// environment variables (`SCIMD_SECTION__KEY`) and flags override it.
+    #[arg(long, global = true, env = "SCIMD_CONFIG")]
+    pub config: Option<String>,
+
     /// Database URL: `sqlite://PATH` (a plain path also works) or
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (several scimd processes may share
-    /// one PostgreSQL database).
-    #[arg(long, global = true, env = "SCIMD_DATABASE_URL", default_value = "sqlite://scimd.db")]
-    pub database: String,
+    /// one PostgreSQL database). [config: database.url; default sqlite://scimd.db]
+    #[arg(long, global = true, env = "SCIMD_DATABASE_URL")]
+    pub database: Option<String>,
 
     /// SQLite durability: `normal` survives a crash of the process (kill -9);
     /// `full` also survives power loss, at the cost of an fsync per commit batch.
-    #[arg(long, global = true, env = "SCIMD_SQLITE_SYNCHRONOUS", value_enum, default_value = "normal")]
-    pub sqlite_synchronous: SyncArg,
+    /// [config: database.sqlite_synchronous; default normal]
+    #[arg(long, global = true, env = "SCIMD_SQLITE_SYNCHRONOUS", value_enum)]
+    pub sqlite_synchronous: Option<Synchronous>,
 
     /// MiB of the SQLite file read through a memory map (0 turns mapped reads off, e.g. on
-    /// a network filesystem).
-    #[arg(long, global = true, env = "SCIMD_SQLITE_MMAP_MIB", default_value_t = 65536)]
-    pub sqlite_mmap_mib: i64,
+    /// a network filesystem). [config: database.sqlite_mmap_mib; default 65536]
+    #[arg(long, global = true, env = "SCIMD_SQLITE_MMAP_MIB")]
+    pub sqlite_mmap_mib: Option<i64>,
 
-    /// MiB of SQLite page cache per database connection.
-    #[arg(long, global = true, env = "SCIMD_SQLITE_CACHE_MIB", default_value_t = 8)]
-    pub sqlite_cache_mib: i64,
+    /// MiB of SQLite page cache per database connection. [config: database.sqlite_cache_mib; default 8]
+    #[arg(long, global = true, env = "SCIMD_SQLITE_CACHE_MIB")]
+    pub sqlite_cache_mib: Option<i64>,
 
-    /// PostgreSQL connections per scimd process.
-    #[arg(long, global = true, env = "SCIMD_PG_POOL", default_value_t = 16)]
-    pub pg_pool: usize,
+    /// PostgreSQL connections per scimd process. [config: database.pg_pool; default 16]
+    #[arg(long, global = true, env = "SCIMD_PG_POOL")]
+    pub pg_pool: Option<usize>,
+
+    /// Log lines as `human` text or `json` objects. [config: log.format; default human]
+    #[arg(long, global = true, env = "SCIMD_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// What is logged, as a tracing filter (`info`, `warn`, `info,scimd::request=off`).
+    /// [config: log.level; default info]
+    #[arg(long, global = true, env = "SCIMD_LOG")]
+    pub log_level: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SyncArg {
-    Normal,
-    Full,
+impl Cli {
+    /// The configuration this command line runs with: the file, the environment, the flags.
+    pub fn load_config(&self) -> Result<Config, String> {
+        let mut f = crate::config::Flags::default();
+        f.set("database.url", self.database.clone());
+        f.set_name("database.sqlite_synchronous", self.sqlite_synchronous);
+        f.set("database.sqlite_mmap_mib", self.sqlite_mmap_mib);
+        f.set("database.sqlite_cache_mib", self.sqlite_cache_mib);
+        f.set("database.pg_pool", self.pg_pool.map(|n| n as i64));
+        f.set_name("log.format", self.log_format);
+        f.set("log.level", self.log_level.clone());
+        if let Command::Serve(a) = &self.command {
+            f.set("server.listen", a.listen.clone());
+            f.set("server.public_url", a.public_url.clone());
+            f.set("server.workers", a.workers.map(|n| n as i64));
+            f.set("server.default_page_size", a.default_page_size.map(|n| n as i64));
+            f.set("server.max_page_size", a.max_page_size.map(|n| n as i64));
+            f.set("server.max_body_bytes", a.max_body_bytes.map(|n| n as i64));
+            f.set_duration("server.shutdown_grace", a.shutdown_grace);
+            f.set("server.admin_token_file", a.admin_token_file.clone());
+            f.set("limits.tenant_rate", a.tenant_rate.map(i64::from));
+            f.set("limits.client_rate", a.client_rate.map(i64::from));
+            f.set("limits.max_concurrent_requests", a.max_concurrent_requests.map(|n| n as i64));
+            f.set_duration("limits.request_timeout", a.request_timeout);
+            f.set("oauth.issuer", a.issuer.clone());
+            f.set("oauth.token_path", a.token_path.clone());
+            f.set("oauth.lockout_threshold", a.lockout_threshold);
+            f.set_duration("oauth.lockout", a.lockout);
+            f.set_duration("oauth.key_reload", a.key_reload);
+            f.set_name("audit.details", a.audit_details);
+            f.set("audit.days", a.audit_days);
+            f.set("metrics.listen", a.metrics_listen.clone());
+        }
+        crate::config::load(self.config.as_deref(), std::env::vars(), &f)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +137,42 @@ pub enum Command {
     Access(places::AccessCmd),
     /// Make a SCIM server's users agree with a source of users (the customer side).
     Sync(sync::SyncArgs),
+    /// The configuration: print the commented default, or show the effective one.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Ask a running scimd whether it is ready (for container probes): exit 0 if
+    /// `/readyz` answers 200, else 1.
+    Healthcheck(HealthcheckArgs),
+    /// Print a shell completion script (`scimd completions bash > /etc/bash_completion.d/scimd`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print a commented configuration file with every setting at its default.
+    PrintDefault,
+    /// Print the configuration scimd would run with (file, environment and flags
+    /// applied; secrets hidden). Fails, naming the key, if it is not valid.
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The server's base URL (default: from `server.listen`, or `metrics.listen` when set).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Ask `/healthz` (the process answers) instead of `/readyz` (it can serve).
+    #[arg(long)]
+    pub live: bool,
+    /// Give up on one attempt after this long.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub timeout: std::time::Duration,
+    /// Keep asking, twice a second, for up to this long (a server starting up).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub wait: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,71 +349,85 @@ pub enum ApiUserCmd {
     },
 }
 
+/// Flags of `serve`; each overrides its configuration key (shown in brackets with its
+/// default; `scimd config print-default` explains them all).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SCIMD_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: String,
+    /// Address to listen on. [server.listen; 127.0.0.1:8080]
+    #[arg(long, env = "SCIMD_LISTEN")]
+    pub listen: Option<String>,
     /// Public base URL of the SCIM API (e.g. `https://scim.example.com/scim/v2`), used in
-    /// `meta.location` and `Location`; derived from the Host header when unset.
+    /// `meta.location` and `Location`; derived from the Host header when unset. [server.public_url]
     #[arg(long, env = "SCIMD_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Page size when a list request gives no `count`.
-    #[arg(long, env = "SCIMD_DEFAULT_PAGE_SIZE", default_value_t = 100)]
-    pub default_page_size: u64,
-    /// Largest page a list request may ask for.
-    #[arg(long, env = "SCIMD_MAX_PAGE_SIZE", default_value_t = 1000)]
-    pub max_page_size: u64,
-    /// Largest request body, in bytes.
-    #[arg(long, env = "SCIMD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
-    pub max_body_bytes: usize,
+    /// Page size when a list request gives no `count`. [server.default_page_size; 100]
+    #[arg(long, env = "SCIMD_DEFAULT_PAGE_SIZE")]
+    pub default_page_size: Option<u64>,
+    /// Largest page a list request may ask for. [server.max_page_size; 1000]
+    #[arg(long, env = "SCIMD_MAX_PAGE_SIZE")]
+    pub max_page_size: Option<u64>,
+    /// Largest request body, in bytes. [server.max_body_bytes; 1048576]
+    #[arg(long, env = "SCIMD_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// How long SIGTERM waits for requests in flight before exiting anyway.
+    /// [server.shutdown_grace; 30s]
+    #[arg(long, env = "SCIMD_SHUTDOWN_GRACE", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Option<std::time::Duration>,
     /// Requests per second one tenant may make, in a burst of as many (0: no limit); more
-    /// get 429 with Retry-After. Per process.
-    #[arg(long, env = "SCIMD_TENANT_RATE", default_value_t = 0)]
-    pub tenant_rate: u32,
-    /// Requests per second one client (OAuth client or long-lived token) may make (0: no limit).
-    #[arg(long, env = "SCIMD_CLIENT_RATE", default_value_t = 0)]
-    pub client_rate: u32,
-    /// Requests handled at once; more get 503 at once.
-    #[arg(long, env = "SCIMD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
-    pub max_concurrent_requests: usize,
-    /// Longest a request may take; longer gets 503.
-    #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub request_timeout: std::time::Duration,
+    /// get 429 with Retry-After. Per process. [limits.tenant_rate; 0]
+    #[arg(long, env = "SCIMD_TENANT_RATE")]
+    pub tenant_rate: Option<u32>,
+    /// Requests per second one client (OAuth client or long-lived token) may make (0: no
+    /// limit). [limits.client_rate; 0]
+    #[arg(long, env = "SCIMD_CLIENT_RATE")]
+    pub client_rate: Option<u32>,
+    /// Requests handled at once; more get 503 at once. [limits.max_concurrent_requests; 1024]
+    #[arg(long, env = "SCIMD_MAX_CONCURRENT_REQUESTS")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Longest a request may take; longer gets 503. [limits.request_timeout; 60s]
+    #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
     /// Threads serving requests (0: one per CPU core). Database reads run on them; writes
     /// run on one writer thread of their own. Fewer than the cores leaves them to other
-    /// programs on the machine.
-    #[arg(long, env = "SCIMD_WORKERS", default_value_t = 0)]
-    pub workers: usize,
+    /// programs on the machine. [server.workers; 0]
+    #[arg(long, env = "SCIMD_WORKERS")]
+    pub workers: Option<usize>,
     /// Issuer (`iss`) of access tokens and of the authorization-server metadata, e.g.
-    /// `https://scim.example.com`; derived from the Host header when unset.
+    /// `https://scim.example.com`; derived from the Host header when unset. [oauth.issuer]
     #[arg(long, env = "SCIMD_ISSUER")]
     pub issuer: Option<String>,
-    /// Path of the OAuth 2.0 token endpoint.
-    #[arg(long, env = "SCIMD_TOKEN_PATH", default_value = "/oauth2/token")]
-    pub token_path: String,
+    /// Path of the OAuth 2.0 token endpoint. [oauth.token_path; /oauth2/token]
+    #[arg(long, env = "SCIMD_TOKEN_PATH")]
+    pub token_path: Option<String>,
     /// Consecutive failed logins of a client id or API username before it is locked out.
-    #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD", default_value_t = 5)]
-    pub lockout_threshold: i64,
-    /// How long a lockout lasts.
-    #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration, default_value = "5m")]
-    pub lockout: std::time::Duration,
+    /// [oauth.lockout_threshold; 5]
+    #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD")]
+    pub lockout_threshold: Option<i64>,
+    /// How long a lockout lasts. [oauth.lockout; 5m]
+    #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration)]
+    pub lockout: Option<std::time::Duration>,
     /// How often signing keys are reloaded from the database: the longest a key retired
     /// through another replica (or the command line) keeps verifying tokens here. A new
-    /// key is picked up at once (an unknown `kid` reloads them).
-    #[arg(long, env = "SCIMD_KEY_RELOAD", value_parser = humantime::parse_duration, default_value = "30s")]
-    pub key_reload: std::time::Duration,
-    /// A file holding an operator token for the admin API (`/admin/v1`), besides those
-    /// created by `scimd admin-token create`. A file, so the token is not in `ps` output.
+    /// key is picked up at once (an unknown `kid` reloads them). [oauth.key_reload; 30s]
+    #[arg(long, env = "SCIMD_KEY_RELOAD", value_parser = humantime::parse_duration)]
+    pub key_reload: Option<std::time::Duration>,
+    /// A file holding an operator token for the admin API (`/admin/v1`) and `/metrics`,
+    /// besides those created by `scimd admin-token create`. A file, so the token is not in
+    /// `ps` output. [server.admin_token_file]
     #[arg(long, env = "SCIMD_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<String>,
     /// Keep payloads (redacted) of requests with no known tenant (failed authentication,
     /// token and admin requests); tenants have their own setting (`tenant set`).
-    #[arg(long, env = "SCIMD_AUDIT_DETAILS", value_enum, default_value = "changes")]
-    pub audit_details: DetailsArg,
-    /// Days events with no tenant, and the error log, are kept.
-    #[arg(long, env = "SCIMD_AUDIT_DAYS", default_value_t = 90)]
-    pub audit_days: i64,
+    /// [audit.details; changes]
+    #[arg(long, env = "SCIMD_AUDIT_DETAILS", value_enum)]
+    pub audit_details: Option<Details>,
+    /// Days events with no tenant, and the error log, are kept. [audit.days; 90]
+    #[arg(long, env = "SCIMD_AUDIT_DAYS")]
+    pub audit_days: Option<i64>,
+    /// A separate address for `/metrics` and the health checks (open to whoever reaches
+    /// it); without it `/metrics` is on `--listen` and needs an operator token. [metrics.listen]
+    #[arg(long, env = "SCIMD_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,7 +451,7 @@ pub enum TenantCmd {
         /// Which requests' payloads (redacted) the audit trail keeps: `changes` (every
         /// request but successful reads), `all`, or `off`.
         #[arg(long, value_enum)]
-        audit_details: Option<DetailsArg>,
+        audit_details: Option<Details>,
         /// Days the tenant's audit events are kept.
         #[arg(long)]
         audit_events_days: Option<i64>,
@@ -370,23 +467,6 @@ pub enum TenantCmd {
     Profile { name: String },
     /// List tenants: id, name, created, SCIM on/off (tab-separated).
     List,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DetailsArg {
-    Off,
-    Changes,
-    All,
-}
-
-impl DetailsArg {
-    fn level(self) -> scimd_store::DetailsLevel {
-        match self {
-            DetailsArg::Off => scimd_store::DetailsLevel::Off,
-            DetailsArg::Changes => scimd_store::DetailsLevel::Changes,
-            DetailsArg::All => scimd_store::DetailsLevel::All,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -463,24 +543,24 @@ pub fn redacted_url(url: &str) -> String {
     }
 }
 
-async fn open_store(cli: &Cli) -> Result<Arc<dyn Store>, String> {
-    if is_postgres(&cli.database) {
-        let store = PgStore::connect(&cli.database, PgOptions { pool_size: cli.pg_pool.max(2) })
+async fn open_store(db: &crate::config::DatabaseConfig) -> Result<Arc<dyn Store>, String> {
+    if is_postgres(&db.url) {
+        let store = PgStore::connect(&db.url, PgOptions { pool_size: db.pg_pool.max(2) })
             .await
-            .map_err(|e| format!("cannot open database '{}': {e}", redacted_url(&cli.database)))?;
+            .map_err(|e| format!("cannot open database '{}': {e}", redacted_url(&db.url)))?;
         return Ok(Arc::new(store));
     }
-    let path = sqlite_path(&cli.database)?;
-    let synchronous = match cli.sqlite_synchronous {
-        SyncArg::Normal => Synchronous::Normal,
-        SyncArg::Full => Synchronous::Full,
+    let path = sqlite_path(&db.url)?;
+    let synchronous = match db.sqlite_synchronous {
+        crate::config::Synchronous::Normal => SqlSync::Normal,
+        crate::config::Synchronous::Full => SqlSync::Full,
     };
     SqliteStore::open(
         &path,
         SqliteOptions {
             synchronous,
-            mmap_bytes: cli.sqlite_mmap_mib.max(0) << 20,
-            cache_kib: cli.sqlite_cache_mib.max(1) << 10,
+            mmap_bytes: db.sqlite_mmap_mib.max(0) << 20,
+            cache_kib: db.sqlite_cache_mib.max(1) << 10,
         },
     )
     .map(|s| Arc::new(s) as Arc<dyn Store>)
@@ -494,128 +574,44 @@ fn ttl_secs(d: std::time::Duration, what: &str) -> Result<i64, String> {
     }
 }
 
-/// Runs the command line; returns the process exit code.
-pub async fn run(cli: Cli) -> Result<(), String> {
-    if let Command::Sync(args) = cli.command {
-        // The customer's side, with no database of its own (`main` runs it for its exit status).
-        return match sync::sync(args).await {
-            0 => Ok(()),
-            code => Err(format!("sync finished with status {code}")),
-        };
+/// Runs the command line with its configuration (see [`Cli::load_config`]).
+pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
+    match cli.command {
+        Command::Sync(args) => {
+            // The customer's side, with no database of its own (`main` runs it for its exit status).
+            return match sync::sync(args).await {
+                0 => Ok(()),
+                code => Err(format!("sync finished with status {code}")),
+            };
+        }
+        Command::Config(ConfigCmd::PrintDefault) => {
+            print!("{}", crate::config::DEFAULT_TOML);
+            return Ok(());
+        }
+        Command::Config(ConfigCmd::Show) => {
+            print!("{}", cfg.to_redacted_toml());
+            return Ok(());
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "scimd",
+                &mut std::io::stdout(),
+            );
+            return Ok(());
+        }
+        Command::Healthcheck(args) => return serve::healthcheck(&cfg, args).await,
+        _ => {}
     }
-    let store = open_store(&cli).await?;
+    let store = open_store(&cfg.database).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let admin = crate::admin::Admin::new(store.clone(), clock.clone());
     match cli.command {
-        Command::Serve(args) => {
-            let mut config = ServiceConfig::default();
-            config.page.default_count = args.default_page_size;
-            config.page.max_count = args.max_page_size;
-            config.spc.filter_max_results = args.max_page_size;
-            let oauth_config = crate::oauth::OAuthConfig {
-                issuer: args.issuer.map(|i| i.trim_end_matches('/').to_string()),
-                token_path: args.token_path,
-                lockout_threshold: args.lockout_threshold.max(1),
-                lockout_secs: ttl_secs(args.lockout, "--lockout")?,
-                key_reload: args.key_reload.max(std::time::Duration::from_millis(100)),
-            };
-            if !oauth_config.token_path.starts_with('/') || oauth_config.token_path.starts_with("/scim/") {
-                return Err("--token-path must start with '/' and lie outside /scim/".into());
-            }
-            let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
-                .await
-                .map_err(|e| format!("cannot start the authorization server: {e:?}"))?;
-            let service = Service::new(store.clone(), clock, config);
-            let admin_token = match args.admin_token_file.as_deref() {
-                Some(path) => {
-                    let t = std::fs::read_to_string(path)
-                        .map_err(|e| format!("cannot read the operator token file '{path}': {e}"))?;
-                    let t = t.trim();
-                    if t.len() < 32 {
-                        return Err("the operator token must have at least 32 characters".into());
-                    }
-                    Some(crate::auth::hash_token(t))
-                }
-                None => None,
-            };
-            let oauth = Arc::new(oauth);
-            // Hourly: forget expired refresh tokens, spent revocations, idle failure counts.
-            let purger = oauth.clone();
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-                loop {
-                    every.tick().await;
-                    match purger.purge().await {
-                        Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired OAuth state"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = ?e, "purging expired OAuth state failed"),
-                    }
-                }
-            });
-            let sink = crate::audit::AuditSink::start(store.clone());
-            // Audit retention: small batches, so the writer is never held for long.
-            let (purge_store, audit_days) = (store.clone(), args.audit_days.max(1));
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-                loop {
-                    every.tick().await;
-                    let mut total = 0;
-                    loop {
-                        match scimd_store::Store::purge_audit(
-                            purge_store.as_ref(),
-                            chrono::Utc::now(),
-                            audit_days,
-                            5000,
-                        )
-                        .await
-                        {
-                            Ok(0) => break,
-                            Ok(n) => total += n,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "purging the audit trail failed");
-                                break;
-                            }
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
-                    if total > 0 {
-                        tracing::info!(rows = total, "purged audit records past their retention");
-                    }
-                }
-            });
-            let state = AppState::new(crate::AppParts {
-                mounts: Default::default(),
-                service: Arc::new(service),
-                oauth,
-                admin: Arc::new(admin.with_sink(sink.clone())),
-                http: Arc::new(HttpConfig {
-                    max_body_bytes: args.max_body_bytes,
-                    public_url: args.public_url,
-                    admin_token,
-                    audit_details: args.audit_details.level(),
-                    limits: crate::http::limits::Limits {
-                        tenant_per_sec: args.tenant_rate,
-                        client_per_sec: args.client_rate,
-                        max_concurrent: args.max_concurrent_requests,
-                        request_timeout: args.request_timeout,
-                    },
-                }),
-                audit: sink.clone(),
-            });
-            let listener = tokio::net::TcpListener::bind(&args.listen)
-                .await
-                .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-            let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let database = redacted_url(&cli.database);
-            tracing::info!(%addr, %database, "scimd listening on {addr}");
-            crate::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
-            sink.flush().await;
-            tracing::info!("scimd stopped");
-            store.close();
-            Ok(())
-        }
+        Command::Serve(_) => serve::serve(&cfg, store, clock, admin).await,
         Command::Migrate => {
-            println!("database {} is at the current schema", redacted_url(&cli.database));
+            store.ready().await.map_err(|e| e.to_string())?;
+            println!("database {} is at the current schema", redacted_url(&cfg.database.url));
             Ok(())
         }
         Command::Tenant(TenantCmd::Create { name, without_scim, preset }) => {
@@ -676,7 +672,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             if audit_details.is_some() || audit_events_days.is_some() || audit_details_days.is_some() {
                 let t = admin
-                    .set_audit(&name, audit_details.map(DetailsArg::level), audit_events_days, audit_details_days)
+                    .set_audit(&name, audit_details.map(Details::level), audit_events_days, audit_details_days)
                     .await?;
                 println!(
                     "tenant {name}: audit payloads of {} requests, events kept {} days, payloads {} days",
@@ -691,7 +687,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Sync(_) => unreachable!("handled above"),
+        Command::Sync(_) | Command::Config(_) | Command::Completions { .. } | Command::Healthcheck(_) => {
+            unreachable!("handled above")
+        }
         Command::Places(cmd) => places::places(&admin, cmd).await,
         Command::Access(cmd) => places::access(&admin, cmd).await,
         Command::Audit(AuditCmd::Events { tenant, from, to, client, status, op, before, limit, json }) => {
@@ -909,23 +907,4 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -55,6 +55,19 @@ pub struct HttpConfig {
     pub audit_details: scimd_store::DetailsLevel,
     /// Rates, requests in flight and request time.
     pub limits: limits::Limits,
+    /// Where `/metrics` is served.
+    pub metrics: MetricsAccess,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Not at all.
+    Off,
+    /// On the main address, to operators (a bearer operator token).
+    Operators,
+    /// On a separate address of its own ([`metrics_router`]), open to whoever reaches it.
+    Separate,
 }
 
 impl Default for HttpConfig {
@@ -65,6 +78,7 @@ impl Default for HttpConfig {
             admin_token: None,
             audit_details: scimd_store::DetailsLevel::Changes,
             limits: limits::Limits::default(),
+            metrics: MetricsAccess::Operators,
         }
     }
 }
@@ -72,17 +86,42 @@ impl Default for HttpConfig {
 /// The application's shared state: one `Arc`, so the per-request clone axum makes is one
 /// reference count, whatever the state holds.
 #[derive(Clone)]
-pub struct AppState(Arc<(AppParts, limits::Limiters)>);
+pub struct AppState(Arc<(AppParts, Process)>);
+
+/// What the process keeps besides its parts: rate limiters, metrics, whether it is
+/// draining.
+struct Process {
+    limiters: limits::Limiters,
+    metrics: Arc<crate::metrics::Metrics>,
+    draining: std::sync::atomic::AtomicBool,
+}
 
 impl AppState {
+    /// The state of a process; its store's operation times go to the new metrics.
     pub fn new(parts: AppParts) -> Self {
         let limiters = limits::Limiters::new(&parts.http.limits);
-        AppState(Arc::new((parts, limiters)))
+        let metrics = crate::metrics::Metrics::new();
+        parts.service.store.set_observer(metrics.store_observer());
+        AppState(Arc::new((parts, Process { limiters, metrics, draining: Default::default() })))
     }
 
     /// The process's rate limiters.
     pub fn limiters(&self) -> &limits::Limiters {
-        &self.0.1
+        &self.0.1.limiters
+    }
+
+    /// The process's metrics.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.0.1.metrics
+    }
+
+    /// Marks the process as shutting down: `/readyz` answers 503 from now on.
+    pub fn start_draining(&self) {
+        self.0.1.draining.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn draining(&self) -> bool {
+        self.0.1.draining.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 
@@ -551,6 +590,61 @@ struct AuditCfg {
     clock: Arc<dyn crate::clock::Clock>,
     max_body: usize,
     details: scimd_store::DetailsLevel,
+    metrics: Arc<crate::metrics::Metrics>,
+    store: Arc<dyn scimd_store::Store>,
+}
+
+/// The label of requests no route matched (bounded series).
+const UNMATCHED: &str = "unmatched";
+
+impl AuditCfg {
+    /// A tenant's name for logs and metrics (its id until the name is read).
+    async fn tenant_name(&self, tenant: Option<TenantId>) -> Arc<str> {
+        let Some(t) = tenant else { return Arc::from("") };
+        if let Some(n) = self.metrics.tenant_name(t.0) {
+            return n;
+        }
+        // A tenant this process has not named yet: read the names once.
+        match self.store.list_tenants().await {
+            Ok(ts) => self.metrics.learn_tenants(ts.into_iter().map(|t| (t.id.0, t.name))),
+            Err(e) => tracing::warn!(error = %e, "reading tenant names failed"),
+        }
+        self.metrics.tenant_name(t.0).unwrap_or_else(|| Arc::from(t.0.to_string()))
+    }
+}
+
+/// Appends the request id to an error body's human-readable text (`detail` of a SCIM
+/// error, `error_description` of an OAuth one), so that a customer reading their identity
+/// provider's log can quote it; other JSON objects get a `requestId` member.
+async fn with_request_id(res: Response, id: &str) -> Response {
+    let json =
+        res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    if !json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(mut o)) => {
+            let suffix = format!("; request id {id}");
+            match ["detail", "error_description"].into_iter().find(|k| o.get(*k).is_some_and(Value::is_string)) {
+                Some(k) => {
+                    if let Some(Value::String(text)) = o.get_mut(k)
+                        && !text.ends_with(&suffix)
+                    {
+                        text.push_str(&suffix);
+                    }
+                }
+                None => {
+                    o.insert("requestId".into(), Value::String(id.to_string()));
+                }
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Body::from(serde_json::to_vec(&Value::Object(o)).unwrap_or_default())
+        }
+        _ => Body::from(bytes),
+    };
+    Response::from_parts(parts, body)
 }
 
 /// Largest response body kept in an event's details.
@@ -613,6 +707,10 @@ where
         let header = HeaderValue::from_str(&id).ok();
         let method = req.method().clone();
         let uri = req.uri().clone();
+        let route: Arc<str> = match req.extensions().get::<axum::extract::MatchedPath>() {
+            Some(m) => Arc::from(m.as_str()),
+            None => Arc::from(UNMATCHED),
+        };
         let classified = crate::audit::classify(method.as_str(), uri.path());
         // Logged and recorded as the client sent it (a mounted path was rewritten).
         let uri = match req.extensions().get::<Mounted>() {
@@ -649,6 +747,7 @@ where
         req.extensions_mut().insert(RequestId(id));
         let fut = AssertUnwindSafe(self.inner.call(req)).catch_unwind();
         let audit = self.audit.clone();
+        let in_flight = InFlight::new(audit.metrics.clone());
         Box::pin(async move {
             let mut panicked: Option<(String, Option<String>)> = None;
             let mut res = match fut.await {
@@ -679,10 +778,25 @@ where
                 };
                 *res.body_mut() = Body::from(serde_json::to_vec(&body).unwrap_or_default());
                 res.headers_mut().remove(header::CONTENT_LENGTH);
+            } else if status >= 400 {
+                res = with_request_id(res, &id_str).await;
             }
+            let tenant = audit.tenant_name(audited.as_ref().and_then(|(slot, _, _)| slot.tenant())).await;
+            let took = start.elapsed();
+            audit.metrics.request(&method, route.clone(), status, tenant.clone(), took);
+            drop(in_flight);
             if tracing::enabled!(target: "scimd::request", tracing::Level::INFO) {
-                let ms = start.elapsed().as_secs_f64() * 1000.0;
-                tracing::info!(target: "scimd::request", request_id = %id_str, %method, %path, status, ms = format_args!("{ms:.2}"));
+                let duration_ms = took.as_secs_f64() * 1000.0;
+                tracing::info!(
+                    target: "scimd::request",
+                    request_id = %id_str,
+                    tenant = %tenant,
+                    %method,
+                    route = %route,
+                    %path,
+                    status,
+                    duration_ms = (duration_ms * 100.0).round() / 100.0,
+                );
             }
             if let Some(h) = &header {
                 res.headers_mut().insert(REQUEST_ID.clone(), h.clone());
@@ -853,6 +967,22 @@ async fn record_event(
     res
 }
 
+/// Counts a request in flight until dropped.
+struct InFlight(Arc<crate::metrics::Metrics>);
+
+impl InFlight {
+    fn new(m: Arc<crate::metrics::Metrics>) -> InFlight {
+        m.in_flight().inc();
+        InFlight(m)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight().dec();
+    }
+}
+
 #[derive(Clone)]
 struct RequestLogLayer(Arc<AuditCfg>);
 
@@ -865,11 +995,54 @@ impl<S> tower::Layer<S> for RequestLogLayer {
 
 // ------------------------------------------------------------------ handlers
 
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.service.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response(),
+/// Liveness: the process is up and answering.
+async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+/// Readiness: not shutting down, the database reachable and at this binary's schema. The
+/// reason for a 503 is in the body (and the log), for the operator.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
+    let check = tokio::time::timeout(std::time::Duration::from_secs(3), state.service.store.ready());
+    let reason = match check.await {
+        Ok(Ok(())) => return (StatusCode::OK, "ready\n").into_response(),
+        Ok(Err(e)) => format!("database not ready: {e}"),
+        Err(_) => "database not ready: no answer within 3 s".to_string(),
+    };
+    tracing::warn!(%reason, "readiness check failed");
+    (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response()
+}
+
+/// The metrics' text, with the gauges read now.
+fn metrics_text(state: &AppState) -> Response {
+    let text = state.metrics().render(crate::metrics::Readings {
+        store: state.service.store.stats(),
+        audit_backlog: state.audit.backlog(),
+        audit_failures: state.audit.failures(),
+    });
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
+}
+
+/// `/metrics` on the main address: for operators.
+async fn metrics_for_operators(State(state): State<AppState>, _: admin::Operator) -> Response {
+    metrics_text(&state)
+}
+
+/// `/metrics` on its own address.
+async fn metrics_open(State(state): State<AppState>) -> Response {
+    metrics_text(&state)
+}
+
+/// The application of the separate metrics address: `/metrics`, `/healthz`, `/readyz`.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_open))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
 }
 
 async fn list<const K: u8>(State(state): State<AppState>, r: ScimRequest, RawQuery(q): RawQuery) -> HResult<Response> {
@@ -1075,6 +1248,8 @@ pub fn router(state: AppState) -> Router {
         clock: state.service.clock.clone(),
         max_body: state.http.max_body_bytes,
         details: state.http.audit_details,
+        metrics: state.metrics().clone(),
+        store: state.service.store.clone(),
     });
     let token_path = state.oauth.config.token_path.clone();
     let limits = state.http.limits;
@@ -1083,9 +1258,13 @@ pub fn router(state: AppState) -> Router {
         utoipa_swagger_ui::SwaggerUi::new("/docs")
             .external_url_unchecked("/openapi.json", openapi::document(&token_path)),
     );
-    Router::new()
-        .merge(docs)
+    let mut app = Router::new();
+    if state.http.metrics == MetricsAccess::Operators {
+        app = app.route("/metrics", get(metrics_for_operators));
+    }
+    app.merge(docs)
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route(&token_path, post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))
         .route("/oauth2/introspect", post(oauth::introspect))
@@ -1098,7 +1277,8 @@ pub fn router(state: AppState) -> Router {
             tower::ServiceBuilder::new()
                 .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
                 .load_shed()
-                .concurrency_limit(limits.max_concurrent.max(1))
+                // One bound for the whole router (a layer is applied to each route).
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent.max(1)))
                 .timeout(limits.request_timeout),
         )
         .layer(RequestLogLayer(audit))
@@ -1140,6 +1320,8 @@ mod tests {
             clock: Arc::new(crate::clock::SystemClock),
             max_body: 1024,
             details: scimd_store::DetailsLevel::All,
+            metrics: crate::metrics::Metrics::new(),
+            store: store.clone(),
         });
         let mut svc = RequestLogLayer(cfg).layer(Panics);
         let req = Request::builder()

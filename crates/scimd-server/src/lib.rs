@@ -12,7 +12,9 @@
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
 //! - [`presets`]: the tenant presets of `examples/presets/`, built in.
-//! - [`cli`]: the `scimd` command line (serve, tenant, token).
+//! - [`config`]: the configuration (TOML file, environment, flags).
+//! - [`metrics`]: the Prometheus metrics of `/metrics`.
+//! - [`cli`]: the `scimd` command line (serve, tenant, token, …).
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind
 //! `127.0.0.1:0` and drive the real server over HTTP.
@@ -22,7 +24,9 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod oauth;
 pub mod presets;
 pub mod service;
@@ -30,6 +34,14 @@ pub mod service;
 use std::future::Future;
 
 pub use http::{AppParts, AppState, HttpConfig};
+
+/// The version of this build, as `--version` prints it: `0.1.0 (commit abc123…)`.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SCIMD_COMMIT"), ")");
+/// The package version alone.
+pub const VERSION_NUMBER: &str = env!("CARGO_PKG_VERSION");
+/// The commit this binary was built from (`unknown` outside a git checkout, unless the
+/// build set `SCIMD_BUILD_COMMIT`).
+pub const COMMIT: &str = env!("SCIMD_COMMIT");
 pub use service::{Service, ServiceConfig};
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the

@@ -1,27 +1,40 @@
-//! The `scimd` binary: parses the command line and hands over to [`scimd_server::cli`].
+//! The `scimd` binary: parses the command line, loads the configuration, sets up logging
+//! and the runtime, and hands over to [`scimd_server::cli`].
 
 use clap::Parser;
+use scimd_server::cli::{Cli, Command};
+use scimd_server::config::{Config, LogFormat};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = scimd_server::cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SCIMD_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    // The server gets a worker per core (or `--workers`); the operator commands are
+    let cli = Cli::parse();
+    // `sync` is the customer's side: the server's configuration is not its business.
+    let cfg = match &cli.command {
+        Command::Sync(_) | Command::Completions { .. } => Ok(Config::default()),
+        Command::Config(scimd_server::cli::ConfigCmd::PrintDefault) => Ok(Config::default()),
+        _ => cli.load_config(),
+    };
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("scimd: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&cfg);
+    // The server gets a worker per core (or `server.workers`); the operator commands are
     // short database transactions and need no more than one thread.
     let mut builder = match &cli.command {
-        scimd_server::cli::Command::Serve(args) => {
+        Command::Serve(_) => {
             let mut b = tokio::runtime::Builder::new_multi_thread();
-            if args.workers > 0 {
-                b.worker_threads(args.workers);
+            if cfg.server.workers > 0 {
+                b.worker_threads(cfg.server.workers);
             }
             b
         }
-        scimd_server::cli::Command::Sync(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Sync(_) => tokio::runtime::Builder::new_multi_thread(),
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let rt = match builder.enable_all().build() {
@@ -31,15 +44,25 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let scimd_server::cli::Command::Sync(args) = cli.command {
+    if let Command::Sync(args) = cli.command {
         // Its exit status tells scripts how the run went.
         return std::process::ExitCode::from(rt.block_on(scimd_server::cli::sync::sync(args)));
     }
-    match rt.block_on(scimd_server::cli::run(cli)) {
+    match rt.block_on(scimd_server::cli::run(cli, cfg)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("scimd: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs go to standard error: human lines, or one JSON object per line.
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cfg.log.format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),
     }
 }

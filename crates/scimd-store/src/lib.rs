@@ -1,10 +1,14 @@
 //! scimd-store: everything SQL. A [`Store`] trait whose every call is scoped by tenant,
-//! and its SQLite implementation. No other crate sees SQL or driver types.
+//! and its SQLite and PostgreSQL implementations. No other crate sees SQL or driver types.
+//! For operators the trait also gives pool and queue figures ([`StoreStats`]), the time of
+//! every database operation ([`QueryObserver`]) and readiness ([`Store::ready`]); the
+//! metrics themselves are the server's.
 //!
 //! # Layout
 //! - this file: the [`Store`] trait and the plain data types crossing it.
 //! - `places`: the [`PlacesStore`] part of it (places, access links, location rules).
 //! - [`sqlite`]: the SQLite implementation (WAL, reader pool, one writer thread with group commit).
+//! - [`postgres`]: the PostgreSQL implementation (a connection pool, for several replicas).
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
 //!   attribute index; its results are property-tested against the core's evaluator.
 
@@ -723,8 +727,79 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     ) -> BoxFut<'_, StoreResult<()>>;
     /// A cheap liveness check of the database.
     fn ping(&self) -> BoxFut<'_, StoreResult<()>>;
+    /// Readiness: the database is reachable and its schema is exactly the one this
+    /// binary knows (every migration applied, none from a newer binary); for SQLite also
+    /// that the database files are still the ones opened. The error's message tells an
+    /// operator what to do. Bounded in time (a few seconds) on PostgreSQL.
+    fn ready(&self) -> BoxFut<'_, StoreResult<()>>;
+    /// The connection pool's and the write queue's state now: cheap, without IO.
+    fn stats(&self) -> StoreStats;
+    /// Sets the function told the duration of every database operation (see
+    /// [`QueryObserver`]). Only the first call takes effect; later ones are ignored.
+    fn set_observer(&self, observer: QueryObserver);
     /// Stops taking writes after those already queued (at shutdown).
     fn close(&self) {}
+}
+
+/// The state of a store's connections and write queue, for metrics. What each field
+/// counts differs a little between the stores: see [`Store::stats`] of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StoreStats {
+    /// Connections open (`pool_in_use + pool_idle`).
+    pub pool_size: u64,
+    /// Connections checked out by an operation now.
+    pub pool_in_use: u64,
+    /// Connections open and idle.
+    pub pool_idle: u64,
+    /// Operations waiting for a connection.
+    pub pool_waiting: u64,
+    /// Writes submitted and not yet finished (SQLite's writer queue).
+    pub write_queue: u64,
+}
+
+/// What kind of database operation a [`QueryObserver`] is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    Read,
+    Write,
+}
+
+impl QueryKind {
+    /// `read` or `write`: a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryKind::Read => "read",
+            QueryKind::Write => "write",
+        }
+    }
+}
+
+/// Told the kind and the duration of every database operation of a store (one call
+/// per operation, on the thread or task that finished it), once set with
+/// [`Store::set_observer`]. It must be cheap and must not block: it runs on the store's
+/// hot paths (SQLite's writer thread among them).
+pub type QueryObserver = std::sync::Arc<dyn Fn(QueryKind, std::time::Duration) + Send + Sync>;
+
+/// Checks the schema versions recorded in a database (`applied`) against the
+/// `migrations` this binary knows, for [`Store::ready`]. `what` names the schema in
+/// the message ("database", "audit journal").
+pub(crate) fn check_schema(what: &str, applied: &[i64], migrations: &[(i64, &str)]) -> StoreResult<()> {
+    let expected = migrations.iter().map(|(v, _)| *v).max().unwrap_or(0);
+    let at = applied.iter().copied().max().unwrap_or(0);
+    if at > expected {
+        return Err(StoreError::Internal(format!(
+            "{what} schema at version {at}, newer than this scimd knows ({expected}): it was migrated by a newer \
+             scimd; run that version (or restore a backup from before the upgrade)"
+        )));
+    }
+    if let Some((missing, _)) = migrations.iter().find(|(v, _)| !applied.contains(v)) {
+        return Err(StoreError::Internal(if at == expected {
+            format!("{what} schema lacks migration {missing} (this scimd expects {expected}): run `scimd migrate`")
+        } else {
+            format!("{what} schema at version {at}, this scimd expects {expected}: run `scimd migrate`")
+        }));
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------------ shared by both stores
@@ -819,6 +894,22 @@ pub fn normalized_time(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_check_names_the_versions_and_the_fix() {
+        let known = [(1, ""), (2, ""), (3, "")];
+        assert!(check_schema("database", &[1, 2, 3], &known).is_ok());
+        let e = check_schema("database", &[1, 2], &known).unwrap_err().to_string();
+        assert!(e.contains("database schema at version 2, this scimd expects 3: run `scimd migrate`"), "{e}");
+        let e = check_schema("database", &[], &known).unwrap_err().to_string();
+        assert!(e.contains("at version 0, this scimd expects 3"), "{e}");
+        let e = check_schema("database", &[1, 3], &known).unwrap_err().to_string();
+        assert!(e.contains("lacks migration 2") && e.contains("scimd migrate"), "{e}");
+        let e = check_schema("database", &[1, 2, 3, 4], &known).unwrap_err().to_string();
+        assert!(e.contains("version 4, newer than this scimd knows (3)"), "{e}");
+        assert_eq!(QueryKind::Read.as_str(), "read");
+        assert_eq!(QueryKind::Write.as_str(), "write");
+    }
 
     #[test]
     fn normalized_time_is_fixed_width_and_ordered() {

@@ -5,12 +5,17 @@
 //! (`FOR UPDATE`) for the read-modify-write, foreign keys settle a member added while it
 //! is deleted, and a refresh token is rotated under its row lock. Migrations run under an
 //! advisory lock, so replicas starting together do not race.
+//!
+//! For operators: [`Store::stats`] reports the connection pool, [`Store::set_observer`]
+//! times every use of a pooled connection (the `Conn` guard), and [`Store::ready`]
+//! checks the schema version within a few seconds.
 
 use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -29,9 +34,9 @@ use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, Rotation, SigningKeyRow,
-    Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, kind_code,
-    no_group, normalized_time, related_rows, state_params,
+    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant,
+    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
+    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -43,6 +48,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
 /// Rows per tenant and kind that resource counts are spread over.
 const COUNT_SHARDS: i64 = 16;
+/// The most [`Store::ready`] takes (the pool's own timeouts are 10 s).
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Options of [`PgStore::connect`].
 #[derive(Debug, Clone)]
@@ -63,6 +70,50 @@ pub struct PgStore {
     /// Committed ids of attribute keys (tenant, kind code, path).
     keys: Mutex<HashMap<(i64, i64, String), i64>>,
     analyze: Arc<Analyze>,
+    observer: OnceLock<QueryObserver>,
+}
+
+/// A pooled connection, timed for the [`QueryObserver`] from the request for it (waiting
+/// for the pool included) until it is dropped: one observation per use. It is a
+/// [`QueryKind::Write`] when taken with [`PgStore::write_conn`] (single mutating
+/// statements) or once [`Conn::transaction`] opened a read-write transaction on it;
+/// otherwise a [`QueryKind::Read`] (a read-only transaction from `build_transaction`
+/// included). It dereferences to deadpool's connection; functions generic over
+/// `GenericClient` take `&*conn`.
+pub(crate) struct Conn<'a> {
+    client: Client,
+    kind: QueryKind,
+    /// The observer and the start, when there is an observer.
+    timing: Option<(&'a QueryObserver, Instant)>,
+}
+
+impl Conn<'_> {
+    /// Opens a read-write transaction: the connection's use counts as a write.
+    pub(crate) async fn transaction(&mut self) -> Result<Tx<'_>, tokio_postgres::Error> {
+        self.kind = QueryKind::Write;
+        self.client.transaction().await
+    }
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some((observer, started)) = self.timing {
+            observer(self.kind, started.elapsed());
+        }
+    }
 }
 
 /// Fresh planner statistics while tables grow fast. Autovacuum analyzes a table only
@@ -143,6 +194,12 @@ fn ms_text(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A statement's kind: a read if it is a `SELECT`.
+fn statement_kind(sql: &str) -> QueryKind {
+    let head = sql.trim_start().get(..6).unwrap_or_default();
+    if head.eq_ignore_ascii_case("select") { QueryKind::Read } else { QueryKind::Write }
+}
+
 fn words(s: String) -> Vec<String> {
     s.split_whitespace().map(str::to_string).collect()
 }
@@ -160,13 +217,44 @@ impl PgStore {
             .create_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(internal)?;
-        let store = PgStore { pool, keys: Mutex::new(HashMap::new()), analyze: Arc::default() };
+        let store =
+            PgStore { pool, keys: Mutex::new(HashMap::new()), analyze: Arc::default(), observer: OnceLock::new() };
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn conn(&self) -> StoreResult<Client> {
-        self.pool.get().await.map_err(pool_err)
+    /// A pooled connection for reads, or for a transaction ([`Conn`]).
+    async fn conn(&self) -> StoreResult<Conn<'_>> {
+        self.conn_for(QueryKind::Read).await
+    }
+
+    /// A pooled connection for mutating statements outside a transaction.
+    async fn write_conn(&self) -> StoreResult<Conn<'_>> {
+        self.conn_for(QueryKind::Write).await
+    }
+
+    async fn conn_for(&self, kind: QueryKind) -> StoreResult<Conn<'_>> {
+        let timing = self.observer.get().map(|o| (o, Instant::now()));
+        match self.pool.get().await {
+            Ok(client) => Ok(Conn { client, kind, timing }),
+            Err(e) => {
+                if let Some((o, started)) = timing {
+                    o(kind, started.elapsed());
+                }
+                Err(pool_err(e))
+            }
+        }
+    }
+
+    /// [`Store::ready`], unbounded in time.
+    async fn check_ready(&self) -> StoreResult<()> {
+        let c = self.conn().await?;
+        let rows = c
+            .query("SELECT version FROM schema_migrations", &[])
+            .await
+            .map_err(|e| internal(format!("cannot read the schema version ({}): run `scimd migrate`", message(&e))))?;
+        let applied: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        check_schema("database", &applied, MIGRATIONS)
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -1040,25 +1128,28 @@ impl PgStore {
 
     /// Runs one statement that must change a row; `NotFound` if it changed none.
     async fn exec_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
-        let c = self.conn().await?;
+        let c = self.write_conn().await?;
         let st = c.prepare_cached(sql).await.map_err(pg)?;
         one(c.execute(&st, params).await.map_err(pg)?)
     }
 
     async fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
-        let c = self.conn().await?;
+        let c = self.write_conn().await?;
         let st = c.prepare_cached(sql).await.map_err(pg)?;
         c.execute(&st, params).await.map_err(pg)
     }
 
+    /// Runs one statement and returns its rows; a read unless `sql` is not a `SELECT`
+    /// (`INSERT … RETURNING`).
     async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
-        let c = self.conn().await?;
+        let c = self.conn_for(statement_kind(sql)).await?;
         let st = c.prepare_cached(sql).await.map_err(pg)?;
         c.query(&st, params).await.map_err(pg)
     }
 
+    /// Like [`PgStore::query`], for at most one row.
     async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
-        let c = self.conn().await?;
+        let c = self.conn_for(statement_kind(sql)).await?;
         let st = c.prepare_cached(sql).await.map_err(pg)?;
         c.query_opt(&st, params).await.map_err(pg)
     }
@@ -1127,7 +1218,7 @@ impl Store for PgStore {
         Box::pin(async move {
             let c = self.conn().await?;
             Self::credentials(
-                &c,
+                &*c,
                 "SELECT id, created, expires, revoked FROM api_tokens WHERE tenant_id = $1 ORDER BY id",
                 tenant.0,
             )
@@ -1495,15 +1586,15 @@ impl Store for PgStore {
     fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
         Box::pin(async move {
             let c = self.conn().await?;
-            refresh_by_hash(&c, &hash, false).await
+            refresh_by_hash(&*c, &hash, false).await
         })
     }
 
     fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let (id, expires) = (id.to_string(), normalized_time(expires));
         Box::pin(async move {
-            let c = self.conn().await?;
-            revoke_family(&c, &id, &expires).await
+            let c = self.write_conn().await?;
+            revoke_family(&*c, &id, &expires).await
         })
     }
 
@@ -1878,7 +1969,7 @@ impl Store for PgStore {
         let id = id.to_string();
         Box::pin(async move {
             let c = self.conn().await?;
-            Ok(load(&c, tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
+            Ok(load(&*c, tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
         })
     }
 
@@ -1918,6 +2009,47 @@ impl Store for PgStore {
 
     fn ping(&self) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move { self.query_opt("SELECT 1", &[]).await.map(|_| ()) })
+    }
+
+    /// Not ready when no connection answers, when `schema_migrations` cannot be read or
+    /// does not hold exactly the versions this binary knows, or when all that takes more
+    /// than 3 s (the pool's own timeouts are 10 s).
+    fn ready(&self) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            match tokio::time::timeout(READY_TIMEOUT, self.check_ready()).await {
+                Ok(r) => r,
+                Err(_) => Err(internal(format!(
+                    "the database did not answer within {} s (pool: {:?})",
+                    READY_TIMEOUT.as_secs(),
+                    self.pool.status()
+                ))),
+            }
+        })
+    }
+
+    /// From deadpool's pool status: `pool_size` connections open, `pool_idle` of them
+    /// available, `pool_in_use` the rest, `pool_waiting` requests waiting for one.
+    /// `write_queue` is always 0: writes run on pooled connections like reads, there is
+    /// no queue of their own.
+    fn stats(&self) -> StoreStats {
+        let s = self.pool.status();
+        StoreStats {
+            pool_size: s.size as u64,
+            pool_in_use: s.size.saturating_sub(s.available) as u64,
+            pool_idle: s.available as u64,
+            pool_waiting: s.waiting as u64,
+            write_queue: 0,
+        }
+    }
+
+    /// Observes every use of a pooled connection, one observation per use: from the
+    /// request for it (waiting for the pool included) until it is given back. A use is a
+    /// [`QueryKind::Write`] when it opened a read-write transaction or ran a statement
+    /// other than a `SELECT` outside one, otherwise a [`QueryKind::Read`]. A call that
+    /// uses one connection counts once (a read-modify-write in one transaction is one
+    /// write); the background `ANALYZE` is not observed.
+    fn set_observer(&self, observer: QueryObserver) {
+        let _ = self.observer.set(observer);
     }
 
     fn close(&self) {

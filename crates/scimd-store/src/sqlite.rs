@@ -5,13 +5,18 @@
 //! one writer thread that commits several waiting writes in one transaction (group
 //! commit), each isolated in a savepoint so that one failing write never affects another.
 //! A write's result is released only after its transaction committed.
+//!
+//! For operators: [`Store::stats`] counts the readers and the writer's queue,
+//! [`Store::set_observer`] times every read and write, and [`Store::ready`] checks the
+//! schema version and that the database files are still the ones opened.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
@@ -28,9 +33,9 @@ use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, RefreshGrant, Rotation, SigningKeyRow,
-    Store, StoreError, StoreResult, StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, kind_code,
-    no_group, normalized_time, related_rows, state_params,
+    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant,
+    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
+    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -178,6 +183,100 @@ struct Inner {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     /// Dropping it stops the checkpoint thread.
     _stop_checkpoints: Mutex<mpsc::Sender<()>>,
+    /// Shared with the write jobs in the writer's queue.
+    observed: Arc<Observed>,
+    /// The database file and the audit journal, with what they named at open
+    /// ([`Store::ready`] checks they still do).
+    files: Vec<(&'static str, std::path::PathBuf, FileId)>,
+}
+
+/// What [`Store::stats`] and the [`QueryObserver`] are fed from.
+#[derive(Default)]
+struct Observed {
+    observer: OnceLock<QueryObserver>,
+    /// Readers taken from the pool (or opened) and not yet given back.
+    readers_in_use: AtomicU64,
+    /// Write jobs submitted whose result is not yet delivered.
+    write_queue: AtomicU64,
+}
+
+impl Observed {
+    /// When an operation starts: the time, if anyone is told its duration.
+    fn start(&self) -> Option<Instant> {
+        self.observer.get().map(|_| Instant::now())
+    }
+
+    fn finish(&self, kind: QueryKind, started: Option<Instant>) {
+        if let (Some(t), Some(o)) = (started, self.observer.get()) {
+            o(kind, t.elapsed());
+        }
+    }
+}
+
+/// A write job's place in the writer's queue: counted in `write_queue` from submission
+/// until dropped, which is just before its result is delivered (or when the job is
+/// dropped unrun); the drop is the write's one observation.
+struct QueueSlot {
+    observed: Arc<Observed>,
+    started: Option<Instant>,
+}
+
+impl QueueSlot {
+    fn new(observed: &Arc<Observed>) -> QueueSlot {
+        observed.write_queue.fetch_add(1, Ordering::Relaxed);
+        QueueSlot { observed: observed.clone(), started: observed.start() }
+    }
+}
+
+impl Drop for QueueSlot {
+    fn drop(&mut self) {
+        self.observed.write_queue.fetch_sub(1, Ordering::Relaxed);
+        self.observed.finish(QueryKind::Write, self.started);
+    }
+}
+
+/// A reader taken from the pool; given back when dropped (unless a panic unwinds
+/// through it: its transaction may still be open).
+struct Reader<'a> {
+    conn: Option<Connection>,
+    store: &'a SqliteStore,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a reader until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        self.store.inner.observed.readers_in_use.fetch_sub(1, Ordering::Relaxed);
+        if let Some(conn) = self.conn.take()
+            && !std::thread::panicking()
+        {
+            self.store.return_reader(conn);
+        }
+    }
+}
+
+/// What a file was at open: device and inode on Unix (a file renamed over it is another
+/// file); elsewhere only that it exists.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = ();
+
+#[cfg(unix)]
+fn file_id(path: &std::path::Path) -> std::io::Result<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &std::path::Path) -> std::io::Result<FileId> {
+    std::fs::metadata(path).map(|_| ())
 }
 
 impl rusqlite::ToSql for SqlValue {
@@ -237,6 +336,14 @@ impl SqliteStore {
             .name("scimd-sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, wal, dirty, stop_rx))
             .map_err(internal)?;
+        // A path SQLite resolves otherwise (a URI with options, say) is not checked.
+        let files = [("database file", file_path(path).to_string()), ("audit journal", journal_path(path))]
+            .into_iter()
+            .filter_map(|(what, p)| {
+                let p = std::path::PathBuf::from(p);
+                file_id(&p).ok().map(|id| (what, p, id))
+            })
+            .collect();
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_string(),
@@ -246,6 +353,8 @@ impl SqliteStore {
                 anchors: PageAnchors::default(),
                 writer: Mutex::new(Some(tx)),
                 _stop_checkpoints: Mutex::new(stop_tx),
+                observed: Arc::default(),
+                files,
             }),
         })
     }
@@ -256,38 +365,44 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a pooled reader inside one read transaction (one snapshot, and one
-    /// round of WAL locks instead of one per statement).
+    /// round of WAL locks instead of one per statement). One [`QueryKind::Read`]
+    /// observation, taking the reader included.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let conn = self.take_reader()?;
-        let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut st| st.execute([]));
-        let r = match run("BEGIN") {
-            Ok(_) => {
-                let r = f(&conn);
-                let _ = run("COMMIT");
-                r
+        let started = self.inner.observed.start();
+        let r = self.take_reader().and_then(|conn| {
+            let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut st| st.execute([]));
+            match run("BEGIN") {
+                Ok(_) => {
+                    let r = f(&conn);
+                    let _ = run("COMMIT");
+                    r
+                }
+                Err(e) => Err(internal(e)),
             }
-            Err(e) => Err(internal(e)),
-        };
-        self.return_reader(conn);
+        });
+        self.inner.observed.finish(QueryKind::Read, started);
         r
     }
 
     /// Runs `f`, which must run a single statement, on a pooled reader without an
-    /// explicit transaction (the statement's implicit one is its snapshot).
+    /// explicit transaction (the statement's implicit one is its snapshot). One
+    /// [`QueryKind::Read`] observation, taking the reader included.
     fn read_one<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let conn = self.take_reader()?;
-        let r = f(&conn);
-        self.return_reader(conn);
+        let started = self.inner.observed.start();
+        let r = self.take_reader().and_then(|conn| f(&conn));
+        self.inner.observed.finish(QueryKind::Read, started);
         r
     }
 
-    /// An idle reader of the pool, or a new one.
-    fn take_reader(&self) -> StoreResult<Connection> {
+    /// An idle reader of the pool, or a new one; counted in use until dropped.
+    fn take_reader(&self) -> StoreResult<Reader<'_>> {
         let conn = self.inner.readers.lock().expect("reader pool").pop();
-        match conn {
-            Some(c) => Ok(c),
-            None => open_conn(&self.inner.path, &self.inner.opts, true),
-        }
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.inner.path, &self.inner.opts, true)?,
+        };
+        self.inner.observed.readers_in_use.fetch_add(1, Ordering::Relaxed);
+        Ok(Reader { conn: Some(conn), store: self })
     }
 
     fn return_reader(&self, conn: Connection) {
@@ -298,55 +413,98 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the writer thread inside a savepoint of the current group commit;
-    /// resolves once the commit is durable.
+    /// resolves once the commit is durable. Counted in the write queue, and observed as
+    /// one [`QueryKind::Write`], from submission until the result is delivered (see
+    /// [`QueueSlot`]).
     fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Writer) -> StoreResult<T> + Send + 'static,
     ) -> impl std::future::Future<Output = StoreResult<T>> + Send + 'static {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(move |w: &Writer| {
-            let r = match w.execute_batch("SAVEPOINT w") {
-                Err(e) => Err(internal(e)),
-                Ok(()) => {
-                    let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(w)))
-                        .unwrap_or_else(|_| Err(StoreError::Internal("panic in a write".into())));
-                    let end = if r.is_err() { "ROLLBACK TO w; RELEASE w" } else { "RELEASE w" };
-                    match (w.execute_batch(end), r) {
-                        (Ok(()), Ok(v)) => {
-                            w.keys.publish();
-                            Ok(v)
-                        }
-                        (Ok(()), Err(e)) => {
-                            w.keys.discard();
-                            Err(e)
-                        }
-                        (Err(e), _) => {
-                            // The savepoint's fate is unknown: forget every id learned in it.
-                            w.keys.discard();
-                            Err(internal(e))
-                        }
-                    }
-                }
-            };
-            Box::new(move |commit_err: Option<&StoreError>| {
-                let out = match (commit_err, r) {
-                    (Some(e), Ok(_)) => Err(e.clone()),
-                    (_, r) => r,
-                };
-                let _ = tx.send(out);
-            })
-        });
-        let sent = match self.inner.writer.lock().expect("writer lock").as_ref() {
-            Some(w) => w.send(job).is_ok(),
-            None => false,
+        let writer = self.inner.writer.lock().expect("writer lock");
+        let sent = match writer.as_ref() {
+            None => Err("the store is closed"),
+            // A failed send drops the job, and with it its slot.
+            Some(w) => w.send(write_job(f, tx, QueueSlot::new(&self.inner.observed))).map_err(|_| "the writer stopped"),
         };
+        drop(writer);
         async move {
-            if !sent {
-                return Err(StoreError::Internal("the store is closed".into()));
-            }
+            sent.map_err(|why| StoreError::Internal(why.into()))?;
             rx.await.map_err(|_| StoreError::Internal("the writer stopped".into()))?
         }
     }
+
+    /// [`Store::ready`]: open for writes, the files still the ones opened, the schemas
+    /// at the versions this binary knows.
+    fn check_ready(&self) -> StoreResult<()> {
+        if self.inner.writer.lock().expect("writer lock").is_none() {
+            return Err(StoreError::Internal("the store is closed".into()));
+        }
+        for (what, path, id) in &self.inner.files {
+            if file_id(path).ok().as_ref() != Some(id) {
+                return Err(StoreError::Internal(format!(
+                    "the {what} {} was removed or replaced; writes would be lost at restart",
+                    path.display()
+                )));
+            }
+        }
+        let (main, audit) = self.read(|conn| {
+            let versions = |schema: &str| -> StoreResult<Vec<i64>> {
+                let mut st = conn
+                    .prepare_cached(&format!("SELECT version FROM {schema}.schema_migrations"))
+                    .map_err(|e| internal(format!("reading the {schema} schema version: {e}")))?;
+                let rows = st.query_map([], |r| r.get(0)).map_err(internal)?;
+                rows.collect::<Result<Vec<i64>, _>>().map_err(internal)
+            };
+            Ok((versions("main")?, versions("audit")?))
+        })?;
+        check_schema("database", &main, MIGRATIONS)?;
+        check_schema("audit journal", &audit, AUDIT_MIGRATIONS)
+    }
+}
+
+/// A write job: `f` in a savepoint of the writer's transaction; its completion delivers
+/// the result (once the transaction committed) and ends its `slot` in the queue.
+fn write_job<T: Send + 'static>(
+    f: impl FnOnce(&Writer) -> StoreResult<T> + Send + 'static,
+    tx: oneshot::Sender<StoreResult<T>>,
+    slot: QueueSlot,
+) -> Job {
+    Box::new(move |w: &Writer| {
+        let r = match w.execute_batch("SAVEPOINT w") {
+            Err(e) => Err(internal(e)),
+            Ok(()) => {
+                let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(w)))
+                    .unwrap_or_else(|_| Err(StoreError::Internal("panic in a write".into())));
+                let end = if r.is_err() { "ROLLBACK TO w; RELEASE w" } else { "RELEASE w" };
+                match (w.execute_batch(end), r) {
+                    (Ok(()), Ok(v)) => {
+                        w.keys.publish();
+                        Ok(v)
+                    }
+                    (Ok(()), Err(e)) => {
+                        w.keys.discard();
+                        Err(e)
+                    }
+                    (Err(e), _) => {
+                        // The savepoint's fate is unknown: forget every id learned in it.
+                        w.keys.discard();
+                        Err(internal(e))
+                    }
+                }
+            }
+        };
+        Box::new(move |commit_err: Option<&StoreError>| {
+            let out = match (commit_err, r) {
+                (Some(e), Ok(_)) => Err(e.clone()),
+                (_, r) => r,
+            };
+            // Out of the queue before the result is seen: a caller that got its
+            // result never finds its write still counted.
+            drop(slot);
+            let _ = tx.send(out);
+        })
+    })
 }
 
 fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Connection> {
@@ -387,11 +545,15 @@ fn open_conn(path: &str, opts: &SqliteOptions, reader: bool) -> StoreResult<Conn
 /// The audit journal's file: the database's path with `-audit` appended (so a copy of
 /// `scimd.db*` takes both, with their WALs).
 fn journal_path(path: &str) -> String {
-    let file = match path.strip_prefix("file:") {
+    format!("{}-audit", file_path(path))
+}
+
+/// The database's file: `path`, or the path part of a `file:` URI.
+fn file_path(path: &str) -> &str {
+    match path.strip_prefix("file:") {
         Some(uri) => uri.split(['?', '#']).next().unwrap_or(uri),
         None => path,
-    };
-    format!("{file}-audit")
+    }
 }
 
 /// A file path as the path part of an SQLite URI.
@@ -2059,6 +2221,40 @@ impl Store for SqliteStore {
         Box::pin(async move { r })
     }
 
+    /// Not ready when the store is closed, when the database file or the audit journal
+    /// no longer exists at its path or the path names another file (on Unix: another
+    /// device and inode than at open; this process would keep writing to the unlinked
+    /// file), or when a schema is not at the version this binary knows.
+    fn ready(&self) -> BoxFut<'_, StoreResult<()>> {
+        let r = self.check_ready();
+        Box::pin(async move { r })
+    }
+
+    /// The pool is the readers: `pool_in_use` counts readers taken, `pool_idle` those
+    /// kept in the pool (the writer's and the checkpointer's connections are not
+    /// counted). `pool_waiting` is always 0: a read never waits for a reader, it opens
+    /// a new one when none is idle. `write_queue` counts write jobs submitted whose
+    /// result is not yet delivered (queued, running, or waiting for their commit).
+    fn stats(&self) -> StoreStats {
+        let idle = self.inner.readers.lock().expect("reader pool").len() as u64;
+        let in_use = self.inner.observed.readers_in_use.load(Ordering::Relaxed);
+        StoreStats {
+            pool_size: in_use + idle,
+            pool_in_use: in_use,
+            pool_idle: idle,
+            pool_waiting: 0,
+            write_queue: self.inner.observed.write_queue.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Observes each read ([`QueryKind::Read`]: one per read call, taking a reader
+    /// included) and each write ([`QueryKind::Write`]: one per write job, on the writer
+    /// thread, from its submission until its transaction committed and its result is
+    /// delivered, so queueing and group commit included).
+    fn set_observer(&self, observer: QueryObserver) {
+        let _ = self.inner.observed.observer.set(observer);
+    }
+
     fn close(&self) {
         SqliteStore::close(self)
     }
@@ -2234,4 +2430,62 @@ fn list_page(
         count_all(conn)?
     };
     Ok(Page { total, items, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(dir.path().join("t.db").to_str().unwrap(), SqliteOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn stats_count_readers_taken_and_idle() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        assert_eq!(store.stats(), StoreStats::default());
+        let (a, b) = (store.take_reader().unwrap(), store.take_reader().unwrap());
+        let s = store.stats();
+        assert_eq!((s.pool_size, s.pool_in_use, s.pool_idle, s.pool_waiting), (2, 2, 0, 0));
+        drop(a);
+        let s = store.stats();
+        assert_eq!((s.pool_size, s.pool_in_use, s.pool_idle), (2, 1, 1));
+        drop(b);
+        // A read in progress holds one; afterwards it is idle again.
+        let during = store.read_one(|_| Ok(store.stats())).unwrap();
+        assert_eq!((during.pool_in_use, during.pool_idle), (1, 1));
+        let s = store.stats();
+        assert_eq!((s.pool_size, s.pool_in_use, s.pool_idle), (2, 0, 2));
+    }
+
+    #[tokio::test]
+    async fn write_queue_counts_writes_until_their_result_is_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let sink = writes.clone();
+        store.set_observer(Arc::new(move |kind, _| sink.lock().unwrap().push(kind)));
+        let (go, wait) = mpsc::channel::<()>();
+        let first = store.write(move |_| {
+            wait.recv().ok();
+            Ok(1)
+        });
+        let second = store.write(|_| Ok(2));
+        assert_eq!(store.stats().write_queue, 2);
+        go.send(()).unwrap();
+        assert_eq!((first.await.unwrap(), second.await.unwrap()), (1, 2));
+        assert_eq!(store.stats().write_queue, 0);
+        assert_eq!(*writes.lock().unwrap(), [QueryKind::Write, QueryKind::Write]);
+        // A failed write is one observation too, and leaves the queue.
+        let failed = store.write(|_| -> StoreResult<()> { Err(StoreError::NotFound) }).await;
+        assert!(matches!(failed, Err(StoreError::NotFound)));
+        assert_eq!(store.stats().write_queue, 0);
+        assert_eq!(writes.lock().unwrap().len(), 3);
+        // Closed: refused without being queued or observed.
+        store.close();
+        assert!(store.write(|_| Ok(())).await.is_err());
+        assert_eq!(store.stats().write_queue, 0);
+        assert_eq!(writes.lock().unwrap().len(), 3);
+    }
 }

@@ -152,12 +152,15 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let mut grant_type = String::new();
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form)?;
         let client_id = creds.as_ref().map(|c| c.client_id.clone());
+        let grant = form.take("grant_type");
+        grant_type = grant.clone().unwrap_or_default();
         let req = TokenRequest {
-            grant_type: form.take("grant_type"),
+            grant_type: grant,
             scope: form.take("scope"),
             username: form.take("username"),
             password: form.take("password"),
@@ -170,8 +173,18 @@ pub async fn token(
     }
     .await;
     match result {
-        Ok(t) => json_response(StatusCode::OK, &serde_json::to_value(t).unwrap_or_default()),
-        Err(e) => error_response(e),
+        Ok(t) => {
+            state.metrics().token_issued(&grant_type);
+            json_response(StatusCode::OK, &serde_json::to_value(t).unwrap_or_default())
+        }
+        Err(e) => {
+            let error = match &e {
+                OAuthError::Client { error, .. } => *error,
+                OAuthError::Internal(_) => "server_error",
+            };
+            state.metrics().token_failed(&grant_type, error);
+            error_response(e)
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod isolation;
 mod list;
 mod oauth;
 mod openapi;
+mod ops;
 mod overload;
 mod patch;
 mod places;

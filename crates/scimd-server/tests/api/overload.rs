@@ -143,3 +143,33 @@ async fn twice_the_allowed_load_is_answered_by_serving_the_rate_and_refusing_the
     assert!(refused > 0);
     println!("{} requests in {secs:.1} s: {ok} served, {refused} refused with 429", all.len());
 }
+
+/// The bound is one for the whole server, not one per route: while a create holds the
+/// only place (its body still arriving), a read of another resource type is refused, and
+/// served once the create is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bound_in_flight_holds_across_routes() {
+    use std::io::{Read, Write};
+    let s = TestServer::start_with(with_limits(Limits { max_concurrent: 1, ..Limits::default() })).await;
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "slow"}).to_string();
+    let mut conn = std::net::TcpStream::connect(&s.addr).unwrap();
+    write!(
+        conn,
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{}",
+        s.addr,
+        s.token,
+        body.len(),
+        &body[..8]
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = s.get("/Groups").await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    conn.write_all(&body.as_bytes()[8..]).unwrap();
+    let mut head = [0u8; 12];
+    conn.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 201");
+    assert_eq!(s.get("/Groups").await.status, 200);
+}

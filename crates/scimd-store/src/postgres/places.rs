@@ -406,8 +406,8 @@ impl PlacesStore for PgStore {
     ) -> BoxFut<'_, StoreResult<bool>> {
         let (group, bank, now) = (group.to_string(), bank.to_string(), normalized_time(now));
         Box::pin(async move {
-            let c = self.conn().await?;
-            let (g, b) = link_ends(&c, tenant, &group, &bank).await?;
+            let c = self.write_conn().await?;
+            let (g, b) = link_ends(&*c, tenant, &group, &bank).await?;
             let st = c
                 .prepare_cached(
                     "INSERT INTO access_links (group_id, bank_id, tenant_id, created) VALUES ($1, $2, $3, $4) \
@@ -434,8 +434,8 @@ impl PlacesStore for PgStore {
     fn revoke_access(&self, tenant: TenantId, group: &str, bank: &str) -> BoxFut<'_, StoreResult<bool>> {
         let (group, bank) = (group.to_string(), bank.to_string());
         Box::pin(async move {
-            let c = self.conn().await?;
-            let (g, b) = link_ends(&c, tenant, &group, &bank).await?;
+            let c = self.write_conn().await?;
+            let (g, b) = link_ends(&*c, tenant, &group, &bank).await?;
             let st =
                 c.prepare_cached("DELETE FROM access_links WHERE group_id = $1 AND bank_id = $2").await.map_err(pg)?;
             Ok(c.execute(&st, &[&g, &b]).await.map_err(pg)? > 0)
@@ -512,7 +512,7 @@ impl PlacesStore for PgStore {
         let bank = bank.to_string();
         Box::pin(async move {
             let c = self.conn().await?;
-            let Some((b, _, _)) = find_place(&c, tenant, Level::Bank, &bank, false).await? else { return Ok(None) };
+            let Some((b, _, _)) = find_place(&*c, tenant, Level::Bank, &bank, false).await? else { return Ok(None) };
             // The groups linked to the bank and the groups nested in them; their active users.
             let sql = |select: &str, page: &str| {
                 format!(
