@@ -6,14 +6,16 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SCIMD_BUILD_COMMIT");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let git = root.join(".git");
-    // A new commit moves HEAD or the branch it names.
-    for f in ["HEAD", "packed-refs"] {
-        println!("cargo:rerun-if-changed={}", git.join(f).display());
-    }
+    // A new commit moves HEAD or the branch it names (watched only where they exist: a
+    // missing file would make every build run this again).
+    let mut watch = vec![git.join("HEAD"), git.join("packed-refs")];
     if let Ok(head) = std::fs::read_to_string(git.join("HEAD"))
         && let Some(r) = head.trim().strip_prefix("ref: ")
     {
-        println!("cargo:rerun-if-changed={}", git.join(r).display());
+        watch.push(git.join(r));
+    }
+    for f in watch.iter().filter(|f| f.exists()) {
+        println!("cargo:rerun-if-changed={}", f.display());
     }
     let commit = std::env::var("SCIMD_BUILD_COMMIT").ok().filter(|c| !c.trim().is_empty()).or_else(|| {
         let out = std::process::Command::new("git")

@@ -1,8 +1,9 @@
-//! The `scimd` command line: `serve`, and the operator commands that work directly on
-//! the database (`tenant create|set|list`, `token create|list|revoke`, `client
-//! create|list|secret`, `api-user create`). Every command
-//! honours `--database` / `SCIMD_DATABASE_URL`. Output formats are relied on by scripts:
-//! `token create` prints the token alone on its last line; lists are tab-separated.
+//! The `scimd` command line: `serve` (in `serve`, with `healthcheck`), the operator
+//! commands that work directly on the database (`tenant create|set|list`, `token
+//! create|list|revoke`, `client create|list|secret`, `api-user create`, …), `config
+//! print-default|show` and `completions`. Every command runs with the configuration
+//! (`--config`, `SCIMD_…__…`, flags such as `--database`). Output formats are relied on by
+//! scripts: `token create` prints the token alone on its last line; lists are tab-separated.
 
 mod places;
 mod serve;

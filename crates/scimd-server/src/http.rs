@@ -604,9 +604,13 @@ impl AuditCfg {
         if let Some(n) = self.metrics.tenant_name(t.0) {
             return n;
         }
-        // A tenant this process has not named yet: read the names once.
+        // A tenant this process has not named yet: read the names once. One that is not
+        // there (deleted meanwhile) keeps its id as its name, so it is not looked up again.
         match self.store.list_tenants().await {
-            Ok(ts) => self.metrics.learn_tenants(ts.into_iter().map(|t| (t.id.0, t.name))),
+            Ok(ts) => {
+                self.metrics.learn_tenants(ts.into_iter().map(|t| (t.id.0, t.name)));
+                self.metrics.learn_tenants([(t.0, t.0.to_string())]);
+            }
             Err(e) => tracing::warn!(error = %e, "reading tenant names failed"),
         }
         self.metrics.tenant_name(t.0).unwrap_or_else(|| Arc::from(t.0.to_string()))
