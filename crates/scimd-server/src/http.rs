@@ -600,7 +600,8 @@ const UNMATCHED: &str = "unmatched";
 impl AuditCfg {
     /// A tenant's name for logs and metrics (its id until the name is read).
     async fn tenant_name(&self, tenant: Option<TenantId>) -> Arc<str> {
-        let Some(t) = tenant else { return Arc::from("") };
+        static NONE: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+        let Some(t) = tenant else { return NONE.get_or_init(|| Arc::from("")).clone() };
         if let Some(n) = self.metrics.tenant_name(t.0) {
             return n;
         }
