@@ -38,27 +38,8 @@ export TOKEN=$("$bin" token create --tenant bench | tail -n 1)
 port=$(free_port)
 base="http://127.0.0.1:$port"
 start_scimd "$port" 1 "$work/seed.log"
-count() { curl -fs -H "Authorization: Bearer $TOKEN" "$base/scim/v2/Users?count=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalResults"])'; }
-while [ "$(count)" -lt "$USERS" ]; do
-  missing=$((USERS - $(count)))
-  PER_THREAD=$(( (missing + 1) / 2 )) RUN=s$RANDOM \
-    wrk -t2 -c64 -d"$(( missing / 3000 + 3 ))s" -s "$BENCH_DIR/create.lua" "$base" >/dev/null
-done
-python3 - "$base" "$TOKEN" "$work" <<'PY'
-import json, sys, urllib.request
-base, token, work = sys.argv[1:4]
-ids, names = open(f"{work}/ids", "w"), open(f"{work}/names", "w")
-start = 1
-while True:
-    req = urllib.request.Request(f"{base}/scim/v2/Users?attributes=userName&count=1000&startIndex={start}",
-                                 headers={"Authorization": f"Bearer {token}"})
-    page = json.load(urllib.request.urlopen(req))
-    if not page["Resources"]:
-        break
-    for r in page["Resources"]:
-        ids.write(r["id"] + "\n"); names.write(r["userName"] + "\n")
-    start += len(page["Resources"])
-PY
+seed_users "$USERS" s
+write_ids "$work"
 export IDS_FILE="$work/ids" NAMES_FILE="$work/names"
 kill "$server"; wait "$server" 2>/dev/null || true; server=
 rps() { wrk -t2 -c64 -d"${DURATION}s" -s "$BENCH_DIR/$1" "$base" | awk '/Requests\/sec/ {print $2}'; }

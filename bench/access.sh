@@ -43,31 +43,9 @@ cleanup() {
 trap cleanup EXIT
 start_scimd "$port" "$WORKERS" "$work/server.log" --max-page-size 1000
 
-count_users() { curl -fs -H "Authorization: Bearer $TOKEN" "$base/scim/v2/Users?count=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalResults"])'; }
 echo "seeding $USERS users…"
-i=0
-while [ "$(count_users)" -lt "$USERS" ]; do
-  export RUN=a$i; i=$((i+1))
-  missing=$((USERS - $(count_users)))
-  secs=$(( missing / 3000 + 3 )); [ "$secs" -gt 120 ] && secs=120
-  PER_THREAD=$(( (missing + THREADS - 1) / THREADS )) \
-    wrk -t"$THREADS" -c64 -d"${secs}s" -s "$BENCH_DIR/create.lua" "$base" >/dev/null
-done
-python3 - "$base" "$TOKEN" "$work" <<'PY'
-import json, sys, urllib.request
-base, token, work = sys.argv[1:4]
-ids, names = open(f"{work}/ids", "w"), open(f"{work}/names", "w")
-start = 1
-while True:
-    req = urllib.request.Request(f"{base}/scim/v2/Users?attributes=userName&count=1000&startIndex={start}",
-                                 headers={"Authorization": f"Bearer {token}"})
-    page = json.load(urllib.request.urlopen(req))
-    if not page["Resources"]:
-        break
-    for r in page["Resources"]:
-        ids.write(r["id"] + "\n"); names.write(r["userName"] + "\n")
-    start += len(page["Resources"])
-PY
+seed_users "$USERS" a
+write_ids "$work"
 echo "seeding places, groups and access…"
 python3 "$BENCH_DIR/access_seed.py" 127.0.0.1 "$port" "$TOKEN" "$OPERATOR" "$work/names" "$work/ids" "$work/cohort"
 export COHORT_FILE="$work/cohort"

@@ -16,3 +16,35 @@ start_scimd() {
   cat "$log" >&2
   exit 1
 }
+# count_users: the bench tenant's users (needs `base` and `TOKEN`).
+count_users() { curl -fs -H "Authorization: Bearer $TOKEN" "$base/scim/v2/Users?count=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totalResults"])'; }
+# seed_users N PREFIX: creates users over HTTP until the tenant has N (wrk, 2 threads,
+# 64 connections; each run sized to what is missing).
+seed_users() {
+  local n=$1 prefix=$2 i=0 missing secs
+  while [ "$(count_users)" -lt "$n" ]; do
+    missing=$((n - $(count_users)))
+    secs=$(( missing / 3000 + 3 )); [ "$secs" -gt 120 ] && secs=120
+    RUN=$prefix$i PER_THREAD=$(( (missing + 1) / 2 )) \
+      wrk -t2 -c64 -d"${secs}s" -s "$BENCH_DIR/create.lua" "$base" >/dev/null
+    i=$((i+1))
+  done
+}
+# write_ids DIR: every user's id and userName, one per line, into DIR/ids and DIR/names.
+write_ids() {
+  python3 - "$base" "$TOKEN" "$1" <<'PY'
+import json, sys, urllib.request
+base, token, work = sys.argv[1:4]
+ids, names = open(f"{work}/ids", "w"), open(f"{work}/names", "w")
+start = 1
+while True:
+    req = urllib.request.Request(f"{base}/scim/v2/Users?attributes=userName&count=1000&startIndex={start}",
+                                 headers={"Authorization": f"Bearer {token}"})
+    page = json.load(urllib.request.urlopen(req))
+    if not page["Resources"]:
+        break
+    for r in page["Resources"]:
+        ids.write(r["id"] + "\n"); names.write(r["userName"] + "\n")
+    start += len(page["Resources"])
+PY
+}
