@@ -425,6 +425,9 @@ impl Config {
         if self.server.default_page_size == 0 || self.server.max_page_size == 0 {
             return Err("server.default_page_size and server.max_page_size must be at least 1".into());
         }
+        if self.limits.request_timeout < Duration::from_millis(100) {
+            return Err("limits.request_timeout must be at least 100ms".into());
+        }
         if self.server.admin_token.as_ref().is_some_and(|t| t.trim().len() < 32) {
             return Err("server.admin_token must have at least 32 characters".into());
         }
