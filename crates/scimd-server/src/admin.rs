@@ -3,7 +3,9 @@
 //! operator tokens; places and access in `places`. Secrets are generated here, returned
 //! once, and stored only hashed.
 
+mod groups;
 mod places;
+pub use groups::GroupView;
 pub use places::{BankUsers, UserPlaces};
 
 use std::sync::Arc;

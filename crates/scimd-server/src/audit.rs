@@ -222,6 +222,11 @@ fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static st
             _ => ("query", Some("Access"), None),
         },
         [_, "users", user, ..] => ("query", Some("Access"), Some(user.to_string())),
+        [_, "groups", tail @ ..] => match (method, tail) {
+            ("POST", []) => ("group_add", Some("Group"), None),
+            ("DELETE", [g]) => ("group_remove", Some("Group"), Some(g.to_string())),
+            _ => ("query", Some("Group"), None),
+        },
         _ => ("admin", None, None),
     }
 }
@@ -547,5 +552,13 @@ mod tests {
         assert_eq!(classify("POST", "/oauth2/token"), Some(("token", None, None)));
         assert_eq!(classify("POST", "/oauth2/revoke"), Some(("revoke", None, None)));
         assert_eq!(classify("GET", "/healthz"), None);
+        assert_eq!(classify("GET", "/readyz"), None);
+        assert_eq!(classify("GET", "/metrics"), None);
+        assert_eq!(classify("POST", "/admin/v1/tenants/t/groups"), Some(("group_add", Some("Group"), None)));
+        assert_eq!(
+            classify("DELETE", "/admin/v1/tenants/t/groups/g1"),
+            Some(("group_remove", Some("Group"), Some("g1".to_string())))
+        );
+        assert_eq!(classify("GET", "/admin/v1/tenants/t/groups"), Some(("query", Some("Group"), None)));
     }
 }

@@ -136,6 +136,10 @@ pub enum Command {
     /// Manage which groups may use which locker banks, and ask who may use what.
     #[command(subcommand)]
     Access(places::AccessCmd),
+    /// Manage a tenant's groups as the operator (for tenants whose identity provider may
+    /// not create them, such as the locker preset's).
+    #[command(subcommand)]
+    Group(GroupCmd),
     /// Make a SCIM server's users agree with a source of users (the customer side).
     Sync(sync::SyncArgs),
     /// The configuration: print the commented default, or show the effective one.
@@ -148,6 +152,31 @@ pub enum Command {
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCmd {
+    /// Create a group; prints its id and displayName (tab-separated). A second group of
+    /// the same displayName is refused.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// Its displayName.
+        name: String,
+        #[arg(long)]
+        external_id: Option<String>,
+    },
+    /// List a tenant's groups: id, displayName, externalId or - (tab-separated).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Delete a group (by id or displayName); its memberships and access links go with it.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        group: String,
     },
 }
 
@@ -693,6 +722,22 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
         }
         Command::Places(cmd) => places::places(&admin, cmd).await,
         Command::Access(cmd) => places::access(&admin, cmd).await,
+        Command::Group(GroupCmd::Create { tenant, name, external_id }) => {
+            let (_, g) = admin.create_group(&tenant, &name, external_id.as_deref()).await?;
+            println!("{}\t{}", g.id, g.display_name);
+            Ok(())
+        }
+        Command::Group(GroupCmd::List { tenant }) => {
+            for g in admin.list_groups(&tenant).await? {
+                println!("{}\t{}\t{}", g.id, g.display_name, g.external_id.as_deref().unwrap_or("-"));
+            }
+            Ok(())
+        }
+        Command::Group(GroupCmd::Delete { tenant, group }) => {
+            let (_, g) = admin.delete_group(&tenant, &group).await?;
+            println!("group {} ({}) of tenant {tenant} deleted", g.id, g.display_name);
+            Ok(())
+        }
         Command::Audit(AuditCmd::Events { tenant, from, to, client, status, op, before, limit, json }) => {
             let f = crate::admin::EventFilter { from, to, client, status, op, before, limit: Some(limit) };
             for e in admin.audit_events(&tenant, f).await? {

@@ -263,7 +263,7 @@ fn patch_password(ops: &[PatchOperation]) -> Option<String> {
 }
 
 /// What the store writes for a document: the document, its index rows and keys.
-fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
+pub(crate) fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> ResourceState {
     ResourceState {
         index: resource::index_entries(reg, kind, &doc),
         unique_key: resource::unique_key(kind, &doc),

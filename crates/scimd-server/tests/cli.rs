@@ -662,6 +662,21 @@ async fn places_and_access_from_the_command_line() {
     let list = run_ok(scimd(&db).args(["places", "list", "--tenant", "acme"]));
     assert!(list.contains("bank\tb1\tBank 1\ts1"), "{list}");
     run_ok(scimd(&db).args(["places", "create", "--tenant", "acme", "locker", "l3", "--parent", "b1"]));
+    // The operator's groups, then access for one of them by name.
+    let made = run_ok(scimd(&db).args(["group", "create", "--tenant", "acme", "Night shift", "--external-id", "ns"]));
+    let (night_id, night_name) = made.trim().split_once('\t').unwrap();
+    assert_eq!(night_name, "Night shift");
+    let twice = scimd(&db).args(["group", "create", "--tenant", "acme", "Night shift"]).output().unwrap();
+    assert!(!twice.status.success() && String::from_utf8_lossy(&twice.stderr).contains(night_id));
+    run_ok(scimd(&db).args(["group", "create", "--tenant", "acme", "Temporary"]));
+    let groups = run_ok(scimd(&db).args(["group", "list", "--tenant", "acme"]));
+    assert!(groups.contains(&format!("{night_id}\tNight shift\tns")) && groups.contains("\tTemporary\t-"), "{groups}");
+    run_ok(scimd(&db).args(["group", "delete", "--tenant", "acme", "Temporary"]));
+    assert_eq!(run_ok(scimd(&db).args(["group", "list", "--tenant", "acme"])).lines().count(), 1);
+    run_ok(scimd(&db).args(["access", "grant", "--tenant", "acme", "--group", "Night shift", "--bank", "b1"]));
+    let links = run_ok(scimd(&db).args(["access", "list", "--tenant", "acme"]));
+    assert!(links.contains(night_id), "{links}");
+    run_ok(scimd(&db).args(["access", "revoke", "--tenant", "acme", "--group", night_id, "--bank", "b1"]));
     let refused = scimd(&db).args(["places", "delete", "--tenant", "acme", "bank", "b1"]).output().unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("cascade"));

@@ -3,6 +3,7 @@
 //! by configuration, or created by `scimd admin-token create`); tenant tokens are never
 //! accepted. Errors are `{"status": N, "detail": "…"}`.
 
+mod groups;
 mod places;
 
 use axum::Router;
@@ -425,5 +426,6 @@ pub fn routes() -> Router<AppState> {
         .route("/signing-keys", get(list_keys).post(rotate_key))
         .route("/signing-keys/{kid}", delete(retire_key))
         .merge(places::routes())
+        .merge(groups::routes())
         .fallback(not_found)
 }

@@ -189,3 +189,76 @@ async fn unparsable_path_and_query_parameters_are_json_errors() {
         assert!(r.body["detail"].as_str().unwrap().contains("not valid"), "{}", r.body);
     }
 }
+
+/// Operators create, list and delete groups of a tenant whose identity provider may not
+/// (the locker preset's); the provider then puts users in them; the operator's changes are
+/// audited apart from the customer's provisioning.
+#[tokio::test]
+async fn operators_manage_groups_of_a_tenant_whose_provider_may_not() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let r = call(&s, Some(&op), Method::POST, "/tenants", Some(json!({"name": "harbour", "preset": "locker"}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let from = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = json!({"displayName": "Dock workers", "externalId": "dock-1"});
+    let r = call(&s, Some(&op), Method::POST, "/tenants/harbour/groups", Some(body.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let dock = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["externalId"], "dock-1");
+    // One group per displayName; a group needs one; unknown fields and tenants refused.
+    let again = call(&s, Some(&op), Method::POST, "/tenants/harbour/groups", Some(body)).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body["detail"].as_str().unwrap().contains(&dock), "{}", again.body);
+    let r = call(&s, Some(&op), Method::POST, "/tenants/harbour/groups", Some(json!({"displayName": " "}))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = call(&s, Some(&op), Method::POST, "/tenants/harbour/groups", Some(json!({"name": "x"}))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = call(&s, Some(&op), Method::POST, "/tenants/nope/groups", Some(json!({"displayName": "x"}))).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(call(&s, Some(&s.token), Method::GET, "/tenants/harbour/groups", None).await.status, 401);
+    let office = call(&s, Some(&op), Method::POST, "/tenants/harbour/groups", Some(json!({"displayName": "Office"})))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The provider (a token of the tenant) sees them, may not create one, and puts a user in one.
+    let token = s.tenant_token("harbour").await;
+    let scim = |m: Method, path: &str| {
+        s.client.request(m, s.root(path)).bearer_auth(&token).header("content-type", "application/scim+json")
+    };
+    let r = s.send(scim(Method::POST, "/api/groups").body(json!({"displayName": "Mine"}).to_string())).await;
+    assert_eq!(r.status, 405, "{}", r.body);
+    let user = json!({"userName": "pat@harbour.test", "name": {"givenName": "Pat", "familyName": "Lee"},
+                      "emails": [{"value": "pat@harbour.test"}], "groups": [{"value": dock}]});
+    let r = s.send(scim(Method::POST, "/api/users").body(user.to_string())).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["groups"][0]["display"], "Dock workers");
+    let user_id = r.body["id"].as_str().unwrap().to_string();
+
+    let list = call(&s, Some(&op), Method::GET, "/tenants/harbour/groups", None).await;
+    assert_eq!(list.status, 200);
+    let names: Vec<&str> = list.body.as_array().unwrap().iter().map(|g| g["displayName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Dock workers", "Office"]);
+    // Deleted by displayName (or id): the membership goes with it.
+    let r = call(&s, Some(&op), Method::DELETE, "/tenants/harbour/groups/Dock%20workers", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["deleted"]["id"], dock.as_str());
+    let r = s.send(scim(Method::GET, &format!("/api/users/{user_id}"))).await;
+    assert!(r.body.get("groups").is_none_or(|g| g.as_array().is_some_and(|a| a.is_empty())), "{}", r.body);
+    let r = call(&s, Some(&op), Method::DELETE, "/tenants/harbour/groups/Dock%20workers", None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = call(&s, Some(&op), Method::DELETE, &format!("/tenants/harbour/groups/{office}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Audited as the operator's work: events of their own, not counted as provisioning.
+    let events = call(&s, Some(&op), Method::GET, "/tenants/harbour/audit/events?op=group_add", None).await;
+    assert_eq!(events.body.as_array().map(Vec::len), Some(2), "{}", events.body);
+    let to = (Utc::now() + chrono::TimeDelta::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let summary =
+        call(&s, Some(&op), Method::GET, &format!("/tenants/harbour/audit/summary?from={from}&to={to}"), None).await;
+    assert_eq!(summary.body["groups"]["created"], 0, "{}", summary.body);
+    assert_eq!(summary.body["users"]["created"], 1, "{}", summary.body);
+}

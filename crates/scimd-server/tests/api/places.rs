@@ -210,14 +210,18 @@ async fn in_the_locker_preset_access_comes_from_groups_set_on_the_user() {
     use reqwest::Method;
     let s = TestServer::start().await;
     let op = operator(&s).await;
-    let staff = s.create_group("Dock workers", &[]).await; // before the preset: groups are admin-made
+    let preset = scimd_server::presets::preset("locker").unwrap();
+    let r = admin(&s, &op, Method::PUT, "/tenants/acme/profile", Some(preset)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The preset's groups are the operator's (never made over SCIM).
+    let staff =
+        admin(&s, &op, Method::POST, "/tenants/acme/groups", Some(json!({"displayName": "Dock workers"}))).await;
+    assert_eq!(staff.status, 201, "{}", staff.body);
+    let staff = staff.body;
     with_tree(&s, &op).await;
     let r = admin(&s, &op, Method::POST, "/tenants/acme/access", Some(json!({"group": "Dock workers", "bank": "b2"})))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let preset = scimd_server::presets::preset("locker").unwrap();
-    let r = admin(&s, &op, Method::PUT, "/tenants/acme/profile", Some(preset)).await;
-    assert_eq!(r.status, 200, "{}", r.body);
     let token = s.tenant_token("acme").await;
     let created = s
         .send(s.client.post(s.root("/api/users")).bearer_auth(&token).json(&json!({

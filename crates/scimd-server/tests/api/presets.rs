@@ -289,20 +289,13 @@ async fn workflow_preset_replays_the_oauth_application_document() {
     assert_eq!(denied.status, 403, "{}", denied.body);
 }
 
-/// A group as the product's administrators configure it (L2: never over SCIM).
-async fn admin_group(s: &TestServer, tenant: &str, name: &str) -> String {
-    use scimd_core::schema::ResourceKind;
-    let tenant = s.store.tenant_by_name(tenant).await.unwrap().unwrap();
-    let reg = scimd_core::builtin::standard_registry();
-    let doc = scimd_core::resource::prepare(&reg, ResourceKind::Group, &json!({"displayName": name})).unwrap().doc;
-    let state = scimd_store::ResourceState {
-        index: scimd_core::resource::index_entries(&reg, ResourceKind::Group, &doc),
-        unique_key: scimd_core::resource::unique_key(ResourceKind::Group, &doc),
-        display: scimd_core::resource::display_of(ResourceKind::Group, &doc),
-        doc,
-    };
-    let new = scimd_store::NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 };
-    s.store.create(tenant.id, ResourceKind::Group, new, chrono::Utc::now()).await.unwrap().id
+/// A group as the product's administrators configure it (L2: never over SCIM): the
+/// operator creates it through the admin API.
+async fn admin_group(s: &TestServer, op: &str, tenant: &str, name: &str) -> String {
+    let r = admin_post(s, op, &format!("/tenants/{tenant}/groups"), json!({"displayName": name})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["displayName"], name);
+    r.body["id"].as_str().unwrap().to_string()
 }
 
 /// SEEDS.md L1–L5, L10–L12, documents 000 and 001 (smart-locker system).
@@ -340,7 +333,8 @@ async fn locker_preset_replays_the_locker_integration_document() {
         system_users
             .push((u.body["username"].as_str().unwrap().to_string(), u.body["password"].as_str().unwrap().to_string()));
     }
-    let groups = [admin_group(&s, "harbour", "Dock workers").await, admin_group(&s, "harbour", "Office").await];
+    let groups =
+        [admin_group(&s, &op, "harbour", "Dock workers").await, admin_group(&s, &op, "harbour", "Office").await];
 
     // L10/L11: the password grant with the client id/secret; access and refresh tokens.
     let login = |user: usize| {

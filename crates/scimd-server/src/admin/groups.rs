@@ -1,0 +1,129 @@
+//! The operator's groups, shared by the command line and the admin HTTP API: for tenants
+//! whose identity provider may not create groups (the locker preset's groups are
+//! configured in the product, SEEDS.md L2), the operator creates, lists and deletes them;
+//! the provider then puts users in them (`User.groups`), and access links name them.
+//! Groups are made with the built-in Group schema, whatever the tenant's profile offers
+//! over SCIM; a displayName names one group (a second group of that name is refused).
+
+use scimd_core::list::{ListParams, PageConfig};
+use scimd_core::schema::ResourceKind;
+use scimd_store::{NewResource, StoreError, Tenant};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Admin, AdminError, AdminResult};
+
+/// A group as the operator sees it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GroupView {
+    pub id: String,
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    #[serde(rename = "externalId", skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl GroupView {
+    fn of(id: String, data: &str) -> GroupView {
+        let doc: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+        let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
+        GroupView { id, display_name: text("displayName").unwrap_or_default(), external_id: text("externalId") }
+    }
+}
+
+impl Admin {
+    /// The groups of a tenant whose displayName is `name` (at most `count`).
+    async fn groups_named(&self, t: &Tenant, name: &str, count: i64) -> AdminResult<Vec<GroupView>> {
+        let quoted = serde_json::to_string(name).map_err(AdminError::internal)?;
+        self.list_group_page(t, Some(format!("displayName eq {quoted}")), 1, count).await
+    }
+
+    async fn list_group_page(
+        &self,
+        t: &Tenant,
+        filter: Option<String>,
+        start_index: i64,
+        count: i64,
+    ) -> AdminResult<Vec<GroupView>> {
+        let params = ListParams { filter, start_index: Some(start_index), count: Some(count), ..ListParams::default() };
+        let reg = scimd_core::builtin::standard_registry();
+        let query = params
+            .resolve(&reg, ResourceKind::Group, &PageConfig::default())
+            .map_err(|e| AdminError::invalid(e.detail))?;
+        let page = self.store.list(t.id, ResourceKind::Group, &query, false).await.map_err(AdminError::internal)?;
+        Ok(page.items.into_iter().map(|r| GroupView::of(r.id, &r.data)).collect())
+    }
+
+    /// Creates a group (`displayName`, optionally `externalId`).
+    pub async fn create_group(
+        &self,
+        tenant: &str,
+        display_name: &str,
+        external_id: Option<&str>,
+    ) -> AdminResult<(Tenant, GroupView)> {
+        let t = self.tenant(tenant).await?;
+        let name = display_name.trim();
+        if name.is_empty() {
+            return Err(AdminError::invalid("a group needs a displayName"));
+        }
+        if let Some(g) = self.groups_named(&t, name, 1).await?.into_iter().next() {
+            return Err(AdminError::conflict(format!(
+                "tenant '{tenant}' has a group named '{name}' already (id {})",
+                g.id
+            )));
+        }
+        let mut body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
+        if let Some(x) = external_id {
+            body["externalId"] = json!(x);
+        }
+        let reg = scimd_core::builtin::standard_registry();
+        let prepared = scimd_core::resource::prepare(&reg, ResourceKind::Group, &body)
+            .map_err(|e| AdminError { status: e.status, message: e.detail })?;
+        let new = NewResource {
+            state: crate::service::state_of(&reg, ResourceKind::Group, prepared.doc),
+            password_hash: None,
+            members: Vec::new(),
+            derived_gen: 0,
+            event: None,
+        };
+        let stored =
+            self.store.create(t.id, ResourceKind::Group, new, self.now()).await.map_err(AdminError::internal)?;
+        let view = GroupView::of(stored.id, &stored.data);
+        Ok((t, view))
+    }
+
+    /// Every group of a tenant, oldest first.
+    pub async fn list_groups(&self, tenant: &str) -> AdminResult<Vec<GroupView>> {
+        let t = self.tenant(tenant).await?;
+        let mut all = Vec::new();
+        loop {
+            let page = self.list_group_page(&t, None, all.len() as i64 + 1, 1000).await?;
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+        }
+    }
+
+    /// Deletes a group, by id or displayName; its members and access links go with it.
+    pub async fn delete_group(&self, tenant: &str, group: &str) -> AdminResult<(Tenant, GroupView)> {
+        let t = self.tenant(tenant).await?;
+        let found = match self.store.get(t.id, ResourceKind::Group, group, false).await.map_err(AdminError::internal)? {
+            Some(r) => GroupView::of(r.id, &r.data),
+            None => match self.groups_named(&t, group, 2).await?.as_slice() {
+                [one] => one.clone(),
+                [] => return Err(AdminError::not_found(format!("no group with the id or displayName '{group}'"))),
+                _ => {
+                    return Err(AdminError::conflict(format!(
+                        "several groups are named '{group}': name the one meant by its id"
+                    )));
+                }
+            },
+        };
+        match self.store.delete(t.id, ResourceKind::Group, &found.id, None, None, self.now()).await {
+            Ok(()) => Ok((t, found)),
+            Err(StoreError::NotFound) => Err(AdminError::not_found(format!("no group with the id '{}'", found.id))),
+            Err(e) => Err(AdminError::internal(e)),
+        }
+    }
+}

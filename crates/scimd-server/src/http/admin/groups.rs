@@ -1,0 +1,62 @@
+//! The admin API's groups, under `/admin/v1/tenants/{name}/groups`: list, create
+//! (`{"displayName": …, "externalId": …}`), delete by id or displayName. Each change names
+//! its tenant in the request's audit event (operations `group_add`, `group_remove`, apart
+//! from SCIM's, so the go-live summary counts only the customer's provisioning).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Extension, Router};
+use serde_json::json;
+
+use super::{APath, AResult, Operator, body, ok};
+use crate::audit::AuditSlot;
+use crate::http::AppState;
+
+type Slot = Option<Extension<Arc<AuditSlot>>>;
+
+fn audited(slot: &Slot, t: &scimd_store::Tenant) {
+    if let Some(Extension(slot)) = slot {
+        slot.info.lock().expect("audit slot").tenant = Some(t.id);
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewGroup {
+    #[serde(rename = "displayName")]
+    display_name: String,
+    #[serde(rename = "externalId")]
+    external_id: Option<String>,
+}
+
+async fn list(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
+    ok(StatusCode::OK, &s.admin.list_groups(&name).await?)
+}
+
+async fn create(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
+    let g: NewGroup = body(&b)?;
+    let (t, view) = s.admin.create_group(&name, &g.display_name, g.external_id.as_deref()).await?;
+    audited(&slot, &t);
+    ok(StatusCode::CREATED, &view)
+}
+
+async fn remove(
+    _: Operator,
+    State(s): State<AppState>,
+    slot: Slot,
+    APath((name, group)): APath<(String, String)>,
+) -> AResult {
+    let (t, view) = s.admin.delete_group(&name, &group).await?;
+    audited(&slot, &t);
+    ok(StatusCode::OK, &json!({"deleted": view}))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tenants/{name}/groups", get(list).post(create))
+        .route("/tenants/{name}/groups/{group}", delete(remove))
+}
