@@ -543,3 +543,67 @@ fn the_systemd_unit_and_the_dockerfile_use_real_commands() {
     // The example configuration they point at is the printed default.
     assert!(unit.contains("/etc/scimd/scimd.toml") && docker.contains("examples/scimd.toml"));
 }
+
+/// TLS to PostgreSQL as the URL says (`sslmode`, `sslrootcert`): verified against the
+/// given root, refused with another root, encrypted without verification on `require`,
+/// plain on `disable`. Needs the test PostgreSQL's TLS (`SCIMD_TEST_POSTGRES_CA`, set by
+/// scripts/test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_use_tls_as_the_url_says() {
+    let (Ok(admin_url), Ok(ca)) = (std::env::var("SCIMD_TEST_POSTGRES"), std::env::var("SCIMD_TEST_POSTGRES_CA"))
+    else {
+        println!("SCIMD_TEST_POSTGRES(_CA) not set: PostgreSQL TLS test not run");
+        return;
+    };
+    let other_ca = std::path::Path::new(&ca).with_file_name("other-ca.crt");
+    let url = process::fresh_database(&admin_url).await;
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let with = |q: &str| format!("{url}?{q}");
+    // The backends of this database, and whether each uses TLS.
+    let encrypted = || {
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        async move {
+            let (c, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.unwrap();
+            let task = tokio::spawn(conn);
+            let rows = c
+                .query(
+                    "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",
+                    &[&name],
+                )
+                .await
+                .unwrap();
+            drop(c);
+            let _ = task.await;
+            rows.iter().map(|r| r.get::<_, bool>(0)).collect::<Vec<bool>>()
+        }
+    };
+    let verified = with(&format!("sslmode=verify-full&sslrootcert={ca}"));
+    run_ok(scimd().args(["--database", &verified, "migrate"]));
+    let token = bootstrap(&verified);
+    for (query, tls) in [(format!("sslmode=verify-full&sslrootcert={ca}"), true), ("sslmode=require".into(), true)]
+        .into_iter()
+        .chain([("sslmode=disable".to_string(), false)])
+    {
+        let main = addr();
+        let mut cmd = scimd();
+        cmd.args(["--database", &with(&query), "serve", "--listen", &main]);
+        let server = Server::start_args(cmd, &main);
+        let r =
+            reqwest::Client::new().get(server.url("/scim/v2/Users?count=0")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{query}");
+        let backends = encrypted().await;
+        assert!(!backends.is_empty() && backends.iter().all(|b| *b == tls), "{query}: {backends:?}");
+        drop(server);
+        tokio::time::sleep(Duration::from_millis(300)).await; // its connections close
+    }
+    // Another root: refused, saying why.
+    let o = run(scimd().args([
+        "--database",
+        &with(&format!("sslmode=verify-full&sslrootcert={}", other_ca.display())),
+        "migrate",
+    ]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("invalid peer certificate"), "{}", stderr(&o));
+    let o = run(scimd().args(["--database", &with("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"), "migrate"]));
+    assert!(stderr(&o).contains("/nonexistent/ca.pem"), "{}", stderr(&o));
+}

@@ -29,6 +29,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 mod places;
+pub mod tls;
 
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
@@ -175,7 +176,11 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
 fn message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {} ({})", e, db.message(), db.code().code()),
-        None => e.to_string(),
+        // Its cause too: "error performing TLS handshake: invalid peer certificate: …".
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     }
 }
 
@@ -205,11 +210,18 @@ fn words(s: String) -> Vec<String> {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`) and migrates
-    /// the schema under an advisory lock.
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`, TLS as its
+    /// `sslmode` and `sslrootcert` say: see [`tls`]) and migrates the schema under an
+    /// advisory lock.
     pub async fn connect(url: &str, opts: PgOptions) -> StoreResult<PgStore> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| internal(format!("database URL: {e}")))?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let (url, tls) = tls::split(url)?;
+        let mut config = tokio_postgres::Config::from_str(&url).map_err(|e| internal(format!("database URL: {e}")))?;
+        config.ssl_mode(tls.mode.ssl_mode());
+        let mc = || ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match tls::connector(&tls)? {
+            Some(connector) => Manager::from_config(config, connector, mc()),
+            None => Manager::from_config(config, NoTls, mc()),
+        };
         let pool = Pool::builder(manager)
             .max_size(opts.pool_size.max(2))
             .runtime(deadpool_postgres::Runtime::Tokio1)
