@@ -105,21 +105,22 @@ impl Admin {
         }
     }
 
+    /// A group by id, or else by displayName (which must name exactly one).
+    pub(super) async fn group(&self, t: &Tenant, group: &str) -> AdminResult<GroupView> {
+        if let Some(r) = self.store.get(t.id, ResourceKind::Group, group, false).await.map_err(AdminError::internal)? {
+            return Ok(GroupView::of(r.id, &r.data));
+        }
+        match self.groups_named(t, group, 2).await?.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(AdminError::not_found(format!("no group with the id or displayName '{group}'"))),
+            _ => Err(AdminError::conflict(format!("several groups are named '{group}': name the one meant by its id"))),
+        }
+    }
+
     /// Deletes a group, by id or displayName; its members and access links go with it.
     pub async fn delete_group(&self, tenant: &str, group: &str) -> AdminResult<(Tenant, GroupView)> {
         let t = self.tenant(tenant).await?;
-        let found = match self.store.get(t.id, ResourceKind::Group, group, false).await.map_err(AdminError::internal)? {
-            Some(r) => GroupView::of(r.id, &r.data),
-            None => match self.groups_named(&t, group, 2).await?.as_slice() {
-                [one] => one.clone(),
-                [] => return Err(AdminError::not_found(format!("no group with the id or displayName '{group}'"))),
-                _ => {
-                    return Err(AdminError::conflict(format!(
-                        "several groups are named '{group}': name the one meant by its id"
-                    )));
-                }
-            },
-        };
+        let found = self.group(&t, group).await?;
         match self.store.delete(t.id, ResourceKind::Group, &found.id, None, None, self.now()).await {
             Ok(()) => Ok((t, found)),
             Err(StoreError::NotFound) => Err(AdminError::not_found(format!("no group with the id '{}'", found.id))),

@@ -164,34 +164,10 @@ impl Admin {
         Ok(l.rules.as_deref().map(|r| serde_json::from_str(r).unwrap_or(Value::Null)).unwrap_or(Value::Null))
     }
 
-    /// A group by id, or else by displayName (which must name exactly one).
-    async fn group_id(&self, t: &Tenant, group: &str) -> AdminResult<String> {
-        if self.store.get(t.id, ResourceKind::Group, group, false).await.map_err(AdminError::internal)?.is_some() {
-            return Ok(group.to_string());
-        }
-        let quoted = serde_json::to_string(group).map_err(AdminError::internal)?;
-        let params = ListParams {
-            filter: Some(format!("displayName eq {quoted}")),
-            count: Some(2),
-            attributes: vec!["id".into()],
-            ..ListParams::default()
-        };
-        let reg = scimd_core::builtin::standard_registry();
-        let query = params
-            .resolve(&reg, ResourceKind::Group, &PageConfig::default())
-            .map_err(|e| AdminError::invalid(e.detail))?;
-        let page = self.store.list(t.id, ResourceKind::Group, &query, false).await.map_err(AdminError::internal)?;
-        match page.items.as_slice() {
-            [one] => Ok(one.id.clone()),
-            [] => Err(AdminError::not_found(format!("no group with the id or displayName '{group}'"))),
-            _ => Err(AdminError::conflict(format!("several groups are named '{group}': name the one meant by its id"))),
-        }
-    }
-
     /// Gives a group's members access to a bank; false if the group had it already.
     pub async fn grant_access(&self, tenant: &str, group: &str, bank: &str) -> AdminResult<(Tenant, bool)> {
         let t = self.tenant(tenant).await?;
-        let id = self.group_id(&t, group).await?;
+        let id = self.group(&t, group).await?.id;
         let created = self.store.grant_access(t.id, &id, bank, self.now()).await.map_err(places_err(String::new))?;
         Ok((t, created))
     }
@@ -199,7 +175,7 @@ impl Admin {
     /// Takes it away; false if the group did not have it.
     pub async fn revoke_access(&self, tenant: &str, group: &str, bank: &str) -> AdminResult<(Tenant, bool)> {
         let t = self.tenant(tenant).await?;
-        let id = self.group_id(&t, group).await?;
+        let id = self.group(&t, group).await?.id;
         let existed = self.store.revoke_access(t.id, &id, bank).await.map_err(places_err(String::new))?;
         Ok((t, existed))
     }
