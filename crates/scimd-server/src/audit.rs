@@ -35,6 +35,12 @@ fn is_secret_key(k: &str) -> bool {
     SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
 }
 
+/// Whether a value is a secret under its key: a secret key's, or a filter that mentions
+/// the password (`password eq "…"`: refused, but its text would hold a guess at one).
+fn is_secret(k: &str, v: &str) -> bool {
+    is_secret_key(k) || (k.eq_ignore_ascii_case("filter") && v.to_ascii_lowercase().contains("password"))
+}
+
 /// Whether a SCIM PATCH path names the password (`password`, `urn:…:User:password`).
 fn is_password_path(p: &str) -> bool {
     let last = p.rsplit([':', '.']).next().unwrap_or(p);
@@ -49,7 +55,8 @@ pub fn redact_json(v: &mut Value) {
             let password_op =
                 map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(is_password_path));
             for (k, v) in map.iter_mut() {
-                if is_secret_key(k) || (password_op && k.eq_ignore_ascii_case("value")) {
+                let secret_filter = v.as_str().is_some_and(|text| is_secret(k, text));
+                if is_secret_key(k) || secret_filter || (password_op && k.eq_ignore_ascii_case("value")) {
                     *v = Value::String(REDACTED.into());
                 } else {
                     redact_json(v);
@@ -65,7 +72,7 @@ pub fn redact_json(v: &mut Value) {
 pub fn redact_form(form: &str) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (k, v) in form_urlencoded::parse(form.as_bytes()) {
-        if is_secret_key(&k) {
+        if is_secret(&k, &v) {
             out.append_pair(&k, REDACTED);
         } else {
             out.append_pair(&k, &v);
@@ -539,6 +546,13 @@ mod tests {
         assert!(!h.contains("dXNlcjpwYXNz") && !h.contains("sid=1") && h.contains("Basic"), "{h}");
         assert!(!redact_body(Some("text/plain"), b"password=x").unwrap().contains("password=x"));
         assert_eq!(redact_body(None, b""), None);
+        // A filter on the password holds a guess at one: withheld, in queries and in .search bodies.
+        let q = redact_form("filter=password%20eq%20%22guess1%22&count=1");
+        assert!(!q.contains("guess1") && q.contains("count=1"), "{q}");
+        let q = redact_form("filter=userName%20eq%20%22bob%22");
+        assert!(q.contains("bob"), "{q}");
+        let b = redact_body(Some("application/scim+json"), br#"{"filter": "PASSWORD eq \"guess2\"", "count": 1}"#);
+        assert!(!b.as_ref().unwrap().contains("guess2") && b.unwrap().contains("count"));
     }
 
     #[test]
