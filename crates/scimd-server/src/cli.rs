@@ -33,6 +33,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCIMD_DATABASE_URL")]
     pub database: Option<String>,
 
+    /// A file holding the database URL (its password out of the command line and the
+    /// environment); wins over `--database`. [config: database.url_file]
+    #[arg(long, global = true, env = "SCIMD_DATABASE_URL_FILE")]
+    pub database_url_file: Option<String>,
+
     /// SQLite durability: `normal` survives a crash of the process (kill -9);
     /// `full` also survives power loss, at the cost of an fsync per commit batch.
     /// [config: database.sqlite_synchronous; default normal]
@@ -70,6 +75,7 @@ impl Cli {
     pub fn load_config(&self) -> Result<Config, String> {
         let mut f = crate::config::Flags::default();
         f.set("database.url", self.database.clone());
+        f.set("database.url_file", self.database_url_file.clone());
         f.set_name("database.sqlite_synchronous", self.sqlite_synchronous);
         f.set("database.sqlite_mmap_mib", self.sqlite_mmap_mib);
         f.set("database.sqlite_cache_mib", self.sqlite_cache_mib);
@@ -99,6 +105,35 @@ impl Cli {
             f.set("metrics.listen", a.metrics_listen.clone());
         }
         crate::config::load(self.config.as_deref(), std::env::vars(), &f)
+    }
+
+    /// `SCIMD_…` variables in `env` that scimd does not read (a misspelt flat variable is
+    /// otherwise silently ignored): neither a flag's, nor a `SCIMD_…__…` key (those are
+    /// checked as configuration), nor one of the few read directly.
+    pub fn unknown_variables(env: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+        fn envs(c: &clap::Command, into: &mut std::collections::HashSet<String>) {
+            for a in c.get_arguments() {
+                if let Some(e) = a.get_env() {
+                    into.insert(e.to_string_lossy().into_owned());
+                }
+            }
+            for sub in c.get_subcommands() {
+                envs(sub, into);
+            }
+        }
+        let mut known: std::collections::HashSet<String> =
+            ["SCIMD_SYNC_TOKEN", "SCIMD_SYNC_CLIENT_SECRET", "SCIMD_SYNC_PASSWORD", "SCIMD_BUILD_COMMIT"]
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        envs(&<Cli as clap::CommandFactory>::command(), &mut known);
+        let mut unknown: Vec<String> = env
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("SCIMD_") && !k.contains("__") && !known.contains(k))
+            .collect();
+        unknown.sort();
+        unknown
     }
 }
 

@@ -24,6 +24,11 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&cfg);
+    if !matches!(cli.command, Command::Sync(_) | Command::Completions { .. }) {
+        for name in Cli::unknown_variables(std::env::vars()) {
+            tracing::warn!(variable = %name, "{name} is not a setting of scimd and is ignored (a flag's variable, or SCIMD_SECTION__KEY)");
+        }
+    }
     // The server gets a worker per core (or `server.workers`); the operator commands are
     // short database transactions and need no more than one thread.
     let mut builder = match &cli.command {
@@ -60,7 +65,11 @@ fn main() -> std::process::ExitCode {
 /// Logs go to standard error: human lines, or one JSON object per line.
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match cfg.log.format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),

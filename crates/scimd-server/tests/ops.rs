@@ -145,9 +145,13 @@ fn config_errors_name_the_key_and_where_it_came_from() {
     std::fs::write(&file, "[[tenants]]\nname = \"acme\"\nprest = \"locker\"\n").unwrap();
     let o = run(scimd().args(["--config", file.to_str().unwrap(), "config", "show"]));
     assert!(stderr(&o).contains("prest"), "{}", stderr(&o));
-    // Variables of scimd that are not configuration keys (no `__`) are not an error.
-    let o = run(scimd().env("SCIMD_SOMETHING_ELSE", "1").args(["config", "show"]));
+    // A SCIMD_ variable without `__` that no flag reads is not an error (other tools may
+    // use the prefix), but it is not silently ignored either: a warning names it.
+    let o = run(scimd().env("SCIMD_LISTNE", "127.0.0.1:1").args(["config", "show"]));
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("SCIMD_LISTNE is not a setting of scimd"), "{}", stderr(&o));
+    let o = run(scimd().env("SCIMD_LISTEN", "127.0.0.1:1").args(["config", "show"]));
+    assert!(!stderr(&o).contains("not a setting"), "{}", stderr(&o));
 }
 
 #[test]
@@ -179,6 +183,9 @@ fn print_default_round_trips_and_layers_apply_in_order() {
     std::fs::write(&url_file, "postgres://scimd:hunter2-secret@db.internal/scimd\n").unwrap();
     let shown = run_ok(scimd().env("SCIMD_DATABASE__URL_FILE", &url_file).args(["config", "show"]));
     assert!(shown.contains("postgres://scimd:***@db.internal/scimd") && !shown.contains("hunter2"), "{shown}");
+    // The flat variable of the flag, as containers name secrets (`…_FILE`).
+    let shown = run_ok(scimd().env("SCIMD_DATABASE_URL_FILE", &url_file).args(["config", "show"]));
+    assert!(shown.contains("postgres://scimd:***@db.internal/scimd"), "{shown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
