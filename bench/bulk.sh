@@ -11,13 +11,7 @@ CORES=$(nproc)
 WORKERS=${WORKERS:-$(( CORES > 1 ? CORES - 1 : 1 ))}
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
-bench_build
-work=$(mktemp -d)
-port=$(free_port)
-export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
-"$bin" tenant create bench >/dev/null
-token=$("$bin" token create --tenant bench | tail -n 1)
-trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+bench_fresh
 start_scimd "$port" "$WORKERS" "$work/server.log"
 echo "== scimd Bulk benchmark: $N users, $CORES cores, server with $WORKERS worker(s), SQLite, $(date -u +%F)"
 echo "| import | time | users/s |"

@@ -5,6 +5,19 @@ bench_build() {
   bin="$root/target/release/scimd"
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# bench_fresh: the release build, a new `work` directory with an empty SQLite database
+# (SCIMD_DATABASE_URL) holding the tenant `bench`, its token in `token`, a free `port`;
+# the server (`server`) stopped and `work` removed on exit.
+bench_fresh() {
+  bench_build
+  work=$(mktemp -d)
+  port=$(free_port)
+  export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
+  "$bin" tenant create bench >/dev/null
+  token=$("$bin" token create --tenant bench | tail -n 1)
+  server=
+  trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+}
 # start_scimd PORT WORKERS LOGFILE [more serve arguments…]: sets `server` to its pid.
 start_scimd() {
   local port=$1 workers=$2 log=$3

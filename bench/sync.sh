@@ -13,13 +13,8 @@ CORES=$(nproc)
 WORKERS=${WORKERS:-$(( CORES > 1 ? CORES - 1 : 1 ))}
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
-bench_build
-work=$(mktemp -d)
-port=$(free_port)
-export SCIMD_DATABASE_URL="sqlite://$work/bench.db"
-"$bin" tenant create bench >/dev/null
-"$bin" token create --tenant bench | tail -n 1 >"$work/token"
-trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+bench_fresh
+echo "$token" >"$work/token"
 start_scimd "$port" "$WORKERS" "$work/server.log" --max-page-size 1000
 python3 - "$work/users.csv" "$USERS" 0 <<'PY'
 import sys

@@ -226,6 +226,21 @@ impl Admin {
         self.clock.now()
     }
 
+    /// A page of a tenant's users or groups, as a SCIM list request would ask for it
+    /// (with the built-in schemas).
+    async fn list_resources(
+        &self,
+        t: &Tenant,
+        kind: scimd_core::schema::ResourceKind,
+        params: scimd_core::list::ListParams,
+    ) -> AdminResult<Vec<scimd_store::StoredResource>> {
+        let reg = scimd_core::builtin::standard_registry();
+        let query = params
+            .resolve(&reg, kind, &scimd_core::list::PageConfig::default())
+            .map_err(|e| AdminError::invalid(e.detail))?;
+        Ok(self.store.list(t.id, kind, &query, false).await.map_err(AdminError::internal)?.items)
+    }
+
     /// The tenant of that name.
     pub async fn tenant(&self, name: &str) -> AdminResult<Tenant> {
         self.store

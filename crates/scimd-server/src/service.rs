@@ -860,8 +860,4 @@ impl Service {
             .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
             .ok_or_else(|| ScimError::not_found(format!("resource type '{name}' not found")).into())
     }
-
-    pub async fn ping(&self) -> AppResult<()> {
-        Ok(self.store.ping().await?)
-    }
 }

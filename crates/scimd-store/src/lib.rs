@@ -725,8 +725,6 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
         event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>>;
-    /// A cheap liveness check of the database.
-    fn ping(&self) -> BoxFut<'_, StoreResult<()>>;
     /// Readiness: the database is reachable and its schema is exactly the one this
     /// binary knows (every migration applied, none from a newer binary); for SQLite also
     /// that the database files are still the ones opened. The error's message tells an

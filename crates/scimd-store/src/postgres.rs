@@ -2019,10 +2019,6 @@ impl Store for PgStore {
         Box::pin(self.delete_resource(tenant, kind, id.to_string(), if_match, event, normalized_time(now)))
     }
 
-    fn ping(&self) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { self.query_opt("SELECT 1", &[]).await.map(|_| ()) })
-    }
-
     /// Not ready when no connection answers, when `schema_migrations` cannot be read or
     /// does not hold exactly the versions this binary knows, or when all that takes more
     /// than 3 s (the pool's own timeouts are 10 s).

@@ -2216,11 +2216,6 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn ping(&self) -> BoxFut<'_, StoreResult<()>> {
-        let r = self.read_one(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal));
-        Box::pin(async move { r })
-    }
-
     /// Not ready when the store is closed, when the database file or the audit journal
     /// no longer exists at its path or the path names another file (on Unix: another
     /// device and inode than at open; this process would keep writing to the unlinked

@@ -5,7 +5,7 @@
 //! Groups are made with the built-in Group schema, whatever the tenant's profile offers
 //! over SCIM; a displayName names one group (a second group of that name is refused).
 
-use scimd_core::list::{ListParams, PageConfig};
+use scimd_core::list::ListParams;
 use scimd_core::schema::ResourceKind;
 use scimd_store::{NewResource, StoreError, Tenant};
 use serde::Serialize;
@@ -46,12 +46,8 @@ impl Admin {
         count: i64,
     ) -> AdminResult<Vec<GroupView>> {
         let params = ListParams { filter, start_index: Some(start_index), count: Some(count), ..ListParams::default() };
-        let reg = scimd_core::builtin::standard_registry();
-        let query = params
-            .resolve(&reg, ResourceKind::Group, &PageConfig::default())
-            .map_err(|e| AdminError::invalid(e.detail))?;
-        let page = self.store.list(t.id, ResourceKind::Group, &query, false).await.map_err(AdminError::internal)?;
-        Ok(page.items.into_iter().map(|r| GroupView::of(r.id, &r.data)).collect())
+        let items = self.list_resources(t, ResourceKind::Group, params).await?;
+        Ok(items.into_iter().map(|r| GroupView::of(r.id, &r.data)).collect())
     }
 
     /// Creates a group (`displayName`, optionally `externalId`).

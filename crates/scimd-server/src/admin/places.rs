@@ -4,7 +4,7 @@
 //! user's banks and lockers, a bank's users, a user's locations).
 
 use scimd_core::filter::fold_case;
-use scimd_core::list::{ListParams, PageConfig};
+use scimd_core::list::ListParams;
 use scimd_core::places::{self, Level, LocationRules, PlaceSpec, Tree};
 use scimd_core::schema::ResourceKind;
 use scimd_store::{AccessLink, ImportReport, PlaceRow, StoreError, Tenant, UserAccess};
@@ -215,13 +215,9 @@ impl Admin {
         let quoted = serde_json::to_string(user_name).map_err(AdminError::internal)?;
         let params =
             ListParams { filter: Some(format!("userName eq {quoted}")), count: Some(1), ..ListParams::default() };
-        let reg = scimd_core::builtin::standard_registry();
-        let query = params
-            .resolve(&reg, ResourceKind::User, &PageConfig::default())
-            .map_err(|e| AdminError::invalid(e.detail))?;
-        let page = self.store.list(t.id, ResourceKind::User, &query, false).await.map_err(AdminError::internal)?;
-        let user = page
-            .items
+        let user = self
+            .list_resources(&t, ResourceKind::User, params)
+            .await?
             .into_iter()
             .next()
             .ok_or_else(|| AdminError::not_found(format!("no user with the userName '{user_name}'")))?;

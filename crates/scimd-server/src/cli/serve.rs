@@ -159,12 +159,16 @@ fn spawn_audit_retention(store: Arc<dyn Store>, days: i64) {
 /// Makes the configuration's tenants exist with their settings. Several replicas may do
 /// it at once: a tenant another one just created is taken as it is.
 async fn apply_tenants(cfg: &Config, admin: &crate::admin::Admin) -> Result<(), String> {
+    if cfg.tenants.is_empty() {
+        return Ok(());
+    }
+    let existing = admin.list_tenants().await?;
     for t in &cfg.tenants {
-        let known = admin.list_tenants().await?.into_iter().find(|x| x.name.eq_ignore_ascii_case(&t.name));
+        let known = existing.iter().any(|x| x.name.eq_ignore_ascii_case(&t.name));
         let scim = t.scim.unwrap_or(true);
         let created = match known {
-            Some(_) => false,
-            None => match admin.create_tenant(&t.name, scim).await {
+            true => false,
+            false => match admin.create_tenant(&t.name, scim).await {
                 Ok(_) => true,
                 Err(e) if admin.list_tenants().await?.iter().any(|x| x.name.eq_ignore_ascii_case(&t.name)) => {
                     tracing::debug!(error = %e, tenant = %t.name, "created meanwhile by another process");
