@@ -14,10 +14,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use scimd_store::{NewClient, Store, StoreError, Tenant, normalized_time};
 use serde::Serialize;
 
-use crate::auth::{generate_client_secret, generate_password, generate_token, hash_secret, hash_token};
+use crate::auth::{generate_client_secret, generate_password, generate_token, hash_token};
 use crate::clock::Clock;
 
-/// An operator's mistake (status 400, 404, 409) or an internal failure (500), with a
+/// An operator's mistake (status 400, 404, 409), a busy server (503) or an internal failure (500), with a
 /// message an operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminError {
@@ -194,10 +194,10 @@ pub fn scope_tokens<S: AsRef<str>>(args: &[S]) -> AdminResult<Vec<String>> {
 }
 
 async fn hash(secret: String) -> AdminResult<String> {
-    tokio::task::spawn_blocking(move || hash_secret(&secret))
-        .await
-        .map_err(AdminError::internal)?
-        .map_err(AdminError::internal)
+    crate::hashing::hash(secret).await.map_err(|e| match e {
+        crate::hashing::HashError::Busy => AdminError { status: 503, message: e.to_string() },
+        crate::hashing::HashError::Internal(_) => AdminError::internal(e),
+    })
 }
 
 fn view(c: scimd_store::CredentialRow, now: &str) -> CredentialView {

@@ -98,6 +98,7 @@ impl Cli {
             f.set("oauth.issuer", a.issuer.clone());
             f.set("oauth.token_path", a.token_path.clone());
             f.set("oauth.lockout_threshold", a.lockout_threshold);
+            f.set("oauth.lockout_threshold_total", a.lockout_threshold_total);
             f.set_duration("oauth.lockout", a.lockout);
             f.set_duration("oauth.key_reload", a.key_reload);
             f.set_name("audit.details", a.audit_details);
@@ -464,10 +465,14 @@ pub struct ServeArgs {
     /// Path of the OAuth 2.0 token endpoint. [oauth.token_path; /oauth2/token]
     #[arg(long, env = "SCIMD_TOKEN_PATH")]
     pub token_path: Option<String>,
-    /// Consecutive failed logins of a client id or API username before it is locked out.
-    /// [oauth.lockout_threshold; 5]
+    /// Failed logins of a client id or API username from one address before that address
+    /// is locked out for it. [oauth.lockout_threshold; 5]
     #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD")]
     pub lockout_threshold: Option<i64>,
+    /// Failed logins of a client id or API username from all addresses together before it
+    /// is locked out for everyone. [oauth.lockout_threshold_total; 50]
+    #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD_TOTAL")]
+    pub lockout_threshold_total: Option<i64>,
     /// How long a lockout lasts. [oauth.lockout; 5m]
     #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration)]
     pub lockout: Option<std::time::Duration>,

@@ -128,6 +128,7 @@ pub struct OAuthSection {
     pub issuer: Option<String>,
     pub token_path: String,
     pub lockout_threshold: i64,
+    pub lockout_threshold_total: i64,
     #[serde(with = "duration")]
     pub lockout: Duration,
     #[serde(with = "duration")]
@@ -140,6 +141,7 @@ impl Default for OAuthSection {
             issuer: None,
             token_path: "/oauth2/token".into(),
             lockout_threshold: 5,
+            lockout_threshold_total: 50,
             lockout: Duration::from_secs(300),
             key_reload: Duration::from_secs(30),
         }

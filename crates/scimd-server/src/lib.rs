@@ -8,6 +8,7 @@
 //! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
 //!   go-live summary.
 //! - [`auth`]: bearer token generation, hashing and the verified-token cache.
+//! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod hashing;
 pub mod http;
 pub mod metrics;
 pub mod oauth;
@@ -88,9 +90,11 @@ pub async fn serve(
     let token_path = state.oauth.config.token_path.clone();
     let router = http::router(state);
     let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
-    let r = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // Each request carries its connection's peer address (`ConnectInfo`): failed logins
+    // are counted per address.
+    let app =
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     refresh.abort();
     places.abort();
     forget.abort();

@@ -163,6 +163,22 @@ impl Metrics {
             "Audit records whose write failed since the start (each also logged)",
             audit_failures.clone(),
         );
+        let hashing = &*crate::hashing::FIGURES;
+        registry.register(
+            "scimd_password_checks",
+            "Presented passwords and client secrets checked with argon2",
+            hashing.checks.clone(),
+        );
+        registry.register(
+            "scimd_password_refused",
+            "Password checks and hashes refused (503) because every core was busy and the queue full",
+            hashing.refused.clone(),
+        );
+        registry.register(
+            "scimd_password_queue",
+            "Password checks and hashes waiting for a core",
+            hashing.waiting.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,

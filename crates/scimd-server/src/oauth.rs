@@ -20,7 +20,11 @@ use serde_json::{Value, json};
 
 use crate::auth::{TokenCache, hash_token};
 use crate::clock::Clock;
+use crate::hashing::{self, HashError};
 use crate::service::{AppError, AppResult};
+
+mod lockout;
+use lockout::Principal;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -40,8 +44,12 @@ pub struct OAuthConfig {
     pub issuer: Option<String>,
     /// Path of the token endpoint.
     pub token_path: String,
-    /// Consecutive failed logins (per client id, per API username) before a lockout.
+    /// Failed logins of one client id or API username from one address before that
+    /// address is locked out for it (see `lockout`).
     pub lockout_threshold: i64,
+    /// Failed logins of one client id or API username from all addresses together
+    /// before it is locked out for everyone.
+    pub lockout_threshold_total: i64,
     /// Length of a lockout.
     pub lockout_secs: i64,
     /// How often signing keys are reloaded from the store (to pick up a rotation done by
@@ -55,6 +63,7 @@ impl Default for OAuthConfig {
             issuer: None,
             token_path: "/oauth2/token".into(),
             lockout_threshold: 5,
+            lockout_threshold_total: 50,
             lockout_secs: 300,
             key_reload: Duration::from_secs(30),
         }
@@ -93,7 +102,7 @@ pub fn scim_access<'a>(scopes: impl IntoIterator<Item = &'a str>) -> (bool, bool
 }
 
 /// An error of the token, revocation or introspection endpoint (RFC 6749 §5.2).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum OAuthError {
     /// A client error: status, `error` code and a description a human can act on.
     Client {
@@ -117,6 +126,20 @@ impl OAuthError {
     }
     fn invalid_grant(d: impl Into<String>) -> Self {
         Self::new(400, "invalid_grant", d)
+    }
+}
+
+impl From<HashError> for OAuthError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => OAuthError::Client {
+                status: 503,
+                error: "temporarily_unavailable",
+                description: e.to_string(),
+                retry_after: Some(1),
+            },
+            HashError::Internal(m) => OAuthError::Internal(m),
+        }
     }
 }
 
@@ -146,10 +169,12 @@ impl std::fmt::Debug for ClientCredentials {
     }
 }
 
-/// A client id and secret, as presented.
+/// A client id and secret, as presented, and the address they came from (failed logins
+/// are counted per address as well).
 pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: String,
+    pub from: Option<std::net::IpAddr>,
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -287,6 +312,8 @@ pub struct OAuth {
     /// client's valid secrets, so revocation and expiry apply at once. Only generated
     /// (256-bit) client secrets are cached, never passwords; only in memory.
     secrets: std::sync::Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    /// Checks under way, by credential: identical concurrent attempts share one check.
+    checks: lockout::Flights,
 }
 
 /// How long a verified client secret is remembered.
@@ -296,19 +323,6 @@ fn random_id() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     B64.encode(b)
-}
-
-/// The first argon2 hash `secret` matches, checked off the async runtime (slow on purpose).
-async fn argon2_match(secret: String, hashes: Vec<String>) -> OResult<Option<String>> {
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        hashes.into_iter().find(|h| {
-            PasswordHash::new(h)
-                .is_ok_and(|parsed| argon2::Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
-        })
-    })
-    .await
-    .map_err(|e| OAuthError::Internal(e.to_string()))
 }
 
 fn unix(t: DateTime<Utc>) -> i64 {
@@ -334,6 +348,7 @@ impl OAuth {
             keys: RwLock::new(Arc::new(empty)),
             verified: TokenCache::new(Duration::from_secs(5)),
             secrets: std::sync::Mutex::new(HashMap::new()),
+            checks: lockout::Flights::default(),
         };
         oauth.reload_keys().await?;
         Ok(oauth)
@@ -360,6 +375,18 @@ impl OAuth {
     async fn keys(&self, max_age: Duration) -> AppResult<Arc<KeySet>> {
         let current = self.keys.read().expect("keys").clone();
         if current.loaded.elapsed() < max_age { Ok(current) } else { self.reload_keys().await }
+    }
+
+    /// Applies a change of credentials made through this process (a token revoked, a user
+    /// or tenant disabled, a key rotated or retired) at once: the caches of verified tokens
+    /// and secrets are emptied and the signing keys reloaded. Other replicas apply it
+    /// within their cache lifetimes (5 s for tokens, `key_reload` for keys).
+    pub async fn credentials_changed(&self) {
+        self.verified.clear();
+        self.secrets.lock().expect("secret cache").clear();
+        if let Err(e) = self.reload_keys().await {
+            tracing::warn!(error = ?e, "reloading signing keys after a change failed");
+        }
     }
 
     /// Deletes expired OAuth bookkeeping (refresh tokens a day after they expired, so a
@@ -415,58 +442,27 @@ impl OAuth {
         })
     }
 
-    // -------------------------------------------------------------- lockout
-
-    /// Refuses a locked-out key.
-    async fn check_lock(&self, key: &str, error: &'static str, now: DateTime<Utc>) -> OResult<bool> {
-        let Some(scimd_store::LoginState { failures, locked_until: locked }) = self.store.login_state(key).await?
-        else {
-            return Ok(false);
-        };
-        if let Some(until) = &locked
-            && until.as_str() > normalized_time(now).as_str()
-        {
-            let secs =
-                DateTime::parse_from_rfc3339(until).map(|u| (u.timestamp() - now.timestamp()).max(1)).unwrap_or(1);
-            return Err(OAuthError::Client {
-                status: 429,
-                error,
-                description: format!("too many failed logins: try again in {secs} seconds"),
-                retry_after: Some(secs),
-            });
-        }
-        Ok(failures > 0 || locked.is_some())
-    }
-
-    async fn failed(&self, key: &str) -> OResult<()> {
-        let now = self.clock.now();
-        if let Some(until) =
-            self.store.login_failed(key, self.config.lockout_threshold, self.config.lockout_secs, now).await?
-        {
-            tracing::warn!(key, %until, "login locked out after repeated failures");
-        }
-        Ok(())
-    }
-
-    /// Whether a presented client secret matches one of the client's valid secret hashes
-    /// (argon2, or a recent verification of the same secret against a hash still valid).
-    async fn secret_matches(&self, creds: &ClientCredentials, hashes: &[String]) -> OResult<bool> {
+    /// The cache key of a presented client secret.
+    fn secret_key(creds: &ClientCredentials) -> [u8; 32] {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(creds.client_id.as_bytes());
         h.update([0u8]);
         h.update(creds.client_secret.as_bytes());
-        let key: [u8; 32] = h.finalize().into();
-        {
-            let cache = self.secrets.lock().expect("secret cache");
-            if let Some((matched, at)) = cache.get(&key)
-                && at.elapsed() < SECRET_CACHE
-                && hashes.contains(matched)
-            {
-                return Ok(true);
-            }
-        }
-        let Some(matched) = argon2_match(creds.client_secret.clone(), hashes.to_vec()).await? else {
+        h.finalize().into()
+    }
+
+    /// Whether this exact secret was verified recently against a hash still valid (no
+    /// argon2, and nothing to count: only the right secret can hit).
+    fn secret_remembered(&self, key: &[u8; 32], hashes: &[String]) -> bool {
+        let cache = self.secrets.lock().expect("secret cache");
+        cache.get(key).is_some_and(|(matched, at)| at.elapsed() < SECRET_CACHE && hashes.contains(matched))
+    }
+
+    /// Whether a presented client secret matches one of the client's valid secret hashes
+    /// (argon2); a match is remembered.
+    async fn secret_matches(&self, creds: &ClientCredentials, key: [u8; 32], hashes: &[String]) -> OResult<bool> {
+        let Some(matched) = hashing::first_match(creds.client_secret.clone(), hashes.to_vec()).await? else {
             return Ok(false);
         };
         let mut cache = self.secrets.lock().expect("secret cache");
@@ -480,25 +476,91 @@ impl OAuth {
         Ok(true)
     }
 
-    /// Authenticates a client by id and secret, with lockout per client id.
-    async fn authenticate_client(&self, creds: Option<ClientCredentials>) -> OResult<ClientAuth> {
+    /// Authenticates a client by id and secret. An unknown or disabled client is refused
+    /// before any hashing; a secret not verified recently is counted as an attempt (see
+    /// `lockout`) before argon2 checks it.
+    async fn authenticate_client(&self, creds: Option<&ClientCredentials>) -> OResult<ClientAuth> {
         let Some(creds) = creds else {
             return Err(OAuthError::invalid_client());
         };
         let now = self.clock.now();
-        let key = format!("client:{}", creds.client_id);
         let Some(client) = self.store.client_auth(&creds.client_id, now).await? else {
             return Err(OAuthError::invalid_client());
         };
-        let had_failures = self.check_lock(&key, "invalid_client", now).await?;
-        if client.disabled || !self.secret_matches(&creds, &client.secret_hashes).await? {
-            self.failed(&key).await?;
+        if client.disabled {
             return Err(OAuthError::invalid_client());
         }
-        if had_failures {
-            self.store.login_succeeded(&key).await?;
+        let key = Self::secret_key(creds);
+        if self.secret_remembered(&key, &client.secret_hashes) {
+            return Ok(client);
+        }
+        let who = Principal::new(self, format!("client:{}", creds.client_id), creds.from);
+        let checked = self.checks.once(key, async {
+            // A concurrent identical request may have just verified it.
+            if self.secret_remembered(&key, &client.secret_hashes) {
+                return Ok(true);
+            }
+            self.attempt(&who, "invalid_client").await?;
+            let ok = self.secret_matches(creds, key, &client.secret_hashes).await?;
+            if ok {
+                self.succeeded(&who).await?;
+            }
+            Ok(ok)
+        });
+        if !checked.await? {
+            return Err(OAuthError::invalid_client());
         }
         Ok(client)
+    }
+
+    /// Refuses a tenant whose SCIM feature is off: its tokens would be refused anyway.
+    async fn tenant_open(&self, name: &str) -> OResult<()> {
+        match self.store.tenant_by_name(name).await? {
+            Some(t) if t.scim_enabled => Ok(()),
+            _ => Err(OAuthError::new(
+                400,
+                "unauthorized_client",
+                format!("tenant '{name}' has SCIM provisioning turned off: ask the operator to turn it on"),
+            )),
+        }
+    }
+
+    /// Checks an API user's password for the password grant. Whatever fails (an unknown
+    /// username, a user of a tenant this client may not reach, a disabled user, a wrong
+    /// password) is answered alike and takes as long; a user out of the client's reach is
+    /// treated as unknown, so guesses through another tenant's client neither count against
+    /// nor lock out the user.
+    async fn check_api_user(
+        &self,
+        client: &ClientAuth,
+        creds: &ClientCredentials,
+        username: &str,
+        password: String,
+    ) -> OResult<scimd_store::ApiUserAuth> {
+        let bad = || OAuthError::invalid_grant("wrong username or password");
+        let user =
+            self.store.api_user_auth(username).await?.filter(|u| client.tenants.iter().any(|(t, _)| *t == u.tenant));
+        let name = match &user {
+            Some(_) => format!("user:{username}"),
+            None => format!("user:{username} via client:{}", client.client_id),
+        };
+        let who = Principal::new(self, name.clone(), creds.from);
+        let checked = self.checks.once(lockout::Flights::key(&name, &password), async {
+            self.attempt(&who, "invalid_grant").await?;
+            let Some(user) = &user else {
+                hashing::check_against_nothing(password).await?;
+                return Ok(false);
+            };
+            let matched = hashing::first_match(password, vec![user.password_hash.clone()]).await?.is_some();
+            if matched && !user.disabled {
+                self.succeeded(&who).await?;
+            }
+            Ok(matched && !user.disabled)
+        });
+        match (checked.await?, user) {
+            (true, Some(user)) => Ok(user),
+            _ => Err(bad()),
+        }
     }
 
     // -------------------------------------------------------------- grants
@@ -518,7 +580,7 @@ impl OAuth {
                 format!("grant type '{grant}' is not supported: use client_credentials, password or refresh_token"),
             ));
         }
-        let client = self.authenticate_client(creds).await?;
+        let client = self.authenticate_client(creds.as_ref()).await?;
         let allowed = |g: &str| client.grant_types.iter().any(|x| x == g);
         let permitted = match grant.as_str() {
             "refresh_token" => allowed("refresh_token") || allowed("password"),
@@ -569,6 +631,7 @@ impl OAuth {
                         ));
                     }
                 };
+                self.tenant_open(&name).await?;
                 let scopes = if self.token_shape(tenant).await?.grant_all_client_scopes {
                     client.scopes.clone()
                 } else {
@@ -590,20 +653,9 @@ impl OAuth {
                     return Err(OAuthError::invalid_request("the password grant needs username and password"));
                 };
                 let scopes = scopes_within(&requested, &client.scopes)?;
-                let key = format!("user:{username}");
-                let bad = || OAuthError::invalid_grant("wrong username or password");
-                let Some(user) = self.store.api_user_auth(&username).await? else { return Err(bad()) };
-                let had_failures = self.check_lock(&key, "invalid_grant", now).await?;
-                if user.disabled || argon2_match(password, vec![user.password_hash.clone()]).await?.is_none() {
-                    self.failed(&key).await?;
-                    return Err(bad());
-                }
-                if had_failures {
-                    self.store.login_succeeded(&key).await?;
-                }
-                if !client.tenants.iter().any(|(t, _)| *t == user.tenant) {
-                    return Err(OAuthError::invalid_grant("this API user's tenant is not one this client may reach"));
-                }
+                let creds = creds.as_ref().ok_or_else(OAuthError::invalid_client)?;
+                let user = self.check_api_user(&client, creds, &username, password).await?;
+                self.tenant_open(&user.tenant_name).await?;
                 let scopes = if self.token_shape(user.tenant).await?.grant_all_client_scopes {
                     client.scopes.clone()
                 } else {
@@ -642,6 +694,16 @@ impl OAuth {
                 let Some(old) = req.refresh_token.as_deref() else {
                     return Err(OAuthError::invalid_request("the refresh_token grant needs refresh_token"));
                 };
+                // What can refuse the request is checked before the token is spent: a
+                // refused refresh changes nothing, and the client may retry it.
+                if let Some(g) = self.store.refresh_token(hash_token(old)).await?
+                    && g.client == client.row
+                    && !g.used
+                    && !g.revoked
+                {
+                    scopes_within(&requested, &g.scopes)?;
+                    self.tenant_open(&g.tenant_name).await?;
+                }
                 let new = self.new_refresh_token();
                 let rotation = self
                     .store
@@ -824,7 +886,7 @@ impl OAuth {
     /// RFC 7009: revokes an access or refresh token of the calling client. Unknown tokens,
     /// and other clients' tokens, are ignored (the answer is the same).
     pub async fn revoke(&self, creds: Option<ClientCredentials>, token: &str) -> OResult<()> {
-        let client = self.authenticate_client(creds).await?;
+        let client = self.authenticate_client(creds.as_ref()).await?;
         let now = self.clock.now();
         if let Some(c) = self.decode(token).await.map_err(app_to_oauth)? {
             if c.client_id == client.client_id {
@@ -844,7 +906,7 @@ impl OAuth {
     /// RFC 7662: what the calling client's token is; `{"active": false}` for anything
     /// invalid or belonging to another client.
     pub async fn introspect(&self, creds: Option<ClientCredentials>, token: &str) -> OResult<Value> {
-        let client = self.authenticate_client(creds).await?;
+        let client = self.authenticate_client(creds.as_ref()).await?;
         let now = self.clock.now();
         let inactive = json!({ "active": false });
         if let Some((c, _)) = self.verify_access(token, now).await.map_err(app_to_oauth)? {

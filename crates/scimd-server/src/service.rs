@@ -232,9 +232,10 @@ pub fn parse_etags(header: &str) -> IfMatch {
 }
 
 async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || crate::auth::hash_secret(&password).map_err(AppError::Internal))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    crate::hashing::hash(password).await.map_err(|e| match e {
+        crate::hashing::HashError::Busy => AppError::Scim(ScimError::new(503, None, e.to_string())),
+        crate::hashing::HashError::Internal(m) => AppError::Internal(m),
+    })
 }
 
 /// The password a PATCH request sets, if any (so it can be hashed before the write).

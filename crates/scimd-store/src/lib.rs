@@ -12,11 +12,13 @@
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
 //!   attribute index; its results are property-tested against the core's evaluator.
 
+mod lockout;
 mod places;
 pub mod postgres;
 mod sqlfilter;
 pub mod sqlite;
 
+pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
 
 use std::future::Future;
@@ -251,15 +253,6 @@ pub struct RefreshGrant {
     pub used: bool,
     /// Its family was revoked (by the client, or after a replay), or its API user disabled.
     pub revoked: bool,
-}
-
-/// Failed logins of a client id or username.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginState {
-    /// Consecutive failures since the last success or lockout.
-    pub failures: i64,
-    /// When the current (or last) lockout ends, a normalized time.
-    pub locked_until: Option<String>,
 }
 
 /// What an access token's verification needs from the store.
@@ -596,8 +589,10 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>>;
     /// A tenant's API system users, oldest first.
     fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>>;
-    /// Disables (or re-enables) an API system user; disabling also ends its refresh
-    /// tokens. `NotFound` if the tenant has no such user.
+    /// Disables (or re-enables) an API system user. Disabling also revokes every login
+    /// of the user (its refresh families, and with them the access tokens they issued),
+    /// for good: enabling the user again revives none of them. `NotFound` if the tenant
+    /// has no such user.
     fn set_api_user_disabled(
         &self,
         tenant: TenantId,
@@ -631,19 +626,18 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
         jti: &str,
         family: Option<&str>,
     ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>>;
-    /// Consecutive failed logins of a key and when its lockout ends, if any.
-    fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>>;
-    /// Records a failed login; after `threshold` consecutive ones the key is locked for
-    /// `lock_secs` (and the count starts again). Returns the end of the lockout it started.
-    fn login_failed(
+    /// Counts a login attempt against every key, before its credential is checked, in one
+    /// transaction: if a key is locked, nothing is counted and the lockout's end is
+    /// returned; otherwise each key's count grows, and a key whose count reaches its
+    /// threshold is locked for `lock_secs` from the next attempt on (see `lockout`).
+    fn login_attempt(
         &self,
-        key: &str,
-        threshold: i64,
+        keys: Vec<LockoutKey>,
         lock_secs: i64,
         now: DateTime<Utc>,
-    ) -> BoxFut<'_, StoreResult<Option<String>>>;
-    /// Forgets a key's failed logins (after a successful one).
-    fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>>;
+    ) -> BoxFut<'_, StoreResult<LoginAttempt>>;
+    /// Forgets the counts of these keys (after a successful login).
+    fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>>;
     /// Deletes OAuth bookkeeping that can no longer matter at `now`: refresh tokens expired
     /// before `refresh_before`, revocations of tokens that have all expired, and failed-login
     /// counts idle since `failures_before` and not locked. Returns the rows deleted.

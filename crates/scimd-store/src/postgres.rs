@@ -31,13 +31,15 @@ use tokio_postgres::{NoTls, Row};
 mod places;
 pub mod tls;
 
+use crate::lockout;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant,
-    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
-    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
+    LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
+    QueryObserver, RefreshGrant, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource,
+    Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time,
+    related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -1521,13 +1523,32 @@ impl Store for PgStore {
         disabled: bool,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, value) = (username.to_string(), disabled.then(|| normalized_time(now)));
+        let (username, now) = (username.to_string(), normalized_time(now));
+        let value = disabled.then(|| now.clone());
         Box::pin(async move {
-            self.exec_one(
-                "UPDATE api_users SET disabled = $1 WHERE tenant_id = $2 AND username = $3",
-                &[&value, &tenant.0, &username],
-            )
-            .await
+            let mut c = self.write_conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            one(tx
+                .execute(
+                    "UPDATE api_users SET disabled = $1 WHERE tenant_id = $2 AND username = $3",
+                    &[&value, &tenant.0, &username],
+                )
+                .await
+                .map_err(pg)?)?;
+            if disabled {
+                // Every login of the user ends for good (its access tokens carry the family).
+                tx.execute(
+                    "INSERT INTO revoked_grants (id, expires) \
+                     SELECT r.family, greatest(max(r.expires), $3) FROM refresh_tokens r \
+                     JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = $1 AND u.username = $2 \
+                     GROUP BY r.family \
+                     ON CONFLICT (id) DO UPDATE SET expires = greatest(revoked_grants.expires, excluded.expires)",
+                    &[&tenant.0, &username, &now],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            tx.commit().await.map_err(pg)
         })
     }
 
@@ -1633,54 +1654,55 @@ impl Store for PgStore {
         })
     }
 
-    fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>> {
-        let key = key.to_string();
-        Box::pin(async move {
-            let row =
-                self.query_opt("SELECT failures, locked_until FROM login_failures WHERE key = $1", &[&key]).await?;
-            Ok(row.map(|r| LoginState { failures: r.get(0), locked_until: r.get(1) }))
-        })
-    }
-
-    fn login_failed(
+    fn login_attempt(
         &self,
-        key: &str,
-        threshold: i64,
+        keys: Vec<LockoutKey>,
         lock_secs: i64,
         now: DateTime<Utc>,
-    ) -> BoxFut<'_, StoreResult<Option<String>>> {
-        let key = key.to_string();
+    ) -> BoxFut<'_, StoreResult<LoginAttempt>> {
         let until = normalized_time(now + chrono::TimeDelta::seconds(lock_secs));
         let now = normalized_time(now);
         Box::pin(async move {
-            let mut c = self.conn().await?;
+            let mut c = self.write_conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            // The upsert holds the row to the end: concurrent failures on several replicas
-            // each count, one at a time.
-            let failures: i64 = tx
-                .query_one(
-                    "INSERT INTO login_failures AS f (key, failures, last_failure) VALUES ($1, 1, $2) \
-                     ON CONFLICT (key) DO UPDATE SET failures = f.failures + 1, last_failure = excluded.last_failure \
-                     RETURNING failures",
-                    &[&key, &now],
+            let mut states = Vec::with_capacity(keys.len());
+            for k in &keys {
+                // The row is made to exist, then locked to the end of the transaction: the
+                // attempts of every replica on this key are counted one at a time.
+                tx.execute(
+                    "INSERT INTO login_failures (key, failures, last_failure) VALUES ($1, 0, $2) \
+                     ON CONFLICT (key) DO NOTHING",
+                    &[&k.key, &now],
                 )
                 .await
-                .map_err(pg)?
-                .get(0);
-            let locked = failures >= threshold;
-            if locked {
-                tx.execute("UPDATE login_failures SET failures = 0, locked_until = $1 WHERE key = $2", &[&until, &key])
+                .map_err(pg)?;
+                let row = tx
+                    .query_one("SELECT failures, locked_until FROM login_failures WHERE key = $1 FOR UPDATE", &[&k.key])
                     .await
                     .map_err(pg)?;
+                let state = LoginState { failures: row.get(0), locked_until: row.get(1) };
+                if let Some(until) = lockout::locked_at(&state, &now) {
+                    tx.rollback().await.map_err(pg)?;
+                    return Ok(LoginAttempt::Locked { until });
+                }
+                states.push(state);
+            }
+            for (k, state) in keys.iter().zip(&states) {
+                let next = lockout::count_attempt(Some(state), k.threshold, &until);
+                tx.execute(
+                    "UPDATE login_failures SET failures = $2, last_failure = $3, locked_until = $4 WHERE key = $1",
+                    &[&k.key, &next.failures, &now, &next.locked_until],
+                )
+                .await
+                .map_err(pg)?;
             }
             tx.commit().await.map_err(pg)?;
-            Ok(locked.then_some(until))
+            Ok(LoginAttempt::Allowed)
         })
     }
 
-    fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>> {
-        let key = key.to_string();
-        Box::pin(async move { self.exec("DELETE FROM login_failures WHERE key = $1", &[&key]).await.map(|_| ()) })
+    fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { self.exec("DELETE FROM login_failures WHERE key = ANY($1)", &[&keys]).await.map(|_| ()) })
     }
 
     fn purge_oauth(

@@ -29,13 +29,15 @@ use tokio::sync::oneshot;
 
 mod places;
 
+use crate::lockout;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant,
-    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
-    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
+    LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
+    QueryObserver, RefreshGrant, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource,
+    Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time,
+    related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -1564,14 +1566,29 @@ impl Store for SqliteStore {
     ) -> BoxFut<'_, StoreResult<()>> {
         let (username, now) = (username.to_string(), normalized_time(now));
         Box::pin(self.write(move |conn| {
-            let value = disabled.then_some(now);
+            let value = disabled.then_some(now.clone());
             let n = conn
                 .execute(
                     "UPDATE api_users SET disabled = ? WHERE tenant_id = ? AND username = ?",
                     params![value, tenant.0, username],
                 )
                 .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if disabled {
+                // Every login of the user ends for good (its access tokens carry the family).
+                conn.execute(
+                    "INSERT INTO revoked_grants (id, expires) \
+                     SELECT r.family, max(max(r.expires), ?3) FROM refresh_tokens r \
+                     JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = ?1 AND u.username = ?2 \
+                     GROUP BY r.family \
+                     ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
+                    params![tenant.0, username, now],
+                )
+                .map_err(internal)?;
+            }
+            Ok(())
         }))
     }
 
@@ -1685,50 +1702,48 @@ impl Store for SqliteStore {
         Box::pin(async move { r })
     }
 
-    fn login_state(&self, key: &str) -> BoxFut<'_, StoreResult<Option<LoginState>>> {
-        let r = self.read_one(|conn| {
-            conn.prepare_cached("SELECT failures, locked_until FROM login_failures WHERE key = ?")
-                .map_err(internal)?
-                .query_row([key], |r| Ok(LoginState { failures: r.get(0)?, locked_until: r.get(1)? }))
-                .optional()
-                .map_err(internal)
-        });
-        Box::pin(async move { r })
-    }
-
-    fn login_failed(
+    fn login_attempt(
         &self,
-        key: &str,
-        threshold: i64,
+        keys: Vec<LockoutKey>,
         lock_secs: i64,
         now: DateTime<Utc>,
-    ) -> BoxFut<'_, StoreResult<Option<String>>> {
-        let key = key.to_string();
+    ) -> BoxFut<'_, StoreResult<LoginAttempt>> {
         let until = normalized_time(now + chrono::TimeDelta::seconds(lock_secs));
         let now = normalized_time(now);
+        // The writer thread runs one write at a time: reading and counting here is atomic.
         Box::pin(self.write(move |conn| {
-            let failures: i64 = conn
-                .query_row(
-                    "INSERT INTO login_failures (key, failures, last_failure) VALUES (?, 1, ?) \
-                     ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure = excluded.last_failure \
-                     RETURNING failures",
-                    params![key, now],
-                    |r| r.get(0),
-                )
-                .map_err(internal)?;
-            if failures < threshold {
-                return Ok(None);
+            let mut states = Vec::with_capacity(keys.len());
+            for k in &keys {
+                let state = conn
+                    .prepare_cached("SELECT failures, locked_until FROM login_failures WHERE key = ?")
+                    .map_err(internal)?
+                    .query_row([&k.key], |r| Ok(LoginState { failures: r.get(0)?, locked_until: r.get(1)? }))
+                    .optional()
+                    .map_err(internal)?;
+                if let Some(until) = state.as_ref().and_then(|s| lockout::locked_at(s, &now)) {
+                    return Ok(LoginAttempt::Locked { until });
+                }
+                states.push(state);
             }
-            conn.execute("UPDATE login_failures SET failures = 0, locked_until = ? WHERE key = ?", params![until, key])
+            for (k, state) in keys.iter().zip(&states) {
+                let next = lockout::count_attempt(state.as_ref(), k.threshold, &until);
+                conn.prepare_cached(
+                    "INSERT INTO login_failures (key, failures, last_failure, locked_until) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (key) DO UPDATE SET failures = ?2, last_failure = ?3, locked_until = ?4",
+                )
+                .map_err(internal)?
+                .execute(params![k.key, next.failures, now, next.locked_until])
                 .map_err(internal)?;
-            Ok(Some(until))
+            }
+            Ok(LoginAttempt::Allowed)
         }))
     }
 
-    fn login_succeeded(&self, key: &str) -> BoxFut<'_, StoreResult<()>> {
-        let key = key.to_string();
+    fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(self.write(move |conn| {
-            conn.execute("DELETE FROM login_failures WHERE key = ?", [key]).map_err(internal)?;
+            for key in &keys {
+                conn.execute("DELETE FROM login_failures WHERE key = ?", [key]).map_err(internal)?;
+            }
             Ok(())
         }))
     }

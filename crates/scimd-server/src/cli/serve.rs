@@ -28,6 +28,7 @@ pub(super) async fn serve(
         issuer: o.issuer.as_ref().map(|i| i.trim_end_matches('/').to_string()),
         token_path: o.token_path.clone(),
         lockout_threshold: o.lockout_threshold.max(1),
+        lockout_threshold_total: o.lockout_threshold_total.max(o.lockout_threshold).max(1),
         lockout_secs: ttl_secs(o.lockout, "oauth.lockout")?,
         key_reload: o.key_reload.max(std::time::Duration::from_millis(100)),
     };

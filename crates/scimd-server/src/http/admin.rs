@@ -304,7 +304,11 @@ async fn patch_tenant(_: Operator, State(s): State<AppState>, APath(name): APath
         s.admin.set_audit(&name, p.audit_details, p.audit_events_days, p.audit_details_days).await?;
     }
     let t = match p.scim_enabled {
-        Some(on) => s.admin.set_scim(&name, on).await?,
+        Some(on) => {
+            let t = s.admin.set_scim(&name, on).await?;
+            s.oauth.credentials_changed().await;
+            t
+        }
         None => s.admin.tenant(&name).await?.into(),
     };
     ok(StatusCode::OK, &t)
@@ -321,6 +325,7 @@ async fn create_token(_: Operator, State(s): State<AppState>, APath(name): APath
 
 async fn revoke_token(_: Operator, State(s): State<AppState>, APath((name, id)): APath<(String, i64)>) -> AResult {
     s.admin.revoke_token(&name, id).await?;
+    s.oauth.credentials_changed().await;
     ok(StatusCode::OK, &json!({"revoked": id}))
 }
 
@@ -341,6 +346,7 @@ async fn patch_api_user(
 ) -> AResult {
     let p: ApiUserPatch = body(&b)?;
     s.admin.set_api_user_disabled(&name, &username, p.disabled).await?;
+    s.oauth.credentials_changed().await;
     ok(StatusCode::OK, &json!({"username": username, "disabled": p.disabled}))
 }
 
@@ -386,6 +392,7 @@ async fn add_secret(_: Operator, State(s): State<AppState>, APath(id): APath<Str
 
 async fn revoke_secret(_: Operator, State(s): State<AppState>, APath((id, secret)): APath<(String, i64)>) -> AResult {
     s.admin.revoke_secret(&id, secret).await?;
+    s.oauth.credentials_changed().await;
     ok(StatusCode::OK, &json!({"revoked": secret}))
 }
 
@@ -394,11 +401,14 @@ async fn list_keys(_: Operator, State(s): State<AppState>) -> AResult {
 }
 
 async fn rotate_key(_: Operator, State(s): State<AppState>) -> AResult {
-    ok(StatusCode::CREATED, &s.admin.rotate_signing_key().await?)
+    let key = s.admin.rotate_signing_key().await?;
+    s.oauth.credentials_changed().await;
+    ok(StatusCode::CREATED, &key)
 }
 
 async fn retire_key(_: Operator, State(s): State<AppState>, APath(kid): APath<String>) -> AResult {
     s.admin.retire_signing_key(&kid).await?;
+    s.oauth.credentials_changed().await;
     ok(StatusCode::OK, &json!({"retired": kid}))
 }
 

@@ -4,10 +4,11 @@
 //! (JWKS, RFC 8414 metadata).
 
 use axum::body::{Body, Bytes};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -91,9 +92,13 @@ impl Form {
 
 /// The client's credentials: from `Authorization: Basic` (each half form-decoded, RFC
 /// 6749 §2.3.1) or from the form; using both is an error.
-fn client_credentials(headers: &HeaderMap, form: &mut Form) -> Result<Option<ClientCredentials>, OAuthError> {
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &mut Form,
+    from: Option<IpAddr>,
+) -> Result<Option<ClientCredentials>, OAuthError> {
     let from_form = match (form.take("client_id"), form.take("client_secret")) {
-        (Some(client_id), Some(client_secret)) => Some(ClientCredentials { client_id, client_secret }),
+        (Some(client_id), Some(client_secret)) => Some(ClientCredentials { client_id, client_secret, from }),
         (Some(_), None) | (None, Some(_)) => None,
         (None, None) => None,
     };
@@ -118,7 +123,15 @@ fn client_credentials(headers: &HeaderMap, form: &mut Form) -> Result<Option<Cli
     let dec = |s: &str| -> String {
         form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
     };
-    Ok(Some(ClientCredentials { client_id: dec(id), client_secret: dec(secret) }))
+    Ok(Some(ClientCredentials { client_id: dec(id), client_secret: dec(secret), from }))
+}
+
+/// The address a request came from: the connection's peer. Failed logins are counted
+/// per address as well as in total.
+pub type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+fn peer_ip(peer: &Peer) -> Option<IpAddr> {
+    peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
 }
 
 /// The issuer for this request: configured, else the request's own origin.
@@ -149,13 +162,14 @@ async fn audit_caller(
 pub async fn token(
     State(state): State<AppState>,
     slot: Option<Extension<Arc<AuditSlot>>>,
+    peer: Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let mut grant_type = String::new();
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
-        let creds = client_credentials(&headers, &mut form)?;
+        let creds = client_credentials(&headers, &mut form, peer_ip(&peer))?;
         let client_id = creds.as_ref().map(|c| c.client_id.clone());
         let grant = form.take("grant_type");
         grant_type = grant.clone().unwrap_or_default();
@@ -193,11 +207,12 @@ pub async fn token(
 async fn token_form(
     state: &AppState,
     slot: &Option<Extension<Arc<AuditSlot>>>,
+    peer: &Peer,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(Option<ClientCredentials>, String), OAuthError> {
     let mut form = Form::parse(headers, body)?;
-    let creds = client_credentials(headers, &mut form)?;
+    let creds = client_credentials(headers, &mut form, peer_ip(peer))?;
     audit_caller(state, slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
     let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
     Ok((creds, token))
@@ -206,10 +221,11 @@ async fn token_form(
 pub async fn revoke(
     State(state): State<AppState>,
     slot: Option<Extension<Arc<AuditSlot>>>,
+    peer: Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = match token_form(&state, &slot, &headers, &body).await {
+    let result = match token_form(&state, &slot, &peer, &headers, &body).await {
         Ok((creds, token)) => state.oauth.revoke(creds, &token).await,
         Err(e) => Err(e),
     };
@@ -222,10 +238,11 @@ pub async fn revoke(
 pub async fn introspect(
     State(state): State<AppState>,
     slot: Option<Extension<Arc<AuditSlot>>>,
+    peer: Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = match token_form(&state, &slot, &headers, &body).await {
+    let result = match token_form(&state, &slot, &peer, &headers, &body).await {
         Ok((creds, token)) => state.oauth.introspect(creds, &token).await,
         Err(e) => Err(e),
     };

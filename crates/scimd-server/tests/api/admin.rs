@@ -6,12 +6,18 @@ use serde_json::{Value, json};
 
 use crate::common::{Options, Resp, TestServer};
 
-async fn operator_token(s: &TestServer) -> String {
+pub(crate) async fn operator_token(s: &TestServer) -> String {
     let admin = scimd_server::admin::Admin::new(s.store.clone(), std::sync::Arc::new(scimd_server::clock::SystemClock));
     admin.create_admin_token(None).await.unwrap().token
 }
 
-async fn call(s: &TestServer, token: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+pub(crate) async fn call(
+    s: &TestServer,
+    token: Option<&str>,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Resp {
     let mut req = s.client.request(method, s.root(&format!("/admin/v1{path}")));
     if let Some(t) = token {
         req = req.bearer_auth(t);

@@ -15,6 +15,7 @@ mod filters;
 mod groups;
 mod isolation;
 mod list;
+mod login_attacks;
 mod oauth;
 mod openapi;
 mod ops;

@@ -52,7 +52,7 @@ pub(crate) async fn client(
         .create_client(
             NewClient {
                 client_id: id.clone(),
-                secret_hash: scimd_server::auth::hash_secret(&secret).unwrap(),
+                secret_hash: scimd_server::hashing::hash(secret.clone()).await.unwrap(),
                 secret_expires: None,
                 grant_types,
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
@@ -67,30 +67,30 @@ pub(crate) async fn client(
     Client { id, secret }
 }
 
-async fn api_user(s: &TestServer, tenant: &str, username: &str, password: &str) {
+pub(crate) async fn api_user(s: &TestServer, tenant: &str, username: &str, password: &str) {
     let t = match s.store.tenant_by_name(tenant).await.unwrap() {
         Some(t) => t,
         None => s.store.create_tenant(tenant, true, Utc::now()).await.unwrap(),
     };
-    let hash = scimd_server::auth::hash_secret(password).unwrap();
+    let hash = scimd_server::hashing::hash(password.to_string()).await.unwrap();
     s.store.create_api_user(t.id, username, hash, Utc::now()).await.unwrap();
 }
 
-async fn manual() -> TestServer {
+pub(crate) async fn manual() -> TestServer {
     TestServer::start_with(Options { manual_clock: true, ..Options::default() }).await
 }
 
-fn advance(s: &TestServer, secs: i64) {
+pub(crate) fn advance(s: &TestServer, secs: i64) {
     s.clock.as_ref().expect("manual clock").advance(TimeDelta::seconds(secs));
 }
 
-async fn cc_token(s: &TestServer, c: &Client, extra: &[(&str, &str)]) -> Resp {
+pub(crate) async fn cc_token(s: &TestServer, c: &Client, extra: &[(&str, &str)]) -> Resp {
     let mut form = vec![("grant_type", "client_credentials")];
     form.extend_from_slice(extra);
     s.post_form("/oauth2/token", Some((&c.id, &c.secret)), &form).await
 }
 
-async fn password_login(s: &TestServer, c: &Client, user: &str, password: &str) -> Resp {
+pub(crate) async fn password_login(s: &TestServer, c: &Client, user: &str, password: &str) -> Resp {
     s.post_form(
         "/oauth2/token",
         Some((&c.id, &c.secret)),
@@ -99,17 +99,17 @@ async fn password_login(s: &TestServer, c: &Client, user: &str, password: &str) 
     .await
 }
 
-async fn refresh(s: &TestServer, c: &Client, token: &str) -> Resp {
+pub(crate) async fn refresh(s: &TestServer, c: &Client, token: &str) -> Resp {
     s.post_form("/oauth2/token", Some((&c.id, &c.secret)), &[("grant_type", "refresh_token"), ("refresh_token", token)])
         .await
 }
 
-fn str_of<'a>(r: &'a Resp, field: &str) -> &'a str {
+pub(crate) fn str_of<'a>(r: &'a Resp, field: &str) -> &'a str {
     r.body[field].as_str().unwrap_or_else(|| panic!("no {field} in {}", r.body))
 }
 
 #[track_caller]
-fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
+pub(crate) fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(r.body["error"], error, "{}", r.body);
     assert!(r.body["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{}", r.body);
@@ -120,7 +120,7 @@ fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
 }
 
 #[track_caller]
-fn assert_invalid_token(r: &Resp) {
+pub(crate) fn assert_invalid_token(r: &Resp) {
     r.assert_error(401, None);
     assert!(r.header("www-authenticate").unwrap().contains("error=\"invalid_token\""), "{:?}", r.headers);
 }

@@ -196,7 +196,7 @@ async fn the_password_grant_refreshes_after_a_401_and_logs_in_again_when_the_ref
     let c = crate::oauth::client(&s, &["acme"], &["password"], &["scim"], 3600, 86_400).await;
     let tenant = s.store.tenant_by_name("acme").await.unwrap().unwrap();
     let password = "correct horse battery staple";
-    let hash = scimd_server::auth::hash_secret(password).unwrap();
+    let hash = scimd_server::hashing::hash(password.to_string()).await.unwrap();
     s.store.create_api_user(tenant.id, "svc-acme", hash, chrono::Utc::now()).await.unwrap();
     // The server's clock jumps 2 hours at the 10th request (the access token has expired:
     // refresh), then 2 days at the 25th (the refresh token has too: log in again).
