@@ -69,10 +69,13 @@ impl OAuth {
     }
 }
 
+/// One check under way: its answer, once known.
+type Flight = Arc<tokio::sync::OnceCell<OResult<bool>>>;
+
 /// Checks under way, by a hash of (principal, secret).
 #[derive(Default)]
 pub(super) struct Flights {
-    under_way: Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<OResult<bool>>>>>,
+    under_way: Mutex<HashMap<[u8; 32], Flight>>,
 }
 
 impl Flights {
