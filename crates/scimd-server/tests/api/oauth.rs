@@ -416,11 +416,12 @@ async fn tenants_are_isolated_and_chosen_explicitly_when_a_client_reaches_severa
     r.assert_error(404, None);
     assert_eq!(s.get_as(&a, &format!("/Users/{id}")).await.status, 200);
 
-    // A tenant without the SCIM feature: 403 for its tokens.
+    // A tenant without the SCIM feature: 403 for the tokens it already had, and no new ones.
+    let g2 = cc_token(&s, &c, &[("tenant", "globex")]).await;
     let globex = s.store.tenant_by_name("globex").await.unwrap().unwrap();
     s.store.set_scim_enabled(globex.id, false).await.unwrap();
-    let g2 = cc_token(&s, &c, &[("tenant", "globex")]).await;
     s.get_as(str_of(&g2, "access_token"), "/Users").await.assert_error(403, None);
+    assert_oauth_error(&cc_token(&s, &c, &[("tenant", "globex")]).await, 400, "unauthorized_client");
 }
 
 #[tokio::test]
@@ -570,16 +571,17 @@ async fn expired_oauth_state_is_purged_and_live_state_kept() {
         let count = async |table: &str| s.sql_i64(&format!("SELECT count(*) FROM {table}")).await;
         (count("refresh_tokens").await, count("revoked_grants").await, count("login_failures").await)
     };
-    assert_eq!(counts().await, (1, 1, 1));
+    // The failure is counted for the username from this address, and in total.
+    assert_eq!(counts().await, (1, 1, 2));
     // Nothing is purged while it still matters.
     let now = Utc::now();
     s.store.purge_oauth(now, now - TimeDelta::days(1), now - TimeDelta::days(1)).await.unwrap();
-    assert_eq!(counts().await, (1, 1, 1));
+    assert_eq!(counts().await, (1, 1, 2));
     assert_eq!(refresh(&s, &c, &rt).await.status, 200);
     // Two days later, all of it is.
     let later = now + TimeDelta::days(2);
     let n = s.store.purge_oauth(later, later - TimeDelta::days(1), later - TimeDelta::days(1)).await.unwrap();
-    assert_eq!(n, 4, "two refresh tokens (spent and current), one revocation, one failure count");
+    assert_eq!(n, 5, "two refresh tokens (spent and current), one revocation, two failure counts");
     assert_eq!(counts().await, (0, 0, 0));
 }
 
