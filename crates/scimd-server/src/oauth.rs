@@ -494,8 +494,10 @@ impl OAuth {
         if self.secret_remembered(&key, &client.secret_hashes) {
             return Ok(client);
         }
-        let who = Principal::new(self, format!("client:{}", creds.client_id), creds.from);
-        let checked = self.checks.once(key, async {
+        let name = format!("client:{}", creds.client_id);
+        let flight = lockout::Flights::key(&name, &creds.client_secret);
+        let who = Principal::new(self, name, creds.from);
+        let checked = self.checks.once(flight, async {
             // A concurrent identical request may have just verified it.
             if self.secret_remembered(&key, &client.secret_hashes) {
                 return Ok(true);
