@@ -1,6 +1,6 @@
 //! The audit trail's rules (HTTP types only as carried through a request's slot): what a
 //! request's event records (the [`AuditSlot`] every layer of a request fills in), how
-//! payloads are redacted before they are stored, the [`AuditSink`] that writes events in batches off the request path,
+//! payloads are redacted before they are stored (`redact`), the [`AuditSink`] that writes events in batches off the request path,
 //! and the go-live summary computed from recorded events. A change's own event is not
 //! written here but by the store, in the change's transaction.
 
@@ -13,92 +13,9 @@ use scimd_store::{AuditRecord, ChangeEvent, EventCount, NewEvent, Store, TenantI
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-/// What replaces a secret in stored payloads.
-pub const REDACTED: &str = "[REDACTED]";
+mod redact;
 
-/// Keys whose values are secrets, in JSON bodies (at any depth, case-insensitive) and in
-/// form bodies and query strings.
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "client_secret",
-    "refresh_token",
-    "access_token",
-    "id_token",
-    "code",
-    "assertion",
-    "client_assertion",
-    "token",
-    "secret",
-];
-
-fn is_secret_key(k: &str) -> bool {
-    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
-}
-
-/// Whether a value is a secret under its key: a secret key's, or a filter that mentions
-/// the password (`password eq "…"`: refused, but its text would hold a guess at one).
-fn is_secret(k: &str, v: &str) -> bool {
-    is_secret_key(k) || (k.eq_ignore_ascii_case("filter") && v.to_ascii_lowercase().contains("password"))
-}
-
-/// Whether a SCIM PATCH path names the password (`password`, `urn:…:User:password`).
-fn is_password_path(p: &str) -> bool {
-    let last = p.rsplit([':', '.']).next().unwrap_or(p);
-    last.trim().eq_ignore_ascii_case("password")
-}
-
-/// Replaces every secret in a JSON value: values of secret keys at any depth, and the
-/// `value` of a PATCH operation whose `path` is the password.
-pub fn redact_json(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            let password_op =
-                map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(is_password_path));
-            for (k, v) in map.iter_mut() {
-                let secret_filter = v.as_str().is_some_and(|text| is_secret(k, text));
-                if is_secret_key(k) || secret_filter || (password_op && k.eq_ignore_ascii_case("value")) {
-                    *v = Value::String(REDACTED.into());
-                } else {
-                    redact_json(v);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
-/// Replaces the values of secret keys in a form-encoded string (a body or a query).
-pub fn redact_form(form: &str) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in form_urlencoded::parse(form.as_bytes()) {
-        if is_secret(&k, &v) {
-            out.append_pair(&k, REDACTED);
-        } else {
-            out.append_pair(&k, &v);
-        }
-    }
-    out.finish()
-}
-
-/// A body as it may be stored: JSON redacted, forms redacted, anything else withheld
-/// (it cannot be checked for secrets).
-pub fn redact_body(content_type: Option<&str>, body: &[u8]) -> Option<String> {
-    if body.is_empty() {
-        return None;
-    }
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if ct.starts_with("application/x-www-form-urlencoded") {
-        return Some(redact_form(&String::from_utf8_lossy(body)));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut v) => {
-            redact_json(&mut v);
-            Some(v.to_string())
-        }
-        Err(_) => Some(format!("[{} bytes withheld: not JSON or a form, so not checked for secrets]", body.len())),
-    }
-}
+pub use redact::{REDACTED, Secrets, redact_body, redact_form, redact_json, redact_query};
 
 /// Headers as a JSON object, with credentials replaced: `Authorization` keeps its scheme
 /// only, cookies and proxy credentials go entirely.
@@ -268,6 +185,9 @@ pub struct SlotInfo {
     /// A read's request headers, copied by authentication when the tenant keeps the
     /// payloads of every request (other requests' headers are copied by the HTTP layer).
     pub request_headers: Option<axum::http::HeaderMap>,
+    /// The names of secrets in the tenant's payloads (its schemas'), once authentication
+    /// learned the tenant; the built-in ones otherwise.
+    pub secrets: Option<Arc<Secrets>>,
 }
 
 impl AuditSlot {
@@ -526,7 +446,7 @@ mod tests {
                 {"op": "replace", "value": {"password": "p5", "active": false}}
             ]
         });
-        redact_json(&mut v);
+        redact_json(&mut v, &Secrets::builtin());
         let s = v.to_string();
         for secret in ["p1", "p2", "\"s\"", "\"r\"", "p3", "p4", "p5"] {
             assert!(!s.contains(secret), "{secret} in {s}");
@@ -536,7 +456,8 @@ mod tests {
 
     #[test]
     fn forms_headers_and_other_bodies() {
-        let f = redact_form("grant_type=password&username=svc&password=hunter2%21&client_secret=x");
+        let secrets = Secrets::builtin();
+        let f = redact_form("grant_type=password&username=svc&password=hunter2%21&client_secret=x", &secrets).unwrap();
         assert!(f.contains("grant_type=password") && f.contains("username=svc"), "{f}");
         assert!(!f.contains("hunter2") && !f.contains("client_secret=x"), "{f}");
         let h = redact_headers(
@@ -544,14 +465,15 @@ mod tests {
                 .into_iter(),
         );
         assert!(!h.contains("dXNlcjpwYXNz") && !h.contains("sid=1") && h.contains("Basic"), "{h}");
-        assert!(!redact_body(Some("text/plain"), b"password=x").unwrap().contains("password=x"));
-        assert_eq!(redact_body(None, b""), None);
+        assert!(!redact_body(b"password=x", &secrets).unwrap().contains("=x"));
+        assert!(!redact_body(b"password x", &secrets).unwrap().contains("password x"));
+        assert_eq!(redact_body(b"", &secrets), None);
         // A filter on the password holds a guess at one: withheld, in queries and in .search bodies.
-        let q = redact_form("filter=password%20eq%20%22guess1%22&count=1");
+        let q = redact_query("filter=password%20eq%20%22guess1%22&count=1", &secrets);
         assert!(!q.contains("guess1") && q.contains("count=1"), "{q}");
-        let q = redact_form("filter=userName%20eq%20%22bob%22");
+        let q = redact_query("filter=userName%20eq%20%22bob%22", &secrets);
         assert!(q.contains("bob"), "{q}");
-        let b = redact_body(Some("application/scim+json"), br#"{"filter": "PASSWORD eq \"guess2\"", "count": 1}"#);
+        let b = redact_body(br#"{"filter": "PASSWORD eq \"guess2\"", "count": 1}"#, &secrets);
         assert!(!b.as_ref().unwrap().contains("guess2") && b.unwrap().contains("count"));
     }
 

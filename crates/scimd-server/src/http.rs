@@ -381,8 +381,10 @@ impl FromRequestParts<AppState> for ScimRequest {
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
         if let Some(slot) = &slot {
             slot.set_caller(Some(grant.tenant), Some(grant.client.to_string()), Some(grant.audit_details));
+            let mut info = slot.info.lock().expect("audit slot");
+            info.secrets = Some(profile.secrets.clone());
             if grant.audit_details == scimd_store::DetailsLevel::All {
-                slot.info.lock().expect("audit slot").request_headers = Some(parts.headers.clone());
+                info.request_headers = Some(parts.headers.clone());
             }
         }
         if let Err(over) = state.limiters().check(grant.tenant.0, &grant.client) {
@@ -897,17 +899,19 @@ async fn record_event(
     let details = if info.details.unwrap_or(audit.details).keeps(read, status >= 400) {
         let (rparts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-        let content_type =
-            |h: &HeaderMap| h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // The tenant's secrets when authentication learned them (its schemas may declare
+        // more); the built-in ones otherwise. Bodies are judged by what they hold, not by
+        // the Content-Type they claim.
+        let secrets = info.secrets.clone().unwrap_or_else(crate::audit::Secrets::builtin);
         let response_body = if bytes.len() > MAX_DETAIL_BODY {
             Some(format!("[{} bytes, longer than the {MAX_DETAIL_BODY} kept]", bytes.len()))
         } else {
-            crate::audit::redact_body(content_type(&rparts.headers).as_deref(), &bytes)
+            crate::audit::redact_body(&bytes, &secrets)
         };
         let mut request_line = parts.uri.path().to_string();
         if let Some(q) = parts.uri.query() {
             request_line.push('?');
-            request_line.push_str(&crate::audit::redact_form(q));
+            request_line.push_str(&crate::audit::redact_query(q, &secrets));
         }
         let headers = parts.headers.as_ref().or(info.request_headers.as_ref());
         let mut request_headers: serde_json::Map<String, Value> = match headers {
@@ -920,7 +924,7 @@ async fn record_event(
             request_body: if request_body.truncated {
                 Some(format!("[over the {} bytes kept]", audit.max_body))
             } else {
-                crate::audit::redact_body(headers.and_then(content_type).as_deref(), &request_body.bytes)
+                crate::audit::redact_body(&request_body.bytes, &secrets)
             },
             response_headers: crate::audit::redact_headers(header_pairs(&rparts.headers)),
             response_body,

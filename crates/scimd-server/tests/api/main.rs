@@ -24,5 +24,6 @@ mod places;
 mod presets;
 mod profiles;
 mod quirks;
+mod redaction;
 mod sync;
 mod users;
