@@ -75,6 +75,10 @@ pub fn classify(method: &str, path: &str) -> Option<Classified> {
         }
         let op = if first == ".search" || second == Some(".search") {
             "search"
+        } else if first == "Bulk" {
+            // The request's own event, when the request as a whole was refused; otherwise
+            // its operations have an event each.
+            "bulk"
         } else {
             match (rtype, second, method) {
                 (Some(_), None, "GET") => "list",
@@ -171,6 +175,9 @@ pub struct AuditSlot {
     /// path, such as a profile's `/api/Users`, is classified as `/scim/v2/Users`).
     pub classified: Option<Classified>,
     pub info: Mutex<SlotInfo>,
+    /// Events of a Bulk request's operations that failed (those that succeeded wrote
+    /// theirs with their changes): written with the request's, one per operation.
+    failed_ops: Mutex<Vec<NewEvent>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -208,6 +215,7 @@ impl AuditSlot {
             change_event: Arc::new(AtomicI64::new(0)),
             classified,
             info: Mutex::new(SlotInfo::default()),
+            failed_ops: Mutex::new(Vec::new()),
         }
     }
 
@@ -240,6 +248,27 @@ impl AuditSlot {
     /// the method and SCIM path of one operation of a Bulk request, which the event
     /// describes instead of the request.
     pub fn change_event(&self, tenant: TenantId, status: u16, op: Option<(&str, &str)>) -> ChangeEvent {
+        ChangeEvent {
+            event: self.event(tenant, status, None, op),
+            started: self.started,
+            id: self.change_event.clone(),
+        }
+    }
+
+    /// Notes the failure of one operation of a Bulk request (its method and SCIM path),
+    /// with its status and `scimType`, for an event of its own.
+    pub fn failed_op(&self, tenant: TenantId, status: u16, scim_type: Option<&str>, op: (&str, &str)) {
+        let mut e = self.event(tenant, status, scim_type, Some(op));
+        e.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        self.failed_ops.lock().expect("audit slot").push(e);
+    }
+
+    /// The events of failed Bulk operations noted so far (taken: each is written once).
+    pub fn take_failed_ops(&self) -> Vec<NewEvent> {
+        std::mem::take(&mut *self.failed_ops.lock().expect("audit slot"))
+    }
+
+    fn event(&self, tenant: TenantId, status: u16, scim_type: Option<&str>, op: Option<(&str, &str)>) -> NewEvent {
         let info = self.info();
         let (method, path, classified) = match op {
             Some((m, p)) => {
@@ -250,24 +279,20 @@ impl AuditSlot {
             None => (self.method.clone(), self.path.clone(), self.classified.clone()),
         };
         let (op, rtype, id) = classified.unwrap_or(("other", None, None));
-        ChangeEvent {
-            event: NewEvent {
-                tenant: Some(tenant),
-                time: self.time,
-                request_id: self.request_id.clone(),
-                client: info.client,
-                method,
-                path,
-                rtype: rtype.map(str::to_string),
-                resource_id: id,
-                op: op.to_string(),
-                status,
-                scim_type: None,
-                duration_ms: 0.0,
-                deactivated: false,
-            },
-            started: self.started,
-            id: self.change_event.clone(),
+        NewEvent {
+            tenant: Some(tenant),
+            time: self.time,
+            request_id: self.request_id.clone(),
+            client: info.client,
+            method,
+            path,
+            rtype: rtype.map(str::to_string),
+            resource_id: id,
+            op: op.to_string(),
+            status,
+            scim_type: scim_type.map(str::to_string),
+            duration_ms: 0.0,
+            deactivated: false,
         }
     }
 }
@@ -485,6 +510,7 @@ mod tests {
         assert_eq!(classify("POST", "/scim/v2/Users/.search"), Some(("search", Some("User"), None)));
         assert_eq!(classify("POST", "/scim/v2/.search"), Some(("search", None, None)));
         assert_eq!(classify("GET", "/scim/v2/Schemas"), Some(("discovery", None, None)));
+        assert_eq!(classify("POST", "/scim/v2/Bulk"), Some(("bulk", None, None)));
         assert_eq!(classify("POST", "/oauth2/token"), Some(("token", None, None)));
         assert_eq!(classify("POST", "/oauth2/revoke"), Some(("revoke", None, None)));
         assert_eq!(classify("GET", "/healthz"), None);

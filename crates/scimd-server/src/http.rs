@@ -935,12 +935,24 @@ async fn record_event(
         None
     };
     let change_event = slot.change_event.load(std::sync::atomic::Ordering::Acquire);
+    // A Bulk request's operations have an event each (the request none of its own): the
+    // successful ones wrote theirs with their changes; the failed ones' are written here.
+    // The request's payloads go with one of them.
+    let mut failed_ops = slot.take_failed_ops().into_iter();
     if change_event > 0 {
         if let Some(d) = details {
             audit
                 .sink
                 .record(AuditRecord::Details { event: change_event, tenant: info.tenant, time: slot.time, details: d })
                 .await;
+        }
+        for e in failed_ops {
+            audit.sink.record(AuditRecord::Event(e, None)).await;
+        }
+    } else if let Some(first) = failed_ops.next() {
+        audit.sink.record(AuditRecord::Event(first, details)).await;
+        for e in failed_ops {
+            audit.sink.record(AuditRecord::Event(e, None)).await;
         }
     } else {
         let scim_type = res.extensions().get::<ErrorType>().map(|t| t.0.to_string());
