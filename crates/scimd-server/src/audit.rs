@@ -50,6 +50,8 @@ pub type Classified = (&'static str, Option<&'static str>, Option<String>);
 /// The operation, resource type and resource id a request addresses, from its method and
 /// path. `None` for requests that are not audited (health checks, metrics scrapes).
 pub fn classify(method: &str, path: &str) -> Option<Classified> {
+    // HEAD is a GET without the body: it reads what the GET would.
+    let method = if method.eq_ignore_ascii_case("HEAD") { "GET" } else { method };
     if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return None;
     }
@@ -511,6 +513,10 @@ mod tests {
         assert_eq!(classify("POST", "/scim/v2/.search"), Some(("search", None, None)));
         assert_eq!(classify("GET", "/scim/v2/Schemas"), Some(("discovery", None, None)));
         assert_eq!(classify("POST", "/scim/v2/Bulk"), Some(("bulk", None, None)));
+        assert_eq!(classify("HEAD", "/scim/v2/Users/abc"), Some(("read", Some("User"), Some("abc".into()))));
+        assert_eq!(classify("HEAD", "/scim/v2/Users"), Some(("list", Some("User"), None)));
+        assert_eq!(classify("HEAD", "/scim/v2/Me"), Some(("read", Some("User"), None)));
+        assert_eq!(classify("HEAD", "/admin/v1/tenants/t/places/location"), Some(("query", Some("Location"), None)));
         assert_eq!(classify("POST", "/oauth2/token"), Some(("token", None, None)));
         assert_eq!(classify("POST", "/oauth2/revoke"), Some(("revoke", None, None)));
         assert_eq!(classify("GET", "/healthz"), None);

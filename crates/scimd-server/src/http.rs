@@ -361,8 +361,11 @@ impl FromRequestParts<AppState> for ScimRequest {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // Reads: GET, and the POST of a `/.search`; everything else writes.
-        let write = parts.method != Method::GET && !parts.uri.path().ends_with("/.search");
+        // Reads: GET and HEAD (a GET without its body, which still answers whether a
+        // resource exists or a filter matches), and the POST of a `/.search`; everything
+        // else writes.
+        let read = matches!(parts.method, Method::GET | Method::HEAD) || parts.uri.path().ends_with("/.search");
+        let write = !read;
         let grant = authenticate(&parts.headers, state, write).await?;
         // The tenant's API answers only where its profile mounts it.
         let base = parts.extensions.get::<Mounted>().map_or("/scim/v2", |m| m.base.as_str()).to_string();
