@@ -166,7 +166,11 @@ fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static st
 /// wrote with the change, error handling the internal error.
 #[derive(Debug)]
 pub struct AuditSlot {
+    /// The server's own id of the request (always generated here).
     pub request_id: String,
+    /// The id the client sent in `X-Request-Id`, if a sane one: recorded beside the
+    /// server's, never instead of it.
+    pub client_request_id: Option<String>,
     pub method: String,
     pub path: String,
     pub started: Instant,
@@ -203,6 +207,7 @@ impl AuditSlot {
     /// A slot for a request sent to `path` and classified (by its routed path) as `classified`.
     pub fn new(
         request_id: String,
+        client_request_id: Option<String>,
         method: String,
         path: String,
         time: DateTime<Utc>,
@@ -210,6 +215,7 @@ impl AuditSlot {
     ) -> Self {
         AuditSlot {
             request_id,
+            client_request_id,
             method,
             path,
             started: Instant::now(),
@@ -295,6 +301,7 @@ impl AuditSlot {
             scim_type: scim_type.map(str::to_string),
             duration_ms: 0.0,
             deactivated: false,
+            client_request_id: self.client_request_id.clone(),
         }
     }
 }

@@ -577,10 +577,11 @@ fn new_request_id() -> String {
     format!("{prefix}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The outermost layer: assigns a request id (the client's `X-Request-Id` if it is a
-/// sane one), answers with it in `X-Request-Id`, logs one line per request (method, path,
-/// status, time; never headers, query strings or bodies: they can carry credentials and
-/// personal data), and records the request's audit event. It holds the request body (up
+/// The outermost layer: assigns a request id (its own, always; a client's `X-Request-Id`,
+/// if a sane one, is logged and recorded beside it as `client_request_id`), answers with it
+/// in `X-Request-Id`, logs one line per request (method, path, status, time; never
+/// headers, query strings or bodies: they can carry credentials and personal data), and
+/// records the request's audit event. It holds the request body (up
 /// to the body limit) and, when the tenant keeps payloads, the response body, for the
 /// event's redacted details. A panic in a handler becomes a 500; internal errors and
 /// panics are answered with the request id only and written to the error log.
@@ -707,13 +708,15 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         use futures_util::FutureExt;
         let start = Instant::now();
-        let id = req
+        // The request id is always the server's own: a client's could collide with another
+        // request's (or be chosen to). The client's, if a sane one, is kept beside it.
+        let id = new_request_id();
+        let client_id = req
             .headers()
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-            .map(str::to_string)
-            .unwrap_or_else(new_request_id);
+            .map(str::to_string);
         let header = HeaderValue::from_str(&id).ok();
         let method = req.method().clone();
         let uri = req.uri().clone();
@@ -731,6 +734,7 @@ where
         if classified.is_some() {
             let slot = Arc::new(AuditSlot::new(
                 id.clone(),
+                client_id.clone(),
                 method.to_string(),
                 uri.path().to_string(),
                 self.audit.clock.now(),
@@ -776,7 +780,15 @@ where
             let internal =
                 res.extensions().get::<InternalError>().map(|e| (e.detail.clone(), e.backtrace.clone())).or(panicked);
             if let Some((detail, _)) = &internal {
-                tracing::error!(request_id = %id_str, %method, %path, status, %detail, "request failed with an internal error");
+                tracing::error!(
+                    request_id = %id_str,
+                    client_request_id = client_id.as_deref(),
+                    %method,
+                    %path,
+                    status,
+                    %detail,
+                    "request failed with an internal error"
+                );
                 // The client learns the request id, nothing else.
                 let message = format!("internal server error; request id {id_str}");
                 let scim =
@@ -800,6 +812,7 @@ where
                 tracing::info!(
                     target: "scimd::request",
                     request_id = %id_str,
+                    client_request_id = client_id.as_deref(),
                     tenant = %tenant,
                     %method,
                     route = %route,
@@ -973,6 +986,7 @@ async fn record_event(
             scim_type,
             duration_ms: slot.started.elapsed().as_secs_f64() * 1000.0,
             deactivated: false,
+            client_request_id: slot.client_request_id.clone(),
         };
         audit.sink.record(AuditRecord::Event(event, details)).await;
     }
@@ -1355,14 +1369,16 @@ mod tests {
             .unwrap();
         let res = svc.call(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(res.headers().get("x-request-id").unwrap(), "req-panic-1");
+        // The server's own id, not the client's.
+        let id = res.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        assert_ne!(id, "req-panic-1");
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
         let body: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(body["detail"], "internal server error; request id req-panic-1");
+        assert_eq!(body["detail"], format!("internal server error; request id {id}"));
         sink.flush().await;
         let errors = store.errors("", "9999", 10).await.unwrap();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].request_id, "req-panic-1");
+        assert_eq!(errors[0].request_id, id);
         assert!(errors[0].detail.contains("the handler exploded"), "{:?}", errors[0]);
         assert!(errors[0].backtrace.as_deref().is_some_and(|b| !b.is_empty()));
     }
