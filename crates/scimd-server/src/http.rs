@@ -4,9 +4,11 @@
 //! `admin` the admin API.
 
 mod admin;
+mod headers;
 pub mod limits;
 mod oauth;
 pub mod openapi;
+mod origin;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -47,6 +49,9 @@ pub struct HttpConfig {
     /// Absolute base URL of the SCIM API (`https://host/scim/v2`); derived from the
     /// `Host` header when unset.
     pub public_url: Option<String>,
+    /// Whether a proxy in front sets `X-Forwarded-Proto` (read only then, and only when
+    /// `public_url` is unset).
+    pub trust_forwarded_headers: bool,
     /// SHA-256 of the operator token given by configuration (the admin API also accepts
     /// tokens created by `scimd admin-token create`).
     pub admin_token: Option<[u8; 32]>,
@@ -75,6 +80,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: 1024 * 1024,
             public_url: None,
+            trust_forwarded_headers: false,
             admin_token: None,
             audit_details: scimd_store::DetailsLevel::Changes,
             limits: limits::Limits::default(),
@@ -550,18 +556,8 @@ fn ctx(
     audit: Option<Arc<AuditSlot>>,
     base: &str,
 ) -> Ctx {
-    let base_url = match &state.http.public_url {
-        // The public URL names the server's /scim/v2 base; a mount replaces that part.
-        Some(u) => {
-            let u = u.trim_end_matches('/');
-            format!("{}{base}", u.strip_suffix("/scim/v2").unwrap_or(u))
-        }
-        None => {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
-            format!("{proto}://{host}{base}")
-        }
-    };
+    // The public URL names the server's /scim/v2 base; a mount replaces that part.
+    let base_url = format!("{}{base}", origin::origin(&state.http, headers).root);
     Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None }
 }
 
@@ -774,6 +770,7 @@ where
                     r
                 }
             };
+            headers::secure(&mut res, headers::is_docs(uri.path()));
             let status = res.status().as_u16();
             let path = uri.path();
             let id_str = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
@@ -1079,6 +1076,7 @@ pub fn metrics_router(state: AppState) -> Router {
         .route("/metrics", get(metrics_open))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(axum::middleware::map_response(headers::secure_layer))
         .with_state(state)
 }
 

@@ -13,6 +13,7 @@ mod errors;
 mod etags;
 mod filters;
 mod groups;
+mod headers;
 mod isolation;
 mod list;
 mod oauth;
