@@ -1,6 +1,6 @@
 //! The audit trail's rules (HTTP types only as carried through a request's slot): what a
 //! request's event records (the [`AuditSlot`] every layer of a request fills in), how
-//! payloads are redacted before they are stored, the [`AuditSink`] that writes events in batches off the request path,
+//! payloads are redacted before they are stored (`redact`), the [`AuditSink`] that writes events in batches off the request path,
 //! and the go-live summary computed from recorded events. A change's own event is not
 //! written here but by the store, in the change's transaction.
 
@@ -13,92 +13,9 @@ use scimd_store::{AuditRecord, ChangeEvent, EventCount, NewEvent, Store, TenantI
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-/// What replaces a secret in stored payloads.
-pub const REDACTED: &str = "[REDACTED]";
+mod redact;
 
-/// Keys whose values are secrets, in JSON bodies (at any depth, case-insensitive) and in
-/// form bodies and query strings.
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "client_secret",
-    "refresh_token",
-    "access_token",
-    "id_token",
-    "code",
-    "assertion",
-    "client_assertion",
-    "token",
-    "secret",
-];
-
-fn is_secret_key(k: &str) -> bool {
-    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
-}
-
-/// Whether a value is a secret under its key: a secret key's, or a filter that mentions
-/// the password (`password eq "…"`: refused, but its text would hold a guess at one).
-fn is_secret(k: &str, v: &str) -> bool {
-    is_secret_key(k) || (k.eq_ignore_ascii_case("filter") && v.to_ascii_lowercase().contains("password"))
-}
-
-/// Whether a SCIM PATCH path names the password (`password`, `urn:…:User:password`).
-fn is_password_path(p: &str) -> bool {
-    let last = p.rsplit([':', '.']).next().unwrap_or(p);
-    last.trim().eq_ignore_ascii_case("password")
-}
-
-/// Replaces every secret in a JSON value: values of secret keys at any depth, and the
-/// `value` of a PATCH operation whose `path` is the password.
-pub fn redact_json(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            let password_op =
-                map.iter().any(|(k, v)| k.eq_ignore_ascii_case("path") && v.as_str().is_some_and(is_password_path));
-            for (k, v) in map.iter_mut() {
-                let secret_filter = v.as_str().is_some_and(|text| is_secret(k, text));
-                if is_secret_key(k) || secret_filter || (password_op && k.eq_ignore_ascii_case("value")) {
-                    *v = Value::String(REDACTED.into());
-                } else {
-                    redact_json(v);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
-/// Replaces the values of secret keys in a form-encoded string (a body or a query).
-pub fn redact_form(form: &str) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in form_urlencoded::parse(form.as_bytes()) {
-        if is_secret(&k, &v) {
-            out.append_pair(&k, REDACTED);
-        } else {
-            out.append_pair(&k, &v);
-        }
-    }
-    out.finish()
-}
-
-/// A body as it may be stored: JSON redacted, forms redacted, anything else withheld
-/// (it cannot be checked for secrets).
-pub fn redact_body(content_type: Option<&str>, body: &[u8]) -> Option<String> {
-    if body.is_empty() {
-        return None;
-    }
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if ct.starts_with("application/x-www-form-urlencoded") {
-        return Some(redact_form(&String::from_utf8_lossy(body)));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut v) => {
-            redact_json(&mut v);
-            Some(v.to_string())
-        }
-        Err(_) => Some(format!("[{} bytes withheld: not JSON or a form, so not checked for secrets]", body.len())),
-    }
-}
+pub use redact::{REDACTED, Secrets, redact_body, redact_form, redact_json, redact_query};
 
 /// Headers as a JSON object, with credentials replaced: `Authorization` keeps its scheme
 /// only, cookies and proxy credentials go entirely.
@@ -133,6 +50,8 @@ pub type Classified = (&'static str, Option<&'static str>, Option<String>);
 /// The operation, resource type and resource id a request addresses, from its method and
 /// path. `None` for requests that are not audited (health checks, metrics scrapes).
 pub fn classify(method: &str, path: &str) -> Option<Classified> {
+    // HEAD is a GET without the body: it reads what the GET would.
+    let method = if method.eq_ignore_ascii_case("HEAD") { "GET" } else { method };
     if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return None;
     }
@@ -158,6 +77,10 @@ pub fn classify(method: &str, path: &str) -> Option<Classified> {
         }
         let op = if first == ".search" || second == Some(".search") {
             "search"
+        } else if first == "Bulk" {
+            // The request's own event, when the request as a whole was refused; otherwise
+            // its operations have an event each.
+            "bulk"
         } else {
             match (rtype, second, method) {
                 (Some(_), None, "GET") => "list",
@@ -243,7 +166,11 @@ fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static st
 /// wrote with the change, error handling the internal error.
 #[derive(Debug)]
 pub struct AuditSlot {
+    /// The server's own id of the request (always generated here).
     pub request_id: String,
+    /// The id the client sent in `X-Request-Id`, if a sane one: recorded beside the
+    /// server's, never instead of it.
+    pub client_request_id: Option<String>,
     pub method: String,
     pub path: String,
     pub started: Instant,
@@ -254,6 +181,9 @@ pub struct AuditSlot {
     /// path, such as a profile's `/api/Users`, is classified as `/scim/v2/Users`).
     pub classified: Option<Classified>,
     pub info: Mutex<SlotInfo>,
+    /// Events of a Bulk request's operations that failed (those that succeeded wrote
+    /// theirs with their changes): written with the request's, one per operation.
+    failed_ops: Mutex<Vec<NewEvent>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -268,12 +198,16 @@ pub struct SlotInfo {
     /// A read's request headers, copied by authentication when the tenant keeps the
     /// payloads of every request (other requests' headers are copied by the HTTP layer).
     pub request_headers: Option<axum::http::HeaderMap>,
+    /// The names of secrets in the tenant's payloads (its schemas'), once authentication
+    /// learned the tenant; the built-in ones otherwise.
+    pub secrets: Option<Arc<Secrets>>,
 }
 
 impl AuditSlot {
     /// A slot for a request sent to `path` and classified (by its routed path) as `classified`.
     pub fn new(
         request_id: String,
+        client_request_id: Option<String>,
         method: String,
         path: String,
         time: DateTime<Utc>,
@@ -281,6 +215,7 @@ impl AuditSlot {
     ) -> Self {
         AuditSlot {
             request_id,
+            client_request_id,
             method,
             path,
             started: Instant::now(),
@@ -288,6 +223,7 @@ impl AuditSlot {
             change_event: Arc::new(AtomicI64::new(0)),
             classified,
             info: Mutex::new(SlotInfo::default()),
+            failed_ops: Mutex::new(Vec::new()),
         }
     }
 
@@ -320,6 +256,27 @@ impl AuditSlot {
     /// the method and SCIM path of one operation of a Bulk request, which the event
     /// describes instead of the request.
     pub fn change_event(&self, tenant: TenantId, status: u16, op: Option<(&str, &str)>) -> ChangeEvent {
+        ChangeEvent {
+            event: self.event(tenant, status, None, op),
+            started: self.started,
+            id: self.change_event.clone(),
+        }
+    }
+
+    /// Notes the failure of one operation of a Bulk request (its method and SCIM path),
+    /// with its status and `scimType`, for an event of its own.
+    pub fn failed_op(&self, tenant: TenantId, status: u16, scim_type: Option<&str>, op: (&str, &str)) {
+        let mut e = self.event(tenant, status, scim_type, Some(op));
+        e.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        self.failed_ops.lock().expect("audit slot").push(e);
+    }
+
+    /// The events of failed Bulk operations noted so far (taken: each is written once).
+    pub fn take_failed_ops(&self) -> Vec<NewEvent> {
+        std::mem::take(&mut *self.failed_ops.lock().expect("audit slot"))
+    }
+
+    fn event(&self, tenant: TenantId, status: u16, scim_type: Option<&str>, op: Option<(&str, &str)>) -> NewEvent {
         let info = self.info();
         let (method, path, classified) = match op {
             Some((m, p)) => {
@@ -330,24 +287,21 @@ impl AuditSlot {
             None => (self.method.clone(), self.path.clone(), self.classified.clone()),
         };
         let (op, rtype, id) = classified.unwrap_or(("other", None, None));
-        ChangeEvent {
-            event: NewEvent {
-                tenant: Some(tenant),
-                time: self.time,
-                request_id: self.request_id.clone(),
-                client: info.client,
-                method,
-                path,
-                rtype: rtype.map(str::to_string),
-                resource_id: id,
-                op: op.to_string(),
-                status,
-                scim_type: None,
-                duration_ms: 0.0,
-                deactivated: false,
-            },
-            started: self.started,
-            id: self.change_event.clone(),
+        NewEvent {
+            tenant: Some(tenant),
+            time: self.time,
+            request_id: self.request_id.clone(),
+            client: info.client,
+            method,
+            path,
+            rtype: rtype.map(str::to_string),
+            resource_id: id,
+            op: op.to_string(),
+            status,
+            scim_type: scim_type.map(str::to_string),
+            duration_ms: 0.0,
+            deactivated: false,
+            client_request_id: self.client_request_id.clone(),
         }
     }
 }
@@ -526,7 +480,7 @@ mod tests {
                 {"op": "replace", "value": {"password": "p5", "active": false}}
             ]
         });
-        redact_json(&mut v);
+        redact_json(&mut v, &Secrets::builtin());
         let s = v.to_string();
         for secret in ["p1", "p2", "\"s\"", "\"r\"", "p3", "p4", "p5"] {
             assert!(!s.contains(secret), "{secret} in {s}");
@@ -536,7 +490,8 @@ mod tests {
 
     #[test]
     fn forms_headers_and_other_bodies() {
-        let f = redact_form("grant_type=password&username=svc&password=hunter2%21&client_secret=x");
+        let secrets = Secrets::builtin();
+        let f = redact_form("grant_type=password&username=svc&password=hunter2%21&client_secret=x", &secrets).unwrap();
         assert!(f.contains("grant_type=password") && f.contains("username=svc"), "{f}");
         assert!(!f.contains("hunter2") && !f.contains("client_secret=x"), "{f}");
         let h = redact_headers(
@@ -544,14 +499,15 @@ mod tests {
                 .into_iter(),
         );
         assert!(!h.contains("dXNlcjpwYXNz") && !h.contains("sid=1") && h.contains("Basic"), "{h}");
-        assert!(!redact_body(Some("text/plain"), b"password=x").unwrap().contains("password=x"));
-        assert_eq!(redact_body(None, b""), None);
+        assert!(!redact_body(b"password=x", &secrets).unwrap().contains("=x"));
+        assert!(!redact_body(b"password x", &secrets).unwrap().contains("password x"));
+        assert_eq!(redact_body(b"", &secrets), None);
         // A filter on the password holds a guess at one: withheld, in queries and in .search bodies.
-        let q = redact_form("filter=password%20eq%20%22guess1%22&count=1");
+        let q = redact_query("filter=password%20eq%20%22guess1%22&count=1", &secrets);
         assert!(!q.contains("guess1") && q.contains("count=1"), "{q}");
-        let q = redact_form("filter=userName%20eq%20%22bob%22");
+        let q = redact_query("filter=userName%20eq%20%22bob%22", &secrets);
         assert!(q.contains("bob"), "{q}");
-        let b = redact_body(Some("application/scim+json"), br#"{"filter": "PASSWORD eq \"guess2\"", "count": 1}"#);
+        let b = redact_body(br#"{"filter": "PASSWORD eq \"guess2\"", "count": 1}"#, &secrets);
         assert!(!b.as_ref().unwrap().contains("guess2") && b.unwrap().contains("count"));
     }
 
@@ -563,6 +519,11 @@ mod tests {
         assert_eq!(classify("POST", "/scim/v2/Users/.search"), Some(("search", Some("User"), None)));
         assert_eq!(classify("POST", "/scim/v2/.search"), Some(("search", None, None)));
         assert_eq!(classify("GET", "/scim/v2/Schemas"), Some(("discovery", None, None)));
+        assert_eq!(classify("POST", "/scim/v2/Bulk"), Some(("bulk", None, None)));
+        assert_eq!(classify("HEAD", "/scim/v2/Users/abc"), Some(("read", Some("User"), Some("abc".into()))));
+        assert_eq!(classify("HEAD", "/scim/v2/Users"), Some(("list", Some("User"), None)));
+        assert_eq!(classify("HEAD", "/scim/v2/Me"), Some(("read", Some("User"), None)));
+        assert_eq!(classify("HEAD", "/admin/v1/tenants/t/places/location"), Some(("query", Some("Location"), None)));
         assert_eq!(classify("POST", "/oauth2/token"), Some(("token", None, None)));
         assert_eq!(classify("POST", "/oauth2/revoke"), Some(("revoke", None, None)));
         assert_eq!(classify("GET", "/healthz"), None);

@@ -85,6 +85,7 @@ impl Cli {
         if let Command::Serve(a) = &self.command {
             f.set("server.listen", a.listen.clone());
             f.set("server.public_url", a.public_url.clone());
+            f.set("server.trust_forwarded_headers", a.trust_forwarded_headers);
             f.set("server.workers", a.workers.map(|n| n as i64));
             f.set("server.default_page_size", a.default_page_size.map(|n| n as i64));
             f.set("server.max_page_size", a.max_page_size.map(|n| n as i64));
@@ -426,6 +427,10 @@ pub struct ServeArgs {
     /// `meta.location` and `Location`; derived from the Host header when unset. [server.public_url]
     #[arg(long, env = "SCIMD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Read `X-Forwarded-Proto` (when `--public-url` is unset): only behind a proxy that
+    /// sets it on every request. [server.trust_forwarded_headers; false]
+    #[arg(long, env = "SCIMD_TRUST_FORWARDED_HEADERS", num_args = 0..=1, default_missing_value = "true")]
+    pub trust_forwarded_headers: Option<bool>,
     /// Page size when a list request gives no `count`. [server.default_page_size; 100]
     #[arg(long, env = "SCIMD_DEFAULT_PAGE_SIZE")]
     pub default_page_size: Option<u64>,
@@ -459,7 +464,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SCIMD_WORKERS")]
     pub workers: Option<usize>,
     /// Issuer (`iss`) of access tokens and of the authorization-server metadata, e.g.
-    /// `https://scim.example.com`; derived from the Host header when unset. [oauth.issuer]
+    /// `https://scim.example.com`; when unset, the public URL's origin, else derived from
+    /// the Host header. [oauth.issuer]
     #[arg(long, env = "SCIMD_ISSUER")]
     pub issuer: Option<String>,
     /// Path of the OAuth 2.0 token endpoint. [oauth.token_path; /oauth2/token]

@@ -71,6 +71,9 @@ pub struct ServerConfig {
     pub listen: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Whether a proxy in front sets `X-Forwarded-Proto` (read only then, and only when
+    /// `public_url` is unset); off, a client could choose the scheme of the URLs answered.
+    pub trust_forwarded_headers: bool,
     pub workers: usize,
     pub default_page_size: u64,
     pub max_page_size: u64,
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            trust_forwarded_headers: false,
             workers: 0,
             default_page_size: 100,
             max_page_size: 1000,

@@ -4,9 +4,11 @@
 //! `admin` the admin API.
 
 mod admin;
+mod headers;
 pub mod limits;
 mod oauth;
 pub mod openapi;
+mod origin;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -47,6 +49,9 @@ pub struct HttpConfig {
     /// Absolute base URL of the SCIM API (`https://host/scim/v2`); derived from the
     /// `Host` header when unset.
     pub public_url: Option<String>,
+    /// Whether a proxy in front sets `X-Forwarded-Proto` (read only then, and only when
+    /// `public_url` is unset).
+    pub trust_forwarded_headers: bool,
     /// SHA-256 of the operator token given by configuration (the admin API also accepts
     /// tokens created by `scimd admin-token create`).
     pub admin_token: Option<[u8; 32]>,
@@ -75,6 +80,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: 1024 * 1024,
             public_url: None,
+            trust_forwarded_headers: false,
             admin_token: None,
             audit_details: scimd_store::DetailsLevel::Changes,
             limits: limits::Limits::default(),
@@ -361,8 +367,11 @@ impl FromRequestParts<AppState> for ScimRequest {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // Reads: GET, and the POST of a `/.search`; everything else writes.
-        let write = parts.method != Method::GET && !parts.uri.path().ends_with("/.search");
+        // Reads: GET and HEAD (a GET without its body, which still answers whether a
+        // resource exists or a filter matches), and the POST of a `/.search`; everything
+        // else writes.
+        let read = matches!(parts.method, Method::GET | Method::HEAD) || parts.uri.path().ends_with("/.search");
+        let write = !read;
         let grant = authenticate(&parts.headers, state, write).await?;
         // The tenant's API answers only where its profile mounts it.
         let base = parts.extensions.get::<Mounted>().map_or("/scim/v2", |m| m.base.as_str()).to_string();
@@ -381,8 +390,10 @@ impl FromRequestParts<AppState> for ScimRequest {
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
         if let Some(slot) = &slot {
             slot.set_caller(Some(grant.tenant), Some(grant.client.to_string()), Some(grant.audit_details));
+            let mut info = slot.info.lock().expect("audit slot");
+            info.secrets = Some(profile.secrets.clone());
             if grant.audit_details == scimd_store::DetailsLevel::All {
-                slot.info.lock().expect("audit slot").request_headers = Some(parts.headers.clone());
+                info.request_headers = Some(parts.headers.clone());
             }
         }
         if let Err(over) = state.limiters().check(grant.tenant.0, &grant.client) {
@@ -545,18 +556,8 @@ fn ctx(
     audit: Option<Arc<AuditSlot>>,
     base: &str,
 ) -> Ctx {
-    let base_url = match &state.http.public_url {
-        // The public URL names the server's /scim/v2 base; a mount replaces that part.
-        Some(u) => {
-            let u = u.trim_end_matches('/');
-            format!("{}{base}", u.strip_suffix("/scim/v2").unwrap_or(u))
-        }
-        None => {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
-            format!("{proto}://{host}{base}")
-        }
-    };
+    // The public URL names the server's /scim/v2 base; a mount replaces that part.
+    let base_url = format!("{}{base}", origin::origin(&state.http, headers).root);
     Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None }
 }
 
@@ -572,10 +573,11 @@ fn new_request_id() -> String {
     format!("{prefix}-{:08x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The outermost layer: assigns a request id (the client's `X-Request-Id` if it is a
-/// sane one), answers with it in `X-Request-Id`, logs one line per request (method, path,
-/// status, time; never headers, query strings or bodies: they can carry credentials and
-/// personal data), and records the request's audit event. It holds the request body (up
+/// The outermost layer: assigns a request id (its own, always; a client's `X-Request-Id`,
+/// if a sane one, is logged and recorded beside it as `client_request_id`), answers with it
+/// in `X-Request-Id`, logs one line per request (method, path, status, time; never
+/// headers, query strings or bodies: they can carry credentials and personal data), and
+/// records the request's audit event. It holds the request body (up
 /// to the body limit) and, when the tenant keeps payloads, the response body, for the
 /// event's redacted details. A panic in a handler becomes a 500; internal errors and
 /// panics are answered with the request id only and written to the error log.
@@ -702,13 +704,15 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         use futures_util::FutureExt;
         let start = Instant::now();
-        let id = req
+        // The request id is always the server's own: a client's could collide with another
+        // request's (or be chosen to). The client's, if a sane one, is kept beside it.
+        let id = new_request_id();
+        let client_id = req
             .headers()
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-            .map(str::to_string)
-            .unwrap_or_else(new_request_id);
+            .map(str::to_string);
         let header = HeaderValue::from_str(&id).ok();
         let method = req.method().clone();
         let uri = req.uri().clone();
@@ -726,6 +730,7 @@ where
         if classified.is_some() {
             let slot = Arc::new(AuditSlot::new(
                 id.clone(),
+                client_id.clone(),
                 method.to_string(),
                 uri.path().to_string(),
                 self.audit.clock.now(),
@@ -765,13 +770,22 @@ where
                     r
                 }
             };
+            headers::secure(&mut res, headers::is_docs(uri.path()));
             let status = res.status().as_u16();
             let path = uri.path();
             let id_str = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
             let internal =
                 res.extensions().get::<InternalError>().map(|e| (e.detail.clone(), e.backtrace.clone())).or(panicked);
             if let Some((detail, _)) = &internal {
-                tracing::error!(request_id = %id_str, %method, %path, status, %detail, "request failed with an internal error");
+                tracing::error!(
+                    request_id = %id_str,
+                    client_request_id = client_id.as_deref(),
+                    %method,
+                    %path,
+                    status,
+                    %detail,
+                    "request failed with an internal error"
+                );
                 // The client learns the request id, nothing else.
                 let message = format!("internal server error; request id {id_str}");
                 let scim =
@@ -795,6 +809,7 @@ where
                 tracing::info!(
                     target: "scimd::request",
                     request_id = %id_str,
+                    client_request_id = client_id.as_deref(),
                     tenant = %tenant,
                     %method,
                     route = %route,
@@ -897,17 +912,19 @@ async fn record_event(
     let details = if info.details.unwrap_or(audit.details).keeps(read, status >= 400) {
         let (rparts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-        let content_type =
-            |h: &HeaderMap| h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // The tenant's secrets when authentication learned them (its schemas may declare
+        // more); the built-in ones otherwise. Bodies are judged by what they hold, not by
+        // the Content-Type they claim.
+        let secrets = info.secrets.clone().unwrap_or_else(crate::audit::Secrets::builtin);
         let response_body = if bytes.len() > MAX_DETAIL_BODY {
             Some(format!("[{} bytes, longer than the {MAX_DETAIL_BODY} kept]", bytes.len()))
         } else {
-            crate::audit::redact_body(content_type(&rparts.headers).as_deref(), &bytes)
+            crate::audit::redact_body(&bytes, &secrets)
         };
         let mut request_line = parts.uri.path().to_string();
         if let Some(q) = parts.uri.query() {
             request_line.push('?');
-            request_line.push_str(&crate::audit::redact_form(q));
+            request_line.push_str(&crate::audit::redact_query(q, &secrets));
         }
         let headers = parts.headers.as_ref().or(info.request_headers.as_ref());
         let mut request_headers: serde_json::Map<String, Value> = match headers {
@@ -920,7 +937,7 @@ async fn record_event(
             request_body: if request_body.truncated {
                 Some(format!("[over the {} bytes kept]", audit.max_body))
             } else {
-                crate::audit::redact_body(headers.and_then(content_type).as_deref(), &request_body.bytes)
+                crate::audit::redact_body(&request_body.bytes, &secrets)
             },
             response_headers: crate::audit::redact_headers(header_pairs(&rparts.headers)),
             response_body,
@@ -931,12 +948,24 @@ async fn record_event(
         None
     };
     let change_event = slot.change_event.load(std::sync::atomic::Ordering::Acquire);
+    // A Bulk request's operations have an event each (the request none of its own): the
+    // successful ones wrote theirs with their changes; the failed ones' are written here.
+    // The request's payloads go with one of them.
+    let mut failed_ops = slot.take_failed_ops().into_iter();
     if change_event > 0 {
         if let Some(d) = details {
             audit
                 .sink
                 .record(AuditRecord::Details { event: change_event, tenant: info.tenant, time: slot.time, details: d })
                 .await;
+        }
+        for e in failed_ops {
+            audit.sink.record(AuditRecord::Event(e, None)).await;
+        }
+    } else if let Some(first) = failed_ops.next() {
+        audit.sink.record(AuditRecord::Event(first, details)).await;
+        for e in failed_ops {
+            audit.sink.record(AuditRecord::Event(e, None)).await;
         }
     } else {
         let scim_type = res.extensions().get::<ErrorType>().map(|t| t.0.to_string());
@@ -954,6 +983,7 @@ async fn record_event(
             scim_type,
             duration_ms: slot.started.elapsed().as_secs_f64() * 1000.0,
             deactivated: false,
+            client_request_id: slot.client_request_id.clone(),
         };
         audit.sink.record(AuditRecord::Event(event, details)).await;
     }
@@ -1046,6 +1076,7 @@ pub fn metrics_router(state: AppState) -> Router {
         .route("/metrics", get(metrics_open))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .layer(axum::middleware::map_response(headers::secure_layer))
         .with_state(state)
 }
 
@@ -1336,14 +1367,16 @@ mod tests {
             .unwrap();
         let res = svc.call(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(res.headers().get("x-request-id").unwrap(), "req-panic-1");
+        // The server's own id, not the client's.
+        let id = res.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        assert_ne!(id, "req-panic-1");
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
         let body: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(body["detail"], "internal server error; request id req-panic-1");
+        assert_eq!(body["detail"], format!("internal server error; request id {id}"));
         sink.flush().await;
         let errors = store.errors("", "9999", 10).await.unwrap();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].request_id, "req-panic-1");
+        assert_eq!(errors[0].request_id, id);
         assert!(errors[0].detail.contains("the handler exploded"), "{:?}", errors[0]);
         assert!(errors[0].backtrace.as_deref().is_some_and(|b| !b.is_empty()));
     }

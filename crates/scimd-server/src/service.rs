@@ -181,6 +181,8 @@ pub struct Tenancy {
     plans: Arc<[OutputPlan; 2]>,
     /// The tenant's location rules.
     pub places: PlaceRules,
+    /// The names of secrets in its payloads (for the audit trail's redaction).
+    pub secrets: Arc<crate::audit::Secrets>,
 }
 
 impl std::fmt::Debug for Tenancy {
@@ -312,7 +314,13 @@ impl Service {
     fn tenancy_of(&self, tenant: TenantId, profile: Profile, state: &PlacesState) -> AppResult<Tenancy> {
         let places = PlaceRules::parse(tenant, state)?;
         if !profile.own_registry() && !state.has_locations {
-            return Ok(Tenancy { profile, registry: self.registry.clone(), plans: self.plans.clone(), places });
+            return Ok(Tenancy {
+                profile,
+                registry: self.registry.clone(),
+                plans: self.plans.clone(),
+                places,
+                secrets: crate::audit::Secrets::builtin(),
+            });
         }
         let mut registry = profile.registry().map_err(|e| {
             AppError::Internal(format!("the stored profile of tenant {} declares unusable schemas: {e}", tenant.0))
@@ -322,7 +330,8 @@ impl Service {
             scimd_core::builtin::add_places_extension(&mut registry);
         }
         let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
-        Ok(Tenancy { profile, registry: Arc::new(registry), plans, places })
+        let secrets = Arc::new(crate::audit::Secrets::of(&registry));
+        Ok(Tenancy { profile, registry: Arc::new(registry), plans, places, secrets })
     }
 
     /// Brings users' derived attributes (locations, home location) up to their tenants'

@@ -284,6 +284,8 @@ pub struct NewEvent {
     pub duration_ms: f64,
     /// A write that turned a user's `active` from true to false.
     pub deactivated: bool,
+    /// The request id the client sent (`X-Request-Id`), apart from the server's own.
+    pub client_request_id: Option<String>,
 }
 
 /// The event of a change, written in the change's own transaction. The store sets the
@@ -347,6 +349,8 @@ pub struct EventRow {
     pub scim_type: Option<String>,
     pub duration_ms: f64,
     pub deactivated: bool,
+    /// The request id the client sent (`X-Request-Id`), apart from the server's own.
+    pub client_request_id: Option<String>,
 }
 
 /// Which events to read: a tenant's, newest first, optionally in a window and filtered.

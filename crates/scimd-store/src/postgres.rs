@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_tenant_profile.sql")),
     (3, include_str!("../migrations/postgres/0003_places.sql")),
+    (7, include_str!("../migrations/postgres/0007_client_request_id.sql")),
 ];
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
@@ -771,8 +772,8 @@ async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> 
     let st = c
         .prepare_cached(
             "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, \
-             status, scim_type, duration_ms, deactivated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             RETURNING id",
+             status, scim_type, duration_ms, deactivated, client_request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .await
         .map_err(pg)?;
@@ -793,6 +794,7 @@ async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> 
                 &e.scim_type,
                 &e.duration_ms,
                 &e.deactivated,
+                &e.client_request_id,
             ],
         )
         .await
@@ -1800,7 +1802,7 @@ impl Store for PgStore {
             let rows = self
                 .query(
                     "SELECT id, time, request_id, client, method, path, rtype, resource_id, op, status, scim_type, \
-                     duration_ms, deactivated FROM api_events \
+                     duration_ms, deactivated, client_request_id FROM api_events \
                      WHERE tenant_id = $1 AND time >= coalesce($2::bigint, 0) \
                      AND time < coalesce($3::bigint, 9223372036854775807) AND ($4::text IS NULL OR client = $4) \
                      AND ($5::bigint IS NULL OR status = $5) AND ($6::text IS NULL OR op = $6) \
@@ -1833,6 +1835,7 @@ impl Store for PgStore {
                     scim_type: r.get(10),
                     duration_ms: r.get(11),
                     deactivated: r.get(12),
+                    client_request_id: r.get(13),
                 })
                 .collect())
         })

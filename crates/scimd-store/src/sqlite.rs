@@ -50,9 +50,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_audit_journal.sql")),
     (8, include_str!("../migrations/sqlite/0008_tenant_profile.sql")),
     (9, include_str!("../migrations/sqlite/0009_places.sql")),
+    (13, include_str!("../migrations/sqlite/0013_client_request_id.sql")),
 ];
 /// The audit journal's own schema versions.
-const AUDIT_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/audit/0001_audit.sql"))];
+const AUDIT_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/audit/0001_audit.sql")),
+    (2, include_str!("../migrations/sqlite/audit/0002_client_request_id.sql")),
+];
 
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -1084,13 +1088,13 @@ fn insert_event(w: &Writer, e: &NewEvent, file: EventFile) -> StoreResult<i64> {
     w.prepare_cached(match file {
         EventFile::Main => {
             "INSERT INTO main.api_events (tenant_id, time, id, request_id, client, method, path, rtype, \
-             resource_id, op, status, scim_type, duration_ms, deactivated) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             resource_id, op, status, scim_type, duration_ms, deactivated, client_request_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         }
         EventFile::Journal => {
             "INSERT INTO audit.api_events (tenant_id, time, id, request_id, client, method, path, rtype, \
-             resource_id, op, status, scim_type, duration_ms, deactivated) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             resource_id, op, status, scim_type, duration_ms, deactivated, client_request_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         }
     })
     .and_then(|mut st| {
@@ -1108,7 +1112,8 @@ fn insert_event(w: &Writer, e: &NewEvent, file: EventFile) -> StoreResult<i64> {
             e.status,
             e.scim_type,
             e.duration_ms,
-            e.deactivated
+            e.deactivated,
+            e.client_request_id
         ])
     })
     .map_err(internal)?;
@@ -1165,6 +1170,7 @@ fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         scim_type: r.get(10)?,
         duration_ms: r.get(11)?,
         deactivated: r.get(12)?,
+        client_request_id: r.get(13)?,
     })
 }
 
@@ -1863,7 +1869,8 @@ impl Store for SqliteStore {
                     // Each file's newest matches by its primary key, then merged.
                     concat!(
                         "SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch'), request_id, client, \
-                         method, path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated FROM \
+                         method, path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated, \
+                         client_request_id FROM \
                          (SELECT * FROM (SELECT * FROM main.api_events WHERE ",
                         event_where!(),
                         " ORDER BY time DESC, id DESC LIMIT ?8) UNION ALL \

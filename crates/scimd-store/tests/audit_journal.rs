@@ -28,6 +28,7 @@ fn read_event(tenant: scimd_store::TenantId, n: usize) -> NewEvent {
         scim_type: None,
         duration_ms: 0.5,
         deactivated: false,
+        client_request_id: None,
     }
 }
 

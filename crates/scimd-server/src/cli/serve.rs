@@ -68,6 +68,7 @@ pub(super) async fn serve(
         http: Arc::new(HttpConfig {
             max_body_bytes: cfg.server.max_body_bytes,
             public_url: cfg.server.public_url.clone(),
+            trust_forwarded_headers: cfg.server.trust_forwarded_headers,
             admin_token,
             audit_details: cfg.audit.details.level(),
             limits: crate::http::limits::Limits {

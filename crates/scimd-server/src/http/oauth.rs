@@ -134,11 +134,12 @@ fn peer_ip(peer: &Peer) -> Option<IpAddr> {
     peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
 }
 
-/// The issuer for this request: configured, else the request's own origin.
-fn issuer(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
-    state.oauth.issuer(&format!("{proto}://{host}"))
+/// The issuer for this request: configured, else the server's public root (configured,
+/// else derived from the request: then `derived`).
+fn issuer(state: &AppState, headers: &HeaderMap) -> (String, bool) {
+    let origin = super::origin::origin(&state.http, headers);
+    let derived = state.oauth.config.issuer.is_none() && origin.derived;
+    (state.oauth.issuer(&origin.root), derived)
 }
 
 /// Names the caller in the request's audit event: the presented client id, and the
@@ -181,7 +182,7 @@ pub async fn token(
             refresh_token: form.take("refresh_token"),
             tenant: form.take("tenant"),
         };
-        let r = state.oauth.token(req, creds, &issuer(&state, &headers)).await;
+        let r = state.oauth.token(req, creds, &issuer(&state, &headers).0).await;
         audit_caller(&state, &slot, client_id.as_deref(), r.as_ref().ok().and_then(|t| t.tenant)).await;
         r
     }
@@ -265,9 +266,15 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let iss = issuer(&state, &headers);
+    let (iss, derived) = issuer(&state, &headers);
     let mut res = json_response(StatusCode::OK, &state.oauth.metadata(&iss));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
-    res.headers_mut().remove(header::PRAGMA);
+    // Endpoints named after the request's Host must not be kept for other requests by a
+    // shared cache (it would hand them to every client): only configured ones are public.
+    if !derived {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        res.headers_mut().remove(header::PRAGMA);
+    } else {
+        res.headers_mut().insert(header::VARY, HeaderValue::from_static("Host"));
+    }
     res
 }

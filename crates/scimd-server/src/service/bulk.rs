@@ -154,8 +154,9 @@ fn if_match(version: &Option<String>) -> Option<IfMatch> {
     version.as_deref().map(super::parse_etags)
 }
 
-/// The result of one operation in the response.
-fn result(op: &Op, r: Result<(u16, Option<(String, i64)>), AppError>) -> (Value, bool) {
+/// The result of one operation in the response. A failure is noted for the audit trail:
+/// an event of its own, like the event a successful operation writes with its change.
+fn result(ctx: &Ctx, op: &Op, r: Result<(u16, Option<(String, i64)>), AppError>) -> (Value, bool) {
     let mut out = Map::new();
     out.insert("method".into(), json!(op.method.name()));
     if let Some(b) = &op.bulk_id {
@@ -178,6 +179,10 @@ fn result(op: &Op, r: Result<(u16, Option<(String, i64)>), AppError>) -> (Value,
                     ScimError::new(500, None, "internal server error")
                 }
             };
+            if let Some(slot) = &ctx.audit {
+                let scim_type = e.scim_type.map(|t| t.as_str());
+                slot.failed_op(ctx.tenant, e.status, scim_type, (op.method.name(), &op.path));
+            }
             out.insert("status".into(), json!(e.status.to_string()));
             out.insert("response".into(), e.to_json());
             (Value::Object(out), false)
@@ -294,7 +299,8 @@ impl Service {
                     } else {
                         format!("no operation of this request has bulkId '{b}'")
                     };
-                    let (v, _) = result(&ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
+                    let (v, _) =
+                        result(ctx, &ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
                     results[i] = Some(v);
                     errors += 1;
                     if let Some(own) = &ops[i].bulk_id {
@@ -321,7 +327,7 @@ impl Service {
                 // Creates gathered so far go first, then this operation.
                 errors += self.run_creates(ctx, &ops, &mut creates, &mut results, &mut resolved, &mut failed).await;
                 if ops[i].method != Method::Post {
-                    let (v, ok) = result(&ops[i], self.bulk_one(ctx, &ops[i]).await);
+                    let (v, ok) = result(ctx, &ops[i], self.bulk_one(ctx, &ops[i]).await);
                     results[i] = Some(v);
                     if !ok {
                         errors += 1;
@@ -333,7 +339,8 @@ impl Service {
                 // Nothing could run: the rest refer to each other in a circle.
                 for i in waiting {
                     let detail = "the bulkId references of this operation cannot be resolved (a circle)";
-                    let (v, _) = result(&ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
+                    let (v, _) =
+                        result(ctx, &ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
                     results[i] = Some(v);
                 }
                 break;
@@ -367,7 +374,7 @@ impl Service {
                 .and_then(|(_, loc)| loc.as_ref())
                 .and_then(|(l, _)| l.rsplit('/').next())
                 .map(str::to_string);
-            let (v, ok) = result(&ops[i], r);
+            let (v, ok) = result(ctx, &ops[i], r);
             results[i] = Some(v);
             let bulk_id = ops[i].bulk_id.clone().unwrap_or_default();
             match (ok, id) {

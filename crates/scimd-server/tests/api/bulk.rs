@@ -167,3 +167,114 @@ async fn a_tenant_profile_applies_to_each_operation() {
         r.body["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
     assert_eq!(st, ["201", "405"], "{}", r.body);
 }
+
+#[tokio::test]
+async fn failed_operations_are_audited_one_event_each_and_counted_by_the_summary() {
+    let s = TestServer::start().await;
+    let op = s.operator_token().await;
+    let from = (chrono::Utc::now() - chrono::TimeDelta::seconds(1)).to_rfc3339();
+    let taken = s.create_user("taken").await["id"].as_str().unwrap().to_string();
+    // Some succeed, some fail.
+    let mixed = s
+        .post(
+            "/Bulk",
+            &bulk(json!([
+                user_op("ok", "fresh"),
+                user_op("dup", "taken"),
+                {"method": "PATCH", "path": format!("/Users/{taken}"), "data": {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "nosuch", "value": 1}]}},
+                {"method": "DELETE", "path": "/Users/no-such-user"}
+            ])),
+        )
+        .await;
+    let statuses: Vec<&str> =
+        mixed.body["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "409", "400", "404"], "{}", mixed.body);
+    // Every one fails.
+    let failed = s
+        .post(
+            "/Bulk",
+            &bulk(json!([user_op("x", "taken"), {"method": "PUT", "path": "/Groups/no-such-group",
+                                                  "data": {"displayName": "G"}}])),
+        )
+        .await;
+    assert_eq!(failed.status, 200, "{}", failed.body);
+    // Refused as a whole: one event, the request's.
+    let refused = s.post("/Bulk", &json!({"schemas": [BULK]})).await;
+    refused.assert_error(400, Some("invalidSyntax"));
+    let to = (chrono::Utc::now() + chrono::TimeDelta::seconds(1)).to_rfc3339();
+
+    let events = s.send(s.client.get(s.root("/admin/v1/tenants/acme/audit/events?limit=100")).bearer_auth(&op)).await;
+    let of = |r: &crate::common::Resp| -> Vec<String> {
+        let rid = r.header("x-request-id").unwrap();
+        let mut v: Vec<String> = events
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["request_id"] == rid)
+            .map(|e| {
+                format!(
+                    "{} {} {} {} {} {}",
+                    e["method"].as_str().unwrap(),
+                    e["op"].as_str().unwrap(),
+                    e["rtype"].as_str().unwrap_or("-"),
+                    e["resource_id"].as_str().unwrap_or("-"),
+                    e["status"],
+                    e["scim_type"].as_str().unwrap_or("-")
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let fresh = mixed.body["Operations"][0]["location"].as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(
+        of(&mixed),
+        [
+            "DELETE delete User no-such-user 404 -".to_string(),
+            format!("PATCH patch User {taken} 400 invalidPath"),
+            "POST create User - 409 uniqueness".to_string(),
+            format!("POST create User {fresh} 201 -"),
+        ]
+    );
+    assert_eq!(
+        of(&failed),
+        ["POST create User - 409 uniqueness", "PUT replace Group no-such-group 404 -"],
+        "one event per operation, none for the request"
+    );
+    assert_eq!(of(&refused), ["POST bulk - - 400 invalidSyntax"]);
+    // The request's payloads are kept once, with one of its events.
+    let rid = failed.header("x-request-id").unwrap();
+    let mut kept = Vec::new();
+    for e in events.body.as_array().unwrap().iter().filter(|e| e["request_id"] == rid) {
+        let id = e["id"].as_i64().unwrap();
+        let d =
+            s.send(s.client.get(s.root(&format!("/admin/v1/tenants/acme/audit/events/{id}"))).bearer_auth(&op)).await;
+        if d.status == 200 {
+            kept.push(d.body["request_body"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].contains("no-such-group"), "{kept:?}");
+
+    let enc = crate::common::enc;
+    let sum = s
+        .send(
+            s.client
+                .get(s.root(&format!("/admin/v1/tenants/acme/audit/summary?from={}&to={}", enc(&from), enc(&to))))
+                .bearer_auth(&op),
+        )
+        .await;
+    assert_eq!(sum.status, 200, "{}", sum.body);
+    assert_eq!(sum.body["created"], 2, "{}", sum.body);
+    assert_eq!(
+        sum.body["errors"],
+        json!({"uniqueness": 2, "invalidPath": 1, "status 404": 2, "invalidSyntax": 1}),
+        "{}",
+        sum.body
+    );
+    assert_eq!(sum.body["error_count"], 6);
+    assert_eq!(sum.body["requests"], 8, "{}", sum.body);
+}

@@ -392,6 +392,43 @@ async fn scopes_gate_reads_and_writes() {
 }
 
 #[tokio::test]
+async fn head_is_a_read_for_scopes_and_the_audit_trail() {
+    let s = TestServer::start().await;
+    let u = s.create_user("headed").await;
+    let id = u["id"].as_str().unwrap();
+    let c = client(&s, &["acme"], &["client_credentials"], &["scim:read", "scim:write"], 3600, 3600).await;
+    let head = |token: &str, path: &str| s.send(s.client.head(s.url(path)).bearer_auth(token));
+    let write = cc_token(&s, &c, &[("scope", "scim:write")]).await;
+    let write = str_of(&write, "access_token").to_string();
+    // A write-only token reads nothing with HEAD: not a resource, not whether a filter matches.
+    let filter = format!("/Users?filter={}", crate::common::enc("userName eq \"headed\""));
+    for path in [format!("/Users/{id}"), "/Users".to_string(), filter.clone(), "/Schemas".to_string()] {
+        let r = head(&write, &path).await;
+        assert_eq!(r.status, 403, "HEAD {path}: {:?}", r.headers);
+        assert!(r.header("www-authenticate").unwrap().contains("insufficient_scope"), "{:?}", r.headers);
+    }
+    let read = cc_token(&s, &c, &[("scope", "scim:read")]).await;
+    let read = str_of(&read, "access_token").to_string();
+    let ok = head(&read, &format!("/Users/{id}")).await;
+    assert_eq!(ok.status, 200);
+    let listed = head(&read, &filter).await;
+    assert_eq!(listed.status, 200);
+    // Audited as the reads they are.
+    let op = s.operator_token().await;
+    let events = s.send(s.client.get(s.root("/admin/v1/tenants/acme/audit/events?limit=100")).bearer_auth(&op)).await;
+    let event = |r: &Resp| {
+        let rid = r.header("x-request-id").unwrap().to_string();
+        events.body.as_array().unwrap().iter().find(|e| e["request_id"] == rid.as_str()).unwrap().clone()
+    };
+    let e = event(&ok);
+    assert_eq!(
+        (e["method"].as_str(), e["op"].as_str(), e["resource_id"].as_str()),
+        (Some("HEAD"), Some("read"), Some(id))
+    );
+    assert_eq!(event(&listed)["op"], "list");
+}
+
+#[tokio::test]
 async fn tenants_are_isolated_and_chosen_explicitly_when_a_client_reaches_several() {
     let s = TestServer::start().await;
     let c = client(&s, &["acme", "globex"], &["client_credentials"], &["scim"], 3600, 3600).await;

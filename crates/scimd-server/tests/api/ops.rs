@@ -89,3 +89,48 @@ async fn every_error_body_carries_the_request_id() {
     check(client.post(s.root("/oauth2/token")).form(&[("grant_type", "password")]).send().await.unwrap()).await;
     check(client.get(s.root("/admin/v1/tenants")).send().await.unwrap()).await;
 }
+
+#[tokio::test]
+async fn a_clients_request_id_is_kept_apart_from_the_servers_own() {
+    let s = TestServer::start().await;
+    let op = s.operator_token().await;
+    let with_id = |id: &str| s.req(reqwest::Method::GET, "/Users/nope").header("x-request-id", id.to_string());
+    let first = s.send(with_id("client-chosen-1")).await;
+    let server_id = first.header("x-request-id").unwrap().to_string();
+    assert_ne!(server_id, "client-chosen-1", "the server's id is its own");
+    assert!(first.body["detail"].as_str().unwrap().ends_with(&format!("; request id {server_id}")), "{}", first.body);
+    // A client that sends the server's id of another request (or the same id twice) gets
+    // a new one each time: ids never collide.
+    let replay = s.send(with_id(&server_id)).await;
+    let again = s.send(with_id("client-chosen-1")).await;
+    let ids = [&server_id, replay.header("x-request-id").unwrap(), again.header("x-request-id").unwrap()];
+    assert!(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2], "{ids:?}");
+    // An id that is no sane token (too long) is not kept.
+    let long = s.send(with_id(&"x".repeat(300))).await;
+    let created = s
+        .send(
+            s.req(reqwest::Method::POST, "/Users")
+                .header("x-request-id", "client-create-7")
+                .header("content-type", "application/scim+json")
+                .body(json!({"userName": "tagged"}).to_string()),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+
+    // The trail has the server's id, and the client's beside it.
+    let events = s.send(s.client.get(s.root("/admin/v1/tenants/acme/audit/events?limit=100")).bearer_auth(&op)).await;
+    let events = events.body.as_array().unwrap().clone();
+    let of = |r: &crate::common::Resp| {
+        let id = r.header("x-request-id").unwrap();
+        let matching: Vec<&Value> = events.iter().filter(|e| e["request_id"] == id).collect();
+        assert_eq!(matching.len(), 1, "{id}: {events:?}");
+        matching[0].clone()
+    };
+    assert_eq!(of(&first)["client_request_id"], "client-chosen-1");
+    assert_eq!(of(&replay)["client_request_id"], server_id.as_str());
+    assert_eq!(of(&again)["client_request_id"], "client-chosen-1");
+    assert_eq!(of(&long)["client_request_id"], Value::Null);
+    // A change's event (written with the change) too.
+    assert_eq!(of(&created)["client_request_id"], "client-create-7");
+    assert!(events.iter().all(|e| e["request_id"] != "client-chosen-1" && e["request_id"] != "client-create-7"));
+}
