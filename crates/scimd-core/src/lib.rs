@@ -17,6 +17,7 @@
 //!   delete semantics) and the decisions made from them.
 //! - [`places`]: the places tree (locations, sections, banks, lockers) and the location
 //!   rules deciding a user's locations and home location.
+//! - [`user_name`]: what makes two userNames the same name, and which are refused.
 
 pub mod builtin;
 pub mod discovery;
@@ -30,5 +31,6 @@ pub mod projection;
 pub mod render;
 pub mod resource;
 pub mod schema;
+pub mod user_name;
 
 pub use error::{ScimError, ScimResult, ScimType};

@@ -18,6 +18,7 @@ use scimd_core::projection::Projection;
 use scimd_core::render::{self, OutputPlan};
 use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
+use scimd_core::user_name;
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
     Change, IfMatch, MemberRow, NewResource, PlacesState, ResourceState, Store, StoreError, StoredResource, TenantId,
@@ -270,6 +271,18 @@ pub(crate) fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> Resour
         display: resource::display_of(kind, &doc),
         doc,
     }
+}
+
+/// What the store writes for a changed document. A user whose name is still the same
+/// name keeps the uniqueness key it has: the key of a name stored before the userName rule
+/// changed, and found to clash then, stays what it was until the user is renamed (so such a
+/// user can still be updated, or deactivated).
+fn updated_state(reg: &Registry, kind: ResourceKind, current: &Value, doc: Value) -> ResourceState {
+    let mut state = state_of(reg, kind, doc);
+    if state.unique_key.is_some() && state.unique_key == resource::unique_key(kind, current) {
+        state.unique_key = None;
+    }
+    state
 }
 
 impl Service {
@@ -562,6 +575,7 @@ impl Service {
         let mut prepared = resource::prepare(reg, kind, &body)?;
         let mut derived_gen = 0;
         if kind == ResourceKind::User {
+            user_name::settle(&mut prepared.doc, None)?;
             profile.check_user(&mut prepared.doc)?;
             derived_gen = profile.places.apply(&mut prepared.doc);
         }
@@ -610,12 +624,7 @@ impl Service {
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let reg = self.registry(ctx);
         let body = &*profile.user_body(kind, body);
-        let mut prepared = resource::prepare(reg, kind, body)?;
-        let mut derived_gen = 0;
-        if kind == ResourceKind::User {
-            profile.check_user(&mut prepared.doc)?;
-            derived_gen = profile.places.apply(&mut prepared.doc);
-        }
+        let prepared = resource::prepare(reg, kind, body)?;
         if let Some(Value::String(body_id)) = body.get("id")
             && body_id != id
         {
@@ -625,7 +634,7 @@ impl Service {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let state = state_of(reg, kind, prepared.doc);
+        let mut doc = prepared.doc;
         // PUT replaces the membership relation too: a group's members, and a user's groups
         // when the profile makes them settable (L4).
         let member_ops = if kind == ResourceKind::Group || profile.user_groups_settable {
@@ -637,10 +646,17 @@ impl Service {
         } else {
             Vec::new()
         };
-        let reg2 = reg.clone();
+        let rules = profile.clone();
         let mutate = Box::new(move |current: &Value| {
-            resource::check_immutable(&reg2, kind, current, &state.doc)?;
-            let deactivates = deactivates(kind, current, &state.doc);
+            let mut derived_gen = 0;
+            if kind == ResourceKind::User {
+                user_name::settle(&mut doc, Some(current))?;
+                rules.check_user(&mut doc)?;
+                derived_gen = rules.places.apply(&mut doc);
+            }
+            resource::check_immutable(&rules.registry, kind, current, &doc)?;
+            let deactivates = deactivates(kind, current, &doc);
+            let state = updated_state(&rules.registry, kind, current, doc);
             Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
@@ -671,6 +687,7 @@ impl Service {
             let mut outcome = apply_patch(&reg, kind, current, &ops)?;
             let mut derived_gen = 0;
             if kind == ResourceKind::User {
+                user_name::settle(&mut outcome.doc, Some(current))?;
                 rules.check_user(&mut outcome.doc)?;
                 derived_gen = rules.places.apply(&mut outcome.doc);
             }
@@ -681,7 +698,7 @@ impl Service {
             };
             let deactivates = deactivates(kind, current, &outcome.doc);
             Ok(Change {
-                state: state_of(&reg, kind, outcome.doc),
+                state: updated_state(&reg, kind, current, outcome.doc),
                 password_hash,
                 member_ops: outcome.member_ops,
                 deactivates,
@@ -710,7 +727,7 @@ impl Service {
                 let deactivates = deactivates(kind, current, &outcome.doc);
                 let derived_gen = tenancy.places.apply(&mut outcome.doc);
                 Ok(Change {
-                    state: state_of(&tenancy.registry, kind, outcome.doc),
+                    state: updated_state(&tenancy.registry, kind, current, outcome.doc),
                     password_hash: None,
                     member_ops: Vec::new(),
                     deactivates,

@@ -25,4 +25,5 @@ mod presets;
 mod profiles;
 mod quirks;
 mod sync;
+mod user_names;
 mod users;
