@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use scimd_core::cursor::{self, CursorSeal};
 use scimd_core::discovery::{self, ServiceProviderConfig};
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
@@ -138,6 +139,8 @@ pub struct Service {
     config: ServiceConfig,
     /// Tenants' profiles (with what follows from them) as last read, and when.
     profiles: Mutex<HashMap<TenantId, CachedTenancy>>,
+    /// The key sealing list cursors, read (or made) on first use.
+    cursor_key: tokio::sync::OnceCell<[u8; cursor::KEY_LEN]>,
 }
 
 /// A tenant's tenancy as last read: when, and from which stored profile text (an
@@ -289,7 +292,15 @@ impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         let registry = scimd_core::builtin::standard_registry();
         let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
-        Service { store, clock, registry: Arc::new(registry), plans, config, profiles: Mutex::new(HashMap::new()) }
+        Service {
+            store,
+            clock,
+            registry: Arc::new(registry),
+            plans,
+            config,
+            profiles: Mutex::new(HashMap::new()),
+            cursor_key: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// A tenant's profile and what follows from it (cached for [`PROFILE_CACHE`]).
@@ -419,6 +430,15 @@ impl Service {
     /// The largest Bulk request body the service takes (`maxPayloadSize`), if it offers Bulk.
     pub fn bulk_max_payload(&self) -> Option<usize> {
         self.config.spc.bulk.as_ref().map(|b| b.max_payload_size as usize)
+    }
+
+    /// The key sealing cursors (the same on every replica).
+    async fn cursor_key(&self) -> AppResult<[u8; cursor::KEY_LEN]> {
+        self.cursor_key
+            .get_or_try_init(|| crate::secrets::cursor_key(&*self.store, &*self.clock))
+            .await
+            .copied()
+            .map_err(AppError::Internal)
     }
 
     /// Forgets a tenant's cached profile (it was just changed through this process).
@@ -753,13 +773,21 @@ impl Service {
     pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Vec<u8>> {
         let profile = self.allowed(ctx, kind, Operation::Read).await?;
         let reg = self.registry(ctx);
-        let query = params.resolve(reg, kind, &self.page_config(&profile))?;
+        let key = match params.cursor {
+            Some(_) => Some(self.cursor_key().await?),
+            None => None,
+        };
+        let seal = key.as_ref().map(|key| CursorSeal { key, tenant: ctx.tenant.0 });
+        let query = params.resolve_paged(reg, kind, &self.page_config(&profile), seal.as_ref())?;
         let related = self.related_for(ctx, &profile, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
         let items =
             page.items.into_iter().map(|r| (kind, Self::hidden(&profile, kind, r), &query.projection)).collect();
         let paging = match query.after {
-            Some(_) => Paging::Cursor(page.next.map(scimd_core::list::encode_cursor)),
+            Some(_) => Paging::Cursor(match (page.next, &seal) {
+                (Some(n), Some(seal)) => Some(cursor::seal(seal, kind, &query.filter_text, n)),
+                _ => None,
+            }),
             None => Paging::Index(query.start_index),
         };
         self.render_list(ctx, page.total, paging, items)

@@ -746,6 +746,10 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     /// Users whose userName needs the operator since the userName rule changed (a clash
     /// with another user's name, or a character the rule refuses), while they keep it.
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<UserNameIssue>>>;
+    /// A secret of the whole deployment (the same for every process on this database),
+    /// as opaque bytes: the stored one, else `fresh`, stored. Of two processes storing
+    /// one at once, both get the same.
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>>;
 }
 
 /// The state of a store's connections and write queue, for metrics. What each field

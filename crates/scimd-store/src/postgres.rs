@@ -29,6 +29,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 mod places;
+mod secrets;
 pub mod tls;
 mod user_names;
 
@@ -1186,6 +1187,11 @@ impl PgStore {
 }
 
 impl Store for PgStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        let name = name.to_string();
+        Box::pin(async move { self.server_secret_now(&name, fresh, now).await })
+    }
+
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
         Box::pin(self.user_name_issues_now())
     }

@@ -28,6 +28,7 @@ use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
 mod places;
+mod secrets;
 mod user_names;
 
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
@@ -1178,6 +1179,10 @@ fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 // -------------------------------------------------------------------- Store
 
 impl Store for SqliteStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        Box::pin(self.server_secret_now(name, fresh, now))
+    }
+
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
         let r = self.read_one(user_names::issues);
         Box::pin(async move { r })
