@@ -9,6 +9,8 @@
 //! - `eq null` is `not pr`, `ne null` is `pr`; other operators with `null` are invalid;
 //! - strings of `caseExact: false` attributes compare on [`fold_case`]d values,
 //!   `gt/ge/lt/le` compare strings byte-wise (code-point order) after folding;
+//!   `userName` compares by [`crate::user_name`]'s rule instead (literals folded, stored
+//!   names by their key);
 //! - dateTime values compare as instants (via [`normalize_datetime`]);
 //! - `co/sw/ew` apply to string-like types only (string, reference, binary);
 //!   `gt/ge/lt/le` are invalid on boolean and binary;
@@ -146,6 +148,29 @@ pub struct ResolvedAttr {
     /// See [`index_key`].
     pub key: String,
 }
+
+impl ResolvedAttr {
+    /// Whether this is `User.userName`, compared by [`crate::user_name`]'s rule (the only
+    /// core attribute of that name: extension attributes carry their URN).
+    pub fn is_user_name(&self) -> bool {
+        self.ext.is_none() && self.sub.is_none() && self.key == USER_NAME_KEY
+    }
+
+    /// A string of this attribute in the form comparisons use: as is (caseExact),
+    /// [`crate::user_name::fold`]ed (userName), else [`fold_case`]d.
+    pub fn comparable(&self, s: &str) -> String {
+        if self.case_exact {
+            s.to_string()
+        } else if self.is_user_name() {
+            crate::user_name::fold(s)
+        } else {
+            fold_case(s)
+        }
+    }
+}
+
+/// The index key of `User.userName`.
+pub const USER_NAME_KEY: &str = "username";
 
 /// A filter checked against the registry; the input of the evaluator and of the SQL compiler.
 #[derive(Debug, Clone, PartialEq)]
@@ -853,7 +878,7 @@ fn convert_literal(attr: &ResolvedAttr, path: &AttrPath, op: CompareOp, v: &Comp
                 CompValue::Bool(b) => b.to_string(),
                 CompValue::Null => unreachable!("null handled by the caller"),
             };
-            CompValue::Str(if attr.case_exact { s } else { fold_case(&s) })
+            CompValue::Str(attr.comparable(&s))
         }
         AttrType::Boolean => match v {
             CompValue::Bool(b) => CompValue::Bool(*b),
@@ -937,7 +962,8 @@ fn compare_value(attr: &ResolvedAttr, x: &Value, op: CompareOp, lit: &CompValue)
             if s.is_empty() {
                 return false;
             }
-            let s = if attr.case_exact { s.to_string() } else { fold_case(s) };
+            // A stored userName compares by its key (trimmed), as the index keeps it.
+            let s = if attr.is_user_name() { crate::user_name::key(s) } else { attr.comparable(s) };
             match op {
                 CompareOp::Co => return s.contains(l.as_str()),
                 CompareOp::Sw => return s.starts_with(l.as_str()),

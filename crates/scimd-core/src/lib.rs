@@ -11,14 +11,17 @@
 //! - [`patch`]: the PATCH engine (RFC 7644 §3.5.2) including the Entra ID / Okta shapes.
 //! - [`projection`]: `attributes` / `excludedAttributes` and `returned` rules on output.
 //! - [`list`]: list/search query parameters and ListResponse.
+//! - [`cursor`]: RFC 9865 cursors, sealed and bound to the listing they were issued for.
 //! - [`render`]: resources and list responses written as JSON text straight from stored documents.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
 //! - [`profile`]: per-tenant profiles (which types and operations are offered, paging,
 //!   delete semantics) and the decisions made from them.
 //! - [`places`]: the places tree (locations, sections, banks, lockers) and the location
 //!   rules deciding a user's locations and home location.
+//! - [`user_name`]: what makes two userNames the same name, and which are refused.
 
 pub mod builtin;
+pub mod cursor;
 pub mod discovery;
 pub mod error;
 pub mod filter;
@@ -30,5 +33,6 @@ pub mod projection;
 pub mod render;
 pub mod resource;
 pub mod schema;
+pub mod user_name;
 
 pub use error::{ScimError, ScimResult, ScimType};

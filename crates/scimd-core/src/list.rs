@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::cursor::{self, CursorSeal};
 use crate::error::{ScimError, ScimResult, ScimType};
 use crate::filter::{ResolvedAttr, ResolvedFilter, parse_attr_path, parse_filter, resolve_attr, resolve_filter};
 use crate::projection::Projection;
@@ -43,6 +44,9 @@ pub struct ListQuery {
     /// Cursor pagination (RFC 9865): the page after this position of the default order
     /// (`Some(0)`: the first page); `None`: index pagination.
     pub after: Option<i64>,
+    /// The filter's canonical text (empty without one): what cursors are bound to, with
+    /// the tenant and the resource type (see [`crate::cursor`]).
+    pub filter_text: String,
 }
 
 /// List parameters as the client sent them.
@@ -57,34 +61,6 @@ pub struct ListParams {
     pub excluded_attributes: Vec<String>,
     /// RFC 9865 `cursor`: empty for the first page, else a `nextCursor` handed out.
     pub cursor: Option<String>,
-}
-
-/// A cursor as handed out in `nextCursor`: opaque to clients (a position in the
-/// collection's default order, which new and deleted resources do not shift).
-pub fn encode_cursor(after: i64) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("c1:{after}"))
-}
-
-/// The position a cursor names; `invalidCursor` for one the server did not hand out.
-pub fn decode_cursor(cursor: &str) -> ScimResult<i64> {
-    use base64::Engine;
-    let cursor = cursor.trim();
-    if cursor.is_empty() {
-        return Ok(0);
-    }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("c1:").and_then(|n| n.parse::<i64>().ok()))
-        .filter(|n| *n >= 0)
-        .ok_or_else(|| {
-            ScimError::bad_request(
-                ScimType::InvalidCursor,
-                format!("'{cursor}' is not a cursor of this server: send an empty cursor for the first page"),
-            )
-        })
 }
 
 fn int_param(name: &str, v: &str) -> ScimResult<i64> {
@@ -179,11 +155,27 @@ impl ListParams {
         Ok(p)
     }
 
-    /// Checks the parameters against the registry for `kind`.
+    /// Checks the parameters against the registry for `kind`, where cursors are not
+    /// offered (a cursor is refused).
     pub fn resolve(&self, reg: &Registry, kind: ResourceKind, page: &PageConfig) -> ScimResult<ListQuery> {
-        let filter = match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(f) => Some(resolve_filter(reg, kind, &parse_filter(f)?)?),
-            None => None,
+        self.resolve_paged(reg, kind, page, None)
+    }
+
+    /// Checks the parameters against the registry for `kind`; a cursor is opened with
+    /// `cursors` (the server's key and the tenant asking).
+    pub fn resolve_paged(
+        &self,
+        reg: &Registry,
+        kind: ResourceKind,
+        page: &PageConfig,
+        cursors: Option<&CursorSeal<'_>>,
+    ) -> ScimResult<ListQuery> {
+        let (filter, filter_text) = match self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(f) => {
+                let parsed = parse_filter(f)?;
+                (Some(resolve_filter(reg, kind, &parsed)?), parsed.to_string())
+            }
+            None => (None, String::new()),
         };
         let order = match self.sort_order.as_deref().map(str::trim) {
             None | Some("") => SortOrder::Ascending,
@@ -236,9 +228,18 @@ impl ListParams {
                     "cursor pagination follows the default order: 'sortBy' needs index pagination (startIndex)",
                 ));
             }
-            Some(c) => Some(decode_cursor(c)?),
+            Some(c) => match cursors {
+                Some(seal) => Some(cursor::open(seal, kind, &filter_text, c)?),
+                None if c.trim().is_empty() => Some(0),
+                None => {
+                    return Err(ScimError::bad_request(
+                        ScimType::InvalidCursor,
+                        "cursor pagination is not offered here: send no cursor",
+                    ));
+                }
+            },
         };
-        Ok(ListQuery { filter, sort, start_index, count, projection, after })
+        Ok(ListQuery { filter, sort, start_index, count, projection, after, filter_text })
     }
 }
 

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::error::{ScimError, ScimResult};
-use crate::filter::{AttrPath, ResolvedAttr, fold_case, index_key, normalize_datetime, parse_attr_path};
+use crate::filter::{AttrPath, ResolvedAttr, USER_NAME_KEY, fold_case, index_key, normalize_datetime, parse_attr_path};
 use crate::schema::{AttrDef, AttrHome, AttrType, Mutability, Registry, ResourceKind};
 
 /// A group member as a client gave it; `display` and `$ref` are computed, not taken.
@@ -582,7 +582,14 @@ pub fn check_immutable(reg: &Registry, kind: ResourceKind, old: &Value, new: &Va
 fn value_entry(key: String, elem: i64, def: &AttrDef, x: &Value, out: &mut Vec<IndexEntry>) {
     let (s, n) = match def.ty {
         AttrType::String | AttrType::Reference | AttrType::Binary => match x.as_str() {
-            Some(s) if !s.is_empty() => (Some(if def.case_exact { s.to_string() } else { fold_case(s) }), None),
+            Some(s) if !s.is_empty() => (
+                Some(match def.case_exact {
+                    true => s.to_string(),
+                    false if key == USER_NAME_KEY => crate::user_name::key(s),
+                    false => fold_case(s),
+                }),
+                None,
+            ),
             _ => return,
         },
         AttrType::DateTime => match x.as_str().and_then(normalize_datetime) {
@@ -649,10 +656,10 @@ pub fn index_entries(reg: &Registry, kind: ResourceKind, doc: &Value) -> Vec<Ind
     out
 }
 
-/// The case-folded userName of a user (the per-tenant uniqueness key).
+/// The key of a user's userName (the per-tenant uniqueness key, [`crate::user_name::key`]).
 pub fn unique_key(kind: ResourceKind, doc: &Value) -> Option<String> {
     match kind {
-        ResourceKind::User => doc.get("userName").and_then(Value::as_str).map(fold_case),
+        ResourceKind::User => doc.get("userName").and_then(Value::as_str).map(crate::user_name::key),
         ResourceKind::Group => None,
     }
 }

@@ -458,8 +458,16 @@ impl Admin {
     ) -> AdminResult<CreatedApiUser> {
         let t = self.tenant(tenant).await?;
         let username = username.trim().to_string();
-        if username.is_empty() || username.contains(':') || username.chars().any(char::is_control) {
-            return Err(AdminError::invalid("a username cannot be empty or contain ':' or control characters"));
+        if username.is_empty() || username.contains(':') {
+            return Err(AdminError::invalid("a username cannot be empty or contain ':'"));
+        }
+        // The characters userNames may not hold, for the same reasons (a name that looks
+        // like another's). Logins compare usernames exactly, as a password is compared.
+        if let Some((pos, c, why)) = scimd_core::user_name::first_refused(&username) {
+            return Err(AdminError::invalid(format!(
+                "the username holds U+{:04X}, {why}, at character {pos}: send it without that character",
+                c as u32
+            )));
         }
         let password = match password {
             Some(p) if p.chars().count() < 12 => {

@@ -688,6 +688,16 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
         Command::Migrate => {
             store.ready().await.map_err(|e| e.to_string())?;
             println!("database {} is at the current schema", redacted_url(&cfg.database.url));
+            let issues = store.user_name_issues().await.map_err(|e| e.to_string())?;
+            if !issues.is_empty() {
+                println!(
+                    "{} user(s) need you since the userName rule changed (listed here until renamed or deleted):",
+                    issues.len()
+                );
+                for i in issues {
+                    println!("tenant {}\tuser {}\tuserName {:?}\t{}", i.tenant, i.user_id, i.user_name, i.problem);
+                }
+            }
             Ok(())
         }
         Command::Tenant(TenantCmd::Create { name, without_scim, preset }) => {

@@ -13,6 +13,7 @@
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
 //! - [`presets`]: the tenant presets of `examples/presets/`, built in.
+//! - [`secrets`]: the deployment's secrets kept in the database (the cursor key).
 //! - [`config`]: the configuration (TOML file, environment, flags).
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
 //! - [`cli`]: the `scimd` command line (serve, tenant, token, …).
@@ -31,6 +32,7 @@ pub mod http;
 pub mod metrics;
 pub mod oauth;
 pub mod presets;
+pub mod secrets;
 pub mod service;
 
 use std::future::Future;

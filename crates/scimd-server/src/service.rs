@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use scimd_core::cursor::{self, CursorSeal};
 use scimd_core::discovery::{self, ServiceProviderConfig};
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
@@ -18,6 +19,7 @@ use scimd_core::projection::Projection;
 use scimd_core::render::{self, OutputPlan};
 use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::{Registry, ResourceKind};
+use scimd_core::user_name;
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
     Change, IfMatch, MemberRow, NewResource, PlacesState, ResourceState, Store, StoreError, StoredResource, TenantId,
@@ -137,6 +139,8 @@ pub struct Service {
     config: ServiceConfig,
     /// Tenants' profiles (with what follows from them) as last read, and when.
     profiles: Mutex<HashMap<TenantId, CachedTenancy>>,
+    /// The key sealing list cursors, read (or made) on first use.
+    cursor_key: tokio::sync::OnceCell<[u8; cursor::KEY_LEN]>,
 }
 
 /// A tenant's tenancy as last read: when, and from which stored profile text (an
@@ -275,11 +279,31 @@ pub(crate) fn state_of(reg: &Registry, kind: ResourceKind, doc: Value) -> Resour
     }
 }
 
+/// What the store writes for a changed document. A user whose name is still the same
+/// name keeps the uniqueness key it has: the key of a name stored before the userName rule
+/// changed, and found to clash then, stays what it was until the user is renamed (so such a
+/// user can still be updated, or deactivated).
+fn updated_state(reg: &Registry, kind: ResourceKind, current: &Value, doc: Value) -> ResourceState {
+    let mut state = state_of(reg, kind, doc);
+    if state.unique_key.is_some() && state.unique_key == resource::unique_key(kind, current) {
+        state.unique_key = None;
+    }
+    state
+}
+
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         let registry = scimd_core::builtin::standard_registry();
         let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
-        Service { store, clock, registry: Arc::new(registry), plans, config, profiles: Mutex::new(HashMap::new()) }
+        Service {
+            store,
+            clock,
+            registry: Arc::new(registry),
+            plans,
+            config,
+            profiles: Mutex::new(HashMap::new()),
+            cursor_key: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// A tenant's profile and what follows from it (cached for [`PROFILE_CACHE`]).
@@ -416,6 +440,15 @@ impl Service {
     /// The largest Bulk request body the service takes (`maxPayloadSize`), if it offers Bulk.
     pub fn bulk_max_payload(&self) -> Option<usize> {
         self.config.spc.bulk.as_ref().map(|b| b.max_payload_size as usize)
+    }
+
+    /// The key sealing cursors (the same on every replica).
+    async fn cursor_key(&self) -> AppResult<[u8; cursor::KEY_LEN]> {
+        self.cursor_key
+            .get_or_try_init(|| crate::secrets::cursor_key(&*self.store, &*self.clock))
+            .await
+            .copied()
+            .map_err(AppError::Internal)
     }
 
     /// Forgets a tenant's cached profile (it was just changed through this process).
@@ -572,6 +605,7 @@ impl Service {
         let mut prepared = resource::prepare(reg, kind, &body)?;
         let mut derived_gen = 0;
         if kind == ResourceKind::User {
+            user_name::settle(&mut prepared.doc, None)?;
             profile.check_user(&mut prepared.doc)?;
             derived_gen = profile.places.apply(&mut prepared.doc);
         }
@@ -620,12 +654,7 @@ impl Service {
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let reg = self.registry(ctx);
         let body = &*profile.user_body(kind, body);
-        let mut prepared = resource::prepare(reg, kind, body)?;
-        let mut derived_gen = 0;
-        if kind == ResourceKind::User {
-            profile.check_user(&mut prepared.doc)?;
-            derived_gen = profile.places.apply(&mut prepared.doc);
-        }
+        let prepared = resource::prepare(reg, kind, body)?;
         if let Some(Value::String(body_id)) = body.get("id")
             && body_id != id
         {
@@ -635,7 +664,7 @@ impl Service {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let state = state_of(reg, kind, prepared.doc);
+        let mut doc = prepared.doc;
         // PUT replaces the membership relation too: a group's members, and a user's groups
         // when the profile makes them settable (L4).
         let member_ops = if kind == ResourceKind::Group || profile.user_groups_settable {
@@ -647,10 +676,17 @@ impl Service {
         } else {
             Vec::new()
         };
-        let reg2 = reg.clone();
+        let rules = profile.clone();
         let mutate = Box::new(move |current: &Value| {
-            resource::check_immutable(&reg2, kind, current, &state.doc)?;
-            let deactivates = deactivates(kind, current, &state.doc);
+            let mut derived_gen = 0;
+            if kind == ResourceKind::User {
+                user_name::settle(&mut doc, Some(current))?;
+                rules.check_user(&mut doc)?;
+                derived_gen = rules.places.apply(&mut doc);
+            }
+            resource::check_immutable(&rules.registry, kind, current, &doc)?;
+            let deactivates = deactivates(kind, current, &doc);
+            let state = updated_state(&rules.registry, kind, current, doc);
             Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
@@ -681,6 +717,7 @@ impl Service {
             let mut outcome = apply_patch(&reg, kind, current, &ops)?;
             let mut derived_gen = 0;
             if kind == ResourceKind::User {
+                user_name::settle(&mut outcome.doc, Some(current))?;
                 rules.check_user(&mut outcome.doc)?;
                 derived_gen = rules.places.apply(&mut outcome.doc);
             }
@@ -691,7 +728,7 @@ impl Service {
             };
             let deactivates = deactivates(kind, current, &outcome.doc);
             Ok(Change {
-                state: state_of(&reg, kind, outcome.doc),
+                state: updated_state(&reg, kind, current, outcome.doc),
                 password_hash,
                 member_ops: outcome.member_ops,
                 deactivates,
@@ -720,7 +757,7 @@ impl Service {
                 let deactivates = deactivates(kind, current, &outcome.doc);
                 let derived_gen = tenancy.places.apply(&mut outcome.doc);
                 Ok(Change {
-                    state: state_of(&tenancy.registry, kind, outcome.doc),
+                    state: updated_state(&tenancy.registry, kind, current, outcome.doc),
                     password_hash: None,
                     member_ops: Vec::new(),
                     deactivates,
@@ -746,13 +783,21 @@ impl Service {
     pub async fn list(&self, ctx: &Ctx, kind: ResourceKind, params: &ListParams) -> AppResult<Vec<u8>> {
         let profile = self.allowed(ctx, kind, Operation::Read).await?;
         let reg = self.registry(ctx);
-        let query = params.resolve(reg, kind, &self.page_config(&profile))?;
+        let key = match params.cursor {
+            Some(_) => Some(self.cursor_key().await?),
+            None => None,
+        };
+        let seal = key.as_ref().map(|key| CursorSeal { key, tenant: ctx.tenant.0 });
+        let query = params.resolve_paged(reg, kind, &self.page_config(&profile), seal.as_ref())?;
         let related = self.related_for(ctx, &profile, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
         let items =
             page.items.into_iter().map(|r| (kind, Self::hidden(&profile, kind, r), &query.projection)).collect();
         let paging = match query.after {
-            Some(_) => Paging::Cursor(page.next.map(scimd_core::list::encode_cursor)),
+            Some(_) => Paging::Cursor(match (page.next, &seal) {
+                (Some(n), Some(seal)) => Some(cursor::seal(seal, kind, &query.filter_text, n)),
+                _ => None,
+            }),
             None => Paging::Index(query.start_index),
         };
         self.render_list(ctx, page.total, paging, items)

@@ -1,7 +1,8 @@
 //! Several scimd processes behind one address share one PostgreSQL database (issue 5):
 //! migrations started together do not race; two replicas creating the same userName give
 //! one 201 and one 409; concurrent member additions through both lose no member; a stale
-//! `If-Match` on the other replica is 412; a bounded concurrent hammering through both
+//! `If-Match` on the other replica is 412; a list cursor issued by one replica continues
+//! on the other; a bounded concurrent hammering through both
 //! leaves every acknowledged create present exactly once; a token revoked through one
 //! replica stops working on the other within the documented delay; a signing key rotated
 //! through the command line signs tokens one replica issues that the other accepts at
@@ -166,6 +167,17 @@ async fn two_replicas_on_one_postgres_database() {
     assert_eq!(s, 200);
     let (s, body) = api.patch(&replicas[1], &format!("/Users/{uid}"), set_title("Two"), Some(&version)).await;
     assert_eq!(s, 412, "{body}");
+
+    // A cursor issued by one replica continues on the other: the cursor key is the
+    // database's, made once even when both first need it at the same moment.
+    let (x, y) =
+        tokio::join!(api.get(&replicas[0], "/Users?cursor=&count=5"), api.get(&replicas[1], "/Users?cursor=&count=5"),);
+    for (page, other) in [(&x.1, &replicas[1]), (&y.1, &replicas[0])] {
+        let c = page["nextCursor"].as_str().unwrap_or_else(|| panic!("{page}"));
+        let (s, next) = api.get(other, &format!("/Users?cursor={c}&count=5")).await;
+        assert_eq!(s, 200, "{next}");
+        assert_eq!(next["itemsPerPage"], 5, "{next}");
+    }
 
     // Hammering: 4 workers × 60 creates, alternating replicas (bounded, loopback only).
     let mut workers = tokio::task::JoinSet::new();

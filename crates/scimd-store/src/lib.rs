@@ -11,15 +11,19 @@
 //! - [`postgres`]: the PostgreSQL implementation (a connection pool, for several replicas).
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
 //!   attribute index; its results are property-tested against the core's evaluator.
+//! - `user_names`: recomputing stored userName keys when the userName rule changes, and
+//!   the users that need the operator then ([`UserNameIssue`]).
 
 mod lockout;
 mod places;
 pub mod postgres;
 mod sqlfilter;
 pub mod sqlite;
+mod user_names;
 
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
+pub use user_names::UserNameIssue;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -458,6 +462,8 @@ pub struct StoredResource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceState {
     pub doc: Value,
+    /// A user's userName key (none for a group). In an update, none for a user keeps the
+    /// key it has (its name is still the same name).
     pub unique_key: Option<String>,
     pub display: Option<String>,
     pub index: Vec<IndexEntry>,
@@ -735,6 +741,13 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     fn set_observer(&self, observer: QueryObserver);
     /// Stops taking writes after those already queued (at shutdown).
     fn close(&self) {}
+    /// Users whose userName needs the operator since the userName rule changed (a clash
+    /// with another user's name, or a character the rule refuses), while they keep it.
+    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<UserNameIssue>>>;
+    /// A secret of the whole deployment (the same for every process on this database),
+    /// as opaque bytes: the stored one, else `fresh`, stored. Of two processes storing
+    /// one at once, both get the same.
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>>;
 }
 
 /// The state of a store's connections and write queue, for metrics. What each field

@@ -29,7 +29,9 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 mod places;
+mod secrets;
 pub mod tls;
+mod user_names;
 
 use crate::lockout;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
@@ -46,8 +48,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_tenant_profile.sql")),
     (3, include_str!("../migrations/postgres/0003_places.sql")),
+    (4, include_str!("../migrations/postgres/0004_user_names_server_secrets.sql")),
     (7, include_str!("../migrations/postgres/0007_client_request_id.sql")),
 ];
+/// The migration whose SQL is followed by the recomputation of userName keys
+/// (`user_names::refold`), in its transaction.
+const REFOLD_USER_NAMES: i64 = 4;
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
 /// Rows per tenant and kind that resource counts are spread over.
@@ -291,6 +297,9 @@ impl PgStore {
                 .is_some();
             if !done {
                 tx.batch_execute(sql).await.map_err(|e| internal(format!("migration {version}: {e}")))?;
+                if *version == REFOLD_USER_NAMES {
+                    user_names::refold(&tx).await?;
+                }
                 tx.execute("INSERT INTO schema_migrations (version, applied) VALUES ($1, now()::text)", &[version])
                     .await
                     .map_err(pg)?;
@@ -1062,7 +1071,7 @@ impl PgStore {
         let version = current.version + 1;
         let st = tx
             .prepare_cached(
-                "UPDATE resources SET unique_key = $1, display = $2, display_fold = $3, version = $4, \
+                "UPDATE resources SET unique_key = COALESCE($1, unique_key), display = $2, display_fold = $3, version = $4, \
                  last_modified = $5, password_hash = COALESCE($6, password_hash), data = $7, derived_gen = $9 \
                  WHERE id = $8",
             )
@@ -1182,6 +1191,15 @@ impl PgStore {
 }
 
 impl Store for PgStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        let name = name.to_string();
+        Box::pin(async move { self.server_secret_now(&name, fresh, now).await })
+    }
+
+    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
+        Box::pin(self.user_name_issues_now())
+    }
+
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
         let (name, created) = (name.to_string(), normalized_time(now));
         Box::pin(async move {

@@ -28,6 +28,8 @@ use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
 mod places;
+mod secrets;
+mod user_names;
 
 use crate::lockout;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
@@ -50,8 +52,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_audit_journal.sql")),
     (8, include_str!("../migrations/sqlite/0008_tenant_profile.sql")),
     (9, include_str!("../migrations/sqlite/0009_places.sql")),
+    (10, include_str!("../migrations/sqlite/0010_user_names_server_secrets.sql")),
     (13, include_str!("../migrations/sqlite/0013_client_request_id.sql")),
 ];
+/// Steps in Rust that follow a migration's SQL, in its transaction.
+type DataStep = fn(&Connection) -> StoreResult<()>;
+const DATA_STEPS: &[(i64, DataStep)] = &[(10, user_names::refold)];
 /// The audit journal's own schema versions.
 const AUDIT_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/audit/0001_audit.sql")),
@@ -327,7 +333,7 @@ impl SqliteStore {
     pub fn open(path: &str, opts: SqliteOptions) -> StoreResult<SqliteStore> {
         migrate_journal(path)?;
         let conn = open_conn(path, &opts, false)?;
-        migrate(&conn, MIGRATIONS, "main")?;
+        migrate(&conn, MIGRATIONS, DATA_STEPS, "main")?;
         let (tx, rx) = mpsc::channel::<Job>();
         let dirty = Arc::new(AtomicBool::new(true));
         let writer_dirty = dirty.clone();
@@ -575,7 +581,7 @@ fn migrate_journal(path: &str) -> StoreResult<()> {
     let conn = Connection::open(&journal).map_err(internal)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(internal)?;
     conn.execute_batch("PRAGMA journal_mode = WAL").map_err(internal)?;
-    migrate(&conn, AUDIT_MIGRATIONS, "main")?;
+    migrate(&conn, AUDIT_MIGRATIONS, &[], "main")?;
     if std::path::Path::new(&journal[..journal.len() - "-audit".len()]).exists() {
         conn.execute("ATTACH DATABASE ? AS old", [format!("file:{}?mode=ro", uri_path(path))]).map_err(internal)?;
         let legacy: bool = conn
@@ -598,8 +604,9 @@ fn migrate_journal(path: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Applies the `migrations` not yet recorded in `schema`'s `schema_migrations`.
-fn migrate(conn: &Connection, migrations: &[(i64, &str)], schema: &str) -> StoreResult<()> {
+/// Applies the `migrations` not yet recorded in `schema`'s `schema_migrations`, each
+/// followed by its data step, if it has one.
+fn migrate(conn: &Connection, migrations: &[(i64, &str)], steps: &[(i64, DataStep)], schema: &str) -> StoreResult<()> {
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
     ))
@@ -617,6 +624,9 @@ fn migrate(conn: &Connection, migrations: &[(i64, &str)], schema: &str) -> Store
                 .map_err(internal)?;
             if done.is_none() {
                 conn.execute_batch(sql).map_err(internal)?;
+                for (_, step) in steps.iter().filter(|(v, _)| v == version) {
+                    step(conn)?;
+                }
                 conn.execute(
                     &format!(
                         "INSERT INTO {schema}.schema_migrations (version, applied) \
@@ -1177,6 +1187,15 @@ fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 // -------------------------------------------------------------------- Store
 
 impl Store for SqliteStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        Box::pin(self.server_secret_now(name, fresh, now))
+    }
+
+    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
+        let r = self.read_one(user_names::issues);
+        Box::pin(async move { r })
+    }
+
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
         let created = normalized_time(now);
@@ -2162,7 +2181,7 @@ impl Store for SqliteStore {
             let (data, display_fold) = state_params(&state)?;
             let version = current.version + 1;
             conn.prepare_cached(
-                "UPDATE resources SET unique_key = ?, display = ?, display_fold = ?, version = ?, last_modified = ?, \
+                "UPDATE resources SET unique_key = COALESCE(?, unique_key), display = ?, display_fold = ?, version = ?, last_modified = ?, \
                  password_hash = COALESCE(?, password_hash), data = ?, derived_gen = ? WHERE id = ?",
             )
             .and_then(|mut st| {

@@ -30,7 +30,8 @@ impl MatchKey {
 
     fn normalize(self, v: &str) -> String {
         match self {
-            MatchKey::UserName => v.to_lowercase(),
+            // The same name as SCIM servers compare them (case, Unicode forms, spaces at the ends).
+            MatchKey::UserName => scimd_core::user_name::key(v),
             MatchKey::ExternalId => v.to_string(),
         }
     }
@@ -365,6 +366,22 @@ mod tests {
 
     fn src(fields: &[(&str, Option<Value>)], line: usize) -> SourceUser {
         SourceUser { line, fields: fields.iter().map(|(f, v)| (Field::parse(f).unwrap(), v.clone())).collect() }
+    }
+
+    #[test]
+    fn user_names_match_as_the_same_name() {
+        let managed: Vec<Field> = ["userName", "active"].iter().map(|f| Field::parse(f).unwrap()).collect();
+        let source = vec![
+            src(&[("userName", Some(json!("STRASSE"))), ("active", Some(json!(true)))], 2),
+            src(&[("userName", Some(json!("cafe\u{301} "))), ("active", Some(json!(true)))], 3),
+        ];
+        let target = vec![
+            json!({"id": "1", "userName": "straße", "active": true}),
+            json!({"id": "2", "userName": "Café", "active": true}),
+        ];
+        let p = plan(&source, &managed, &target, MatchKey::UserName, Unknown::Report);
+        assert_eq!(p.unchanged, 2, "{:?}", p.actions);
+        assert!(p.actions.is_empty() && p.problems.is_empty(), "{:?} {:?}", p.actions, p.problems);
     }
 
     #[test]

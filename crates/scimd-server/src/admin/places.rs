@@ -3,7 +3,6 @@
 //! rules, access links between groups and banks, and the questions asked of them (a
 //! user's banks and lockers, a bank's users, a user's locations).
 
-use scimd_core::filter::fold_case;
 use scimd_core::list::ListParams;
 use scimd_core::places::{self, Level, LocationRules, PlaceSpec, Tree};
 use scimd_core::schema::ResourceKind;
@@ -189,7 +188,7 @@ impl Admin {
     pub async fn user_access(&self, tenant: &str, user_name: &str) -> AdminResult<UserAccess> {
         let t = self.tenant(tenant).await?;
         self.store
-            .user_access(t.id, &fold_case(user_name))
+            .user_access(t.id, &scimd_core::user_name::key(user_name))
             .await
             .map_err(AdminError::internal)?
             .ok_or_else(|| AdminError::not_found(format!("no user with the userName '{user_name}'")))

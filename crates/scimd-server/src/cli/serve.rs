@@ -33,6 +33,7 @@ pub(super) async fn serve(
         key_reload: o.key_reload.max(std::time::Duration::from_millis(100)),
     };
     apply_tenants(cfg, &admin).await?;
+    warn_user_name_issues(&*store).await;
     let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
         .await
         .map_err(|e| format!("cannot start the authorization server: {e:?}"))?;
@@ -262,6 +263,24 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: no new connections; finishing the requests in flight");
+}
+
+/// Warns at start while users' names clash under the userName rule (or hold characters it
+/// refuses) since it changed: `scimd migrate` lists them.
+async fn warn_user_name_issues(store: &dyn scimd_store::Store) {
+    match store.user_name_issues().await {
+        Ok(issues) if !issues.is_empty() => {
+            for i in issues.iter().take(20) {
+                tracing::warn!(tenant = %i.tenant, user = %i.user_id, "userName needs the operator: {}", i.problem);
+            }
+            tracing::warn!(
+                users = issues.len(),
+                "users' userNames need the operator since the userName rule changed: `scimd migrate` lists them"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the userName issues"),
+    }
 }
 
 #[cfg(test)]

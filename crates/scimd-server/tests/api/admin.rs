@@ -268,3 +268,21 @@ async fn operators_manage_groups_of_a_tenant_whose_provider_may_not() {
     assert_eq!(summary.body["groups"]["created"], 0, "{}", summary.body);
     assert_eq!(summary.body["users"]["created"], 1, "{}", summary.body);
 }
+
+/// API users' usernames may not hold the characters userNames may not (invisible ones
+/// make a name that looks like another's).
+#[tokio::test]
+async fn api_user_names_with_invisible_characters_are_refused() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let op = Some(op.as_str());
+    assert_eq!(call(&s, op, Method::POST, "/tenants", Some(json!({"name": "initech"}))).await.status, 201);
+    for name in ["svc\u{200B}initech", "svc\u{AD}initech", "\u{FEFF}svc", "svc\u{0}"] {
+        let r = call(&s, op, Method::POST, "/tenants/initech/api-users", Some(json!({"username": name}))).await;
+        assert_eq!(r.status, 400, "{name:?}: {}", r.body);
+        assert!(r.body.to_string().contains("U+"), "{}", r.body);
+    }
+    let r = call(&s, op, Method::POST, "/tenants/initech/api-users", Some(json!({"username": "svc-initech"}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}

@@ -683,3 +683,18 @@ async fn me_is_the_user_of_a_password_grant_token() {
     assert_eq!(del.status, 204);
     assert_eq!(s.get(&format!("/Users/{ada_id}")).await.status, 404);
 }
+
+/// `/Me` finds the token's user by the userName rule: an API user `strasse@…` is the
+/// SCIM user `Straße@…`.
+#[tokio::test]
+async fn me_finds_the_user_whose_name_is_the_same_name() {
+    let s = TestServer::start().await;
+    let c = client(&s, &["acme"], &["password"], &["scim"], 3600, 3600).await;
+    api_user(&s, "acme", "strasse@acme.example", "correct horse battery").await;
+    let u = s.post("/Users", &serde_json::json!({"userName": "Straße@acme.example"})).await;
+    assert_eq!(u.status, 201, "{}", u.body);
+    let login = password_login(&s, &c, "strasse@acme.example", "correct horse battery").await;
+    let me = s.get_as(str_of(&login, "access_token"), "/Me").await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["id"], u.body["id"]);
+}

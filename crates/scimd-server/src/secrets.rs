@@ -1,0 +1,23 @@
+//! The deployment's own secrets kept in the database (not the operator's configuration):
+//! made here on first use, stored by the store as opaque bytes, the same for every
+//! replica sharing the database. Reading and writing each one happens in one function
+//! below, the one place to seal it at rest.
+
+use rand::RngCore;
+use scimd_core::cursor::KEY_LEN;
+use scimd_store::Store;
+
+use crate::clock::Clock;
+
+/// The name of the cursor key in `server_secrets`.
+const CURSOR_KEY: &str = "cursor-key";
+
+/// The key sealing list cursors (`scimd_core::cursor`): the stored one, else a new random
+/// one, stored (of replicas starting together, all end up with the first one stored).
+pub async fn cursor_key(store: &dyn Store, clock: &dyn Clock) -> Result<[u8; KEY_LEN], String> {
+    let mut fresh = vec![0u8; KEY_LEN];
+    rand::rng().fill_bytes(&mut fresh);
+    let stored = store.server_secret(CURSOR_KEY, fresh, clock.now()).await.map_err(|e| format!("{e:?}"))?;
+    <[u8; KEY_LEN]>::try_from(stored.as_slice())
+        .map_err(|_| format!("the stored {CURSOR_KEY} has {} bytes, not {KEY_LEN}", stored.len()))
+}
