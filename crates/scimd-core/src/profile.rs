@@ -257,6 +257,15 @@ fn attr_def(a: &AttrDoc, depth: u8) -> Result<AttrDef, String> {
         "request" => Returned::Request,
         other => return Err(format!("attribute '{}': unknown returned '{other}'", a.name)),
     };
+    // scimd keeps one secret per user, the password, and only as a hash: a writeOnly
+    // extension attribute would have nowhere safe to go (and was once taken for the password).
+    if mutability == Mutability::WriteOnly {
+        return Err(format!(
+            "attribute '{}': writeOnly is reserved for the password, the one secret scimd keeps (hashed); \
+             declare it readWrite with returned \"never\" to keep a value that is never read back",
+            a.name
+        ));
+    }
     if a.uniqueness != "none" {
         return Err(format!(
             "attribute '{}': uniqueness '{}' is not enforced for extension attributes; declare \"none\"",
@@ -707,6 +716,8 @@ mod tests {
             r#"{"extensions": [{"resource_type": "User", "schema": {"id": "urn:x:y", "attributes": [{"name": "a", "type": "string", "uniqueness": "server"}]}}]}"#,
             r#"{"extensions": [{"resource_type": "User", "schema": {"id": "urn:x:y", "attributes": [{"name": "a", "type": "complex"}]}}]}"#,
             r#"{"extensions": [{"resource_type": "User", "schema": {"id": "urn:x:y", "attributes": [{"name": "1a", "type": "string"}]}}]}"#,
+            r#"{"extensions": [{"resource_type": "User", "schema": {"id": "urn:x:y", "attributes": [{"name": "pin", "type": "string", "mutability": "writeOnly"}]}}]}"#,
+            r#"{"extensions": [{"resource_type": "User", "schema": {"id": "urn:x:y", "attributes": [{"name": "c", "type": "complex", "subAttributes": [{"name": "pin", "type": "string", "mutability": "writeOnly"}]}]}}]}"#,
         ] {
             assert!(Profile::from_json(bad).is_err(), "{bad}");
         }

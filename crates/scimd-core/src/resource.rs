@@ -273,6 +273,8 @@ fn slot<'r>(reg: &'r Registry, kind: ResourceKind, path: &AttrPath, raw: &str) -
     if top.mutability == Mutability::ReadOnly {
         return Ok(Slot::Ignore);
     }
+    // The only writeOnly attribute a registry can hold is the core password (profiles may
+    // not declare others), whose value is hashed and kept apart from the document.
     if top.mutability == Mutability::WriteOnly {
         return Ok(Slot::Password);
     }

@@ -154,6 +154,12 @@ async fn profiles_are_validated_read_and_reset_through_the_admin_api() {
         (json!({"max_page_size": 0}), "max_page_size"),
         (json!({"users": {"offered": false}, "groups": {"offered": false}}), "must offer"),
         (json!({"default_page_size": 100, "max_page_size": 10}), "larger than"),
+        // A writeOnly extension attribute would have been taken for the user's password.
+        (
+            json!({"extensions": [{"resource_type": "User", "schema": {"id": "urn:example:pins:1.0:User",
+                "attributes": [{"name": "pin", "type": "string", "mutability": "writeOnly"}]}}]}),
+            "reserved for the password",
+        ),
     ] {
         let r = s.send(s.client.put(&url).bearer_auth(&op).json(&bad)).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
