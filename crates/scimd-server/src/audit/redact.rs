@@ -253,7 +253,7 @@ mod tests {
         let profile = scimd_core::profile::Profile::from_json(
             &json!({"extensions": [{"resource_type": "User", "schema": {"id": VAULT, "attributes": [
                 {"name": "recoveryCode", "type": "string", "returned": "never"},
-                {"name": "pin", "type": "string", "mutability": "writeOnly"},
+                {"name": "pin", "type": "string", "returned": "never"},
                 {"name": "keys", "type": "complex", "multiValued": true, "subAttributes": [
                     {"name": "id", "type": "string"},
                     {"name": "secretKey", "type": "string", "returned": "never"}]}]}}]})
