@@ -6,7 +6,9 @@
 //! leaves every acknowledged create present exactly once; a token revoked through one
 //! replica stops working on the other within the documented delay; a signing key rotated
 //! through the command line signs tokens one replica issues that the other accepts at
-//! once, and a retired key stops verifying on both within the reload interval.
+//! once, and a retired key stops verifying on both within the reload interval; parallel
+//! guesses at a client secret through both replicas get at most the lockout threshold
+//! checked.
 //!
 //! Runs when `SCIMD_TEST_POSTGRES` names a PostgreSQL server (`scripts/test` starts one);
 //! without it the test says so and does nothing.
@@ -305,4 +307,29 @@ async fn two_replicas_on_one_postgres_database() {
         }
     }
     assert_eq!(with(&new).get(&replicas[0], "/Users?count=1").await.0, 200);
+
+    // Parallel guesses at a client's secret through both replicas: the attempts are
+    // counted in the database before each check, so at most the threshold (5) of them
+    // are checked in all; the others are refused as locked out.
+    let guessed: Value =
+        serde_json::from_str(run_ok(scimd(&url).args(["client", "create", "--tenant", "acme", "--json"])).trim())
+            .unwrap();
+    let gid = guessed["client_id"].as_str().unwrap().to_string();
+    let guesses = (0..40).map(|i| {
+        let (http, base, gid) = (api.http.clone(), replicas[i % 2].clone(), gid.clone());
+        async move {
+            http.post(format!("{base}/oauth2/token"))
+                .basic_auth(gid, Some(format!("guess {i}")))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s != 429).count();
+    assert!(checked <= 5, "{checked} guesses were checked across the replicas: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
 }
