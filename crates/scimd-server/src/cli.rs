@@ -57,6 +57,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCIMD_PG_POOL")]
     pub pg_pool: Option<usize>,
 
+    /// A file holding the master key that seals the signing keys in the database (32
+    /// random bytes, base64 or hex; `scimd master-key generate`). [config: secrets.master_key_file]
+    #[arg(long, global = true, env = "SCIMD_MASTER_KEY_FILE")]
+    pub master_key_file: Option<String>,
+
+    /// During a master-key rotation, a file holding the key used before: it only reads,
+    /// and `serve` re-seals everything under the current key at start.
+    /// [config: secrets.previous_master_key_file]
+    #[arg(long, global = true, env = "SCIMD_PREVIOUS_MASTER_KEY_FILE")]
+    pub previous_master_key_file: Option<String>,
+
     /// Log lines as `human` text or `json` objects. [config: log.format; default human]
     #[arg(long, global = true, env = "SCIMD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -82,6 +93,8 @@ impl Cli {
         f.set("database.pg_pool", self.pg_pool.map(|n| n as i64));
         f.set_name("log.format", self.log_format);
         f.set("log.level", self.log_level.clone());
+        f.set("secrets.master_key_file", self.master_key_file.clone());
+        f.set("secrets.previous_master_key_file", self.previous_master_key_file.clone());
         if let Command::Serve(a) = &self.command {
             f.set("server.listen", a.listen.clone());
             f.set("server.public_url", a.public_url.clone());
@@ -162,6 +175,9 @@ pub enum Command {
     /// Manage operator tokens of the admin API.
     #[command(subcommand)]
     AdminToken(AdminTokenCmd),
+    /// The master key that seals the signing keys in the database.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCmd),
     /// Read the audit trail: events, their payloads, the go-live summary, the error log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -308,6 +324,16 @@ pub enum SigningKeyCmd {
     Rotate,
     /// Retire a key: tokens it signed stop being accepted.
     Retire { kid: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCmd {
+    /// Print a new random master key (base64), to be saved in the file that
+    /// `--master-key-file` names.
+    Generate,
+    /// Seal every secret of the database under the current master key: those in clear
+    /// and those sealed under `--previous-master-key-file` (`serve` does it too, at start).
+    Reseal,
 }
 
 #[derive(Debug, Subcommand)]
@@ -667,13 +693,31 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             return Ok(());
         }
         Command::Healthcheck(args) => return serve::healthcheck(&cfg, args).await,
+        Command::MasterKey(MasterKeyCmd::Generate) => {
+            println!("{}", crate::seal::MasterKey::generate_text());
+            return Ok(());
+        }
         _ => {}
     }
+    let keyring = Arc::new(crate::seal::Keyring::from_config(&cfg.secrets)?);
     let store = open_store(&cfg.database).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let admin = crate::admin::Admin::new(store.clone(), clock.clone());
+    let admin = crate::admin::Admin::new(store.clone(), clock.clone()).with_keyring(keyring.clone());
     match cli.command {
-        Command::Serve(_) => serve::serve(&cfg, store, clock, admin).await,
+        Command::Serve(_) => serve::serve(&cfg, store, clock, admin, keyring).await,
+        Command::MasterKey(MasterKeyCmd::Reseal) => {
+            if !keyring.is_configured() {
+                return Err("no master key to seal with: give --master-key-file (secrets.master_key_file)".into());
+            }
+            let r = crate::seal::reseal_all(&*store, &keyring).await?;
+            println!(
+                "sealed under master key {}: {} secret(s) that were in clear, {} that were under a previous key",
+                keyring.current_id().unwrap_or_default(),
+                r.sealed,
+                r.rekeyed
+            );
+            Ok(())
+        }
         Command::Migrate => {
             store.ready().await.map_err(|e| e.to_string())?;
             println!("database {} is at the current schema", redacted_url(&cfg.database.url));
@@ -752,7 +796,11 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Sync(_) | Command::Config(_) | Command::Completions { .. } | Command::Healthcheck(_) => {
+        Command::Sync(_)
+        | Command::Config(_)
+        | Command::Completions { .. }
+        | Command::Healthcheck(_)
+        | Command::MasterKey(MasterKeyCmd::Generate) => {
             unreachable!("handled above")
         }
         Command::Places(cmd) => places::places(&admin, cmd).await,

@@ -11,6 +11,7 @@
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
+//! - [`seal`]: secrets kept in the database, sealed at rest under the master key.
 //! - [`presets`]: the tenant presets of `examples/presets/`, built in.
 //! - [`config`]: the configuration (TOML file, environment, flags).
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
@@ -29,6 +30,7 @@ pub mod http;
 pub mod metrics;
 pub mod oauth;
 pub mod presets;
+pub mod seal;
 pub mod service;
 
 use std::future::Future;

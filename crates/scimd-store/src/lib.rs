@@ -172,7 +172,8 @@ pub struct TokenTenant {
     pub expires: Option<i64>,
 }
 
-/// An Ed25519 signing key of the authorization server. `seed` is the private key.
+/// An Ed25519 signing key of the authorization server. `seed` is the private key as the
+/// server stores it (sealed under its master key, or clear): opaque bytes to the store.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningKeyRow {
     pub kid: String,
@@ -587,9 +588,13 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     /// The unretired signing keys, newest first.
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>>;
     fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
-    /// Retires a key: it no longer signs, verifies or appears in the JWKS. `NotFound` if
-    /// there is no such unretired key.
+    /// Retires a key: it no longer signs, verifies or appears in the JWKS, and its seed is
+    /// forgotten. `NotFound` if there is no such unretired key.
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// Replaces an unretired key's stored seed by `new` if it is still `old` (re-sealing
+    /// it under another master key, which another replica may be doing at the same time);
+    /// whether it was replaced.
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>>;
     /// A client by its client id, with the secrets valid at `now`.
     fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>>;
     /// An API system user by username (usernames are unique across tenants).

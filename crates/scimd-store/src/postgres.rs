@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_tenant_profile.sql")),
     (3, include_str!("../migrations/postgres/0003_places.sql")),
+    (5, include_str!("../migrations/postgres/0005_retired_key_seeds.sql")),
 ];
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
@@ -1439,8 +1440,24 @@ impl Store for PgStore {
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let (kid, now) = (kid.to_string(), normalized_time(now));
         Box::pin(async move {
-            self.exec_one("UPDATE signing_keys SET retired = $1 WHERE kid = $2 AND retired IS NULL", &[&now, &kid])
-                .await
+            self.exec_one(
+                "UPDATE signing_keys SET retired = $1, seed = ''::bytea WHERE kid = $2 AND retired IS NULL",
+                &[&now, &kid],
+            )
+            .await
+        })
+    }
+
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let kid = kid.to_string();
+        Box::pin(async move {
+            let n = self
+                .exec(
+                    "UPDATE signing_keys SET seed = $1 WHERE kid = $2 AND seed = $3 AND retired IS NULL",
+                    &[&new, &kid, &old],
+                )
+                .await?;
+            Ok(n == 1)
         })
     }
 

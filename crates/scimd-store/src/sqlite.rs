@@ -27,6 +27,7 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
+mod files;
 mod places;
 
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
@@ -48,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_audit_journal.sql")),
     (8, include_str!("../migrations/sqlite/0008_tenant_profile.sql")),
     (9, include_str!("../migrations/sqlite/0009_places.sql")),
+    (11, include_str!("../migrations/sqlite/0011_retired_key_seeds.sql")),
 ];
 /// The audit journal's own schema versions.
 const AUDIT_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/audit/0001_audit.sql"))];
@@ -319,6 +321,7 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open(path: &str, opts: SqliteOptions) -> StoreResult<SqliteStore> {
+        files::secure(file_path(path), &journal_path(path));
         migrate_journal(path)?;
         let conn = open_conn(path, &opts, false)?;
         migrate(&conn, MIGRATIONS, "main")?;
@@ -1461,9 +1464,26 @@ impl Store for SqliteStore {
         let (kid, now) = (kid.to_string(), normalized_time(now));
         Box::pin(self.write(move |conn| {
             let n = conn
-                .execute("UPDATE signing_keys SET retired = ? WHERE kid = ? AND retired IS NULL", params![now, kid])
+                .execute(
+                    "UPDATE signing_keys SET retired = ?, seed = x'' WHERE kid = ? AND retired IS NULL",
+                    params![now, kid],
+                )
                 .map_err(internal)?;
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }))
+    }
+
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let kid = kid.to_string();
+        Box::pin(self.write(move |conn| {
+            // The old bytes are overwritten in the file, not left in a free page.
+            conn.execute_batch("PRAGMA secure_delete = ON").map_err(internal)?;
+            let n = conn.execute(
+                "UPDATE signing_keys SET seed = ? WHERE kid = ? AND seed = ? AND retired IS NULL",
+                params![new, kid, old],
+            );
+            conn.execute_batch("PRAGMA secure_delete = OFF").map_err(internal)?;
+            Ok(n.map_err(internal)? == 1)
         }))
     }
 

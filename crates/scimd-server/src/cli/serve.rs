@@ -18,6 +18,7 @@ pub(super) async fn serve(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     admin: crate::admin::Admin,
+    keyring: Arc<crate::seal::Keyring>,
 ) -> Result<(), String> {
     let mut config = ServiceConfig::default();
     config.page.default_count = cfg.server.default_page_size;
@@ -30,7 +31,9 @@ pub(super) async fn serve(
         lockout_threshold: o.lockout_threshold.max(1),
         lockout_secs: ttl_secs(o.lockout, "oauth.lockout")?,
         key_reload: o.key_reload.max(std::time::Duration::from_millis(100)),
+        keyring: keyring.clone(),
     };
+    seal_secrets(&*store, &keyring).await?;
     apply_tenants(cfg, &admin).await?;
     let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
         .await
@@ -128,6 +131,28 @@ pub(super) async fn serve(
     sink.flush().await;
     tracing::info!("scimd stopped");
     store.close();
+    Ok(())
+}
+
+/// Seals, under the current master key, the secrets found in clear or under the previous
+/// key; fails, naming the setting, if one does not open. Without a master key, warns.
+async fn seal_secrets(store: &dyn Store, keyring: &crate::seal::Keyring) -> Result<(), String> {
+    let done = crate::seal::reseal_all(store, keyring).await.map_err(|e| format!("cannot start: {e}"))?;
+    match keyring.current_id() {
+        None => tracing::warn!(
+            "no master key (secrets.master_key_file, --master-key-file): the signing keys are stored in clear in \
+             the database"
+        ),
+        Some(id) if done == Default::default() => tracing::info!(key = %id, "secrets sealed under master key {id}"),
+        Some(id) => tracing::info!(
+            key = %id,
+            sealed = done.sealed,
+            rekeyed = done.rekeyed,
+            "sealed under master key {id}: {} secret(s) that were in clear, {} that were under the previous key",
+            done.sealed,
+            done.rekeyed
+        ),
+    }
     Ok(())
 }
 
