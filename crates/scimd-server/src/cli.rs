@@ -108,6 +108,9 @@ impl Cli {
             f.set("limits.client_rate", a.client_rate.map(i64::from));
             f.set("limits.max_concurrent_requests", a.max_concurrent_requests.map(|n| n as i64));
             f.set_duration("limits.request_timeout", a.request_timeout);
+            f.set("limits.max_connections", a.max_connections.map(|n| n as i64));
+            f.set_duration("limits.header_timeout", a.header_timeout);
+            f.set_duration("limits.idle_timeout", a.idle_timeout);
             f.set("oauth.issuer", a.issuer.clone());
             f.set("oauth.token_path", a.token_path.clone());
             f.set("oauth.lockout_threshold", a.lockout_threshold);
@@ -478,6 +481,17 @@ pub struct ServeArgs {
     /// Longest a request may take; longer gets 503. [limits.request_timeout; 60s]
     #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
+    /// Connections open at once; more wait to be accepted until one closes.
+    /// [limits.max_connections; 4096]
+    #[arg(long, env = "SCIMD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Longest wait for a request's headers, from the connection's opening (or the first
+    /// byte of a later request); then the connection is closed. [limits.header_timeout; 10s]
+    #[arg(long, env = "SCIMD_HEADER_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Longest a keep-alive connection stays open without a request. [limits.idle_timeout; 60s]
+    #[arg(long, env = "SCIMD_IDLE_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Option<std::time::Duration>,
     /// Threads serving requests (0: one per CPU core). Database reads run on them; writes
     /// run on one writer thread of their own. Fewer than the cores leaves them to other
     /// programs on the machine. [server.workers; 0]

@@ -109,15 +109,27 @@ pub struct LimitsConfig {
     pub max_concurrent_requests: usize,
     #[serde(with = "duration")]
     pub request_timeout: Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Longest wait for a request head (from the connection's opening or the head's first byte).
+    #[serde(with = "duration")]
+    pub header_timeout: Duration,
+    /// Longest a keep-alive connection stays open without a request.
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let c = crate::http::connections::ConnLimits::default();
         LimitsConfig {
             tenant_rate: 0,
             client_rate: 0,
             max_concurrent_requests: 1024,
             request_timeout: Duration::from_secs(60),
+            max_connections: c.max_connections,
+            header_timeout: c.header_timeout,
+            idle_timeout: c.idle_timeout,
         }
     }
 }
@@ -456,6 +468,14 @@ impl Config {
         }
         if self.limits.request_timeout < Duration::from_millis(100) {
             return Err("limits.request_timeout must be at least 100ms".into());
+        }
+        for (key, d) in [("header_timeout", self.limits.header_timeout), ("idle_timeout", self.limits.idle_timeout)] {
+            if d < Duration::from_millis(100) {
+                return Err(format!("limits.{key} must be at least 100ms"));
+            }
+        }
+        if self.limits.max_connections == 0 {
+            return Err("limits.max_connections must be at least 1".into());
         }
         if self.server.admin_token.as_ref().is_some_and(|t| t.trim().len() < 32) {
             return Err("server.admin_token must have at least 32 characters".into());

@@ -4,6 +4,7 @@
 //! `admin` the admin API.
 
 mod admin;
+pub mod connections;
 pub mod limits;
 mod oauth;
 pub mod openapi;

@@ -47,7 +47,7 @@ pub const COMMIT: &str = env!("SCIMD_COMMIT");
 pub use service::{Service, ServiceConfig};
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
-/// requests in flight.
+/// requests in flight. Connections are bounded as `HttpConfig::limits` says.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -88,11 +88,10 @@ pub async fn serve(
         }
     });
     let token_path = state.oauth.config.token_path.clone();
+    let limits = state.http.limits.connections;
     let router = http::router(state);
     let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
-    let r = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let r = http::connections::serve(listener, app, limits, shutdown).await;
     refresh.abort();
     places.abort();
     forget.abort();

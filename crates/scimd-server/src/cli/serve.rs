@@ -62,6 +62,11 @@ pub(super) async fn serve(
         (true, None) => MetricsAccess::Operators,
     };
     let l = &cfg.limits;
+    let conn_limits = crate::http::connections::ConnLimits {
+        header_timeout: l.header_timeout,
+        idle_timeout: l.idle_timeout,
+        max_connections: l.max_connections,
+    };
     let state = AppState::new(crate::AppParts {
         mounts: Default::default(),
         service: Arc::new(service),
@@ -77,6 +82,7 @@ pub(super) async fn serve(
                 client_per_sec: l.client_rate,
                 max_concurrent: l.max_concurrent_requests,
                 request_timeout: l.request_timeout,
+                connections: conn_limits,
             },
             metrics,
         }),
@@ -106,7 +112,7 @@ pub(super) async fn serve(
             tracing::info!(addr = %maddr, "metrics and health checks on {maddr}");
             // It answers until the main server has drained: `/readyz` says it is shutting down.
             let app = crate::http::metrics_router(state.clone());
-            Some(tokio::spawn(async move { axum::serve(l, app).await }))
+            Some(tokio::spawn(crate::http::connections::serve(l, app, conn_limits, std::future::pending())))
         }
         _ => None,
     };
