@@ -211,11 +211,17 @@ pub struct Admin {
     /// The running server's audit writer: flushed before the trail is read, so a read
     /// sees every request answered before it.
     sink: Option<crate::audit::AuditSink>,
+    /// Seals the signing keys it makes (none: they are stored in clear).
+    keyring: Arc<crate::seal::Keyring>,
 }
 
 impl Admin {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Admin { store, clock, sink: None }
+        Admin { store, clock, sink: None, keyring: Arc::default() }
+    }
+
+    pub fn with_keyring(self, keyring: Arc<crate::seal::Keyring>) -> Self {
+        Admin { keyring, ..self }
     }
 
     pub fn with_sink(self, sink: crate::audit::AuditSink) -> Self {
@@ -518,7 +524,7 @@ impl Admin {
     pub async fn rotate_signing_key(&self) -> AdminResult<SigningKeyView> {
         let (kid, seed) = crate::oauth::generate_signing_key();
         let now = self.now();
-        self.store.add_signing_key(&kid, seed, now).await.map_err(AdminError::internal)?;
+        self.store.add_signing_key(&kid, self.keyring.seal(&seed), now).await.map_err(AdminError::internal)?;
         Ok(SigningKeyView { kid, created: normalized_time(now) })
     }
 

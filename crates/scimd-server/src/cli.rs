@@ -57,6 +57,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "SCIMD_PG_POOL")]
     pub pg_pool: Option<usize>,
 
+    /// A file holding the master key that seals the signing keys in the database (32
+    /// random bytes, base64 or hex; `scimd master-key generate`). [config: secrets.master_key_file]
+    #[arg(long, global = true, env = "SCIMD_MASTER_KEY_FILE")]
+    pub master_key_file: Option<String>,
+
+    /// During a master-key rotation, a file holding the key used before: it only reads,
+    /// and `serve` re-seals everything under the current key at start.
+    /// [config: secrets.previous_master_key_file]
+    #[arg(long, global = true, env = "SCIMD_PREVIOUS_MASTER_KEY_FILE")]
+    pub previous_master_key_file: Option<String>,
+
     /// Log lines as `human` text or `json` objects. [config: log.format; default human]
     #[arg(long, global = true, env = "SCIMD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -82,6 +93,8 @@ impl Cli {
         f.set("database.pg_pool", self.pg_pool.map(|n| n as i64));
         f.set_name("log.format", self.log_format);
         f.set("log.level", self.log_level.clone());
+        f.set("secrets.master_key_file", self.master_key_file.clone());
+        f.set("secrets.previous_master_key_file", self.previous_master_key_file.clone());
         if let Command::Serve(a) = &self.command {
             f.set("server.listen", a.listen.clone());
             f.set("server.public_url", a.public_url.clone());
@@ -96,6 +109,9 @@ impl Cli {
             f.set("limits.client_rate", a.client_rate.map(i64::from));
             f.set("limits.max_concurrent_requests", a.max_concurrent_requests.map(|n| n as i64));
             f.set_duration("limits.request_timeout", a.request_timeout);
+            f.set("limits.max_connections", a.max_connections.map(|n| n as i64));
+            f.set_duration("limits.header_timeout", a.header_timeout);
+            f.set_duration("limits.idle_timeout", a.idle_timeout);
             f.set("oauth.issuer", a.issuer.clone());
             f.set("oauth.token_path", a.token_path.clone());
             f.set("oauth.lockout_threshold", a.lockout_threshold);
@@ -164,6 +180,9 @@ pub enum Command {
     /// Manage operator tokens of the admin API.
     #[command(subcommand)]
     AdminToken(AdminTokenCmd),
+    /// The master key that seals the signing keys in the database.
+    #[command(subcommand)]
+    MasterKey(MasterKeyCmd),
     /// Read the audit trail: events, their payloads, the go-live summary, the error log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -313,6 +332,16 @@ pub enum SigningKeyCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum MasterKeyCmd {
+    /// Print a new random master key (base64), to be saved in the file that
+    /// `--master-key-file` names.
+    Generate,
+    /// Seal every secret of the database under the current master key: those in clear
+    /// and those sealed under `--previous-master-key-file` (`serve` does it too, at start).
+    Reseal,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AdminTokenCmd {
     /// Create an operator token; prints it once, alone on the last line.
     Create {
@@ -458,6 +487,17 @@ pub struct ServeArgs {
     /// Longest a request may take; longer gets 503. [limits.request_timeout; 60s]
     #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
+    /// Connections open at once; more wait to be accepted until one closes.
+    /// [limits.max_connections; 4096]
+    #[arg(long, env = "SCIMD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Longest wait for a request's headers, from the connection's opening (or the first
+    /// byte of a later request); then the connection is closed. [limits.header_timeout; 10s]
+    #[arg(long, env = "SCIMD_HEADER_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Longest a keep-alive connection stays open without a request. [limits.idle_timeout; 60s]
+    #[arg(long, env = "SCIMD_IDLE_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Option<std::time::Duration>,
     /// Threads serving requests (0: one per CPU core). Database reads run on them; writes
     /// run on one writer thread of their own. Fewer than the cores leaves them to other
     /// programs on the machine. [server.workers; 0]
@@ -678,13 +718,31 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             return Ok(());
         }
         Command::Healthcheck(args) => return serve::healthcheck(&cfg, args).await,
+        Command::MasterKey(MasterKeyCmd::Generate) => {
+            println!("{}", crate::seal::MasterKey::generate_text());
+            return Ok(());
+        }
         _ => {}
     }
+    let keyring = Arc::new(crate::seal::Keyring::from_config(&cfg.secrets)?);
     let store = open_store(&cfg.database).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let admin = crate::admin::Admin::new(store.clone(), clock.clone());
+    let admin = crate::admin::Admin::new(store.clone(), clock.clone()).with_keyring(keyring.clone());
     match cli.command {
-        Command::Serve(_) => serve::serve(&cfg, store, clock, admin).await,
+        Command::Serve(_) => serve::serve(&cfg, store, clock, admin, keyring).await,
+        Command::MasterKey(MasterKeyCmd::Reseal) => {
+            if !keyring.is_configured() {
+                return Err("no master key to seal with: give --master-key-file (secrets.master_key_file)".into());
+            }
+            let r = crate::seal::reseal_all(&*store, &keyring).await?;
+            println!(
+                "sealed under master key {}: {} secret(s) that were in clear, {} that were under a previous key",
+                keyring.current_id().unwrap_or_default(),
+                r.sealed,
+                r.rekeyed
+            );
+            Ok(())
+        }
         Command::Migrate => {
             store.ready().await.map_err(|e| e.to_string())?;
             println!("database {} is at the current schema", redacted_url(&cfg.database.url));
@@ -773,7 +831,11 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Sync(_) | Command::Config(_) | Command::Completions { .. } | Command::Healthcheck(_) => {
+        Command::Sync(_)
+        | Command::Config(_)
+        | Command::Completions { .. }
+        | Command::Healthcheck(_)
+        | Command::MasterKey(MasterKeyCmd::Generate) => {
             unreachable!("handled above")
         }
         Command::Places(cmd) => places::places(&admin, cmd).await,

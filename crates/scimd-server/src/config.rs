@@ -2,8 +2,8 @@
 //! environment variables (`SCIMD_SECTION__KEY`) under command-line flags (and the flags'
 //! own variables, such as `SCIMD_DATABASE_URL`). Unknown keys are an error naming the key
 //! and where it came from; secrets can come from files (`database.url_file`,
-//! `server.admin_token_file`); tenants (with a preset or an inline profile) can be
-//! declared. [`DEFAULT_TOML`] is the commented example `scimd config print-default`
+//! `server.admin_token_file`, `secrets.master_key_file`); tenants (with a preset or an
+//! inline profile) can be declared. [`DEFAULT_TOML`] is the commented example `scimd config print-default`
 //! prints, and it parses to exactly [`Config::default`] (tested).
 
 use std::collections::BTreeMap;
@@ -26,6 +26,7 @@ pub struct Config {
     pub audit: AuditSection,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub secrets: SecretsConfig,
     /// Tenants made to exist, with these settings, when `serve` starts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<TenantConfig>,
@@ -112,15 +113,27 @@ pub struct LimitsConfig {
     pub max_concurrent_requests: usize,
     #[serde(with = "duration")]
     pub request_timeout: Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Longest wait for a request head (from the connection's opening or the head's first byte).
+    #[serde(with = "duration")]
+    pub header_timeout: Duration,
+    /// Longest a keep-alive connection stays open without a request.
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let c = crate::http::connections::ConnLimits::default();
         LimitsConfig {
             tenant_rate: 0,
             client_rate: 0,
             max_concurrent_requests: 1024,
             request_timeout: Duration::from_secs(60),
+            max_connections: c.max_connections,
+            header_timeout: c.header_timeout,
+            idle_timeout: c.idle_timeout,
         }
     }
 }
@@ -218,6 +231,22 @@ impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig { enabled: true, listen: None }
     }
+}
+
+/// The master key that seals the secrets scimd keeps in the database (see `seal`), and
+/// during a rotation the previous one. Each can be given itself (`SCIMD_SECRETS__MASTER_KEY`)
+/// or, better, as a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_key_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_master_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_master_key_file: Option<String>,
 }
 
 /// A tenant declared in the file: created if missing, then given these settings.
@@ -419,6 +448,18 @@ impl Config {
             }
             self.server.admin_token = Some(read_secret("server.admin_token_file", &path)?);
         }
+        let s = &mut self.secrets;
+        for (value, file, key) in [
+            (&mut s.master_key, &mut s.master_key_file, "master_key"),
+            (&mut s.previous_master_key, &mut s.previous_master_key_file, "previous_master_key"),
+        ] {
+            if let Some(path) = file.take() {
+                if value.is_some() {
+                    return Err(format!("secrets.{key} and secrets.{key}_file are both set: keep one"));
+                }
+                *value = Some(read_secret(&format!("secrets.{key}_file"), &path)?);
+            }
+        }
         Ok(())
     }
 
@@ -434,9 +475,18 @@ impl Config {
         if self.limits.request_timeout < Duration::from_millis(100) {
             return Err("limits.request_timeout must be at least 100ms".into());
         }
+        for (key, d) in [("header_timeout", self.limits.header_timeout), ("idle_timeout", self.limits.idle_timeout)] {
+            if d < Duration::from_millis(100) {
+                return Err(format!("limits.{key} must be at least 100ms"));
+            }
+        }
+        if self.limits.max_connections == 0 {
+            return Err("limits.max_connections must be at least 1".into());
+        }
         if self.server.admin_token.as_ref().is_some_and(|t| t.trim().len() < 32) {
             return Err("server.admin_token must have at least 32 characters".into());
         }
+        crate::seal::Keyring::from_config(&self.secrets)?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("log.level '{}': {e}", self.log.level))?;
         let mut names = std::collections::HashSet::new();
@@ -458,6 +508,11 @@ impl Config {
         c.database.url = crate::cli::redacted_url(&c.database.url);
         if c.server.admin_token.is_some() {
             c.server.admin_token = Some("***".into());
+        }
+        for key in [&mut c.secrets.master_key, &mut c.secrets.previous_master_key] {
+            if key.is_some() {
+                *key = Some("***".into());
+            }
         }
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
     }
@@ -543,5 +598,32 @@ mod tests {
         assert!(!c.to_redacted_toml().contains("s3cret"));
         let e = load(None, env(&[("SCIMD_DATABASE__URL_FILE", "/nonexistent/x")]), &Flags::default()).unwrap_err();
         assert!(e.contains("database.url_file") && e.contains("/nonexistent/x"), "{e}");
+    }
+
+    #[test]
+    fn master_keys_come_from_files_or_the_environment_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        let key = crate::seal::MasterKey::generate_text();
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        let c =
+            load(None, env(&[("SCIMD_SECRETS__MASTER_KEY_FILE", file.to_str().unwrap())]), &Flags::default()).unwrap();
+        assert_eq!(c.secrets.master_key.as_deref(), Some(key.as_str()));
+        assert!(!c.to_redacted_toml().contains(&key));
+        let other = crate::seal::MasterKey::generate_text();
+        let c = load(
+            None,
+            env(&[
+                ("SCIMD_SECRETS__MASTER_KEY", &other),
+                ("SCIMD_SECRETS__PREVIOUS_MASTER_KEY_FILE", file.to_str().unwrap()),
+            ]),
+            &Flags::default(),
+        )
+        .unwrap();
+        assert!(crate::seal::Keyring::from_config(&c.secrets).unwrap().is_configured());
+        let e = load(None, env(&[("SCIMD_SECRETS__MASTER_KEY", "not a key")]), &Flags::default()).unwrap_err();
+        assert!(e.contains("secrets.master_key") && !e.contains("not a key"), "{e}");
+        let e = load(None, env(&[("SCIMD_SECRETS__PREVIOUS_MASTER_KEY", &key)]), &Flags::default()).unwrap_err();
+        assert!(e.contains("without secrets.master_key"), "{e}");
     }
 }

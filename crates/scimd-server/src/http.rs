@@ -4,6 +4,7 @@
 //! `admin` the admin API.
 
 mod admin;
+pub mod connections;
 mod headers;
 pub mod limits;
 mod oauth;

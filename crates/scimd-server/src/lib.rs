@@ -12,6 +12,7 @@
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
+//! - [`seal`]: secrets kept in the database, sealed at rest under the master key.
 //! - [`presets`]: the tenant presets of `examples/presets/`, built in.
 //! - [`secrets`]: the deployment's secrets kept in the database (the cursor key).
 //! - [`config`]: the configuration (TOML file, environment, flags).
@@ -32,6 +33,7 @@ pub mod http;
 pub mod metrics;
 pub mod oauth;
 pub mod presets;
+pub mod seal;
 pub mod secrets;
 pub mod service;
 
@@ -49,7 +51,7 @@ pub const COMMIT: &str = env!("SCIMD_COMMIT");
 pub use service::{Service, ServiceConfig};
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
-/// requests in flight.
+/// requests in flight. Connections are bounded as `HttpConfig::limits` says.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -90,13 +92,10 @@ pub async fn serve(
         }
     });
     let token_path = state.oauth.config.token_path.clone();
+    let limits = state.http.limits.connections;
     let router = http::router(state);
     let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
-    // Each request carries its connection's peer address (`ConnectInfo`): failed logins
-    // are counted per address.
-    let app =
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
-    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let r = http::connections::serve(listener, app, limits, shutdown).await;
     refresh.abort();
     places.abort();
     forget.abort();

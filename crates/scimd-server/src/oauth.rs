@@ -55,6 +55,8 @@ pub struct OAuthConfig {
     /// How often signing keys are reloaded from the store (to pick up a rotation done by
     /// the command line or another replica).
     pub key_reload: Duration,
+    /// Opens the signing keys' seeds as stored, and seals the ones it makes.
+    pub keyring: Arc<crate::seal::Keyring>,
 }
 
 impl Default for OAuthConfig {
@@ -66,6 +68,7 @@ impl Default for OAuthConfig {
             lockout_threshold_total: 50,
             lockout_secs: 300,
             key_reload: Duration::from_secs(30),
+            keyring: Arc::default(),
         }
     }
 }
@@ -283,6 +286,8 @@ struct KeySet {
     /// The newest key: kid and encoding key.
     signer: Option<(String, EncodingKey)>,
     verifiers: HashMap<String, (DecodingKey, [u8; 32])>,
+    /// The seeds, opened.
+    seeds: HashMap<String, [u8; 32]>,
     loaded: Instant,
 }
 
@@ -338,9 +343,9 @@ impl OAuth {
         });
         if store.signing_keys().await?.is_empty() {
             let (kid, seed) = generate_signing_key();
-            store.add_signing_key(&kid, seed, clock.now()).await?;
+            store.add_signing_key(&kid, config.keyring.seal(&seed), clock.now()).await?;
         }
-        let empty = KeySet { signer: None, verifiers: HashMap::new(), loaded: Instant::now() };
+        let empty = KeySet { signer: None, verifiers: HashMap::new(), seeds: HashMap::new(), loaded: Instant::now() };
         let oauth = OAuth {
             store,
             clock,
@@ -350,31 +355,50 @@ impl OAuth {
             secrets: std::sync::Mutex::new(HashMap::new()),
             checks: lockout::Flights::default(),
         };
-        oauth.reload_keys().await?;
+        // At start every key must open: a wrong or missing master key stops the server here.
+        let (_, unopened) = oauth.reload_keys().await?;
+        if let Some(e) = unopened.into_iter().next() {
+            return Err(AppError::Internal(e));
+        }
         Ok(oauth)
     }
 
-    async fn reload_keys(&self) -> AppResult<Arc<KeySet>> {
+    /// Loads the unretired keys. A key whose seed does not open (sealed under a master
+    /// key this process lacks: another replica went ahead in a rotation) is left out,
+    /// unless this process already holds it (a re-sealing changes the stored value, not
+    /// the key); the reasons are returned, and logged.
+    async fn reload_keys(&self) -> AppResult<(Arc<KeySet>, Vec<String>)> {
         let rows = self.store.signing_keys().await?;
-        let mut verifiers = HashMap::new();
+        let held = self.keys.read().expect("keys").clone();
+        let (mut verifiers, mut seeds, mut unopened) = (HashMap::new(), HashMap::new(), Vec::new());
+        let mut signer = None;
         for r in &rows {
-            let seed: [u8; 32] = r
-                .seed
-                .as_slice()
-                .try_into()
-                .map_err(|_| AppError::Internal(format!("signing key {} is corrupt", r.kid)))?;
+            let opened = self.config.keyring.open(&r.seed).map_err(|e| e.to_string()).and_then(|plain| {
+                <[u8; 32]>::try_from(plain.as_slice()).map_err(|_| "its seed is not 32 bytes long".to_string())
+            });
+            let seed = match (opened, held.seeds.get(&r.kid)) {
+                (Ok(seed), _) => seed,
+                (Err(_), Some(seed)) => *seed,
+                (Err(e), None) => {
+                    let e = format!("signing key {}: {e}", r.kid);
+                    tracing::error!(kid = %r.kid, "{e}");
+                    unopened.push(e);
+                    continue;
+                }
+            };
             let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
             verifiers.insert(r.kid.clone(), (DecodingKey::from_ed_der(&public), public));
+            seeds.insert(r.kid.clone(), seed);
+            signer = signer.or_else(|| Some((r.kid.clone(), EncodingKey::from_ed_der(&seed))));
         }
-        let signer = rows.first().map(|r| (r.kid.clone(), EncodingKey::from_ed_der(&r.seed)));
-        let set = Arc::new(KeySet { signer, verifiers, loaded: Instant::now() });
+        let set = Arc::new(KeySet { signer, verifiers, seeds, loaded: Instant::now() });
         *self.keys.write().expect("keys") = set.clone();
-        Ok(set)
+        Ok((set, unopened))
     }
 
     async fn keys(&self, max_age: Duration) -> AppResult<Arc<KeySet>> {
         let current = self.keys.read().expect("keys").clone();
-        if current.loaded.elapsed() < max_age { Ok(current) } else { self.reload_keys().await }
+        if current.loaded.elapsed() < max_age { Ok(current) } else { Ok(self.reload_keys().await?.0) }
     }
 
     /// Applies a change of credentials made through this process (a token revoked, a user

@@ -8,16 +8,20 @@ use scimd_core::cursor::KEY_LEN;
 use scimd_store::Store;
 
 use crate::clock::Clock;
+use crate::seal::Keyring;
 
 /// The name of the cursor key in `server_secrets`.
 const CURSOR_KEY: &str = "cursor-key";
 
 /// The key sealing list cursors (`scimd_core::cursor`): the stored one, else a new random
 /// one, stored (of replicas starting together, all end up with the first one stored).
-pub async fn cursor_key(store: &dyn Store, clock: &dyn Clock) -> Result<[u8; KEY_LEN], String> {
-    let mut fresh = vec![0u8; KEY_LEN];
+/// At rest it is sealed under the master key, when there is one (`seal`).
+pub async fn cursor_key(store: &dyn Store, clock: &dyn Clock, keyring: &Keyring) -> Result<[u8; KEY_LEN], String> {
+    let mut fresh = [0u8; KEY_LEN];
     rand::rng().fill_bytes(&mut fresh);
-    let stored = store.server_secret(CURSOR_KEY, fresh, clock.now()).await.map_err(|e| format!("{e:?}"))?;
+    let stored =
+        store.server_secret(CURSOR_KEY, keyring.seal(&fresh), clock.now()).await.map_err(|e| format!("{e:?}"))?;
+    let stored = keyring.open(&stored).map_err(|e| format!("the stored {CURSOR_KEY}: {e}"))?;
     <[u8; KEY_LEN]>::try_from(stored.as_slice())
         .map_err(|_| format!("the stored {CURSOR_KEY} has {} bytes, not {KEY_LEN}", stored.len()))
 }

@@ -116,6 +116,8 @@ pub struct Rendered {
 pub struct ServiceConfig {
     pub page: PageConfig,
     pub spc: ServiceProviderConfig,
+    /// The master keys sealing the deployment's secrets at rest (the cursor key).
+    pub keyring: Arc<crate::seal::Keyring>,
 }
 
 impl Default for ServiceConfig {
@@ -126,7 +128,7 @@ impl Default for ServiceConfig {
             bulk: Some(scimd_core::discovery::BulkConfig { max_operations: 1000, max_payload_size: 4 * 1024 * 1024 }),
             ..ServiceProviderConfig::default()
         };
-        ServiceConfig { page, spc }
+        ServiceConfig { page, spc, keyring: Arc::default() }
     }
 }
 
@@ -445,7 +447,7 @@ impl Service {
     /// The key sealing cursors (the same on every replica).
     async fn cursor_key(&self) -> AppResult<[u8; cursor::KEY_LEN]> {
         self.cursor_key
-            .get_or_try_init(|| crate::secrets::cursor_key(&*self.store, &*self.clock))
+            .get_or_try_init(|| crate::secrets::cursor_key(&*self.store, &*self.clock, &self.config.keyring))
             .await
             .copied()
             .map_err(AppError::Internal)

@@ -36,6 +36,9 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use serde_json::Value;
 
+/// A deployment secret's name and stored (opaque, possibly sealed) bytes.
+pub type NamedSecret = (String, Vec<u8>);
+
 /// A boxed future, so that [`Store`] can be used as `dyn Store`.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -178,7 +181,8 @@ pub struct TokenTenant {
     pub expires: Option<i64>,
 }
 
-/// An Ed25519 signing key of the authorization server. `seed` is the private key.
+/// An Ed25519 signing key of the authorization server. `seed` is the private key as the
+/// server stores it (sealed under its master key, or clear): opaque bytes to the store.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningKeyRow {
     pub kid: String,
@@ -590,9 +594,13 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     /// The unretired signing keys, newest first.
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>>;
     fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
-    /// Retires a key: it no longer signs, verifies or appears in the JWKS. `NotFound` if
-    /// there is no such unretired key.
+    /// Retires a key: it no longer signs, verifies or appears in the JWKS, and its seed is
+    /// forgotten. `NotFound` if there is no such unretired key.
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
+    /// Replaces an unretired key's stored seed by `new` if it is still `old` (re-sealing
+    /// it under another master key, which another replica may be doing at the same time);
+    /// whether it was replaced.
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>>;
     /// A client by its client id, with the secrets valid at `now`.
     fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>>;
     /// An API system user by username (usernames are unique across tenants).
@@ -748,6 +756,11 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     /// as opaque bytes: the stored one, else `fresh`, stored. Of two processes storing
     /// one at once, both get the same.
     fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>>;
+    /// Every deployment secret: name and stored bytes (for re-sealing under a new key).
+    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<NamedSecret>>>;
+    /// Replaces a deployment secret's stored bytes if they are still `old`; whether it did
+    /// (another process re-sealing it at the same time is as good).
+    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>>;
 }
 
 /// The state of a store's connections and write queue, for metrics. What each field

@@ -49,7 +49,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/postgres/0002_tenant_profile.sql")),
     (3, include_str!("../migrations/postgres/0003_places.sql")),
     (4, include_str!("../migrations/postgres/0004_user_names_server_secrets.sql")),
-    (7, include_str!("../migrations/postgres/0007_client_request_id.sql")),
+    (5, include_str!("../migrations/postgres/0005_retired_key_seeds.sql")),
+    (6, include_str!("../migrations/postgres/0006_client_request_id.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.
@@ -1196,6 +1197,15 @@ impl Store for PgStore {
         Box::pin(async move { self.server_secret_now(&name, fresh, now).await })
     }
 
+    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
+        Box::pin(self.server_secret_values_now())
+    }
+
+    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let name = name.to_string();
+        Box::pin(async move { self.replace_server_secret_now(&name, old, new).await })
+    }
+
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
         Box::pin(self.user_name_issues_now())
     }
@@ -1461,8 +1471,24 @@ impl Store for PgStore {
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let (kid, now) = (kid.to_string(), normalized_time(now));
         Box::pin(async move {
-            self.exec_one("UPDATE signing_keys SET retired = $1 WHERE kid = $2 AND retired IS NULL", &[&now, &kid])
-                .await
+            self.exec_one(
+                "UPDATE signing_keys SET retired = $1, seed = ''::bytea WHERE kid = $2 AND retired IS NULL",
+                &[&now, &kid],
+            )
+            .await
+        })
+    }
+
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let kid = kid.to_string();
+        Box::pin(async move {
+            let n = self
+                .exec(
+                    "UPDATE signing_keys SET seed = $1 WHERE kid = $2 AND seed = $3 AND retired IS NULL",
+                    &[&new, &kid, &old],
+                )
+                .await?;
+            Ok(n == 1)
         })
     }
 

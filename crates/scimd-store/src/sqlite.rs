@@ -27,6 +27,7 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
+mod files;
 mod places;
 mod secrets;
 mod user_names;
@@ -53,7 +54,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_tenant_profile.sql")),
     (9, include_str!("../migrations/sqlite/0009_places.sql")),
     (10, include_str!("../migrations/sqlite/0010_user_names_server_secrets.sql")),
-    (13, include_str!("../migrations/sqlite/0013_client_request_id.sql")),
+    (11, include_str!("../migrations/sqlite/0011_retired_key_seeds.sql")),
+    (12, include_str!("../migrations/sqlite/0012_client_request_id.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 type DataStep = fn(&Connection) -> StoreResult<()>;
@@ -331,6 +333,7 @@ fn map_err(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
     pub fn open(path: &str, opts: SqliteOptions) -> StoreResult<SqliteStore> {
+        files::secure(file_path(path), &journal_path(path));
         migrate_journal(path)?;
         let conn = open_conn(path, &opts, false)?;
         migrate(&conn, MIGRATIONS, DATA_STEPS, "main")?;
@@ -1191,6 +1194,15 @@ impl Store for SqliteStore {
         Box::pin(self.server_secret_now(name, fresh, now))
     }
 
+    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
+        let r = self.server_secret_values_now();
+        Box::pin(async move { r })
+    }
+
+    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        Box::pin(self.replace_server_secret_now(name, old, new))
+    }
+
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
         let r = self.read_one(user_names::issues);
         Box::pin(async move { r })
@@ -1488,9 +1500,26 @@ impl Store for SqliteStore {
         let (kid, now) = (kid.to_string(), normalized_time(now));
         Box::pin(self.write(move |conn| {
             let n = conn
-                .execute("UPDATE signing_keys SET retired = ? WHERE kid = ? AND retired IS NULL", params![now, kid])
+                .execute(
+                    "UPDATE signing_keys SET retired = ?, seed = x'' WHERE kid = ? AND retired IS NULL",
+                    params![now, kid],
+                )
                 .map_err(internal)?;
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }))
+    }
+
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let kid = kid.to_string();
+        Box::pin(self.write(move |conn| {
+            // The old bytes are overwritten in the file, not left in a free page.
+            conn.execute_batch("PRAGMA secure_delete = ON").map_err(internal)?;
+            let n = conn.execute(
+                "UPDATE signing_keys SET seed = ? WHERE kid = ? AND seed = ? AND retired IS NULL",
+                params![new, kid, old],
+            );
+            conn.execute_batch("PRAGMA secure_delete = OFF").map_err(internal)?;
+            Ok(n.map_err(internal)? == 1)
         }))
     }
 

@@ -18,8 +18,9 @@ pub(super) async fn serve(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     admin: crate::admin::Admin,
+    keyring: Arc<crate::seal::Keyring>,
 ) -> Result<(), String> {
-    let mut config = ServiceConfig::default();
+    let mut config = ServiceConfig { keyring: keyring.clone(), ..ServiceConfig::default() };
     config.page.default_count = cfg.server.default_page_size;
     config.page.max_count = cfg.server.max_page_size;
     config.spc.filter_max_results = cfg.server.max_page_size;
@@ -31,7 +32,9 @@ pub(super) async fn serve(
         lockout_threshold_total: o.lockout_threshold_total.max(o.lockout_threshold).max(1),
         lockout_secs: ttl_secs(o.lockout, "oauth.lockout")?,
         key_reload: o.key_reload.max(std::time::Duration::from_millis(100)),
+        keyring: keyring.clone(),
     };
+    seal_secrets(&*store, &keyring).await?;
     apply_tenants(cfg, &admin).await?;
     warn_user_name_issues(&*store).await;
     let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
@@ -61,6 +64,11 @@ pub(super) async fn serve(
         (true, None) => MetricsAccess::Operators,
     };
     let l = &cfg.limits;
+    let conn_limits = crate::http::connections::ConnLimits {
+        header_timeout: l.header_timeout,
+        idle_timeout: l.idle_timeout,
+        max_connections: l.max_connections,
+    };
     let state = AppState::new(crate::AppParts {
         mounts: Default::default(),
         service: Arc::new(service),
@@ -77,6 +85,7 @@ pub(super) async fn serve(
                 client_per_sec: l.client_rate,
                 max_concurrent: l.max_concurrent_requests,
                 request_timeout: l.request_timeout,
+                connections: conn_limits,
             },
             metrics,
         }),
@@ -106,7 +115,7 @@ pub(super) async fn serve(
             tracing::info!(addr = %maddr, "metrics and health checks on {maddr}");
             // It answers until the main server has drained: `/readyz` says it is shutting down.
             let app = crate::http::metrics_router(state.clone());
-            Some(tokio::spawn(async move { axum::serve(l, app).await }))
+            Some(tokio::spawn(crate::http::connections::serve(l, app, conn_limits, std::future::pending())))
         }
         _ => None,
     };
@@ -131,6 +140,28 @@ pub(super) async fn serve(
     sink.flush().await;
     tracing::info!("scimd stopped");
     store.close();
+    Ok(())
+}
+
+/// Seals, under the current master key, the secrets found in clear or under the previous
+/// key; fails, naming the setting, if one does not open. Without a master key, warns.
+async fn seal_secrets(store: &dyn Store, keyring: &crate::seal::Keyring) -> Result<(), String> {
+    let done = crate::seal::reseal_all(store, keyring).await.map_err(|e| format!("cannot start: {e}"))?;
+    match keyring.current_id() {
+        None => tracing::warn!(
+            "no master key (secrets.master_key_file, --master-key-file): the signing keys are stored in clear in \
+             the database"
+        ),
+        Some(id) if done == Default::default() => tracing::info!(key = %id, "secrets sealed under master key {id}"),
+        Some(id) => tracing::info!(
+            key = %id,
+            sealed = done.sealed,
+            rekeyed = done.rekeyed,
+            "sealed under master key {id}: {} secret(s) that were in clear, {} that were under the previous key",
+            done.sealed,
+            done.rekeyed
+        ),
+    }
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Overload protection (issue 10): per-tenant and per-client request rates (429 with
 //! `Retry-After`, checked once a request's credentials are known), a bound on requests in
-//! flight (beyond it, 503 at once rather than a queue that grows), and a time limit per
-//! request (503). Rates are per process: with several replicas, each enforces its own.
+//! flight (beyond it, 503 at once rather than a queue that grows), a time limit per
+//! request (503), and the bounds on connections that `connections` applies. Rates are per process: with several replicas, each enforces its own.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -21,11 +21,19 @@ pub struct Limits {
     pub max_concurrent: usize,
     /// Longest a request may take before it is answered 503.
     pub request_timeout: Duration,
+    /// Open connections, their request heads' time and their idle time (see `connections`).
+    pub connections: super::connections::ConnLimits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { tenant_per_sec: 0, client_per_sec: 0, max_concurrent: 1024, request_timeout: Duration::from_secs(60) }
+        Limits {
+            tenant_per_sec: 0,
+            client_per_sec: 0,
+            max_concurrent: 1024,
+            request_timeout: Duration::from_secs(60),
+            connections: Default::default(),
+        }
     }
 }
 

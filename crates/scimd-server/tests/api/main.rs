@@ -8,6 +8,7 @@ mod auth;
 mod bulk;
 mod common;
 mod conformance;
+mod connections;
 mod cursors;
 mod discovery;
 mod errors;

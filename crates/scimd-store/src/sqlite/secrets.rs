@@ -26,4 +26,30 @@ impl SqliteStore {
                 .map_err(internal)
         })
     }
+
+    pub(super) fn server_secret_values_now(&self) -> StoreResult<Vec<crate::NamedSecret>> {
+        self.read_one(|conn| {
+            let mut st =
+                conn.prepare_cached("SELECT name, value FROM server_secrets ORDER BY name").map_err(internal)?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(internal)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+        })
+    }
+
+    pub(super) fn replace_server_secret_now(
+        &self,
+        name: &str,
+        old: Vec<u8>,
+        new: Vec<u8>,
+    ) -> impl std::future::Future<Output = StoreResult<bool>> + Send + 'static {
+        let name = name.to_string();
+        self.write(move |w| {
+            // The old bytes are overwritten in the file, not left in a free page.
+            w.execute_batch("PRAGMA secure_delete = ON").map_err(internal)?;
+            let n =
+                w.execute("UPDATE server_secrets SET value = ? WHERE name = ? AND value = ?", params![new, name, old]);
+            w.execute_batch("PRAGMA secure_delete = OFF").map_err(internal)?;
+            Ok(n.map_err(internal)? == 1)
+        })
+    }
 }

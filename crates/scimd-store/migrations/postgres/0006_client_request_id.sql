@@ -1,4 +1,4 @@
--- scimd PostgreSQL schema, version 7. Never edit once landed: add a new migration.
+-- scimd PostgreSQL schema, version 6. Never edit once landed: add a new migration.
 --
 -- The request id a client sent (`X-Request-Id`), kept beside the server's own (as the
 -- SQLite schema's version 13): the server's id is always generated, so a client can

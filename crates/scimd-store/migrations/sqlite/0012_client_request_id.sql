@@ -1,4 +1,4 @@
--- scimd SQLite schema, version 13. Never edit once landed: add a new migration.
+-- scimd SQLite schema, version 12. Never edit once landed: add a new migration.
 --
 -- The request id a client sent (`X-Request-Id`), kept beside the server's own: the
 -- server's id is always generated, so a client can neither choose nor collide with it.
