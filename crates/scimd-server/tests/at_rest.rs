@@ -20,25 +20,7 @@ mod process;
 
 const MAGIC: &[u8] = b"scimd:sealed:v1:";
 
-fn scimd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SCIMD_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run scimd")
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(out.status.success(), "scimd failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+use process::{run_ok, scimd};
 
 /// Runs a command that is expected to stop by itself, killing it after 30 seconds.
 fn run_bounded(cmd: &mut Command) -> Output {

@@ -17,26 +17,7 @@ use serde_json::{Value, json};
 #[path = "support/process.rs"]
 mod process;
 
-fn scimd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
-    // Nothing of the machine's environment leaks into these runs' configuration.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SCIMD_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run scimd")
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(out.status.success(), "scimd failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+use process::{run, run_ok, scimd};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

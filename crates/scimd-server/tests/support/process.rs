@@ -1,11 +1,37 @@
-//! Running `scimd serve` as a process in tests: a free loopback port, waiting until the
-//! server logs that it listens (its log lines kept for the test), and a fresh PostgreSQL
-//! database for it.
+//! Running `scimd` as a process in tests: the command with none of the machine's
+//! `SCIMD_` settings, a free loopback port, waiting until the server logs that it listens
+//! (its log lines kept for the test), and a fresh PostgreSQL database for it.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
+
+/// The `scimd` binary, with nothing of the machine's environment leaking into its
+/// configuration.
+#[allow(dead_code)] // not every test binary runs commands
+pub fn scimd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SCIMD_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+#[allow(dead_code)]
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run scimd")
+}
+
+/// Runs a command that must succeed; its standard output.
+#[allow(dead_code)]
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "scimd failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
