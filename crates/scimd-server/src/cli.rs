@@ -554,8 +554,8 @@ pub enum TenantCmd {
         /// Create it without SCIM access (turn it on later with `tenant set`).
         #[arg(long)]
         without_scim: bool,
-        /// Start from a preset's profile (`visitor`, `staffing`, `workflow`; examples/presets/).
-        #[arg(long)]
+        /// Start from a preset's profile (examples/presets/): the product it reproduces.
+        #[arg(long, ignore_case = true, value_parser = preset_names())]
         preset: Option<String>,
     },
     /// Change a tenant's settings.
@@ -1071,4 +1071,10 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Every built-in preset's name, so that `--help` lists them all and a misspelt one is
+/// refused with the list.
+fn preset_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::presets::PRESETS.iter().map(|(name, _)| *name))
 }

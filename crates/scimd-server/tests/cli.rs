@@ -840,3 +840,20 @@ async fn sync_from_the_command_line_stops_on_sigint_and_converges() {
         .unwrap();
     assert!(!out.status.success(), "there is no --client-secret flag");
 }
+
+#[test]
+fn tenant_create_names_every_preset_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scimd.db").to_string_lossy().into_owned();
+    let help = run_ok(scimd(&db).args(["tenant", "create", "--help"]));
+    for (name, _) in scimd_server::presets::PRESETS {
+        assert!(help.contains(name), "`tenant create --help` does not name the {name} preset:\n{help}");
+    }
+    let out = scimd(&db).args(["tenant", "create", "acme", "--preset", "lockers"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let all = scimd_server::presets::PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    assert!(err.contains(&all), "the error lists the presets ({all}): {err}");
+    let made = run_ok(scimd(&db).args(["tenant", "create", "acme", "--preset", "Locker"]));
+    assert!(made.contains("acme"), "{made}");
+}
