@@ -588,10 +588,22 @@ fn check_mount(path: &str, token: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Where a tenant's SCIM API answers when its profile mounts it nowhere else.
+pub const DEFAULT_BASE_PATH: &str = "/scim/v2";
+
 impl Profile {
+    /// The paths the tenant's SCIM API answers at: its mounts, else the default.
+    pub fn api_paths(&self) -> Vec<&str> {
+        if self.base_paths.is_empty() {
+            vec![DEFAULT_BASE_PATH]
+        } else {
+            self.base_paths.iter().map(String::as_str).collect()
+        }
+    }
+
     /// Whether the tenant's SCIM API answers at `base` (`/scim/v2` or a custom mount).
     pub fn serves_at(&self, base: &str) -> bool {
-        if self.base_paths.is_empty() { base == "/scim/v2" } else { self.base_paths.iter().any(|b| b == base) }
+        self.api_paths().contains(&base)
     }
 }
 
@@ -729,6 +741,8 @@ mod tests {
             Profile::from_json(r#"{"base_paths": ["/api", "/scim/v1"], "token_path": "/auth/token"}"#).unwrap();
         assert!(mounted.serves_at("/api") && mounted.serves_at("/scim/v1") && !mounted.serves_at("/scim/v2"));
         assert!(Profile::default().serves_at("/scim/v2"));
+        assert_eq!(Profile::default().api_paths(), ["/scim/v2"]);
+        assert_eq!(mounted.api_paths(), ["/api", "/scim/v1"]);
         for bad in [
             r#"{"base_paths": ["api"]}"#,
             r#"{"base_paths": ["/api/"]}"#,

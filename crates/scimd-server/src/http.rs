@@ -385,7 +385,7 @@ impl FromRequestParts<AppState> for ScimRequest {
             let path = parts.extensions.get::<Mounted>().map_or(parts.uri.path(), |m| m.original.as_str());
             return Err(error_response(&ScimError::not_found(format!(
                 "no SCIM endpoint at '{path}' for this tenant (its API is at {})",
-                profile.base_paths.join(", ")
+                profile.api_paths().join(", ")
             ))));
         }
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
