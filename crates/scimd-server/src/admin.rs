@@ -597,11 +597,20 @@ impl Admin {
     pub async fn audit_event_details(&self, tenant: &str, event: i64) -> AdminResult<scimd_store::EventDetails> {
         let t = self.tenant(tenant).await?;
         self.flush().await;
-        self.store
-            .event_details(t.id, event)
-            .await
-            .map_err(AdminError::internal)?
-            .ok_or_else(|| AdminError::not_found(format!("tenant '{tenant}' has no details for event {event}")))
+        if let Some(d) = self.store.event_details(t.id, event).await.map_err(AdminError::internal)? {
+            return Ok(d);
+        }
+        // Say why: no such event of this tenant, or why it has no payloads.
+        let q = scimd_store::EventQuery { before: Some(event.saturating_add(1)), limit: 1, ..Default::default() };
+        let found =
+            self.store.events(t.id, &q).await.map_err(AdminError::internal)?.into_iter().find(|e| e.id == event);
+        Err(AdminError::not_found(match found {
+            None => format!("tenant '{tenant}' has no event {event}"),
+            Some(e) => format!(
+                "event {event} of tenant '{tenant}' has no payloads: {}",
+                crate::audit::missing_details_reason(&t.audit, &e.op, e.status, &e.time, self.now())
+            ),
+        }))
     }
 
     /// The go-live check: what a tenant's callers did in `[from, to)`.

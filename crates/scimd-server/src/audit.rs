@@ -118,6 +118,34 @@ pub fn is_read(op: &str) -> bool {
     matches!(op, "read" | "list" | "search" | "discovery" | "query")
 }
 
+/// Why an event has no payloads, as far as the tenant's audit settings now tell (they may
+/// have been different when it was recorded): for an operator asking for them.
+pub fn missing_details_reason(
+    settings: &scimd_store::AuditSettings,
+    op: &str,
+    status: u16,
+    time: &str,
+    now: DateTime<Utc>,
+) -> String {
+    use scimd_store::DetailsLevel;
+    let age_days = DateTime::parse_from_rfc3339(time).map(|t| (now - t.with_timezone(&Utc)).num_days()).unwrap_or(0);
+    if age_days >= settings.details_days {
+        return format!(
+            "its payloads were deleted: they are kept {} days and the event is {age_days} days old",
+            settings.details_days
+        );
+    }
+    match settings.details {
+        DetailsLevel::Off => "the tenant keeps no payloads (audit details 'off'; 'changes' or 'all' keeps them)".into(),
+        DetailsLevel::Changes if is_read(op) && status < 400 => {
+            "successful reads keep no payloads under the tenant's audit details 'changes' ('all' keeps them)".into()
+        }
+        _ => "its payloads were not kept: the tenant's audit details were 'off', or 'changes' for a successful \
+              read, when it was recorded; a Bulk request's payloads are kept once, with one of its operations' events"
+            .into(),
+    }
+}
+
 /// An admin request on one tenant (`{tenant}/…`): places and access changes get an
 /// operation, a type and the key they address, like SCIM changes (issue 7).
 fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static str>, Option<String>) {
@@ -509,6 +537,19 @@ mod tests {
         assert!(q.contains("bob"), "{q}");
         let b = redact_body(br#"{"filter": "PASSWORD eq \"guess2\"", "count": 1}"#, &secrets);
         assert!(!b.as_ref().unwrap().contains("guess2") && b.unwrap().contains("count"));
+    }
+
+    #[test]
+    fn a_missing_payload_is_explained_by_the_settings() {
+        use scimd_store::{AuditSettings, DetailsLevel};
+        let now = DateTime::parse_from_rfc3339("2026-12-04T12:00:00Z").unwrap().with_timezone(&Utc);
+        let recent = "2026-12-03T12:00:00Z";
+        let changes = AuditSettings { details: DetailsLevel::Changes, events_days: 90, details_days: 14 };
+        assert!(missing_details_reason(&changes, "read", 200, recent, now).contains("successful reads"));
+        assert!(missing_details_reason(&changes, "read", 404, recent, now).contains("were not kept"));
+        assert!(missing_details_reason(&changes, "create", 201, "2026-11-01T00:00:00Z", now).contains("14 days"));
+        let off = AuditSettings { details: DetailsLevel::Off, ..changes };
+        assert!(missing_details_reason(&off, "create", 201, recent, now).contains("'off'"));
     }
 
     #[test]

@@ -449,3 +449,21 @@ async fn events_and_payloads_past_their_retention_are_purged() {
     }
     assert_eq!(count().await, (0, 0));
 }
+
+#[tokio::test]
+async fn an_event_without_payloads_says_why() {
+    use crate::admin::{call, operator_token};
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let created = s.create_user("ada").await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(s.get(&format!("/Users/{id}")).await.status, 200);
+    let events = call(&s, Some(&op), reqwest::Method::GET, "/tenants/acme/audit/events?op=read", None).await;
+    let read = events.body[0]["id"].as_i64().unwrap_or_else(|| panic!("no read event: {}", events.body));
+    let r = call(&s, Some(&op), reqwest::Method::GET, &format!("/tenants/acme/audit/events/{read}"), None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.to_string().contains("successful reads keep no payloads"), "{}", r.body);
+    let r = call(&s, Some(&op), reqwest::Method::GET, "/tenants/acme/audit/events/999999", None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.to_string().contains("has no event 999999"), "{}", r.body);
+}
