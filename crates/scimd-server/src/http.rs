@@ -1243,6 +1243,10 @@ async fn bulk(State(state): State<AppState>, r: ScimRequest, req: Request) -> HR
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
+    // An OAuth client reads OAuth errors: a path under /oauth2/ never answers in SCIM's shape.
+    if uri.path().starts_with("/oauth2/") {
+        return oauth::not_found(uri.path());
+    }
     error_response(&ScimError::not_found(format!("no SCIM endpoint at '{}'", uri.path())))
 }
 

@@ -20,6 +20,16 @@ use super::AppState;
 use crate::audit::AuditSlot;
 use crate::oauth::{ClientCredentials, OAuthError, TokenRequest};
 
+/// A path under `/oauth2/` that is no endpoint, answered as an OAuth error.
+pub fn not_found(path: &str) -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({"error": "invalid_request", "error_description": format!(
+            "no OAuth endpoint at '{path}': /.well-known/oauth-authorization-server lists this server's endpoints"
+        )}),
+    )
+}
+
 fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut res = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
     *res.status_mut() = status;

@@ -698,3 +698,17 @@ async fn me_finds_the_user_whose_name_is_the_same_name() {
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.body["id"], u.body["id"]);
 }
+
+#[tokio::test]
+async fn an_unknown_oauth_path_answers_in_the_oauth_shape() {
+    let s = TestServer::start().await;
+    for path in ["/oauth2/server/token", "/oauth2/nowhere"] {
+        let r = s.post_form(path, Some(("a-client", "a-secret")), &[("grant_type", "client_credentials")]).await;
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+        assert_eq!(r.body["error"], "invalid_request", "{path}: {}", r.body);
+        assert!(str_of(&r, "error_description").contains(path), "{}", r.body);
+        assert!(r.body.get("schemas").is_none(), "not a SCIM error: {}", r.body);
+    }
+    // Elsewhere, an unknown path stays a SCIM 404.
+    s.get("/Nothing").await.assert_error(404, None);
+}
