@@ -18,8 +18,10 @@
 //!   `value` sub-attribute (`emails eq "x"` is `emails.value eq "x"`);
 //! - inside `attr[...]`, all conditions must hold for the *same* element.
 //!
-//! Longer than the 800 lines a file should have: the grammar, its resolution against the schemas and the evaluator share one AST and are read together. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the grammar, its resolution against the
+//! schemas and the evaluator share one AST and are read together. Splitting it by concern
+//! comes with the store written once and the server split by concern (the next
+//! restructuring).
 
 use crate::error::{ScimError, ScimResult};
 use serde_json::Value;

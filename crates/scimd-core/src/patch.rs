@@ -7,8 +7,9 @@
 //! writable) become [`MemberOp`]s that the store applies row by row, so a member change
 //! costs O(changed members) whatever the group size.
 //!
-//! Longer than the 800 lines a file should have: the PATCH engine's path walking and value merging are one algorithm, read top to bottom. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the PATCH engine's path walking and value
+//! merging are one algorithm, read top to bottom. Splitting it by concern comes with the
+//! store written once and the server split by concern (the next restructuring).
 
 use serde_json::{Map, Value};
 

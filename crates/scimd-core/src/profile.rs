@@ -4,7 +4,8 @@
 //! made from them (is an operation offered, which page sizes apply); the server applies
 //! them. The default profile is the full RFC 7644 service provider.
 //!
-//! Longer than the 800 lines a file should have: half of it is the profile's validation tests; the declarations and their checks belong together. Splitting it by concern comes
+//! Longer than the 800 lines a file should have: half of it is the profile's validation
+//! tests; the declarations and their checks belong together. Splitting it by concern comes
 //! with the store written once and the server split by concern (the next restructuring).
 
 use serde::{Deserialize, Serialize};

@@ -12,8 +12,9 @@
 //! same values the evaluator in [`crate::filter`] sees), and [`full_resource`] (the
 //! output form).
 //!
-//! Longer than the 800 lines a file should have: preparing a body, its index entries and its output slots follow one schema walk. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: preparing a body, its index entries and
+//! its output slots follow one schema walk. Splitting it by concern comes with the store
+//! written once and the server split by concern (the next restructuring).
 
 use base64::Engine;
 use serde_json::{Map, Value};

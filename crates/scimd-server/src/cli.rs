@@ -5,8 +5,10 @@
 //! (`--config`, `SCIMD_…__…`, flags such as `--database`). Output formats are relied on by
 //! scripts: `token create` prints the token alone on its last line; lists are tab-separated.
 //!
-//! Longer than the 800 lines a file should have: it is the command-line declaration (clap derives) and its dispatch; the commands' logic lives in `admin`. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: it is the command-line declaration (clap
+//! derives) and its dispatch; the commands' logic lives in `admin`. Splitting it by concern
+//! comes with the store written once and the server split by concern (the next
+//! restructuring).
 
 mod places;
 mod serve;

@@ -3,8 +3,9 @@
 //! the [`Service`] use cases. Its `oauth` submodule holds the authorization server's endpoints,
 //! `admin` the admin API.
 //!
-//! Longer than the 800 lines a file should have: the request-log layer and the SCIM handlers are still together here. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the request-log layer and the SCIM
+//! handlers are still together here. Splitting it by concern comes with the store written
+//! once and the server split by concern (the next restructuring).
 
 mod admin;
 pub mod connections;

@@ -5,8 +5,10 @@
 //! authentication of every SCIM request's bearer token (JWT or long-lived token) behind a
 //! short-lived cache of verified tokens.
 //!
-//! Longer than the 800 lines a file should have: the grants, keys, revocation and bearer authentication still share this file (lockout is in `oauth/lockout.rs`). Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the grants, keys, revocation and bearer
+//! authentication still share this file (lockout is in `oauth/lockout.rs`). Splitting it by
+//! concern comes with the store written once and the server split by concern (the next
+//! restructuring).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Once, RwLock};

@@ -2,8 +2,9 @@
 //! one tenant at a time. Knows the core rules and the [`Store`], not HTTP: handlers
 //! translate requests into these calls and results into responses.
 //!
-//! Longer than the 800 lines a file should have: the SCIM use cases share the tenant cache and the write path here. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the SCIM use cases share the tenant cache
+//! and the write path here. Splitting it by concern comes with the store written once and
+//! the server split by concern (the next restructuring).
 
 mod bulk;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};

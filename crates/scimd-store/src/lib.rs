@@ -14,8 +14,9 @@
 //! - `user_names`: recomputing stored userName keys when the userName rule changes, and
 //!   the users that need the operator then ([`UserNameIssue`]).
 //!
-//! Longer than the 800 lines a file should have: it is the `Store` trait and the data types crossing it, one declaration each. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: it is the `Store` trait and the data types
+//! crossing it, one declaration each. Splitting it by concern comes with the store written
+//! once and the server split by concern (the next restructuring).
 
 mod lockout;
 mod places;

@@ -10,8 +10,9 @@
 //! times every use of a pooled connection (the `Conn` guard), and [`Store::ready`]
 //! checks the schema version within a few seconds.
 //!
-//! Longer than the 800 lines a file should have: the PostgreSQL `Store` implementation; newer parts already live in `postgres/`. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the PostgreSQL `Store` implementation;
+//! newer parts already live in `postgres/`. Splitting it by concern comes with the store
+//! written once and the server split by concern (the next restructuring).
 
 use std::collections::BTreeSet;
 use std::collections::HashMap;

@@ -13,8 +13,9 @@
 //! The SQL is the same for SQLite and PostgreSQL but for a few functions ([`Dialect`]);
 //! parameters are always written `?` (PostgreSQL's store numbers them, [`numbered`]).
 //!
-//! Longer than the 800 lines a file should have: the filter-to-SQL compiler is one recursive lowering, with its tests. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the filter-to-SQL compiler is one
+//! recursive lowering, with its tests. Splitting it by concern comes with the store written
+//! once and the server split by concern (the next restructuring).
 
 use scimd_core::ScimError;
 use scimd_core::filter::{CompValue, CompareOp, ResolvedAttr, ResolvedFilter, Target, fold_case};

@@ -10,8 +10,9 @@
 //! [`Store::set_observer`] times every read and write, and [`Store::ready`] checks the
 //! schema version and that the database files are still the ones opened.
 //!
-//! Longer than the 800 lines a file should have: the SQLite `Store` implementation; newer parts already live in `sqlite/`. Splitting it by concern comes
-//! with the store written once and the server split by concern (the next restructuring).
+//! Longer than the 800 lines a file should have: the SQLite `Store` implementation; newer
+//! parts already live in `sqlite/`. Splitting it by concern comes with the store written
+//! once and the server split by concern (the next restructuring).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
