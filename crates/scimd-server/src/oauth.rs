@@ -473,12 +473,7 @@ impl OAuth {
 
     /// The cache key of a presented client secret.
     fn secret_key(creds: &ClientCredentials) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(creds.client_id.as_bytes());
-        h.update([0u8]);
-        h.update(creds.client_secret.as_bytes());
-        h.finalize().into()
+        lockout::Flights::key(&creds.client_id, &creds.client_secret)
     }
 
     /// Whether this exact secret was verified recently against a hash still valid (no

@@ -79,7 +79,8 @@ pub(super) struct Flights {
 }
 
 impl Flights {
-    /// The key of a principal and a presented secret (never kept beyond the check).
+    /// The key of a principal and a presented secret: SHA-256 of both (the secret itself is
+    /// never kept; also the key of the cache of verified client secrets).
     pub(super) fn key(principal: &str, secret: &str) -> [u8; 32] {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
