@@ -67,6 +67,10 @@ pub struct TenantView {
     pub audit_details: scimd_store::DetailsLevel,
     pub audit_events_days: i64,
     pub audit_details_days: i64,
+    /// The preset the tenant's profile came from (`tenant list`); absent for the default
+    /// profile and for profiles that name none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
 }
 
 impl From<Tenant> for TenantView {
@@ -79,6 +83,7 @@ impl From<Tenant> for TenantView {
             audit_details: t.audit.details,
             audit_events_days: t.audit.events_days,
             audit_details_days: t.audit.details_days,
+            preset: None,
         }
     }
 }
@@ -269,8 +274,35 @@ impl Admin {
         Ok(t.into())
     }
 
+    /// A tenant with the preset its profile came from.
+    pub async fn tenant_view(&self, name: &str) -> AdminResult<TenantView> {
+        let t = self.tenant(name).await?;
+        let stored = self.store.tenant_profile(t.id).await.map_err(AdminError::internal)?;
+        let preset = stored.and_then(|text| serde_json::from_str::<Named>(&text).ok()?.preset);
+        Ok(TenantView { preset, ..t.into() })
+    }
+
+    /// Every tenant, each with the preset its profile came from.
     pub async fn list_tenants(&self) -> AdminResult<Vec<TenantView>> {
-        Ok(self.store.list_tenants().await.map_err(AdminError::internal)?.into_iter().map(Into::into).collect())
+        let presets: std::collections::HashMap<i64, String> = self
+            .store
+            .tenant_profiles()
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .filter_map(|(id, text)| Some((id.0, serde_json::from_str::<Named>(&text).ok()?.preset?)))
+            .collect();
+        Ok(self
+            .store
+            .list_tenants()
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .map(|t| {
+                let preset = presets.get(&t.id.0).cloned();
+                TenantView { preset, ..t.into() }
+            })
+            .collect())
     }
 
     /// A tenant's profile, every setting spelled out (the default where none is stored).
@@ -291,15 +323,17 @@ impl Admin {
         scim_enabled: bool,
         preset: &str,
     ) -> AdminResult<TenantView> {
-        let Some(profile) = crate::presets::preset(preset) else {
-            return Err(AdminError::invalid(format!(
-                "no preset named '{preset}' (there are: {})",
-                crate::presets::names()
-            )));
-        };
+        let profile = preset_profile(preset)?;
         let t = self.create_tenant(name, scim_enabled).await?;
         self.set_profile(&t.name, Some(&profile)).await?;
-        Ok(t)
+        Ok(TenantView { preset: profile["preset"].as_str().map(str::to_string), ..t })
+    }
+
+    /// Replaces a tenant's profile with a preset's (`tenant set --preset`): the tenant
+    /// behaves as that product from then on. Returns the new profile.
+    pub async fn set_preset(&self, name: &str, preset: &str) -> AdminResult<serde_json::Value> {
+        let profile = preset_profile(preset)?;
+        self.set_profile(name, Some(&profile)).await
     }
 
     /// Sets a tenant's profile from its JSON (validated; unknown settings are refused), or
@@ -675,4 +709,17 @@ impl From<AdminError> for String {
     fn from(e: AdminError) -> String {
         e.message
     }
+}
+
+/// The preset a stored profile names, read without the rest of the profile.
+#[derive(serde::Deserialize)]
+struct Named {
+    preset: Option<String>,
+}
+
+/// A preset's profile by its name (any case), or a clear refusal listing the presets.
+fn preset_profile(preset: &str) -> AdminResult<serde_json::Value> {
+    crate::presets::preset(preset).ok_or_else(|| {
+        AdminError::invalid(format!("no preset named '{preset}' (there are: {})", crate::presets::names()))
+    })
 }

@@ -581,12 +581,17 @@ pub enum TenantCmd {
         audit_details_days: Option<i64>,
         /// The tenant's profile, from a JSON file (`-` for standard input); see the
         /// README's "Tenant profiles". `--profile default` goes back to the default.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "preset")]
         profile: Option<String>,
+        /// Replace the tenant's profile with a preset's (examples/presets/): the product
+        /// it reproduces.
+        #[arg(long, ignore_case = true, value_parser = preset_names())]
+        preset: Option<String>,
     },
     /// Print a tenant's profile (JSON, every setting spelled out).
     Profile { name: String },
-    /// List tenants: id, name, created, SCIM on/off (tab-separated).
+    /// List tenants: id, name, created, SCIM on/off, the preset its profile came from or
+    /// `-` (tab-separated).
     List,
 }
 
@@ -788,16 +793,24 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             audit_events_days,
             audit_details_days,
             profile,
+            preset,
         }) => {
             if scim.is_none()
                 && audit_details.is_none()
                 && audit_events_days.is_none()
                 && audit_details_days.is_none()
                 && profile.is_none()
+                && preset.is_none()
             {
-                return Err("nothing to set: give --scim, --audit-details, --audit-events-days, --audit-details-days \
-                            or --profile"
-                    .into());
+                return Err(
+                    "nothing to set: give --scim, --audit-details, --audit-events-days, --audit-details-days, \
+                            --profile or --preset"
+                        .into(),
+                );
+            }
+            if let Some(preset) = preset {
+                admin.set_preset(&name, &preset).await?;
+                println!("tenant {name}: profile of the {} preset", preset.to_ascii_lowercase());
             }
             if let Some(source) = profile {
                 let value = if source == "default" {
@@ -923,7 +936,14 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
         }
         Command::Tenant(TenantCmd::List) => {
             for t in admin.list_tenants().await? {
-                println!("{}\t{}\t{}\t{}", t.id, t.name, t.created, if t.scim_enabled { "scim" } else { "no-scim" });
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.created,
+                    if t.scim_enabled { "scim" } else { "no-scim" },
+                    t.preset.as_deref().unwrap_or("-")
+                );
             }
             Ok(())
         }

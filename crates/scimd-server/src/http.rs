@@ -165,16 +165,76 @@ pub struct Mounted {
 }
 
 /// The custom paths tenants' profiles mount (base paths of SCIM APIs, token paths), as
-/// last read from the store. Refreshed every 5 seconds by [`crate::serve`], and at once
-/// when this process's admin API changes a profile.
+/// last read from the store. Refreshed every 5 seconds by [`crate::serve`], at once when
+/// this process's admin API changes a profile, and before answering a request for a path
+/// nothing serves: a tenant created a moment ago, by the command line or on another
+/// replica, answers at its paths on its first request. Such rereads are at least
+/// [`MISS_REFRESH`] apart (a request for an unknown path may wait that long for its 404),
+/// and one serves every request that was waiting for it, so a scan of unknown paths costs
+/// at most one read of the tenants' profiles per [`MISS_REFRESH`].
 #[derive(Debug, Default)]
 pub struct Mounts {
     /// Longest first, so that `/api/v2` wins over `/api`.
     bases: std::sync::RwLock<Vec<String>>,
     tokens: std::sync::RwLock<Vec<String>>,
+    /// When the last reread caused by an unknown path started.
+    last_miss: tokio::sync::Mutex<Option<std::time::Instant>>,
 }
 
+/// The least time between two rereads of the profiles caused by unknown paths.
+pub const MISS_REFRESH: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Paths the server itself routes: never a tenant's mount, so a miss there rereads nothing.
+const BUILT_IN_PREFIXES: &[&str] = &[
+    "/scim/v2",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/admin/",
+    "/.well-known/",
+    "/docs",
+    "/openapi.json",
+    "/metrics",
+    "/healthz",
+    "/readyz",
+];
+
 impl Mounts {
+    /// [`Mounts::rewrite`], after rereading the profiles first when the path is one no
+    /// mount knows (see the type's documentation).
+    pub async fn rewrite_fresh(&self, store: &dyn scimd_store::Store, token_path: &str, req: Request) -> Request {
+        let path = req.uri().path();
+        if !self.knows(path) && !BUILT_IN_PREFIXES.iter().any(|p| path.starts_with(p)) && path != token_path {
+            let arrived = std::time::Instant::now();
+            let mut last = self.last_miss.lock().await;
+            // A reread that started after this request arrived has seen what it needs.
+            if last.is_none_or(|started| started < arrived) {
+                if let Some(started) = *last {
+                    tokio::time::sleep(MISS_REFRESH.saturating_sub(started.elapsed())).await;
+                }
+                *last = Some(std::time::Instant::now());
+                if let Err(e) = self.refresh(store).await {
+                    tracing::warn!(error = %e, "reading tenants' mounted paths failed");
+                }
+            }
+        }
+        self.rewrite(token_path, req)
+    }
+
+    /// Whether `path` is under a mounted base path or is a mounted token path.
+    fn knows(&self, path: &str) -> bool {
+        self.base_of(path).is_some() || self.tokens.read().expect("mounts").iter().any(|t| path == t.as_str())
+    }
+
+    /// The mounted base path `path` is under, if any.
+    fn base_of(&self, path: &str) -> Option<String> {
+        self.bases
+            .read()
+            .expect("mounts")
+            .iter()
+            .find(|b| path == b.as_str() || path.strip_prefix(b.as_str()).is_some_and(|r| r.starts_with('/')))
+            .cloned()
+    }
+
     /// Reads every tenant's profile and keeps the paths they mount.
     pub async fn refresh(&self, store: &dyn scimd_store::Store) -> Result<(), String> {
         let mut bases = Vec::new();
@@ -218,16 +278,10 @@ impl Mounts {
                 Some(rest) => target = Some((format!("/scim/v2{rest}"), None)),
                 None => return req,
             }
-        } else if let Some(base) = self
-            .bases
-            .read()
-            .expect("mounts")
-            .iter()
-            .find(|b| path == b.as_str() || path.strip_prefix(b.as_str()).is_some_and(|r| r.starts_with('/')))
-        {
+        } else if let Some(base) = self.base_of(path) {
             let rest = &path[base.len()..];
             let rest = canonical_endpoint(rest).unwrap_or_else(|| rest.to_string());
-            target = Some((format!("/scim/v2{rest}"), Some(base.clone())));
+            target = Some((format!("/scim/v2{rest}"), Some(base)));
         } else if let Some(t) = self.tokens.read().expect("mounts").iter().find(|t| path == t.as_str()) {
             target = Some((token_path.to_string(), Some(t.clone())));
         }
@@ -248,6 +302,34 @@ impl Mounts {
             }
         }
         req
+    }
+}
+
+/// The application as served: each request goes through [`Mounts::rewrite_fresh`] before
+/// the router sees it.
+#[derive(Clone)]
+pub struct Remount {
+    pub inner: Router,
+    pub mounts: Arc<Mounts>,
+    pub store: Arc<dyn scimd_store::Store>,
+    pub token_path: Arc<str>,
+}
+
+impl tower::Service<Request> for Remount {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        tower::Service::<Request>::poll_ready(&mut self.inner, cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let req = this.mounts.rewrite_fresh(&*this.store, &this.token_path, req).await;
+            tower::ServiceExt::oneshot(this.inner, req).await
+        })
     }
 }
 

@@ -92,9 +92,10 @@ pub async fn serve(
         }
     });
     let token_path = state.oauth.config.token_path.clone();
+    let state_store = state.service.store.clone();
     let limits = state.http.limits.connections;
     let router = http::router(state);
-    let app = tower::util::MapRequest::new(router, move |req| mounts.rewrite(&token_path, req));
+    let app = http::Remount { inner: router, mounts, store: state_store, token_path: token_path.into() };
     let r = http::connections::serve(listener, app, limits, shutdown).await;
     refresh.abort();
     places.abort();

@@ -857,3 +857,38 @@ fn tenant_create_names_every_preset_and_refuses_an_unknown_one() {
     let made = run_ok(scimd(&db).args(["tenant", "create", "acme", "--preset", "Locker"]));
     assert!(made.contains("acme"), "{made}");
 }
+
+/// `tenant list` shows each tenant's preset; `tenant set --preset` moves a tenant to
+/// another product's behaviour (its paths and rules with it) and refuses an unknown name.
+#[test]
+fn tenant_set_preset_changes_the_profile_and_tenant_list_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scimd.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "plain"]));
+    run_ok(scimd(&db).args(["tenant", "create", "harbour", "--preset", "locker"]));
+    let presets = |db: &str| -> Vec<(String, String)> {
+        run_ok(scimd(db).args(["tenant", "list"]))
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[1].to_string(), f[4].to_string())
+            })
+            .collect()
+    };
+    assert_eq!(presets(&db), [("plain".into(), "-".into()), ("harbour".into(), "locker".into())]);
+
+    let out = run_ok(scimd(&db).args(["tenant", "set", "plain", "--preset", "Workflow"]));
+    assert!(out.contains("workflow"), "{out}");
+    assert_eq!(presets(&db)[0], ("plain".into(), "workflow".into()));
+    let profile: serde_json::Value =
+        serde_json::from_str(&run_ok(scimd(&db).args(["tenant", "profile", "plain"]))).unwrap();
+    assert_eq!(profile["token_path"], "/oauth2/server/token", "{profile}");
+    assert_eq!(profile["delete_deactivates"], true, "{profile}");
+
+    let out = scimd(&db).args(["tenant", "set", "plain", "--preset", "lockers"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        scimd(&db).args(["tenant", "set", "plain", "--preset", "locker", "--profile", "default"]).output().unwrap();
+    assert!(!out.status.success(), "--preset and --profile together are refused");
+    assert_eq!(presets(&db)[0], ("plain".into(), "workflow".into()), "a refused change changes nothing");
+}

@@ -604,3 +604,45 @@ async fn postgres_connections_use_tls_as_the_url_says() {
     let o = run(scimd().args(["--database", &with("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"), "migrate"]));
     assert!(stderr(&o).contains("/nonexistent/ca.pem"), "{}", stderr(&o));
 }
+
+/// A tenant created with the command line while the server runs answers at its own base
+/// path and token path on its first request (the server rereads the profiles when a
+/// request names a path it does not know), and an unknown path still gets its 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_created_while_serving_answers_at_its_paths_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("mounts.db").display());
+    run_ok(scimd().args(["--database", &db, "migrate"]));
+    let a = addr();
+    let mut cmd = scimd();
+    cmd.args(["--database", &db, "serve", "--listen", &a]);
+    let (child, log) = process::spawn_listening(cmd, &a, Duration::from_secs(30));
+    let server = Server { child, addr: a.clone(), log };
+    let http = reqwest::Client::new();
+
+    run_ok(scimd().args(["--database", &db, "tenant", "create", "harbour", "--preset", "locker"]));
+    let token = run_ok(scimd().args(["--database", &db, "token", "create", "--tenant", "harbour"]))
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let r = http.get(server.url("/api/users")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+
+    run_ok(scimd().args(["--database", &db, "tenant", "create", "flow", "--preset", "workflow"]));
+    let client: Value = serde_json::from_str(
+        run_ok(scimd().args(["--database", &db, "client", "create", "--tenant", "flow", "--json"])).trim(),
+    )
+    .unwrap();
+    let r = http
+        .post(server.url("/oauth2/server/token"))
+        .basic_auth(client["client_id"].as_str().unwrap(), client["client_secret"].as_str())
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+
+    let r = http.get(server.url("/nowhere/Users")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -148,6 +148,8 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 struct TenantPatch {
     scim_enabled: Option<bool>,
+    /// Replace the profile with a preset's.
+    preset: Option<String>,
     audit_details: Option<scimd_store::DetailsLevel>,
     audit_events_days: Option<i64>,
     audit_details_days: Option<i64>,
@@ -300,18 +302,18 @@ async fn create_tenant(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
 
 async fn patch_tenant(_: Operator, State(s): State<AppState>, APath(name): APath<String>, b: Bytes) -> AResult {
     let p: TenantPatch = body(&b)?;
+    if let Some(preset) = &p.preset {
+        s.admin.set_preset(&name, preset).await?;
+        profile_changed(&s, &name).await;
+    }
     if p.audit_details.is_some() || p.audit_events_days.is_some() || p.audit_details_days.is_some() {
         s.admin.set_audit(&name, p.audit_details, p.audit_events_days, p.audit_details_days).await?;
     }
-    let t = match p.scim_enabled {
-        Some(on) => {
-            let t = s.admin.set_scim(&name, on).await?;
-            s.oauth.credentials_changed().await;
-            t
-        }
-        None => s.admin.tenant(&name).await?.into(),
-    };
-    ok(StatusCode::OK, &t)
+    if let Some(on) = p.scim_enabled {
+        s.admin.set_scim(&name, on).await?;
+        s.oauth.credentials_changed().await;
+    }
+    ok(StatusCode::OK, &s.admin.tenant_view(&name).await?)
 }
 
 async fn list_tokens(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {

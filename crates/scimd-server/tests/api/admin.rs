@@ -286,3 +286,27 @@ async fn api_user_names_with_invisible_characters_are_refused() {
     let r = call(&s, op, Method::POST, "/tenants/initech/api-users", Some(json!({"username": "svc-initech"}))).await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+/// `PATCH /tenants/{name}` with a preset replaces the tenant's profile at once: the
+/// answer and the tenant list name the preset, and the product's paths answer.
+#[tokio::test]
+async fn an_operator_moves_a_tenant_to_a_preset_over_http() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let op = Some(op.as_str());
+    let token = s.tenant_token("harbour").await;
+    assert_eq!(s.send(s.client.get(s.root("/api/users")).bearer_auth(&token)).await.status, 404);
+
+    let r = call(&s, op, Method::PATCH, "/tenants/harbour", Some(json!({"preset": "locker"}))).await;
+    assert_eq!((r.status, &r.body["preset"]), (200, &json!("locker")), "{}", r.body);
+    let r = call(&s, op, Method::GET, "/tenants", None).await;
+    let listed = r.body.as_array().unwrap().iter().find(|t| t["name"] == "harbour").unwrap().clone();
+    assert_eq!(listed["preset"], "locker", "{listed}");
+    let r = s.send(s.client.get(s.root("/api/users")).bearer_auth(&token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = call(&s, op, Method::PATCH, "/tenants/harbour", Some(json!({"preset": "lockers"}))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("locker, staffing, visitor, workflow"), "{}", r.body);
+}
