@@ -10,9 +10,12 @@
 //! comes with the store written once and the server split by concern (the next
 //! restructuring).
 
+mod parse;
 mod places;
 mod serve;
 pub mod sync;
+
+pub use parse::parse;
 
 use std::sync::Arc;
 

@@ -1,7 +1,6 @@
 //! The `scimd` binary: parses the command line, loads the configuration, sets up logging
 //! and the runtime, and hands over to [`scimd_server::cli`].
 
-use clap::Parser;
 use scimd_server::cli::{Cli, Command};
 use scimd_server::config::{Config, LogFormat};
 
@@ -9,7 +8,13 @@ use scimd_server::config::{Config, LogFormat};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match scimd_server::cli::parse() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("scimd: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     // `sync` is the customer's side: the server's configuration is not its business.
     let cfg = match &cli.command {
         Command::Sync(_) | Command::Completions { .. } => Ok(Config::default()),

@@ -892,3 +892,33 @@ fn tenant_set_preset_changes_the_profile_and_tenant_list_shows_it() {
     assert!(!out.status.success(), "--preset and --profile together are refused");
     assert_eq!(presets(&db)[0], ("plain".into(), "workflow".into()), "a refused change changes nothing");
 }
+
+/// `scimd sync` is the customer's side: its help names only what a client needs, and a
+/// server setting given to it is refused instead of being silently ignored (from the
+/// environment, where a server's variables may well be set, it is ignored).
+#[test]
+fn sync_help_shows_only_client_options_and_refuses_server_settings() {
+    let help = run_ok(Command::new(env!("CARGO_BIN_EXE_scimd")).args(["sync", "--help"]));
+    for client in ["--source", "--target", "--token-file", "--client-id", "--token-url", "--dry-run"] {
+        assert!(help.contains(client), "sync --help names {client}:\n{help}");
+    }
+    for server in ["--database", "--master-key-file", "--pg-pool", "--sqlite", "--config", "--log-format"] {
+        assert!(!help.contains(server), "sync --help does not name {server}:\n{help}");
+    }
+    for args in [&["sync", "--database", "x.db"][..], &["--pg-pool", "4", "sync"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .args(args)
+            .args(["--source", "users.csv", "--target", "http://127.0.0.1:9/scim/v2", "--token-file", "t"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is a setting of the server"), "{err}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(["sync", "--source", "/nonexistent.csv", "--target", "http://127.0.0.1:9/scim/v2", "--token-file", "t"])
+        .env("SCIMD_DATABASE_URL", "sqlite://elsewhere.db")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("setting of the server"), "the environment is not refused");
+}
