@@ -11,7 +11,7 @@ pub use places::{BankUsers, UserPlaces};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use scimd_store::{NewClient, Store, StoreError, Tenant, normalized_time};
+use scimd_store::{NewClient, Store, StoreError, Tenant, TenantId, normalized_time};
 use serde::Serialize;
 
 use crate::auth::{generate_client_secret, generate_password, generate_token, hash_token};
@@ -612,8 +612,13 @@ impl Admin {
     }
 
     /// A tenant's events, newest first (at most 1,000 a page; `before` pages on).
-    pub async fn audit_events(&self, tenant: &str, f: EventFilter) -> AdminResult<Vec<scimd_store::EventRow>> {
-        let t = self.tenant(tenant).await?;
+    /// A tenant's events, newest first; with no tenant, the events no tenant could be
+    /// attributed to (requests without a credential, or with one naming no tenant).
+    pub async fn audit_events(&self, tenant: Option<&str>, f: EventFilter) -> AdminResult<Vec<scimd_store::EventRow>> {
+        let id = match tenant {
+            Some(name) => self.tenant(name).await?.id,
+            None => TenantId::NONE,
+        };
         self.flush().await;
         let q = scimd_store::EventQuery {
             from: f.from.as_deref().map(|s| parse_time(s, "--from")).transpose()?.map(|t| t.timestamp_millis()),
@@ -624,25 +629,38 @@ impl Admin {
             before: f.before,
             limit: f.limit.unwrap_or(100).clamp(1, 1000),
         };
-        self.store.events(t.id, &q).await.map_err(AdminError::internal)
+        self.store.events(id, &q).await.map_err(AdminError::internal)
     }
 
-    /// The redacted payloads of one of a tenant's events.
-    pub async fn audit_event_details(&self, tenant: &str, event: i64) -> AdminResult<scimd_store::EventDetails> {
-        let t = self.tenant(tenant).await?;
+    /// The redacted payloads of one of a tenant's events (with no tenant: of an event no
+    /// tenant could be attributed to), or why there are none.
+    pub async fn audit_event_details(
+        &self,
+        tenant: Option<&str>,
+        event: i64,
+    ) -> AdminResult<scimd_store::EventDetails> {
+        let t = match tenant {
+            Some(name) => Some(self.tenant(name).await?),
+            None => None,
+        };
+        let id = t.as_ref().map_or(TenantId::NONE, |t| t.id);
         self.flush().await;
-        if let Some(d) = self.store.event_details(t.id, event).await.map_err(AdminError::internal)? {
+        if let Some(d) = self.store.event_details(id, event).await.map_err(AdminError::internal)? {
             return Ok(d);
         }
         // Say why: no such event of this tenant, or why it has no payloads.
         let q = scimd_store::EventQuery { before: Some(event.saturating_add(1)), limit: 1, ..Default::default() };
-        let found =
-            self.store.events(t.id, &q).await.map_err(AdminError::internal)?.into_iter().find(|e| e.id == event);
-        Err(AdminError::not_found(match found {
-            None => format!("tenant '{tenant}' has no event {event}"),
-            Some(e) => format!(
-                "event {event} of tenant '{tenant}' has no payloads: {}",
+        let found = self.store.events(id, &q).await.map_err(AdminError::internal)?.into_iter().find(|e| e.id == event);
+        let whose = tenant.map_or_else(|| "no tenant".to_string(), |n| format!("tenant '{n}'"));
+        Err(AdminError::not_found(match (found, t) {
+            (None, _) => format!("{whose} has no event {event}"),
+            (Some(e), Some(t)) => format!(
+                "event {event} of {whose} has no payloads: {}",
                 crate::audit::missing_details_reason(&t.audit, &e.op, e.status, &e.time, self.now())
+            ),
+            (Some(_), None) => format!(
+                "event {event} of no tenant has no payloads: the server's audit details setting \
+                 (`audit.details`) did not keep them, or they are past `audit.days`"
             ),
         }))
     }

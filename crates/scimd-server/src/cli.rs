@@ -274,8 +274,12 @@ pub enum AuditCmd {
     /// A tenant's events, newest first: id, time, request id, client, method and path, op,
     /// status, scimType, duration, resource id (tab-separated; `--json`: JSON lines).
     Events {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, required_unless_present = "no_tenant")]
+        tenant: Option<String>,
+        /// The events no tenant could be attributed to instead: requests without a
+        /// credential, or with one that names no tenant.
+        #[arg(long, conflicts_with = "tenant")]
+        no_tenant: bool,
         /// From this time (RFC 3339, inclusive).
         #[arg(long)]
         from: Option<String>,
@@ -299,8 +303,11 @@ pub enum AuditCmd {
     },
     /// One event's redacted request and response (JSON).
     Event {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, required_unless_present = "no_tenant")]
+        tenant: Option<String>,
+        /// An event no tenant could be attributed to.
+        #[arg(long, conflicts_with = "tenant")]
+        no_tenant: bool,
         id: i64,
     },
     /// The go-live check: what the tenant's callers did between two times.
@@ -877,9 +884,20 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             println!("group {} ({}) of tenant {tenant} deleted", g.id, g.display_name);
             Ok(())
         }
-        Command::Audit(AuditCmd::Events { tenant, from, to, client, status, op, before, limit, json }) => {
+        Command::Audit(AuditCmd::Events {
+            tenant,
+            no_tenant: _,
+            from,
+            to,
+            client,
+            status,
+            op,
+            before,
+            limit,
+            json,
+        }) => {
             let f = crate::admin::EventFilter { from, to, client, status, op, before, limit: Some(limit) };
-            for e in admin.audit_events(&tenant, f).await? {
+            for e in admin.audit_events(tenant.as_deref(), f).await? {
                 if json {
                     println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);
                 } else {
@@ -901,8 +919,8 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Audit(AuditCmd::Event { tenant, id }) => {
-            let d = admin.audit_event_details(&tenant, id).await?;
+        Command::Audit(AuditCmd::Event { tenant, no_tenant: _, id }) => {
+            let d = admin.audit_event_details(tenant.as_deref(), id).await?;
             println!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?);
             Ok(())
         }

@@ -459,7 +459,8 @@ impl FromRequestParts<AppState> for ScimRequest {
         // else writes.
         let read = matches!(parts.method, Method::GET | Method::HEAD) || parts.uri.path().ends_with("/.search");
         let write = !read;
-        let grant = authenticate(&parts.headers, state, write).await?;
+        let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
+        let grant = authenticate(&parts.headers, state, write, slot.as_deref()).await?;
         // The tenant's API answers only where its profile mounts it.
         let base = parts.extensions.get::<Mounted>().map_or("/scim/v2", |m| m.base.as_str()).to_string();
         let profile = state.service.profile(grant.tenant).await.map_err(|e| HttpError::from(e).into_response())?;
@@ -474,9 +475,7 @@ impl FromRequestParts<AppState> for ScimRequest {
                 profile.api_paths().join(", ")
             ))));
         }
-        let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
         if let Some(slot) = &slot {
-            slot.set_caller(Some(grant.tenant), Some(grant.client.to_string()), Some(grant.audit_details));
             let mut info = slot.info.lock().expect("audit slot");
             info.secrets = Some(profile.secrets.clone());
             if grant.audit_details == scimd_store::DetailsLevel::All {
@@ -514,25 +513,49 @@ fn challenge(mut res: Response, value: &str) -> Response {
     res
 }
 
-async fn authenticate(headers: &HeaderMap, state: &AppState, write: bool) -> Result<Grant, Response> {
+/// The grant of the request's bearer token, or the response refusing it. The request's
+/// event is attributed to the token's tenant as soon as it is known, refusals included
+/// (an expired access token still names the tenant it was issued for).
+async fn authenticate(
+    headers: &HeaderMap,
+    state: &AppState,
+    write: bool,
+    slot: Option<&AuditSlot>,
+) -> Result<Grant, Response> {
     let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let (error, detail) = match header.map(bearer) {
         None => (None, "authentication required: send 'Authorization: Bearer <token>'"),
         Some(None) => (Some("invalid_request"), "the Authorization header must use the Bearer scheme"),
         Some(Some(token)) => match state.oauth.authenticate(token).await {
-            Ok(Some(g)) if !g.scim_enabled => {
-                return Err(error_response(&ScimError::new(
-                    403,
-                    None,
-                    "SCIM provisioning is not enabled for this tenant; an operator can enable it",
-                )));
+            Ok(Some(g)) => {
+                if let Some(slot) = slot {
+                    slot.set_caller(Some(g.tenant), Some(g.client.to_string()), Some(g.audit_details));
+                }
+                if !g.scim_enabled {
+                    return Err(error_response(&ScimError::new(
+                        403,
+                        None,
+                        "SCIM provisioning is not enabled for this tenant; an operator can enable it",
+                    )));
+                }
+                // A profile may give further scope names SCIM access: judged with the profile.
+                if ((write && !g.write) || (!write && !g.read)) && g.scopes.is_empty() {
+                    return Err(insufficient_scope(write));
+                }
+                return Ok(g);
             }
-            // A profile may give further scope names SCIM access: judged with the profile.
-            Ok(Some(g)) if ((write && !g.write) || (!write && !g.read)) && g.scopes.is_empty() => {
-                return Err(insufficient_scope(write));
+            Ok(None) => {
+                if let Some(slot) = slot
+                    && let Some((tenant, client)) = state.oauth.rejected_token_tenant(token).await
+                {
+                    slot.set_caller(Some(tenant), Some(client), None);
+                    // Its payloads are redacted by the names of that tenant's secrets.
+                    if let Ok(profile) = state.service.profile(tenant).await {
+                        slot.info.lock().expect("audit slot").secrets = Some(profile.secrets.clone());
+                    }
+                }
+                (Some("invalid_token"), "the bearer token is invalid, expired or revoked")
             }
-            Ok(Some(g)) => return Ok(g),
-            Ok(None) => (Some("invalid_token"), "the bearer token is invalid, expired or revoked"),
             Err(e) => return Err(HttpError(e).into_response()),
         },
     };

@@ -28,7 +28,10 @@ use crate::clock::Clock;
 use crate::hashing::{self, HashError};
 use crate::service::{AppError, AppResult};
 
+mod attribution;
 mod lockout;
+
+pub use attribution::Attempt;
 use lockout::Principal;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -423,15 +426,6 @@ impl OAuth {
     pub async fn purge(&self) -> AppResult<u64> {
         let now = self.clock.now();
         Ok(self.store.purge_oauth(now, now - TimeDelta::days(1), now - TimeDelta::days(1)).await?)
-    }
-
-    /// The tenant a client's requests are attributed to in the audit trail when no token
-    /// names one: its only tenant, if it reaches exactly one.
-    pub async fn sole_tenant(&self, client_id: &str) -> Option<TenantId> {
-        match self.store.client_auth(client_id, self.clock.now()).await {
-            Ok(Some(c)) if c.tenants.len() == 1 => Some(c.tenants[0].0),
-            _ => None,
-        }
     }
 
     /// The public keys as a JWK Set.

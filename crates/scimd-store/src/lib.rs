@@ -50,6 +50,13 @@ pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TenantId(pub i64);
 
+impl TenantId {
+    /// Where the audit trail keeps events it could attribute to no tenant (a request
+    /// without a credential, or with one naming no tenant): [`Store::events`] of it reads
+    /// them. No tenant has this id (tenant ids start at 1).
+    pub const NONE: TenantId = TenantId(0);
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub id: TenantId,

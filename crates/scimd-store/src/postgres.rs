@@ -795,7 +795,7 @@ async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> 
         .query_one(
             &st,
             &[
-                &e.tenant.map_or(0, |t| t.0),
+                &e.tenant.unwrap_or(TenantId::NONE).0,
                 &e.time.timestamp_millis(),
                 &e.request_id,
                 &e.client,
@@ -836,7 +836,7 @@ async fn insert_details(
         &st,
         &[
             &event,
-            &tenant.map_or(0, |t| t.0),
+            &tenant.unwrap_or(TenantId::NONE).0,
             &time,
             &d.request_headers,
             &d.request_body,

@@ -1116,7 +1116,7 @@ fn insert_event(w: &Writer, e: &NewEvent, file: EventFile) -> StoreResult<i64> {
     })
     .and_then(|mut st| {
         st.execute(params![
-            e.tenant.map_or(0, |t| t.0),
+            e.tenant.unwrap_or(TenantId::NONE).0,
             e.time.timestamp_millis(),
             id,
             e.request_id,
@@ -1151,7 +1151,7 @@ fn insert_details(
     .and_then(|mut st| {
         st.execute(params![
             event,
-            tenant.map_or(0, |t| t.0),
+            tenant.unwrap_or(TenantId::NONE).0,
             time,
             d.request_headers,
             d.request_body,

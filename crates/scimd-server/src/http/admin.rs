@@ -205,8 +205,17 @@ async fn audit_events(
     APath(name): APath<String>,
     RawQuery(q): RawQuery,
 ) -> AResult {
-    let p: EventParams = query(q.as_deref())?;
-    let f = crate::admin::EventFilter {
+    ok(StatusCode::OK, &s.admin.audit_events(Some(&name), event_filter(q.as_deref())?).await?)
+}
+
+/// Events no tenant could be attributed to (`/audit/events`, outside any tenant).
+async fn unattributed_events(_: Operator, State(s): State<AppState>, RawQuery(q): RawQuery) -> AResult {
+    ok(StatusCode::OK, &s.admin.audit_events(None, event_filter(q.as_deref())?).await?)
+}
+
+fn event_filter(q: Option<&str>) -> Result<crate::admin::EventFilter, AdminError> {
+    let p: EventParams = query(q)?;
+    Ok(crate::admin::EventFilter {
         from: p.from,
         to: p.to,
         client: p.client,
@@ -214,12 +223,15 @@ async fn audit_events(
         op: p.op,
         before: p.before,
         limit: p.limit,
-    };
-    ok(StatusCode::OK, &s.admin.audit_events(&name, f).await?)
+    })
 }
 
 async fn audit_event(_: Operator, State(s): State<AppState>, APath((name, id)): APath<(String, i64)>) -> AResult {
-    ok(StatusCode::OK, &s.admin.audit_event_details(&name, id).await?)
+    ok(StatusCode::OK, &s.admin.audit_event_details(Some(&name), id).await?)
+}
+
+async fn unattributed_event(_: Operator, State(s): State<AppState>, APath(id): APath<i64>) -> AResult {
+    ok(StatusCode::OK, &s.admin.audit_event_details(None, id).await?)
 }
 
 async fn audit_summary(
@@ -434,6 +446,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants/{name}/audit/events", get(audit_events))
         .route("/tenants/{name}/audit/events/{id}", get(audit_event))
         .route("/tenants/{name}/audit/summary", get(audit_summary))
+        .route("/audit/events", get(unattributed_events))
+        .route("/audit/events/{id}", get(unattributed_event))
         .route("/errors", get(errors))
         .route("/signing-keys", get(list_keys).post(rotate_key))
         .route("/signing-keys/{kid}", delete(retire_key))

@@ -153,20 +153,20 @@ fn issuer(state: &AppState, headers: &HeaderMap) -> (String, bool) {
 }
 
 /// Names the caller in the request's audit event: the presented client id, and the
-/// tenant of the token issued, else the client's only tenant.
+/// tenant of the token issued, else the tenant the refused request was for (see
+/// [`crate::oauth::Attempt`]).
 async fn audit_caller(
     state: &AppState,
     slot: &Option<Extension<Arc<AuditSlot>>>,
-    client: Option<&str>,
+    attempt: &crate::oauth::Attempt,
     tenant: Option<TenantId>,
 ) {
     if let Some(Extension(slot)) = slot {
-        let tenant = match (tenant, client) {
-            (Some(t), _) => Some(t),
-            (None, Some(c)) => state.oauth.sole_tenant(c).await,
-            (None, None) => None,
+        let tenant = match tenant {
+            Some(t) => Some(t),
+            None => state.oauth.attempted_tenant(attempt).await,
         };
-        slot.set_caller(tenant, client.map(str::to_string), None);
+        slot.set_caller(tenant, attempt.client_id.clone(), None);
     }
 }
 
@@ -192,8 +192,14 @@ pub async fn token(
             refresh_token: form.take("refresh_token"),
             tenant: form.take("tenant"),
         };
+        let attempt = crate::oauth::Attempt {
+            client_id,
+            tenant: req.tenant.clone(),
+            username: req.username.clone(),
+            refresh_token: req.refresh_token.clone(),
+        };
         let r = state.oauth.token(req, creds, &issuer(&state, &headers).0).await;
-        audit_caller(&state, &slot, client_id.as_deref(), r.as_ref().ok().and_then(|t| t.tenant)).await;
+        audit_caller(&state, &slot, &attempt, r.as_ref().ok().and_then(|t| t.tenant)).await;
         r
     }
     .await;
@@ -224,7 +230,12 @@ async fn token_form(
 ) -> Result<(Option<ClientCredentials>, String), OAuthError> {
     let mut form = Form::parse(headers, body)?;
     let creds = client_credentials(headers, &mut form, peer_ip(peer))?;
-    audit_caller(state, slot, creds.as_ref().map(|c| c.client_id.as_str()), None).await;
+    let attempt = crate::oauth::Attempt {
+        client_id: creds.as_ref().map(|c| c.client_id.clone()),
+        tenant: form.take("tenant"),
+        ..Default::default()
+    };
+    audit_caller(state, slot, &attempt, None).await;
     let token = form.take("token").ok_or_else(|| invalid_request("the 'token' parameter is required"))?;
     Ok((creds, token))
 }

@@ -3,6 +3,7 @@
 //! etags, and the identity-provider shapes of IDP-QUIRKS.md.
 
 mod admin;
+mod attribution;
 mod audit;
 mod auth;
 mod bulk;
