@@ -682,9 +682,10 @@ impl Admin {
         Ok(crate::audit::summary(&t.name, &show(from), &show(to), &counts))
     }
 
-    /// The error log, newest first.
+    /// The error log, newest first; of one tenant's requests if given.
     pub async fn errors(
         &self,
+        tenant: Option<&str>,
         from: Option<&str>,
         to: Option<&str>,
         limit: u32,
@@ -694,8 +695,12 @@ impl Admin {
             Some(s) => normalized_time(parse_time(s, "--to")?),
             None => "9999".to_string(),
         };
+        let tenant = match tenant {
+            Some(name) => Some(self.tenant(name).await?.id),
+            None => None,
+        };
         self.flush().await;
-        self.store.errors(&from, &to, limit.clamp(1, 1000)).await.map_err(AdminError::internal)
+        self.store.errors(tenant, &from, &to, limit.clamp(1, 1000)).await.map_err(AdminError::internal)
     }
 
     pub async fn create_admin_token(&self, expires_in_days: Option<u32>) -> AdminResult<CreatedToken> {

@@ -322,8 +322,11 @@ pub enum AuditCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Internal errors, newest first.
+    /// Internal errors, newest first: id, time, request id, method and path, detail.
     Errors {
+        /// Only those of this tenant's requests.
+        #[arg(long)]
+        tenant: Option<String>,
         #[arg(long)]
         from: Option<String>,
         #[arg(long)]
@@ -945,8 +948,8 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Audit(AuditCmd::Errors { from, to, limit, json }) => {
-            for e in admin.errors(from.as_deref(), to.as_deref(), limit).await? {
+        Command::Audit(AuditCmd::Errors { tenant, from, to, limit, json }) => {
+            for e in admin.errors(tenant.as_deref(), from.as_deref(), to.as_deref(), limit).await? {
                 if json {
                     println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);
                 } else {

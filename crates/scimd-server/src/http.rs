@@ -1488,7 +1488,7 @@ mod tests {
         let body: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["detail"], format!("internal server error; request id {id}"));
         sink.flush().await;
-        let errors = store.errors("", "9999", 10).await.unwrap();
+        let errors = store.errors(None, "", "9999", 10).await.unwrap();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].request_id, id);
         assert!(errors[0].detail.contains("the handler exploded"), "{:?}", errors[0]);

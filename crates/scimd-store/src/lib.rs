@@ -692,8 +692,14 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>>;
     /// A tenant's events in `[from, to)` (milliseconds since the epoch) counted by outcome.
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>>;
-    /// Internal errors in `[from, to)`, newest first.
-    fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>>;
+    /// Internal errors in `[from, to)`, newest first; of one tenant's requests if given.
+    fn errors(
+        &self,
+        tenant: Option<TenantId>,
+        from: &str,
+        to: &str,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>>;
     /// Deletes at most `batch` events, payloads and errors past their tenant's retention
     /// (events of no tenant and errors: `default_days`); returns how many. Call until 0.
     fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>>;

@@ -1932,14 +1932,21 @@ impl Store for PgStore {
         })
     }
 
-    fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
+    fn errors(
+        &self,
+        tenant: Option<TenantId>,
+        from: &str,
+        to: &str,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
         let (from, to) = (from.to_string(), to.to_string());
         Box::pin(async move {
             let rows = self
                 .query(
                     "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM error_log \
-                     WHERE time >= $1 AND time < $2 ORDER BY time DESC, id DESC LIMIT $3",
-                    &[&from, &to, &i64::from(limit.max(1))],
+                     WHERE time >= $1 AND time < $2 AND ($4::bigint IS NULL OR tenant_id = $4) \
+                     ORDER BY time DESC, id DESC LIMIT $3",
+                    &[&from, &to, &i64::from(limit.max(1)), &tenant.map(|t| t.0)],
                 )
                 .await?;
             Ok(rows

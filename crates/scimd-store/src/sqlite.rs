@@ -1994,16 +1994,23 @@ impl Store for SqliteStore {
         Box::pin(async move { r })
     }
 
-    fn errors(&self, from: &str, to: &str, limit: u32) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
+    fn errors(
+        &self,
+        tenant: Option<TenantId>,
+        from: &str,
+        to: &str,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
         let r = self.read_one(|conn| {
             let mut st = conn
                 .prepare_cached(
                     "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM audit.error_log \
-                     WHERE time >= ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
+                     WHERE time >= ?1 AND time < ?2 AND (?4 IS NULL OR tenant_id = ?4) \
+                     ORDER BY time DESC, id DESC LIMIT ?3",
                 )
                 .map_err(internal)?;
             let rows = st
-                .query_map(params![from, to, limit.max(1)], |r| {
+                .query_map(params![from, to, limit.max(1), tenant.map(|t| t.0)], |r| {
                     Ok(ErrorRow {
                         id: r.get(0)?,
                         time: r.get(1)?,

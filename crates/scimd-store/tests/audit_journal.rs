@@ -69,7 +69,7 @@ async fn request_events_payloads_and_errors_never_commit_to_the_main_database() 
     ids.dedup();
     assert_eq!(ids.len(), 50);
     assert!(store.event_details(tenant.id, ids[0]).await.unwrap().is_some());
-    let errors = store.errors("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", 10).await.unwrap();
+    let errors = store.errors(None, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", 10).await.unwrap();
     assert_eq!(errors.len(), 1);
 
     // A change commits to the main database.

@@ -167,7 +167,7 @@ async fn version_6_audit_payloads_and_errors_move_to_the_journal() {
         assert_eq!(events[0].request_id, "req-7");
         let details = store.event_details(TenantId(1), 7).await.unwrap().expect("payloads kept");
         assert_eq!(details.request_body.as_deref(), Some("{\"userName\":\"ada\"}"));
-        let errors = store.errors("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 10).await.unwrap();
+        let errors = store.errors(None, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 10).await.unwrap();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].detail, "boom");
         store.close();

@@ -274,7 +274,18 @@ async fn profile_changed(s: &AppState, name: &str) {
 
 async fn errors(_: Operator, State(s): State<AppState>, RawQuery(q): RawQuery) -> AResult {
     let p: ErrorParams = query(q.as_deref())?;
-    ok(StatusCode::OK, &s.admin.errors(p.from.as_deref(), p.to.as_deref(), p.limit.unwrap_or(100)).await?)
+    ok(StatusCode::OK, &s.admin.errors(None, p.from.as_deref(), p.to.as_deref(), p.limit.unwrap_or(100)).await?)
+}
+
+/// The internal errors of one tenant's requests.
+async fn tenant_errors(
+    _: Operator,
+    State(s): State<AppState>,
+    APath(name): APath<String>,
+    RawQuery(q): RawQuery,
+) -> AResult {
+    let p: ErrorParams = query(q.as_deref())?;
+    ok(StatusCode::OK, &s.admin.errors(Some(&name), p.from.as_deref(), p.to.as_deref(), p.limit.unwrap_or(100)).await?)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -446,6 +457,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants/{name}/audit/events", get(audit_events))
         .route("/tenants/{name}/audit/events/{id}", get(audit_event))
         .route("/tenants/{name}/audit/summary", get(audit_summary))
+        .route("/tenants/{name}/audit/errors", get(tenant_errors))
         .route("/audit/events", get(unattributed_events))
         .route("/audit/events/{id}", get(unattributed_event))
         .route("/errors", get(errors))

@@ -281,6 +281,11 @@ async fn an_internal_error_is_logged_with_its_request_id_and_answered_genericall
     let e = errors.body.as_array().unwrap().iter().find(|e| e["request_id"] == request_id.as_str()).expect("logged");
     assert!(e["detail"].as_str().unwrap().contains("no_such_function"), "{e}");
     assert_eq!(e["path"], "/scim/v2/Users");
+    // The tenant's own error log has it; another tenant's does not.
+    let mine = admin_get(&s, &op, "/tenants/acme/audit/errors").await;
+    assert!(mine.body.as_array().unwrap().iter().any(|e| e["request_id"] == request_id.as_str()), "{}", mine.body);
+    s.tenant_token("globex").await;
+    assert_eq!(admin_get(&s, &op, "/tenants/globex/audit/errors").await.body, json!([]));
     let ev = events(&s, &op).await;
     assert_eq!(find(&ev, &request_id)["status"], 500);
     // Nothing was created, and the server works on.
