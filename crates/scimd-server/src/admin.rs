@@ -509,18 +509,29 @@ impl Admin {
                 c as u32
             )));
         }
-        let password = match password {
-            Some(p) if p.chars().count() < 12 => {
-                return Err(AdminError::invalid("the password must have at least 12 characters"));
-            }
-            Some(p) => p,
-            None => generate_password(),
-        };
+        let password = api_user_password(password)?;
         self.store
             .create_api_user(t.id, &username, hash(password.clone()).await?, self.now())
             .await
             .map_err(store_err(|| format!("the username '{username}' is taken")))?;
         Ok(CreatedApiUser { username, password })
+    }
+
+    /// Gives an API system user a new password (the one given, or a generated one) and ends
+    /// every login made with the old one. Returns the password to hand over, once.
+    pub async fn set_api_user_password(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: Option<String>,
+    ) -> AdminResult<CreatedApiUser> {
+        let t = self.tenant(tenant).await?;
+        let password = api_user_password(password)?;
+        self.store
+            .set_api_user_password(t.id, username, hash(password.clone()).await?, self.now())
+            .await
+            .map_err(store_err(|| format!("tenant '{tenant}' has no API user '{username}'")))?;
+        Ok(CreatedApiUser { username: username.to_string(), password })
     }
 
     pub async fn list_api_users(&self, tenant: &str) -> AdminResult<Vec<ApiUserView>> {
@@ -738,6 +749,15 @@ impl From<AdminError> for String {
 #[derive(serde::Deserialize)]
 struct Named {
     preset: Option<String>,
+}
+
+/// The password an API user gets: the operator's (at least 12 characters), or a generated one.
+fn api_user_password(given: Option<String>) -> AdminResult<String> {
+    match given {
+        Some(p) if p.chars().count() < 12 => Err(AdminError::invalid("the password must have at least 12 characters")),
+        Some(p) => Ok(p),
+        None => Ok(generate_password()),
+    }
 }
 
 /// A preset's profile by its name (any case), or a clear refusal listing the presets.

@@ -455,6 +455,19 @@ pub enum ApiUserCmd {
         tenant: String,
         username: String,
     },
+    /// Give an API system user a new password (printed once) and end every login made
+    /// with the old one.
+    SetPassword {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+        /// Read the password from standard input (else one is generated).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Print one JSON object: `{"username": …, "password": …}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Enable a disabled API system user again.
     Enable {
         #[arg(long)]
@@ -1064,18 +1077,21 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             Ok(())
         }
         Command::ApiUser(ApiUserCmd::Create { tenant, username, password_stdin, json }) => {
-            let password = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
-                Some(line.trim_end_matches(['\r', '\n']).to_string())
-            } else {
-                None
-            };
-            let u = admin.create_api_user(&tenant, &username, password).await?;
+            let u = admin.create_api_user(&tenant, &username, password_from_stdin(password_stdin)?).await?;
             if json {
                 println!("{}", serde_json::json!({"username": u.username, "password": u.password}));
             } else {
                 println!("API user {} of tenant {tenant}; its password, shown once:", u.username);
+                println!("{}", u.password);
+            }
+            Ok(())
+        }
+        Command::ApiUser(ApiUserCmd::SetPassword { tenant, username, password_stdin, json }) => {
+            let u = admin.set_api_user_password(&tenant, &username, password_from_stdin(password_stdin)?).await?;
+            if json {
+                println!("{}", serde_json::json!({"username": u.username, "password": u.password}));
+            } else {
+                println!("API user {} of tenant {tenant}: new password (its logins ended), shown once:", u.username);
                 println!("{}", u.password);
             }
             Ok(())
@@ -1120,6 +1136,16 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// A password from the first line of standard input, when asked for.
+fn password_from_stdin(asked: bool) -> Result<Option<String>, String> {
+    if !asked {
+        return Ok(None);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
 }
 
 /// Every built-in preset's name, so that `--help` lists them all and a misspelt one is

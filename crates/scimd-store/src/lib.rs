@@ -629,6 +629,16 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
         disabled: bool,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>>;
+    /// Replaces an API system user's password hash and ends every login of the user, as
+    /// disabling does (whoever knew the old password keeps nothing). `NotFound` if the
+    /// tenant has no such user.
+    fn set_api_user_password(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>>;
     /// Stores the first refresh token of a login.
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
     /// Rotates a refresh token of client `client` atomically: a valid token is marked used

@@ -782,6 +782,22 @@ async fn refresh_by_hash(c: &impl GenericClient, hash: &[u8; 32], lock: bool) ->
     }))
 }
 
+/// Ends every login of an API user for good: its refresh families are revoked (and with
+/// them the access tokens they issued, which carry the family).
+async fn revoke_user_logins(tx: &Tx<'_>, tenant: TenantId, username: &str, now: &str) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO revoked_grants (id, expires) \
+         SELECT r.family, greatest(max(r.expires), $3) FROM refresh_tokens r \
+         JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = $1 AND u.username = $2 \
+         GROUP BY r.family \
+         ON CONFLICT (id) DO UPDATE SET expires = greatest(revoked_grants.expires, excluded.expires)",
+        &[&tenant.0, &username, &now],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
 async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> {
     let st = c
         .prepare_cached(
@@ -1586,18 +1602,31 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?)?;
             if disabled {
-                // Every login of the user ends for good (its access tokens carry the family).
-                tx.execute(
-                    "INSERT INTO revoked_grants (id, expires) \
-                     SELECT r.family, greatest(max(r.expires), $3) FROM refresh_tokens r \
-                     JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = $1 AND u.username = $2 \
-                     GROUP BY r.family \
-                     ON CONFLICT (id) DO UPDATE SET expires = greatest(revoked_grants.expires, excluded.expires)",
-                    &[&tenant.0, &username, &now],
+                revoke_user_logins(&tx, tenant, &username, &now).await?;
+            }
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn set_api_user_password(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (username, now) = (username.to_string(), normalized_time(now));
+        Box::pin(async move {
+            let mut c = self.write_conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            one(tx
+                .execute(
+                    "UPDATE api_users SET password_hash = $1 WHERE tenant_id = $2 AND username = $3",
+                    &[&password_hash, &tenant.0, &username],
                 )
                 .await
-                .map_err(pg)?;
-            }
+                .map_err(pg)?)?;
+            revoke_user_logins(&tx, tenant, &username, &now).await?;
             tx.commit().await.map_err(pg)
         })
     }

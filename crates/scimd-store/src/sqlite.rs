@@ -1100,6 +1100,21 @@ fn save_event_counter(w: &Writer, file: EventFile) -> StoreResult<()> {
     Ok(())
 }
 
+/// Ends every login of an API user for good: its refresh families are revoked (and with
+/// them the access tokens they issued, which carry the family).
+fn revoke_user_logins(w: &Writer, tenant: TenantId, username: &str, now: &str) -> StoreResult<()> {
+    w.execute(
+        "INSERT INTO revoked_grants (id, expires) \
+         SELECT r.family, max(max(r.expires), ?3) FROM refresh_tokens r \
+         JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = ?1 AND u.username = ?2 \
+         GROUP BY r.family \
+         ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
+        params![tenant.0, username, now],
+    )
+    .map_err(internal)?;
+    Ok(())
+}
+
 fn insert_event(w: &Writer, e: &NewEvent, file: EventFile) -> StoreResult<i64> {
     let id = event_id(w)?;
     w.prepare_cached(match file {
@@ -1635,18 +1650,31 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound);
             }
             if disabled {
-                // Every login of the user ends for good (its access tokens carry the family).
-                conn.execute(
-                    "INSERT INTO revoked_grants (id, expires) \
-                     SELECT r.family, max(max(r.expires), ?3) FROM refresh_tokens r \
-                     JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = ?1 AND u.username = ?2 \
-                     GROUP BY r.family \
-                     ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
-                    params![tenant.0, username, now],
-                )
-                .map_err(internal)?;
+                revoke_user_logins(conn, tenant, &username, &now)?;
             }
             Ok(())
+        }))
+    }
+
+    fn set_api_user_password(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (username, now) = (username.to_string(), normalized_time(now));
+        Box::pin(self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE api_users SET password_hash = ? WHERE tenant_id = ? AND username = ?",
+                    params![password_hash, tenant.0, username],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            revoke_user_logins(conn, tenant, &username, &now)
         }))
     }
 

@@ -375,6 +375,25 @@ async fn patch_api_user(
     ok(StatusCode::OK, &json!({"username": username, "disabled": p.disabled}))
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewPassword {
+    password: Option<String>,
+}
+
+/// A new password for an API user (the one sent, or a generated one, answered once).
+async fn set_api_user_password(
+    _: Operator,
+    State(s): State<AppState>,
+    APath((name, username)): APath<(String, String)>,
+    b: Bytes,
+) -> AResult {
+    let p: NewPassword = if b.iter().all(u8::is_ascii_whitespace) { NewPassword::default() } else { body(&b)? };
+    let u = s.admin.set_api_user_password(&name, &username, p.password).await?;
+    s.oauth.credentials_changed().await;
+    ok(StatusCode::OK, &u)
+}
+
 async fn list_clients(_: Operator, State(s): State<AppState>) -> AResult {
     ok(StatusCode::OK, &s.admin.list_clients().await?)
 }
@@ -451,6 +470,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants/{name}/tokens/{id}", delete(revoke_token))
         .route("/tenants/{name}/api-users", get(list_api_users).post(create_api_user))
         .route("/tenants/{name}/api-users/{username}", patch(patch_api_user))
+        .route("/tenants/{name}/api-users/{username}/password", axum::routing::post(set_api_user_password))
         .route("/clients", get(list_clients).post(create_client))
         .route("/clients/{id}/secrets", axum::routing::post(add_secret))
         .route("/clients/{id}/secrets/{secret}", delete(revoke_secret))

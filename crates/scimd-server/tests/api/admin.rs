@@ -310,3 +310,42 @@ async fn an_operator_moves_a_tenant_to_a_preset_over_http() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("locker, staffing, visitor, workflow"), "{}", r.body);
 }
+
+/// An API user's password is changed by the operator (given, or generated and answered
+/// once): the old password and every login made with it stop working, the new one logs
+/// in, and neither password is kept anywhere in the database.
+#[tokio::test]
+async fn an_api_users_password_is_reset_and_its_old_logins_end() {
+    use crate::oauth::{api_user, client, password_login, refresh, str_of};
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let op = Some(op.as_str());
+    let c = client(&s, &["harbour"], &["password"], &["scim"], 3600, 86400).await;
+    api_user(&s, "harbour", "scim@harbour", "the first password").await;
+    let login = password_login(&s, &c, "scim@harbour", "the first password").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let old_refresh = str_of(&login, "refresh_token").to_string();
+
+    let path = "/tenants/harbour/api-users/scim@harbour/password";
+    let r = call(&s, op, Method::POST, path, Some(json!({"password": "short"}))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = call(&s, op, Method::POST, "/tenants/harbour/api-users/nobody/password", None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = call(&s, op, Method::POST, path, Some(json!({"password": "the second password"}))).await;
+    assert_eq!((r.status, &r.body["username"]), (200, &json!("scim@harbour")), "{}", r.body);
+
+    assert_eq!(password_login(&s, &c, "scim@harbour", "the first password").await.status, 400);
+    assert_eq!(refresh(&s, &c, &old_refresh).await.status, 400, "the old login ended");
+    assert_eq!(password_login(&s, &c, "scim@harbour", "the second password").await.status, 200);
+
+    let r = call(&s, op, Method::POST, path, None).await;
+    let generated = r.body["password"].as_str().unwrap().to_string();
+    assert!(generated.len() >= 12, "{}", r.body);
+    assert_eq!(password_login(&s, &c, "scim@harbour", &generated).await.status, 200);
+    call(&s, op, Method::GET, "/tenants/harbour/audit/events?limit=1", None).await;
+    let raw = s.raw_contents().await;
+    for secret in ["the first password", "the second password", generated.as_str()] {
+        assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()), "'{secret}' is stored");
+    }
+}
