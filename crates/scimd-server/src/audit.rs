@@ -212,7 +212,14 @@ pub struct AuditSlot {
     /// Events of a Bulk request's operations that failed (those that succeeded wrote
     /// theirs with their changes): written with the request's, one per operation.
     failed_ops: Mutex<Vec<NewEvent>>,
+    /// Users this request addressed by userName in its path (a profile may allow it):
+    /// each name, and what stands for it in the request log and the audit trail.
+    addressed: Mutex<Vec<(String, String)>>,
 }
+
+/// What stands in the request log and the audit trail for a userName in a path that no
+/// user has.
+pub const UNKNOWN_USER_NAME: &str = "{userName}";
 
 #[derive(Debug, Default, Clone)]
 pub struct SlotInfo {
@@ -252,7 +259,38 @@ impl AuditSlot {
             classified,
             info: Mutex::new(SlotInfo::default()),
             failed_ops: Mutex::new(Vec::new()),
+            addressed: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Notes that the request's path named a user by its userName: the request log and
+    /// the audit trail show the user's id there instead (or [`UNKNOWN_USER_NAME`] when no
+    /// user has it). A userName is often an email address, which scimd keeps out of
+    /// logs as it keeps query strings out.
+    pub fn addressed_by_user_name(&self, name: &str, id: Option<&str>) {
+        let mut a = self.addressed.lock().expect("audit slot");
+        if !a.iter().any(|(n, _)| n == name) {
+            a.push((name.to_string(), id.unwrap_or(UNKNOWN_USER_NAME).to_string()));
+        }
+        if let Some(id) = id {
+            self.info.lock().expect("audit slot").resource_id = Some(id.to_string());
+        }
+    }
+
+    /// `path` with every segment that is a userName this request addressed replaced by
+    /// what stands for it (see [`AuditSlot::addressed_by_user_name`]).
+    pub fn masked(&self, path: &str) -> String {
+        let a = self.addressed.lock().expect("audit slot");
+        if a.is_empty() {
+            return path.to_string();
+        }
+        path.split('/')
+            .map(|seg| {
+                let decoded = percent_encoding::percent_decode_str(seg).decode_utf8_lossy();
+                a.iter().find(|(n, _)| *n == decoded).map_or(seg, |(_, r)| r.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     pub fn set_caller(
@@ -315,6 +353,7 @@ impl AuditSlot {
             None => (self.method.clone(), self.path.clone(), self.classified.clone()),
         };
         let (op, rtype, id) = classified.unwrap_or(("other", None, None));
+        let (path, id) = (self.masked(&path), id.map(|id| self.masked(&id)));
         NewEvent {
             tenant: Some(tenant),
             time: self.time,
@@ -576,5 +615,18 @@ mod tests {
             Some(("group_remove", Some("Group"), Some("g1".to_string())))
         );
         assert_eq!(classify("GET", "/admin/v1/tenants/t/groups"), Some(("query", Some("Group"), None)));
+    }
+
+    #[test]
+    fn a_user_name_in_a_path_is_masked_by_the_users_id_in_any_encoding() {
+        let slot = AuditSlot::new("r".into(), None, "GET".into(), "/x".into(), chrono::Utc::now(), None);
+        assert_eq!(slot.masked("/scim/v2/Users/a%40b.c"), "/scim/v2/Users/a%40b.c", "nothing addressed yet");
+        slot.addressed_by_user_name("a@b.c", Some("id-1"));
+        slot.addressed_by_user_name("who@b.c", None);
+        assert_eq!(slot.masked("/scim/v2/Users/a%40b.c"), "/scim/v2/Users/id-1");
+        assert_eq!(slot.masked("/api/Users/a@b.c"), "/api/Users/id-1");
+        assert_eq!(slot.masked("/scim/v2/Users/who@b.c"), "/scim/v2/Users/{userName}");
+        assert_eq!(slot.masked("/scim/v2/Users/other"), "/scim/v2/Users/other");
+        assert_eq!(slot.info().resource_id.as_deref(), Some("id-1"));
     }
 }

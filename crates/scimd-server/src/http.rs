@@ -882,7 +882,8 @@ where
             };
             headers::secure(&mut res, headers::is_docs(uri.path()));
             let status = res.status().as_u16();
-            let path = uri.path();
+            let masked = audited.as_ref().map(|(slot, _, _)| slot.masked(uri.path()));
+            let path = masked.as_deref().unwrap_or(uri.path());
             let id_str = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
             let internal =
                 res.extensions().get::<InternalError>().map(|e| (e.detail.clone(), e.backtrace.clone())).or(panicked);
@@ -1085,9 +1086,9 @@ async fn record_event(
             request_id: slot.request_id.clone(),
             client: info.client.clone(),
             method: slot.method.clone(),
-            path: slot.path.clone(),
+            path: slot.masked(&slot.path),
             rtype: rtype.map(str::to_string),
-            resource_id: info.resource_id.clone().or(resource_id),
+            resource_id: info.resource_id.clone().or(resource_id.map(|id| slot.masked(&id))),
             op: op.to_string(),
             status,
             scim_type,
@@ -1103,7 +1104,7 @@ async fn record_event(
             request_id: slot.request_id.clone(),
             tenant: info.tenant,
             method: slot.method.clone(),
-            path: slot.path.clone(),
+            path: slot.masked(&slot.path),
             detail,
             backtrace,
         };

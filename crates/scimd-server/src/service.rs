@@ -469,7 +469,8 @@ impl Service {
     }
 
     /// The id a path names: the id itself, or, when the profile addresses users by
-    /// userName too (W4) and no user has that id, the id of the user with that userName.
+    /// userName too and no user has that id, the id of the user with that userName (the
+    /// request's log and event then show the id, not the name).
     async fn resolve_id(&self, ctx: &Ctx, profile: &Profile, kind: ResourceKind, id: &str) -> AppResult<String> {
         if kind != ResourceKind::User || !profile.users_by_user_name {
             return Ok(id.to_string());
@@ -477,7 +478,11 @@ impl Service {
         if self.store.get(ctx.tenant, kind, id, false).await?.is_some() {
             return Ok(id.to_string());
         }
-        Ok(self.user_id_by_name(ctx, id).await?.unwrap_or_else(|| id.to_string()))
+        let found = self.user_id_by_name(ctx, id).await?;
+        if let Some(slot) = &ctx.audit {
+            slot.addressed_by_user_name(id, found.as_deref());
+        }
+        Ok(found.unwrap_or_else(|| id.to_string()))
     }
 
     /// Whether members (groups) or groups (users) are loaded for a response.

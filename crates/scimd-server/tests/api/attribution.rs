@@ -127,3 +127,48 @@ fn forged_token(token: &str) -> String {
     parts[2] = &sig;
     parts.join(".")
 }
+
+/// A tenant whose users are addressed by userName (often an email address): the audit
+/// trail shows the user's id where the path named the user, never the name.
+#[tokio::test]
+async fn a_user_addressed_by_user_name_is_named_by_id_in_the_audit_trail() {
+    let s = TestServer::start().await;
+    let op = operator_token(&s).await;
+    let r = s
+        .send(
+            s.client
+                .post(s.root("/admin/v1/tenants"))
+                .bearer_auth(&op)
+                .json(&json!({"name": "flow", "preset": "workflow"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let token = s.tenant_token("flow").await;
+    let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut req = s.client.request(method, s.root(path)).bearer_auth(&token);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/scim+json").body(b.to_string());
+        }
+        s.send(req)
+    };
+    let created = send(reqwest::Method::POST, "/scim/v2/Users", Some(json!({"userName": "pat.lee@example.com"}))).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(send(reqwest::Method::GET, "/scim/v2/Users/pat.lee@example.com", None).await.status, 200);
+    assert_eq!(send(reqwest::Method::GET, "/scim/v2/Users/pat.lee%40example.com", None).await.status, 200);
+    assert_eq!(send(reqwest::Method::DELETE, "/scim/v2/Users/pat.lee@example.com", None).await.status, 204);
+    assert_eq!(send(reqwest::Method::GET, "/scim/v2/Users/nobody@example.com", None).await.status, 404);
+
+    let events = admin_get(&s, &op, "/tenants/flow/audit/events?limit=100").await;
+    let text = events.to_string();
+    assert!(!text.contains("pat.lee") && !text.contains("nobody@"), "names in the events: {text}");
+    let by_id = format!("/scim/v2/Users/{id}");
+    let reads: Vec<&Value> = events.as_array().unwrap().iter().filter(|e| e["op"] == "read").collect();
+    assert_eq!(reads.len(), 3, "{text}");
+    for e in &reads[1..] {
+        assert_eq!((&e["path"], &e["resource_id"]), (&json!(by_id), &json!(id)), "{e}");
+    }
+    assert_eq!(reads[0]["path"], "/scim/v2/Users/{userName}", "the unknown name: {}", reads[0]);
+    let delete = events.as_array().unwrap().iter().find(|e| e["op"] == "delete").unwrap();
+    assert_eq!((&delete["path"], &delete["resource_id"]), (&json!(by_id), &json!(id)), "{delete}");
+}
