@@ -188,7 +188,9 @@ async fn user_rules_refuse_what_breaks_them_on_create_replace_and_patch() {
                     "preferredLanguage": "elvish"});
     let created = s.post("/Users", &ok).await;
     assert_eq!(created.status, 201, "{}", created.body);
-    assert_eq!(created.body["preferredLanguage"], "en", "not a language: replaced");
+    // Not a language: kept as sent, and the product's language is the fallback.
+    assert_eq!(created.body["preferredLanguage"], "elvish", "kept as sent");
+    assert_eq!(created.body["urn:scimd:schemas:extension:language:1.0:User"]["language"], "en", "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
     for (body, words) in [
         (
