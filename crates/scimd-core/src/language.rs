@@ -52,11 +52,12 @@ pub fn is_language_tag(tag: &str) -> bool {
 
 /// The language the product uses for a `preferredLanguage` value (absent: `None`):
 /// its language when `supported` lists it (or, with an empty list, when it is any
-/// ISO 639-1 code), else `fallback`.
+/// ISO 639-1 code), else the language of `fallback`.
 pub fn product_language(preferred: Option<&str>, supported: &[String], fallback: &str) -> String {
     preferred
         .and_then(language_of)
         .filter(|l| supported.is_empty() || supported.iter().any(|s| s.eq_ignore_ascii_case(l)))
+        .or_else(|| language_of(fallback))
         .unwrap_or_else(|| fallback.to_ascii_lowercase())
 }
 
@@ -108,6 +109,8 @@ mod tests {
         // No list: any ISO 639-1 language is used as it is.
         assert_eq!(product_language(Some("PT_br"), &[], "en"), "pt");
         assert_eq!(product_language(Some("Brussels HQ"), &[], "en"), "en");
+        // A fallback stored with a region (profiles stored before `languages`) is its language.
+        assert_eq!(product_language(Some("Brussels HQ"), &[], "en-US"), "en");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::discovery::ServiceProviderConfig;
 use crate::error::ScimError;
-use crate::language::is_language_code;
+use crate::language::{is_language_code, is_language_tag, language_of};
 use crate::schema::{
     AttrDef, AttrType, ExtensionRef, Mutability, Registry, ResourceKind, Returned, SchemaDef, Uniqueness,
 };
@@ -454,10 +454,11 @@ impl Profile {
         if self.max_emails == Some(0) && self.user_name_is_work_email {
             return Err("user_name_is_work_email needs max_emails of at least 1".into());
         }
+        // A language tag, as profiles stored before `languages` existed may hold (`en-US`).
         if let Some(l) = &self.preferred_language_fallback
-            && !is_language_code(l)
+            && !is_language_tag(l)
         {
-            return Err(format!("preferred_language_fallback '{l}' is not a language code (ISO 639-1, lower case)"));
+            return Err(format!("preferred_language_fallback '{l}' is not a language code"));
         }
         if let Some(l) = self.languages.iter().find(|l| !is_language_code(l)) {
             return Err(format!("languages: '{l}' is not a language code (ISO 639-1, lower case)"));
@@ -465,7 +466,7 @@ impl Profile {
         if !self.languages.is_empty() {
             match &self.preferred_language_fallback {
                 None => return Err("languages needs preferred_language_fallback (the language used otherwise)".into()),
-                Some(f) if !self.languages.contains(f) => {
+                Some(f) if !language_of(f).is_some_and(|l| self.languages.contains(&l)) => {
                     return Err(format!("preferred_language_fallback '{f}' is not one of languages"));
                 }
                 Some(_) => {}
@@ -840,6 +841,12 @@ mod tests {
             assert!(Profile::from_json(bad).unwrap_err().contains(words), "{bad}");
         }
         assert!(!Profile::default().own_registry());
+        // A profile stored before `languages` existed, with a region in its fallback, loads.
+        let old = Profile::from_json(r#"{"preferred_language_fallback": "en-US"}"#).unwrap();
+        let mut doc = json!({"userName": "a", "preferredLanguage": "Brussels HQ"});
+        old.check_user(&mut doc).unwrap();
+        assert_eq!(doc[crate::language::LANGUAGE_URN]["language"], "en");
+        assert!(Profile::from_json(r#"{"preferred_language_fallback": "de-CH", "languages": ["de"]}"#).is_ok());
     }
 
     #[test]
