@@ -2,6 +2,7 @@
 //! the Enterprise User extension (§4.3), the core Group (§4.2), and the common attributes
 //! `id`, `externalId` and `meta` (§3.1). Owns definitions only; lookups are in `schema`.
 
+use crate::language::LANGUAGE_URN;
 use crate::places::PLACES_URN;
 use crate::schema::{
     AttrDef, AttrType, ENTERPRISE_URN, ExtensionRef, GROUP_URN, Mutability, Registry, ResourceKind, ResourceTypeDef,
@@ -278,6 +279,31 @@ fn places_schema() -> SchemaDef {
             A::s("locations", "Keys of the locations whose rules provision the user.").exact().multi().ro().d(),
             A::s("homeLocation", "Key of the user's home location.").exact().ro().d(),
         ],
+    }
+}
+
+/// Adds the language extension to a registry: a tenant whose profile derives the language
+/// the product uses (`preferred_language_fallback`) sees it.
+pub fn add_language_extension(reg: &mut Registry) {
+    if reg.schema(LANGUAGE_URN).is_some() {
+        return;
+    }
+    reg.schemas.push(SchemaDef {
+        id: LANGUAGE_URN.to_string(),
+        name: "UserLanguage".to_string(),
+        description: "The language the product uses for the user, derived from preferredLanguage".to_string(),
+        attributes: vec![
+            A::s(
+                "language",
+                "The language code the product uses for the user: preferredLanguage's language when the \
+                 product offers it (case ignored, region dropped), else the tenant's fallback.",
+            )
+            .ro()
+            .d(),
+        ],
+    });
+    if let Some(rt) = reg.resource_types.iter_mut().find(|r| r.kind == ResourceKind::User) {
+        rt.extensions.push(ExtensionRef { schema: LANGUAGE_URN.to_string(), required: false });
     }
 }
 

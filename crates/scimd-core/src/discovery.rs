@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::schema::{AttrDef, Registry, ResourceTypeDef, SchemaDef};
+use crate::schema::{AttrDef, Registry, ResourceKind, ResourceTypeDef, SchemaDef};
 
 /// Bulk limits, when bulk is offered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,22 @@ pub fn schemas_json(reg: &Registry, base_url: &str) -> Vec<Value> {
     reg.schemas.iter().map(|s| schema_json(s, base_url)).collect()
 }
 
+/// Whether a schema belongs to an offered resource type: as its core schema or as one of
+/// its extensions (a schema no resource type names is shown).
+pub fn schema_offered(reg: &Registry, id: &str, offered: impl Fn(ResourceKind) -> bool) -> bool {
+    let owners: Vec<&ResourceTypeDef> = reg
+        .resource_types
+        .iter()
+        .filter(|rt| rt.kind.core_urn() == id || rt.extensions.iter().any(|e| e.schema == id))
+        .collect();
+    owners.is_empty() || owners.iter().any(|rt| offered(rt.kind))
+}
+
+/// The schemas of the resource types `offered` keeps, for a tenant offered only some.
+pub fn schemas_json_of(reg: &Registry, offered: impl Fn(ResourceKind) -> bool, base_url: &str) -> Vec<Value> {
+    reg.schemas.iter().filter(|s| schema_offered(reg, &s.id, &offered)).map(|s| schema_json(s, base_url)).collect()
+}
+
 pub fn resource_type_json(reg: &Registry, rt: &ResourceTypeDef, base_url: &str) -> Value {
     let _ = reg;
     json!({
@@ -200,5 +216,16 @@ mod tests {
         assert_eq!(rts[0]["endpoint"], "/Users");
         let spc = service_provider_config_json(&ServiceProviderConfig::default(), "http://x/scim/v2");
         assert_eq!(spc["bulk"]["supported"], false);
+    }
+
+    #[test]
+    fn a_type_not_offered_takes_its_schemas_with_it() {
+        let reg = standard_registry();
+        let ids = |v: Vec<Value>| v.iter().map(|s| s["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        let users_only = ids(schemas_json_of(&reg, |k| k == ResourceKind::User, "http://x"));
+        assert_eq!(users_only, [crate::schema::USER_URN, crate::schema::ENTERPRISE_URN]);
+        assert_eq!(ids(schemas_json_of(&reg, |_| true, "http://x")).len(), 3);
+        assert!(!schema_offered(&reg, crate::schema::GROUP_URN, |k| k == ResourceKind::User));
+        assert!(schema_offered(&reg, "urn:not:named:by:any:type", |_| false));
     }
 }

@@ -16,6 +16,8 @@
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
 //! - [`profile`]: per-tenant profiles (which types and operations are offered, paging,
 //!   delete semantics) and the decisions made from them.
+//! - [`language`]: the language a product uses for a user, derived from `preferredLanguage`.
+//! - [`phone`]: phone numbers as a profile checks them (E.164 form, mobile numbers).
 //! - [`places`]: the places tree (locations, sections, banks, lockers) and the location
 //!   rules deciding a user's locations and home location.
 //! - [`user_name`]: what makes two userNames the same name, and which are refused.
@@ -25,8 +27,10 @@ pub mod cursor;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod language;
 pub mod list;
 pub mod patch;
+pub mod phone;
 pub mod places;
 pub mod profile;
 pub mod projection;

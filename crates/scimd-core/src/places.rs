@@ -5,7 +5,10 @@
 //! and a name. This module owns the levels, the import file's tree and its validation,
 //! and the location rules: which users a location provisions (all, or those matching
 //! rules) and for which of them it is the home location, decided by [`derive()`] from a
-//! user's stored document. The results are the read-only attributes of the places
+//! user's stored document. One location may be the tenant's *primary* location (the one
+//! the integration is installed in): it provisions everyone unless its rules say
+//! otherwise, and it is the home of every user it provisions whom no home rule sends
+//! elsewhere. The results are the read-only attributes of the places
 //! extension ([`PLACES_URN`]), which the server writes into the user's document.
 
 use serde::{Deserialize, Serialize};
@@ -252,6 +255,11 @@ pub struct LocationRules {
     /// Which provisioned users treat the location as home; none without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home: Option<RuleSet>,
+    /// The tenant's primary location, the one its integration is installed in (at most
+    /// one per tenant): the home of every user it provisions whose home no location's
+    /// home rules decide. As any location with rules, it provisions everyone by default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
 }
 
 impl LocationRules {
@@ -312,6 +320,25 @@ fn matches(combine: Match, rules: &[Rule], user: &Value) -> bool {
         }
 }
 
+/// Refuses a second primary location: `location` would become primary while another
+/// location of `others` (`(key, rules)`) is.
+pub fn check_one_primary(
+    location: &str,
+    rules: &LocationRules,
+    others: &[(String, LocationRules)],
+) -> Result<(), String> {
+    if !rules.primary {
+        return Ok(());
+    }
+    match others.iter().find(|(k, r)| r.primary && k != location) {
+        Some((k, _)) => Err(format!(
+            "location '{k}' is the primary location already (the one the integration is installed in): \
+             clear \"primary\" there first"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Every location's stored rules (`(key, JSON)`), parsed; the error names the location.
 pub fn parse_rules(stored: &[(String, String)]) -> Result<Vec<(String, LocationRules)>, String> {
     stored
@@ -329,7 +356,8 @@ pub fn parse_rules(stored: &[(String, String)]) -> Result<Vec<(String, LocationR
 pub struct Derived {
     /// Keys of the locations that provision the user, in key order.
     pub locations: Vec<String>,
-    /// The first of those (in key order) whose home rules match the user.
+    /// The first of those (in key order) whose home rules match the user, else the
+    /// primary location if it is one of them.
     pub home: Option<String>,
 }
 
@@ -339,7 +367,7 @@ pub fn derive(locations: &[(String, LocationRules)], user: &Value) -> Derived {
     let mut sorted: Vec<&(String, LocationRules)> = locations.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Derived::default();
-    for (key, rules) in sorted {
+    for (key, rules) in sorted.iter().copied() {
         let provisioned = match rules.provision {
             Provision::All => true,
             Provision::Rules => matches(rules.combine, &rules.rules, user),
@@ -351,6 +379,11 @@ pub fn derive(locations: &[(String, LocationRules)], user: &Value) -> Derived {
         if out.home.is_none() && rules.home.as_ref().is_some_and(|h| matches(h.combine, &h.rules, user)) {
             out.home = Some(key.clone());
         }
+    }
+    if out.home.is_none() {
+        // Should two locations claim to be primary (set concurrently on two replicas),
+        // the first by key is.
+        out.home = sorted.iter().find(|(_, r)| r.primary).map(|(k, _)| k.clone()).filter(|k| out.locations.contains(k));
     }
     out
 }
@@ -437,6 +470,60 @@ mod tests {
         let d = derive(&set, &json!({"preferredLanguage": "de"}));
         assert_eq!((d.locations, d.home.as_deref()), (vec!["a".to_string(), "b".to_string()], Some("a")));
         assert_eq!(derive(&set, &json!({"preferredLanguage": "en"})).home, None);
+    }
+
+    /// The visitor manager's multi-location flow: the location the integration is
+    /// installed in provisions everyone and is their home; another location provisions
+    /// those its rules match, and is home for those its home rules match.
+    #[test]
+    fn the_primary_location_provisions_everyone_and_is_home_unless_a_rule_says_otherwise() {
+        let set = vec![
+            ("london".to_string(), rules(json!({"primary": true}))),
+            (
+                "brussels".to_string(),
+                rules(json!({"provision": "rules", "match": "any",
+                    "rules": [{"attribute": "locality", "op": "equals", "value": "Brussels"},
+                              {"attribute": "language", "op": "equals", "value": "Brussels HQ"}],
+                    "home": {"rules": [{"attribute": "language", "op": "equals", "value": "Brussels HQ"}]}})),
+            ),
+            (
+                "paris".to_string(),
+                rules(json!({"provision": "rules",
+                "rules": [{"attribute": "locality", "op": "equals", "value": "Paris"}]})),
+            ),
+        ];
+        let bond = derive(&set, &json!({"addresses": [{"locality": "London"}], "preferredLanguage": "en"}));
+        assert_eq!((bond.locations, bond.home.as_deref()), (vec!["london".to_string()], Some("london")));
+        let hq = derive(&set, &json!({"preferredLanguage": "Brussels HQ"}));
+        assert_eq!(
+            (hq.locations, hq.home.as_deref()),
+            (vec!["brussels".to_string(), "london".to_string()], Some("brussels"))
+        );
+        let visitor = derive(&set, &json!({"addresses": [{"locality": "Brussels"}]}));
+        assert_eq!(visitor.home.as_deref(), Some("london"), "provisioned in Brussels, home still the primary");
+        // A primary location whose rules exclude a user is not the user's home.
+        let only_uk = vec![(
+            "london".to_string(),
+            rules(json!({"primary": true, "provision": "rules",
+                "rules": [{"attribute": "locality", "op": "equals", "value": "London"}]})),
+        )];
+        assert_eq!(derive(&only_uk, &json!({"addresses": [{"locality": "Paris"}]})), Derived::default());
+        // Without a primary location, nothing changes: no home unless a home rule says so.
+        assert_eq!(derive(&[("a".to_string(), rules(json!({})))], &json!({})).home, None);
+    }
+
+    #[test]
+    fn one_primary_location_per_tenant() {
+        let others =
+            vec![("london".to_string(), rules(json!({"primary": true}))), ("paris".to_string(), rules(json!({})))];
+        let e = check_one_primary("paris", &rules(json!({"primary": true})), &others).unwrap_err();
+        assert!(e.contains("'london' is the primary location already"), "{e}");
+        assert!(check_one_primary("london", &rules(json!({"primary": true})), &others).is_ok(), "set again");
+        assert!(check_one_primary("paris", &rules(json!({})), &others).is_ok());
+        assert_eq!(
+            serde_json::to_value(rules(json!({}))).unwrap(),
+            json!({"provision": "all", "match": "all", "rules": []})
+        );
     }
 
     #[test]

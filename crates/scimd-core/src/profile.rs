@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::discovery::ServiceProviderConfig;
 use crate::error::ScimError;
+use crate::language::{is_language_code, is_language_tag, language_of};
 use crate::schema::{
     AttrDef, AttrType, ExtensionRef, Mutability, Registry, ResourceKind, Returned, SchemaDef, Uniqueness,
 };
@@ -126,10 +127,17 @@ pub struct Profile {
     pub user_name_is_work_email: bool,
     /// A user needs a `name` with a givenName or familyName (V4).
     pub require_name: bool,
-    /// A `preferredLanguage` that is not an ISO 639-1 language code (optionally with a
-    /// region: `en`, `de-CH`) becomes this (V6: `en`); `None` keeps any value.
+    /// Derive the language the product uses for each user (V6): `preferredLanguage` stays
+    /// as sent (location rules match on it, non-language values included), and the
+    /// read-only `language` of the language extension (`crate::language::LANGUAGE_URN`)
+    /// is its language when the product offers it (case ignored, region dropped), else
+    /// this fallback (V6: `en`). `None`: no derived language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_language_fallback: Option<String>,
+    /// The language codes the product offers, for the derived language (V6: de, en, es,
+    /// fr, it, nl, sk, sl, vi, ko); empty: every ISO 639-1 language.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
     /// The members of a group are never returned (L3); they can still be set.
     pub hide_group_members: bool,
     /// `User.groups` is writable (L4): setting it on a user (POST, PUT, PATCH) changes
@@ -143,11 +151,13 @@ pub struct Profile {
     pub strict: bool,
     /// Users may be addressed by userName in the path as well as by id (W4).
     pub users_by_user_name: bool,
-    /// Phone numbers must be valid E.164 numbers (`+` and digits), and one of type
-    /// `mobile` must be a mobile number (V5), as libphonenumber's metadata knows them.
+    /// Phone numbers must be written in E.164 form (`+`, country code, at most 15 digits),
+    /// and one of type `mobile` must not be a landline as libphonenumber's metadata knows
+    /// it (V5; `crate::phone` says why the two checks differ).
     pub phone_numbers_e164: bool,
     /// Accept the SCIM 1.x core schema URN `urn:scim:schemas:core:1.0` for users, as an
-    /// alias of the SCIM 2.0 core User schema (V3).
+    /// alias of the SCIM 2.0 core User schema (V3). A user written with it remembers it:
+    /// responses about that user name the 1.x URN in `schemas`, as the product does.
     pub scim1_user_schema: bool,
     /// Further scope names that give this tenant's access tokens every SCIM operation, as
     /// `scim` does (W1/W3: the workflow platform's `api` and `usersync`).
@@ -356,7 +366,10 @@ impl Profile {
     /// its declared extensions.
     /// Whether the tenant's schemas differ from the standard ones (a registry of its own).
     pub fn own_registry(&self) -> bool {
-        !self.extensions.is_empty() || self.user_groups_settable || self.strict
+        !self.extensions.is_empty()
+            || self.user_groups_settable
+            || self.strict
+            || self.preferred_language_fallback.is_some()
     }
 
     pub fn registry(&self) -> Result<Registry, String> {
@@ -376,6 +389,9 @@ impl Profile {
                     sub.mutability = Mutability::ReadWrite;
                 }
             }
+        }
+        if self.preferred_language_fallback.is_some() {
+            crate::builtin::add_language_extension(&mut reg);
         }
         for ext in &self.extensions {
             let kind = ext.kind()?;
@@ -438,10 +454,23 @@ impl Profile {
         if self.max_emails == Some(0) && self.user_name_is_work_email {
             return Err("user_name_is_work_email needs max_emails of at least 1".into());
         }
+        // A language tag, as profiles stored before `languages` existed may hold (`en-US`).
         if let Some(l) = &self.preferred_language_fallback
             && !is_language_tag(l)
         {
             return Err(format!("preferred_language_fallback '{l}' is not a language code"));
+        }
+        if let Some(l) = self.languages.iter().find(|l| !is_language_code(l)) {
+            return Err(format!("languages: '{l}' is not a language code (ISO 639-1, lower case)"));
+        }
+        if !self.languages.is_empty() {
+            match &self.preferred_language_fallback {
+                None => return Err("languages needs preferred_language_fallback (the language used otherwise)".into()),
+                Some(f) if !language_of(f).is_some_and(|l| self.languages.contains(&l)) => {
+                    return Err(format!("preferred_language_fallback '{f}' is not one of languages"));
+                }
+                Some(_) => {}
+            }
         }
         if !self.extensions.is_empty() {
             // Building it checks the declarations; without any there is nothing to check.
@@ -451,8 +480,8 @@ impl Profile {
     }
 
     /// Applies the profile's rules for users to a prepared (canonical) user document:
-    /// refuses what breaks them (400 `invalidValue`, naming the rule), and replaces a
-    /// preferredLanguage that is not a language code when the profile says so.
+    /// refuses what breaks them (400 `invalidValue`, naming the rule), and writes the
+    /// derived language when the profile asks for it (`preferredLanguage` is never changed).
     pub fn check_user(&self, doc: &mut Value) -> Result<(), ScimError> {
         let emails: Vec<&Value> =
             doc.get("emails").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
@@ -494,15 +523,11 @@ impl Profile {
             for p in doc.get("phoneNumbers").and_then(Value::as_array).into_iter().flatten() {
                 let value = p.get("value").and_then(Value::as_str).unwrap_or_default();
                 let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
-                check_phone(value, kind.eq_ignore_ascii_case("mobile"))?;
+                crate::phone::check(value, kind)?;
             }
         }
-        if let Some(fallback) = &self.preferred_language_fallback
-            && let Some(Value::String(lang)) = doc.get("preferredLanguage")
-            && !is_language_tag(lang)
-            && let Some(obj) = doc.as_object_mut()
-        {
-            obj.insert("preferredLanguage".into(), Value::String(fallback.clone()));
+        if let Some(fallback) = &self.preferred_language_fallback {
+            crate::language::set_derived(doc, &self.languages, fallback);
         }
         Ok(())
     }
@@ -525,6 +550,17 @@ impl Profile {
                 None,
                 format!("this tenant has no {} endpoint: its profile does not offer {}", kind.endpoint(), kind.name()),
             ));
+        }
+        if op == Operation::Patch && !self.patch_supported() {
+            // RFC 7644 §3.12: an operation the service provider does not support at all
+            // (its ServiceProviderConfig says patch.supported=false) is 501.
+            return Err(ScimError::new(
+                501,
+                None,
+                "PATCH is not supported for this tenant (its profile turns it off; /ServiceProviderConfig says \
+                 patch.supported=false): send the whole resource with PUT",
+            )
+            .with_allow(access.allowed_methods()));
         }
         if !access.allows(op) {
             let allowed = access.allowed_methods();
@@ -550,12 +586,16 @@ impl Profile {
         Ok(())
     }
 
-    /// The tenant's page sizes: its own where set, else the server's.
+    /// Whether some offered type of the tenant allows PATCH (`patch.supported`).
+    pub fn patch_supported(&self) -> bool {
+        self.users.allows(Operation::Patch) || self.groups.allows(Operation::Patch)
+    }
+
     /// The server's ServiceProviderConfig as this tenant sees it: PATCH supported only if
     /// an offered type allows it, password changes only if users can be changed, and the
     /// tenant's largest page as `filter.maxResults`.
     pub fn service_provider_config(&self, server: &ServiceProviderConfig, max_page: u64) -> ServiceProviderConfig {
-        let patch = self.users.allows(Operation::Patch) || self.groups.allows(Operation::Patch);
+        let patch = self.patch_supported();
         let users_change = self.users.allows(Operation::Patch) || self.users.allows(Operation::Replace);
         ServiceProviderConfig {
             patch: server.patch && patch,
@@ -565,6 +605,7 @@ impl Profile {
         }
     }
 
+    /// The tenant's page sizes: its own where set, else the server's.
     pub fn page_sizes(&self, server_default: u64, server_max: u64) -> (u64, u64) {
         let max = self.max_page_size.unwrap_or(server_max);
         let default = self.default_page_size.unwrap_or(server_default).min(max);
@@ -611,41 +652,31 @@ impl Profile {
     }
 }
 
-/// A phone number in E.164 form, and a mobile number if `mobile` (a number type that may
-/// be either, as in North America, passes).
-fn check_phone(value: &str, mobile: bool) -> Result<(), ScimError> {
-    use phonenumber::{Mode, Type as PhoneNumberType};
-    let bad = |why: &str| ScimError::invalid_value(format!("phone number '{value}' {why}"));
-    if !value.starts_with('+') || value.len() < 3 || !value[1..].chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad("is not in E.164 form (a '+', the country code and the number, digits only)"));
+/// Whether a body names the SCIM 1.x core schema URN (in `schemas`, or as the key of an
+/// attribute object).
+fn names_scim1(body: &Value) -> bool {
+    match body {
+        Value::Object(o) => {
+            o.contains_key(SCIM1_CORE)
+                || o.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|u| u == SCIM1_CORE))
+        }
+        _ => false,
     }
-    let parsed = phonenumber::parse(None, value).map_err(|_| bad("is not a phone number"))?;
-    if !phonenumber::is_valid(&parsed) || parsed.format().mode(Mode::E164).to_string() != value {
-        return Err(bad("is not a valid number"));
-    }
-    if mobile
-        && !matches!(
-            parsed.number_type(&phonenumber::metadata::DATABASE),
-            PhoneNumberType::Mobile | PhoneNumberType::FixedLineOrMobile | PhoneNumberType::Pager
-        )
-    {
-        return Err(bad("is of type 'mobile' but is not a mobile number"));
-    }
-    Ok(())
 }
 
 impl Profile {
+    /// The core schema URN a client wrote a user with, when it is not the standard one:
+    /// the SCIM 1.x URN, when the profile accepts it and the body names it. The user's
+    /// document keeps it (`resource::set_client_schema`), so that every response about
+    /// the user names the schema its client uses, as the SCIM 1.x product does.
+    pub fn client_schema(&self, kind: ResourceKind, body: &Value) -> Option<&'static str> {
+        (self.scim1_user_schema && kind == ResourceKind::User && names_scim1(body)).then_some(SCIM1_CORE)
+    }
+
     /// A request body with the SCIM 1.x core schema URN read as the 2.0 User schema, when
     /// the profile accepts it (in `schemas`, and as the key of an attribute object).
     pub fn user_body<'a>(&self, kind: ResourceKind, body: &'a Value) -> std::borrow::Cow<'a, Value> {
-        let mentions = |v: &Value| match v {
-            Value::Object(o) => {
-                o.contains_key(SCIM1_CORE)
-                    || o.get("schemas").and_then(Value::as_array).is_some_and(|s| s.iter().any(|u| u == SCIM1_CORE))
-            }
-            _ => false,
-        };
-        if !self.scim1_user_schema || kind != ResourceKind::User || !mentions(body) {
+        if self.client_schema(kind, body).is_none() {
             return std::borrow::Cow::Borrowed(body);
         }
         let mut out = body.clone();
@@ -664,31 +695,6 @@ impl Profile {
         }
         std::borrow::Cow::Owned(out)
     }
-}
-
-/// ISO 639-1 language codes.
-const LANGUAGES: &[&str] = &[
-    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh", "bi", "bm", "bn",
-    "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el", "en",
-    "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he",
-    "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv",
-    "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li",
-    "ln", "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd", "ne",
-    "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi", "pl", "ps", "pt", "qu", "rm",
-    "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl", "sm", "sn", "so", "sq", "sr", "ss", "st",
-    "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk",
-    "ur", "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu",
-];
-
-/// An ISO 639-1 code, optionally with a region (`en`, `en-US`, `de_CH`), any case.
-pub fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.splitn(2, ['-', '_']);
-    let lang = parts.next().unwrap_or_default().to_ascii_lowercase();
-    let region_ok = match parts.next() {
-        None => true,
-        Some(r) => (2..=3).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric()),
-    };
-    LANGUAGES.binary_search(&lang.as_str()).is_ok() && region_ok
 }
 
 #[cfg(test)]
@@ -774,11 +780,14 @@ mod tests {
         let mut ok = json!({"userName": "Ada@Example.com", "name": {"givenName": "Ada"},
                             "emails": [{"value": "ada@example.com", "type": "work"}], "preferredLanguage": "klingon"});
         p.check_user(&mut ok).unwrap();
-        assert_eq!(ok["preferredLanguage"], "en");
+        // The value as sent stays; the product's language is derived beside it.
+        assert_eq!(ok["preferredLanguage"], "klingon");
+        assert_eq!(ok[crate::language::LANGUAGE_URN]["language"], "en");
         let mut kept = json!({"userName": "a@x", "name": {"familyName": "A"}, "emails": [{"value": "a@x", "type": "work"}],
                               "preferredLanguage": "de-CH"});
         p.check_user(&mut kept).unwrap();
         assert_eq!(kept["preferredLanguage"], "de-CH");
+        assert_eq!(kept[crate::language::LANGUAGE_URN]["language"], "de");
         for (bad, words) in [
             (
                 json!({"userName": "a@x", "name": {"givenName": "A"},
@@ -800,28 +809,84 @@ mod tests {
             assert_eq!(e.status, 400);
             assert!(e.detail.contains(words), "{bad}: {}", e.detail);
         }
-        assert!(is_language_tag("EN") && is_language_tag("pt_BR") && !is_language_tag("xx") && !is_language_tag(""));
-        assert!(LANGUAGES.windows(2).all(|w| w[0] < w[1]), "sorted for binary search");
+    }
+
+    #[test]
+    fn the_visitor_languages_are_validated_and_listed_in_the_schemas() {
+        use serde_json::json;
+        let p = Profile::from_json(
+            r#"{"preferred_language_fallback": "en", "languages": ["de", "en", "es", "fr", "it", "nl", "sk", "sl", "vi", "ko"]}"#,
+        )
+        .unwrap();
+        for (sent, used) in
+            [("pt", "en"), ("ja", "en"), ("EN", "en"), ("en_US", "en"), ("Brussels HQ", "en"), ("ko", "ko")]
+        {
+            let mut doc = json!({"userName": "a", "preferredLanguage": sent});
+            p.check_user(&mut doc).unwrap();
+            assert_eq!(
+                (doc["preferredLanguage"].as_str(), doc[crate::language::LANGUAGE_URN]["language"].as_str()),
+                (Some(sent), Some(used))
+            );
+        }
+        assert!(p.own_registry());
+        let reg = p.registry().unwrap();
+        let lang = reg.find_attr(ResourceKind::User, Some(crate::language::LANGUAGE_URN), "language").unwrap().1;
+        assert_eq!(lang.mutability, Mutability::ReadOnly);
+        for (bad, words) in [
+            (r#"{"languages": ["en"]}"#, "needs preferred_language_fallback"),
+            (r#"{"preferred_language_fallback": "en", "languages": ["de"]}"#, "not one of languages"),
+            (r#"{"preferred_language_fallback": "en", "languages": ["EN"]}"#, "'EN' is not a language code"),
+            (r#"{"preferred_language_fallback": "xx"}"#, "not a language code"),
+        ] {
+            assert!(Profile::from_json(bad).unwrap_err().contains(words), "{bad}");
+        }
+        assert!(!Profile::default().own_registry());
+        // A profile stored before `languages` existed, with a region in its fallback, loads.
+        let old = Profile::from_json(r#"{"preferred_language_fallback": "en-US"}"#).unwrap();
+        let mut doc = json!({"userName": "a", "preferredLanguage": "Brussels HQ"});
+        old.check_user(&mut doc).unwrap();
+        assert_eq!(doc[crate::language::LANGUAGE_URN]["language"], "en");
+        assert!(Profile::from_json(r#"{"preferred_language_fallback": "de-CH", "languages": ["de"]}"#).is_ok());
+    }
+
+    #[test]
+    fn patch_turned_off_everywhere_is_not_implemented() {
+        let p = Profile::from_json(r#"{"users": {"patch": false}, "groups": {"offered": false}}"#).unwrap();
+        let e = p.check(ResourceKind::User, Operation::Patch).unwrap_err();
+        assert_eq!(e.status, 501);
+        assert!(e.detail.contains("patch.supported=false") && e.detail.contains("PUT"), "{}", e.detail);
+        assert!(!p.service_provider_config(&ServiceProviderConfig::default(), 10).patch);
+        assert!(p.check(ResourceKind::User, Operation::Replace).is_ok());
+        // PATCH on another type still: the operation exists, this endpoint refuses it.
+        let q = Profile::from_json(r#"{"users": {"patch": false}}"#).unwrap();
+        assert_eq!(q.check(ResourceKind::User, Operation::Patch).unwrap_err().status, 405);
+        assert!(Profile::default().check(ResourceKind::User, Operation::Patch).is_ok());
     }
 
     #[test]
     fn phone_numbers_and_the_scim1_alias() {
         use serde_json::json;
-        assert!(check_phone("+447911123456", true).is_ok(), "UK mobile");
-        assert!(check_phone("+14155552671", true).is_ok(), "US: fixed line or mobile");
-        assert!(check_phone("+442071838750", false).is_ok(), "UK landline as work");
-        for (n, mobile, words) in [
-            ("+442071838750", true, "not a mobile"),
-            ("+44 7911 123456", false, "E.164"),
-            ("07911123456", false, "E.164"),
-            ("+4412", false, "not a valid"),
+        let p = Profile { phone_numbers_e164: true, ..Profile::default() };
+        let user = |phones: Value| json!({"userName": "a", "phoneNumbers": phones});
+        // The visitor manager's sample: the same number as mobile and as work.
+        let mut sample =
+            user(json!([{"type": "mobile", "value": "+44007007007"}, {"type": "work", "value": "+44007007007"}]));
+        p.check_user(&mut sample).unwrap();
+        for (phones, words) in [
+            (json!([{"type": "mobile", "value": "+442071838750"}]), "not a mobile"),
+            (json!([{"type": "work", "value": "+44 20 7183 8750"}]), "E.164"),
+            (json!([{"type": "home", "value": "07911123456"}]), "E.164"),
         ] {
-            let e = check_phone(n, mobile).unwrap_err();
-            assert!(e.detail.contains(words), "{n}: {}", e.detail);
+            let e = p.check_user(&mut user(phones.clone())).unwrap_err();
+            assert!(e.detail.contains(words), "{phones}: {}", e.detail);
         }
         let p = Profile { scim1_user_schema: true, ..Profile::default() };
         let body = json!({"schemas": [SCIM1_CORE], "userName": "a"});
         assert_eq!(p.user_body(ResourceKind::User, &body)["schemas"][0], CORE_USER);
+        assert_eq!(p.client_schema(ResourceKind::User, &body), Some(SCIM1_CORE));
+        assert_eq!(p.client_schema(ResourceKind::User, &json!({"schemas": [CORE_USER]})), None);
+        assert_eq!(p.client_schema(ResourceKind::Group, &body), None);
+        assert_eq!(Profile::default().client_schema(ResourceKind::User, &body), None);
         assert_eq!(Profile::default().user_body(ResourceKind::User, &body)["schemas"][0], SCIM1_CORE);
     }
 }

@@ -14,10 +14,11 @@
 use std::io::Write;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::list::LIST_URN;
-use crate::resource::{MemberRef, Meta};
+use crate::resource::{CLIENT_SCHEMA, MemberRef, Meta, client_schema};
 use crate::schema::{AttrDef, Registry, ResourceKind, Returned};
 
 fn shown_by_default(r: Returned) -> bool {
@@ -95,9 +96,16 @@ impl OutputPlan {
         }
         let Ok(Entries(entries)) = serde_json::from_str::<Entries<'_>>(doc_json) else { return false };
         let is_ext = |k: &str| self.extensions.iter().any(|e| e == k);
-        out.extend_from_slice(b"{\"schemas\":[\"");
-        out.extend_from_slice(self.kind.core_urn().as_bytes());
-        out.push(b'"');
+        // The core schema as the client named it, when the document keeps one.
+        let stored_core = match entries.iter().find(|(k, _)| *k == CLIENT_SCHEMA) {
+            Some((_, v)) => match serde_json::from_str::<Value>(v.get()) {
+                Ok(v) => client_schema(&v).map(str::to_string),
+                Err(_) => return false,
+            },
+            None => None,
+        };
+        out.extend_from_slice(b"{\"schemas\":[");
+        write_str(out, stored_core.as_deref().unwrap_or(self.kind.core_urn()));
         for ext in &self.extensions {
             if entries.iter().any(|(k, _)| *k == ext.as_str()) {
                 out.extend_from_slice(b",\"");
@@ -108,7 +116,8 @@ impl OutputPlan {
         out.extend_from_slice(b"],\"id\":");
         write_str(out, id);
         // Keys borrowed from the document have no escapes, so they are written as they are.
-        for (k, v) in entries.iter().filter(|(k, _)| !is_ext(k)).chain(entries.iter().filter(|(k, _)| is_ext(k))) {
+        let core_entries = entries.iter().filter(|(k, _)| !is_ext(k) && *k != CLIENT_SCHEMA);
+        for (k, v) in core_entries.chain(entries.iter().filter(|(k, _)| is_ext(k))) {
             out.extend_from_slice(b",\"");
             out.extend_from_slice(k.as_bytes());
             out.extend_from_slice(b"\":");
@@ -298,6 +307,28 @@ mod tests {
         assert_eq!(v["members"][0]["type"], "User");
         let empty = by_text(&reg, ResourceKind::User, &json!({}), None);
         assert_eq!(empty, by_value(&reg, ResourceKind::User, &json!({}), None));
+    }
+
+    #[test]
+    fn a_kept_client_schema_is_named_in_place_of_the_core_urn_on_both_paths() {
+        let reg = standard_registry();
+        let mut user = prepare(
+            &reg,
+            ResourceKind::User,
+            &json!({ENTERPRISE_URN: {"employeeNumber": "7"}, "userName": "bond", "title": "007"}),
+        )
+        .unwrap()
+        .doc;
+        crate::resource::set_client_schema(&mut user, Some("urn:scim:schemas:core:1.0"));
+        let (t, v) = (by_text(&reg, ResourceKind::User, &user, None), by_value(&reg, ResourceKind::User, &user, None));
+        assert_eq!(String::from_utf8(t.clone()).unwrap(), String::from_utf8(v).unwrap());
+        let out: Value = serde_json::from_slice(&t).unwrap();
+        assert_eq!(out["schemas"], json!(["urn:scim:schemas:core:1.0", ENTERPRISE_URN]), "{out}");
+        assert_eq!(out.as_object().unwrap().keys().filter(|k| *k == "schemas").count(), 1);
+        assert_eq!(out["title"], "007");
+        crate::resource::set_client_schema(&mut user, None);
+        let out: Value = serde_json::from_slice(&by_text(&reg, ResourceKind::User, &user, None)).unwrap();
+        assert_eq!(out["schemas"][0], ResourceKind::User.core_urn());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //!
 //! The *document* ("doc") is a JSON object whose keys are the canonical names of the
 //! resource type's core attributes plus `externalId`, with extension attributes in an
-//! object under the canonical extension URN. It never holds `id`, `meta`, `schemas`,
-//! writeOnly attributes (`password`), `User.groups` or `Group.members` (both computed
-//! from membership rows). Absent means no key: `null`, `""`, `[]` and `{}` are never stored.
+//! object under the canonical extension URN. It never holds `id`, `meta`, writeOnly
+//! attributes (`password`), `User.groups` or `Group.members` (both computed from
+//! membership rows), nor `schemas`, except as [`CLIENT_SCHEMA`]: the core schema URN a
+//! client wrote the resource with, when that is an alias the tenant's profile accepts.
+//! Absent means no key: `null`, `""`, `[]` and `{}` are never stored.
 //!
 //! This module owns: [`prepare`] (POST/PUT bodies: names, types, case, mutability,
 //! required, primary), [`normalize_value`] (the same rules for one PATCH value),
@@ -679,6 +681,25 @@ pub fn display_of(kind: ResourceKind, doc: &Value) -> Option<String> {
     }
 }
 
+/// The key under which a document keeps the core schema URN its client wrote it with,
+/// when that is not the standard one (`Profile::client_schema`: the SCIM 1.x URN), as a
+/// one-element array: responses name it in `schemas` in place of the standard URN.
+pub const CLIENT_SCHEMA: &str = "schemas";
+
+/// Keeps (or with `None` forgets) the core schema URN the client used in a document.
+pub fn set_client_schema(doc: &mut Value, urn: Option<&str>) {
+    let Some(map) = doc.as_object_mut() else { return };
+    match urn {
+        Some(u) => map.insert(CLIENT_SCHEMA.into(), Value::Array(vec![Value::String(u.to_string())])),
+        None => map.remove(CLIENT_SCHEMA),
+    };
+}
+
+/// The core schema URN a document's client used, from a stored [`CLIENT_SCHEMA`] value.
+pub fn client_schema(stored: &Value) -> Option<&str> {
+    stored.as_array().and_then(|a| a.first()).and_then(Value::as_str)
+}
+
 /// The full output form of a resource (before projection).
 pub fn full_resource(
     reg: &Registry,
@@ -690,7 +711,10 @@ pub fn full_resource(
 ) -> Value {
     let mut out = Map::new();
     let exts = reg.extensions(kind);
-    let mut schemas = vec![Value::String(kind.core_urn().to_string())];
+    let mut doc = doc;
+    let stored = doc.as_object_mut().and_then(|m| m.remove(CLIENT_SCHEMA));
+    let core = stored.as_ref().and_then(client_schema).unwrap_or(kind.core_urn());
+    let mut schemas = vec![Value::String(core.to_string())];
     for e in &exts {
         if doc.get(&e.id).is_some() {
             schemas.push(Value::String(e.id.clone()));

@@ -612,8 +612,10 @@ impl Service {
     pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
         let profile = self.allowed(ctx, kind, Operation::Create).await?;
         let reg = self.registry(ctx);
+        let client_schema = profile.client_schema(kind, body);
         let body = profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, &body)?;
+        resource::set_client_schema(&mut prepared.doc, client_schema);
         let mut derived_gen = 0;
         if kind == ResourceKind::User {
             user_name::settle(&mut prepared.doc, None)?;
@@ -664,6 +666,7 @@ impl Service {
         let profile = self.allowed(ctx, kind, Operation::Replace).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let reg = self.registry(ctx);
+        let client_schema = profile.client_schema(kind, body);
         let body = &*profile.user_body(kind, body);
         let prepared = resource::prepare(reg, kind, body)?;
         if let Some(Value::String(body_id)) = body.get("id")
@@ -676,6 +679,8 @@ impl Service {
             None => None,
         };
         let mut doc = prepared.doc;
+        // The schema the client writes with now is the one its responses name.
+        resource::set_client_schema(&mut doc, client_schema);
         // PUT replaces the membership relation too: a group's members, and a user's groups
         // when the profile makes them settable (L4).
         let member_ops = if kind == ResourceKind::Group || profile.user_groups_settable {
@@ -889,15 +894,20 @@ impl Service {
         )
     }
 
+    /// The schemas of the resource types the tenant's profile offers (a tenant without
+    /// Groups sees no Group schema).
     pub fn schemas(&self, ctx: &Ctx) -> Value {
-        let all = discovery::schemas_json(self.registry(ctx), &ctx.base_url);
+        let offered = |k: ResourceKind| ctx.tenancy.access(k).offered;
+        let all = discovery::schemas_json_of(self.registry(ctx), offered, &ctx.base_url);
         let n = all.len() as u64;
         list_response(n, 1, all)
     }
 
     pub fn schema(&self, ctx: &Ctx, urn: &str) -> AppResult<Value> {
         let reg = self.registry(ctx);
+        let offered = |k: ResourceKind| ctx.tenancy.access(k).offered;
         reg.schema(urn)
+            .filter(|s| discovery::schema_offered(reg, &s.id, offered))
             .map(|s| discovery::schema_json(s, &ctx.base_url))
             .ok_or_else(|| ScimError::not_found(format!("schema '{urn}' not found")).into())
     }

@@ -142,6 +142,11 @@ impl Admin {
         let text = match rules {
             Some(v) => {
                 let r = LocationRules::from_json(&v.to_string()).map_err(AdminError::invalid)?;
+                if r.primary {
+                    let state = self.store.places_state(t.id).await.map_err(AdminError::internal)?;
+                    let others = places::parse_rules(&state.rules).map_err(AdminError::internal)?;
+                    places::check_one_primary(location, &r, &others).map_err(AdminError::conflict)?;
+                }
                 Some(serde_json::to_string(&r).map_err(AdminError::internal)?)
             }
             None => None,

@@ -14,6 +14,7 @@ mod cursors;
 mod discovery;
 mod errors;
 mod etags;
+mod fidelity_visitor;
 mod filters;
 mod groups;
 mod headers;

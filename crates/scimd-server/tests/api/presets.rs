@@ -106,12 +106,13 @@ async fn visitor_preset_replays_the_generic_scim_document() {
     // The email is the unique external identifier.
     let dup = s.send(req(&s, Method::POST, "/scim/v1/Users", &token).json(&bond)).await;
     dup.assert_error(409, Some("uniqueness"));
-    // A value that is not a language becomes en.
+    // A value that is not a language is kept as sent; the product's language is en.
     let lang = s
         .send(req(&s, Method::POST, "/scim/v1/Users", &token).json(&with("preferredLanguage", json!("Klingon"))))
         .await;
     assert_eq!(lang.status, 201, "{}", lang.body);
-    assert_eq!(lang.body["preferredLanguage"], "en");
+    assert_eq!(lang.body["preferredLanguage"], "Klingon");
+    assert_eq!(lang.body["urn:scimd:schemas:extension:language:1.0:User"]["language"], "en");
     // Only /Users: /Groups is refused, and discovery lists users only.
     let groups = s.send(req(&s, Method::GET, "/scim/v1/Groups", &token)).await;
     groups.assert_error(404, None);
