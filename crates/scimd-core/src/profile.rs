@@ -516,7 +516,9 @@ impl Profile {
                     .any(|k| n.get(k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty()))
             });
             if !named {
-                return Err(ScimError::invalid_value("a user needs a name (name.givenName or name.familyName) here"));
+                return Err(ScimError::invalid_value(
+                    "a user needs a name (name.givenName, name.familyName or name.formatted) here",
+                ));
             }
         }
         if self.phone_numbers_e164 {

@@ -288,6 +288,10 @@ async fn workflow_preset_replays_the_oauth_application_document() {
     let openid = r.body["access_token"].as_str().unwrap().to_string();
     let denied = s.send(req(&s, Method::GET, by_name, &openid)).await;
     assert_eq!(denied.status, 403, "{}", denied.body);
+    // Every operation the guide shows is on users: the platform has no groups endpoint.
+    assert_eq!(s.send(req(&s, Method::GET, "/scim/v2/Groups", &token)).await.status, 404);
+    let types = s.send(req(&s, Method::GET, "/scim/v2/ResourceTypes", &token)).await;
+    assert_eq!(types.body["totalResults"], 1, "{}", types.body);
 }
 
 /// A group as the product's administrators configure it (L2: never over SCIM): the
