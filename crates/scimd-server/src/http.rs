@@ -1295,7 +1295,8 @@ pub fn router(state: AppState) -> Router {
         .route("/Bulk", post(bulk))
         .route("/Me", get(me_get).put(me_replace).patch(me_patch).delete(me_delete))
         .route("/openapi.json", get(tenant_docs::document))
-        .route("/docs", get(tenant_docs::page));
+        .route("/docs", get(tenant_docs::page))
+        .route("/docs/init.js", get(tenant_docs::script));
     let scim = resource_routes::<USERS>(scim, "/Users");
     let scim =
         resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);

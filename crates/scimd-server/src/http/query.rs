@@ -17,7 +17,7 @@ pub(super) fn accepted(method: &Method, path: &str) -> Option<&'static [&'static
     match segs.as_slice() {
         ["Users" | "Groups"] if read => None,
         ["Users" | "Groups"] => Some(RESOURCE_QUERY),
-        ["Users" | "Groups", ".search"] | [".search"] | ["Bulk"] | ["openapi.json" | "docs"] => Some(&[]),
+        ["Users" | "Groups", ".search"] | [".search"] | ["Bulk"] | ["openapi.json"] => Some(&[]),
         ["Users" | "Groups", _] | ["Me"] if method == Method::DELETE => Some(&[]),
         ["Users" | "Groups", _] | ["Me"] => Some(RESOURCE_QUERY),
         // Discovery: the standard names are tolerated (generic clients page every

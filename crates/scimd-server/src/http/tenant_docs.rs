@@ -37,14 +37,27 @@ pub(super) async fn document(
     res
 }
 
+/// The documentation's headers: the policy of the server's own Swagger UI (its scripts
+/// are files, none inline), and no framing.
+fn docs_response(content_type: &'static str, body: String) -> Response {
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::headers::DOCS_POLICY));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
 /// `GET <base>/docs`: Swagger UI (the server's own assets, under `/docs/`) on the tenant's
 /// description, once the visitor gives the tenant's token.
 pub(super) async fn page(mounted: Option<Extension<Mounted>>) -> Response {
     // A base path is plain segments (letters, digits, - . _ ~), checked when the profile
-    // was set: nothing in it needs escaping in HTML or in a JavaScript string.
+    // was set: nothing in it needs escaping in HTML.
     let base = base(&mounted);
-    let html = format!(
-        r##"<!DOCTYPE html>
+    docs_response(
+        "text/html; charset=utf-8",
+        format!(
+            r#"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -59,25 +72,35 @@ pub(super) async fn page(mounted: Option<Extension<Mounted>>) -> Response {
 </form>
 <div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
-<script>
-document.getElementById("auth").addEventListener("submit", function (e) {{
-  e.preventDefault();
-  var token = document.getElementById("token").value.trim();
-  window.ui = SwaggerUIBundle({{
-    url: "{base}/openapi.json",
-    dom_id: "#swagger-ui",
-    requestInterceptor: function (req) {{
-      if (token) {{ req.headers["Authorization"] = "Bearer " + token; }}
-      return req;
-    }}
-  }});
-}});
-</script>
+<script src="{base}/docs/init.js" data-spec="{base}/openapi.json"></script>
 </body>
 </html>
-"##
-    );
-    let mut res = (StatusCode::OK, html).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    res
+"#
+        ),
+    )
+}
+
+/// The page's script: on the form's submit, Swagger UI on the description named by the
+/// script's `data-spec`, every request of the UI (the description's and "Try it out")
+/// carrying the token.
+const INIT: &str = r##"(function () {
+  var spec = document.currentScript.getAttribute("data-spec");
+  document.getElementById("auth").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var token = document.getElementById("token").value.trim();
+    window.ui = SwaggerUIBundle({
+      url: spec,
+      dom_id: "#swagger-ui",
+      requestInterceptor: function (req) {
+        if (token) { req.headers["Authorization"] = "Bearer " + token; }
+        return req;
+      }
+    });
+  });
+})();
+"##;
+
+/// `GET <base>/docs/init.js`.
+pub(super) async fn script() -> Response {
+    docs_response("text/javascript; charset=utf-8", INIT.to_string())
 }

@@ -131,9 +131,16 @@ async fn the_tenant_docs_page_is_swagger_ui_on_the_tenant_description() {
         let page = s.client.get(s.root(path)).send().await.unwrap();
         assert_eq!(page.status(), 200, "{path}");
         assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        // The server's documentation policy: no inline script.
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"), "{csp}");
         let html = page.text().await.unwrap();
         assert!(html.contains("/docs/swagger-ui-bundle.js") && html.contains(spec), "{path}: {html}");
-        assert!(html.contains("Authorization"), "the page sends the tenant's token: {html}");
+        assert!(!html.contains("<script>"), "{html}");
+        let init = s.client.get(s.root(&format!("{path}/init.js"))).send().await.unwrap();
+        assert_eq!(init.status(), 200, "{path}/init.js");
+        let js = init.text().await.unwrap();
+        assert!(js.contains("SwaggerUIBundle") && js.contains("Authorization"), "sends the tenant's token: {js}");
     }
     // Its assets are the server's.
     let bundle = s.client.get(s.root("/docs/swagger-ui-bundle.js")).send().await.unwrap();
