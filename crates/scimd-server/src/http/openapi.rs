@@ -8,6 +8,8 @@
 //! same table: its SCIM operations at its base path, only those its profile allows, its
 //! token endpoint, and its resource schemas with its extensions.
 
+use std::borrow::Cow;
+
 use scimd_core::builtin::standard_registry;
 use scimd_core::discovery::resource_json_schema;
 use scimd_core::profile::{Operation, Profile};
@@ -43,7 +45,8 @@ type Ok = (u16, Option<(&'static str, &'static str)>);
 
 struct Op {
     method: &'static str,
-    path: &'static str,
+    /// Built per tenant request too: owned where it is computed, never leaked.
+    path: Cow<'static, str>,
     tag: &'static str,
     summary: &'static str,
     params: &'static [&'static str],
@@ -61,7 +64,16 @@ const PROJECTION: &[&str] = &["attributes", "excludedAttributes"];
 
 macro_rules! op {
     ($m:literal $p:literal, $tag:literal, $summary:literal, $params:expr, $body:expr, $ok:expr, $auth:expr) => {
-        Op { method: $m, path: $p, tag: $tag, summary: $summary, params: $params, body: $body, ok: $ok, auth: $auth }
+        Op {
+            method: $m,
+            path: Cow::Borrowed($p),
+            tag: $tag,
+            summary: $summary,
+            params: $params,
+            body: $body,
+            ok: $ok,
+            auth: $auth,
+        }
     };
 }
 
@@ -72,7 +84,7 @@ fn operations() -> Vec<Op> {
     let mut ops = Vec::new();
     for (res, schema) in [("Users", "User"), ("Groups", "Group")] {
         // The two resource types share their shape; the paths are written out once each.
-        let p = |suffix: &str| -> &'static str { Box::leak(format!("/scim/v2/{res}{suffix}").into_boxed_str()) };
+        let p = |suffix: &str| -> Cow<'static, str> { Cow::Owned(format!("/scim/v2/{res}{suffix}")) };
         let t: &'static str = res;
         let sch: &'static str = schema;
         ops.push(Op {
@@ -383,7 +395,7 @@ pub fn tenant_document(profile: &Profile, registry: &Registry, base: &str, token
     let readable = profile.users.allows(Operation::Read) || profile.groups.allows(Operation::Read);
     let ops: Vec<Op> = operations()
         .into_iter()
-        .filter(|o| match o.path {
+        .filter(|o| match o.path.as_ref() {
             "{token}" | "/oauth2/revoke" | "/oauth2/introspect" => true,
             "/scim/v2/Bulk" => bulk && (any_write(ResourceKind::User) || any_write(ResourceKind::Group)),
             "/scim/v2/.search" => readable,
@@ -394,7 +406,7 @@ pub fn tenant_document(profile: &Profile, registry: &Registry, base: &str, token
         })
         .map(|mut o| {
             if let Some(rest) = o.path.strip_prefix("/scim/v2") {
-                o.path = Box::leak(format!("{base}{rest}").into_boxed_str());
+                o.path = Cow::Owned(format!("{base}{rest}"));
             }
             o
         })
