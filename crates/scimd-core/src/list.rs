@@ -103,10 +103,77 @@ fn opt_str(name: &str, v: &Value) -> ScimResult<Option<String>> {
     }
 }
 
+/// The query parameters of a list request (RFC 7644 §3.4.2, and RFC 9865's `cursor`), as
+/// they are written; names are matched case-insensitively.
+pub const LIST_QUERY: &[&str] =
+    &["filter", "sortBy", "sortOrder", "startIndex", "count", "cursor", "attributes", "excludedAttributes"];
+
+/// The query parameters of a request on one resource, or of a create (RFC 7644 §3.9).
+pub const RESOURCE_QUERY: &[&str] = &["attributes", "excludedAttributes"];
+
+/// The 400 for a query parameter the endpoint does not know. A parameter silently ignored
+/// is worse than a refusal: `GET /Users?userName=x` answered with every user looks like an
+/// answer, and a sync job acting on it would act on the whole list.
+fn unknown_param(name: &str, accepted: &[&str]) -> ScimError {
+    let takes = if accepted.is_empty() {
+        "this endpoint takes no query parameters".to_string()
+    } else {
+        format!("this endpoint accepts {}", accepted.join(", "))
+    };
+    let hint = if accepted.contains(&"filter") {
+        format!(" (to select by an attribute, send filter={name} eq \"…\")")
+    } else {
+        String::new()
+    };
+    ScimError::invalid_value(format!("unknown query parameter '{name}': {takes}{hint}"))
+}
+
+/// Refuses (400 `invalidValue`, naming it and what is accepted) the first query parameter
+/// whose name is not one of `accepted` (case-insensitively).
+pub fn check_query_names(pairs: &[(String, String)], accepted: &[&str]) -> ScimResult<()> {
+    match pairs.iter().find(|(k, _)| !accepted.iter().any(|a| a.eq_ignore_ascii_case(k))) {
+        Some((k, _)) => Err(unknown_param(k, accepted)),
+        None => Ok(()),
+    }
+}
+
+/// `value` as a filter literal for an attribute of type `ty`: booleans and numbers bare
+/// when they read as such, everything else a JSON string (the filter's string syntax).
+fn filter_literal(ty: AttrType, value: &str) -> String {
+    match ty {
+        AttrType::Boolean if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") => {
+            value.to_ascii_lowercase()
+        }
+        AttrType::Integer | AttrType::Decimal if value.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            value.trim().to_string()
+        }
+        _ => Value::String(value.to_string()).to_string(),
+    }
+}
+
 impl ListParams {
-    /// From query-string pairs; parameter names are matched case-insensitively.
+    /// From query-string pairs; parameter names are matched case-insensitively, and one
+    /// that is not a list parameter is refused (400 `invalidValue`).
     pub fn from_query(pairs: &[(String, String)]) -> ScimResult<ListParams> {
+        Self::read_query(pairs, None)
+    }
+
+    /// From query-string pairs, where a parameter named after a simple attribute of `kind`
+    /// (`userName`, `externalId`, `name.familyName`…) is an equality filter on it:
+    /// `?userName=x` is `filter=userName eq "x"`, and with a `filter` too both must match.
+    /// For clients that look a user up as `GET /Users?userName=x`; any other unknown
+    /// parameter is still refused.
+    pub fn from_query_with_attributes(
+        pairs: &[(String, String)],
+        reg: &Registry,
+        kind: ResourceKind,
+    ) -> ScimResult<ListParams> {
+        Self::read_query(pairs, Some((reg, kind)))
+    }
+
+    fn read_query(pairs: &[(String, String)], attrs: Option<(&Registry, ResourceKind)>) -> ScimResult<ListParams> {
         let mut p = ListParams::default();
+        let mut equal = Vec::new();
         for (k, v) in pairs {
             match k.to_ascii_lowercase().as_str() {
                 "filter" => p.filter = Some(v.clone()),
@@ -117,8 +184,23 @@ impl ListParams {
                 "attributes" => p.attributes.push(v.clone()),
                 "excludedattributes" => p.excluded_attributes.push(v.clone()),
                 "cursor" => p.cursor = Some(v.clone()),
-                _ => {}
+                _ => {
+                    let simple = attrs.and_then(|(reg, kind)| {
+                        let path = parse_attr_path(k).ok()?;
+                        resolve_attr(reg, kind, &path).filter(|a| a.ty != AttrType::Complex)
+                    });
+                    match simple {
+                        Some(a) => equal.push(format!("{k} eq {}", filter_literal(a.ty, v))),
+                        None => return Err(unknown_param(k, LIST_QUERY)),
+                    }
+                }
             }
+        }
+        if !equal.is_empty() {
+            if let Some(f) = p.filter.take().filter(|f| !f.trim().is_empty()) {
+                equal.insert(0, format!("({f})"));
+            }
+            p.filter = Some(equal.join(" and "));
         }
         Ok(p)
     }
@@ -280,5 +362,45 @@ mod tests {
         assert_eq!(q.count, 3);
         assert_eq!(q.sort.unwrap().0.key, "emails.value");
         assert!(ListParams::from_search_body(&json!({"schemas": ["urn:x"]})).is_err());
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn unknown_query_parameters_are_refused_by_name() {
+        let e = ListParams::from_query(&pairs(&[("count", "2"), ("userName", "ada")])).unwrap_err();
+        assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidValue)));
+        assert!(e.detail.contains("'userName'") && e.detail.contains("filter, sortBy"), "{}", e.detail);
+        let ok = pairs(&[("FILTER", "userName eq \"a\""), ("excludedAttributes", "members"), ("Cursor", "")]);
+        assert!(ListParams::from_query(&ok).is_ok());
+        assert!(check_query_names(&pairs(&[("Attributes", "id")]), RESOURCE_QUERY).is_ok());
+        let e = check_query_names(&pairs(&[("count", "1")]), RESOURCE_QUERY).unwrap_err();
+        assert!(e.detail.contains("accepts attributes, excludedAttributes"), "{}", e.detail);
+        let e = check_query_names(&pairs(&[("x", "")]), &[]).unwrap_err();
+        assert!(e.detail.contains("takes no query parameters"), "{}", e.detail);
+    }
+
+    #[test]
+    fn simple_attributes_as_equality_filters() {
+        let reg = standard_registry();
+        let read = |list: &[(&str, &str)]| {
+            ListParams::from_query_with_attributes(&pairs(list), &reg, ResourceKind::User).map(|p| p.filter)
+        };
+        assert_eq!(read(&[("userName", "ada")]).unwrap().as_deref(), Some("userName eq \"ada\""));
+        assert_eq!(
+            read(&[("filter", "active eq true or title pr"), ("active", "TRUE"), ("name.familyName", "O\"Neil")])
+                .unwrap()
+                .as_deref(),
+            Some("(active eq true or title pr) and active eq true and name.familyName eq \"O\\\"Neil\"")
+        );
+        // Complex attributes and names that are no attribute stay unknown.
+        assert!(read(&[("name", "x")]).unwrap_err().detail.contains("unknown query parameter 'name'"));
+        assert!(read(&[("userNames", "x")]).is_err());
+        // The filters built resolve like a client's.
+        let p =
+            ListParams::from_query_with_attributes(&pairs(&[("userName", "a b")]), &reg, ResourceKind::User).unwrap();
+        assert!(p.resolve(&reg, ResourceKind::User, &PageConfig::default()).unwrap().filter.is_some());
     }
 }

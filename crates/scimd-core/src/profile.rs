@@ -173,6 +173,11 @@ pub struct Profile {
     /// (L4: the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.
     pub extensions: Vec<ExtensionDecl>,
+    /// A list request's query parameters named after a simple attribute are equality
+    /// filters: `GET /Users?userName=x` is `filter=userName eq "x"` (L17: the locker
+    /// system's clients look a user up this way), ANDed with a `filter` if there is one.
+    /// Off, such a parameter is refused (400) like any other unknown one.
+    pub query_attribute_filters: bool,
 }
 
 /// A schema extension declared by a profile.

@@ -14,6 +14,8 @@ pub mod limits;
 mod oauth;
 pub mod openapi;
 mod origin;
+mod query;
+mod tenant_docs;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -484,6 +486,10 @@ impl FromRequestParts<AppState> for ScimRequest {
         }
         if let Err(over) = state.limiters().check(grant.tenant.0, &grant.client) {
             return Err(too_many(&over));
+        }
+        if let Some(accepted) = query::accepted(&parts.method, parts.uri.path()) {
+            let pairs = query_pairs(&parts.uri.query().map(str::to_string));
+            scimd_core::list::check_query_names(&pairs, accepted).map_err(|e| error_response(&e))?;
         }
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
@@ -1192,7 +1198,12 @@ pub fn metrics_router(state: AppState) -> Router {
 }
 
 async fn list<const K: u8>(State(state): State<AppState>, r: ScimRequest, RawQuery(q): RawQuery) -> HResult<Response> {
-    let params = ListParams::from_query(&query_pairs(&q))?;
+    let pairs = query_pairs(&q);
+    let params = if r.ctx.tenancy.query_attribute_filters {
+        ListParams::from_query_with_attributes(&pairs, &r.ctx.tenancy.registry, kind::<K>())?
+    } else {
+        ListParams::from_query(&pairs)?
+    };
     let body = state.service.list(&r.ctx, kind::<K>(), &params).await?;
     Ok(scim_bytes(StatusCode::OK, body))
 }
@@ -1388,7 +1399,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ResourceTypes/{name}", get(resource_type))
         .route("/.search", post(search_root))
         .route("/Bulk", post(bulk))
-        .route("/Me", get(me_get).put(me_replace).patch(me_patch).delete(me_delete));
+        .route("/Me", get(me_get).put(me_replace).patch(me_patch).delete(me_delete))
+        .route("/openapi.json", get(tenant_docs::document))
+        .route("/docs", get(tenant_docs::page))
+        .route("/docs/init.js", get(tenant_docs::script));
     let scim = resource_routes::<USERS>(scim, "/Users");
     let scim =
         resource_routes::<GROUPS>(scim, "/Groups").fallback(not_found).method_not_allowed_fallback(method_not_allowed);

@@ -1,5 +1,6 @@
 //! The places part of the store (issue 7): a tenant's places tree, the access links
-//! between groups and locker banks, the location rules, and the bookkeeping of the
+//! between groups and places (a locker, a whole bank, or everything under a section or
+//! location), the location rules, and the bookkeeping of the
 //! background recomputation of users' derived attributes. Types and the trait only; the
 //! SQL is in `sqlite/places.rs` and `postgres/places.rs`.
 
@@ -39,20 +40,35 @@ pub struct PlacesState {
     pub rules: Vec<(String, String)>,
 }
 
-/// A user's access: the keys of the banks and lockers it may use.
+/// A user's access: the keys of the banks it may use whole, and of every locker it may use
+/// (those of those banks, and those granted one by one).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UserAccess {
     pub banks: Vec<String>,
     pub lockers: Vec<String>,
 }
 
-/// A group's access to a bank.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A group's access to a place: a locker, a bank, or everything under a section or a
+/// location. Shown with the place under its level's name (`"bank": "b1"`, `"locker": "l7"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLink {
     pub group_id: String,
     pub group: Option<String>,
-    pub bank: String,
+    pub level: Level,
+    pub place: String,
     pub created: String,
+}
+
+impl serde::Serialize for AccessLink {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("group_id", &self.group_id)?;
+        m.serialize_entry("group", &self.group)?;
+        m.serialize_entry(self.level.name(), &self.place)?;
+        m.serialize_entry("created", &self.created)?;
+        m.end()
+    }
 }
 
 /// A user's derived attributes, recomputed (see [`PlacesStore::set_derived`]).
@@ -66,7 +82,7 @@ pub struct DerivedUpdate {
     pub state: Option<ResourceState>,
 }
 
-/// A page of a bank's users: how many there are in all, and the page's (id, userName).
+/// A page of a place's users: how many there are in all, and the page's (id, userName).
 pub type BankUsers = (u64, Vec<(String, String)>);
 
 /// Places, access and location rules; every call scoped by tenant.
@@ -116,28 +132,31 @@ pub trait PlacesStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<i64>>;
     fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>>;
-    /// Links a group (by SCIM id) to a bank (by key); false if it was linked already.
-    /// `NotFound` (as a `Scim` 404) for an unknown group or bank.
+    /// Links a group (by SCIM id) to a place (by level and key); false if it was linked
+    /// already. `NotFound` (as a `Scim` 404) for an unknown group or place.
     fn grant_access(
         &self,
         tenant: TenantId,
         group: &str,
-        bank: &str,
+        level: Level,
+        place: &str,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<bool>>;
     /// Unlinks them; false if they were not linked.
-    fn revoke_access(&self, tenant: TenantId, group: &str, bank: &str) -> BoxFut<'_, StoreResult<bool>>;
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>>;
     fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>>;
     /// The banks and lockers a user (by its folded userName, the unique key) may use:
-    /// those linked to a group it is in, directly or through nested groups; none when the
-    /// user is inactive. `None` if there is no such user.
+    /// everything under the places linked to a group it is in, directly or through nested
+    /// groups; none when the user is inactive. `None` if there is no such user.
     fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>>;
-    /// The active users (id, userName) that may use a bank, by id, a page of them, and
-    /// their number. `None` if there is no such bank.
-    fn bank_users(
+    /// The active users (id, userName) that may use a place (the whole of it: linked to it
+    /// or to a place above it), by id, a page of them, and their number. `None` if there
+    /// is no such place.
+    fn place_users(
         &self,
         tenant: TenantId,
-        bank: &str,
+        level: Level,
+        place: &str,
         offset: u64,
         limit: u64,
     ) -> BoxFut<'_, StoreResult<Option<BankUsers>>>;

@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_user_names_server_secrets.sql")),
     (5, include_str!("../migrations/postgres/0005_retired_key_seeds.sql")),
     (6, include_str!("../migrations/postgres/0006_client_request_id.sql")),
+    (9, include_str!("../migrations/postgres/0009_access_to_any_place.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

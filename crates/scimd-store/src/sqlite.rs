@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_user_names_server_secrets.sql")),
     (11, include_str!("../migrations/sqlite/0011_retired_key_seeds.sql")),
     (12, include_str!("../migrations/sqlite/0012_client_request_id.sql")),
+    (15, include_str!("../migrations/sqlite/0015_access_to_any_place.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 type DataStep = fn(&Connection) -> StoreResult<()>;

@@ -172,7 +172,7 @@ async fn tree_import_list_create_rename_delete() {
 
     // delete_place: children refuse it without cascade; with it, the subtree goes, links too.
     let g = group(&*store, t, "G", &[]).await;
-    assert!(store.grant_access(t, &g, "B1", Utc::now()).await.unwrap());
+    assert!(store.grant_access(t, &g, Level::Bank, "B1", Utc::now()).await.unwrap());
     let e = store.delete_place(t, Level::Bank, "B1", false, Utc::now()).await.unwrap_err();
     assert_eq!(conflict(e), "bank 'B1' has 3 place(s) under it: delete them first, or cascade");
     assert_eq!(store.delete_place(t, Level::Locker, "K4", false, Utc::now()).await.unwrap(), 1);
@@ -249,21 +249,21 @@ async fn access_through_nested_groups() {
     let a = group(&*store, t, "A", &[&b]).await;
     let c = group(&*store, t, "C", &[&u3]).await;
 
-    assert!(store.grant_access(t, &a, "B1", Utc::now()).await.unwrap());
-    assert!(!store.grant_access(t, &a, "B1", Utc::now()).await.unwrap());
-    assert!(store.grant_access(t, &c, "B2", Utc::now()).await.unwrap());
-    let e = scim_err(store.grant_access(t, "nope", "B1", Utc::now()).await.unwrap_err());
+    assert!(store.grant_access(t, &a, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert!(!store.grant_access(t, &a, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert!(store.grant_access(t, &c, Level::Bank, "B2", Utc::now()).await.unwrap());
+    let e = scim_err(store.grant_access(t, "nope", Level::Bank, "B1", Utc::now()).await.unwrap_err());
     assert_eq!((e.status, e.detail.as_str()), (404, "group 'nope' not found"));
-    let e = scim_err(store.grant_access(t, &a, "K1", Utc::now()).await.unwrap_err());
+    let e = scim_err(store.grant_access(t, &a, Level::Bank, "K1", Utc::now()).await.unwrap_err());
     assert_eq!((e.status, e.detail.as_str()), (404, "bank 'K1' not found"));
-    let e = scim_err(store.grant_access(other, &a, "B1", Utc::now()).await.unwrap_err());
+    let e = scim_err(store.grant_access(other, &a, Level::Bank, "B1", Utc::now()).await.unwrap_err());
     assert_eq!(e.status, 404);
     // A user is not a group.
-    assert_eq!(scim_err(store.grant_access(t, &u1, "B1", Utc::now()).await.unwrap_err()).status, 404);
+    assert_eq!(scim_err(store.grant_access(t, &u1, Level::Bank, "B1", Utc::now()).await.unwrap_err()).status, 404);
 
     let links = store.access_links(t).await.unwrap();
     let shape: Vec<(&str, Option<&str>, &str)> =
-        links.iter().map(|l| (l.group_id.as_str(), l.group.as_deref(), l.bank.as_str())).collect();
+        links.iter().map(|l| (l.group_id.as_str(), l.group.as_deref(), l.place.as_str())).collect();
     assert_eq!(shape, vec![(a.as_str(), Some("A"), "B1"), (c.as_str(), Some("C"), "B2")]);
     assert!(links.iter().all(|l| !l.created.is_empty()));
     assert!(store.access_links(other).await.unwrap().is_empty());
@@ -280,11 +280,11 @@ async fn access_through_nested_groups() {
     assert_eq!(store.user_access(t, "nobody").await.unwrap(), None);
     assert_eq!(store.user_access(other, "alice").await.unwrap(), None);
     // Two ways to the same bank give it once.
-    store.grant_access(t, &b, "B1", Utc::now()).await.unwrap();
-    store.grant_access(t, &b, "B2", Utc::now()).await.unwrap();
+    store.grant_access(t, &b, Level::Bank, "B1", Utc::now()).await.unwrap();
+    store.grant_access(t, &b, Level::Bank, "B2", Utc::now()).await.unwrap();
     assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&["B1", "B2"], &["K1", "K2", "K3"])));
-    assert!(store.revoke_access(t, &b, "B1").await.unwrap());
-    assert!(store.revoke_access(t, &b, "B2").await.unwrap());
+    assert!(store.revoke_access(t, &b, Level::Bank, "B1").await.unwrap());
+    assert!(store.revoke_access(t, &b, Level::Bank, "B2").await.unwrap());
 
     // bank_users: the active users, by rowid, paged, with their number.
     let mut more = Vec::new();
@@ -292,29 +292,32 @@ async fn access_through_nested_groups() {
         more.push(user(&*store, t, name, None).await);
     }
     let d = group(&*store, t, "D", &[&more[0], &more[1], &more[2], &u1]).await;
-    store.grant_access(t, &d, "B1", Utc::now()).await.unwrap();
-    let (total, page) = store.bank_users(t, "B1", 0, 2).await.unwrap().unwrap();
+    store.grant_access(t, &d, Level::Bank, "B1", Utc::now()).await.unwrap();
+    let (total, page) = store.place_users(t, Level::Bank, "B1", 0, 2).await.unwrap().unwrap();
     assert_eq!(total, 4);
     assert_eq!(page, vec![(u1.clone(), "Alice".to_string()), (more[0].clone(), "erin".to_string())]);
-    let (total, page) = store.bank_users(t, "B1", 2, 10).await.unwrap().unwrap();
+    let (total, page) = store.place_users(t, Level::Bank, "B1", 2, 10).await.unwrap().unwrap();
     assert_eq!(total, 4);
     assert_eq!(page, vec![(more[1].clone(), "frank".to_string()), (more[2].clone(), "grace".to_string())]);
-    assert_eq!(store.bank_users(t, "B1", 10, 10).await.unwrap(), Some((4, vec![])));
-    assert_eq!(store.bank_users(t, "B2", 0, 10).await.unwrap(), Some((1, vec![(u3.clone(), "carol".to_string())])));
-    assert_eq!(store.bank_users(t, "K1", 0, 10).await.unwrap(), None);
-    assert_eq!(store.bank_users(other, "B1", 0, 10).await.unwrap(), None);
+    assert_eq!(store.place_users(t, Level::Bank, "B1", 10, 10).await.unwrap(), Some((4, vec![])));
+    assert_eq!(
+        store.place_users(t, Level::Bank, "B2", 0, 10).await.unwrap(),
+        Some((1, vec![(u3.clone(), "carol".to_string())]))
+    );
+    assert_eq!(store.place_users(t, Level::Bank, "K1", 0, 10).await.unwrap(), None);
+    assert_eq!(store.place_users(other, Level::Bank, "B1", 0, 10).await.unwrap(), None);
 
     // revoke_access
-    assert!(store.revoke_access(t, &a, "B1").await.unwrap());
-    assert!(!store.revoke_access(t, &a, "B1").await.unwrap());
-    assert_eq!(scim_err(store.revoke_access(t, &a, "B9").await.unwrap_err()).status, 404);
-    assert_eq!(store.bank_users(t, "B1", 0, 10).await.unwrap().unwrap().0, 4); // through D still
-    store.revoke_access(t, &d, "B1").await.unwrap();
+    assert!(store.revoke_access(t, &a, Level::Bank, "B1").await.unwrap());
+    assert!(!store.revoke_access(t, &a, Level::Bank, "B1").await.unwrap());
+    assert_eq!(scim_err(store.revoke_access(t, &a, Level::Bank, "B9").await.unwrap_err()).status, 404);
+    assert_eq!(store.place_users(t, Level::Bank, "B1", 0, 10).await.unwrap().unwrap().0, 4); // through D still
+    store.revoke_access(t, &d, Level::Bank, "B1").await.unwrap();
     assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&[], &[])));
-    assert_eq!(store.bank_users(t, "B1", 0, 10).await.unwrap(), Some((0, vec![])));
+    assert_eq!(store.place_users(t, Level::Bank, "B1", 0, 10).await.unwrap(), Some((0, vec![])));
 
     // Deleting a group drops its links.
-    store.grant_access(t, &a, "B1", Utc::now()).await.unwrap();
+    store.grant_access(t, &a, Level::Bank, "B1", Utc::now()).await.unwrap();
     store.delete(t, ResourceKind::Group, &c, None, None, Utc::now()).await.unwrap();
     let left: Vec<String> = store.access_links(t).await.unwrap().into_iter().map(|l| l.group_id).collect();
     assert_eq!(left, vec![a.clone()]);
@@ -425,4 +428,54 @@ async fn recomputation_bookkeeping() {
     store.places_done(t, 1).await.unwrap();
     assert_eq!(store.places_pending().await.unwrap(), vec![(t, 2)]);
     assert_eq!(stale_ids(&*store, t, 2, 10).await, vec![u1, u2, u3]);
+}
+
+/// A link may name a single locker (access to it alone), or a section or location
+/// (everything under it); a place's users are those with access to the whole of it.
+#[tokio::test]
+async fn access_to_a_locker_a_section_or_a_location() {
+    let store = support::fresh_store().await;
+    let t = store.create_tenant("t", true, Utc::now()).await.unwrap().id;
+    store.import_places(t, sample(), Utc::now()).await.unwrap();
+    let alice = user(&*store, t, "alice", None).await;
+    let bob = user(&*store, t, "bob", None).await;
+    let one = group(&*store, t, "One locker", &[&alice]).await;
+    let floor = group(&*store, t, "Floor", &[&bob]).await;
+    let access = |banks: &[&str], lockers: &[&str]| UserAccess {
+        banks: banks.iter().map(|s| s.to_string()).collect(),
+        lockers: lockers.iter().map(|s| s.to_string()).collect(),
+    };
+
+    assert!(store.grant_access(t, &one, Level::Locker, "K2", Utc::now()).await.unwrap());
+    assert!(!store.grant_access(t, &one, Level::Locker, "K2", Utc::now()).await.unwrap());
+    assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&[], &["K2"])));
+    let e = scim_err(store.grant_access(t, &one, Level::Locker, "B1", Utc::now()).await.unwrap_err());
+    assert_eq!((e.status, e.detail.as_str()), (404, "locker 'B1' not found"));
+    assert!(store.grant_access(t, &floor, Level::Section, "S1", Utc::now()).await.unwrap());
+    assert_eq!(store.user_access(t, "bob").await.unwrap(), Some(access(&["B1", "B2"], &["K1", "K2", "K3"])));
+    // A locker granted alone and through its bank is listed once.
+    assert!(store.grant_access(t, &one, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&["B1"], &["K1", "K2"])));
+
+    let links: Vec<(Level, String)> =
+        store.access_links(t).await.unwrap().into_iter().map(|l| (l.level, l.place)).collect();
+    assert_eq!(links, vec![(Level::Bank, "B1".into()), (Level::Locker, "K2".into()), (Level::Section, "S1".into())]);
+    let shown = serde_json::to_value(&store.access_links(t).await.unwrap()[1]).unwrap();
+    assert_eq!((shown["locker"].clone(), shown.get("bank")), (json!("K2"), None), "{shown}");
+
+    // Users of a place: linked to it or to a place above it.
+    let ids = |r: Option<(u64, Vec<(String, String)>)>| r.unwrap().1.into_iter().map(|(_, n)| n).collect::<Vec<_>>();
+    assert_eq!(ids(store.place_users(t, Level::Locker, "K2", 0, 10).await.unwrap()), ["alice", "bob"]);
+    assert_eq!(ids(store.place_users(t, Level::Bank, "B2", 0, 10).await.unwrap()), ["bob"]);
+    assert_eq!(ids(store.place_users(t, Level::Section, "S1", 0, 10).await.unwrap()), ["bob"]);
+    assert!(ids(store.place_users(t, Level::Location, "L1", 0, 10).await.unwrap()).is_empty());
+
+    assert!(store.revoke_access(t, &one, Level::Bank, "B1").await.unwrap());
+    assert!(store.revoke_access(t, &one, Level::Locker, "K2").await.unwrap());
+    assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&[], &[])));
+    // Deleting a locker drops its links.
+    store.grant_access(t, &one, Level::Locker, "K3", Utc::now()).await.unwrap();
+    store.delete_place(t, Level::Locker, "K3", false, Utc::now()).await.unwrap();
+    assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&[], &[])));
+    assert_eq!(store.access_links(t).await.unwrap().len(), 1);
 }

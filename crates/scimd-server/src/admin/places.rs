@@ -1,7 +1,8 @@
 //! The operator's places and access use cases (issue 7), shared by the command line and
 //! the admin HTTP API: the places tree (import, list, create, rename, delete), location
-//! rules, access links between groups and banks, and the questions asked of them (a
-//! user's banks and lockers, a bank's users, a user's locations).
+//! rules, access links between groups and places (a locker, a bank, or everything under a
+//! section or location), and the questions asked of them (a user's banks and lockers, a
+//! place's users, a user's locations).
 
 use scimd_core::list::ListParams;
 use scimd_core::places::{self, Level, LocationRules, PlaceSpec, Tree};
@@ -29,7 +30,7 @@ pub struct UserPlaces {
     pub home: Option<String>,
 }
 
-/// A page of a bank's users.
+/// A page of a place's users.
 #[derive(Debug, Clone, Serialize)]
 pub struct BankUsers {
     #[serde(rename = "totalResults")]
@@ -168,19 +169,33 @@ impl Admin {
         Ok(l.rules.as_deref().map(|r| serde_json::from_str(r).unwrap_or(Value::Null)).unwrap_or(Value::Null))
     }
 
-    /// Gives a group's members access to a bank; false if the group had it already.
-    pub async fn grant_access(&self, tenant: &str, group: &str, bank: &str) -> AdminResult<(Tenant, bool)> {
+    /// Gives a group's members access to a place (a locker, a bank, or everything under a
+    /// section or location); false if the group had it already.
+    pub async fn grant_access(
+        &self,
+        tenant: &str,
+        group: &str,
+        level: Level,
+        place: &str,
+    ) -> AdminResult<(Tenant, bool)> {
         let t = self.tenant(tenant).await?;
         let id = self.group(&t, group).await?.id;
-        let created = self.store.grant_access(t.id, &id, bank, self.now()).await.map_err(places_err(String::new))?;
+        let created =
+            self.store.grant_access(t.id, &id, level, place, self.now()).await.map_err(places_err(String::new))?;
         Ok((t, created))
     }
 
     /// Takes it away; false if the group did not have it.
-    pub async fn revoke_access(&self, tenant: &str, group: &str, bank: &str) -> AdminResult<(Tenant, bool)> {
+    pub async fn revoke_access(
+        &self,
+        tenant: &str,
+        group: &str,
+        level: Level,
+        place: &str,
+    ) -> AdminResult<(Tenant, bool)> {
         let t = self.tenant(tenant).await?;
         let id = self.group(&t, group).await?.id;
-        let existed = self.store.revoke_access(t.id, &id, bank).await.map_err(places_err(String::new))?;
+        let existed = self.store.revoke_access(t.id, &id, level, place).await.map_err(places_err(String::new))?;
         Ok((t, existed))
     }
 
@@ -199,16 +214,24 @@ impl Admin {
             .ok_or_else(|| AdminError::not_found(format!("no user with the userName '{user_name}'")))
     }
 
-    /// The active users that may use a bank: a page of `count` from `start_index` (1-based).
-    pub async fn bank_users(&self, tenant: &str, bank: &str, start_index: u64, count: u64) -> AdminResult<BankUsers> {
+    /// The active users that may use a place (the whole of it): a page of `count` from
+    /// `start_index` (1-based).
+    pub async fn place_users(
+        &self,
+        tenant: &str,
+        level: Level,
+        key: &str,
+        start_index: u64,
+        count: u64,
+    ) -> AdminResult<BankUsers> {
         let t = self.tenant(tenant).await?;
         let start_index = start_index.max(1);
         let (total, users) = self
             .store
-            .bank_users(t.id, bank, start_index - 1, count.min(10_000))
+            .place_users(t.id, level, key, start_index - 1, count.min(10_000))
             .await
             .map_err(AdminError::internal)?
-            .ok_or_else(|| AdminError::not_found(format!("no bank with the key '{bank}'")))?;
+            .ok_or_else(|| AdminError::not_found(format!("no {} with the key '{key}'", level.name())))?;
         let users = users.into_iter().map(|(id, user_name)| json!({"id": id, "userName": user_name})).collect();
         Ok(BankUsers { total, start_index, users })
     }

@@ -81,27 +81,60 @@ pub enum PlacesCmd {
     },
 }
 
+/// The place an access command names: exactly one of them.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct PlaceArg {
+    /// A single locker (by key).
+    #[arg(long)]
+    locker: Option<String>,
+    /// A bank: every locker in it.
+    #[arg(long)]
+    bank: Option<String>,
+    /// A section: every bank and locker in it.
+    #[arg(long)]
+    section: Option<String>,
+    /// A location: every section, bank and locker in it.
+    #[arg(long)]
+    location: Option<String>,
+}
+
+impl PlaceArg {
+    fn place(&self) -> (Level, &str) {
+        [
+            (Level::Locker, &self.locker),
+            (Level::Bank, &self.bank),
+            (Level::Section, &self.section),
+            (Level::Location, &self.location),
+        ]
+        .into_iter()
+        .find_map(|(l, k)| k.as_deref().map(|k| (l, k)))
+        .expect("clap requires one place")
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AccessCmd {
-    /// Give a group's members (by the group's displayName or id) access to a bank.
+    /// Give a group's members (by the group's displayName or id) access to a place: one
+    /// locker, or everything in a bank, section or location.
     Grant {
         #[arg(long)]
         tenant: String,
         #[arg(long)]
         group: String,
-        #[arg(long)]
-        bank: String,
+        #[command(flatten)]
+        place: PlaceArg,
     },
-    /// Take a group's access to a bank away.
+    /// Take a group's access to a place away.
     Revoke {
         #[arg(long)]
         tenant: String,
         #[arg(long)]
         group: String,
-        #[arg(long)]
-        bank: String,
+        #[command(flatten)]
+        place: PlaceArg,
     },
-    /// The banks and lockers a user may use: `{"banks":[…],"lockers":[…]}` with `--json`.
+    /// The banks (whole) and lockers a user may use: `{"banks":[…],"lockers":[…]}` with `--json`.
     Show {
         #[arg(long)]
         tenant: String,
@@ -110,17 +143,17 @@ pub enum AccessCmd {
         #[arg(long)]
         json: bool,
     },
-    /// The access links: bank, group (tab-separated).
+    /// The access links: place key, group name, group id, place level (tab-separated).
     List {
         #[arg(long)]
         tenant: String,
     },
-    /// The active users that may use a bank: id and userName (tab-separated).
+    /// The active users that may use a place (the whole of it): id and userName (tab-separated).
     Users {
         #[arg(long)]
         tenant: String,
-        #[arg(long)]
-        bank: String,
+        #[command(flatten)]
+        place: PlaceArg,
         #[arg(long)]
         json: bool,
     },
@@ -193,13 +226,17 @@ pub async fn places(admin: &Admin, cmd: PlacesCmd) -> Result<(), String> {
 
 pub async fn access(admin: &Admin, cmd: AccessCmd) -> Result<(), String> {
     match cmd {
-        AccessCmd::Grant { tenant, group, bank } => {
-            let (_, created) = admin.grant_access(&tenant, &group, &bank).await?;
-            println!("{group} {} bank {bank}", if created { "now has access to" } else { "already had access to" });
+        AccessCmd::Grant { tenant, group, place } => {
+            let (l, key) = place.place();
+            let (_, created) = admin.grant_access(&tenant, &group, l, key).await?;
+            let done = if created { "now has access to" } else { "already had access to" };
+            println!("{group} {done} {} {key}", l.name());
         }
-        AccessCmd::Revoke { tenant, group, bank } => {
-            let (_, existed) = admin.revoke_access(&tenant, &group, &bank).await?;
-            println!("{group} {} bank {bank}", if existed { "no longer has access to" } else { "had no access to" });
+        AccessCmd::Revoke { tenant, group, place } => {
+            let (l, key) = place.place();
+            let (_, existed) = admin.revoke_access(&tenant, &group, l, key).await?;
+            let done = if existed { "no longer has access to" } else { "had no access to" };
+            println!("{group} {done} {} {key}", l.name());
         }
         AccessCmd::Show { tenant, user, json } => {
             let a = admin.user_access(&tenant, &user).await?;
@@ -212,13 +249,16 @@ pub async fn access(admin: &Admin, cmd: AccessCmd) -> Result<(), String> {
         }
         AccessCmd::List { tenant } => {
             for l in admin.access_links(&tenant).await? {
-                println!("{}\t{}\t{}", l.bank, l.group.as_deref().unwrap_or("-"), l.group_id);
+                // The level comes last: scripts written when every link named a bank read the
+                // first three columns.
+                println!("{}\t{}\t{}\t{}", l.place, l.group.as_deref().unwrap_or("-"), l.group_id, l.level.name());
             }
         }
-        AccessCmd::Users { tenant, bank, json } => {
+        AccessCmd::Users { tenant, place, json } => {
+            let (l, key) = place.place();
             let mut start = 1;
             loop {
-                let page = admin.bank_users(&tenant, &bank, start, 1000).await?;
+                let page = admin.place_users(&tenant, l, key, start, 1000).await?;
                 let n = page.users.len() as u64;
                 for u in &page.users {
                     if json {

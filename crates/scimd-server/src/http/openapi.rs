@@ -3,10 +3,17 @@
 //! of operations — the routes the router serves, checked against it by a test that sends
 //! every documented operation to the real router — and the SCIM resource schemas are
 //! generated from the same registry the server enforces (`scimd_core::discovery`).
+//!
+//! A tenant's own description (`<base>/openapi.json`, [`tenant_document`]) is cut from the
+//! same table: its SCIM operations at its base path, only those its profile allows, its
+//! token endpoint, and its resource schemas with its extensions.
+
+use std::borrow::Cow;
 
 use scimd_core::builtin::standard_registry;
 use scimd_core::discovery::resource_json_schema;
-use scimd_core::schema::ResourceKind;
+use scimd_core::profile::{Operation, Profile};
+use scimd_core::schema::{Registry, ResourceKind};
 use serde_json::{Map, Value, json};
 
 /// Where an operation's security comes from.
@@ -38,7 +45,8 @@ type Ok = (u16, Option<(&'static str, &'static str)>);
 
 struct Op {
     method: &'static str,
-    path: &'static str,
+    /// Built per tenant request too: owned where it is computed, never leaked.
+    path: Cow<'static, str>,
     tag: &'static str,
     summary: &'static str,
     params: &'static [&'static str],
@@ -56,7 +64,16 @@ const PROJECTION: &[&str] = &["attributes", "excludedAttributes"];
 
 macro_rules! op {
     ($m:literal $p:literal, $tag:literal, $summary:literal, $params:expr, $body:expr, $ok:expr, $auth:expr) => {
-        Op { method: $m, path: $p, tag: $tag, summary: $summary, params: $params, body: $body, ok: $ok, auth: $auth }
+        Op {
+            method: $m,
+            path: Cow::Borrowed($p),
+            tag: $tag,
+            summary: $summary,
+            params: $params,
+            body: $body,
+            ok: $ok,
+            auth: $auth,
+        }
     };
 }
 
@@ -67,7 +84,7 @@ fn operations() -> Vec<Op> {
     let mut ops = Vec::new();
     for (res, schema) in [("Users", "User"), ("Groups", "Group")] {
         // The two resource types share their shape; the paths are written out once each.
-        let p = |suffix: &str| -> &'static str { Box::leak(format!("/scim/v2/{res}{suffix}").into_boxed_str()) };
+        let p = |suffix: &str| -> Cow<'static, str> { Cow::Owned(format!("/scim/v2/{res}{suffix}")) };
         let t: &'static str = res;
         let sch: &'static str = schema;
         ops.push(Op {
@@ -153,6 +170,8 @@ fn operations() -> Vec<Op> {
         op!("get" "/scim/v2/ResourceTypes/{name}", "Discovery", "One resource type", &[], Empty, (200, Some((SCIM, "Object"))), Tenant),
         op!("get" "/scim/v2/Schemas", "Discovery", "Schemas", &[], Empty, (200, Some((SCIM, "ListResponse"))), Tenant),
         op!("get" "/scim/v2/Schemas/{urn}", "Discovery", "One schema", &[], Empty, (200, Some((SCIM, "Object"))), Tenant),
+        op!("get" "/scim/v2/openapi.json", "Discovery", "The tenant's API as the tenant sees it (OpenAPI 3.1; a mounted tenant's at its base path)", &[], Empty, (200, Some((JSON, "Object"))), Tenant),
+        op!("get" "/scim/v2/docs", "Discovery", "Swagger UI on the tenant's API description (asks for the tenant's token)", &[], Empty, (200, Some(("text/html", "Text"))), Public),
         op!("post" "{token}", "OAuth", "Token endpoint (client_credentials, password, refresh_token)", &[], Form("TokenRequest"), (200, Some((JSON, "TokenResponse"))), Client),
         op!("post" "/oauth2/revoke", "OAuth", "Revoke a token (RFC 7009)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
         op!("post" "/oauth2/introspect", "OAuth", "Introspect a token (RFC 7662)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
@@ -193,13 +212,13 @@ fn operations() -> Vec<Op> {
         op!("get" "/admin/v1/tenants/{name}/places/{level}/{key}/rules", "Places", "A location's rules", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("put" "/admin/v1/tenants/{name}/places/{level}/{key}/rules", "Places", "Set a location's rules", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
         op!("delete" "/admin/v1/tenants/{name}/places/{level}/{key}/rules", "Places", "Clear a location's rules", &[], Empty, (200, Some((JSON, "Object"))), Operator),
-        op!("get" "/admin/v1/tenants/{name}/places/{level}/{key}/users", "Places", "The users that may use a bank", &["startIndex", "count"], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/places/{level}/{key}/users", "Places", "The users that may use a place (the whole of it)", &["startIndex", "count"], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/groups", "Admin", "A tenant's groups (id, displayName, externalId)", &[], Empty, (200, Some((JSON, "Array"))), Operator),
         op!("post" "/admin/v1/tenants/{name}/groups", "Admin", "Create a group as the operator (displayName, externalId)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
         op!("delete" "/admin/v1/tenants/{name}/groups/{group}", "Admin", "Delete a group by id or displayName", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/access", "Places", "Access links", &[], Empty, (200, Some((JSON, "Array"))), Operator),
-        op!("post" "/admin/v1/tenants/{name}/access", "Places", "Give a group access to a bank", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
-        op!("delete" "/admin/v1/tenants/{name}/access", "Places", "Take a group's access to a bank away", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/access", "Places", "Give a group access to a place: {\"group\", and one of \"locker\", \"bank\", \"section\", \"location\"}", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/access", "Places", "Take a group's access to a place away", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/users/{user}/access", "Places", "The banks and lockers a user may use", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/users/{user}/places", "Places", "A user's locations and home location", &[], Empty, (200, Some((JSON, "Object"))), Operator),
     ]);
@@ -265,8 +284,7 @@ fn error_responses() -> Value {
     Value::Object(out)
 }
 
-fn components() -> Value {
-    let reg = standard_registry();
+fn components(reg: &Registry) -> Value {
     let scim_error = json!({"type": "object", "required": ["schemas", "status"], "properties": {
         "schemas": {"type": "array", "items": {"type": "string"}},
         "status": {"type": "string", "description": "The HTTP status, as a string"},
@@ -279,8 +297,8 @@ fn components() -> Value {
             "client": {"type": "http", "scheme": "basic", "description": "client_id:client_secret (or the form fields)"}
         },
         "schemas": {
-            "User": resource_json_schema(&reg, ResourceKind::User),
-            "Group": resource_json_schema(&reg, ResourceKind::Group),
+            "User": resource_json_schema(reg, ResourceKind::User),
+            "Group": resource_json_schema(reg, ResourceKind::Group),
             "ScimError": scim_error,
             "ListResponse": {"type": "object", "properties": {
                 "schemas": {"type": "array", "items": {"type": "string"}},
@@ -332,8 +350,97 @@ fn components() -> Value {
 
 /// The whole document; `token_path` is where the token endpoint is served.
 pub fn document(token_path: &str) -> Value {
+    let info = json!({
+        "title": "scimd",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "A SCIM 2.0 service provider (RFC 7643/7644) with its OAuth 2.0 authorization server and admin API. \
+                        A tenant with its own base path (a profile's base_paths) serves the SCIM paths there too."
+    });
+    build(operations(), token_path, info, components(&standard_registry()))
+}
+
+/// The operation a documented SCIM operation is, for a profile's check: the resource
+/// type and the operation; `None` for what every tenant has (discovery, the token
+/// endpoints) or what is decided otherwise (Bulk, the root `.search`).
+fn scim_operation(method: &str, path: &str) -> Option<(ResourceKind, Operation)> {
+    let rest = path.strip_prefix("/scim/v2/")?;
+    let (kind, tail) = match rest.split_once('/') {
+        Some((first, tail)) => (first, Some(tail)),
+        None => (rest, None),
+    };
+    let kind = match kind {
+        "Users" | "Me" => ResourceKind::User,
+        "Groups" => ResourceKind::Group,
+        _ => return None,
+    };
+    let op = match (method, tail) {
+        ("post", Some(".search")) | ("get", _) => Operation::Read,
+        ("post", None) => Operation::Create,
+        ("put", _) => Operation::Replace,
+        ("patch", _) => Operation::Patch,
+        ("delete", _) => Operation::Delete,
+        _ => return None,
+    };
+    Some((kind, op))
+}
+
+/// A tenant's API as the tenant sees it: the SCIM operations its profile allows, at
+/// `base` (where the request arrived: `/scim/v2` or its profile's mount), its token
+/// endpoint (`token_path`: its profile's, else the server's) with revocation and
+/// introspection, and its resource schemas from its own `registry` (extensions included).
+/// `bulk`: whether the server offers Bulk.
+pub fn tenant_document(profile: &Profile, registry: &Registry, base: &str, token_path: &str, bulk: bool) -> Value {
+    let writes = [Operation::Create, Operation::Replace, Operation::Patch, Operation::Delete];
+    let any_write = |k: ResourceKind| writes.iter().any(|op| profile.access(k).allows(*op));
+    let readable = profile.users.allows(Operation::Read) || profile.groups.allows(Operation::Read);
+    let ops: Vec<Op> = operations()
+        .into_iter()
+        .filter(|o| match o.path.as_ref() {
+            "{token}" | "/oauth2/revoke" | "/oauth2/introspect" => true,
+            "/scim/v2/Bulk" => bulk && (any_write(ResourceKind::User) || any_write(ResourceKind::Group)),
+            "/scim/v2/.search" => readable,
+            p if p.starts_with("/scim/v2/") => {
+                scim_operation(o.method, p).is_none_or(|(kind, op)| profile.access(kind).allows(op))
+            }
+            _ => false,
+        })
+        .map(|mut o| {
+            if let Some(rest) = o.path.strip_prefix("/scim/v2") {
+                o.path = Cow::Owned(format!("{base}{rest}"));
+            }
+            o
+        })
+        .collect();
+    let mut components = components(registry);
+    if profile.hide_group_members
+        && let Some(props) = components["schemas"]["Group"]["properties"].as_object_mut()
+    {
+        props.remove("members");
+    }
+    if !profile.groups.offered
+        && let Some(schemas) = components["schemas"].as_object_mut()
+    {
+        schemas.remove("Group");
+    }
+    let mut description = format!(
+        "The SCIM 2.0 API (RFC 7643/7644) of this tenant, at {base}, as its profile offers it: only the operations \
+         listed are allowed. Tokens come from {token_path}."
+    );
+    if profile.query_attribute_filters {
+        description.push_str(
+            " A list also takes a simple attribute as a query parameter, as an equality filter \
+             (?userName=x is filter=userName eq \"x\").",
+        );
+    }
+    let info = json!({"title": format!("scimd SCIM API at {base}"), "version": env!("CARGO_PKG_VERSION"),
+                      "description": description});
+    build(ops, token_path, info, components)
+}
+
+/// The document of `ops`.
+fn build(ops: Vec<Op>, token_path: &str, info: Value, components: Value) -> Value {
     let mut paths: Map<String, Value> = Map::new();
-    for op in operations() {
+    for op in ops {
         let path = if op.path == "{token}" { token_path.to_string() } else { op.path.to_string() };
         let mut params: Vec<Value> = Vec::new();
         for seg in path.split('/') {
@@ -379,14 +486,9 @@ pub fn document(token_path: &str) -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {
-            "title": "scimd",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "A SCIM 2.0 service provider (RFC 7643/7644) with its OAuth 2.0 authorization server and admin API. \
-                            A tenant with its own base path (a profile's base_paths) serves the SCIM paths there too."
-        },
+        "info": info,
         "paths": paths,
-        "components": components(),
+        "components": components,
     })
 }
 

@@ -1,7 +1,7 @@
 //! [`PlacesStore`] on PostgreSQL: the places tree, access links, location rules and the
 //! bookkeeping of derived-attribute recomputation (issue 7), with the SQLite store's
 //! semantics (`sqlite/places.rs`) and errors. Each change is one transaction; the foreign
-//! keys of migration 3 drop a deleted group's or bank's access links and everything under
+//! keys of migration 3 drop a deleted group's or place's access links and everything under
 //! a deleted place, and make a place or link added while its parent, bank or group is
 //! being deleted (on another connection) fail instead of dangling.
 
@@ -143,13 +143,19 @@ fn not_found(what: String) -> StoreError {
     StoreError::Scim(ScimError::not_found(what))
 }
 
-/// The group and the bank of a link, which must exist.
-async fn link_ends(c: &impl GenericClient, tenant: TenantId, group: &str, bank: &str) -> StoreResult<(i64, i64)> {
+/// The group and the place of a link, which must exist.
+async fn link_ends(
+    c: &impl GenericClient,
+    tenant: TenantId,
+    group: &str,
+    level: Level,
+    place: &str,
+) -> StoreResult<(i64, i64)> {
     let g = group_rowid(c, tenant, group).await?.ok_or_else(|| not_found(format!("group '{group}' not found")))?;
-    let (b, _, _) = find_place(c, tenant, Level::Bank, bank, false)
+    let (p, _, _) = find_place(c, tenant, level, place, false)
         .await?
-        .ok_or_else(|| not_found(format!("bank '{bank}' not found")))?;
-    Ok((g, b))
+        .ok_or_else(|| not_found(format!("{} '{place}' not found", level.name())))?;
+    Ok((g, p))
 }
 
 impl PgStore {
@@ -199,7 +205,7 @@ impl PgStore {
             .await
             .map_err(pg)?
             .get(0);
-        // The access links of the banks among them go with them (foreign keys).
+        // The access links of the places among them go with them (foreign keys).
         tx.execute("DELETE FROM places WHERE id = ANY($1)", &[&ids]).await.map_err(pg)?;
         if had_rules {
             bump_generation(&tx, tenant).await?;
@@ -401,29 +407,30 @@ impl PlacesStore for PgStore {
         &self,
         tenant: TenantId,
         group: &str,
-        bank: &str,
+        level: Level,
+        place: &str,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<bool>> {
-        let (group, bank, now) = (group.to_string(), bank.to_string(), normalized_time(now));
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
         Box::pin(async move {
             let c = self.write_conn().await?;
-            let (g, b) = link_ends(&*c, tenant, &group, &bank).await?;
+            let (g, p) = link_ends(&*c, tenant, &group, level, &place).await?;
             let st = c
                 .prepare_cached(
-                    "INSERT INTO access_links (group_id, bank_id, tenant_id, created) VALUES ($1, $2, $3, $4) \
+                    "INSERT INTO access_links (group_id, place_id, tenant_id, created) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT DO NOTHING",
                 )
                 .await
                 .map_err(pg)?;
-            match c.execute(&st, &[&g, &b, &tenant.0, &now]).await {
+            match c.execute(&st, &[&g, &p, &tenant.0, &now]).await {
                 Ok(n) => Ok(n > 0),
-                // The group or the bank was deleted (by another connection) since it was found.
+                // The group or the place was deleted (by another connection) since it was found.
                 Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
                     let gone_group = e.as_db_error().and_then(|d| d.constraint()) == Some("access_links_group_id_fkey");
                     Err(if gone_group {
                         not_found(format!("group '{group}' not found"))
                     } else {
-                        not_found(format!("bank '{bank}' not found"))
+                        not_found(format!("{} '{place}' not found", level.name()))
                     })
                 }
                 Err(e) => Err(pg(e)),
@@ -431,14 +438,14 @@ impl PlacesStore for PgStore {
         })
     }
 
-    fn revoke_access(&self, tenant: TenantId, group: &str, bank: &str) -> BoxFut<'_, StoreResult<bool>> {
-        let (group, bank) = (group.to_string(), bank.to_string());
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
         Box::pin(async move {
             let c = self.write_conn().await?;
-            let (g, b) = link_ends(&*c, tenant, &group, &bank).await?;
+            let (g, p) = link_ends(&*c, tenant, &group, level, &place).await?;
             let st =
-                c.prepare_cached("DELETE FROM access_links WHERE group_id = $1 AND bank_id = $2").await.map_err(pg)?;
-            Ok(c.execute(&st, &[&g, &b]).await.map_err(pg)? > 0)
+                c.prepare_cached("DELETE FROM access_links WHERE group_id = $1 AND place_id = $2").await.map_err(pg)?;
+            Ok(c.execute(&st, &[&g, &p]).await.map_err(pg)? > 0)
         })
     }
 
@@ -448,15 +455,21 @@ impl PlacesStore for PgStore {
             // ordered as SQLite orders it (bytes, NULLs first).
             let rows = self
                 .query(
-                    "SELECT r.scim_id, r.display, p.key, a.created FROM access_links a \
-                     JOIN resources r ON r.id = a.group_id JOIN places p ON p.id = a.bank_id \
-                     WHERE a.tenant_id = $1 ORDER BY p.key, r.display COLLATE \"C\" NULLS FIRST, r.scim_id",
+                    "SELECT r.scim_id, r.display, p.level, p.key, a.created FROM access_links a \
+                     JOIN resources r ON r.id = a.group_id JOIN places p ON p.id = a.place_id \
+                     WHERE a.tenant_id = $1 ORDER BY p.key, p.level, r.display COLLATE \"C\" NULLS FIRST, r.scim_id",
                     &[&tenant.0],
                 )
                 .await?;
             Ok(rows
                 .iter()
-                .map(|r| AccessLink { group_id: r.get(0), group: r.get(1), bank: r.get(2), created: r.get(3) })
+                .map(|r| AccessLink {
+                    group_id: r.get(0),
+                    group: r.get(1),
+                    level: Level::from_code(r.get(2)).unwrap_or(Level::Bank),
+                    place: r.get(3),
+                    created: r.get(4),
+                })
                 .collect())
         })
     }
@@ -481,16 +494,16 @@ impl PlacesStore for PgStore {
             if !active {
                 return Ok(Some(access));
             }
-            // The user's groups, through nesting; their banks; the banks' lockers.
+            // The user's groups, through nesting; the places linked to them and everything
+            // under those; of these, the banks and the lockers.
             let st = c
                 .prepare_cached(
                     "WITH RECURSIVE g(id) AS (SELECT group_id FROM members WHERE member_id = $1 \
                        UNION SELECT m.group_id FROM members m JOIN g ON m.member_id = g.id), \
-                     b(id, key) AS (SELECT DISTINCT p.id, p.key FROM access_links a JOIN g ON a.group_id = g.id \
-                       JOIN places p ON p.id = a.bank_id) \
-                     SELECT 3::bigint, key FROM b UNION ALL \
-                     SELECT 4::bigint, l.key FROM b JOIN places l ON l.parent_id = b.id \
-                     ORDER BY 1, 2",
+                     t(id, level, key) AS (SELECT p.id, p.level, p.key FROM access_links a JOIN g ON a.group_id = g.id \
+                       JOIN places p ON p.id = a.place_id \
+                       UNION SELECT c.id, c.level, c.key FROM places c JOIN t ON c.parent_id = t.id) \
+                     SELECT DISTINCT level, key FROM t WHERE level IN (3, 4) ORDER BY 1, 2",
                 )
                 .await
                 .map_err(pg)?;
@@ -502,21 +515,25 @@ impl PlacesStore for PgStore {
         })
     }
 
-    fn bank_users(
+    fn place_users(
         &self,
         tenant: TenantId,
-        bank: &str,
+        level: Level,
+        place: &str,
         offset: u64,
         limit: u64,
     ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
-        let bank = bank.to_string();
+        let place = place.to_string();
         Box::pin(async move {
             let c = self.conn().await?;
-            let Some((b, _, _)) = find_place(&*c, tenant, Level::Bank, &bank, false).await? else { return Ok(None) };
-            // The groups linked to the bank and the groups nested in them; their active users.
+            let Some((p, _, _)) = find_place(&*c, tenant, level, &place, false).await? else { return Ok(None) };
+            // The place and the places above it; the groups linked to them and the groups
+            // nested in those; their active users.
             let sql = |select: &str, page: &str| {
                 format!(
-                    "WITH RECURSIVE g(id) AS (SELECT group_id FROM access_links WHERE bank_id = $1 \
+                    "WITH RECURSIVE up(id, parent) AS (SELECT id, parent_id FROM places WHERE id = $1 \
+                       UNION ALL SELECT p.id, p.parent_id FROM places p JOIN up ON p.id = up.parent), \
+                     g(id) AS (SELECT group_id FROM access_links WHERE place_id IN (SELECT id FROM up) \
                        UNION SELECT m.member_id FROM members m JOIN g ON m.group_id = g.id \
                        JOIN resources s ON s.id = m.member_id AND s.rtype = 2) \
                      SELECT {select} FROM resources r WHERE r.id IN (SELECT m.member_id FROM members m JOIN g ON m.group_id = g.id) \
@@ -524,14 +541,14 @@ impl PlacesStore for PgStore {
                 )
             };
             let st = c.prepare_cached(&sql("count(*)", "")).await.map_err(pg)?;
-            let total: i64 = c.query_one(&st, &[&b]).await.map_err(pg)?.get(0);
+            let total: i64 = c.query_one(&st, &[&p]).await.map_err(pg)?.get(0);
             let st = c
                 .prepare_cached(&sql("r.scim_id, r.data::jsonb ->> 'userName'", "ORDER BY r.id LIMIT $2 OFFSET $3"))
                 .await
                 .map_err(pg)?;
             let (limit, offset) = (limit.min(i64::MAX as u64) as i64, offset.min(i64::MAX as u64) as i64);
             let users =
-                c.query(&st, &[&b, &limit, &offset]).await.map_err(pg)?.iter().map(|r| (r.get(0), r.get(1))).collect();
+                c.query(&st, &[&p, &limit, &offset]).await.map_err(pg)?.iter().map(|r| (r.get(0), r.get(1))).collect();
             Ok(Some((total.max(0) as u64, users)))
         })
     }

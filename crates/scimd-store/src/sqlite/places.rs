@@ -1,4 +1,4 @@
-//! [`PlacesStore`] on SQLite: the places tree, access links, location rules and the
+//! [`PlacesStore`] on SQLite: the places tree, access links (a group to any place), location rules and the
 //! bookkeeping of derived-attribute recomputation (issue 7). Writes go through the
 //! store's writer thread like every other change.
 
@@ -102,6 +102,14 @@ fn group_rowid(conn: &Connection, tenant: TenantId, group: &str) -> StoreResult<
 
 fn not_found(what: String) -> StoreError {
     StoreError::Scim(ScimError::not_found(what))
+}
+
+/// The group and the place of a link, which must exist.
+fn link_ends(conn: &Connection, tenant: TenantId, group: &str, level: Level, place: &str) -> StoreResult<(i64, i64)> {
+    let g = group_rowid(conn, tenant, group)?.ok_or_else(|| not_found(format!("group '{group}' not found")))?;
+    let (p, _, _) = find_place(conn, tenant, level, place)?
+        .ok_or_else(|| not_found(format!("{} '{place}' not found", level.name())))?;
+    Ok((g, p))
 }
 
 impl PlacesStore for SqliteStore {
@@ -211,7 +219,7 @@ impl PlacesStore for SqliteStore {
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM places WHERE id = ? AND rules IS NOT NULL)")
                 .and_then(|mut st| st.query_row([id], |r| r.get(0)))
                 .map_err(internal)?;
-            let mut links = w.prepare_cached("DELETE FROM access_links WHERE bank_id = ?").map_err(internal)?;
+            let mut links = w.prepare_cached("DELETE FROM access_links WHERE place_id = ?").map_err(internal)?;
             let mut del = w.prepare_cached("DELETE FROM places WHERE id = ?").map_err(internal)?;
             for p in ids.iter().rev() {
                 links.execute([p]).map_err(internal)?;
@@ -273,33 +281,30 @@ impl PlacesStore for SqliteStore {
         &self,
         tenant: TenantId,
         group: &str,
-        bank: &str,
+        level: Level,
+        place: &str,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<bool>> {
-        let (group, bank, now) = (group.to_string(), bank.to_string(), normalized_time(now));
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
         Box::pin(self.write(move |w| {
-            let g = group_rowid(w, tenant, &group)?.ok_or_else(|| not_found(format!("group '{group}' not found")))?;
-            let (b, _, _) = find_place(w, tenant, Level::Bank, &bank)?
-                .ok_or_else(|| not_found(format!("bank '{bank}' not found")))?;
+            let (g, p) = link_ends(w, tenant, &group, level, &place)?;
             let n = w
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO access_links (group_id, bank_id, tenant_id, created) VALUES (?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO access_links (group_id, place_id, tenant_id, created) VALUES (?, ?, ?, ?)",
                 )
-                .and_then(|mut st| st.execute(params![g, b, tenant.0, now]))
+                .and_then(|mut st| st.execute(params![g, p, tenant.0, now]))
                 .map_err(internal)?;
             Ok(n > 0)
         }))
     }
 
-    fn revoke_access(&self, tenant: TenantId, group: &str, bank: &str) -> BoxFut<'_, StoreResult<bool>> {
-        let (group, bank) = (group.to_string(), bank.to_string());
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
         Box::pin(self.write(move |w| {
-            let g = group_rowid(w, tenant, &group)?.ok_or_else(|| not_found(format!("group '{group}' not found")))?;
-            let (b, _, _) = find_place(w, tenant, Level::Bank, &bank)?
-                .ok_or_else(|| not_found(format!("bank '{bank}' not found")))?;
+            let (g, p) = link_ends(w, tenant, &group, level, &place)?;
             let n = w
-                .prepare_cached("DELETE FROM access_links WHERE group_id = ? AND bank_id = ?")
-                .and_then(|mut st| st.execute(params![g, b]))
+                .prepare_cached("DELETE FROM access_links WHERE group_id = ? AND place_id = ?")
+                .and_then(|mut st| st.execute(params![g, p]))
                 .map_err(internal)?;
             Ok(n > 0)
         }))
@@ -308,13 +313,19 @@ impl PlacesStore for SqliteStore {
     fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
         let r = self.read(|conn| {
             conn.prepare_cached(
-                "SELECT r.scim_id, r.display, p.key, a.created FROM access_links a \
-                 JOIN resources r ON r.id = a.group_id JOIN places p ON p.id = a.bank_id \
-                 WHERE a.tenant_id = ? ORDER BY p.key, r.display, r.scim_id",
+                "SELECT r.scim_id, r.display, p.level, p.key, a.created FROM access_links a \
+                 JOIN resources r ON r.id = a.group_id JOIN places p ON p.id = a.place_id \
+                 WHERE a.tenant_id = ? ORDER BY p.key, p.level, r.display, r.scim_id",
             )
             .and_then(|mut st| {
                 st.query_map([tenant.0], |r| {
-                    Ok(AccessLink { group_id: r.get(0)?, group: r.get(1)?, bank: r.get(2)?, created: r.get(3)? })
+                    Ok(AccessLink {
+                        group_id: r.get(0)?,
+                        group: r.get(1)?,
+                        level: Level::from_code(r.get(2)?).unwrap_or(Level::Bank),
+                        place: r.get(3)?,
+                        created: r.get(4)?,
+                    })
                 })?
                 .collect()
             })
@@ -342,16 +353,16 @@ impl PlacesStore for SqliteStore {
             if active == 0 {
                 return Ok(Some(access));
             }
-            // The user's groups, through nesting; their banks; the banks' lockers.
+            // The user's groups, through nesting; the places linked to them and everything
+            // under those; of these, the banks and the lockers.
             let mut st = conn
                 .prepare_cached(
                     "WITH RECURSIVE g(id) AS (SELECT group_id FROM members WHERE member_id = ?1 \
                        UNION SELECT m.group_id FROM members m JOIN g ON m.member_id = g.id), \
-                     b(id, key) AS (SELECT DISTINCT p.id, p.key FROM access_links a JOIN g ON a.group_id = g.id \
-                       JOIN places p ON p.id = a.bank_id) \
-                     SELECT 3, key FROM b UNION ALL \
-                     SELECT 4, l.key FROM b JOIN places l ON l.parent_id = b.id \
-                     ORDER BY 1, 2",
+                     t(id, level, key) AS (SELECT p.id, p.level, p.key FROM access_links a JOIN g ON a.group_id = g.id \
+                       JOIN places p ON p.id = a.place_id \
+                       UNION SELECT c.id, c.level, c.key FROM places c JOIN t ON c.parent_id = t.id) \
+                     SELECT DISTINCT level, key FROM t WHERE level IN (3, 4) ORDER BY 1, 2",
                 )
                 .map_err(internal)?;
             let rows = st.query_map([user], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(internal)?;
@@ -364,18 +375,23 @@ impl PlacesStore for SqliteStore {
         Box::pin(async move { r })
     }
 
-    fn bank_users(
+    fn place_users(
         &self,
         tenant: TenantId,
-        bank: &str,
+        level: Level,
+        place: &str,
         offset: u64,
         limit: u64,
     ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
         let r = self.read(|conn| {
-            let Some((b, _, _)) = find_place(conn, tenant, Level::Bank, bank)? else { return Ok(None) };
+            let Some((p, _, _)) = find_place(conn, tenant, level, place)? else { return Ok(None) };
+            // The place and the places above it; the groups linked to them and the groups
+            // nested in those; their active users.
             let sql = |select: &str, page: &str| {
                 format!(
-                    "WITH RECURSIVE g(id) AS (SELECT group_id FROM access_links WHERE bank_id = ?1 \
+                    "WITH RECURSIVE up(id, parent) AS (SELECT id, parent_id FROM places WHERE id = ?1 \
+                       UNION ALL SELECT p.id, p.parent_id FROM places p JOIN up ON p.id = up.parent), \
+                     g(id) AS (SELECT group_id FROM access_links WHERE place_id IN (SELECT id FROM up) \
                        UNION SELECT m.member_id FROM members m JOIN g ON m.group_id = g.id \
                        JOIN resources s ON s.id = m.member_id AND s.rtype = 2) \
                      SELECT {select} FROM resources r WHERE r.id IN (SELECT m.member_id FROM members m JOIN g ON m.group_id = g.id) \
@@ -383,11 +399,11 @@ impl PlacesStore for SqliteStore {
                 )
             };
             let total: i64 =
-                conn.prepare_cached(&sql("count(*)", "")).and_then(|mut st| st.query_row([b], |r| r.get(0))).map_err(internal)?;
+                conn.prepare_cached(&sql("count(*)", "")).and_then(|mut st| st.query_row([p], |r| r.get(0))).map_err(internal)?;
             let users = conn
                 .prepare_cached(&sql("r.scim_id, json_extract(r.data, '$.userName')", "ORDER BY r.id LIMIT ?2 OFFSET ?3"))
                 .and_then(|mut st| {
-                    st.query_map(params![b, limit as i64, offset as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+                    st.query_map(params![p, limit as i64, offset as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
                 })
                 .map_err(internal)?;
             Ok(Some((total as u64, users)))

@@ -1,6 +1,6 @@
 //! The admin API's places and access routes (issue 7), under `/admin/v1/tenants/{name}`:
-//! the places tree, one place, location rules, access links, and the questions asked of
-//! them. Every change names its tenant in the request's audit event, and makes the
+//! the places tree, one place, location rules, access links (a group to a locker, a bank,
+//! a section or a location), and the questions asked of them. Every change names its tenant in the request's audit event, and makes the
 //! running service reread the tenant's places.
 
 use std::sync::Arc;
@@ -170,23 +170,56 @@ struct Paging {
     count: Option<u64>,
 }
 
-async fn bank_users(
+async fn place_users(
     _: Operator,
     State(s): State<AppState>,
     APath((name, kind, key)): APath<(String, String, String)>,
     AQuery(p): AQuery<Paging>,
 ) -> AResult {
-    if level(&kind)? != Level::Bank {
-        return Err(AdminError { status: 404, message: "users are asked of a bank".into() });
-    }
-    ok(StatusCode::OK, &s.admin.bank_users(&name, &key, p.start_index.unwrap_or(1), p.count.unwrap_or(100)).await?)
+    let l = level(&kind)?;
+    ok(StatusCode::OK, &s.admin.place_users(&name, l, &key, p.start_index.unwrap_or(1), p.count.unwrap_or(100)).await?)
 }
 
+/// An access link as the operator sends it: the group, and one place by its level's name
+/// (`{"group": "Staff", "locker": "l7"}`; a bank, section or location alike).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Link {
     group: String,
-    bank: String,
+    location: Option<String>,
+    section: Option<String>,
+    bank: Option<String>,
+    locker: Option<String>,
+}
+
+impl Link {
+    /// The one place the link names.
+    fn place(&self) -> Result<(Level, &str), AdminError> {
+        let named: Vec<(Level, &str)> = [
+            (Level::Location, &self.location),
+            (Level::Section, &self.section),
+            (Level::Bank, &self.bank),
+            (Level::Locker, &self.locker),
+        ]
+        .into_iter()
+        .filter_map(|(l, k)| k.as_deref().map(|k| (l, k)))
+        .collect();
+        match named.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(AdminError {
+                status: 400,
+                message: "an access link names its group and exactly one place: \"locker\", \"bank\", \"section\" \
+                          or \"location\""
+                    .into(),
+            }),
+        }
+    }
+
+    fn shown(&self, level: Level, key: &str, done: &str, value: bool) -> Value {
+        let mut v = json!({"group": self.group, done: value});
+        v[level.name()] = json!(key);
+        v
+    }
 }
 
 async fn links(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
@@ -195,17 +228,19 @@ async fn links(_: Operator, State(s): State<AppState>, APath(name): APath<String
 
 async fn grant(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
     let l: Link = body(&b)?;
-    let (t, created) = s.admin.grant_access(&name, &l.group, &l.bank).await?;
+    let (level, key) = l.place()?;
+    let (t, created) = s.admin.grant_access(&name, &l.group, level, key).await?;
     changed(&s, &slot, &t);
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    ok(status, &json!({"group": l.group, "bank": l.bank, "granted": created}))
+    ok(status, &l.shown(level, key, "granted", created))
 }
 
 async fn revoke(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
     let l: Link = body(&b)?;
-    let (t, existed) = s.admin.revoke_access(&name, &l.group, &l.bank).await?;
+    let (level, key) = l.place()?;
+    let (t, existed) = s.admin.revoke_access(&name, &l.group, level, key).await?;
     changed(&s, &slot, &t);
-    ok(StatusCode::OK, &json!({"group": l.group, "bank": l.bank, "revoked": existed}))
+    ok(StatusCode::OK, &l.shown(level, key, "revoked", existed))
 }
 
 async fn user_access(_: Operator, State(s): State<AppState>, APath((name, user)): APath<(String, String)>) -> AResult {
@@ -223,7 +258,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants/{name}/places/{level}", axum::routing::post(create))
         .route("/tenants/{name}/places/{level}/{key}", get(one).patch(rename).delete(remove))
         .route("/tenants/{name}/places/{level}/{key}/rules", get(get_rules).put(put_rules).delete(delete_rules))
-        .route("/tenants/{name}/places/{level}/{key}/users", get(bank_users))
+        .route("/tenants/{name}/places/{level}/{key}/users", get(place_users))
         .route("/tenants/{name}/access", get(links).post(grant).delete(revoke))
         .route("/tenants/{name}/users/{user}/access", get(user_access))
         .route("/tenants/{name}/users/{user}/places", get(user_places))

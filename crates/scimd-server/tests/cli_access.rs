@@ -1,0 +1,83 @@
+//! `scimd access …` with a single locker (SEEDS.md L18), as operators script it: grant a
+//! group one locker (or a section), see it in `access show`, `access list` (the level in
+//! the last column, the first three as before) and `access users`, and revoke it.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+#[path = "support/process.rs"]
+mod process;
+use process::{free_port, run, run_ok, spawn_listening};
+
+fn scimd(db: &str) -> std::process::Command {
+    let mut c = process::scimd();
+    c.env("SCIMD_DATABASE_URL", format!("sqlite://{db}")).env("SCIMD_LOG", "info");
+    c
+}
+
+#[tokio::test]
+async fn a_group_is_given_one_locker_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("access.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let token = run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"])).lines().last().unwrap().to_string();
+    let tree = dir.path().join("tree.json");
+    std::fs::write(
+        &tree,
+        r#"{"locations":[{"key":"hq","sections":[{"key":"s1","banks":[
+            {"key":"b1","lockers":[{"key":"l1"},{"key":"l2"}]},{"key":"b2","lockers":[{"key":"l3"}]}]}]}]}"#,
+    )
+    .unwrap();
+    run_ok(scimd(&db).args(["places", "import", "--tenant", "acme", &tree.to_string_lossy()]));
+
+    // A user in a group, over SCIM.
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut serve = scimd(&db);
+    serve.args(["serve", "--listen", &addr]);
+    let (mut child, _log) = spawn_listening(serve, &addr, Duration::from_secs(20));
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("http://{addr}/scim/v2{path}"))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+    };
+    let ada = post("/Users", json!({"userName": "ada"})).await.unwrap();
+    assert_eq!(ada.status(), 201);
+    let ada_id = ada.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let g = post("/Groups", json!({"displayName": "Locker 2", "members": [{"value": ada_id}]})).await.unwrap();
+    assert_eq!(g.status(), 201);
+    let group_id = g.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = run_ok(scimd(&db).args(["access", "grant", "--tenant", "acme", "--group", "Locker 2", "--locker", "l2"]));
+    assert_eq!(out.trim(), "Locker 2 now has access to locker l2");
+    let show = |db: &str| {
+        let out = run_ok(scimd(db).args(["access", "show", "--tenant", "acme", "--user", "ada", "--json"]));
+        serde_json::from_str::<Value>(out.trim()).unwrap()
+    };
+    assert_eq!(show(&db), json!({"banks": [], "lockers": ["l2"]}));
+    let links = run_ok(scimd(&db).args(["access", "list", "--tenant", "acme"]));
+    assert_eq!(links, format!("l2\tLocker 2\t{group_id}\tlocker\n"));
+    let users = run_ok(scimd(&db).args(["access", "users", "--tenant", "acme", "--locker", "l2"]));
+    assert_eq!(users, format!("{ada_id}\tada\n"));
+    assert_eq!(run_ok(scimd(&db).args(["access", "users", "--tenant", "acme", "--bank", "b1"])), "");
+    // A section: everything in it.
+    run_ok(scimd(&db).args(["access", "grant", "--tenant", "acme", "--group", &group_id, "--section", "s1"]));
+    assert_eq!(show(&db), json!({"banks": ["b1", "b2"], "lockers": ["l1", "l2", "l3"]}));
+    run_ok(scimd(&db).args(["access", "revoke", "--tenant", "acme", "--group", "Locker 2", "--section", "s1"]));
+    // One place, exactly.
+    for args in [&["--group", "Locker 2"][..], &["--group", "Locker 2", "--locker", "l1", "--bank", "b1"][..]] {
+        let out = run(scimd(&db).args(["access", "grant", "--tenant", "acme"]).args(args));
+        assert!(!out.status.success(), "{args:?}");
+    }
+    let wrong = run(scimd(&db).args(["access", "grant", "--tenant", "acme", "--group", "Locker 2", "--locker", "b1"]));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("locker 'b1' not found"));
+    let out =
+        run_ok(scimd(&db).args(["access", "revoke", "--tenant", "acme", "--group", "Locker 2", "--locker", "l2"]));
+    assert_eq!(out.trim(), "Locker 2 no longer has access to locker l2");
+    assert_eq!(show(&db), json!({"banks": [], "lockers": []}));
+}
