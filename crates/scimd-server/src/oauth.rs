@@ -1,8 +1,9 @@
 //! The OAuth 2.0 authorization server's use cases, without HTTP types: the token grants
 //! (RFC 6749 `client_credentials`, `password`, `refresh_token` with rotation and family
-//! revocation), signed access tokens (EdDSA JWTs, keys in the store, rotatable),
+//! revocation; in `oauth/refresh.rs`), signed access tokens (EdDSA JWTs, keys in the
+//! store, rotatable) or opaque ones for the tenants whose profile asks (`oauth/opaque.rs`),
 //! revocation (RFC 7009), introspection (RFC 7662), brute-force lockout, and the
-//! authentication of every SCIM request's bearer token (JWT or long-lived token) behind a
+//! authentication of every SCIM request's bearer token (JWT, opaque or long-lived token) behind a
 //! short-lived cache of verified tokens.
 //!
 //! Longer than the 800 lines a file should have: the grants, keys, revocation and bearer

@@ -387,3 +387,58 @@ async fn at_most_one_kept_answer_per_login() {
     }
     assert_eq!(s.sql_i64("SELECT count(*) FROM refresh_tokens WHERE retry IS NOT NULL").await, 1);
 }
+
+/// Opaque access tokens from the password and refresh grants belong to their login: `/Me`
+/// knows their user, a retried refresh returns the same opaque token, and revoking the
+/// login's refresh token (or disabling the API user) ends them.
+#[tokio::test]
+async fn opaque_tokens_of_a_login_follow_it() {
+    let s = TestServer::start_with(manual()).await;
+    let op = operator(&s).await;
+    tenant(&s, &op, "ops", None).await;
+    let put = s
+        .send(
+            s.client
+                .put(s.root("/admin/v1/tenants/ops/profile"))
+                .bearer_auth(&op)
+                .json(&json!({"opaque_access_tokens": true})),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let c = admin_client(&s, &op, json!({"tenants": ["ops"], "grants": ["password"]})).await;
+    let r = admin(
+        &s,
+        &op,
+        reqwest::Method::POST,
+        "/tenants/ops/api-users",
+        json!({"username": "ada@ops.example", "password": "a long api password 1"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let ops = s.tenant_token("ops").await;
+    assert_eq!(s.post_as(&ops, "/Users", &json!({"userName": "ada@ops.example"})).await.status, 201);
+    let first = login(&s, &c, "ada@ops.example").await;
+    let access = str_of(&first, "access_token").to_string();
+    assert_eq!(access.len(), 40, "{}", first.body);
+    let me = s.get_as(&access, "/Me").await;
+    assert_eq!((me.status, me.body["userName"].clone()), (200, json!("ada@ops.example")), "{}", me.body);
+    assert_eq!(introspect(&s, &c, &access).await["sub"], "ada@ops.example");
+    let rt = str_of(&first, "refresh_token").to_string();
+    let next = refresh(&s, &c, &rt).await;
+    let access2 = str_of(&next, "access_token").to_string();
+    assert_eq!(access2.len(), 40, "{}", next.body);
+    assert_eq!(str_of(&refresh(&s, &c, &rt).await, "access_token"), access2, "a retry gets the same opaque token");
+    let revoked =
+        s.post_form("/oauth2/revoke", Some((&c.id, &c.secret)), &[("token", str_of(&next, "refresh_token"))]).await;
+    assert_eq!(revoked.status, 200);
+    for t in [&access, &access2] {
+        assert_invalid_token(&s.get_as(t, "/Users").await);
+    }
+    // Disabling the API user ends a new login's opaque tokens too.
+    let again = str_of(&login(&s, &c, "ada@ops.example").await, "access_token").to_string();
+    assert_eq!(s.get_as(&again, "/Users").await.status, 200);
+    let r = admin(&s, &op, reqwest::Method::PATCH, "/tenants/ops/api-users/ada@ops.example", json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_invalid_token(&s.get_as(&again, "/Users").await);
+}
