@@ -167,8 +167,20 @@ pub struct Profile {
     /// response says so (W3: the workflow platform answers `scope=api` with
     /// `"api usersync openid"`).
     pub grant_all_client_scopes: bool,
-    /// Token responses carry `"http_status_code": 200` (W3's sample response).
+    /// Answers of the token endpoint carry `http_status_code`, the response's numeric
+    /// status: `200` on success (W3's sample response) and the error's status on a refusal.
     pub token_http_status_code: bool,
+    /// How long a login lasts for the tenant's OAuth clients that do not set it themselves
+    /// (`scimd client create|set --refresh-expiry`): `sliding` (each refresh starts a new
+    /// refresh-token lifetime) or `absolute` (the refresh tokens of a login expire one
+    /// lifetime after the password grant, however often they are refreshed: L11's 30 days
+    /// after the login). `None`: sliding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_expiry: Option<RefreshExpiry>,
+    /// Access tokens are opaque: 40 lowercase hex characters (160 random bits), stored only
+    /// as a hash, introspectable and revocable like any other (W3's token shape), instead
+    /// of signed JWTs.
+    pub opaque_access_tokens: bool,
     /// Schema extensions of the tenant's resource types, declared in SCIM schema form
     /// (L4: the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.
@@ -178,6 +190,35 @@ pub struct Profile {
     /// system's clients look a user up this way), ANDed with a `filter` if there is one.
     /// Off, such a parameter is refused (400) like any other unknown one.
     pub query_attribute_filters: bool,
+}
+
+/// When the refresh tokens of a login expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefreshExpiry {
+    /// One lifetime after the refresh that issued it: a login lives as long as it is
+    /// refreshed within each lifetime.
+    Sliding,
+    /// One lifetime after the login (the password grant), however often it is refreshed.
+    Absolute,
+}
+
+impl RefreshExpiry {
+    pub fn name(self) -> &'static str {
+        match self {
+            RefreshExpiry::Sliding => "sliding",
+            RefreshExpiry::Absolute => "absolute",
+        }
+    }
+
+    /// `sliding` or `absolute`, as written in profiles, commands and the admin API.
+    pub fn parse(s: &str) -> Option<RefreshExpiry> {
+        match s {
+            "sliding" => Some(RefreshExpiry::Sliding),
+            "absolute" => Some(RefreshExpiry::Absolute),
+            _ => None,
+        }
+    }
 }
 
 /// A schema extension declared by a profile.

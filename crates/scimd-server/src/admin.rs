@@ -11,7 +11,7 @@ pub use places::{BankUsers, UserPlaces};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use scimd_store::{NewClient, Store, StoreError, Tenant, TenantId, normalized_time};
+use scimd_store::{ClientUpdate, NewClient, RefreshExpiry, Store, StoreError, Tenant, TenantId, normalized_time};
 use serde::Serialize;
 
 use crate::auth::{generate_client_secret, generate_password, generate_token, hash_token};
@@ -134,7 +134,18 @@ pub struct ClientSpec {
     pub scopes: Vec<String>,
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// When its logins expire; `None`: as the profile of the login's tenant says.
+    pub refresh_expiry: Option<RefreshExpiry>,
     pub secret_expires_secs: Option<i64>,
+}
+
+/// Changes to an OAuth client's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChange {
+    pub access_ttl_secs: Option<i64>,
+    pub refresh_ttl_secs: Option<i64>,
+    /// `Some(None)`: back to the tenant profile's choice.
+    pub refresh_expiry: Option<Option<RefreshExpiry>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,6 +162,8 @@ pub struct ClientView {
     pub scopes: Vec<String>,
     pub access_ttl: i64,
     pub refresh_ttl: i64,
+    /// `sliding` or `absolute`; `null`: as the profile of the login's tenant says.
+    pub refresh_expiry: Option<&'static str>,
     pub created: String,
     pub secrets: Vec<CredentialView>,
 }
@@ -439,6 +452,7 @@ impl Admin {
             scopes: scope_tokens(&spec.scopes)?,
             access_ttl_secs: spec.access_ttl_secs,
             refresh_ttl_secs: spec.refresh_ttl_secs,
+            refresh_expiry: spec.refresh_expiry,
             tenants: tenant_ids,
         };
         self.store.create_client(client, now).await.map_err(AdminError::internal)?;
@@ -460,10 +474,30 @@ impl Admin {
                 scopes: c.scopes,
                 access_ttl: c.access_ttl_secs,
                 refresh_ttl: c.refresh_ttl_secs,
+                refresh_expiry: c.refresh_expiry.map(RefreshExpiry::name),
                 created: c.created,
                 secrets: c.secrets.into_iter().map(|s| view(s, &now)).collect(),
             })
             .collect())
+    }
+
+    /// Changes a client's lifetimes or refresh expiry; its logins follow from their next
+    /// refresh on.
+    pub async fn update_client(&self, client_id: &str, change: ClientChange) -> AdminResult<()> {
+        for (v, what) in [
+            (change.access_ttl_secs, "the access-token lifetime"),
+            (change.refresh_ttl_secs, "the refresh-token lifetime"),
+        ] {
+            if v.is_some_and(|v| v <= 0) {
+                return Err(AdminError::invalid(format!("{what} must be at least one second")));
+            }
+        }
+        let update = ClientUpdate {
+            access_ttl_secs: change.access_ttl_secs,
+            refresh_ttl_secs: change.refresh_ttl_secs,
+            refresh_expiry: change.refresh_expiry,
+        };
+        self.store.update_client(client_id, update).await.map_err(store_err(|| format!("no client '{client_id}'")))
     }
 
     pub async fn add_secret(&self, client_id: &str, expires_secs: Option<i64>) -> AdminResult<CreatedSecret> {

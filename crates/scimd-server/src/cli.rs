@@ -126,6 +126,7 @@ impl Cli {
             f.set("oauth.lockout_threshold_total", a.lockout_threshold_total);
             f.set_duration("oauth.lockout", a.lockout);
             f.set_duration("oauth.key_reload", a.key_reload);
+            f.set_duration("oauth.refresh_grace", a.refresh_grace);
             f.set_name("audit.details", a.audit_details);
             f.set("audit.days", a.audit_days);
             f.set("metrics.listen", a.metrics_listen.clone());
@@ -388,6 +389,11 @@ pub enum ClientCmd {
         /// Lifetime of its refresh tokens.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "30d")]
         refresh_ttl: std::time::Duration,
+        /// When its logins expire: `sliding` (one refresh lifetime after each refresh),
+        /// `absolute` (one refresh lifetime after the login, however often refreshed) or
+        /// `profile` (as the profile of the login's tenant says; sliding unless it says).
+        #[arg(long, value_enum, default_value = "profile")]
+        refresh_expiry: RefreshExpiryArg,
         /// The secret expires after this long (default: never).
         #[arg(long, value_parser = humantime::parse_duration)]
         secret_expires_in: Option<std::time::Duration>,
@@ -401,9 +407,42 @@ pub enum ClientCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Change a client's token lifetimes or when its logins expire; its logins follow from
+    /// their next refresh on.
+    Set {
+        client_id: String,
+        /// Lifetime of its access tokens (`20m`, `1h`, …).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        access_ttl: Option<std::time::Duration>,
+        /// Lifetime of its refresh tokens.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        refresh_ttl: Option<std::time::Duration>,
+        /// When its logins expire: `sliding`, `absolute` or `profile` (see `client create`).
+        #[arg(long, value_enum)]
+        refresh_expiry: Option<RefreshExpiryArg>,
+    },
     /// Manage a client's secrets (rotate without downtime: add, switch, revoke the old).
     #[command(subcommand)]
     Secret(SecretCmd),
+}
+
+/// When a client's logins expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RefreshExpiryArg {
+    Sliding,
+    Absolute,
+    /// As the profile of the login's tenant says.
+    Profile,
+}
+
+impl RefreshExpiryArg {
+    fn setting(self) -> Option<scimd_store::RefreshExpiry> {
+        match self {
+            RefreshExpiryArg::Sliding => Some(scimd_store::RefreshExpiry::Sliding),
+            RefreshExpiryArg::Absolute => Some(scimd_store::RefreshExpiry::Absolute),
+            RefreshExpiryArg::Profile => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -558,6 +597,11 @@ pub struct ServeArgs {
     /// key is picked up at once (an unknown `kid` reloads them). [oauth.key_reload; 30s]
     #[arg(long, env = "SCIMD_KEY_RELOAD", value_parser = humantime::parse_duration)]
     pub key_reload: Option<std::time::Duration>,
+    /// How long a spent refresh token may be presented again and get the same new pair (a
+    /// client retrying a refresh whose response it lost) before a reuse counts as theft and
+    /// revokes the login; 0s: never. [oauth.refresh_grace; 10s]
+    #[arg(long, env = "SCIMD_REFRESH_GRACE", value_parser = humantime::parse_duration)]
+    pub refresh_grace: Option<std::time::Duration>,
     /// A file holding an operator token for the admin API (`/admin/v1`) and `/metrics`,
     /// besides those created by `scimd admin-token create`. A file, so the token is not in
     /// `ps` output. [server.admin_token_file]
@@ -1014,6 +1058,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
             scopes,
             access_ttl,
             refresh_ttl,
+            refresh_expiry,
             secret_expires_in,
             json,
         }) => {
@@ -1029,6 +1074,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
                 scopes,
                 access_ttl_secs: ttl_secs(access_ttl, "--access-ttl")?,
                 refresh_ttl_secs: ttl_secs(refresh_ttl, "--refresh-ttl")?,
+                refresh_expiry: refresh_expiry.setting(),
                 secret_expires_secs: secret_expires_in.map(|d| ttl_secs(d, "--secret-expires-in")).transpose()?,
             };
             let c = admin.create_client(spec).await?;
@@ -1038,6 +1084,16 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
                 println!("client {} for {}; its secret, shown once:", c.client_id, tenants.join(", "));
                 println!("{}", c.client_secret);
             }
+            Ok(())
+        }
+        Command::Client(ClientCmd::Set { client_id, access_ttl, refresh_ttl, refresh_expiry }) => {
+            let change = crate::admin::ClientChange {
+                access_ttl_secs: access_ttl.map(|d| ttl_secs(d, "--access-ttl")).transpose()?,
+                refresh_ttl_secs: refresh_ttl.map(|d| ttl_secs(d, "--refresh-ttl")).transpose()?,
+                refresh_expiry: refresh_expiry.map(RefreshExpiryArg::setting),
+            };
+            admin.update_client(&client_id, change).await?;
+            println!("client {client_id} changed");
             Ok(())
         }
         Command::Client(ClientCmd::List { json }) => {

@@ -150,6 +150,10 @@ pub struct OAuthSection {
     pub lockout: Duration,
     #[serde(with = "duration")]
     pub key_reload: Duration,
+    /// How long a spent refresh token may be presented again (a retried refresh) and get
+    /// the same answer before a reuse revokes its login; zero: never.
+    #[serde(with = "duration")]
+    pub refresh_grace: Duration,
 }
 
 impl Default for OAuthSection {
@@ -161,6 +165,7 @@ impl Default for OAuthSection {
             lockout_threshold_total: 50,
             lockout: Duration::from_secs(300),
             key_reload: Duration::from_secs(30),
+            refresh_grace: Duration::from_secs(10),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The OAuth 2.0 authorization server's use cases, without HTTP types: the token grants
 //! (RFC 6749 `client_credentials`, `password`, `refresh_token` with rotation and family
-//! revocation), signed access tokens (EdDSA JWTs, keys in the store, rotatable),
+//! revocation; in `oauth/refresh.rs`), signed access tokens (EdDSA JWTs, keys in the
+//! store, rotatable) or opaque ones for the tenants whose profile asks (`oauth/opaque.rs`),
 //! revocation (RFC 7009), introspection (RFC 7662), brute-force lockout, and the
-//! authentication of every SCIM request's bearer token (JWT or long-lived token) behind a
+//! authentication of every SCIM request's bearer token (JWT, opaque or long-lived token) behind a
 //! short-lived cache of verified tokens.
 //!
 //! Longer than the 800 lines a file should have: the grants, keys, revocation and bearer
@@ -19,7 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use scimd_store::{ClientAuth, GrantStatus, NewRefresh, Rotation, Store, TenantId, normalized_time};
+use scimd_store::{ClientAuth, GrantStatus, NewRefresh, RefreshExpiry, Store, TenantId, normalized_time};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -30,9 +31,13 @@ use crate::service::{AppError, AppResult};
 
 mod attribution;
 mod lockout;
+mod opaque;
+mod refresh;
+mod retry;
 
 pub use attribution::Attempt;
 use lockout::Principal;
+use refresh::scopes_within;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -65,6 +70,10 @@ pub struct OAuthConfig {
     pub key_reload: Duration,
     /// Opens the signing keys' seeds as stored, and seals the ones it makes.
     pub keyring: Arc<crate::seal::Keyring>,
+    /// How long a spent refresh token may be presented again and get the same answer (a
+    /// client retrying a refresh whose response it lost) before a reuse counts as theft
+    /// and revokes the login. Zero: never.
+    pub refresh_grace: Duration,
 }
 
 impl Default for OAuthConfig {
@@ -77,6 +86,7 @@ impl Default for OAuthConfig {
             lockout_secs: 300,
             key_reload: Duration::from_secs(30),
             keyring: Arc::default(),
+            refresh_grace: Duration::from_secs(10),
         }
     }
 }
@@ -212,7 +222,17 @@ struct TokenShape {
     grant_all_client_scopes: bool,
     #[serde(default, rename = "token_http_status_code")]
     http_status_code: bool,
+    /// For the tenant's clients that do not set it themselves.
+    #[serde(default)]
+    refresh_expiry: Option<RefreshExpiry>,
+    #[serde(default)]
+    opaque_access_tokens: bool,
+    #[serde(default)]
+    token_path: Option<String>,
 }
+
+/// How long the token paths whose answers carry `http_status_code` are remembered.
+const STATUS_PATHS_TTL: Duration = Duration::from_secs(5);
 
 /// The claims of an access token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -327,6 +347,10 @@ pub struct OAuth {
     secrets: std::sync::Mutex<HashMap<[u8; 32], (String, Instant)>>,
     /// Checks under way, by credential: identical concurrent attempts share one check.
     checks: lockout::Flights,
+    /// The profiles' token paths whose answers carry `http_status_code`, and when they
+    /// were read (a refused request names no tenant; reading every profile each time
+    /// would let a flood of bad requests scan them).
+    status_paths: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
 }
 
 /// How long a verified client secret is remembered.
@@ -362,6 +386,7 @@ impl OAuth {
             verified: TokenCache::new(Duration::from_secs(5)),
             secrets: std::sync::Mutex::new(HashMap::new()),
             checks: lockout::Flights::default(),
+            status_paths: std::sync::Mutex::new(None),
         };
         // At start every key must open: a wrong or missing master key stops the server here.
         let (_, unopened) = oauth.reload_keys().await?;
@@ -615,26 +640,6 @@ impl OAuth {
         }
         let requested: Option<Vec<String>> =
             req.scope.as_deref().map(|s| s.split_whitespace().map(str::to_string).collect());
-        let scopes_within = |requested: &Option<Vec<String>>, allowed: &[String]| -> OResult<Vec<String>> {
-            match requested {
-                None => Ok(allowed.to_vec()),
-                Some(r) if r.is_empty() => Ok(allowed.to_vec()),
-                Some(r) => match r.iter().find(|s| !allowed.contains(s)) {
-                    Some(s) => {
-                        Err(OAuthError::new(400, "invalid_scope", format!("scope '{s}' is not granted to this client")))
-                    }
-                    None => {
-                        let mut out: Vec<String> = Vec::new();
-                        for s in r {
-                            if !out.contains(s) {
-                                out.push(s.clone());
-                            }
-                        }
-                        Ok(out)
-                    }
-                },
-            }
-        };
         let now = self.clock.now();
         let issued: OResult<TokenResponse> = match grant.as_str() {
             "client_credentials" => {
@@ -652,12 +657,11 @@ impl OAuth {
                     }
                 };
                 self.tenant_open(&name).await?;
-                let scopes = if self.token_shape(tenant).await?.grant_all_client_scopes {
-                    client.scopes.clone()
-                } else {
-                    scopes
-                };
-                let access = self.sign(issuer, &client, &client.client_id, tenant, &name, &scopes, None, now).await?;
+                let shape = self.token_shape(tenant).await?;
+                let scopes = if shape.grant_all_client_scopes { client.scopes.clone() } else { scopes };
+                let access = self
+                    .issue_access(issuer, &client, &client.client_id, (tenant, &name), &scopes, None, now, &shape)
+                    .await?;
                 Ok(TokenResponse {
                     access_token: access,
                     token_type: "bearer",
@@ -676,11 +680,8 @@ impl OAuth {
                 let creds = creds.as_ref().ok_or_else(OAuthError::invalid_client)?;
                 let user = self.check_api_user(&client, creds, &username, password).await?;
                 self.tenant_open(&user.tenant_name).await?;
-                let scopes = if self.token_shape(user.tenant).await?.grant_all_client_scopes {
-                    client.scopes.clone()
-                } else {
-                    scopes
-                };
+                let shape = self.token_shape(user.tenant).await?;
+                let scopes = if shape.grant_all_client_scopes { client.scopes.clone() } else { scopes };
                 let family = random_id();
                 let refresh = self.new_refresh_token();
                 self.store
@@ -697,9 +698,9 @@ impl OAuth {
                         now,
                     )
                     .await?;
-                let access = self
-                    .sign(issuer, &client, &username, user.tenant, &user.tenant_name, &scopes, Some(&family), now)
-                    .await?;
+                let tenant = (user.tenant, user.tenant_name.as_str());
+                let access =
+                    self.issue_access(issuer, &client, &username, tenant, &scopes, Some(&family), now, &shape).await?;
                 Ok(TokenResponse {
                     access_token: access,
                     token_type: "bearer",
@@ -714,57 +715,7 @@ impl OAuth {
                 let Some(old) = req.refresh_token.as_deref() else {
                     return Err(OAuthError::invalid_request("the refresh_token grant needs refresh_token"));
                 };
-                // What can refuse the request is checked before the token is spent: a
-                // refused refresh changes nothing, and the client may retry it.
-                if let Some(g) = self.store.refresh_token(hash_token(old)).await?
-                    && g.client == client.row
-                    && !g.used
-                    && !g.revoked
-                {
-                    scopes_within(&requested, &g.scopes)?;
-                    self.tenant_open(&g.tenant_name).await?;
-                }
-                let new = self.new_refresh_token();
-                let rotation = self
-                    .store
-                    .rotate_refresh(
-                        hash_token(old),
-                        client.row,
-                        hash_token(&new),
-                        now + TimeDelta::seconds(client.refresh_ttl_secs),
-                        now + TimeDelta::seconds(client.access_ttl_secs),
-                        now,
-                    )
-                    .await?;
-                let g = match rotation {
-                    Rotation::Rotated(g) => g,
-                    Rotation::Unknown => return Err(OAuthError::invalid_grant("the refresh token is not valid")),
-                    Rotation::Expired => {
-                        return Err(OAuthError::invalid_grant("the refresh token has expired: log in again"));
-                    }
-                    Rotation::Revoked => return Err(OAuthError::invalid_grant("the refresh token has been revoked")),
-                    Rotation::Replayed => {
-                        self.verified.clear();
-                        tracing::warn!(client_id = %client.client_id, "refresh token replayed: its family is revoked");
-                        return Err(OAuthError::invalid_grant(
-                            "the refresh token was already used: every token of this login is now revoked",
-                        ));
-                    }
-                };
-                // A refresh may narrow the scopes, never widen them (RFC 6749 §6).
-                let scopes = scopes_within(&requested, &g.scopes)?;
-                let sub = g.username.clone().unwrap_or_else(|| client.client_id.clone());
-                let access =
-                    self.sign(issuer, &client, &sub, g.tenant, &g.tenant_name, &scopes, Some(&g.family), now).await?;
-                Ok(TokenResponse {
-                    access_token: access,
-                    token_type: "bearer",
-                    expires_in: client.access_ttl_secs,
-                    scope: scopes.join(" "),
-                    refresh_token: Some(new),
-                    http_status_code: None,
-                    tenant: Some(g.tenant),
-                })
+                self.refresh(&client, old, &requested, issuer, now).await
             }
         };
         let mut response = issued?;
@@ -774,6 +725,53 @@ impl OAuth {
             response.http_status_code = Some(200);
         }
         Ok(response)
+    }
+
+    /// Whether a refused token request's answer carries `http_status_code`: it arrived at
+    /// the token path of a profile asking for it, or its client (as named, authenticated or
+    /// not) reaches only tenants whose profile asks for it.
+    pub async fn error_status_code(&self, arrived_at: Option<&str>, client_id: Option<&str>) -> bool {
+        if let Some(path) = arrived_at
+            && self.status_paths().await.iter().any(|p| p == path)
+        {
+            return true;
+        }
+        let Some(id) = client_id else { return false };
+        let Ok(Some(client)) = self.store.client_auth(id, self.clock.now()).await else { return false };
+        if client.tenants.is_empty() {
+            return false;
+        }
+        for (t, _) in &client.tenants {
+            if !self.token_shape(*t).await.is_ok_and(|s| s.http_status_code) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The profiles' token paths whose answers carry `http_status_code` (read at most
+    /// every few seconds).
+    async fn status_paths(&self) -> Arc<Vec<String>> {
+        if let Some((at, paths)) = &*self.status_paths.lock().expect("status paths")
+            && at.elapsed() < STATUS_PATHS_TTL
+        {
+            return paths.clone();
+        }
+        let paths: Vec<String> = match self.store.tenant_profiles().await {
+            Ok(profiles) => profiles
+                .iter()
+                .filter_map(|(_, text)| serde_json::from_str::<TokenShape>(text).ok())
+                .filter(|s| s.http_status_code)
+                .filter_map(|s| s.token_path)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the profiles' token paths failed");
+                Vec::new()
+            }
+        };
+        let paths = Arc::new(paths);
+        *self.status_paths.lock().expect("status paths") = Some((Instant::now(), paths.clone()));
+        paths
     }
 
     /// The token settings of a tenant's profile (read with the profile's other settings
@@ -882,6 +880,25 @@ impl OAuth {
                     subject: c.sid.is_some().then(|| Arc::from(c.sub.as_str())),
                 }
             })
+        } else if let Some(a) = match opaque::is_opaque(token) {
+            true => self.store.access_token(hash).await?,
+            false => None,
+        } {
+            let expires = opaque::unix_of(&a.expires);
+            (!a.revoked && a.expires.as_str() > normalized_time(now).as_str()).then(|| {
+                let (read, write) = scim_access(a.scopes.iter().map(String::as_str));
+                Grant {
+                    tenant: a.tenant,
+                    client: Arc::from(a.client_id.as_str()),
+                    audit_details: a.audit_details,
+                    scim_enabled: a.scim_enabled,
+                    read,
+                    write,
+                    scopes: Arc::from(a.scopes.join(" ").as_str()),
+                    expires: Some(expires),
+                    subject: a.family.is_some().then(|| a.subject.as_deref().map(Arc::from)).flatten(),
+                }
+            })
         } else {
             self.store.token_tenant(hash, now).await?.map(|t| Grant {
                 tenant: t.tenant,
@@ -913,6 +930,13 @@ impl OAuth {
                 let until = DateTime::from_timestamp(c.exp, 0).unwrap_or(now).max(now);
                 self.store.revoke_grant(&c.jti, until).await?;
             }
+        } else if opaque::is_opaque(token)
+            && let Some(a) = self.store.access_token(hash_token(token)).await?
+        {
+            if a.client_id == client.client_id {
+                let until = DateTime::from_timestamp(opaque::unix_of(&a.expires), 0).unwrap_or(now).max(now);
+                self.store.revoke_grant(&a.jti, until).await?;
+            }
         } else if let Some(g) = self.store.refresh_token(hash_token(token)).await?
             && g.client == client.row
         {
@@ -937,6 +961,13 @@ impl OAuth {
                 "active": true, "token_type": "Bearer", "scope": c.scope, "client_id": c.client_id,
                 "sub": c.sub, "iss": c.iss, "exp": c.exp, "iat": c.iat, "jti": c.jti, "tenant": c.tenant,
             }));
+        }
+        if opaque::is_opaque(token)
+            && let Some(a) = self.store.access_token(hash_token(token)).await?
+        {
+            let active =
+                a.client_id == client.client_id && !a.revoked && a.expires.as_str() > normalized_time(now).as_str();
+            return Ok(if active { opaque::introspection(&a) } else { inactive });
         }
         if let Some(g) = self.store.refresh_token(hash_token(token)).await?
             && g.client == client.row

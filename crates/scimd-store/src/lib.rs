@@ -7,6 +7,7 @@
 //! # Layout
 //! - this file: the [`Store`] trait and the plain data types crossing it.
 //! - `places`: the [`PlacesStore`] part of it (places, access links, location rules).
+//! - `tokens`: the [`TokenStore`] part of it (opaque access tokens, client settings).
 //! - [`sqlite`]: the SQLite implementation (WAL, reader pool, one writer thread with group commit).
 //! - [`postgres`]: the PostgreSQL implementation (a connection pool, for several replicas).
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
@@ -23,10 +24,13 @@ mod places;
 pub mod postgres;
 mod sqlfilter;
 pub mod sqlite;
+mod tokens;
 mod user_names;
 
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
+pub use scimd_core::profile::RefreshExpiry;
+pub use tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 pub use user_names::UserNameIssue;
 
 use std::future::Future;
@@ -141,6 +145,8 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// When its logins expire; `None`: as the profile of the login's tenant says.
+    pub refresh_expiry: Option<RefreshExpiry>,
     /// The tenants it may reach.
     pub tenants: Vec<TenantId>,
 }
@@ -154,6 +160,8 @@ pub struct ClientRow {
     pub scopes: Vec<String>,
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// When its logins expire; `None`: as the profile of the login's tenant says.
+    pub refresh_expiry: Option<RefreshExpiry>,
     pub created: String,
     pub secrets: Vec<CredentialRow>,
 }
@@ -219,6 +227,8 @@ pub struct ClientAuth {
     pub scopes: Vec<String>,
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// When its logins expire; `None`: as the profile of the login's tenant says.
+    pub refresh_expiry: Option<RefreshExpiry>,
     /// The tenants it may reach: id and name.
     pub tenants: Vec<(TenantId, String)>,
     pub disabled: bool,
@@ -423,6 +433,31 @@ pub enum Rotation {
     Revoked,
     /// The token had been used already: the whole family is now revoked.
     Replayed,
+    /// The token was spent within the grace period by a rotation whose new token is still
+    /// unused (a client retrying a refresh whose answer it lost): that rotation's answer,
+    /// as kept ([`Rotate::retry`]), and nothing changes.
+    Retried {
+        grant: RefreshGrant,
+        retry: Vec<u8>,
+    },
+}
+
+/// A refresh token presented for rotation (see [`Store::rotate_refresh`]).
+#[derive(Debug, Clone)]
+pub struct Rotate {
+    pub hash: [u8; 32],
+    /// The presenting client's database id.
+    pub client: i64,
+    pub new_hash: [u8; 32],
+    pub new_expires: DateTime<Utc>,
+    /// The rotation's answer, sealed by the server (opaque bytes here), kept with the spent
+    /// token for a retry within the grace period; dropped when the new token is rotated.
+    pub retry: Option<Vec<u8>>,
+    /// A token spent at or after this time is within the grace period.
+    pub grace_since: DateTime<Utc>,
+    /// A replay revokes the family until then (or its last token's expiry, if later).
+    pub revoke_until: DateTime<Utc>,
+    pub now: DateTime<Utc>,
 }
 
 /// Errors of the store. Driver errors are mapped once, in the implementation.
@@ -555,7 +590,7 @@ pub struct Page {
 
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
-pub trait Store: PlacesStore + Send + Sync + 'static {
+pub trait Store: PlacesStore + TokenStore + Send + Sync + 'static {
     /// Creates a tenant, with or without the SCIM feature; `Conflict` if the name is taken.
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
@@ -641,18 +676,13 @@ pub trait Store: PlacesStore + Send + Sync + 'static {
     ) -> BoxFut<'_, StoreResult<()>>;
     /// Stores the first refresh token of a login.
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>>;
-    /// Rotates a refresh token of client `client` atomically: a valid token is marked used
-    /// and `new_hash` joins its family (expiring at `new_expires`); a used one revokes its
-    /// family until `revoke_until` (or its last token's expiry, if later).
-    fn rotate_refresh(
-        &self,
-        hash: [u8; 32],
-        client: i64,
-        new_hash: [u8; 32],
-        new_expires: DateTime<Utc>,
-        revoke_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> BoxFut<'_, StoreResult<Rotation>>;
+    /// Rotates a refresh token of client `r.client` atomically: a valid token is marked
+    /// used, keeps `r.retry`, and `r.new_hash` joins its family (expiring at
+    /// `r.new_expires`); a used one spent since `r.grace_since` whose new token is unused
+    /// and whose answer was kept gives that answer back ([`Rotation::Retried`]); any other
+    /// used one revokes its family until `r.revoke_until` (or its last token's expiry, if
+    /// later).
+    fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>>;
     /// A refresh token by hash, whatever its state.
     fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>>;
     /// Revokes an access token (by jti) or a refresh family (by family id) until `expires`.

@@ -35,6 +35,7 @@ use tokio_postgres::{NoTls, Row};
 mod places;
 mod secrets;
 pub mod tls;
+mod tokens;
 mod user_names;
 
 use crate::lockout;
@@ -43,9 +44,9 @@ use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
     LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
-    QueryObserver, RefreshGrant, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource,
-    Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time,
-    related_rows, state_params,
+    QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats,
+    StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
+    normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -55,7 +56,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_user_names_server_secrets.sql")),
     (5, include_str!("../migrations/postgres/0005_retired_key_seeds.sql")),
     (6, include_str!("../migrations/postgres/0006_client_request_id.sql")),
-    (9, include_str!("../migrations/postgres/0009_access_to_any_place.sql")),
+    (7, include_str!("../migrations/postgres/0007_refresh_expiry_retry_opaque_tokens.sql")),
+    (8, include_str!("../migrations/postgres/0008_access_to_any_place.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.
@@ -1333,8 +1335,9 @@ impl Store for PgStore {
             let tx = c.transaction().await.map_err(pg)?;
             let row: i64 = tx
                 .query_one(
-                    "INSERT INTO oauth_clients (client_id, grant_types, scopes, access_ttl, refresh_ttl, created) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    "INSERT INTO oauth_clients \
+                     (client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     &[
                         &client.client_id,
                         &client.grant_types.join(" "),
@@ -1342,6 +1345,7 @@ impl Store for PgStore {
                         &client.access_ttl_secs,
                         &client.refresh_ttl_secs,
                         &now,
+                        &crate::tokens::expiry_code(client.refresh_expiry),
                     ],
                 )
                 .await
@@ -1368,8 +1372,8 @@ impl Store for PgStore {
             let tx = c.build_transaction().read_only(true).start().await.map_err(pg)?;
             let rows = tx
                 .query(
-                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created FROM oauth_clients \
-                     ORDER BY id",
+                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry \
+                     FROM oauth_clients ORDER BY id",
                     &[],
                 )
                 .await
@@ -1401,6 +1405,7 @@ impl Store for PgStore {
                     scopes: words(r.get(3)),
                     access_ttl_secs: r.get(4),
                     refresh_ttl_secs: r.get(5),
+                    refresh_expiry: crate::tokens::expiry_of(r.get(7)),
                     created: r.get(6),
                     secrets,
                 });
@@ -1526,7 +1531,8 @@ impl Store for PgStore {
                      ARRAY(SELECT t.id FROM client_tenants ct JOIN tenants t ON t.id = ct.tenant_id \
                            WHERE ct.client = c.id ORDER BY t.id), \
                      ARRAY(SELECT t.name FROM client_tenants ct JOIN tenants t ON t.id = ct.tenant_id \
-                           WHERE ct.client = c.id ORDER BY t.id) \
+                           WHERE ct.client = c.id ORDER BY t.id), \
+                     c.refresh_expiry \
                      FROM oauth_clients c WHERE c.client_id = $1",
                     &[&client_id, &now],
                 )
@@ -1542,6 +1548,7 @@ impl Store for PgStore {
                     scopes: words(r.get(3)),
                     access_ttl_secs: r.get(4),
                     refresh_ttl_secs: r.get(5),
+                    refresh_expiry: crate::tokens::expiry_of(r.get(10)),
                     tenants: ids.into_iter().map(TenantId).zip(names).collect(),
                     disabled: r.get(6),
                 }
@@ -1654,28 +1661,27 @@ impl Store for PgStore {
         })
     }
 
-    fn rotate_refresh(
-        &self,
-        hash: [u8; 32],
-        client: i64,
-        new_hash: [u8; 32],
-        new_expires: DateTime<Utc>,
-        revoke_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> BoxFut<'_, StoreResult<Rotation>> {
-        let (now, new_expires, revoke_until) =
-            (normalized_time(now), normalized_time(new_expires), normalized_time(revoke_until));
+    fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>> {
+        let (now, new_expires, revoke_until, grace_since) = (
+            normalized_time(r.now),
+            normalized_time(r.new_expires),
+            normalized_time(r.revoke_until),
+            normalized_time(r.grace_since),
+        );
         Box::pin(async move {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            let Some(grant) = refresh_by_hash(&tx, &hash, true).await? else { return Ok(Rotation::Unknown) };
-            if grant.client != client {
+            let Some(grant) = refresh_by_hash(&tx, &r.hash, true).await? else { return Ok(Rotation::Unknown) };
+            if grant.client != r.client {
                 return Ok(Rotation::Unknown);
             }
             if grant.revoked {
                 return Ok(Rotation::Revoked);
             }
             if grant.used {
+                if let Some(retry) = tokens::retry_within_grace(&tx, &r.hash, &grace_since).await? {
+                    return Ok(Rotation::Retried { grant, retry });
+                }
                 revoke_family(&tx, &grant.family, &revoke_until).await?;
                 tx.commit().await.map_err(pg)?;
                 return Ok(Rotation::Replayed);
@@ -1683,11 +1689,21 @@ impl Store for PgStore {
             if grant.expires <= now {
                 return Ok(Rotation::Expired);
             }
-            tx.execute("UPDATE refresh_tokens SET used = $1 WHERE hash = $2", &[&now, &&hash[..]]).await.map_err(pg)?;
+            // The answer kept for a retry of the previous rotation can no longer be given
+            // (its new token, this one, is now spent): it goes.
+            tx.execute("UPDATE refresh_tokens SET retry = NULL WHERE successor = $1", &[&&r.hash[..]])
+                .await
+                .map_err(pg)?;
+            tx.execute(
+                "UPDATE refresh_tokens SET used = $1, successor = $2, retry = $3 WHERE hash = $4",
+                &[&now, &&r.new_hash[..], &r.retry, &&r.hash[..]],
+            )
+            .await
+            .map_err(pg)?;
             tx.execute(
                 "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
                  SELECT $1, family, client, tenant_id, api_user, scopes, $2, $3 FROM refresh_tokens WHERE hash = $4",
-                &[&&new_hash[..], &now, &new_expires, &&hash[..]],
+                &[&&r.new_hash[..], &now, &new_expires, &&r.hash[..]],
             )
             .await
             .map_err(pg)?;
@@ -1796,6 +1812,7 @@ impl Store for PgStore {
         Box::pin(async move {
             let mut n = self.exec("DELETE FROM refresh_tokens WHERE expires < $1", &[&refresh_before]).await?;
             n += self.exec("DELETE FROM revoked_grants WHERE expires < $1", &[&now]).await?;
+            n += self.exec("DELETE FROM access_tokens WHERE expires < $1", &[&now]).await?;
             n += self
                 .exec(
                     "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",

@@ -34,6 +34,7 @@ use tokio::sync::oneshot;
 mod files;
 mod places;
 mod secrets;
+mod tokens;
 mod user_names;
 
 use crate::lockout;
@@ -42,9 +43,9 @@ use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
     LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
-    QueryObserver, RefreshGrant, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource,
-    Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time,
-    related_rows, state_params,
+    QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats,
+    StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
+    normalized_time, related_rows, state_params,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -60,7 +61,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_user_names_server_secrets.sql")),
     (11, include_str!("../migrations/sqlite/0011_retired_key_seeds.sql")),
     (12, include_str!("../migrations/sqlite/0012_client_request_id.sql")),
-    (15, include_str!("../migrations/sqlite/0015_access_to_any_place.sql")),
+    (13, include_str!("../migrations/sqlite/0013_refresh_expiry_retry_opaque_tokens.sql")),
+    (14, include_str!("../migrations/sqlite/0014_access_to_any_place.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 type DataStep = fn(&Connection) -> StoreResult<()>;
@@ -1345,15 +1347,17 @@ impl Store for SqliteStore {
         let now = normalized_time(now);
         Box::pin(self.write(move |conn| {
             conn.execute(
-                "INSERT INTO oauth_clients (client_id, grant_types, scopes, access_ttl, refresh_ttl, created) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO oauth_clients \
+                 (client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
                 params![
                     client.client_id,
                     client.grant_types.join(" "),
                     client.scopes.join(" "),
                     client.access_ttl_secs,
                     client.refresh_ttl_secs,
-                    now
+                    now,
+                    crate::tokens::expiry_code(client.refresh_expiry)
                 ],
             )
             .map_err(map_err)?;
@@ -1376,8 +1380,8 @@ impl Store for SqliteStore {
             let mut clients = Vec::new();
             let mut st = conn
                 .prepare_cached(
-                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created FROM oauth_clients \
-                     ORDER BY id",
+                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry \
+                     FROM oauth_clients ORDER BY id",
                 )
                 .map_err(internal)?;
             let rows = st
@@ -1392,6 +1396,7 @@ impl Store for SqliteStore {
                             scopes: words(r.get(3)?),
                             access_ttl_secs: r.get(4)?,
                             refresh_ttl_secs: r.get(5)?,
+                            refresh_expiry: crate::tokens::expiry_of(r.get(7)?),
                             created: r.get(6)?,
                             secrets: Vec::new(),
                         },
@@ -1549,8 +1554,8 @@ impl Store for SqliteStore {
             let words = |s: String| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
             let client = conn
                 .prepare_cached(
-                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, disabled IS NOT NULL \
-                     FROM oauth_clients WHERE client_id = ?",
+                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, disabled IS NOT NULL, \
+                     refresh_expiry FROM oauth_clients WHERE client_id = ?",
                 )
                 .map_err(internal)?
                 .query_row([client_id], |r| {
@@ -1562,6 +1567,7 @@ impl Store for SqliteStore {
                         scopes: words(r.get(3)?),
                         access_ttl_secs: r.get(4)?,
                         refresh_ttl_secs: r.get(5)?,
+                        refresh_expiry: crate::tokens::expiry_of(r.get(7)?),
                         tenants: Vec::new(),
                         disabled: r.get(6)?,
                     })
@@ -1701,26 +1707,25 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn rotate_refresh(
-        &self,
-        hash: [u8; 32],
-        client: i64,
-        new_hash: [u8; 32],
-        new_expires: DateTime<Utc>,
-        revoke_until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> BoxFut<'_, StoreResult<Rotation>> {
-        let (now, new_expires, revoke_until) =
-            (normalized_time(now), normalized_time(new_expires), normalized_time(revoke_until));
+    fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>> {
+        let (now, new_expires, revoke_until, grace_since) = (
+            normalized_time(r.now),
+            normalized_time(r.new_expires),
+            normalized_time(r.revoke_until),
+            normalized_time(r.grace_since),
+        );
         Box::pin(self.write(move |conn| {
-            let Some(grant) = refresh_by_hash(conn, &hash)? else { return Ok(Rotation::Unknown) };
-            if grant.client != client {
+            let Some(grant) = refresh_by_hash(conn, &r.hash)? else { return Ok(Rotation::Unknown) };
+            if grant.client != r.client {
                 return Ok(Rotation::Unknown);
             }
             if grant.revoked {
                 return Ok(Rotation::Revoked);
             }
             if grant.used {
+                if let Some(retry) = tokens::retry_within_grace(conn, &r.hash, &grace_since)? {
+                    return Ok(Rotation::Retried { grant, retry });
+                }
                 conn.execute(
                     "INSERT INTO revoked_grants (id, expires) \
                      SELECT ?1, max(?2, (SELECT max(expires) FROM refresh_tokens WHERE family = ?1)) \
@@ -1733,12 +1738,19 @@ impl Store for SqliteStore {
             if grant.expires <= now {
                 return Ok(Rotation::Expired);
             }
-            conn.execute("UPDATE refresh_tokens SET used = ? WHERE hash = ?", params![now, &hash[..]])
+            // The answer kept for a retry of the previous rotation can no longer be given
+            // (its new token, this one, is now spent): it goes.
+            conn.execute("UPDATE refresh_tokens SET retry = NULL WHERE successor = ?", [&r.hash[..]])
                 .map_err(internal)?;
+            conn.execute(
+                "UPDATE refresh_tokens SET used = ?, successor = ?, retry = ? WHERE hash = ?",
+                params![now, &r.new_hash[..], r.retry, &r.hash[..]],
+            )
+            .map_err(internal)?;
             conn.execute(
                 "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
                  SELECT ?, family, client, tenant_id, api_user, scopes, ?, ? FROM refresh_tokens WHERE hash = ?",
-                params![&new_hash[..], now, new_expires, &hash[..]],
+                params![&r.new_hash[..], now, new_expires, &r.hash[..]],
             )
             .map_err(map_err)?;
             Ok(Rotation::Rotated(RefreshGrant { created: now, expires: new_expires, ..grant }))
@@ -1847,6 +1859,7 @@ impl Store for SqliteStore {
             let mut n =
                 conn.execute("DELETE FROM refresh_tokens WHERE expires < ?", [&refresh_before]).map_err(internal)?;
             n += conn.execute("DELETE FROM revoked_grants WHERE expires < ?", [&now]).map_err(internal)?;
+            n += conn.execute("DELETE FROM access_tokens WHERE expires < ?", [&now]).map_err(internal)?;
             n += conn
                 .execute(
                     "DELETE FROM login_failures WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)",

@@ -33,6 +33,7 @@ pub(super) async fn serve(
         lockout_secs: ttl_secs(o.lockout, "oauth.lockout")?,
         key_reload: o.key_reload.max(std::time::Duration::from_millis(100)),
         keyring: keyring.clone(),
+        refresh_grace: o.refresh_grace,
     };
     seal_secrets(&*store, &keyring).await?;
     apply_tenants(cfg, &admin).await?;

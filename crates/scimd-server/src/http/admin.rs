@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::AppState;
-use crate::admin::{AdminError, ClientSpec};
+use crate::admin::{AdminError, ClientChange, ClientSpec};
 use crate::auth::bearer;
 
 fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
@@ -412,7 +412,8 @@ async fn create_client(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
     };
     if let Some(k) = v.as_object().and_then(|o| {
         o.keys().find(|k| {
-            !["tenants", "grants", "scopes", "access_ttl", "refresh_ttl", "secret_expires_in"].contains(&k.as_str())
+            !["tenants", "grants", "scopes", "access_ttl", "refresh_ttl", "refresh_expiry", "secret_expires_in"]
+                .contains(&k.as_str())
         })
     }) {
         return Err(AdminError { status: 400, message: format!("unknown field '{k}'") });
@@ -423,9 +424,45 @@ async fn create_client(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
         scopes: strings("scopes", &["scim"])?,
         access_ttl_secs: lifetime(v.get("access_ttl"), "access_ttl")?.unwrap_or(3600),
         refresh_ttl_secs: lifetime(v.get("refresh_ttl"), "refresh_ttl")?.unwrap_or(30 * 86400),
+        refresh_expiry: refresh_expiry(v.get("refresh_expiry"))?.flatten(),
         secret_expires_secs: lifetime(v.get("secret_expires_in"), "secret_expires_in")?,
     };
     ok(StatusCode::CREATED, &s.admin.create_client(spec).await?)
+}
+
+/// A client's `refresh_expiry` as sent: absent (`None`), `null` (the tenant profile's
+/// choice: `Some(None)`), `"sliding"` or `"absolute"`.
+fn refresh_expiry(v: Option<&Value>) -> Result<Option<Option<scimd_store::RefreshExpiry>>, AdminError> {
+    match v {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if scimd_store::RefreshExpiry::parse(s).is_some() => {
+            Ok(Some(scimd_store::RefreshExpiry::parse(s)))
+        }
+        Some(_) => Err(AdminError {
+            status: 400,
+            message: "'refresh_expiry' must be \"sliding\", \"absolute\" or null (the tenant profile's choice)".into(),
+        }),
+    }
+}
+
+/// Changes a client's lifetimes or refresh expiry.
+async fn patch_client(_: Operator, State(s): State<AppState>, APath(id): APath<String>, b: Bytes) -> AResult {
+    let v: Value = body(&b)?;
+    if let Some(k) = v
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !["access_ttl", "refresh_ttl", "refresh_expiry"].contains(&k.as_str())))
+    {
+        return Err(AdminError { status: 400, message: format!("unknown field '{k}'") });
+    }
+    let change = ClientChange {
+        access_ttl_secs: lifetime(v.get("access_ttl"), "access_ttl")?,
+        refresh_ttl_secs: lifetime(v.get("refresh_ttl"), "refresh_ttl")?,
+        refresh_expiry: refresh_expiry(v.get("refresh_expiry"))?,
+    };
+    s.admin.update_client(&id, change).await?;
+    let client = s.admin.list_clients().await?.into_iter().find(|c| c.client_id == id);
+    ok(StatusCode::OK, &client)
 }
 
 async fn add_secret(_: Operator, State(s): State<AppState>, APath(id): APath<String>, b: Bytes) -> AResult {
@@ -472,6 +509,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants/{name}/api-users/{username}", patch(patch_api_user))
         .route("/tenants/{name}/api-users/{username}/password", axum::routing::post(set_api_user_password))
         .route("/clients", get(list_clients).post(create_client))
+        .route("/clients/{id}", patch(patch_client))
         .route("/clients/{id}/secrets", axum::routing::post(add_secret))
         .route("/clients/{id}/secrets/{secret}", delete(revoke_secret))
         .route("/tenants/{name}/audit/events", get(audit_events))

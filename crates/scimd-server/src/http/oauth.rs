@@ -41,10 +41,20 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 fn error_response(e: OAuthError) -> Response {
+    error_response_with(e, false)
+}
+
+/// An error answer; with `http_status_code`, the body repeats the status (for a tenant
+/// profile asking for the field).
+fn error_response_with(e: OAuthError, http_status_code: bool) -> Response {
     match e {
         OAuthError::Client { status, error, description, retry_after } => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            let mut res = json_response(code, &json!({ "error": error, "error_description": description }));
+            let mut body = json!({ "error": error, "error_description": description });
+            if http_status_code {
+                body["http_status_code"] = json!(code.as_u16());
+            }
+            let mut res = json_response(code, &body);
             res.extensions_mut().insert(super::ErrorType(error));
             if status == 401 {
                 res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"scimd\""));
@@ -57,10 +67,11 @@ fn error_response(e: OAuthError) -> Response {
             res
         }
         OAuthError::Internal(detail) => {
-            let mut res = json_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &json!({ "error": "server_error", "error_description": "internal server error" }),
-            );
+            let mut body = json!({ "error": "server_error", "error_description": "internal server error" });
+            if http_status_code {
+                body["http_status_code"] = json!(500);
+            }
+            let mut res = json_response(StatusCode::INTERNAL_SERVER_ERROR, &body);
             res.extensions_mut().insert(super::InternalError { detail, backtrace: None });
             res
         }
@@ -173,15 +184,17 @@ async fn audit_caller(
 pub async fn token(
     State(state): State<AppState>,
     slot: Option<Extension<Arc<AuditSlot>>>,
+    mounted: Option<Extension<super::Mounted>>,
     peer: Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let mut grant_type = String::new();
+    let mut client_id = None;
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
         let creds = client_credentials(&headers, &mut form, peer_ip(&peer))?;
-        let client_id = creds.as_ref().map(|c| c.client_id.clone());
+        client_id = creds.as_ref().map(|c| c.client_id.clone());
         let grant = form.take("grant_type");
         grant_type = grant.clone().unwrap_or_default();
         let req = TokenRequest {
@@ -193,7 +206,7 @@ pub async fn token(
             tenant: form.take("tenant"),
         };
         let attempt = crate::oauth::Attempt {
-            client_id,
+            client_id: client_id.clone(),
             tenant: req.tenant.clone(),
             username: req.username.clone(),
             refresh_token: req.refresh_token.clone(),
@@ -214,7 +227,9 @@ pub async fn token(
                 OAuthError::Internal(_) => "server_error",
             };
             state.metrics().token_failed(&grant_type, error);
-            error_response(e)
+            let arrived_at = mounted.as_ref().map(|Extension(m)| m.base.as_str());
+            let status_code = state.oauth.error_status_code(arrived_at, client_id.as_deref()).await;
+            error_response_with(e, status_code)
         }
     }
 }

@@ -194,6 +194,7 @@ fn operations() -> Vec<Op> {
         op!("patch" "/admin/v1/tenants/{name}/api-users/{username}", "Admin", "Disable or enable an API system user", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/clients", "Admin", "OAuth clients", &[], Empty, (200, Some((JSON, "Array"))), Operator),
         op!("post" "/admin/v1/clients", "Admin", "Create an OAuth client (secret shown once)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("patch" "/admin/v1/clients/{id}", "Admin", "Change a client's lifetimes or login expiry (refresh_expiry)", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
         op!("post" "/admin/v1/clients/{id}/secrets", "Admin", "Add a client secret (rotation)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
         op!("delete" "/admin/v1/clients/{id}/secrets/{secret}", "Admin", "Revoke a client secret", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/audit/events", "Audit", "A tenant's events, newest first", &["from", "to", "client", "status", "op", "before", "limit"], Empty, (200, Some((JSON, "Array"))), Operator),

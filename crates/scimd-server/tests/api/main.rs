@@ -15,6 +15,7 @@ mod discovery;
 mod errors;
 mod etags;
 mod fidelity_access;
+mod fidelity_oauth;
 mod fidelity_openapi;
 mod fidelity_queries;
 mod fidelity_visitor;

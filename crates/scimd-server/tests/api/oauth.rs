@@ -58,6 +58,7 @@ pub(crate) async fn client(
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 access_ttl_secs: access,
                 refresh_ttl_secs: refresh,
+                refresh_expiry: None,
                 tenants: ids,
             },
             Utc::now(),

@@ -1,7 +1,7 @@
--- scimd PostgreSQL schema, version 9. Never edit once landed: add a new migration.
+-- scimd PostgreSQL schema, version 8. Never edit once landed: add a new migration.
 --
 -- An access link may name any place, not only a bank, as in the SQLite schema's version
--- 15: a locker (access to that locker alone), or a section or location (every bank and
+-- 14: a locker (access to that locker alone), or a section or location (every bank and
 -- locker under it). The column that named the bank now names the place (its foreign key
 -- keeps its name, `access_links_bank_id_fkey`); the links already stored name banks.
 ALTER TABLE access_links RENAME COLUMN bank_id TO place_id;

@@ -1,4 +1,4 @@
--- scimd SQLite schema, version 15. Never edit once landed: add a new migration.
+-- scimd SQLite schema, version 14. Never edit once landed: add a new migration.
 --
 -- An access link may name any place, not only a bank: a locker (access to that locker
 -- alone), or a section or location (every bank and locker under it). The column that
