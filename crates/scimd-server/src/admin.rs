@@ -1,11 +1,14 @@
 //! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
-//! operator tokens; places and access in `places`. Secrets are generated here, returned
+//! operator tokens; places and access in `places`, operator-made groups in `groups`,
+//! importing a product's existing users in `import`. Secrets are generated here, returned
 //! once, and stored only hashed.
 
 mod groups;
+mod import;
 mod places;
 pub use groups::GroupView;
+pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
 
 use std::sync::Arc;

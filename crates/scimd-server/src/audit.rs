@@ -179,6 +179,7 @@ fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static st
             "DELETE" => ("revoke", Some("Access"), None),
             _ => ("query", Some("Access"), None),
         },
+        [_, "users"] => (write("import"), Some("User"), None),
         [_, "users", user, ..] => ("query", Some("Access"), Some(user.to_string())),
         [_, "groups", tail @ ..] => match (method, tail) {
             ("POST", []) => ("group_add", Some("Group"), None),
@@ -576,5 +577,6 @@ mod tests {
             Some(("group_remove", Some("Group"), Some("g1".to_string())))
         );
         assert_eq!(classify("GET", "/admin/v1/tenants/t/groups"), Some(("query", Some("Group"), None)));
+        assert_eq!(classify("POST", "/admin/v1/tenants/t/users"), Some(("import", Some("User"), None)));
     }
 }

@@ -13,6 +13,7 @@ mod cursors;
 mod discovery;
 mod errors;
 mod etags;
+mod fidelity_import;
 mod filters;
 mod groups;
 mod headers;
