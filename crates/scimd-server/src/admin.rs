@@ -302,22 +302,33 @@ impl Admin {
         };
         let t = self.create_tenant(name, scim_enabled).await?;
         self.set_profile(&t.name, Some(&profile)).await?;
-        Ok(t)
+        // As the profile left it (its audit settings).
+        Ok(self.tenant(&t.name).await?.into())
     }
 
     /// Sets a tenant's profile from its JSON (validated; unknown settings are refused), or
-    /// back to the default with `None`. Applies on every replica within 5 seconds.
+    /// back to the default with `None`. Applies on every replica within 5 seconds. A
+    /// profile's `audit_details` is set on the tenant's audit settings too.
     pub async fn set_profile(&self, name: &str, profile: Option<&serde_json::Value>) -> AdminResult<serde_json::Value> {
         let t = self.tenant(name).await?;
-        let text = match profile {
+        let (text, audit) = match profile {
             Some(v) => {
                 let text = v.to_string();
-                scimd_core::profile::Profile::from_json(&text).map_err(AdminError::invalid)?;
-                Some(text)
+                let p = scimd_core::profile::Profile::from_json(&text).map_err(AdminError::invalid)?;
+                (Some(text), p.audit_details)
             }
-            None => None,
+            None => (None, None),
         };
         self.store.set_tenant_profile(t.id, text).await.map_err(store_err(|| format!("no tenant named '{name}'")))?;
+        if let Some(level) = audit {
+            use scimd_core::profile::AuditDetails;
+            let level = match level {
+                AuditDetails::Off => scimd_store::DetailsLevel::Off,
+                AuditDetails::Changes => scimd_store::DetailsLevel::Changes,
+                AuditDetails::All => scimd_store::DetailsLevel::All,
+            };
+            self.set_audit(name, Some(level), None, None).await?;
+        }
         self.profile(name).await
     }
 

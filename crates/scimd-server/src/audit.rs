@@ -454,6 +454,9 @@ pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Val
         let field = match (c.op.as_str(), c.status) {
             ("create", 201) => "created",
             ("replace" | "patch", 200) => "updated",
+            // A DELETE the profile turns into a deactivation deletes nothing: the user is
+            // updated (and counted as deactivated below).
+            ("delete", 204) if c.deactivated => "updated",
             ("delete", 204) => "deleted",
             ("read" | "list" | "search", 200) => "reads",
             _ => continue,
@@ -551,6 +554,27 @@ mod tests {
         assert!(missing_details_reason(&changes, "create", 201, "2026-11-01T00:00:00Z", now).contains("14 days"));
         let off = AuditSettings { details: DetailsLevel::Off, ..changes };
         assert!(missing_details_reason(&off, "create", 201, recent, now).contains("'off'"));
+    }
+
+    #[test]
+    fn a_delete_that_deactivates_is_counted_as_a_deactivation() {
+        let count = |op: &str, status: u16, deactivated: bool| EventCount {
+            rtype: Some("User".into()),
+            op: op.into(),
+            status,
+            scim_type: None,
+            deactivated,
+            count: 1,
+            first: "2026-12-04T10:00:00Z".into(),
+            last: "2026-12-04T10:00:00Z".into(),
+        };
+        let s = summary("t", "a", "b", &[count("delete", 204, true), count("delete", 204, false)]);
+        assert_eq!(
+            (s["deleted"].clone(), s["deactivated"].clone(), s["updated"].clone()),
+            (json!(1), json!(1), json!(1))
+        );
+        assert_eq!(s["users"]["deleted"], 1);
+        assert_eq!(s["users"]["deactivated"], 1);
     }
 
     #[test]

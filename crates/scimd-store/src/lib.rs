@@ -294,7 +294,8 @@ pub struct NewEvent {
     pub status: u16,
     pub scim_type: Option<String>,
     pub duration_ms: f64,
-    /// A write that turned a user's `active` from true to false.
+    /// A write that turned a user's `active` from true to false, or a DELETE that the
+    /// tenant's profile made a deactivation.
     pub deactivated: bool,
     /// The request id the client sent (`X-Request-Id`), apart from the server's own.
     pub client_request_id: Option<String>,
@@ -499,7 +500,8 @@ pub struct Change {
     pub password_hash: Option<String>,
     /// Changes to a group's members, or to a user's groups.
     pub member_ops: Vec<MemberOp>,
-    /// The change turns a user's `active` from true to false (for the audit trail).
+    /// The change turns a user's `active` from true to false, or is a DELETE that the
+    /// tenant's profile turns into a deactivation (for the audit trail).
     pub deactivates: bool,
     /// The generation of the location rules the state's derived attributes were computed
     /// with (users; ignored for groups).

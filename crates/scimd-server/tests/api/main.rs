@@ -14,6 +14,8 @@ mod discovery;
 mod errors;
 mod etags;
 mod fidelity_import;
+mod fidelity_payloads;
+mod fidelity_reactivate;
 mod filters;
 mod groups;
 mod headers;
