@@ -231,7 +231,7 @@ pub enum GroupCmd {
         #[arg(long)]
         external_id: Option<String>,
         /// Its id (the one the product knows it by: up to 128 printable ASCII characters,
-        /// no '/', '?', '#', '%', '\\' or '"'); generated when not given. An id the tenant
+        /// no '/', '?', '#', '%', '\' or '"'); generated when not given. An id the tenant
         /// uses already, for a user or a group, is refused.
         #[arg(long)]
         id: Option<String>,
@@ -258,6 +258,7 @@ pub enum UserCmd {
     /// has already is refused (an import creates, it does not update). Passwords are
     /// stored hashed. Each user created has an audit event (operation `import`).
     Import {
+        /// The tenant the users are imported into.
         #[arg(long)]
         tenant: String,
         /// A CSV file with a header row (columns `id`, `password`, SCIM attribute paths
