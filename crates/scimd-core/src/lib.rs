@@ -21,6 +21,7 @@
 //! - [`places`]: the places tree (locations, sections, banks, lockers) and the location
 //!   rules deciding a user's locations and home location.
 //! - [`user_name`]: what makes two userNames the same name, and which are refused.
+//! - [`resource_id`]: which ids given from outside (imported, an operator's) are usable.
 
 pub mod builtin;
 pub mod cursor;
@@ -36,6 +37,7 @@ pub mod profile;
 pub mod projection;
 pub mod render;
 pub mod resource;
+pub mod resource_id;
 pub mod schema;
 pub mod user_name;
 

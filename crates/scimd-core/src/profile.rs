@@ -102,6 +102,12 @@ pub struct Profile {
     /// The preset this profile came from, if any (informational).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// Which requests' payloads (redacted) the tenant's audit trail keeps, applied to the
+    /// tenant's audit settings each time this profile is set (S3: the staffing tool logs
+    /// the payloads of every request, reads included: `all`). The operator may change the
+    /// tenant's setting afterwards (`tenant set --audit-details`); `None` leaves it alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_details: Option<AuditDetails>,
     /// Where the tenant's SCIM API is mounted, e.g. `["/api"]` (L1) or `["/scim/v1"]`
     /// (V1); empty: the server's `/scim/v2` only.
     pub base_paths: Vec<String>,
@@ -114,6 +120,12 @@ pub struct Profile {
     /// DELETE on a user sets `active` to false (the user stays readable) instead of
     /// removing it (SEEDS.md W5).
     pub delete_deactivates: bool,
+    /// A POST of a user whose userName is an inactive user's brings that user back
+    /// instead of answering 409: the user is replaced by the POSTed body, keeps its id,
+    /// and is active again unless the body says otherwise (201). For products that
+    /// deactivate on DELETE and create again on the next provisioning (the workflow
+    /// platform). An active user of that name is still a 409.
+    pub create_reactivates: bool,
     /// Page size when a list names no `count`; `None`: the server's setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_page_size: Option<u64>,
@@ -219,6 +231,16 @@ impl RefreshExpiry {
             _ => None,
         }
     }
+}
+
+/// Which payloads a profile has the audit trail keep (as the tenant's audit settings say
+/// them: `off`, `changes`, `all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditDetails {
+    Off,
+    Changes,
+    All,
 }
 
 /// A schema extension declared by a profile.

@@ -1,11 +1,14 @@
 //! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
-//! operator tokens; places and access in `places`. Secrets are generated here, returned
+//! operator tokens; places and access in `places`, operator-made groups in `groups`,
+//! importing a product's existing users in `import`. Secrets are generated here, returned
 //! once, and stored only hashed.
 
 mod groups;
+mod import;
 mod places;
 pub use groups::GroupView;
+pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
 
 use std::sync::Arc;
@@ -339,7 +342,8 @@ impl Admin {
         let profile = preset_profile(preset)?;
         let t = self.create_tenant(name, scim_enabled).await?;
         self.set_profile(&t.name, Some(&profile)).await?;
-        Ok(TenantView { preset: profile["preset"].as_str().map(str::to_string), ..t })
+        // As the profile left it (its audit settings), with the preset it came from.
+        self.tenant_view(&t.name).await
     }
 
     /// Replaces a tenant's profile with a preset's (`tenant set --preset`): the tenant
@@ -350,18 +354,28 @@ impl Admin {
     }
 
     /// Sets a tenant's profile from its JSON (validated; unknown settings are refused), or
-    /// back to the default with `None`. Applies on every replica within 5 seconds.
+    /// back to the default with `None`. Applies on every replica within 5 seconds. A
+    /// profile's `audit_details` is set on the tenant's audit settings too.
     pub async fn set_profile(&self, name: &str, profile: Option<&serde_json::Value>) -> AdminResult<serde_json::Value> {
         let t = self.tenant(name).await?;
-        let text = match profile {
+        let (text, audit) = match profile {
             Some(v) => {
                 let text = v.to_string();
-                scimd_core::profile::Profile::from_json(&text).map_err(AdminError::invalid)?;
-                Some(text)
+                let p = scimd_core::profile::Profile::from_json(&text).map_err(AdminError::invalid)?;
+                (Some(text), p.audit_details)
             }
-            None => None,
+            None => (None, None),
         };
         self.store.set_tenant_profile(t.id, text).await.map_err(store_err(|| format!("no tenant named '{name}'")))?;
+        if let Some(level) = audit {
+            use scimd_core::profile::AuditDetails;
+            let level = match level {
+                AuditDetails::Off => scimd_store::DetailsLevel::Off,
+                AuditDetails::Changes => scimd_store::DetailsLevel::Changes,
+                AuditDetails::All => scimd_store::DetailsLevel::All,
+            };
+            self.set_audit(name, Some(level), None, None).await?;
+        }
         self.profile(name).await
     }
 

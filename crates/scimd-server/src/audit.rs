@@ -179,6 +179,7 @@ fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static st
             "DELETE" => ("revoke", Some("Access"), None),
             _ => ("query", Some("Access"), None),
         },
+        [_, "users"] => (write("import"), Some("User"), None),
         [_, "users", user, ..] => ("query", Some("Access"), Some(user.to_string())),
         [_, "groups", tail @ ..] => match (method, tail) {
             ("POST", []) => ("group_add", Some("Group"), None),
@@ -492,6 +493,9 @@ pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Val
         let field = match (c.op.as_str(), c.status) {
             ("create", 201) => "created",
             ("replace" | "patch", 200) => "updated",
+            // A DELETE the profile turns into a deactivation deletes nothing: the user is
+            // updated (and counted as deactivated below).
+            ("delete", 204) if c.deactivated => "updated",
             ("delete", 204) => "deleted",
             ("read" | "list" | "search", 200) => "reads",
             _ => continue,
@@ -592,6 +596,27 @@ mod tests {
     }
 
     #[test]
+    fn a_delete_that_deactivates_is_counted_as_a_deactivation() {
+        let count = |op: &str, status: u16, deactivated: bool| EventCount {
+            rtype: Some("User".into()),
+            op: op.into(),
+            status,
+            scim_type: None,
+            deactivated,
+            count: 1,
+            first: "2026-12-04T10:00:00Z".into(),
+            last: "2026-12-04T10:00:00Z".into(),
+        };
+        let s = summary("t", "a", "b", &[count("delete", 204, true), count("delete", 204, false)]);
+        assert_eq!(
+            (s["deleted"].clone(), s["deactivated"].clone(), s["updated"].clone()),
+            (json!(1), json!(1), json!(1))
+        );
+        assert_eq!(s["users"]["deleted"], 1);
+        assert_eq!(s["users"]["deactivated"], 1);
+    }
+
+    #[test]
     fn requests_are_classified_from_method_and_path() {
         assert_eq!(classify("POST", "/scim/v2/Users"), Some(("create", Some("User"), None)));
         assert_eq!(classify("GET", "/scim/v2/Users/abc"), Some(("read", Some("User"), Some("abc".into()))));
@@ -615,6 +640,7 @@ mod tests {
             Some(("group_remove", Some("Group"), Some("g1".to_string())))
         );
         assert_eq!(classify("GET", "/admin/v1/tenants/t/groups"), Some(("query", Some("Group"), None)));
+        assert_eq!(classify("POST", "/admin/v1/tenants/t/users"), Some(("import", Some("User"), None)));
     }
 
     #[test]

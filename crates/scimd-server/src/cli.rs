@@ -205,6 +205,9 @@ pub enum Command {
     /// not create them, such as the locker preset's).
     #[command(subcommand)]
     Group(GroupCmd),
+    /// Import a tenant's existing users, with their ids (a product moving to scimd).
+    #[command(subcommand)]
+    User(UserCmd),
     /// Make a SCIM server's users agree with a source of users (the customer side).
     Sync(sync::SyncArgs),
     /// The configuration: print the commented default, or show the effective one.
@@ -231,6 +234,11 @@ pub enum GroupCmd {
         name: String,
         #[arg(long)]
         external_id: Option<String>,
+        /// Its id (the one the product knows it by: up to 128 printable ASCII characters,
+        /// no '/', '?', '#', '%', '\' or '"'); generated when not given. An id the tenant
+        /// uses already, for a user or a group, is refused.
+        #[arg(long)]
+        id: Option<String>,
     },
     /// List a tenant's groups: id, displayName, externalId or - (tab-separated).
     List {
@@ -242,6 +250,36 @@ pub enum GroupCmd {
         #[arg(long)]
         tenant: String,
         group: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Import users that exist in the product already, keeping their ids, whatever the
+    /// tenant's profile lets its identity provider do (each user is checked against the
+    /// tenant's schemas and rules as a POST would be). All or nothing: a refused row is
+    /// printed with its line and the reason, and nothing is imported. An id the tenant
+    /// has already is refused (an import creates, it does not update). Passwords are
+    /// stored hashed. Each user created has an audit event (operation `import`).
+    Import {
+        /// The tenant the users are imported into.
+        #[arg(long)]
+        tenant: String,
+        /// A CSV file with a header row (columns `id`, `password`, SCIM attribute paths
+        /// such as `name.givenName` or `emails[type eq "work"].value`, or the short names
+        /// userName, givenName, familyName, email, active, externalId), or JSON Lines
+        /// (`.jsonl`) of SCIM users with their `id`.
+        file: std::path::PathBuf,
+        /// `csv` or `jsonl`; by default from the file's extension (`.csv`; `.jsonl`,
+        /// `.ndjson`, `.json`).
+        #[arg(long)]
+        format: Option<String>,
+        /// Check every row and print what would be refused; import nothing.
+        #[arg(long)]
+        check: bool,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -928,10 +966,13 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
         }
         Command::Places(cmd) => places::places(&admin, cmd).await,
         Command::Access(cmd) => places::access(&admin, cmd).await,
-        Command::Group(GroupCmd::Create { tenant, name, external_id }) => {
-            let (_, g) = admin.create_group(&tenant, &name, external_id.as_deref()).await?;
+        Command::Group(GroupCmd::Create { tenant, name, external_id, id }) => {
+            let (_, g) = admin.create_group(&tenant, &name, external_id.as_deref(), id.as_deref()).await?;
             println!("{}\t{}", g.id, g.display_name);
             Ok(())
+        }
+        Command::User(UserCmd::Import { tenant, file, format, check, json }) => {
+            import_users(&admin, &tenant, &file, format.as_deref(), check, json).await
         }
         Command::Group(GroupCmd::List { tenant }) => {
             for g in admin.list_groups(&tenant).await? {
@@ -1202,6 +1243,49 @@ fn password_from_stdin(asked: bool) -> Result<Option<String>, String> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
     Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// `scimd user import`: reads the file, imports it, prints the report.
+async fn import_users(
+    admin: &crate::admin::Admin,
+    tenant: &str,
+    file: &std::path::Path,
+    format: Option<&str>,
+    check: bool,
+    json: bool,
+) -> Result<(), String> {
+    use crate::admin::ImportFormat;
+    let format = match format {
+        Some(f) => ImportFormat::parse(f).ok_or_else(|| format!("unknown format '{f}': use csv or jsonl"))?,
+        None => file
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(ImportFormat::parse)
+            .ok_or_else(|| format!("{}: say --format csv or --format jsonl", file.display()))?,
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let (_, r) = admin.import_users(tenant, format, &text, check, crate::admin::ImportOrigin::CommandLine).await?;
+    if json {
+        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+    } else {
+        for e in &r.errors {
+            let id = e.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+            eprintln!("{}: line {}{id}: {}", file.display(), e.line, e.reason);
+        }
+        if r.more_errors > 0 {
+            eprintln!("{}: {} more rows refused", file.display(), r.more_errors);
+        }
+    }
+    if r.refused() > 0 {
+        return Err(format!("{} of {} users refused: nothing was imported", r.refused(), r.rows));
+    }
+    if !json {
+        match check {
+            true => println!("{} users of {} can be imported into tenant {tenant}", r.rows, file.display()),
+            false => println!("imported {} users into tenant {tenant}", r.imported),
+        }
+    }
+    Ok(())
 }
 
 /// Every built-in preset's name, so that `--help` lists them all and a misspelt one is

@@ -616,6 +616,9 @@ impl Service {
         let body = profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, &body)?;
         resource::set_client_schema(&mut prepared.doc, client_schema);
+        // What a POST of an inactive user's name brings that user back with.
+        let revive = (kind == ResourceKind::User && profile.create_reactivates)
+            .then(|| (prepared.doc.clone(), prepared.members.clone()));
         let mut derived_gen = 0;
         if kind == ResourceKind::User {
             user_name::settle(&mut prepared.doc, None)?;
@@ -628,13 +631,68 @@ impl Service {
         };
         let new = NewResource {
             state: state_of(reg, kind, prepared.doc),
-            password_hash,
+            password_hash: password_hash.clone(),
             members: prepared.members.unwrap_or_default(),
             event: ctx.event(201),
             derived_gen,
         };
-        let stored = self.store.create(ctx.tenant, kind, new, self.clock.now()).await?;
+        let stored = match (self.store.create(ctx.tenant, kind, new, self.clock.now()).await, revive) {
+            (Err(StoreError::Conflict(what)), Some((doc, members))) if what == "userName" => {
+                match self.reactivate(ctx, &profile, doc, password_hash, members, proj).await? {
+                    Some(stored) => stored,
+                    None => return Err(StoreError::Conflict(what).into()),
+                }
+            }
+            (r, _) => r?,
+        };
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
+    }
+
+    /// A POSTed user whose userName is taken, when the profile brings inactive users back
+    /// (`create_reactivates`): the user of that name, if inactive, replaced by the body
+    /// (as a PUT would), active unless the body says otherwise, its id kept. `None` when no
+    /// user has that name any more; a uniqueness error when it is active.
+    async fn reactivate(
+        &self,
+        ctx: &Ctx,
+        profile: &Arc<Tenancy>,
+        mut doc: Value,
+        password_hash: Option<String>,
+        members: Option<Vec<resource::MemberValue>>,
+        proj: &Projection,
+    ) -> AppResult<Option<StoredResource>> {
+        let kind = ResourceKind::User;
+        let Some(name) = doc.get("userName").and_then(Value::as_str).map(str::to_string) else { return Ok(None) };
+        let Some(id) = self.user_id_by_name(ctx, &name).await? else { return Ok(None) };
+        if let Some(obj) = doc.as_object_mut() {
+            obj.entry("active").or_insert(Value::Bool(true));
+        }
+        let member_ops = match members.filter(|_| profile.user_groups_settable) {
+            Some(m) if !m.is_empty() => vec![MemberOp::RemoveAll, MemberOp::Add(m)],
+            Some(_) => vec![MemberOp::RemoveAll],
+            None => Vec::new(),
+        };
+        let rules = profile.clone();
+        let mutate = Box::new(move |current: &Value| {
+            // Checked in the write: a user brought back meanwhile is active again.
+            if current.get("active") != Some(&Value::Bool(false)) {
+                return Err(ScimError::uniqueness("userName is already taken by another resource"));
+            }
+            user_name::settle(&mut doc, Some(current))?;
+            rules.check_user(&mut doc)?;
+            let derived_gen = rules.places.apply(&mut doc);
+            resource::check_immutable(&rules.registry, kind, current, &doc)?;
+            let deactivates = deactivates(kind, current, &doc);
+            let state = updated_state(&rules.registry, kind, current, doc);
+            Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
+        });
+        let related = self.related_for(ctx, profile, kind, proj);
+        let update = Update { if_match: None, mutate, related, event: ctx.event(201) };
+        match self.store.update(ctx.tenant, kind, &id, update, self.clock.now()).await {
+            Ok(stored) => Ok(Some(stored)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
@@ -770,7 +828,9 @@ impl Service {
             let tenancy = ctx.tenancy.clone();
             let mutate = Box::new(move |current: &Value| {
                 let mut outcome = apply_patch(&tenancy.registry, kind, current, &ops)?;
-                let deactivates = deactivates(kind, current, &outcome.doc);
+                // The client's DELETE is a deactivation, even of a user inactive already:
+                // the audit trail (and the go-live summary) counts it as one, not as a deletion.
+                let deactivates = true;
                 let derived_gen = tenancy.places.apply(&mut outcome.doc);
                 Ok(Change {
                     state: updated_state(&tenancy.registry, kind, current, outcome.doc),

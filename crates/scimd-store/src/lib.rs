@@ -311,7 +311,8 @@ pub struct NewEvent {
     pub status: u16,
     pub scim_type: Option<String>,
     pub duration_ms: f64,
-    /// A write that turned a user's `active` from true to false.
+    /// A write that turned a user's `active` from true to false, or a DELETE that the
+    /// tenant's profile made a deactivation.
     pub deactivated: bool,
     /// The request id the client sent (`X-Request-Id`), apart from the server's own.
     pub client_request_id: Option<String>,
@@ -541,7 +542,8 @@ pub struct Change {
     pub password_hash: Option<String>,
     /// Changes to a group's members, or to a user's groups.
     pub member_ops: Vec<MemberOp>,
-    /// The change turns a user's `active` from true to false (for the audit trail).
+    /// The change turns a user's `active` from true to false, or is a DELETE that the
+    /// tenant's profile turns into a deactivation (for the audit trail).
     pub deactivates: bool,
     /// The generation of the location rules the state's derived attributes were computed
     /// with (users; ignored for groups).
@@ -760,6 +762,17 @@ pub trait Store: PlacesStore + TokenStore + Send + Sync + 'static {
         new: NewResource,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>>;
+    /// Creates resources with the ids given (a product's own ids, kept when it moves to
+    /// scimd; an operator's choice), in one transaction: all of them or none. An id already
+    /// used by any resource of the tenant, user or group, is a `Conflict` naming it (ids
+    /// address members of either kind); so is a taken userName, naming the resource.
+    fn create_with_ids(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        items: Vec<(String, NewResource)>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>>;
     /// Reads one resource; `related` loads group members (Group) or groups (User).
     fn get(
         &self,
@@ -918,6 +931,21 @@ impl ChangeEvent {
         event.deactivated = deactivates;
         event.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         (event, self.id)
+    }
+}
+
+/// The conflict of an id given for a new resource that the tenant already uses.
+pub(crate) fn id_taken(id: &str) -> String {
+    format!("the id '{id}'")
+}
+
+/// A conflict raised while creating one of several resources, naming that resource.
+pub(crate) fn naming(e: StoreError, id: &str) -> StoreError {
+    match e {
+        // The driver's unique violation on ids names no id.
+        StoreError::Conflict(what) if what == "the id" => StoreError::Conflict(id_taken(id)),
+        StoreError::Conflict(what) if what != id_taken(id) => StoreError::Conflict(format!("{what} (of '{id}')")),
+        e => e,
     }
 }
 

@@ -179,6 +179,8 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
     {
         let what = match db.constraint().unwrap_or_default() {
             "resources_unique_key" => "userName",
+            // Ids given by an operator (generated ones do not collide).
+            "resources_scim_id" => return StoreError::Conflict("the id".into()),
             "tenants_name_key" => "tenant name",
             "api_users_username_key" => "username",
             "oauth_clients_client_id_key" => "client id",
@@ -1011,6 +1013,63 @@ impl PgStore {
         let tx = c.transaction().await.map_err(pg)?;
         let mut pending = Vec::new();
         let id = uuid::Uuid::new_v4().to_string();
+        let stored = self.insert_resource(&tx, tenant, kind, id, new, &now, &mut pending).await?;
+        tx.commit().await.map_err(pg)?;
+        self.publish_keys(pending);
+        self.created();
+        Ok(stored)
+    }
+
+    /// [`Store::create_with_ids`]: one transaction. Each id is locked (an advisory lock
+    /// on the tenant and the id) before it is looked for among both kinds, so two writers
+    /// giving the same id to a user and a group cannot both succeed.
+    async fn create_resources_with_ids(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        items: Vec<(String, NewResource)>,
+        now: String,
+    ) -> StoreResult<Vec<StoredResource>> {
+        let mut c = self.conn().await?;
+        let tx = c.transaction().await.map_err(pg)?;
+        let mut pending = Vec::new();
+        let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))").await.map_err(pg)?;
+        let taken = tx
+            .prepare_cached("SELECT 1 FROM resources WHERE tenant_id = $1 AND scim_id = $2 LIMIT 1")
+            .await
+            .map_err(pg)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (id, new) in items {
+            tx.execute(&lock, &[&id, &tenant.0]).await.map_err(pg)?;
+            if tx.query_opt(&taken, &[&tenant.0, &id]).await.map_err(pg)?.is_some() {
+                return Err(StoreError::Conflict(crate::id_taken(&id)));
+            }
+            let stored = self
+                .insert_resource(&tx, tenant, kind, id.clone(), new, &now, &mut pending)
+                .await
+                .map_err(|e| crate::naming(e, &id))?;
+            out.push(stored);
+        }
+        tx.commit().await.map_err(pg)?;
+        self.publish_keys(pending);
+        for _ in 0..out.len() {
+            self.created();
+        }
+        Ok(out)
+    }
+
+    /// Inserts a resource with its id, index rows, members and change event in `tx`.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_resource(
+        &self,
+        tx: &Tx<'_>,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: String,
+        new: NewResource,
+        now: &str,
+        pending: &mut Vec<((i64, i64, String), i64)>,
+    ) -> StoreResult<StoredResource> {
         let (data, display_fold) = state_params(&new.state)?;
         let st = tx
             .prepare_cached(
@@ -1039,33 +1098,30 @@ impl PgStore {
             .await
             .map_err(pg)?
             .get(0);
-        self.write_index(&tx, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>(), &mut pending).await?;
+        self.write_index(tx, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>(), pending).await?;
         if !new.members.is_empty() {
             match kind {
-                ResourceKind::Group => add_members(&tx, tenant, rowid, &new.members).await?,
+                ResourceKind::Group => add_members(tx, tenant, rowid, &new.members).await?,
                 ResourceKind::User => {
-                    apply_group_ops(&tx, tenant, rowid, &[MemberOp::Add(new.members.clone())], &now).await?
+                    apply_group_ops(tx, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
                 }
             }
         }
-        bump_count(&tx, tenant, kind, rowid, 1).await?;
+        bump_count(tx, tenant, kind, rowid, 1).await?;
         if let Some(e) = new.event {
-            write_change_event(&tx, e, Some(&id), false).await?;
+            write_change_event(tx, e, Some(&id), false).await?;
         }
         let related = if kind == ResourceKind::Group || !new.members.is_empty() {
-            Some(load_related(&tx, kind, rowid).await?)
+            Some(load_related(tx, kind, rowid).await?)
         } else {
             None
         };
-        tx.commit().await.map_err(pg)?;
-        self.publish_keys(pending);
-        self.created();
         Ok(StoredResource {
             kind,
             id,
             version: 1,
-            created: now.clone(),
-            last_modified: now,
+            created: now.to_string(),
+            last_modified: now.to_string(),
             data,
             related: related.or(Some(Vec::new())),
         })
@@ -2096,6 +2152,16 @@ impl Store for PgStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         Box::pin(self.create_resource(tenant, kind, new, normalized_time(now)))
+    }
+
+    fn create_with_ids(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        items: Vec<(String, NewResource)>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>> {
+        Box::pin(self.create_resources_with_ids(tenant, kind, items, normalized_time(now)))
     }
 
     fn get(

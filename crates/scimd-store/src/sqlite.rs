@@ -323,6 +323,9 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         if m.contains("unique_key") {
             return StoreError::Conflict("userName".into());
         }
+        if m.contains("resources.scim_id") {
+            return StoreError::Conflict("the id".into());
+        }
         if m.contains("tenants.name") {
             return StoreError::Conflict("tenant name".into());
         }
@@ -883,6 +886,65 @@ fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i6
 }
 
 /// The rowid and kind of a resource that may be a user or a group.
+/// Inserts a resource with its id (given or generated), its index rows, members and
+/// change event, in the writer's current savepoint.
+fn insert_resource(
+    conn: &Writer,
+    tenant: TenantId,
+    kind: ResourceKind,
+    id: String,
+    new: NewResource,
+    now: &str,
+) -> StoreResult<StoredResource> {
+    let (data, display_fold) = state_params(&new.state)?;
+    conn.prepare_cached(
+        "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
+         last_modified, password_hash, data, derived_gen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            tenant.0,
+            kind_code(kind),
+            id,
+            new.state.unique_key,
+            new.state.display,
+            display_fold,
+            now,
+            now,
+            new.password_hash,
+            data,
+            new.derived_gen
+        ])
+    })
+    .map_err(map_err)?;
+    let rowid = conn.last_insert_rowid();
+    write_index(conn, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>())?;
+    if !new.members.is_empty() {
+        match kind {
+            ResourceKind::Group => add_members(conn, tenant, rowid, &new.members)?,
+            ResourceKind::User => apply_group_ops(conn, tenant, rowid, &[MemberOp::Add(new.members.clone())], now)?,
+        }
+    }
+    bump_count(conn, tenant, kind, 1)?;
+    if let Some(e) = new.event {
+        write_change_event(conn, e, Some(&id), false)?;
+    }
+    let related = if kind == ResourceKind::Group || !new.members.is_empty() {
+        Some(load_related(conn, kind, rowid)?)
+    } else {
+        None
+    };
+    Ok(StoredResource {
+        kind,
+        id,
+        version: 1,
+        created: now.to_string(),
+        last_modified: now.to_string(),
+        data,
+        related: related.or(Some(Vec::new())),
+    })
+}
+
 fn find_any(
     conn: &Connection,
     tenant: TenantId,
@@ -2164,57 +2226,31 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let now = normalized_time(now);
+        Box::pin(
+            self.write(move |conn| insert_resource(conn, tenant, kind, uuid::Uuid::new_v4().to_string(), new, &now)),
+        )
+    }
+
+    fn create_with_ids(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        items: Vec<(String, NewResource)>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>> {
+        let now = normalized_time(now);
+        // One write, so one savepoint: every resource or none.
         Box::pin(self.write(move |conn| {
-            let id = uuid::Uuid::new_v4().to_string();
-            let (data, display_fold) = state_params(&new.state)?;
-            conn.prepare_cached(
-                "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
-                 last_modified, password_hash, data, derived_gen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    tenant.0,
-                    kind_code(kind),
-                    id,
-                    new.state.unique_key,
-                    new.state.display,
-                    display_fold,
-                    now,
-                    now,
-                    new.password_hash,
-                    data,
-                    new.derived_gen
-                ])
-            })
-            .map_err(map_err)?;
-            let rowid = conn.last_insert_rowid();
-            write_index(conn, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>())?;
-            if !new.members.is_empty() {
-                match kind {
-                    ResourceKind::Group => add_members(conn, tenant, rowid, &new.members)?,
-                    ResourceKind::User => {
-                        apply_group_ops(conn, tenant, rowid, &[MemberOp::Add(new.members.clone())], &now)?
-                    }
+            let mut out = Vec::with_capacity(items.len());
+            for (id, new) in items {
+                if find_any(conn, tenant, &id, None)?.is_some() {
+                    return Err(StoreError::Conflict(crate::id_taken(&id)));
                 }
+                out.push(
+                    insert_resource(conn, tenant, kind, id.clone(), new, &now).map_err(|e| crate::naming(e, &id))?,
+                );
             }
-            bump_count(conn, tenant, kind, 1)?;
-            if let Some(e) = new.event {
-                write_change_event(conn, e, Some(&id), false)?;
-            }
-            let related = if kind == ResourceKind::Group || !new.members.is_empty() {
-                Some(load_related(conn, kind, rowid)?)
-            } else {
-                None
-            };
-            Ok(StoredResource {
-                kind,
-                id,
-                version: 1,
-                created: now.clone(),
-                last_modified: now,
-                data,
-                related: related.or(Some(Vec::new())),
-            })
+            Ok(out)
         }))
     }
 

@@ -155,62 +155,6 @@ fn display_key(user: &Value) -> String {
     get_ci(user, "userName").and_then(Value::as_str).unwrap_or("?").to_string()
 }
 
-/// Sets a field in a SCIM body (creating what holds it).
-fn set_field(body: &mut Map<String, Value>, f: &Field, v: Option<&Value>) {
-    match f {
-        Field::Attr(a) => match v {
-            Some(v) => {
-                body.insert(a.clone(), v.clone());
-            }
-            None => {
-                body.remove(a);
-            }
-        },
-        Field::Sub(a, s) | Field::Ext { urn: a, attr: s } => {
-            let e = body.entry(a.clone()).or_insert_with(|| json!({}));
-            if let Value::Object(o) = e {
-                match v {
-                    Some(v) => o.insert(s.clone(), v.clone()),
-                    None => o.remove(s),
-                };
-            }
-            if body.get(a).and_then(Value::as_object).is_some_and(Map::is_empty) {
-                body.remove(a);
-            }
-        }
-        Field::Typed { attr, ty, sub } => {
-            let e = body.entry(attr.clone()).or_insert_with(|| json!([]));
-            if !e.is_array() {
-                *e = json!([]);
-            }
-            let arr = e.as_array_mut().expect("made an array");
-            let pos = arr
-                .iter()
-                .position(|el| get_ci(el, "type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(ty)));
-            match (pos, v) {
-                (Some(i), Some(v)) => {
-                    if let Value::Object(o) = &mut arr[i] {
-                        o.insert(sub.clone(), v.clone());
-                    }
-                }
-                (None, Some(v)) => arr.push(json!({"type": ty, sub.as_str(): v})),
-                (Some(i), None) if sub == "value" => {
-                    arr.remove(i);
-                }
-                (Some(i), None) => {
-                    if let Value::Object(o) = &mut arr[i] {
-                        o.remove(sub);
-                    }
-                }
-                (None, None) => {}
-            }
-            if body.get(attr).and_then(Value::as_array).is_some_and(Vec::is_empty) {
-                body.remove(attr);
-            }
-        }
-    }
-}
-
 /// The body that creates a source user.
 fn create_body(u: &SourceUser) -> Value {
     let mut body = Map::new();
@@ -222,7 +166,7 @@ fn create_body(u: &SourceUser) -> Value {
             schemas.push(Value::String(urn.clone()));
         }
         if v.is_some() {
-            set_field(&mut body, f, v.as_ref());
+            f.set(&mut body, v.as_ref());
         }
     }
     let mut out = Map::new();
@@ -238,7 +182,7 @@ fn put_body(target: &Value, set: &[(Field, Option<Value>)]) -> Value {
         body.retain(|key, _| !key.eq_ignore_ascii_case(k));
     }
     for (f, v) in set {
-        set_field(&mut body, f, v.as_ref());
+        f.set(&mut body, v.as_ref());
     }
     if !body.contains_key("schemas") {
         body.insert("schemas".into(), json!([CORE_USER]));

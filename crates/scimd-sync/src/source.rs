@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::SyncError;
 
@@ -63,6 +63,62 @@ impl Field {
             Field::Sub(a, s) => format!("{a}.{s}"),
             Field::Typed { attr, ty, sub } => format!("{attr}[type eq \"{ty}\"].{sub}"),
             Field::Ext { urn, attr } => format!("{urn}:{attr}"),
+        }
+    }
+
+    /// Sets the field in a SCIM body (creating what holds it); `None` removes it.
+    pub fn set(&self, body: &mut Map<String, Value>, v: Option<&Value>) {
+        match self {
+            Field::Attr(a) => match v {
+                Some(v) => {
+                    body.insert(a.clone(), v.clone());
+                }
+                None => {
+                    body.remove(a);
+                }
+            },
+            Field::Sub(a, s) | Field::Ext { urn: a, attr: s } => {
+                let e = body.entry(a.clone()).or_insert_with(|| json!({}));
+                if let Value::Object(o) = e {
+                    match v {
+                        Some(v) => o.insert(s.clone(), v.clone()),
+                        None => o.remove(s),
+                    };
+                }
+                if body.get(a).and_then(Value::as_object).is_some_and(Map::is_empty) {
+                    body.remove(a);
+                }
+            }
+            Field::Typed { attr, ty, sub } => {
+                let e = body.entry(attr.clone()).or_insert_with(|| json!([]));
+                if !e.is_array() {
+                    *e = json!([]);
+                }
+                let arr = e.as_array_mut().expect("made an array");
+                let pos = arr.iter().position(|el| {
+                    get_ci(el, "type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case(ty))
+                });
+                match (pos, v) {
+                    (Some(i), Some(v)) => {
+                        if let Value::Object(o) = &mut arr[i] {
+                            o.insert(sub.clone(), v.clone());
+                        }
+                    }
+                    (None, Some(v)) => arr.push(json!({"type": ty, sub.as_str(): v})),
+                    (Some(i), None) if sub == "value" => {
+                        arr.remove(i);
+                    }
+                    (Some(i), None) => {
+                        if let Value::Object(o) = &mut arr[i] {
+                            o.remove(sub);
+                        }
+                    }
+                    (None, None) => {}
+                }
+                if body.get(attr).and_then(Value::as_array).is_some_and(Vec::is_empty) {
+                    body.remove(attr);
+                }
+            }
         }
     }
 

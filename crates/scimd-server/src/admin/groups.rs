@@ -4,6 +4,8 @@
 //! the provider then puts users in them (`User.groups`), and access links name them.
 //! Groups are made with the built-in Group schema, whatever the tenant's profile offers
 //! over SCIM; a displayName names one group (a second group of that name is refused).
+//! A group may be given its id (the one the product knew it by, so that references to it
+//! still hold); otherwise one is generated.
 
 use scimd_core::list::ListParams;
 use scimd_core::schema::ResourceKind;
@@ -50,13 +52,18 @@ impl Admin {
         Ok(items.into_iter().map(|r| GroupView::of(r.id, &r.data)).collect())
     }
 
-    /// Creates a group (`displayName`, optionally `externalId`).
+    /// Creates a group (`displayName`, optionally `externalId` and its `id`: an id any
+    /// resource of the tenant has already is refused).
     pub async fn create_group(
         &self,
         tenant: &str,
         display_name: &str,
         external_id: Option<&str>,
+        id: Option<&str>,
     ) -> AdminResult<(Tenant, GroupView)> {
+        if let Some(id) = id {
+            scimd_core::resource_id::check(id).map_err(AdminError::invalid)?;
+        }
         let t = self.tenant(tenant).await?;
         let name = display_name.trim();
         if name.is_empty() {
@@ -82,8 +89,20 @@ impl Admin {
             derived_gen: 0,
             event: None,
         };
-        let stored =
-            self.store.create(t.id, ResourceKind::Group, new, self.now()).await.map_err(AdminError::internal)?;
+        let stored = match id {
+            None => self.store.create(t.id, ResourceKind::Group, new, self.now()).await,
+            Some(id) => self
+                .store
+                .create_with_ids(t.id, ResourceKind::Group, vec![(id.to_string(), new)], self.now())
+                .await
+                .map(|mut v| v.remove(0)),
+        }
+        .map_err(|e| match e {
+            StoreError::Conflict(what) => AdminError::conflict(format!(
+                "tenant '{tenant}' has a resource with {what} already (a user or a group)"
+            )),
+            e => AdminError::internal(e),
+        })?;
         let view = GroupView::of(stored.id, &stored.data);
         Ok((t, view))
     }

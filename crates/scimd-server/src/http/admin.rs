@@ -5,6 +5,7 @@
 
 mod groups;
 mod places;
+mod users;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -523,5 +524,6 @@ pub fn routes() -> Router<AppState> {
         .route("/signing-keys/{kid}", delete(retire_key))
         .merge(places::routes())
         .merge(groups::routes())
+        .merge(users::routes())
         .fallback(not_found)
 }

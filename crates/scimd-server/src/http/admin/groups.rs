@@ -1,5 +1,5 @@
 //! The admin API's groups, under `/admin/v1/tenants/{name}/groups`: list, create
-//! (`{"displayName": …, "externalId": …}`), delete by id or displayName. Each change names
+//! (`{"displayName": …, "externalId": …, "id": …}`, the id optional), delete by id or displayName. Each change names
 //! its tenant in the request's audit event (operations `group_add`, `group_remove`, apart
 //! from SCIM's, so the go-live summary counts only the customer's provisioning).
 
@@ -31,6 +31,8 @@ struct NewGroup {
     display_name: String,
     #[serde(rename = "externalId")]
     external_id: Option<String>,
+    /// The group's id (a product's own); generated when absent.
+    id: Option<String>,
 }
 
 async fn list(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
@@ -39,7 +41,7 @@ async fn list(_: Operator, State(s): State<AppState>, APath(name): APath<String>
 
 async fn create(_: Operator, State(s): State<AppState>, slot: Slot, APath(name): APath<String>, b: Bytes) -> AResult {
     let g: NewGroup = body(&b)?;
-    let (t, view) = s.admin.create_group(&name, &g.display_name, g.external_id.as_deref()).await?;
+    let (t, view) = s.admin.create_group(&name, &g.display_name, g.external_id.as_deref(), g.id.as_deref()).await?;
     audited(&slot, &t);
     ok(StatusCode::CREATED, &view)
 }
