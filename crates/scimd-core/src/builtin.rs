@@ -257,7 +257,7 @@ fn enterprise_schema() -> SchemaDef {
     }
 }
 
-/// Adds the places extension to a registry: a tenant with places sees it (issue 7).
+/// Adds the places extension to a registry: a tenant with places sees it.
 pub fn add_places_extension(reg: &mut Registry) {
     if reg.schema(PLACES_URN).is_some() {
         return;
@@ -268,7 +268,7 @@ pub fn add_places_extension(reg: &mut Registry) {
     }
 }
 
-/// The places extension (issue 7): a user's locations and home location, decided by the
+/// The places extension: a user's locations and home location, decided by the
 /// tenant's location rules (`crate::places`), read-only and filterable.
 fn places_schema() -> SchemaDef {
     SchemaDef {

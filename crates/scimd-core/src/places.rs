@@ -1,4 +1,4 @@
-//! Places and location rules (issue 7; SEEDS.md L8, V9, V10), as pure data and decisions.
+//! Places and location rules, as pure data and decisions.
 //!
 //! A tenant's places form a tree of four levels: locations → sections → locker banks →
 //! lockers, each with a key the operator chooses (unique within the tenant at its level)
@@ -242,7 +242,7 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
 }
 
-/// A location's rules (V9, V10), as `scimd places rules` reads them.
+/// A location's rules, as `scimd places rules` reads them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationRules {

@@ -1,4 +1,4 @@
-//! Tenant profiles: how one tenant's SCIM endpoint behaves (issue 6, SEEDS.md). A profile
+//! Tenant profiles: how one tenant's SCIM endpoint behaves. A profile
 //! is plain settings, stored per tenant as JSON; a preset is a named profile shipped in
 //! `examples/presets/`. This module owns the settings, their validation, and the decisions
 //! made from them (is an operation offered, which page sizes apply); the server applies
@@ -103,22 +103,22 @@ pub struct Profile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
     /// Which requests' payloads (redacted) the tenant's audit trail keeps, applied to the
-    /// tenant's audit settings each time this profile is set (S3: the staffing tool logs
+    /// tenant's audit settings each time this profile is set (the staffing tool logs
     /// the payloads of every request, reads included: `all`). The operator may change the
     /// tenant's setting afterwards (`tenant set --audit-details`); `None` leaves it alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_details: Option<AuditDetails>,
-    /// Where the tenant's SCIM API is mounted, e.g. `["/api"]` (L1) or `["/scim/v1"]`
-    /// (V1); empty: the server's `/scim/v2` only.
+    /// Where the tenant's SCIM API is mounted, e.g. `["/api"]` or `["/scim/v1"]`;
+    /// empty: the server's `/scim/v2` only.
     pub base_paths: Vec<String>,
     /// A further path of the token endpoint for this tenant's clients, e.g.
-    /// `/oauth2/server/token` (W2); the server's own stays too.
+    /// `/oauth2/server/token`; the server's own stays too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_path: Option<String>,
     pub users: TypeAccess,
     pub groups: TypeAccess,
     /// DELETE on a user sets `active` to false (the user stays readable) instead of
-    /// removing it (SEEDS.md W5).
+    /// removing it.
     pub delete_deactivates: bool,
     /// A POST of a user whose userName is an inactive user's brings that user back
     /// instead of answering 409: the user is replaced by the POSTed body, keeps its id,
@@ -132,27 +132,27 @@ pub struct Profile {
     /// Largest `count` honoured; `None`: the server's setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_page_size: Option<u64>,
-    /// Most emails a user may have (L4: one).
+    /// Most emails a user may have (one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_emails: Option<usize>,
-    /// A user needs a work email, and its userName must be that email (V4).
+    /// A user needs a work email, and its userName must be that email.
     pub user_name_is_work_email: bool,
-    /// A user needs a `name` with a givenName or familyName (V4).
+    /// A user needs a `name` with a givenName or familyName.
     pub require_name: bool,
-    /// Derive the language the product uses for each user (V6): `preferredLanguage` stays
+    /// Derive the language the product uses for each user: `preferredLanguage` stays
     /// as sent (location rules match on it, non-language values included), and the
     /// read-only `language` of the language extension (`crate::language::LANGUAGE_URN`)
     /// is its language when the product offers it (case ignored, region dropped), else
-    /// this fallback (V6: `en`). `None`: no derived language.
+    /// this fallback (`en`). `None`: no derived language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_language_fallback: Option<String>,
-    /// The language codes the product offers, for the derived language (V6: de, en, es,
+    /// The language codes the product offers, for the derived language (de, en, es,
     /// fr, it, nl, sk, sl, vi, ko); empty: every ISO 639-1 language.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
-    /// The members of a group are never returned (L3); they can still be set.
+    /// The members of a group are never returned; they can still be set.
     pub hide_group_members: bool,
-    /// `User.groups` is writable (L4): setting it on a user (POST, PUT, PATCH) changes
+    /// `User.groups` is writable: setting it on a user (POST, PUT, PATCH) changes
     /// the user's memberships, in the user's transaction. `/Schemas` shows it readWrite.
     pub user_groups_settable: bool,
     /// Strict RFC 7644 mode: the identity-provider shapes tolerated by default
@@ -161,44 +161,45 @@ pub struct Profile {
     /// that create what they do not find, a plain-string `manager`, unknown schema URNs,
     /// a PATCH without `schemas`) are refused with a 400 naming the rule.
     pub strict: bool,
-    /// Users may be addressed by userName in the path as well as by id (W4).
+    /// Users may be addressed by userName in the path as well as by id.
     pub users_by_user_name: bool,
     /// Phone numbers must be written in E.164 form (`+`, country code, at most 15 digits),
     /// and one of type `mobile` must not be a landline as libphonenumber's metadata knows
-    /// it (V5; `crate::phone` says why the two checks differ).
+    /// it (`crate::phone` says why the two checks differ).
     pub phone_numbers_e164: bool,
     /// Accept the SCIM 1.x core schema URN `urn:scim:schemas:core:1.0` for users, as an
-    /// alias of the SCIM 2.0 core User schema (V3). A user written with it remembers it:
+    /// alias of the SCIM 2.0 core User schema. A user written with it remembers it:
     /// responses about that user name the 1.x URN in `schemas`, as the product does.
     pub scim1_user_schema: bool,
     /// Further scope names that give this tenant's access tokens every SCIM operation, as
-    /// `scim` does (W1/W3: the workflow platform's `api` and `usersync`).
+    /// `scim` does (the workflow platform's `api` and `usersync`).
     pub scim_scopes: Vec<String>,
     /// A `client_credentials` or `password` token is granted every scope of the client,
     /// whatever the request's `scope` names (which must still be the client's), and the
-    /// response says so (W3: the workflow platform answers `scope=api` with
+    /// response says so (the workflow platform answers `scope=api` with
     /// `"api usersync openid"`).
     pub grant_all_client_scopes: bool,
-    /// Answers of the token endpoint carry `http_status_code`, the response's numeric
-    /// status: `200` on success (W3's sample response) and the error's status on a refusal.
+    /// Answers of the token endpoint carry `http_status_code`, the response's numeric status:
+    /// `200` on success (the workflow platform's sample response) and the error's status on a
+    /// refusal.
     pub token_http_status_code: bool,
     /// How long a login lasts for the tenant's OAuth clients that do not set it themselves
     /// (`scimd client create|set --refresh-expiry`): `sliding` (each refresh starts a new
-    /// refresh-token lifetime) or `absolute` (the refresh tokens of a login expire one
-    /// lifetime after the password grant, however often they are refreshed: L11's 30 days
+    /// refresh-token lifetime) or `absolute` (the refresh tokens of a login expire one lifetime
+    /// after the password grant, however often they are refreshed: the locker system's 30 days
     /// after the login). `None`: sliding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_expiry: Option<RefreshExpiry>,
-    /// Access tokens are opaque: 40 lowercase hex characters (160 random bits), stored only
-    /// as a hash, introspectable and revocable like any other (W3's token shape), instead
-    /// of signed JWTs.
+    /// Access tokens are opaque: 40 lowercase hex characters (160 random bits), stored only as
+    /// a hash, introspectable and revocable like any other (the workflow platform's token
+    /// shape), instead of signed JWTs.
     pub opaque_access_tokens: bool,
     /// Schema extensions of the tenant's resource types, declared in SCIM schema form
-    /// (L4: the locker system's `badges`): validated, stored, filtered and patched like the
+    /// (the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.
     pub extensions: Vec<ExtensionDecl>,
     /// A list request's query parameters named after a simple attribute are equality
-    /// filters: `GET /Users?userName=x` is `filter=userName eq "x"` (L17: the locker
+    /// filters: `GET /Users?userName=x` is `filter=userName eq "x"` (the locker
     /// system's clients look a user up this way), ANDed with a `filter` if there is one.
     /// Off, such a parameter is refused (400) like any other unknown one.
     pub query_attribute_filters: bool,

@@ -1,8 +1,8 @@
 //! The audit trail's rules (HTTP types only as carried through a request's slot): what a
-//! request's event records (the [`AuditSlot`] every layer of a request fills in), how
-//! payloads are redacted before they are stored (`redact`), the [`AuditSink`] that writes events in batches off the request path,
-//! and the go-live summary computed from recorded events. A change's own event is not
-//! written here but by the store, in the change's transaction.
+//! request's event records (the [`AuditSlot`] every layer of a request fills in), how payloads
+//! are redacted before they are stored (`redact`), the [`AuditSink`] that writes events in
+//! batches off the request path, and the go-live summary computed from recorded events. A
+//! change's own event is not written here but by the store, in the change's transaction.
 
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
@@ -147,7 +147,7 @@ pub fn missing_details_reason(
 }
 
 /// An admin request on one tenant (`{tenant}/…`): places and access changes get an
-/// operation, a type and the key they address, like SCIM changes (issue 7).
+/// operation, a type and the key they address, like SCIM changes.
 fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static str>, Option<String>) {
     // Operation names apart from SCIM's, so that the go-live summary (the customer's
     // provisioning) does not count the operator's work.
@@ -380,8 +380,8 @@ enum SinkMsg {
 }
 
 /// Writes audit records in batches (what arrived within 2 ms, up to 1,000 a write) on a
-/// background task, without waking it per record: a request hands its event over and goes on. [`AuditSink::flush`]
-/// waits until everything handed over so far is written.
+/// background task, without waking it per record: a request hands its event over and goes on.
+/// [`AuditSink::flush`] waits until everything handed over so far is written.
 #[derive(Clone)]
 pub struct AuditSink {
     tx: mpsc::Sender<SinkMsg>,
@@ -469,7 +469,7 @@ impl AuditSink {
     }
 }
 
-/// The go-live summary of a tenant's window (SEEDS.md L13), from counted events.
+/// The go-live summary of a tenant's window, from counted events.
 pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Value {
     let mut per_type: Map<String, Value> = Map::new();
     for t in ["User", "Group"] {
@@ -573,7 +573,8 @@ mod tests {
         assert!(!redact_body(b"password=x", &secrets).unwrap().contains("=x"));
         assert!(!redact_body(b"password x", &secrets).unwrap().contains("password x"));
         assert_eq!(redact_body(b"", &secrets), None);
-        // A filter on the password holds a guess at one: withheld, in queries and in .search bodies.
+        // A filter on the password holds a guess at one: withheld, in queries and in .search
+        // bodies.
         let q = redact_query("filter=password%20eq%20%22guess1%22&count=1", &secrets);
         assert!(!q.contains("guess1") && q.contains("count=1"), "{q}");
         let q = redact_query("filter=userName%20eq%20%22bob%22", &secrets);

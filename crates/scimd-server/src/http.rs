@@ -339,7 +339,7 @@ impl tower::Service<Request> for Remount {
 const ENDPOINTS: &[&str] = &["Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Bulk", "Me"];
 
 /// `rest` (the path after a SCIM base) with its endpoint name in the routed case, when a
-/// client wrote it in another (`/users`, as the locker system's documents do: L1);
+/// client wrote it in another (`/users`, as the locker system's documents do);
 /// `None` when it needs no change.
 fn canonical_endpoint(rest: &str) -> Option<String> {
     let seg = rest.strip_prefix('/')?;

@@ -71,7 +71,7 @@ pub async fn serve(
             }
         }
     });
-    // Users' locations after a change of location rules (issue 7), in the background.
+    // Users' locations after a change of location rules, in the background.
     let service = state.service.clone();
     let places = tokio::spawn(async move {
         loop {

@@ -207,7 +207,8 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    /// `200`, when the tenant's profile asks for the field (W3's response shape).
+    /// `200`, when the tenant's profile asks for the field (the workflow platform's response
+    /// shape).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status_code: Option<u16>,
     /// The tenant the token is for (for the audit trail; not sent).

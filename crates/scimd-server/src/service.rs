@@ -159,7 +159,7 @@ struct CachedTenancy {
     tenancy: Arc<Tenancy>,
 }
 
-/// A tenant's location rules (issue 7), parsed, with their generation.
+/// A tenant's location rules, parsed, with their generation.
 #[derive(Debug, Default)]
 pub struct PlaceRules {
     pub generation: i64,
@@ -355,7 +355,7 @@ impl Service {
         let mut registry = profile.registry().map_err(|e| {
             AppError::Internal(format!("the stored profile of tenant {} declares unusable schemas: {e}", tenant.0))
         })?;
-        // A tenant with places sees its users' locations (issue 7).
+        // A tenant with places sees its users' locations.
         if state.has_locations {
             scimd_core::builtin::add_places_extension(&mut registry);
         }
@@ -490,7 +490,7 @@ impl Service {
         !(kind == ResourceKind::Group && profile.hide_group_members) && self.wants_related(ctx, kind, proj)
     }
 
-    /// Drops a group's members from a stored resource when the profile never returns them (L3).
+    /// Drops a group's members from a stored resource when the profile never returns them.
     fn hidden(profile: &Profile, kind: ResourceKind, mut r: StoredResource) -> StoredResource {
         if kind == ResourceKind::Group && profile.hide_group_members {
             r.related = None;
@@ -740,7 +740,7 @@ impl Service {
         // The schema the client writes with now is the one its responses name.
         resource::set_client_schema(&mut doc, client_schema);
         // PUT replaces the membership relation too: a group's members, and a user's groups
-        // when the profile makes them settable (L4).
+        // when the profile makes them settable.
         let member_ops = if kind == ResourceKind::Group || profile.user_groups_settable {
             let mut ops = vec![MemberOp::RemoveAll];
             if let Some(m) = prepared.members.filter(|m| !m.is_empty()) {
@@ -819,7 +819,7 @@ impl Service {
         let profile = self.allowed(ctx, kind, Operation::Delete).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         if profile.delete_deactivates && kind == ResourceKind::User {
-            // SEEDS.md W5: the user stays, inactive, and readable.
+            // The user stays, inactive, and readable.
             let deactivate = serde_json::json!({
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                 "Operations": [{"op": "replace", "path": "active", "value": false}],

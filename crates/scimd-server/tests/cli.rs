@@ -138,7 +138,7 @@ async fn tenant_token_serve_and_durability_across_kill_9() {
     assert_eq!(r["totalResults"], 50);
 }
 
-/// SEEDS.md V11: SCIM is a per-tenant feature; an operator creates a tenant without it and
+/// SCIM is a per-tenant feature; an operator creates a tenant without it and
 /// turns it on later, also while the server runs.
 #[tokio::test(flavor = "multi_thread")]
 async fn tenant_without_scim_gets_403_until_an_operator_turns_it_on() {
@@ -215,9 +215,8 @@ async fn tokens_are_listed_and_revoked_by_id() {
     assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
 }
 
-/// The credentials an operator creates for the authorization server (SEEDS.md L10, L12,
-/// W1, S2): scripts read `--json` output; secrets and passwords are shown once and stored
-/// only as argon2 hashes.
+/// The credentials an operator creates for the authorization server: scripts read `--json`
+/// output; secrets and passwords are shown once and stored only as argon2 hashes.
 #[tokio::test(flavor = "multi_thread")]
 async fn clients_and_api_users_are_created_with_secrets_shown_once_and_stored_hashed() {
     use argon2::{PasswordHash, PasswordVerifier};
@@ -548,7 +547,7 @@ async fn api_users_signing_keys_and_operator_tokens_from_the_command_line() {
     assert_eq!(r.status(), 401);
 }
 
-/// The go-live check from the command line (SEEDS.md L13): a test sync against a running
+/// The go-live check from the command line: a test sync against a running
 /// server, then `audit summary --json` over the customer's time window and `audit events`.
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_summary_and_events_from_the_command_line() {
@@ -639,7 +638,7 @@ fn tenant_profiles_from_the_command_line() {
     assert_eq!(shown["groups"]["offered"], true);
 }
 
-/// The places and access commands operators script (issue 7), their `--json` output,
+/// The places and access commands operators script, their `--json` output,
 /// and a running server picking up rules set from the command line.
 #[tokio::test]
 async fn places_and_access_from_the_command_line() {

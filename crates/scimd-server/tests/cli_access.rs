@@ -1,4 +1,4 @@
-//! `scimd access …` with a single locker (SEEDS.md L18), as operators script it: grant a
+//! `scimd access …` with a single locker, as operators script it: grant a
 //! group one locker (or a section), see it in `access show`, `access list` (the level in
 //! the last column, the first three as before) and `access users`, and revoke it.
 

@@ -1,4 +1,4 @@
-//! Crash safety (issue 10): writers send creates and PATCHes at full speed while the server
+//! Crash safety: writers send creates and PATCHes at full speed while the server
 //! is `kill -9`ed at random moments, several times, and restarted; afterwards every write
 //! that was acknowledged is present, and every unacknowledged one is either wholly present
 //! or absent. On SQLite, and on PostgreSQL when `SCIMD_TEST_POSTGRES` names a server.

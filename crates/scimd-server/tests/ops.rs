@@ -1,4 +1,4 @@
-//! Operating scimd (issue 11), through the binary as an operator runs it: the
+//! Operating scimd, through the binary as an operator runs it: the
 //! configuration (file, environment, flags, unknown keys, secrets from files, declared
 //! tenants, `config print-default` / `show`), request logs in JSON with no secret in
 //! them, the request id in headers and error bodies, `/metrics` (on the main address for

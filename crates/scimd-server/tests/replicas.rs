@@ -1,4 +1,4 @@
-//! Several scimd processes behind one address share one PostgreSQL database (issue 5):
+//! Several scimd processes behind one address share one PostgreSQL database:
 //! migrations started together do not race; two replicas creating the same userName give
 //! one 201 and one 409; concurrent member additions through both lose no member; a stale
 //! `If-Match` on the other replica is 412; a list cursor issued by one replica continues

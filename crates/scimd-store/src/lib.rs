@@ -66,7 +66,7 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub created: String,
-    /// Whether the tenant has the SCIM provisioning feature (SEEDS.md V11).
+    /// Whether the tenant has the SCIM provisioning feature.
     pub scim_enabled: bool,
     pub audit: AuditSettings,
 }

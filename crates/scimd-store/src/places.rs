@@ -1,4 +1,4 @@
-//! The places part of the store (issue 7): a tenant's places tree, the access links
+//! The places part of the store: a tenant's places tree, the access links
 //! between groups and places (a locker, a whole bank, or everything under a section or
 //! location), the location rules, and the bookkeeping of the
 //! background recomputation of users' derived attributes. Types and the trait only; the

@@ -1,4 +1,4 @@
-//! The [`PlacesStore`] contract (issue 7), on SQLite or, with `SCIMD_TEST_POSTGRES`, on
+//! The [`PlacesStore`] contract, on SQLite or, with `SCIMD_TEST_POSTGRES`, on
 //! PostgreSQL: importing and editing the places tree, location rules and their
 //! generation, access links and the access they give users through nested groups, and
 //! the bookkeeping of the recomputation of users' derived attributes.

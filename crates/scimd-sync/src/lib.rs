@@ -1,4 +1,4 @@
-//! scimd-sync: the customer side of provisioning (SEEDS.md L10–L14). It logs in to a
+//! Scimd-sync: the customer side of provisioning. It logs in to a
 //! SCIM 2.0 server (scimd or another), reads a source of users, and creates, updates and
 //! deactivates or deletes users on the server until both agree, then reports what it did.
 //! `scimd sync` is its command line.

@@ -1,4 +1,4 @@
-//! The run's report (SEEDS.md L13: what the customer sends before going live): the UTC
+//! The run's report (what the customer sends before going live): the UTC
 //! start and end of the run and its counts per action and per error, as JSON and as a
 //! printed summary. Error keys are the target's `scimType`, else `status N`, as in
 //! scimd's audit summary, so the two can be compared for the same window.

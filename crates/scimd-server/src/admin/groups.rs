@@ -1,6 +1,6 @@
 //! The operator's groups, shared by the command line and the admin HTTP API: for tenants
 //! whose identity provider may not create groups (the locker preset's groups are
-//! configured in the product, SEEDS.md L2), the operator creates, lists and deletes them;
+//! configured in the product), the operator creates, lists and deletes them;
 //! the provider then puts users in them (`User.groups`), and access links name them.
 //! Groups are made with the built-in Group schema, whatever the tenant's profile offers
 //! over SCIM; a displayName names one group (a second group of that name is refused).

@@ -1,4 +1,4 @@
-//! The operator's places and access use cases (issue 7), shared by the command line and
+//! The operator's places and access use cases, shared by the command line and
 //! the admin HTTP API: the places tree (import, list, create, rename, delete), location
 //! rules, access links between groups and places (a locker, a bank, or everything under a
 //! section or location), and the questions asked of them (a user's banks and lockers, a

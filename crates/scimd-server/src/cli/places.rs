@@ -1,4 +1,4 @@
-//! `scimd places …` and `scimd access …` (issue 7): the places tree, location rules and
+//! `scimd places …` and `scimd access …`: the places tree, location rules and
 //! access links, on the database directly, for operators' scripts. The command names and
 //! their `--json` output are kept stable.
 

@@ -1,4 +1,4 @@
-//! `scimd sync`: the customer-side sync client (issue 8) on the command line — arguments,
+//! `scimd sync`: the customer-side sync client on the command line — arguments,
 //! secrets read from files or the environment (never from the command line), Ctrl-C,
 //! the dry run's listing, the report file and the exit code. The work is in
 //! [`scimd_sync`]. Customers script it: the flags and the report's fields are kept stable.

@@ -74,7 +74,7 @@ async fn a_tenant_cannot_read_change_or_detect_another_tenants_resources() {
     assert_eq!(s.get("/Users").await.body["totalResults"], 1);
 }
 
-/// SEEDS.md V11: a tenant without the SCIM feature gets 403 (with a SCIM error) on every
+/// A tenant without the SCIM feature gets 403 (with a SCIM error) on every
 /// SCIM endpoint, reads and writes alike, and nothing is changed.
 #[tokio::test]
 async fn a_tenant_without_the_scim_feature_gets_403_everywhere() {

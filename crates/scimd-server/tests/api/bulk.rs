@@ -1,4 +1,4 @@
-//! Bulk (RFC 7644 §3.7, issue 9): operations of every method, bulkId references in any
+//! Bulk (RFC 7644 §3.7): operations of every method, bulkId references in any
 //! order, failOnErrors, the advertised limits enforced, a status per operation, and each
 //! operation audited like a single request.
 

@@ -1,4 +1,4 @@
-//! Access to specific lockers (SEEDS.md L18: "access for users to (specific lockers) is
+//! Access to specific lockers (the locker system: "access for users to (specific lockers) is
 //! controlled by a link between a specific user group and a locker"): an access link may
 //! name one locker, as well as a whole bank, section or location, through the admin API;
 //! a user's access shows the lockers granted one by one; a place's users are those with

@@ -1,4 +1,4 @@
-//! Each tenant's API described as the tenant sees it (SEEDS.md L7): `<base>/openapi.json`
+//! Each tenant's API described as the tenant sees it: `<base>/openapi.json`
 //! gives the SCIM operations its profile allows at its base path, its token endpoint and
 //! its schemas with its extensions (the locker preset's badges), for the tenant's bearer
 //! token; `<base>/docs` is Swagger UI on it; `/openapi.json` stays the whole server.

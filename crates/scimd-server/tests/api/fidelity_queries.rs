@@ -3,7 +3,7 @@
 //! answered with every user would look like an answer; the standard parameters and what
 //! Entra ID and Okta send (IDP-QUIRKS.md) still work; and a profile may read simple
 //! attribute names as equality filters, as the locker preset does for its guide's
-//! "GET /users call with a username" (SEEDS.md L17).
+//! "GET /users call with a username".
 
 use reqwest::Method;
 use serde_json::{Value, json};

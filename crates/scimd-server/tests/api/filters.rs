@@ -138,7 +138,7 @@ async fn post_search_matches_get() {
     assert!(ids(&r.body).contains(&g["id"].as_str().unwrap().to_string()));
 }
 
-/// Hostile filters (issue 10) are answered quickly and never with a 5xx: deep nesting,
+/// Hostile filters are answered quickly and never with a 5xx: deep nesting,
 /// long `or` chains, long strings, `co` on any attribute.
 #[tokio::test]
 async fn pathological_filters_are_bounded() {

@@ -1,4 +1,4 @@
-//! Isolation (issue 10): every documented SCIM operation tried with another tenant's ids,
+//! Isolation: every documented SCIM operation tried with another tenant's ids,
 //! references to another tenant's resources in bodies, filters and Bulk, tokens of the
 //! wrong scope, expired and tampered tokens, and the admin API with tenant tokens: all
 //! refused, and no error detail names anything of the other tenant.

@@ -253,7 +253,7 @@ async fn password_grant_refresh_rotation_and_family_revocation_on_replay() {
     assert_eq!(jwt_part(&access, 1)["sub"], "svc-acme");
     assert_eq!(s.post_as(&access, "/Users", &json!({"userName": "acme.only"})).await.status, 201);
 
-    // One client reaches a second tenant through that tenant's API user (L10).
+    // One client reaches a second tenant through that tenant's API user.
     let other = password_login(&s, &c, "svc-globex", "globex password 123").await;
     let other_access = str_of(&other, "access_token").to_string();
     assert_eq!(jwt_part(&other_access, 1)["tenant"], "globex");
@@ -310,7 +310,7 @@ async fn access_and_refresh_tokens_expire_on_the_clock() {
     // Expired: 401 with the Bearer challenge and a SCIM body, even though it was cached.
     assert_invalid_token(&s.get_as(&access, "/Users").await);
 
-    // The refresh token (15 minutes) expired too: log in again (L11).
+    // The refresh token (15 minutes) expired too: log in again.
     assert_oauth_error(&refresh(&s, &c, &rt).await, 400, "invalid_grant");
     let login = password_login(&s, &c, "svc", "a long password 1").await;
     let rt = str_of(&login, "refresh_token").to_string();
@@ -322,7 +322,7 @@ async fn access_and_refresh_tokens_expire_on_the_clock() {
     advance(&s, 899);
     assert_eq!(refresh(&s, &c, &rt).await.status, 200);
 
-    // Client credentials tokens (S3: 15 minutes) too.
+    // Client credentials tokens (15 minutes) too.
     let c15 = client(&s, &["acme"], &["client_credentials"], &["scim"], 900, 900).await;
     let t = cc_token(&s, &c15, &[]).await;
     let t = str_of(&t, "access_token").to_string();
@@ -563,7 +563,7 @@ async fn discovery_configurable_token_path_and_key_rotation() {
     assert!(m.body["grant_types_supported"].as_array().unwrap().contains(&json!("refresh_token")));
     assert!(m.body["revocation_endpoint"].is_string() && m.body["introspection_endpoint"].is_string());
 
-    // W2: the token request at the configured path, Basic auth, scope=api.
+    // The token request at the configured path, Basic auth, scope=api.
     let c = client(&s, &["acme"], &["client_credentials"], &["api", "scim"], 1200, 3600).await;
     let r = s
         .post_form(
@@ -644,7 +644,7 @@ async fn long_lived_tokens_expire_on_the_clock_even_when_cached() {
     assert_eq!(s.get("/Users").await.status, 200);
 }
 
-/// `/Me` (RFC 7644 §3.11, issue 9): the user a password-grant token was issued to.
+/// `/Me` (RFC 7644 §3.11): the user a password-grant token was issued to.
 #[tokio::test]
 async fn me_is_the_user_of_a_password_grant_token() {
     let s = TestServer::start().await;

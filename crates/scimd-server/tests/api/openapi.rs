@@ -1,6 +1,6 @@
-//! The API's description (issue 9): `/openapi.json` (OpenAPI 3.1) built from code, every
+//! The API's description: `/openapi.json` (OpenAPI 3.1) built from code, every
 //! documented operation routed by the real router, a snapshot that shows any API change in
-//! review (SEEDS.md L7), and Swagger UI served from the binary at `/docs`.
+//! review, and Swagger UI served from the binary at `/docs`.
 
 use serde_json::Value;
 

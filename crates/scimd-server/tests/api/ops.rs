@@ -1,4 +1,4 @@
-//! Operability over HTTP (issue 11): `/metrics` on the main address is for operators and
+//! Operability over HTTP: `/metrics` on the main address is for operators and
 //! counts requests by route template (a tenant's mounted path counted as the route it
 //! serves), status and tenant; health checks; the request id in every error body.
 

@@ -1,4 +1,4 @@
-//! Overload (issue 10): per-tenant and per-client rates answered 429 with Retry-After,
+//! Overload: per-tenant and per-client rates answered 429 with Retry-After,
 //! other tenants and clients unaffected; requests beyond the bound in flight, or taking
 //! too long, answered 503 at once.
 

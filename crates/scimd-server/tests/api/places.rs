@@ -1,4 +1,4 @@
-//! Places and access (issue 7): the places tree through the admin API, access resolved
+//! Places and access: the places tree through the admin API, access resolved
 //! through group membership (gained and lost by SCIM changes), location rules with every
 //! operator and combination, home locations, the read-only places extension on users,
 //! and the recomputation after a rule change.
@@ -156,7 +156,8 @@ async fn access_follows_group_membership_nesting_and_activity() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(access("ada").await, json!({"banks": ["b1"], "lockers": ["l1", "l2"]}));
-    // Through nesting: Night inside Staff? No: Staff inside Night gives Staff's members Night's banks.
+    // Through nesting: Night inside Staff? No: Staff inside Night gives Staff's members Night's
+    // banks.
     let r = s
         .patch(
             &format!("/Groups/{}", night["id"].as_str().unwrap()),

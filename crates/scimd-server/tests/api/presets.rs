@@ -1,4 +1,4 @@
-//! Each shipped preset replays its seed document end to end over HTTP (issue 6): the
+//! Each shipped preset replays its seed document end to end over HTTP: the
 //! operator creates the tenant with the preset and its credentials, the client obtains a
 //! token exactly as the document says, then does what the document allows, and meets each
 //! documented refusal and validation error.
@@ -22,7 +22,7 @@ fn req(s: &TestServer, method: reqwest::Method, path: &str, token: &str) -> reqw
     s.client.request(method, s.root(path)).bearer_auth(token).header("content-type", "application/scim+json")
 }
 
-/// SEEDS.md V1–V8, document 004 (visitor management).
+/// The visitor management's integration guide.
 #[tokio::test]
 async fn visitor_preset_replays_the_generic_scim_document() {
     use reqwest::Method;
@@ -126,7 +126,7 @@ async fn visitor_preset_replays_the_generic_scim_document() {
     assert_eq!(s.send(req(&s, Method::GET, &format!("/scim/v1/Users/{id}"), &token)).await.status, 404);
 }
 
-/// SEEDS.md S1–S3, S5, document 003 (staffing tool).
+/// The staffing tool's integration guide.
 #[tokio::test]
 async fn staffing_preset_replays_the_scim2_update_document() {
     use reqwest::Method;
@@ -206,7 +206,7 @@ async fn staffing_preset_replays_the_scim2_update_document() {
     assert_eq!(s.send(req(&s, Method::GET, &path, &fresh)).await.status, 200);
 }
 
-/// SEEDS.md W1–W5, document 002 (workflow platform).
+/// The workflow platform's integration guide.
 #[tokio::test]
 async fn workflow_preset_replays_the_oauth_application_document() {
     use reqwest::Method;
@@ -214,10 +214,10 @@ async fn workflow_preset_replays_the_oauth_application_document() {
     let op = operator(&s).await;
     let t = admin_post(&s, &op, "/tenants", json!({"name": "flow", "preset": "workflow"})).await;
     assert_eq!(t.status, 201, "{}", t.body);
-    // W1: the OAuth application: client credentials, scopes API and user sync, 20 minutes.
+    // The OAuth application: client credentials, scopes API and user sync, 20 minutes.
     let app =
         crate::oauth::client(&s, &["flow"], &["client_credentials"], &["api", "usersync", "openid"], 1200, 3600).await;
-    // W2: POST {base}/oauth2/server/token, form-encoded, HTTP Basic, grant_type + scope=api.
+    // POST {base}/oauth2/server/token, form-encoded, HTTP Basic, grant_type + scope=api.
     let r = s
         .post_form(
             "/oauth2/server/token",
@@ -225,7 +225,7 @@ async fn workflow_preset_replays_the_oauth_application_document() {
             &[("grant_type", "client_credentials"), ("scope", "api")],
         )
         .await;
-    // W3: the response shape: every scope of the application, and the status field.
+    // The response shape: every scope of the application, and the status field.
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["token_type"], "bearer");
     assert_eq!(r.body["expires_in"], 1200);
@@ -241,7 +241,7 @@ async fn workflow_preset_replays_the_oauth_application_document() {
         .await;
     assert_eq!(create.status, 201, "{}", create.body);
     let id = create.body["id"].as_str().unwrap().to_string();
-    // W4: users addressed by userName.
+    // Users addressed by userName.
     let by_name = "/scim/v2/Users/pat.lee@example.com";
     assert_eq!(s.send(req(&s, Method::GET, by_name, &token)).await.body["id"], id.as_str());
     let patched = s
@@ -260,7 +260,7 @@ async fn workflow_preset_replays_the_oauth_application_document() {
         .await;
     assert_eq!(put.status, 200, "{}", put.body);
     assert_eq!(put.body["displayName"], "Pat Lee");
-    // W5: DELETE deactivates; the user stays readable.
+    // DELETE deactivates; the user stays readable.
     let del = s.send(s.client.delete(s.root(by_name)).bearer_auth(&token)).await;
     assert_eq!(del.status, 204, "{}", del.body);
     let after = s.send(req(&s, Method::GET, by_name, &token)).await;
@@ -294,7 +294,7 @@ async fn workflow_preset_replays_the_oauth_application_document() {
     assert_eq!(types.body["totalResults"], 1, "{}", types.body);
 }
 
-/// A group as the product's administrators configure it (L2: never over SCIM): the
+/// A group as the product's administrators configure it (never over SCIM): the
 /// operator creates it through the admin API.
 async fn admin_group(s: &TestServer, op: &str, tenant: &str, name: &str) -> String {
     let r = admin_post(s, op, &format!("/tenants/{tenant}/groups"), json!({"displayName": name})).await;
@@ -303,7 +303,7 @@ async fn admin_group(s: &TestServer, op: &str, tenant: &str, name: &str) -> Stri
     r.body["id"].as_str().unwrap().to_string()
 }
 
-/// SEEDS.md L1–L5, L10–L12, documents 000 and 001 (smart-locker system).
+/// The smart-locker system's integration guides.
 #[tokio::test]
 async fn locker_preset_replays_the_locker_integration_document() {
     use reqwest::Method;
@@ -311,7 +311,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
     let s = TestServer::start_with(Options { manual_clock: true, ..Options::default() }).await;
     let op = operator(&s).await;
     // L12, onboarding: the integration company, its API system user, the client id/secret.
-    // One client reaches two companies through two API system users (L10).
+    // One client reaches two companies through two API system users.
     for company in ["harbour", "airport"] {
         let t = admin_post(&s, &op, "/tenants", json!({"name": company, "preset": "locker"})).await;
         assert_eq!(t.status, 201, "{}", t.body);
@@ -341,7 +341,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
     let groups =
         [admin_group(&s, &op, "harbour", "Dock workers").await, admin_group(&s, &op, "harbour", "Office").await];
 
-    // L10/L11: the password grant with the client id/secret; access and refresh tokens.
+    // The password grant with the client id/secret; access and refresh tokens.
     let login = |user: usize| {
         let (s, (name, password)) = (&s, system_users[user].clone());
         async move {
@@ -359,7 +359,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
     let token = r.body["access_token"].as_str().unwrap().to_string();
     let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
 
-    // L1, L4: POST /api/users with the supported attributes, groups set on the user, badges.
+    // POST /api/users with the supported attributes, groups set on the user, badges.
     let ada = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", BADGES],
         "userName": "ada.l",
@@ -372,12 +372,12 @@ async fn locker_preset_replays_the_locker_integration_document() {
     let created = s.send(req(&s, Method::POST, "/api/users", &token).json(&ada)).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_string();
-    assert!(uuid::Uuid::parse_str(&id).is_ok(), "L5: the id is assigned by the server");
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "the id is assigned by the server");
     assert_eq!(created.body["groups"][0]["value"], groups[0].as_str());
     assert_eq!(created.body["groups"][0]["display"], "Dock workers");
     assert_eq!(created.body[BADGES]["badges"][0]["value"], "04A1B2C3");
     assert!(created.body["meta"]["location"].as_str().unwrap().ends_with(&format!("/api/Users/{id}")));
-    // L5: the userName is unique; a lookup by userName returns the single user.
+    // The userName is unique; a lookup by userName returns the single user.
     let dup = s.send(req(&s, Method::POST, "/api/users", &token).json(&ada)).await;
     dup.assert_error(409, Some("uniqueness"));
     let found = s.send(req(&s, Method::GET, "/api/users?filter=userName%20eq%20%22ada.l%22", &token)).await;
@@ -387,7 +387,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
         .send(req(&s, Method::GET, &format!("/api/users?filter={BADGES}:badges.value%20eq%20%2204A1B2C3%22"), &token))
         .await;
     assert_eq!(by_badge.body["totalResults"], 1, "{}", by_badge.body);
-    // L4: at most one email; a badge has only value and display.
+    // At most one email; a badge has only value and display.
     let mut two = ada.clone();
     two["userName"] = json!("two.mails");
     two["emails"] = json!([{"value": "a@x.example", "type": "work"}, {"value": "b@x.example", "type": "home"}]);
@@ -422,14 +422,14 @@ async fn locker_preset_replays_the_locker_integration_document() {
     assert_eq!(patched.body[BADGES]["badges"].as_array().unwrap().len(), 2);
     assert_eq!(patched.body["active"], false);
 
-    // L2, L3: groups are read (one, all, paged) without members, and never changed over SCIM.
+    // Groups are read (one, all, paged) without members, and never changed over SCIM.
     let all = s.send(req(&s, Method::GET, "/api/groups?startIndex=1&count=1", &token)).await;
     assert_eq!((all.body["totalResults"].clone(), all.body["itemsPerPage"].clone()), (json!(2), json!(1)));
     let one = s.send(req(&s, Method::GET, &format!("/api/groups/{}", groups[0]), &token)).await;
     assert_eq!(one.status, 200, "{}", one.body);
-    assert_eq!(one.body.get("members"), None, "L3: {}", one.body);
+    assert_eq!(one.body.get("members"), None, "{}", one.body);
     let asked = s.send(req(&s, Method::GET, &format!("/api/groups/{}?attributes=members", groups[0]), &token)).await;
-    assert_eq!(asked.body.get("members"), None, "L3, even when asked: {}", asked.body);
+    assert_eq!(asked.body.get("members"), None, "even when asked: {}", asked.body);
     for (method, path, body) in [
         (Method::POST, "/api/groups".to_string(), Some(json!({"displayName": "New"}))),
         (Method::PUT, format!("/api/groups/{}", groups[0]), Some(json!({"displayName": "Renamed"}))),
@@ -461,7 +461,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
     let theirs = s.send(req(&s, Method::GET, "/api/users", &other_token)).await;
     assert_eq!(theirs.body["totalResults"], 0, "{}", theirs.body);
 
-    // L11: after an hour the API answers 401; the refresh token gives a new access token
+    // After an hour the API answers 401; the refresh token gives a new access token
     // and a new refresh token.
     s.clock.as_ref().unwrap().advance(TimeDelta::minutes(61));
     let late = s.send(req(&s, Method::GET, &format!("/api/users/{id}"), &token)).await;
@@ -492,7 +492,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
     assert_eq!(r.status, 200, "{}", r.body);
     let token = r.body["access_token"].as_str().unwrap().to_string();
 
-    // L1, L14: DELETE by id removes the user (and its memberships).
+    // DELETE by id removes the user (and its memberships).
     let del = s.send(s.client.delete(s.root(&format!("/api/users/{id}"))).bearer_auth(&token)).await;
     assert_eq!(del.status, 204, "{}", del.body);
     assert_eq!(s.send(req(&s, Method::GET, &format!("/api/users/{id}"), &token)).await.status, 404);

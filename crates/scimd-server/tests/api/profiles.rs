@@ -1,4 +1,4 @@
-//! Tenant profiles (issue 6): resource types and operations offered per tenant, with the
+//! Tenant profiles: resource types and operations offered per tenant, with the
 //! refusals a client sees and discovery telling the truth; DELETE that deactivates; the
 //! tenant's page sizes; profiles set, read and validated through the admin API.
 
@@ -29,7 +29,7 @@ fn refused(r: &Resp, status: u16, words: &str) {
 
 #[tokio::test]
 async fn read_only_groups_refuse_every_change_and_say_what_is_allowed() {
-    // SEEDS.md L2: groups are configured by administrators only.
+    // Groups are configured by administrators only.
     let s = with_profile(json!({"groups": {"create": false, "replace": false, "patch": false, "delete": false}})).await;
     refused(&s.post("/Groups", &json!({"displayName": "Staff"})).await, 405, "allows: GET");
     // Reads work (an empty list), users are untouched.
@@ -52,7 +52,6 @@ async fn read_only_groups_refuse_every_change_and_say_what_is_allowed() {
 
 #[tokio::test]
 async fn a_users_only_tenant_has_no_groups_endpoint_and_discovery_says_so() {
-    // SEEDS.md V2.
     let s = with_profile(json!({"groups": {"offered": false}})).await;
     for r in [s.get("/Groups").await, s.post("/Groups", &json!({"displayName": "X"})).await] {
         refused(&r, 404, "no /Groups endpoint");
@@ -70,7 +69,7 @@ async fn a_users_only_tenant_has_no_groups_endpoint_and_discovery_says_so() {
 
 #[tokio::test]
 async fn a_patch_only_tenant_reads_and_patches_users_and_nothing_else() {
-    // SEEDS.md S1: only PATCH on users, plus reads.
+    // Only PATCH on users, plus reads.
     let s = TestServer::start().await;
     let op = operator(&s).await;
     let profile = json!({"users": {"create": false, "replace": false, "delete": false}, "groups": {"offered": false}});
@@ -106,7 +105,6 @@ async fn a_patch_only_tenant_reads_and_patches_users_and_nothing_else() {
 
 #[tokio::test]
 async fn delete_deactivates_a_user_that_stays_readable() {
-    // SEEDS.md W5.
     let s = with_profile(json!({"delete_deactivates": true})).await;
     let u = s.create_user("leaver").await;
     let id = u["id"].as_str().unwrap();
@@ -128,7 +126,7 @@ async fn delete_deactivates_a_user_that_stays_readable() {
 
 #[tokio::test]
 async fn the_tenants_page_sizes_apply() {
-    // SEEDS.md V7: 10 per page by default, up to 5,000.
+    // 10 per page by default, up to 5,000.
     let s = with_profile(json!({"default_page_size": 10, "max_page_size": 5000})).await;
     for i in 0..12 {
         s.create_user(&format!("u{i}")).await;
@@ -179,7 +177,7 @@ async fn profiles_are_validated_read_and_reset_through_the_admin_api() {
 
 #[tokio::test]
 async fn user_rules_refuse_what_breaks_them_on_create_replace_and_patch() {
-    // SEEDS.md L4 (one email), V4 (userName = work email, name required), V6 (language).
+    // One email at most; userName = work email and a name required; the language.
     let s = with_profile(json!({"max_emails": 1, "user_name_is_work_email": true, "require_name": true,
                                 "preferred_language_fallback": "en"}))
     .await;
@@ -227,7 +225,6 @@ async fn user_rules_refuse_what_breaks_them_on_create_replace_and_patch() {
 
 #[tokio::test]
 async fn group_members_are_never_returned_but_still_kept() {
-    // SEEDS.md L3.
     let s = with_profile(json!({"hide_group_members": true})).await;
     let u = s.create_user("ada").await;
     let uid = u["id"].as_str().unwrap();
@@ -250,7 +247,7 @@ async fn group_members_are_never_returned_but_still_kept() {
 
 #[tokio::test]
 async fn users_are_addressed_by_user_name_as_well_as_by_id() {
-    // SEEDS.md W4: GET/PATCH/PUT/DELETE /Users/{userName}.
+    // GET/PATCH/PUT/DELETE /Users/{userName}.
     let s = with_profile(json!({"users_by_user_name": true, "delete_deactivates": true})).await;
     let u = s.create_user("jane.doe@example.com").await;
     let id = u["id"].as_str().unwrap();
@@ -274,7 +271,7 @@ async fn users_are_addressed_by_user_name_as_well_as_by_id() {
 
 #[tokio::test]
 async fn visitor_style_payloads_scim1_schema_and_e164_phone_numbers() {
-    // SEEDS.md V3 (SCIM 1.x core schema URN) and V5 (E.164; mobile numbers must be mobile).
+    // The SCIM 1.x core schema URN, and E.164 phone numbers (mobile numbers must be mobile).
     let s = with_profile(json!({"scim1_user_schema": true, "phone_numbers_e164": true})).await;
     let user = |phones: Value| {
         json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "visitor@example.com",
@@ -314,7 +311,7 @@ async fn visitor_style_payloads_scim1_schema_and_e164_phone_numbers() {
 
 #[tokio::test]
 async fn a_tenants_api_answers_at_its_base_paths_only_and_locations_follow() {
-    // SEEDS.md L1 (`/api/users`) and V1 (`/scim/v1`).
+    // The locker system's `/api/users` and the visitor manager's `/scim/v1`.
     let s = with_profile(json!({"base_paths": ["/api", "/scim/v1"]})).await;
     let at = |base: &str, path: &str| format!("http://{}{base}{path}", s.addr);
     let created = s
@@ -354,7 +351,7 @@ async fn a_tenants_api_answers_at_its_base_paths_only_and_locations_follow() {
 
 #[tokio::test]
 async fn a_tenants_token_path_is_another_path_of_the_token_endpoint() {
-    // SEEDS.md W2: POST {base}/oauth2/server/token, Basic client credentials.
+    // POST {base}/oauth2/server/token, Basic client credentials.
     let s = with_profile(json!({"token_path": "/oauth2/server/token"})).await;
     let c = crate::oauth::client(&s, &["acme"], &["client_credentials"], &["scim"], 1200, 3600).await;
     let r =
@@ -370,7 +367,7 @@ async fn a_tenants_token_path_is_another_path_of_the_token_endpoint() {
 
 #[tokio::test]
 async fn a_declared_extension_is_validated_stored_filtered_patched_and_discovered() {
-    // SEEDS.md L4: badges, multi-valued, each with only `value` and `display`.
+    // Badges, multi-valued, each with only `value` and `display`.
     const URN: &str = "urn:example:locker:1.0:User";
     let s = with_profile(json!({"extensions": [{"resource_type": "User", "schema": {
         "id": URN, "name": "LockerUser", "description": "Locker system user",
@@ -429,7 +426,7 @@ fn group_ids(user: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn user_groups_set_on_the_user_change_memberships() {
-    // SEEDS.md L4: groups are settable on the user.
+    // Groups are settable on the user.
     let s = with_profile(json!({"user_groups_settable": true})).await;
     let staff = s.create_group("Staff", &[]).await;
     let night = s.create_group("Night shift", &[]).await;

@@ -1,4 +1,4 @@
-//! `scimd sync` (issue 8) against the live server: each auth mode, each unknown-user
+//! `scimd sync` against the live server: each auth mode, each unknown-user
 //! policy, converging re-runs, an interrupted run, throttling (429 with Retry-After), a
 //! target that allows only some operations, and the report agreeing with the audit
 //! summary of the same window. The sync client runs in-process (`scimd_sync::run`) and

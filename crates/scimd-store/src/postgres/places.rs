@@ -1,5 +1,5 @@
 //! [`PlacesStore`] on PostgreSQL: the places tree, access links, location rules and the
-//! bookkeeping of derived-attribute recomputation (issue 7), with the SQLite store's
+//! bookkeeping of derived-attribute recomputation, with the SQLite store's
 //! semantics (`sqlite/places.rs`) and errors. Each change is one transaction; the foreign
 //! keys of migration 3 drop a deleted group's or place's access links and everything under
 //! a deleted place, and make a place or link added while its parent, bank or group is

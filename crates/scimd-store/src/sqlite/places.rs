@@ -1,6 +1,6 @@
-//! [`PlacesStore`] on SQLite: the places tree, access links (a group to any place), location rules and the
-//! bookkeeping of derived-attribute recomputation (issue 7). Writes go through the
-//! store's writer thread like every other change.
+//! [`PlacesStore`] on SQLite: the places tree, access links (a group to any place), location
+//! rules and the bookkeeping of derived-attribute recomputation. Writes go through the store's
+//! writer thread like every other change.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};

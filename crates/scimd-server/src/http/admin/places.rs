@@ -1,7 +1,7 @@
-//! The admin API's places and access routes (issue 7), under `/admin/v1/tenants/{name}`:
-//! the places tree, one place, location rules, access links (a group to a locker, a bank,
-//! a section or a location), and the questions asked of them. Every change names its tenant in the request's audit event, and makes the
-//! running service reread the tenant's places.
+//! The admin API's places and access routes, under `/admin/v1/tenants/{name}`: the places tree,
+//! one place, location rules, access links (a group to a locker, a bank, a section or a
+//! location), and the questions asked of them. Every change names its tenant in the request's
+//! audit event, and makes the running service reread the tenant's places.
 
 use std::sync::Arc;
 
