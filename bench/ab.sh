@@ -26,10 +26,12 @@ trap cleanup EXIT
 bench_build
 cp "$bin" "$work/scimd-this"
 git -C "$root" worktree add -q --detach "$work/base" "$rev"
-(cd "$work/base" && CARGO_TARGET_DIR="$root/target" cargo build --release -q -p scimd-server)
-cp "$root/target/release/scimd" "$work/scimd-base"
-# The target directory's release binary is this checkout's again.
-bench_build
+# The base builds in a target directory of its own: the workspace crates of both trees
+# would get the same file names in one directory, and cargo, judging freshness by times,
+# could then link this checkout against the base's crates (their sources were written
+# last). Dependencies are built once and kept there for the next run.
+(cd "$work/base" && CARGO_TARGET_DIR="$root/target/ab-base" cargo build --release -q -p scimd-server)
+cp "$root/target/ab-base/release/scimd" "$work/scimd-base"
 
 export SCIMD_DATABASE_URL="sqlite://$work/ab.db"
 bin="$work/scimd-this"
