@@ -8,6 +8,10 @@
 //! tests; the declarations and their checks belong together. Splitting it by concern comes
 //! with the store written once and the server split by concern (the next restructuring).
 
+mod head;
+
+pub use head::ProfileHead;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -14,6 +14,7 @@ pub use places::{BankUsers, UserPlaces};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use scimd_core::profile::ProfileHead;
 use scimd_store::{ClientUpdate, NewClient, RefreshExpiry, Store, StoreError, Tenant, TenantId, normalized_time};
 use serde::Serialize;
 
@@ -294,7 +295,7 @@ impl Admin {
     pub async fn tenant_view(&self, name: &str) -> AdminResult<TenantView> {
         let t = self.tenant(name).await?;
         let stored = self.store.tenant_profile(t.id).await.map_err(AdminError::internal)?;
-        let preset = stored.and_then(|text| serde_json::from_str::<Named>(&text).ok()?.preset);
+        let preset = stored.and_then(|text| ProfileHead::from_json(&text)?.preset);
         Ok(TenantView { preset, ..t.into() })
     }
 
@@ -306,7 +307,7 @@ impl Admin {
             .await
             .map_err(AdminError::internal)?
             .into_iter()
-            .filter_map(|(id, text)| Some((id.0, serde_json::from_str::<Named>(&text).ok()?.preset?)))
+            .filter_map(|(id, text)| Some((id.0, ProfileHead::from_json(&text)?.preset?)))
             .collect();
         Ok(self
             .store
@@ -791,12 +792,6 @@ impl From<AdminError> for String {
     fn from(e: AdminError) -> String {
         e.message
     }
-}
-
-/// The preset a stored profile names, read without the rest of the profile.
-#[derive(serde::Deserialize)]
-struct Named {
-    preset: Option<String>,
 }
 
 /// The password an API user gets: the operator's (at least 12 characters), or a generated one.

@@ -241,18 +241,10 @@ impl Mounts {
     pub async fn refresh(&self, store: &dyn scimd_store::Store) -> Result<(), String> {
         let mut bases = Vec::new();
         let mut tokens = Vec::new();
-        /// Only the paths of a profile (validated when it was set); cheap to read for
-        /// many tenants every few seconds.
-        #[derive(serde::Deserialize)]
-        struct Paths {
-            #[serde(default)]
-            base_paths: Vec<String>,
-            #[serde(default)]
-            token_path: Option<String>,
-        }
         for (_, text) in store.tenant_profiles().await.map_err(|e| e.to_string())? {
+            // Only the profile's head: cheap to read for many tenants every few seconds.
             // An unreadable stored profile mounts nothing (the service reports it).
-            if let Ok(p) = serde_json::from_str::<Paths>(&text) {
+            if let Some(p) = scimd_core::profile::ProfileHead::from_json(&text) {
                 bases.extend(p.base_paths.into_iter().filter(|b| b != "/scim/v2"));
                 tokens.extend(p.token_path);
             }

@@ -20,7 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
-use scimd_store::{ClientAuth, GrantStatus, NewRefresh, RefreshExpiry, Store, TenantId, normalized_time};
+use scimd_store::{ClientAuth, GrantStatus, NewRefresh, Store, TenantId, normalized_time};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -216,21 +216,8 @@ pub struct TokenResponse {
     pub tenant: Option<TenantId>,
 }
 
-/// The token-endpoint settings of a tenant profile (`scimd_core::profile::Profile`).
-#[derive(Debug, Default, Deserialize)]
-struct TokenShape {
-    #[serde(default)]
-    grant_all_client_scopes: bool,
-    #[serde(default, rename = "token_http_status_code")]
-    http_status_code: bool,
-    /// For the tenant's clients that do not set it themselves.
-    #[serde(default)]
-    refresh_expiry: Option<RefreshExpiry>,
-    #[serde(default)]
-    opaque_access_tokens: bool,
-    #[serde(default)]
-    token_path: Option<String>,
-}
+/// The token-endpoint settings of a tenant profile: its head, read without the rest.
+type TokenShape = scimd_core::profile::ProfileHead;
 
 /// How long the token paths whose answers carry `http_status_code` are remembered.
 const STATUS_PATHS_TTL: Duration = Duration::from_secs(5);
@@ -721,7 +708,7 @@ impl OAuth {
         };
         let mut response = issued?;
         if let Some(t) = response.tenant
-            && self.token_shape(t).await?.http_status_code
+            && self.token_shape(t).await?.token_http_status_code
         {
             response.http_status_code = Some(200);
         }
@@ -743,7 +730,7 @@ impl OAuth {
             return false;
         }
         for (t, _) in &client.tenants {
-            if !self.token_shape(*t).await.is_ok_and(|s| s.http_status_code) {
+            if !self.token_shape(*t).await.is_ok_and(|s| s.token_http_status_code) {
                 return false;
             }
         }
@@ -761,8 +748,8 @@ impl OAuth {
         let paths: Vec<String> = match self.store.tenant_profiles().await {
             Ok(profiles) => profiles
                 .iter()
-                .filter_map(|(_, text)| serde_json::from_str::<TokenShape>(text).ok())
-                .filter(|s| s.http_status_code)
+                .filter_map(|(_, text)| TokenShape::from_json(text))
+                .filter(|s| s.token_http_status_code)
                 .filter_map(|s| s.token_path)
                 .collect(),
             Err(e) => {
@@ -779,7 +766,7 @@ impl OAuth {
     /// ignored; a token request is rare next to the argon2 check it makes).
     async fn token_shape(&self, tenant: TenantId) -> OResult<TokenShape> {
         Ok(match self.store.tenant_profile(tenant).await? {
-            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            Some(text) => TokenShape::from_json(&text).unwrap_or_default(),
             None => TokenShape::default(),
         })
     }
