@@ -134,15 +134,7 @@ fn forged_token(token: &str) -> String {
 async fn a_user_addressed_by_user_name_is_named_by_id_in_the_audit_trail() {
     let s = TestServer::start().await;
     let op = operator_token(&s).await;
-    let r = s
-        .send(
-            s.client
-                .post(s.root("/admin/v1/tenants"))
-                .bearer_auth(&op)
-                .json(&json!({"name": "flow", "preset": "workflow"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    s.preset_tenant(&op, "flow", "workflow").await;
     let token = s.tenant_token("flow").await;
     let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
         let mut req = s.client.request(method, s.root(path)).bearer_auth(&token);

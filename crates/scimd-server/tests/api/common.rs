@@ -167,6 +167,13 @@ impl TestServer {
         admin.create_admin_token(None).await.unwrap().token
     }
 
+    /// Creates a tenant with a preset's profile through the admin API, as an operator does.
+    pub async fn preset_tenant(&self, operator: &str, name: &str, preset: &str) {
+        let body = serde_json::json!({"name": name, "preset": preset});
+        let r = self.send(self.client.post(self.root("/admin/v1/tenants")).bearer_auth(operator).json(&body)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+
     /// URL of a path outside the SCIM API (`/oauth2/token`, `/.well-known/…`).
     pub fn root(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

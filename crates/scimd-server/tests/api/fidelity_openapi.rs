@@ -20,15 +20,7 @@ fn methods(doc: &Value, path: &str) -> Vec<String> {
 async fn the_locker_tenant_sees_its_own_api_at_its_base_path() {
     let s = TestServer::start().await;
     let op = s.operator_token().await;
-    let t = s
-        .send(
-            s.client
-                .post(s.root("/admin/v1/tenants"))
-                .bearer_auth(&op)
-                .json(&json!({"name": "harbour", "preset": "locker"})),
-        )
-        .await;
-    assert_eq!(t.status, 201, "{}", t.body);
+    s.preset_tenant(&op, "harbour", "locker").await;
     let token = s.tenant_token("harbour").await;
 
     // Without the tenant's token: 401, as the rest of its API (a path names no tenant).
@@ -118,15 +110,7 @@ async fn a_tenant_without_groups_or_creates_sees_neither() {
 async fn the_tenant_docs_page_is_swagger_ui_on_the_tenant_description() {
     let s = TestServer::start().await;
     let op = s.operator_token().await;
-    let r = s
-        .send(
-            s.client
-                .post(s.root("/admin/v1/tenants"))
-                .bearer_auth(&op)
-                .json(&json!({"name": "harbour", "preset": "locker"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    s.preset_tenant(&op, "harbour", "locker").await;
     for (path, spec) in [("/api/docs", "\"/api/openapi.json\""), ("/scim/v2/docs", "\"/scim/v2/openapi.json\"")] {
         let page = s.client.get(s.root(path)).send().await.unwrap();
         assert_eq!(page.status(), 200, "{path}");

@@ -26,15 +26,7 @@ async fn summary(s: &TestServer, op: &str, tenant: &str) -> Value {
 async fn a_deleted_workflow_user_posted_again_comes_back_with_its_id() {
     let s = TestServer::start().await;
     let op = s.operator_token().await;
-    let t = s
-        .send(
-            s.client
-                .post(s.root("/admin/v1/tenants"))
-                .bearer_auth(&op)
-                .json(&json!({"name": "flow", "preset": "workflow"})),
-        )
-        .await;
-    assert_eq!(t.status, 201, "{}", t.body);
+    s.preset_tenant(&op, "flow", "workflow").await;
     // The guide's OAuth application and token request.
     let app =
         crate::oauth::client(&s, &["flow"], &["client_credentials"], &["api", "usersync", "openid"], 1200, 3600).await;

@@ -344,15 +344,7 @@ async fn matching_by_external_id_a_put_only_target_and_the_visitor_preset() {
     let op = operator(&s).await;
     let dir = tempfile::tempdir().unwrap();
     // The visitor preset: its API at /scim/v1, userName = work email, a name required.
-    let r = s
-        .send(
-            s.client
-                .post(s.root("/admin/v1/tenants"))
-                .bearer_auth(&op)
-                .json(&json!({"name": "reception", "preset": "visitor"})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    s.preset_tenant(&op, "reception", "visitor").await;
     let token = s.tenant_token("reception").await;
     let target = format!("http://{}/scim/v1", s.addr);
     let bearer = Credentials::Bearer(token.clone());
