@@ -19,9 +19,11 @@
 //! crossing it, one declaration each. Splitting it by concern comes with the store written
 //! once and the server split by concern (the next restructuring).
 
+mod db;
 mod lockout;
 mod places;
 pub mod postgres;
+mod roles;
 mod sqlfilter;
 pub mod sqlite;
 mod tokens;

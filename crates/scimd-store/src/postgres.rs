@@ -32,6 +32,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
+mod db;
 mod places;
 mod secrets;
 pub mod tls;
@@ -39,6 +40,7 @@ mod tokens;
 mod user_names;
 
 use crate::lockout;
+use crate::roles::tenants;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
@@ -48,6 +50,7 @@ use crate::{
     StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
     normalized_time, related_rows, state_params,
 };
+use db::Pg;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -740,23 +743,6 @@ async fn apply_group_ops(tx: &Tx<'_>, tenant: TenantId, user: i64, ops: &[Member
     Ok(())
 }
 
-const TENANT_COLS: &str =
-    "id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants";
-
-fn row_to_tenant(r: &Row) -> Tenant {
-    Tenant {
-        id: TenantId(r.get(0)),
-        name: r.get(1),
-        created: r.get(2),
-        scim_enabled: r.get(3),
-        audit: AuditSettings {
-            details: DetailsLevel::from_code(r.get(4)),
-            events_days: r.get(5),
-            details_days: r.get(6),
-        },
-    }
-}
-
 macro_rules! refresh_select {
     () => {
         "SELECT r.family, r.client, c.client_id, r.tenant_id, t.name, u.username, r.scopes, r.created, r.expires, \
@@ -1290,32 +1276,17 @@ impl Store for PgStore {
     }
 
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
-        let (name, created) = (name.to_string(), normalized_time(now));
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "INSERT INTO tenants (name, created, scim_enabled) VALUES ($1, $2, $3) RETURNING id",
-                    &[&name, &created, &scim_enabled],
-                )
-                .await?
-                .ok_or_else(|| internal("no tenant id returned"))?;
-            Ok(Tenant { id: TenantId(row.get(0)), name, created, scim_enabled, audit: AuditSettings::default() })
-        })
+        let name = name.to_string();
+        Box::pin(async move { tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, now).await })
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
         let name = name.to_string();
-        Box::pin(async move {
-            let sql = format!("SELECT {TENANT_COLS} WHERE name = $1");
-            Ok(self.query_opt(&sql, &[&name]).await?.as_ref().map(row_to_tenant))
-        })
+        Box::pin(async move { tenants::by_name(&Pg(&*self.conn().await?), &name).await })
     }
 
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
-        Box::pin(async move {
-            let sql = format!("SELECT {TENANT_COLS} ORDER BY id");
-            Ok(self.query(&sql, &[]).await?.iter().map(row_to_tenant).collect())
-        })
+        Box::pin(async move { tenants::all(&Pg(&*self.conn().await?)).await })
     }
 
     fn create_token(
@@ -1522,9 +1493,7 @@ impl Store for PgStore {
     }
 
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move {
-            self.exec_one("UPDATE tenants SET scim_enabled = $1 WHERE id = $2", &[&enabled, &tenant.0]).await
-        })
+        Box::pin(async move { tenants::set_scim_enabled(&Pg(&*self.write_conn().await?), tenant, enabled).await })
     }
 
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
@@ -1880,33 +1849,19 @@ impl Store for PgStore {
     }
 
     fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
-        Box::pin(async move {
-            let row = self.query_opt("SELECT profile FROM tenants WHERE id = $1", &[&tenant.0]).await?;
-            Ok(row.and_then(|r| r.get(0)))
-        })
+        Box::pin(async move { tenants::profile(&Pg(&*self.conn().await?), tenant).await })
     }
 
     fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
-        Box::pin(async move {
-            let rows = self.query("SELECT id, profile FROM tenants WHERE profile IS NOT NULL ORDER BY id", &[]).await?;
-            Ok(rows.iter().map(|r| (TenantId(r.get(0)), r.get(1))).collect())
-        })
+        Box::pin(async move { tenants::profiles(&Pg(&*self.conn().await?)).await })
     }
 
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(
-            async move { self.exec_one("UPDATE tenants SET profile = $1 WHERE id = $2", &[&profile, &tenant.0]).await },
-        )
+        Box::pin(async move { tenants::set_profile(&Pg(&*self.write_conn().await?), tenant, profile).await })
     }
 
     fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move {
-            self.exec_one(
-                "UPDATE tenants SET audit_details = $1, audit_events_days = $2, audit_details_days = $3 WHERE id = $4",
-                &[&a.details.code(), &a.events_days, &a.details_days, &tenant.0],
-            )
-            .await
-        })
+        Box::pin(async move { tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a).await })
     }
 
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {

@@ -31,13 +31,16 @@ use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
+mod db;
 mod files;
 mod places;
 mod secrets;
 mod tokens;
 mod user_names;
 
+use crate::db::ready;
 use crate::lockout;
+use crate::roles::tenants;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
@@ -47,6 +50,7 @@ use crate::{
     StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
     normalized_time, related_rows, state_params,
 };
+use db::Lite;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
@@ -1077,20 +1081,6 @@ fn apply_group_ops(conn: &Connection, tenant: TenantId, user: i64, ops: &[Member
     Ok(())
 }
 
-fn row_to_tenant(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
-    Ok(Tenant {
-        id: TenantId(r.get(0)?),
-        name: r.get(1)?,
-        created: r.get(2)?,
-        scim_enabled: r.get(3)?,
-        audit: AuditSettings {
-            details: DetailsLevel::from_code(r.get(4)?),
-            events_days: r.get(5)?,
-            details_days: r.get(6)?,
-        },
-    })
-}
-
 /// A refresh token and its state, by hash.
 fn refresh_by_hash(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<RefreshGrant>> {
     conn.prepare_cached(
@@ -1294,40 +1284,16 @@ impl Store for SqliteStore {
 
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
-        let created = normalized_time(now);
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO tenants (name, created, scim_enabled) VALUES (?, ?, ?)",
-                params![name, created, scim_enabled],
-            )
-            .map_err(map_err)?;
-            Ok(Tenant {
-                id: TenantId(conn.last_insert_rowid()),
-                name,
-                created,
-                scim_enabled,
-                audit: AuditSettings::default(),
-            })
-        }))
+        Box::pin(self.write(move |w| ready(tenants::create(&Lite(w), name, scim_enabled, now))))
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
-        let r = self.read_one(|conn| {
-            conn.query_row("SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants WHERE name = ?", [name], row_to_tenant)
-                .optional()
-                .map_err(internal)
-        });
+        let r = self.read_one(|c| ready(tenants::by_name(&Lite(c), name)));
         Box::pin(async move { r })
     }
 
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
-        let r = self.read(|conn| {
-            let mut st = conn
-                .prepare_cached("SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants ORDER BY id")
-                .map_err(internal)?;
-            let rows = st.query_map([], row_to_tenant).map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(tenants::all(&Lite(c))));
         Box::pin(async move { r })
     }
 
@@ -1550,13 +1516,7 @@ impl Store for SqliteStore {
     }
 
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |conn| {
-            match conn.execute("UPDATE tenants SET scim_enabled = ? WHERE id = ?", params![enabled, tenant.0]) {
-                Ok(0) => Err(StoreError::NotFound),
-                Ok(_) => Ok(()),
-                Err(e) => Err(internal(e)),
-            }
-        }))
+        Box::pin(self.write(move |w| ready(tenants::set_scim_enabled(&Lite(w), tenant, enabled))))
     }
 
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
@@ -1933,47 +1893,21 @@ impl Store for SqliteStore {
     }
 
     fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
-        let r = self.read_one(|conn| {
-            conn.prepare_cached("SELECT profile FROM tenants WHERE id = ?")
-                .map_err(internal)?
-                .query_row([tenant.0], |r| r.get::<_, Option<String>>(0))
-                .optional()
-                .map_err(internal)
-                .map(Option::flatten)
-        });
+        let r = self.read_one(|c| ready(tenants::profile(&Lite(c), tenant)));
         Box::pin(async move { r })
     }
 
     fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached("SELECT id, profile FROM tenants WHERE profile IS NOT NULL ORDER BY id")
-                .map_err(internal)?;
-            let rows = st.query_map([], |r| Ok((TenantId(r.get(0)?), r.get(1)?))).map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(tenants::profiles(&Lite(c))));
         Box::pin(async move { r })
     }
 
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |conn| {
-            let n = conn
-                .execute("UPDATE tenants SET profile = ? WHERE id = ?", params![profile, tenant.0])
-                .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        }))
+        Box::pin(self.write(move |w| ready(tenants::set_profile(&Lite(w), tenant, profile))))
     }
 
     fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE tenants SET audit_details = ?, audit_events_days = ?, audit_details_days = ? WHERE id = ?",
-                    params![a.details.code(), a.events_days, a.details_days, tenant.0],
-                )
-                .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        }))
+        Box::pin(self.write(move |w| ready(tenants::set_audit_settings(&Lite(w), tenant, a))))
     }
 
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {

@@ -1,0 +1,57 @@
+//! The PostgreSQL shell's [`Db`]: each statement runs on a pooled connection or inside a
+//! transaction (anything `GenericClient`), prepared once per connection, its `?`
+//! parameters numbered (`$1`, `$2`, …) as PostgreSQL writes them.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
+
+use super::pg;
+use crate::db::{Cell, Db, Dialect, Param, Row};
+use crate::sqlfilter::numbered;
+use crate::{StoreError, StoreResult};
+
+/// A pooled connection or transaction of the PostgreSQL store, seen as a [`Db`].
+pub(crate) struct Pg<'c, C>(pub &'c C);
+
+fn bound<'p>(params: &'p [&'p dyn Param]) -> Vec<&'p (dyn ToSql + Sync)> {
+    params.iter().map(|p| *p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Row for tokio_postgres::Row {
+    fn get<T: Cell>(&self, i: usize) -> StoreResult<T> {
+        self.try_get(i).map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
+    }
+}
+
+impl<C: GenericClient + Sync> Db for Pg<'_, C> {
+    type Row<'r> = tokio_postgres::Row;
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn execute(&self, sql: &str, params: &[&dyn Param]) -> StoreResult<u64> {
+        let st = self.0.prepare_cached(&numbered(sql)).await.map_err(pg)?;
+        self.0.execute(&st, &bound(params)).await.map_err(pg)
+    }
+
+    async fn query<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn Param],
+        map: impl FnMut(&tokio_postgres::Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let st = self.0.prepare_cached(&numbered(sql)).await.map_err(pg)?;
+        self.0.query(&st, &bound(params)).await.map_err(pg)?.iter().map(map).collect()
+    }
+
+    async fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn Param],
+        map: impl FnOnce(&tokio_postgres::Row) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let st = self.0.prepare_cached(&numbered(sql)).await.map_err(pg)?;
+        self.0.query_opt(&st, &bound(params)).await.map_err(pg)?.as_ref().map(map).transpose()
+    }
+}

@@ -1,0 +1,7 @@
+//! The store's SQL by role, each written once for both databases against [`crate::db::Db`];
+//! the SQLite and PostgreSQL shells (`sqlite`, `postgres`) only say where each runs (a
+//! reader or the writer thread; a pooled connection or a transaction).
+//!
+//! - `tenants`: tenants, their SCIM switch, profile and audit settings.
+
+pub(crate) mod tenants;

@@ -1,0 +1,73 @@
+//! Tenants: creating and finding them, their SCIM switch, profile and audit settings.
+//! Written once for both databases (see `db`).
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{Db, Row};
+use crate::{AuditSettings, DetailsLevel, StoreError, StoreResult, Tenant, TenantId, normalized_time};
+
+const SELECT: &str =
+    "SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants";
+
+fn tenant(r: &impl Row) -> StoreResult<Tenant> {
+    Ok(Tenant {
+        id: TenantId(r.get(0)?),
+        name: r.get(1)?,
+        created: r.get(2)?,
+        scim_enabled: r.get(3)?,
+        audit: AuditSettings {
+            details: DetailsLevel::from_code(r.get(4)?),
+            events_days: r.get(5)?,
+            details_days: r.get(6)?,
+        },
+    })
+}
+
+pub(crate) async fn create(db: &impl Db, name: String, scim_enabled: bool, now: DateTime<Utc>) -> StoreResult<Tenant> {
+    let created = normalized_time(now);
+    let id = db
+        .query_opt(
+            "INSERT INTO tenants (name, created, scim_enabled) VALUES (?, ?, ?) RETURNING id",
+            &[&name, &created, &scim_enabled],
+            |r| r.get(0),
+        )
+        .await?
+        .ok_or_else(|| StoreError::Internal("no tenant id returned".into()))?;
+    Ok(Tenant { id: TenantId(id), name, created, scim_enabled, audit: AuditSettings::default() })
+}
+
+pub(crate) async fn by_name(db: &impl Db, name: &str) -> StoreResult<Option<Tenant>> {
+    db.query_opt(&format!("{SELECT} WHERE name = ?"), &[&name], |r| tenant(r)).await
+}
+
+pub(crate) async fn all(db: &impl Db) -> StoreResult<Vec<Tenant>> {
+    db.query(&format!("{SELECT} ORDER BY id"), &[], |r| tenant(r)).await
+}
+
+pub(crate) async fn set_scim_enabled(db: &impl Db, tenant: TenantId, enabled: bool) -> StoreResult<()> {
+    db.execute_one("UPDATE tenants SET scim_enabled = ? WHERE id = ?", &[&enabled, &tenant.0]).await
+}
+
+pub(crate) async fn profile(db: &impl Db, tenant: TenantId) -> StoreResult<Option<String>> {
+    let profile = db.query_opt("SELECT profile FROM tenants WHERE id = ?", &[&tenant.0], |r| r.get(0)).await?;
+    Ok(profile.flatten())
+}
+
+pub(crate) async fn profiles(db: &impl Db) -> StoreResult<Vec<(TenantId, String)>> {
+    db.query("SELECT id, profile FROM tenants WHERE profile IS NOT NULL ORDER BY id", &[], |r| {
+        Ok((TenantId(r.get(0)?), r.get(1)?))
+    })
+    .await
+}
+
+pub(crate) async fn set_profile(db: &impl Db, tenant: TenantId, profile: Option<String>) -> StoreResult<()> {
+    db.execute_one("UPDATE tenants SET profile = ? WHERE id = ?", &[&profile, &tenant.0]).await
+}
+
+pub(crate) async fn set_audit_settings(db: &impl Db, tenant: TenantId, a: AuditSettings) -> StoreResult<()> {
+    db.execute_one(
+        "UPDATE tenants SET audit_details = ?, audit_events_days = ?, audit_details_days = ? WHERE id = ?",
+        &[&a.details.code(), &a.events_days, &a.details_days, &tenant.0],
+    )
+    .await
+}
