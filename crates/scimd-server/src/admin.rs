@@ -8,6 +8,8 @@ mod audit;
 mod groups;
 mod import;
 mod places;
+#[cfg(test)]
+mod tests;
 pub use audit::EventFilter;
 pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};

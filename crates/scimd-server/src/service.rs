@@ -7,6 +7,8 @@
 //! the server split by concern (the next restructuring).
 
 mod bulk;
+#[cfg(test)]
+mod tests;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
 
 use std::collections::HashMap;
