@@ -12,10 +12,6 @@
 //!
 //! The SQL is the same for SQLite and PostgreSQL but for a few functions ([`Dialect`]);
 //! parameters are always written `?` (PostgreSQL's store numbers them, [`numbered`]).
-//!
-//! Longer than the 800 lines a file should have: the filter-to-SQL compiler is one
-//! recursive lowering, with its tests. Splitting it by concern comes with the store written
-//! once and the server split by concern (the next restructuring).
 
 use scimd_core::ScimError;
 use scimd_core::filter::{CompValue, CompareOp, ResolvedAttr, ResolvedFilter, Target, fold_case};
@@ -789,20 +785,4 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upper_bound() {
-        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
-        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
-        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
-    }
-
-    #[test]
-    fn postgres_parameters_and_patterns() {
-        assert_eq!(numbered("a = ? AND b = '?' AND c IN (?, ?)"), "a = $1 AND b = '?' AND c IN ($2, $3)");
-        assert_eq!(like_escaped(r"50%_a\b"), r"50\%\_a\\b");
-    }
-}
+mod tests;
