@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The access benchmark (issue 7): how fast scimd answers "which banks and lockers may this
+# The access benchmark: how fast scimd answers "which banks and lockers may this
 # user use" — the question of every badge swipe — for a user in 20 groups, in a tenant
 # with USERS users and 1,000 locker banks (10,000 lockers). Seeds over HTTP, then measures
 # GET /admin/v1/tenants/{t}/users/{userName}/access with wrk on loopback, at 1, 8 and 64

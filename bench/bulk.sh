@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Bulk benchmark (issue 9): N users (default 10,000) imported into a fresh scimd as
+# The Bulk benchmark: N users (default 10,000) imported into a fresh scimd as
 # single POSTs (sequential, then from 16 connections) and as Bulk requests of 1,000;
 # prints the wall time of each (bench/bulk.py).
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sync benchmark (issue 8): `scimd sync` from a CSV of USERS users into an empty scimd
+# The sync benchmark: `scimd sync` from a CSV of USERS users into an empty scimd
 # (release builds, loopback, a fresh SQLite database), then the same file again (no
 # change: nothing to do), then with 1% of the users changed. Prints the wall time of each
 # run and its report's counts.

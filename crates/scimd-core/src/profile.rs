@@ -156,7 +156,7 @@ pub struct Profile {
     /// the user's memberships, in the user's transaction. `/Schemas` shows it readWrite.
     pub user_groups_settable: bool,
     /// Strict RFC 7644 mode: the identity-provider shapes tolerated by default
-    /// (IDP-QUIRKS.md: capitalised PATCH ops, booleans and numbers as strings, path-less
+    /// (what Entra ID and Okta send: capitalised PATCH ops, booleans and numbers as strings, path-less
     /// PATCH keys that are paths, member removal by a value list, filtered PATCH paths
     /// that create what they do not find, a plain-string `manager`, unknown schema URNs,
     /// a PATCH without `schemas`) are refused with a 400 naming the rule.

@@ -265,7 +265,7 @@ pub struct TenantConfig {
     /// A built-in preset's profile (`locker`, `staffing`, `visitor`, `workflow`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
-    /// A whole profile, inline (see the README's "Tenant profiles").
+    /// A whole profile, inline (see the book's "Tenant profiles").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<toml::Table>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

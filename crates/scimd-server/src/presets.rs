@@ -1,5 +1,5 @@
-//! The tenant presets shipped in `examples/presets/`: named profiles reproducing the seed
-//! systems, built into the binary for `scimd tenant create --preset` and the admin API.
+//! The tenant presets shipped in `examples/presets/`: named profiles reproducing the
+//! products the book's Presets chapter describes, built into the binary for `scimd tenant create --preset` and the admin API.
 
 /// (name, profile JSON) of every preset.
 pub const PRESETS: &[(&str, &str)] = &[

@@ -172,7 +172,7 @@ async fn tenant_without_scim_gets_403_until_an_operator_turns_it_on() {
     assert!(!unknown.status.success());
 }
 
-/// Long-lived tokens (V1, Entra non-gallery apps) are listed by id, never by value, and
+/// Long-lived tokens (the visitor manager's, Entra ID's non-gallery apps) are listed by id, never by value, and
 /// revoked by id, within their own tenant only.
 #[tokio::test(flavor = "multi_thread")]
 async fn tokens_are_listed_and_revoked_by_id() {

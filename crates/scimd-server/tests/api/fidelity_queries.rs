@@ -1,7 +1,7 @@
 //! Query parameters: one an endpoint does not know is refused (400 `invalidValue`, naming
 //! it and what the endpoint accepts) on every SCIM endpoint, never ignored — a lookup
 //! answered with every user would look like an answer; the standard parameters and what
-//! Entra ID and Okta send (IDP-QUIRKS.md) still work; and a profile may read simple
+//! Entra ID and Okta send still work; and a profile may read simple
 //! attribute names as equality filters, as the locker preset does for its guide's
 //! "GET /users call with a username".
 

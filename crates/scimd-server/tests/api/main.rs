@@ -1,6 +1,6 @@
 //! Integration tests: the real server on an ephemeral port, driven over HTTP.
 //! Files mirror the API: users, groups, filters, patch, discovery, auth, errors,
-//! etags, and the identity-provider shapes of IDP-QUIRKS.md.
+//! etags, and the shapes Entra ID and Okta send (quirks).
 
 mod admin;
 mod attribution;

@@ -1,4 +1,4 @@
-//! Each shipped preset replays its seed document end to end over HTTP: the
+//! Each shipped preset replays its product's integration guide end to end over HTTP: the
 //! operator creates the tenant with the preset and its credentials, the client obtains a
 //! token exactly as the document says, then does what the document allows, and meets each
 //! documented refusal and validation error.
@@ -310,7 +310,7 @@ async fn locker_preset_replays_the_locker_integration_document() {
     const BADGES: &str = "urn:scimd:schemas:extension:locker:1.0:User";
     let s = TestServer::start_with(Options { manual_clock: true, ..Options::default() }).await;
     let op = operator(&s).await;
-    // L12, onboarding: the integration company, its API system user, the client id/secret.
+    // Onboarding: the integration company, its API system user, the client id/secret.
     // One client reaches two companies through two API system users.
     for company in ["harbour", "airport"] {
         let t = admin_post(&s, &op, "/tenants", json!({"name": company, "preset": "locker"})).await;

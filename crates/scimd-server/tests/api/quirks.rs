@@ -1,4 +1,4 @@
-//! Every request shape of ../shared/docs/IDP-QUIRKS.md (Entra ID and Okta), accepted by default.
+//! Every request shape Entra ID and Okta send (the book's API reference lists them), accepted by default.
 
 use serde_json::json;
 

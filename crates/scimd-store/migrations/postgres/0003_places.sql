@@ -1,6 +1,6 @@
 -- scimd PostgreSQL schema, version 3. Never edit once landed: add a new migration.
 --
--- Places and access (issue 7), as in the SQLite schema's version 9: one table for the
+-- Places and access, as in the SQLite schema's version 9: one table for the
 -- four levels of the places tree (1 = location, 2 = section, 3 = bank, 4 = locker), keys
 -- unique per tenant and level; a location's rules as JSON. Access links connect a group
 -- to a bank. Unlike SQLite, real foreign keys: deleting a group or a bank drops its

@@ -34,8 +34,8 @@ CREATE TABLE client_tenants (
     PRIMARY KEY (client, tenant_id)
 ) WITHOUT ROWID;
 
--- API system users (service accounts, SEEDS.md L9-L10): the username selects the tenant,
--- so it is unique across tenants.
+-- API system users (service accounts, as the smart-locker system's integration uses): the
+-- username selects the tenant, so it is unique across tenants.
 CREATE TABLE api_users (
     id             INTEGER PRIMARY KEY,
     tenant_id      INTEGER NOT NULL REFERENCES tenants(id),

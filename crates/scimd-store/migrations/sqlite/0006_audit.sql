@@ -1,6 +1,6 @@
 -- scimd SQLite schema, version 6. Never edit once landed: add a new migration.
 --
--- The audit trail (SEEDS.md S4, L13): one event per request, its redacted payloads, and
+-- The audit trail: one event per request, its redacted payloads, and
 -- the log of internal errors. Per-tenant settings for details and retention.
 
 -- audit_details: 0 no payloads, 1 payloads of changes and failures, 2 of every request.

@@ -1,6 +1,6 @@
 -- scimd SQLite schema, version 9. Never edit once landed: add a new migration.
 --
--- Places and access (issue 7): one table for the four levels of the places tree
+-- Places and access: one table for the four levels of the places tree
 -- (1 = location, 2 = section, 3 = bank, 4 = locker), keys unique per tenant and level;
 -- a location's rules as JSON. Access links connect a group to a bank.
 CREATE TABLE places (
