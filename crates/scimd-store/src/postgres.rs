@@ -1383,6 +1383,8 @@ impl Store for PgStore {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
             let rotation = oauth::rotate_refresh(&Pg(&tx), r).await?;
+            // Only a rotation and a replay write; any other outcome ends the transaction
+            // as it found it (rolled back when dropped).
             if matches!(rotation, Rotation::Rotated(_) | Rotation::Replayed) {
                 tx.commit().await.map_err(pg)?;
             }
