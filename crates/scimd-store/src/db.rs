@@ -37,7 +37,6 @@ pub(crate) trait Row {
 pub(crate) trait Db {
     type Row<'r>: Row;
 
-    #[allow(dead_code)] // until a role written here differs by dialect
     fn dialect(&self) -> Dialect;
 
     /// Runs one statement; the number of rows it changed.

@@ -8,6 +8,9 @@
 //! - this file: the [`Store`] trait and the plain data types crossing it.
 //! - `places`: the [`PlacesStore`] part of it (places, access links, location rules).
 //! - `tokens`: the [`TokenStore`] part of it (opaque access tokens, client settings).
+//! - `roles`: the store's SQL by role, written once for both databases against `db`;
+//!   `lockout` and `rotation`: the failed-login rule and the refresh rotation's decision,
+//!   plain functions the roles apply.
 //! - [`sqlite`]: the SQLite implementation (WAL, reader pool, one writer thread with group commit).
 //! - [`postgres`]: the PostgreSQL implementation (a connection pool, for several replicas).
 //! - `sqlfilter`: lowers a resolved SCIM filter (from `scimd-core`) into SQL over the
@@ -24,6 +27,7 @@ mod lockout;
 mod places;
 pub mod postgres;
 mod roles;
+mod rotation;
 mod sqlfilter;
 pub mod sqlite;
 mod tokens;

@@ -1,8 +1,8 @@
 //! The failed-login counter's rule, shared by both backends: a login attempt is counted
 //! *before* its password or secret is checked, so that parallel guesses cannot all be
-//! checked before the first failure is written. Each backend applies [`count_attempt`]
-//! to the stored row inside one transaction (SQLite's single writer; PostgreSQL's row
-//! lock), which makes the reservation atomic across threads and replicas.
+//! checked before the first failure is written. The store (`roles/oauth`) applies
+//! [`count_attempt`] to the stored row inside one transaction (SQLite's single writer;
+//! PostgreSQL's row lock), which makes the reservation atomic across threads and replicas.
 
 /// The stored counter of one key (a client id or username, alone or with the caller's
 /// address).

@@ -34,21 +34,19 @@ use tokio_postgres::{NoTls, Row};
 
 mod db;
 mod places;
-mod secrets;
 pub mod tls;
-mod tokens;
 mod user_names;
 
-use crate::lockout;
-use crate::roles::tenants;
+use crate::roles::{clients, credentials, keys, oauth, tenants};
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
+use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
-    CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
-    QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats,
-    StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
-    normalized_time, related_rows, state_params,
+    CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
+    LoginAttempt, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver,
+    RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant,
+    TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows,
+    state_params,
 };
 use db::Pg;
 
@@ -225,10 +223,6 @@ fn ms_text(ms: i64) -> String {
 fn statement_kind(sql: &str) -> QueryKind {
     let head = sql.trim_start().get(..6).unwrap_or_default();
     if head.eq_ignore_ascii_case("select") { QueryKind::Read } else { QueryKind::Write }
-}
-
-fn words(s: String) -> Vec<String> {
-    s.split_whitespace().map(str::to_string).collect()
 }
 
 impl PgStore {
@@ -743,52 +737,6 @@ async fn apply_group_ops(tx: &Tx<'_>, tenant: TenantId, user: i64, ops: &[Member
     Ok(())
 }
 
-macro_rules! refresh_select {
-    () => {
-        "SELECT r.family, r.client, c.client_id, r.tenant_id, t.name, u.username, r.scopes, r.created, r.expires, \
-         r.used IS NOT NULL, \
-         EXISTS (SELECT 1 FROM revoked_grants g WHERE g.id = r.family) OR coalesce(u.disabled IS NOT NULL, FALSE) \
-         FROM refresh_tokens r JOIN tenants t ON t.id = r.tenant_id JOIN oauth_clients c ON c.id = r.client \
-         LEFT JOIN api_users u ON u.id = r.api_user WHERE r.hash = $1"
-    };
-}
-
-/// A refresh token and its state, by hash; `lock` holds its row to the end of the
-/// transaction (a rotation racing on another replica waits, then sees it used).
-async fn refresh_by_hash(c: &impl GenericClient, hash: &[u8; 32], lock: bool) -> StoreResult<Option<RefreshGrant>> {
-    let sql = if lock { concat!(refresh_select!(), " FOR UPDATE OF r") } else { refresh_select!() };
-    let st = c.prepare_cached(sql).await.map_err(pg)?;
-    Ok(c.query_opt(&st, &[&&hash[..]]).await.map_err(pg)?.map(|r| RefreshGrant {
-        family: r.get(0),
-        client: r.get(1),
-        client_id: r.get(2),
-        tenant: TenantId(r.get(3)),
-        tenant_name: r.get(4),
-        username: r.get(5),
-        scopes: words(r.get(6)),
-        created: r.get(7),
-        expires: r.get(8),
-        used: r.get(9),
-        revoked: r.get(10),
-    }))
-}
-
-/// Ends every login of an API user for good: its refresh families are revoked (and with
-/// them the access tokens they issued, which carry the family).
-async fn revoke_user_logins(tx: &Tx<'_>, tenant: TenantId, username: &str, now: &str) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO revoked_grants (id, expires) \
-         SELECT r.family, greatest(max(r.expires), $3) FROM refresh_tokens r \
-         JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = $1 AND u.username = $2 \
-         GROUP BY r.family \
-         ON CONFLICT (id) DO UPDATE SET expires = greatest(revoked_grants.expires, excluded.expires)",
-        &[&tenant.0, &username, &now],
-    )
-    .await
-    .map_err(pg)?;
-    Ok(())
-}
-
 async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> {
     let st = c
         .prepare_cached(
@@ -1244,31 +1192,21 @@ impl PgStore {
         let st = c.prepare_cached(sql).await.map_err(pg)?;
         c.query_opt(&st, params).await.map_err(pg)
     }
-
-    async fn credentials(c: &impl GenericClient, sql: &str, key: i64) -> StoreResult<Vec<CredentialRow>> {
-        let st = c.prepare_cached(sql).await.map_err(pg)?;
-        Ok(c.query(&st, &[&key])
-            .await
-            .map_err(pg)?
-            .iter()
-            .map(|r| CredentialRow { id: r.get(0), created: r.get(1), expires: r.get(2), revoked: r.get(3) })
-            .collect())
-    }
 }
 
 impl Store for PgStore {
     fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
         let name = name.to_string();
-        Box::pin(async move { self.server_secret_now(&name, fresh, now).await })
+        Box::pin(async move { keys::server_secret(&Pg(&*self.write_conn().await?), &name, &fresh, now).await })
     }
 
     fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
-        Box::pin(self.server_secret_values_now())
+        Box::pin(async move { keys::server_secret_values(&Pg(&*self.conn().await?)).await })
     }
 
     fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
         let name = name.to_string();
-        Box::pin(async move { self.replace_server_secret_now(&name, old, new).await })
+        Box::pin(async move { keys::replace_server_secret(&Pg(&*self.write_conn().await?), &name, &old, &new).await })
     }
 
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
@@ -1296,99 +1234,28 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
         Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "INSERT INTO api_tokens (tenant_id, hash, created, expires) VALUES ($1, $2, $3, $4) RETURNING id",
-                    &[&tenant.0, &&hash[..], &created, &expires],
-                )
-                .await?;
-            Ok(row.ok_or_else(|| internal("no token id returned"))?.get(0))
+            credentials::create_token(&Pg(&*self.write_conn().await?), tenant, &hash, now, expires).await
         })
     }
 
     fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>> {
-        Box::pin(async move {
-            let c = self.conn().await?;
-            Self::credentials(
-                &*c,
-                "SELECT id, created, expires, revoked FROM api_tokens WHERE tenant_id = $1 ORDER BY id",
-                tenant.0,
-            )
-            .await
-        })
+        Box::pin(async move { credentials::list_tokens(&Pg(&*self.conn().await?), tenant).await })
     }
 
     fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let now = normalized_time(now);
-        Box::pin(async move {
-            self.exec_one(
-                "UPDATE api_tokens SET revoked = COALESCE(revoked, $1) WHERE id = $2 AND tenant_id = $3",
-                &[&now, &id, &tenant.0],
-            )
-            .await
-        })
+        Box::pin(async move { credentials::revoke_token(&Pg(&*self.write_conn().await?), tenant, id, now).await })
     }
 
     fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>> {
-        let now = normalized_time(now);
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "SELECT t.id, t.scim_enabled, a.expires, a.id, t.audit_details FROM api_tokens a \
-                     JOIN tenants t ON t.id = a.tenant_id \
-                     WHERE a.hash = $1 AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > $2)",
-                    &[&&hash[..], &now],
-                )
-                .await?;
-            Ok(row.map(|r| {
-                let expires: Option<String> = r.get(2);
-                TokenTenant {
-                    id: r.get(3),
-                    tenant: TenantId(r.get(0)),
-                    scim_enabled: r.get(1),
-                    audit_details: DetailsLevel::from_code(r.get(4)),
-                    expires: expires.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).map(|e| e.timestamp()),
-                }
-            }))
-        })
+        Box::pin(async move { credentials::token_tenant(&Pg(&*self.conn().await?), &hash, now).await })
     }
 
     fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let now = normalized_time(now);
         Box::pin(async move {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            let row: i64 = tx
-                .query_one(
-                    "INSERT INTO oauth_clients \
-                     (client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                    &[
-                        &client.client_id,
-                        &client.grant_types.join(" "),
-                        &client.scopes.join(" "),
-                        &client.access_ttl_secs,
-                        &client.refresh_ttl_secs,
-                        &now,
-                        &crate::tokens::expiry_code(client.refresh_expiry),
-                    ],
-                )
-                .await
-                .map_err(pg)?
-                .get(0);
-            for t in &client.tenants {
-                tx.execute("INSERT INTO client_tenants (client, tenant_id) VALUES ($1, $2)", &[&row, &t.0])
-                    .await
-                    .map_err(pg)?;
-            }
-            tx.execute(
-                "INSERT INTO client_secrets (client, hash, created, expires) VALUES ($1, $2, $3, $4)",
-                &[&row, &client.secret_hash, &now, &client.secret_expires.map(normalized_time)],
-            )
-            .await
-            .map_err(pg)?;
+            clients::create_client(&Pg(&tx), client, now).await?;
             tx.commit().await.map_err(pg)
         })
     }
@@ -1397,46 +1264,7 @@ impl Store for PgStore {
         Box::pin(async move {
             let mut c = self.conn().await?;
             let tx = c.build_transaction().read_only(true).start().await.map_err(pg)?;
-            let rows = tx
-                .query(
-                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry \
-                     FROM oauth_clients ORDER BY id",
-                    &[],
-                )
-                .await
-                .map_err(pg)?;
-            let mut clients = Vec::with_capacity(rows.len());
-            for r in rows {
-                let row: i64 = r.get(0);
-                let tenants = tx
-                    .query(
-                        "SELECT t.name FROM client_tenants c JOIN tenants t ON t.id = c.tenant_id WHERE c.client = $1 \
-                         ORDER BY t.id",
-                        &[&row],
-                    )
-                    .await
-                    .map_err(pg)?
-                    .iter()
-                    .map(|t| t.get(0))
-                    .collect();
-                let secrets = Self::credentials(
-                    &tx,
-                    "SELECT id, created, expires, revoked FROM client_secrets WHERE client = $1 ORDER BY id",
-                    row,
-                )
-                .await?;
-                clients.push(ClientRow {
-                    client_id: r.get(1),
-                    tenants,
-                    grant_types: words(r.get(2)),
-                    scopes: words(r.get(3)),
-                    access_ttl_secs: r.get(4),
-                    refresh_ttl_secs: r.get(5),
-                    refresh_expiry: crate::tokens::expiry_of(r.get(7)),
-                    created: r.get(6),
-                    secrets,
-                });
-            }
+            let clients = clients::list_clients(&Pg(&tx)).await?;
             tx.commit().await.map_err(pg)?;
             Ok(clients)
         })
@@ -1449,28 +1277,16 @@ impl Store for PgStore {
         expires: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        let (client_id, now, expires) = (client_id.to_string(), normalized_time(now), expires.map(normalized_time));
+        let client_id = client_id.to_string();
         Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "INSERT INTO client_secrets (client, hash, created, expires) \
-                     SELECT id, $1, $2, $3 FROM oauth_clients WHERE client_id = $4 RETURNING id",
-                    &[&hash, &now, &expires, &client_id],
-                )
-                .await?;
-            Ok(row.ok_or(StoreError::NotFound)?.get(0))
+            clients::add_client_secret(&Pg(&*self.write_conn().await?), &client_id, &hash, expires, now).await
         })
     }
 
     fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (client_id, now) = (client_id.to_string(), normalized_time(now));
+        let client_id = client_id.to_string();
         Box::pin(async move {
-            self.exec_one(
-                "UPDATE client_secrets SET revoked = COALESCE(revoked, $1) \
-                 WHERE id = $2 AND client = (SELECT id FROM oauth_clients WHERE client_id = $3)",
-                &[&now, &secret, &client_id],
-            )
-            .await
+            clients::revoke_client_secret(&Pg(&*self.write_conn().await?), &client_id, secret, now).await
         })
     }
 
@@ -1481,14 +1297,9 @@ impl Store for PgStore {
         password_hash: String,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, now) = (username.to_string(), normalized_time(now));
+        let username = username.to_string();
         Box::pin(async move {
-            self.exec(
-                "INSERT INTO api_users (tenant_id, username, password_hash, created) VALUES ($1, $2, $3, $4)",
-                &[&tenant.0, &username, &password_hash, &now],
-            )
-            .await
-            .map(|_| ())
+            credentials::create_api_user(&Pg(&*self.write_conn().await?), tenant, &username, &password_hash, now).await
         })
     }
 
@@ -1497,122 +1308,36 @@ impl Store for PgStore {
     }
 
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
-        Box::pin(async move {
-            Ok(self
-                .query(
-                    "SELECT kid, seed, created FROM signing_keys WHERE retired IS NULL ORDER BY created DESC, kid",
-                    &[],
-                )
-                .await?
-                .iter()
-                .map(|r| SigningKeyRow { kid: r.get(0), seed: r.get(1), created: r.get(2) })
-                .collect())
-        })
+        Box::pin(async move { keys::signing_keys(&Pg(&*self.conn().await?)).await })
     }
 
     fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (kid, now) = (kid.to_string(), normalized_time(now));
-        Box::pin(async move {
-            self.exec("INSERT INTO signing_keys (kid, seed, created) VALUES ($1, $2, $3)", &[&kid, &seed, &now])
-                .await
-                .map(|_| ())
-        })
+        let kid = kid.to_string();
+        Box::pin(async move { keys::add_signing_key(&Pg(&*self.write_conn().await?), &kid, &seed, now).await })
     }
 
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (kid, now) = (kid.to_string(), normalized_time(now));
-        Box::pin(async move {
-            self.exec_one(
-                "UPDATE signing_keys SET retired = $1, seed = ''::bytea WHERE kid = $2 AND retired IS NULL",
-                &[&now, &kid],
-            )
-            .await
-        })
+        let kid = kid.to_string();
+        Box::pin(async move { keys::retire_signing_key(&Pg(&*self.write_conn().await?), &kid, now).await })
     }
 
     fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
         let kid = kid.to_string();
-        Box::pin(async move {
-            let n = self
-                .exec(
-                    "UPDATE signing_keys SET seed = $1 WHERE kid = $2 AND seed = $3 AND retired IS NULL",
-                    &[&new, &kid, &old],
-                )
-                .await?;
-            Ok(n == 1)
-        })
+        Box::pin(async move { keys::replace_signing_key_seed(&Pg(&*self.write_conn().await?), &kid, &old, &new).await })
     }
 
     fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>> {
-        let (client_id, now) = (client_id.to_string(), normalized_time(now));
-        Box::pin(async move {
-            // One statement: the client, its valid secrets (newest first) and its tenants.
-            let row = self
-                .query_opt(
-                    "SELECT c.id, c.client_id, c.grant_types, c.scopes, c.access_ttl, c.refresh_ttl, \
-                     c.disabled IS NOT NULL, \
-                     ARRAY(SELECT s.hash FROM client_secrets s WHERE s.client = c.id AND s.revoked IS NULL \
-                           AND (s.expires IS NULL OR s.expires > $2) ORDER BY s.id DESC), \
-                     ARRAY(SELECT t.id FROM client_tenants ct JOIN tenants t ON t.id = ct.tenant_id \
-                           WHERE ct.client = c.id ORDER BY t.id), \
-                     ARRAY(SELECT t.name FROM client_tenants ct JOIN tenants t ON t.id = ct.tenant_id \
-                           WHERE ct.client = c.id ORDER BY t.id), \
-                     c.refresh_expiry \
-                     FROM oauth_clients c WHERE c.client_id = $1",
-                    &[&client_id, &now],
-                )
-                .await?;
-            Ok(row.map(|r| {
-                let ids: Vec<i64> = r.get(8);
-                let names: Vec<String> = r.get(9);
-                ClientAuth {
-                    row: r.get(0),
-                    client_id: r.get(1),
-                    secret_hashes: r.get(7),
-                    grant_types: words(r.get(2)),
-                    scopes: words(r.get(3)),
-                    access_ttl_secs: r.get(4),
-                    refresh_ttl_secs: r.get(5),
-                    refresh_expiry: crate::tokens::expiry_of(r.get(10)),
-                    tenants: ids.into_iter().map(TenantId).zip(names).collect(),
-                    disabled: r.get(6),
-                }
-            }))
-        })
+        let client_id = client_id.to_string();
+        Box::pin(async move { clients::client_auth(&Pg(&*self.conn().await?), &client_id, now).await })
     }
 
     fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>> {
         let username = username.to_string();
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "SELECT u.id, u.tenant_id, t.name, u.password_hash, u.disabled IS NOT NULL \
-                     FROM api_users u JOIN tenants t ON t.id = u.tenant_id WHERE u.username = $1",
-                    &[&username],
-                )
-                .await?;
-            Ok(row.map(|r| ApiUserAuth {
-                id: r.get(0),
-                tenant: TenantId(r.get(1)),
-                tenant_name: r.get(2),
-                password_hash: r.get(3),
-                disabled: r.get(4),
-            }))
-        })
+        Box::pin(async move { credentials::api_user_auth(&Pg(&*self.conn().await?), &username).await })
     }
 
     fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>> {
-        Box::pin(async move {
-            Ok(self
-                .query(
-                    "SELECT username, created, disabled FROM api_users WHERE tenant_id = $1 ORDER BY id",
-                    &[&tenant.0],
-                )
-                .await?
-                .iter()
-                .map(|r| ApiUserRow { username: r.get(0), created: r.get(1), disabled: r.get(2) })
-                .collect())
-        })
+        Box::pin(async move { credentials::list_api_users(&Pg(&*self.conn().await?), tenant).await })
     }
 
     fn set_api_user_disabled(
@@ -1622,21 +1347,11 @@ impl Store for PgStore {
         disabled: bool,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, now) = (username.to_string(), normalized_time(now));
-        let value = disabled.then(|| now.clone());
+        let username = username.to_string();
         Box::pin(async move {
             let mut c = self.write_conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            one(tx
-                .execute(
-                    "UPDATE api_users SET disabled = $1 WHERE tenant_id = $2 AND username = $3",
-                    &[&value, &tenant.0, &username],
-                )
-                .await
-                .map_err(pg)?)?;
-            if disabled {
-                revoke_user_logins(&tx, tenant, &username, &now).await?;
-            }
+            credentials::set_api_user_disabled(&Pg(&tx), tenant, &username, disabled, now).await?;
             tx.commit().await.map_err(pg)
         })
     }
@@ -1648,108 +1363,42 @@ impl Store for PgStore {
         password_hash: String,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, now) = (username.to_string(), normalized_time(now));
+        let username = username.to_string();
         Box::pin(async move {
             let mut c = self.write_conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            one(tx
-                .execute(
-                    "UPDATE api_users SET password_hash = $1 WHERE tenant_id = $2 AND username = $3",
-                    &[&password_hash, &tenant.0, &username],
-                )
-                .await
-                .map_err(pg)?)?;
-            revoke_user_logins(&tx, tenant, &username, &now).await?;
+            credentials::set_api_user_password(&Pg(&tx), tenant, &username, &password_hash, now).await?;
             tx.commit().await.map_err(pg)
         })
     }
 
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let now = normalized_time(now);
-        Box::pin(async move {
-            self.exec(
-                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &&new.hash[..],
-                    &new.family,
-                    &new.client,
-                    &new.tenant.0,
-                    &new.api_user,
-                    &new.scopes.join(" "),
-                    &now,
-                    &normalized_time(new.expires),
-                ],
-            )
-            .await
-            .map(|_| ())
-        })
+        Box::pin(async move { oauth::store_refresh(&Pg(&*self.write_conn().await?), new, now).await })
     }
 
     fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>> {
-        let (now, new_expires, revoke_until, grace_since) = (
-            normalized_time(r.now),
-            normalized_time(r.new_expires),
-            normalized_time(r.revoke_until),
-            normalized_time(r.grace_since),
-        );
         Box::pin(async move {
+            // The token's row is locked to the end of the transaction: a rotation racing on
+            // another replica waits, then sees it used.
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            let Some(grant) = refresh_by_hash(&tx, &r.hash, true).await? else { return Ok(Rotation::Unknown) };
-            if grant.client != r.client {
-                return Ok(Rotation::Unknown);
-            }
-            if grant.revoked {
-                return Ok(Rotation::Revoked);
-            }
-            if grant.used {
-                if let Some(retry) = tokens::retry_within_grace(&tx, &r.hash, &grace_since).await? {
-                    return Ok(Rotation::Retried { grant, retry });
-                }
-                revoke_family(&tx, &grant.family, &revoke_until).await?;
+            let rotation = oauth::rotate_refresh(&Pg(&tx), r).await?;
+            // Only a rotation and a replay write; any other outcome ends the transaction
+            // as it found it (rolled back when dropped).
+            if matches!(rotation, Rotation::Rotated(_) | Rotation::Replayed) {
                 tx.commit().await.map_err(pg)?;
-                return Ok(Rotation::Replayed);
             }
-            if grant.expires <= now {
-                return Ok(Rotation::Expired);
-            }
-            // The answer kept for a retry of the previous rotation can no longer be given
-            // (its new token, this one, is now spent): it goes.
-            tx.execute("UPDATE refresh_tokens SET retry = NULL WHERE successor = $1", &[&&r.hash[..]])
-                .await
-                .map_err(pg)?;
-            tx.execute(
-                "UPDATE refresh_tokens SET used = $1, successor = $2, retry = $3 WHERE hash = $4",
-                &[&now, &&r.new_hash[..], &r.retry, &&r.hash[..]],
-            )
-            .await
-            .map_err(pg)?;
-            tx.execute(
-                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
-                 SELECT $1, family, client, tenant_id, api_user, scopes, $2, $3 FROM refresh_tokens WHERE hash = $4",
-                &[&&r.new_hash[..], &now, &new_expires, &&r.hash[..]],
-            )
-            .await
-            .map_err(pg)?;
-            tx.commit().await.map_err(pg)?;
-            Ok(Rotation::Rotated(RefreshGrant { created: now, expires: new_expires, ..grant }))
+            Ok(rotation)
         })
     }
 
     fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
-        Box::pin(async move {
-            let c = self.conn().await?;
-            refresh_by_hash(&*c, &hash, false).await
-        })
+        Box::pin(async move { oauth::refresh_token(&Pg(&*self.conn().await?), &hash).await })
     }
 
     fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (id, expires) = (id.to_string(), normalized_time(expires));
-        Box::pin(async move {
-            let c = self.write_conn().await?;
-            revoke_family(&*c, &id, &expires).await
-        })
+        let id = id.to_string();
+        Box::pin(async move { oauth::revoke_grant(&Pg(&*self.write_conn().await?), &id, expires).await })
     }
 
     fn grant_status(
@@ -1759,20 +1408,7 @@ impl Store for PgStore {
         family: Option<&str>,
     ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>> {
         let (jti, family) = (jti.to_string(), family.map(str::to_string));
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "SELECT scim_enabled, audit_details, \
-                     EXISTS (SELECT 1 FROM revoked_grants WHERE id = $2 OR id = $3) FROM tenants WHERE id = $1",
-                    &[&tenant.0, &jti, &family],
-                )
-                .await?;
-            Ok(row.map(|r| GrantStatus {
-                scim_enabled: r.get(0),
-                audit_details: DetailsLevel::from_code(r.get(1)),
-                revoked: r.get(2),
-            }))
-        })
+        Box::pin(async move { oauth::grant_status(&Pg(&*self.conn().await?), tenant, &jti, family.as_deref()).await })
     }
 
     fn login_attempt(
@@ -1781,49 +1417,21 @@ impl Store for PgStore {
         lock_secs: i64,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<LoginAttempt>> {
-        let until = normalized_time(now + chrono::TimeDelta::seconds(lock_secs));
-        let now = normalized_time(now);
         Box::pin(async move {
             let mut c = self.write_conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            let mut states = Vec::with_capacity(keys.len());
-            for k in &keys {
-                // The row is made to exist, then locked to the end of the transaction: the
-                // attempts of every replica on this key are counted one at a time.
-                tx.execute(
-                    "INSERT INTO login_failures (key, failures, last_failure) VALUES ($1, 0, $2) \
-                     ON CONFLICT (key) DO NOTHING",
-                    &[&k.key, &now],
-                )
-                .await
-                .map_err(pg)?;
-                let row = tx
-                    .query_one("SELECT failures, locked_until FROM login_failures WHERE key = $1 FOR UPDATE", &[&k.key])
-                    .await
-                    .map_err(pg)?;
-                let state = LoginState { failures: row.get(0), locked_until: row.get(1) };
-                if let Some(until) = lockout::locked_at(&state, &now) {
-                    tx.rollback().await.map_err(pg)?;
-                    return Ok(LoginAttempt::Locked { until });
-                }
-                states.push(state);
+            let attempt = oauth::login_attempt(&Pg(&tx), &keys, lock_secs, now).await?;
+            match attempt {
+                // Nothing is counted when a key is locked.
+                LoginAttempt::Locked { .. } => tx.rollback().await.map_err(pg)?,
+                LoginAttempt::Allowed => tx.commit().await.map_err(pg)?,
             }
-            for (k, state) in keys.iter().zip(&states) {
-                let next = lockout::count_attempt(Some(state), k.threshold, &until);
-                tx.execute(
-                    "UPDATE login_failures SET failures = $2, last_failure = $3, locked_until = $4 WHERE key = $1",
-                    &[&k.key, &next.failures, &now, &next.locked_until],
-                )
-                .await
-                .map_err(pg)?;
-            }
-            tx.commit().await.map_err(pg)?;
-            Ok(LoginAttempt::Allowed)
+            Ok(attempt)
         })
     }
 
     fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { self.exec("DELETE FROM login_failures WHERE key = ANY($1)", &[&keys]).await.map(|_| ()) })
+        Box::pin(async move { oauth::login_succeeded(&Pg(&*self.write_conn().await?), &keys).await })
     }
 
     fn purge_oauth(
@@ -1832,19 +1440,8 @@ impl Store for PgStore {
         refresh_before: DateTime<Utc>,
         failures_before: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<u64>> {
-        let (now, refresh_before, failures_before) =
-            (normalized_time(now), normalized_time(refresh_before), normalized_time(failures_before));
         Box::pin(async move {
-            let mut n = self.exec("DELETE FROM refresh_tokens WHERE expires < $1", &[&refresh_before]).await?;
-            n += self.exec("DELETE FROM revoked_grants WHERE expires < $1", &[&now]).await?;
-            n += self.exec("DELETE FROM access_tokens WHERE expires < $1", &[&now]).await?;
-            n += self
-                .exec(
-                    "DELETE FROM login_failures WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)",
-                    &[&failures_before, &now],
-                )
-                .await?;
-            Ok(n)
+            oauth::purge_oauth(&Pg(&*self.write_conn().await?), now, refresh_before, failures_before).await
         })
     }
 
@@ -2074,29 +1671,13 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "INSERT INTO admin_tokens (hash, created, expires) VALUES ($1, $2, $3) RETURNING id",
-                    &[&&hash[..], &created, &expires],
-                )
-                .await?;
-            Ok(row.ok_or_else(|| internal("no id returned"))?.get(0))
-        })
+        Box::pin(
+            async move { credentials::create_admin_token(&Pg(&*self.write_conn().await?), &hash, now, expires).await },
+        )
     }
 
     fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
-        let now = normalized_time(now);
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "SELECT 1 FROM admin_tokens WHERE hash = $1 AND revoked IS NULL AND (expires IS NULL OR expires > $2)",
-                    &[&&hash[..], &now],
-                )
-                .await?;
-            Ok(row.is_some())
-        })
+        Box::pin(async move { credentials::admin_token_valid(&Pg(&*self.conn().await?), &hash, now).await })
     }
 
     fn create(
@@ -2213,16 +1794,17 @@ impl Store for PgStore {
     }
 }
 
-/// Revokes a grant id (a jti or a refresh family) until the later of `until` and the
-/// family's last refresh token's expiry.
-async fn revoke_family(c: &impl GenericClient, id: &str, until: &str) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO revoked_grants (id, expires) \
-         SELECT $1::text, GREATEST($2::text, coalesce((SELECT max(expires) FROM refresh_tokens WHERE family = $1), $2)) \
-         ON CONFLICT (id) DO UPDATE SET expires = GREATEST(revoked_grants.expires, excluded.expires)",
-        &[&id, &until],
-    )
-    .await
-    .map_err(pg)?;
-    Ok(())
+impl TokenStore for PgStore {
+    fn store_access_token(&self, t: NewAccessToken, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { oauth::store_access_token(&Pg(&*self.write_conn().await?), t, now).await })
+    }
+
+    fn access_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<AccessTokenRow>>> {
+        Box::pin(async move { oauth::access_token(&Pg(&*self.conn().await?), &hash).await })
+    }
+
+    fn update_client(&self, client_id: &str, u: ClientUpdate) -> BoxFut<'_, StoreResult<()>> {
+        let client_id = client_id.to_string();
+        Box::pin(async move { clients::update_client(&Pg(&*self.write_conn().await?), &client_id, u).await })
+    }
 }

@@ -34,21 +34,19 @@ use tokio::sync::oneshot;
 mod db;
 mod files;
 mod places;
-mod secrets;
-mod tokens;
 mod user_names;
 
 use crate::db::ready;
-use crate::lockout;
-use crate::roles::tenants;
+use crate::roles::{clients, credentials, keys, oauth, tenants};
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
+use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
-    CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
-    QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats,
-    StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
-    normalized_time, related_rows, state_params,
+    CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
+    LoginAttempt, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver,
+    RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant,
+    TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows,
+    state_params,
 };
 use db::Lite;
 
@@ -1081,36 +1079,6 @@ fn apply_group_ops(conn: &Connection, tenant: TenantId, user: i64, ops: &[Member
     Ok(())
 }
 
-/// A refresh token and its state, by hash.
-fn refresh_by_hash(conn: &Connection, hash: &[u8; 32]) -> StoreResult<Option<RefreshGrant>> {
-    conn.prepare_cached(
-        "SELECT r.family, r.client, c.client_id, r.tenant_id, t.name, u.username, r.scopes, r.created, r.expires, \
-         r.used IS NOT NULL, \
-         EXISTS (SELECT 1 FROM revoked_grants g WHERE g.id = r.family) OR coalesce(u.disabled IS NOT NULL, 0) \
-         FROM refresh_tokens r JOIN tenants t ON t.id = r.tenant_id JOIN oauth_clients c ON c.id = r.client \
-         LEFT JOIN api_users u ON u.id = r.api_user WHERE r.hash = ?",
-    )
-    .map_err(internal)?
-    .query_row([&hash[..]], |r| {
-        let scopes: String = r.get(6)?;
-        Ok(RefreshGrant {
-            family: r.get(0)?,
-            client: r.get(1)?,
-            client_id: r.get(2)?,
-            tenant: TenantId(r.get(3)?),
-            tenant_name: r.get(4)?,
-            username: r.get(5)?,
-            scopes: scopes.split_whitespace().map(str::to_string).collect(),
-            created: r.get(7)?,
-            expires: r.get(8)?,
-            used: r.get(9)?,
-            revoked: r.get(10)?,
-        })
-    })
-    .optional()
-    .map_err(internal)
-}
-
 /// Where an event is written: `main` (a change's, in the change's transaction) or
 /// `audit` (the journal: every other request's).
 #[derive(Clone, Copy)]
@@ -1151,21 +1119,6 @@ fn save_event_counter(w: &Writer, file: EventFile) -> StoreResult<()> {
         }
     })
     .and_then(|mut st| st.execute([w.next_event.get() - 1]))
-    .map_err(internal)?;
-    Ok(())
-}
-
-/// Ends every login of an API user for good: its refresh families are revoked (and with
-/// them the access tokens they issued, which carry the family).
-fn revoke_user_logins(w: &Writer, tenant: TenantId, username: &str, now: &str) -> StoreResult<()> {
-    w.execute(
-        "INSERT INTO revoked_grants (id, expires) \
-         SELECT r.family, max(max(r.expires), ?3) FROM refresh_tokens r \
-         JOIN api_users u ON u.id = r.api_user WHERE u.tenant_id = ?1 AND u.username = ?2 \
-         GROUP BY r.family \
-         ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
-        params![tenant.0, username, now],
-    )
     .map_err(internal)?;
     Ok(())
 }
@@ -1265,16 +1218,18 @@ fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 
 impl Store for SqliteStore {
     fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
-        Box::pin(self.server_secret_now(name, fresh, now))
+        let name = name.to_string();
+        Box::pin(self.write(move |w| ready(keys::server_secret(&Lite(w), &name, &fresh, now))))
     }
 
     fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
-        let r = self.server_secret_values_now();
+        let r = self.read_one(|c| ready(keys::server_secret_values(&Lite(c))));
         Box::pin(async move { r })
     }
 
     fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
-        Box::pin(self.replace_server_secret_now(name, old, new))
+        let name = name.to_string();
+        Box::pin(self.write(move |w| ready(keys::replace_server_secret(&Lite(w), &name, &old, &new))))
     }
 
     fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
@@ -1304,161 +1259,29 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO api_tokens (tenant_id, hash, created, expires) VALUES (?, ?, ?, ?)",
-                params![tenant.0, &hash[..], created, expires],
-            )
-            .map_err(map_err)?;
-            Ok(conn.last_insert_rowid())
-        }))
+        Box::pin(self.write(move |w| ready(credentials::create_token(&Lite(w), tenant, &hash, now, expires))))
     }
 
     fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached("SELECT id, created, expires, revoked FROM api_tokens WHERE tenant_id = ? ORDER BY id")
-                .map_err(internal)?;
-            let rows = st
-                .query_map([tenant.0], |r| {
-                    Ok(CredentialRow { id: r.get(0)?, created: r.get(1)?, expires: r.get(2)?, revoked: r.get(3)? })
-                })
-                .map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(credentials::list_tokens(&Lite(c), tenant)));
         Box::pin(async move { r })
     }
 
     fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let now = normalized_time(now);
-        Box::pin(self.write(move |conn| {
-            // Revoking twice keeps the first time; another tenant's token is not found.
-            let n = conn
-                .execute(
-                    "UPDATE api_tokens SET revoked = COALESCE(revoked, ?) WHERE id = ? AND tenant_id = ?",
-                    params![now, id, tenant.0],
-                )
-                .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        }))
+        Box::pin(self.write(move |w| ready(credentials::revoke_token(&Lite(w), tenant, id, now))))
     }
 
     fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>> {
-        let now = normalized_time(now);
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT t.id, t.scim_enabled, a.expires, a.id, t.audit_details FROM api_tokens a \
-                     JOIN tenants t ON t.id = a.tenant_id \
-                     WHERE a.hash = ? AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > ?)",
-                )
-                .map_err(internal)?;
-            st.query_row(params![&hash[..], now], |r| {
-                let expires: Option<String> = r.get(2)?;
-                Ok(TokenTenant {
-                    id: r.get(3)?,
-                    tenant: TenantId(r.get(0)?),
-                    scim_enabled: r.get(1)?,
-                    audit_details: DetailsLevel::from_code(r.get(4)?),
-                    // Rounded down: a cache never keeps the token past its expiry.
-                    expires: expires.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).map(|e| e.timestamp()),
-                })
-            })
-            .optional()
-            .map_err(internal)
-        });
+        let r = self.read_one(|c| ready(credentials::token_tenant(&Lite(c), &hash, now)));
         Box::pin(async move { r })
     }
 
     fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let now = normalized_time(now);
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO oauth_clients \
-                 (client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                params![
-                    client.client_id,
-                    client.grant_types.join(" "),
-                    client.scopes.join(" "),
-                    client.access_ttl_secs,
-                    client.refresh_ttl_secs,
-                    now,
-                    crate::tokens::expiry_code(client.refresh_expiry)
-                ],
-            )
-            .map_err(map_err)?;
-            let row = conn.last_insert_rowid();
-            for t in &client.tenants {
-                conn.execute("INSERT INTO client_tenants (client, tenant_id) VALUES (?, ?)", params![row, t.0])
-                    .map_err(map_err)?;
-            }
-            conn.execute(
-                "INSERT INTO client_secrets (client, hash, created, expires) VALUES (?, ?, ?, ?)",
-                params![row, client.secret_hash, now, client.secret_expires.map(normalized_time)],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        }))
+        Box::pin(self.write(move |w| ready(clients::create_client(&Lite(w), client, now))))
     }
 
     fn list_clients(&self) -> BoxFut<'_, StoreResult<Vec<ClientRow>>> {
-        let r = self.read(|conn| {
-            let mut clients = Vec::new();
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry \
-                     FROM oauth_clients ORDER BY id",
-                )
-                .map_err(internal)?;
-            let rows = st
-                .query_map([], |r| {
-                    let words = |s: String| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        ClientRow {
-                            client_id: r.get(1)?,
-                            tenants: Vec::new(),
-                            grant_types: words(r.get(2)?),
-                            scopes: words(r.get(3)?),
-                            access_ttl_secs: r.get(4)?,
-                            refresh_ttl_secs: r.get(5)?,
-                            refresh_expiry: crate::tokens::expiry_of(r.get(7)?),
-                            created: r.get(6)?,
-                            secrets: Vec::new(),
-                        },
-                    ))
-                })
-                .map_err(internal)?;
-            for row in rows {
-                clients.push(row.map_err(internal)?);
-            }
-            let mut tenants = conn
-                .prepare_cached(
-                    "SELECT t.name FROM client_tenants c JOIN tenants t ON t.id = c.tenant_id WHERE c.client = ? \
-                     ORDER BY t.id",
-                )
-                .map_err(internal)?;
-            let mut secrets = conn
-                .prepare_cached("SELECT id, created, expires, revoked FROM client_secrets WHERE client = ? ORDER BY id")
-                .map_err(internal)?;
-            for (row, c) in clients.iter_mut() {
-                c.tenants = tenants
-                    .query_map([*row], |r| r.get(0))
-                    .map_err(internal)?
-                    .collect::<Result<_, _>>()
-                    .map_err(internal)?;
-                c.secrets = secrets
-                    .query_map([*row], |r| {
-                        Ok(CredentialRow { id: r.get(0)?, created: r.get(1)?, expires: r.get(2)?, revoked: r.get(3)? })
-                    })
-                    .map_err(internal)?
-                    .collect::<Result<_, _>>()
-                    .map_err(internal)?;
-            }
-            Ok(clients.into_iter().map(|(_, c)| c).collect())
-        });
+        let r = self.read(|c| ready(clients::list_clients(&Lite(c))));
         Box::pin(async move { r })
     }
 
@@ -1469,32 +1292,13 @@ impl Store for SqliteStore {
         expires: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        let (client_id, now, expires) = (client_id.to_string(), normalized_time(now), expires.map(normalized_time));
-        Box::pin(self.write(move |conn| {
-            let n = conn
-                .execute(
-                    "INSERT INTO client_secrets (client, hash, created, expires) \
-                     SELECT id, ?, ?, ? FROM oauth_clients WHERE client_id = ?",
-                    params![hash, now, expires, client_id],
-                )
-                .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(conn.last_insert_rowid()) }
-        }))
+        let client_id = client_id.to_string();
+        Box::pin(self.write(move |w| ready(clients::add_client_secret(&Lite(w), &client_id, &hash, expires, now))))
     }
 
     fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (client_id, now) = (client_id.to_string(), normalized_time(now));
-        Box::pin(self.write(move |conn| {
-            // Revoking twice keeps the first time; another client's secret is not found.
-            let n = conn
-                .execute(
-                    "UPDATE client_secrets SET revoked = COALESCE(revoked, ?) \
-                     WHERE id = ? AND client = (SELECT id FROM oauth_clients WHERE client_id = ?)",
-                    params![now, secret, client_id],
-                )
-                .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        }))
+        let client_id = client_id.to_string();
+        Box::pin(self.write(move |w| ready(clients::revoke_client_secret(&Lite(w), &client_id, secret, now))))
     }
 
     fn create_api_user(
@@ -1504,15 +1308,10 @@ impl Store for SqliteStore {
         password_hash: String,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, now) = (username.to_string(), normalized_time(now));
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO api_users (tenant_id, username, password_hash, created) VALUES (?, ?, ?, ?)",
-                params![tenant.0, username, password_hash, now],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        }))
+        let username = username.to_string();
+        Box::pin(
+            self.write(move |w| ready(credentials::create_api_user(&Lite(w), tenant, &username, &password_hash, now))),
+        )
     }
 
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
@@ -1520,142 +1319,37 @@ impl Store for SqliteStore {
     }
 
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT kid, seed, created FROM signing_keys WHERE retired IS NULL ORDER BY created DESC, kid",
-                )
-                .map_err(internal)?;
-            let rows = st
-                .query_map([], |r| Ok(SigningKeyRow { kid: r.get(0)?, seed: r.get(1)?, created: r.get(2)? }))
-                .map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(keys::signing_keys(&Lite(c))));
         Box::pin(async move { r })
     }
 
     fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (kid, now) = (kid.to_string(), normalized_time(now));
-        Box::pin(self.write(move |conn| {
-            conn.execute("INSERT INTO signing_keys (kid, seed, created) VALUES (?, ?, ?)", params![kid, seed, now])
-                .map_err(map_err)?;
-            Ok(())
-        }))
+        let kid = kid.to_string();
+        Box::pin(self.write(move |w| ready(keys::add_signing_key(&Lite(w), &kid, &seed, now))))
     }
 
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (kid, now) = (kid.to_string(), normalized_time(now));
-        Box::pin(self.write(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE signing_keys SET retired = ?, seed = x'' WHERE kid = ? AND retired IS NULL",
-                    params![now, kid],
-                )
-                .map_err(internal)?;
-            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        }))
+        let kid = kid.to_string();
+        Box::pin(self.write(move |w| ready(keys::retire_signing_key(&Lite(w), &kid, now))))
     }
 
     fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
         let kid = kid.to_string();
-        Box::pin(self.write(move |conn| {
-            // The old bytes are overwritten in the file, not left in a free page.
-            conn.execute_batch("PRAGMA secure_delete = ON").map_err(internal)?;
-            let n = conn.execute(
-                "UPDATE signing_keys SET seed = ? WHERE kid = ? AND seed = ? AND retired IS NULL",
-                params![new, kid, old],
-            );
-            conn.execute_batch("PRAGMA secure_delete = OFF").map_err(internal)?;
-            Ok(n.map_err(internal)? == 1)
-        }))
+        Box::pin(self.write(move |w| ready(keys::replace_signing_key_seed(&Lite(w), &kid, &old, &new))))
     }
 
     fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>> {
-        let now = normalized_time(now);
-        let r = self.read(|conn| {
-            let words = |s: String| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-            let client = conn
-                .prepare_cached(
-                    "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, disabled IS NOT NULL, \
-                     refresh_expiry FROM oauth_clients WHERE client_id = ?",
-                )
-                .map_err(internal)?
-                .query_row([client_id], |r| {
-                    Ok(ClientAuth {
-                        row: r.get(0)?,
-                        client_id: r.get(1)?,
-                        secret_hashes: Vec::new(),
-                        grant_types: words(r.get(2)?),
-                        scopes: words(r.get(3)?),
-                        access_ttl_secs: r.get(4)?,
-                        refresh_ttl_secs: r.get(5)?,
-                        refresh_expiry: crate::tokens::expiry_of(r.get(7)?),
-                        tenants: Vec::new(),
-                        disabled: r.get(6)?,
-                    })
-                })
-                .optional()
-                .map_err(internal)?;
-            let Some(mut client) = client else { return Ok(None) };
-            client.secret_hashes = conn
-                .prepare_cached(
-                    "SELECT hash FROM client_secrets WHERE client = ? AND revoked IS NULL \
-                     AND (expires IS NULL OR expires > ?) ORDER BY id DESC",
-                )
-                .map_err(internal)?
-                .query_map(params![client.row, now], |r| r.get(0))
-                .map_err(internal)?
-                .collect::<Result<_, _>>()
-                .map_err(internal)?;
-            client.tenants = conn
-                .prepare_cached(
-                    "SELECT t.id, t.name FROM client_tenants c JOIN tenants t ON t.id = c.tenant_id \
-                     WHERE c.client = ? ORDER BY t.id",
-                )
-                .map_err(internal)?
-                .query_map([client.row], |r| Ok((TenantId(r.get(0)?), r.get(1)?)))
-                .map_err(internal)?
-                .collect::<Result<_, _>>()
-                .map_err(internal)?;
-            Ok(Some(client))
-        });
+        let r = self.read_one(|c| ready(clients::client_auth(&Lite(c), client_id, now)));
         Box::pin(async move { r })
     }
 
     fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>> {
-        let r = self.read_one(|conn| {
-            conn.prepare_cached(
-                "SELECT u.id, u.tenant_id, t.name, u.password_hash, u.disabled IS NOT NULL \
-                 FROM api_users u JOIN tenants t ON t.id = u.tenant_id WHERE u.username = ?",
-            )
-            .map_err(internal)?
-            .query_row([username], |r| {
-                Ok(ApiUserAuth {
-                    id: r.get(0)?,
-                    tenant: TenantId(r.get(1)?),
-                    tenant_name: r.get(2)?,
-                    password_hash: r.get(3)?,
-                    disabled: r.get(4)?,
-                })
-            })
-            .optional()
-            .map_err(internal)
-        });
+        let r = self.read_one(|c| ready(credentials::api_user_auth(&Lite(c), username)));
         Box::pin(async move { r })
     }
 
     fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached("SELECT username, created, disabled FROM api_users WHERE tenant_id = ? ORDER BY id")
-                .map_err(internal)?;
-            let rows = st
-                .query_map([tenant.0], |r| {
-                    Ok(ApiUserRow { username: r.get(0)?, created: r.get(1)?, disabled: r.get(2)? })
-                })
-                .map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(credentials::list_api_users(&Lite(c), tenant)));
         Box::pin(async move { r })
     }
 
@@ -1666,23 +1360,10 @@ impl Store for SqliteStore {
         disabled: bool,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, now) = (username.to_string(), normalized_time(now));
-        Box::pin(self.write(move |conn| {
-            let value = disabled.then_some(now.clone());
-            let n = conn
-                .execute(
-                    "UPDATE api_users SET disabled = ? WHERE tenant_id = ? AND username = ?",
-                    params![value, tenant.0, username],
-                )
-                .map_err(internal)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            if disabled {
-                revoke_user_logins(conn, tenant, &username, &now)?;
-            }
-            Ok(())
-        }))
+        let username = username.to_string();
+        Box::pin(
+            self.write(move |w| ready(credentials::set_api_user_disabled(&Lite(w), tenant, &username, disabled, now))),
+        )
     }
 
     fn set_api_user_password(
@@ -1692,110 +1373,29 @@ impl Store for SqliteStore {
         password_hash: String,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        let (username, now) = (username.to_string(), normalized_time(now));
-        Box::pin(self.write(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE api_users SET password_hash = ? WHERE tenant_id = ? AND username = ?",
-                    params![password_hash, tenant.0, username],
-                )
-                .map_err(internal)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            revoke_user_logins(conn, tenant, &username, &now)
+        let username = username.to_string();
+        Box::pin(self.write(move |w| {
+            ready(credentials::set_api_user_password(&Lite(w), tenant, &username, &password_hash, now))
         }))
     }
 
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let now = normalized_time(now);
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                params![
-                    &new.hash[..],
-                    new.family,
-                    new.client,
-                    new.tenant.0,
-                    new.api_user,
-                    new.scopes.join(" "),
-                    now,
-                    normalized_time(new.expires)
-                ],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        }))
+        Box::pin(self.write(move |w| ready(oauth::store_refresh(&Lite(w), new, now))))
     }
 
     fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>> {
-        let (now, new_expires, revoke_until, grace_since) = (
-            normalized_time(r.now),
-            normalized_time(r.new_expires),
-            normalized_time(r.revoke_until),
-            normalized_time(r.grace_since),
-        );
-        Box::pin(self.write(move |conn| {
-            let Some(grant) = refresh_by_hash(conn, &r.hash)? else { return Ok(Rotation::Unknown) };
-            if grant.client != r.client {
-                return Ok(Rotation::Unknown);
-            }
-            if grant.revoked {
-                return Ok(Rotation::Revoked);
-            }
-            if grant.used {
-                if let Some(retry) = tokens::retry_within_grace(conn, &r.hash, &grace_since)? {
-                    return Ok(Rotation::Retried { grant, retry });
-                }
-                conn.execute(
-                    "INSERT INTO revoked_grants (id, expires) \
-                     SELECT ?1, max(?2, (SELECT max(expires) FROM refresh_tokens WHERE family = ?1)) \
-                     ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
-                    params![grant.family, revoke_until],
-                )
-                .map_err(internal)?;
-                return Ok(Rotation::Replayed);
-            }
-            if grant.expires <= now {
-                return Ok(Rotation::Expired);
-            }
-            // The answer kept for a retry of the previous rotation can no longer be given
-            // (its new token, this one, is now spent): it goes.
-            conn.execute("UPDATE refresh_tokens SET retry = NULL WHERE successor = ?", [&r.hash[..]])
-                .map_err(internal)?;
-            conn.execute(
-                "UPDATE refresh_tokens SET used = ?, successor = ?, retry = ? WHERE hash = ?",
-                params![now, &r.new_hash[..], r.retry, &r.hash[..]],
-            )
-            .map_err(internal)?;
-            conn.execute(
-                "INSERT INTO refresh_tokens (hash, family, client, tenant_id, api_user, scopes, created, expires) \
-                 SELECT ?, family, client, tenant_id, api_user, scopes, ?, ? FROM refresh_tokens WHERE hash = ?",
-                params![&r.new_hash[..], now, new_expires, &r.hash[..]],
-            )
-            .map_err(map_err)?;
-            Ok(Rotation::Rotated(RefreshGrant { created: now, expires: new_expires, ..grant }))
-        }))
+        // The writer thread runs one write at a time: reading and rotating here is atomic.
+        Box::pin(self.write(move |w| ready(oauth::rotate_refresh(&Lite(w), r))))
     }
 
     fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
-        let r = self.read_one(|conn| refresh_by_hash(conn, &hash));
+        let r = self.read_one(|c| ready(oauth::refresh_token(&Lite(c), &hash)));
         Box::pin(async move { r })
     }
 
     fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        let (id, expires) = (id.to_string(), normalized_time(expires));
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO revoked_grants (id, expires) \
-                 SELECT ?1, max(?2, coalesce((SELECT max(expires) FROM refresh_tokens WHERE family = ?1), ?2)) \
-                 ON CONFLICT (id) DO UPDATE SET expires = max(expires, excluded.expires)",
-                params![id, expires],
-            )
-            .map_err(internal)?;
-            Ok(())
-        }))
+        let id = id.to_string();
+        Box::pin(self.write(move |w| ready(oauth::revoke_grant(&Lite(w), &id, expires))))
     }
 
     fn grant_status(
@@ -1804,22 +1404,7 @@ impl Store for SqliteStore {
         jti: &str,
         family: Option<&str>,
     ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>> {
-        let r = self.read_one(|conn| {
-            conn.prepare_cached(
-                "SELECT scim_enabled, audit_details, \
-                 EXISTS (SELECT 1 FROM revoked_grants WHERE id = ?2 OR id = ?3) FROM tenants WHERE id = ?1",
-            )
-            .map_err(internal)?
-            .query_row(params![tenant.0, jti, family], |r| {
-                Ok(GrantStatus {
-                    scim_enabled: r.get(0)?,
-                    audit_details: DetailsLevel::from_code(r.get(1)?),
-                    revoked: r.get(2)?,
-                })
-            })
-            .optional()
-            .map_err(internal)
-        });
+        let r = self.read_one(|c| ready(oauth::grant_status(&Lite(c), tenant, jti, family)));
         Box::pin(async move { r })
     }
 
@@ -1829,44 +1414,12 @@ impl Store for SqliteStore {
         lock_secs: i64,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<LoginAttempt>> {
-        let until = normalized_time(now + chrono::TimeDelta::seconds(lock_secs));
-        let now = normalized_time(now);
         // The writer thread runs one write at a time: reading and counting here is atomic.
-        Box::pin(self.write(move |conn| {
-            let mut states = Vec::with_capacity(keys.len());
-            for k in &keys {
-                let state = conn
-                    .prepare_cached("SELECT failures, locked_until FROM login_failures WHERE key = ?")
-                    .map_err(internal)?
-                    .query_row([&k.key], |r| Ok(LoginState { failures: r.get(0)?, locked_until: r.get(1)? }))
-                    .optional()
-                    .map_err(internal)?;
-                if let Some(until) = state.as_ref().and_then(|s| lockout::locked_at(s, &now)) {
-                    return Ok(LoginAttempt::Locked { until });
-                }
-                states.push(state);
-            }
-            for (k, state) in keys.iter().zip(&states) {
-                let next = lockout::count_attempt(state.as_ref(), k.threshold, &until);
-                conn.prepare_cached(
-                    "INSERT INTO login_failures (key, failures, last_failure, locked_until) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (key) DO UPDATE SET failures = ?2, last_failure = ?3, locked_until = ?4",
-                )
-                .map_err(internal)?
-                .execute(params![k.key, next.failures, now, next.locked_until])
-                .map_err(internal)?;
-            }
-            Ok(LoginAttempt::Allowed)
-        }))
+        Box::pin(self.write(move |w| ready(oauth::login_attempt(&Lite(w), &keys, lock_secs, now))))
     }
 
     fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |conn| {
-            for key in &keys {
-                conn.execute("DELETE FROM login_failures WHERE key = ?", [key]).map_err(internal)?;
-            }
-            Ok(())
-        }))
+        Box::pin(self.write(move |w| ready(oauth::login_succeeded(&Lite(w), &keys))))
     }
 
     fn purge_oauth(
@@ -1875,21 +1428,7 @@ impl Store for SqliteStore {
         refresh_before: DateTime<Utc>,
         failures_before: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<u64>> {
-        let (now, refresh_before, failures_before) =
-            (normalized_time(now), normalized_time(refresh_before), normalized_time(failures_before));
-        Box::pin(self.write(move |conn| {
-            let mut n =
-                conn.execute("DELETE FROM refresh_tokens WHERE expires < ?", [&refresh_before]).map_err(internal)?;
-            n += conn.execute("DELETE FROM revoked_grants WHERE expires < ?", [&now]).map_err(internal)?;
-            n += conn.execute("DELETE FROM access_tokens WHERE expires < ?", [&now]).map_err(internal)?;
-            n += conn
-                .execute(
-                    "DELETE FROM login_failures WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)",
-                    params![failures_before, now],
-                )
-                .map_err(internal)?;
-            Ok(n as u64)
-        }))
+        Box::pin(self.write(move |w| ready(oauth::purge_oauth(&Lite(w), now, refresh_before, failures_before))))
     }
 
     fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
@@ -2127,28 +1666,11 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        let (created, expires) = (normalized_time(now), expires.map(normalized_time));
-        Box::pin(self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO admin_tokens (hash, created, expires) VALUES (?, ?, ?)",
-                params![&hash[..], created, expires],
-            )
-            .map_err(map_err)?;
-            Ok(conn.last_insert_rowid())
-        }))
+        Box::pin(self.write(move |w| ready(credentials::create_admin_token(&Lite(w), &hash, now, expires))))
     }
 
     fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
-        let now = normalized_time(now);
-        let r = self.read_one(|conn| {
-            conn.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM admin_tokens WHERE hash = ? AND revoked IS NULL \
-                 AND (expires IS NULL OR expires > ?))",
-            )
-            .map_err(internal)?
-            .query_row(params![&hash[..], now], |r| r.get(0))
-            .map_err(internal)
-        });
+        let r = self.read_one(|c| ready(credentials::admin_token_valid(&Lite(c), &hash, now)));
         Box::pin(async move { r })
     }
 
@@ -2345,6 +1867,22 @@ impl Store for SqliteStore {
 
     fn close(&self) {
         SqliteStore::close(self)
+    }
+}
+
+impl TokenStore for SqliteStore {
+    fn store_access_token(&self, t: NewAccessToken, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(oauth::store_access_token(&Lite(w), t, now))))
+    }
+
+    fn access_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<AccessTokenRow>>> {
+        let r = self.read_one(|c| ready(oauth::access_token(&Lite(c), &hash)));
+        Box::pin(async move { r })
+    }
+
+    fn update_client(&self, client_id: &str, u: ClientUpdate) -> BoxFut<'_, StoreResult<()>> {
+        let client_id = client_id.to_string();
+        Box::pin(self.write(move |w| ready(clients::update_client(&Lite(w), &client_id, u))))
     }
 }
 

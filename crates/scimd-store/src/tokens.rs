@@ -1,7 +1,7 @@
 //! The token part of the store: opaque access tokens (kept by SHA-256 hash, for tenants
 //! whose profile asks for them instead of signed JWTs) and the changes an operator makes
-//! to an OAuth client's settings. Types and the trait only; the SQL is in
-//! `sqlite/tokens.rs` and `postgres/tokens.rs`.
+//! to an OAuth client's settings. Types and the trait only; the SQL is in `roles/oauth`
+//! and `roles/clients`.
 
 use chrono::{DateTime, Utc};
 
@@ -61,14 +61,4 @@ pub trait TokenStore {
     fn access_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<AccessTokenRow>>>;
     /// Changes a client's settings; `NotFound` for an unknown client.
     fn update_client(&self, client_id: &str, update: ClientUpdate) -> BoxFut<'_, StoreResult<()>>;
-}
-
-/// A refresh-expiry setting as stored (`NULL`: the tenant profile's choice).
-pub(crate) fn expiry_code(e: Option<RefreshExpiry>) -> Option<&'static str> {
-    e.map(RefreshExpiry::name)
-}
-
-/// A stored refresh-expiry setting; an unknown value reads as the profile's choice.
-pub(crate) fn expiry_of(code: Option<String>) -> Option<RefreshExpiry> {
-    code.as_deref().and_then(RefreshExpiry::parse)
 }
