@@ -25,7 +25,7 @@ use scimd_store::postgres::{PgOptions, PgStore};
 use scimd_store::sqlite::{SqliteOptions, SqliteStore, Synchronous as SqlSync};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Details, LogFormat, Synchronous};
+use crate::config::{Config, Details, LogFormat, Synchronous, is_postgres, redacted_url, sqlite_path};
 
 #[derive(Debug, Parser)]
 #[command(name = "scimd", version = crate::VERSION, about = "A SCIM 2.0 provisioning server")]
@@ -733,50 +733,6 @@ pub enum TokenCmd {
     },
 }
 
-/// The SQLite path of a database URL.
-pub fn sqlite_path(url: &str) -> Result<String, String> {
-    if let Some(p) = url.strip_prefix("sqlite://") {
-        return Ok(p.to_string());
-    }
-    if let Some(p) = url.strip_prefix("sqlite:") {
-        return Ok(p.to_string());
-    }
-    if url.contains("://") {
-        return Err(format!(
-            "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DATABASE",
-            redacted_url(url)
-        ));
-    }
-    Ok(url.to_string())
-}
-
-/// Whether a database URL names PostgreSQL.
-fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// A database URL fit for logs and messages: without its password.
-pub fn redacted_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
-    };
-    // A password can also come as a query parameter.
-    let tail = tail.map(|t| match t.split_once('?') {
-        Some((db, query)) if query.contains("password=") => format!("{db}?***"),
-        _ => t.to_string(),
-    });
-    match tail {
-        Some(t) => format!("{scheme}://{authority}/{t}"),
-        None => format!("{scheme}://{authority}"),
-    }
-}
-
 async fn open_store(db: &crate::config::DatabaseConfig) -> Result<Arc<dyn Store>, String> {
     if is_postgres(&db.url) {
         let store = PgStore::connect(&db.url, PgOptions { pool_size: db.pg_pool.max(2) })
@@ -842,7 +798,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<(), String> {
         }
         _ => {}
     }
-    let keyring = Arc::new(crate::seal::Keyring::from_config(&cfg.secrets)?);
+    let keyring = Arc::new(cfg.secrets.keyring()?);
     let store = open_store(&cfg.database).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let admin = crate::admin::Admin::new(store.clone(), clock.clone()).with_keyring(keyring.clone());

@@ -7,7 +7,8 @@
 //!   command line and the admin HTTP API.
 //! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
 //!   go-live summary.
-//! - [`auth`]: bearer token generation, hashing and the verified-token cache.
+//! - [`error`]: the use cases' error ([`error::AppError`]), beneath all of them.
+//! - [`auth`]: bearer token generation and hashing.
 //! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod metrics;

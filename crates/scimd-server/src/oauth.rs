@@ -24,18 +24,20 @@ use scimd_store::{ClientAuth, GrantStatus, NewRefresh, Store, TenantId, normaliz
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth::{TokenCache, hash_token};
+use crate::auth::hash_token;
 use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
 use crate::hashing::{self, HashError};
-use crate::service::{AppError, AppResult};
 
 mod attribution;
+mod cache;
 mod lockout;
 mod opaque;
 mod refresh;
 mod retry;
 
 pub use attribution::Attempt;
+use cache::TokenCache;
 use lockout::Principal;
 use refresh::scopes_within;
 

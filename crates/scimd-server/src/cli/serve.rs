@@ -120,7 +120,7 @@ pub(super) async fn serve(
         }
         _ => None,
     };
-    let database = super::redacted_url(&cfg.database.url);
+    let database = crate::config::redacted_url(&cfg.database.url);
     tracing::info!(%addr, %database, version = crate::VERSION, "scimd listening on {addr}");
     let grace = cfg.server.shutdown_grace;
     let server = crate::serve(listener, state.clone(), stopped(stop.clone()));
