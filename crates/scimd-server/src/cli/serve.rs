@@ -1,5 +1,5 @@
 //! `scimd serve` and `scimd healthcheck`: the server's lifecycle from a [`Config`] —
-//! the tenants the configuration declares, the background tasks, the main and metrics
+//! the tenants the configuration declares, the background tasks (`background`), the main and metrics
 //! listeners, and SIGTERM: stop accepting, answer the requests in flight for up to
 //! `server.shutdown_grace`, write the audit backlog, exit.
 
@@ -44,21 +44,9 @@ pub(super) async fn serve(
     let service = Service::new(store.clone(), clock, config);
     let admin_token = cfg.server.admin_token.as_deref().map(|t| crate::auth::hash_token(t.trim()));
     let oauth = Arc::new(oauth);
-    // Hourly: forget expired refresh tokens, spent revocations, idle failure counts.
-    let purger = oauth.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            match purger.purge().await {
-                Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired OAuth state"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = ?e, "purging expired OAuth state failed"),
-            }
-        }
-    });
     let sink = crate::audit::AuditSink::start(store.clone());
-    spawn_audit_retention(store.clone(), cfg.audit.days.max(1));
+    // OAuth purge and audit retention: see `background`.
+    let housekeeping = crate::background::housekeeping(oauth.clone(), store.clone(), cfg.audit.days.max(1));
     let metrics = match (cfg.metrics.enabled, &cfg.metrics.listen) {
         (false, _) => MetricsAccess::Off,
         (true, Some(_)) => MetricsAccess::Separate,
@@ -138,6 +126,7 @@ pub(super) async fn serve(
     if let Some(t) = metrics_task {
         t.abort();
     }
+    drop(housekeeping);
     sink.flush().await;
     tracing::info!("scimd stopped");
     store.close();
@@ -164,31 +153,6 @@ async fn seal_secrets(store: &dyn Store, keyring: &crate::seal::Keyring) -> Resu
         ),
     }
     Ok(())
-}
-
-/// Audit retention: every 10 minutes, in small batches, so the writer is never held long.
-fn spawn_audit_retention(store: Arc<dyn Store>, days: i64) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            let mut total = 0;
-            loop {
-                match store.purge_audit(chrono::Utc::now(), days, 5000).await {
-                    Ok(0) => break,
-                    Ok(n) => total += n,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "purging the audit trail failed");
-                        break;
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            if total > 0 {
-                tracing::info!(rows = total, "purged audit records past their retention");
-            }
-        }
-    });
 }
 
 /// Makes the configuration's tenants exist with their settings. Several replicas may do
