@@ -2,9 +2,9 @@
 //! what they share: the settings, the server's state ([`OAuth`]), the request, response
 //! and error types, the grant a bearer token carries, the RFC 8414 metadata. Each concern
 //! has its module:
-//! - `token`: the token endpoint, and what the grants share (scopes, issuing an access
-//!   token); the grants `client_credentials`, `password` and `refresh` (rotation, family
-//!   revocation, the retried refresh's answer in `retry`), one per module;
+//! - `token`: the token endpoint; the grants `client_credentials`, `password` and
+//!   `refresh` (rotation, family revocation, the retried refresh's answer in `retry`), one
+//!   per module, over `issue`: what they share (scopes, tenant, issuing an access token);
 //! - `client_auth`: client id and secret; `lockout`: counting failed logins first;
 //! - `keys`: the signing keys (Ed25519, in the store, rotatable) and the JWK Set; `jwt`:
 //!   access tokens as signed JWTs; `opaque`: opaque ones, for the profiles that ask;
@@ -33,6 +33,7 @@ mod bearer;
 mod cache;
 mod client_auth;
 mod client_credentials;
+mod issue;
 mod jwt;
 mod keys;
 mod lockout;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use scimd_store::ClientAuth;
 
-use super::token::scopes_within;
+use super::issue::scopes_within;
 use super::{OAuth, OAuthError, OResult, TokenRequest, TokenResponse};
 
 impl OAuth {

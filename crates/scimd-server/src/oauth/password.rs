@@ -5,8 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use scimd_store::{ClientAuth, NewRefresh};
 
+use super::issue::scopes_within;
 use super::lockout::{self, Principal};
-use super::token::scopes_within;
 use super::{ClientCredentials, OAuth, OAuthError, OResult, TokenRequest, TokenResponse, random_id};
 use crate::auth::hash_token;
 use crate::hashing;

@@ -9,7 +9,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use scimd_store::{ClientAuth, RefreshExpiry, Rotate, Rotation};
 
-use super::token::scopes_within;
+use super::issue::scopes_within;
 use super::{OAuth, OAuthError, OResult, TokenResponse, retry, unix};
 use crate::auth::hash_token;
 
