@@ -53,6 +53,7 @@ pub enum ApiUserCmd {
     },
 }
 
+/// `scimd api-user …`.
 pub(super) async fn run(admin: &Admin, cmd: ApiUserCmd) -> Result<(), String> {
     match cmd {
         ApiUserCmd::Create { tenant, username, password_stdin, json } => {

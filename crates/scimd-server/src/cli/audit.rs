@@ -74,6 +74,7 @@ pub enum AuditCmd {
     },
 }
 
+/// `scimd audit …`.
 pub(super) async fn run(admin: &Admin, cmd: AuditCmd) -> Result<(), String> {
     match cmd {
         AuditCmd::Events { tenant, no_tenant: _, from, to, client, status, op, before, limit, json } => {

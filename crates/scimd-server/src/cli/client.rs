@@ -104,6 +104,7 @@ pub enum GrantArg {
     Password,
 }
 
+/// `scimd client …`.
 pub(super) async fn run(admin: &Admin, cmd: ClientCmd) -> Result<(), String> {
     match cmd {
         ClientCmd::Create {

@@ -14,6 +14,7 @@ pub enum ConfigCmd {
     Show,
 }
 
+/// `scimd config …` (no database).
 pub(super) fn run(cmd: ConfigCmd, cfg: &Config) -> Result<(), String> {
     match cmd {
         ConfigCmd::PrintDefault => print!("{}", crate::config::DEFAULT_TOML),

@@ -35,6 +35,7 @@ pub enum GroupCmd {
     },
 }
 
+/// `scimd group …`.
 pub(super) async fn run(admin: &Admin, cmd: GroupCmd) -> Result<(), String> {
     match cmd {
         GroupCmd::Create { tenant, name, external_id, id } => {

@@ -28,6 +28,7 @@ pub enum MasterKeyCmd {
     Reseal,
 }
 
+/// `scimd signing-key …`.
 pub(super) async fn signing_key(admin: &Admin, cmd: SigningKeyCmd) -> Result<(), String> {
     match cmd {
         SigningKeyCmd::List => {

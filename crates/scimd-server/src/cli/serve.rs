@@ -1,13 +1,12 @@
-//! `scimd serve` and `scimd healthcheck`: the server's lifecycle from a [`Config`] —
-//! the tenants the configuration declares, the background tasks (`background`), the main and metrics
-//! listeners, and SIGTERM: stop accepting, answer the requests in flight for up to
-//! `server.shutdown_grace`, write the audit backlog, exit.
+//! `scimd serve` and `scimd healthcheck`: the flags of `serve`, and the server's lifecycle
+//! from a [`Config`] — the tenants the configuration declares, the background tasks
+//! (`background`), the main and metrics listeners, and SIGTERM: stop accepting, answer the
+//! requests in flight for up to `server.shutdown_grace`, write the audit backlog, exit.
 
 use std::sync::Arc;
 
-use scimd_store::Store;
-
 use clap::Args;
+use scimd_store::Store;
 
 use super::database::Database;
 use super::ttl_secs;
@@ -169,6 +168,7 @@ impl ServeArgs {
     }
 }
 
+/// `scimd serve`: runs until SIGTERM or Ctrl-C, then drains.
 pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
     let Database { store, clock, keyring, admin } = db;
     let mut config = ServiceConfig { keyring: keyring.clone(), ..ServiceConfig::default() };

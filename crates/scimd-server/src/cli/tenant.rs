@@ -62,6 +62,7 @@ fn preset_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(crate::presets::PRESETS.iter().map(|(name, _)| *name))
 }
 
+/// `scimd tenant …`.
 pub(super) async fn run(admin: &Admin, cmd: TenantCmd) -> Result<(), String> {
     match cmd {
         TenantCmd::Create { name, without_scim, preset } => {

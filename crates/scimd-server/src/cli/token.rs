@@ -40,6 +40,7 @@ pub enum AdminTokenCmd {
     },
 }
 
+/// `scimd token …`.
 pub(super) async fn run(admin: &Admin, cmd: TokenCmd) -> Result<(), String> {
     match cmd {
         TokenCmd::Create { tenant, expires_in_days } => {
@@ -69,6 +70,7 @@ pub(super) async fn run(admin: &Admin, cmd: TokenCmd) -> Result<(), String> {
     }
 }
 
+/// `scimd admin-token …`.
 pub(super) async fn admin_token(admin: &Admin, cmd: AdminTokenCmd) -> Result<(), String> {
     match cmd {
         AdminTokenCmd::Create { expires_in_days } => {

@@ -35,6 +35,7 @@ pub enum UserCmd {
     },
 }
 
+/// `scimd user …`.
 pub(super) async fn run(admin: &Admin, cmd: UserCmd) -> Result<(), String> {
     match cmd {
         UserCmd::Import { tenant, file, format, check, json } => {
