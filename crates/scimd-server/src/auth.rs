@@ -1,17 +1,11 @@
-//! Bearer tokens: generation, hashing (SHA-256: tokens carry 256 bits of randomness, so
-//! a fast hash is safe and makes lookup one index probe), and a short-lived cache of
-//! verified tokens so that a hot client does not hit the database on every request.
-//! Tokens are never logged or stored in clear.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! Bearer tokens: generation and hashing (SHA-256: tokens carry 256 bits of randomness, so
+//! a fast hash is safe and makes lookup one index probe), and reading the `Authorization`
+//! header. Tokens are never logged or stored in clear. (The cache of verified tokens is
+//! the authorization server's: `oauth::cache`.)
 
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-
-use crate::oauth::Grant;
 
 /// Prefix of every token scimd issues (helps secret scanners).
 pub const TOKEN_PREFIX: &str = "scimd_";
@@ -50,43 +44,6 @@ pub fn bearer(header: &str) -> Option<&str> {
     }
     let t = rest.trim();
     (!t.is_empty()).then_some(t)
-}
-
-/// Verified token hashes, kept for a few seconds. Revocation, and turning a tenant's SCIM
-/// feature off, therefore take effect within the cache lifetime (a few seconds).
-pub struct TokenCache {
-    ttl: Duration,
-    max: usize,
-    map: Mutex<HashMap<[u8; 32], (Grant, Instant)>>,
-}
-
-impl TokenCache {
-    pub fn new(ttl: Duration) -> Self {
-        TokenCache { ttl, max: 10_000, map: Mutex::new(HashMap::new()) }
-    }
-
-    pub fn get(&self, hash: &[u8; 32]) -> Option<Grant> {
-        let map = self.map.lock().expect("token cache");
-        map.get(hash).filter(|(_, at)| at.elapsed() < self.ttl).map(|(t, _)| t.clone())
-    }
-
-    pub fn put(&self, hash: [u8; 32], tenant: Grant) {
-        let mut map = self.map.lock().expect("token cache");
-        if map.len() >= self.max {
-            let ttl = self.ttl;
-            map.retain(|_, (_, at)| at.elapsed() < ttl);
-            if map.len() >= self.max {
-                map.clear();
-            }
-        }
-        map.insert(hash, (tenant, Instant::now()));
-    }
-
-    /// Forgets every token: after a revocation in this process, which takes effect here at
-    /// once (revocations are rare; re-verifying costs a signature check per token).
-    pub fn clear(&self) {
-        self.map.lock().expect("token cache").clear();
-    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::seal::{Keyring, MasterKey};
+
 /// The commented example configuration, every setting at its default.
 pub const DEFAULT_TOML: &str = include_str!("../../../examples/scimd.toml");
 
@@ -254,6 +256,29 @@ pub struct SecretsConfig {
     pub previous_master_key_file: Option<String>,
 }
 
+impl SecretsConfig {
+    /// The keyring of this section (its keys already read from their files).
+    pub fn keyring(&self) -> Result<Keyring, String> {
+        let parse = |key: &str, text: &Option<String>| -> Result<Option<MasterKey>, String> {
+            text.as_deref().map(|t| MasterKey::from_text(t).map_err(|e| format!("{key}: {e}"))).transpose()
+        };
+        let current = parse("secrets.master_key", &self.master_key)?;
+        let previous = parse("secrets.previous_master_key", &self.previous_master_key)?;
+        match (current, previous) {
+            (None, None) => Ok(Keyring::none()),
+            (None, Some(_)) => Err("secrets.previous_master_key is set without secrets.master_key: a previous key \
+                                    only helps the current one during a rotation"
+                .into()),
+            (Some(cur), prev) => {
+                if prev.as_ref().is_some_and(|p| p.id() == cur.id()) {
+                    return Err("secrets.previous_master_key is the current master key".into());
+                }
+                Ok(Keyring::new(cur, prev.into_iter().collect()))
+            }
+        }
+    }
+}
+
 /// A tenant declared in the file: created if missing, then given these settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -491,7 +516,7 @@ impl Config {
         if self.server.admin_token.as_ref().is_some_and(|t| t.trim().len() < 32) {
             return Err("server.admin_token must have at least 32 characters".into());
         }
-        crate::seal::Keyring::from_config(&self.secrets)?;
+        self.secrets.keyring()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("log.level '{}': {e}", self.log.level))?;
         let mut names = std::collections::HashSet::new();
@@ -510,7 +535,7 @@ impl Config {
     /// The configuration as TOML, with secrets replaced by `***`.
     pub fn to_redacted_toml(&self) -> String {
         let mut c = self.clone();
-        c.database.url = crate::cli::redacted_url(&c.database.url);
+        c.database.url = redacted_url(&c.database.url);
         if c.server.admin_token.is_some() {
             c.server.admin_token = Some("***".into());
         }
@@ -520,6 +545,50 @@ impl Config {
             }
         }
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
+    }
+}
+
+/// The SQLite path of a database URL.
+pub fn sqlite_path(url: &str) -> Result<String, String> {
+    if let Some(p) = url.strip_prefix("sqlite://") {
+        return Ok(p.to_string());
+    }
+    if let Some(p) = url.strip_prefix("sqlite:") {
+        return Ok(p.to_string());
+    }
+    if url.contains("://") {
+        return Err(format!(
+            "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DATABASE",
+            redacted_url(url)
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A database URL fit for logs and messages: without its password.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    // A password can also come as a query parameter.
+    let tail = tail.map(|t| match t.split_once('?') {
+        Some((db, query)) if query.contains("password=") => format!("{db}?***"),
+        _ => t.to_string(),
+    });
+    match tail {
+        Some(t) => format!("{scheme}://{authority}/{t}"),
+        None => format!("{scheme}://{authority}"),
     }
 }
 
@@ -625,7 +694,7 @@ mod tests {
             &Flags::default(),
         )
         .unwrap();
-        assert!(crate::seal::Keyring::from_config(&c.secrets).unwrap().is_configured());
+        assert!(c.secrets.keyring().unwrap().is_configured());
         let e = load(None, env(&[("SCIMD_SECRETS__MASTER_KEY", "not a key")]), &Flags::default()).unwrap_err();
         assert!(e.contains("secrets.master_key") && !e.contains("not a key"), "{e}");
         let e = load(None, env(&[("SCIMD_SECRETS__PREVIOUS_MASTER_KEY", &key)]), &Flags::default()).unwrap_err();

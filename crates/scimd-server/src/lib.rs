@@ -7,7 +7,8 @@
 //!   command line and the admin HTTP API.
 //! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
 //!   go-live summary.
-//! - [`auth`]: bearer token generation, hashing and the verified-token cache.
+//! - [`error`]: the use cases' error ([`error::AppError`]), beneath all of them.
+//! - [`auth`]: bearer token generation and hashing.
 //! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
@@ -17,6 +18,7 @@
 //! - [`secrets`]: the deployment's secrets kept in the database (the cursor key).
 //! - [`config`]: the configuration (TOML file, environment, flags).
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
+//! - [`background`]: the background tasks: what runs, how often, and why.
 //! - [`cli`]: the `scimd` command line (serve, tenant, token, …).
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind
@@ -25,9 +27,11 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod metrics;
@@ -51,54 +55,22 @@ pub const COMMIT: &str = env!("SCIMD_COMMIT");
 pub use service::{Service, ServiceConfig};
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
-/// requests in flight. Connections are bounded as `HttpConfig::limits` says.
+/// requests in flight. Connections are bounded as `HttpConfig::limits` says; the tasks
+/// of [`background::serving`] run meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Tenants' custom paths: read now, then every 5 seconds.
+    // Mounted paths, users' locations, rate limiters: see `background`.
+    let tasks = background::serving(&state).await;
     let mounts = state.mounts.clone();
-    if let Err(e) = mounts.refresh(&*state.service.store).await {
-        tracing::warn!(error = %e, "reading tenants' mounted paths failed");
-    }
-    let (store, refresher) = (state.service.store.clone(), mounts.clone());
-    let refresh = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            if let Err(e) = refresher.refresh(&*store).await {
-                tracing::warn!(error = %e, "reading tenants' mounted paths failed");
-            }
-        }
-    });
-    // Users' locations after a change of location rules, in the background.
-    let service = state.service.clone();
-    let places = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            match service.recompute_places().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(users = n, "recomputed users' locations after a rules change"),
-                Err(e) => tracing::warn!(error = ?e, "recomputing users' locations failed"),
-            }
-        }
-    });
-    // Rate limiters forget idle keys (their memory stays bounded by the active ones).
-    let limiter_state = state.clone();
-    let forget = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            limiter_state.limiters().forget_idle();
-        }
-    });
     let token_path = state.oauth.config.token_path.clone();
     let state_store = state.service.store.clone();
     let limits = state.http.limits.connections;
     let router = http::router(state);
     let app = http::Remount { inner: router, mounts, store: state_store, token_path: token_path.into() };
     let r = http::connections::serve(listener, app, limits, shutdown).await;
-    refresh.abort();
-    places.abort();
-    forget.abort();
+    drop(tasks);
     r
 }

@@ -18,7 +18,7 @@ fn main() -> std::process::ExitCode {
     // `sync` is the customer's side: the server's configuration is not its business.
     let cfg = match &cli.command {
         Command::Sync(_) | Command::Completions { .. } => Ok(Config::default()),
-        Command::Config(scimd_server::cli::ConfigCmd::PrintDefault) => Ok(Config::default()),
+        Command::Config(scimd_server::cli::config::ConfigCmd::PrintDefault) => Ok(Config::default()),
         _ => cli.load_config(),
     };
     let cfg = match cfg {
@@ -54,12 +54,9 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let Command::Sync(args) = cli.command {
-        // Its exit status tells scripts how the run went.
-        return std::process::ExitCode::from(rt.block_on(scimd_server::cli::sync::sync(args)));
-    }
     match rt.block_on(scimd_server::cli::run(cli, cfg)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        // `sync`'s status tells scripts how the run went; the other commands' is 0.
+        Ok(status) => std::process::ExitCode::from(status),
         Err(e) => {
             eprintln!("scimd: {e}");
             std::process::ExitCode::FAILURE

@@ -136,27 +136,6 @@ impl Keyring {
         Keyring { current: Some(current), previous }
     }
 
-    /// The keyring of the configuration's `secrets` section (already read from its files).
-    pub fn from_config(c: &crate::config::SecretsConfig) -> Result<Keyring, String> {
-        let parse = |key: &str, text: &Option<String>| -> Result<Option<MasterKey>, String> {
-            text.as_deref().map(|t| MasterKey::from_text(t).map_err(|e| format!("{key}: {e}"))).transpose()
-        };
-        let current = parse("secrets.master_key", &c.master_key)?;
-        let previous = parse("secrets.previous_master_key", &c.previous_master_key)?;
-        match (current, previous) {
-            (None, None) => Ok(Keyring::none()),
-            (None, Some(_)) => Err("secrets.previous_master_key is set without secrets.master_key: a previous key \
-                                    only helps the current one during a rotation"
-                .into()),
-            (Some(cur), prev) => {
-                if prev.as_ref().is_some_and(|p| p.id == cur.id) {
-                    return Err("secrets.previous_master_key is the current master key".into());
-                }
-                Ok(Keyring::new(cur, prev.into_iter().collect()))
-            }
-        }
-    }
-
     /// Whether a master key is configured (values are sealed).
     pub fn is_configured(&self) -> bool {
         self.current.is_some()

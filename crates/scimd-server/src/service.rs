@@ -36,37 +36,7 @@ use serde_json::Value;
 use crate::audit::AuditSlot;
 use crate::clock::Clock;
 
-/// An error of a use case: a SCIM error for the client, or an internal failure
-/// (logged with its detail, answered as a bare 500).
-#[derive(Debug)]
-pub enum AppError {
-    Scim(ScimError),
-    Internal(String),
-}
-
-impl From<ScimError> for AppError {
-    fn from(e: ScimError) -> Self {
-        AppError::Scim(e)
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => AppError::Scim(ScimError::not_found("resource not found")),
-            StoreError::Conflict(what) => {
-                AppError::Scim(ScimError::uniqueness(format!("{what} is already taken by another resource")))
-            }
-            StoreError::PreconditionFailed => AppError::Scim(ScimError::precondition_failed(
-                "the resource has changed: its version does not match If-Match",
-            )),
-            StoreError::Scim(e) => AppError::Scim(e),
-            StoreError::Internal(m) => AppError::Internal(m),
-        }
-    }
-}
-
-pub type AppResult<T> = Result<T, AppError>;
+pub use crate::error::{AppError, AppResult};
 
 /// Per-request context: who is calling and how resources are addressed.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::SyncError;
+use crate::error::SyncError;
 
 /// How the client authenticates to the token endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,7 +190,7 @@ impl Auth {
                     if attempt == 5 {
                         return Err(SyncError::Target(format!("the token endpoint answered {}", r.status())));
                     }
-                    delay = crate::apply::retry_delay(r.headers(), delay);
+                    delay = crate::answer::retry_delay(r.headers(), delay);
                 }
                 Ok(r) => {
                     let status = r.status();

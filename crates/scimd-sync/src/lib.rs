@@ -6,12 +6,16 @@
 //! # Layout
 //! - [`source`]: CSV and JSON Lines sources, field paths.
 //! - [`plan`]: the plan — pure: creates, minimal PATCHes (or PUTs), unknown users.
+//! - [`error`]: the run's error ([`SyncError`]); [`answer`]: the target's answers and when
+//!   to ask again (beneath [`auth`] and [`apply`], which both send requests).
 //! - [`auth`]: bearer token, client credentials, password grant with refresh.
 //! - [`apply`]: requests with retries and backoff, the target's users, the worker pool.
 //! - [`report`]: the run's report, JSON and printed.
 
+pub mod answer;
 pub mod apply;
 pub mod auth;
+pub mod error;
 pub mod plan;
 pub mod report;
 pub mod source;
@@ -23,23 +27,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use crate::error::SyncError;
+
 use crate::apply::Target;
 use crate::auth::{Auth, Credentials};
 use crate::plan::{Action, MatchKey, Plan, Unknown};
 use crate::report::Report;
 use crate::source::{CsvSource, JsonlSource, Source};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error("source: {0}")]
-    Source(String),
-    #[error("authentication: {0}")]
-    Auth(String),
-    #[error("target: {0}")]
-    Target(String),
-    #[error("{0}")]
-    Io(String),
-}
 
 /// What a run reads, where it writes, and how.
 pub struct Options {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::apply::Answer;
+use crate::answer::Answer;
 use crate::plan::Action;
 
 /// At most this many failures are listed one by one.

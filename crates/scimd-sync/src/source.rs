@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::SyncError;
+use crate::error::SyncError;
 
 /// One attribute the source manages, as a path into a SCIM user.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

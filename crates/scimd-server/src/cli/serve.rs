@@ -1,25 +1,176 @@
-//! `scimd serve` and `scimd healthcheck`: the server's lifecycle from a [`Config`] —
-//! the tenants the configuration declares, the background tasks, the main and metrics
-//! listeners, and SIGTERM: stop accepting, answer the requests in flight for up to
-//! `server.shutdown_grace`, write the audit backlog, exit.
+//! `scimd serve` and `scimd healthcheck`: the flags of `serve`, and the server's lifecycle
+//! from a [`Config`] — the tenants the configuration declares, the background tasks
+//! (`background`), the main and metrics listeners, and SIGTERM: stop accepting, answer the
+//! requests in flight for up to `server.shutdown_grace`, write the audit backlog, exit.
 
 use std::sync::Arc;
 
+use clap::Args;
 use scimd_store::Store;
 
-use super::{HealthcheckArgs, ttl_secs};
-use crate::clock::Clock;
-use crate::config::Config;
+use super::database::Database;
+use super::ttl_secs;
+use crate::config::{Config, Details, Flags};
 use crate::http::MetricsAccess;
 use crate::{AppState, HttpConfig, Service, ServiceConfig};
 
-pub(super) async fn serve(
-    cfg: &Config,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    admin: crate::admin::Admin,
-    keyring: Arc<crate::seal::Keyring>,
-) -> Result<(), String> {
+/// Flags of `serve`; each overrides its configuration key (shown in brackets with its
+/// default; `scimd config print-default` explains them all).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. [server.listen; 127.0.0.1:8080]
+    #[arg(long, env = "SCIMD_LISTEN")]
+    pub listen: Option<String>,
+    /// Public base URL of the SCIM API (e.g. `https://scim.example.com/scim/v2`), used in
+    /// `meta.location` and `Location`; derived from the Host header when unset. [server.public_url]
+    #[arg(long, env = "SCIMD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Read `X-Forwarded-Proto` (when `--public-url` is unset): only behind a proxy that
+    /// sets it on every request. [server.trust_forwarded_headers; false]
+    #[arg(long, env = "SCIMD_TRUST_FORWARDED_HEADERS", num_args = 0..=1, default_missing_value = "true")]
+    pub trust_forwarded_headers: Option<bool>,
+    /// Page size when a list request gives no `count`. [server.default_page_size; 100]
+    #[arg(long, env = "SCIMD_DEFAULT_PAGE_SIZE")]
+    pub default_page_size: Option<u64>,
+    /// Largest page a list request may ask for. [server.max_page_size; 1000]
+    #[arg(long, env = "SCIMD_MAX_PAGE_SIZE")]
+    pub max_page_size: Option<u64>,
+    /// Largest request body, in bytes. [server.max_body_bytes; 1048576]
+    #[arg(long, env = "SCIMD_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// How long SIGTERM waits for requests in flight before exiting anyway.
+    /// [server.shutdown_grace; 30s]
+    #[arg(long, env = "SCIMD_SHUTDOWN_GRACE", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Option<std::time::Duration>,
+    /// Requests per second one tenant may make, in a burst of as many (0: no limit); more
+    /// get 429 with Retry-After. Per process. [limits.tenant_rate; 0]
+    #[arg(long, env = "SCIMD_TENANT_RATE")]
+    pub tenant_rate: Option<u32>,
+    /// Requests per second one client (OAuth client or long-lived token) may make (0: no
+    /// limit). [limits.client_rate; 0]
+    #[arg(long, env = "SCIMD_CLIENT_RATE")]
+    pub client_rate: Option<u32>,
+    /// Requests handled at once; more get 503 at once. [limits.max_concurrent_requests; 1024]
+    #[arg(long, env = "SCIMD_MAX_CONCURRENT_REQUESTS")]
+    pub max_concurrent_requests: Option<usize>,
+    /// Longest a request may take; longer gets 503. [limits.request_timeout; 60s]
+    #[arg(long, env = "SCIMD_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Connections open at once; more wait to be accepted until one closes.
+    /// [limits.max_connections; 4096]
+    #[arg(long, env = "SCIMD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Longest wait for a request's headers, from the connection's opening (or the first
+    /// byte of a later request); then the connection is closed. [limits.header_timeout; 10s]
+    #[arg(long, env = "SCIMD_HEADER_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Longest a keep-alive connection stays open without a request. [limits.idle_timeout; 60s]
+    #[arg(long, env = "SCIMD_IDLE_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Option<std::time::Duration>,
+    /// Threads serving requests (0: one per CPU core). Database reads run on them; writes
+    /// run on one writer thread of their own. Fewer than the cores leaves them to other
+    /// programs on the machine. [server.workers; 0]
+    #[arg(long, env = "SCIMD_WORKERS")]
+    pub workers: Option<usize>,
+    /// Issuer (`iss`) of access tokens and of the authorization-server metadata, e.g.
+    /// `https://scim.example.com`; when unset, the public URL's origin, else derived from
+    /// the Host header. [oauth.issuer]
+    #[arg(long, env = "SCIMD_ISSUER")]
+    pub issuer: Option<String>,
+    /// Path of the OAuth 2.0 token endpoint. [oauth.token_path; /oauth2/token]
+    #[arg(long, env = "SCIMD_TOKEN_PATH")]
+    pub token_path: Option<String>,
+    /// Failed logins of a client id or API username from one address before that address
+    /// is locked out for it. [oauth.lockout_threshold; 5]
+    #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD")]
+    pub lockout_threshold: Option<i64>,
+    /// Failed logins of a client id or API username from all addresses together before it
+    /// is locked out for everyone. [oauth.lockout_threshold_total; 50]
+    #[arg(long, env = "SCIMD_LOCKOUT_THRESHOLD_TOTAL")]
+    pub lockout_threshold_total: Option<i64>,
+    /// How long a lockout lasts. [oauth.lockout; 5m]
+    #[arg(long, env = "SCIMD_LOCKOUT", value_parser = humantime::parse_duration)]
+    pub lockout: Option<std::time::Duration>,
+    /// How often signing keys are reloaded from the database: the longest a key retired
+    /// through another replica (or the command line) keeps verifying tokens here. A new
+    /// key is picked up at once (an unknown `kid` reloads them). [oauth.key_reload; 30s]
+    #[arg(long, env = "SCIMD_KEY_RELOAD", value_parser = humantime::parse_duration)]
+    pub key_reload: Option<std::time::Duration>,
+    /// How long a spent refresh token may be presented again and get the same new pair (a
+    /// client retrying a refresh whose response it lost) before a reuse counts as theft and
+    /// revokes the login; 0s: never. [oauth.refresh_grace; 10s]
+    #[arg(long, env = "SCIMD_REFRESH_GRACE", value_parser = humantime::parse_duration)]
+    pub refresh_grace: Option<std::time::Duration>,
+    /// A file holding an operator token for the admin API (`/admin/v1`) and `/metrics`,
+    /// besides those created by `scimd admin-token create`. A file, so the token is not in
+    /// `ps` output. [server.admin_token_file]
+    #[arg(long, env = "SCIMD_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<String>,
+    /// Keep payloads (redacted) of requests with no known tenant (failed authentication,
+    /// token and admin requests); tenants have their own setting (`tenant set`).
+    /// [audit.details; changes]
+    #[arg(long, env = "SCIMD_AUDIT_DETAILS", value_enum)]
+    pub audit_details: Option<Details>,
+    /// Days events with no tenant, and the error log, are kept. [audit.days; 90]
+    #[arg(long, env = "SCIMD_AUDIT_DAYS")]
+    pub audit_days: Option<i64>,
+    /// A separate address for `/metrics` and the health checks (open to whoever reaches
+    /// it); without it `/metrics` is on `--listen` and needs an operator token. [metrics.listen]
+    #[arg(long, env = "SCIMD_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The server's base URL (default: from `server.listen`, or `metrics.listen` when set).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Ask `/healthz` (the process answers) instead of `/readyz` (it can serve).
+    #[arg(long)]
+    pub live: bool,
+    /// Give up on one attempt after this long.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub timeout: std::time::Duration,
+    /// Keep asking, twice a second, for up to this long (a server starting up).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub wait: Option<std::time::Duration>,
+}
+
+impl ServeArgs {
+    /// Its flags, as configuration keys over the file and the environment.
+    pub(super) fn flags(&self, f: &mut Flags) {
+        f.set("server.listen", self.listen.clone());
+        f.set("server.public_url", self.public_url.clone());
+        f.set("server.trust_forwarded_headers", self.trust_forwarded_headers);
+        f.set("server.workers", self.workers.map(|n| n as i64));
+        f.set("server.default_page_size", self.default_page_size.map(|n| n as i64));
+        f.set("server.max_page_size", self.max_page_size.map(|n| n as i64));
+        f.set("server.max_body_bytes", self.max_body_bytes.map(|n| n as i64));
+        f.set_duration("server.shutdown_grace", self.shutdown_grace);
+        f.set("server.admin_token_file", self.admin_token_file.clone());
+        f.set("limits.tenant_rate", self.tenant_rate.map(i64::from));
+        f.set("limits.client_rate", self.client_rate.map(i64::from));
+        f.set("limits.max_concurrent_requests", self.max_concurrent_requests.map(|n| n as i64));
+        f.set_duration("limits.request_timeout", self.request_timeout);
+        f.set("limits.max_connections", self.max_connections.map(|n| n as i64));
+        f.set_duration("limits.header_timeout", self.header_timeout);
+        f.set_duration("limits.idle_timeout", self.idle_timeout);
+        f.set("oauth.issuer", self.issuer.clone());
+        f.set("oauth.token_path", self.token_path.clone());
+        f.set("oauth.lockout_threshold", self.lockout_threshold);
+        f.set("oauth.lockout_threshold_total", self.lockout_threshold_total);
+        f.set_duration("oauth.lockout", self.lockout);
+        f.set_duration("oauth.key_reload", self.key_reload);
+        f.set_duration("oauth.refresh_grace", self.refresh_grace);
+        f.set_name("audit.details", self.audit_details);
+        f.set("audit.days", self.audit_days);
+        f.set("metrics.listen", self.metrics_listen.clone());
+    }
+}
+
+/// `scimd serve`: runs until SIGTERM or Ctrl-C, then drains.
+pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
+    let Database { store, clock, keyring, admin } = db;
     let mut config = ServiceConfig { keyring: keyring.clone(), ..ServiceConfig::default() };
     config.page.default_count = cfg.server.default_page_size;
     config.page.max_count = cfg.server.max_page_size;
@@ -44,21 +195,9 @@ pub(super) async fn serve(
     let service = Service::new(store.clone(), clock, config);
     let admin_token = cfg.server.admin_token.as_deref().map(|t| crate::auth::hash_token(t.trim()));
     let oauth = Arc::new(oauth);
-    // Hourly: forget expired refresh tokens, spent revocations, idle failure counts.
-    let purger = oauth.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            match purger.purge().await {
-                Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired OAuth state"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = ?e, "purging expired OAuth state failed"),
-            }
-        }
-    });
     let sink = crate::audit::AuditSink::start(store.clone());
-    spawn_audit_retention(store.clone(), cfg.audit.days.max(1));
+    // OAuth purge and audit retention: see `background`.
+    let housekeeping = crate::background::housekeeping(oauth.clone(), store.clone(), cfg.audit.days.max(1));
     let metrics = match (cfg.metrics.enabled, &cfg.metrics.listen) {
         (false, _) => MetricsAccess::Off,
         (true, Some(_)) => MetricsAccess::Separate,
@@ -120,7 +259,7 @@ pub(super) async fn serve(
         }
         _ => None,
     };
-    let database = super::redacted_url(&cfg.database.url);
+    let database = crate::config::redacted_url(&cfg.database.url);
     tracing::info!(%addr, %database, version = crate::VERSION, "scimd listening on {addr}");
     let grace = cfg.server.shutdown_grace;
     let server = crate::serve(listener, state.clone(), stopped(stop.clone()));
@@ -138,6 +277,7 @@ pub(super) async fn serve(
     if let Some(t) = metrics_task {
         t.abort();
     }
+    drop(housekeeping);
     sink.flush().await;
     tracing::info!("scimd stopped");
     store.close();
@@ -164,31 +304,6 @@ async fn seal_secrets(store: &dyn Store, keyring: &crate::seal::Keyring) -> Resu
         ),
     }
     Ok(())
-}
-
-/// Audit retention: every 10 minutes, in small batches, so the writer is never held long.
-fn spawn_audit_retention(store: Arc<dyn Store>, days: i64) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            let mut total = 0;
-            loop {
-                match store.purge_audit(chrono::Utc::now(), days, 5000).await {
-                    Ok(0) => break,
-                    Ok(n) => total += n,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "purging the audit trail failed");
-                        break;
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            if total > 0 {
-                tracing::info!(rows = total, "purged audit records past their retention");
-            }
-        }
-    });
 }
 
 /// Makes the configuration's tenants exist with their settings. Several replicas may do

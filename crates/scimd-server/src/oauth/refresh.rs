@@ -5,34 +5,13 @@
 //! presented again revokes its whole login (a stolen token), except within a short grace
 //! period while the pair that replaced it is unused: then it is a client retrying a refresh
 //! whose answer it lost, and it gets that same answer back (kept sealed, see `retry`).
-//! Also the issuing of access tokens, signed or opaque as the tenant's profile says.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use scimd_store::{ClientAuth, NewAccessToken, RefreshExpiry, Rotate, Rotation, TenantId};
+use scimd_store::{ClientAuth, RefreshExpiry, Rotate, Rotation};
 
-use super::{OAuth, OAuthError, OResult, TokenResponse, TokenShape, opaque, random_id, retry, unix};
+use super::issue::scopes_within;
+use super::{OAuth, OAuthError, OResult, TokenResponse, retry, unix};
 use crate::auth::hash_token;
-
-/// The scopes a request gets: those it names (each must be in `allowed`, repeats
-/// dropped), or all of `allowed` when it names none.
-pub(super) fn scopes_within(requested: &Option<Vec<String>>, allowed: &[String]) -> OResult<Vec<String>> {
-    match requested {
-        None => Ok(allowed.to_vec()),
-        Some(r) if r.is_empty() => Ok(allowed.to_vec()),
-        Some(r) => match r.iter().find(|s| !allowed.contains(s)) {
-            Some(s) => Err(OAuthError::new(400, "invalid_scope", format!("scope '{s}' is not granted to this client"))),
-            None => {
-                let mut out: Vec<String> = Vec::new();
-                for s in r {
-                    if !out.contains(s) {
-                        out.push(s.clone());
-                    }
-                }
-                Ok(out)
-            }
-        },
-    }
-}
 
 /// What a refresh will answer, made before the presented token is spent so that the
 /// rotation keeps it (sealed) in the same transaction.
@@ -43,42 +22,6 @@ struct Prepared {
 }
 
 impl OAuth {
-    /// An access token for `tenant` (id, name): a signed JWT, or an opaque one when the
-    /// tenant's profile asks for them.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn issue_access(
-        &self,
-        issuer: &str,
-        client: &ClientAuth,
-        sub: &str,
-        tenant: (TenantId, &str),
-        scopes: &[String],
-        family: Option<&str>,
-        now: DateTime<Utc>,
-        shape: &TokenShape,
-    ) -> OResult<String> {
-        if !shape.opaque_access_tokens {
-            return self.sign(issuer, client, sub, tenant.0, tenant.1, scopes, family, now).await;
-        }
-        let token = opaque::generate();
-        self.store
-            .store_access_token(
-                NewAccessToken {
-                    hash: hash_token(&token),
-                    jti: random_id(),
-                    family: family.map(str::to_string),
-                    client: client.row,
-                    tenant: tenant.0,
-                    subject: family.map(|_| sub.to_string()),
-                    scopes: scopes.to_vec(),
-                    expires: now + TimeDelta::seconds(client.access_ttl_secs),
-                },
-                now,
-            )
-            .await?;
-        Ok(token)
-    }
-
     /// The `refresh_token` grant, for an authenticated client.
     pub(super) async fn refresh(
         &self,
