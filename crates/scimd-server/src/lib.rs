@@ -59,14 +59,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Tenants' custom paths: read now, then every 5 seconds.
     let mounts = state.mounts.clone();
-    if let Err(e) = mounts.refresh(&*state.service.store).await {
+    if let Err(e) = mounts.refresh(&state.service).await {
         tracing::warn!(error = %e, "reading tenants' mounted paths failed");
     }
-    let (store, refresher) = (state.service.store.clone(), mounts.clone());
+    let (mounted, refresher) = (state.service.clone(), mounts.clone());
     let refresh = tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            if let Err(e) = refresher.refresh(&*store).await {
+            if let Err(e) = refresher.refresh(&mounted).await {
                 tracing::warn!(error = %e, "reading tenants' mounted paths failed");
             }
         }
@@ -92,10 +92,10 @@ pub async fn serve(
         }
     });
     let token_path = state.oauth.config.token_path.clone();
-    let state_store = state.service.store.clone();
+    let remount_service = state.service.clone();
     let limits = state.http.limits.connections;
     let router = http::router(state);
-    let app = http::Remount { inner: router, mounts, store: state_store, token_path: token_path.into() };
+    let app = http::Remount { inner: router, mounts, service: remount_service, token_path: token_path.into() };
     let r = http::connections::serve(listener, app, limits, shutdown).await;
     refresh.abort();
     places.abort();

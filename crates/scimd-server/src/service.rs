@@ -7,6 +7,7 @@
 //! the server split by concern (the next restructuring).
 
 mod bulk;
+mod process;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
 
 use std::collections::HashMap;

@@ -268,7 +268,7 @@ async fn profile_changed(s: &AppState, name: &str) {
     if let Ok(t) = s.admin.tenant(name).await {
         s.service.forget_profile(t.id);
     }
-    if let Err(e) = s.mounts.refresh(&*s.service.store).await {
+    if let Err(e) = s.mounts.refresh(&s.service).await {
         tracing::warn!(error = %e, "reading tenants' mounted paths failed");
     }
 }

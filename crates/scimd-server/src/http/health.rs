@@ -19,7 +19,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
     // Bounded in time by the store (a few seconds on PostgreSQL).
-    let reason = match state.service.store.ready().await {
+    let reason = match state.service.ready().await {
         Ok(()) => return (StatusCode::OK, "ready\n").into_response(),
         Err(e) => format!("database not ready: {e}"),
     };
@@ -30,7 +30,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 /// The metrics' text, with the gauges read now.
 pub(super) fn metrics_text(state: &AppState) -> Response {
     let text = state.metrics().render(crate::metrics::Readings {
-        store: state.service.store.stats(),
+        store: state.service.store_stats(),
         audit_backlog: state.audit.backlog(),
         audit_failures: state.audit.failures(),
     });

@@ -13,6 +13,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
 
+use crate::service::Service;
+
 /// Where a request arrived when a tenant profile's base path or token path mounted it:
 /// its URI was rewritten to the built-in route before routing.
 #[derive(Debug, Clone)]
@@ -60,7 +62,7 @@ pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
 impl Mounts {
     /// [`Mounts::rewrite`], after rereading the profiles first when the path is one no
     /// mount knows (see the type's documentation).
-    pub async fn rewrite_fresh(&self, store: &dyn scimd_store::Store, token_path: &str, req: Request) -> Request {
+    pub async fn rewrite_fresh(&self, service: &Service, token_path: &str, req: Request) -> Request {
         let path = req.uri().path();
         if !self.knows(path) && !BUILT_IN_PREFIXES.iter().any(|p| path.starts_with(p)) && path != token_path {
             let arrived = std::time::Instant::now();
@@ -71,7 +73,7 @@ impl Mounts {
                     tokio::time::sleep(MISS_REFRESH.saturating_sub(started.elapsed())).await;
                 }
                 *last = Some(std::time::Instant::now());
-                if let Err(e) = self.refresh(store).await {
+                if let Err(e) = self.refresh(service).await {
                     tracing::warn!(error = %e, "reading tenants' mounted paths failed");
                 }
             }
@@ -95,16 +97,14 @@ impl Mounts {
     }
 
     /// Reads every tenant's profile and keeps the paths they mount.
-    pub async fn refresh(&self, store: &dyn scimd_store::Store) -> Result<(), String> {
+    pub async fn refresh(&self, service: &Service) -> Result<(), String> {
         let mut bases = Vec::new();
         let mut tokens = Vec::new();
-        for (_, text) in store.tenant_profiles().await.map_err(|e| e.to_string())? {
-            // Only the profile's head: cheap to read for many tenants every few seconds.
-            // An unreadable stored profile mounts nothing (the service reports it).
-            if let Some(p) = scimd_core::profile::ProfileHead::from_json(&text) {
-                bases.extend(p.base_paths.into_iter().filter(|b| b != "/scim/v2"));
-                tokens.extend(p.token_path);
-            }
+        // Only the profiles' heads: cheap to read for many tenants every few seconds. An
+        // unreadable stored profile mounts nothing (the service reports it).
+        for p in service.profile_heads().await.map_err(|e| e.to_string())? {
+            bases.extend(p.base_paths.into_iter().filter(|b| b != "/scim/v2"));
+            tokens.extend(p.token_path);
         }
         bases.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         bases.dedup();
@@ -162,7 +162,7 @@ impl Mounts {
 pub struct Remount {
     pub inner: Router,
     pub mounts: Arc<Mounts>,
-    pub store: Arc<dyn scimd_store::Store>,
+    pub service: Arc<Service>,
     pub token_path: Arc<str>,
 }
 
@@ -178,7 +178,7 @@ impl tower::Service<Request> for Remount {
     fn call(&mut self, req: Request) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let req = this.mounts.rewrite_fresh(&*this.store, &this.token_path, req).await;
+            let req = this.mounts.rewrite_fresh(&this.service, &this.token_path, req).await;
             tower::ServiceExt::oneshot(this.inner, req).await
         })
     }

@@ -59,7 +59,7 @@ pub(super) struct AuditCfg {
     max_body: usize,
     details: scimd_store::DetailsLevel,
     metrics: Arc<crate::metrics::Metrics>,
-    store: Arc<dyn scimd_store::Store>,
+    service: Arc<crate::service::Service>,
 }
 
 /// The label of requests no route matched (bounded series).
@@ -75,9 +75,9 @@ impl AuditCfg {
         }
         // A tenant this process has not named yet: read the names once. One that is not
         // there (deleted meanwhile) keeps its id as its name, so it is not looked up again.
-        match self.store.list_tenants().await {
+        match self.service.tenant_names().await {
             Ok(ts) => {
-                self.metrics.learn_tenants(ts.into_iter().map(|t| (t.id.0, t.name)));
+                self.metrics.learn_tenants(ts);
                 self.metrics.learn_tenants([(t.0, t.0.to_string())]);
             }
             Err(e) => tracing::warn!(error = %e, "reading tenant names failed"),
@@ -499,7 +499,7 @@ impl RequestLogLayer {
             max_body: state.http.max_body_bytes,
             details: state.http.audit_details,
             metrics: state.metrics().clone(),
-            store: state.service.store.clone(),
+            service: state.service.clone(),
         }))
     }
 }
@@ -548,7 +548,11 @@ mod tests {
             max_body: 1024,
             details: scimd_store::DetailsLevel::All,
             metrics: crate::metrics::Metrics::new(),
-            store: store.clone(),
+            service: Arc::new(crate::service::Service::new(
+                store.clone(),
+                Arc::new(crate::clock::SystemClock),
+                Default::default(),
+            )),
         });
         let mut svc = RequestLogLayer(cfg).layer(Panics);
         let req = Request::builder()

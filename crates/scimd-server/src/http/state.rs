@@ -76,7 +76,7 @@ impl AppState {
     pub fn new(parts: AppParts) -> Self {
         let limiters = limits::Limiters::new(&parts.http.limits);
         let metrics = crate::metrics::Metrics::new();
-        parts.service.store.set_observer(metrics.store_observer());
+        parts.service.observe_store(metrics.store_observer());
         AppState(Arc::new((parts, Process { limiters, metrics, draining: Default::default() })))
     }
 
