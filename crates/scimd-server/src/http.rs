@@ -2,7 +2,8 @@
 //! the use cases ([`crate::service::Service`], [`crate::admin::Admin`],
 //! [`crate::oauth::OAuth`]), and no HTTP type leaves this module.
 //!
-//! - `router`: the route table and the layers every route runs under;
+//! - `router`: the routes (each with its operation, declared through `routes`) and the layers every
+//!   route runs under;
 //! - `state`: the application's shared state and the HTTP settings;
 //! - `request_log`: the outermost layer (request id, log line, metrics, audit event);
 //! - `mounts`: tenants' own base and token paths, rewritten before routing;
@@ -29,6 +30,7 @@ mod origin;
 mod query;
 mod request_log;
 mod router;
+mod routes;
 mod scim;
 mod state;
 mod tenant_docs;

@@ -5,6 +5,7 @@
 //! - [`http`]: the axum router, authentication, body extraction, error → response.
 //! - [`admin`]: the operator's use cases (tenants, credentials, keys), shared by the
 //!   command line and the admin HTTP API.
+//! - [`operation`]: which operation a request is, named once per route.
 //! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
 //!   go-live summary.
 //! - [`auth`]: bearer token generation, hashing and the verified-token cache.
@@ -32,6 +33,7 @@ pub mod hashing;
 pub mod http;
 pub mod metrics;
 pub mod oauth;
+pub mod operation;
 pub mod presets;
 pub mod seal;
 pub mod secrets;

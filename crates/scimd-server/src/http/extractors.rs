@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use scimd_core::ScimError;
 use scimd_store::{IfMatch, TenantId};
@@ -36,12 +36,10 @@ impl FromRequestParts<AppState> for ScimRequest {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // Reads: GET and HEAD (a GET without its body, which still answers whether a
-        // resource exists or a filter matches), and the POST of a `/.search`; everything
-        // else writes.
-        let read = matches!(parts.method, Method::GET | Method::HEAD) || parts.uri.path().ends_with("/.search");
-        let write = !read;
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
+        // Whether it changes resources, as its route named it (a request no route named
+        // is held to the stricter scopes of a change).
+        let write = slot.as_ref().and_then(|s| s.routed.as_ref()).is_none_or(|r| r.operation.is_write());
         let grant = authenticate(&parts.headers, state, write, slot.as_deref()).await?;
         // The tenant's API answers only where its profile mounts it.
         let base = parts.extensions.get::<Mounted>().map_or("/scim/v2", |m| m.base.as_str()).to_string();

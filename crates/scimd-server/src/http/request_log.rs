@@ -20,8 +20,10 @@ use serde_json::Value;
 
 use super::errors::{ErrorType, InternalError, error_response};
 use super::mounts::Mounted;
+use super::routes::RouteTable;
 use super::{AppState, SCIM_JSON, headers};
-use crate::audit::{AuditSink, AuditSlot};
+use crate::audit::{AuditSink, AuditSlot, Routed};
+use crate::operation::Operation;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,6 +62,8 @@ pub(super) struct AuditCfg {
     details: scimd_store::DetailsLevel,
     metrics: Arc<crate::metrics::Metrics>,
     service: Arc<crate::service::Service>,
+    /// Every route's operation and metrics label.
+    routes: Arc<RouteTable>,
 }
 
 /// The label of requests no route matched (bounded series).
@@ -182,11 +186,18 @@ where
         let header = HeaderValue::from_str(&id).ok();
         let method = req.method().clone();
         let uri = req.uri().clone();
-        let route: Arc<str> = match req.extensions().get::<axum::extract::MatchedPath>() {
-            Some(m) => Arc::from(m.as_str()),
-            None => Arc::from(UNMATCHED),
+        // The route's operation, as the route table names it (a request no route names:
+        // from its path), and its label in the metrics.
+        let matched = req.extensions().get::<axum::extract::MatchedPath>();
+        let named = matched.and_then(|m| self.audit.routes.lookup(m.as_str(), &method));
+        let route: Arc<str> = match (named, matched) {
+            (Some((label, _)), _) => label.clone(),
+            (None, Some(m)) => Arc::from(m.as_str()),
+            (None, None) => Arc::from(UNMATCHED),
         };
-        let classified = crate::audit::classify(method.as_str(), uri.path());
+        let operation =
+            named.and_then(|(_, op)| op).unwrap_or_else(|| Operation::unrouted(method.as_str(), uri.path()));
+        let classified = operation.audited(uri.path());
         // Logged and recorded as the client sent it (a mounted path was rewritten).
         let uri = match req.extensions().get::<Mounted>() {
             Some(m) => m.original.parse::<axum::http::Uri>().unwrap_or(uri),
@@ -200,7 +211,7 @@ where
                 method.to_string(),
                 uri.path().to_string(),
                 self.audit.clock.now(),
-                classified.clone(),
+                classified.clone().map(|classified| Routed { operation, classified }),
             ));
             req.extensions_mut().insert(slot.clone());
             // The request's head and body, for the event's details: the body is copied as
@@ -491,7 +502,7 @@ pub(super) struct RequestLogLayer(Arc<AuditCfg>);
 impl RequestLogLayer {
     /// The layer of `state`'s application (it installs the panic hook that keeps a
     /// panic's backtrace for the error log).
-    pub(super) fn new(state: &AppState) -> Self {
+    pub(super) fn new(state: &AppState, routes: RouteTable) -> Self {
         install_panic_hook();
         RequestLogLayer(Arc::new(AuditCfg {
             sink: state.audit.clone(),
@@ -500,6 +511,7 @@ impl RequestLogLayer {
             details: state.http.audit_details,
             metrics: state.metrics().clone(),
             service: state.service.clone(),
+            routes: Arc::new(routes),
         }))
     }
 }
@@ -553,6 +565,7 @@ mod tests {
                 Arc::new(crate::clock::SystemClock),
                 Default::default(),
             )),
+            routes: Default::default(),
         });
         let mut svc = RequestLogLayer(cfg).layer(Panics);
         let req = Request::builder()
