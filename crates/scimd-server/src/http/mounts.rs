@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
 
+use super::router::BUILT_IN_PREFIXES;
 use crate::service::Service;
 
 /// Where a request arrived when a tenant profile's base path or token path mounted it:
@@ -44,20 +45,6 @@ pub struct Mounts {
 
 /// The least time between two rereads of the profiles caused by unknown paths.
 pub const MISS_REFRESH: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// Paths the server itself routes: never a tenant's mount, so a miss there rereads nothing.
-pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
-    "/scim/v2",
-    "/oauth2/revoke",
-    "/oauth2/introspect",
-    "/admin/",
-    "/.well-known/",
-    "/docs",
-    "/openapi.json",
-    "/metrics",
-    "/healthz",
-    "/readyz",
-];
 
 impl Mounts {
     /// [`Mounts::rewrite`], after rereading the profiles first when the path is one no

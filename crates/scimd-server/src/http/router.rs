@@ -43,6 +43,20 @@ pub(super) async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> 
     error_response(&ScimError::new(405, None, format!("{method} is not supported on '{}'", uri.path())))
 }
 
+/// Paths the server itself routes: never a tenant's mount, so a miss there rereads nothing.
+pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
+    "/scim/v2",
+    "/oauth2/revoke",
+    "/oauth2/introspect",
+    "/admin/",
+    "/.well-known/",
+    "/docs",
+    "/openapi.json",
+    "/metrics",
+    "/healthz",
+    "/readyz",
+];
+
 /// The routes of one resource type, at `base`.
 fn resource_routes<'t, const K: u8>(routes: Routes<'t>, base: &str, k: ResourceKind) -> Routes<'t> {
     use Method as M;
@@ -147,6 +161,14 @@ mod tests {
             let m = Method::from_bytes(method.as_bytes()).unwrap();
             let named = table.lookup(&path, &m).unwrap_or_else(|| panic!("{method} {path} has no route"));
             assert_eq!(named.1, Some(op), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn every_route_is_under_a_built_in_prefix() {
+        let (_, table) = routes("/oauth2/token", MetricsAccess::Operators);
+        for path in table.paths().filter(|p| *p != "/oauth2/token") {
+            assert!(BUILT_IN_PREFIXES.iter().any(|b| path.starts_with(b)), "{path} is under no built-in prefix");
         }
     }
 

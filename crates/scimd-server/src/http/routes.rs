@@ -86,6 +86,12 @@ impl RouteTable {
         };
         Some((label, op))
     }
+
+    /// The declared routes' paths (as matched).
+    #[cfg(test)]
+    pub(super) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(|k| &**k)
+    }
 }
 
 /// A router being built under `prefix` (where it will be nested), recording each route
