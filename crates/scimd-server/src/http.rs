@@ -1,9 +1,10 @@
 //! The HTTP surface, one module per concern; handlers only translate between HTTP and
 //! the use cases ([`crate::service::Service`], [`crate::admin::Admin`],
-//! [`crate::oauth::OAuth`]), and no HTTP type leaves this module.
+//! [`crate::oauth::OAuth`]), which see no HTTP type.
 //!
-//! - `router`: the routes (each with its operation, declared through `routes`) and the layers every
-//!   route runs under;
+//! - `router`: the routes, each method with its handler and its operation, and the
+//!   layers every route runs under;
+//! - `routes`: how a route is declared, and the one table of routes' operations;
 //! - `state`: the application's shared state and the HTTP settings;
 //! - `request_log`: the outermost layer (request id, log line, metrics, audit event);
 //! - `mounts`: tenants' own base and token paths, rewritten before routing;
