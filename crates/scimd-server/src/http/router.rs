@@ -43,7 +43,10 @@ pub(super) async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> 
     error_response(&ScimError::new(405, None, format!("{method} is not supported on '{}'", uri.path())))
 }
 
-/// Paths the server itself routes: never a tenant's mount, so a miss there rereads nothing.
+/// The paths the server owns whole (every route here is under one, the token endpoint
+/// aside: a test checks it): never a tenant's mount, so a miss there rereads no profiles
+/// (`Mounts`). Trees, not routes: an unknown path under `/scim/v2` or `/admin/` is the
+/// server's own 404, and `/docs` holds Swagger UI's assets.
 pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
     "/scim/v2",
     "/oauth2/revoke",
