@@ -44,73 +44,14 @@ pub fn redact_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) ->
     Value::Object(map).to_string()
 }
 
-/// The operation, resource type and resource id of a request.
-pub type Classified = (&'static str, Option<&'static str>, Option<String>);
+pub use crate::operation::Classified;
+use crate::operation::Operation;
 
-/// The operation, resource type and resource id a request addresses, from its method and
-/// path. `None` for requests that are not audited (health checks, metrics scrapes).
+/// The operation, resource type and resource id a request that no route names addresses,
+/// from its method and path ([`Operation::unrouted`]). `None` for requests that are not
+/// audited (health checks, metrics scrapes).
 pub fn classify(method: &str, path: &str) -> Option<Classified> {
-    // HEAD is a GET without the body: it reads what the GET would.
-    let method = if method.eq_ignore_ascii_case("HEAD") { "GET" } else { method };
-    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
-        return None;
-    }
-    if let Some(rest) = path.strip_prefix("/scim/v2/") {
-        let mut parts = rest.splitn(2, '/');
-        let first = parts.next().unwrap_or("");
-        let second = parts.next().filter(|s| !s.is_empty());
-        let rtype = match first {
-            "Users" | "Me" => Some("User"),
-            "Groups" => Some("Group"),
-            _ => None,
-        };
-        if first == "Me" {
-            // `/Me` is one user: the token's.
-            let op = match method {
-                "GET" => "read",
-                "PUT" => "replace",
-                "PATCH" => "patch",
-                "DELETE" => "delete",
-                _ => "other",
-            };
-            return Some((op, rtype, None));
-        }
-        let op = if first == ".search" || second == Some(".search") {
-            "search"
-        } else if first == "Bulk" {
-            // The request's own event, when the request as a whole was refused; otherwise
-            // its operations have an event each.
-            "bulk"
-        } else {
-            match (rtype, second, method) {
-                (Some(_), None, "GET") => "list",
-                (Some(_), None, "POST") => "create",
-                (Some(_), Some(_), "GET") => "read",
-                (Some(_), Some(_), "PUT") => "replace",
-                (Some(_), Some(_), "PATCH") => "patch",
-                (Some(_), Some(_), "DELETE") => "delete",
-                (None, _, "GET") => "discovery",
-                _ => "other",
-            }
-        };
-        let id = match (rtype, second) {
-            (Some(_), Some(id)) if id != ".search" => Some(id.to_string()),
-            _ => None,
-        };
-        return Some((op, rtype, id));
-    }
-    if let Some(rest) = path.strip_prefix("/admin/v1/tenants/") {
-        return Some(classify_admin(method, rest));
-    }
-    let op = match path {
-        "/oauth2/revoke" => "revoke",
-        "/oauth2/introspect" => "introspect",
-        p if p.starts_with("/.well-known/") => "discovery",
-        p if p.starts_with("/admin/") => "admin",
-        _ if method == "POST" => "token",
-        _ => "other",
-    };
-    Some((op, None, None))
+    Operation::unrouted(method, path).audited(path)
 }
 
 /// Whether an operation only reads (its payloads are kept only at level `all`).
@@ -146,50 +87,6 @@ pub fn missing_details_reason(
     }
 }
 
-/// An admin request on one tenant (`{tenant}/…`): places and access changes get an
-/// operation, a type and the key they address, like SCIM changes.
-fn classify_admin(method: &str, rest: &str) -> (&'static str, Option<&'static str>, Option<String>) {
-    // Operation names apart from SCIM's, so that the go-live summary (the customer's
-    // provisioning) does not count the operator's work.
-    let parts: Vec<&str> = rest.split('/').collect();
-    let write = |op: &'static str| if method == "GET" { "query" } else { op };
-    match parts.as_slice() {
-        [_, "places"] => (write("import"), Some("Places"), None),
-        [_, "places", level, tail @ ..] => {
-            let rtype = match scimd_core::places::Level::parse(level) {
-                Some(scimd_core::places::Level::Location) => "Location",
-                Some(scimd_core::places::Level::Section) => "Section",
-                Some(scimd_core::places::Level::Bank) => "Bank",
-                Some(scimd_core::places::Level::Locker) => "Locker",
-                None => return ("admin", None, None),
-            };
-            let key = tail.first().map(|k| k.to_string());
-            let op = match (tail, method) {
-                (_, "GET") => "query",
-                ([], _) => "add",
-                ([_, "rules"], _) => "rules",
-                ([_, ..], "PATCH") => "rename",
-                ([_, ..], "DELETE") => "remove",
-                _ => "admin",
-            };
-            (op, Some(rtype), key)
-        }
-        [_, "access"] => match method {
-            "POST" => ("grant", Some("Access"), None),
-            "DELETE" => ("revoke", Some("Access"), None),
-            _ => ("query", Some("Access"), None),
-        },
-        [_, "users"] => (write("import"), Some("User"), None),
-        [_, "users", user, ..] => ("query", Some("Access"), Some(user.to_string())),
-        [_, "groups", tail @ ..] => match (method, tail) {
-            ("POST", []) => ("group_add", Some("Group"), None),
-            ("DELETE", [g]) => ("group_remove", Some("Group"), Some(g.to_string())),
-            _ => ("query", Some("Group"), None),
-        },
-        _ => ("admin", None, None),
-    }
-}
-
 /// What one request's layers learn about it, for its event. Created by the HTTP layer;
 /// authentication fills in the tenant and client, the write path the id of the event it
 /// wrote with the change, error handling the internal error.
@@ -206,9 +103,9 @@ pub struct AuditSlot {
     pub time: DateTime<Utc>,
     /// The event written with a change (0: none).
     pub change_event: Arc<AtomicI64>,
-    /// What the request addresses, classified from the path it was routed by (a mounted
-    /// path, such as a profile's `/api/Users`, is classified as `/scim/v2/Users`).
-    pub classified: Option<Classified>,
+    /// What the request is, as its route names it (`None`: not named; its events are
+    /// of operation `other`).
+    pub routed: Option<Routed>,
     pub info: Mutex<SlotInfo>,
     /// Events of a Bulk request's operations that failed (those that succeeded wrote
     /// theirs with their changes): written with the request's, one per operation.
@@ -239,15 +136,24 @@ pub struct SlotInfo {
     pub secrets: Option<Arc<Secrets>>,
 }
 
+/// A request's operation, as its route names it, and what its event records of it.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub operation: Operation,
+    /// The operation, resource type and resource id, from the path the request was routed
+    /// by (a mounted path, such as a profile's `/api/Users`, as `/scim/v2/Users`).
+    pub classified: Classified,
+}
+
 impl AuditSlot {
-    /// A slot for a request sent to `path` and classified (by its routed path) as `classified`.
+    /// A slot for a request sent to `path`, which its route names `routed`.
     pub fn new(
         request_id: String,
         client_request_id: Option<String>,
         method: String,
         path: String,
         time: DateTime<Utc>,
-        classified: Option<Classified>,
+        routed: Option<Routed>,
     ) -> Self {
         AuditSlot {
             request_id,
@@ -257,7 +163,7 @@ impl AuditSlot {
             started: Instant::now(),
             time,
             change_event: Arc::new(AtomicI64::new(0)),
-            classified,
+            routed,
             info: Mutex::new(SlotInfo::default()),
             failed_ops: Mutex::new(Vec::new()),
             addressed: Mutex::new(Vec::new()),
@@ -351,7 +257,7 @@ impl AuditSlot {
                 let c = classify(m, &path);
                 (m.to_string(), path, c)
             }
-            None => (self.method.clone(), self.path.clone(), self.classified.clone()),
+            None => (self.method.clone(), self.path.clone(), self.routed.as_ref().map(|r| r.classified.clone())),
         };
         let (op, rtype, id) = classified.unwrap_or(("other", None, None));
         let (path, id) = (self.masked(&path), id.map(|id| self.masked(&id)));

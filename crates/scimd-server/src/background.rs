@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 
 use crate::http::{AppState, Mounts};
 use crate::oauth::OAuth;
+use crate::service::Service;
 
 const MOUNTS_EVERY: Duration = Duration::from_secs(5);
 const PLACES_EVERY: Duration = Duration::from_millis(500);
@@ -54,12 +55,12 @@ impl Drop for Tasks {
 /// The tasks of a served application. The tenants' mounted paths are read once before
 /// this returns, so the first request already finds them.
 pub async fn serving(state: &AppState) -> Tasks {
-    let (mounts, store) = (state.mounts.clone(), state.service.store.clone());
-    refresh_mounts(&mounts, &*store).await;
+    let (mounts, service) = (state.mounts.clone(), state.service.clone());
+    refresh_mounts(&mounts, &service).await;
     let mounts = tokio::spawn(async move {
         loop {
             tokio::time::sleep(MOUNTS_EVERY).await;
-            refresh_mounts(&mounts, &*store).await;
+            refresh_mounts(&mounts, &service).await;
         }
     });
     let service = state.service.clone();
@@ -83,8 +84,8 @@ pub async fn serving(state: &AppState) -> Tasks {
     Tasks(vec![mounts, places, limiters])
 }
 
-async fn refresh_mounts(mounts: &Mounts, store: &dyn Store) {
-    if let Err(e) = mounts.refresh(store).await {
+async fn refresh_mounts(mounts: &Mounts, service: &Service) {
+    if let Err(e) = mounts.refresh(service).await {
         tracing::warn!(error = %e, "reading tenants' mounted paths failed");
     }
 }

@@ -5,6 +5,7 @@
 //! - [`http`]: the axum router, authentication, body extraction, error → response.
 //! - [`admin`]: the operator's use cases (tenants, credentials, keys), shared by the
 //!   command line and the admin HTTP API.
+//! - [`operation`]: which operation a request is, named once per route.
 //! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
 //!   go-live summary.
 //! - [`error`]: the use cases' error ([`error::AppError`]), beneath all of them.
@@ -36,6 +37,7 @@ pub mod hashing;
 pub mod http;
 pub mod metrics;
 pub mod oauth;
+pub mod operation;
 pub mod presets;
 pub mod seal;
 pub mod secrets;
@@ -66,10 +68,10 @@ pub async fn serve(
     let tasks = background::serving(&state).await;
     let mounts = state.mounts.clone();
     let token_path = state.oauth.config.token_path.clone();
-    let state_store = state.service.store.clone();
+    let remount_service = state.service.clone();
     let limits = state.http.limits.connections;
     let router = http::router(state);
-    let app = http::Remount { inner: router, mounts, store: state_store, token_path: token_path.into() };
+    let app = http::Remount { inner: router, mounts, service: remount_service, token_path: token_path.into() };
     let r = http::connections::serve(listener, app, limits, shutdown).await;
     drop(tasks);
     r

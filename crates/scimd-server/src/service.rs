@@ -7,6 +7,7 @@
 //! the server split by concern (the next restructuring).
 
 mod bulk;
+mod process;
 #[cfg(test)]
 mod tests;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
@@ -109,7 +110,7 @@ impl Default for ServiceConfig {
 }
 
 pub struct Service {
-    pub store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     registry: Arc<Registry>,
     /// How default responses are written, per kind (User, Group), from `registry`.

@@ -13,14 +13,16 @@ use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch};
+use axum::routing::{MethodRouter, delete, get, patch};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::routes::{RouteTable, Routes, all};
 use crate::admin::{AdminError, ClientChange, ClientSpec};
 use crate::auth::bearer;
+use crate::operation::{AdminTarget, Operation};
 
 fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     let mut res = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
@@ -268,7 +270,7 @@ async fn profile_changed(s: &AppState, name: &str) {
     if let Ok(t) = s.admin.tenant(name).await {
         s.service.forget_profile(t.id);
     }
-    if let Err(e) = s.mounts.refresh(&*s.service.store).await {
+    if let Err(e) = s.mounts.refresh(&s.service).await {
         tracing::warn!(error = %e, "reading tenants' mounted paths failed");
     }
 }
@@ -498,32 +500,36 @@ async fn not_found() -> Response {
     error(AdminError { status: 404, message: "no such admin endpoint".into() })
 }
 
-/// The admin API's routes, to nest under `/admin/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tenants", get(list_tenants).post(create_tenant))
-        .route("/tenants/{name}", patch(patch_tenant))
-        .route("/tenants/{name}/profile", get(get_profile).put(put_profile).delete(delete_profile))
-        .route("/tenants/{name}/tokens", get(list_tokens).post(create_token))
-        .route("/tenants/{name}/tokens/{id}", delete(revoke_token))
-        .route("/tenants/{name}/api-users", get(list_api_users).post(create_api_user))
-        .route("/tenants/{name}/api-users/{username}", patch(patch_api_user))
-        .route("/tenants/{name}/api-users/{username}/password", axum::routing::post(set_api_user_password))
-        .route("/clients", get(list_clients).post(create_client))
-        .route("/clients/{id}", patch(patch_client))
-        .route("/clients/{id}/secrets", axum::routing::post(add_secret))
-        .route("/clients/{id}/secrets/{secret}", delete(revoke_secret))
-        .route("/tenants/{name}/audit/events", get(audit_events))
-        .route("/tenants/{name}/audit/events/{id}", get(audit_event))
-        .route("/tenants/{name}/audit/summary", get(audit_summary))
-        .route("/tenants/{name}/audit/errors", get(tenant_errors))
-        .route("/audit/events", get(unattributed_events))
-        .route("/audit/events/{id}", get(unattributed_event))
-        .route("/errors", get(errors))
-        .route("/signing-keys", get(list_keys).post(rotate_key))
-        .route("/signing-keys/{kid}", delete(retire_key))
-        .merge(places::routes())
-        .merge(groups::routes())
-        .merge(users::routes())
+/// The admin API's routes, to nest under `/admin/v1` (recorded in `table`).
+pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
+    // The operator's work on the server, named apart from a tenant's places, access,
+    // users and groups (whose routes name theirs).
+    let admin = |m: MethodRouter<AppState>| all(Operation::Admin("admin", AdminTarget::Nothing), m);
+    Routes::new("/admin/v1", table)
+        .route("/tenants", admin(get(list_tenants).post(create_tenant)))
+        .route("/tenants/{name}", admin(patch(patch_tenant)))
+        .route("/tenants/{name}/profile", admin(get(get_profile).put(put_profile).delete(delete_profile)))
+        .route("/tenants/{name}/tokens", admin(get(list_tokens).post(create_token)))
+        .route("/tenants/{name}/tokens/{id}", admin(delete(revoke_token)))
+        .route("/tenants/{name}/api-users", admin(get(list_api_users).post(create_api_user)))
+        .route("/tenants/{name}/api-users/{username}", admin(patch(patch_api_user)))
+        .route("/tenants/{name}/api-users/{username}/password", admin(axum::routing::post(set_api_user_password)))
+        .route("/clients", admin(get(list_clients).post(create_client)))
+        .route("/clients/{id}", admin(patch(patch_client)))
+        .route("/clients/{id}/secrets", admin(axum::routing::post(add_secret)))
+        .route("/clients/{id}/secrets/{secret}", admin(delete(revoke_secret)))
+        .route("/tenants/{name}/audit/events", admin(get(audit_events)))
+        .route("/tenants/{name}/audit/events/{id}", admin(get(audit_event)))
+        .route("/tenants/{name}/audit/summary", admin(get(audit_summary)))
+        .route("/tenants/{name}/audit/errors", admin(get(tenant_errors)))
+        .route("/audit/events", admin(get(unattributed_events)))
+        .route("/audit/events/{id}", admin(get(unattributed_event)))
+        .route("/errors", admin(get(errors)))
+        .route("/signing-keys", admin(get(list_keys).post(rotate_key)))
+        .route("/signing-keys/{kid}", admin(delete(retire_key)))
+        .with(places::routes)
+        .with(groups::routes)
+        .with(users::routes)
+        .into_router()
         .fallback(not_found)
 }

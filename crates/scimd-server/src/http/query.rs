@@ -3,6 +3,7 @@
 //! `GET /Users?userName=x` answered with every user would look like an answer. Lists read
 //! their own parameters (`ListParams::from_query`, where a profile may let attribute names
 //! act as equality filters); every other endpoint is checked here, from its method and path.
+//! Also the decoding of a query string into its pairs.
 
 use axum::http::Method;
 use scimd_core::list::{LIST_QUERY, RESOURCE_QUERY};
@@ -25,6 +26,17 @@ pub(super) fn accepted(method: &Method, path: &str) -> Option<&'static [&'static
         ["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..] => Some(LIST_QUERY),
         _ => None,
     }
+}
+
+/// The pairs of a query string, decoded.
+pub(super) fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
+    q.as_deref()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+pub(super) fn query_param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]

@@ -5,16 +5,17 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Extension, Router};
+use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use super::{APath, AResult, Operator, body, ok};
 use crate::audit::AuditSlot;
 use crate::http::AppState;
+use crate::http::routes::{Routes, on};
+use crate::operation::{AdminTarget, Operation};
 
 type Slot = Option<Extension<Arc<AuditSlot>>>;
 
@@ -57,8 +58,13 @@ async fn remove(
     ok(StatusCode::OK, &json!({"deleted": view}))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tenants/{name}/groups", get(list).post(create))
-        .route("/tenants/{name}/groups/{group}", delete(remove))
+pub(in crate::http) fn routes(r: Routes<'_>) -> Routes<'_> {
+    use AdminTarget::{Group, Groups};
+    use Method as M;
+    let op = Operation::Admin;
+    r.route(
+        "/tenants/{name}/groups",
+        on(M::GET, op("query", Groups), list).on(M::POST, op("group_add", Groups), create),
+    )
+    .route("/tenants/{name}/groups/{group}", on(M::DELETE, op("group_remove", Group), remove))
 }

@@ -5,11 +5,10 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Extension, Router};
+use axum::http::{Method, StatusCode};
 use scimd_core::places::Level;
 use scimd_store::Tenant;
 use serde_json::{Value, json};
@@ -18,6 +17,8 @@ use super::{APath, AQuery, AResult, Operator, body, ok};
 use crate::admin::AdminError;
 use crate::audit::AuditSlot;
 use crate::http::AppState;
+use crate::http::routes::{Routes, on};
+use crate::operation::{AdminTarget, Operation};
 
 type Slot = Option<Extension<Arc<AuditSlot>>>;
 
@@ -252,14 +253,39 @@ async fn user_places(_: Operator, State(s): State<AppState>, APath((name, user))
 }
 
 /// The routes, to merge into the admin API's.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tenants/{name}/places", get(tree).put(import))
-        .route("/tenants/{name}/places/{level}", axum::routing::post(create))
-        .route("/tenants/{name}/places/{level}/{key}", get(one).patch(rename).delete(remove))
-        .route("/tenants/{name}/places/{level}/{key}/rules", get(get_rules).put(put_rules).delete(delete_rules))
-        .route("/tenants/{name}/places/{level}/{key}/users", get(place_users))
-        .route("/tenants/{name}/access", get(links).post(grant).delete(revoke))
-        .route("/tenants/{name}/users/{user}/access", get(user_access))
-        .route("/tenants/{name}/users/{user}/places", get(user_places))
+/// Each names its operation like SCIM's: a name, the type (a place's level, access) and
+/// the key it addresses.
+pub(in crate::http) fn routes(r: Routes<'_>) -> Routes<'_> {
+    use AdminTarget::{Access, Place, Places, UserAccess};
+    use Method as M;
+    let op = Operation::Admin;
+    r.route("/tenants/{name}/places", on(M::GET, op("query", Places), tree).on(M::PUT, op("import", Places), import))
+        .route("/tenants/{name}/places/{level}", on(M::POST, op("add", Place), create))
+        .route(
+            "/tenants/{name}/places/{level}/{key}",
+            on(M::GET, op("query", Place), one).on(M::PATCH, op("rename", Place), rename).on(
+                M::DELETE,
+                op("remove", Place),
+                remove,
+            ),
+        )
+        .route(
+            "/tenants/{name}/places/{level}/{key}/rules",
+            on(M::GET, op("query", Place), get_rules).on(M::PUT, op("rules", Place), put_rules).on(
+                M::DELETE,
+                op("rules", Place),
+                delete_rules,
+            ),
+        )
+        .route("/tenants/{name}/places/{level}/{key}/users", on(M::GET, op("query", Place), place_users))
+        .route(
+            "/tenants/{name}/access",
+            on(M::GET, op("query", Access), links).on(M::POST, op("grant", Access), grant).on(
+                M::DELETE,
+                op("revoke", Access),
+                revoke,
+            ),
+        )
+        .route("/tenants/{name}/users/{user}/access", on(M::GET, op("query", UserAccess), user_access))
+        .route("/tenants/{name}/users/{user}/places", on(M::GET, op("query", UserAccess), user_places))
 }

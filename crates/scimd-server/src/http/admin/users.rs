@@ -6,17 +6,18 @@
 //! own (operation `import`), carrying this request's id; the request's payload goes with
 //! one of them (a CSV or multi-line body is withheld: it is not checked for secrets).
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::post;
-use axum::{Extension, Router};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use serde_json::json;
 
 use super::{APath, AResult, Operator, json_response, query};
 use crate::admin::{AdminError, ImportFormat, ImportOrigin};
 use crate::audit::AuditSlot;
 use crate::http::AppState;
+use crate::http::routes::{Routes, on};
+use crate::operation::{AdminTarget, Operation};
 
 /// The largest file the API takes (the command line reads any size, up to the rows an
 /// import takes).
@@ -94,6 +95,7 @@ async fn import(
     Ok(json_response(status, &report))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/tenants/{name}/users", post(import).layer(DefaultBodyLimit::max(MAX_FILE)))
+pub(in crate::http) fn routes(r: Routes<'_>) -> Routes<'_> {
+    let op = Operation::Admin("import", AdminTarget::Users);
+    r.route("/tenants/{name}/users", on(Method::POST, op, import).map(|m| m.layer(DefaultBodyLimit::max(MAX_FILE))))
 }
