@@ -26,6 +26,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use scimd_core::ScimError;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
+use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio_postgres::error::SqlState;
@@ -33,13 +34,16 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 mod db;
-mod places;
 mod secrets;
 pub mod tls;
 mod tokens;
 mod user_names;
 
 use crate::lockout;
+use crate::places::{
+    AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess,
+};
+use crate::roles;
 use crate::roles::tenants;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
@@ -2210,6 +2214,188 @@ impl Store for PgStore {
 
     fn close(&self) {
         self.pool.close();
+    }
+}
+
+// -------------------------------------------------------------------- PlacesStore
+
+impl PlacesStore for PgStore {
+    fn import_places(
+        &self,
+        tenant: TenantId,
+        places: Vec<PlaceSpec>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<ImportReport>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let report = roles::places::import(&Pg(&tx), tenant, &places, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(report)
+        })
+    }
+
+    fn list_places(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<PlaceRow>>> {
+        Box::pin(async move { roles::places::list(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn create_place(
+        &self,
+        tenant: TenantId,
+        place: PlaceSpec,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<PlaceRow>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let row = roles::places::create(&Pg(&tx), tenant, place, now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(row)
+        })
+    }
+
+    fn rename_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (key, name, now) = (key.to_string(), name.to_string(), normalized_time(now));
+        Box::pin(async move {
+            roles::places::rename(&Pg(&*self.write_conn().await?), tenant, level, &key, &name, &now).await
+        })
+    }
+
+    fn delete_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        cascade: bool,
+        _now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let n = roles::places::delete(&Pg(&tx), tenant, level, &key, cascade).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(n)
+        })
+    }
+
+    fn set_location_rules(
+        &self,
+        tenant: TenantId,
+        location: &str,
+        rules: Option<String>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (location, now) = (location.to_string(), normalized_time(now));
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let generation = roles::places::set_rules(&Pg(&tx), tenant, &location, rules, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(generation)
+        })
+    }
+
+    fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>> {
+        Box::pin(async move { roles::places::state(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn grant_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(async move {
+            roles::places::grant(&Pg(&*self.write_conn().await?), tenant, &group, level, &place, &now).await
+        })
+    }
+
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
+        Box::pin(
+            async move { roles::places::revoke(&Pg(&*self.write_conn().await?), tenant, &group, level, &place).await },
+        )
+    }
+
+    fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
+        Box::pin(async move { roles::places::links(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>> {
+        let user_key = user_key.to_string();
+        Box::pin(async move { roles::places::user_access(&Pg(&*self.conn().await?), tenant, &user_key).await })
+    }
+
+    fn place_users(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        place: &str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
+        let place = place.to_string();
+        Box::pin(async move {
+            roles::places::place_users(&Pg(&*self.conn().await?), tenant, level, &place, offset, limit).await
+        })
+    }
+
+    fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {
+        Box::pin(async move { roles::places::pending(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn stale_users(
+        &self,
+        tenant: TenantId,
+        generation: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<(Vec<StoredResource>, Option<i64>)>> {
+        Box::pin(async move {
+            roles::places::stale_users(&Pg(&*self.conn().await?), tenant, generation, after, limit).await
+        })
+    }
+
+    fn set_derived(
+        &self,
+        tenant: TenantId,
+        updates: Vec<DerivedUpdate>,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            if updates.is_empty() {
+                return Ok(0);
+            }
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let (written, reindex) = roles::places::set_derived(&Pg(&tx), tenant, updates, generation, &now).await?;
+            let mut pending = Vec::new();
+            for (rowid, index) in reindex {
+                self.rewrite_index(&tx, tenant, ResourceKind::User, rowid, &index, &mut pending).await?;
+            }
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            Ok(written)
+        })
+    }
+
+    fn places_done(&self, tenant: TenantId, generation: i64) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { roles::places::done(&Pg(&*self.write_conn().await?), tenant, generation).await })
     }
 }
 

@@ -3,5 +3,7 @@
 //! reader or the writer thread; a pooled connection or a transaction).
 //!
 //! - `tenants`: tenants, their SCIM switch, profile and audit settings.
+//! - `places`: the places tree, access links, location rules and their recomputation.
 
+pub(crate) mod places;
 pub(crate) mod tenants;

@@ -27,19 +27,23 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, para
 use scimd_core::ScimError;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
+use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
 mod db;
 mod files;
-mod places;
 mod secrets;
 mod tokens;
 mod user_names;
 
 use crate::db::ready;
 use crate::lockout;
+use crate::places::{
+    AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess,
+};
+use crate::roles;
 use crate::roles::tenants;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
 use crate::{
@@ -2345,6 +2349,151 @@ impl Store for SqliteStore {
 
     fn close(&self) {
         SqliteStore::close(self)
+    }
+}
+
+// -------------------------------------------------------------------- PlacesStore
+
+impl PlacesStore for SqliteStore {
+    fn import_places(
+        &self,
+        tenant: TenantId,
+        places: Vec<PlaceSpec>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<ImportReport>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |w| ready(roles::places::import(&Lite(w), tenant, &places, &now))))
+    }
+
+    fn list_places(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<PlaceRow>>> {
+        let r = self.read(|c| ready(roles::places::list(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn create_place(
+        &self,
+        tenant: TenantId,
+        place: PlaceSpec,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<PlaceRow>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |w| ready(roles::places::create(&Lite(w), tenant, place, now))))
+    }
+
+    fn rename_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (key, name, now) = (key.to_string(), name.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::rename(&Lite(w), tenant, level, &key, &name, &now))))
+    }
+
+    fn delete_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        cascade: bool,
+        _now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let key = key.to_string();
+        Box::pin(self.write(move |w| ready(roles::places::delete(&Lite(w), tenant, level, &key, cascade))))
+    }
+
+    fn set_location_rules(
+        &self,
+        tenant: TenantId,
+        location: &str,
+        rules: Option<String>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (location, now) = (location.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::set_rules(&Lite(w), tenant, &location, rules, &now))))
+    }
+
+    fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>> {
+        let r = self.read(|c| ready(roles::places::state(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn grant_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::grant(&Lite(w), tenant, &group, level, &place, &now))))
+    }
+
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
+        Box::pin(self.write(move |w| ready(roles::places::revoke(&Lite(w), tenant, &group, level, &place))))
+    }
+
+    fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
+        let r = self.read(|c| ready(roles::places::links(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>> {
+        let r = self.read(|c| ready(roles::places::user_access(&Lite(c), tenant, user_key)));
+        Box::pin(async move { r })
+    }
+
+    fn place_users(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        place: &str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
+        let r = self.read(|c| ready(roles::places::place_users(&Lite(c), tenant, level, place, offset, limit)));
+        Box::pin(async move { r })
+    }
+
+    fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {
+        let r = self.read_one(|c| ready(roles::places::pending(&Lite(c))));
+        Box::pin(async move { r })
+    }
+
+    fn stale_users(
+        &self,
+        tenant: TenantId,
+        generation: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<(Vec<StoredResource>, Option<i64>)>> {
+        let r = self.read(|c| ready(roles::places::stale_users(&Lite(c), tenant, generation, after, limit)));
+        Box::pin(async move { r })
+    }
+
+    fn set_derived(
+        &self,
+        tenant: TenantId,
+        updates: Vec<DerivedUpdate>,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |w| {
+            let (written, reindex) = ready(roles::places::set_derived(&Lite(w), tenant, updates, generation, &now))?;
+            for (rowid, index) in reindex {
+                rewrite_index(w, tenant, ResourceKind::User, rowid, &index)?;
+            }
+            Ok(written)
+        }))
+    }
+
+    fn places_done(&self, tenant: TenantId, generation: i64) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(roles::places::done(&Lite(w), tenant, generation))))
     }
 }
 
