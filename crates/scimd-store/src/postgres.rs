@@ -44,12 +44,13 @@ use crate::places::{
     AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess,
 };
 use crate::roles;
+use crate::roles::audit::{self, Events};
 use crate::roles::tenants;
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, DetailsLevel, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch,
-    LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind,
+    LockoutKey, LoginAttempt, LoginState, MemberRow, NewClient, NewRefresh, NewResource, Page, QueryKind,
     QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats,
     StoredResource, Tenant, TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group,
     normalized_time, related_rows, state_params,
@@ -216,13 +217,6 @@ fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
         other => other.to_string(),
     };
     StoreError::Internal(format!("no database connection: {why}"))
-}
-
-/// Milliseconds since the epoch as the event time text the SQLite store also gives.
-fn ms_text(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
 }
 
 /// A statement's kind: a read if it is a `SELECT`.
@@ -793,73 +787,6 @@ async fn revoke_user_logins(tx: &Tx<'_>, tenant: TenantId, username: &str, now: 
     Ok(())
 }
 
-async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> {
-    let st = c
-        .prepare_cached(
-            "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, \
-             status, scim_type, duration_ms, deactivated, client_request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .await
-        .map_err(pg)?;
-    let row = c
-        .query_one(
-            &st,
-            &[
-                &e.tenant.unwrap_or(TenantId::NONE).0,
-                &e.time.timestamp_millis(),
-                &e.request_id,
-                &e.client,
-                &e.method,
-                &e.path,
-                &e.rtype,
-                &e.resource_id,
-                &e.op,
-                &i64::from(e.status),
-                &e.scim_type,
-                &e.duration_ms,
-                &e.deactivated,
-                &e.client_request_id,
-            ],
-        )
-        .await
-        .map_err(pg)?;
-    Ok(row.get(0))
-}
-
-async fn insert_details(
-    c: &impl GenericClient,
-    event: i64,
-    tenant: Option<TenantId>,
-    time: i64,
-    d: &EventDetails,
-) -> StoreResult<()> {
-    let st = c
-        .prepare_cached(
-            "INSERT INTO api_event_details (event, tenant_id, time, request_headers, request_body, response_headers, \
-             response_body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event) DO UPDATE SET \
-             request_headers = excluded.request_headers, request_body = excluded.request_body, \
-             response_headers = excluded.response_headers, response_body = excluded.response_body",
-        )
-        .await
-        .map_err(pg)?;
-    c.execute(
-        &st,
-        &[
-            &event,
-            &tenant.unwrap_or(TenantId::NONE).0,
-            &time,
-            &d.request_headers,
-            &d.request_body,
-            &d.response_headers,
-            &d.response_body,
-        ],
-    )
-    .await
-    .map_err(pg)?;
-    Ok(())
-}
-
 /// Writes a change's event in the change's transaction and publishes its id.
 async fn write_change_event(
     tx: &Tx<'_>,
@@ -868,7 +795,7 @@ async fn write_change_event(
     deactivates: bool,
 ) -> StoreResult<()> {
     let (event, published) = e.finish(created_id, deactivates);
-    let id = insert_event(tx, &event).await?;
+    let id = audit::insert_event(&Pg(tx), &event, Events::Table).await?;
     published.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
 }
@@ -1872,126 +1799,22 @@ impl Store for PgStore {
         Box::pin(async move {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            for r in &batch {
-                match r {
-                    AuditRecord::Event(e, details) => {
-                        let id = insert_event(&tx, e).await?;
-                        if let Some(d) = details {
-                            insert_details(&tx, id, e.tenant, e.time.timestamp_millis(), d).await?;
-                        }
-                    }
-                    AuditRecord::Details { event, tenant, time, details } => {
-                        insert_details(&tx, *event, *tenant, time.timestamp_millis(), details).await?
-                    }
-                    AuditRecord::Error(e) => {
-                        tx.execute(
-                            "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                            &[
-                                &normalized_time(e.time),
-                                &e.request_id,
-                                &e.tenant.map(|t| t.0),
-                                &e.method,
-                                &e.path,
-                                &e.detail,
-                                &e.backtrace,
-                            ],
-                        )
-                        .await
-                        .map_err(pg)?;
-                    }
-                }
-            }
+            audit::record(&Pg(&tx), &batch, || Ok(Events::Table)).await?;
             tx.commit().await.map_err(pg)
         })
     }
 
     fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
         let q = q.clone();
-        Box::pin(async move {
-            let rows = self
-                .query(
-                    "SELECT id, time, request_id, client, method, path, rtype, resource_id, op, status, scim_type, \
-                     duration_ms, deactivated, client_request_id FROM api_events \
-                     WHERE tenant_id = $1 AND time >= coalesce($2::bigint, 0) \
-                     AND time < coalesce($3::bigint, 9223372036854775807) AND ($4::text IS NULL OR client = $4) \
-                     AND ($5::bigint IS NULL OR status = $5) AND ($6::text IS NULL OR op = $6) \
-                     AND ($7::bigint IS NULL OR id < $7) ORDER BY time DESC, id DESC LIMIT $8",
-                    &[
-                        &tenant.0,
-                        &q.from,
-                        &q.to,
-                        &q.client,
-                        &q.status.map(i64::from),
-                        &q.op,
-                        &q.before,
-                        &i64::from(q.limit.max(1)),
-                    ],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| EventRow {
-                    id: r.get(0),
-                    time: ms_text(r.get(1)),
-                    request_id: r.get(2),
-                    client: r.get(3),
-                    method: r.get(4),
-                    path: r.get(5),
-                    rtype: r.get(6),
-                    resource_id: r.get(7),
-                    op: r.get(8),
-                    status: u16::try_from(r.get::<_, i64>(9)).unwrap_or(0),
-                    scim_type: r.get(10),
-                    duration_ms: r.get(11),
-                    deactivated: r.get(12),
-                    client_request_id: r.get(13),
-                })
-                .collect())
-        })
+        Box::pin(async move { audit::events(&Pg(&*self.conn().await?), tenant, &q).await })
     }
 
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "SELECT request_headers, request_body, response_headers, response_body FROM api_event_details \
-                     WHERE event = $1 AND tenant_id = $2",
-                    &[&event, &tenant.0],
-                )
-                .await?;
-            Ok(row.map(|r| EventDetails {
-                request_headers: r.get(0),
-                request_body: r.get(1),
-                response_headers: r.get(2),
-                response_body: r.get(3),
-            }))
-        })
+        Box::pin(async move { audit::details(&Pg(&*self.conn().await?), tenant, event).await })
     }
 
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
-        Box::pin(async move {
-            let rows = self
-                .query(
-                    "SELECT rtype, op, status, scim_type, deactivated, count(*), min(time), max(time) FROM api_events \
-                     WHERE tenant_id = $1 AND time >= $2 AND time < $3 GROUP BY rtype, op, status, scim_type, deactivated",
-                    &[&tenant.0, &from, &to],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| EventCount {
-                    rtype: r.get(0),
-                    op: r.get(1),
-                    status: u16::try_from(r.get::<_, i64>(2)).unwrap_or(0),
-                    scim_type: r.get(3),
-                    deactivated: r.get(4),
-                    count: r.get::<_, i64>(5).max(0) as u64,
-                    first: ms_text(r.get(6)),
-                    last: ms_text(r.get(7)),
-                })
-                .collect())
-        })
+        Box::pin(async move { audit::counts(&Pg(&*self.conn().await?), tenant, from, to).await })
     }
 
     fn errors(
@@ -2002,73 +1825,13 @@ impl Store for PgStore {
         limit: u32,
     ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
         let (from, to) = (from.to_string(), to.to_string());
-        Box::pin(async move {
-            let rows = self
-                .query(
-                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM error_log \
-                     WHERE time >= $1 AND time < $2 AND ($4::bigint IS NULL OR tenant_id = $4) \
-                     ORDER BY time DESC, id DESC LIMIT $3",
-                    &[&from, &to, &i64::from(limit.max(1)), &tenant.map(|t| t.0)],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| ErrorRow {
-                    id: r.get(0),
-                    time: r.get(1),
-                    request_id: r.get(2),
-                    tenant_id: r.get(3),
-                    method: r.get(4),
-                    path: r.get(5),
-                    detail: r.get(6),
-                    backtrace: r.get(7),
-                })
-                .collect())
-        })
+        Box::pin(async move { audit::errors(&Pg(&*self.conn().await?), tenant, &from, &to, limit).await })
     }
 
     fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
-        let day = move |d: i64| (now - chrono::TimeDelta::days(d.max(0))).timestamp_millis();
         Box::pin(async move {
-            let tenants = self.query("SELECT id, audit_events_days, audit_details_days FROM tenants", &[]).await?;
-            let default_cutoff = day(default_days);
-            let mut cutoffs: Vec<(i64, i64, i64)> =
-                tenants.iter().map(|r| (r.get(0), day(r.get(1)), day(r.get(2)))).collect();
-            // Tenant 0: events of no tenant, kept `default_days`.
-            cutoffs.push((0, default_cutoff, default_cutoff));
-            let mut left = i64::from(batch);
-            let mut n = 0u64;
-            for (tenant, events_cutoff, details_cutoff) in cutoffs {
-                for (sql, cutoff) in [
-                    (
-                        "DELETE FROM api_event_details WHERE event IN (SELECT event FROM api_event_details \
-                         WHERE tenant_id = $1 AND time < $2 LIMIT $3)",
-                        details_cutoff,
-                    ),
-                    (
-                        "DELETE FROM api_events WHERE (tenant_id, time, id) IN (SELECT tenant_id, time, id FROM api_events \
-                         WHERE tenant_id = $1 AND time < $2 LIMIT $3)",
-                        events_cutoff,
-                    ),
-                ] {
-                    if left <= 0 {
-                        return Ok(n);
-                    }
-                    let k = self.exec(sql, &[&tenant, &cutoff, &left]).await?;
-                    left -= k as i64;
-                    n += k;
-                }
-            }
-            if left > 0 {
-                let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
-                n += self
-                    .exec(
-                        "DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < $1 LIMIT $2)",
-                        &[&errors_cutoff, &left],
-                    )
-                    .await?;
-            }
-            Ok(n)
+            let cutoffs = audit::cutoffs(&Pg(&*self.conn().await?), now, default_days).await?;
+            audit::purge(&Pg(&*self.write_conn().await?), &cutoffs, batch).await
         })
     }
 
