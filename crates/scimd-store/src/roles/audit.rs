@@ -396,3 +396,26 @@ pub(crate) async fn purge(db: &impl Db, cutoffs: &Cutoffs, batch: u32) -> StoreR
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Event times were SQLite's `strftime` text; both stores now give `ms_text`'s.
+    #[test]
+    fn event_times_read_as_sqlite_wrote_them() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        for ms in [0i64, 1, 999, 1_000, 1_733_331_258_123, 1_733_331_259_999, 4_102_444_799_999] {
+            let sqlite: String = c
+                .query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ? / 1000.0, 'unixepoch')", [ms], |r| r.get(0))
+                .unwrap();
+            assert_eq!(ms_text(ms), sqlite, "{ms}");
+        }
+    }
+
+    #[test]
+    fn an_audit_write_never_reports_a_conflict() {
+        assert!(matches!(failed(StoreError::Conflict("boom".into())), StoreError::Internal(m) if m == "boom"));
+        assert!(matches!(failed(StoreError::NotFound), StoreError::NotFound));
+    }
+}

@@ -537,3 +537,20 @@ pub(crate) async fn done(db: &impl Db, tenant: TenantId, generation: i64) -> Sto
     .await
     .map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_key_violation_is_read_from_the_postgresql_shells_text() {
+        let gone = StoreError::Internal(
+            "db error: insert or update on table \"access_links\" violates foreign key constraint \
+             \"access_links_group_id_fkey\" (23503)"
+                .into(),
+        );
+        assert!(foreign_key(&gone).is_some_and(|m| m.contains("\"access_links_group_id_fkey\"")));
+        assert!(foreign_key(&StoreError::Internal("db error: event store unavailable (P0001)".into())).is_none());
+        assert!(foreign_key(&StoreError::Conflict("places_key".into())).is_none());
+    }
+}
