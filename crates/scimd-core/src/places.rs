@@ -148,6 +148,32 @@ pub struct PlaceSpec {
     pub parent: Option<String>,
 }
 
+impl PlaceSpec {
+    /// The place this one hangs under, by level and key (none for a location), which the
+    /// store must find; `Err` with the reason when the place names the wrong parent: a
+    /// location names one, or a section, bank or locker names none.
+    pub fn parent_place(&self) -> Result<Option<(Level, &str)>, String> {
+        match (self.level.parent(), &self.parent) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err("a location has no parent".to_string()),
+            (Some(level), None) => Err(format!("a {} needs its {}", self.level.name(), level.name())),
+            (Some(level), Some(key)) => Ok(Some((level, key))),
+        }
+    }
+
+    /// Why the place cannot be stored when its parent (see [`PlaceSpec::parent_place`])
+    /// does not exist.
+    pub fn missing_parent(&self) -> String {
+        let parent = self.level.parent().map_or("parent", Level::name);
+        format!(
+            "the {parent} '{}' of {} '{}' does not exist",
+            self.parent.as_deref().unwrap_or_default(),
+            self.level.name(),
+            self.key
+        )
+    }
+}
+
 impl Tree {
     /// The places of the tree, parents before children, validated: labels, and each key
     /// once per level.
@@ -417,6 +443,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn spec(level: Level, key: &str, parent: Option<&str>) -> PlaceSpec {
+        PlaceSpec { level, key: key.into(), name: key.into(), parent: parent.map(Into::into) }
+    }
+
+    #[test]
+    fn each_level_names_the_parent_its_level_calls_for() {
+        assert_eq!(spec(Level::Location, "ams", None).parent_place(), Ok(None));
+        assert_eq!(spec(Level::Section, "s1", Some("ams")).parent_place(), Ok(Some((Level::Location, "ams"))));
+        assert_eq!(spec(Level::Bank, "b1", Some("s1")).parent_place(), Ok(Some((Level::Section, "s1"))));
+        assert_eq!(spec(Level::Locker, "l1", Some("b1")).parent_place(), Ok(Some((Level::Bank, "b1"))));
+        assert_eq!(spec(Level::Location, "ams", Some("x")).parent_place(), Err("a location has no parent".into()));
+        assert_eq!(spec(Level::Section, "s1", None).parent_place(), Err("a section needs its location".into()));
+        assert_eq!(spec(Level::Bank, "b1", None).parent_place(), Err("a bank needs its section".into()));
+        assert_eq!(spec(Level::Locker, "l1", None).parent_place(), Err("a locker needs its bank".into()));
+    }
+
+    #[test]
+    fn a_missing_parent_is_named_with_the_place() {
+        assert_eq!(
+            spec(Level::Bank, "b1", Some("s9")).missing_parent(),
+            "the section 's9' of bank 'b1' does not exist"
+        );
+        assert_eq!(
+            spec(Level::Locker, "l1", Some("b9")).missing_parent(),
+            "the bank 'b9' of locker 'l1' does not exist"
+        );
+    }
 
     fn rules(v: Value) -> LocationRules {
         LocationRules::from_json(&v.to_string()).unwrap()

@@ -2,7 +2,7 @@
 //! between groups and places (a locker, a whole bank, or everything under a section or
 //! location), the location rules, and the bookkeeping of the
 //! background recomputation of users' derived attributes. Types and the trait only; the
-//! SQL is in `sqlite/places.rs` and `postgres/places.rs`.
+//! SQL is in `roles/places.rs`.
 
 use chrono::{DateTime, Utc};
 use scimd_core::places::{Level, PlaceSpec};

@@ -26,6 +26,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use scimd_core::ScimError;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
+use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio_postgres::error::SqlState;
@@ -33,20 +34,23 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 mod db;
-mod places;
 pub mod tls;
 mod user_names;
 
+use crate::places::{
+    AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess,
+};
+use crate::roles;
+use crate::roles::audit::{self, Events};
 use crate::roles::{clients, credentials, keys, oauth, tenants};
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
 use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
-    LoginAttempt, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver,
-    RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant,
-    TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows,
-    state_params,
+    LoginAttempt, MemberRow, NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate,
+    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
+    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
 };
 use db::Pg;
 
@@ -210,13 +214,6 @@ fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
         other => other.to_string(),
     };
     StoreError::Internal(format!("no database connection: {why}"))
-}
-
-/// Milliseconds since the epoch as the event time text the SQLite store also gives.
-fn ms_text(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
 }
 
 /// A statement's kind: a read if it is a `SELECT`.
@@ -737,73 +734,6 @@ async fn apply_group_ops(tx: &Tx<'_>, tenant: TenantId, user: i64, ops: &[Member
     Ok(())
 }
 
-async fn insert_event(c: &impl GenericClient, e: &NewEvent) -> StoreResult<i64> {
-    let st = c
-        .prepare_cached(
-            "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, \
-             status, scim_type, duration_ms, deactivated, client_request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .await
-        .map_err(pg)?;
-    let row = c
-        .query_one(
-            &st,
-            &[
-                &e.tenant.unwrap_or(TenantId::NONE).0,
-                &e.time.timestamp_millis(),
-                &e.request_id,
-                &e.client,
-                &e.method,
-                &e.path,
-                &e.rtype,
-                &e.resource_id,
-                &e.op,
-                &i64::from(e.status),
-                &e.scim_type,
-                &e.duration_ms,
-                &e.deactivated,
-                &e.client_request_id,
-            ],
-        )
-        .await
-        .map_err(pg)?;
-    Ok(row.get(0))
-}
-
-async fn insert_details(
-    c: &impl GenericClient,
-    event: i64,
-    tenant: Option<TenantId>,
-    time: i64,
-    d: &EventDetails,
-) -> StoreResult<()> {
-    let st = c
-        .prepare_cached(
-            "INSERT INTO api_event_details (event, tenant_id, time, request_headers, request_body, response_headers, \
-             response_body) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event) DO UPDATE SET \
-             request_headers = excluded.request_headers, request_body = excluded.request_body, \
-             response_headers = excluded.response_headers, response_body = excluded.response_body",
-        )
-        .await
-        .map_err(pg)?;
-    c.execute(
-        &st,
-        &[
-            &event,
-            &tenant.unwrap_or(TenantId::NONE).0,
-            &time,
-            &d.request_headers,
-            &d.request_body,
-            &d.response_headers,
-            &d.response_body,
-        ],
-    )
-    .await
-    .map_err(pg)?;
-    Ok(())
-}
-
 /// Writes a change's event in the change's transaction and publishes its id.
 async fn write_change_event(
     tx: &Tx<'_>,
@@ -812,14 +742,9 @@ async fn write_change_event(
     deactivates: bool,
 ) -> StoreResult<()> {
     let (event, published) = e.finish(created_id, deactivates);
-    let id = insert_event(tx, &event).await?;
+    let id = audit::insert_event(&Pg(tx), &event, Events::Table).await?;
     published.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
-}
-
-/// Counts rows changed by a statement that must change one: 0 is `NotFound`.
-fn one(n: u64) -> StoreResult<()> {
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// The `WHERE` of a list: the filter's set (if any), the tenant and kind.
@@ -1165,32 +1090,12 @@ impl PgStore {
         tx.commit().await.map_err(pg)
     }
 
-    /// Runs one statement that must change a row; `NotFound` if it changed none.
-    async fn exec_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
-        let c = self.write_conn().await?;
-        let st = c.prepare_cached(sql).await.map_err(pg)?;
-        one(c.execute(&st, params).await.map_err(pg)?)
-    }
-
-    async fn exec(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
-        let c = self.write_conn().await?;
-        let st = c.prepare_cached(sql).await.map_err(pg)?;
-        c.execute(&st, params).await.map_err(pg)
-    }
-
     /// Runs one statement and returns its rows; a read unless `sql` is not a `SELECT`
     /// (`INSERT … RETURNING`).
     async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
         let c = self.conn_for(statement_kind(sql)).await?;
         let st = c.prepare_cached(sql).await.map_err(pg)?;
         c.query(&st, params).await.map_err(pg)
-    }
-
-    /// Like [`PgStore::query`], for at most one row.
-    async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
-        let c = self.conn_for(statement_kind(sql)).await?;
-        let st = c.prepare_cached(sql).await.map_err(pg)?;
-        c.query_opt(&st, params).await.map_err(pg)
     }
 }
 
@@ -1465,126 +1370,22 @@ impl Store for PgStore {
         Box::pin(async move {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            for r in &batch {
-                match r {
-                    AuditRecord::Event(e, details) => {
-                        let id = insert_event(&tx, e).await?;
-                        if let Some(d) = details {
-                            insert_details(&tx, id, e.tenant, e.time.timestamp_millis(), d).await?;
-                        }
-                    }
-                    AuditRecord::Details { event, tenant, time, details } => {
-                        insert_details(&tx, *event, *tenant, time.timestamp_millis(), details).await?
-                    }
-                    AuditRecord::Error(e) => {
-                        tx.execute(
-                            "INSERT INTO error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                            &[
-                                &normalized_time(e.time),
-                                &e.request_id,
-                                &e.tenant.map(|t| t.0),
-                                &e.method,
-                                &e.path,
-                                &e.detail,
-                                &e.backtrace,
-                            ],
-                        )
-                        .await
-                        .map_err(pg)?;
-                    }
-                }
-            }
+            audit::record(&Pg(&tx), &batch, || Ok(Events::Table)).await?;
             tx.commit().await.map_err(pg)
         })
     }
 
     fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
         let q = q.clone();
-        Box::pin(async move {
-            let rows = self
-                .query(
-                    "SELECT id, time, request_id, client, method, path, rtype, resource_id, op, status, scim_type, \
-                     duration_ms, deactivated, client_request_id FROM api_events \
-                     WHERE tenant_id = $1 AND time >= coalesce($2::bigint, 0) \
-                     AND time < coalesce($3::bigint, 9223372036854775807) AND ($4::text IS NULL OR client = $4) \
-                     AND ($5::bigint IS NULL OR status = $5) AND ($6::text IS NULL OR op = $6) \
-                     AND ($7::bigint IS NULL OR id < $7) ORDER BY time DESC, id DESC LIMIT $8",
-                    &[
-                        &tenant.0,
-                        &q.from,
-                        &q.to,
-                        &q.client,
-                        &q.status.map(i64::from),
-                        &q.op,
-                        &q.before,
-                        &i64::from(q.limit.max(1)),
-                    ],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| EventRow {
-                    id: r.get(0),
-                    time: ms_text(r.get(1)),
-                    request_id: r.get(2),
-                    client: r.get(3),
-                    method: r.get(4),
-                    path: r.get(5),
-                    rtype: r.get(6),
-                    resource_id: r.get(7),
-                    op: r.get(8),
-                    status: u16::try_from(r.get::<_, i64>(9)).unwrap_or(0),
-                    scim_type: r.get(10),
-                    duration_ms: r.get(11),
-                    deactivated: r.get(12),
-                    client_request_id: r.get(13),
-                })
-                .collect())
-        })
+        Box::pin(async move { audit::events(&Pg(&*self.conn().await?), tenant, &q).await })
     }
 
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
-        Box::pin(async move {
-            let row = self
-                .query_opt(
-                    "SELECT request_headers, request_body, response_headers, response_body FROM api_event_details \
-                     WHERE event = $1 AND tenant_id = $2",
-                    &[&event, &tenant.0],
-                )
-                .await?;
-            Ok(row.map(|r| EventDetails {
-                request_headers: r.get(0),
-                request_body: r.get(1),
-                response_headers: r.get(2),
-                response_body: r.get(3),
-            }))
-        })
+        Box::pin(async move { audit::details(&Pg(&*self.conn().await?), tenant, event).await })
     }
 
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
-        Box::pin(async move {
-            let rows = self
-                .query(
-                    "SELECT rtype, op, status, scim_type, deactivated, count(*), min(time), max(time) FROM api_events \
-                     WHERE tenant_id = $1 AND time >= $2 AND time < $3 GROUP BY rtype, op, status, scim_type, deactivated",
-                    &[&tenant.0, &from, &to],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| EventCount {
-                    rtype: r.get(0),
-                    op: r.get(1),
-                    status: u16::try_from(r.get::<_, i64>(2)).unwrap_or(0),
-                    scim_type: r.get(3),
-                    deactivated: r.get(4),
-                    count: r.get::<_, i64>(5).max(0) as u64,
-                    first: ms_text(r.get(6)),
-                    last: ms_text(r.get(7)),
-                })
-                .collect())
-        })
+        Box::pin(async move { audit::counts(&Pg(&*self.conn().await?), tenant, from, to).await })
     }
 
     fn errors(
@@ -1595,73 +1396,13 @@ impl Store for PgStore {
         limit: u32,
     ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
         let (from, to) = (from.to_string(), to.to_string());
-        Box::pin(async move {
-            let rows = self
-                .query(
-                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM error_log \
-                     WHERE time >= $1 AND time < $2 AND ($4::bigint IS NULL OR tenant_id = $4) \
-                     ORDER BY time DESC, id DESC LIMIT $3",
-                    &[&from, &to, &i64::from(limit.max(1)), &tenant.map(|t| t.0)],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| ErrorRow {
-                    id: r.get(0),
-                    time: r.get(1),
-                    request_id: r.get(2),
-                    tenant_id: r.get(3),
-                    method: r.get(4),
-                    path: r.get(5),
-                    detail: r.get(6),
-                    backtrace: r.get(7),
-                })
-                .collect())
-        })
+        Box::pin(async move { audit::errors(&Pg(&*self.conn().await?), tenant, &from, &to, limit).await })
     }
 
     fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
-        let day = move |d: i64| (now - chrono::TimeDelta::days(d.max(0))).timestamp_millis();
         Box::pin(async move {
-            let tenants = self.query("SELECT id, audit_events_days, audit_details_days FROM tenants", &[]).await?;
-            let default_cutoff = day(default_days);
-            let mut cutoffs: Vec<(i64, i64, i64)> =
-                tenants.iter().map(|r| (r.get(0), day(r.get(1)), day(r.get(2)))).collect();
-            // Tenant 0: events of no tenant, kept `default_days`.
-            cutoffs.push((0, default_cutoff, default_cutoff));
-            let mut left = i64::from(batch);
-            let mut n = 0u64;
-            for (tenant, events_cutoff, details_cutoff) in cutoffs {
-                for (sql, cutoff) in [
-                    (
-                        "DELETE FROM api_event_details WHERE event IN (SELECT event FROM api_event_details \
-                         WHERE tenant_id = $1 AND time < $2 LIMIT $3)",
-                        details_cutoff,
-                    ),
-                    (
-                        "DELETE FROM api_events WHERE (tenant_id, time, id) IN (SELECT tenant_id, time, id FROM api_events \
-                         WHERE tenant_id = $1 AND time < $2 LIMIT $3)",
-                        events_cutoff,
-                    ),
-                ] {
-                    if left <= 0 {
-                        return Ok(n);
-                    }
-                    let k = self.exec(sql, &[&tenant, &cutoff, &left]).await?;
-                    left -= k as i64;
-                    n += k;
-                }
-            }
-            if left > 0 {
-                let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
-                n += self
-                    .exec(
-                        "DELETE FROM error_log WHERE id IN (SELECT id FROM error_log WHERE time < $1 LIMIT $2)",
-                        &[&errors_cutoff, &left],
-                    )
-                    .await?;
-            }
-            Ok(n)
+            let cutoffs = audit::cutoffs(&Pg(&*self.conn().await?), now, default_days).await?;
+            audit::purge(&Pg(&*self.write_conn().await?), &cutoffs, batch).await
         })
     }
 
@@ -1791,6 +1532,188 @@ impl Store for PgStore {
 
     fn close(&self) {
         self.pool.close();
+    }
+}
+
+// -------------------------------------------------------------------- PlacesStore
+
+impl PlacesStore for PgStore {
+    fn import_places(
+        &self,
+        tenant: TenantId,
+        places: Vec<PlaceSpec>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<ImportReport>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let report = roles::places::import(&Pg(&tx), tenant, &places, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(report)
+        })
+    }
+
+    fn list_places(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<PlaceRow>>> {
+        Box::pin(async move { roles::places::list(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn create_place(
+        &self,
+        tenant: TenantId,
+        place: PlaceSpec,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<PlaceRow>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let row = roles::places::create(&Pg(&tx), tenant, place, now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(row)
+        })
+    }
+
+    fn rename_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (key, name, now) = (key.to_string(), name.to_string(), normalized_time(now));
+        Box::pin(async move {
+            roles::places::rename(&Pg(&*self.write_conn().await?), tenant, level, &key, &name, &now).await
+        })
+    }
+
+    fn delete_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        cascade: bool,
+        _now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let n = roles::places::delete(&Pg(&tx), tenant, level, &key, cascade).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(n)
+        })
+    }
+
+    fn set_location_rules(
+        &self,
+        tenant: TenantId,
+        location: &str,
+        rules: Option<String>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (location, now) = (location.to_string(), normalized_time(now));
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let generation = roles::places::set_rules(&Pg(&tx), tenant, &location, rules, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(generation)
+        })
+    }
+
+    fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>> {
+        Box::pin(async move { roles::places::state(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn grant_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(async move {
+            roles::places::grant(&Pg(&*self.write_conn().await?), tenant, &group, level, &place, &now).await
+        })
+    }
+
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
+        Box::pin(
+            async move { roles::places::revoke(&Pg(&*self.write_conn().await?), tenant, &group, level, &place).await },
+        )
+    }
+
+    fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
+        Box::pin(async move { roles::places::links(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>> {
+        let user_key = user_key.to_string();
+        Box::pin(async move { roles::places::user_access(&Pg(&*self.conn().await?), tenant, &user_key).await })
+    }
+
+    fn place_users(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        place: &str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
+        let place = place.to_string();
+        Box::pin(async move {
+            roles::places::place_users(&Pg(&*self.conn().await?), tenant, level, &place, offset, limit).await
+        })
+    }
+
+    fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {
+        Box::pin(async move { roles::places::pending(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn stale_users(
+        &self,
+        tenant: TenantId,
+        generation: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<(Vec<StoredResource>, Option<i64>)>> {
+        Box::pin(async move {
+            roles::places::stale_users(&Pg(&*self.conn().await?), tenant, generation, after, limit).await
+        })
+    }
+
+    fn set_derived(
+        &self,
+        tenant: TenantId,
+        updates: Vec<DerivedUpdate>,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            if updates.is_empty() {
+                return Ok(0);
+            }
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let (written, reindex) = roles::places::set_derived(&Pg(&tx), tenant, updates, generation, &now).await?;
+            let mut pending = Vec::new();
+            for (rowid, index) in reindex {
+                self.rewrite_index(&tx, tenant, ResourceKind::User, rowid, &index, &mut pending).await?;
+            }
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            Ok(written)
+        })
+    }
+
+    fn places_done(&self, tenant: TenantId, generation: i64) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { roles::places::done(&Pg(&*self.write_conn().await?), tenant, generation).await })
     }
 }
 

@@ -2,15 +2,19 @@
 //! the SQLite and PostgreSQL shells (`sqlite`, `postgres`) only say where each runs (a
 //! reader or the writer thread; a pooled connection or a transaction).
 //!
+//! - `audit`: the audit trail's events, payloads and error log: written, read, purged.
 //! - `tenants`: tenants, their SCIM switch, profile and audit settings.
 //! - `credentials`: tenants' bearer tokens, operator tokens, API system users.
 //! - `clients`: OAuth clients, their secrets and settings.
 //! - `keys`: the authorization server's signing keys, the deployment's secrets.
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
 //!   failed-login counts, purging OAuth bookkeeping.
+//! - `places`: the places tree, access links, location rules and their recomputation.
 
+pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod credentials;
 pub(crate) mod keys;
 pub(crate) mod oauth;
+pub(crate) mod places;
 pub(crate) mod tenants;

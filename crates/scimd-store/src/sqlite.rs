@@ -27,26 +27,30 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, para
 use scimd_core::ScimError;
 use scimd_core::list::ListQuery;
 use scimd_core::patch::MemberOp;
+use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
 mod db;
 mod files;
-mod places;
 mod user_names;
 
 use crate::db::ready;
+use crate::places::{
+    AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess,
+};
+use crate::roles;
+use crate::roles::audit::{self, Events};
 use crate::roles::{clients, credentials, keys, oauth, tenants};
 use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
 use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
     CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
-    LoginAttempt, MemberRow, NewClient, NewEvent, NewRefresh, NewResource, Page, QueryKind, QueryObserver,
-    RefreshGrant, Rotate, Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant,
-    TenantId, TokenTenant, Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows,
-    state_params,
+    LoginAttempt, MemberRow, NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate,
+    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
+    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
 };
 use db::Lite;
 
@@ -728,15 +732,6 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>
     }
 }
 
-// The conditions of an audit event query (parameters 1–7), for each file's events.
-macro_rules! event_where {
-    () => {
-        "tenant_id = ?1 AND time >= coalesce(?2, 0) AND time < coalesce(?3, 9223372036854775807) \
-         AND (?4 IS NULL OR client = ?4) AND (?5 IS NULL OR status = ?5) AND (?6 IS NULL OR op = ?6) \
-         AND (?7 IS NULL OR id < ?7)"
-    };
-}
-
 // -------------------------------------------------------------------- row helpers
 
 macro_rules! base_cols {
@@ -1079,8 +1074,12 @@ fn apply_group_ops(conn: &Connection, tenant: TenantId, user: i64, ops: &[Member
     Ok(())
 }
 
-/// Where an event is written: `main` (a change's, in the change's transaction) or
-/// `audit` (the journal: every other request's).
+// The SQLite shell's part of the audit trail (the SQL both stores share is in
+// `roles/audit.rs`): the writer hands out event ids unique across both files and records
+// the highest handed out in the file written.
+
+/// Which file's event counter a job saves: `main` (a change's, in the change's
+/// transaction) or `audit` (the journal: every other request's).
 #[derive(Clone, Copy)]
 enum EventFile {
     Main,
@@ -1123,95 +1122,13 @@ fn save_event_counter(w: &Writer, file: EventFile) -> StoreResult<()> {
     Ok(())
 }
 
-fn insert_event(w: &Writer, e: &NewEvent, file: EventFile) -> StoreResult<i64> {
-    let id = event_id(w)?;
-    w.prepare_cached(match file {
-        EventFile::Main => {
-            "INSERT INTO main.api_events (tenant_id, time, id, request_id, client, method, path, rtype, \
-             resource_id, op, status, scim_type, duration_ms, deactivated, client_request_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        }
-        EventFile::Journal => {
-            "INSERT INTO audit.api_events (tenant_id, time, id, request_id, client, method, path, rtype, \
-             resource_id, op, status, scim_type, duration_ms, deactivated, client_request_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        }
-    })
-    .and_then(|mut st| {
-        st.execute(params![
-            e.tenant.unwrap_or(TenantId::NONE).0,
-            e.time.timestamp_millis(),
-            id,
-            e.request_id,
-            e.client,
-            e.method,
-            e.path,
-            e.rtype,
-            e.resource_id,
-            e.op,
-            e.status,
-            e.scim_type,
-            e.duration_ms,
-            e.deactivated,
-            e.client_request_id
-        ])
-    })
-    .map_err(internal)?;
-    Ok(id)
-}
-
-fn insert_details(
-    conn: &Connection,
-    event: i64,
-    tenant: Option<TenantId>,
-    time: i64,
-    d: &EventDetails,
-) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO audit.api_event_details (event, tenant_id, time, request_headers, request_body, \
-         response_headers, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            event,
-            tenant.unwrap_or(TenantId::NONE).0,
-            time,
-            d.request_headers,
-            d.request_body,
-            d.response_headers,
-            d.response_body
-        ])
-    })
-    .map_err(internal)?;
-    Ok(())
-}
-
 /// Writes a change's event in the change's transaction and publishes its id.
 fn write_change_event(conn: &Writer, e: ChangeEvent, created_id: Option<&str>, deactivates: bool) -> StoreResult<()> {
     let (event, published) = e.finish(created_id, deactivates);
-    let id = insert_event(conn, &event, EventFile::Main)?;
+    let id = ready(audit::insert_event(&Lite(conn), &event, Events::Main(event_id(conn)?)))?;
     save_event_counter(conn, EventFile::Main)?;
     published.store(id, std::sync::atomic::Ordering::Release);
     Ok(())
-}
-
-fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-    Ok(EventRow {
-        id: r.get(0)?,
-        time: r.get(1)?,
-        request_id: r.get(2)?,
-        client: r.get(3)?,
-        method: r.get(4)?,
-        path: r.get(5)?,
-        rtype: r.get(6)?,
-        resource_id: r.get(7)?,
-        op: r.get(8)?,
-        status: r.get(9)?,
-        scim_type: r.get(10)?,
-        duration_ms: r.get(11)?,
-        deactivated: r.get(12)?,
-        client_request_id: r.get(13)?,
-    })
 }
 
 // -------------------------------------------------------------------- Store
@@ -1450,124 +1367,26 @@ impl Store for SqliteStore {
     }
 
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |conn| {
-            let mut events = false;
-            for r in &batch {
-                match r {
-                    AuditRecord::Event(e, details) => {
-                        let id = insert_event(conn, e, EventFile::Journal)?;
-                        events = true;
-                        if let Some(d) = details {
-                            insert_details(conn, id, e.tenant, e.time.timestamp_millis(), d)?;
-                        }
-                    }
-                    AuditRecord::Details { event, tenant, time, details } => {
-                        insert_details(conn, *event, *tenant, time.timestamp_millis(), details)?
-                    }
-                    AuditRecord::Error(e) => {
-                        conn.prepare_cached(
-                            "INSERT INTO audit.error_log (time, request_id, tenant_id, method, path, detail, backtrace) \
-                             VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        )
-                        .and_then(|mut st| {
-                            st.execute(params![
-                                normalized_time(e.time),
-                                e.request_id,
-                                e.tenant.map(|t| t.0),
-                                e.method,
-                                e.path,
-                                e.detail,
-                                e.backtrace
-                            ])
-                        })
-                        .map_err(internal)?;
-                    }
-                }
-            }
-            if events {
-                save_event_counter(conn, EventFile::Journal)?;
+        Box::pin(self.write(move |w| {
+            if ready(audit::record(&Lite(w), &batch, || Ok(Events::Journal(event_id(w)?))))? {
+                save_event_counter(w, EventFile::Journal)?;
             }
             Ok(())
         }))
     }
 
     fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached(
-                    // Each file's newest matches by its primary key, then merged.
-                    concat!(
-                        "SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', time / 1000.0, 'unixepoch'), request_id, client, \
-                         method, path, rtype, resource_id, op, status, scim_type, duration_ms, deactivated, \
-                         client_request_id FROM \
-                         (SELECT * FROM (SELECT * FROM main.api_events WHERE ",
-                        event_where!(),
-                        " ORDER BY time DESC, id DESC LIMIT ?8) UNION ALL \
-                         SELECT * FROM (SELECT * FROM audit.api_events WHERE ",
-                        event_where!(),
-                        " ORDER BY time DESC, id DESC LIMIT ?8)) ORDER BY time DESC, id DESC LIMIT ?8"
-                    ),
-                )
-                .map_err(internal)?;
-            let rows = st
-                .query_map(
-                    params![tenant.0, q.from, q.to, q.client, q.status, q.op, q.before, q.limit.max(1)],
-                    row_to_event,
-                )
-                .map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(audit::events(&Lite(c), tenant, q)));
         Box::pin(async move { r })
     }
 
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
-        let r = self.read_one(|conn| {
-            conn.prepare_cached(
-                "SELECT request_headers, request_body, response_headers, response_body FROM audit.api_event_details \
-                 WHERE event = ? AND tenant_id = ?",
-            )
-            .map_err(internal)?
-            .query_row(params![event, tenant.0], |r| {
-                Ok(EventDetails {
-                    request_headers: r.get(0)?,
-                    request_body: r.get(1)?,
-                    response_headers: r.get(2)?,
-                    response_body: r.get(3)?,
-                })
-            })
-            .optional()
-            .map_err(internal)
-        });
+        let r = self.read_one(|c| ready(audit::details(&Lite(c), tenant, event)));
         Box::pin(async move { r })
     }
 
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT rtype, op, status, scim_type, deactivated, count(*), \
-                     strftime('%Y-%m-%dT%H:%M:%fZ', min(time) / 1000.0, 'unixepoch'), \
-                     strftime('%Y-%m-%dT%H:%M:%fZ', max(time) / 1000.0, 'unixepoch') \
-                     FROM (SELECT * FROM main.api_events UNION ALL SELECT * FROM audit.api_events) \
-                     WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY rtype, op, status, scim_type, deactivated",
-                )
-                .map_err(internal)?;
-            let rows = st
-                .query_map(params![tenant.0, from, to], |r| {
-                    Ok(EventCount {
-                        rtype: r.get(0)?,
-                        op: r.get(1)?,
-                        status: r.get(2)?,
-                        scim_type: r.get(3)?,
-                        deactivated: r.get(4)?,
-                        count: r.get(5)?,
-                        first: r.get(6)?,
-                        last: r.get(7)?,
-                    })
-                })
-                .map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(audit::counts(&Lite(c), tenant, from, to)));
         Box::pin(async move { r })
     }
 
@@ -1578,86 +1397,16 @@ impl Store for SqliteStore {
         to: &str,
         limit: u32,
     ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
-        let r = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT id, time, request_id, tenant_id, method, path, detail, backtrace FROM audit.error_log \
-                     WHERE time >= ?1 AND time < ?2 AND (?4 IS NULL OR tenant_id = ?4) \
-                     ORDER BY time DESC, id DESC LIMIT ?3",
-                )
-                .map_err(internal)?;
-            let rows = st
-                .query_map(params![from, to, limit.max(1), tenant.map(|t| t.0)], |r| {
-                    Ok(ErrorRow {
-                        id: r.get(0)?,
-                        time: r.get(1)?,
-                        request_id: r.get(2)?,
-                        tenant_id: r.get(3)?,
-                        method: r.get(4)?,
-                        path: r.get(5)?,
-                        detail: r.get(6)?,
-                        backtrace: r.get(7)?,
-                    })
-                })
-                .map_err(internal)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-        });
+        let r = self.read_one(|c| ready(audit::errors(&Lite(c), tenant, from, to, limit)));
         Box::pin(async move { r })
     }
 
     fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
-        let day = |d: i64| (now - chrono::TimeDelta::days(d.max(0))).timestamp_millis();
-        let default_cutoff = day(default_days);
-        let tenants = self.read_one(|conn| {
-            let mut st = conn
-                .prepare_cached("SELECT id, audit_events_days, audit_details_days FROM tenants")
-                .map_err(internal)?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))).map_err(internal)?;
-            rows.collect::<Result<Vec<(i64, i64, i64)>, _>>().map_err(internal)
-        });
-        let cutoffs: Vec<(i64, i64, i64)> = match tenants {
-            Ok(t) => t.into_iter().map(|(id, e, d)| (id, day(e), day(d))).collect(),
+        let cutoffs = match self.read_one(|c| ready(audit::cutoffs(&Lite(c), now, default_days))) {
+            Ok(cutoffs) => cutoffs,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
-        Box::pin(self.write(move |conn| {
-            let mut left = i64::from(batch);
-            let mut n = 0u64;
-            let mut run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> StoreResult<()> {
-                if left <= 0 {
-                    return Ok(());
-                }
-                let mut all: Vec<&dyn rusqlite::ToSql> = p.to_vec();
-                all.push(&left);
-                let k = conn.prepare_cached(sql).and_then(|mut st| st.execute(&all[..])).map_err(internal)?;
-                left -= k as i64;
-                n += k as u64;
-                Ok(())
-            };
-            // Tenant 0: events of no tenant, kept `default_days`.
-            let none = (0i64, default_cutoff, default_cutoff);
-            for (tenant, events_cutoff, details_cutoff) in cutoffs.iter().chain(std::iter::once(&none)) {
-                run(
-                    "DELETE FROM audit.api_event_details WHERE event IN (SELECT event FROM audit.api_event_details \
-                     WHERE tenant_id = ? AND time < ? LIMIT ?)",
-                    &[tenant, details_cutoff],
-                )?;
-                for file in ["main", "audit"] {
-                    run(
-                        &format!(
-                            "DELETE FROM {file}.api_events WHERE (tenant_id, time, id) IN \
-                             (SELECT tenant_id, time, id FROM {file}.api_events WHERE tenant_id = ? AND time < ? LIMIT ?)"
-                        ),
-                        &[tenant, events_cutoff],
-                    )?;
-                }
-            }
-            let errors_cutoff = normalized_time(now - chrono::TimeDelta::days(default_days.max(0)));
-            run(
-                "DELETE FROM audit.error_log WHERE id IN (SELECT id FROM audit.error_log WHERE time < ? LIMIT ?)",
-                &[&errors_cutoff],
-            )?;
-            Ok(n)
-        }))
+        Box::pin(self.write(move |w| ready(audit::purge(&Lite(w), &cutoffs, batch))))
     }
 
     fn create_admin_token(
@@ -1867,6 +1616,151 @@ impl Store for SqliteStore {
 
     fn close(&self) {
         SqliteStore::close(self)
+    }
+}
+
+// -------------------------------------------------------------------- PlacesStore
+
+impl PlacesStore for SqliteStore {
+    fn import_places(
+        &self,
+        tenant: TenantId,
+        places: Vec<PlaceSpec>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<ImportReport>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |w| ready(roles::places::import(&Lite(w), tenant, &places, &now))))
+    }
+
+    fn list_places(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<PlaceRow>>> {
+        let r = self.read(|c| ready(roles::places::list(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn create_place(
+        &self,
+        tenant: TenantId,
+        place: PlaceSpec,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<PlaceRow>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |w| ready(roles::places::create(&Lite(w), tenant, place, now))))
+    }
+
+    fn rename_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (key, name, now) = (key.to_string(), name.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::rename(&Lite(w), tenant, level, &key, &name, &now))))
+    }
+
+    fn delete_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        cascade: bool,
+        _now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let key = key.to_string();
+        Box::pin(self.write(move |w| ready(roles::places::delete(&Lite(w), tenant, level, &key, cascade))))
+    }
+
+    fn set_location_rules(
+        &self,
+        tenant: TenantId,
+        location: &str,
+        rules: Option<String>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (location, now) = (location.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::set_rules(&Lite(w), tenant, &location, rules, &now))))
+    }
+
+    fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>> {
+        let r = self.read(|c| ready(roles::places::state(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn grant_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::grant(&Lite(w), tenant, &group, level, &place, &now))))
+    }
+
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
+        Box::pin(self.write(move |w| ready(roles::places::revoke(&Lite(w), tenant, &group, level, &place))))
+    }
+
+    fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
+        let r = self.read(|c| ready(roles::places::links(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>> {
+        let r = self.read(|c| ready(roles::places::user_access(&Lite(c), tenant, user_key)));
+        Box::pin(async move { r })
+    }
+
+    fn place_users(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        place: &str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
+        let r = self.read(|c| ready(roles::places::place_users(&Lite(c), tenant, level, place, offset, limit)));
+        Box::pin(async move { r })
+    }
+
+    fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {
+        let r = self.read_one(|c| ready(roles::places::pending(&Lite(c))));
+        Box::pin(async move { r })
+    }
+
+    fn stale_users(
+        &self,
+        tenant: TenantId,
+        generation: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<(Vec<StoredResource>, Option<i64>)>> {
+        let r = self.read(|c| ready(roles::places::stale_users(&Lite(c), tenant, generation, after, limit)));
+        Box::pin(async move { r })
+    }
+
+    fn set_derived(
+        &self,
+        tenant: TenantId,
+        updates: Vec<DerivedUpdate>,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let now = normalized_time(now);
+        Box::pin(self.write(move |w| {
+            let (written, reindex) = ready(roles::places::set_derived(&Lite(w), tenant, updates, generation, &now))?;
+            for (rowid, index) in reindex {
+                rewrite_index(w, tenant, ResourceKind::User, rowid, &index)?;
+            }
+            Ok(written)
+        }))
+    }
+
+    fn places_done(&self, tenant: TenantId, generation: i64) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(roles::places::done(&Lite(w), tenant, generation))))
     }
 }
 
