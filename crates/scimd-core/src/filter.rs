@@ -1,5 +1,5 @@
 //! SCIM filters (RFC 7644 §3.4.2.2) and attribute paths: the syntax tree, the parser,
-//! resolution against a [`Registry`] (the two-phase step: what the client typed →
+//! resolution against a [`Registry`](crate::schema::Registry) (the two-phase step: what the client typed →
 //! a filter checked against the schema with canonical names, types and case rules),
 //! and the in-memory evaluator, which is the oracle the SQL path is tested against.
 //!

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use scimd_store::{AuditRecord, ChangeEvent, EventCount, NewEvent, Store, TenantId};
+use scimd_store::{AuditRecord, AuditStore, ChangeEvent, EventCount, NewEvent, TenantId};
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 
@@ -299,7 +299,7 @@ const BATCH: usize = 1000;
 
 impl AuditSink {
     /// Starts the writer task (needs a Tokio runtime).
-    pub fn start(store: Arc<dyn Store>) -> AuditSink {
+    pub fn start(store: Arc<dyn AuditStore>) -> AuditSink {
         let (tx, mut rx) = mpsc::channel::<SinkMsg>(8192);
         let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let failures = failed.clone();

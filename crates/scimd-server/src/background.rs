@@ -24,7 +24,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use scimd_store::Store;
+use scimd_store::AuditStore;
 use tokio::task::JoinHandle;
 
 use crate::http::{AppState, Mounts};
@@ -92,7 +92,7 @@ async fn refresh_mounts(mounts: &Mounts, service: &Service) {
 
 /// The deployment's housekeeping: the OAuth purge and the audit retention (events of no
 /// tenant kept `audit_days`), each run at once and then repeated.
-pub fn housekeeping(oauth: Arc<OAuth>, store: Arc<dyn Store>, audit_days: i64) -> Tasks {
+pub fn housekeeping(oauth: Arc<OAuth>, store: Arc<dyn AuditStore>, audit_days: i64) -> Tasks {
     let purge = tokio::spawn(async move {
         let mut every = tokio::time::interval(OAUTH_PURGE_EVERY);
         loop {

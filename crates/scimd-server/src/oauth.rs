@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore;
-use scimd_store::{Store, TenantId};
+use scimd_store::{AuthStore, TenantId};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -230,7 +230,7 @@ pub struct TokenResponse {
 type TokenShape = scimd_core::profile::ProfileHead;
 
 pub struct OAuth {
-    store: Arc<dyn Store>,
+    store: Arc<dyn AuthStore>,
     clock: Arc<dyn Clock>,
     pub config: OAuthConfig,
     keys: RwLock<Arc<KeySet>>,
@@ -260,7 +260,7 @@ fn unix(t: DateTime<Utc>) -> i64 {
 
 impl OAuth {
     /// The authorization server over `store`; makes sure a signing key exists.
-    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: OAuthConfig) -> AppResult<OAuth> {
+    pub async fn new(store: Arc<dyn AuthStore>, clock: Arc<dyn Clock>, config: OAuthConfig) -> AppResult<OAuth> {
         keys::install_provider();
         if store.signing_keys().await?.is_empty() {
             let (kid, seed) = generate_signing_key();

@@ -19,7 +19,7 @@ use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use base64::Engine;
 use rand::RngCore;
-use scimd_store::Store;
+use scimd_store::CredentialStore;
 use sha2::{Digest, Sha256};
 
 /// What every sealed value starts with (a clear value never does: seeds and keys are
@@ -221,7 +221,7 @@ pub struct Resealed {
 /// (a rotation). Every secret kept reversibly in the database is listed here. Fails,
 /// naming the secret and the setting to fix, if one cannot be opened; without a master
 /// key, it only checks that every secret opens.
-pub async fn reseal_all(store: &dyn Store, keyring: &Keyring) -> Result<Resealed, String> {
+pub async fn reseal_all(store: &dyn CredentialStore, keyring: &Keyring) -> Result<Resealed, String> {
     let mut done = Resealed::default();
     for key in store.signing_keys().await.map_err(|e| e.to_string())? {
         let plain = keyring.open(&key.seed).map_err(|e| format!("signing key {}: {e}", key.kid))?;

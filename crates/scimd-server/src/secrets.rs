@@ -5,7 +5,7 @@
 
 use rand::RngCore;
 use scimd_core::cursor::KEY_LEN;
-use scimd_store::Store;
+use scimd_store::CredentialStore;
 
 use crate::clock::Clock;
 use crate::seal::Keyring;
@@ -16,7 +16,11 @@ const CURSOR_KEY: &str = "cursor-key";
 /// The key sealing list cursors (`scimd_core::cursor`): the stored one, else a new random
 /// one, stored (of replicas starting together, all end up with the first one stored).
 /// At rest it is sealed under the master key, when there is one (`seal`).
-pub async fn cursor_key(store: &dyn Store, clock: &dyn Clock, keyring: &Keyring) -> Result<[u8; KEY_LEN], String> {
+pub async fn cursor_key(
+    store: &dyn CredentialStore,
+    clock: &dyn Clock,
+    keyring: &Keyring,
+) -> Result<[u8; KEY_LEN], String> {
     let mut fresh = [0u8; KEY_LEN];
     rand::rng().fill_bytes(&mut fresh);
     let stored =

@@ -52,6 +52,7 @@ use crate::{
     Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
     Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
 };
+use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
 use db::Pg;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -1099,25 +1100,7 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
-    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
-        let name = name.to_string();
-        Box::pin(async move { keys::server_secret(&Pg(&*self.write_conn().await?), &name, &fresh, now).await })
-    }
-
-    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
-        Box::pin(async move { keys::server_secret_values(&Pg(&*self.conn().await?)).await })
-    }
-
-    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
-        let name = name.to_string();
-        Box::pin(async move { keys::replace_server_secret(&Pg(&*self.write_conn().await?), &name, &old, &new).await })
-    }
-
-    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
-        Box::pin(self.user_name_issues_now())
-    }
-
+impl TenantStore for PgStore {
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
         Box::pin(async move { tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, now).await })
@@ -1130,6 +1113,42 @@ impl Store for PgStore {
 
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
         Box::pin(async move { tenants::all(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_scim_enabled(&Pg(&*self.write_conn().await?), tenant, enabled).await })
+    }
+
+    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
+        Box::pin(async move { tenants::profile(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
+        Box::pin(async move { tenants::profiles(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_profile(&Pg(&*self.write_conn().await?), tenant, profile).await })
+    }
+
+    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a).await })
+    }
+}
+
+impl CredentialStore for PgStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        let name = name.to_string();
+        Box::pin(async move { keys::server_secret(&Pg(&*self.write_conn().await?), &name, &fresh, now).await })
+    }
+
+    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
+        Box::pin(async move { keys::server_secret_values(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let name = name.to_string();
+        Box::pin(async move { keys::replace_server_secret(&Pg(&*self.write_conn().await?), &name, &old, &new).await })
     }
 
     fn create_token(
@@ -1208,10 +1227,6 @@ impl Store for PgStore {
         })
     }
 
-    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_scim_enabled(&Pg(&*self.write_conn().await?), tenant, enabled).await })
-    }
-
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
         Box::pin(async move { keys::signing_keys(&Pg(&*self.conn().await?)).await })
     }
@@ -1277,6 +1292,23 @@ impl Store for PgStore {
         })
     }
 
+    fn create_admin_token(
+        &self,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        Box::pin(
+            async move { credentials::create_admin_token(&Pg(&*self.write_conn().await?), &hash, now, expires).await },
+        )
+    }
+
+    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
+        Box::pin(async move { credentials::admin_token_valid(&Pg(&*self.conn().await?), &hash, now).await })
+    }
+}
+
+impl OAuthStore for PgStore {
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move { oauth::store_refresh(&Pg(&*self.write_conn().await?), new, now).await })
     }
@@ -1349,23 +1381,9 @@ impl Store for PgStore {
             oauth::purge_oauth(&Pg(&*self.write_conn().await?), now, refresh_before, failures_before).await
         })
     }
+}
 
-    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
-        Box::pin(async move { tenants::profile(&Pg(&*self.conn().await?), tenant).await })
-    }
-
-    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
-        Box::pin(async move { tenants::profiles(&Pg(&*self.conn().await?)).await })
-    }
-
-    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_profile(&Pg(&*self.write_conn().await?), tenant, profile).await })
-    }
-
-    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a).await })
-    }
-
+impl AuditStore for PgStore {
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
             let mut c = self.conn().await?;
@@ -1405,20 +1423,11 @@ impl Store for PgStore {
             audit::purge(&Pg(&*self.write_conn().await?), &cutoffs, batch).await
         })
     }
+}
 
-    fn create_admin_token(
-        &self,
-        hash: [u8; 32],
-        now: DateTime<Utc>,
-        expires: Option<DateTime<Utc>>,
-    ) -> BoxFut<'_, StoreResult<i64>> {
-        Box::pin(
-            async move { credentials::create_admin_token(&Pg(&*self.write_conn().await?), &hash, now, expires).await },
-        )
-    }
-
-    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
-        Box::pin(async move { credentials::admin_token_valid(&Pg(&*self.conn().await?), &hash, now).await })
+impl Store for PgStore {
+    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
+        Box::pin(self.user_name_issues_now())
     }
 
     fn create(

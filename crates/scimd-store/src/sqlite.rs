@@ -52,6 +52,7 @@ use crate::{
     Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
     Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
 };
+use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
 use db::Lite;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -1133,27 +1134,7 @@ fn write_change_event(conn: &Writer, e: ChangeEvent, created_id: Option<&str>, d
 
 // -------------------------------------------------------------------- Store
 
-impl Store for SqliteStore {
-    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
-        let name = name.to_string();
-        Box::pin(self.write(move |w| ready(keys::server_secret(&Lite(w), &name, &fresh, now))))
-    }
-
-    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
-        let r = self.read_one(|c| ready(keys::server_secret_values(&Lite(c))));
-        Box::pin(async move { r })
-    }
-
-    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
-        let name = name.to_string();
-        Box::pin(self.write(move |w| ready(keys::replace_server_secret(&Lite(w), &name, &old, &new))))
-    }
-
-    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
-        let r = self.read_one(user_names::issues);
-        Box::pin(async move { r })
-    }
-
+impl TenantStore for SqliteStore {
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
         Box::pin(self.write(move |w| ready(tenants::create(&Lite(w), name, scim_enabled, now))))
@@ -1167,6 +1148,45 @@ impl Store for SqliteStore {
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
         let r = self.read_one(|c| ready(tenants::all(&Lite(c))));
         Box::pin(async move { r })
+    }
+
+    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(tenants::set_scim_enabled(&Lite(w), tenant, enabled))))
+    }
+
+    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
+        let r = self.read_one(|c| ready(tenants::profile(&Lite(c), tenant)));
+        Box::pin(async move { r })
+    }
+
+    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
+        let r = self.read_one(|c| ready(tenants::profiles(&Lite(c))));
+        Box::pin(async move { r })
+    }
+
+    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(tenants::set_profile(&Lite(w), tenant, profile))))
+    }
+
+    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(tenants::set_audit_settings(&Lite(w), tenant, a))))
+    }
+}
+
+impl CredentialStore for SqliteStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        let name = name.to_string();
+        Box::pin(self.write(move |w| ready(keys::server_secret(&Lite(w), &name, &fresh, now))))
+    }
+
+    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
+        let r = self.read_one(|c| ready(keys::server_secret_values(&Lite(c))));
+        Box::pin(async move { r })
+    }
+
+    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let name = name.to_string();
+        Box::pin(self.write(move |w| ready(keys::replace_server_secret(&Lite(w), &name, &old, &new))))
     }
 
     fn create_token(
@@ -1231,10 +1251,6 @@ impl Store for SqliteStore {
         )
     }
 
-    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |w| ready(tenants::set_scim_enabled(&Lite(w), tenant, enabled))))
-    }
-
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
         let r = self.read_one(|c| ready(keys::signing_keys(&Lite(c))));
         Box::pin(async move { r })
@@ -1296,6 +1312,22 @@ impl Store for SqliteStore {
         }))
     }
 
+    fn create_admin_token(
+        &self,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        Box::pin(self.write(move |w| ready(credentials::create_admin_token(&Lite(w), &hash, now, expires))))
+    }
+
+    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
+        let r = self.read_one(|c| ready(credentials::admin_token_valid(&Lite(c), &hash, now)));
+        Box::pin(async move { r })
+    }
+}
+
+impl OAuthStore for SqliteStore {
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(self.write(move |w| ready(oauth::store_refresh(&Lite(w), new, now))))
     }
@@ -1347,25 +1379,9 @@ impl Store for SqliteStore {
     ) -> BoxFut<'_, StoreResult<u64>> {
         Box::pin(self.write(move |w| ready(oauth::purge_oauth(&Lite(w), now, refresh_before, failures_before))))
     }
+}
 
-    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
-        let r = self.read_one(|c| ready(tenants::profile(&Lite(c), tenant)));
-        Box::pin(async move { r })
-    }
-
-    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
-        let r = self.read_one(|c| ready(tenants::profiles(&Lite(c))));
-        Box::pin(async move { r })
-    }
-
-    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |w| ready(tenants::set_profile(&Lite(w), tenant, profile))))
-    }
-
-    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.write(move |w| ready(tenants::set_audit_settings(&Lite(w), tenant, a))))
-    }
-
+impl AuditStore for SqliteStore {
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(self.write(move |w| {
             if ready(audit::record(&Lite(w), &batch, || Ok(Events::Journal(event_id(w)?))))? {
@@ -1408,18 +1424,11 @@ impl Store for SqliteStore {
         };
         Box::pin(self.write(move |w| ready(audit::purge(&Lite(w), &cutoffs, batch))))
     }
+}
 
-    fn create_admin_token(
-        &self,
-        hash: [u8; 32],
-        now: DateTime<Utc>,
-        expires: Option<DateTime<Utc>>,
-    ) -> BoxFut<'_, StoreResult<i64>> {
-        Box::pin(self.write(move |w| ready(credentials::create_admin_token(&Lite(w), &hash, now, expires))))
-    }
-
-    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
-        let r = self.read_one(|c| ready(credentials::admin_token_valid(&Lite(c), &hash, now)));
+impl Store for SqliteStore {
+    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
+        let r = self.read_one(user_names::issues);
         Box::pin(async move { r })
     }
 

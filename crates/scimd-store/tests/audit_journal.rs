@@ -5,7 +5,8 @@
 
 use chrono::Utc;
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
-use scimd_store::{AuditRecord, EventDetails, EventQuery, NewError, NewEvent, Store};
+use scimd_store::{AuditRecord, EventDetails, EventQuery, NewError, NewEvent};
+use scimd_store::{AuditStore as _, TenantStore as _};
 
 /// `PRAGMA data_version` of an outside connection changes when any other connection
 /// commits to the file.

@@ -13,6 +13,7 @@ use scimd_core::filter::{matches, parse_filter, resolve_filter};
 use scimd_core::list::{ListParams, ListQuery, PageConfig};
 use scimd_core::resource::{self, MemberRef, Meta};
 use scimd_core::schema::ResourceKind;
+
 use scimd_store::{NewResource, ResourceState, normalized_time};
 use serde_json::{Value, json};
 

@@ -11,6 +11,7 @@ use scimd_core::resource;
 use scimd_core::schema::ResourceKind;
 use scimd_store::postgres::{PgOptions, PgStore};
 use scimd_store::sqlite::{SqliteOptions, SqliteStore};
+use scimd_store::{AuditStore as _, TenantStore as _};
 use scimd_store::{Change, NewResource, ResourceState, Store, StoreError, TenantId, Update};
 use serde_json::{Value, json};
 

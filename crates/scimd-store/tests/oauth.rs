@@ -6,6 +6,7 @@
 mod support;
 
 use chrono::{DateTime, TimeDelta, Utc};
+
 use scimd_store::{
     ClientUpdate, LockoutKey, LoginAttempt, NewAccessToken, NewClient, NewRefresh, RefreshExpiry, Rotate, Rotation,
     Store, StoreError, TenantId,

@@ -12,6 +12,7 @@ use scimd_core::builtin::standard_registry;
 use scimd_core::list::{ListParams, ListQuery, PageConfig};
 use scimd_core::resource;
 use scimd_core::schema::ResourceKind;
+use scimd_store::TenantStore as _;
 use scimd_store::postgres::{PgOptions, PgStore};
 use scimd_store::{NewResource, ResourceState, Store};
 use serde_json::json;

@@ -12,6 +12,7 @@ use scimd_core::list::{ListParams, PageConfig};
 use scimd_core::places::{Level, PLACES_URN, PlaceSpec, Tree};
 use scimd_core::resource::{self, MemberValue};
 use scimd_core::schema::ResourceKind;
+
 use scimd_store::{
     DerivedUpdate, ImportReport, NewResource, PlaceRow, ResourceState, Store, StoreError, TenantId, UserAccess,
 };

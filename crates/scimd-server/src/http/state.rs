@@ -40,7 +40,7 @@ pub enum MetricsAccess {
     Off,
     /// On the main address, to operators (a bearer operator token).
     Operators,
-    /// On a separate address of its own ([`metrics_router`]), open to whoever reaches it.
+    /// On a separate address of its own ([`metrics_router`](crate::http::metrics_router)), open to whoever reaches it.
     Separate,
 }
 
