@@ -2,15 +2,22 @@
 //! one tenant at a time. Knows the core rules and the [`Store`], not HTTP: handlers
 //! translate requests into these calls and results into responses.
 //!
-//! Longer than the 800 lines a file should have: the SCIM use cases share the tenant cache
-//! and the write path here. Splitting it by concern comes with the store written once and
-//! the server split by concern (the next restructuring).
+//! This file holds the request context and the use cases themselves; beside it: `tenancy`
+//! (each tenant's profile and what follows from it, cached), `output` (rendering
+//! responses, ETags), `describe` (discovery documents), `bulk`, `process` (the figures
+//! and readiness the HTTP layer reports).
 
 mod bulk;
+mod describe;
+mod output;
 mod process;
+mod tenancy;
 #[cfg(test)]
 mod tests;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
+pub use output::{Rendered, etag, parse_etags};
+use tenancy::CachedTenancy;
+pub use tenancy::{PROFILE_CACHE, PlaceRules, Tenancy};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -80,14 +87,6 @@ enum Paging {
     Cursor(Option<String>),
 }
 
-/// A resource ready to send: its JSON text, version and location.
-#[derive(Debug)]
-pub struct Rendered {
-    pub body: Vec<u8>,
-    pub version: i64,
-    pub location: String,
-}
-
 /// Settings of the SCIM service.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -120,100 +119,6 @@ pub struct Service {
     profiles: Mutex<HashMap<TenantId, CachedTenancy>>,
     /// The key sealing list cursors, read (or made) on first use.
     cursor_key: tokio::sync::OnceCell<[u8; cursor::KEY_LEN]>,
-}
-
-/// A tenant's tenancy as last read: when, and from which stored profile text (an
-/// unchanged text keeps the tenancy instead of parsing and building it again).
-struct CachedTenancy {
-    read: Instant,
-    /// What the tenancy was built from: the stored profile, and the places state.
-    text: Option<String>,
-    places: PlacesState,
-    tenancy: Arc<Tenancy>,
-}
-
-/// A tenant's location rules, parsed, with their generation.
-#[derive(Debug, Default)]
-pub struct PlaceRules {
-    pub generation: i64,
-    pub rules: Vec<(String, LocationRules)>,
-}
-
-impl PlaceRules {
-    fn parse(tenant: TenantId, state: &PlacesState) -> AppResult<PlaceRules> {
-        let rules =
-            places::parse_rules(&state.rules).map_err(|e| AppError::Internal(format!("tenant {}: {e}", tenant.0)))?;
-        Ok(PlaceRules { generation: state.generation, rules })
-    }
-
-    /// Writes a user's derived attributes (locations, home location) into its document;
-    /// returns the generation of the rules used.
-    pub fn apply(&self, doc: &mut Value) -> i64 {
-        let derived = places::derive(&self.rules, doc);
-        places::set_derived(doc, &derived);
-        self.generation
-    }
-}
-
-/// What a tenant's profile makes of the service for it: the profile, the schemas its
-/// clients see (the built-in ones and its declared extensions) and the output plans for
-/// them. Tenants without extensions share the built-in registry and plans.
-pub struct Tenancy {
-    pub profile: Profile,
-    pub registry: Arc<Registry>,
-    plans: Arc<[OutputPlan; 2]>,
-    /// The tenant's location rules.
-    pub places: PlaceRules,
-    /// The names of secrets in its payloads (for the audit trail's redaction).
-    pub secrets: Arc<crate::audit::Secrets>,
-}
-
-impl std::fmt::Debug for Tenancy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tenancy").field("profile", &self.profile).finish_non_exhaustive()
-    }
-}
-
-impl std::ops::Deref for Tenancy {
-    type Target = Profile;
-    fn deref(&self) -> &Profile {
-        &self.profile
-    }
-}
-
-/// How long a tenant's profile is used before it is read again: the longest a change of
-/// profile (on any replica) takes to apply.
-pub const PROFILE_CACHE: Duration = Duration::from_secs(5);
-
-/// Formats a stored (normalized, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`) timestamp for output,
-/// with millisecond precision.
-fn out_time(normalized: &str) -> String {
-    match normalized.get(..23) {
-        Some(ms) if normalized.len() == 30 && normalized.ends_with('Z') => format!("{ms}Z"),
-        _ => normalized.to_string(),
-    }
-}
-
-/// The weak ETag of a version.
-pub fn etag(version: i64) -> String {
-    format!("W/\"{version}\"")
-}
-
-/// Parses an `If-Match` / `If-None-Match` header value.
-pub fn parse_etags(header: &str) -> IfMatch {
-    if header.trim() == "*" {
-        return IfMatch::Any;
-    }
-    IfMatch::Versions(
-        header
-            .split(',')
-            .filter_map(|t| {
-                let t = t.trim();
-                let t = t.strip_prefix("W/").unwrap_or(t);
-                t.trim_matches('"').parse().ok()
-            })
-            .collect(),
-    )
 }
 
 async fn hash_password(password: String) -> AppResult<String> {
@@ -285,104 +190,6 @@ impl Service {
         }
     }
 
-    /// A tenant's profile and what follows from it (cached for [`PROFILE_CACHE`]).
-    pub async fn profile(&self, tenant: TenantId) -> AppResult<Arc<Tenancy>> {
-        let previous = match self.profiles.lock().expect("profiles").get(&tenant) {
-            Some(c) if c.read.elapsed() < PROFILE_CACHE => return Ok(c.tenancy.clone()),
-            Some(c) => Some((c.text.clone(), c.places.clone(), c.tenancy.clone())),
-            None => None,
-        };
-        let text = self.store.tenant_profile(tenant).await?;
-        let places = self.store.places_state(tenant).await?;
-        let tenancy = match previous {
-            Some((old, old_places, tenancy)) if old == text && old_places == places => tenancy,
-            _ => {
-                let profile = match &text {
-                    Some(t) => Profile::from_json(t).map_err(|e| {
-                        AppError::Internal(format!("the stored profile of tenant {} is unusable: {e}", tenant.0))
-                    })?,
-                    None => Profile::default(),
-                };
-                Arc::new(self.tenancy_of(tenant, profile, &places)?)
-            }
-        };
-        let mut cache = self.profiles.lock().expect("profiles");
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(tenant, CachedTenancy { read: Instant::now(), text, places, tenancy: tenancy.clone() });
-        Ok(tenancy)
-    }
-
-    fn tenancy_of(&self, tenant: TenantId, profile: Profile, state: &PlacesState) -> AppResult<Tenancy> {
-        let places = PlaceRules::parse(tenant, state)?;
-        if !profile.own_registry() && !state.has_locations {
-            return Ok(Tenancy {
-                profile,
-                registry: self.registry.clone(),
-                plans: self.plans.clone(),
-                places,
-                secrets: crate::audit::Secrets::builtin(),
-            });
-        }
-        let mut registry = profile.registry().map_err(|e| {
-            AppError::Internal(format!("the stored profile of tenant {} declares unusable schemas: {e}", tenant.0))
-        })?;
-        // A tenant with places sees its users' locations.
-        if state.has_locations {
-            scimd_core::builtin::add_places_extension(&mut registry);
-        }
-        let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
-        let secrets = Arc::new(crate::audit::Secrets::of(&registry));
-        Ok(Tenancy { profile, registry: Arc::new(registry), plans, places, secrets })
-    }
-
-    /// Brings users' derived attributes (locations, home location) up to their tenants'
-    /// location rules, a batch at a time, without holding up requests: the work left is
-    /// in the database (each user's generation), so a restart resumes it. Returns how
-    /// many users were recomputed.
-    pub async fn recompute_places(&self) -> AppResult<u64> {
-        const BATCH: u32 = 500;
-        let mut total = 0;
-        for (tenant, _) in self.store.places_pending().await? {
-            // Fresh rules and schemas, not the request cache's.
-            self.forget_profile(tenant);
-            let tenancy = self.profile(tenant).await?;
-            let generation = tenancy.places.generation;
-            let mut registry = (*tenancy.registry).clone();
-            scimd_core::builtin::add_places_extension(&mut registry);
-            let (mut after, mut stale) = (0, 0);
-            loop {
-                let (users, next) = self.store.stale_users(tenant, generation, after, BATCH).await?;
-                stale += users.len() as u64;
-                let mut updates = Vec::with_capacity(users.len());
-                for u in users {
-                    let mut doc: Value = serde_json::from_str(&u.data).map_err(|e| {
-                        AppError::Internal(format!("the stored document of user '{}' is not valid JSON: {e}", u.id))
-                    })?;
-                    let derived = places::derive(&tenancy.places.rules, &doc);
-                    let changed = places::set_derived(&mut doc, &derived);
-                    let state = changed.then(|| state_of(&registry, ResourceKind::User, doc));
-                    updates.push(scimd_store::DerivedUpdate { user: u.id, version: u.version, state });
-                }
-                if !updates.is_empty() {
-                    total += self.store.set_derived(tenant, updates, generation, self.clock.now()).await?;
-                }
-                match next {
-                    Some(n) => after = n,
-                    None => break,
-                }
-            }
-            // A pass that found nothing left behind finishes the generation; users
-            // changed during a pass with older rules are found by the next one.
-            if stale == 0 {
-                self.store.places_done(tenant, generation).await?;
-            }
-            self.forget_profile(tenant);
-        }
-        Ok(total)
-    }
-
     /// The id of the User the token's subject is (`/Me`, RFC 7644 §3.11): the user whose
     /// userName is the subject. A token without a subject (a client's own, or a
     /// long-lived one) is 403; a subject that is no user of the tenant, 404.
@@ -430,11 +237,6 @@ impl Service {
             .map_err(AppError::Internal)
     }
 
-    /// Forgets a tenant's cached profile (it was just changed through this process).
-    pub fn forget_profile(&self, tenant: TenantId) {
-        self.profiles.lock().expect("profiles").remove(&tenant);
-    }
-
     /// Checks that the tenant's profile allows `op` on `kind`.
     async fn allowed(&self, ctx: &Ctx, kind: ResourceKind, op: Operation) -> AppResult<Arc<Tenancy>> {
         ctx.tenancy.check(kind, op)?;
@@ -458,128 +260,10 @@ impl Service {
         Ok(found.unwrap_or_else(|| id.to_string()))
     }
 
-    /// Whether members (groups) or groups (users) are loaded for a response.
-    fn related_for(&self, ctx: &Ctx, profile: &Profile, kind: ResourceKind, proj: &Projection) -> bool {
-        !(kind == ResourceKind::Group && profile.hide_group_members) && self.wants_related(ctx, kind, proj)
-    }
-
-    /// Drops a group's members from a stored resource when the profile never returns them.
-    fn hidden(profile: &Profile, kind: ResourceKind, mut r: StoredResource) -> StoredResource {
-        if kind == ResourceKind::Group && profile.hide_group_members {
-            r.related = None;
-        }
-        r
-    }
-
     /// The tenant's paging: its profile's sizes, else the server's.
     fn page_config(&self, p: &Profile) -> PageConfig {
         let (default_count, max_count) = p.page_sizes(self.config.page.default_count, self.config.page.max_count);
         PageConfig { default_count, max_count }
-    }
-
-    /// The schemas the request's tenant sees.
-    pub fn registry<'a>(&self, ctx: &'a Ctx) -> &'a Registry {
-        &ctx.tenancy.registry
-    }
-
-    fn location(ctx: &Ctx, kind: ResourceKind, id: &str) -> String {
-        format!("{}{}/{}", ctx.base_url, kind.endpoint(), id)
-    }
-
-    fn plan<'a>(&self, ctx: &'a Ctx, kind: ResourceKind) -> &'a OutputPlan {
-        match kind {
-            ResourceKind::User => &ctx.tenancy.plans[0],
-            ResourceKind::Group => &ctx.tenancy.plans[1],
-        }
-    }
-
-    fn render(&self, ctx: &Ctx, kind: ResourceKind, r: StoredResource, proj: &Projection) -> AppResult<Rendered> {
-        let mut body = Vec::with_capacity(r.data.len() + 320);
-        let version = r.version;
-        let location = self.render_into(&mut body, ctx, kind, r, proj)?;
-        Ok(Rendered { body, version, location })
-    }
-
-    /// Writes a resource as the client sees it; returns its location. Default responses
-    /// are written from the stored text (see `scimd_core::render`); others are built from
-    /// the parsed document.
-    fn render_into(
-        &self,
-        out: &mut Vec<u8>,
-        ctx: &Ctx,
-        kind: ResourceKind,
-        r: StoredResource,
-        proj: &Projection,
-    ) -> AppResult<String> {
-        let reg = self.registry(ctx);
-        let meta = Meta {
-            created: out_time(&r.created),
-            last_modified: out_time(&r.last_modified),
-            location: Self::location(ctx, kind, &r.id),
-            version: etag(r.version),
-        };
-        let related: Option<Vec<MemberRef>> = r.related.as_ref().map(|rows| {
-            rows.iter()
-                .map(|m: &MemberRow| MemberRef {
-                    value: m.id.clone(),
-                    display: m.display.clone(),
-                    kind: m.kind,
-                    location: Self::location(ctx, m.kind, &m.id),
-                })
-                .collect()
-        });
-        if proj.is_default() && self.plan(ctx, kind).write_default(out, &r.data, &r.id, &meta, related.as_deref()) {
-            return Ok(meta.location);
-        }
-        let doc: Value = serde_json::from_str(&r.data).map_err(|e| {
-            AppError::Internal(format!("the stored document of {} '{}' is not valid JSON: {e}", kind.name(), r.id))
-        })?;
-        let full = resource::full_resource(reg, kind, doc, &r.id, &meta, related.as_deref());
-        serde_json::to_writer(&mut *out, &proj.project_owned(reg, kind, full))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(meta.location)
-    }
-
-    /// Writes a ListResponse of `items`, each with its kind and projection.
-    fn render_list(
-        &self,
-        ctx: &Ctx,
-        total: u64,
-        paging: Paging,
-        items: Vec<(ResourceKind, StoredResource, &Projection)>,
-    ) -> AppResult<Vec<u8>> {
-        let mut out = Vec::with_capacity(160 + items.iter().map(|(_, r, _)| r.data.len() + 320).sum::<usize>());
-        match paging {
-            Paging::Index(start_index) => render::open_list(&mut out, total, start_index, items.len()),
-            Paging::Cursor(next) => render::open_cursor_list(&mut out, total, next.as_deref(), items.len()),
-        }
-        for (i, (kind, r, proj)) in items.into_iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            self.render_into(&mut out, ctx, kind, r, proj)?;
-        }
-        render::close_list(&mut out);
-        Ok(out)
-    }
-
-    fn wants_related(&self, ctx: &Ctx, kind: ResourceKind, proj: &Projection) -> bool {
-        let attr = match kind {
-            ResourceKind::Group => "members",
-            ResourceKind::User => "groups",
-        };
-        proj.wants(self.registry(ctx), kind, attr)
-    }
-
-    /// Parses `attributes` / `excludedAttributes` for single-resource responses.
-    pub fn projection(
-        &self,
-        ctx: &Ctx,
-        kind: ResourceKind,
-        attributes: Option<&str>,
-        excluded: Option<&str>,
-    ) -> AppResult<Projection> {
-        Ok(Projection::parse(self.registry(ctx), kind, attributes, excluded)?)
     }
 
     pub async fn create(&self, ctx: &Ctx, kind: ResourceKind, body: &Value, proj: &Projection) -> AppResult<Rendered> {
@@ -916,57 +600,5 @@ impl Service {
             .flat_map(|((kind, items), proj)| items.into_iter().map(move |r| (kind, r, proj)))
             .collect();
         self.render_list(ctx, total, Paging::Index(start_index), items)
-    }
-
-    pub fn service_provider_config(&self, ctx: &Ctx) -> Value {
-        let profile = &ctx.tenancy.profile;
-        let max_page = self.page_config(profile).max_count;
-        discovery::service_provider_config_json(
-            &profile.service_provider_config(&self.config.spc, max_page),
-            &ctx.base_url,
-        )
-    }
-
-    /// The schemas of the resource types the tenant's profile offers (a tenant without
-    /// Groups sees no Group schema).
-    pub fn schemas(&self, ctx: &Ctx) -> Value {
-        let offered = |k: ResourceKind| ctx.tenancy.access(k).offered;
-        let all = discovery::schemas_json_of(self.registry(ctx), offered, &ctx.base_url);
-        let n = all.len() as u64;
-        list_response(n, 1, all)
-    }
-
-    pub fn schema(&self, ctx: &Ctx, urn: &str) -> AppResult<Value> {
-        let reg = self.registry(ctx);
-        let offered = |k: ResourceKind| ctx.tenancy.access(k).offered;
-        reg.schema(urn)
-            .filter(|s| discovery::schema_offered(reg, &s.id, offered))
-            .map(|s| discovery::schema_json(s, &ctx.base_url))
-            .ok_or_else(|| ScimError::not_found(format!("schema '{urn}' not found")).into())
-    }
-
-    /// The resource types the tenant's profile offers (discovery tells the truth).
-    pub async fn resource_types(&self, ctx: &Ctx) -> AppResult<Value> {
-        let profile = ctx.tenancy.clone();
-        let reg = self.registry(ctx);
-        let all: Vec<Value> = reg
-            .resource_types
-            .iter()
-            .filter(|rt| profile.access(rt.kind).offered)
-            .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
-            .collect();
-        let n = all.len() as u64;
-        Ok(list_response(n, 1, all))
-    }
-
-    pub async fn resource_type(&self, ctx: &Ctx, name: &str) -> AppResult<Value> {
-        let profile = ctx.tenancy.clone();
-        let reg = self.registry(ctx);
-        reg.resource_types
-            .iter()
-            .filter(|rt| profile.access(rt.kind).offered)
-            .find(|rt| rt.kind.name().eq_ignore_ascii_case(name))
-            .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
-            .ok_or_else(|| ScimError::not_found(format!("resource type '{name}' not found")).into())
     }
 }
