@@ -10,9 +10,10 @@
 //! times every use of a pooled connection (the `Conn` guard), and [`Store::ready`]
 //! checks the schema version within a few seconds.
 //!
-//! Longer than the 800 lines a file should have: the PostgreSQL `Store` implementation;
-//! newer parts already live in `postgres/`. Splitting it by concern comes with the store
-//! written once and the server split by concern (the next restructuring).
+//! The SQL is in `roles/`, written once for both databases; this file is the execution
+//! shell. Longer than the 800 lines a file should have: a short wrapper per method of
+//! `Store`, `PlacesStore` and `TokenStore` (which connection or transaction each role
+//! function runs on, what is published after commit), with the pool and migrations.
 
 use std::collections::HashMap;
 use std::str::FromStr;

@@ -10,9 +10,11 @@
 //! [`Store::set_observer`] times every read and write, and [`Store::ready`] checks the
 //! schema version and that the database files are still the ones opened.
 //!
-//! Longer than the 800 lines a file should have: the SQLite `Store` implementation; newer
-//! parts already live in `sqlite/`. Splitting it by concern comes with the store written
-//! once and the server split by concern (the next restructuring).
+//! The SQL is in `roles/`, written once for both databases; this file is the execution
+//! shell. Longer than the 800 lines a file should have: a short wrapper per method of
+//! `Store`, `PlacesStore` and `TokenStore` (a reader or the writer, and what the writer
+//! remembers between writes), with the writer thread, group commit, migrations and the
+//! page anchors of deep list pages.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
