@@ -56,6 +56,39 @@ impl tokio_postgres::types::ToSql for Texts<'_> {
     tokio_postgres::types::to_sql_checked!();
 }
 
+/// A list of values bound as one parameter, for PostgreSQL's batched statements
+/// (`unnest(?::bigint[])`, `= ANY(?::text[])`); SQLite would read it as a JSON array.
+pub(crate) struct List<'a, T>(pub &'a [T]);
+
+impl<T: serde::Serialize> rusqlite::ToSql for List<'_, T> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        let json = serde_json::to_string(self.0).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(rusqlite::types::ToSqlOutput::from(json))
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for List<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T: tokio_postgres::types::ToSql + std::fmt::Debug> tokio_postgres::types::ToSql for List<'_, T> {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        <&[T] as tokio_postgres::types::ToSql>::to_sql(&self.0, ty, out)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        <&[T] as tokio_postgres::types::ToSql>::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
 /// A value read from a row by both drivers. PostgreSQL is strict about types: an `i64`
 /// reads a `BIGINT`, a `bool` a `BOOLEAN` (SQLite stores it as 0 or 1).
 pub(crate) trait Cell: rusqlite::types::FromSql + for<'a> tokio_postgres::types::FromSql<'a> {}
@@ -65,6 +98,9 @@ impl<T: rusqlite::types::FromSql + for<'a> tokio_postgres::types::FromSql<'a>> C
 pub(crate) trait Row {
     /// Column `i` (from 0).
     fn get<T: Cell>(&self, i: usize) -> StoreResult<T>;
+
+    /// Text column `i`, borrowed from the row (no copy).
+    fn str(&self, i: usize) -> StoreResult<&str>;
 }
 
 /// A connection (or transaction) of either database.
@@ -91,6 +127,25 @@ pub(crate) trait Db {
         params: &[&dyn Param],
         map: impl FnOnce(&Self::Row<'_>) -> StoreResult<T>,
     ) -> impl Future<Output = StoreResult<Option<T>>>;
+
+    /// Runs a statement built for one request (a filter's, a page's with its limits), and
+    /// maps each of its rows. PostgreSQL's shell does not keep it prepared: its statement
+    /// cache per connection has no bound. SQLite's has one (least recently used), so
+    /// there it is [`Db::query`].
+    fn query_once<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn Param],
+        map: impl FnMut(&Self::Row<'_>) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> {
+        self.query(sql, params, map)
+    }
+
+    /// Runs a statement built for one request, as [`Db::query_once`]; the number of rows it
+    /// changed.
+    fn execute_once(&self, sql: &str, params: &[&dyn Param]) -> impl Future<Output = StoreResult<u64>> {
+        self.execute(sql, params)
+    }
 
     /// Runs one statement that must change a row: [`StoreError::NotFound`] if it changed none.
     fn execute_one(&self, sql: &str, params: &[&dyn Param]) -> impl Future<Output = StoreResult<()>> {

@@ -10,11 +10,11 @@
 //! times every use of a pooled connection (the `Conn` guard), and [`Store::ready`]
 //! checks the schema version within a few seconds.
 //!
-//! Longer than the 800 lines a file should have: the PostgreSQL `Store` implementation;
-//! newer parts already live in `postgres/`. Splitting it by concern comes with the store
-//! written once and the server split by concern (the next restructuring).
+//! The SQL is in `roles/`, written once for both databases; this file is the execution
+//! shell. Longer than the 800 lines a file should have: a short wrapper per method of
+//! `Store`, `PlacesStore` and `TokenStore` (which connection or transaction each role
+//! function runs on, what is published after commit), with the pool and migrations.
 
-use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,11 +23,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use scimd_core::ScimError;
 use scimd_core::list::ListQuery;
-use scimd_core::patch::MemberOp;
 use scimd_core::places::{Level, PlaceSpec};
-use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
@@ -42,15 +39,16 @@ use crate::places::{
 };
 use crate::roles;
 use crate::roles::audit::{self, Events};
+use crate::roles::resources::{self, KeyScope, Lock, Skip};
 use crate::roles::{clients, credentials, keys, oauth, tenants};
-use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where, numbered};
+use crate::sqlfilter::{Dialect, SqlValue, numbered};
 use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
-    ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
-    CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
-    LoginAttempt, MemberRow, NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate,
-    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
-    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
+    ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, ChangeEvent, ClientAuth, ClientRow, CredentialRow,
+    ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey, LoginAttempt,
+    NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow,
+    Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update, check_schema,
+    normalized_time,
 };
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
 use db::Pg;
@@ -70,8 +68,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const REFOLD_USER_NAMES: i64 = 4;
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
-/// Rows per tenant and kind that resource counts are spread over.
-const COUNT_SHARDS: i64 = 16;
 /// The most [`Store::ready`] takes (the pool's own timeouts are 10 s).
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -156,7 +152,6 @@ struct Analyze {
 
 type Client = deadpool_postgres::Object;
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
-type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
 
 impl ToSql for SqlValue {
     fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
@@ -313,46 +308,6 @@ impl PgStore {
         tx.commit().await.map_err(pg)
     }
 
-    /// The id of an attribute key, creating it in `tx` if needed; returned in `pending`
-    /// until the transaction commits ([`PgStore::publish_keys`]).
-    async fn key_id(
-        &self,
-        tx: &Tx<'_>,
-        tenant: TenantId,
-        kind: ResourceKind,
-        path: &str,
-        pending: &mut Vec<((i64, i64, String), i64)>,
-    ) -> StoreResult<i64> {
-        let scope = (tenant.0, kind_code(kind), path.to_string());
-        if let Some(id) = self.keys.lock().expect("keys").get(&scope) {
-            return Ok(*id);
-        }
-        if let Some((_, id)) = pending.iter().find(|(s, _)| *s == scope) {
-            return Ok(*id);
-        }
-        // Created by another transaction meanwhile: ON CONFLICT waits for it, then the
-        // SELECT (a new snapshot) sees it.
-        let ins = tx
-            .prepare_cached(
-                "INSERT INTO attr_keys (tenant_id, rtype, path) VALUES ($1, $2, $3) \
-                 ON CONFLICT (tenant_id, rtype, path) DO NOTHING RETURNING id",
-            )
-            .await
-            .map_err(pg)?;
-        let id = match tx.query_opt(&ins, &[&scope.0, &scope.1, &scope.2]).await.map_err(pg)? {
-            Some(row) => row.get(0),
-            None => {
-                let sel = tx
-                    .prepare_cached("SELECT id FROM attr_keys WHERE tenant_id = $1 AND rtype = $2 AND path = $3")
-                    .await
-                    .map_err(pg)?;
-                tx.query_one(&sel, &[&scope.0, &scope.1, &scope.2]).await.map_err(pg)?.get(0)
-            }
-        };
-        pending.push((scope, id));
-        Ok(id)
-    }
-
     /// Counts a committed create; past the threshold, analyzes in the background.
     fn created(&self) {
         let a = &self.analyze;
@@ -388,413 +343,41 @@ impl PgStore {
             keys.insert(scope, id);
         }
     }
+}
 
-    async fn write_index(
-        &self,
-        tx: &Tx<'_>,
-        tenant: TenantId,
-        kind: ResourceKind,
-        rowid: i64,
-        entries: &[&IndexEntry],
-        pending: &mut Vec<((i64, i64, String), i64)>,
-    ) -> StoreResult<()> {
-        if entries.is_empty() {
-            return Ok(());
+/// A write's transaction in the resource role, with the attribute-key ids it learned:
+/// published for the store's other writes once the transaction commits.
+struct Unit<'a, 'c> {
+    store: &'a PgStore,
+    tx: &'a Tx<'c>,
+    pending: Vec<((i64, i64, String), i64)>,
+}
+
+impl<'a, 'c> Unit<'a, 'c> {
+    fn new(store: &'a PgStore, tx: &'a Tx<'c>) -> Self {
+        Unit { store, tx, pending: Vec::new() }
+    }
+}
+
+impl resources::Shell for Unit<'_, '_> {
+    fn known_key(&mut self, scope: KeyScope, path: &str) -> Option<i64> {
+        let scope = (scope.0, scope.1, path.to_string());
+        if let Some(id) = self.store.keys.lock().expect("keys").get(&scope) {
+            return Some(*id);
         }
-        let (mut keys, mut elems, mut ss, mut ns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for e in entries {
-            keys.push(self.key_id(tx, tenant, kind, &e.key, pending).await?);
-            elems.push(e.elem);
-            ss.push(e.s.clone());
-            ns.push(e.n);
-        }
-        // One statement for all rows.
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO attr_index (res, key, elem, s, n) \
-                 SELECT $1, k, e, s, n FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::float8[]) AS x(k, e, s, n) \
-                 ON CONFLICT (res, key, elem) DO UPDATE SET s = excluded.s, n = excluded.n",
-            )
-            .await
-            .map_err(pg)?;
-        tx.execute(&st, &[&rowid, &keys, &elems, &ss, &ns]).await.map_err(pg)?;
+        self.pending.iter().find(|(s, _)| *s == scope).map(|(_, id)| *id)
+    }
+
+    fn learned_key(&mut self, scope: KeyScope, path: &str, id: i64) {
+        self.pending.push(((scope.0, scope.1, path.to_string()), id));
+    }
+
+    async fn change_event(&mut self, e: ChangeEvent, created_id: Option<&str>, deactivates: bool) -> StoreResult<()> {
+        let (event, published) = e.finish(created_id, deactivates);
+        let id = audit::insert_event(&Pg(self.tx), &event, Events::Table).await?;
+        published.store(id, std::sync::atomic::Ordering::Release);
         Ok(())
     }
-
-    /// Writes only the index rows that differ from the stored ones.
-    async fn rewrite_index(
-        &self,
-        tx: &Tx<'_>,
-        tenant: TenantId,
-        kind: ResourceKind,
-        rowid: i64,
-        new: &[IndexEntry],
-        pending: &mut Vec<((i64, i64, String), i64)>,
-    ) -> StoreResult<()> {
-        let st = tx.prepare_cached("SELECT key, elem, s, n FROM attr_index WHERE res = $1").await.map_err(pg)?;
-        let stored: HashMap<(i64, i64), (Option<String>, Option<f64>)> = tx
-            .query(&st, &[&rowid])
-            .await
-            .map_err(pg)?
-            .into_iter()
-            .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3))))
-            .collect();
-        let mut wanted = HashMap::with_capacity(new.len());
-        for e in new {
-            wanted.insert((self.key_id(tx, tenant, kind, &e.key, pending).await?, e.elem), e);
-        }
-        let (gone_keys, gone_elems): (Vec<i64>, Vec<i64>) =
-            stored.keys().filter(|k| !wanted.contains_key(k)).map(|(k, e)| (*k, *e)).unzip();
-        if !gone_keys.is_empty() {
-            let del = tx
-                .prepare_cached(
-                    "DELETE FROM attr_index WHERE res = $1 AND (key, elem) IN \
-                     (SELECT * FROM unnest($2::bigint[], $3::bigint[]))",
-                )
-                .await
-                .map_err(pg)?;
-            tx.execute(&del, &[&rowid, &gone_keys, &gone_elems]).await.map_err(pg)?;
-        }
-        let changed: Vec<&IndexEntry> = wanted
-            .iter()
-            .filter(|(k, e)| stored.get(k).is_none_or(|(s, n)| *s != e.s || *n != e.n))
-            .map(|(_, e)| *e)
-            .collect();
-        self.write_index(tx, tenant, kind, rowid, &changed, pending).await
-    }
-}
-
-// -------------------------------------------------------------------- row helpers
-
-macro_rules! base_cols {
-    () => {
-        "r.id, r.scim_id, r.version, r.created, r.last_modified, r.data"
-    };
-}
-// As in the SQLite store: the related resources as one JSON array of `[id, rtype,
-// display]`, by internal id.
-macro_rules! user_groups_col {
-    () => {
-        "(SELECT coalesce(json_agg(json_build_array(g.scim_id, g.rtype, g.display) ORDER BY m.group_id), '[]')::text \
-          FROM members m JOIN resources g ON g.id = m.group_id WHERE m.member_id = r.id)"
-    };
-}
-macro_rules! group_members_col {
-    () => {
-        "(SELECT coalesce(json_agg(json_build_array(u.scim_id, u.rtype, u.display) ORDER BY m.member_id), '[]')::text \
-          FROM members m JOIN resources u ON u.id = m.member_id WHERE m.group_id = r.id)"
-    };
-}
-
-fn resource_cols(kind: ResourceKind, related: bool) -> &'static str {
-    match (kind, related) {
-        (_, false) => base_cols!(),
-        (ResourceKind::User, true) => concat!(base_cols!(), ", ", user_groups_col!()),
-        (ResourceKind::Group, true) => concat!(base_cols!(), ", ", group_members_col!()),
-    }
-}
-
-fn row_to_resource(kind: ResourceKind, related: bool, row: &Row) -> StoreResult<(i64, StoredResource)> {
-    let related = if related { Some(related_rows(row.get::<_, &str>(6)).map_err(internal)?) } else { None };
-    Ok((
-        row.get(0),
-        StoredResource {
-            kind,
-            id: row.get(1),
-            version: row.get(2),
-            created: row.get(3),
-            last_modified: row.get(4),
-            data: row.get(5),
-            related,
-        },
-    ))
-}
-
-/// The row lock a read-modify-write takes on the resource it changes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lock {
-    None,
-    /// PUT/PATCH: excludes other writers of the row, but not a foreign-key check of a
-    /// membership being added elsewhere (which only needs the row to stay), so two groups
-    /// added to each other at once do not deadlock.
-    Change,
-    /// DELETE: excludes those too: a member add racing with the delete waits, then fails.
-    Delete,
-}
-
-/// One resource by id, locked as asked for the rest of the transaction.
-async fn load(
-    c: &impl GenericClient,
-    tenant: TenantId,
-    kind: ResourceKind,
-    id: &str,
-    related: bool,
-    lock: Lock,
-) -> StoreResult<Option<(i64, StoredResource)>> {
-    macro_rules! by_id {
-        ($cols:expr, $tail:expr) => {
-            concat!(
-                "SELECT ",
-                $cols,
-                " FROM resources r WHERE r.tenant_id = $1 AND r.rtype = $2 AND r.scim_id = $3",
-                $tail
-            )
-        };
-    }
-    let sql = match (kind, related, lock) {
-        (_, false, Lock::None) => by_id!(base_cols!(), ""),
-        (_, false, Lock::Change) => by_id!(base_cols!(), " FOR NO KEY UPDATE"),
-        (_, false, Lock::Delete) => by_id!(base_cols!(), " FOR UPDATE"),
-        (ResourceKind::User, true, _) => by_id!(concat!(base_cols!(), ", ", user_groups_col!()), ""),
-        (ResourceKind::Group, true, _) => by_id!(concat!(base_cols!(), ", ", group_members_col!()), ""),
-    };
-    let st = c.prepare_cached(sql).await.map_err(pg)?;
-    match c.query_opt(&st, &[&tenant.0, &kind_code(kind), &id]).await.map_err(pg)? {
-        Some(row) => Ok(Some(row_to_resource(kind, related, &row)?)),
-        None => Ok(None),
-    }
-}
-
-async fn load_related(c: &impl GenericClient, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
-    let sql = match kind {
-        ResourceKind::User => concat!("SELECT ", user_groups_col!(), " FROM resources r WHERE r.id = $1"),
-        ResourceKind::Group => concat!("SELECT ", group_members_col!(), " FROM resources r WHERE r.id = $1"),
-    };
-    let st = c.prepare_cached(sql).await.map_err(pg)?;
-    let row = c.query_one(&st, &[&rowid]).await.map_err(pg)?;
-    related_rows(row.get::<_, &str>(0)).map_err(internal)
-}
-
-async fn bump_count(tx: &Tx<'_>, tenant: TenantId, kind: ResourceKind, rowid: i64, delta: i64) -> StoreResult<()> {
-    let st = tx
-        .prepare_cached(
-            "INSERT INTO resource_counts (tenant_id, rtype, shard, n) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, rtype, shard) DO UPDATE SET n = resource_counts.n + excluded.n",
-        )
-        .await
-        .map_err(pg)?;
-    tx.execute(&st, &[&tenant.0, &kind_code(kind), &rowid.rem_euclid(COUNT_SHARDS), &delta]).await.map_err(pg)?;
-    Ok(())
-}
-
-fn no_member(m: &MemberValue) -> StoreError {
-    StoreError::Scim(ScimError::invalid_value(format!(
-        "member '{}' does not exist{}",
-        m.value,
-        m.kind.map(|k| format!(" as a {}", k.name())).unwrap_or_default()
-    )))
-}
-
-/// Adds members with two statements whatever their number: one resolves every id (a
-/// user first, then a group, as the SQLite store does), one inserts the rows.
-async fn add_members(tx: &Tx<'_>, tenant: TenantId, group: i64, members: &[MemberValue]) -> StoreResult<()> {
-    if members.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<&str> = members.iter().map(|m| m.value.as_str()).collect();
-    let kinds: Vec<i64> = members.iter().map(|m| m.kind.map_or(0, kind_code)).collect();
-    let resolve = tx
-        .prepare_cached(
-            "SELECT coalesce( \
-               (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.rtype = 1 AND r.scim_id = v.value AND v.k IN (0, 1)), \
-               (SELECT r.id FROM resources r WHERE r.tenant_id = $1 AND r.rtype = 2 AND r.scim_id = v.value AND v.k IN (0, 2))) \
-             FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS v(value, k, i) ORDER BY v.i",
-        )
-        .await
-        .map_err(pg)?;
-    let rows = tx.query(&resolve, &[&tenant.0, &values, &kinds]).await.map_err(pg)?;
-    let mut ids = Vec::with_capacity(rows.len());
-    for (m, row) in members.iter().zip(&rows) {
-        let Some(rowid) = row.get::<_, Option<i64>>(0) else { return Err(no_member(m)) };
-        if rowid == group {
-            return Err(StoreError::Scim(ScimError::invalid_value("a group cannot be a member of itself")));
-        }
-        ids.push(rowid);
-    }
-    let ins = tx
-        .prepare_cached(
-            "INSERT INTO members (group_id, member_id, tenant_id) SELECT $1, m, $3 FROM unnest($2::bigint[]) AS m \
-             ON CONFLICT DO NOTHING",
-        )
-        .await
-        .map_err(pg)?;
-    match tx.execute(&ins, &[&group, &ids, &tenant.0]).await {
-        Ok(_) => Ok(()),
-        // One was deleted by another connection since it was found.
-        Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => Err(StoreError::Scim(
-            ScimError::invalid_value("a member was deleted while it was being added; nothing was changed"),
-        )),
-        Err(e) => Err(pg(e)),
-    }
-}
-
-fn bound(params: &[SqlValue]) -> Params<'_> {
-    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
-}
-
-async fn apply_member_ops(tx: &Tx<'_>, tenant: TenantId, group: i64, ops: &[MemberOp]) -> StoreResult<()> {
-    for op in ops {
-        match op {
-            MemberOp::Add(values) => add_members(tx, tenant, group, values).await?,
-            MemberOp::RemoveAll => {
-                tx.execute("DELETE FROM members WHERE group_id = $1", &[&group]).await.map_err(pg)?;
-            }
-            MemberOp::Remove(ids) => {
-                let del = tx
-                    .prepare_cached(
-                        "DELETE FROM members WHERE group_id = $1 AND member_id IN (SELECT r.id FROM resources r \
-                         WHERE r.tenant_id = $2 AND r.rtype IN (1, 2) AND r.scim_id = ANY($3::text[]))",
-                    )
-                    .await
-                    .map_err(pg)?;
-                tx.execute(&del, &[&group, &tenant.0, ids]).await.map_err(pg)?;
-            }
-            MemberOp::RemoveWhere(filter) => {
-                let sql = delete_members_where(Dialect::Postgres, tenant.0, group, filter).map_err(StoreError::Scim)?;
-                tx.execute(numbered(&sql.text).as_str(), &bound(&sql.params)).await.map_err(pg)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
-/// `ops` name groups. Each group whose membership of the user differs afterwards gets a
-/// new version, locked in rowid order (a group's representation includes its members).
-async fn apply_group_ops(tx: &Tx<'_>, tenant: TenantId, user: i64, ops: &[MemberOp], now: &str) -> StoreResult<()> {
-    let groups_of = tx.prepare_cached("SELECT group_id FROM members WHERE member_id = $1").await.map_err(pg)?;
-    let before: BTreeSet<i64> = tx.query(&groups_of, &[&user]).await.map_err(pg)?.iter().map(|r| r.get(0)).collect();
-    for op in ops {
-        match op {
-            MemberOp::Add(values) => {
-                let names: Vec<&str> = values.iter().map(|v| v.value.as_str()).collect();
-                let resolve = tx
-                    .prepare_cached(
-                        "SELECT v.value, r.id FROM unnest($2::text[]) WITH ORDINALITY AS v(value, i) \
-                         LEFT JOIN resources r ON r.tenant_id = $1 AND r.rtype = 2 AND r.scim_id = v.value ORDER BY v.i",
-                    )
-                    .await
-                    .map_err(pg)?;
-                let mut groups = Vec::with_capacity(names.len());
-                for row in tx.query(&resolve, &[&tenant.0, &names]).await.map_err(pg)? {
-                    match row.get::<_, Option<i64>>(1) {
-                        Some(g) => groups.push(g),
-                        None => return Err(StoreError::Scim(ScimError::invalid_value(no_group(row.get(0))))),
-                    }
-                }
-                let ins = tx
-                    .prepare_cached(
-                        "INSERT INTO members (group_id, member_id, tenant_id) SELECT g, $2, $3 \
-                         FROM unnest($1::bigint[]) AS g ON CONFLICT DO NOTHING",
-                    )
-                    .await
-                    .map_err(pg)?;
-                match tx.execute(&ins, &[&groups, &user, &tenant.0]).await {
-                    Ok(_) => {}
-                    Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
-                        return Err(StoreError::Scim(ScimError::invalid_value(
-                            "a group was deleted while the user was being added to it; nothing was changed",
-                        )));
-                    }
-                    Err(e) => return Err(pg(e)),
-                }
-            }
-            MemberOp::RemoveAll => {
-                tx.execute("DELETE FROM members WHERE member_id = $1", &[&user]).await.map_err(pg)?;
-            }
-            MemberOp::Remove(ids) => {
-                let st = tx
-                    .prepare_cached(
-                        "DELETE FROM members WHERE member_id = $1 AND group_id IN (SELECT r.id FROM resources r \
-                         WHERE r.tenant_id = $2 AND r.rtype = 2 AND r.scim_id = ANY($3::text[]))",
-                    )
-                    .await
-                    .map_err(pg)?;
-                tx.execute(&st, &[&user, &tenant.0, ids]).await.map_err(pg)?;
-            }
-            MemberOp::RemoveWhere(filter) => {
-                let sql = groups_of_user_where(Dialect::Postgres, tenant.0, user, filter).map_err(StoreError::Scim)?;
-                let text = format!("DELETE FROM members WHERE member_id = ? AND group_id IN ({})", sql.text);
-                let mut params = vec![SqlValue::Integer(user)];
-                params.extend(sql.params);
-                tx.execute(numbered(&text).as_str(), &bound(&params)).await.map_err(pg)?;
-            }
-        }
-    }
-    let after: BTreeSet<i64> = tx.query(&groups_of, &[&user]).await.map_err(pg)?.iter().map(|r| r.get(0)).collect();
-    let changed: BTreeSet<i64> = before.symmetric_difference(&after).copied().collect();
-    if !changed.is_empty() {
-        let bump = tx
-            .prepare_cached("UPDATE resources SET version = version + 1, last_modified = $1 WHERE id = $2")
-            .await
-            .map_err(pg)?;
-        for group in changed {
-            tx.execute(&bump, &[&now, &group]).await.map_err(pg)?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes a change's event in the change's transaction and publishes its id.
-async fn write_change_event(
-    tx: &Tx<'_>,
-    e: ChangeEvent,
-    created_id: Option<&str>,
-    deactivates: bool,
-) -> StoreResult<()> {
-    let (event, published) = e.finish(created_id, deactivates);
-    let id = audit::insert_event(&Pg(tx), &event, Events::Table).await?;
-    published.store(id, std::sync::atomic::Ordering::Release);
-    Ok(())
-}
-
-/// The `WHERE` of a list: the filter's set (if any), the tenant and kind.
-fn where_clause(tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> StoreResult<crate::sqlfilter::Sql> {
-    let mut w = Compiler::new(Dialect::Postgres, tenant.0, kind);
-    if let Some(f) = &query.filter {
-        w.sql.text.push_str("r.id IN (");
-        w.set(f).map_err(StoreError::Scim)?;
-        w.sql.text.push_str(") AND r.tenant_id = ? AND r.rtype = ?");
-    } else {
-        w.sql.text.push_str("r.tenant_id = ? AND r.rtype = ?");
-    }
-    w.sql.params.push(SqlValue::Integer(tenant.0));
-    w.sql.params.push(SqlValue::Integer(kind_code(kind)));
-    Ok(w.sql)
-}
-
-/// A page of a list. Its ids first, then their columns: PostgreSQL computes a scan's
-/// output columns (the related-resources subquery included) for the rows an OFFSET skips
-/// too, so a deep page would build thousands of member lists to throw away.
-fn page_sql(
-    tenant: TenantId,
-    kind: ResourceKind,
-    query: &ListQuery,
-    related: bool,
-    where_sql: &crate::sqlfilter::Sql,
-) -> StoreResult<crate::sqlfilter::Sql> {
-    let mut q = Compiler::new(Dialect::Postgres, tenant.0, kind);
-    q.sql.text = format!("SELECT r.id FROM resources r WHERE {}", where_sql.text);
-    q.sql.params = where_sql.params.clone();
-    // Cursor pagination: after a position of the default order, one more row than asked
-    // for to know whether another page follows.
-    let mut limit = query.count;
-    if let Some(after) = query.after {
-        q.sql.text.push_str(" AND r.id > ?");
-        q.sql.params.push(SqlValue::Integer(after));
-        limit = query.count.saturating_add(1);
-    }
-    q.sql.text.push_str(" ORDER BY ");
-    q.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
-    q.sql.text = format!(
-        "SELECT {} FROM unnest(ARRAY({} LIMIT {} OFFSET {})) WITH ORDINALITY AS p(id, pos) \
-         JOIN resources r ON r.id = p.id ORDER BY p.pos",
-        resource_cols(kind, related),
-        q.sql.text,
-        limit.min(i64::MAX as u64),
-        query.start_index.saturating_sub(1).min(i64::MAX as u64)
-    );
-    Ok(q.sql)
 }
 
 impl PgStore {
@@ -802,293 +385,17 @@ impl PgStore {
     /// matches: for operators checking that a filter is served by indexes, and for tests.
     pub async fn explain_list(&self, tenant: TenantId, kind: ResourceKind, query: &ListQuery) -> StoreResult<String> {
         let c = self.conn().await?;
-        let where_sql = where_clause(tenant, kind, query)?;
-        let page = page_sql(tenant, kind, query, false, &where_sql)?;
-        let count = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
+        let where_sql = resources::where_clause(Dialect::Postgres, tenant, kind, query)?;
+        let offset = query.start_index.saturating_sub(1);
+        let page = resources::page_sql(Dialect::Postgres, tenant, kind, query, false, &where_sql, None, offset)?;
+        let count = resources::count_sql(&where_sql);
         let mut out = Vec::new();
         for (text, params) in [(&page.text, &page.params), (&count, &where_sql.params)] {
-            let rows = c.query(format!("EXPLAIN {}", numbered(text)).as_str(), &bound(params)).await.map_err(pg)?;
+            let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            let rows = c.query(format!("EXPLAIN {}", numbered(text)).as_str(), &params).await.map_err(pg)?;
             out.extend(rows.iter().map(|r| r.get::<_, String>(0)));
         }
         Ok(out.join("\n"))
-    }
-
-    async fn list_page(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        query: &ListQuery,
-        related: bool,
-    ) -> StoreResult<Page> {
-        let c = self.conn().await?;
-        let where_sql = where_clause(tenant, kind, query)?;
-
-        let count_all = async || -> StoreResult<u64> {
-            let n: i64 = if query.filter.is_some() {
-                let sql = numbered(&format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text));
-                c.query_one(sql.as_str(), &bound(&where_sql.params)).await.map_err(pg)?.get(0)
-            } else {
-                let st = c
-                    .prepare_cached(
-                        "SELECT coalesce(sum(n), 0)::bigint FROM resource_counts WHERE tenant_id = $1 AND rtype = $2",
-                    )
-                    .await
-                    .map_err(pg)?;
-                c.query_one(&st, &[&tenant.0, &kind_code(kind)]).await.map_err(pg)?.get(0)
-            };
-            Ok(n.max(0) as u64)
-        };
-
-        let mut items = Vec::new();
-        if query.count == 0 {
-            return Ok(Page { total: count_all().await?, items, next: None });
-        }
-        let q = page_sql(tenant, kind, query, related, &where_sql)?;
-        let sql = numbered(&q.text);
-        let mut rowids = Vec::new();
-        for row in c.query(sql.as_str(), &bound(&q.params)).await.map_err(pg)? {
-            let (rowid, r) = row_to_resource(kind, related, &row)?;
-            rowids.push(rowid);
-            items.push(r);
-        }
-        let next = crate::page_end(query, &mut items, &rowids);
-        // A first page that is not full holds every match.
-        let first = query.start_index <= 1 && query.after.is_none_or(|a| a == 0);
-        let total = if first && (items.len() as u64) < query.count && query.filter.is_some() {
-            items.len() as u64
-        } else {
-            count_all().await?
-        };
-        Ok(Page { total, items, next })
-    }
-
-    async fn create_resource(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        new: NewResource,
-        now: String,
-    ) -> StoreResult<StoredResource> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let mut pending = Vec::new();
-        let id = uuid::Uuid::new_v4().to_string();
-        let stored = self.insert_resource(&tx, tenant, kind, id, new, &now, &mut pending).await?;
-        tx.commit().await.map_err(pg)?;
-        self.publish_keys(pending);
-        self.created();
-        Ok(stored)
-    }
-
-    /// [`Store::create_with_ids`]: one transaction. Each id is locked (an advisory lock
-    /// on the tenant and the id) before it is looked for among both kinds, so two writers
-    /// giving the same id to a user and a group cannot both succeed.
-    async fn create_resources_with_ids(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        items: Vec<(String, NewResource)>,
-        now: String,
-    ) -> StoreResult<Vec<StoredResource>> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let mut pending = Vec::new();
-        let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))").await.map_err(pg)?;
-        let taken = tx
-            .prepare_cached("SELECT 1 FROM resources WHERE tenant_id = $1 AND scim_id = $2 LIMIT 1")
-            .await
-            .map_err(pg)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (id, new) in items {
-            tx.execute(&lock, &[&id, &tenant.0]).await.map_err(pg)?;
-            if tx.query_opt(&taken, &[&tenant.0, &id]).await.map_err(pg)?.is_some() {
-                return Err(StoreError::Conflict(crate::id_taken(&id)));
-            }
-            let stored = self
-                .insert_resource(&tx, tenant, kind, id.clone(), new, &now, &mut pending)
-                .await
-                .map_err(|e| crate::naming(e, &id))?;
-            out.push(stored);
-        }
-        tx.commit().await.map_err(pg)?;
-        self.publish_keys(pending);
-        for _ in 0..out.len() {
-            self.created();
-        }
-        Ok(out)
-    }
-
-    /// Inserts a resource with its id, index rows, members and change event in `tx`.
-    #[allow(clippy::too_many_arguments)]
-    async fn insert_resource(
-        &self,
-        tx: &Tx<'_>,
-        tenant: TenantId,
-        kind: ResourceKind,
-        id: String,
-        new: NewResource,
-        now: &str,
-        pending: &mut Vec<((i64, i64, String), i64)>,
-    ) -> StoreResult<StoredResource> {
-        let (data, display_fold) = state_params(&new.state)?;
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
-                 last_modified, password_hash, data, derived_gen) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9, $10) \
-                 RETURNING id",
-            )
-            .await
-            .map_err(pg)?;
-        let rowid: i64 = tx
-            .query_one(
-                &st,
-                &[
-                    &tenant.0,
-                    &kind_code(kind),
-                    &id,
-                    &new.state.unique_key,
-                    &new.state.display,
-                    &display_fold,
-                    &now,
-                    &new.password_hash,
-                    &data,
-                    &new.derived_gen,
-                ],
-            )
-            .await
-            .map_err(pg)?
-            .get(0);
-        self.write_index(tx, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>(), pending).await?;
-        if !new.members.is_empty() {
-            match kind {
-                ResourceKind::Group => add_members(tx, tenant, rowid, &new.members).await?,
-                ResourceKind::User => {
-                    apply_group_ops(tx, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
-                }
-            }
-        }
-        bump_count(tx, tenant, kind, rowid, 1).await?;
-        if let Some(e) = new.event {
-            write_change_event(tx, e, Some(&id), false).await?;
-        }
-        let related = if kind == ResourceKind::Group || !new.members.is_empty() {
-            Some(load_related(tx, kind, rowid).await?)
-        } else {
-            None
-        };
-        Ok(StoredResource {
-            kind,
-            id,
-            version: 1,
-            created: now.to_string(),
-            last_modified: now.to_string(),
-            data,
-            related: related.or(Some(Vec::new())),
-        })
-    }
-
-    async fn update_resource(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        id: String,
-        update: Update,
-        now: String,
-    ) -> StoreResult<StoredResource> {
-        let Update { if_match, mutate, related, event } = update;
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        let mut pending = Vec::new();
-        // The row lock serializes read-modify-writes of one resource across replicas.
-        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, Lock::Change).await? else {
-            return Err(StoreError::NotFound);
-        };
-        check_if_match(&if_match, current.version)?;
-        let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
-        let Change { state, password_hash, member_ops, deactivates, derived_gen } =
-            mutate(&current_doc).map_err(StoreError::Scim)?;
-        let (data, display_fold) = state_params(&state)?;
-        let version = current.version + 1;
-        let st = tx
-            .prepare_cached(
-                "UPDATE resources SET unique_key = COALESCE($1, unique_key), display = $2, display_fold = $3, version = $4, \
-                 last_modified = $5, password_hash = COALESCE($6, password_hash), data = $7, derived_gen = $9 \
-                 WHERE id = $8",
-            )
-            .await
-            .map_err(pg)?;
-        tx.execute(
-            &st,
-            &[
-                &state.unique_key,
-                &state.display,
-                &display_fold,
-                &version,
-                &now,
-                &password_hash,
-                &data,
-                &rowid,
-                &derived_gen,
-            ],
-        )
-        .await
-        .map_err(pg)?;
-        if data != current.data {
-            self.rewrite_index(&tx, tenant, kind, rowid, &state.index, &mut pending).await?;
-        }
-        match kind {
-            _ if member_ops.is_empty() => {}
-            ResourceKind::Group => apply_member_ops(&tx, tenant, rowid, &member_ops).await?,
-            ResourceKind::User => apply_group_ops(&tx, tenant, rowid, &member_ops, &now).await?,
-        }
-        if let Some(e) = event {
-            write_change_event(&tx, e, None, deactivates).await?;
-        }
-        let related = if related { Some(load_related(&tx, kind, rowid).await?) } else { None };
-        tx.commit().await.map_err(pg)?;
-        self.publish_keys(pending);
-        Ok(StoredResource {
-            kind,
-            id: current.id,
-            version,
-            created: current.created,
-            last_modified: now,
-            data,
-            related,
-        })
-    }
-
-    async fn delete_resource(
-        &self,
-        tenant: TenantId,
-        kind: ResourceKind,
-        id: String,
-        if_match: Option<IfMatch>,
-        event: Option<ChangeEvent>,
-        now: String,
-    ) -> StoreResult<()> {
-        let mut c = self.conn().await?;
-        let tx = c.transaction().await.map_err(pg)?;
-        // Locked first: a member add racing on another replica waits, then fails.
-        let Some((rowid, current)) = load(&tx, tenant, kind, &id, false, Lock::Delete).await? else {
-            return Err(StoreError::NotFound);
-        };
-        check_if_match(&if_match, current.version)?;
-        tx.execute(
-            "UPDATE resources SET version = version + 1, last_modified = $1 \
-             WHERE id IN (SELECT group_id FROM members WHERE member_id = $2)",
-            &[&now, &rowid],
-        )
-        .await
-        .map_err(pg)?;
-        tx.execute("DELETE FROM members WHERE group_id = $1 OR member_id = $1", &[&rowid]).await.map_err(pg)?;
-        tx.execute("DELETE FROM attr_index WHERE res = $1", &[&rowid]).await.map_err(pg)?;
-        tx.execute("DELETE FROM resources WHERE id = $1", &[&rowid]).await.map_err(pg)?;
-        bump_count(&tx, tenant, kind, rowid, -1).await?;
-        if let Some(e) = event {
-            write_change_event(&tx, e, None, false).await?;
-        }
-        tx.commit().await.map_err(pg)
     }
 
     /// Runs one statement and returns its rows; a read unless `sql` is not a `SELECT`
@@ -1437,7 +744,19 @@ impl Store for PgStore {
         new: NewResource,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
-        Box::pin(self.create_resource(tenant, kind, new, normalized_time(now)))
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            let id = uuid::Uuid::new_v4().to_string();
+            let stored = resources::create(&Pg(&tx), &mut unit, tenant, kind, id, new, &now).await?;
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            self.created();
+            Ok(stored)
+        })
     }
 
     fn create_with_ids(
@@ -1447,7 +766,20 @@ impl Store for PgStore {
         items: Vec<(String, NewResource)>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>> {
-        Box::pin(self.create_resources_with_ids(tenant, kind, items, normalized_time(now)))
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            let out = resources::create_with_ids(&Pg(&tx), &mut unit, tenant, kind, items, &now).await?;
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            for _ in 0..out.len() {
+                self.created();
+            }
+            Ok(out)
+        })
     }
 
     fn get(
@@ -1460,7 +792,7 @@ impl Store for PgStore {
         let id = id.to_string();
         Box::pin(async move {
             let c = self.conn().await?;
-            Ok(load(&*c, tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
+            Ok(resources::load(&Pg(&*c), tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
         })
     }
 
@@ -1472,7 +804,10 @@ impl Store for PgStore {
         related: bool,
     ) -> BoxFut<'_, StoreResult<Page>> {
         let query = query.clone();
-        Box::pin(async move { self.list_page(tenant, kind, &query, related).await })
+        Box::pin(async move {
+            let c = self.conn().await?;
+            resources::list(&Pg(&*c), tenant, kind, &query, related, |_| Ok(Skip::Offset)).await
+        })
     }
 
     fn update(
@@ -1483,7 +818,18 @@ impl Store for PgStore {
         update: Update,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
-        Box::pin(self.update_resource(tenant, kind, id.to_string(), update, normalized_time(now)))
+        let id = id.to_string();
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            let stored = resources::update(&Pg(&tx), &mut unit, tenant, kind, &id, update, now).await?;
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            Ok(stored)
+        })
     }
 
     fn delete(
@@ -1495,7 +841,15 @@ impl Store for PgStore {
         event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(self.delete_resource(tenant, kind, id.to_string(), if_match, event, normalized_time(now)))
+        let id = id.to_string();
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            resources::delete(&Pg(&tx), &mut unit, tenant, kind, &id, if_match, event, &now).await?;
+            tx.commit().await.map_err(pg)
+        })
     }
 
     /// Not ready when no connection answers, when `schema_migrations` cannot be read or
@@ -1711,10 +1065,11 @@ impl PlacesStore for PgStore {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
             let (written, reindex) = roles::places::set_derived(&Pg(&tx), tenant, updates, generation, &now).await?;
-            let mut pending = Vec::new();
+            let mut unit = Unit::new(self, &tx);
             for (rowid, index) in reindex {
-                self.rewrite_index(&tx, tenant, ResourceKind::User, rowid, &index, &mut pending).await?;
+                resources::rewrite_index(&Pg(&tx), &mut unit, tenant, ResourceKind::User, rowid, &index).await?;
             }
+            let pending = unit.pending;
             tx.commit().await.map_err(pg)?;
             self.publish_keys(pending);
             Ok(written)

@@ -10,6 +10,7 @@
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
 //!   failed-login counts, purging OAuth bookkeeping.
 //! - `places`: the places tree, access links, location rules and their recomputation.
+//! - `resources`: SCIM users and groups: read, listed, created, changed, deleted.
 
 pub(crate) mod audit;
 pub(crate) mod clients;
@@ -17,4 +18,5 @@ pub(crate) mod credentials;
 pub(crate) mod keys;
 pub(crate) mod oauth;
 pub(crate) mod places;
+pub(crate) mod resources;
 pub(crate) mod tenants;

@@ -10,9 +10,11 @@
 //! [`Store::set_observer`] times every read and write, and [`Store::ready`] checks the
 //! schema version and that the database files are still the ones opened.
 //!
-//! Longer than the 800 lines a file should have: the SQLite `Store` implementation; newer
-//! parts already live in `sqlite/`. Splitting it by concern comes with the store written
-//! once and the server split by concern (the next restructuring).
+//! The SQL is in `roles/`, written once for both databases; this file is the execution
+//! shell. Longer than the 800 lines a file should have: a short wrapper per method of
+//! `Store`, `PlacesStore` and `TokenStore` (a reader or the writer, and what the writer
+//! remembers between writes), with the writer thread, group commit, migrations and the
+//! page anchors of deep list pages.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -23,12 +25,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
-use scimd_core::ScimError;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use scimd_core::list::ListQuery;
-use scimd_core::patch::MemberOp;
 use scimd_core::places::{Level, PlaceSpec};
-use scimd_core::resource::{IndexEntry, MemberValue};
 use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
@@ -42,15 +41,16 @@ use crate::places::{
 };
 use crate::roles;
 use crate::roles::audit::{self, Events};
+use crate::roles::resources::{self, KeyScope, Lock, Skip};
 use crate::roles::{clients, credentials, keys, oauth, tenants};
-use crate::sqlfilter::{Compiler, Dialect, SqlValue, delete_members_where, groups_of_user_where};
+use crate::sqlfilter::SqlValue;
 use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
-    ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, Change, ChangeEvent, ClientAuth, ClientRow,
-    CredentialRow, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
-    LoginAttempt, MemberRow, NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate,
-    Rotation, SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant,
-    Update, check_if_match, check_schema, kind_code, no_group, normalized_time, related_rows, state_params,
+    ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, ChangeEvent, ClientAuth, ClientRow, CredentialRow,
+    ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey, LoginAttempt,
+    NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow,
+    Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update, check_schema,
+    kind_code, normalized_time,
 };
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
 use db::Lite;
@@ -147,36 +147,7 @@ struct KeyCache {
     pending: RefCell<Vec<(KeyScope, String, i64)>>,
 }
 
-/// (tenant id, kind code): the scope of an attribute path.
-type KeyScope = (i64, i64);
-
 impl KeyCache {
-    /// The id of a key, creating it if needed (in the current transaction).
-    fn id(&self, conn: &Connection, tenant: TenantId, kind: ResourceKind, path: &str) -> StoreResult<i64> {
-        let scope = (tenant.0, kind_code(kind));
-        if let Some(id) = self.known.borrow().get(&scope).and_then(|m| m.get(path)) {
-            return Ok(*id);
-        }
-        if let Some((_, _, id)) = self.pending.borrow().iter().find(|(s, p, _)| *s == scope && p == path) {
-            return Ok(*id);
-        }
-        let found: Option<i64> = conn
-            .prepare_cached("SELECT id FROM attr_keys WHERE tenant_id = ? AND rtype = ? AND path = ?")
-            .and_then(|mut st| st.query_row(params![scope.0, scope.1, path], |r| r.get(0)).optional())
-            .map_err(internal)?;
-        let id = match found {
-            Some(id) => id,
-            None => {
-                conn.prepare_cached("INSERT INTO attr_keys (tenant_id, rtype, path) VALUES (?, ?, ?)")
-                    .and_then(|mut st| st.execute(params![scope.0, scope.1, path]))
-                    .map_err(internal)?;
-                conn.last_insert_rowid()
-            }
-        };
-        self.pending.borrow_mut().push((scope, path.to_string(), id));
-        Ok(id)
-    }
-
     /// The job's savepoint was released: its ids hold for the rest of the transaction.
     fn publish(&self) {
         let mut known = self.known.borrow_mut();
@@ -735,344 +706,28 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, dirty: Arc<AtomicBool>
 
 // -------------------------------------------------------------------- row helpers
 
-macro_rules! base_cols {
-    () => {
-        "r.id, r.scim_id, r.version, r.created, r.last_modified, r.data"
-    };
-}
-// The groups of a user / members of a group `r` as one JSON array of `[id, rtype,
-// display]`, in membership-index order (by internal id: creation order), so a resource
-// and what it relates to come from one statement.
-macro_rules! user_groups_col {
-    () => {
-        "(SELECT json_group_array(json_array(g.scim_id, g.rtype, g.display)) \
-          FROM members m JOIN resources g ON g.id = m.group_id WHERE m.member_id = r.id)"
-    };
-}
-macro_rules! group_members_col {
-    () => {
-        "(SELECT json_group_array(json_array(u.scim_id, u.rtype, u.display)) \
-          FROM members m JOIN resources u ON u.id = m.member_id WHERE m.group_id = r.id)"
-    };
-}
-
-/// The columns [`row_to_resource`] reads, with or without the related column.
-fn resource_cols(kind: ResourceKind, related: bool) -> &'static str {
-    match (kind, related) {
-        (_, false) => base_cols!(),
-        (ResourceKind::User, true) => concat!(base_cols!(), ", ", user_groups_col!()),
-        (ResourceKind::Group, true) => concat!(base_cols!(), ", ", group_members_col!()),
-    }
-}
-
-fn row_to_resource(
-    kind: ResourceKind,
-    related: bool,
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, StoredResource)> {
-    let related = if related {
-        let json: String = row.get(6)?;
-        Some(
-            related_rows(&json)
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?,
-        )
-    } else {
-        None
-    };
-    Ok((
-        row.get(0)?,
-        StoredResource {
-            kind,
-            id: row.get(1)?,
-            version: row.get(2)?,
-            created: row.get(3)?,
-            last_modified: row.get(4)?,
-            data: row.get(5)?,
-            related,
-        },
-    ))
-}
-
-/// One resource by id, with its related resources if asked: one statement.
-fn load(
-    conn: &Connection,
-    tenant: TenantId,
-    kind: ResourceKind,
-    id: &str,
-    related: bool,
-) -> StoreResult<Option<(i64, StoredResource)>> {
-    macro_rules! by_id {
-        ($cols:expr) => {
-            concat!("SELECT ", $cols, " FROM resources r WHERE r.tenant_id = ? AND r.rtype = ? AND r.scim_id = ?")
-        };
-    }
-    let sql = match (kind, related) {
-        (_, false) => by_id!(base_cols!()),
-        (ResourceKind::User, true) => by_id!(concat!(base_cols!(), ", ", user_groups_col!())),
-        (ResourceKind::Group, true) => by_id!(concat!(base_cols!(), ", ", group_members_col!())),
-    };
-    let mut st = conn.prepare_cached(sql).map_err(internal)?;
-    st.query_row(params![tenant.0, kind_code(kind), id], |row| row_to_resource(kind, related, row))
-        .optional()
-        .map_err(internal)
-}
-
-/// The related resources of one resource (after a write), through the same subquery reads use.
-fn load_related(conn: &Connection, kind: ResourceKind, rowid: i64) -> StoreResult<Vec<MemberRow>> {
-    let sql = match kind {
-        ResourceKind::User => concat!("SELECT ", user_groups_col!(), " FROM resources r WHERE r.id = ?"),
-        ResourceKind::Group => concat!("SELECT ", group_members_col!(), " FROM resources r WHERE r.id = ?"),
-    };
-    let json: String =
-        conn.prepare_cached(sql).and_then(|mut st| st.query_row([rowid], |r| r.get(0))).map_err(internal)?;
-    related_rows(&json).map_err(internal)
-}
-
-fn write_index(
-    w: &Writer,
-    tenant: TenantId,
-    kind: ResourceKind,
-    rowid: i64,
-    entries: &[&IndexEntry],
-) -> StoreResult<()> {
-    let mut st = w
-        .prepare_cached("INSERT OR REPLACE INTO attr_index (res, key, elem, s, n) VALUES (?, ?, ?, ?, ?)")
-        .map_err(internal)?;
-    for e in entries {
-        let key = w.keys.id(w, tenant, kind, &e.key)?;
-        st.execute(params![rowid, key, e.elem, e.s, e.n]).map_err(internal)?;
-    }
-    Ok(())
-}
-
-/// Writes only the index rows that differ from the stored ones (keyed by path and
-/// element): a one-attribute PATCH touches one or two rows, not all of them.
-fn rewrite_index(w: &Writer, tenant: TenantId, kind: ResourceKind, rowid: i64, new: &[IndexEntry]) -> StoreResult<()> {
-    let mut st = w.prepare_cached("SELECT key, elem, s, n FROM attr_index WHERE res = ?").map_err(internal)?;
-    let stored: HashMap<(i64, i64), (Option<String>, Option<f64>)> = st
-        .query_map([rowid], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))
-        .map_err(internal)?
-        .collect::<Result<_, _>>()
-        .map_err(internal)?;
-    let mut wanted = HashMap::with_capacity(new.len());
-    for e in new {
-        wanted.insert((w.keys.id(w, tenant, kind, &e.key)?, e.elem), e);
-    }
-    let mut del =
-        w.prepare_cached("DELETE FROM attr_index WHERE res = ? AND key = ? AND elem = ?").map_err(internal)?;
-    for (key, elem) in stored.keys() {
-        if !wanted.contains_key(&(*key, *elem)) {
-            del.execute(params![rowid, key, elem]).map_err(internal)?;
+/// A write job's part in the resource role: the key ids the writer remembers (learned
+/// in the job, published when its savepoint is released), and its change events.
+impl resources::Shell for &Writer {
+    fn known_key(&mut self, scope: KeyScope, path: &str) -> Option<i64> {
+        if let Some(id) = self.keys.known.borrow().get(&scope).and_then(|m| m.get(path)) {
+            return Some(*id);
         }
+        self.keys.pending.borrow().iter().find(|(s, p, _)| *s == scope && p == path).map(|(_, _, id)| *id)
     }
-    let changed: Vec<&IndexEntry> = wanted
-        .iter()
-        .filter(|(k, e)| stored.get(k).is_none_or(|(s, n)| *s != e.s || *n != e.n))
-        .map(|(_, e)| *e)
-        .collect();
-    write_index(w, tenant, kind, rowid, &changed)
-}
 
-fn bump_count(conn: &Connection, tenant: TenantId, kind: ResourceKind, delta: i64) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO resource_counts (tenant_id, rtype, n, generation) VALUES (?1, ?2, ?3, 1) \
-         ON CONFLICT (tenant_id, rtype) DO UPDATE SET n = n + ?3, generation = generation + 1",
-    )
-    .and_then(|mut st| st.execute(params![tenant.0, kind_code(kind), delta]))
-    .map_err(internal)?;
-    Ok(())
-}
+    fn learned_key(&mut self, scope: KeyScope, path: &str, id: i64) {
+        self.keys.pending.borrow_mut().push((scope, path.to_string(), id));
+    }
 
-/// The rowid and kind of a resource that may be a user or a group.
-/// Inserts a resource with its id (given or generated), its index rows, members and
-/// change event, in the writer's current savepoint.
-fn insert_resource(
-    conn: &Writer,
-    tenant: TenantId,
-    kind: ResourceKind,
-    id: String,
-    new: NewResource,
-    now: &str,
-) -> StoreResult<StoredResource> {
-    let (data, display_fold) = state_params(&new.state)?;
-    conn.prepare_cached(
-        "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
-         last_modified, password_hash, data, derived_gen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            tenant.0,
-            kind_code(kind),
-            id,
-            new.state.unique_key,
-            new.state.display,
-            display_fold,
-            now,
-            now,
-            new.password_hash,
-            data,
-            new.derived_gen
-        ])
-    })
-    .map_err(map_err)?;
-    let rowid = conn.last_insert_rowid();
-    write_index(conn, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>())?;
-    if !new.members.is_empty() {
-        match kind {
-            ResourceKind::Group => add_members(conn, tenant, rowid, &new.members)?,
-            ResourceKind::User => apply_group_ops(conn, tenant, rowid, &[MemberOp::Add(new.members.clone())], now)?,
-        }
+    fn change_event(
+        &mut self,
+        e: ChangeEvent,
+        created_id: Option<&str>,
+        deactivates: bool,
+    ) -> impl std::future::Future<Output = StoreResult<()>> {
+        std::future::ready(write_change_event(self, e, created_id, deactivates))
     }
-    bump_count(conn, tenant, kind, 1)?;
-    if let Some(e) = new.event {
-        write_change_event(conn, e, Some(&id), false)?;
-    }
-    let related = if kind == ResourceKind::Group || !new.members.is_empty() {
-        Some(load_related(conn, kind, rowid)?)
-    } else {
-        None
-    };
-    Ok(StoredResource {
-        kind,
-        id,
-        version: 1,
-        created: now.to_string(),
-        last_modified: now.to_string(),
-        data,
-        related: related.or(Some(Vec::new())),
-    })
-}
-
-fn find_any(
-    conn: &Connection,
-    tenant: TenantId,
-    id: &str,
-    kind: Option<ResourceKind>,
-) -> StoreResult<Option<(i64, ResourceKind)>> {
-    let kinds: &[ResourceKind] = match kind {
-        Some(ResourceKind::User) => &[ResourceKind::User],
-        Some(ResourceKind::Group) => &[ResourceKind::Group],
-        None => &[ResourceKind::User, ResourceKind::Group],
-    };
-    let mut st = conn
-        .prepare_cached("SELECT id FROM resources WHERE tenant_id = ? AND rtype = ? AND scim_id = ?")
-        .map_err(internal)?;
-    for k in kinds {
-        if let Some(rowid) =
-            st.query_row(params![tenant.0, kind_code(*k), id], |r| r.get::<_, i64>(0)).optional().map_err(internal)?
-        {
-            return Ok(Some((rowid, *k)));
-        }
-    }
-    Ok(None)
-}
-
-fn add_members(conn: &Connection, tenant: TenantId, group: i64, members: &[MemberValue]) -> StoreResult<()> {
-    let mut ins = conn
-        .prepare_cached("INSERT OR IGNORE INTO members (group_id, member_id, tenant_id) VALUES (?, ?, ?)")
-        .map_err(internal)?;
-    for m in members {
-        let Some((rowid, _)) = find_any(conn, tenant, &m.value, m.kind)? else {
-            return Err(StoreError::Scim(ScimError::invalid_value(format!(
-                "member '{}' does not exist{}",
-                m.value,
-                m.kind.map(|k| format!(" as a {}", k.name())).unwrap_or_default()
-            ))));
-        };
-        if rowid == group {
-            return Err(StoreError::Scim(ScimError::invalid_value("a group cannot be a member of itself")));
-        }
-        ins.execute(params![group, rowid, tenant.0]).map_err(internal)?;
-    }
-    Ok(())
-}
-
-fn apply_member_ops(conn: &Connection, tenant: TenantId, group: i64, ops: &[MemberOp]) -> StoreResult<()> {
-    for op in ops {
-        match op {
-            MemberOp::Add(values) => add_members(conn, tenant, group, values)?,
-            MemberOp::RemoveAll => {
-                conn.prepare_cached("DELETE FROM members WHERE group_id = ?")
-                    .and_then(|mut st| st.execute([group]))
-                    .map_err(internal)?;
-            }
-            MemberOp::Remove(ids) => {
-                let mut del = conn
-                    .prepare_cached("DELETE FROM members WHERE group_id = ? AND member_id = ?")
-                    .map_err(internal)?;
-                for id in ids {
-                    if let Some((rowid, _)) = find_any(conn, tenant, id, None)? {
-                        del.execute(params![group, rowid]).map_err(internal)?;
-                    }
-                }
-            }
-            MemberOp::RemoveWhere(filter) => {
-                let sql = delete_members_where(Dialect::Sqlite, tenant.0, group, filter).map_err(StoreError::Scim)?;
-                conn.execute(&sql.text, params_from_iter(sql.params.iter())).map_err(internal)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
-/// `ops` name groups. Each group whose membership of the user differs afterwards gets a
-/// new version, in rowid order (a group's representation includes its members).
-fn apply_group_ops(conn: &Connection, tenant: TenantId, user: i64, ops: &[MemberOp], now: &str) -> StoreResult<()> {
-    let groups_of = || -> StoreResult<std::collections::BTreeSet<i64>> {
-        conn.prepare_cached("SELECT group_id FROM members WHERE member_id = ?")
-            .and_then(|mut st| st.query_map([user], |r| r.get::<_, i64>(0))?.collect())
-            .map_err(internal)
-    };
-    let before = groups_of()?;
-    let mut del = conn.prepare_cached("DELETE FROM members WHERE group_id = ? AND member_id = ?").map_err(internal)?;
-    for op in ops {
-        match op {
-            MemberOp::Add(values) => {
-                let mut ins = conn
-                    .prepare_cached("INSERT OR IGNORE INTO members (group_id, member_id, tenant_id) VALUES (?, ?, ?)")
-                    .map_err(internal)?;
-                for v in values {
-                    let Some((group, _)) = find_any(conn, tenant, &v.value, Some(ResourceKind::Group))? else {
-                        return Err(StoreError::Scim(ScimError::invalid_value(no_group(&v.value))));
-                    };
-                    ins.execute(params![group, user, tenant.0]).map_err(internal)?;
-                }
-            }
-            MemberOp::RemoveAll => {
-                conn.prepare_cached("DELETE FROM members WHERE member_id = ?")
-                    .and_then(|mut st| st.execute([user]))
-                    .map_err(internal)?;
-            }
-            MemberOp::Remove(ids) => {
-                for id in ids {
-                    if let Some((group, _)) = find_any(conn, tenant, id, Some(ResourceKind::Group))? {
-                        del.execute(params![group, user]).map_err(internal)?;
-                    }
-                }
-            }
-            MemberOp::RemoveWhere(filter) => {
-                let sql = groups_of_user_where(Dialect::Sqlite, tenant.0, user, filter).map_err(StoreError::Scim)?;
-                let groups: Vec<i64> = conn
-                    .prepare(&sql.text)
-                    .and_then(|mut st| {
-                        st.query_map(params_from_iter(sql.params.iter()), |r| r.get::<_, i64>(0))?.collect()
-                    })
-                    .map_err(internal)?;
-                for group in groups {
-                    del.execute(params![group, user]).map_err(internal)?;
-                }
-            }
-        }
-    }
-    let after = groups_of()?;
-    let mut bump = conn
-        .prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")
-        .map_err(internal)?;
-    for group in before.symmetric_difference(&after).copied().collect::<std::collections::BTreeSet<_>>() {
-        bump.execute(params![now, group]).map_err(internal)?;
-    }
-    Ok(())
 }
 
 // The SQLite shell's part of the audit trail (the SQL both stores share is in
@@ -1440,9 +1095,8 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let now = normalized_time(now);
-        Box::pin(
-            self.write(move |conn| insert_resource(conn, tenant, kind, uuid::Uuid::new_v4().to_string(), new, &now)),
-        )
+        let id = uuid::Uuid::new_v4().to_string();
+        Box::pin(self.write(move |w| ready(resources::create(&Lite(w), &mut { w }, tenant, kind, id, new, &now))))
     }
 
     fn create_with_ids(
@@ -1454,18 +1108,9 @@ impl Store for SqliteStore {
     ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>> {
         let now = normalized_time(now);
         // One write, so one savepoint: every resource or none.
-        Box::pin(self.write(move |conn| {
-            let mut out = Vec::with_capacity(items.len());
-            for (id, new) in items {
-                if find_any(conn, tenant, &id, None)?.is_some() {
-                    return Err(StoreError::Conflict(crate::id_taken(&id)));
-                }
-                out.push(
-                    insert_resource(conn, tenant, kind, id.clone(), new, &now).map_err(|e| crate::naming(e, &id))?,
-                );
-            }
-            Ok(out)
-        }))
+        Box::pin(
+            self.write(move |w| ready(resources::create_with_ids(&Lite(w), &mut { w }, tenant, kind, items, &now))),
+        )
     }
 
     fn get(
@@ -1476,7 +1121,8 @@ impl Store for SqliteStore {
         related: bool,
     ) -> BoxFut<'_, StoreResult<Option<StoredResource>>> {
         // One statement: its own implicit read transaction is a consistent snapshot.
-        let r = self.read_one(|conn| Ok(load(conn, tenant, kind, id, related)?.map(|(_, r)| r)));
+        let r = self
+            .read_one(|c| Ok(ready(resources::load(&Lite(c), tenant, kind, id, related, Lock::None))?.map(|(_, r)| r)));
         Box::pin(async move { r })
     }
 
@@ -1487,7 +1133,10 @@ impl Store for SqliteStore {
         query: &ListQuery,
         related: bool,
     ) -> BoxFut<'_, StoreResult<Page>> {
-        let r = self.read(|conn| list_page(conn, &self.inner.anchors, tenant, kind, query, related));
+        let r = self.read(|conn| {
+            let skip = |offset| skip_to_anchor(conn, &self.inner.anchors, tenant, kind, offset);
+            ready(resources::list(&Lite(conn), tenant, kind, query, related, skip))
+        });
         Box::pin(async move { r })
     }
 
@@ -1499,59 +1148,9 @@ impl Store for SqliteStore {
         update: Update,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
-        let Update { if_match, mutate, related, event } = update;
         let id = id.to_string();
         let now = normalized_time(now);
-        Box::pin(self.write(move |conn| {
-            let Some((rowid, current)) = load(conn, tenant, kind, &id, false)? else {
-                return Err(StoreError::NotFound);
-            };
-            check_if_match(&if_match, current.version)?;
-            let current_doc: serde_json::Value = serde_json::from_str(&current.data).map_err(internal)?;
-            let Change { state, password_hash, member_ops, deactivates, derived_gen } =
-                mutate(&current_doc).map_err(StoreError::Scim)?;
-            let (data, display_fold) = state_params(&state)?;
-            let version = current.version + 1;
-            conn.prepare_cached(
-                "UPDATE resources SET unique_key = COALESCE(?, unique_key), display = ?, display_fold = ?, version = ?, last_modified = ?, \
-                 password_hash = COALESCE(?, password_hash), data = ?, derived_gen = ? WHERE id = ?",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    state.unique_key,
-                    state.display,
-                    display_fold,
-                    version,
-                    now,
-                    password_hash,
-                    data,
-                    derived_gen,
-                    rowid
-                ])
-            })
-            .map_err(map_err)?;
-            if data != current.data {
-                rewrite_index(conn, tenant, kind, rowid, &state.index)?;
-            }
-            match kind {
-                _ if member_ops.is_empty() => {}
-                ResourceKind::Group => apply_member_ops(conn, tenant, rowid, &member_ops)?,
-                ResourceKind::User => apply_group_ops(conn, tenant, rowid, &member_ops, &now)?,
-            }
-            if let Some(e) = event {
-                write_change_event(conn, e, None, deactivates)?;
-            }
-            let related = if related { Some(load_related(conn, kind, rowid)?) } else { None };
-            Ok(StoredResource {
-                kind,
-                id: current.id,
-                version,
-                created: current.created,
-                last_modified: now,
-                data,
-                related,
-            })
-        }))
+        Box::pin(self.write(move |w| ready(resources::update(&Lite(w), &mut { w }, tenant, kind, &id, update, now))))
     }
 
     fn delete(
@@ -1565,28 +1164,11 @@ impl Store for SqliteStore {
     ) -> BoxFut<'_, StoreResult<()>> {
         let id = id.to_string();
         let now = normalized_time(now);
-        Box::pin(self.write(move |conn| {
-            let Some((rowid, current)) = load(conn, tenant, kind, &id, false)? else {
-                return Err(StoreError::NotFound);
-            };
-            check_if_match(&if_match, current.version)?;
-            conn.execute(
-                "UPDATE resources SET version = version + 1, last_modified = ? \
-                 WHERE id IN (SELECT group_id FROM members WHERE member_id = ?)",
-                params![now, rowid],
-            )
-            .map_err(internal)?;
-            conn.execute("DELETE FROM members WHERE group_id = ?1", [rowid]).map_err(internal)?;
-            conn.execute("DELETE FROM members WHERE member_id = ?1", [rowid]).map_err(internal)?;
-            conn.execute("DELETE FROM access_links WHERE group_id = ?1", [rowid]).map_err(internal)?;
-            conn.execute("DELETE FROM attr_index WHERE res = ?", [rowid]).map_err(internal)?;
-            conn.execute("DELETE FROM resources WHERE id = ?", [rowid]).map_err(internal)?;
-            bump_count(conn, tenant, kind, -1)?;
-            if let Some(e) = event {
-                write_change_event(conn, e, None, false)?;
-            }
-            Ok(())
-        }))
+        Box::pin(
+            self.write(move |w| {
+                ready(resources::delete(&Lite(w), &mut { w }, tenant, kind, &id, if_match, event, &now))
+            }),
+        )
     }
 
     /// Not ready when the store is closed, when the database file or the audit journal
@@ -1762,7 +1344,7 @@ impl PlacesStore for SqliteStore {
         Box::pin(self.write(move |w| {
             let (written, reindex) = ready(roles::places::set_derived(&Lite(w), tenant, updates, generation, &now))?;
             for (rowid, index) in reindex {
-                rewrite_index(w, tenant, ResourceKind::User, rowid, &index)?;
+                ready(resources::rewrite_index(&Lite(w), &mut { w }, tenant, ResourceKind::User, rowid, &index))?;
             }
             Ok(written)
         }))
@@ -1853,112 +1435,28 @@ impl PageAnchors {
     }
 }
 
-fn list_page(
+/// Where a deep page of an unfiltered list in the default order starts: from the page
+/// anchor before its offset, once the offset passes [`ANCHOR_STEP`].
+fn skip_to_anchor(
     conn: &Connection,
     anchors: &PageAnchors,
     tenant: TenantId,
     kind: ResourceKind,
-    query: &ListQuery,
-    related: bool,
-) -> StoreResult<Page> {
-    // WHERE clause shared by the count and the page. With a filter, the filter's index
-    // probes drive (`r.id IN (…)`); the unary `+` keeps SQLite from scanning the tenant's
-    // resources through the (tenant_id, rtype) index instead.
-    let mut c = Compiler::new(Dialect::Sqlite, tenant.0, kind);
-    if let Some(f) = &query.filter {
-        c.sql.text.push_str("r.id IN (");
-        c.set(f).map_err(StoreError::Scim)?;
-        c.sql.text.push_str(") AND +r.tenant_id = ? AND +r.rtype = ?");
-    } else {
-        c.sql.text.push_str("r.tenant_id = ? AND r.rtype = ?");
+    offset: u64,
+) -> StoreResult<Skip> {
+    if offset < ANCHOR_STEP {
+        return Ok(Skip::Offset);
     }
-    c.sql.params.push(SqlValue::Integer(tenant.0));
-    c.sql.params.push(SqlValue::Integer(kind_code(kind)));
-    let where_sql = std::mem::take(&mut c.sql);
-    let offset = query.start_index.saturating_sub(1);
-
-    let count_all = |conn: &Connection| -> StoreResult<u64> {
-        if query.filter.is_some() {
-            let sql = format!("SELECT count(*) FROM resources r WHERE {}", where_sql.text);
-            let mut st = conn.prepare_cached(&sql).map_err(internal)?;
-            Ok(
-                st.query_row(params_from_iter(where_sql.params.iter()), |r| r.get::<_, i64>(0))
-                    .map_err(internal)?
-                    .max(0) as u64,
-            )
-        } else {
-            Ok(conn
-                .prepare_cached("SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
-                .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get::<_, i64>(0)).optional())
-                .map_err(internal)?
-                .unwrap_or(0)
-                .max(0) as u64)
-        }
-    };
-
-    let mut items = Vec::new();
-    if query.count == 0 {
-        return Ok(Page { total: count_all(conn)?, items, next: None });
-    }
-    // Deep pages of an unfiltered list in the default order start from a page anchor.
-    let mut where_text = where_sql.text.clone();
-    let mut where_params = where_sql.params.clone();
-    let mut offset = offset;
-    if query.filter.is_none() && query.sort.is_none() && offset >= ANCHOR_STEP {
-        let generation: Option<i64> = conn
-            .prepare_cached("SELECT generation FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
-            .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get(0)).optional())
-            .map_err(internal)?;
-        if let Some(generation) = generation {
-            let block = offset / ANCHOR_STEP;
-            match anchors.anchor(conn, tenant, kind, generation, block)? {
-                Some(rowid) => {
-                    where_text.push_str(" AND r.id >= ?");
-                    where_params.push(SqlValue::Integer(rowid));
-                    offset -= block * ANCHOR_STEP;
-                }
-                // Past the end: nothing on this page.
-                None => return Ok(Page { total: count_all(conn)?, items, next: None }),
-            }
-        }
-    }
-    // Cursor pagination: the page after a position of the default (rowid) order, one row
-    // more than asked for to know whether another page follows.
-    let mut limit = query.count;
-    if let Some(after) = query.after {
-        where_text.push_str(" AND r.id > ?");
-        where_params.push(SqlValue::Integer(after));
-        limit = query.count.saturating_add(1);
-    }
-    let mut c = Compiler::new(Dialect::Sqlite, tenant.0, kind);
-    c.sql.text = format!("SELECT {} FROM resources r WHERE {where_text} ORDER BY ", resource_cols(kind, related));
-    c.sql.params = where_params;
-    c.order_by(query.sort.as_ref()).map_err(StoreError::Scim)?;
-    // Integers we computed, not client text. As literals they keep SQLite from
-    // re-preparing the statement whenever a bound LIMIT/OFFSET value changes.
-    c.sql.text.push_str(&format!(" LIMIT {} OFFSET {}", limit.min(i64::MAX as u64), offset.min(i64::MAX as u64)));
-    let mut st = conn.prepare_cached(&c.sql.text).map_err(internal)?;
-    let rows = st
-        .query_map(params_from_iter(c.sql.params.iter()), |row| row_to_resource(kind, related, row))
+    let generation: Option<i64> = conn
+        .prepare_cached("SELECT generation FROM resource_counts WHERE tenant_id = ? AND rtype = ?")
+        .and_then(|mut st| st.query_row(params![tenant.0, kind_code(kind)], |r| r.get(0)).optional())
         .map_err(internal)?;
-    let mut rowids = Vec::new();
-    for row in rows {
-        let (rowid, r) = row.map_err(internal)?;
-        rowids.push(rowid);
-        items.push(r);
-    }
-    let next = crate::page_end(query, &mut items, &rowids);
-    // A first page that is not full holds every match: no need to count them again.
-    let total = if offset == 0
-        && query.after.is_none_or(|a| a == 0)
-        && (items.len() as u64) < query.count
-        && query.filter.is_some()
-    {
-        items.len() as u64
-    } else {
-        count_all(conn)?
-    };
-    Ok(Page { total, items, next })
+    let Some(generation) = generation else { return Ok(Skip::Offset) };
+    let block = offset / ANCHOR_STEP;
+    Ok(match anchors.anchor(conn, tenant, kind, generation, block)? {
+        Some(rowid) => Skip::From { rowid, offset: offset - block * ANCHOR_STEP },
+        None => Skip::PastEnd,
+    })
 }
 
 #[cfg(test)]

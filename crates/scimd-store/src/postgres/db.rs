@@ -21,6 +21,10 @@ impl Row for tokio_postgres::Row {
     fn get<T: Cell>(&self, i: usize) -> StoreResult<T> {
         self.try_get(i).map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
     }
+
+    fn str(&self, i: usize) -> StoreResult<&str> {
+        self.try_get(i).map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
+    }
 }
 
 impl<C: GenericClient + Sync> Db for Pg<'_, C> {
@@ -43,6 +47,19 @@ impl<C: GenericClient + Sync> Db for Pg<'_, C> {
     ) -> StoreResult<Vec<T>> {
         let st = self.0.prepare_cached(&numbered(sql)).await.map_err(pg)?;
         self.0.query(&st, &bound(params)).await.map_err(pg)?.iter().map(map).collect()
+    }
+
+    async fn query_once<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn Param],
+        map: impl FnMut(&tokio_postgres::Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.0.query(numbered(sql).as_str(), &bound(params)).await.map_err(pg)?.iter().map(map).collect()
+    }
+
+    async fn execute_once(&self, sql: &str, params: &[&dyn Param]) -> StoreResult<u64> {
+        self.0.execute(numbered(sql).as_str(), &bound(params)).await.map_err(pg)
     }
 
     async fn query_opt<T>(

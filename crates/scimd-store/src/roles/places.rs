@@ -77,7 +77,7 @@ fn taken(spec: &PlaceSpec) -> StoreError {
 
 /// Whether a statement failed on a foreign key (only PostgreSQL's schema has them), and on
 /// which constraint: the PostgreSQL shell reports it with the server's message and code.
-fn foreign_key(e: &StoreError) -> Option<&str> {
+pub(crate) fn foreign_key(e: &StoreError) -> Option<&str> {
     match e {
         StoreError::Internal(m) if m.ends_with("(23503)") => Some(m),
         _ => None,

@@ -22,6 +22,10 @@ impl Row for rusqlite::Row<'_> {
     fn get<T: Cell>(&self, i: usize) -> StoreResult<T> {
         rusqlite::Row::get(self, i).map_err(internal)
     }
+
+    fn str(&self, i: usize) -> StoreResult<&str> {
+        self.get_ref(i).map_err(internal)?.as_str().map_err(internal)
+    }
 }
 
 impl Db for Lite<'_> {

@@ -1,0 +1,209 @@
+//! Changing resources: create (with generated or given ids), update (PUT and PATCH
+//! through the service's mutator) and delete, each as one unit of its shell (SQLite's
+//! writer savepoint, PostgreSQL's transaction): the `If-Match` check, the row, its index
+//! rows, its memberships, its tenant's count and its audit event together.
+
+use scimd_core::patch::MemberOp;
+use scimd_core::schema::ResourceKind;
+
+use super::index::{Shell, bump_count, rewrite_index, write_index};
+use super::members::{add_members, apply_group_ops, apply_member_ops, find_any};
+use super::read::{Lock, load, load_related};
+use crate::db::{Db, Dialect, Row};
+use crate::{
+    Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update,
+    check_if_match, kind_code, state_params,
+};
+
+/// Inserts a resource with its id (given or generated), its index rows, members and
+/// change event.
+pub(crate) async fn create(
+    db: &impl Db,
+    shell: &mut impl Shell,
+    tenant: TenantId,
+    kind: ResourceKind,
+    id: String,
+    new: NewResource,
+    now: &str,
+) -> StoreResult<StoredResource> {
+    let (data, display_fold) = state_params(&new.state)?;
+    let sql = "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
+               last_modified, password_hash, data, derived_gen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id";
+    let rowid: i64 = db
+        .query_opt(
+            sql,
+            &[
+                &tenant.0,
+                &kind_code(kind),
+                &id,
+                &new.state.unique_key,
+                &new.state.display,
+                &display_fold,
+                &now,
+                &now,
+                &new.password_hash,
+                &data,
+                &new.derived_gen,
+            ],
+            |r| r.get(0),
+        )
+        .await?
+        .ok_or_else(|| StoreError::Internal("an insert returned no row".into()))?;
+    write_index(db, shell, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>()).await?;
+    if !new.members.is_empty() {
+        match kind {
+            ResourceKind::Group => add_members(db, tenant, rowid, &new.members).await?,
+            ResourceKind::User => {
+                apply_group_ops(db, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
+            }
+        }
+    }
+    bump_count(db, tenant, kind, rowid, 1).await?;
+    if let Some(e) = new.event {
+        shell.change_event(e, Some(&id), false).await?;
+    }
+    let related = if kind == ResourceKind::Group || !new.members.is_empty() {
+        Some(load_related(db, kind, rowid).await?)
+    } else {
+        None
+    };
+    Ok(StoredResource {
+        kind,
+        id,
+        version: 1,
+        created: now.to_string(),
+        last_modified: now.to_string(),
+        data,
+        related: related.or(Some(Vec::new())),
+    })
+}
+
+/// Creates resources with the ids given, in one unit: every one or none. An id the
+/// tenant uses already (for either kind) is a conflict naming it.
+pub(crate) async fn create_with_ids(
+    db: &impl Db,
+    shell: &mut impl Shell,
+    tenant: TenantId,
+    kind: ResourceKind,
+    items: Vec<(String, NewResource)>,
+    now: &str,
+) -> StoreResult<Vec<StoredResource>> {
+    let mut out = Vec::with_capacity(items.len());
+    for (id, new) in items {
+        let taken = match db.dialect() {
+            // The writer is alone.
+            Dialect::Sqlite => find_any(db, tenant, &id, None).await?.is_some(),
+            // Each id is locked (an advisory lock on the tenant and the id) before it is
+            // looked for among both kinds, so two writers giving the same id to a user and
+            // a group cannot both succeed.
+            Dialect::Postgres => {
+                db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, ?))", &[&id, &tenant.0]).await?;
+                let sql = "SELECT 1 FROM resources WHERE tenant_id = ? AND scim_id = ? LIMIT 1";
+                db.query_opt(sql, &[&tenant.0, &id], |_| Ok(())).await?.is_some()
+            }
+        };
+        if taken {
+            return Err(StoreError::Conflict(crate::id_taken(&id)));
+        }
+        out.push(create(db, shell, tenant, kind, id.clone(), new, now).await.map_err(|e| crate::naming(e, &id))?);
+    }
+    Ok(out)
+}
+
+/// Changes a resource: its current version must pass `If-Match`, then the service's
+/// mutator computes the new state from the current document.
+pub(crate) async fn update(
+    db: &impl Db,
+    shell: &mut impl Shell,
+    tenant: TenantId,
+    kind: ResourceKind,
+    id: &str,
+    update: Update,
+    now: String,
+) -> StoreResult<StoredResource> {
+    let Update { if_match, mutate, related, event } = update;
+    // PostgreSQL's row lock serializes read-modify-writes of one resource across replicas.
+    let Some((rowid, current)) = load(db, tenant, kind, id, false, Lock::Change).await? else {
+        return Err(StoreError::NotFound);
+    };
+    check_if_match(&if_match, current.version)?;
+    let current_doc: serde_json::Value =
+        serde_json::from_str(&current.data).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let Change { state, password_hash, member_ops, deactivates, derived_gen } =
+        mutate(&current_doc).map_err(StoreError::Scim)?;
+    let (data, display_fold) = state_params(&state)?;
+    let version = current.version + 1;
+    db.execute(
+        "UPDATE resources SET unique_key = COALESCE(?, unique_key), display = ?, display_fold = ?, version = ?, \
+         last_modified = ?, password_hash = COALESCE(?, password_hash), data = ?, derived_gen = ? WHERE id = ?",
+        &[
+            &state.unique_key,
+            &state.display,
+            &display_fold,
+            &version,
+            &now,
+            &password_hash,
+            &data,
+            &derived_gen,
+            &rowid,
+        ],
+    )
+    .await?;
+    if data != current.data {
+        rewrite_index(db, shell, tenant, kind, rowid, &state.index).await?;
+    }
+    match kind {
+        _ if member_ops.is_empty() => {}
+        ResourceKind::Group => apply_member_ops(db, tenant, rowid, &member_ops).await?,
+        ResourceKind::User => apply_group_ops(db, tenant, rowid, &member_ops, &now).await?,
+    }
+    if let Some(e) = event {
+        shell.change_event(e, None, deactivates).await?;
+    }
+    let related = if related { Some(load_related(db, kind, rowid).await?) } else { None };
+    Ok(StoredResource { kind, id: current.id, version, created: current.created, last_modified: now, data, related })
+}
+
+/// Deletes a resource (its current version must pass `If-Match`) with its index rows,
+/// memberships and access links; the groups it was a member of get a new version.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn delete(
+    db: &impl Db,
+    shell: &mut impl Shell,
+    tenant: TenantId,
+    kind: ResourceKind,
+    id: &str,
+    if_match: Option<IfMatch>,
+    event: Option<ChangeEvent>,
+    now: &str,
+) -> StoreResult<()> {
+    // Locked first on PostgreSQL: a member add racing on another replica waits, then fails.
+    let Some((rowid, current)) = load(db, tenant, kind, id, false, Lock::Delete).await? else {
+        return Err(StoreError::NotFound);
+    };
+    check_if_match(&if_match, current.version)?;
+    db.execute(
+        "UPDATE resources SET version = version + 1, last_modified = ? \
+         WHERE id IN (SELECT group_id FROM members WHERE member_id = ?)",
+        &[&now, &rowid],
+    )
+    .await?;
+    match db.dialect() {
+        Dialect::Sqlite => {
+            db.execute("DELETE FROM members WHERE group_id = ?1", &[&rowid]).await?;
+            db.execute("DELETE FROM members WHERE member_id = ?1", &[&rowid]).await?;
+            // PostgreSQL's foreign keys drop the links with the group.
+            db.execute("DELETE FROM access_links WHERE group_id = ?1", &[&rowid]).await?;
+        }
+        Dialect::Postgres => {
+            db.execute("DELETE FROM members WHERE group_id = ? OR member_id = ?", &[&rowid, &rowid]).await?;
+        }
+    }
+    db.execute("DELETE FROM attr_index WHERE res = ?", &[&rowid]).await?;
+    db.execute("DELETE FROM resources WHERE id = ?", &[&rowid]).await?;
+    bump_count(db, tenant, kind, rowid, -1).await?;
+    if let Some(e) = event {
+        shell.change_event(e, None, false).await?;
+    }
+    Ok(())
+}
