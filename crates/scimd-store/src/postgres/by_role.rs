@@ -1,0 +1,694 @@
+//! The PostgreSQL shell's side of every role: for each method of the store's contract,
+//! where its SQL (in `roles/`) runs — a pooled connection, a write connection, or a
+//! transaction (with the rows it locks and when it commits).
+
+use super::*;
+
+impl TenantStore for PgStore {
+    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+        let name = name.to_string();
+        Box::pin(async move { tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, now).await })
+    }
+
+    fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
+        let name = name.to_string();
+        Box::pin(async move { tenants::by_name(&Pg(&*self.conn().await?), &name).await })
+    }
+
+    fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
+        Box::pin(async move { tenants::all(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_scim_enabled(&Pg(&*self.write_conn().await?), tenant, enabled).await })
+    }
+
+    fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
+        Box::pin(async move { tenants::profile(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
+        Box::pin(async move { tenants::profiles(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_profile(&Pg(&*self.write_conn().await?), tenant, profile).await })
+    }
+
+    fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a).await })
+    }
+}
+
+impl CredentialStore for PgStore {
+    fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
+        let name = name.to_string();
+        Box::pin(async move { keys::server_secret(&Pg(&*self.write_conn().await?), &name, &fresh, now).await })
+    }
+
+    fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
+        Box::pin(async move { keys::server_secret_values(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let name = name.to_string();
+        Box::pin(async move { keys::replace_server_secret(&Pg(&*self.write_conn().await?), &name, &old, &new).await })
+    }
+
+    fn create_token(
+        &self,
+        tenant: TenantId,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        Box::pin(async move {
+            credentials::create_token(&Pg(&*self.write_conn().await?), tenant, &hash, now, expires).await
+        })
+    }
+
+    fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>> {
+        Box::pin(async move { credentials::list_tokens(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { credentials::revoke_token(&Pg(&*self.write_conn().await?), tenant, id, now).await })
+    }
+
+    fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>> {
+        Box::pin(async move { credentials::token_tenant(&Pg(&*self.conn().await?), &hash, now).await })
+    }
+
+    fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            clients::create_client(&Pg(&tx), client, now).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn list_clients(&self) -> BoxFut<'_, StoreResult<Vec<ClientRow>>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.build_transaction().read_only(true).start().await.map_err(pg)?;
+            let clients = clients::list_clients(&Pg(&tx)).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(clients)
+        })
+    }
+
+    fn add_client_secret(
+        &self,
+        client_id: &str,
+        hash: String,
+        expires: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let client_id = client_id.to_string();
+        Box::pin(async move {
+            clients::add_client_secret(&Pg(&*self.write_conn().await?), &client_id, &hash, expires, now).await
+        })
+    }
+
+    fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let client_id = client_id.to_string();
+        Box::pin(async move {
+            clients::revoke_client_secret(&Pg(&*self.write_conn().await?), &client_id, secret, now).await
+        })
+    }
+
+    fn create_api_user(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let username = username.to_string();
+        Box::pin(async move {
+            credentials::create_api_user(&Pg(&*self.write_conn().await?), tenant, &username, &password_hash, now).await
+        })
+    }
+
+    fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
+        Box::pin(async move { keys::signing_keys(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let kid = kid.to_string();
+        Box::pin(async move { keys::add_signing_key(&Pg(&*self.write_conn().await?), &kid, &seed, now).await })
+    }
+
+    fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let kid = kid.to_string();
+        Box::pin(async move { keys::retire_signing_key(&Pg(&*self.write_conn().await?), &kid, now).await })
+    }
+
+    fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
+        let kid = kid.to_string();
+        Box::pin(async move { keys::replace_signing_key_seed(&Pg(&*self.write_conn().await?), &kid, &old, &new).await })
+    }
+
+    fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>> {
+        let client_id = client_id.to_string();
+        Box::pin(async move { clients::client_auth(&Pg(&*self.conn().await?), &client_id, now).await })
+    }
+
+    fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>> {
+        let username = username.to_string();
+        Box::pin(async move { credentials::api_user_auth(&Pg(&*self.conn().await?), &username).await })
+    }
+
+    fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>> {
+        Box::pin(async move { credentials::list_api_users(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn set_api_user_disabled(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let username = username.to_string();
+        Box::pin(async move {
+            let mut c = self.write_conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            credentials::set_api_user_disabled(&Pg(&tx), tenant, &username, disabled, now).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn set_api_user_password(
+        &self,
+        tenant: TenantId,
+        username: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let username = username.to_string();
+        Box::pin(async move {
+            let mut c = self.write_conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            credentials::set_api_user_password(&Pg(&tx), tenant, &username, &password_hash, now).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn create_admin_token(
+        &self,
+        hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires: Option<DateTime<Utc>>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        Box::pin(
+            async move { credentials::create_admin_token(&Pg(&*self.write_conn().await?), &hash, now, expires).await },
+        )
+    }
+
+    fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
+        Box::pin(async move { credentials::admin_token_valid(&Pg(&*self.conn().await?), &hash, now).await })
+    }
+}
+
+impl OAuthStore for PgStore {
+    fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { oauth::store_refresh(&Pg(&*self.write_conn().await?), new, now).await })
+    }
+
+    fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>> {
+        Box::pin(async move {
+            // The token's row is locked to the end of the transaction: a rotation racing on
+            // another replica waits, then sees it used.
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let rotation = oauth::rotate_refresh(&Pg(&tx), r).await?;
+            // Only a rotation and a replay write; any other outcome ends the transaction
+            // as it found it (rolled back when dropped).
+            if matches!(rotation, Rotation::Rotated(_) | Rotation::Replayed) {
+                tx.commit().await.map_err(pg)?;
+            }
+            Ok(rotation)
+        })
+    }
+
+    fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
+        Box::pin(async move { oauth::refresh_token(&Pg(&*self.conn().await?), &hash).await })
+    }
+
+    fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        let id = id.to_string();
+        Box::pin(async move { oauth::revoke_grant(&Pg(&*self.write_conn().await?), &id, expires).await })
+    }
+
+    fn grant_status(
+        &self,
+        tenant: TenantId,
+        jti: &str,
+        family: Option<&str>,
+    ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>> {
+        let (jti, family) = (jti.to_string(), family.map(str::to_string));
+        Box::pin(async move { oauth::grant_status(&Pg(&*self.conn().await?), tenant, &jti, family.as_deref()).await })
+    }
+
+    fn login_attempt(
+        &self,
+        keys: Vec<LockoutKey>,
+        lock_secs: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<LoginAttempt>> {
+        Box::pin(async move {
+            let mut c = self.write_conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let attempt = oauth::login_attempt(&Pg(&tx), &keys, lock_secs, now).await?;
+            match attempt {
+                // Nothing is counted when a key is locked.
+                LoginAttempt::Locked { .. } => tx.rollback().await.map_err(pg)?,
+                LoginAttempt::Allowed => tx.commit().await.map_err(pg)?,
+            }
+            Ok(attempt)
+        })
+    }
+
+    fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { oauth::login_succeeded(&Pg(&*self.write_conn().await?), &keys).await })
+    }
+
+    fn purge_oauth(
+        &self,
+        now: DateTime<Utc>,
+        refresh_before: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        Box::pin(async move {
+            oauth::purge_oauth(&Pg(&*self.write_conn().await?), now, refresh_before, failures_before).await
+        })
+    }
+}
+
+impl AuditStore for PgStore {
+    fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            audit::record(&Pg(&tx), &batch, || Ok(Events::Table)).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
+        let q = q.clone();
+        Box::pin(async move { audit::events(&Pg(&*self.conn().await?), tenant, &q).await })
+    }
+
+    fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
+        Box::pin(async move { audit::details(&Pg(&*self.conn().await?), tenant, event).await })
+    }
+
+    fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
+        Box::pin(async move { audit::counts(&Pg(&*self.conn().await?), tenant, from, to).await })
+    }
+
+    fn errors(
+        &self,
+        tenant: Option<TenantId>,
+        from: &str,
+        to: &str,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
+        let (from, to) = (from.to_string(), to.to_string());
+        Box::pin(async move { audit::errors(&Pg(&*self.conn().await?), tenant, &from, &to, limit).await })
+    }
+
+    fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
+        Box::pin(async move {
+            let cutoffs = audit::cutoffs(&Pg(&*self.conn().await?), now, default_days).await?;
+            audit::purge(&Pg(&*self.write_conn().await?), &cutoffs, batch).await
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn user_name_issues(&self) -> BoxFut<'_, StoreResult<Vec<crate::UserNameIssue>>> {
+        Box::pin(self.user_name_issues_now())
+    }
+
+    fn create(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        new: NewResource,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            let id = uuid::Uuid::new_v4().to_string();
+            let stored = resources::create(&Pg(&tx), &mut unit, tenant, kind, id, new, &now).await?;
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            self.created();
+            Ok(stored)
+        })
+    }
+
+    fn create_with_ids(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        items: Vec<(String, NewResource)>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            let out = resources::create_with_ids(&Pg(&tx), &mut unit, tenant, kind, items, &now).await?;
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            for _ in 0..out.len() {
+                self.created();
+            }
+            Ok(out)
+        })
+    }
+
+    fn get(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Option<StoredResource>>> {
+        let id = id.to_string();
+        Box::pin(async move {
+            let c = self.conn().await?;
+            Ok(resources::load(&Pg(&*c), tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
+        })
+    }
+
+    fn list(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        query: &ListQuery,
+        related: bool,
+    ) -> BoxFut<'_, StoreResult<Page>> {
+        let query = query.clone();
+        Box::pin(async move {
+            let c = self.conn().await?;
+            resources::list(&Pg(&*c), tenant, kind, &query, related, |_| Ok(Skip::Offset)).await
+        })
+    }
+
+    fn update(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        update: Update,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<StoredResource>> {
+        let id = id.to_string();
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            let stored = resources::update(&Pg(&tx), &mut unit, tenant, kind, &id, update, now).await?;
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            Ok(stored)
+        })
+    }
+
+    fn delete(
+        &self,
+        tenant: TenantId,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<IfMatch>,
+        event: Option<ChangeEvent>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let id = id.to_string();
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            resources::delete(&Pg(&tx), &mut unit, tenant, kind, &id, if_match, event, &now).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    /// Not ready when no connection answers, when `schema_migrations` cannot be read or
+    /// does not hold exactly the versions this binary knows, or when all that takes more
+    /// than 3 s (the pool's own timeouts are 10 s).
+    fn ready(&self) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            match tokio::time::timeout(READY_TIMEOUT, self.check_ready()).await {
+                Ok(r) => r,
+                Err(_) => Err(internal(format!(
+                    "the database did not answer within {} s (pool: {:?})",
+                    READY_TIMEOUT.as_secs(),
+                    self.pool.status()
+                ))),
+            }
+        })
+    }
+
+    /// From deadpool's pool status: `pool_size` connections open, `pool_idle` of them
+    /// available, `pool_in_use` the rest, `pool_waiting` requests waiting for one.
+    /// `write_queue` is always 0: writes run on pooled connections like reads, there is
+    /// no queue of their own.
+    fn stats(&self) -> StoreStats {
+        let s = self.pool.status();
+        StoreStats {
+            pool_size: s.size as u64,
+            pool_in_use: s.size.saturating_sub(s.available) as u64,
+            pool_idle: s.available as u64,
+            pool_waiting: s.waiting as u64,
+            write_queue: 0,
+        }
+    }
+
+    /// Observes every use of a pooled connection, one observation per use: from the
+    /// request for it (waiting for the pool included) until it is given back. A use is a
+    /// [`QueryKind::Write`] when it opened a read-write transaction or ran a statement
+    /// other than a `SELECT` outside one, otherwise a [`QueryKind::Read`]. A call that
+    /// uses one connection counts once (a read-modify-write in one transaction is one
+    /// write); the background `ANALYZE` is not observed.
+    fn set_observer(&self, observer: QueryObserver) {
+        let _ = self.observer.set(observer);
+    }
+
+    fn close(&self) {
+        self.pool.close();
+    }
+}
+
+// -------------------------------------------------------------------- PlacesStore
+
+impl PlacesStore for PgStore {
+    fn import_places(
+        &self,
+        tenant: TenantId,
+        places: Vec<PlaceSpec>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<ImportReport>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let report = roles::places::import(&Pg(&tx), tenant, &places, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(report)
+        })
+    }
+
+    fn list_places(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<PlaceRow>>> {
+        Box::pin(async move { roles::places::list(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn create_place(
+        &self,
+        tenant: TenantId,
+        place: PlaceSpec,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<PlaceRow>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let row = roles::places::create(&Pg(&tx), tenant, place, now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(row)
+        })
+    }
+
+    fn rename_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        let (key, name, now) = (key.to_string(), name.to_string(), normalized_time(now));
+        Box::pin(async move {
+            roles::places::rename(&Pg(&*self.write_conn().await?), tenant, level, &key, &name, &now).await
+        })
+    }
+
+    fn delete_place(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        key: &str,
+        cascade: bool,
+        _now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let key = key.to_string();
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let n = roles::places::delete(&Pg(&tx), tenant, level, &key, cascade).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(n)
+        })
+    }
+
+    fn set_location_rules(
+        &self,
+        tenant: TenantId,
+        location: &str,
+        rules: Option<String>,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<i64>> {
+        let (location, now) = (location.to_string(), normalized_time(now));
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let generation = roles::places::set_rules(&Pg(&tx), tenant, &location, rules, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(generation)
+        })
+    }
+
+    fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>> {
+        Box::pin(async move { roles::places::state(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn grant_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(async move {
+            roles::places::grant(&Pg(&*self.write_conn().await?), tenant, &group, level, &place, &now).await
+        })
+    }
+
+    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place) = (group.to_string(), place.to_string());
+        Box::pin(
+            async move { roles::places::revoke(&Pg(&*self.write_conn().await?), tenant, &group, level, &place).await },
+        )
+    }
+
+    fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
+        Box::pin(async move { roles::places::links(&Pg(&*self.conn().await?), tenant).await })
+    }
+
+    fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>> {
+        let user_key = user_key.to_string();
+        Box::pin(async move { roles::places::user_access(&Pg(&*self.conn().await?), tenant, &user_key).await })
+    }
+
+    fn place_users(
+        &self,
+        tenant: TenantId,
+        level: Level,
+        place: &str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
+        let place = place.to_string();
+        Box::pin(async move {
+            roles::places::place_users(&Pg(&*self.conn().await?), tenant, level, &place, offset, limit).await
+        })
+    }
+
+    fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {
+        Box::pin(async move { roles::places::pending(&Pg(&*self.conn().await?)).await })
+    }
+
+    fn stale_users(
+        &self,
+        tenant: TenantId,
+        generation: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<(Vec<StoredResource>, Option<i64>)>> {
+        Box::pin(async move {
+            roles::places::stale_users(&Pg(&*self.conn().await?), tenant, generation, after, limit).await
+        })
+    }
+
+    fn set_derived(
+        &self,
+        tenant: TenantId,
+        updates: Vec<DerivedUpdate>,
+        generation: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<u64>> {
+        let now = normalized_time(now);
+        Box::pin(async move {
+            if updates.is_empty() {
+                return Ok(0);
+            }
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let (written, reindex) = roles::places::set_derived(&Pg(&tx), tenant, updates, generation, &now).await?;
+            let mut unit = Unit::new(self, &tx);
+            for (rowid, index) in reindex {
+                resources::rewrite_index(&Pg(&tx), &mut unit, tenant, ResourceKind::User, rowid, &index).await?;
+            }
+            let pending = unit.pending;
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            Ok(written)
+        })
+    }
+
+    fn places_done(&self, tenant: TenantId, generation: i64) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { roles::places::done(&Pg(&*self.write_conn().await?), tenant, generation).await })
+    }
+}
+
+impl TokenStore for PgStore {
+    fn store_access_token(&self, t: NewAccessToken, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { oauth::store_access_token(&Pg(&*self.write_conn().await?), t, now).await })
+    }
+
+    fn access_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<AccessTokenRow>>> {
+        Box::pin(async move { oauth::access_token(&Pg(&*self.conn().await?), &hash).await })
+    }
+
+    fn update_client(&self, client_id: &str, u: ClientUpdate) -> BoxFut<'_, StoreResult<()>> {
+        let client_id = client_id.to_string();
+        Box::pin(async move { clients::update_client(&Pg(&*self.write_conn().await?), &client_id, u).await })
+    }
+}
