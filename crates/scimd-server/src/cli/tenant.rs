@@ -35,7 +35,7 @@ pub enum TenantCmd {
         #[arg(long)]
         audit_details_days: Option<i64>,
         /// The tenant's profile, from a JSON file (`-` for standard input); see the
-        /// README's "Tenant profiles". `--profile default` goes back to the default.
+        /// book's "Tenant profiles" (docs/book). `--profile default` goes back to the default.
         #[arg(long, conflicts_with = "preset")]
         profile: Option<String>,
         /// Replace the tenant's profile with a preset's (examples/presets/): the product
