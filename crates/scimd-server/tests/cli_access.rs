@@ -8,13 +8,10 @@ use serde_json::{Value, json};
 
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/serve.rs"]
+mod serve;
 use process::{free_port, run, run_ok, spawn_listening};
-
-fn scimd(db: &str) -> std::process::Command {
-    let mut c = process::scimd();
-    c.env("SCIMD_DATABASE_URL", format!("sqlite://{db}")).env("SCIMD_LOG", "info");
-    c
-}
+use serve::scimd;
 
 #[tokio::test]
 async fn a_group_is_given_one_locker_from_the_command_line() {

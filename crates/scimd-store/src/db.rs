@@ -22,42 +22,10 @@ use crate::{StoreError, StoreResult};
 pub(crate) trait Param: rusqlite::ToSql + tokio_postgres::types::ToSql + Sync {}
 impl<T: rusqlite::ToSql + tokio_postgres::types::ToSql + Sync + ?Sized> Param for T {}
 
-/// A list of texts bound as one parameter, for a statement that takes a list of any length
-/// without a statement per length: SQLite reads it as a JSON array (`IN (SELECT value FROM
-/// json_each(?))`), PostgreSQL as a `text[]` (`= ANY(?::text[])`).
-pub(crate) struct Texts<'a>(pub &'a [&'a str]);
-
-impl rusqlite::ToSql for Texts<'_> {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        let json = serde_json::to_string(self.0).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(rusqlite::types::ToSqlOutput::from(json))
-    }
-}
-
-impl std::fmt::Debug for Texts<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl tokio_postgres::types::ToSql for Texts<'_> {
-    fn to_sql(
-        &self,
-        ty: &tokio_postgres::types::Type,
-        out: &mut bytes::BytesMut,
-    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        self.0.to_sql(ty, out)
-    }
-
-    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
-        <&[&str] as tokio_postgres::types::ToSql>::accepts(ty)
-    }
-
-    tokio_postgres::types::to_sql_checked!();
-}
-
-/// A list of values bound as one parameter, for PostgreSQL's batched statements
-/// (`unnest(?::bigint[])`, `= ANY(?::text[])`); SQLite would read it as a JSON array.
+/// A list of values bound as one parameter, for a statement that takes a list of any
+/// length without a statement per length: PostgreSQL reads it as an array
+/// (`unnest(?::bigint[])`, `= ANY(?::text[])`), SQLite as a JSON array (`IN (SELECT value
+/// FROM json_each(?))`).
 pub(crate) struct List<'a, T>(pub &'a [T]);
 
 impl<T: serde::Serialize> rusqlite::ToSql for List<'_, T> {

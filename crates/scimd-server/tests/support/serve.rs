@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::process::{self, free_port};
 
-/// `scimd` on the SQLite database `db`, logging at `info`.
+/// `scimd` on the SQLite database `db`, logging at `info` (none of the machine's
+/// `SCIMD_` settings: [`process::scimd`]).
 pub fn scimd(db: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
+    let mut c = process::scimd();
     c.env("SCIMD_DATABASE_URL", format!("sqlite://{db}")).env("SCIMD_LOG", "info");
     c
 }

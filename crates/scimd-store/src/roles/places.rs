@@ -17,7 +17,7 @@ use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::resource::IndexEntry;
 use scimd_core::schema::ResourceKind;
 
-use crate::db::{Db, Dialect, Row, Texts};
+use crate::db::{Db, Dialect, List, Row};
 use crate::places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, UserAccess};
 use crate::{StoreError, StoreResult, StoredResource, TenantId, state_params};
 
@@ -490,7 +490,7 @@ pub(crate) async fn set_derived(
         }
     };
     let mut current: HashMap<String, (i64, i64)> = db
-        .query(sql, &[&tenant.0, &Texts(&names)], |r| Ok((r.get::<String>(1)?, (r.get(0)?, r.get(2)?))))
+        .query(sql, &[&tenant.0, &List(&names)], |r| Ok((r.get::<String>(1)?, (r.get(0)?, r.get(2)?))))
         .await?
         .into_iter()
         .collect();
