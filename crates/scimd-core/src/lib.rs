@@ -14,6 +14,7 @@
 //! - [`cursor`]: RFC 9865 cursors, sealed and bound to the listing they were issued for.
 //! - [`render`]: resources and list responses written as JSON text straight from stored documents.
 //! - [`discovery`]: ServiceProviderConfig, ResourceTypes and Schemas documents.
+//! - [`events`]: the security events a change yields, what a stream takes, a SET's claims.
 //! - [`profile`]: per-tenant profiles (which types and operations are offered, paging,
 //!   delete semantics) and the decisions made from them.
 //! - [`language`]: the language a product uses for a user, derived from `preferredLanguage`.
@@ -27,6 +28,7 @@ pub mod builtin;
 pub mod cursor;
 pub mod discovery;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod language;
 pub mod list;

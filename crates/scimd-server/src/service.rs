@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use scimd_core::cursor::{self, CursorSeal};
 use scimd_core::discovery::{self, ServiceProviderConfig};
+use scimd_core::events::Write;
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
 use scimd_core::places::{self, LocationRules};
@@ -344,7 +345,7 @@ impl Service {
             Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, profile, kind, proj);
-        let update = Update { if_match: None, mutate, related, event: ctx.event(201) };
+        let update = Update { if_match: None, mutate, related, event: ctx.event(201), write: Write::Replace };
         match self.store.update(ctx.tenant, kind, &id, update, self.clock.now()).await {
             Ok(stored) => Ok(Some(stored)),
             Err(StoreError::NotFound) => Ok(None),
@@ -421,7 +422,7 @@ impl Service {
             Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
-        let update = Update { if_match, mutate, related, event: ctx.event(200) };
+        let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Replace };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
@@ -467,7 +468,7 @@ impl Service {
             })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
-        let update = Update { if_match, mutate, related, event: ctx.event(200) };
+        let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Patch };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
@@ -497,7 +498,7 @@ impl Service {
                     derived_gen,
                 })
             });
-            let update = Update { if_match, mutate, related: false, event: ctx.event(204) };
+            let update = Update { if_match, mutate, related: false, event: ctx.event(204), write: Write::Patch };
             return match self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await {
                 Ok(_) => Ok(()),
                 Err(StoreError::NotFound) => {

@@ -17,6 +17,8 @@
 //!   what the authorization server sees: these and the tenants and credentials.
 //! - `audit`: [`AuditStore`] (events, payloads, the error log).
 //! - `places`: [`PlacesStore`] (places, access links, location rules).
+//! - `events`: [`EventStore`] (event streams, the events recorded with changes, their
+//!   delivery progress and retention).
 //! - `roles`: the store's SQL by role, written once for both databases against `db`;
 //!   `lockout` and `rotation`: the failed-login rule and the refresh rotation's decision,
 //!   plain functions the roles apply.
@@ -30,6 +32,7 @@
 mod audit;
 mod credentials;
 mod db;
+mod events;
 mod lockout;
 mod oauth;
 mod places;
@@ -49,6 +52,7 @@ pub use credentials::{
     ApiUserAuth, ApiUserRow, ClientAuth, ClientRow, CredentialRow, CredentialStore, NamedSecret, NewClient,
     SigningKeyRow, TokenTenant,
 };
+pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
 pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
@@ -173,6 +177,8 @@ pub struct Update {
     pub related: bool,
     /// The request's audit event, written with the change.
     pub event: Option<ChangeEvent>,
+    /// What the change is (a replacement or a patch), as its events name it.
+    pub write: scimd_core::events::Write,
 }
 
 /// `If-Match` as the store checks it.
@@ -202,7 +208,7 @@ pub struct Page {
 
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
-pub trait Store: AuthStore + AuditStore + PlacesStore + Send + Sync + 'static {
+pub trait Store: AuthStore + AuditStore + PlacesStore + EventStore + Send + Sync + 'static {
     fn create(
         &self,
         tenant: TenantId,

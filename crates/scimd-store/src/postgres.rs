@@ -52,6 +52,7 @@ use crate::{
     normalized_time,
 };
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
+use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Pg;
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -63,6 +64,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_client_request_id.sql")),
     (7, include_str!("../migrations/postgres/0007_refresh_expiry_retry_opaque_tokens.sql")),
     (8, include_str!("../migrations/postgres/0008_access_to_any_place.sql")),
+    (9, include_str!("../migrations/postgres/0009_event_streams.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

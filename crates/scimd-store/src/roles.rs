@@ -5,6 +5,7 @@
 //! - `audit`: the audit trail's events, payloads and error log: written, read, purged.
 //! - `tenants`: tenants, their SCIM switch, profile and audit settings.
 //! - `credentials`: tenants' bearer tokens, operator tokens, API system users.
+//! - `events`: event streams, the events recorded with changes, delivery progress.
 //! - `clients`: OAuth clients, their secrets and settings.
 //! - `keys`: the authorization server's signing keys, the deployment's secrets.
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
@@ -15,6 +16,7 @@
 pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod credentials;
+pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod oauth;
 pub(crate) mod places;

@@ -58,6 +58,7 @@ use crate::{
     kind_code, normalized_time,
 };
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
+use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Lite;
 
 /// Most writes committed in one transaction.

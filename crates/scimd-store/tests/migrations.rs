@@ -214,7 +214,13 @@ async fn rewrite(store: &dyn Store, tenant: TenantId, id: &str, name: &str, keep
         state.unique_key = None;
     }
     let change = Change { state, password_hash: None, member_ops: vec![], deactivates: false, derived_gen: 0 };
-    let update = Update { if_match: None, mutate: Box::new(move |_| Ok(change)), related: false, event: None };
+    let update = Update {
+        if_match: None,
+        mutate: Box::new(move |_| Ok(change)),
+        related: false,
+        event: None,
+        write: scimd_core::events::Write::Patch,
+    };
     store.update(tenant, ResourceKind::User, id, update, Utc::now()).await.map(|_| ()).map_err(|e| format!("{e:?}"))
 }
 

@@ -150,14 +150,14 @@ pub(crate) async fn apply_member_ops(db: &impl Db, tenant: TenantId, group: i64,
 /// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
 /// `ops` name groups. Each group whose membership of the user differs afterwards gets a
 /// new version, in rowid order (a group's representation includes its members; on
-/// PostgreSQL, rows are locked in that order).
+/// PostgreSQL, rows are locked in that order); they are returned.
 pub(crate) async fn apply_group_ops(
     db: &impl Db,
     tenant: TenantId,
     user: i64,
     ops: &[MemberOp],
     now: &str,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<i64>> {
     let groups_of = async || -> StoreResult<BTreeSet<i64>> {
         let mut groups = BTreeSet::new();
         db.query("SELECT group_id FROM members WHERE member_id = ?", &[&user], |r| {
@@ -199,11 +199,12 @@ pub(crate) async fn apply_group_ops(
         }
     }
     let after = groups_of().await?;
-    for group in before.symmetric_difference(&after).copied().collect::<BTreeSet<_>>() {
-        db.execute("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?", &[&now, &group])
+    let changed: Vec<i64> = before.symmetric_difference(&after).copied().collect::<BTreeSet<_>>().into_iter().collect();
+    for group in &changed {
+        db.execute("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?", &[&now, group])
             .await?;
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Adds a user to groups, which must exist.

@@ -3,6 +3,7 @@
 //! writer savepoint, PostgreSQL's transaction): the `If-Match` check, the row, its index
 //! rows, its memberships, its tenant's count and its audit event together.
 
+use scimd_core::events::{ChangeFacts, Draft, Write, members_changed, prov_events};
 use scimd_core::patch::MemberOp;
 use scimd_core::schema::ResourceKind;
 
@@ -10,6 +11,7 @@ use super::index::{Shell, bump_count, rewrite_index, write_index};
 use super::members::{add_members, apply_group_ops, apply_member_ops, find_any};
 use super::read::{Lock, load, load_related};
 use crate::db::{Db, Dialect, Row};
+use crate::roles::events::{self, Subject};
 use crate::{
     Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update,
     check_if_match, kind_code, state_params,
@@ -50,15 +52,30 @@ pub(crate) async fn create(
         .await?
         .ok_or_else(|| StoreError::Internal("an insert returned no row".into()))?;
     write_index(db, shell, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>()).await?;
+    let mut groups = Vec::new();
     if !new.members.is_empty() {
         match kind {
             ResourceKind::Group => add_members(db, tenant, rowid, &new.members).await?,
             ResourceKind::User => {
-                apply_group_ops(db, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
+                groups = apply_group_ops(db, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
             }
         }
     }
     bump_count(db, tenant, kind, rowid, 1).await?;
+    if let Some(full) = events::recording(db, tenant).await? {
+        let facts = ChangeFacts {
+            write: Write::Create,
+            kind,
+            before: None,
+            after: Some(&new.state.doc),
+            password: new.password_hash.is_some(),
+            members: !new.members.is_empty(),
+        };
+        let subject = Subject::of(kind, &id, Some(1), Some(&data), full);
+        let mut items = drafts(subject, prov_events(facts));
+        items.extend(group_events(db, &groups, full).await?);
+        events::append(db, tenant, items, txn(&new.event), now).await?;
+    }
     if let Some(e) = new.event {
         shell.change_event(e, Some(&id), false).await?;
     }
@@ -121,7 +138,7 @@ pub(crate) async fn update(
     update: Update,
     now: String,
 ) -> StoreResult<StoredResource> {
-    let Update { if_match, mutate, related, event } = update;
+    let Update { if_match, mutate, related, event, write } = update;
     // PostgreSQL's row lock serializes read-modify-writes of one resource across replicas.
     let Some((rowid, current)) = load(db, tenant, kind, id, false, Lock::Change).await? else {
         return Err(StoreError::NotFound);
@@ -152,10 +169,27 @@ pub(crate) async fn update(
     if data != current.data {
         rewrite_index(db, shell, tenant, kind, rowid, &state.index).await?;
     }
-    match kind {
-        _ if member_ops.is_empty() => {}
-        ResourceKind::Group => apply_member_ops(db, tenant, rowid, &member_ops).await?,
+    let groups = match kind {
+        _ if member_ops.is_empty() => Vec::new(),
+        ResourceKind::Group => {
+            apply_member_ops(db, tenant, rowid, &member_ops).await?;
+            Vec::new()
+        }
         ResourceKind::User => apply_group_ops(db, tenant, rowid, &member_ops, &now).await?,
+    };
+    if let Some(full) = events::recording(db, tenant).await? {
+        let facts = ChangeFacts {
+            write,
+            kind,
+            before: Some(&current_doc),
+            after: Some(&state.doc),
+            password: password_hash.is_some(),
+            members: !member_ops.is_empty(),
+        };
+        let subject = Subject::of(kind, &current.id, Some(version), Some(&data), full);
+        let mut items = drafts(subject, prov_events(facts));
+        items.extend(group_events(db, &groups, full).await?);
+        events::append(db, tenant, items, txn(&event), &now).await?;
     }
     if let Some(e) = event {
         shell.change_event(e, None, deactivates).await?;
@@ -182,12 +216,14 @@ pub(crate) async fn delete(
         return Err(StoreError::NotFound);
     };
     check_if_match(&if_match, current.version)?;
-    db.execute(
-        "UPDATE resources SET version = version + 1, last_modified = ? \
-         WHERE id IN (SELECT group_id FROM members WHERE member_id = ?)",
-        &[&now, &rowid],
-    )
-    .await?;
+    let groups: Vec<i64> = db
+        .query(
+            "UPDATE resources SET version = version + 1, last_modified = ? \
+             WHERE id IN (SELECT group_id FROM members WHERE member_id = ?) RETURNING id",
+            &[&now, &rowid],
+            |r| r.get(0),
+        )
+        .await?;
     match db.dialect() {
         Dialect::Sqlite => {
             db.execute("DELETE FROM members WHERE group_id = ?1", &[&rowid]).await?;
@@ -202,8 +238,42 @@ pub(crate) async fn delete(
     db.execute("DELETE FROM attr_index WHERE res = ?", &[&rowid]).await?;
     db.execute("DELETE FROM resources WHERE id = ?", &[&rowid]).await?;
     bump_count(db, tenant, kind, rowid, -1).await?;
+    if let Some(full) = events::recording(db, tenant).await? {
+        let facts =
+            ChangeFacts { write: Write::Delete, kind, before: None, after: None, password: false, members: false };
+        let subject = Subject::of(kind, &current.id, None, Some(&current.data), false);
+        let mut items = drafts(subject, prov_events(facts));
+        items.extend(group_events(db, &groups, full).await?);
+        events::append(db, tenant, items, txn(&event), now).await?;
+    }
     if let Some(e) = event {
         shell.change_event(e, None, false).await?;
     }
     Ok(())
+}
+
+/// The request a change came from, as its events' `txn`.
+fn txn(event: &Option<ChangeEvent>) -> Option<&str> {
+    event.as_ref().map(|e| e.event.request_id.as_str())
+}
+
+fn drafts(subject: Subject, drafts: Vec<Draft>) -> Vec<(Subject, Draft)> {
+    drafts.into_iter().map(|d| (subject.clone(), d)).collect()
+}
+
+/// The membership events of groups whose members a change of another resource changed,
+/// as they are after it (in rowid order).
+async fn group_events(db: &impl Db, groups: &[i64], full: bool) -> StoreResult<Vec<(Subject, Draft)>> {
+    let mut out = Vec::with_capacity(groups.len());
+    let mut sorted = groups.to_vec();
+    sorted.sort_unstable();
+    for g in sorted {
+        let sql = "SELECT scim_id, version, data FROM resources WHERE id = ?";
+        if let Some((id, version, data)) =
+            db.query_opt(sql, &[&g], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?))).await?
+        {
+            out.push((Subject::of(ResourceKind::Group, &id, Some(version), Some(&data), full), members_changed()));
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,67 @@
+-- scimd SQLite schema, version 15. Never edit once landed: add a new migration.
+--
+-- Event streams and their outbox. A change's events are written in the change's own
+-- transaction, numbered by the tenant's counter (gap-free, in commit order); each stream
+-- remembers how far it has delivered (its cursor), so one row per event serves every
+-- stream of the tenant. A tenant has a counter only while it has streams: writes of a
+-- tenant without one record no events.
+CREATE TABLE event_counters (
+    tenant_id   INTEGER PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    last_seq    INTEGER NOT NULL,
+    -- Whether a stream of the tenant wants the full form (the resource with the event).
+    full_form   INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE events (
+    tenant_id   INTEGER NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    jti         TEXT NOT NULL,
+    time_ms     INTEGER NOT NULL,
+    rtype       INTEGER NOT NULL,
+    scim_id     TEXT NOT NULL,
+    external_id TEXT,
+    version     INTEGER,
+    event       TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    txn         TEXT,
+    -- The resource as stored after the change, when a stream wants the full form.
+    data        TEXT,
+    PRIMARY KEY (tenant_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX events_time ON events (time_ms);
+
+CREATE TABLE event_streams (
+    id            TEXT PRIMARY KEY,
+    tenant_id     INTEGER NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    method        TEXT NOT NULL,
+    url           TEXT,
+    audience      TEXT,
+    full_form     INTEGER NOT NULL DEFAULT 0,
+    kinds         TEXT,
+    events        TEXT,
+    -- The webhook secret or the receiver's bearer token, sealed with the master key.
+    secret        TEXT,
+    -- The poll credential's SHA-256.
+    token_hash    TEXT UNIQUE,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    done_seq      INTEGER NOT NULL,
+    lease_owner   TEXT,
+    lease_until   INTEGER NOT NULL DEFAULT 0,
+    next_attempt  INTEGER NOT NULL DEFAULT 0,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    failing_since INTEGER,
+    last_error    TEXT,
+    delivered     INTEGER NOT NULL DEFAULT 0,
+    rejected      INTEGER NOT NULL DEFAULT 0,
+    dropped       INTEGER NOT NULL DEFAULT 0,
+    created       TEXT NOT NULL,
+    updated       TEXT NOT NULL
+);
+CREATE INDEX event_streams_tenant ON event_streams (tenant_id);
+
+-- Events a poll receiver acknowledged beyond its cursor (out of order).
+CREATE TABLE event_acks (
+    stream_id   TEXT NOT NULL REFERENCES event_streams (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, seq)
+) WITHOUT ROWID;
