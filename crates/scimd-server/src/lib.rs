@@ -11,6 +11,8 @@
 //! - [`error`]: the use cases' error ([`error::AppError`]), beneath all of them.
 //! - [`auth`]: bearer token generation and hashing.
 //! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
+//! - [`delivery`]: how one event message reaches a receiver over HTTP: signing, sending,
+//!   and when to try again.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
 //! - [`clock`]: the clock passed to everything that needs the time.
@@ -32,6 +34,7 @@ pub mod background;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod hashing;
 pub mod http;

@@ -8,6 +8,7 @@
 //! - `client_auth`: client id and secret; `lockout`: counting failed logins first;
 //! - `keys`: the signing keys (Ed25519, in the store, rotatable) and the JWK Set; `jwt`:
 //!   access tokens as signed JWTs; `opaque`: opaque ones, for the profiles that ask;
+//!   `set`: Security Event Tokens, signed with the same keys and never taken as access tokens;
 //! - `revocation`: RFC 7009 revocation and RFC 7662 introspection;
 //! - `bearer`: the authentication of every SCIM request's bearer token (JWT, opaque or
 //!   long-lived) behind `cache`, a short-lived cache of verified tokens;
@@ -42,12 +43,14 @@ mod password;
 mod refresh;
 mod retry;
 mod revocation;
+mod set;
 mod token;
 
 pub use attribution::Attempt;
 use cache::TokenCache;
 use keys::KeySet;
 pub use keys::generate_signing_key;
+pub use set::SET_TYPE;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

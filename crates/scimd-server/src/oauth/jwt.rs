@@ -1,5 +1,6 @@
 //! Access tokens as JWTs: their claims, signing them with the newest key, and verifying
-//! one (signature by a known `kid`, expiry, then one probe: revoked? the tenant's SCIM on?).
+//! one (signature by a known `kid`, not a Security Event Token, expiry, then one probe:
+//! revoked? the tenant's SCIM on?).
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
@@ -62,10 +63,12 @@ impl OAuth {
         jsonwebtoken::encode(&header, &claims, key).map_err(|e| OAuthError::Internal(e.to_string()))
     }
 
-    /// The claims of a JWT signed by one of our keys (expired or not), or `None`.
+    /// The claims of a JWT signed by one of our keys (expired or not), or `None`. A
+    /// Security Event Token is signed by the same keys but is never an access token
+    /// (RFC 8417 §4): its `typ` alone refuses it, whatever its claims say.
     pub(super) async fn decode(&self, token: &str) -> AppResult<Option<Claims>> {
         let Ok(header) = jsonwebtoken::decode_header(token) else { return Ok(None) };
-        if header.alg != Algorithm::EdDSA {
+        if header.alg != Algorithm::EdDSA || header.typ.as_deref().is_some_and(super::set::is_set_type) {
             return Ok(None);
         }
         let Some(kid) = header.kid else { return Ok(None) };
