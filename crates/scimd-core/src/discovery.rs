@@ -23,6 +23,12 @@ pub struct ServiceProviderConfig {
     pub change_password: bool,
     pub sort: bool,
     pub etag: bool,
+    /// Security events (RFC 9967 §4): whether the tenant's changes are offered as events
+    /// (it has an event stream; absent, the server "is not configured" for them, and
+    /// clients that know only RFC 7643's attributes see none), and whether requests may be
+    /// answered asynchronously (`Prefer: respond-async`).
+    pub security_events: bool,
+    pub async_requests: bool,
 }
 
 impl Default for ServiceProviderConfig {
@@ -35,6 +41,8 @@ impl Default for ServiceProviderConfig {
             change_password: true,
             sort: true,
             etag: true,
+            security_events: false,
+            async_requests: false,
         }
     }
 }
@@ -69,6 +77,21 @@ pub fn service_provider_config_json(cfg: &ServiceProviderConfig, base_url: &str)
     });
     if let Some(d) = &cfg.documentation_uri {
         v["documentationUri"] = Value::String(d.clone());
+    }
+    if cfg.security_events {
+        use crate::events::EventType;
+        let mut uris = Vec::new();
+        for t in EventType::ALL {
+            if t == EventType::AsyncResponse && !cfg.async_requests {
+                continue;
+            }
+            uris.push(t.uri(false));
+            if t.has_full_form() {
+                uris.push(t.uri(true));
+            }
+        }
+        let mode = if cfg.async_requests { "request" } else { "none" };
+        v["securityEvents"] = json!({"asyncRequest": mode, "eventUris": uris});
     }
     v
 }

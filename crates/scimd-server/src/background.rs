@@ -8,6 +8,8 @@
 //! | tenants' mounted paths | 5 s | a profile changed elsewhere (another replica, the command line) moves its base and token paths; a path no mount knows is also reread at once, before answering |
 //! | users' locations | 500 ms | after a change of location rules, users' derived place attributes are recomputed in the background, a batch at a time |
 //! | idle rate-limiter keys | 60 s | the limiters' memory stays bounded by the tenants and clients active lately |
+//! | event delivery | at once after a change here, else every 200 ms | push and webhook streams' events leave in order; changes of other replicas are found by looking (`events`) |
+//! | delivered events | 60 s | events every stream of their tenant has are deleted, and those past the retention bound (counted on the streams that lose them) |
 //!
 //! For the lifetime of `scimd serve` ([`housekeeping`], started at once, then repeated):
 //!
@@ -34,6 +36,7 @@ use crate::service::Service;
 const MOUNTS_EVERY: Duration = Duration::from_secs(5);
 const PLACES_EVERY: Duration = Duration::from_millis(500);
 const LIMITERS_EVERY: Duration = Duration::from_secs(60);
+const EVENTS_PURGE_EVERY: Duration = Duration::from_secs(60);
 const OAUTH_PURGE_EVERY: Duration = Duration::from_secs(3600);
 const AUDIT_PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Audit rows deleted per statement, and the pause between two statements.
@@ -81,7 +84,17 @@ pub async fn serving(state: &AppState) -> Tasks {
             limiter_state.limiters().forget_idle();
         }
     });
-    Tasks(vec![mounts, places, limiters])
+    let delivery = tokio::spawn(state.events.clone().run());
+    let events = state.events.clone();
+    let purge = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(EVENTS_PURGE_EVERY).await;
+            if let Err(e) = events.purge().await {
+                tracing::warn!(error = ?e, "purging delivered events failed");
+            }
+        }
+    });
+    Tasks(vec![mounts, places, limiters, delivery, purge])
 }
 
 async fn refresh_mounts(mounts: &Mounts, service: &Service) {

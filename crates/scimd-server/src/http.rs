@@ -20,6 +20,7 @@ mod admin;
 pub mod connections;
 mod discovery;
 mod errors;
+mod events;
 mod extractors;
 mod headers;
 mod health;

@@ -11,6 +11,8 @@
 //! - [`error`]: the use cases' error ([`error::AppError`]), beneath all of them.
 //! - [`auth`]: bearer token generation and hashing.
 //! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
+//! - [`events`]: event streams delivered: each push or webhook stream in order, by the
+//!   replica holding its lease; poll streams answered (RFC 8936).
 //! - [`delivery`]: how one event message reaches a receiver over HTTP: signing, sending,
 //!   and when to try again.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
@@ -36,6 +38,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod error;
+pub mod events;
 pub mod hashing;
 pub mod http;
 pub mod metrics;

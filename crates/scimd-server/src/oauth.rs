@@ -251,7 +251,7 @@ pub struct OAuth {
     status_paths: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
 }
 
-fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     B64.encode(b)

@@ -48,6 +48,9 @@ pub enum Operation {
     Revoke,
     /// Token introspection (RFC 7662).
     Introspect,
+    /// An event stream's receiver polling for its events (RFC 8936), with the stream's
+    /// own credential.
+    EventsPoll,
     /// The admin API: the operation's name in the audit trail and what it addresses.
     /// Names apart from SCIM's, so that the go-live summary (the customer's provisioning)
     /// does not count the operator's work.
@@ -87,7 +90,12 @@ impl Operation {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Operation::List(_) | Operation::Read(_) | Operation::Search(_) | Operation::Discovery | Operation::Health
+            Operation::List(_)
+                | Operation::Read(_)
+                | Operation::Search(_)
+                | Operation::Discovery
+                | Operation::Health
+                | Operation::EventsPoll
         )
     }
 
@@ -124,6 +132,7 @@ impl Operation {
             Operation::Token => Some(("token", None, None)),
             Operation::Revoke => Some(("revoke", None, None)),
             Operation::Introspect => Some(("introspect", None, None)),
+            Operation::EventsPoll => Some(("events-poll", None, None)),
             Operation::Admin(op, target) => Some(admin_audited(op, target, path)),
         }
     }
@@ -177,6 +186,7 @@ impl Operation {
         match path {
             "/oauth2/revoke" => Operation::Revoke,
             "/oauth2/introspect" => Operation::Introspect,
+            "/events/v1/poll" => Operation::EventsPoll,
             p if p.starts_with("/.well-known/") => Operation::Discovery,
             p if p.starts_with("/admin/") => Operation::Admin("admin", AdminTarget::Nothing),
             _ if method == "POST" => Operation::Token,

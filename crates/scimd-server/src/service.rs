@@ -120,6 +120,23 @@ pub struct Service {
     profiles: Mutex<HashMap<TenantId, CachedTenancy>>,
     /// The key sealing list cursors, read (or made) on first use.
     cursor_key: tokio::sync::OnceCell<[u8; cursor::KEY_LEN]>,
+    /// Signalled after each change, so its events are delivered at once.
+    changes: Arc<Changes>,
+}
+
+/// A signal raised after each change this process makes: event delivery and waiting
+/// polls listen to it (changes of other replicas are found by looking regularly).
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub delivery: tokio::sync::Notify,
+    pub polls: tokio::sync::Notify,
+}
+
+impl Changes {
+    pub fn notify(&self) {
+        self.delivery.notify_one();
+        self.polls.notify_waiters();
+    }
 }
 
 async fn hash_password(password: String) -> AppResult<String> {
@@ -188,7 +205,13 @@ impl Service {
             config,
             profiles: Mutex::new(HashMap::new()),
             cursor_key: tokio::sync::OnceCell::new(),
+            changes: Arc::default(),
         }
+    }
+
+    /// The signal raised after each change.
+    pub fn changes(&self) -> Arc<Changes> {
+        self.changes.clone()
     }
 
     /// The id of the User the token's subject is (`/Me`, RFC 7644 §3.11): the user whose
@@ -303,6 +326,7 @@ impl Service {
             }
             (r, _) => r?,
         };
+        self.changes.notify();
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
@@ -424,6 +448,7 @@ impl Service {
         let related = self.related_for(ctx, &profile, kind, proj);
         let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Replace };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
+        self.changes.notify();
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
@@ -470,6 +495,7 @@ impl Service {
         let related = self.related_for(ctx, &profile, kind, proj);
         let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Patch };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
+        self.changes.notify();
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
@@ -500,17 +526,26 @@ impl Service {
             });
             let update = Update { if_match, mutate, related: false, event: ctx.event(204), write: Write::Patch };
             return match self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await {
-                Ok(_) => Ok(()),
+                Ok(_) => {
+                    self.changes.notify();
+                    Ok(())
+                }
                 Err(StoreError::NotFound) => {
                     Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into())
                 }
                 Err(e) => Err(e.into()),
             };
         }
-        self.store.delete(ctx.tenant, kind, id, if_match, ctx.event(204), self.clock.now()).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::Scim(ScimError::not_found(format!("{} '{id}' not found", kind.name()))),
-            other => other.into(),
-        })
+        self.store.delete(ctx.tenant, kind, id, if_match, ctx.event(204), self.clock.now()).await.map_err(
+            |e| match e {
+                StoreError::NotFound => {
+                    AppError::Scim(ScimError::not_found(format!("{} '{id}' not found", kind.name())))
+                }
+                other => other.into(),
+            },
+        )?;
+        self.changes.notify();
+        Ok(())
     }
 
     /// A page of resources as a ListResponse (JSON text).

@@ -106,6 +106,8 @@ impl Stream {
 pub struct StoredEvent {
     pub event: Event,
     pub data: Option<String>,
+    /// When the resource was created (with `data`).
+    pub created: Option<String>,
 }
 
 /// What happened to a stream in one round of delivery.

@@ -191,7 +191,7 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
     let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
         .await
         .map_err(|e| format!("cannot start the authorization server: {e:?}"))?;
-    let service = Service::new(store.clone(), clock, config);
+    let service = Arc::new(Service::new(store.clone(), clock, config));
     let admin_token = cfg.server.admin_token.as_deref().map(|t| crate::auth::hash_token(t.trim()));
     let oauth = Arc::new(oauth);
     let sink = crate::audit::AuditSink::start(store.clone());
@@ -208,9 +208,19 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         idle_timeout: l.idle_timeout,
         max_connections: l.max_connections,
     };
+    let events = crate::events::Events::new(
+        store.clone(),
+        service.clone(),
+        oauth.clone(),
+        keyring.clone(),
+        cfg.server.public_url.as_deref(),
+        crate::events::EventsConfig::default(),
+    )
+    .map_err(|e| format!("cannot start event delivery: {e:?}"))?;
     let state = AppState::new(crate::AppParts {
         mounts: Default::default(),
-        service: Arc::new(service),
+        service,
+        events: Arc::new(events),
         oauth,
         admin: Arc::new(admin.with_sink(sink.clone())),
         http: Arc::new(HttpConfig {

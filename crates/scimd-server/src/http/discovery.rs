@@ -10,7 +10,10 @@ use super::errors::{HResult, HttpError, scim_json};
 use super::extractors::ScimRequest;
 
 pub(super) async fn service_provider_config(State(state): State<AppState>, r: ScimRequest) -> Response {
-    scim_json(StatusCode::OK, &state.service.service_provider_config(&r.ctx))
+    match state.service.service_provider_config(&r.ctx).await {
+        Ok(v) => scim_json(StatusCode::OK, &v),
+        Err(e) => HttpError::from(e).into_response(),
+    }
 }
 
 pub(super) async fn schemas(State(state): State<AppState>, r: ScimRequest) -> Response {

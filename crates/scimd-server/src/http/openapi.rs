@@ -28,6 +28,8 @@ enum Auth {
     Operator,
     /// OAuth client authentication (HTTP Basic or form fields).
     Client,
+    /// An event stream's poll credential.
+    Stream,
     Public,
 }
 
@@ -191,7 +193,8 @@ fn operations() -> Vec<Op> {
         op!("post" "{token}", Token, "OAuth", "Token endpoint (client_credentials, password, refresh_token)", &[], Form("TokenRequest"), (200, Some((JSON, "TokenResponse"))), Client),
         op!("post" "/oauth2/revoke", Revoke, "OAuth", "Revoke a token (RFC 7009)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
         op!("post" "/oauth2/introspect", Introspect, "OAuth", "Introspect a token (RFC 7662)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
-        op!("get" "/.well-known/jwks.json", Discovery, "OAuth", "Keys that sign access tokens", &[], Empty, (200, Some((JSON, "Object"))), Public),
+        op!("get" "/.well-known/jwks.json", Discovery, "OAuth", "Keys that sign access tokens and Security Event Tokens", &[], Empty, (200, Some((JSON, "Object"))), Public),
+        op!("post" "/events/v1/poll", EventsPoll, "Events", "Poll an event stream: acknowledge SETs, receive the next ones (RFC 8936)", &[], Json("Object"), (200, Some((JSON, "Object"))), Stream),
         op!("get" "/.well-known/oauth-authorization-server", Discovery, "OAuth", "Authorization server metadata (RFC 8414)", &[], Empty, (200, Some((JSON, "Object"))), Public),
         op!("get" "/healthz", Health, "Health", "Liveness: the process answers", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
         op!("get" "/readyz", Health, "Health", "Readiness: the database is reachable and migrated, and the process is not shutting down (503 with the reason otherwise)", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
@@ -269,8 +272,12 @@ const ERRORS: &[(&str, &str)] = &[
 ];
 
 /// The kinds of error body: (name prefix, content type, schema).
-const ERROR_KINDS: &[(&str, &str, &str)] =
-    &[("Scim", SCIM, "ScimError"), ("OAuth", JSON, "OAuthError"), ("Admin", JSON, "AdminError")];
+const ERROR_KINDS: &[(&str, &str, &str)] = &[
+    ("Scim", SCIM, "ScimError"),
+    ("OAuth", JSON, "OAuthError"),
+    ("Admin", JSON, "AdminError"),
+    ("Events", JSON, "EventsError"),
+];
 
 /// The error answers of an operation, by what kind of endpoint it is (references to
 /// `components.responses`).
@@ -278,6 +285,7 @@ fn errors(auth: Auth) -> Map<String, Value> {
     let prefix = match auth {
         Auth::Tenant => "Scim",
         Auth::Client => "OAuth",
+        Auth::Stream => "Events",
         Auth::Operator => "Admin",
         Auth::Public => return Map::new(),
     };
@@ -311,7 +319,8 @@ fn components(reg: &Registry) -> Value {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant's long-lived token or an OAuth access token"},
             "operator": {"type": "http", "scheme": "bearer", "description": "An operator token (scimd admin-token create)"},
-            "client": {"type": "http", "scheme": "basic", "description": "client_id:client_secret (or the form fields)"}
+            "client": {"type": "http", "scheme": "basic", "description": "client_id:client_secret (or the form fields)"},
+            "stream": {"type": "http", "scheme": "bearer", "description": "A poll stream's credential (scimd events stream add --poll)"}
         },
         "schemas": {
             "User": resource_json_schema(reg, ResourceKind::User),
@@ -355,6 +364,9 @@ fn components(reg: &Registry) -> Value {
             "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
                 "access_token": {"type": "string"}, "token_type": {"type": "string"}, "expires_in": {"type": "integer"},
                 "scope": {"type": "string"}, "refresh_token": {"type": "string"}, "http_status_code": {"type": "integer"}}},
+            "EventsError": {"type": "object", "required": ["err", "description"], "properties": {
+                "err": {"type": "string", "description": "An RFC 8935 error code (invalid_request, authentication_failed)"},
+                "description": {"type": "string"}}},
             "OAuthError": {"type": "object", "required": ["error"], "properties": {
                 "error": {"type": "string"}, "error_description": {"type": "string"}}},
             "AdminError": {"type": "object", "properties": {"status": {"type": "integer"}, "detail": {"type": "string"}}},
@@ -478,6 +490,7 @@ fn build(ops: Vec<Op>, token_path: &str, info: Value, components: Value) -> Valu
             Auth::Tenant => json!([{"bearer": []}]),
             Auth::Operator => json!([{"operator": []}]),
             Auth::Client => json!([{"client": []}, {}]),
+            Auth::Stream => json!([{"stream": []}]),
             Auth::Public => json!([]),
         };
         paths.entry(path).or_insert_with(|| json!({}))[op.method] = o;

@@ -12,6 +12,7 @@ use scimd_core::schema::ResourceKind;
 
 use super::discovery::*;
 use super::errors::{error_response, overloaded};
+use super::events;
 use super::health::{healthz, metrics_for_operators, metrics_open, readyz};
 use super::request_log::RequestLogLayer;
 use super::routes::{RouteTable, Routes, on};
@@ -51,6 +52,7 @@ pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
     "/scim/v2",
     "/oauth2/revoke",
     "/oauth2/introspect",
+    "/events/",
     "/admin/",
     "/.well-known/",
     "/docs",
@@ -117,6 +119,7 @@ fn routes(token_path: &str, metrics: MetricsAccess) -> (Router<AppState>, RouteT
         .route("/oauth2/revoke", on(M::POST, Revoke, oauth::revoke))
         .route("/oauth2/introspect", on(M::POST, Introspect, oauth::introspect))
         .route("/.well-known/jwks.json", on(M::GET, Discovery, oauth::jwks))
+        .route("/events/v1/poll", on(M::POST, EventsPoll, events::poll))
         .route("/.well-known/oauth-authorization-server", on(M::GET, Discovery, oauth::metadata))
         .into_router()
         .nest("/admin/v1", admin)

@@ -116,4 +116,6 @@ pub struct AppParts {
     pub http: Arc<HttpConfig>,
     /// Where request events go (written in batches).
     pub audit: AuditSink,
+    /// Event streams' delivery.
+    pub events: Arc<crate::events::Events>,
 }

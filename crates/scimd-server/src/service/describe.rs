@@ -4,13 +4,12 @@
 use super::*;
 
 impl Service {
-    pub fn service_provider_config(&self, ctx: &Ctx) -> Value {
+    pub async fn service_provider_config(&self, ctx: &Ctx) -> AppResult<Value> {
         let profile = &ctx.tenancy.profile;
         let max_page = self.page_config(profile).max_count;
-        discovery::service_provider_config_json(
-            &profile.service_provider_config(&self.config.spc, max_page),
-            &ctx.base_url,
-        )
+        let mut spc = profile.service_provider_config(&self.config.spc, max_page);
+        spc.security_events = !self.store.streams(Some(ctx.tenant)).await?.is_empty();
+        Ok(discovery::service_provider_config_json(&spc, &ctx.base_url))
     }
 
     /// The schemas of the resource types the tenant's profile offers (a tenant without

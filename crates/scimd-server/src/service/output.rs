@@ -72,6 +72,21 @@ impl Service {
         }
     }
 
+    /// A resource as a GET of the tenant's would write it (an event's full form).
+    pub async fn render_for_event(
+        &self,
+        tenant: TenantId,
+        base_url: &str,
+        r: StoredResource,
+        proj: &Projection,
+    ) -> AppResult<Vec<u8>> {
+        let tenancy = self.profile(tenant).await?;
+        let kind = r.kind;
+        let r = Self::hidden(&tenancy, kind, r);
+        let ctx = Ctx { tenant, tenancy, base_url: base_url.to_string(), audit: None, bulk_op: None, subject: None };
+        Ok(self.render(&ctx, kind, r, proj)?.body)
+    }
+
     pub(super) fn render(
         &self,
         ctx: &Ctx,

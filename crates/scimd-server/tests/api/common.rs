@@ -83,6 +83,7 @@ pub struct Options {
     pub oauth: OAuthConfig,
     /// Run on a manual clock (starting now) instead of the system clock.
     pub manual_clock: bool,
+    pub events: scimd_server::events::EventsConfig,
 }
 
 impl TestServer {
@@ -115,14 +116,25 @@ impl TestServer {
             Some(m) => m.clone(),
             None => Arc::new(SystemClock),
         };
-        let oauth = OAuth::new(store.clone(), clock.clone(), opts.oauth).await.expect("oauth");
-        let service = Service::new(store.clone(), clock.clone(), opts.config);
+        let oauth = Arc::new(OAuth::new(store.clone(), clock.clone(), opts.oauth).await.expect("oauth"));
+        let keyring = opts.config.keyring.clone();
+        let service = Arc::new(Service::new(store.clone(), clock.clone(), opts.config));
+        let events = scimd_server::events::Events::new(
+            store.clone(),
+            service.clone(),
+            oauth.clone(),
+            keyring,
+            opts.http.public_url.as_deref(),
+            opts.events,
+        )
+        .expect("events");
         let sink = scimd_server::audit::AuditSink::start(store.clone());
         let admin = scimd_server::admin::Admin::new(store.clone(), clock.clone()).with_sink(sink.clone());
         let state = AppState::new(scimd_server::AppParts {
             mounts: Default::default(),
-            service: Arc::new(service),
-            oauth: Arc::new(oauth),
+            service,
+            oauth,
+            events: Arc::new(events),
             admin: Arc::new(admin),
             http: Arc::new(opts.http),
             audit: sink,

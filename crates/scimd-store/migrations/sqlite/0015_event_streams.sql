@@ -24,8 +24,10 @@ CREATE TABLE events (
     event       TEXT NOT NULL,
     payload     TEXT NOT NULL,
     txn         TEXT,
-    -- The resource as stored after the change, when a stream wants the full form.
+    -- The resource as stored after the change, and when it was created, when a stream
+    -- wants the full form.
     data        TEXT,
+    created     TEXT,
     PRIMARY KEY (tenant_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX events_time ON events (time_ms);

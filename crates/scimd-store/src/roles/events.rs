@@ -29,19 +29,32 @@ pub(crate) struct Subject {
     pub(crate) id: String,
     pub(crate) external_id: Option<String>,
     pub(crate) version: Option<i64>,
-    /// The resource as stored, for streams that want the full form.
-    pub(crate) data: Option<String>,
+    /// The resource as stored, and when it was created, for streams that want the full form.
+    pub(crate) data: Option<(String, String)>,
 }
 
 impl Subject {
     /// A resource's subject from its stored document.
-    pub(crate) fn of(kind: ResourceKind, id: &str, version: Option<i64>, doc: Option<&str>, full: bool) -> Subject {
+    pub(crate) fn of(
+        kind: ResourceKind,
+        id: &str,
+        version: Option<i64>,
+        doc: Option<&str>,
+        created: &str,
+        full: bool,
+    ) -> Subject {
         let external_id = doc.and_then(|d| {
             serde_json::from_str::<serde_json::Value>(d)
                 .ok()
                 .and_then(|v| v.get("externalId").and_then(|x| x.as_str()).map(str::to_string))
         });
-        Subject { kind, id: id.to_string(), external_id, version, data: doc.filter(|_| full).map(str::to_string) }
+        Subject {
+            kind,
+            id: id.to_string(),
+            external_id,
+            version,
+            data: doc.filter(|_| full).map(|d| (d.to_string(), created.to_string())),
+        }
     }
 }
 
@@ -65,11 +78,12 @@ pub(crate) async fn append(
     };
     let time_ms = DateTime::parse_from_rfc3339(now).map(|t| t.timestamp_millis()).unwrap_or_default();
     let ins = "INSERT INTO events (tenant_id, seq, jti, time_ms, rtype, scim_id, external_id, version, event, payload, \
-               txn, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+               txn, data, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     for (i, (s, d)) in items.into_iter().enumerate() {
         let seq = last - n + 1 + i as i64;
         let jti = uuid::Uuid::new_v4().simple().to_string();
         let payload = d.payload.to_string();
+        let (data, created) = s.data.unzip();
         db.execute(
             ins,
             &[
@@ -84,7 +98,8 @@ pub(crate) async fn append(
                 &d.event.name(),
                 &payload,
                 &txn,
-                &s.data,
+                &data,
+                &created,
             ],
         )
         .await?;
@@ -235,6 +250,7 @@ fn event_row(r: &impl Row) -> StoreResult<StoredEvent> {
             txn: r.get(9)?,
         },
         data: r.get(10)?,
+        created: r.get(11)?,
     })
 }
 
@@ -244,7 +260,7 @@ pub(crate) async fn events_after(
     after: i64,
     limit: u32,
 ) -> StoreResult<Vec<StoredEvent>> {
-    let sql = "SELECT seq, jti, time_ms, rtype, scim_id, external_id, version, event, payload, txn, data FROM events \
+    let sql = "SELECT seq, jti, time_ms, rtype, scim_id, external_id, version, event, payload, txn, data, created FROM events \
                WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?";
     db.query(sql, &[&tenant.0, &after, &(limit as i64)], |r| event_row(r)).await
 }

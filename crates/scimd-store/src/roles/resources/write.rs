@@ -71,7 +71,7 @@ pub(crate) async fn create(
             password: new.password_hash.is_some(),
             members: !new.members.is_empty(),
         };
-        let subject = Subject::of(kind, &id, Some(1), Some(&data), full);
+        let subject = Subject::of(kind, &id, Some(1), Some(&data), now, full);
         let mut items = drafts(subject, prov_events(facts));
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&new.event), now).await?;
@@ -186,7 +186,7 @@ pub(crate) async fn update(
             password: password_hash.is_some(),
             members: !member_ops.is_empty(),
         };
-        let subject = Subject::of(kind, &current.id, Some(version), Some(&data), full);
+        let subject = Subject::of(kind, &current.id, Some(version), Some(&data), &current.created, full);
         let mut items = drafts(subject, prov_events(facts));
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&event), &now).await?;
@@ -241,7 +241,7 @@ pub(crate) async fn delete(
     if let Some(full) = events::recording(db, tenant).await? {
         let facts =
             ChangeFacts { write: Write::Delete, kind, before: None, after: None, password: false, members: false };
-        let subject = Subject::of(kind, &current.id, None, Some(&current.data), false);
+        let subject = Subject::of(kind, &current.id, None, Some(&current.data), &current.created, false);
         let mut items = drafts(subject, prov_events(facts));
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&event), now).await?;
@@ -268,11 +268,15 @@ async fn group_events(db: &impl Db, groups: &[i64], full: bool) -> StoreResult<V
     let mut sorted = groups.to_vec();
     sorted.sort_unstable();
     for g in sorted {
-        let sql = "SELECT scim_id, version, data FROM resources WHERE id = ?";
-        if let Some((id, version, data)) =
-            db.query_opt(sql, &[&g], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?))).await?
+        let sql = "SELECT scim_id, version, data, created FROM resources WHERE id = ?";
+        if let Some((id, version, data, created)) = db
+            .query_opt(sql, &[&g], |r| {
+                Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?, r.get::<String>(3)?))
+            })
+            .await?
         {
-            out.push((Subject::of(ResourceKind::Group, &id, Some(version), Some(&data), full), members_changed()));
+            let subject = Subject::of(ResourceKind::Group, &id, Some(version), Some(&data), &created, full);
+            out.push((subject, members_changed()));
         }
     }
     Ok(out)

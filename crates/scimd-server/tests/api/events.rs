@@ -1,0 +1,321 @@
+//! Event streams delivering what is provisioned: push streams POST signed SETs (RFC 8935)
+//! verifiable with the server's JWKS, webhook streams POST Standard Webhooks messages,
+//! poll streams answer RFC 8936 polls; in the tenant's order, at least once, through a
+//! receiver's failures (retried, `Retry-After` honoured), skipping what a receiver
+//! refuses for good; filtered by resource and event type; nothing for a change refused.
+
+use std::time::Duration;
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use scimd_core::events::StreamFilter;
+use scimd_core::schema::ResourceKind;
+use scimd_server::delivery::backoff::Backoff;
+use scimd_server::events::EventsConfig;
+use scimd_store::{Method, NewStream};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+#[path = "../support/receiver.rs"]
+mod receiver;
+use receiver::{Got, Receiver};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A server whose failing streams retry within milliseconds.
+async fn server() -> TestServer {
+    let events = EventsConfig {
+        backoff: Backoff { base: Duration::from_millis(40), cap: Duration::from_millis(200) },
+        poll_wait: Duration::from_secs(5),
+        ..EventsConfig::default()
+    };
+    TestServer::start_with(Options { events, ..Options::default() }).await
+}
+
+/// Adds a stream to the tenant `acme`; its sealed secret is `secret` as given.
+async fn add_stream(
+    srv: &TestServer,
+    method: Method,
+    url: Option<&str>,
+    secret: Option<&str>,
+    filter: StreamFilter,
+) -> String {
+    let t = srv.store.tenant_by_name("acme").await.unwrap().unwrap().id;
+    let id = format!("s{:08x}", rand::random::<u32>());
+    let sealed = secret.map(|s| {
+        base64::engine::general_purpose::STANDARD.encode(scimd_server::seal::Keyring::none().seal(s.as_bytes()))
+    });
+    let token_hash = (method == Method::Poll).then(|| scimd_server::events::credential_hash(&format!("poll-{id}")));
+    let s = NewStream {
+        id: id.clone(),
+        method,
+        url: url.map(str::to_string),
+        audience: None,
+        full: false,
+        filter,
+        secret: sealed,
+        token_hash,
+    };
+    srv.store.add_stream(t, s, chrono::Utc::now()).await.unwrap();
+    id
+}
+
+/// A SET's claims, verified with the server's published keys.
+async fn verify_set(srv: &TestServer, jws: &str, audience: &str) -> Value {
+    let header = jsonwebtoken::decode_header(jws).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("secevent+jwt"));
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let jwks = srv.send(srv.client.get(srv.root("/.well-known/jwks.json"))).await.body;
+    let kid = header.kid.unwrap();
+    let key =
+        jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).expect("the SET's key is published");
+    let key = DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+    let mut v = Validation::new(Algorithm::EdDSA);
+    v.required_spec_claims.clear();
+    v.validate_exp = false;
+    v.set_audience(&[audience]);
+    jsonwebtoken::decode::<Value>(jws, &key, &v).expect("the SET verifies").claims
+}
+
+fn event_uri(claims: &Value) -> String {
+    claims["events"].as_object().unwrap().keys().next().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_push_stream_receives_signed_sets_in_order() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    let created = srv.post("/Users", &json!({"userName": "ada", "externalId": "x-ada"})).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let request_id = created.header("x-request-id").unwrap().to_string();
+    srv.patch(&format!("/Users/{id}"), &patch_op(json!([{"op": "replace", "path": "active", "value": false}]))).await;
+    srv.delete(&format!("/Users/{id}")).await;
+
+    let got = rx.wait_for(4, WAIT).await;
+    assert_eq!(got.len(), 4);
+    let mut claims = Vec::new();
+    for g in &got {
+        assert_eq!(g.header("content-type"), Some("application/secevent+jwt"));
+        assert_eq!(g.header("accept"), Some("application/json"));
+        claims.push(verify_set(&srv, std::str::from_utf8(&g.body).unwrap(), &rx.url).await);
+    }
+    let uris: Vec<String> = claims.iter().map(event_uri).collect();
+    assert_eq!(
+        uris,
+        [
+            "urn:ietf:params:scim:event:prov:create:notice",
+            "urn:ietf:params:scim:event:prov:patch:notice",
+            "urn:ietf:params:scim:event:prov:deactivate",
+            "urn:ietf:params:scim:event:prov:delete",
+        ]
+    );
+    let seqs: Vec<i64> = claims.iter().map(|c| c["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    let first = &claims[0];
+    assert_eq!(first["sub_id"], json!({"format": "scim", "uri": format!("/Users/{id}"), "externalId": "x-ada"}));
+    assert_eq!(first["txn"], request_id.as_str());
+    assert_eq!(first["tenant"], "acme");
+    assert!(first.get("exp").is_none());
+    let create = &first["events"]["urn:ietf:params:scim:event:prov:create:notice"];
+    assert_eq!(create["version"], "W/\"1\"");
+    assert!(create["attributes"].as_array().unwrap().contains(&json!("userName")));
+    assert_eq!(claims[1]["events"]["urn:ietf:params:scim:event:prov:patch:notice"]["attributes"], json!(["active"]));
+    // Every jti is unique.
+    let jtis: std::collections::HashSet<&str> = claims.iter().map(|c| c["jti"].as_str().unwrap()).collect();
+    assert_eq!(jtis.len(), 4);
+    // A SET is no access token.
+    let set = std::str::from_utf8(&got[0].body).unwrap();
+    assert_eq!(srv.get_as(set, "/Users").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_receiver_that_was_down_gets_the_whole_backlog_in_order_and_retries_honour_retry_after() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    rx.set_down(Some(503));
+    let stream = add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    for n in 0..30 {
+        srv.post("/Users", &json!({"userName": format!("u{n}")})).await;
+    }
+    // Down: retried, nothing accepted, the failure recorded.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(rx.got().is_empty());
+    let t = srv.store.tenant_by_name("acme").await.unwrap().unwrap().id;
+    let s = srv.store.stream(t, &stream).await.unwrap().unwrap();
+    assert!(s.attempts >= 1 && s.failing_since_ms.is_some(), "{s:?}");
+    assert_eq!(s.backlog(), 30);
+    // Up again, after one answer asking for a second's patience.
+    rx.script([(429, Some("1"), None)]);
+    rx.set_down(None);
+    let got = rx.wait_for(30, WAIT).await;
+    assert_eq!(got.len(), 30);
+    let mut seqs = Vec::new();
+    for g in &got {
+        let c = verify_set(&srv, std::str::from_utf8(&g.body).unwrap(), &rx.url).await;
+        seqs.push(c["seq"].as_i64().unwrap());
+    }
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>());
+    let s = srv.store.stream(t, &stream).await.unwrap().unwrap();
+    assert_eq!((s.cursor, s.delivered, s.attempts, s.failing_since_ms), (30, 30, 0, None));
+}
+
+#[tokio::test]
+async fn an_event_the_receiver_refuses_for_good_is_skipped_and_counted() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    rx.script([(400, None, Some(json!({"err": "invalid_audience", "description": "not for us"})))]);
+    let stream = add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    srv.create_user("one").await;
+    srv.create_user("two").await;
+    let got = rx.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    let c = verify_set(&srv, std::str::from_utf8(&got[0].body).unwrap(), &rx.url).await;
+    assert_eq!(c["seq"], 2);
+    let t = srv.store.tenant_by_name("acme").await.unwrap().unwrap().id;
+    let s = srv.store.stream(t, &stream).await.unwrap().unwrap();
+    assert_eq!((s.rejected, s.delivered, s.cursor), (1, 1, 2));
+}
+
+#[tokio::test]
+async fn a_webhook_stream_receives_standard_webhooks() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    let secret = scimd_server::delivery::webhook::new_secret();
+    add_stream(&srv, Method::Webhook, Some(&rx.url), Some(&secret), StreamFilter::default()).await;
+    let user = srv.create_user("ada").await;
+    let got = rx.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    let g = &got[0];
+    assert_eq!(g.header("content-type"), Some("application/json"));
+    let (id, ts) = (g.header("webhook-id").unwrap(), g.header("webhook-timestamp").unwrap());
+    let expected = scimd_server::delivery::webhook::sign(&secret, id, ts.parse().unwrap(), &g.body).unwrap();
+    assert!(g.header("webhook-signature").unwrap().split(' ').any(|s| s == expected));
+    let body: Value = serde_json::from_slice(&g.body).unwrap();
+    assert_eq!(body["type"], "user.create");
+    assert_eq!(body["data"]["jti"], id);
+    assert_eq!(body["data"]["sub_id"]["uri"], format!("/Users/{}", user["id"].as_str().unwrap()));
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn a_stream_takes_only_the_resource_and_event_types_it_filters_on() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    let filter = StreamFilter {
+        kinds: Some(vec![ResourceKind::Group]),
+        events: Some(vec![scimd_core::events::EventType::Create, scimd_core::events::EventType::Delete]),
+    };
+    add_stream(&srv, Method::Push, Some(&rx.url), None, filter).await;
+    let u = srv.create_user("ada").await;
+    let g = srv.create_group("team", &[u["id"].as_str().unwrap()]).await;
+    let gid = g["id"].as_str().unwrap();
+    srv.patch(&format!("/Groups/{gid}"), &patch_op(json!([{"op": "replace", "path": "displayName", "value": "crew"}])))
+        .await;
+    srv.delete(&format!("/Groups/{gid}")).await;
+    srv.create_user("bob").await;
+    // The last user's event is after the group's delete: once it is past, nothing else comes.
+    let got = rx.wait_for(2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_all = rx.got();
+    assert_eq!(got_all.len(), 2, "{got:?}");
+    let mut uris = Vec::new();
+    for g in &got_all {
+        uris.push(event_uri(&verify_set(&srv, std::str::from_utf8(&g.body).unwrap(), &rx.url).await));
+    }
+    assert_eq!(uris, ["urn:ietf:params:scim:event:prov:create:notice", "urn:ietf:params:scim:event:prov:delete"]);
+}
+
+#[tokio::test]
+async fn a_refused_change_has_no_event() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    let u = srv.create_user("ada").await;
+    let id = u["id"].as_str().unwrap();
+    srv.post("/Users", &json!({"userName": "ada"})).await.assert_error(409, Some("uniqueness"));
+    let bad =
+        srv.patch(&format!("/Users/{id}"), &patch_op(json!([{"op": "replace", "path": "id", "value": "x"}]))).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let r = srv
+        .req(reqwest::Method::PUT, &format!("/Users/{id}"))
+        .header("if-match", "W/\"9\"")
+        .json(&json!({"userName": "ada2"}));
+    assert_eq!(srv.send(r).await.status, 412);
+    srv.create_user("bob").await;
+    let got = rx.wait_for(2, WAIT).await;
+    let mut seqs = Vec::new();
+    for g in &got {
+        seqs.push(verify_set(&srv, std::str::from_utf8(&g.body).unwrap(), &rx.url).await["seq"].as_i64().unwrap());
+    }
+    assert_eq!(seqs, [1, 2], "only the two creates, numbered without a gap");
+}
+
+async fn poll(srv: &TestServer, token: &str, body: Value) -> Resp {
+    srv.send(srv.client.post(srv.root("/events/v1/poll")).bearer_auth(token).json(&body)).await
+}
+
+#[tokio::test]
+async fn a_poll_stream_answers_polls_redelivers_until_acknowledged_and_waits_for_events() {
+    let srv = server().await;
+    let stream = add_stream(&srv, Method::Poll, None, None, StreamFilter::default()).await;
+    let token = format!("poll-{stream}");
+    let audience = srv.root("/events/v1/poll");
+    let _ = audience;
+    srv.create_user("ada").await;
+    srv.create_user("bob").await;
+    let r = poll(&srv, &token, json!({"returnImmediately": true, "maxEvents": 1})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["moreAvailable"], true);
+    let sets = r.body["sets"].as_object().unwrap();
+    assert_eq!(sets.len(), 1);
+    let (jti1, _) = sets.iter().next().unwrap();
+    // Not acknowledged: the same again.
+    let again = poll(&srv, &token, json!({"returnImmediately": true, "maxEvents": 1})).await;
+    assert_eq!(again.body["sets"].as_object().unwrap().keys().next().unwrap(), jti1);
+    // Acknowledged: the next.
+    let next = poll(&srv, &token, json!({"ack": [jti1], "returnImmediately": true})).await;
+    let sets = next.body["sets"].as_object().unwrap();
+    assert_eq!(sets.len(), 1);
+    let (jti2, set2) = sets.iter().next().unwrap();
+    assert_ne!(jti2, jti1);
+    let header = jsonwebtoken::decode_header(set2.as_str().unwrap()).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("secevent+jwt"));
+    assert_eq!(next.body["moreAvailable"], false);
+    // Acknowledge only (maxEvents 0), then a poll that waits for the next change.
+    let r = poll(&srv, &token, json!({"ack": [jti2], "maxEvents": 0})).await;
+    assert_eq!(r.body["sets"], json!({}));
+    let waiting = {
+        let (client, url, token) = (srv.client.clone(), srv.root("/events/v1/poll"), token.clone());
+        tokio::spawn(async move {
+            let r = client.post(url).bearer_auth(token).json(&json!({})).send().await.unwrap();
+            r.json::<Value>().await.unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    srv.create_user("cy").await;
+    let woke =
+        tokio::time::timeout(Duration::from_secs(4), waiting).await.expect("the poll returns with the event").unwrap();
+    assert_eq!(woke["sets"].as_object().unwrap().len(), 1, "{woke}");
+    // A wrong credential, or none.
+    assert_eq!(poll(&srv, "nope", json!({})).await.status, 401);
+    let r = srv.send(srv.client.post(srv.root("/events/v1/poll")).json(&json!({}))).await;
+    assert_eq!((r.status, r.header("www-authenticate")), (401, Some("Bearer")));
+    let r = srv.send(srv.client.post(srv.root("/events/v1/poll")).bearer_auth(&token).body("{not json")).await;
+    assert_eq!((r.status, r.body["err"].as_str()), (400, Some("invalid_request")));
+}
+
+#[tokio::test]
+async fn the_service_provider_config_advertises_security_events_once_a_stream_is_configured() {
+    let srv = server().await;
+    // Not configured for events: absent (RFC 9967 §4), as clients knowing only RFC 7643 expect.
+    assert!(srv.get("/ServiceProviderConfig").await.body.get("securityEvents").is_none());
+    add_stream(&srv, Method::Poll, None, None, StreamFilter::default()).await;
+    let spc = srv.get("/ServiceProviderConfig").await.body;
+    assert_eq!(spc["securityEvents"]["asyncRequest"], "none");
+    let uris = spc["securityEvents"]["eventUris"].as_array().unwrap();
+    assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:create:notice")));
+    assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:deactivate")));
+    let _ = Got::header;
+}
