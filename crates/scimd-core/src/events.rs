@@ -116,7 +116,7 @@ pub struct Draft {
 }
 
 /// Whether a user document is active: `active` absent or anything but false.
-fn is_active(doc: &Value) -> bool {
+pub fn is_active(doc: &Value) -> bool {
     doc.get("active") != Some(&Value::Bool(false))
 }
 

@@ -143,7 +143,14 @@ pub trait PlacesStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<bool>>;
     /// Unlinks them; false if they were not linked.
-    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>>;
+    fn revoke_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>>;
     fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>>;
     /// The banks and lockers a user (by its folded userName, the unique key) may use:
     /// everything under the places linked to a group it is in, directly or through nested

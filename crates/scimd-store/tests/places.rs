@@ -284,8 +284,8 @@ async fn access_through_nested_groups() {
     store.grant_access(t, &b, Level::Bank, "B1", Utc::now()).await.unwrap();
     store.grant_access(t, &b, Level::Bank, "B2", Utc::now()).await.unwrap();
     assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&["B1", "B2"], &["K1", "K2", "K3"])));
-    assert!(store.revoke_access(t, &b, Level::Bank, "B1").await.unwrap());
-    assert!(store.revoke_access(t, &b, Level::Bank, "B2").await.unwrap());
+    assert!(store.revoke_access(t, &b, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert!(store.revoke_access(t, &b, Level::Bank, "B2", Utc::now()).await.unwrap());
 
     // bank_users: the active users, by rowid, paged, with their number.
     let mut more = Vec::new();
@@ -309,11 +309,11 @@ async fn access_through_nested_groups() {
     assert_eq!(store.place_users(other, Level::Bank, "B1", 0, 10).await.unwrap(), None);
 
     // revoke_access
-    assert!(store.revoke_access(t, &a, Level::Bank, "B1").await.unwrap());
-    assert!(!store.revoke_access(t, &a, Level::Bank, "B1").await.unwrap());
-    assert_eq!(scim_err(store.revoke_access(t, &a, Level::Bank, "B9").await.unwrap_err()).status, 404);
+    assert!(store.revoke_access(t, &a, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert!(!store.revoke_access(t, &a, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert_eq!(scim_err(store.revoke_access(t, &a, Level::Bank, "B9", Utc::now()).await.unwrap_err()).status, 404);
     assert_eq!(store.place_users(t, Level::Bank, "B1", 0, 10).await.unwrap().unwrap().0, 4); // through D still
-    store.revoke_access(t, &d, Level::Bank, "B1").await.unwrap();
+    store.revoke_access(t, &d, Level::Bank, "B1", Utc::now()).await.unwrap();
     assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&[], &[])));
     assert_eq!(store.place_users(t, Level::Bank, "B1", 0, 10).await.unwrap(), Some((0, vec![])));
 
@@ -471,8 +471,8 @@ async fn access_to_a_locker_a_section_or_a_location() {
     assert_eq!(ids(store.place_users(t, Level::Section, "S1", 0, 10).await.unwrap()), ["bob"]);
     assert!(ids(store.place_users(t, Level::Location, "L1", 0, 10).await.unwrap()).is_empty());
 
-    assert!(store.revoke_access(t, &one, Level::Bank, "B1").await.unwrap());
-    assert!(store.revoke_access(t, &one, Level::Locker, "K2").await.unwrap());
+    assert!(store.revoke_access(t, &one, Level::Bank, "B1", Utc::now()).await.unwrap());
+    assert!(store.revoke_access(t, &one, Level::Locker, "K2", Utc::now()).await.unwrap());
     assert_eq!(store.user_access(t, "alice").await.unwrap(), Some(access(&[], &[])));
     // Deleting a locker drops its links.
     store.grant_access(t, &one, Level::Locker, "K3", Utc::now()).await.unwrap();

@@ -195,7 +195,8 @@ impl Admin {
     ) -> AdminResult<(Tenant, bool)> {
         let t = self.tenant(tenant).await?;
         let id = self.group(&t, group).await?.id;
-        let existed = self.store.revoke_access(t.id, &id, level, place).await.map_err(places_err(String::new))?;
+        let existed =
+            self.store.revoke_access(t.id, &id, level, place, self.now()).await.map_err(places_err(String::new))?;
         Ok((t, existed))
     }
 

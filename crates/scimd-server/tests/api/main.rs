@@ -15,6 +15,7 @@ mod discovery;
 mod errors;
 mod etags;
 mod events;
+mod events_access;
 mod fidelity_access;
 mod fidelity_import;
 mod fidelity_oauth;

@@ -554,13 +554,13 @@ impl PlacesStore for PgStore {
         level: Level,
         key: &str,
         cascade: bool,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<u64>> {
-        let key = key.to_string();
+        let (key, now) = (key.to_string(), normalized_time(now));
         Box::pin(async move {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
-            let n = roles::places::delete(&Pg(&tx), tenant, level, &key, cascade).await?;
+            let n = roles::places::delete(&Pg(&tx), tenant, level, &key, cascade, &now).await?;
             tx.commit().await.map_err(pg)?;
             Ok(n)
         })
@@ -596,16 +596,32 @@ impl PlacesStore for PgStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<bool>> {
         let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        // One transaction: the access it gives is read before and after it.
         Box::pin(async move {
-            roles::places::grant(&Pg(&*self.write_conn().await?), tenant, &group, level, &place, &now).await
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let linked = roles::places::grant(&Pg(&tx), tenant, &group, level, &place, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(linked)
         })
     }
 
-    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
-        let (group, place) = (group.to_string(), place.to_string());
-        Box::pin(
-            async move { roles::places::revoke(&Pg(&*self.write_conn().await?), tenant, &group, level, &place).await },
-        )
+    fn revoke_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let gone = roles::places::revoke(&Pg(&tx), tenant, &group, level, &place, &now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(gone)
+        })
     }
 
     fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {

@@ -17,6 +17,10 @@ use scimd_core::places::{Level, PlaceSpec};
 use scimd_core::resource::IndexEntry;
 use scimd_core::schema::ResourceKind;
 
+use scimd_core::events::{ChangeFacts, Write, prov_events};
+
+use super::access::{self, Users};
+use super::events::{self, Subject};
 use crate::db::{Db, Dialect, List, Row};
 use crate::places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, UserAccess};
 use crate::{StoreError, StoreResult, StoredResource, TenantId, state_params};
@@ -157,6 +161,8 @@ pub(crate) async fn import(
     places: &[PlaceSpec],
     now: &str,
 ) -> StoreResult<ImportReport> {
+    // Places moved or added may move the access of every linked group's users.
+    let watch = access::watch(db, tenant, Users::All, false).await?;
     let mut report = ImportReport::default();
     for spec in places {
         let parent = parent_of(db, tenant, spec).await?;
@@ -176,6 +182,7 @@ pub(crate) async fn import(
             Some(_) => report.unchanged += 1,
         }
     }
+    access::finish(db, tenant, watch, None, now).await?;
     Ok(report)
 }
 
@@ -186,7 +193,13 @@ pub(crate) async fn list(db: &impl Db, tenant: TenantId) -> StoreResult<Vec<Plac
 /// Creates one place, in the shell's one unit.
 pub(crate) async fn create(db: &impl Db, tenant: TenantId, spec: PlaceSpec, now: String) -> StoreResult<PlaceRow> {
     let parent = parent_of(db, tenant, &spec).await?;
+    // A bank or locker under a linked place is more access for that place's users.
+    let watch = match parent {
+        Some(p) => access::watch(db, tenant, Users::Place(p), false).await?,
+        None => None,
+    };
     insert(db, tenant, &spec, parent, &now).await?;
+    access::finish(db, tenant, watch, None, &now).await?;
     Ok(PlaceRow {
         level: spec.level,
         key: spec.key,
@@ -214,9 +227,17 @@ pub(crate) async fn rename(
 }
 
 /// Deletes a place (and with `cascade` everything under it), in the shell's one unit.
-pub(crate) async fn delete(db: &impl Db, tenant: TenantId, level: Level, key: &str, cascade: bool) -> StoreResult<u64> {
+pub(crate) async fn delete(
+    db: &impl Db,
+    tenant: TenantId,
+    level: Level,
+    key: &str,
+    cascade: bool,
+    now: &str,
+) -> StoreResult<u64> {
     // Locked first: a child being added on another connection waits, then fails.
     let Some((id, _, _)) = find(db, tenant, level, key, true).await? else { return Err(StoreError::NotFound) };
+    let watch = access::watch(db, tenant, Users::Place(id), false).await?;
     let ids: Vec<i64> = db.query(subtree!(), &[&id], |r| r.get(0)).await?;
     if ids.len() > 1 && !cascade {
         return Err(StoreError::Conflict(format!(
@@ -237,6 +258,7 @@ pub(crate) async fn delete(db: &impl Db, tenant: TenantId, level: Level, key: &s
     if had_rules {
         bump_generation(db, tenant).await?;
     }
+    access::finish(db, tenant, watch, None, now).await?;
     Ok(ids.len() as u64)
 }
 
@@ -288,10 +310,14 @@ pub(crate) async fn grant(
     now: &str,
 ) -> StoreResult<bool> {
     let (g, p) = link_ends(db, tenant, group, level, place).await?;
+    let watch = access::watch(db, tenant, Users::Groups(vec![g], &[]), true).await?;
     let sql = "INSERT INTO access_links (group_id, place_id, tenant_id, created) VALUES (?, ?, ?, ?) \
                ON CONFLICT DO NOTHING";
     match db.execute(sql, &[&g, &p, &tenant.0, &now]).await {
-        Ok(n) => Ok(n > 0),
+        Ok(n) => {
+            access::finish(db, tenant, watch, None, now).await?;
+            Ok(n > 0)
+        }
         // The group or the place was deleted (by another connection) since it was found.
         Err(e) => match foreign_key(&e) {
             Some(m) if m.contains("\"access_links_group_id_fkey\"") => Err(group_not_found(group)),
@@ -307,9 +333,13 @@ pub(crate) async fn revoke(
     group: &str,
     level: Level,
     place: &str,
+    now: &str,
 ) -> StoreResult<bool> {
     let (g, p) = link_ends(db, tenant, group, level, place).await?;
-    Ok(db.execute("DELETE FROM access_links WHERE group_id = ? AND place_id = ?", &[&g, &p]).await? > 0)
+    let watch = access::watch(db, tenant, Users::Groups(vec![g], &[]), false).await?;
+    let gone = db.execute("DELETE FROM access_links WHERE group_id = ? AND place_id = ?", &[&g, &p]).await? > 0;
+    access::finish(db, tenant, watch, None, now).await?;
+    Ok(gone)
 }
 
 pub(crate) async fn links(db: &impl Db, tenant: TenantId) -> StoreResult<Vec<AccessLink>> {
@@ -481,19 +511,24 @@ pub(crate) async fn set_derived(
     let names: Vec<&str> = updates.iter().map(|u| u.user.as_str()).collect();
     let sql = match db.dialect() {
         Dialect::Sqlite => {
-            "SELECT id, scim_id, version FROM resources WHERE tenant_id = ? AND rtype = 1 \
+            "SELECT id, scim_id, version, data, created FROM resources WHERE tenant_id = ? AND rtype = 1 \
              AND scim_id IN (SELECT value FROM json_each(?)) ORDER BY id"
         }
         Dialect::Postgres => {
-            "SELECT id, scim_id, version FROM resources WHERE tenant_id = ? AND rtype = 1 \
+            "SELECT id, scim_id, version, data, created FROM resources WHERE tenant_id = ? AND rtype = 1 \
              AND scim_id = ANY(?::text[]) ORDER BY id FOR NO KEY UPDATE"
         }
     };
-    let mut current: HashMap<String, (i64, i64)> = db
-        .query(sql, &[&tenant.0, &List(&names)], |r| Ok((r.get::<String>(1)?, (r.get(0)?, r.get(2)?))))
+    let mut current: HashMap<String, (i64, i64, String, String)> = db
+        .query(sql, &[&tenant.0, &List(&names)], |r| {
+            Ok((r.get::<String>(1)?, (r.get(0)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        })
         .await?
         .into_iter()
         .collect();
+    // A user's derived attributes are part of what it is: a change of them is a patch.
+    let recording = events::recording(db, tenant).await?;
+    let mut changes = Vec::new();
     let greatest = match db.dialect() {
         Dialect::Sqlite => [
             "UPDATE resources SET derived_gen = max(derived_gen, ?) WHERE id = ?",
@@ -508,7 +543,7 @@ pub(crate) async fn set_derived(
     };
     let (mut written, mut reindex) = (0, Vec::new());
     for u in updates {
-        let Some((rowid, version)) = current.get_mut(&u.user) else { continue };
+        let Some((rowid, version, before, created)) = current.get_mut(&u.user) else { continue };
         if *version != u.version {
             continue;
         }
@@ -519,12 +554,26 @@ pub(crate) async fn set_derived(
             Some(state) => {
                 let (data, _) = state_params(&state)?;
                 db.execute(greatest[1], &[&data, &now, &generation, &*rowid]).await?;
-                reindex.push((*rowid, state.index));
                 *version += 1;
+                if let Some(full) = recording {
+                    let before: serde_json::Value = serde_json::from_str(before).unwrap_or_default();
+                    let facts = ChangeFacts {
+                        write: Write::Patch,
+                        kind: ResourceKind::User,
+                        before: Some(&before),
+                        after: Some(&state.doc),
+                        password: false,
+                        members: false,
+                    };
+                    let subject = Subject::of(ResourceKind::User, &u.user, Some(*version), Some(&data), created, full);
+                    changes.extend(prov_events(facts).into_iter().map(|d| (subject.clone(), d)));
+                }
+                reindex.push((*rowid, state.index));
             }
         }
         written += 1;
     }
+    events::append(db, tenant, changes, None, now).await?;
     Ok((written, reindex))
 }
 

@@ -471,10 +471,10 @@ impl PlacesStore for SqliteStore {
         level: Level,
         key: &str,
         cascade: bool,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<u64>> {
-        let key = key.to_string();
-        Box::pin(self.write(move |w| ready(roles::places::delete(&Lite(w), tenant, level, &key, cascade))))
+        let (key, now) = (key.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::delete(&Lite(w), tenant, level, &key, cascade, &now))))
     }
 
     fn set_location_rules(
@@ -505,9 +505,16 @@ impl PlacesStore for SqliteStore {
         Box::pin(self.write(move |w| ready(roles::places::grant(&Lite(w), tenant, &group, level, &place, &now))))
     }
 
-    fn revoke_access(&self, tenant: TenantId, group: &str, level: Level, place: &str) -> BoxFut<'_, StoreResult<bool>> {
-        let (group, place) = (group.to_string(), place.to_string());
-        Box::pin(self.write(move |w| ready(roles::places::revoke(&Lite(w), tenant, &group, level, &place))))
+    fn revoke_access(
+        &self,
+        tenant: TenantId,
+        group: &str,
+        level: Level,
+        place: &str,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
+        Box::pin(self.write(move |w| ready(roles::places::revoke(&Lite(w), tenant, &group, level, &place, &now))))
     }
 
     fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {

@@ -3,7 +3,7 @@
 //! writer savepoint, PostgreSQL's transaction): the `If-Match` check, the row, its index
 //! rows, its memberships, its tenant's count and its audit event together.
 
-use scimd_core::events::{ChangeFacts, Draft, Write, members_changed, prov_events};
+use scimd_core::events::{ChangeFacts, Draft, Write, is_active, members_changed, prov_events};
 use scimd_core::patch::MemberOp;
 use scimd_core::schema::ResourceKind;
 
@@ -11,6 +11,7 @@ use super::index::{Shell, bump_count, rewrite_index, write_index};
 use super::members::{add_members, apply_group_ops, apply_member_ops, find_any};
 use super::read::{Lock, load, load_related};
 use crate::db::{Db, Dialect, Row};
+use crate::roles::access::{self, Users};
 use crate::roles::events::{self, Subject};
 use crate::{
     Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update,
@@ -52,6 +53,13 @@ pub(crate) async fn create(
         .await?
         .ok_or_else(|| StoreError::Internal("an insert returned no row".into()))?;
     write_index(db, shell, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>()).await?;
+    // A user created into groups may get access at once.
+    let watch = match kind {
+        ResourceKind::User if !new.members.is_empty() => {
+            access::watch(db, tenant, Users::Rows(vec![rowid]), false).await?
+        }
+        _ => None,
+    };
     let mut groups = Vec::new();
     if !new.members.is_empty() {
         match kind {
@@ -76,6 +84,7 @@ pub(crate) async fn create(
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&new.event), now).await?;
     }
+    access::finish(db, tenant, watch, txn(&new.event), now).await?;
     if let Some(e) = new.event {
         shell.change_event(e, Some(&id), false).await?;
     }
@@ -150,6 +159,23 @@ pub(crate) async fn update(
         mutate(&current_doc).map_err(StoreError::Scim)?;
     let (data, display_fold) = state_params(&state)?;
     let version = current.version + 1;
+    let watch = match kind {
+        ResourceKind::User if !member_ops.is_empty() || is_active(&current_doc) != is_active(&state.doc) => {
+            access::watch(db, tenant, Users::Rows(vec![rowid]), false).await?
+        }
+        ResourceKind::Group if !member_ops.is_empty() => {
+            let added: Vec<String> = member_ops
+                .iter()
+                .filter_map(|op| match op {
+                    MemberOp::Add(values) => Some(values.iter().map(|v| v.value.clone())),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            access::watch(db, tenant, Users::Groups(vec![rowid], &added), false).await?
+        }
+        _ => None,
+    };
     db.execute(
         "UPDATE resources SET unique_key = COALESCE(?, unique_key), display = ?, display_fold = ?, version = ?, \
          last_modified = ?, password_hash = COALESCE(?, password_hash), data = ?, derived_gen = ? WHERE id = ?",
@@ -191,6 +217,7 @@ pub(crate) async fn update(
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&event), &now).await?;
     }
+    access::finish(db, tenant, watch, txn(&event), &now).await?;
     if let Some(e) = event {
         shell.change_event(e, None, deactivates).await?;
     }
@@ -216,6 +243,11 @@ pub(crate) async fn delete(
         return Err(StoreError::NotFound);
     };
     check_if_match(&if_match, current.version)?;
+    // A group's users lose the access it gave them.
+    let watch = match kind {
+        ResourceKind::Group => access::watch(db, tenant, Users::Groups(vec![rowid], &[]), false).await?,
+        ResourceKind::User => None,
+    };
     let groups: Vec<i64> = db
         .query(
             "UPDATE resources SET version = version + 1, last_modified = ? \
@@ -246,6 +278,7 @@ pub(crate) async fn delete(
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&event), now).await?;
     }
+    access::finish(db, tenant, watch, txn(&event), now).await?;
     if let Some(e) = event {
         shell.change_event(e, None, false).await?;
     }
