@@ -191,11 +191,10 @@ impl Events {
                 return Ok(());
             }
         }
-        if let Some((reason, _)) = &failure {
-            let since = s.failing_since_ms.unwrap_or_else(now_ms);
-            if now_ms() - since >= self.config.failing_after.as_millis() as i64 {
-                tracing::warn!(stream = %s.id, tenant = %s.tenant_name, %reason, "an event stream is failing");
-            }
+        if let Some((reason, _)) = &failure
+            && self.is_failing(&s, now_ms())
+        {
+            tracing::warn!(stream = %s.id, tenant = %s.tenant_name, %reason, "an event stream is failing");
         }
         let end = Progress { cursor, failure, release: true, ..Progress::default() };
         self.store.advance_stream(&s.id, Some(&self.owner), end, now_ms()).await?;
@@ -218,6 +217,34 @@ impl Events {
         let plain =
             self.keyring.open(&bytes).map_err(|e| crate::error::AppError::Internal(format!("stream {}: {e}", s.id)))?;
         String::from_utf8(plain).map(Some).map_err(|e| crate::error::AppError::Internal(e.to_string()))
+    }
+
+    /// Whether a stream has been failing longer than `failing_after`.
+    pub fn is_failing(&self, s: &Stream, now_ms: i64) -> bool {
+        s.failing_since_ms.is_some_and(|since| now_ms - since >= self.config.failing_after.as_millis() as i64)
+    }
+
+    /// Every stream's figures, for the metrics.
+    pub async fn figures(&self) -> AppResult<Vec<crate::metrics::StreamFigures>> {
+        let now = now_ms();
+        Ok(self
+            .store
+            .streams(None)
+            .await?
+            .into_iter()
+            .map(|s| crate::metrics::StreamFigures {
+                failing: self.is_failing(&s, now),
+                lag_seconds: s.oldest_pending_ms.map(|t| (now - t).max(0) as f64 / 1000.0).unwrap_or(0.0),
+                backlog: s.backlog(),
+                tenant: s.tenant_name,
+                stream: s.id,
+                method: s.method.as_str(),
+                delivered: s.delivered,
+                rejected: s.rejected,
+                dropped: s.dropped,
+                attempts: s.attempts,
+            })
+            .collect())
     }
 
     /// Deletes events every stream has, and those past the retention bound.

@@ -51,6 +51,29 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamLabels {
+    tenant: String,
+    stream: String,
+    method: &'static str,
+}
+
+/// One event stream's figures, read from the database when metrics are scraped (so they
+/// are the deployment's, whichever replica delivered).
+#[derive(Debug, Clone, Default)]
+pub struct StreamFigures {
+    pub tenant: String,
+    pub stream: String,
+    pub method: &'static str,
+    pub delivered: i64,
+    pub rejected: i64,
+    pub dropped: i64,
+    pub backlog: i64,
+    pub lag_seconds: f64,
+    pub attempts: i64,
+    pub failing: bool,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: &'static str,
 }
@@ -87,6 +110,7 @@ pub struct Metrics {
     write_queue: Gauge,
     audit_backlog: Gauge,
     audit_failures: Gauge<u64, AtomicU64>,
+    streams: StreamGauges,
     /// Tenant names by id, for labels (tenants are never renamed).
     names: RwLock<HashMap<i64, Arc<str>>>,
 }
@@ -163,6 +187,7 @@ impl Metrics {
             "Audit records whose write failed since the start (each also logged)",
             audit_failures.clone(),
         );
+        let streams = StreamGauges::register(&mut registry);
         let hashing = &*crate::hashing::FIGURES;
         registry.register(
             "scimd_password_checks",
@@ -192,6 +217,7 @@ impl Metrics {
             write_queue,
             audit_backlog,
             audit_failures,
+            streams,
             names: RwLock::default(),
         })
     }
@@ -244,7 +270,8 @@ impl Metrics {
     }
 
     /// The metrics as OpenMetrics text, with the gauges read now.
-    pub fn render(&self, r: Readings) -> String {
+    pub fn render(&self, r: Readings, streams: &[StreamFigures]) -> String {
+        self.streams.set(streams);
         let gauge = |g: &Gauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
         gauge(&self.pool.get_or_create(&StateLabels { state: "in_use" }), r.store.pool_in_use);
         gauge(&self.pool.get_or_create(&StateLabels { state: "idle" }), r.store.pool_idle);
@@ -282,5 +309,80 @@ fn grant_label(g: &str) -> &'static str {
         "refresh_token" => "refresh_token",
         "" => "none",
         _ => "other",
+    }
+}
+
+/// The event streams' gauges, one series per stream (bounded by the streams operators
+/// create); set afresh at each scrape, so a deleted stream's series go.
+struct StreamGauges {
+    delivered: Family<StreamLabels, Gauge>,
+    rejected: Family<StreamLabels, Gauge>,
+    dropped: Family<StreamLabels, Gauge>,
+    backlog: Family<StreamLabels, Gauge>,
+    lag: Family<StreamLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    attempts: Family<StreamLabels, Gauge>,
+    failing: Family<StreamLabels, Gauge>,
+}
+
+impl StreamGauges {
+    fn register(registry: &mut Registry) -> StreamGauges {
+        let g = StreamGauges {
+            delivered: Family::default(),
+            rejected: Family::default(),
+            dropped: Family::default(),
+            backlog: Family::default(),
+            lag: Family::default(),
+            attempts: Family::default(),
+            failing: Family::default(),
+        };
+        registry.register("scimd_event_stream_delivered", "Events a stream's receiver accepted", g.delivered.clone());
+        registry.register(
+            "scimd_event_stream_rejected",
+            "Events a stream's receiver refused for good (skipped)",
+            g.rejected.clone(),
+        );
+        registry.register(
+            "scimd_event_stream_dropped",
+            "Events the retention bound dropped before the stream delivered them",
+            g.dropped.clone(),
+        );
+        registry.register(
+            "scimd_event_stream_backlog",
+            "Events of the tenant not yet past the stream",
+            g.backlog.clone(),
+        );
+        registry.register(
+            "scimd_event_stream_lag_seconds",
+            "Age of the oldest event the stream has not delivered (0 when none)",
+            g.lag.clone(),
+        );
+        registry.register(
+            "scimd_event_stream_failed_attempts",
+            "Failed delivery attempts since the stream's last success",
+            g.attempts.clone(),
+        );
+        registry.register(
+            "scimd_event_stream_failing",
+            "1 while the stream has been failing longer than events.failing_after",
+            g.failing.clone(),
+        );
+        g
+    }
+
+    fn set(&self, streams: &[StreamFigures]) {
+        for f in [&self.delivered, &self.rejected, &self.dropped, &self.backlog, &self.attempts, &self.failing] {
+            f.clear();
+        }
+        self.lag.clear();
+        for s in streams {
+            let l = StreamLabels { tenant: s.tenant.clone(), stream: s.stream.clone(), method: s.method };
+            self.delivered.get_or_create(&l).set(s.delivered);
+            self.rejected.get_or_create(&l).set(s.rejected);
+            self.dropped.get_or_create(&l).set(s.dropped);
+            self.backlog.get_or_create(&l).set(s.backlog);
+            self.lag.get_or_create(&l).set(s.lag_seconds);
+            self.attempts.get_or_create(&l).set(s.attempts);
+            self.failing.get_or_create(&l).set(i64::from(s.failing));
+        }
     }
 }

@@ -28,21 +28,26 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// The metrics' text, with the gauges read now.
-pub(super) fn metrics_text(state: &AppState) -> Response {
-    let text = state.metrics().render(crate::metrics::Readings {
+pub(super) async fn metrics_text(state: &AppState) -> Response {
+    let streams = state.events.figures().await.unwrap_or_else(|e| {
+        tracing::warn!(error = ?e, "reading event streams for metrics failed");
+        Vec::new()
+    });
+    let readings = crate::metrics::Readings {
         store: state.service.store_stats(),
         audit_backlog: state.audit.backlog(),
         audit_failures: state.audit.failures(),
-    });
+    };
+    let text = state.metrics().render(readings, &streams);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
 /// `/metrics` on the main address: for operators.
 pub(super) async fn metrics_for_operators(State(state): State<AppState>, _: admin::Operator) -> Response {
-    metrics_text(&state)
+    metrics_text(&state).await
 }
 
 /// `/metrics` on its own address.
 pub(super) async fn metrics_open(State(state): State<AppState>) -> Response {
-    metrics_text(&state)
+    metrics_text(&state).await
 }
