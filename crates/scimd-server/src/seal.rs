@@ -191,6 +191,21 @@ impl Keyring {
         }
     }
 
+    /// A secret text as it is stored in a text column: [`Keyring::seal`]ed, in standard
+    /// base64.
+    pub fn seal_text(&self, plain: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.seal(plain.as_bytes()))
+    }
+
+    /// A text stored by [`Keyring::seal_text`], opened.
+    pub fn open_text(&self, stored: &str) -> Result<String, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(stored.trim())
+            .map_err(|_| "the stored value is not base64: it was altered".to_string())?;
+        let plain = self.open(&bytes).map_err(|e| e.to_string())?;
+        String::from_utf8(plain).map_err(|_| "the stored value does not open to text: it was altered".to_string())
+    }
+
     fn keys(&self) -> impl Iterator<Item = &MasterKey> {
         self.current.iter().chain(&self.previous)
     }
@@ -303,6 +318,17 @@ mod tests {
         let ring = Keyring::new(key(1), vec![]);
         assert_eq!(ring.open(b"seed").unwrap(), b"seed");
         assert!(ring.needs_reseal(b"seed"));
+    }
+
+    #[test]
+    fn texts_are_sealed_as_base64_and_open_back() {
+        let ring = Keyring::new(key(1), vec![]);
+        let stored = ring.seal_text("whsec_secret");
+        assert!(!stored.contains("whsec_"));
+        assert_eq!(ring.open_text(&stored).unwrap(), "whsec_secret");
+        assert_eq!(Keyring::none().open_text(&Keyring::none().seal_text("t")).unwrap(), "t");
+        assert!(Keyring::none().open_text(&stored).unwrap_err().contains("secrets.master_key_file"));
+        assert!(ring.open_text("not base64!").is_err());
     }
 
     #[test]

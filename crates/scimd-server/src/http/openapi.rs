@@ -238,6 +238,12 @@ fn operations() -> Vec<Op> {
         op!("delete" "/admin/v1/tenants/{name}/access", Admin("revoke", Access), "Places", "Take a group's access to a place away", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/users/{user}/access", Admin("query", UserAccess), "Places", "The banks and lockers a user may use", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/users/{user}/places", Admin("query", UserAccess), "Places", "A user's locations and home location", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/events/streams", Admin("query", Streams), "Events", "A tenant's event streams, with their status and progress", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/events/streams", Admin("stream_add", Streams), "Events", "Add an event stream: {\"method\": push|poll|webhook, \"url\", \"audience\", \"full\", \"filter\": {\"resourceTypes\", \"events\"}, \"bearer_token\"} (a webhook's secret or a poll stream's token shown once)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/events/streams/{id}", Admin("query", Stream), "Events", "One event stream", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/events/streams/{id}", Admin("stream_delete", Stream), "Events", "Delete an event stream (its undelivered events are lost to it)", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/events/streams/{id}/pause", Admin("stream_pause", Stream), "Events", "Pause an event stream (its events wait)", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/events/streams/{id}/resume", Admin("stream_resume", Stream), "Events", "Resume an event stream", &[], Empty, (200, Some((JSON, "Object"))), Operator),
     ]);
     ops
 }

@@ -14,6 +14,7 @@ mod cursors;
 mod discovery;
 mod errors;
 mod etags;
+mod event_streams;
 mod fidelity_access;
 mod fidelity_import;
 mod fidelity_oauth;
