@@ -1,16 +1,21 @@
 //! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
 //! operator tokens; places and access in `places`, operator-made groups in `groups`,
-//! importing a product's existing users in `import`, reading the audit trail in `audit`. Secrets are generated here, returned
-//! once, and stored only hashed.
+//! importing a product's existing users in `import`, reading the audit trail in `audit`,
+//! event streams and the recorded events in `events`. Secrets are generated here, returned
+//! once, and stored only hashed (or sealed, where scimd must read them back).
 
 mod audit;
+mod events;
 mod groups;
 mod import;
 mod places;
 #[cfg(test)]
 mod tests;
 pub use audit::EventFilter;
+pub use events::{
+    CreatedStream, EventView, POLL_PATH, StreamCaller, StreamSpec, StreamStatus, StreamView, poll_url, stream_status,
+};
 pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
@@ -227,11 +232,23 @@ pub struct Admin {
     sink: Option<crate::audit::AuditSink>,
     /// Seals the signing keys it makes (none: they are stored in clear).
     keyring: Arc<crate::seal::Keyring>,
+    /// How long a stream's deliveries fail before its status is `failing` (`events.failing_after`).
+    failing_after: std::time::Duration,
 }
 
 impl Admin {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Admin { store, clock, sink: None, keyring: Arc::default() }
+        Admin { store, clock, sink: None, keyring: Arc::default(), failing_after: events::DEFAULT_FAILING_AFTER }
+    }
+
+    /// With the configured `events.failing_after`.
+    pub fn with_failing_after(self, failing_after: std::time::Duration) -> Self {
+        Admin { failing_after, ..self }
+    }
+
+    /// How long a stream's deliveries fail before its status is `failing`.
+    pub fn failing_after(&self) -> std::time::Duration {
+        self.failing_after
     }
 
     pub fn with_keyring(self, keyring: Arc<crate::seal::Keyring>) -> Self {

@@ -548,6 +548,18 @@ mod tests {
         );
         assert_eq!(classify("GET", "/admin/v1/tenants/t/groups"), Some(("query", Some("Group"), None)));
         assert_eq!(classify("POST", "/admin/v1/tenants/t/users"), Some(("import", Some("User"), None)));
+        assert_eq!(
+            classify("POST", "/admin/v1/tenants/t/events/streams"),
+            Some(("stream_add", Some("EventStream"), None))
+        );
+        assert_eq!(
+            classify("POST", "/admin/v1/tenants/t/events/streams/s1/pause"),
+            Some(("stream_pause", Some("EventStream"), Some("s1".to_string())))
+        );
+        assert_eq!(
+            classify("DELETE", "/admin/v1/tenants/t/events/streams/s1"),
+            Some(("stream_delete", Some("EventStream"), Some("s1".to_string())))
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! its clap types beside its code: `serve` (and `healthcheck`), `database` (opening it;
 //! `migrate`), `tenant`, `token` (and `admin-token`), `client`, `api_user`, `keys`
 //! (`signing-key`, `master-key`), `audit`, `group`, `user` (import), `places` (and
-//! `access`), `config`, `sync` (the customer side). The commands' logic lives in `admin`.
+//! `access`), `events` (event streams, `tail`), `config`, `sync` (the customer side). The
+//! commands' logic lives in `admin`.
 //! Output formats are relied on by scripts: `token create` prints the token alone on its
 //! last line; lists are tab-separated.
 
@@ -13,6 +14,7 @@ pub mod audit;
 pub mod client;
 pub mod config;
 mod database;
+pub mod events;
 pub mod group;
 pub mod keys;
 mod parse;
@@ -186,6 +188,9 @@ pub enum Command {
     /// Import a tenant's existing users, with their ids (a product moving to scimd).
     #[command(subcommand)]
     User(user::UserCmd),
+    /// Manage a tenant's event streams, and watch the events it records.
+    #[command(subcommand)]
+    Events(events::EventsCmd),
     /// Make a SCIM server's users agree with a source of users (the customer side).
     Sync(sync::SyncArgs),
     /// The configuration: print the commented default, or show the effective one.
@@ -224,6 +229,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
         Command::Access(cmd) => places::access(&db().await?.admin, cmd).await?,
         Command::Group(cmd) => group::run(&db().await?.admin, cmd).await?,
         Command::User(cmd) => user::run(&db().await?.admin, cmd).await?,
+        Command::Events(cmd) => events::run(&db().await?.admin, cmd, &cfg).await?,
     }
     Ok(0)
 }

@@ -29,6 +29,7 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub secrets: SecretsConfig,
+    pub events: EventsSection,
     /// Tenants made to exist, with these settings, when `serve` starts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<TenantConfig>,
@@ -237,6 +238,26 @@ pub struct MetricsConfig {
 impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig { enabled: true, listen: None }
+    }
+}
+
+/// Event streams: when a stream whose deliveries keep failing counts as failing (its
+/// status in `scimd events stream list` and the admin API, read by the delivery too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsSection {
+    /// How long a stream's deliveries fail without a success before it is marked failing.
+    #[serde(with = "duration")]
+    pub failing_after: Duration,
+    /// How long an event is kept for a stream that has not delivered it; older events are
+    /// dropped and counted on the streams that lose them.
+    #[serde(with = "duration")]
+    pub retention: Duration,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        EventsSection { failing_after: Duration::from_secs(600), retention: Duration::from_secs(7 * 24 * 3600) }
     }
 }
 
@@ -509,6 +530,12 @@ impl Config {
             if d < Duration::from_millis(100) {
                 return Err(format!("limits.{key} must be at least 100ms"));
             }
+        }
+        if self.events.failing_after < Duration::from_secs(1) {
+            return Err("events.failing_after must be at least 1s".into());
+        }
+        if self.events.retention < Duration::from_secs(60) {
+            return Err("events.retention must be at least 1m".into());
         }
         if self.limits.max_connections == 0 {
             return Err("limits.max_connections must be at least 1".into());

@@ -210,13 +210,8 @@ impl Events {
     /// The stream's secret (webhook) or bearer token (push), unsealed.
     fn open_secret(&self, s: &Stream) -> AppResult<Option<String>> {
         let Some(sealed) = &s.secret else { return Ok(None) };
-        use base64::Engine as _;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .map_err(|e| crate::error::AppError::Internal(format!("stream {}: sealed secret: {e}", s.id)))?;
-        let plain =
-            self.keyring.open(&bytes).map_err(|e| crate::error::AppError::Internal(format!("stream {}: {e}", s.id)))?;
-        String::from_utf8(plain).map(Some).map_err(|e| crate::error::AppError::Internal(e.to_string()))
+        let plain = self.keyring.open_text(sealed);
+        plain.map(Some).map_err(|e| crate::error::AppError::Internal(format!("stream {}: its secret: {e}", s.id)))
     }
 
     /// Whether a stream has been failing longer than `failing_after`.

@@ -82,6 +82,10 @@ pub enum AdminTarget {
     Groups,
     /// One group (the path's `{group}`).
     Group,
+    /// The tenant's event streams.
+    Streams,
+    /// One event stream (the path's `{id}`).
+    Stream,
 }
 
 impl Operation {
@@ -203,7 +207,8 @@ fn scim_id(path: &str) -> Option<String> {
 }
 
 /// An admin operation's event: its resource type and key come from the path's parameters
-/// (`/admin/v1/tenants/{name}/places/{level}/{key}…`, `…/users/{user}/…`, `…/groups/{group}`).
+/// (`/admin/v1/tenants/{name}/places/{level}/{key}…`, `…/users/{user}/…`, `…/groups/{group}`,
+/// `…/events/streams/{id}…`).
 fn admin_audited(op: &'static str, target: AdminTarget, path: &str) -> Classified {
     let params: Vec<&str> = path.strip_prefix("/admin/v1/tenants/").map(|r| r.split('/').collect()).unwrap_or_default();
     let param = |i: usize| params.get(i).map(|s| s.to_string());
@@ -222,6 +227,8 @@ fn admin_audited(op: &'static str, target: AdminTarget, path: &str) -> Classifie
         AdminTarget::Users => (op, Some("User"), None),
         AdminTarget::Groups => (op, Some("Group"), None),
         AdminTarget::Group => (op, Some("Group"), param(2)),
+        AdminTarget::Streams => (op, Some("EventStream"), None),
+        AdminTarget::Stream => (op, Some("EventStream"), param(3)),
     }
 }
 
@@ -254,6 +261,13 @@ fn unrouted_admin(method: &str, rest: &str) -> Operation {
             ("POST", []) => ("group_add", Groups),
             ("DELETE", [_]) => ("group_remove", Group),
             _ => ("query", Groups),
+        },
+        [_, "events", "streams"] => (write("stream_add"), Streams),
+        [_, "events", "streams", _] => (if method == "DELETE" { "stream_delete" } else { "query" }, Stream),
+        [_, "events", "streams", _, action @ ("pause" | "resume")] => match (method, *action) {
+            ("POST", "pause") => ("stream_pause", Stream),
+            ("POST", _) => ("stream_resume", Stream),
+            _ => ("query", Stream),
         },
         _ => ("admin", Nothing),
     };

@@ -1,7 +1,8 @@
-//! Secrets scimd must read back, sealed at rest: the signing keys' private seeds (and any
-//! other key the server keeps in the database) are stored encrypted under the operator's
-//! master key, so a copy of the database (a backup, a stolen disk, a read-only SQL
-//! account) does not yield them. Everything else secret in the database is a one-way hash.
+//! Secrets scimd must read back, sealed at rest: the signing keys' private seeds, event
+//! streams' webhook secrets and push tokens (and any other key the server keeps in the
+//! database) are stored encrypted under the operator's master key, so a copy of the
+//! database (a backup, a stolen disk, a read-only SQL account) does not yield them.
+//! Everything else secret in the database is a one-way hash.
 //!
 //! [`Keyring::seal`] and [`Keyring::open`] turn bytes into a stored value and back; the
 //! store keeps that value as opaque bytes. A sealed value is
@@ -19,7 +20,7 @@ use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use base64::Engine;
 use rand::RngCore;
-use scimd_store::CredentialStore;
+use scimd_store::{CredentialStore, EventStore};
 use sha2::{Digest, Sha256};
 
 /// What every sealed value starts with (a clear value never does: seeds and keys are
@@ -191,6 +192,21 @@ impl Keyring {
         }
     }
 
+    /// A secret text as it is stored in a text column: [`Keyring::seal`]ed, in standard
+    /// base64.
+    pub fn seal_text(&self, plain: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(self.seal(plain.as_bytes()))
+    }
+
+    /// A text stored by [`Keyring::seal_text`], opened.
+    pub fn open_text(&self, stored: &str) -> Result<String, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(stored.trim())
+            .map_err(|_| "the stored value is not base64: it was altered".to_string())?;
+        let plain = self.open(&bytes).map_err(|e| e.to_string())?;
+        String::from_utf8(plain).map_err(|_| "the stored value does not open to text: it was altered".to_string())
+    }
+
     fn keys(&self) -> impl Iterator<Item = &MasterKey> {
         self.current.iter().chain(&self.previous)
     }
@@ -221,7 +237,10 @@ pub struct Resealed {
 /// (a rotation). Every secret kept reversibly in the database is listed here. Fails,
 /// naming the secret and the setting to fix, if one cannot be opened; without a master
 /// key, it only checks that every secret opens.
-pub async fn reseal_all(store: &dyn CredentialStore, keyring: &Keyring) -> Result<Resealed, String> {
+pub async fn reseal_all<S: CredentialStore + EventStore + ?Sized>(
+    store: &S,
+    keyring: &Keyring,
+) -> Result<Resealed, String> {
     let mut done = Resealed::default();
     for key in store.signing_keys().await.map_err(|e| e.to_string())? {
         let plain = keyring.open(&key.seed).map_err(|e| format!("signing key {}: {e}", key.kid))?;
@@ -245,6 +264,23 @@ pub async fn reseal_all(store: &dyn CredentialStore, keyring: &Keyring) -> Resul
         }
         let was_clear = sealed_id(&stored).is_none();
         if store.replace_server_secret(&name, stored, keyring.seal(&plain)).await.map_err(|e| e.to_string())? {
+            if was_clear { done.sealed += 1 } else { done.rekeyed += 1 }
+        }
+    }
+    // Event streams' webhook secrets and push receivers' tokens (`seal_text`: base64).
+    for stream in store.streams(None).await.map_err(|e| e.to_string())? {
+        let Some(text) = &stream.secret else { continue };
+        let what = || format!("the secret of event stream {} (tenant {})", stream.id, stream.tenant_name);
+        let stored = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| format!("{}: it is not base64: it was altered", what()))?;
+        let plain = keyring.open(&stored).map_err(|e| format!("{}: {e}", what()))?;
+        if !keyring.needs_reseal(&stored) {
+            continue;
+        }
+        let was_clear = sealed_id(&stored).is_none();
+        let resealed = base64::engine::general_purpose::STANDARD.encode(keyring.seal(&plain));
+        if store.replace_stream_secret(&stream.id, text, &resealed).await.map_err(|e| e.to_string())? {
             if was_clear { done.sealed += 1 } else { done.rekeyed += 1 }
         }
     }
@@ -303,6 +339,17 @@ mod tests {
         let ring = Keyring::new(key(1), vec![]);
         assert_eq!(ring.open(b"seed").unwrap(), b"seed");
         assert!(ring.needs_reseal(b"seed"));
+    }
+
+    #[test]
+    fn texts_are_sealed_as_base64_and_open_back() {
+        let ring = Keyring::new(key(1), vec![]);
+        let stored = ring.seal_text("whsec_secret");
+        assert!(!stored.contains("whsec_"));
+        assert_eq!(ring.open_text(&stored).unwrap(), "whsec_secret");
+        assert_eq!(Keyring::none().open_text(&Keyring::none().seal_text("t")).unwrap(), "t");
+        assert!(Keyring::none().open_text(&stored).unwrap_err().contains("secrets.master_key_file"));
+        assert!(ring.open_text("not base64!").is_err());
     }
 
     #[test]

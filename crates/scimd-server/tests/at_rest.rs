@@ -2,9 +2,9 @@
 //! owner's alone (created 0600 with their WAL, shared-memory and journal files; looser ones
 //! tightened at start, with a warning), and the signing keys are sealed under the master
 //! key (`--master-key-file`): absent from the database's bytes, still signing and
-//! verifying, refused by name under a wrong or missing key, re-keyed during a rotation, and
-//! sealed when a master key is first configured (SQLite; PostgreSQL too when
-//! `SCIMD_TEST_POSTGRES` names a server).
+//! verifying, refused by name under a wrong or missing key, re-keyed during a rotation (an
+//! event stream's webhook secret with them), and sealed when a master key is first
+//! configured (SQLite; PostgreSQL too when `SCIMD_TEST_POSTGRES` names a server).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
@@ -189,6 +189,21 @@ fn stored_secret(db: &str, name: &str) -> Vec<u8> {
     conn.query_row("SELECT value FROM server_secrets WHERE name = ?", [name], |r| r.get(0)).unwrap()
 }
 
+/// The one event stream's secret as stored.
+async fn stored_stream_secret(db: &str) -> String {
+    const SQL: &str = "SELECT secret FROM event_streams";
+    if db.starts_with("postgres") {
+        let (client, conn) = tokio_postgres::connect(db, tokio_postgres::NoTls).await.unwrap();
+        let task = tokio::spawn(conn);
+        let secret = client.query_one(SQL, &[]).await.unwrap().get(0);
+        drop(client);
+        let _ = task.await;
+        return secret;
+    }
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(SQL, [], |r| r.get(0)).unwrap()
+}
+
 /// The first page of users by cursor (which makes the cursor key), and its `nextCursor`.
 async fn first_cursor(s: &Server, token: &str) -> String {
     let res =
@@ -267,6 +282,22 @@ async fn signing_keys_are_sealed_under_the_master_key_and_refused_under_another(
     let (a, key_a) = key_file(dir.path(), "a.key");
     let (b, key_b) = key_file(dir.path(), "b.key");
     let client = bootstrap(&db, &[&a]);
+    // A webhook stream's secret, which the delivery reads back, is sealed too.
+    let webhook: Value = serde_json::from_str(
+        run_ok(with_keys(scimd().args(["--database", &db]), &[&a]).args([
+            "events",
+            "stream",
+            "add",
+            "--tenant",
+            "acme",
+            "--webhook",
+            "https://hooks.acme.example/",
+            "--json",
+        ]))
+        .trim(),
+    )
+    .unwrap();
+    let webhook_secret = webhook["secret"].as_str().unwrap().to_string();
 
     let s = Server::start(&db, &[&a]);
     let log = s.log_lines().join("\n");
@@ -294,6 +325,9 @@ async fn signing_keys_are_sealed_under_the_master_key_and_refused_under_another(
     assert!(cursor_key.starts_with(MAGIC), "the stored cursor key is sealed");
     let ring_a = Keyring::new(MasterKey::from_text(&std::fs::read_to_string(&a).unwrap()).unwrap(), vec![]);
     assert_eq!(ring_a.open(&cursor_key).unwrap().len(), 32);
+    let stream_secret = stored_stream_secret(&db).await;
+    assert!(!stream_secret.contains("whsec_") && !stream_secret.contains(&webhook_secret[6..]));
+    assert_eq!(ring_a.open_text(&stream_secret).unwrap(), webhook_secret);
 
     let rows = stored_keys(&db).await;
     assert_eq!(rows.len(), 1);
@@ -323,7 +357,10 @@ async fn signing_keys_are_sealed_under_the_master_key_and_refused_under_another(
     // Rotation: the new key current, the old one previous; everything is re-sealed at start.
     let s = Server::start(&db, &[&b, &a]);
     let log = s.log_lines().join("\n");
-    assert!(log.contains("2 that were under the previous key"), "the signing key and the cursor key: {log}");
+    assert!(
+        log.contains("3 that were under the previous key"),
+        "the signing key, the cursor key and the stream's secret: {log}"
+    );
     assert!(accepted(&s, &token).await, "a token signed before the rotation still verifies");
     s.stop();
     let s = Server::start(&db, &[&b]);
@@ -334,6 +371,7 @@ async fn signing_keys_are_sealed_under_the_master_key_and_refused_under_another(
     let ring_b = Keyring::new(MasterKey::from_text(&std::fs::read_to_string(&b).unwrap()).unwrap(), vec![]);
     assert_eq!(ring_b.open(&rows[0].1).unwrap(), seed);
     assert_eq!(ring_b.open(&stored_secret(&db, "cursor-key")).unwrap(), ring_a.open(&cursor_key).unwrap());
+    assert_eq!(ring_b.open_text(&stored_stream_secret(&db).await).unwrap(), webhook_secret);
     // A cursor handed out before the rotation still continues its listing.
     let s = Server::start(&db, &[&b]);
     let res = reqwest::Client::new()
@@ -354,6 +392,8 @@ async fn clear_seeds_are_sealed_when_a_master_key_is_first_configured() {
         _ => dir.path().join("scimd.db").to_string_lossy().into_owned(),
     };
     let client = bootstrap(&db, &[]);
+    let push = ["events", "stream", "add", "--tenant", "acme", "--push", "https://r.example/", "--bearer", "rcv-token"];
+    run_ok(scimd().args(["--database", &db]).args(push));
 
     // Without a master key: it works, with the seed in clear, and says so.
     let s = Server::start(&db, &[]);
@@ -368,7 +408,10 @@ async fn clear_seeds_are_sealed_when_a_master_key_is_first_configured() {
     // The operator's command seals it; the server then runs with the key.
     let (a, key_a) = key_file(dir.path(), "a.key");
     let out = run_ok(scimd().args(["--database", &db, "--master-key-file", &a, "master-key", "reseal"]));
-    assert!(out.contains("1 secret(s) that were in clear") && out.contains(&key_a.id()), "{out}");
+    assert!(out.contains("2 secret(s) that were in clear") && out.contains(&key_a.id()), "{out}");
+    let ring_a = Keyring::new(MasterKey::from_text(&std::fs::read_to_string(&a).unwrap()).unwrap(), vec![]);
+    assert!(Keyring::none().open_text(&stored_stream_secret(&db).await).is_err(), "the push token is sealed");
+    assert_eq!(ring_a.open_text(&stored_stream_secret(&db).await).unwrap(), "rcv-token");
     let stored = stored_keys(&db).await[0].1.clone();
     assert!(stored.starts_with(MAGIC) && !stored.windows(32).any(|w| w == clear), "sealed");
     let s = Server::start(&db, &[&a]);

@@ -190,6 +190,9 @@ pub trait EventStore {
     /// Deletes events every stream has, and events older than `keep_after_ms` (counted
     /// on the streams that had not delivered them).
     fn purge_events(&self, keep_after_ms: i64) -> BoxFut<'_, StoreResult<Purged>>;
+    /// Replaces a stream's stored secret by `new` if it is still `old` (re-sealed under
+    /// another master key); whether it was replaced.
+    fn replace_stream_secret(&self, id: &str, old: &str, new: &str) -> BoxFut<'_, StoreResult<bool>>;
 }
 
 /// Reads a stream filter's stored form: JSON arrays of names (or NULL for all).

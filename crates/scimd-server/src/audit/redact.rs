@@ -34,6 +34,7 @@ const PROTOCOL_SECRETS: &[&str] = &[
     "actor_token",
     "token",
     "secret",
+    "bearer_token",
 ];
 
 /// The names whose values are secrets in one tenant's payloads: every attribute and

@@ -27,7 +27,9 @@ impl Database {
         let keyring = Arc::new(cfg.secrets.keyring()?);
         let store = open_store(&cfg.database).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let admin = Admin::new(store.clone(), clock.clone()).with_keyring(keyring.clone());
+        let admin = Admin::new(store.clone(), clock.clone())
+            .with_keyring(keyring.clone())
+            .with_failing_after(cfg.events.failing_after);
         Ok(Database { store, clock, keyring, admin })
     }
 }

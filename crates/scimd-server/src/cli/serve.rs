@@ -214,7 +214,11 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         oauth.clone(),
         keyring.clone(),
         cfg.server.public_url.as_deref(),
-        crate::events::EventsConfig::default(),
+        crate::events::EventsConfig {
+            failing_after: cfg.events.failing_after,
+            retention: cfg.events.retention,
+            ..Default::default()
+        },
     )
     .map_err(|e| format!("cannot start event delivery: {e:?}"))?;
     let state = AppState::new(crate::AppParts {
@@ -295,7 +299,7 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
 
 /// Seals, under the current master key, the secrets found in clear or under the previous
 /// key; fails, naming the setting, if one does not open. Without a master key, warns.
-async fn seal_secrets(store: &dyn scimd_store::CredentialStore, keyring: &crate::seal::Keyring) -> Result<(), String> {
+async fn seal_secrets(store: &dyn scimd_store::Store, keyring: &crate::seal::Keyring) -> Result<(), String> {
     let done = crate::seal::reseal_all(store, keyring).await.map_err(|e| format!("cannot start: {e}"))?;
     match keyring.current_id() {
         None => tracing::warn!(

@@ -3,6 +3,7 @@
 //! by configuration, or created by `scimd admin-token create`); tenant tokens are never
 //! accepted. Errors are `{"status": N, "detail": "…"}`.
 
+mod events;
 mod groups;
 mod places;
 mod users;
@@ -530,6 +531,7 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(places::routes)
         .with(groups::routes)
         .with(users::routes)
+        .with(events::routes)
         .into_router()
         .fallback(not_found)
 }

@@ -29,7 +29,7 @@ enum Auth {
     /// OAuth client authentication (HTTP Basic or form fields).
     Client,
     /// An event stream's poll credential.
-    Stream,
+    PollCredential,
     Public,
 }
 
@@ -194,7 +194,7 @@ fn operations() -> Vec<Op> {
         op!("post" "/oauth2/revoke", Revoke, "OAuth", "Revoke a token (RFC 7009)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
         op!("post" "/oauth2/introspect", Introspect, "OAuth", "Introspect a token (RFC 7662)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
         op!("get" "/.well-known/jwks.json", Discovery, "OAuth", "Keys that sign access tokens and Security Event Tokens", &[], Empty, (200, Some((JSON, "Object"))), Public),
-        op!("post" "/events/v1/poll", EventsPoll, "Events", "Poll an event stream: acknowledge SETs, receive the next ones (RFC 8936)", &[], Json("Object"), (200, Some((JSON, "Object"))), Stream),
+        op!("post" "/events/v1/poll", EventsPoll, "Events", "Poll an event stream: acknowledge SETs, receive the next ones (RFC 8936)", &[], Json("Object"), (200, Some((JSON, "Object"))), PollCredential),
         op!("get" "/.well-known/oauth-authorization-server", Discovery, "OAuth", "Authorization server metadata (RFC 8414)", &[], Empty, (200, Some((JSON, "Object"))), Public),
         op!("get" "/healthz", Health, "Health", "Liveness: the process answers", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
         op!("get" "/readyz", Health, "Health", "Readiness: the database is reachable and migrated, and the process is not shutting down (503 with the reason otherwise)", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
@@ -241,6 +241,12 @@ fn operations() -> Vec<Op> {
         op!("delete" "/admin/v1/tenants/{name}/access", Admin("revoke", Access), "Places", "Take a group's access to a place away", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/users/{user}/access", Admin("query", UserAccess), "Places", "The banks and lockers a user may use", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("get" "/admin/v1/tenants/{name}/users/{user}/places", Admin("query", UserAccess), "Places", "A user's locations and home location", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/events/streams", Admin("query", Streams), "Events", "A tenant's event streams, with their status and progress", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/events/streams", Admin("stream_add", Streams), "Events", "Add an event stream: {\"method\": push|poll|webhook, \"url\", \"audience\", \"full\", \"filter\": {\"resourceTypes\", \"events\"}, \"bearer_token\"} (a webhook's secret or a poll stream's token shown once)", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/events/streams/{id}", Admin("query", Stream), "Events", "One event stream", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/events/streams/{id}", Admin("stream_delete", Stream), "Events", "Delete an event stream (its undelivered events are lost to it)", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/events/streams/{id}/pause", Admin("stream_pause", Stream), "Events", "Pause an event stream (its events wait)", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/events/streams/{id}/resume", Admin("stream_resume", Stream), "Events", "Resume an event stream", &[], Empty, (200, Some((JSON, "Object"))), Operator),
     ]);
     ops
 }
@@ -285,7 +291,7 @@ fn errors(auth: Auth) -> Map<String, Value> {
     let prefix = match auth {
         Auth::Tenant => "Scim",
         Auth::Client => "OAuth",
-        Auth::Stream => "Events",
+        Auth::PollCredential => "Events",
         Auth::Operator => "Admin",
         Auth::Public => return Map::new(),
     };
@@ -490,7 +496,7 @@ fn build(ops: Vec<Op>, token_path: &str, info: Value, components: Value) -> Valu
             Auth::Tenant => json!([{"bearer": []}]),
             Auth::Operator => json!([{"operator": []}]),
             Auth::Client => json!([{"client": []}, {}]),
-            Auth::Stream => json!([{"stream": []}]),
+            Auth::PollCredential => json!([{"stream": []}]),
             Auth::Public => json!([]),
         };
         paths.entry(path).or_insert_with(|| json!({}))[op.method] = o;

@@ -6,13 +6,9 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use scimd_core::events::StreamFilter;
-use scimd_core::schema::ResourceKind;
 use scimd_server::delivery::backoff::Backoff;
 use scimd_server::events::EventsConfig;
-use scimd_store::{Method, NewStream};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -33,32 +29,25 @@ pub(crate) async fn server() -> TestServer {
     TestServer::start_with(Options { events, ..Options::default() }).await
 }
 
-/// Adds a stream to the tenant `acme`; its sealed secret is `secret` as given.
-pub(crate) async fn add_stream(
-    srv: &TestServer,
-    method: Method,
-    url: Option<&str>,
-    secret: Option<&str>,
-    filter: StreamFilter,
-) -> String {
-    let t = srv.store.tenant_by_name("acme").await.unwrap().unwrap().id;
-    let id = format!("s{:08x}", rand::random::<u32>());
-    let sealed = secret.map(|s| {
-        base64::engine::general_purpose::STANDARD.encode(scimd_server::seal::Keyring::none().seal(s.as_bytes()))
-    });
-    let token_hash = (method == Method::Poll).then(|| scimd_server::events::credential_hash(&format!("poll-{id}")));
-    let s = NewStream {
-        id: id.clone(),
-        method,
-        url: url.map(str::to_string),
-        audience: None,
-        full: false,
-        filter,
-        secret: sealed,
-        token_hash,
-    };
-    srv.store.add_stream(t, s, chrono::Utc::now()).await.unwrap();
-    id
+/// Adds a stream to the tenant `acme` through the admin API, as an operator does; the
+/// answer (with the stream's one-time secret or token).
+pub(crate) async fn add_stream(srv: &TestServer, method: &str, url: Option<&str>, filter: Value) -> Value {
+    let op = srv.operator_token().await;
+    let mut body = json!({"method": method});
+    if let Some(u) = url {
+        body["url"] = json!(u);
+    }
+    if !filter.is_null() {
+        body["filter"] = filter;
+    }
+    let r =
+        srv.send(srv.client.post(srv.root("/admin/v1/tenants/acme/events/streams")).bearer_auth(op).json(&body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body
+}
+
+fn id(created: &Value) -> String {
+    created["id"].as_str().unwrap().to_string()
 }
 
 /// A SET's claims, verified with the server's published keys.
@@ -100,7 +89,7 @@ pub(crate) fn event_uri(claims: &Value) -> String {
 async fn a_push_stream_receives_signed_sets_in_order() {
     let srv = server().await;
     let rx = Receiver::start().await;
-    add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    add_stream(&srv, "push", Some(&rx.url), Value::Null).await;
     let created = srv.post("/Users", &json!({"userName": "ada", "externalId": "x-ada"})).await;
     let id = created.body["id"].as_str().unwrap().to_string();
     let request_id = created.header("x-request-id").unwrap().to_string();
@@ -149,7 +138,7 @@ async fn a_receiver_that_was_down_gets_the_whole_backlog_in_order_and_retries_ho
     let srv = server().await;
     let rx = Receiver::start().await;
     rx.set_down(Some(503));
-    let stream = add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    let stream = id(&add_stream(&srv, "push", Some(&rx.url), Value::Null).await);
     for n in 0..30 {
         srv.post("/Users", &json!({"userName": format!("u{n}")})).await;
     }
@@ -180,7 +169,7 @@ async fn an_event_the_receiver_refuses_for_good_is_skipped_and_counted() {
     let srv = server().await;
     let rx = Receiver::start().await;
     rx.script([(400, None, Some(json!({"err": "invalid_audience", "description": "not for us"})))]);
-    let stream = add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    let stream = id(&add_stream(&srv, "push", Some(&rx.url), Value::Null).await);
     srv.create_user("one").await;
     srv.create_user("two").await;
     let got = rx.wait_for(1, WAIT).await;
@@ -195,8 +184,8 @@ async fn an_event_the_receiver_refuses_for_good_is_skipped_and_counted() {
 async fn a_webhook_stream_receives_standard_webhooks() {
     let srv = server().await;
     let rx = Receiver::start().await;
-    let secret = scimd_server::delivery::webhook::new_secret();
-    add_stream(&srv, Method::Webhook, Some(&rx.url), Some(&secret), StreamFilter::default()).await;
+    let created = add_stream(&srv, "webhook", Some(&rx.url), Value::Null).await;
+    let secret = created["secret"].as_str().expect("the secret, shown once").to_string();
     let user = srv.create_user("ada").await;
     let got = rx.wait_for(1, WAIT).await;
     assert_eq!(got.len(), 1);
@@ -218,11 +207,8 @@ async fn a_webhook_stream_receives_standard_webhooks() {
 async fn a_stream_takes_only_the_resource_and_event_types_it_filters_on() {
     let srv = server().await;
     let rx = Receiver::start().await;
-    let filter = StreamFilter {
-        kinds: Some(vec![ResourceKind::Group]),
-        events: Some(vec![scimd_core::events::EventType::Create, scimd_core::events::EventType::Delete]),
-    };
-    add_stream(&srv, Method::Push, Some(&rx.url), None, filter).await;
+    let filter = json!({"resourceTypes": ["Group"], "events": ["create", "urn:ietf:params:scim:event:prov:delete"]});
+    add_stream(&srv, "push", Some(&rx.url), filter).await;
     let u = srv.create_user("ada").await;
     let g = srv.create_group("team", &[u["id"].as_str().unwrap()]).await;
     let gid = g["id"].as_str().unwrap();
@@ -246,7 +232,7 @@ async fn a_stream_takes_only_the_resource_and_event_types_it_filters_on() {
 async fn a_refused_change_has_no_event() {
     let srv = server().await;
     let rx = Receiver::start().await;
-    add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    add_stream(&srv, "push", Some(&rx.url), Value::Null).await;
     let u = srv.create_user("ada").await;
     let id = u["id"].as_str().unwrap();
     srv.post("/Users", &json!({"userName": "ada"})).await.assert_error(409, Some("uniqueness"));
@@ -274,10 +260,9 @@ async fn poll(srv: &TestServer, token: &str, body: Value) -> Resp {
 #[tokio::test]
 async fn a_poll_stream_answers_polls_redelivers_until_acknowledged_and_waits_for_events() {
     let srv = server().await;
-    let stream = add_stream(&srv, Method::Poll, None, None, StreamFilter::default()).await;
-    let token = format!("poll-{stream}");
-    let audience = srv.root("/events/v1/poll");
-    let _ = audience;
+    let created = add_stream(&srv, "poll", None, Value::Null).await;
+    let token = created["token"].as_str().expect("the token, shown once").to_string();
+    assert_eq!(created["poll_url"], srv.root("/events/v1/poll"));
     srv.create_user("ada").await;
     srv.create_user("bob").await;
     let r = poll(&srv, &token, json!({"returnImmediately": true, "maxEvents": 1})).await;
@@ -326,7 +311,7 @@ async fn the_service_provider_config_advertises_security_events_once_a_stream_is
     let srv = server().await;
     // Not configured for events: absent (RFC 9967 §4), as clients knowing only RFC 7643 expect.
     assert!(srv.get("/ServiceProviderConfig").await.body.get("securityEvents").is_none());
-    add_stream(&srv, Method::Poll, None, None, StreamFilter::default()).await;
+    add_stream(&srv, "poll", None, Value::Null).await;
     let spc = srv.get("/ServiceProviderConfig").await.body;
     assert_eq!(spc["securityEvents"]["asyncRequest"], "none");
     let uris = spc["securityEvents"]["eventUris"].as_array().unwrap();

@@ -4,8 +4,6 @@
 //! order with the provisioning events.
 
 use reqwest::Method;
-use scimd_core::events::StreamFilter;
-use scimd_store::Method as Delivery;
 use serde_json::{Value, json};
 
 use crate::common::{Resp, TestServer, patch_op};
@@ -63,7 +61,7 @@ async fn users_get_an_access_event_whenever_their_banks_or_lockers_change() {
         {"key": "b1", "lockers": [{"key": "l1"}]}, {"key": "b2"}]}]}]});
     assert_eq!(admin(&s, &op, Method::PUT, "/tenants/acme/places", Some(tree)).await.status, 200);
     let staff = s.create_group("Staff", &[&ada]).await["id"].as_str().unwrap().to_string();
-    add_stream(&s, Delivery::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    add_stream(&s, "push", Some(&rx.url), Value::Null).await;
 
     // Linked to the section: ada gets both banks and the locker.
     let r =

@@ -14,6 +14,7 @@ mod cursors;
 mod discovery;
 mod errors;
 mod etags;
+mod event_streams;
 mod events;
 mod events_access;
 mod fidelity_access;

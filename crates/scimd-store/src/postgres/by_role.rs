@@ -817,4 +817,11 @@ impl EventStore for PgStore {
             Ok(purged)
         })
     }
+
+    fn replace_stream_secret(&self, id: &str, old: &str, new: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (id, old, new) = (id.to_string(), old.to_string(), new.to_string());
+        Box::pin(
+            async move { roles::events::replace_stream_secret(&Pg(&*self.write_conn().await?), &id, &old, &new).await },
+        )
+    }
 }

@@ -217,6 +217,11 @@ pub(crate) async fn change_stream(
     stream(db, tenant, id).await
 }
 
+pub(crate) async fn replace_stream_secret(db: &impl Db, id: &str, old: &str, new: &str) -> StoreResult<bool> {
+    let sql = "UPDATE event_streams SET secret = ? WHERE id = ? AND secret = ?";
+    Ok(db.execute(sql, &[&new, &id, &old]).await? > 0)
+}
+
 pub(crate) async fn delete_stream(db: &impl Db, tenant: TenantId, id: &str) -> StoreResult<bool> {
     if db.execute("DELETE FROM event_streams WHERE tenant_id = ? AND id = ?", &[&tenant.0, &id]).await? == 0 {
         return Ok(false);

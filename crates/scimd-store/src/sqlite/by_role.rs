@@ -668,4 +668,9 @@ impl EventStore for SqliteStore {
     fn purge_events(&self, keep_after_ms: i64) -> BoxFut<'_, StoreResult<Purged>> {
         Box::pin(self.write(move |w| ready(roles::events::purge_events(&Lite(w), keep_after_ms))))
     }
+
+    fn replace_stream_secret(&self, id: &str, old: &str, new: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (id, old, new) = (id.to_string(), old.to_string(), new.to_string());
+        Box::pin(self.write(move |w| ready(roles::events::replace_stream_secret(&Lite(w), &id, &old, &new))))
+    }
 }
