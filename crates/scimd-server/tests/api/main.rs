@@ -40,6 +40,7 @@ mod places;
 mod presets;
 mod profiles;
 mod quirks;
+mod receivers;
 mod redaction;
 mod sync;
 mod user_names;
