@@ -191,8 +191,11 @@ impl Events {
                 return Ok(());
             }
         }
+        // Logged when the stream has failed long enough, then at every doubling of its
+        // attempts (not at every round).
         if let Some((reason, _)) = &failure
             && self.is_failing(&s, now_ms())
+            && (s.attempts + 1).count_ones() == 1
         {
             tracing::warn!(stream = %s.id, tenant = %s.tenant_name, %reason, "an event stream is failing");
         }

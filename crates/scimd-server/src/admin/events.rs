@@ -428,6 +428,9 @@ impl Admin {
             poll = Some(poll_url(root));
             hash
         });
+        // A poll stream's SETs name the poll URL as their audience, unless told otherwise
+        // (push and webhook streams' name their receiver's URL).
+        let audience = audience.or_else(|| poll.clone().filter(|u| u.starts_with("http")));
         let new = NewStream {
             id: uuid::Uuid::new_v4().to_string(),
             method,
