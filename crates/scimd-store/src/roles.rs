@@ -2,6 +2,7 @@
 //! the SQLite and PostgreSQL shells (`sqlite`, `postgres`) only say where each runs (a
 //! reader or the writer thread; a pooled connection or a transaction).
 //!
+//! - `async_requests`: asynchronous requests kept, leased, their operations recorded done.
 //! - `audit`: the audit trail's events, payloads and error log: written, read, purged.
 //! - `tenants`: tenants, their SCIM switch, profile and audit settings.
 //! - `credentials`: tenants' bearer tokens, operator tokens, API system users.
@@ -13,6 +14,7 @@
 //! - `places`: the places tree, access links, location rules and their recomputation.
 //! - `resources`: SCIM users and groups: read, listed, created, changed, deleted.
 
+pub(crate) mod async_requests;
 pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod credentials;

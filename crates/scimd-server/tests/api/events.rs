@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 #[path = "../support/receiver.rs"]
-mod receiver;
+pub(crate) mod receiver;
 use receiver::{Got, Receiver};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -34,7 +34,7 @@ async fn server() -> TestServer {
 }
 
 /// Adds a stream to the tenant `acme`; its sealed secret is `secret` as given.
-async fn add_stream(
+pub(crate) async fn add_stream(
     srv: &TestServer,
     method: Method,
     url: Option<&str>,
@@ -62,7 +62,7 @@ async fn add_stream(
 }
 
 /// A SET's claims, verified with the server's published keys.
-async fn verify_set(srv: &TestServer, jws: &str, audience: &str) -> Value {
+pub(crate) async fn verify_set(srv: &TestServer, jws: &str, audience: &str) -> Value {
     let header = jsonwebtoken::decode_header(jws).unwrap();
     assert_eq!(header.typ.as_deref(), Some("secevent+jwt"));
     assert_eq!(header.alg, Algorithm::EdDSA);
@@ -315,8 +315,10 @@ async fn the_service_provider_config_advertises_security_events_once_a_stream_is
     assert!(srv.get("/ServiceProviderConfig").await.body.get("securityEvents").is_none());
     add_stream(&srv, Method::Poll, None, None, StreamFilter::default()).await;
     let spc = srv.get("/ServiceProviderConfig").await.body;
-    assert_eq!(spc["securityEvents"]["asyncRequest"], "none");
+    // Bulk with `Prefer: respond-async` is run in the background (tests/api/async_requests.rs).
+    assert_eq!(spc["securityEvents"]["asyncRequest"], "request");
     let uris = spc["securityEvents"]["eventUris"].as_array().unwrap();
+    assert!(uris.contains(&json!("urn:ietf:params:scim:event:misc:asyncresp")));
     assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:create:notice")));
     assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:deactivate")));
     let _ = Got::header;
