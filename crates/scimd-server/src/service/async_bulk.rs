@@ -89,23 +89,28 @@ impl Service {
         }
     }
 
-    /// One round: leases the requests waiting and runs each to its end; how many.
+    /// One round: leases the requests waiting and runs each to its end; how many ended
+    /// (one that stopped on an error is taken up again after a pause, not at once).
     pub async fn async_round(self: &Arc<Self>, owner: &str, sink: &AuditSink) -> AppResult<usize> {
         let now = now_ms();
         let claimed = self.store.claim_async_requests(owner, now, now + LEASE.as_millis() as i64, AT_ONCE).await?;
-        let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
         for req in claimed {
             let (me, owner, sink) = (self.clone(), owner.to_string(), sink.clone());
             set.spawn(async move {
                 let txn = req.txn.clone();
-                if let Err(e) = me.run_async(req, owner, sink).await {
+                let r = me.run_async(req, owner, sink).await;
+                if let Err(e) = &r {
                     tracing::warn!(txn = %txn, error = ?e, "an asynchronous request stopped; it is taken up again later");
                 }
+                r.is_ok()
             });
         }
-        while set.join_next().await.is_some() {}
-        Ok(n)
+        let mut ended = 0;
+        while let Some(r) = set.join_next().await {
+            ended += usize::from(r.unwrap_or(false));
+        }
+        Ok(ended)
     }
 
     /// Runs a leased request's operations not yet done, then deletes it.

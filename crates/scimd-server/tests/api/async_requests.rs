@@ -131,6 +131,41 @@ async fn an_async_bulk_is_accepted_with_set_txn_and_each_operation_reports_its_o
     assert_eq!((missing["method"].as_str(), missing["status"].as_str()), (Some("DELETE"), Some("404")));
     assert_eq!(sets[5].1["sub_id"]["uri"], "/Users/no-such-user");
     all_run(&srv).await;
+
+    // The audit trail: the request accepted, then each operation, under the request's id
+    // and the client that sent it.
+    let op = srv.operator_token().await;
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let events = srv
+            .send(srv.client.get(srv.root("/admin/v1/tenants/acme/audit/events?limit=100")).bearer_auth(&op))
+            .await
+            .body;
+        let ours: Vec<&Value> = events.as_array().unwrap().iter().filter(|e| e["request_id"] == txn.as_str()).collect();
+        assert!(ours.iter().all(|e| e["client"] == ours[0]["client"] && !e["client"].is_null()), "{ours:?}");
+        seen = ours
+            .iter()
+            .map(|e| {
+                let f = |k: &str| e[k].as_str().unwrap_or("-").to_string();
+                format!("{} {} {} {} {}", f("method"), f("op"), f("resource_id"), e["status"], f("scim_type"))
+            })
+            .collect();
+        seen.sort();
+        if seen.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen,
+        [
+            "DELETE delete no-such-user 404 -".to_string(),
+            format!("PATCH patch {id} 200 -"),
+            "POST bulk - 202 -".to_string(),
+            "POST create - 409 uniqueness".to_string(),
+            format!("POST create {id} 201 -"),
+        ]
+    );
 }
 
 #[tokio::test]
