@@ -10,12 +10,12 @@ use std::time::Duration;
 use base64::Engine;
 use scimd_core::events::StreamFilter;
 use scimd_core::schema::ResourceKind;
-use scimd_store::{Method, OpDone};
+use scimd_store::{Method, NewStream, OpDone};
 use serde_json::{Value, json};
 
 use crate::common::*;
 use crate::events::receiver::{Got, Receiver};
-use crate::events::{add_stream, verify_set};
+use crate::events::verify_set;
 
 const WAIT: Duration = Duration::from_secs(20);
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -30,6 +30,22 @@ fn title_op(path: &str, title: &str) -> Value {
     json!({"method": "PATCH", "path": path, "data": {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "title", "value": title}]}})
+}
+
+/// Adds a push stream to `url` to the tenant `acme`, through the store.
+async fn add_stream(srv: &TestServer, url: &str, filter: StreamFilter) {
+    let t = srv.store.tenant_by_name("acme").await.unwrap().unwrap().id;
+    let s = NewStream {
+        id: format!("s{:08x}", rand::random::<u32>()),
+        method: Method::Push,
+        url: Some(url.to_string()),
+        audience: None,
+        full: false,
+        filter,
+        secret: None,
+        token_hash: None,
+    };
+    srv.store.add_stream(t, s, chrono::Utc::now()).await.unwrap();
 }
 
 async fn bulk_async(srv: &TestServer, prefer: &str, body: &Value) -> Resp {
@@ -67,7 +83,7 @@ async fn all_run(srv: &TestServer) {
 async fn an_async_bulk_is_accepted_with_set_txn_and_each_operation_reports_its_outcome() {
     let srv = TestServer::start().await;
     let rx = Receiver::start().await;
-    add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    add_stream(&srv, &rx.url, StreamFilter::default()).await;
     let spc = srv.get("/ServiceProviderConfig").await.body;
     assert_eq!(spc["securityEvents"]["asyncRequest"], "request", "{spc}");
     assert!(spc["securityEvents"]["eventUris"].as_array().unwrap().contains(&json!(ASYNCRESP)), "{spc}");
@@ -173,7 +189,7 @@ async fn an_async_bulk_honours_fail_on_errors() {
     let srv = TestServer::start().await;
     let rx = Receiver::start().await;
     let only_outcomes = StreamFilter { kinds: None, events: Some(vec![scimd_core::events::EventType::AsyncResponse]) };
-    add_stream(&srv, Method::Push, Some(&rx.url), None, only_outcomes).await;
+    add_stream(&srv, &rx.url, only_outcomes).await;
     let body = json!({"schemas": [BULK], "failOnErrors": 1, "Operations": [
         {"method": "DELETE", "path": "/Users/no-such-user"},
         user_op("late", "never"),
@@ -207,7 +223,7 @@ async fn an_async_preference_is_ignored_without_a_stream_and_a_malformed_bulk_is
 
     // With a stream, a request refused as a whole is refused synchronously, and kept nowhere.
     let rx = Receiver::start().await;
-    add_stream(&srv, Method::Push, Some(&rx.url), None, StreamFilter::default()).await;
+    add_stream(&srv, &rx.url, StreamFilter::default()).await;
     let r = bulk_async(&srv, "respond-async", &json!({"schemas": [BULK]})).await;
     r.assert_error(400, Some("invalidSyntax"));
     let r = bulk_async(&srv, "respond-async", &json!({"schemas": [BULK], "Operations": [{"path": "/Users"}]})).await;
@@ -225,7 +241,7 @@ async fn an_async_bulk_left_by_a_stopped_replica_is_taken_over_at_its_next_opera
     let srv = TestServer::start().await;
     let rx = Receiver::start().await;
     let only_outcomes = StreamFilter { kinds: None, events: Some(vec![scimd_core::events::EventType::AsyncResponse]) };
-    add_stream(&srv, Method::Push, Some(&rx.url), None, only_outcomes).await;
+    add_stream(&srv, &rx.url, only_outcomes).await;
     let tenant = srv.store.tenant_by_name("acme").await.unwrap().unwrap().id;
     // A replica took a request, ran its first operation (the user exists), recorded it,
     // and stopped; its lease runs out in a moment.

@@ -34,7 +34,7 @@ async fn server() -> TestServer {
 }
 
 /// Adds a stream to the tenant `acme`; its sealed secret is `secret` as given.
-pub(crate) async fn add_stream(
+async fn add_stream(
     srv: &TestServer,
     method: Method,
     url: Option<&str>,
