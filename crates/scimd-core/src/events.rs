@@ -232,6 +232,9 @@ pub struct Event {
     /// When the change was committed, in milliseconds since the Unix epoch.
     pub time_ms: i64,
     pub kind: ResourceKind,
+    /// The resource's id; or, for an event about no resource (the outcome of an
+    /// asynchronous POST that failed), a path relative to the SCIM base starting with
+    /// `/` (its collection, `/Users`), which `sub_id` names as it is.
     pub resource_id: String,
     pub external_id: Option<String>,
     /// The resource's version after the change (none after a delete).
@@ -286,7 +289,12 @@ pub fn event_member(e: &Event, data: Option<Value>) -> (&'static str, Value) {
 pub fn set_claims(e: &Event, issuer: &str, audience: &str, tenant: &str, iat: i64, data: Option<Value>) -> Value {
     let mut sub = Map::new();
     sub.insert("format".into(), json!("scim"));
-    sub.insert("uri".into(), Value::String(format!("{}/{}", e.kind.endpoint(), e.resource_id)));
+    let uri = if e.resource_id.starts_with('/') {
+        e.resource_id.clone()
+    } else {
+        format!("{}/{}", e.kind.endpoint(), e.resource_id)
+    };
+    sub.insert("uri".into(), Value::String(uri));
     if let Some(x) = &e.external_id {
         sub.insert("externalId".into(), Value::String(x.clone()));
     }

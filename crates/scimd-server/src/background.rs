@@ -10,6 +10,7 @@
 //! | idle rate-limiter keys | 60 s | the limiters' memory stays bounded by the tenants and clients active lately |
 //! | event delivery | at once after a change here, else every 200 ms | push and webhook streams' events leave in order; changes of other replicas are found by looking (`events`) |
 //! | delivered events | 60 s | events every stream of their tenant has are deleted, and those past the retention bound (counted on the streams that lose them) |
+//! | asynchronous requests | at once after one is taken here, else every 500 ms | Bulk requests answered `202` run in the background, under a lease; a replica takes over those whose lease expired (`service::async_bulk`) |
 //!
 //! For the lifetime of `scimd serve` ([`housekeeping`], started at once, then repeated):
 //!
@@ -94,7 +95,8 @@ pub async fn serving(state: &AppState) -> Tasks {
             }
         }
     });
-    Tasks(vec![mounts, places, limiters, delivery, purge])
+    let requests = tokio::spawn(state.service.clone().run_async_requests(state.audit.clone()));
+    Tasks(vec![mounts, places, limiters, delivery, purge, requests])
 }
 
 async fn refresh_mounts(mounts: &Mounts, service: &Service) {

@@ -4,9 +4,11 @@
 //!
 //! This file holds the request context and the use cases themselves; beside it: `tenancy`
 //! (each tenant's profile and what follows from it, cached), `output` (rendering
-//! responses, ETags), `describe` (discovery documents), `bulk`, `process` (the figures
-//! and readiness the HTTP layer reports).
+//! responses, ETags), `describe` (discovery documents), `bulk`, `async_bulk` (Bulk
+//! requests run in the background), `process` (the figures and readiness the HTTP layer
+//! reports).
 
+mod async_bulk;
 mod bulk;
 mod describe;
 mod output;
@@ -130,6 +132,8 @@ pub struct Service {
 pub struct Changes {
     pub delivery: tokio::sync::Notify,
     pub polls: tokio::sync::Notify,
+    /// Raised when an asynchronous request is taken, so it runs at once.
+    pub requests: tokio::sync::Notify,
 }
 
 impl Changes {

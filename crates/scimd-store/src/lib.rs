@@ -19,6 +19,8 @@
 //! - `places`: [`PlacesStore`] (places, access links, location rules).
 //! - `events`: [`EventStore`] (event streams, the events recorded with changes, their
 //!   delivery progress and retention).
+//! - `async_requests`: [`AsyncRequestStore`] (asynchronous requests kept until run, their
+//!   leases and the operations done).
 //! - `roles`: the store's SQL by role, written once for both databases against `db`;
 //!   `lockout` and `rotation`: the failed-login rule and the refresh rotation's decision,
 //!   plain functions the roles apply.
@@ -29,6 +31,7 @@
 //! - `user_names`: recomputing stored userName keys when the userName rule changes, and
 //!   the users that need the operator then ([`UserNameIssue`]).
 
+mod async_requests;
 mod audit;
 mod credentials;
 mod db;
@@ -45,6 +48,7 @@ mod tenants;
 mod tokens;
 mod user_names;
 
+pub use async_requests::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 pub use audit::{
     AuditRecord, AuditStore, ChangeEvent, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, NewError, NewEvent,
 };
@@ -208,7 +212,7 @@ pub struct Page {
 
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
-pub trait Store: AuthStore + AuditStore + PlacesStore + EventStore + Send + Sync + 'static {
+pub trait Store: AuthStore + AuditStore + PlacesStore + EventStore + AsyncRequestStore + Send + Sync + 'static {
     fn create(
         &self,
         tenant: TenantId,

@@ -51,6 +51,7 @@ use crate::{
     Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update, check_schema,
     normalized_time,
 };
+use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
 use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Pg;
@@ -65,6 +66,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_refresh_expiry_retry_opaque_tokens.sql")),
     (8, include_str!("../migrations/postgres/0008_access_to_any_place.sql")),
     (9, include_str!("../migrations/postgres/0009_event_streams.sql")),
+    (10, include_str!("../migrations/postgres/0010_async_requests.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

@@ -4,6 +4,7 @@
 //!
 //! - `access`: the access event: users' effective banks and lockers before and after a
 //!   change that may move them.
+//! - `async_requests`: asynchronous requests kept, leased, their operations recorded done.
 //! - `audit`: the audit trail's events, payloads and error log: written, read, purged.
 //! - `tenants`: tenants, their SCIM switch, profile and audit settings.
 //! - `credentials`: tenants' bearer tokens, operator tokens, API system users.
@@ -16,6 +17,7 @@
 //! - `resources`: SCIM users and groups: read, listed, created, changed, deleted.
 
 pub(crate) mod access;
+pub(crate) mod async_requests;
 pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod credentials;

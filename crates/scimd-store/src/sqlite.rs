@@ -57,6 +57,7 @@ use crate::{
     Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update, check_schema,
     kind_code, normalized_time,
 };
+use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
 use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Lite;

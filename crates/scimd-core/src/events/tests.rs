@@ -109,6 +109,24 @@ fn set_claims_name_the_resource_in_the_scim_subject_format() {
 }
 
 #[test]
+fn an_async_outcome_names_its_resource_or_the_collection_when_there_is_none() {
+    let mut e = event();
+    e.event = EventType::AsyncResponse;
+    e.external_id = None;
+    e.txn = Some("req-1:0".into());
+    e.payload = json!({"method": "POST", "bulkId": "b1", "status": "201", "location": "https://h/scim/v2/Users/u1"});
+    let c = set_claims(&e, "i", "a", "acme", 1, None);
+    assert_eq!(c["sub_id"], json!({"format": "scim", "uri": "/Users/u1"}));
+    assert_eq!(c["txn"], "req-1:0");
+    let member = &c["events"]["urn:ietf:params:scim:event:misc:asyncresp"];
+    assert_eq!((member["status"].as_str(), member["version"].as_str()), (Some("201"), Some("W/\"3\"")));
+    // A POST that failed created nothing: its collection is the subject.
+    e.resource_id = "/Users".into();
+    e.version = None;
+    assert_eq!(set_claims(&e, "i", "a", "acme", 1, None)["sub_id"]["uri"], "/Users");
+}
+
+#[test]
 fn the_full_form_carries_the_resource_instead_of_the_attribute_names() {
     let data = json!({"id": "u1", "userName": "a"});
     let (uri, payload) = event_member(&event(), Some(data.clone()));

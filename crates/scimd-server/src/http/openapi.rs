@@ -472,6 +472,19 @@ fn build(ops: Vec<Op>, token_path: &str, info: Value, components: Value) -> Valu
             ok["content"] = json!({ct: {"schema": reference(schema)}});
         }
         responses.insert(status.to_string(), ok);
+        if op.operation == Operation::Bulk {
+            // RFC 9967 §2.5.1: run in the background when the tenant has an event stream.
+            params.push(json!({"name": "Prefer", "in": "header", "required": false, "schema": {"type": "string"},
+                "description": "respond-async: a tenant with an event stream is answered 202 and each operation's \
+                                outcome arrives as a misc:asyncresp event (txn: Set-Txn, ':', the operation's index)"}));
+            let header = |d: &str| json!({"description": d, "schema": {"type": "string"}});
+            responses.insert(
+                "202".into(),
+                json!({"description": "Accepted to run in the background (no body)",
+                "headers": {"Set-Txn": header("The txn of the outcome events"),
+                            "Preference-Applied": header("respond-async")}}),
+            );
+        }
         if op.method == "get" && matches!(op.auth, Auth::Tenant) && path.contains("{id}") {
             responses.insert("304".into(), json!({"description": "Not modified (If-None-Match)"}));
         }

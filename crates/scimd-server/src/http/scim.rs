@@ -203,12 +203,87 @@ pub(super) async fn me_delete(State(state): State<AppState>, r: ScimRequest) -> 
     delete::<USERS>(State(state), r, Path(id)).await
 }
 
-/// `POST /Bulk`: its body may be as large as the advertised `maxPayloadSize`.
+/// `POST /Bulk`: its body may be as large as the advertised `maxPayloadSize`. With
+/// `Prefer: respond-async` (RFC 7240), from a tenant that has an event stream, it is
+/// answered `202 Accepted` without a body once stored, with `Set-Txn` (RFC 9967 §3): each
+/// operation's outcome arrives as an event whose `txn` is that value, `:` and the
+/// operation's index. A tenant without a stream could hear of no outcome: it is answered
+/// synchronously, as RFC 7240 lets a server ignore a preference.
 pub(super) async fn bulk(State(state): State<AppState>, r: ScimRequest, req: Request) -> HResult<Response> {
     let limit = state.service.bulk_max_payload().unwrap_or(state.http.max_body_bytes);
+    let respond_async = prefers_respond_async(req.headers());
     let body = match read_json(req, limit).await {
         Ok(v) => v,
         Err(res) => return Ok(res),
     };
+    if respond_async && let Some(txn) = state.service.bulk_async(&r.ctx, &body).await? {
+        let mut res = StatusCode::ACCEPTED.into_response();
+        let h = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&txn) {
+            h.insert(SET_TXN, v);
+        }
+        h.insert(PREFERENCE_APPLIED, HeaderValue::from_static("respond-async"));
+        return Ok(res);
+    }
     Ok(scim_json(StatusCode::OK, &state.service.bulk(&r.ctx, &body).await?))
+}
+
+const SET_TXN: header::HeaderName = header::HeaderName::from_static("set-txn");
+const PREFERENCE_APPLIED: header::HeaderName = header::HeaderName::from_static("preference-applied");
+
+/// Whether the request's `Prefer` headers (RFC 7240 §2: comma-separated preferences,
+/// each a token, maybe `=value` and `;` parameters; names case-insensitive; quoted values
+/// may hold commas) hold `respond-async`.
+pub(super) fn prefers_respond_async(headers: &axum::http::HeaderMap) -> bool {
+    headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        let mut quoted = false;
+        let mut escaped = false;
+        let mut start = 0;
+        let mut items = Vec::new();
+        for (i, c) in v.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                ',' if !quoted => {
+                    items.push(&v[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        items.push(&v[start..]);
+        items.into_iter().any(|item| {
+            let pref = item.split(';').next().unwrap_or("");
+            let name = pref.split('=').next().unwrap_or("").trim();
+            name.eq_ignore_ascii_case("respond-async")
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefer(values: &[&str]) -> bool {
+        let mut h = axum::http::HeaderMap::new();
+        for v in values {
+            h.append("prefer", HeaderValue::from_str(v).unwrap());
+        }
+        prefers_respond_async(&h)
+    }
+
+    #[test]
+    fn respond_async_is_found_among_other_preferences_in_any_case() {
+        assert!(prefer(&["respond-async"]));
+        assert!(prefer(&["Respond-Async"]));
+        assert!(prefer(&["wait=10, respond-async"]));
+        assert!(prefer(&["return=minimal", " RESPOND-ASYNC ; x=1"]));
+        assert!(prefer(&["foo=\"a,b\", respond-async"]));
+        assert!(!prefer(&[]));
+        assert!(!prefer(&["return=representation"]));
+        assert!(!prefer(&["foo=\"x, respond-async\""]), "inside a quoted value");
+        assert!(!prefer(&["respond-asynchronously"]));
+        assert!(!prefer(&["x; respond-async"]), "a parameter, not a preference");
+    }
 }

@@ -5,6 +5,11 @@
 //! server's `maxOperations`, and a status per operation. Consecutive creates that are
 //! ready run concurrently (their writes share group commits); other operations run one
 //! after another, in the request's order.
+//!
+//! A request is checked as a whole first ([`Service::bulk_plan`]), then run
+//! (`bulk_run`): at once for a synchronous request, later for an asynchronous one
+//! (`async_bulk`), which records each operation's outcome as it happens and may start
+//! again with some operations already done.
 
 use std::collections::{HashMap, HashSet};
 
@@ -42,12 +47,47 @@ impl Method {
 }
 
 /// One operation, as sent.
-struct Op {
+pub(super) struct Op {
     method: Method,
-    path: String,
+    pub(super) path: String,
     bulk_id: Option<String>,
     version: Option<String>,
     data: Value,
+}
+
+/// A BulkRequest that passed the checks of the request as a whole.
+pub(crate) struct Plan {
+    ops: Vec<Op>,
+    fail_on_errors: Option<u64>,
+}
+
+/// Whether a Bulk response operation reports a success.
+fn succeeded(result: &Value) -> bool {
+    result.get("status").and_then(Value::as_str).is_some_and(|s| s.starts_with('2'))
+}
+
+/// The id a successful operation's `location` ends with.
+fn located_id(result: &Value) -> Option<String> {
+    let location = result.get("location").and_then(Value::as_str)?;
+    location.rsplit('/').next().filter(|id| !id.is_empty()).map(str::to_string)
+}
+
+/// What an operation's outcome is about, for its completion event: the resource type,
+/// and the resource's id, or the collection's path (`/Users`) when it named none (a
+/// failed POST), or the path as sent when it is no resource type's; and the resource's
+/// version when the outcome gave one.
+pub(super) fn outcome_subject(op: &Op, result: &Value) -> (ResourceKind, String, Option<i64>) {
+    let version = result
+        .get("version")
+        .and_then(Value::as_str)
+        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok());
+    let (kind, subject) = match target(&op.path) {
+        Ok((kind, _)) if located_id(result).is_some() => (kind, located_id(result).unwrap_or_default()),
+        Ok((kind, Some(id))) if !id.starts_with("bulkId:") && !id.contains('/') => (kind, id),
+        Ok((kind, _)) => (kind, kind.endpoint().to_string()),
+        Err(_) => (ResourceKind::User, format!("/{}", op.path.trim_start_matches('/'))),
+    };
+    (kind, subject, version)
 }
 
 fn get_ci<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
@@ -230,6 +270,16 @@ impl Service {
 
     /// A BulkRequest; the BulkResponse.
     pub async fn bulk(&self, ctx: &Ctx, body: &Value) -> AppResult<Value> {
+        let plan = self.bulk_plan(ctx, body)?;
+        let results = self.bulk_run(ctx, plan, Vec::new(), None).await?;
+        let operations: Vec<Value> = results.into_iter().flatten().collect();
+        Ok(json!({"schemas": [BULK_RESPONSE], "Operations": operations}))
+    }
+
+    /// Checks a BulkRequest as a whole: what refuses it entirely (no Bulk offered, a
+    /// malformed request, too many operations, a malformed operation, a bulkId used
+    /// twice) is an error here, before any operation runs.
+    pub(crate) fn bulk_plan(&self, ctx: &Ctx, body: &Value) -> AppResult<Plan> {
         let Some(cfg) = self.config.spc.bulk.clone() else {
             return Err(ScimError::new(501, None, "this server does not offer Bulk").into());
         };
@@ -267,7 +317,7 @@ impl Service {
             )
             .into());
         }
-        let mut ops = raw.iter().enumerate().map(|(i, v)| parse_op(i, v)).collect::<Result<Vec<_>, _>>()?;
+        let ops = raw.iter().enumerate().map(|(i, v)| parse_op(i, v)).collect::<Result<Vec<_>, _>>()?;
         let mut seen = HashSet::new();
         for op in &ops {
             if let Some(b) = &op.bulk_id
@@ -276,16 +326,43 @@ impl Service {
                 return Err(ScimError::invalid_value(format!("bulkId '{b}' is used twice")).into());
             }
         }
-        let declared: HashSet<String> = seen;
+        Ok(Plan { ops, fail_on_errors })
+    }
+
+    /// Runs a checked request's operations; the result of each (`None`: not run, after
+    /// `failOnErrors` stopped the request). `done`: operations an earlier run of an
+    /// asynchronous request recorded, with their results, which do not run again.
+    /// `progress`: where an asynchronous request records each outcome as it happens.
+    pub(super) async fn bulk_run(
+        &self,
+        ctx: &Ctx,
+        plan: Plan,
+        done: Vec<(usize, Value)>,
+        progress: Option<&super::async_bulk::AsyncRun>,
+    ) -> AppResult<Vec<Option<Value>>> {
+        let Plan { mut ops, fail_on_errors } = plan;
+        let declared: HashSet<String> = ops.iter().filter_map(|o| o.bulk_id.clone()).collect();
         let mut resolved: HashMap<String, String> = HashMap::new();
         let mut failed: HashSet<String> = HashSet::new();
         let mut results: Vec<Option<Value>> = vec![None; ops.len()];
         let mut errors = 0u64;
-        let mut pending: Vec<usize> = (0..ops.len()).collect();
+        for (i, v) in done.into_iter().filter(|(i, _)| *i < ops.len()) {
+            let ok = succeeded(&v);
+            if let Some(b) = ops[i].bulk_id.clone() {
+                if let Some(id) = located_id(&v).filter(|_| ok && ops[i].method == Method::Post) {
+                    resolved.insert(b, id);
+                } else if !ok {
+                    failed.insert(b);
+                }
+            }
+            errors += u64::from(!ok);
+            results[i] = Some(v);
+        }
+        let mut pending: Vec<usize> = (0..ops.len()).filter(|&i| results[i].is_none()).collect();
         let stop = |errors: u64| fail_on_errors.is_some_and(|n| errors >= n);
         'passes: while !pending.is_empty() {
             let mut waiting = Vec::new();
-            let mut progress = false;
+            let mut progressed = false;
             let mut creates: Vec<usize> = Vec::new();
             for &i in &pending {
                 if stop(errors) {
@@ -301,12 +378,12 @@ impl Service {
                     };
                     let (v, _) =
                         result(ctx, &ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
-                    results[i] = Some(v);
+                    self.settle(ctx, progress, &ops, i, v, &mut results).await?;
                     errors += 1;
                     if let Some(own) = &ops[i].bulk_id {
                         failed.insert(own.clone());
                     }
-                    progress = true;
+                    progressed = true;
                     continue;
                 }
                 if r.iter().any(|b| !resolved.contains_key(b)) {
@@ -314,55 +391,77 @@ impl Service {
                     continue;
                 }
                 substitute(&mut ops[i], &resolved);
-                progress = true;
+                progressed = true;
                 if ops[i].method == Method::Post {
                     creates.push(i);
                     // With failOnErrors, one at a time: no operation may start after the
-                    // error that ends the request.
-                    let batch = if fail_on_errors.is_some() { 1 } else { CONCURRENT_CREATES };
+                    // error that ends the request. Asynchronously too: an operation is
+                    // recorded done right after it ran, so a crash repeats at most one.
+                    let batch = if fail_on_errors.is_some() || progress.is_some() { 1 } else { CONCURRENT_CREATES };
                     if creates.len() < batch {
                         continue;
                     }
                 }
                 // Creates gathered so far go first, then this operation.
-                errors += self.run_creates(ctx, &ops, &mut creates, &mut results, &mut resolved, &mut failed).await;
+                let run = self.run_creates(ctx, progress, &ops, &mut creates, &mut results, &mut resolved, &mut failed);
+                errors += run.await?;
                 if ops[i].method != Method::Post {
                     let (v, ok) = result(ctx, &ops[i], self.bulk_one(ctx, &ops[i]).await);
-                    results[i] = Some(v);
+                    self.settle(ctx, progress, &ops, i, v, &mut results).await?;
                     if !ok {
                         errors += 1;
                     }
                 }
             }
-            errors += self.run_creates(ctx, &ops, &mut creates, &mut results, &mut resolved, &mut failed).await;
-            if !progress {
+            let run = self.run_creates(ctx, progress, &ops, &mut creates, &mut results, &mut resolved, &mut failed);
+            errors += run.await?;
+            if !progressed {
                 // Nothing could run: the rest refer to each other in a circle.
                 for i in waiting {
                     let detail = "the bulkId references of this operation cannot be resolved (a circle)";
                     let (v, _) =
                         result(ctx, &ops[i], Err(ScimError::new(409, Some(ScimType::InvalidValue), detail).into()));
-                    results[i] = Some(v);
+                    self.settle(ctx, progress, &ops, i, v, &mut results).await?;
                 }
                 break;
             }
             pending = waiting;
         }
-        let operations: Vec<Value> = results.into_iter().flatten().collect();
-        Ok(json!({"schemas": [BULK_RESPONSE], "Operations": operations}))
+        Ok(results)
+    }
+
+    /// An operation's result, kept for the response, and recorded at once when the
+    /// request is asynchronous.
+    async fn settle(
+        &self,
+        ctx: &Ctx,
+        progress: Option<&super::async_bulk::AsyncRun>,
+        ops: &[Op],
+        i: usize,
+        v: Value,
+        results: &mut [Option<Value>],
+    ) -> AppResult<()> {
+        if let Some(p) = progress {
+            self.record_outcome(ctx, p, &ops[i], i, &v).await?;
+        }
+        results[i] = Some(v);
+        Ok(())
     }
 
     /// Runs the gathered creates concurrently; returns how many failed.
+    #[allow(clippy::too_many_arguments)]
     async fn run_creates(
         &self,
         ctx: &Ctx,
+        progress: Option<&super::async_bulk::AsyncRun>,
         ops: &[Op],
         creates: &mut Vec<usize>,
         results: &mut [Option<Value>],
         resolved: &mut HashMap<String, String>,
         failed: &mut HashSet<String>,
-    ) -> u64 {
+    ) -> AppResult<u64> {
         if creates.is_empty() {
-            return 0;
+            return Ok(0);
         }
         let batch = std::mem::take(creates);
         let outcomes = futures_util::future::join_all(batch.iter().map(|&i| self.bulk_one(ctx, &ops[i]))).await;
@@ -375,7 +474,7 @@ impl Service {
                 .and_then(|(l, _)| l.rsplit('/').next())
                 .map(str::to_string);
             let (v, ok) = result(ctx, &ops[i], r);
-            results[i] = Some(v);
+            self.settle(ctx, progress, ops, i, v, results).await?;
             let bulk_id = ops[i].bulk_id.clone().unwrap_or_default();
             match (ok, id) {
                 (true, Some(id)) => {
@@ -387,6 +486,6 @@ impl Service {
                 }
             }
         }
-        errors
+        Ok(errors)
     }
 }

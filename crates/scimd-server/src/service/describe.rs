@@ -9,6 +9,9 @@ impl Service {
         let max_page = self.page_config(profile).max_count;
         let mut spc = profile.service_provider_config(&self.config.spc, max_page);
         spc.security_events = !self.store.streams(Some(ctx.tenant)).await?.is_empty();
+        // A Bulk request with `Prefer: respond-async` runs in the background, its outcome
+        // told by the tenant's streams (`async_bulk`).
+        spc.async_requests = spc.security_events && spc.bulk.is_some();
         Ok(discovery::service_provider_config_json(&spc, &ctx.base_url))
     }
 

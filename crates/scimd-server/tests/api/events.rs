@@ -314,8 +314,10 @@ async fn the_service_provider_config_advertises_security_events_once_a_stream_is
     assert!(srv.get("/ServiceProviderConfig").await.body.get("securityEvents").is_none());
     add_stream(&srv, "poll", None, Value::Null).await;
     let spc = srv.get("/ServiceProviderConfig").await.body;
-    assert_eq!(spc["securityEvents"]["asyncRequest"], "none");
+    // Bulk with `Prefer: respond-async` is run in the background (tests/api/async_requests.rs).
+    assert_eq!(spc["securityEvents"]["asyncRequest"], "request");
     let uris = spc["securityEvents"]["eventUris"].as_array().unwrap();
+    assert!(uris.contains(&json!("urn:ietf:params:scim:event:misc:asyncresp")));
     assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:create:notice")));
     assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:deactivate")));
     let _ = Got::header;

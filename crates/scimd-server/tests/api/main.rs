@@ -3,6 +3,7 @@
 //! etags, and the shapes Entra ID and Okta send (quirks).
 
 mod admin;
+mod async_requests;
 mod attribution;
 mod audit;
 mod auth;

@@ -825,3 +825,59 @@ impl EventStore for PgStore {
         )
     }
 }
+
+impl AsyncRequestStore for PgStore {
+    fn add_async_request(
+        &self,
+        tenant: TenantId,
+        request: NewAsyncRequest,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { roles::async_requests::add(&Pg(&*self.write_conn().await?), tenant, request, now).await })
+    }
+
+    fn claim_async_requests(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<Vec<AsyncRequest>>> {
+        let owner = owner.to_string();
+        Box::pin(async move {
+            let c = self.write_conn().await?;
+            roles::async_requests::claim(&Pg(&*c), &owner, now_ms, until_ms, limit).await
+        })
+    }
+
+    fn async_op_done(
+        &self,
+        tenant: TenantId,
+        txn: &str,
+        owner: &str,
+        done: OpDone,
+        until_ms: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (txn, owner) = (txn.to_string(), owner.to_string());
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            // The operation done and its completion event commit together.
+            let recorded = roles::async_requests::op_done(&Pg(&tx), tenant, &txn, &owner, done, until_ms, now).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(recorded)
+        })
+    }
+
+    fn finish_async_request(&self, tenant: TenantId, txn: &str, owner: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (txn, owner) = (txn.to_string(), owner.to_string());
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let gone = roles::async_requests::finish(&Pg(&tx), tenant, &txn, &owner).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(gone)
+        })
+    }
+}

@@ -674,3 +674,47 @@ impl EventStore for SqliteStore {
         Box::pin(self.write(move |w| ready(roles::events::replace_stream_secret(&Lite(w), &id, &old, &new))))
     }
 }
+
+impl AsyncRequestStore for SqliteStore {
+    fn add_async_request(
+        &self,
+        tenant: TenantId,
+        request: NewAsyncRequest,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(roles::async_requests::add(&Lite(w), tenant, request, now))))
+    }
+
+    fn claim_async_requests(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> BoxFut<'_, StoreResult<Vec<AsyncRequest>>> {
+        let owner = owner.to_string();
+        Box::pin(self.write(move |w| ready(roles::async_requests::claim(&Lite(w), &owner, now_ms, until_ms, limit))))
+    }
+
+    fn async_op_done(
+        &self,
+        tenant: TenantId,
+        txn: &str,
+        owner: &str,
+        done: OpDone,
+        until_ms: i64,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<bool>> {
+        let (txn, owner) = (txn.to_string(), owner.to_string());
+        Box::pin(
+            self.write(move |w| {
+                ready(roles::async_requests::op_done(&Lite(w), tenant, &txn, &owner, done, until_ms, now))
+            }),
+        )
+    }
+
+    fn finish_async_request(&self, tenant: TenantId, txn: &str, owner: &str) -> BoxFut<'_, StoreResult<bool>> {
+        let (txn, owner) = (txn.to_string(), owner.to_string());
+        Box::pin(self.write(move |w| ready(roles::async_requests::finish(&Lite(w), tenant, &txn, &owner))))
+    }
+}

@@ -19,6 +19,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/sqlite/0013_refresh_expiry_retry_opaque_tokens.sql")),
     (14, include_str!("../../migrations/sqlite/0014_access_to_any_place.sql")),
     (15, include_str!("../../migrations/sqlite/0015_event_streams.sql")),
+    (16, include_str!("../../migrations/sqlite/0016_async_requests.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 pub(super) type DataStep = fn(&Connection) -> StoreResult<()>;
