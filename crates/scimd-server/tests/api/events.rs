@@ -32,8 +32,12 @@ pub(crate) async fn server() -> TestServer {
 /// Adds a stream to the tenant `acme` through the admin API, as an operator does; the
 /// answer (with the stream's one-time secret or token).
 pub(crate) async fn add_stream(srv: &TestServer, method: &str, url: Option<&str>, filter: Value) -> Value {
+    add_stream_with(srv, json!({"method": method}), url, filter).await
+}
+
+/// The same with more settings in the body (`full`, `audience`, …).
+async fn add_stream_with(srv: &TestServer, mut body: Value, url: Option<&str>, filter: Value) -> Value {
     let op = srv.operator_token().await;
-    let mut body = json!({"method": method});
     if let Some(u) = url {
         body["url"] = json!(u);
     }
@@ -321,4 +325,34 @@ async fn the_service_provider_config_advertises_security_events_once_a_stream_is
     assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:create:notice")));
     assert!(uris.contains(&json!("urn:ietf:params:scim:event:prov:deactivate")));
     let _ = Got::header;
+}
+
+#[tokio::test]
+async fn a_full_form_stream_gets_the_resource_as_a_get_returns_it() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    add_stream_with(&srv, json!({"method": "push", "full": true}), Some(&rx.url), Value::Null).await;
+    let created = srv.post("/Users", &json!({"userName": "ada", "password": "s3cret-Pass!", "title": "Pilot"})).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    srv.patch(&format!("/Users/{id}"), &patch_op(json!([{"op": "replace", "path": "title", "value": "Captain"}])))
+        .await;
+    srv.delete(&format!("/Users/{id}")).await;
+    let got = rx.wait_for(3, WAIT).await;
+    assert_eq!(got.len(), 3);
+    let mut claims = Vec::new();
+    for g in &got {
+        claims.push(verify_set(&srv, std::str::from_utf8(&g.body).unwrap(), &rx.url).await);
+    }
+    let create = &claims[0]["events"]["urn:ietf:params:scim:event:prov:create:full"];
+    assert_eq!(create["data"]["userName"], "ada");
+    assert_eq!(create["data"]["id"], id.as_str());
+    assert_eq!(create["data"]["meta"]["version"], "W/\"1\"");
+    assert!(create["data"]["meta"]["location"].as_str().unwrap().ends_with(&format!("/Users/{id}")));
+    assert!(create["data"].get("password").is_none(), "never the password: {create}");
+    assert!(create.get("attributes").is_none());
+    let patch = &claims[1]["events"]["urn:ietf:params:scim:event:prov:patch:full"];
+    assert_eq!(patch["data"]["title"], "Captain");
+    assert_eq!(patch["version"], "W/\"2\"");
+    // No full form for a delete.
+    assert_eq!(event_uri(&claims[2]), "urn:ietf:params:scim:event:prov:delete");
 }
