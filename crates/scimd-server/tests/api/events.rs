@@ -356,3 +356,29 @@ async fn a_full_form_stream_gets_the_resource_as_a_get_returns_it() {
     // No full form for a delete.
     assert_eq!(event_uri(&claims[2]), "urn:ietf:params:scim:event:prov:delete");
 }
+
+#[tokio::test]
+async fn metrics_show_each_streams_figures() {
+    let srv = server().await;
+    let rx = Receiver::start().await;
+    let stream = id(&add_stream(&srv, "push", Some(&rx.url), Value::Null).await);
+    let paused = id(&add_stream(&srv, "poll", None, Value::Null).await);
+    srv.create_user("ada").await;
+    srv.create_user("bob").await;
+    rx.wait_for(2, WAIT).await;
+    stream_at(&srv, &stream, 2).await;
+    let op = srv.operator_token().await;
+    let text = srv.client.get(srv.root("/metrics")).bearer_auth(&op).send().await.unwrap().text().await.unwrap();
+    let line =
+        |name: &str, s: &str, method: &str| format!("{name}{{tenant=\"acme\",stream=\"{s}\",method=\"{method}\"}}");
+    for (want, value) in [
+        (line("scimd_event_stream_delivered", &stream, "push"), "2"),
+        (line("scimd_event_stream_backlog", &stream, "push"), "0"),
+        (line("scimd_event_stream_failing", &stream, "push"), "0"),
+        (line("scimd_event_stream_backlog", &paused, "poll"), "2"),
+        (line("scimd_event_stream_delivered", &paused, "poll"), "0"),
+    ] {
+        assert!(text.lines().any(|l| l == format!("{want} {value}")), "{want} {value} in:\n{text}");
+    }
+    assert!(text.contains(&line("scimd_event_stream_lag_seconds", &paused, "poll")));
+}
