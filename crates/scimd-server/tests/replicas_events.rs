@@ -159,13 +159,20 @@ async fn two_replicas_deliver_each_event_once_per_stream_in_order() {
     for w in 0..WRITERS {
         let (http, token, replicas) = (http.clone(), token.clone(), replicas.clone());
         writers.spawn(async move {
+            // A request the server sheds under load (503, 429) changed nothing: sent again.
             let send = |req: reqwest::RequestBuilder| {
                 let token = token.clone();
                 async move {
-                    let r = req.bearer_auth(token).header("content-type", "application/scim+json").send().await;
-                    let r = r.expect("a request");
-                    let status = r.status().as_u16();
-                    (status, r.json::<Value>().await.unwrap_or(Value::Null))
+                    for _ in 0..20 {
+                        let req = req.try_clone().unwrap().bearer_auth(&token);
+                        let r = req.header("content-type", "application/scim+json").send().await.expect("a request");
+                        let status = r.status().as_u16();
+                        if status != 503 && status != 429 {
+                            return (status, r.json::<Value>().await.unwrap_or(Value::Null));
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    panic!("the servers shed every attempt");
                 }
             };
             let mut users = Vec::new();
