@@ -39,6 +39,9 @@ const GATHER: Duration = Duration::from_millis(20);
 const LEASE: Duration = Duration::from_secs(30);
 /// The longest a round of one stream lasts before its lease is given back.
 const ROUND: Duration = Duration::from_secs(10);
+// A round, and the one send that may be under way when its time is up, end before the
+// lease does.
+const _: () = assert!(ROUND.as_secs() + crate::delivery::send::REQUEST_TIMEOUT.as_secs() < LEASE.as_secs());
 /// Events read per batch, and the cursor moved after each.
 const BATCH: u32 = 256;
 /// Streams delivered at once by one replica.
@@ -169,6 +172,12 @@ impl Events {
             }
             let full = batch.len() == BATCH as usize;
             for e in batch {
+                // Checked before each event, not only each batch: a batch to a slow
+                // receiver can outlast the lease, and another replica would then send
+                // the same events again, interleaved with these.
+                if started.elapsed() >= ROUND {
+                    break;
+                }
                 if !s.filter.admits(&e.event) {
                     cursor = e.event.seq;
                     continue;

@@ -1,5 +1,7 @@
 //! A receiver of events for tests: an HTTP server on a loopback port that records every
-//! request it gets (headers and body) and answers 202, or what the test scripted next.
+//! request it gets (headers and body) and answers 202, or what the test scripted next;
+//! optionally after a delay, as a slow receiver does.
+#![allow(dead_code)] // not every test binary uses every helper
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,8 @@ struct Inner {
     script: VecDeque<Answer>,
     /// Answer this to everything (after the script) while set.
     down: Option<u16>,
+    /// How long each request waits before it is answered (and recorded).
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -46,6 +50,10 @@ impl Receiver {
         let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
             let state = state.clone();
             async move {
+                let delay = state.lock().unwrap().delay;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
                 let mut s = state.lock().unwrap();
                 let answer = s.script.pop_front().or(s.down.map(|d| (d, None, None)));
                 let (status, retry_after, json) = answer.unwrap_or((202, None, None));
@@ -84,6 +92,12 @@ impl Receiver {
     /// Answers `status` to everything while `Some` (a receiver that is down).
     pub fn set_down(&self, status: Option<u16>) {
         self.inner.lock().unwrap().down = status;
+    }
+
+    /// Makes every request wait `delay` before it is answered (a request is recorded when
+    /// it is answered).
+    pub fn set_delay(&self, delay: Duration) {
+        self.inner.lock().unwrap().delay = delay;
     }
 
     /// What was accepted so far.
