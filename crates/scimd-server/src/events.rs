@@ -97,8 +97,11 @@ impl Events {
         public_url: Option<&str>,
         config: EventsConfig,
     ) -> AppResult<Events> {
-        let scim_base = public_url.unwrap_or("/scim/v2").trim_end_matches('/').to_string();
-        let origin = scim_base.strip_suffix("/scim/v2").unwrap_or(&scim_base).to_string();
+        // `server.public_url` names the SCIM API (`https://host/scim/v2`) or only the root,
+        // as the HTTP layer reads it.
+        let root = public_url.unwrap_or("").trim_end_matches('/');
+        let origin = root.strip_suffix("/scim/v2").unwrap_or(root).to_string();
+        let scim_base = format!("{origin}/scim/v2");
         let issuer = oauth.issuer(if origin.is_empty() { "urn:scimd" } else { &origin });
         Ok(Events {
             store,

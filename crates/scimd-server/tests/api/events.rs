@@ -382,3 +382,21 @@ async fn metrics_show_each_streams_figures() {
     }
     assert!(text.contains(&line("scimd_event_stream_lag_seconds", &paused, "poll")));
 }
+
+#[tokio::test]
+async fn sets_name_the_public_url_as_issuer_and_in_locations() {
+    let http = scimd_server::HttpConfig { public_url: Some("https://scim.example.com/".into()), ..Default::default() };
+    let events = EventsConfig {
+        backoff: Backoff { base: Duration::from_millis(40), cap: Duration::from_millis(200) },
+        ..EventsConfig::default()
+    };
+    let srv = TestServer::start_with(Options { http, events, ..Options::default() }).await;
+    let rx = Receiver::start().await;
+    add_stream_with(&srv, json!({"method": "push", "full": true}), Some(&rx.url), Value::Null).await;
+    let id = srv.create_user("ada").await["id"].as_str().unwrap().to_string();
+    let got = rx.wait_for(1, WAIT).await;
+    let claims = verify_set(&srv, std::str::from_utf8(&got[0].body).unwrap(), &rx.url).await;
+    assert_eq!(claims["iss"], "https://scim.example.com");
+    let data = &claims["events"]["urn:ietf:params:scim:event:prov:create:full"]["data"];
+    assert_eq!(data["meta"]["location"], format!("https://scim.example.com/scim/v2/Users/{id}"));
+}
