@@ -238,6 +238,14 @@ impl Events {
         plain.map(Some).map_err(|e| crate::error::AppError::Internal(format!("stream {}: its secret: {e}", s.id)))
     }
 
+    /// Gives back the leases this process holds (at shutdown; its rounds were stopped, and
+    /// what they sent after their last recorded progress is sent again by the next owner).
+    pub async fn release(&self) {
+        if let Err(e) = self.store.release_streams(&self.owner).await {
+            tracing::warn!(error = %e, "giving back the event streams' leases failed");
+        }
+    }
+
     /// Whether a stream has been failing longer than `failing_after`.
     pub fn is_failing(&self, s: &Stream, now_ms: i64) -> bool {
         s.failing_since_ms.is_some_and(|since| now_ms - since >= self.config.failing_after.as_millis() as i64)

@@ -72,6 +72,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Mounted paths, users' locations, rate limiters: see `background`.
     let tasks = background::serving(&state).await;
+    let events = state.events.clone();
     let mounts = state.mounts.clone();
     let token_path = state.oauth.config.token_path.clone();
     let remount_service = state.service.clone();
@@ -80,5 +81,8 @@ pub async fn serve(
     let app = http::Remount { inner: router, mounts, service: remount_service, token_path: token_path.into() };
     let r = http::connections::serve(listener, app, limits, shutdown).await;
     drop(tasks);
+    // Streams this process was delivering go to another replica (or the next start) at
+    // once, not when their lease runs out.
+    events.release().await;
     r
 }

@@ -175,6 +175,8 @@ pub trait EventStore {
         until_ms: i64,
         limit: u32,
     ) -> BoxFut<'_, StoreResult<Vec<Stream>>>;
+    /// Gives back every lease `owner` holds.
+    fn release_streams(&self, owner: &str) -> BoxFut<'_, StoreResult<()>>;
     /// Records a round's progress, if `owner` still holds the lease (`None`: a poll
     /// stream, which has none); whether it was recorded.
     fn advance_stream(
@@ -187,6 +189,9 @@ pub trait EventStore {
     /// Records the events a poll receiver acknowledged (by `jti`), and moves the stream's
     /// cursor past every event acknowledged or not for it. The jtis it does not know.
     fn acknowledge(&self, stream: &Stream, jtis: Vec<String>) -> BoxFut<'_, StoreResult<Vec<String>>>;
+    /// The events past a poll stream's cursor its receiver acknowledged already (out of
+    /// order), by sequence number.
+    fn acknowledged(&self, stream: &str) -> BoxFut<'_, StoreResult<Vec<i64>>>;
     /// Deletes events every stream has, and events older than `keep_after_ms` (counted
     /// on the streams that had not delivered them).
     fn purge_events(&self, keep_after_ms: i64) -> BoxFut<'_, StoreResult<Purged>>;

@@ -123,6 +123,11 @@ async fn a_lease_fences_progress_and_a_paused_stream_is_not_claimed() {
     let claimed = store.claim_streams("a", 1000, 2000, 10).await.unwrap();
     assert_eq!(claimed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s1"], "poll streams are never claimed");
     assert!(store.claim_streams("b", 1500, 3000, 10).await.unwrap().is_empty(), "leased to a");
+    // Given back (a shutdown): another owner takes it at once, and a's late progress is
+    // refused.
+    store.release_streams("a").await.unwrap();
+    assert_eq!(store.claim_streams("c", 1500, 1600, 10).await.unwrap().len(), 1);
+    assert!(!store.advance_stream("s1", Some("a"), Progress::default(), 1550).await.unwrap());
     // b takes over once a's lease expired; a's late progress is refused.
     assert_eq!(store.claim_streams("b", 2500, 5000, 10).await.unwrap().len(), 1);
     let late = Progress { cursor: 1, delivered: 1, ..Progress::default() };

@@ -63,8 +63,12 @@ impl Events {
             let mut sets = Map::new();
             let mut more = false;
             if max > 0 && !s.paused {
+                // Acknowledged out of order: not sent again.
+                let acked = self.store.acknowledged(&s.id).await?;
                 let events = self.store.events_after(s.tenant, s.cursor, max * 2 + 1).await?;
-                for e in events.iter().filter(|e| s.filter.admits(&e.event)) {
+                let wanted =
+                    events.iter().filter(|e| s.filter.admits(&e.event) && acked.binary_search(&e.event.seq).is_err());
+                for e in wanted {
                     if sets.len() as u32 == max {
                         more = true;
                         break;

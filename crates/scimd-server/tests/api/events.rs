@@ -278,8 +278,18 @@ async fn a_poll_stream_answers_polls_redelivers_until_acknowledged_and_waits_for
     // Not acknowledged: the same again.
     let again = poll(&srv, &token, json!({"returnImmediately": true, "maxEvents": 1})).await;
     assert_eq!(again.body["sets"].as_object().unwrap().keys().next().unwrap(), jti1);
+    // The second acknowledged before the first: the first alone comes again.
+    let both = poll(&srv, &token, json!({"returnImmediately": true})).await;
+    let jtis: Vec<String> = both.body["sets"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(jtis.len(), 2);
+    assert_eq!(&jtis[0], jti1, "in order");
+    let r = poll(&srv, &token, json!({"ack": [jtis[1]], "returnImmediately": true})).await;
+    assert_eq!(r.body["sets"].as_object().unwrap().keys().collect::<Vec<_>>(), [jti1]);
+    let r = poll(&srv, &token, json!({"ack": [jti1], "returnImmediately": true})).await;
+    assert_eq!(r.body["sets"], json!({}), "both acknowledged");
+    srv.create_user("dee").await;
     // Acknowledged: the next.
-    let next = poll(&srv, &token, json!({"ack": [jti1], "returnImmediately": true})).await;
+    let next = poll(&srv, &token, json!({"returnImmediately": true})).await;
     let sets = next.body["sets"].as_object().unwrap();
     assert_eq!(sets.len(), 1);
     let (jti2, set2) = sets.iter().next().unwrap();

@@ -781,6 +781,11 @@ impl EventStore for PgStore {
         })
     }
 
+    fn release_streams(&self, owner: &str) -> BoxFut<'_, StoreResult<()>> {
+        let owner = owner.to_string();
+        Box::pin(async move { roles::events::release_streams(&Pg(&*self.write_conn().await?), &owner).await })
+    }
+
     fn advance_stream(
         &self,
         id: &str,
@@ -806,6 +811,11 @@ impl EventStore for PgStore {
             tx.commit().await.map_err(pg)?;
             Ok(unknown)
         })
+    }
+
+    fn acknowledged(&self, stream: &str) -> BoxFut<'_, StoreResult<Vec<i64>>> {
+        let stream = stream.to_string();
+        Box::pin(async move { roles::events::acknowledged(&Pg(&*self.conn().await?), &stream).await })
     }
 
     fn purge_events(&self, keep_after_ms: i64) -> BoxFut<'_, StoreResult<Purged>> {

@@ -301,6 +301,11 @@ pub(crate) async fn claim_streams(
     Ok(out)
 }
 
+pub(crate) async fn release_streams(db: &impl Db, owner: &str) -> StoreResult<()> {
+    let sql = "UPDATE event_streams SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?";
+    db.execute(sql, &[&owner]).await.map(|_| ())
+}
+
 pub(crate) async fn advance_stream(
     db: &impl Db,
     id: &str,
@@ -380,6 +385,10 @@ pub(crate) async fn acknowledge(db: &impl Db, s: &Stream, jtis: Vec<String>) -> 
         db.execute("DELETE FROM event_acks WHERE stream_id = ? AND seq <= ?", &[&s.id, &cursor]).await?;
     }
     Ok(unknown)
+}
+
+pub(crate) async fn acknowledged(db: &impl Db, stream: &str) -> StoreResult<Vec<i64>> {
+    db.query("SELECT seq FROM event_acks WHERE stream_id = ? ORDER BY seq", &[&stream], |r| r.get(0)).await
 }
 
 pub(crate) async fn purge_events(db: &impl Db, keep_after_ms: i64) -> StoreResult<Purged> {

@@ -645,6 +645,11 @@ impl EventStore for SqliteStore {
         Box::pin(self.write(move |w| ready(roles::events::claim_streams(&Lite(w), &owner, now_ms, until_ms, limit))))
     }
 
+    fn release_streams(&self, owner: &str) -> BoxFut<'_, StoreResult<()>> {
+        let owner = owner.to_string();
+        Box::pin(self.write(move |w| ready(roles::events::release_streams(&Lite(w), &owner))))
+    }
+
     fn advance_stream(
         &self,
         id: &str,
@@ -663,6 +668,11 @@ impl EventStore for SqliteStore {
     fn acknowledge(&self, stream: &Stream, jtis: Vec<String>) -> BoxFut<'_, StoreResult<Vec<String>>> {
         let stream = stream.clone();
         Box::pin(self.write(move |w| ready(roles::events::acknowledge(&Lite(w), &stream, jtis))))
+    }
+
+    fn acknowledged(&self, stream: &str) -> BoxFut<'_, StoreResult<Vec<i64>>> {
+        let r = self.read_one(|c| ready(roles::events::acknowledged(&Lite(c), stream)));
+        Box::pin(async move { r })
     }
 
     fn purge_events(&self, keep_after_ms: i64) -> BoxFut<'_, StoreResult<Purged>> {
