@@ -12,7 +12,8 @@
 //!
 //! The SQL is in `roles/`, written once for both databases; this file is the execution
 //! shell: the pool, migrations, readiness. Beside it: `by_role` (which connection or
-//! transaction each method of the contract runs on, what is published after commit),
+//! transaction each method of the contract runs on, what is published after commit;
+//! `by_role_events` for event streams and asynchronous requests),
 //! `db` (the `Db` surface), `tls`.
 
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row};
 
 mod by_role;
+mod by_role_events;
 mod db;
 pub mod tls;
 mod user_names;

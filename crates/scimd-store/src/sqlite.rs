@@ -12,7 +12,8 @@
 //!
 //! The SQL is in `roles/`, written once for both databases; this file is the execution
 //! shell: connections, the writer thread and its group commit, readiness. Beside it:
-//! `by_role` (which connection each method of the contract runs on), `migrate` (the
+//! `by_role` and `by_role_events` (which connection each method of the contract runs
+//! on), `migrate` (the
 //! schemas), `anchors` (deep list pages), `db` (the `Db` surface over a connection).
 
 use std::cell::RefCell;
@@ -32,6 +33,7 @@ use tokio::sync::oneshot;
 
 mod anchors;
 mod by_role;
+mod by_role_events;
 mod db;
 mod files;
 mod migrate;
