@@ -215,7 +215,7 @@ impl Events {
         // Logged when the stream has failed long enough, then at every doubling of its
         // attempts (not at every round).
         if let Some((reason, _)) = &failure
-            && self.is_failing(&s, now_ms())
+            && s.failing(now_ms(), self.config.failing_after)
             && (s.attempts + 1).count_ones() == 1
         {
             tracing::warn!(stream = %s.id, tenant = %s.tenant_name, %reason, "an event stream is failing");
@@ -246,11 +246,6 @@ impl Events {
         }
     }
 
-    /// Whether a stream has been failing longer than `failing_after`.
-    pub fn is_failing(&self, s: &Stream, now_ms: i64) -> bool {
-        s.failing_since_ms.is_some_and(|since| now_ms - since >= self.config.failing_after.as_millis() as i64)
-    }
-
     /// Every stream's figures, for the metrics.
     pub async fn figures(&self) -> AppResult<Vec<crate::metrics::StreamFigures>> {
         let now = now_ms();
@@ -260,7 +255,7 @@ impl Events {
             .await?
             .into_iter()
             .map(|s| crate::metrics::StreamFigures {
-                failing: self.is_failing(&s, now),
+                failing: s.failing(now, self.config.failing_after),
                 lag_seconds: s.oldest_pending_ms.map(|t| (now - t).max(0) as f64 / 1000.0).unwrap_or(0.0),
                 backlog: s.backlog(),
                 tenant: s.tenant_name,

@@ -98,6 +98,12 @@ impl Stream {
     pub fn backlog(&self) -> i64 {
         (self.last_seq - self.cursor).max(0)
     }
+
+    /// Whether its deliveries have failed, without a success, for `after` or longer.
+    pub fn failing(&self, now_ms: i64, after: std::time::Duration) -> bool {
+        let after = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+        self.failing_since_ms.is_some_and(|since| now_ms.saturating_sub(since) >= after)
+    }
 }
 
 /// An event as the store keeps it: the event, and the resource as stored after the

@@ -91,11 +91,12 @@ impl StreamStatus {
 
 /// A stream's status at `now_ms` (ms since the epoch).
 pub fn stream_status(s: &Stream, now_ms: i64, failing_after: Duration) -> StreamStatus {
-    let after = i64::try_from(failing_after.as_millis()).unwrap_or(i64::MAX);
-    match s.failing_since_ms {
-        _ if s.paused => StreamStatus::Paused,
-        Some(since) if now_ms.saturating_sub(since) >= after => StreamStatus::Failing,
-        _ => StreamStatus::Active,
+    if s.paused {
+        StreamStatus::Paused
+    } else if s.failing(now_ms, failing_after) {
+        StreamStatus::Failing
+    } else {
+        StreamStatus::Active
     }
 }
 
@@ -423,7 +424,7 @@ impl Admin {
         };
         let token_hash = (method == Method::Poll).then(|| {
             let tok = crate::auth::generate_token();
-            let hash = hex::encode(crate::auth::hash_token(&tok));
+            let hash = crate::events::credential_hash(&tok);
             token = Some(tok);
             poll = Some(poll_url(root));
             hash

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::Events;
 use crate::error::AppResult;
@@ -39,22 +38,23 @@ pub struct PollResponse {
     pub more_available: bool,
 }
 
-/// The hash a poll credential is stored as.
+/// The hash a poll credential is stored as: its SHA-256, as every bearer token's, in hex.
 pub fn credential_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(crate::auth::hash_token(token))
 }
 
 impl Events {
     /// Answers a poll; `None` when the credential names no poll stream.
     pub async fn poll(&self, token: &str, req: PollRequest) -> AppResult<Option<PollResponse>> {
-        let Some(mut s) = self.store.poll_stream(&credential_hash(token)).await? else { return Ok(None) };
+        let hash = credential_hash(token);
+        let Some(mut s) = self.store.poll_stream(&hash).await? else { return Ok(None) };
         for (jti, err) in &req.set_errs {
             tracing::warn!(stream = %s.id, %jti, error = %err, "a poll receiver could not accept an event");
         }
         let acks: Vec<String> = req.ack.into_iter().chain(req.set_errs.into_keys()).collect();
         if !acks.is_empty() {
             self.store.acknowledge(&s, acks).await?;
-            s = self.store.poll_stream(&credential_hash(token)).await?.unwrap_or(s);
+            s = self.store.poll_stream(&hash).await?.unwrap_or(s);
         }
         let max = req.max_events.unwrap_or(DEFAULT_MAX).min(MOST);
         let deadline = tokio::time::Instant::now() + self.config.poll_wait;

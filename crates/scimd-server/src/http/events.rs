@@ -2,22 +2,15 @@
 //! presents the stream's credential as a bearer token, acknowledges SETs and receives the
 //! next ones. Errors are RFC 8935-style JSON (`err`, `description`).
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AppState;
+use super::oauth::json_response;
 use crate::events::PollRequest;
-
-fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut res = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
-    *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
 
 fn failed(status: StatusCode, err: &str, description: &str) -> Response {
     let mut res = json_response(status, &json!({"err": err, "description": description}));
@@ -29,12 +22,7 @@ fn failed(status: StatusCode, err: &str, description: &str) -> Response {
 
 /// `POST /events/v1/poll`.
 pub async fn poll(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(crate::auth::bearer);
     let Some(token) = token else {
         return failed(
             StatusCode::UNAUTHORIZED,

@@ -30,7 +30,7 @@ pub fn not_found(path: &str) -> Response {
     )
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut res = Response::new(Body::from(serde_json::to_vec(body).unwrap_or_default()));
     *res.status_mut() = status;
     let h = res.headers_mut();

@@ -49,15 +49,17 @@ fn each(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Starts watching, when the tenant records events and links groups to places (`linking`:
-/// the change itself links one).
+/// Starts watching, when the tenant records events (`recording`, as `events::recording`
+/// read it in this change) and links groups to places (`linking`: the change itself links
+/// one).
 pub(crate) async fn watch(
     db: &impl Db,
     tenant: TenantId,
+    recording: Option<bool>,
     users: Users<'_>,
     linking: bool,
 ) -> StoreResult<Option<Watch>> {
-    if events::recording(db, tenant).await?.is_none() {
+    if recording.is_none() {
         return Ok(None);
     }
     if !linking {
@@ -97,7 +99,7 @@ pub(crate) async fn finish(
         .into_iter()
         .map(|(rowid, id, version, data)| {
             let (banks, lockers) = after.get(&rowid).unwrap_or(&none);
-            let subject = Subject::of(ResourceKind::User, &id, Some(version), Some(&data), "", false);
+            let subject = Subject::new(ResourceKind::User, &id, Some(version), events::stored_external_id(&data), None);
             (subject, Draft { event: EventType::Access, payload: json!({"banks": banks, "lockers": lockers}) })
         })
         .collect();

@@ -34,28 +34,28 @@ pub(crate) struct Subject {
 }
 
 impl Subject {
-    /// A resource's subject from its stored document.
-    pub(crate) fn of(
+    /// A resource's subject; `full`: its stored document and creation time, for streams
+    /// that want the full form.
+    pub(crate) fn new(
         kind: ResourceKind,
         id: &str,
         version: Option<i64>,
-        doc: Option<&str>,
-        created: &str,
-        full: bool,
+        external_id: Option<String>,
+        full: Option<(&str, &str)>,
     ) -> Subject {
-        let external_id = doc.and_then(|d| {
-            serde_json::from_str::<serde_json::Value>(d)
-                .ok()
-                .and_then(|v| v.get("externalId").and_then(|x| x.as_str()).map(str::to_string))
-        });
-        Subject {
-            kind,
-            id: id.to_string(),
-            external_id,
-            version,
-            data: doc.filter(|_| full).map(|d| (d.to_string(), created.to_string())),
-        }
+        let data = full.map(|(doc, created)| (doc.to_string(), created.to_string()));
+        Subject { kind, id: id.to_string(), external_id, version, data }
     }
+}
+
+/// A document's `externalId`.
+pub(crate) fn external_id(doc: &serde_json::Value) -> Option<String> {
+    doc.get("externalId").and_then(|x| x.as_str()).map(str::to_string)
+}
+
+/// A stored document's `externalId`, read from its text.
+pub(crate) fn stored_external_id(doc: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(doc).ok().as_ref().and_then(external_id)
 }
 
 /// Records events of a change, numbered after the tenant's last: the counter first (on

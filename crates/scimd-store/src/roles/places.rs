@@ -162,7 +162,7 @@ pub(crate) async fn import(
     now: &str,
 ) -> StoreResult<ImportReport> {
     // Places moved or added may move the access of every linked group's users.
-    let watch = access::watch(db, tenant, Users::All, false).await?;
+    let watch = access::watch(db, tenant, events::recording(db, tenant).await?, Users::All, false).await?;
     let mut report = ImportReport::default();
     for spec in places {
         let parent = parent_of(db, tenant, spec).await?;
@@ -195,7 +195,7 @@ pub(crate) async fn create(db: &impl Db, tenant: TenantId, spec: PlaceSpec, now:
     let parent = parent_of(db, tenant, &spec).await?;
     // A bank or locker under a linked place is more access for that place's users.
     let watch = match parent {
-        Some(p) => access::watch(db, tenant, Users::Place(p), false).await?,
+        Some(p) => access::watch(db, tenant, events::recording(db, tenant).await?, Users::Place(p), false).await?,
         None => None,
     };
     insert(db, tenant, &spec, parent, &now).await?;
@@ -237,7 +237,7 @@ pub(crate) async fn delete(
 ) -> StoreResult<u64> {
     // Locked first: a child being added on another connection waits, then fails.
     let Some((id, _, _)) = find(db, tenant, level, key, true).await? else { return Err(StoreError::NotFound) };
-    let watch = access::watch(db, tenant, Users::Place(id), false).await?;
+    let watch = access::watch(db, tenant, events::recording(db, tenant).await?, Users::Place(id), false).await?;
     let ids: Vec<i64> = db.query(subtree!(), &[&id], |r| r.get(0)).await?;
     if ids.len() > 1 && !cascade {
         return Err(StoreError::Conflict(format!(
@@ -310,7 +310,8 @@ pub(crate) async fn grant(
     now: &str,
 ) -> StoreResult<bool> {
     let (g, p) = link_ends(db, tenant, group, level, place).await?;
-    let watch = access::watch(db, tenant, Users::Groups(vec![g], &[]), true).await?;
+    let watch =
+        access::watch(db, tenant, events::recording(db, tenant).await?, Users::Groups(vec![g], &[]), true).await?;
     let sql = "INSERT INTO access_links (group_id, place_id, tenant_id, created) VALUES (?, ?, ?, ?) \
                ON CONFLICT DO NOTHING";
     match db.execute(sql, &[&g, &p, &tenant.0, &now]).await {
@@ -336,7 +337,8 @@ pub(crate) async fn revoke(
     now: &str,
 ) -> StoreResult<bool> {
     let (g, p) = link_ends(db, tenant, group, level, place).await?;
-    let watch = access::watch(db, tenant, Users::Groups(vec![g], &[]), false).await?;
+    let watch =
+        access::watch(db, tenant, events::recording(db, tenant).await?, Users::Groups(vec![g], &[]), false).await?;
     let gone = db.execute("DELETE FROM access_links WHERE group_id = ? AND place_id = ?", &[&g, &p]).await? > 0;
     access::finish(db, tenant, watch, None, now).await?;
     Ok(gone)
@@ -565,7 +567,14 @@ pub(crate) async fn set_derived(
                         password: false,
                         members: false,
                     };
-                    let subject = Subject::of(ResourceKind::User, &u.user, Some(*version), Some(&data), created, full);
+                    let stored = full.then_some((data.as_str(), created.as_str()));
+                    let subject = Subject::new(
+                        ResourceKind::User,
+                        &u.user,
+                        Some(*version),
+                        events::external_id(&state.doc),
+                        stored,
+                    );
                     changes.extend(prov_events(facts).into_iter().map(|d| (subject.clone(), d)));
                 }
                 reindex.push((*rowid, state.index));

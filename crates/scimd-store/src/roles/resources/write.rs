@@ -12,7 +12,7 @@ use super::members::{add_members, apply_group_ops, apply_member_ops, find_any};
 use super::read::{Lock, load, load_related};
 use crate::db::{Db, Dialect, Row};
 use crate::roles::access::{self, Users};
-use crate::roles::events::{self, Subject};
+use crate::roles::events::{self, Subject, external_id, stored_external_id};
 use crate::{
     Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update,
     check_if_match, kind_code, state_params,
@@ -53,10 +53,11 @@ pub(crate) async fn create(
         .await?
         .ok_or_else(|| StoreError::Internal("an insert returned no row".into()))?;
     write_index(db, shell, tenant, kind, rowid, &new.state.index.iter().collect::<Vec<_>>()).await?;
+    let recording = events::recording(db, tenant).await?;
     // A user created into groups may get access at once.
     let watch = match kind {
         ResourceKind::User if !new.members.is_empty() => {
-            access::watch(db, tenant, Users::Rows(vec![rowid]), false).await?
+            access::watch(db, tenant, recording, Users::Rows(vec![rowid]), false).await?
         }
         _ => None,
     };
@@ -70,7 +71,7 @@ pub(crate) async fn create(
         }
     }
     bump_count(db, tenant, kind, rowid, 1).await?;
-    if let Some(full) = events::recording(db, tenant).await? {
+    if let Some(full) = recording {
         let facts = ChangeFacts {
             write: Write::Create,
             kind,
@@ -79,7 +80,7 @@ pub(crate) async fn create(
             password: new.password_hash.is_some(),
             members: !new.members.is_empty(),
         };
-        let subject = Subject::of(kind, &id, Some(1), Some(&data), now, full);
+        let subject = Subject::new(kind, &id, Some(1), external_id(&new.state.doc), full.then_some((&data, now)));
         let mut items = drafts(subject, prov_events(facts));
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&new.event), now).await?;
@@ -159,9 +160,10 @@ pub(crate) async fn update(
         mutate(&current_doc).map_err(StoreError::Scim)?;
     let (data, display_fold) = state_params(&state)?;
     let version = current.version + 1;
+    let recording = events::recording(db, tenant).await?;
     let watch = match kind {
         ResourceKind::User if !member_ops.is_empty() || is_active(&current_doc) != is_active(&state.doc) => {
-            access::watch(db, tenant, Users::Rows(vec![rowid]), false).await?
+            access::watch(db, tenant, recording, Users::Rows(vec![rowid]), false).await?
         }
         ResourceKind::Group if !member_ops.is_empty() => {
             let added: Vec<String> = member_ops
@@ -172,7 +174,7 @@ pub(crate) async fn update(
                 })
                 .flatten()
                 .collect();
-            access::watch(db, tenant, Users::Groups(vec![rowid], &added), false).await?
+            access::watch(db, tenant, recording, Users::Groups(vec![rowid], &added), false).await?
         }
         _ => None,
     };
@@ -203,7 +205,7 @@ pub(crate) async fn update(
         }
         ResourceKind::User => apply_group_ops(db, tenant, rowid, &member_ops, &now).await?,
     };
-    if let Some(full) = events::recording(db, tenant).await? {
+    if let Some(full) = recording {
         let facts = ChangeFacts {
             write,
             kind,
@@ -212,7 +214,8 @@ pub(crate) async fn update(
             password: password_hash.is_some(),
             members: !member_ops.is_empty(),
         };
-        let subject = Subject::of(kind, &current.id, Some(version), Some(&data), &current.created, full);
+        let stored = full.then_some((data.as_str(), current.created.as_str()));
+        let subject = Subject::new(kind, &current.id, Some(version), external_id(&state.doc), stored);
         let mut items = drafts(subject, prov_events(facts));
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&event), &now).await?;
@@ -244,8 +247,9 @@ pub(crate) async fn delete(
     };
     check_if_match(&if_match, current.version)?;
     // A group's users lose the access it gave them.
+    let recording = events::recording(db, tenant).await?;
     let watch = match kind {
-        ResourceKind::Group => access::watch(db, tenant, Users::Groups(vec![rowid], &[]), false).await?,
+        ResourceKind::Group => access::watch(db, tenant, recording, Users::Groups(vec![rowid], &[]), false).await?,
         ResourceKind::User => None,
     };
     let groups: Vec<i64> = db
@@ -270,10 +274,10 @@ pub(crate) async fn delete(
     db.execute("DELETE FROM attr_index WHERE res = ?", &[&rowid]).await?;
     db.execute("DELETE FROM resources WHERE id = ?", &[&rowid]).await?;
     bump_count(db, tenant, kind, rowid, -1).await?;
-    if let Some(full) = events::recording(db, tenant).await? {
+    if let Some(full) = recording {
         let facts =
             ChangeFacts { write: Write::Delete, kind, before: None, after: None, password: false, members: false };
-        let subject = Subject::of(kind, &current.id, None, Some(&current.data), &current.created, false);
+        let subject = Subject::new(kind, &current.id, None, stored_external_id(&current.data), None);
         let mut items = drafts(subject, prov_events(facts));
         items.extend(group_events(db, &groups, full).await?);
         events::append(db, tenant, items, txn(&event), now).await?;
@@ -308,7 +312,8 @@ async fn group_events(db: &impl Db, groups: &[i64], full: bool) -> StoreResult<V
             })
             .await?
         {
-            let subject = Subject::of(ResourceKind::Group, &id, Some(version), Some(&data), &created, full);
+            let stored = full.then_some((data.as_str(), created.as_str()));
+            let subject = Subject::new(ResourceKind::Group, &id, Some(version), stored_external_id(&data), stored);
             out.push((subject, members_changed()));
         }
     }
