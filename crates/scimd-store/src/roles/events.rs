@@ -317,8 +317,9 @@ pub(crate) async fn advance_stream(
         Dialect::Sqlite => "max",
         Dialect::Postgres => "GREATEST",
     };
-    // Fenced: a replica whose lease expired (and was taken over) records nothing.
-    let fence = if owner.is_some() { "AND lease_owner = ?" } else { "AND coalesce(?, '') = ''" };
+    // Fenced: a replica whose lease expired (and was taken over, or given back) records
+    // nothing. A poll stream (no owner) is never leased.
+    let fence = "AND coalesce(lease_owner, '') = ?";
     let lease = if p.release { "lease_owner = NULL, lease_until = 0," } else { "" };
     let owner = owner.unwrap_or("");
     let n = match &p.failure {
