@@ -39,16 +39,16 @@ pub struct AdminError {
 }
 
 impl AdminError {
-    fn invalid(m: impl Into<String>) -> Self {
+    pub(crate) fn invalid(m: impl Into<String>) -> Self {
         AdminError { status: 400, message: m.into() }
     }
-    fn not_found(m: impl Into<String>) -> Self {
+    pub(crate) fn not_found(m: impl Into<String>) -> Self {
         AdminError { status: 404, message: m.into() }
     }
-    fn conflict(m: impl Into<String>) -> Self {
+    pub(crate) fn conflict(m: impl Into<String>) -> Self {
         AdminError { status: 409, message: m.into() }
     }
-    fn internal(m: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(m: impl std::fmt::Display) -> Self {
         AdminError { status: 500, message: m.to_string() }
     }
 }
@@ -62,7 +62,7 @@ impl std::fmt::Display for AdminError {
 pub type AdminResult<T> = Result<T, AdminError>;
 
 /// Maps a store error, naming what was not found or taken.
-fn store_err(what: impl FnOnce() -> String) -> impl FnOnce(StoreError) -> AdminError {
+pub(crate) fn store_err(what: impl FnOnce() -> String) -> impl FnOnce(StoreError) -> AdminError {
     move |e| match e {
         StoreError::NotFound => AdminError::not_found(what()),
         StoreError::Conflict(_) => AdminError::conflict(what()),
@@ -212,7 +212,7 @@ pub fn scope_tokens<S: AsRef<str>>(args: &[S]) -> AdminResult<Vec<String>> {
     Ok(out)
 }
 
-async fn hash(secret: String) -> AdminResult<String> {
+pub(crate) async fn hash(secret: String) -> AdminResult<String> {
     crate::hashing::hash(secret).await.map_err(|e| match e {
         crate::hashing::HashError::Busy => AdminError { status: 503, message: e.to_string() },
         crate::hashing::HashError::Internal(_) => AdminError::internal(e),

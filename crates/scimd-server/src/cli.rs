@@ -4,7 +4,7 @@
 //! its clap types beside its code: `serve` (and `healthcheck`), `database` (opening it;
 //! `migrate`), `tenant`, `token` (and `admin-token`), `client`, `api_user`, `keys`
 //! (`signing-key`, `master-key`), `audit`, `group`, `user` (import), `places` (and
-//! `access`), `events` (event streams, `tail`), `config`, `sync` (the customer side). The
+//! `access`), `portal` (`operator`, `system-user`), `events` (event streams, `tail`), `config`, `sync` (the customer side). The
 //! commands' logic lives in `admin`.
 //! Output formats are relied on by scripts: `token create` prints the token alone on its
 //! last line; lists are tab-separated.
@@ -19,6 +19,7 @@ pub mod group;
 pub mod keys;
 mod parse;
 pub mod places;
+pub mod portal;
 pub mod serve;
 pub mod sync;
 pub mod tenant;
@@ -163,6 +164,12 @@ pub enum Command {
     /// Manage API system users (service accounts that log in with the password grant).
     #[command(subcommand)]
     ApiUser(api_user::ApiUserCmd),
+    /// Manage the portal's operators (password and second factor; every tenant).
+    #[command(subcommand)]
+    Operator(portal::OperatorCmd),
+    /// Manage a tenant's system users (people who sign in to the portal for one tenant).
+    #[command(subcommand)]
+    SystemUser(portal::SystemUserCmd),
     /// Manage the keys that sign access tokens.
     #[command(subcommand)]
     SigningKey(keys::SigningKeyCmd),
@@ -223,6 +230,8 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
         Command::AdminToken(cmd) => token::admin_token(&db().await?.admin, cmd).await?,
         Command::Client(cmd) => client::run(&db().await?.admin, cmd).await?,
         Command::ApiUser(cmd) => api_user::run(&db().await?.admin, cmd).await?,
+        Command::Operator(cmd) => portal::operator(&portal(&cfg, db().await?), cmd).await?,
+        Command::SystemUser(cmd) => portal::system_user(&portal(&cfg, db().await?), cmd).await?,
         Command::SigningKey(cmd) => keys::signing_key(&db().await?.admin, cmd).await?,
         Command::Audit(cmd) => audit::run(&db().await?.admin, cmd).await?,
         Command::Places(cmd) => places::places(&db().await?.admin, cmd).await?,
@@ -232,6 +241,21 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
         Command::Events(cmd) => events::run(&db().await?.admin, cmd, &cfg).await?,
     }
     Ok(0)
+}
+
+/// The portal's settings from the configuration.
+pub(crate) fn portal_settings(cfg: &Config) -> crate::portal::PortalSettings {
+    // Invitation links point at the public URL; without one, at the listening address.
+    let origin = match &cfg.server.public_url {
+        Some(u) => serve::public_origin(u),
+        None => format!("http://{}", cfg.server.listen.replace("0.0.0.0", "localhost")),
+    };
+    crate::portal::PortalSettings { public_origin: Some(origin), ..Default::default() }
+}
+
+/// The portal's use cases over an open database (no signing in: that needs the server).
+fn portal(cfg: &Config, db: Database) -> crate::portal::Portal {
+    crate::portal::Portal::new(db.store, db.clock, db.keyring, portal_settings(cfg))
 }
 
 /// `scimd completions SHELL`: the shell's completion script, from the declaration.

@@ -12,6 +12,7 @@
 //! - `errors`: the one place errors become responses;
 //! - `scim`, `discovery`, `health`, `tenant_docs`: the handlers;
 //! - `oauth`, `admin`: the authorization server's endpoints and the admin API;
+//! - `portal`: the web console (pages, sessions, forms, embedded assets);
 //! - `connections`, `limits`, `headers`, `origin`, `query`, `openapi`: the connection
 //!   bounds, overload limits, security headers, public origin, query-parameter checks
 //!   and the API's description.
@@ -28,7 +29,8 @@ pub mod limits;
 mod mounts;
 mod oauth;
 pub mod openapi;
-mod origin;
+pub(crate) mod origin;
+mod portal;
 mod query;
 mod request_log;
 mod router;

@@ -5,6 +5,8 @@
 //! - [`http`]: the axum router, authentication, body extraction, error → response.
 //! - [`admin`]: the operator's use cases (tenants, credentials, keys), shared by the
 //!   command line and the admin HTTP API.
+//! - [`portal`]: the web console's use cases: who signs in (operators with a second
+//!   factor, tenants' system users by invitation or SSO) and their sessions.
 //! - [`operation`]: which operation a request is, named once per route.
 //! - [`audit`]: the audit trail's rules: event slots, redaction, the batch writer, the
 //!   go-live summary.
@@ -44,6 +46,7 @@ pub mod http;
 pub mod metrics;
 pub mod oauth;
 pub mod operation;
+pub mod portal;
 pub mod presets;
 pub mod seal;
 pub mod secrets;

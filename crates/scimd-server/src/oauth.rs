@@ -37,7 +37,7 @@ mod client_credentials;
 mod issue;
 mod jwt;
 mod keys;
-mod lockout;
+pub(crate) mod lockout;
 mod opaque;
 mod password;
 mod refresh;

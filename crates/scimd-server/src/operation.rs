@@ -55,6 +55,12 @@ pub enum Operation {
     /// Names apart from SCIM's, so that the go-live summary (the customer's provisioning)
     /// does not count the operator's work.
     Admin(&'static str, AdminTarget),
+    /// A change made in the portal (a form posted, a sign-in): the operation's name in
+    /// the audit trail, which records the person (never the form: it may hold a password).
+    Portal(&'static str),
+    /// A page of the portal, or one of its assets: not audited (what a person reads there
+    /// comes from use cases the trail already shows).
+    PortalPage,
     /// Health checks and metrics scrapes: not audited.
     Health,
     /// Anything else: the server's own API description, a method an endpoint does not
@@ -99,6 +105,7 @@ impl Operation {
                 | Operation::Search(_)
                 | Operation::Discovery
                 | Operation::Health
+                | Operation::PortalPage
                 | Operation::EventsPoll
         )
     }
@@ -122,7 +129,8 @@ impl Operation {
         let kind = |k: ResourceKind| Some(if k == ResourceKind::Group { "Group" } else { "User" });
         let scim = |op: &'static str, rtype: Option<&'static str>| Some((op, rtype, scim_id(path)));
         match self {
-            Operation::Health => None,
+            Operation::Health | Operation::PortalPage => None,
+            Operation::Portal(op) => Some((op, None, None)),
             Operation::List(k) => scim("list", kind(k)),
             Operation::Create(k) => scim("create", kind(k)),
             Operation::Search(k) => scim("search", k.and_then(kind)),
@@ -183,6 +191,9 @@ impl Operation {
                 (None, _, "GET") => Operation::Discovery,
                 _ => Operation::Other(kind),
             };
+        }
+        if path == "/portal" || path.starts_with("/portal/") {
+            return if method == "GET" { Operation::PortalPage } else { Operation::Portal("portal") };
         }
         if let Some(rest) = path.strip_prefix("/admin/v1/tenants/") {
             return unrouted_admin(method, rest);

@@ -21,6 +21,8 @@
 //!   delivery progress and retention).
 //! - `async_requests`: [`AsyncRequestStore`] (asynchronous requests kept until run, their
 //!   leases and the operations done).
+//! - `portal`: [`PortalStore`] (the web console's operators, system users and their
+//!   invitations, sessions, tenants' single sign-on).
 //! - `roles`: the store's SQL by role, written once for both databases against `db`;
 //!   `lockout` and `rotation`: the failed-login rule and the refresh rotation's decision,
 //!   plain functions the roles apply.
@@ -39,6 +41,7 @@ mod events;
 mod lockout;
 mod oauth;
 mod places;
+mod portal;
 pub mod postgres;
 mod roles;
 mod rotation;
@@ -60,6 +63,9 @@ pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, S
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
 pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
+pub use portal::{
+    NewSession, Operator, PortalStore, Principal, SessionRow, SessionStage, SsoSettings, SystemUser, SystemUserChange,
+};
 pub use scimd_core::profile::RefreshExpiry;
 pub use tenants::{AuditSettings, DetailsLevel, Tenant, TenantId, TenantStore};
 pub use tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
@@ -212,7 +218,9 @@ pub struct Page {
 
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
-pub trait Store: AuthStore + AuditStore + PlacesStore + EventStore + AsyncRequestStore + Send + Sync + 'static {
+pub trait Store:
+    AuthStore + AuditStore + PlacesStore + EventStore + AsyncRequestStore + PortalStore + Send + Sync + 'static
+{
     fn create(
         &self,
         tenant: TenantId,

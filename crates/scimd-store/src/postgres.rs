@@ -33,6 +33,7 @@ use tokio_postgres::{NoTls, Row};
 
 mod by_role;
 mod by_role_events;
+mod by_role_portal;
 mod db;
 pub mod tls;
 mod user_names;
@@ -69,6 +70,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_access_to_any_place.sql")),
     (9, include_str!("../migrations/postgres/0009_event_streams.sql")),
     (10, include_str!("../migrations/postgres/0010_async_requests.sql")),
+    (11, include_str!("../migrations/postgres/0011_portal.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

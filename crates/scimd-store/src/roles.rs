@@ -25,5 +25,6 @@ pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod oauth;
 pub(crate) mod places;
+pub(crate) mod portal;
 pub(crate) mod resources;
 pub(crate) mod tenants;

@@ -34,6 +34,7 @@ use tokio::sync::oneshot;
 mod anchors;
 mod by_role;
 mod by_role_events;
+mod by_role_portal;
 mod db;
 mod files;
 mod migrate;

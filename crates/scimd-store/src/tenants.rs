@@ -93,6 +93,7 @@ pub trait TenantStore: Send + Sync {
     /// Creates a tenant, with or without the SCIM feature; `Conflict` if the name is taken.
     fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
+    fn tenant_by_id(&self, id: TenantId) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>>;
     /// Turns a tenant's SCIM feature on or off; `NotFound` for an unknown tenant.
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>>;

@@ -97,7 +97,7 @@ pub(super) async fn run(admin: &Admin, cmd: ApiUserCmd) -> Result<(), String> {
 }
 
 /// A password from the first line of standard input, when asked for.
-fn password_from_stdin(asked: bool) -> Result<Option<String>, String> {
+pub(super) fn password_from_stdin(asked: bool) -> Result<Option<String>, String> {
     if !asked {
         return Ok(None);
     }

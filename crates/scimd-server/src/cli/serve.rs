@@ -191,7 +191,7 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
     let oauth = crate::oauth::OAuth::new(store.clone(), clock.clone(), oauth_config)
         .await
         .map_err(|e| format!("cannot start the authorization server: {e:?}"))?;
-    let service = Arc::new(Service::new(store.clone(), clock, config));
+    let service = Arc::new(Service::new(store.clone(), clock.clone(), config));
     let admin_token = cfg.server.admin_token.as_deref().map(|t| crate::auth::hash_token(t.trim()));
     let oauth = Arc::new(oauth);
     let sink = crate::audit::AuditSink::start(store.clone());
@@ -225,7 +225,11 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         mounts: Default::default(),
         service,
         events: Arc::new(events),
-        oauth,
+        oauth: oauth.clone(),
+        portal: Arc::new(
+            crate::portal::Portal::new(store.clone(), clock.clone(), keyring.clone(), super::portal_settings(cfg))
+                .with_sign_in(oauth.clone()),
+        ),
         admin: Arc::new(admin.with_sink(sink.clone())),
         http: Arc::new(HttpConfig {
             max_body_bytes: cfg.server.max_body_bytes,
@@ -441,6 +445,13 @@ async fn warn_user_name_issues(store: &dyn scimd_store::Store) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the userName issues"),
     }
+}
+
+/// The scheme and host of the public URL (`https://scim.example.com/scim/v2` →
+/// `https://scim.example.com`), where the portal's links point.
+pub(crate) fn public_origin(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    url.strip_suffix("/scim/v2").unwrap_or(url).to_string()
 }
 
 #[cfg(test)]

@@ -222,8 +222,10 @@ where
             let headers = (!read).then(|| req.headers().clone());
             let head = RequestHead { method: method.clone(), uri: uri.clone(), headers };
             let captured = Arc::new(Mutex::new(CapturedBody::default()));
-            let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
-                || req.headers().contains_key(header::TRANSFER_ENCODING);
+            // A portal form is never copied: it may hold a password.
+            let has_body = (req.headers().contains_key(header::CONTENT_LENGTH)
+                || req.headers().contains_key(header::TRANSFER_ENCODING))
+                && !matches!(operation, Operation::Portal(_));
             if has_body {
                 let body = std::mem::take(req.body_mut());
                 *req.body_mut() =

@@ -17,7 +17,7 @@ use super::health::{healthz, metrics_for_operators, metrics_open, readyz};
 use super::request_log::RequestLogLayer;
 use super::routes::{RouteTable, Routes, on};
 use super::scim::*;
-use super::{AppState, MetricsAccess, admin, headers, oauth, openapi, tenant_docs};
+use super::{AppState, MetricsAccess, admin, headers, oauth, openapi, portal, tenant_docs};
 #[cfg(test)]
 use crate::operation::Operation;
 use crate::operation::Operation::*;
@@ -54,6 +54,7 @@ pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
     "/oauth2/introspect",
     "/events/",
     "/admin/",
+    "/portal",
     "/.well-known/",
     "/docs",
     "/openapi.json",
@@ -108,6 +109,7 @@ fn routes(token_path: &str, metrics: MetricsAccess) -> (Router<AppState>, RouteT
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     let admin = admin::routes(&mut table);
+    let portal = portal::routes(&mut table);
     let mut app = Routes::new("", &mut table);
     if metrics == MetricsAccess::Operators {
         app = app.route("/metrics", on(M::GET, Health, metrics_for_operators));
@@ -123,6 +125,7 @@ fn routes(token_path: &str, metrics: MetricsAccess) -> (Router<AppState>, RouteT
         .route("/.well-known/oauth-authorization-server", on(M::GET, Discovery, oauth::metadata))
         .into_router()
         .nest("/admin/v1", admin)
+        .merge(portal)
         .nest("/scim/v2", scim);
     (app, table)
 }

@@ -113,6 +113,8 @@ pub struct AppParts {
     pub service: Arc<Service>,
     pub oauth: Arc<OAuth>,
     pub admin: Arc<crate::admin::Admin>,
+    /// The portal's sign-in and sessions.
+    pub portal: Arc<crate::portal::Portal>,
     pub http: Arc<HttpConfig>,
     /// Where request events go (written in batches).
     pub audit: AuditSink,

@@ -23,14 +23,14 @@ use scimd_store::{LockoutKey, LoginAttempt};
 use super::{OAuth, OAuthError, OResult};
 
 /// The counted keys of one principal as seen from one address.
-pub(super) struct Principal {
+pub(crate) struct Principal {
     keys: Vec<LockoutKey>,
 }
 
 impl Principal {
     /// `name` is the principal's key (`client:ID`, `user:NAME`); `from`, the caller's
     /// address when known.
-    pub(super) fn new(oauth: &OAuth, name: String, from: Option<IpAddr>) -> Principal {
+    pub(crate) fn new(oauth: &OAuth, name: String, from: Option<IpAddr>) -> Principal {
         let c = &oauth.config;
         let mut keys = Vec::with_capacity(2);
         if let Some(ip) = from {
@@ -45,7 +45,7 @@ impl Principal {
 impl OAuth {
     /// Counts an attempt of `who` before its credential is checked; a locked principal is
     /// refused with a 429 (error code `error`) and `Retry-After`.
-    pub(super) async fn attempt(&self, who: &Principal, error: &'static str) -> OResult<()> {
+    pub(crate) async fn attempt(&self, who: &Principal, error: &'static str) -> OResult<()> {
         let now = self.clock.now();
         match self.store.login_attempt(who.keys.clone(), self.config.lockout_secs, now).await? {
             LoginAttempt::Allowed => Ok(()),
@@ -64,7 +64,7 @@ impl OAuth {
     }
 
     /// Forgets the counts of `who` after a successful login.
-    pub(super) async fn succeeded(&self, who: &Principal) -> OResult<()> {
+    pub(crate) async fn succeeded(&self, who: &Principal) -> OResult<()> {
         Ok(self.store.login_succeeded(who.keys.iter().map(|k| k.key.clone()).collect()).await?)
     }
 }

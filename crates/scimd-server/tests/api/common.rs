@@ -118,6 +118,7 @@ impl TestServer {
         };
         let oauth = Arc::new(OAuth::new(store.clone(), clock.clone(), opts.oauth).await.expect("oauth"));
         let keyring = opts.config.keyring.clone();
+        let portal_keyring = keyring.clone();
         let service = Arc::new(Service::new(store.clone(), clock.clone(), opts.config));
         let events = scimd_server::events::Events::new(
             store.clone(),
@@ -130,12 +131,20 @@ impl TestServer {
         .expect("events");
         let sink = scimd_server::audit::AuditSink::start(store.clone());
         let admin = scimd_server::admin::Admin::new(store.clone(), clock.clone()).with_sink(sink.clone());
+        let portal = scimd_server::portal::Portal::new(
+            store.clone(),
+            clock.clone(),
+            portal_keyring,
+            scimd_server::portal::PortalSettings { sso_allow_http_loopback: true, ..Default::default() },
+        )
+        .with_sign_in(oauth.clone());
         let state = AppState::new(scimd_server::AppParts {
             mounts: Default::default(),
             service,
             oauth,
             events: Arc::new(events),
             admin: Arc::new(admin),
+            portal: Arc::new(portal),
             http: Arc::new(opts.http),
             audit: sink,
         });

@@ -38,6 +38,8 @@ mod ops;
 mod overload;
 mod patch;
 mod places;
+mod portal;
+mod portal_client;
 mod presets;
 mod profiles;
 mod quirks;

@@ -16,6 +16,10 @@ impl TenantStore for PgStore {
         Box::pin(async move { tenants::by_name(&Pg(&*self.conn().await?), &name).await })
     }
 
+    fn tenant_by_id(&self, id: TenantId) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
+        Box::pin(async move { tenants::by_id(&Pg(&*self.conn().await?), id).await })
+    }
+
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
         Box::pin(async move { tenants::all(&Pg(&*self.conn().await?)).await })
     }

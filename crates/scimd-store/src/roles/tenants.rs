@@ -40,6 +40,10 @@ pub(crate) async fn by_name(db: &impl Db, name: &str) -> StoreResult<Option<Tena
     db.query_opt(&format!("{SELECT} WHERE name = ?"), &[&name], |r| tenant(r)).await
 }
 
+pub(crate) async fn by_id(db: &impl Db, id: TenantId) -> StoreResult<Option<Tenant>> {
+    db.query_opt(&format!("{SELECT} WHERE id = ?"), &[&id.0], |r| tenant(r)).await
+}
+
 pub(crate) async fn all(db: &impl Db) -> StoreResult<Vec<Tenant>> {
     db.query(&format!("{SELECT} ORDER BY id"), &[], |r| tenant(r)).await
 }

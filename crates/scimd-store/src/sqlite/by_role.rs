@@ -16,6 +16,11 @@ impl TenantStore for SqliteStore {
         Box::pin(async move { r })
     }
 
+    fn tenant_by_id(&self, id: TenantId) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
+        let r = self.read_one(|c| ready(tenants::by_id(&Lite(c), id)));
+        Box::pin(async move { r })
+    }
+
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
         let r = self.read_one(|c| ready(tenants::all(&Lite(c))));
         Box::pin(async move { r })

@@ -20,6 +20,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/sqlite/0014_access_to_any_place.sql")),
     (15, include_str!("../../migrations/sqlite/0015_event_streams.sql")),
     (16, include_str!("../../migrations/sqlite/0016_async_requests.sql")),
+    (17, include_str!("../../migrations/sqlite/0017_portal.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 pub(super) type DataStep = fn(&Connection) -> StoreResult<()>;

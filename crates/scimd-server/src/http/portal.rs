@@ -1,0 +1,56 @@
+//! The portal: the web console of operators and of tenants' system users, served under
+//! `/portal/` as pages rendered on the server from compiled templates (`templates/portal/`),
+//! with the portal's own stylesheet and scripts embedded in the binary. Every form works
+//! without JavaScript; scripts only add to it. Each handler translates between a page and
+//! a use case (`portal`, `admin`), like the admin API's.
+//!
+//! - `session`: the session cookie, the signed-in person, forms' anti-forgery checks;
+//! - `page`: the frame of every page, rendering, the portal's headers, errors as pages;
+//! - `assets`: the embedded stylesheet, scripts and vendored libraries;
+//! - `signin`: signing in (password, second factor), out, and invitations;
+//! - `home`: tenants, a tenant's overview, the person's account.
+
+pub(crate) mod assets;
+mod home;
+mod page;
+mod session;
+mod signin;
+
+use axum::Router;
+use axum::http::Method;
+
+use super::AppState;
+use super::routes::{RouteTable, Routes, on};
+use crate::operation::Operation::{Portal, PortalPage};
+
+/// The portal's routes (recorded in `table`), with the portal's headers on every answer.
+pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
+    use Method as M;
+    Routes::new("", table)
+        .route("/portal", on(M::GET, PortalPage, signin::root))
+        .route("/portal/", on(M::GET, PortalPage, signin::home))
+        .route("/portal/static/{file}", on(M::GET, PortalPage, assets::serve))
+        .route(
+            "/portal/login",
+            on(M::GET, PortalPage, signin::login_form).on(M::POST, Portal("portal-sign-in"), signin::login),
+        )
+        .route(
+            "/portal/login/code",
+            on(M::GET, PortalPage, signin::code_form).on(M::POST, Portal("portal-second-factor"), signin::code),
+        )
+        .route("/portal/sign-out", on(M::POST, Portal("portal-sign-out"), signin::sign_out))
+        .route(
+            "/portal/invite",
+            on(M::GET, PortalPage, signin::invite_form).on(M::POST, Portal("portal-accept-invitation"), signin::invite),
+        )
+        .route("/portal/account", on(M::GET, PortalPage, home::account))
+        .route("/portal/account/sessions/end", on(M::POST, Portal("portal-end-sessions"), home::end_sessions))
+        .route(
+            "/portal/tenants",
+            on(M::GET, PortalPage, home::tenants).on(M::POST, Portal("portal-create-tenant"), home::create_tenant),
+        )
+        .route("/portal/t/{tenant}", on(M::GET, PortalPage, home::tenant))
+        .route("/portal/t/{tenant}/scim", on(M::POST, Portal("portal-set-scim"), home::set_scim))
+        .into_router()
+        .layer(axum::middleware::map_response(page::headers_layer))
+}

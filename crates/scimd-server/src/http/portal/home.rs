@@ -1,0 +1,166 @@
+//! The portal's first pages: an operator's tenants (and a new one from a preset), a
+//! tenant's overview (SCIM on or off), and the person's own account (their sessions).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::page::{self, Chrome, Flash, seg};
+use super::session::{Submit, Viewer};
+use crate::admin::TenantView;
+use crate::http::AppState;
+use crate::portal::SessionView;
+
+struct TenantRow {
+    view: TenantView,
+    path: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/tenants.html")]
+struct TenantsPage {
+    chrome: Chrome,
+    tenants: Vec<TenantRow>,
+    presets: Vec<&'static str>,
+    name: String,
+    preset: String,
+    error: Option<String>,
+}
+
+async fn tenants_page(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    name: &str,
+    preset: &str,
+    error: Option<String>,
+) -> Response {
+    if let Err(e) = viewer.person().operator_only() {
+        return viewer.error(e);
+    }
+    let tenants = match state.admin.list_tenants().await {
+        Ok(t) => t,
+        Err(e) => return viewer.error(e),
+    };
+    let tenants = tenants.into_iter().map(|view| TenantRow { path: seg(&view.name), view }).collect();
+    let presets = crate::presets::PRESETS.iter().map(|(n, _)| *n).collect();
+    let chrome = viewer.chrome("Tenants");
+    let p = TenantsPage { chrome, tenants, presets, name: name.into(), preset: preset.into(), error };
+    page::render(status, &p)
+}
+
+pub(super) async fn tenants(State(state): State<AppState>, viewer: Viewer) -> Response {
+    tenants_page(&state, &viewer, StatusCode::OK, "", "", None).await
+}
+
+pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit) -> Response {
+    let Submit { viewer, fields } = submit;
+    if let Err(e) = viewer.person().operator_only() {
+        return viewer.error(e);
+    }
+    let (name, preset, scim) = (fields.get("name"), fields.get("preset"), fields.checked("scim"));
+    let created = match preset {
+        "" => state.admin.create_tenant(name, scim).await,
+        p => state.admin.create_tenant_with_preset(name, scim, p).await,
+    };
+    match created {
+        Ok(t) => page::see_other(&format!("/portal/t/{}?created=1", seg(&t.name))),
+        Err(e) if e.status < 500 => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            tenants_page(&state, &viewer, status, name, preset, Some(e.message)).await
+        }
+        Err(e) => viewer.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/tenant.html")]
+struct TenantPage {
+    chrome: Chrome,
+    tenant: TenantView,
+    scim_url: String,
+    operator: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct Done {
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub(super) async fn tenant(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<Done>,
+) -> Response {
+    let tenant = match viewer.open(&state, &name).await {
+        Ok(t) => t,
+        Err(res) => return res,
+    };
+    let flash = match (q.created, q.done) {
+        (Some(_), _) => Flash::ok(format!("Tenant {} created.", tenant.name)),
+        (_, Some(d)) => Flash::ok(d),
+        _ => None,
+    };
+    let root = crate::http::origin::origin(&state.http, &headers).root;
+    let chrome = viewer.chrome(tenant.name.clone()).in_tenant(&tenant.name, "overview").with_flash(flash);
+    let scim_url = format!("{root}/scim/v2");
+    page::ok(&TenantPage { chrome, tenant, scim_url, operator: viewer.person().is_operator() })
+}
+
+pub(super) async fn set_scim(State(state): State<AppState>, Path(name): Path<String>, submit: Submit) -> Response {
+    let Submit { viewer, fields } = submit;
+    if let Err(e) = viewer.person().operator_only() {
+        return viewer.error(e);
+    }
+    let tenant = match viewer.open(&state, &name).await {
+        Ok(t) => t,
+        Err(res) => return res,
+    };
+    let on = fields.checked("on");
+    match state.admin.set_scim(&tenant.name, on).await {
+        Ok(_) => {
+            let done = if on { "SCIM provisioning is on." } else { "SCIM provisioning is off." };
+            page::see_other(&format!("/portal/t/{}?done={}", seg(&tenant.name), seg(done)))
+        }
+        Err(e) => viewer.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    name: String,
+    tenant: Option<String>,
+    sessions: Vec<SessionView>,
+}
+
+pub(super) async fn account(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let sessions = match state.portal.sessions_of(viewer.person(), &viewer.signed.id_hash).await {
+        Ok(s) => s,
+        Err(e) => return viewer.error(e),
+    };
+    let p = viewer.person();
+    let page = AccountPage {
+        chrome: viewer.chrome("Your account"),
+        name: p.display_name().to_string(),
+        tenant: p.own_tenant().map(|t| t.name.clone()),
+        sessions,
+    };
+    page::ok(&page)
+}
+
+pub(super) async fn end_sessions(State(state): State<AppState>, submit: Submit) -> Response {
+    let Submit { viewer, fields } = submit;
+    let id = fields.opt("id");
+    match state.portal.end_sessions(viewer.person(), id, &viewer.signed.id_hash).await {
+        Ok(_) => page::see_other("/portal/account"),
+        Err(e) => viewer.error(e),
+    }
+}
