@@ -19,6 +19,8 @@
 //!   and when to try again.
 //! - [`oauth`]: the OAuth 2.0 authorization server (grants, JWTs, revocation, lockout)
 //!   and the authentication of bearer tokens.
+//! - [`oidc`]: signing in to the portal with a tenant's identity provider: the OpenID
+//!   Connect relying party (discovery, PKCE, ID token verification) and who it admits.
 //! - [`clock`]: the clock passed to everything that needs the time.
 //! - [`seal`]: secrets kept in the database, sealed at rest under the master key.
 //! - [`presets`]: the tenant presets of `examples/presets/`, built in.
@@ -45,6 +47,7 @@ pub mod hashing;
 pub mod http;
 pub mod metrics;
 pub mod oauth;
+pub mod oidc;
 pub mod operation;
 pub mod portal;
 pub mod presets;

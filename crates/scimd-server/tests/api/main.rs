@@ -33,6 +33,7 @@ mod isolation;
 mod list;
 mod login_attacks;
 mod oauth;
+mod oidc_client;
 mod openapi;
 mod ops;
 mod overload;
