@@ -29,6 +29,7 @@ mod mounts;
 mod oauth;
 pub mod openapi;
 mod origin;
+mod portal;
 mod query;
 mod request_log;
 mod router;
