@@ -170,6 +170,10 @@
         height: CHART_HEIGHT,
         series: series,
         axes: [{ stroke: "#1b1f24" }, { stroke: "#1b1f24" }],
+        // The portal's times are UTC (so are the tables beside the charts).
+        tzDate: function (ts) {
+          return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+        },
         cursor: { drag: { x: false, y: false } },
       },
       columns,

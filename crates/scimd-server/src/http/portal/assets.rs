@@ -150,6 +150,38 @@ mod tests {
         assert_eq!(url(PORTAL_CSS).rsplit('.').next(), Some("css"));
     }
 
+    /// The vendored files are byte for byte those the README names (its SHA-256 column), so
+    /// an edit to one, or an update that forgets the README, fails here.
+    #[test]
+    fn the_vendored_files_are_those_the_readme_names() {
+        let readme = include_str!("../../../assets/portal/README.md");
+        let vendored: [(&str, &[u8]); 5] = [
+            ("htmx.min.js", include_bytes!("../../../assets/portal/htmx.min.js")),
+            ("htmx.LICENSE", include_bytes!("../../../assets/portal/htmx.LICENSE")),
+            ("uPlot.iife.min.js", include_bytes!("../../../assets/portal/uPlot.iife.min.js")),
+            ("uPlot.min.css", include_bytes!("../../../assets/portal/uPlot.min.css")),
+            ("uPlot.LICENSE", include_bytes!("../../../assets/portal/uPlot.LICENSE")),
+        ];
+        for (file, bytes) in vendored {
+            let row = format!("| `{file}` |");
+            let hash = format!("`{}`", hex::encode(Sha256::digest(bytes)));
+            let named = readme.lines().any(|l| l.starts_with(&row) && l.contains(&hash));
+            assert!(named, "{file}: the README has no row naming its SHA-256 {hash}");
+        }
+    }
+
+    /// What the portal's policy (`script-src 'self'; style-src 'self'`) would refuse, or
+    /// what would need `unsafe-eval`, never enters our own script.
+    #[test]
+    fn our_script_needs_nothing_the_policy_refuses() {
+        let js = std::str::from_utf8(FILES.iter().find(|f| f.0 == PORTAL_JS).unwrap().1).unwrap();
+        for refused in
+            ["eval(", "new Function", "innerHTML", "setAttribute(\"style\"", ".style.", "cssText", "javascript:"]
+        {
+            assert!(!js.contains(refused), "portal.js contains {refused:?}");
+        }
+    }
+
     #[test]
     #[should_panic(expected = "no embedded portal asset")]
     fn an_unknown_name_panics() {
