@@ -179,6 +179,8 @@
       columns,
       el
     );
+    // The container was hidden while empty (portal.css), so its width only now is right.
+    chart.setSize({ width: chartWidth(el), height: CHART_HEIGHT });
     chart.root.setAttribute("aria-hidden", "true");
     el._scimdChart = chart;
     charts.push(el);

@@ -1,6 +1,6 @@
-//! The portal's static files (stylesheets and scripts, `assets/portal/`), embedded in the
-//! binary: nothing is loaded from elsewhere and building needs no JavaScript tooling.
-//! Each is served under a name carrying the start of its SHA-256
+//! The portal's static files (stylesheets, scripts, the vendored libraries' license texts;
+//! `assets/portal/`), embedded in the binary: nothing is loaded from elsewhere and building
+//! needs no JavaScript tooling. Each is served under a name carrying the start of its SHA-256
 //! (`/portal/static/NAME.HASH8.EXT`), so a browser may keep it for a year: a new build
 //! with a changed file links to a new name, and an old name is a 404.
 #![cfg_attr(not(test), expect(dead_code, reason = "the portal's pages and routes are not wired to it yet"))]
@@ -23,7 +23,7 @@ pub const UPLOT_CSS: &str = "uPlot.min.css";
 pub const PORTAL_CSS: &str = "portal.css";
 /// The portal's own script.
 pub const PORTAL_JS: &str = "portal.js";
-/// The vendored libraries' license texts: shipped with the binary as the licenses ask.
+/// htmx's license text: the vendored libraries' licenses travel with the binary.
 pub const HTMX_LICENSE: &str = "htmx.LICENSE.txt";
 /// uPlot's license text.
 pub const UPLOT_LICENSE: &str = "uPlot.LICENSE.txt";
@@ -60,7 +60,7 @@ struct Asset {
     etag: HeaderValue,
 }
 
-/// Hashed at first use (a few hundred kilobytes, once).
+/// Hashed at first use (about a hundred kilobytes, once).
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     FILES
         .iter()
