@@ -17,6 +17,7 @@
 //! | task | every | why |
 //! |---|---|---|
 //! | OAuth bookkeeping | 1 h | expired refresh tokens (a day late, so a late replay is still recognized), spent revocations, idle failed-login counts |
+//! | portal sessions | 10 min | sessions past their expiry, invitations past theirs (a session is refused once expired; this only frees the rows) |
 //! | audit retention | 10 min | events and payloads past their tenant's days (`audit.days` for those of no tenant), in batches of 5000 with a pause between, so the writer is never held long |
 //!
 //! Elsewhere, because each belongs to what it serves: the audit sink's writer task, which
@@ -38,6 +39,7 @@ const MOUNTS_EVERY: Duration = Duration::from_secs(5);
 const PLACES_EVERY: Duration = Duration::from_millis(500);
 const LIMITERS_EVERY: Duration = Duration::from_secs(60);
 const EVENTS_PURGE_EVERY: Duration = Duration::from_secs(60);
+const PORTAL_PURGE_EVERY: Duration = Duration::from_secs(600);
 const OAUTH_PURGE_EVERY: Duration = Duration::from_secs(3600);
 const AUDIT_PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Audit rows deleted per statement, and the pause between two statements.
@@ -107,7 +109,12 @@ async fn refresh_mounts(mounts: &Mounts, service: &Service) {
 
 /// The deployment's housekeeping: the OAuth purge and the audit retention (events of no
 /// tenant kept `audit_days`), each run at once and then repeated.
-pub fn housekeeping(oauth: Arc<OAuth>, store: Arc<dyn AuditStore>, audit_days: i64) -> Tasks {
+pub fn housekeeping(
+    oauth: Arc<OAuth>,
+    portal: Arc<crate::portal::Portal>,
+    store: Arc<dyn AuditStore>,
+    audit_days: i64,
+) -> Tasks {
     let purge = tokio::spawn(async move {
         let mut every = tokio::time::interval(OAUTH_PURGE_EVERY);
         loop {
@@ -116,6 +123,17 @@ pub fn housekeeping(oauth: Arc<OAuth>, store: Arc<dyn AuditStore>, audit_days: i
                 Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired OAuth state"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = ?e, "purging expired OAuth state failed"),
+            }
+        }
+    });
+    let sessions = tokio::spawn(async move {
+        let mut every = tokio::time::interval(PORTAL_PURGE_EVERY);
+        loop {
+            every.tick().await;
+            match portal.purge().await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired portal sessions and invitations"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired portal sessions failed"),
             }
         }
     });
@@ -140,5 +158,5 @@ pub fn housekeeping(oauth: Arc<OAuth>, store: Arc<dyn AuditStore>, audit_days: i
             }
         }
     });
-    Tasks(vec![purge, retention])
+    Tasks(vec![purge, sessions, retention])
 }

@@ -250,7 +250,14 @@ pub(crate) fn portal_settings(cfg: &Config) -> crate::portal::PortalSettings {
         Some(u) => serve::public_origin(u),
         None => format!("http://{}", cfg.server.listen.replace("0.0.0.0", "localhost")),
     };
-    crate::portal::PortalSettings { public_origin: Some(origin), ..Default::default() }
+    let p = &cfg.portal;
+    crate::portal::PortalSettings {
+        session_idle: p.session_idle,
+        session_max: p.session_max,
+        invite_ttl: p.invite_ttl,
+        public_origin: Some(origin),
+        sso_allow_http_loopback: false,
+    }
 }
 
 /// The portal's use cases over an open database (no signing in: that needs the server).

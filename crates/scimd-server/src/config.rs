@@ -30,6 +30,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub secrets: SecretsConfig,
     pub events: EventsSection,
+    pub portal: PortalSection,
     /// Tenants made to exist, with these settings, when `serve` starts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<TenantConfig>,
@@ -258,6 +259,36 @@ pub struct EventsSection {
 impl Default for EventsSection {
     fn default() -> Self {
         EventsSection { failing_after: Duration::from_secs(600), retention: Duration::from_secs(7 * 24 * 3600) }
+    }
+}
+
+/// The portal (the web console under `/portal/`): whether it is served, how long its
+/// sessions and invitations last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortalSection {
+    /// Whether the portal is served under /portal/ (operators: `scimd operator create`).
+    pub enabled: bool,
+    /// A session unused this long ends (the person signs in again).
+    #[serde(with = "duration")]
+    pub session_idle: Duration,
+    /// A session ends this long after its sign-in, used or not.
+    #[serde(with = "duration")]
+    pub session_max: Duration,
+    /// How long an invitation link works.
+    #[serde(with = "duration")]
+    pub invite_ttl: Duration,
+}
+
+impl Default for PortalSection {
+    fn default() -> Self {
+        let d = crate::portal::PortalSettings::default();
+        PortalSection {
+            enabled: true,
+            session_idle: d.session_idle,
+            session_max: d.session_max,
+            invite_ttl: d.invite_ttl,
+        }
     }
 }
 
@@ -533,6 +564,12 @@ impl Config {
         }
         if self.events.failing_after < Duration::from_secs(1) {
             return Err("events.failing_after must be at least 1s".into());
+        }
+        if self.portal.session_idle < Duration::from_secs(60) || self.portal.session_max < self.portal.session_idle {
+            return Err("portal.session_idle must be at least 1m, and portal.session_max at least as long".into());
+        }
+        if self.portal.invite_ttl < Duration::from_secs(60) {
+            return Err("portal.invite_ttl must be at least 1m".into());
         }
         if self.events.retention < Duration::from_secs(60) {
             return Err("events.retention must be at least 1m".into());

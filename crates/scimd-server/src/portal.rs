@@ -17,7 +17,7 @@ mod totp;
 
 pub use people::{InvitedUser, OperatorView, SystemUserView, check_new_password};
 pub use signin::{PasswordStep, SecondFactor, SessionView, Signed};
-pub use sso::{SsoStart, SsoView};
+pub use sso::{SsoAnswer, SsoStart, SsoView};
 pub use totp::{Enrolment, code_at};
 
 use std::sync::Arc;
@@ -67,6 +67,10 @@ pub struct Portal {
     oauth: Option<Arc<OAuth>>,
     keyring: Arc<Keyring>,
     settings: PortalSettings,
+    /// Single sign-on's client side; `None` when it could not be set up (no TLS roots).
+    relying: Option<crate::oidc::Relying>,
+    /// Seals a pending single sign-on in the browser's cookie (`secrets::portal_key`).
+    sso_seal: tokio::sync::OnceCell<Keyring>,
 }
 
 impl Portal {
@@ -76,7 +80,14 @@ impl Portal {
         keyring: Arc<Keyring>,
         settings: PortalSettings,
     ) -> Portal {
-        Portal { store, clock, oauth: None, keyring, settings }
+        let relying = match crate::oidc::Relying::new(settings.sso_allow_http_loopback) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, "single sign-on is unavailable");
+                None
+            }
+        };
+        Portal { store, clock, oauth: None, keyring, settings, relying, sso_seal: Default::default() }
     }
 
     /// Signing in, with attempts counted by the authorization server's lockout.
@@ -90,6 +101,11 @@ impl Portal {
 
     pub fn settings(&self) -> &PortalSettings {
         &self.settings
+    }
+
+    /// Deletes sessions and invitations past their expiry; how many.
+    pub async fn purge(&self) -> AdminResult<u64> {
+        self.store.purge_portal(self.now()).await.map_err(AdminError::internal)
     }
 
     fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -196,7 +196,12 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
     let oauth = Arc::new(oauth);
     let sink = crate::audit::AuditSink::start(store.clone());
     // OAuth purge and audit retention: see `background`.
-    let housekeeping = crate::background::housekeeping(oauth.clone(), store.clone(), cfg.audit.days.max(1));
+    let portal = Arc::new(
+        crate::portal::Portal::new(store.clone(), clock.clone(), keyring.clone(), super::portal_settings(cfg))
+            .with_sign_in(oauth.clone()),
+    );
+    let housekeeping =
+        crate::background::housekeeping(oauth.clone(), portal.clone(), store.clone(), cfg.audit.days.max(1));
     let metrics = match (cfg.metrics.enabled, &cfg.metrics.listen) {
         (false, _) => MetricsAccess::Off,
         (true, Some(_)) => MetricsAccess::Separate,
@@ -226,10 +231,7 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         service,
         events: Arc::new(events),
         oauth: oauth.clone(),
-        portal: Arc::new(
-            crate::portal::Portal::new(store.clone(), clock.clone(), keyring.clone(), super::portal_settings(cfg))
-                .with_sign_in(oauth.clone()),
-        ),
+        portal: portal.clone(),
         admin: Arc::new(admin.with_sink(sink.clone())),
         http: Arc::new(HttpConfig {
             max_body_bytes: cfg.server.max_body_bytes,
@@ -245,6 +247,7 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
                 connections: conn_limits,
             },
             metrics,
+            portal: cfg.portal.enabled,
         }),
         audit: sink.clone(),
     });

@@ -8,6 +8,7 @@
 //! - `page`: the frame of every page, rendering, the portal's headers, errors as pages;
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
+//! - `sso`: single sign-on through a tenant's OpenID Connect provider;
 //! - `home`: tenants, a tenant's overview, the person's account.
 
 pub(crate) mod assets;
@@ -15,6 +16,7 @@ mod home;
 mod page;
 mod session;
 mod signin;
+mod sso;
 
 use axum::Router;
 use axum::http::Method;
@@ -43,6 +45,8 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
             "/portal/invite",
             on(M::GET, PortalPage, signin::invite_form).on(M::POST, Portal("portal-accept-invitation"), signin::invite),
         )
+        .route("/portal/sso", on(M::GET, PortalPage, sso::start))
+        .route("/portal/sso/callback", on(M::GET, Portal("portal-sso-sign-in"), sso::callback))
         .route("/portal/account", on(M::GET, PortalPage, home::account))
         .route("/portal/account/sessions/end", on(M::POST, Portal("portal-end-sessions"), home::end_sessions))
         .route(

@@ -80,7 +80,7 @@ fn resource_routes<'t, const K: u8>(routes: Routes<'t>, base: &str, k: ResourceK
 
 /// The application's own routes (all but Swagger UI's) and the table naming each one's
 /// operation: the token endpoint at `token_path`, `/metrics` when operators read it here.
-fn routes(token_path: &str, metrics: MetricsAccess) -> (Router<AppState>, RouteTable) {
+fn routes(token_path: &str, metrics: MetricsAccess, portal: bool) -> (Router<AppState>, RouteTable) {
     use Method as M;
     let me = ResourceKind::User;
     let mut table = RouteTable::default();
@@ -109,7 +109,7 @@ fn routes(token_path: &str, metrics: MetricsAccess) -> (Router<AppState>, RouteT
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     let admin = admin::routes(&mut table);
-    let portal = portal::routes(&mut table);
+    let portal = if portal { portal::routes(&mut table) } else { Router::new() };
     let mut app = Routes::new("", &mut table);
     if metrics == MetricsAccess::Operators {
         app = app.route("/metrics", on(M::GET, Health, metrics_for_operators));
@@ -134,7 +134,7 @@ fn routes(token_path: &str, metrics: MetricsAccess) -> (Router<AppState>, RouteT
 pub fn router(state: AppState) -> Router {
     let token_path = state.oauth.config.token_path.clone();
     let limits = state.http.limits;
-    let (app, table) = routes(&token_path, state.http.metrics);
+    let (app, table) = routes(&token_path, state.http.metrics, state.http.portal);
     // The API's description, and Swagger UI on it (its assets are in the binary). Its
     // routes are not in the table: named from their paths.
     let docs: Router<AppState> = Router::from(
@@ -163,7 +163,7 @@ mod tests {
     /// The API's description documents each route as the route names itself.
     #[test]
     fn every_documented_operation_is_routed_and_named_as_documented() {
-        let (_, table) = routes("/oauth2/token", MetricsAccess::Operators);
+        let (_, table) = routes("/oauth2/token", MetricsAccess::Operators, true);
         let documented = openapi::documented_operations("/oauth2/token");
         assert!(documented.len() > 60);
         for (method, path, op) in documented {
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn every_route_is_under_a_built_in_prefix() {
-        let (_, table) = routes("/oauth2/token", MetricsAccess::Operators);
+        let (_, table) = routes("/oauth2/token", MetricsAccess::Operators, true);
         for path in table.paths().filter(|p| *p != "/oauth2/token") {
             assert!(BUILT_IN_PREFIXES.iter().any(|b| path.starts_with(b)), "{path} is under no built-in prefix");
         }

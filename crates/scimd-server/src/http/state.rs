@@ -31,6 +31,8 @@ pub struct HttpConfig {
     pub limits: limits::Limits,
     /// Where `/metrics` is served.
     pub metrics: MetricsAccess,
+    /// Whether the portal is served under `/portal/`.
+    pub portal: bool,
 }
 
 /// Where `/metrics` is served.
@@ -54,6 +56,7 @@ impl Default for HttpConfig {
             audit_details: scimd_store::DetailsLevel::Changes,
             limits: limits::Limits::default(),
             metrics: MetricsAccess::Operators,
+            portal: true,
         }
     }
 }

@@ -86,3 +86,157 @@ impl Portal {
         self.store.set_sso(t.id, None, self.now()).await.map_err(AdminError::internal)
     }
 }
+
+/// How long a browser has to come back from its provider.
+const PENDING_SECS: i64 = 600;
+
+/// A sign-in sent to the provider, kept sealed in the browser's cookie until it comes back.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Pending {
+    tenant: i64,
+    state: String,
+    nonce: String,
+    verifier: String,
+    /// Unix seconds.
+    expires: i64,
+}
+
+fn unavailable() -> AdminError {
+    AdminError::not_found("single sign-on is not set up for this company: sign in with your email and password")
+}
+
+fn oidc_err(e: crate::oidc::OidcError) -> AdminError {
+    use crate::oidc::OidcError as E;
+    let status = match &e {
+        E::Refused(_) => 403,
+        E::Settings(_) | E::Provider(_) => 502,
+    };
+    tracing::info!(target: "scimd::portal", error = %e, "single sign-on failed");
+    AdminError { status, message: e.message().to_string() }
+}
+
+impl Portal {
+    async fn sso_seal(&self) -> AdminResult<&crate::seal::Keyring> {
+        self.sso_seal
+            .get_or_try_init(|| async {
+                let key = crate::secrets::portal_key(&*self.store, &*self.clock, &self.keyring).await?;
+                Ok::<_, String>(crate::seal::Keyring::new(crate::seal::MasterKey::from_bytes(key), Vec::new()))
+            })
+            .await
+            .map_err(AdminError::internal)
+    }
+
+    /// Starts a single sign-on to the tenant's provider: where to send the browser, and
+    /// the sealed value of the cookie that brings the sign-in back (`sso_finish`).
+    pub async fn sso_start(&self, tenant: &str, redirect_uri: &str) -> AdminResult<(SsoStart, String)> {
+        let t = self.tenant(tenant).await.map_err(|_| unavailable())?;
+        let s = self.store.sso(t.id).await.map_err(AdminError::internal)?.ok_or_else(unavailable)?;
+        let rp = self.relying.as_ref().ok_or_else(unavailable)?;
+        let provider = rp.discover(&s.issuer).await.map_err(oidc_err)?;
+        let start = rp.start(&provider, &s.client_id, redirect_uri);
+        let pending = Pending {
+            tenant: t.id.0,
+            state: start.state,
+            nonce: start.nonce,
+            verifier: start.verifier,
+            expires: self.now().timestamp() + PENDING_SECS,
+        };
+        let text = serde_json::to_string(&pending).map_err(AdminError::internal)?;
+        let sealed = self.sso_seal().await?.seal_text(&text);
+        Ok((SsoStart { url: start.url }, sealed))
+    }
+
+    /// Finishes a single sign-on: the provider's answer (`code` or `error`, and `state`)
+    /// checked against the browser's sealed cookie, the identity verified and admitted by
+    /// the tenant's rules, then the system user it is (found by its SSO subject, else by
+    /// its verified email in this tenant, else made now). The new session's token.
+    pub async fn sso_finish(
+        &self,
+        sealed: &str,
+        answer: SsoAnswer<'_>,
+        redirect_uri: &str,
+        from: Option<std::net::IpAddr>,
+        user_agent: Option<&str>,
+    ) -> AdminResult<String> {
+        let expired = || AdminError { status: 400, message: "this sign-in has expired: start again".into() };
+        let text = self.sso_seal().await?.open_text(sealed).map_err(|_| expired())?;
+        let p: Pending = serde_json::from_str(&text).map_err(|_| expired())?;
+        if p.expires < self.now().timestamp() || !crate::auth::same_secret(&p.state, answer.state) {
+            return Err(expired());
+        }
+        if let Some(error) = answer.error {
+            return Err(oidc_err(crate::oidc::authorization_error(error)));
+        }
+        let tenant = scimd_store::TenantId(p.tenant);
+        let s = self.store.sso(tenant).await.map_err(AdminError::internal)?.ok_or_else(unavailable)?;
+        let rp = self.relying.as_ref().ok_or_else(unavailable)?;
+        let provider = rp.discover(&s.issuer).await.map_err(oidc_err)?;
+        let secret = match &s.client_secret {
+            Some(sealed) => Some(self.keyring.open_text(sealed).map_err(AdminError::internal)?),
+            None => None,
+        };
+        let creds = crate::oidc::ClientCreds { id: s.client_id.clone(), secret };
+        let exchange =
+            crate::oidc::Exchange { redirect_uri, code: answer.code, verifier: &p.verifier, nonce: &p.nonce };
+        let identity = rp.finish(&provider, &creds, &exchange, self.now()).await.map_err(oidc_err)?;
+        if !crate::oidc::admits(&identity, &s.allowed_domains, &s.allowed_groups) {
+            return Err(AdminError {
+                status: 403,
+                message: "your company's provider signed you in, but this portal admits only the email domains or \
+                          groups your company chose: ask your administrator"
+                    .into(),
+            });
+        }
+        let id = self.sso_user(tenant, provider.issuer(), &identity).await?;
+        self.start_session(
+            scimd_store::Principal::SystemUser(id),
+            scimd_store::SessionStage::SignedIn,
+            from,
+            user_agent,
+        )
+        .await
+    }
+
+    /// The system user an admitted identity is, made on its first sign-in.
+    async fn sso_user(
+        &self,
+        tenant: scimd_store::TenantId,
+        issuer: &str,
+        i: &crate::oidc::Identity,
+    ) -> AdminResult<i64> {
+        let subject = format!("{issuer} {}", i.subject);
+        let refused = |m: &str| AdminError { status: 403, message: m.to_string() };
+        if let Some(u) = self.store.system_user_by_sso(tenant, &subject).await.map_err(AdminError::internal)? {
+            return if u.disabled { Err(refused("your access to this portal is disabled")) } else { Ok(u.id) };
+        }
+        let email = match (&i.email, i.email_verified) {
+            (Some(e), true) => super::people::normalized_email(e)?,
+            _ => return Err(refused("your provider did not give a verified email address, which this portal needs")),
+        };
+        let link = scimd_store::SystemUserChange { sso_subject: Some(subject), ..Default::default() };
+        match self.store.system_user_by_email(&email).await.map_err(AdminError::internal)? {
+            Some(u) if u.tenant != tenant => Err(refused("this email signs in to another company's portal")),
+            Some(u) if u.disabled => Err(refused("your access to this portal is disabled")),
+            Some(u) => {
+                self.store.change_system_user(tenant, u.id, link).await.map_err(AdminError::internal)?;
+                Ok(u.id)
+            }
+            None => {
+                let u = self
+                    .store
+                    .create_system_user(tenant, &email, None, "sso", self.now())
+                    .await
+                    .map_err(AdminError::internal)?;
+                self.store.change_system_user(tenant, u.id, link).await.map_err(AdminError::internal)?;
+                Ok(u.id)
+            }
+        }
+    }
+}
+
+/// The provider's answer at the callback.
+pub struct SsoAnswer<'a> {
+    pub state: &'a str,
+    pub code: &'a str,
+    pub error: Option<&'a str>,
+}

@@ -91,15 +91,13 @@ impl Browser {
         format!("{}{}", self.base.trim_end_matches('/'), path)
     }
 
+    /// A GET of a path of the portal, or of an absolute URL elsewhere (an identity
+    /// provider: it gets none of the portal's cookies).
     pub async fn get(&mut self, path: &str) -> Page {
-        let res = self
-            .http
-            .get(self.url(path))
-            .header(COOKIE, self.jar())
-            .header("sec-fetch-site", "none")
-            .send()
-            .await
-            .unwrap();
+        let ours = !path.starts_with("http") || path.starts_with(self.base.trim_end_matches('/'));
+        let url = if path.starts_with("http") { path.to_string() } else { self.url(path) };
+        let jar = if ours { self.jar() } else { String::new() };
+        let res = self.http.get(url).header(COOKIE, jar).header("sec-fetch-site", "none").send().await.unwrap();
         self.page(res).await
     }
 

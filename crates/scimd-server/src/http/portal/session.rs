@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::page;
 use crate::audit::AuditSlot;
+use crate::auth::same_secret;
 use crate::http::AppState;
 use crate::portal::{Person, Signed};
 
@@ -74,17 +75,20 @@ fn cross_site(parts: &Parts, state: &AppState) -> bool {
     authority(&ours) != origin
 }
 
-/// Constant-time comparison of two tokens.
-pub(super) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Notes the person (and the tenant) on the request's audit event. Portal events keep no
 /// payloads: a form may hold a password.
 fn audit_as(slot: Option<&AuditSlot>, person: &Person, tenant: Option<scimd_store::TenantId>) {
     if let Some(slot) = slot {
         let tenant = tenant.or_else(|| person.own_tenant().map(|t| t.id));
         slot.set_caller(tenant, Some(person.audit_name()), Some(scimd_store::DetailsLevel::Off));
+    }
+}
+
+/// Notes who tried to sign in (the name as typed) on the request's audit event.
+pub(super) fn audit_sign_in(parts: &Parts, login: &str) {
+    if let Some(slot) = parts.extensions.get::<std::sync::Arc<AuditSlot>>() {
+        let name: String = login.trim().chars().take(100).collect();
+        slot.set_caller(None, Some(format!("portal:{name}")), Some(scimd_store::DetailsLevel::Off));
     }
 }
 
@@ -215,7 +219,7 @@ impl FromRequest<AppState> for Submit {
         }
         let bytes = read_form(Request::from_parts(parts, body), state).await?;
         let fields = Fields::parse(&bytes);
-        if !same(fields.get("_csrf"), &viewer.signed.csrf) {
+        if !same_secret(fields.get("_csrf"), &viewer.signed.csrf) {
             return Err(forged());
         }
         Ok(Submit { viewer, fields })
@@ -251,7 +255,7 @@ pub(super) async fn checked_form(
     }
     let bytes = read_form(Request::from_parts(parts, body), state).await?;
     let fields = Fields::parse(&bytes);
-    if same(fields.get("_csrf"), expected) { Ok(fields) } else { Err(forged()) }
+    if same_secret(fields.get("_csrf"), expected) { Ok(fields) } else { Err(forged()) }
 }
 
 async fn read_form(req: Request, state: &AppState) -> Result<Bytes, Response> {

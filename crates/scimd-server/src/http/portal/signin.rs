@@ -87,6 +87,7 @@ pub(super) async fn login(State(state): State<AppState>, form: PreForm) -> Respo
     let PreForm { fields, parts } = form;
     let (login, next) = (fields.get("login"), next_page(fields.get("next")));
     let ua = session::user_agent(&parts);
+    session::audit_sign_in(&parts, login);
     match state.portal.sign_in(login, fields.get("password"), session::peer(&parts), ua.as_deref()).await {
         Ok(PasswordStep::SecondFactor { token }) => {
             with_session(&format!("/portal/login/code?next={}", page::seg(next)), &token)
