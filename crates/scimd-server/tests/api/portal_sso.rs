@@ -62,7 +62,7 @@ async fn sso_refuses_who_the_tenant_does_not_admit_and_a_forged_answer() {
     let refused = sso(&mut b, "acme").await;
     assert_eq!(refused.status, 403, "Ann is in 'staff', not 'portal-admins'");
     assert!(refused.body.contains("ask your administrator"), "{}", refused.body);
-    assert!(b.cookies.get("__Host-scimd_session").is_none());
+    assert!(!b.cookies.contains_key("__Host-scimd_session"));
 
     m.set_user(User { groups: vec!["portal-admins".into()], ..User::default() });
     // An answer whose state is not the one this browser started with.
