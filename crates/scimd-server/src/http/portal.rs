@@ -8,12 +8,17 @@
 //! - `page`: the frame of every page, rendering, the portal's headers, errors as pages;
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
-//! - `home`: tenants, a tenant's overview, the person's account.
+//! - `home`: tenants, a tenant's overview, the person's account;
+//! - `places`, `places_rules`: a tenant's places tree, access links, location rules, users' access;
+//! - `settings`: a tenant's profile and audit settings.
 
 pub(crate) mod assets;
 mod home;
 mod page;
+mod places;
+mod places_rules;
 mod session;
+mod settings;
 mod signin;
 
 use axum::Router;
@@ -51,6 +56,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         )
         .route("/portal/t/{tenant}", on(M::GET, PortalPage, home::tenant))
         .route("/portal/t/{tenant}/scim", on(M::POST, Portal("portal-set-scim"), home::set_scim))
+        .with(places::routes)
+        .with(places_rules::routes)
+        .with(settings::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }
