@@ -177,6 +177,14 @@ async fn a_location_rules_preview_lists_the_users_they_would_provision_and_chang
     assert!(preview.body.contains(">ada</a>") && preview.body.contains(">bea</a>"), "{}", preview.body);
     assert!(!preview.body.contains(">cas</a>"), "London is not provisioned");
     assert!(preview.body.contains("<td>hq</td>"), "what they would get: {}", preview.body);
+    // A rule that holds when no value contains the text holds for a user without an address.
+    assert_eq!(s.post("/Users", &json!({"userName": "dan"})).await.status, 201);
+    let others = r#"{"provision":"rules","rules":[{"attribute":"locality","op":"not_contains","value":"DAM"}]}"#;
+    let preview = b.post("/portal/t/acme/places/rules/hq/preview", &[("_csrf", &csrf), ("rules", others)]).await;
+    assert!(preview.body.contains("would provision 3 users"), "{}", preview.body);
+    for (name, shown) in [("ada", false), ("bea", true), ("cas", true), ("dan", true)] {
+        assert_eq!(preview.body.contains(&format!(">{name}</a>")), shown, "{name}: {}", preview.body);
+    }
     // Nothing changed.
     assert_eq!(admin(&s).location_rules("acme", "hq").await.unwrap(), Value::Null);
     let ada = admin(&s).user_places("acme", "ada").await.unwrap();
