@@ -22,6 +22,8 @@ use crate::operation::Operation::{Portal, PortalPage};
 
 /// The most lockers of one bank the tree shows (the bank's page lists its users).
 const LOCKERS_SHOWN: usize = 100;
+/// The most lockers one page of the tree shows.
+const LOCKERS_ON_PAGE: usize = 1_000;
 
 pub(super) fn routes(r: Routes<'_>) -> Routes<'_> {
     use axum::http::Method as M;
@@ -85,30 +87,23 @@ fn tree<'r>(rows: &'r [PlaceRow], open: Option<&str>) -> Vec<Location> {
             let banks: Vec<&PlaceRow> = sections.iter().flat_map(|s| under(Level::Section, &s.key)).copied().collect();
             let lockers = banks.iter().map(|b| under(Level::Bank, &b.key).len()).sum();
             let open = (open == Some(l.key.as_str())).then(|| {
-                sections
-                    .iter()
-                    .map(|s| Section {
-                        key: s.key.clone(),
-                        name: s.name.clone(),
-                        banks: under(Level::Section, &s.key)
-                            .iter()
-                            .map(|b| {
-                                let all = under(Level::Bank, &b.key);
-                                let lockers = all
-                                    .iter()
-                                    .take(LOCKERS_SHOWN)
-                                    .map(|k| Locker { key: k.key.clone(), name: k.name.clone() })
-                                    .collect();
-                                Bank {
-                                    key: b.key.clone(),
-                                    name: b.name.clone(),
-                                    lockers,
-                                    more: all.len().saturating_sub(LOCKERS_SHOWN),
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect()
+                // The page stays short however many lockers the location has: each bank
+                // lists its first lockers while the page's budget lasts, then counts only.
+                let mut budget = LOCKERS_ON_PAGE;
+                let mut shown = Vec::with_capacity(sections.len());
+                for s in sections {
+                    let mut banks = Vec::new();
+                    for b in under(Level::Section, &s.key) {
+                        let all = under(Level::Bank, &b.key);
+                        let n = all.len().min(LOCKERS_SHOWN).min(budget);
+                        budget -= n;
+                        let lockers =
+                            all[..n].iter().map(|k| Locker { key: k.key.clone(), name: k.name.clone() }).collect();
+                        banks.push(Bank { key: b.key.clone(), name: b.name.clone(), lockers, more: all.len() - n });
+                    }
+                    shown.push(Section { key: s.key.clone(), name: s.name.clone(), banks });
+                }
+                shown
             });
             Location {
                 key: l.key.clone(),
@@ -379,5 +374,41 @@ pub(super) async fn revoke(State(state): State<AppState>, Path(name): Path<Strin
         Ok((_, true)) => done(&tenant.name, None, &format!("{group} may no longer use {key}.")),
         Ok((_, false)) => done(&tenant.name, None, &format!("{group} had no access to {key}.")),
         Err(e) => viewer.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(level: Level, key: &str, parent: Option<&str>) -> PlaceRow {
+        PlaceRow {
+            level,
+            key: key.into(),
+            name: key.into(),
+            parent: parent.map(Into::into),
+            rules: None,
+            created: String::new(),
+            last_modified: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_large_location_is_counted_whole_and_shown_in_part() {
+        let mut rows = vec![row(Level::Location, "hq", None), row(Level::Location, "depot", None)];
+        rows.push(row(Level::Section, "s1", Some("hq")));
+        for b in 0..15 {
+            rows.push(row(Level::Bank, &format!("b{b}"), Some("s1")));
+            for k in 0..150 {
+                rows.push(row(Level::Locker, &format!("l{b}-{k}"), Some(&format!("b{b}"))));
+            }
+        }
+        let t = tree(&rows, Some("hq"));
+        assert_eq!((t[0].sections, t[0].banks, t[0].lockers), (1, 15, 2250));
+        let banks = &t[0].open.as_ref().unwrap()[0].banks;
+        assert_eq!((banks[0].lockers.len(), banks[0].more), (LOCKERS_SHOWN, 50));
+        assert_eq!(banks.iter().map(|b| b.lockers.len()).sum::<usize>(), LOCKERS_ON_PAGE);
+        assert_eq!(banks.iter().map(|b| b.lockers.len() + b.more).sum::<usize>(), 2250);
+        assert!(t[1].open.is_none() && t[1].lockers == 0, "one location at a time");
     }
 }
