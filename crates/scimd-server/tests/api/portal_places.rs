@@ -127,7 +127,7 @@ async fn a_place_added_appears_in_the_tree_and_a_mistake_changes_nothing() {
     }
     let tree = b.get("/portal/t/acme/places").await;
     strict(&tree);
-    assert!(tree.body.contains("1 locations · 1 sections · 1 banks · 1 lockers"), "{}", tree.body);
+    assert!(tree.body.contains("1 location · 1 section · 1 bank · 1 locker"), "{}", tree.body);
     // The only location is shown open, its places nested.
     assert!(tree.body.contains("<code>ams</code>") && tree.body.contains("<code>b9</code>"), "{}", tree.body);
     assert!(tree.body.contains("<li>k1 <code>k1</code></li>"), "{}", tree.body);

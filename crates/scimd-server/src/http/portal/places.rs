@@ -172,6 +172,11 @@ impl PlacesPage {
     fn seg(&self, s: &str) -> String {
         seg(s)
     }
+    /// "1 locker", "2 lockers".
+    fn n(&self, n: impl std::borrow::Borrow<usize>, one: &str) -> String {
+        let n = *n.borrow();
+        if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
