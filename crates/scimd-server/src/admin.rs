@@ -1,17 +1,21 @@
 //! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
 //! operator tokens; places and access in `places`, operator-made groups in `groups`,
-//! importing a product's existing users in `import`, reading the audit trail in `audit`,
-//! event streams and the recorded events in `events`. Secrets are generated here, returned
-//! once, and stored only hashed (or sealed, where scimd must read them back).
+//! location rules tried before saving in `places_preview`, a user's effective access in
+//! `user_access`, importing a product's existing users in `import`, reading the audit
+//! trail in `audit`, event streams and the recorded events in `events`. Secrets are
+//! generated here, returned once, and stored only hashed (or sealed, where scimd must read
+//! them back).
 
 mod audit;
 mod events;
 mod groups;
 mod import;
 mod places;
+mod places_preview;
 #[cfg(test)]
 mod tests;
+mod user_access;
 pub use audit::EventFilter;
 pub use events::{
     CreatedStream, EventView, POLL_PATH, StreamCaller, StreamSpec, StreamStatus, StreamView, poll_url, stream_status,
@@ -19,6 +23,8 @@ pub use events::{
 pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
+pub use places_preview::{PREVIEW_MAX, PreviewUser, RulesPreview};
+pub use user_access::EffectiveAccess;
 
 use std::sync::Arc;
 

@@ -92,6 +92,15 @@ async fn places_and_access_from_the_command_line() {
             "home":{"rules":[{"attribute":"locality","op":"contains","value":"elf"}]}}"#,
     )
     .unwrap();
+    // A dry run says whom the rules would provision, and saves nothing.
+    let rules_path = rules.to_string_lossy().to_string();
+    let dry = ["places", "rules", "--tenant", "acme", "--location", "hq", &rules_path, "--dry-run", "--json"];
+    let dry: Value = serde_json::from_str(run_ok(scimd(&db).args(dry)).trim()).unwrap();
+    assert_eq!(dry["totalResults"], 1, "{dry}");
+    assert_eq!(dry["users"][0]["userName"], "ada", "{dry}");
+    assert_eq!(dry["users"][0]["then"], json!({"locations": ["hq"], "home": "hq"}), "{dry}");
+    let out = run_ok(scimd(&db).args(["places", "of", "--tenant", "acme", "--user", "ada", "--json"]));
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"locations": [], "home": null}));
     run_ok(scimd(&db).args(["places", "rules", "--tenant", "acme", "--location", "hq", &rules.to_string_lossy()]));
     let out = run_ok(scimd(&db).args(["places", "of", "--tenant", "acme", "--user", "ada", "--json"]));
     assert_eq!(serde_json::from_str::<Value>(out.trim()).unwrap(), json!({"locations": ["hq"], "home": "hq"}));

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use scimd_core::places::Level;
 use serde_json::{Value, json};
 
-use crate::admin::Admin;
+use crate::admin::{Admin, PREVIEW_MAX};
 
 #[derive(Debug, Subcommand)]
 pub enum PlacesCmd {
@@ -69,6 +69,13 @@ pub enum PlacesCmd {
         file: Option<String>,
         #[arg(long, conflicts_with = "file")]
         clear: bool,
+        /// Save nothing: print how many users the location would then provision and the
+        /// first 50 of them (userName, locations now and then, home now and then; with
+        /// `--json` as JSON).
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, requires = "dry_run")]
+        json: bool,
     },
     /// A user's locations and home location under the current rules.
     Of {
@@ -203,11 +210,31 @@ pub async fn places(admin: &Admin, cmd: PlacesCmd) -> Result<(), String> {
             let n = admin.delete_place(&tenant, level(&l)?, &key, cascade).await?;
             println!("deleted {n} place(s)");
         }
-        PlacesCmd::Rules { tenant, location, file, clear } => {
+        PlacesCmd::Rules { tenant, location, file, clear, dry_run, json } => {
             let rules = match (&file, clear) {
                 (Some(f), false) => Some(read_json(f)?),
                 _ => None,
             };
+            if dry_run {
+                let p = admin.preview_location_rules(&tenant, &location, rules.as_ref(), 1, PREVIEW_MAX).await?;
+                if json {
+                    println!("{}", json!(p));
+                } else {
+                    println!("{} users would be provisioned by location {location}", p.total);
+                    let or_dash = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(" ") };
+                    for u in &p.users {
+                        println!(
+                            "{}\t{} -> {}\t{} -> {}",
+                            u.user_name,
+                            or_dash(&u.now.locations),
+                            or_dash(&u.then.locations),
+                            u.now.home.as_deref().unwrap_or("-"),
+                            u.then.home.as_deref().unwrap_or("-")
+                        );
+                    }
+                }
+                return Ok(());
+            }
             admin.set_location_rules(&tenant, &location, rules.as_ref()).await?;
             println!("rules of location {location} {}; users are recomputed", if clear { "cleared" } else { "set" });
         }

@@ -9,12 +9,17 @@
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
 //! - `sso`: single sign-on through a tenant's OpenID Connect provider;
-//! - `home`: tenants, a tenant's overview, the person's account.
+//! - `home`: tenants, a tenant's overview, the person's account;
+//! - `places`, `places_rules`: a tenant's places tree, access links, location rules, users' access;
+//! - `settings`: a tenant's profile and audit settings.
 
 pub(crate) mod assets;
 mod home;
 mod page;
+mod places;
+mod places_rules;
 mod session;
+mod settings;
 mod signin;
 mod sso;
 
@@ -55,6 +60,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         )
         .route("/portal/t/{tenant}", on(M::GET, PortalPage, home::tenant))
         .route("/portal/t/{tenant}/scim", on(M::POST, Portal("portal-set-scim"), home::set_scim))
+        .with(places::routes)
+        .with(places_rules::routes)
+        .with(settings::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }
