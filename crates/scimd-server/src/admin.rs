@@ -2,7 +2,8 @@
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
 //! operator tokens; places and access in `places`, operator-made groups in `groups`,
 //! importing a product's existing users in `import`, reading the audit trail in `audit`,
-//! event streams and the recorded events in `events`. Secrets are generated here, returned
+//! event streams and the recorded events in `events`, a tenant's own view of its
+//! credentials (the portal's) in `tenant_credentials`. Secrets are generated here, returned
 //! once, and stored only hashed (or sealed, where scimd must read them back).
 
 mod audit;
@@ -10,6 +11,7 @@ mod events;
 mod groups;
 mod import;
 mod places;
+mod tenant_credentials;
 #[cfg(test)]
 mod tests;
 pub use audit::EventFilter;
@@ -19,6 +21,7 @@ pub use events::{
 pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
+pub use tenant_credentials::{Connection, MAX_DAYS, Reach, TenantClient, lifetime_days};
 
 use std::sync::Arc;
 

@@ -9,10 +9,15 @@
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
 //! - `home`: tenants, a tenant's overview, the person's account.
+//! - `credentials`, `connect`, `people`: a tenant's tokens, OAuth clients and API users;
+//!   its identity providers' settings; its system users and single sign-on.
 
 pub(crate) mod assets;
+mod connect;
+mod credentials;
 mod home;
 mod page;
+mod people;
 mod session;
 mod signin;
 
@@ -51,6 +56,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         )
         .route("/portal/t/{tenant}", on(M::GET, PortalPage, home::tenant))
         .route("/portal/t/{tenant}/scim", on(M::POST, Portal("portal-set-scim"), home::set_scim))
+        .with(credentials::routes)
+        .with(connect::routes)
+        .with(people::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }
