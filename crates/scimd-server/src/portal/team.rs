@@ -1,8 +1,11 @@
 //! A tenant's system users as the tenant's people manage them in the portal: by their id
 //! (an address never carries an email), and nobody disables or deletes themselves — they
-//! would be locked out at once, with nobody perhaps left to let them back in.
+//! would be locked out at once, with nobody perhaps left to let them back in. A system
+//! user invites only people who have not signed in yet: a new link for someone who has
+//! would let them set a colleague's password and act in their name; the operator may
+//! (a forgotten password).
 
-use super::{Person, Portal, SystemUserView};
+use super::{InvitedUser, Person, Portal, SystemUserView};
 use crate::admin::{AdminError, AdminResult};
 
 /// What is done to a system user.
@@ -14,6 +17,20 @@ pub enum TeamChange {
 }
 
 impl Portal {
+    /// Invites `email` to `tenant` on behalf of `by` (see the module's documentation).
+    pub async fn invite_by(&self, by: &Person, tenant: &str, email: &str) -> AdminResult<InvitedUser> {
+        if !by.is_operator() {
+            let wanted = super::people::normalized_email(email)?;
+            let users = self.list_system_users(tenant).await?;
+            if users.iter().any(|u| u.email == wanted && (u.has_password || u.sso)) {
+                return Err(AdminError::conflict(format!(
+                    "{wanted} has signed in already: a new link would replace their password; the operator can send one"
+                )));
+            }
+        }
+        self.invite(tenant, email, &by.audit_name()).await
+    }
+
     /// Applies `change` to the system user `id` of `tenant` on behalf of `by`; returns the
     /// user as it was.
     pub async fn change_system_user(

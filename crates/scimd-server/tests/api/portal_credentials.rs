@@ -327,6 +327,10 @@ async fn portal_people_invites_once_and_manages_system_users() {
     assert_eq!(bob.post("/portal/invite", &fields).await.status, 303);
     assert_eq!(bob.get(&path).await.status, 404);
     assert_eq!(bob.sign_in("bob@acme.test", PASSWORD).await.status, 200);
+    // Once signed in, a colleague cannot send them a new link (it would set their password).
+    let again = post(&mut b, &csrf, "/portal/t/acme/people/invite", &[("email", "bob@acme.test")]).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body.contains("id=\"email-error\"") && again.body.contains("signed in already"), "{}", again.body);
 
     // Disable (their sessions end), enable, delete; never oneself.
     let users = portal(&s).list_system_users("acme").await.unwrap();

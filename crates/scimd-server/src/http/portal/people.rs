@@ -178,7 +178,7 @@ async fn invite(
         Err(res) => return res,
     };
     let email = fields.get("email");
-    match state.portal.invite(&tenant.name, email, &viewer.person().audit_name()).await {
+    match state.portal.invite_by(viewer.person(), &tenant.name, email).await {
         Ok(i) => {
             // Without a configured public origin the link is a path: completed with the
             // origin this page was reached at.
