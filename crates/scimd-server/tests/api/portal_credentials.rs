@@ -64,6 +64,18 @@ fn strict(p: &Page) {
     }
 }
 
+/// Every visible input has a label naming it, and the page one `<h1>`.
+fn labelled(p: &Page) {
+    assert_eq!(p.body.matches("<h1>").count(), 1);
+    for input in p.body.split("<input ").skip(1).map(|rest| &rest[..rest.find('>').unwrap()]) {
+        if input.contains("type=\"hidden\"") {
+            continue;
+        }
+        let id = input.split("id=\"").nth(1).and_then(|r| r.split('"').next()).expect("an input with an id");
+        assert!(p.body.contains(&format!("<label for=\"{id}\">")), "no label for {id}");
+    }
+}
+
 /// A POST with the page's token.
 async fn post(b: &mut Browser, csrf: &str, path: &str, fields: &[(&str, &str)]) -> Page {
     let mut all = vec![("_csrf", csrf)];
@@ -95,6 +107,7 @@ async fn portal_tokens_work_against_scim_until_revoked() {
     let page = b.get("/portal/t/acme/credentials").await;
     assert_eq!(page.status, 200, "{}", page.body);
     strict(&page);
+    labelled(&page);
     assert!(page.body.contains("<h1>Credentials</h1>"));
     let csrf = page.csrf();
 
@@ -262,6 +275,7 @@ async fn portal_clients_shared_with_other_tenants_are_left_to_the_operator() {
     let mut op = signed_in_operator(&s).await;
     let page = op.get("/portal/t/acme/credentials").await;
     assert!(page.body.contains("acme, globex"), "{}", page.body);
+    labelled(&page);
     let rotate = post(&mut op, &page.csrf(), &format!("/portal/t/acme/credentials/clients/{c}/secrets"), &[]).await;
     shown(&rotate);
 }
@@ -273,6 +287,7 @@ async fn portal_connect_gives_the_tenants_url_and_a_working_token() {
     let page = b.get("/portal/t/acme/connect").await;
     assert_eq!(page.status, 200, "{}", page.body);
     strict(&page);
+    labelled(&page);
     let base = s.root("").trim_end_matches('/').to_string();
     let url = page.between("<code id=\"scim-url\">", "<").unwrap();
     assert_eq!(url, format!("{base}/scim/v2"));
@@ -305,6 +320,7 @@ async fn portal_people_invites_once_and_manages_system_users() {
     let page = b.get("/portal/t/acme/people").await;
     assert_eq!(page.status, 200, "{}", page.body);
     strict(&page);
+    labelled(&page);
     let csrf = page.csrf();
 
     let bad = post(&mut b, &csrf, "/portal/t/acme/people/invite", &[("email", "not an email")]).await;
