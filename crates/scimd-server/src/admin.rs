@@ -3,9 +3,9 @@
 //! operator tokens; places and access in `places`, operator-made groups in `groups`,
 //! location rules tried before saving in `places_preview`, a user's effective access in
 //! `user_access`, importing a product's existing users in `import`, reading the audit
-//! trail in `audit`, event streams and the recorded events in `events`. Secrets are
-//! generated here, returned once, and stored only hashed (or sealed, where scimd must read
-//! them back).
+//! trail in `audit`, event streams and the recorded events in `events`, a tenant's own
+//! view of its credentials (the portal's) in `tenant_credentials`. Secrets are generated
+//! here, returned once, and stored only hashed (or sealed, where scimd must read them back).
 
 mod audit;
 mod events;
@@ -13,6 +13,7 @@ mod groups;
 mod import;
 mod places;
 mod places_preview;
+mod tenant_credentials;
 #[cfg(test)]
 mod tests;
 mod user_access;
@@ -24,6 +25,7 @@ pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
 pub use places_preview::{PREVIEW_MAX, PreviewUser, RulesPreview};
+pub use tenant_credentials::{Connection, MAX_DAYS, Reach, TenantClient, lifetime_days};
 pub use user_access::EffectiveAccess;
 
 use std::sync::Arc;

@@ -9,15 +9,18 @@
 //!   factor, sessions (a new token at each step, revocable, idle and absolute expiry).
 //! - `totp`: RFC 6238 codes and the enrolment QR code.
 //! - `sso`: a tenant's single sign-on settings and the identity it admits.
+//! - `team`: a tenant's system users as its people manage them.
 
 mod people;
 mod signin;
 mod sso;
+mod team;
 mod totp;
 
 pub use people::{InvitedUser, OperatorView, SystemUserView, check_new_password};
 pub use signin::{PasswordStep, SecondFactor, SessionView, Signed};
 pub use sso::{SsoAnswer, SsoStart, SsoView};
+pub use team::TeamChange;
 pub use totp::{Enrolment, code_at};
 
 use std::sync::Arc;

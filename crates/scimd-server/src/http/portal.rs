@@ -11,11 +11,16 @@
 //! - `sso`: single sign-on through a tenant's OpenID Connect provider;
 //! - `home`: tenants, a tenant's overview, the person's account;
 //! - `places`, `places_rules`: a tenant's places tree, access links, location rules, users' access;
-//! - `settings`: a tenant's profile and audit settings.
+//! - `settings`: a tenant's profile and audit settings;
+//! - `credentials`, `connect`, `people`: a tenant's tokens, OAuth clients and API users;
+//!   its identity providers' settings; its system users and single sign-on.
 
 pub(crate) mod assets;
+mod connect;
+mod credentials;
 mod home;
 mod page;
+mod people;
 mod places;
 mod places_rules;
 mod session;
@@ -63,6 +68,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(places::routes)
         .with(places_rules::routes)
         .with(settings::routes)
+        .with(credentials::routes)
+        .with(connect::routes)
+        .with(people::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }

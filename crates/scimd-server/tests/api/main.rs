@@ -41,6 +41,7 @@ mod patch;
 mod places;
 mod portal;
 mod portal_client;
+mod portal_credentials;
 mod portal_places;
 mod portal_sso;
 mod presets;
