@@ -22,9 +22,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from portal_kit import Attacker, FlowError, Portal, Run, expect  # noqa: E402
+# This script's folder is on the path (Python runs it as a script).
+from portal_kit import Attacker, FlowError, Portal, Run, expect
 
 NEW_TENANT = "Globex"
 SYSTEM_USER_PASSWORD = "a long enough password for jane"
@@ -55,10 +54,8 @@ def operator_creates_tenant(run: Run, op: Portal, name: str, preset: str = "lock
 
 
 def operator_account(run: Run, op: Portal, name: str) -> None:
-    op.page.locator("nav.main").get_by_role("link", name=name, exact=True).click()
-    op.page.wait_for_load_state()
+    op.follow(name, within=op.page.locator("nav.main"), shot="portal-account.png")
     expect(op.path() == "/portal/account", f"the account link led to {op.path()}")
-    op.check(shot="portal-account.png")
     expect("Your sessions" in op.main_text(), "the account page lists no sessions")
 
 
@@ -116,6 +113,7 @@ def forged_forms_are_refused(run: Run, op: Portal) -> None:
                 op.page.goto(evil.url)
             res = posted.value
             expect(res.status == 403, f"forged form ({label}): answered {res.status}, expected 403")
+            op.page.wait_for_url(lambda u: u.startswith(run.base))
             op.page.wait_for_load_state()
             refusal = op.main_text()
             expect("cannot be accepted" in refusal, f"forged form ({label}): the refusal says\n{refusal}")

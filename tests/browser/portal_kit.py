@@ -164,6 +164,16 @@ class Portal:
         self.check(shot)
         return res
 
+    def follow(self, link: str, within=None, shot: str | None = None) -> Response:
+        """Clicks the link named `link` (in `within`, a locator, if given); the page it opens."""
+        scope = within if within is not None else self.page
+        with self.page.expect_navigation() as nav:
+            scope.get_by_role("link", name=link, exact=True).click()
+        res = nav.value
+        expect(res is not None and res.status == 200, f"{self.who}: the link {link} answered {res and res.status}")
+        self.check(shot)
+        return res
+
     def fill(self, label: str, value: str) -> None:
         self.page.get_by_label(label, exact=True).fill(value)
 
