@@ -1,7 +1,7 @@
 //! The portal over HTTP, as a browser uses it: signing in (password, then the second
 //! factor, set up at the first sign-in), sessions, invitations, and the defences of its
 //! forms (anti-forgery token, origin) and of its pages (headers, tenants kept apart).
-//! The same flows run in a real browser in `tests/portal_browser.rs`.
+//! The same flows run in a real browser in `portal_browser.rs`.
 
 use std::sync::Arc;
 
