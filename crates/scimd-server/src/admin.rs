@@ -1,10 +1,12 @@
 //! The operator's use cases, shared by the command line and the admin HTTP API: tenants,
 //! long-lived tokens, OAuth clients and their secrets, API system users, signing keys and
 //! operator tokens; places and access in `places`, operator-made groups in `groups`,
-//! importing a product's existing users in `import`, reading the audit trail in `audit`,
-//! event streams and the recorded events in `events`. Secrets are generated here, returned
-//! once, and stored only hashed (or sealed, where scimd must read them back).
+//! importing a product's existing users in `import`, reading the audit trail in `audit`
+//! (its requests and errors over time in `activity`), event streams and the recorded
+//! events in `events`. Secrets are generated here, returned once, and stored only hashed
+//! (or sealed, where scimd must read them back).
 
+mod activity;
 mod audit;
 mod events;
 mod groups;
@@ -12,6 +14,7 @@ mod import;
 mod places;
 #[cfg(test)]
 mod tests;
+pub use activity::{Activity, ActivityBucket, bucket_width};
 pub use audit::EventFilter;
 pub use events::{
     CreatedStream, EventView, POLL_PATH, StreamCaller, StreamSpec, StreamStatus, StreamView, poll_url, stream_status,

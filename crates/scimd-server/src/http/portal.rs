@@ -8,13 +8,18 @@
 //! - `page`: the frame of every page, rendering, the portal's headers, errors as pages;
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
-//! - `home`: tenants, a tenant's overview, the person's account.
+//! - `home`: tenants, a tenant's overview, the person's account;
+//! - `audit`, `golive`, `streams`: a tenant's audit trail and error log, its go-live
+//!   summary and chart, its event streams.
 
 pub(crate) mod assets;
+mod audit;
+mod golive;
 mod home;
 mod page;
 mod session;
 mod signin;
+mod streams;
 
 use axum::Router;
 use axum::http::Method;
@@ -51,6 +56,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         )
         .route("/portal/t/{tenant}", on(M::GET, PortalPage, home::tenant))
         .route("/portal/t/{tenant}/scim", on(M::POST, Portal("portal-set-scim"), home::set_scim))
+        .with(audit::routes)
+        .with(golive::routes)
+        .with(streams::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }

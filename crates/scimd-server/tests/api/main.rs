@@ -39,6 +39,7 @@ mod overload;
 mod patch;
 mod places;
 mod portal;
+mod portal_audit;
 mod portal_client;
 mod presets;
 mod profiles;
