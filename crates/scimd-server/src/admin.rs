@@ -4,9 +4,11 @@
 //! location rules tried before saving in `places_preview`, a user's effective access in
 //! `user_access`, importing a product's existing users in `import`, reading the audit
 //! trail in `audit`, event streams and the recorded events in `events`, a tenant's own
-//! view of its credentials (the portal's) in `tenant_credentials`. Secrets are generated
-//! here, returned once, and stored only hashed (or sealed, where scimd must read them back).
+//! view of its credentials (the portal's) in `tenant_credentials`, the trail's requests
+//! and errors over time in `activity`. Secrets are generated here, returned once, and
+//! stored only hashed (or sealed, where scimd must read them back).
 
+mod activity;
 mod audit;
 mod events;
 mod groups;
@@ -17,6 +19,7 @@ mod tenant_credentials;
 #[cfg(test)]
 mod tests;
 mod user_access;
+pub use activity::{Activity, ActivityBucket, bucket_width};
 pub use audit::EventFilter;
 pub use events::{
     CreatedStream, EventView, POLL_PATH, StreamCaller, StreamSpec, StreamStatus, StreamView, poll_url, stream_status,

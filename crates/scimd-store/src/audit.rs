@@ -103,6 +103,8 @@ pub struct EventQuery {
     pub to: Option<i64>,
     pub client: Option<String>,
     pub status: Option<u16>,
+    /// Only events whose status is of this class (`4`: 400 to 499).
+    pub status_class: Option<u16>,
     pub op: Option<String>,
     /// Only events older than this id (the next page).
     pub before: Option<i64>,
@@ -120,6 +122,16 @@ pub struct EventCount {
     pub count: u64,
     pub first: String,
     pub last: String,
+}
+
+/// A tenant's requests in one bucket of a window: how many, and how many failed (status
+/// 400 or more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventBucket {
+    /// The bucket's index from the window's origin (its start is `origin + index * width`).
+    pub index: i64,
+    pub requests: u64,
+    pub errors: u64,
 }
 
 /// A recorded internal error.
@@ -162,6 +174,16 @@ pub trait AuditStore: Send + Sync {
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>>;
     /// A tenant's events in `[from, to)` (milliseconds since the epoch) counted by outcome.
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>>;
+    /// A tenant's events in `[from, to)` counted in buckets of `width` milliseconds from
+    /// `origin` (at or before `from`), in order; buckets without events are left out.
+    fn event_buckets(
+        &self,
+        tenant: TenantId,
+        origin: i64,
+        width: i64,
+        from: i64,
+        to: i64,
+    ) -> BoxFut<'_, StoreResult<Vec<EventBucket>>>;
     /// Internal errors in `[from, to)`, newest first; of one tenant's requests if given.
     fn errors(
         &self,

@@ -53,7 +53,8 @@ mod user_names;
 
 pub use async_requests::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 pub use audit::{
-    AuditRecord, AuditStore, ChangeEvent, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, NewError, NewEvent,
+    AuditRecord, AuditStore, ChangeEvent, ErrorRow, EventBucket, EventCount, EventDetails, EventQuery, EventRow,
+    NewError, NewEvent,
 };
 pub use credentials::{
     ApiUserAuth, ApiUserRow, ClientAuth, ClientRow, CredentialRow, CredentialStore, NamedSecret, NewClient,

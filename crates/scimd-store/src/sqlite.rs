@@ -55,10 +55,10 @@ use crate::sqlfilter::SqlValue;
 use crate::tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 use crate::{
     ApiUserAuth, ApiUserRow, AuditRecord, AuditSettings, BoxFut, ChangeEvent, ClientAuth, ClientRow, CredentialRow,
-    ErrorRow, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey, LoginAttempt,
-    NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate, Rotation, SigningKeyRow,
-    Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update, check_schema,
-    kind_code, normalized_time,
+    ErrorRow, EventBucket, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
+    LoginAttempt, NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate, Rotation,
+    SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update,
+    check_schema, kind_code, normalized_time,
 };
 use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};

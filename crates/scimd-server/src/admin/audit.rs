@@ -14,6 +14,8 @@ pub struct EventFilter {
     pub to: Option<String>,
     pub client: Option<String>,
     pub status: Option<u16>,
+    /// Only statuses of this class (`4`: 400 to 499).
+    pub status_class: Option<u16>,
     pub op: Option<String>,
     pub before: Option<i64>,
     pub limit: Option<u32>,
@@ -48,7 +50,7 @@ impl Admin {
         })
     }
 
-    async fn flush(&self) {
+    pub(super) async fn flush(&self) {
         if let Some(s) = &self.sink {
             s.flush().await;
         }
@@ -68,6 +70,7 @@ impl Admin {
             to: f.to.as_deref().map(|s| parse_time(s, "--to")).transpose()?.map(|t| t.timestamp_millis()),
             client: f.client,
             status: f.status,
+            status_class: f.status_class,
             op: f.op,
             before: f.before,
             limit: f.limit.unwrap_or(100).clamp(1, 1000),

@@ -78,7 +78,16 @@ pub enum AuditCmd {
 pub(super) async fn run(admin: &Admin, cmd: AuditCmd) -> Result<(), String> {
     match cmd {
         AuditCmd::Events { tenant, no_tenant: _, from, to, client, status, op, before, limit, json } => {
-            let f = crate::admin::EventFilter { from, to, client, status, op, before, limit: Some(limit) };
+            let f = crate::admin::EventFilter {
+                from,
+                to,
+                client,
+                status,
+                op,
+                before,
+                limit: Some(limit),
+                ..Default::default()
+            };
             for e in admin.audit_events(tenant.as_deref(), f).await? {
                 if json {
                     println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);

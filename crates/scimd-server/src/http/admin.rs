@@ -227,6 +227,7 @@ fn event_filter(q: Option<&str>) -> Result<crate::admin::EventFilter, AdminError
         op: p.op,
         before: p.before,
         limit: p.limit,
+        ..Default::default()
     })
 }
 

@@ -13,11 +13,15 @@
 //! - `places`, `places_rules`: a tenant's places tree, access links, location rules, users' access;
 //! - `settings`: a tenant's profile and audit settings;
 //! - `credentials`, `connect`, `people`: a tenant's tokens, OAuth clients and API users;
-//!   its identity providers' settings; its system users and single sign-on.
+//!   its identity providers' settings; its system users and single sign-on;
+//! - `audit`, `golive`, `streams`: a tenant's audit trail and error log, its go-live
+//!   summary and chart, its event streams.
 
 pub(crate) mod assets;
+mod audit;
 mod connect;
 mod credentials;
+mod golive;
 mod home;
 mod page;
 mod people;
@@ -27,6 +31,7 @@ mod session;
 mod settings;
 mod signin;
 mod sso;
+mod streams;
 
 use axum::Router;
 use axum::http::Method;
@@ -71,6 +76,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(credentials::routes)
         .with(connect::routes)
         .with(people::routes)
+        .with(audit::routes)
+        .with(golive::routes)
+        .with(streams::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }

@@ -40,6 +40,7 @@ mod overload;
 mod patch;
 mod places;
 mod portal;
+mod portal_audit;
 mod portal_browser;
 mod portal_client;
 mod portal_credentials;

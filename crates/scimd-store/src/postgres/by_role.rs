@@ -315,6 +315,17 @@ impl AuditStore for PgStore {
         Box::pin(async move { audit::counts(&Pg(&*self.conn().await?), tenant, from, to).await })
     }
 
+    fn event_buckets(
+        &self,
+        tenant: TenantId,
+        origin: i64,
+        width: i64,
+        from: i64,
+        to: i64,
+    ) -> BoxFut<'_, StoreResult<Vec<EventBucket>>> {
+        Box::pin(async move { audit::buckets(&Pg(&*self.conn().await?), tenant, origin, width, from, to).await })
+    }
+
     fn errors(
         &self,
         tenant: Option<TenantId>,

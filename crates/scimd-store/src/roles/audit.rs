@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 
 use crate::db::{Db, Dialect, Param, Row};
 use crate::{
-    AuditRecord, ErrorRow, EventCount, EventDetails, EventQuery, EventRow, NewEvent, StoreError, StoreResult, TenantId,
-    normalized_time,
+    AuditRecord, ErrorRow, EventBucket, EventCount, EventDetails, EventQuery, EventRow, NewEvent, StoreError,
+    StoreResult, TenantId, normalized_time,
 };
 
 /// Where an event is written.
@@ -225,7 +225,8 @@ macro_rules! event_where {
     () => {
         "tenant_id = ? AND time >= coalesce(CAST(? AS BIGINT), 0) \
          AND time < coalesce(CAST(? AS BIGINT), 9223372036854775807) AND (CAST(? AS TEXT) IS NULL OR client = ?) \
-         AND (CAST(? AS BIGINT) IS NULL OR status = ?) AND (CAST(? AS TEXT) IS NULL OR op = ?) \
+         AND (CAST(? AS BIGINT) IS NULL OR status = ?) AND (CAST(? AS BIGINT) IS NULL OR status / 100 = ?) \
+         AND (CAST(? AS TEXT) IS NULL OR op = ?) \
          AND (CAST(? AS BIGINT) IS NULL OR id < ?)"
     };
 }
@@ -239,8 +240,11 @@ macro_rules! event_cols {
 /// A tenant's events, newest first.
 pub(crate) async fn events(db: &impl Db, tenant: TenantId, q: &EventQuery) -> StoreResult<Vec<EventRow>> {
     let (status, limit) = (q.status.map(i64::from), i64::from(q.limit.max(1)));
-    let w: [&dyn Param; 11] =
-        [&tenant.0, &q.from, &q.to, &q.client, &q.client, &status, &status, &q.op, &q.op, &q.before, &q.before];
+    let class = q.status_class.map(i64::from);
+    let w: [&dyn Param; 13] = [
+        &tenant.0, &q.from, &q.to, &q.client, &q.client, &status, &status, &class, &class, &q.op, &q.op, &q.before,
+        &q.before,
+    ];
     let sql = match db.dialect() {
         // Each file's newest matches by its primary key, then merged.
         Dialect::Sqlite => concat!(
@@ -309,6 +313,39 @@ pub(crate) async fn counts(db: &impl Db, tenant: TenantId, from: i64, to: i64) -
             count: r.get::<i64>(5)?.max(0) as u64,
             first: ms_text(r.get(6)?),
             last: ms_text(r.get(7)?),
+        })
+    })
+    .await
+}
+
+/// A tenant's events in `[from, to)` counted in buckets of `width` ms from `origin`: one
+/// pass over the tenant's events of the window (its index), grouped by bucket.
+pub(crate) async fn buckets(
+    db: &impl Db,
+    tenant: TenantId,
+    origin: i64,
+    width: i64,
+    from: i64,
+    to: i64,
+) -> StoreResult<Vec<EventBucket>> {
+    let source = match db.dialect() {
+        Dialect::Sqlite => {
+            "(SELECT tenant_id, time, status FROM main.api_events \
+             UNION ALL SELECT tenant_id, time, status FROM audit.api_events)"
+        }
+        Dialect::Postgres => "api_events",
+    };
+    let sql = format!(
+        "SELECT (time - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS b, count(*), \
+         sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END) FROM {source} \
+         WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY b ORDER BY b"
+    );
+    let width = width.max(1);
+    db.query(&sql, &[&origin, &width, &tenant.0, &from, &to], |r| {
+        Ok(EventBucket {
+            index: r.get(0)?,
+            requests: r.get::<i64>(1)?.max(0) as u64,
+            errors: r.get::<Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
         })
     })
     .await

@@ -282,6 +282,18 @@ impl AuditStore for SqliteStore {
         Box::pin(async move { r })
     }
 
+    fn event_buckets(
+        &self,
+        tenant: TenantId,
+        origin: i64,
+        width: i64,
+        from: i64,
+        to: i64,
+    ) -> BoxFut<'_, StoreResult<Vec<EventBucket>>> {
+        let r = self.read_one(|c| ready(audit::buckets(&Lite(c), tenant, origin, width, from, to)));
+        Box::pin(async move { r })
+    }
+
     fn errors(
         &self,
         tenant: Option<TenantId>,
