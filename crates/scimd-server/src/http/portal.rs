@@ -9,12 +9,19 @@
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
 //! - `home`: tenants, a tenant's overview, the person's account.
+//! - `users`, `groups`, `import`: a tenant's users and groups (search, view, change by
+//!   hand) and users imported from a CSV file, through the SCIM and import use cases;
+//!   `directory`: what those pages share (the SCIM context of a portal request, paging).
 
 pub(crate) mod assets;
+mod directory;
+mod groups;
 mod home;
+mod import;
 mod page;
 mod session;
 mod signin;
+mod users;
 
 use axum::Router;
 use axum::http::Method;
@@ -51,6 +58,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         )
         .route("/portal/t/{tenant}", on(M::GET, PortalPage, home::tenant))
         .route("/portal/t/{tenant}/scim", on(M::POST, Portal("portal-set-scim"), home::set_scim))
+        .with(users::routes)
+        .with(groups::routes)
+        .with(import::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }

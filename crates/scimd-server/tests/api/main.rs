@@ -40,6 +40,7 @@ mod patch;
 mod places;
 mod portal;
 mod portal_client;
+mod portal_directory;
 mod presets;
 mod profiles;
 mod quirks;
