@@ -25,7 +25,7 @@ pub use events::{
     CreatedStream, EventView, POLL_PATH, StreamCaller, StreamSpec, StreamStatus, StreamView, poll_url, stream_status,
 };
 pub use groups::GroupView;
-pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, RowError, UserImport};
+pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, PlannedRow, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};
 pub use places_preview::{PREVIEW_MAX, PreviewUser, RulesPreview};
 pub use tenant_credentials::{Connection, MAX_DAYS, Reach, TenantClient, lifetime_days};

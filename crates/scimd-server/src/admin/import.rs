@@ -91,6 +91,18 @@ pub struct UserImport {
     pub errors: Vec<RowError>,
     /// Refused rows beyond those listed.
     pub more_errors: usize,
+    /// When only checking: the rows an import would create (line, id, userName), for a
+    /// preview of the file (`Admin::preview_import`).
+    #[serde(skip)]
+    pub planned: Vec<PlannedRow>,
+}
+
+/// A row an import would create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRow {
+    pub line: usize,
+    pub id: String,
+    pub user_name: String,
 }
 
 impl UserImport {
@@ -297,6 +309,7 @@ impl Admin {
             checked_only: check_only,
             errors: Vec::new(),
             more_errors: 0,
+            planned: Vec::new(),
         };
         let rows = match format {
             ImportFormat::Csv => match csv_rows(text, &tenancy) {
@@ -349,6 +362,16 @@ impl Admin {
             }
         }
         if report.refused() > 0 || check_only {
+            if check_only {
+                report.planned = valid
+                    .iter()
+                    .map(|v| PlannedRow {
+                        line: v.line,
+                        id: v.id.clone(),
+                        user_name: v.doc.get("userName").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    })
+                    .collect();
+            }
             return Ok((t, report));
         }
         let mut items = Vec::with_capacity(valid.len());
@@ -376,6 +399,19 @@ impl Admin {
         })?;
         report.imported = n;
         Ok((t, report))
+    }
+
+    /// What importing the file would do, with nothing written: the users it would create,
+    /// or the rows it refuses with their lines (an import is all or nothing, so one
+    /// refused row means nothing would be created): the portal's preview; `--check` is the
+    /// same dry run.
+    pub async fn preview_import(
+        &self,
+        tenant: &str,
+        format: ImportFormat,
+        text: &str,
+    ) -> AdminResult<(Tenant, UserImport)> {
+        self.import_users(tenant, format, text, true, ImportOrigin::CommandLine).await
     }
 
     /// Why a valid row cannot be created next to the tenant's resources: its id taken by a

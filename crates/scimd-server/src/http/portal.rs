@@ -15,14 +15,20 @@
 //! - `credentials`, `connect`, `people`: a tenant's tokens, OAuth clients and API users;
 //!   its identity providers' settings; its system users and single sign-on;
 //! - `audit`, `golive`, `streams`: a tenant's audit trail and error log, its go-live
-//!   summary and chart, its event streams.
+//!   summary and chart, its event streams;
+//! - `users`, `groups`, `import`: a tenant's users and groups (search, view, change by
+//!   hand) and users imported from a CSV file, through the SCIM and import use cases;
+//!   `directory`: what those pages share (the SCIM context of a portal request, paging).
 
 pub(crate) mod assets;
 mod audit;
 mod connect;
 mod credentials;
+mod directory;
 mod golive;
+mod groups;
 mod home;
+mod import;
 mod page;
 mod people;
 mod places;
@@ -32,6 +38,7 @@ mod settings;
 mod signin;
 mod sso;
 mod streams;
+mod users;
 
 use axum::Router;
 use axum::http::Method;
@@ -79,6 +86,9 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(audit::routes)
         .with(golive::routes)
         .with(streams::routes)
+        .with(users::routes)
+        .with(groups::routes)
+        .with(import::routes)
         .into_router()
         .layer(axum::middleware::map_response(page::headers_layer))
 }
