@@ -267,8 +267,8 @@ async fn delete_profile(_: Operator, State(s): State<AppState>, APath(name): APa
 }
 
 /// A profile changed through this process applies here at once (other replicas within
-/// their 5-second refresh).
-async fn profile_changed(s: &AppState, name: &str) {
+/// their 5-second refresh). The portal's settings call it too.
+pub(super) async fn profile_changed(s: &AppState, name: &str) {
     if let Ok(t) = s.admin.tenant(name).await {
         s.service.forget_profile(t.id);
     }

@@ -6,6 +6,7 @@
 //!
 //! - `session`: the session cookie, the signed-in person, forms' anti-forgery checks;
 //! - `page`: the frame of every page, rendering, the portal's headers, errors as pages;
+//!   `flash`: the message after a change, carried in a cookie rather than the address;
 //! - `assets`: the embedded stylesheet, scripts and vendored libraries;
 //! - `signin`: signing in (password, second factor), out, and invitations;
 //! - `sso`: single sign-on through a tenant's OpenID Connect provider;
@@ -25,6 +26,7 @@ mod audit;
 mod connect;
 mod credentials;
 mod directory;
+mod flash;
 mod golive;
 mod groups;
 mod home;
@@ -90,5 +92,6 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(groups::routes)
         .with(import::routes)
         .into_router()
+        .layer(axum::middleware::from_fn(flash::layer))
         .layer(axum::middleware::map_response(page::headers_layer))
 }

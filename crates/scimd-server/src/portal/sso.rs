@@ -209,14 +209,22 @@ impl Portal {
         if let Some(u) = self.store.system_user_by_sso(tenant, &subject).await.map_err(AdminError::internal)? {
             return if u.disabled { Err(refused("your access to this portal is disabled")) } else { Ok(u.id) };
         }
-        let email = match (&i.email, i.email_verified) {
-            (Some(e), true) => super::people::normalized_email(e)?,
-            _ => return Err(refused("your provider did not give a verified email address, which this portal needs")),
+        let Some(email) = &i.email else {
+            return Err(refused("your provider did not give an email address, which this portal needs"));
         };
+        let email = super::people::normalized_email(email)?;
         let link = scimd_store::SystemUserChange { sso_subject: Some(subject), ..Default::default() };
         match self.store.system_user_by_email(&email).await.map_err(AdminError::internal)? {
             Some(u) if u.tenant != tenant => Err(refused("this email signs in to another company's portal")),
             Some(u) if u.disabled => Err(refused("your access to this portal is disabled")),
+            // An existing account is joined to the identity only on the provider's word that
+            // the email is the person's (Entra ID, which does not say so, admits by group and
+            // makes new accounts only): otherwise whoever can edit their email at the provider
+            // could take over a colleague's account.
+            Some(_) if !i.email_verified => Err(refused(
+                "an account with your email already exists and your provider does not vouch for the email: ask \
+                 your administrator to remove that account or to sign in with it",
+            )),
             Some(u) => {
                 self.store.change_system_user(tenant, u.id, link).await.map_err(AdminError::internal)?;
                 Ok(u.id)

@@ -182,3 +182,21 @@ async fn sign_ins_are_throttled_and_a_code_is_good_once() {
     assert_eq!(replay.status, 401);
     assert!(replay.body.contains("used already"), "{}", replay.body);
 }
+
+#[tokio::test]
+async fn a_message_after_a_change_shows_once_and_a_made_up_one_never() {
+    let s = TestServer::start().await;
+    operator(&s, "alice").await;
+    let mut b = Browser::new(&s);
+    let home = b.sign_in_operator("alice", OPERATOR_PASSWORD).await;
+    let made_up = b.get("/portal/t/acme?done=Call%20this%20number%20now").await;
+    assert_eq!(made_up.status, 200);
+    assert!(!made_up.body.contains("Call this number"), "a message from a link is not shown");
+    let off = b.post("/portal/t/acme/scim", &[("_csrf", &home.csrf()), ("on", "")]).await;
+    assert_eq!(off.status, 303);
+    assert!(!off.location().unwrap().contains("SCIM"), "the message is not in the address");
+    let shown = b.follow(off).await;
+    assert!(shown.body.contains("SCIM provisioning is off."), "{}", shown.body);
+    let again = b.get("/portal/t/acme?done=").await;
+    assert!(!again.body.contains("SCIM provisioning is off."), "shown once");
+}

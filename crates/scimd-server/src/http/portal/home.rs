@@ -65,7 +65,13 @@ pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit)
         p => state.admin.create_tenant_with_preset(name, scim, p).await,
     };
     match created {
-        Ok(t) => page::see_other(&format!("/portal/t/{}?created=1", seg(&t.name))),
+        Ok(t) => {
+            if !preset.is_empty() {
+                // Its preset's paths (a product's own base path) are served at once here.
+                crate::http::admin::profile_changed(&state, &t.name).await;
+            }
+            page::see_other(&format!("/portal/t/{}?created=1", seg(&t.name)))
+        }
         Err(e) if e.status < 500 => {
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
             tenants_page(&state, &viewer, status, name, preset, Some(e.message)).await
@@ -125,6 +131,8 @@ pub(super) async fn set_scim(State(state): State<AppState>, Path(name): Path<Str
     let on = fields.checked("on");
     match state.admin.set_scim(&tenant.name, on).await {
         Ok(_) => {
+            // Tokens of a tenant turned off stop working at once here (as the admin API's).
+            state.oauth.credentials_changed().await;
             let done = if on { "SCIM provisioning is on." } else { "SCIM provisioning is off." };
             page::see_other(&format!("/portal/t/{}?done={}", seg(&tenant.name), seg(done)))
         }

@@ -144,7 +144,10 @@ pub(super) async fn set_preset(State(state): State<AppState>, Path(name): Path<S
     };
     let preset = fields.get("preset");
     match state.admin.set_preset(&tenant.name, preset).await {
-        Ok(_) => done(&tenant.name, &format!("The profile is the {preset} preset's now.")),
+        Ok(_) => {
+            crate::http::admin::profile_changed(&state, &tenant.name).await;
+            done(&tenant.name, &format!("The profile is the {preset} preset's now."))
+        }
         Err(e) => refused(&state, &viewer, tenant, Failed::Preset, e).await,
     }
 }
@@ -165,7 +168,10 @@ pub(super) async fn set_profile(State(state): State<AppState>, Path(name): Path<
         }
     };
     match set {
-        Ok(_) => done(&tenant.name, "The profile was saved."),
+        Ok(_) => {
+            crate::http::admin::profile_changed(&state, &tenant.name).await;
+            done(&tenant.name, "The profile was saved.")
+        }
         Err(e) => refused(&state, &viewer, tenant, Failed::Profile(text.into()), e).await,
     }
 }

@@ -4,7 +4,9 @@
 //! sealed cookie of its own, `SameSite=Lax` because the provider's redirect back is a
 //! navigation from another site; the session cookie set at the end stays `Strict`, so the
 //! callback answers with a page that moves on to the portal itself (a redirect in a chain
-//! another site started would not carry it).
+//! another site started would not carry it). The start answers with a page that moves on
+//! to the provider too: it follows the sign-in page's form, and the portal's policy lets a
+//! form lead only to the portal (`form-action 'self'` holds for its redirects as well).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -54,7 +56,7 @@ pub(super) async fn start(State(state): State<AppState>, headers: HeaderMap, Que
     }
     match state.portal.sso_start(q.tenant.trim(), &callback_url(&state, &headers)).await {
         Ok((start, sealed)) => {
-            let mut res = page::see_other(&start.url);
+            let mut res = page::ok(&Go { chrome: Chrome::public("Single sign-on", ""), url: start.url });
             res.headers_mut().append(header::SET_COOKIE, pending_cookie(Some(&sealed)));
             res
         }
@@ -70,6 +72,13 @@ pub(super) struct Answer {
     code: String,
     #[serde(default)]
     error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/sso_go.html")]
+struct Go {
+    chrome: Chrome,
+    url: String,
 }
 
 #[derive(Template)]
