@@ -11,7 +11,7 @@ mod process;
 #[path = "support/serve.rs"]
 mod serve;
 use process::{free_port, run, run_ok, spawn_listening};
-use serve::scimd;
+use serve::{Server, scimd};
 
 #[tokio::test]
 async fn a_group_is_given_one_locker_from_the_command_line() {
@@ -77,4 +77,51 @@ async fn a_group_is_given_one_locker_from_the_command_line() {
         run_ok(scimd(&db).args(["access", "revoke", "--tenant", "acme", "--group", "Locker 2", "--locker", "l2"]));
     assert_eq!(out.trim(), "Locker 2 no longer has access to locker l2");
     assert_eq!(show(&db), json!({"banks": [], "lockers": []}));
+}
+
+/// The portal's people from the command line: an operator made with a password read from
+/// standard input (never an argument), listed and disabled; a system user invited with a
+/// one-time link printed as JSON, which opens the portal's set-password page once.
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_and_system_users_of_the_portal_from_the_command_line() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portal.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let create = |stdin: &'static [u8]| {
+        let mut child = scimd(&db)
+            .args(["operator", "create", "--username", "alice", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = create(b"short\n");
+    assert!(!short.status.success(), "a short password is refused");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("12 characters"));
+    assert!(create(b"correct horse battery staple\n").status.success());
+    let list = run_ok(scimd(&db).args(["operator", "list"]));
+    assert!(list.starts_with("alice\t") && list.contains("\tno-totp\tactive"), "{list}");
+    run_ok(scimd(&db).args(["operator", "disable", "alice"]));
+    assert!(run_ok(scimd(&db).args(["operator", "list"])).contains("\tdisabled"));
+
+    let out =
+        run_ok(scimd(&db).args(["system-user", "invite", "--tenant", "acme", "--email", "Jane@Acme.test", "--json"]));
+    let invited: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(invited["email"], "jane@acme.test");
+    let url = invited["invite_url"].as_str().unwrap();
+    assert!(url.contains("/portal/invite?token=scimd_"), "{url}");
+    assert!(run_ok(scimd(&db).args(["system-user", "list", "--tenant", "acme"])).contains("jane@acme.test\t"));
+    // The link's token is stored only as a hash.
+    let token = url.split("token=").nth(1).unwrap();
+    let raw = std::fs::read(&db).unwrap();
+    assert!(!raw.windows(token.len()).any(|w| w == token.as_bytes()));
+
+    let server = Server::start(&db);
+    let page = reqwest::get(format!("http://{}/portal/invite?token={token}", server.addr)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("jane@acme.test"));
 }

@@ -124,14 +124,14 @@ pub struct EventCount {
     pub last: String,
 }
 
-/// A tenant's requests in one bucket of a window: how many, and how many failed (status
-/// 400 or more).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A tenant's requests of one outcome in one bucket of a window (a window's go-live
+/// summary and its chart over time come from one pass: the buckets' counts added up are
+/// the window's).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventBucket {
     /// The bucket's index from the window's origin (its start is `origin + index * width`).
     pub index: i64,
-    pub requests: u64,
-    pub errors: u64,
+    pub count: EventCount,
 }
 
 /// A recorded internal error.
@@ -174,8 +174,9 @@ pub trait AuditStore: Send + Sync {
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>>;
     /// A tenant's events in `[from, to)` (milliseconds since the epoch) counted by outcome.
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>>;
-    /// A tenant's events in `[from, to)` counted in buckets of `width` milliseconds from
-    /// `origin` (at or before `from`), in order; buckets without events are left out.
+    /// A tenant's events in `[from, to)` counted by outcome in buckets of `width`
+    /// milliseconds from `origin` (at or before `from`), in order; buckets without events
+    /// are left out.
     fn event_buckets(
         &self,
         tenant: TenantId,

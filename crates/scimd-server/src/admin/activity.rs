@@ -57,6 +57,29 @@ fn ceil_div(a: i64, b: i64) -> i64 {
 /// The width of the buckets of a window of `span` seconds: the smallest of a minute, an
 /// hour and a day that keeps the window to [`MAX_BUCKETS`]; past that, as many days as it
 /// takes.
+/// The counts of the same outcome added up across buckets (first and last kept).
+fn merged(counts: impl Iterator<Item = scimd_store::EventCount>) -> Vec<scimd_store::EventCount> {
+    let mut out: Vec<scimd_store::EventCount> = Vec::new();
+    for c in counts {
+        let same = |o: &&mut scimd_store::EventCount| {
+            o.rtype == c.rtype
+                && o.op == c.op
+                && o.status == c.status
+                && o.scim_type == c.scim_type
+                && o.deactivated == c.deactivated
+        };
+        match out.iter_mut().find(|o| same(o)) {
+            Some(o) => {
+                o.count += c.count;
+                o.first = o.first.clone().min(c.first);
+                o.last = o.last.clone().max(c.last);
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn bucket_width(span: i64) -> (i64, &'static str) {
     let span = span.max(1);
     for (width, unit) in [(MINUTE, "minute"), (HOUR, "hour"), (DAY, "day")] {
@@ -85,8 +108,10 @@ pub fn buckets(from: i64, to: i64, width: i64, counted: &[(i64, u64, u64)]) -> V
 }
 
 impl Admin {
-    /// A tenant's requests and errors over `[from, to)` (RFC 3339), in buckets.
-    pub async fn audit_activity(&self, tenant: &str, from: &str, to: &str) -> AdminResult<Activity> {
+    /// The go-live check of a window and its requests and errors over time, from one pass
+    /// over the window's events (the summary is what `audit_summary` gives: the buckets'
+    /// counts added up).
+    pub async fn audit_window(&self, tenant: &str, from: &str, to: &str) -> AdminResult<(serde_json::Value, Activity)> {
         let t = self.tenant(tenant).await?;
         let (from, to) = (parse_time(from, "--from")?, parse_time(to, "--to")?);
         if from >= to {
@@ -101,16 +126,26 @@ impl Admin {
             .event_buckets(t.id, origin * 1000, width * 1000, from_ms, to_ms)
             .await
             .map_err(AdminError::internal)?;
-        let counted: Vec<_> = counted.iter().map(|b| (b.index, b.requests, b.errors)).collect();
+        let per_bucket: Vec<_> = counted
+            .iter()
+            .map(|b| (b.index, b.count.count, if b.count.status >= 400 { b.count.count } else { 0 }))
+            .collect();
+        let summary = crate::audit::summary(
+            &t.name,
+            &from.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            &to.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            &merged(counted.into_iter().map(|b| b.count)),
+        );
         let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        Ok(Activity {
+        let activity = Activity {
             tenant: t.name,
             from: show(from),
             to: show(to),
             width,
             unit,
-            buckets: buckets(from.timestamp(), to.timestamp(), width, &counted),
-        })
+            buckets: buckets(from.timestamp(), to.timestamp(), width, &per_bucket),
+        };
+        Ok((summary, activity))
     }
 
     /// The window a go-live check looks at unless told otherwise: the last day, up to the

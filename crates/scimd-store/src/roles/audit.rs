@@ -318,8 +318,9 @@ pub(crate) async fn counts(db: &impl Db, tenant: TenantId, from: i64, to: i64) -
     .await
 }
 
-/// A tenant's events in `[from, to)` counted in buckets of `width` ms from `origin`: one
-/// pass over the tenant's events of the window (its index), grouped by bucket.
+/// A tenant's events in `[from, to)` counted by outcome in buckets of `width` ms from
+/// `origin`: one pass over the tenant's events of the window (its key), grouped by bucket
+/// and outcome.
 pub(crate) async fn buckets(
     db: &impl Db,
     tenant: TenantId,
@@ -330,22 +331,30 @@ pub(crate) async fn buckets(
 ) -> StoreResult<Vec<EventBucket>> {
     let source = match db.dialect() {
         Dialect::Sqlite => {
-            "(SELECT tenant_id, time, status FROM main.api_events \
-             UNION ALL SELECT tenant_id, time, status FROM audit.api_events)"
+            "(SELECT tenant_id, time, rtype, op, status, scim_type, deactivated FROM main.api_events \
+             UNION ALL SELECT tenant_id, time, rtype, op, status, scim_type, deactivated FROM audit.api_events)"
         }
         Dialect::Postgres => "api_events",
     };
     let sql = format!(
-        "SELECT (time - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS b, count(*), \
-         sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END) FROM {source} \
-         WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY b ORDER BY b"
+        "SELECT (time - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS b, rtype, op, status, scim_type, deactivated, \
+         count(*), min(time), max(time) FROM {source} WHERE tenant_id = ? AND time >= ? AND time < ? \
+         GROUP BY b, rtype, op, status, scim_type, deactivated ORDER BY b"
     );
     let width = width.max(1);
     db.query(&sql, &[&origin, &width, &tenant.0, &from, &to], |r| {
         Ok(EventBucket {
             index: r.get(0)?,
-            requests: r.get::<i64>(1)?.max(0) as u64,
-            errors: r.get::<Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
+            count: EventCount {
+                rtype: r.get(1)?,
+                op: r.get(2)?,
+                status: status(r.get(3)?),
+                scim_type: r.get(4)?,
+                deactivated: r.get(5)?,
+                count: r.get::<i64>(6)?.max(0) as u64,
+                first: ms_text(r.get(7)?),
+                last: ms_text(r.get(8)?),
+            },
         })
     })
     .await

@@ -131,10 +131,7 @@ pub(super) async fn golive(
     if p.from_error.is_some() || p.to_error.is_some() {
         return page::render(StatusCode::BAD_REQUEST, &p);
     }
-    let both = match state.admin.audit_summary(&tenant.name, &from, &to).await {
-        Ok(s) => state.admin.audit_activity(&tenant.name, &from, &to).await.map(|a| (s, a)),
-        Err(e) => Err(e),
-    };
+    let both = state.admin.audit_window(&tenant.name, &from, &to).await;
     let (summary, activity) = match both {
         Ok(both) => both,
         Err(e) if e.status < 500 => {
