@@ -223,6 +223,18 @@ pub fn scope_tokens<S: AsRef<str>>(args: &[S]) -> AdminResult<Vec<String>> {
     Ok(out)
 }
 
+/// When a credential made at `now` to last `days` expires: at most [`MAX_DAYS`] (ten
+/// years; a larger number is a mistake, refused rather than overflowing the date).
+fn expiry(now: DateTime<Utc>, days: Option<u32>) -> AdminResult<Option<DateTime<Utc>>> {
+    match days {
+        Some(d) if d == 0 || d > MAX_DAYS => {
+            Err(AdminError::invalid(format!("a lifetime is 1 to {MAX_DAYS} days, not {d}")))
+        }
+        Some(d) => Ok(Some(now + TimeDelta::days(d.into()))),
+        None => Ok(None),
+    }
+}
+
 pub(crate) async fn hash(secret: String) -> AdminResult<String> {
     crate::hashing::hash(secret).await.map_err(|e| match e {
         crate::hashing::HashError::Busy => AdminError { status: 503, message: e.to_string() },
@@ -410,7 +422,7 @@ impl Admin {
         let t = self.tenant(tenant).await?;
         let token = generate_token();
         let now = self.now();
-        let expires = expires_in_days.map(|d| now + TimeDelta::days(d.into()));
+        let expires = expiry(now, expires_in_days)?;
         let id = self.store.create_token(t.id, hash_token(&token), now, expires).await.map_err(AdminError::internal)?;
         Ok(CreatedToken { id, token, expires: expires.map(normalized_time) })
     }
@@ -660,7 +672,7 @@ impl Admin {
     pub async fn create_admin_token(&self, expires_in_days: Option<u32>) -> AdminResult<CreatedToken> {
         let token = generate_token();
         let now = self.now();
-        let expires = expires_in_days.map(|d| now + TimeDelta::days(d.into()));
+        let expires = expiry(now, expires_in_days)?;
         let id = self.store.create_admin_token(hash_token(&token), now, expires).await.map_err(AdminError::internal)?;
         Ok(CreatedToken { id, token, expires: expires.map(normalized_time) })
     }

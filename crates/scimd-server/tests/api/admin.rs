@@ -151,6 +151,11 @@ async fn operators_provision_tenants_clients_users_tokens_and_keys_over_http() {
     let r = call(&s, op, Method::GET, "/tenants/initech/api-users", None).await;
     assert!(r.body[0]["disabled"].is_string(), "{}", r.body);
 
+    // A lifetime beyond ten years is a mistake, refused (not a date overflowing).
+    let r =
+        call(&s, op, Method::POST, "/tenants/initech/tokens", Some(json!({"expires_in_days": 4000000000u32}))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("3650 days"), "{}", r.body);
     // Long-lived tokens: create, use, list, revoke.
     let r = call(&s, op, Method::POST, "/tenants/initech/tokens", Some(json!({"expires_in_days": 30}))).await;
     assert_eq!(r.status, 201, "{}", r.body);
