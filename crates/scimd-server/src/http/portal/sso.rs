@@ -1,6 +1,8 @@
 //! Single sign-on through a tenant's OpenID Connect provider: `/portal/sso?tenant=…` sends
 //! the browser to the provider (authorization code with PKCE), `/portal/sso/callback`
-//! receives its answer. What must survive the trip (state, nonce, verifier) rides in a
+//! receives its answer. The start answers with a page that moves on to the provider, not
+//! a redirect: the sign-in page's form leads there, and the portal's `form-action 'self'`
+//! makes browsers refuse a form's redirect to another site. What must survive the trip (state, nonce, verifier) rides in a
 //! sealed cookie of its own, `SameSite=Lax` because the provider's redirect back is a
 //! navigation from another site; the session cookie set at the end stays `Strict`, so the
 //! callback answers with a page that moves on to the portal itself (a redirect in a chain
@@ -54,12 +56,20 @@ pub(super) async fn start(State(state): State<AppState>, headers: HeaderMap, Que
     }
     match state.portal.sso_start(q.tenant.trim(), &callback_url(&state, &headers)).await {
         Ok((start, sealed)) => {
-            let mut res = page::see_other(&start.url);
+            let mut res = page::ok(&Go { chrome: Chrome::public("Single sign-on", ""), url: start.url });
             res.headers_mut().append(header::SET_COOKIE, pending_cookie(Some(&sealed)));
             res
         }
         Err(e) => failed(e),
     }
+}
+
+#[derive(Template)]
+#[template(path = "portal/sso_go.html")]
+struct Go {
+    chrome: Chrome,
+    /// The provider's authorization endpoint with this sign-in's state and challenge.
+    url: String,
 }
 
 #[derive(Deserialize)]
