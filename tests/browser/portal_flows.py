@@ -331,6 +331,10 @@ def without_javascript(run: Run, operator: str, password: str, email: str, tenan
     su = Portal(run, f"system user {email}", js=False)
     su.sign_in(email, SYSTEM_USER_PASSWORD)
     expect(su.path() == f"/portal/t/{tenant}", f"no-JS sign-in landed on {su.path()}")
+    # The import's file input needs the page's script: without it, the person pastes.
+    su.goto(f"/portal/t/{tenant}/users/import")
+    expect(not su.page.locator("#csv-file").is_visible(), "a file input that does nothing without JavaScript")
+    expect(su.page.get_by_label("CSV", exact=True).is_visible(), "no box to paste the CSV in")
     su.goto("/portal/account")
     su.submit("End every other session")
     expect(su.path() == "/portal/account", f"ending sessions led to {su.path()}")
