@@ -173,6 +173,8 @@ def system_user_imports_csv(run: Run, su: Portal, tenant: str) -> None:
     listing the rows, the import confirmed; the users found with a SCIM filter."""
     su.goto(f"/portal/t/{tenant}/users")
     su.follow("Import a CSV file")
+    # The page's script shows the file input once it has bound it.
+    su.page.locator("#csv-file").wait_for(state="visible")
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "users.csv"
         f.write_text(IMPORT_CSV)
