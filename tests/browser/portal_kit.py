@@ -256,6 +256,10 @@ class Portal:
     def _phone(self, where: str, shot: str | None) -> None:
         self.page.set_viewport_size(PHONE)
         try:
+            if self.js:
+                # What the page does on a resize (a chart takes its new width) runs on the
+                # next animation frame: measure after it.
+                self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             o = self.page.evaluate(OVERFLOW_JS)
             if o["scroll"] > o["inner"] + 1:
                 wide = f"at phone width the page is {o['scroll']}px wide for {o['inner']}px"

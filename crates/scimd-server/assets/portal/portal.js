@@ -11,6 +11,9 @@
  *       asks before submitting (also before htmx sends it).
  *   <select data-autosubmit>
  *       submits its form when changed (filters); the form keeps its submit button.
+ *   <div class="field" hidden>... <input type="file" data-fill="#id"> ...</div>
+ *       reads the chosen file (text) into the textarea #id; nothing is uploaded. The field
+ *       is hidden in the HTML and shown here, so without script the person pastes.
  *   <div class="chart" data-chart="ID"></div> + <script type="application/json" id="ID">
  *       {"x":[unix seconds...],"series":[{"label":"Requests","values":[...]}, ...]}
  *       draws a uPlot line chart as wide as its container. The chart is hidden from
@@ -125,6 +128,40 @@
     else form.submit();
   });
 
+  /* ---- Files read into a textarea ---- */
+
+  // The element a file input fills, or null (also for a malformed selector).
+  function fillTarget(input) {
+    try {
+      return document.querySelector(input.getAttribute("data-fill"));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function showFileInputs(root) {
+    if (typeof window.FileReader !== "function") return;
+    each(root, "input[type=file][data-fill]", function (input) {
+      if (!fillTarget(input)) return;
+      var field = input.closest(".field") || input;
+      field.hidden = false;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-fill")) return;
+    var area = fillTarget(input);
+    var file = input.files && input.files[0];
+    if (!area || !file) return;
+    var reader = new FileReader();
+    reader.addEventListener("load", function () {
+      area.value = String(reader.result);
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    reader.readAsText(file);
+  });
+
   /* ---- Charts ---- */
 
   var charts = [];
@@ -220,6 +257,7 @@
 
   function bind(root) {
     showCopyButtons(root);
+    showFileInputs(root);
     drawCharts(root);
   }
 

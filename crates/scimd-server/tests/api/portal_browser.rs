@@ -1,9 +1,12 @@
 //! The portal in a real browser: Debian's Chromium, driven by Playwright from
 //! `tests/browser/portal_flows.py` (at the repository's root), against this test server.
 //! The flows: an operator signs in and enrols their authenticator, creates a tenant from a
-//! preset; a system user sets a password through an invitation, signs in and sees only
-//! their tenant; a form posted by another site is refused; signing out ends the session;
-//! the basic flows again with JavaScript off. Every page is checked with axe-core (no
+//! preset, issues an OAuth client's secret (which then gets a token), invites a system user
+//! and sets up the tenant's single sign-on on the People page; the system user sets a
+//! password through the invitation, signs in, sees only their tenant, imports a CSV file,
+//! grants a group a bank and sees a member's access; a person signs in through the local
+//! OpenID Connect provider; a form posted by another site is refused; signing out ends the
+//! session; the basic flows again with JavaScript off. Every page is checked with axe-core (no
 //! serious or critical violation), for Content-Security-Policy violations, and at phone
 //! width for sideways scrolling.
 //!
@@ -16,7 +19,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::common::TestServer;
-use super::portal::{OPERATOR_PASSWORD, operator, portal};
+use super::oidc_client::mock;
+use super::portal::{OPERATOR_PASSWORD, operator};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The flows take seconds; this bounds a browser that hangs.
@@ -84,8 +88,9 @@ async fn the_portal_works_in_a_real_browser() {
     }
     let s = TestServer::start().await;
     operator(&s, "alice").await;
-    // The system user's invitation, as `scimd system-user invite` makes it.
-    let invited = portal(&s).invite("acme", "jane@acme.test", "operator:alice").await.unwrap();
+    // The tenant's OpenID Connect provider (on loopback; it signs Ann of example.com in at once).
+    let oidc = mock::start().await;
+    oidc.allow_redirect_uri(&s.root("/portal/sso/callback"));
 
     let mut args: Vec<String> = vec![
         "--base".into(),
@@ -94,12 +99,16 @@ async fn the_portal_works_in_a_real_browser() {
         "alice".into(),
         "--password".into(),
         OPERATOR_PASSWORD.into(),
-        "--invite-url".into(),
-        invited.invite_url,
         "--invite-tenant".into(),
         "acme".into(),
         "--invite-email".into(),
-        invited.email,
+        "jane@acme.test".into(),
+        "--oidc-issuer".into(),
+        oidc.issuer().into(),
+        "--oidc-client-id".into(),
+        mock::CLIENT_ID.into(),
+        "--oidc-client-secret".into(),
+        mock::CLIENT_SECRET.into(),
     ];
     if let Some(dir) = std::env::var_os("SCIMD_PORTAL_SCREENSHOTS") {
         args.extend(["--screenshots".into(), dir.to_string_lossy().into_owned()]);
