@@ -13,6 +13,7 @@
 //! - [`error`]: the use cases' error ([`error::AppError`]), beneath all of them.
 //! - [`auth`]: bearer token generation and hashing.
 //! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
+//! - [`mail`]: outgoing email over SMTP (STARTTLS or TLS, authentication).
 //! - [`events`]: event streams delivered: each push or webhook stream in order, by the
 //!   replica holding its lease; poll streams answered (RFC 8936).
 //! - [`delivery`]: how one event message reaches a receiver over HTTP: signing, sending,
@@ -45,6 +46,7 @@ pub mod error;
 pub mod events;
 pub mod hashing;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod oidc;

@@ -32,6 +32,7 @@ mod headers;
 mod isolation;
 mod list;
 mod login_attacks;
+mod mail;
 mod oauth;
 mod oidc_client;
 mod openapi;
