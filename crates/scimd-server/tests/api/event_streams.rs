@@ -71,8 +71,13 @@ async fn operators_add_each_kind_of_stream_and_see_its_credential_once() {
 
     let list = call(&s, Some(&op), Method::GET, STREAMS, None).await;
     assert_eq!(list.status, 200, "{}", list.body);
-    let methods: Vec<&str> = list.body.as_array().unwrap().iter().map(|v| v["method"].as_str().unwrap()).collect();
-    assert_eq!(methods, ["poll", "webhook", "push"]);
+    // Listed oldest first (streams made in the same instant come in their ids' order).
+    let items = list.body.as_array().unwrap();
+    let created: Vec<&str> = items.iter().map(|v| v["created"].as_str().unwrap()).collect();
+    assert!(created.windows(2).all(|w| w[0] <= w[1]), "{created:?}");
+    let mut methods: Vec<&str> = items.iter().map(|v| v["method"].as_str().unwrap()).collect();
+    methods.sort_unstable();
+    assert_eq!(methods, ["poll", "push", "webhook"]);
     for v in list.body.as_array().unwrap() {
         assert_hides(v, &[&token, &secret, bearer]);
         let one = call(&s, Some(&op), Method::GET, &format!("{STREAMS}/{}", v["id"].as_str().unwrap()), None).await;
