@@ -1,4 +1,4 @@
-//! The example event receivers (`examples/receivers`, shown in the README and the book) run
+//! The example event receivers (`examples/receivers`, shown in the book) run
 //! for real against the live server: the Python ones as processes (webhook verified with
 //! the `standardwebhooks` package, push and poll with PyJWT against the JWKS), the Rust
 //! one's code in this process. Each must print the events it verified, in order, and refuse
