@@ -46,8 +46,6 @@ pub struct SystemUser {
 /// A change to a system user; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SystemUserChange {
-    /// A new password (the pending invitation is dropped).
-    pub password_hash: Option<String>,
     /// A new invitation: its token's hash and expiry (replacing a pending one).
     pub invite: Option<(String, DateTime<Utc>)>,
     /// Disabling also ends the user's sessions.

@@ -96,24 +96,17 @@ impl PortalStore for PgStore {
     }
 
     fn system_user(&self, id: i64) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
-        Box::pin(async move { sql::system_user_where(&Pg(&*self.conn().await?), "id = ?", &[&id]).await })
+        Box::pin(async move { sql::system_user_by_id(&Pg(&*self.conn().await?), id).await })
     }
 
     fn system_user_by_email(&self, email: &str) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
         let email = email.to_string();
-        Box::pin(async move { sql::system_user_where(&Pg(&*self.conn().await?), "email = ?", &[&email]).await })
+        Box::pin(async move { sql::system_user_by_email(&Pg(&*self.conn().await?), &email).await })
     }
 
     fn system_user_by_sso(&self, tenant: TenantId, subject: &str) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
         let subject = subject.to_string();
-        Box::pin(async move {
-            sql::system_user_where(
-                &Pg(&*self.conn().await?),
-                "tenant_id = ? AND sso_subject = ?",
-                &[&tenant.0, &subject],
-            )
-            .await
-        })
+        Box::pin(async move { sql::system_user_by_sso(&Pg(&*self.conn().await?), tenant, &subject).await })
     }
 
     fn system_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<SystemUser>>> {
@@ -142,14 +135,7 @@ impl PortalStore for PgStore {
 
     fn invitation(&self, token_hash: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
         let token_hash = token_hash.to_string();
-        Box::pin(async move {
-            sql::system_user_where(
-                &Pg(&*self.conn().await?),
-                "invite_hash = ? AND invite_expires > ? AND disabled = ?",
-                &[&token_hash, &normalized_time(now), &false],
-            )
-            .await
-        })
+        Box::pin(async move { sql::invitation(&Pg(&*self.conn().await?), &token_hash, now).await })
     }
 
     fn accept_invitation(

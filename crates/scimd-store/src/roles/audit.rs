@@ -303,19 +303,22 @@ pub(crate) async fn counts(db: &impl Db, tenant: TenantId, from: i64, to: i64) -
         "SELECT rtype, op, status, scim_type, deactivated, count(*), min(time), max(time) FROM {source} \
          WHERE tenant_id = ? AND time >= ? AND time < ? GROUP BY rtype, op, status, scim_type, deactivated"
     );
-    db.query(&sql, &[&tenant.0, &from, &to], |r| {
-        Ok(EventCount {
-            rtype: r.get(0)?,
-            op: r.get(1)?,
-            status: status(r.get(2)?),
-            scim_type: r.get(3)?,
-            deactivated: r.get(4)?,
-            count: r.get::<i64>(5)?.max(0) as u64,
-            first: ms_text(r.get(6)?),
-            last: ms_text(r.get(7)?),
-        })
+    db.query(&sql, &[&tenant.0, &from, &to], |r| event_count(r, 0)).await
+}
+
+/// An outcome's count from its row: `rtype, op, status, scim_type, deactivated, count(*),
+/// min(time), max(time)` from column `at`.
+fn event_count(r: &impl Row, at: usize) -> StoreResult<EventCount> {
+    Ok(EventCount {
+        rtype: r.get(at)?,
+        op: r.get(at + 1)?,
+        status: status(r.get(at + 2)?),
+        scim_type: r.get(at + 3)?,
+        deactivated: r.get(at + 4)?,
+        count: r.get::<i64>(at + 5)?.max(0) as u64,
+        first: ms_text(r.get(at + 6)?),
+        last: ms_text(r.get(at + 7)?),
     })
-    .await
 }
 
 /// A tenant's events in `[from, to)` counted by outcome in buckets of `width` ms from
@@ -343,19 +346,7 @@ pub(crate) async fn buckets(
     );
     let width = width.max(1);
     db.query(&sql, &[&origin, &width, &tenant.0, &from, &to], |r| {
-        Ok(EventBucket {
-            index: r.get(0)?,
-            count: EventCount {
-                rtype: r.get(1)?,
-                op: r.get(2)?,
-                status: status(r.get(3)?),
-                scim_type: r.get(4)?,
-                deactivated: r.get(5)?,
-                count: r.get::<i64>(6)?.max(0) as u64,
-                first: ms_text(r.get(7)?),
-                last: ms_text(r.get(8)?),
-            },
-        })
+        Ok(EventBucket { index: r.get(0)?, count: event_count(r, 1)? })
     })
     .await
 }

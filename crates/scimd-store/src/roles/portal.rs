@@ -11,8 +11,6 @@ use crate::{StoreError, StoreResult, TenantId, normalized_time};
 
 const OPERATOR_COLUMNS: &str =
     "id, username, password_hash, totp_seed, totp_confirmed, totp_last_step, disabled, created";
-const OPERATOR: &str = "SELECT id, username, password_hash, totp_seed, totp_confirmed, totp_last_step, disabled, created \
-                        FROM portal_operators";
 
 fn operator(r: &impl Row) -> StoreResult<Operator> {
     Ok(Operator {
@@ -58,15 +56,19 @@ pub(crate) async fn create_operator(
 }
 
 pub(crate) async fn operator_by_name(db: &impl Db, username: &str) -> StoreResult<Option<Operator>> {
-    db.query_opt(&format!("{OPERATOR} WHERE username = ?"), &[&username], |r| operator(r)).await
+    db.query_opt(&format!("SELECT {OPERATOR_COLUMNS} FROM portal_operators WHERE username = ?"), &[&username], |r| {
+        operator(r)
+    })
+    .await
 }
 
 pub(crate) async fn operator_by_id(db: &impl Db, id: i64) -> StoreResult<Option<Operator>> {
-    db.query_opt(&format!("{OPERATOR} WHERE id = ?"), &[&id], |r| operator(r)).await
+    db.query_opt(&format!("SELECT {OPERATOR_COLUMNS} FROM portal_operators WHERE id = ?"), &[&id], |r| operator(r))
+        .await
 }
 
 pub(crate) async fn operators(db: &impl Db) -> StoreResult<Vec<Operator>> {
-    db.query(&format!("{OPERATOR} ORDER BY username"), &[], |r| operator(r)).await
+    db.query(&format!("SELECT {OPERATOR_COLUMNS} FROM portal_operators ORDER BY username"), &[], |r| operator(r)).await
 }
 
 pub(crate) async fn set_operator_disabled(db: &impl Db, username: &str, disabled: bool) -> StoreResult<bool> {
@@ -136,12 +138,35 @@ pub(crate) async fn create_system_user(
     row.ok_or_else(|| StoreError::Internal("no system user returned".into()))
 }
 
-pub(crate) async fn system_user_where(
+async fn system_user_where(
     db: &impl Db,
     cond: &str,
     params: &[&dyn crate::db::Param],
 ) -> StoreResult<Option<SystemUser>> {
     db.query_opt(&format!("SELECT {USER_COLUMNS} FROM portal_users WHERE {cond}"), params, |r| system_user(r)).await
+}
+
+pub(crate) async fn system_user_by_id(db: &impl Db, id: i64) -> StoreResult<Option<SystemUser>> {
+    system_user_where(db, "id = ?", &[&id]).await
+}
+
+pub(crate) async fn system_user_by_email(db: &impl Db, email: &str) -> StoreResult<Option<SystemUser>> {
+    system_user_where(db, "email = ?", &[&email]).await
+}
+
+pub(crate) async fn system_user_by_sso(
+    db: &impl Db,
+    tenant: TenantId,
+    subject: &str,
+) -> StoreResult<Option<SystemUser>> {
+    system_user_where(db, "tenant_id = ? AND sso_subject = ?", &[&tenant.0, &subject]).await
+}
+
+/// A pending invitation: its token's hash, unexpired at the time given, of a user not disabled.
+const PENDING_INVITATION: &str = "invite_hash = ? AND invite_expires > ? AND disabled = ?";
+
+pub(crate) async fn invitation(db: &impl Db, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<SystemUser>> {
+    system_user_where(db, PENDING_INVITATION, &[&token_hash, &normalized_time(now), &false]).await
 }
 
 pub(crate) async fn system_users(db: &impl Db, tenant: TenantId) -> StoreResult<Vec<SystemUser>> {
@@ -161,10 +186,6 @@ pub(crate) async fn change_system_user(
     if found.is_none() {
         return Ok(false);
     }
-    if let Some(hash) = &c.password_hash {
-        let sql = "UPDATE portal_users SET password_hash = ?, invite_hash = NULL, invite_expires = NULL WHERE id = ?";
-        db.execute(sql, &[hash, &id]).await?;
-    }
     if let Some((hash, expires)) = &c.invite {
         let sql = "UPDATE portal_users SET invite_hash = ?, invite_expires = ? WHERE id = ?";
         db.execute(sql, &[hash, &normalized_time(*expires), &id]).await?;
@@ -175,7 +196,7 @@ pub(crate) async fn change_system_user(
     if let Some(subject) = &c.sso_subject {
         db.execute("UPDATE portal_users SET sso_subject = ? WHERE id = ?", &[subject, &id]).await?;
     }
-    if c.password_hash.is_some() || c.disabled == Some(true) {
+    if c.disabled == Some(true) {
         db.execute("DELETE FROM portal_sessions WHERE user_id = ?", &[&id]).await?;
     }
     Ok(true)
@@ -194,7 +215,7 @@ pub(crate) async fn accept_invitation(
 ) -> StoreResult<Option<SystemUser>> {
     let sql = format!(
         "UPDATE portal_users SET password_hash = ?, invite_hash = NULL, invite_expires = NULL \
-         WHERE invite_hash = ? AND invite_expires > ? AND disabled = ? RETURNING {USER_COLUMNS}"
+         WHERE {PENDING_INVITATION} RETURNING {USER_COLUMNS}"
     );
     db.query_opt(&sql, &[&password_hash, &token_hash, &normalized_time(now), &false], |r| system_user(r)).await
 }

@@ -83,21 +83,19 @@ impl PortalStore for SqliteStore {
     }
 
     fn system_user(&self, id: i64) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
-        let r = self.read_one(|c| ready(sql::system_user_where(&Lite(c), "id = ?", &[&id])));
+        let r = self.read_one(|c| ready(sql::system_user_by_id(&Lite(c), id)));
         Box::pin(async move { r })
     }
 
     fn system_user_by_email(&self, email: &str) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
         let email = email.to_string();
-        let r = self.read_one(|c| ready(sql::system_user_where(&Lite(c), "email = ?", &[&email])));
+        let r = self.read_one(|c| ready(sql::system_user_by_email(&Lite(c), &email)));
         Box::pin(async move { r })
     }
 
     fn system_user_by_sso(&self, tenant: TenantId, subject: &str) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
         let subject = subject.to_string();
-        let r = self.read_one(|c| {
-            ready(sql::system_user_where(&Lite(c), "tenant_id = ? AND sso_subject = ?", &[&tenant.0, &subject]))
-        });
+        let r = self.read_one(|c| ready(sql::system_user_by_sso(&Lite(c), tenant, &subject)));
         Box::pin(async move { r })
     }
 
@@ -116,13 +114,7 @@ impl PortalStore for SqliteStore {
 
     fn invitation(&self, token_hash: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<SystemUser>>> {
         let token_hash = token_hash.to_string();
-        let r = self.read_one(|c| {
-            ready(sql::system_user_where(
-                &Lite(c),
-                "invite_hash = ? AND invite_expires > ? AND disabled = ?",
-                &[&token_hash, &normalized_time(now), &false],
-            ))
-        });
+        let r = self.read_one(|c| ready(sql::invitation(&Lite(c), &token_hash, now)));
         Box::pin(async move { r })
     }
 
