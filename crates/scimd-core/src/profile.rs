@@ -707,6 +707,13 @@ fn check_mount(path: &str, token: bool) -> Result<(), String> {
 /// Where a tenant's SCIM API answers when its profile mounts it nowhere else.
 pub const DEFAULT_BASE_PATH: &str = "/scim/v2";
 
+/// The server's public root from a configured public URL, which may name the SCIM API
+/// (`https://host/scim/v2`) or the root itself (`https://host/`): `https://host`.
+pub fn public_root(url: &str) -> &str {
+    let url = url.trim_end_matches('/');
+    url.strip_suffix(DEFAULT_BASE_PATH).unwrap_or(url)
+}
+
 impl Profile {
     /// The paths the tenant's SCIM API answers at: its mounts, else the default.
     pub fn api_paths(&self) -> Vec<&str> {

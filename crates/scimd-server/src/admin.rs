@@ -235,11 +235,25 @@ fn expiry(now: DateTime<Utc>, days: Option<u32>) -> AdminResult<Option<DateTime<
     }
 }
 
+/// The tenant of that name, or a 404 naming it (the operator's and the portal's use cases).
+pub(crate) async fn tenant_named(store: &dyn Store, name: &str) -> AdminResult<Tenant> {
+    store
+        .tenant_by_name(name)
+        .await
+        .map_err(AdminError::internal)?
+        .ok_or_else(|| AdminError::not_found(format!("no tenant named '{name}'")))
+}
+
 pub(crate) async fn hash(secret: String) -> AdminResult<String> {
-    crate::hashing::hash(secret).await.map_err(|e| match e {
+    crate::hashing::hash(secret).await.map_err(hash_error)
+}
+
+/// A hashing failure: the hashing pool busy is a 503 (try again), anything else internal.
+pub(crate) fn hash_error(e: crate::hashing::HashError) -> AdminError {
+    match e {
         crate::hashing::HashError::Busy => AdminError { status: 503, message: e.to_string() },
         crate::hashing::HashError::Internal(_) => AdminError::internal(e),
-    })
+    }
 }
 
 fn view(c: scimd_store::CredentialRow, now: &str) -> CredentialView {
@@ -303,11 +317,7 @@ impl Admin {
 
     /// The tenant of that name.
     pub async fn tenant(&self, name: &str) -> AdminResult<Tenant> {
-        self.store
-            .tenant_by_name(name)
-            .await
-            .map_err(AdminError::internal)?
-            .ok_or_else(|| AdminError::not_found(format!("no tenant named '{name}'")))
+        tenant_named(&*self.store, name).await
     }
 
     pub async fn create_tenant(&self, name: &str, scim_enabled: bool) -> AdminResult<TenantView> {
@@ -682,16 +692,12 @@ impl Admin {
     pub async fn operator_token_valid(&self, token: &str, configured: Option<&[u8; 32]>) -> AdminResult<bool> {
         let h = hash_token(token);
         if let Some(c) = configured
-            && constant_time_eq(c, &h)
+            && crate::auth::same_secret(c, h)
         {
             return Ok(true);
         }
         self.store.admin_token_valid(h, self.now()).await.map_err(AdminError::internal)
     }
-}
-
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl From<AdminError> for String {

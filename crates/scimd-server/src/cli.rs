@@ -247,7 +247,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
 pub(crate) fn portal_settings(cfg: &Config) -> crate::portal::PortalSettings {
     // Invitation links point at the public URL; without one, at the listening address.
     let origin = match &cfg.server.public_url {
-        Some(u) => serve::public_origin(u),
+        Some(u) => scimd_core::profile::public_root(u).to_string(),
         None => format!("http://{}", cfg.server.listen.replace("0.0.0.0", "localhost")),
     };
     let p = &cfg.portal;

@@ -99,8 +99,7 @@ impl Events {
     ) -> AppResult<Events> {
         // `server.public_url` names the SCIM API (`https://host/scim/v2`) or only the root,
         // as the HTTP layer reads it.
-        let root = public_url.unwrap_or("").trim_end_matches('/');
-        let origin = root.strip_suffix("/scim/v2").unwrap_or(root).to_string();
+        let origin = scimd_core::profile::public_root(public_url.unwrap_or("")).to_string();
         let scim_base = format!("{origin}/scim/v2");
         let issuer = oauth.issuer(if origin.is_empty() { "urn:scimd" } else { &origin });
         Ok(Events {

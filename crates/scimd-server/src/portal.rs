@@ -116,6 +116,11 @@ impl Portal {
     }
 }
 
+/// How a one-time token (a session's, an invitation's) is stored: SHA-256, hex.
+fn token_hash(token: &str) -> String {
+    hex::encode(crate::auth::hash_token(token))
+}
+
 /// The person signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Person {

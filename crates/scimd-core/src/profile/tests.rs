@@ -51,6 +51,10 @@ fn an_unoffered_type_is_404_and_bad_profiles_are_named() {
     assert!(mounted.serves_at("/api") && mounted.serves_at("/scim/v1") && !mounted.serves_at("/scim/v2"));
     assert!(Profile::default().serves_at("/scim/v2"));
     assert_eq!(Profile::default().api_paths(), ["/scim/v2"]);
+    for url in ["https://h.example/scim/v2", "https://h.example/scim/v2/", "https://h.example/", "https://h.example"] {
+        assert_eq!(public_root(url), "https://h.example", "{url}");
+    }
+    assert_eq!(public_root("https://h.example/prefix/scim/v2"), "https://h.example/prefix");
     assert_eq!(mounted.api_paths(), ["/api", "/scim/v1"]);
     for bad in [
         r#"{"base_paths": ["api"]}"#,

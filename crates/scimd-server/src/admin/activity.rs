@@ -40,23 +40,11 @@ pub struct ActivityBucket {
     pub errors: u64,
 }
 
-impl Activity {
-    pub fn requests(&self) -> u64 {
-        self.buckets.iter().map(|b| b.requests).sum()
-    }
-    pub fn errors(&self) -> u64 {
-        self.buckets.iter().map(|b| b.errors).sum()
-    }
-}
-
 /// `a / b` rounded up, for `a` ≥ 0 and `b` > 0.
 fn ceil_div(a: i64, b: i64) -> i64 {
     a / b + i64::from(a % b != 0)
 }
 
-/// The width of the buckets of a window of `span` seconds: the smallest of a minute, an
-/// hour and a day that keeps the window to [`MAX_BUCKETS`]; past that, as many days as it
-/// takes.
 /// The counts of the same outcome added up across buckets (first and last kept).
 fn merged(counts: impl Iterator<Item = scimd_store::EventCount>) -> Vec<scimd_store::EventCount> {
     let mut out: Vec<scimd_store::EventCount> = Vec::new();
@@ -80,6 +68,9 @@ fn merged(counts: impl Iterator<Item = scimd_store::EventCount>) -> Vec<scimd_st
     out
 }
 
+/// The width of the buckets of a window of `span` seconds: the smallest of a minute, an
+/// hour and a day that keeps the window to [`MAX_BUCKETS`]; past that, as many days as it
+/// takes.
 pub fn bucket_width(span: i64) -> (i64, &'static str) {
     let span = span.max(1);
     for (width, unit) in [(MINUTE, "minute"), (HOUR, "hour"), (DAY, "day")] {

@@ -33,10 +33,7 @@ const MAX_URL: usize = 2048;
 /// a trailing `/scim/v2` is the SCIM base, not the root); the path alone without one.
 pub fn poll_url(root: Option<&str>) -> String {
     match root {
-        Some(r) => {
-            let r = r.trim_end_matches('/');
-            format!("{}{POLL_PATH}", r.strip_suffix("/scim/v2").unwrap_or(r))
-        }
+        Some(r) => format!("{}{POLL_PATH}", scimd_core::profile::public_root(r)),
         None => POLL_PATH.to_string(),
     }
 }

@@ -450,13 +450,6 @@ async fn warn_user_name_issues(store: &dyn scimd_store::Store) {
     }
 }
 
-/// The scheme and host of the public URL (`https://scim.example.com/scim/v2` →
-/// `https://scim.example.com`), where the portal's links point.
-pub(crate) fn public_origin(url: &str) -> String {
-    let url = url.trim_end_matches('/');
-    url.strip_suffix("/scim/v2").unwrap_or(url).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

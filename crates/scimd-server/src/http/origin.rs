@@ -28,8 +28,7 @@ fn plain_host(h: &str) -> bool {
 /// `Host` and, when trusted, `X-Forwarded-Proto`.
 pub fn origin(cfg: &HttpConfig, headers: &HeaderMap) -> Origin {
     if let Some(u) = &cfg.public_url {
-        let u = u.trim_end_matches('/');
-        return Origin { root: u.strip_suffix("/scim/v2").unwrap_or(u).to_string(), derived: false };
+        return Origin { root: scimd_core::profile::public_root(u).to_string(), derived: false };
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| plain_host(h)).unwrap_or("localhost");
     let forwarded = cfg

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Portal;
 use crate::admin::{AdminError, AdminResult, hash, store_err};
-use crate::auth::{generate_token, hash_token};
+use crate::auth::generate_token;
 
 /// An operator as listed.
 #[derive(Debug, Clone, Serialize)]
@@ -145,16 +145,33 @@ impl Portal {
     /// who has not signed in yet (the old link stops working). `by`: who invites, as the
     /// audit trail names them.
     pub async fn invite(&self, tenant: &str, email: &str, by: &str) -> AdminResult<InvitedUser> {
+        self.invite_checked(tenant, email, by, true).await
+    }
+
+    /// [`Portal::invite`]; unless `may_reset`, someone who has signed in already (with a
+    /// password or SSO) is refused: a new link would replace their password.
+    pub(super) async fn invite_checked(
+        &self,
+        tenant: &str,
+        email: &str,
+        by: &str,
+        may_reset: bool,
+    ) -> AdminResult<InvitedUser> {
         let t = self.tenant(tenant).await?;
         let email = normalized_email(email)?;
         let token = generate_token();
-        let token_hash = hex::encode(hash_token(&token));
+        let token_hash = super::token_hash(&token);
         let expires = self.now() + chrono::Duration::from_std(self.settings.invite_ttl).unwrap_or_default();
         let invite = (token_hash, expires);
         match self.store.system_user_by_email(&email).await.map_err(AdminError::internal)? {
             Some(u) if u.tenant != t.id => {
                 return Err(AdminError::conflict(format!(
                     "{email} is already a system user of another tenant: a person signs in to one tenant"
+                )));
+            }
+            Some(u) if !may_reset && (u.password_hash.is_some() || u.sso_subject.is_some()) => {
+                return Err(AdminError::conflict(format!(
+                    "{email} has signed in already: a new link would replace their password; the operator can send one"
                 )));
             }
             Some(u) => {
@@ -179,20 +196,7 @@ impl Portal {
     pub async fn list_system_users(&self, tenant: &str) -> AdminResult<Vec<SystemUserView>> {
         let t = self.tenant(tenant).await?;
         let users = self.store.system_users(t.id).await.map_err(AdminError::internal)?;
-        Ok(users
-            .into_iter()
-            .map(|u| SystemUserView {
-                id: u.id,
-                email: u.email,
-                tenant: t.name.clone(),
-                created: u.created,
-                created_by: u.created_by,
-                disabled: u.disabled,
-                has_password: u.password_hash.is_some(),
-                invite_expires: u.invite_expires,
-                sso: u.sso_subject.is_some(),
-            })
-            .collect())
+        Ok(users.into_iter().map(|u| view(u, &t.name)).collect())
     }
 
     /// Disables (ending their sessions) or enables a system user of the tenant.
@@ -220,7 +224,7 @@ impl Portal {
 
     /// The email and tenant an unexpired invitation link is for.
     pub async fn invitation(&self, token: &str) -> AdminResult<Option<(String, String)>> {
-        let hash = hex::encode(hash_token(token));
+        let hash = super::token_hash(token);
         let Some(u) = self.store.invitation(&hash, self.now()).await.map_err(AdminError::internal)? else {
             return Ok(None);
         };
@@ -232,7 +236,7 @@ impl Portal {
     /// person then signs in.
     pub async fn accept_invitation(&self, token: &str, password: &str) -> AdminResult<String> {
         let gone = || AdminError::not_found("this invitation link was used already or has expired: ask for a new one");
-        let hash_ = hex::encode(hash_token(token));
+        let hash_ = super::token_hash(token);
         let u = self.store.invitation(&hash_, self.now()).await.map_err(AdminError::internal)?.ok_or_else(gone)?;
         check_new_password(password, &u.email)?;
         let hashed = hash(password.to_string()).await?;
@@ -245,11 +249,22 @@ impl Portal {
     }
 
     pub(super) async fn tenant(&self, name: &str) -> AdminResult<scimd_store::Tenant> {
-        self.store
-            .tenant_by_name(name)
-            .await
-            .map_err(AdminError::internal)?
-            .ok_or_else(|| AdminError::not_found(format!("no tenant named '{name}'")))
+        crate::admin::tenant_named(&*self.store, name).await
+    }
+}
+
+/// A system user as listed, of the tenant named `tenant`.
+pub(super) fn view(u: scimd_store::SystemUser, tenant: &str) -> SystemUserView {
+    SystemUserView {
+        id: u.id,
+        email: u.email,
+        tenant: tenant.to_string(),
+        created: u.created,
+        created_by: u.created_by,
+        disabled: u.disabled,
+        has_password: u.password_hash.is_some(),
+        invite_expires: u.invite_expires,
+        sso: u.sso_subject.is_some(),
     }
 }
 

@@ -11,10 +11,11 @@ use chrono::{DateTime, Duration, Utc};
 use scimd_store::{NewSession, Principal, SessionRow, SessionStage};
 use serde::Serialize;
 
+use super::token_hash;
 use super::totp::{self, Enrolment};
 use super::{Person, Portal};
 use crate::admin::{AdminError, AdminResult};
-use crate::auth::{generate_token, hash_token};
+use crate::auth::generate_token;
 use crate::oauth::OAuthError;
 use crate::oauth::lockout::Principal as Counted;
 
@@ -55,11 +56,6 @@ pub struct SessionView {
     pub address: Option<String>,
     pub user_agent: Option<String>,
     pub current: bool,
-}
-
-/// A session token's stored id.
-pub(super) fn id_hash(token: &str) -> String {
-    hex::encode(hash_token(token))
 }
 
 fn wrong() -> AdminError {
@@ -105,10 +101,13 @@ impl Portal {
             }
         };
         let matched = match hash {
-            Some(h) => crate::hashing::first_match(password.to_string(), vec![h]).await.map_err(hash_err)?.is_some(),
+            Some(h) => crate::hashing::first_match(password.to_string(), vec![h])
+                .await
+                .map_err(crate::admin::hash_error)?
+                .is_some(),
             // Spend what a check costs: the answer's time says nothing about who exists.
             None => {
-                crate::hashing::check_against_nothing(password.to_string()).await.map_err(hash_err)?;
+                crate::hashing::check_against_nothing(password.to_string()).await.map_err(crate::admin::hash_error)?;
                 false
             }
         };
@@ -138,11 +137,7 @@ impl Portal {
         if op.totp_confirmed {
             return Ok(Some((SecondFactor::Code, row.csrf)));
         }
-        let seed = match op.totp_seed.as_deref().map(|s| self.keyring.open_text(s)) {
-            Some(Ok(b32)) => totp_rs::Secret::try_from_base32(&b32).map(|s| s.as_bytes().to_vec()).ok(),
-            _ => None,
-        };
-        let seed = match seed {
+        let seed = match self.seed_of(&op) {
             Some(s) => s,
             None => {
                 let seed = totp::new_seed();
@@ -156,8 +151,14 @@ impl Portal {
         Ok(Some((SecondFactor::Enrol(e), row.csrf)))
     }
 
+    /// The operator's TOTP seed, opened from its sealed base32 form.
+    fn seed_of(&self, op: &scimd_store::Operator) -> Option<Vec<u8>> {
+        let b32 = self.keyring.open_text(op.totp_seed.as_deref()?).ok()?;
+        totp_rs::Secret::try_from_base32(&b32).ok().map(|s| s.as_bytes().to_vec())
+    }
+
     async fn pending_operator(&self, token: &str) -> AdminResult<Option<(SessionRow, scimd_store::Operator)>> {
-        let row = self.store.session(&id_hash(token), self.now()).await.map_err(AdminError::internal)?;
+        let row = self.store.session(&token_hash(token), self.now()).await.map_err(AdminError::internal)?;
         let Some(row) = row.filter(|r| r.stage == SessionStage::SecondFactor) else {
             return Ok(None);
         };
@@ -180,16 +181,11 @@ impl Portal {
         let (row, op) = self.pending_operator(token).await?.ok_or_else(expired)?;
         let counted = Counted::new(self.lockout()?, format!("portal-totp:{}", op.username), from);
         self.lockout()?.attempt(&counted, "sign_in").await.map_err(lockout_error)?;
-        let seed = op
-            .totp_seed
-            .as_deref()
-            .and_then(|s| self.keyring.open_text(s).ok())
-            .and_then(|b32| totp_rs::Secret::try_from_base32(&b32).ok())
-            .ok_or_else(expired)?;
+        let seed = self.seed_of(&op).ok_or_else(expired)?;
         let now = self.now();
         let wrong_code =
             || AdminError { status: 401, message: "the code is wrong: enter the code your app shows now".into() };
-        let step = totp::step_of(seed.as_bytes(), code, now.timestamp().max(0) as u64).ok_or_else(wrong_code)?;
+        let step = totp::step_of(&seed, code, now.timestamp().max(0) as u64).ok_or_else(wrong_code)?;
         if !self.store.use_totp_step(op.id, step).await.map_err(AdminError::internal)? {
             return Err(AdminError {
                 status: 401,
@@ -212,7 +208,7 @@ impl Portal {
     /// expired, revoked, waiting for its second factor, or its person disabled).
     pub async fn signed(&self, token: &str) -> AdminResult<Option<Signed>> {
         let now = self.now();
-        let row = self.store.session(&id_hash(token), now).await.map_err(AdminError::internal)?;
+        let row = self.store.session(&token_hash(token), now).await.map_err(AdminError::internal)?;
         let Some(row) = row.filter(|r| r.stage == SessionStage::SignedIn) else {
             return Ok(None);
         };
@@ -248,7 +244,7 @@ impl Portal {
 
     /// Ends the session of `token` (signing out); a session waiting for its second factor too.
     pub async fn sign_out(&self, token: &str) -> AdminResult<()> {
-        self.store.delete_session(&id_hash(token)).await.map_err(AdminError::internal)?;
+        self.store.delete_session(&token_hash(token)).await.map_err(AdminError::internal)?;
         Ok(())
     }
 
@@ -295,7 +291,7 @@ impl Portal {
         let idle = Duration::from_std(self.settings.session_idle).unwrap_or_default();
         let max = Duration::from_std(self.settings.session_max).unwrap_or_default();
         let session = NewSession {
-            id_hash: id_hash(&token),
+            id_hash: token_hash(&token),
             principal,
             stage,
             csrf: generate_token(),
@@ -323,12 +319,5 @@ fn principal(person: &Person) -> Principal {
     match person {
         Person::Operator { id, .. } => Principal::Operator(*id),
         Person::SystemUser { id, .. } => Principal::SystemUser(*id),
-    }
-}
-
-fn hash_err(e: crate::hashing::HashError) -> AdminError {
-    match e {
-        crate::hashing::HashError::Busy => AdminError { status: 503, message: e.to_string() },
-        crate::hashing::HashError::Internal(_) => AdminError::internal(e),
     }
 }

@@ -6,6 +6,8 @@
 //! (a forgotten password).
 
 use super::{InvitedUser, Person, Portal, SystemUserView};
+use scimd_store::SystemUserChange;
+
 use crate::admin::{AdminError, AdminResult};
 
 /// What is done to a system user.
@@ -19,16 +21,7 @@ pub enum TeamChange {
 impl Portal {
     /// Invites `email` to `tenant` on behalf of `by` (see the module's documentation).
     pub async fn invite_by(&self, by: &Person, tenant: &str, email: &str) -> AdminResult<InvitedUser> {
-        if !by.is_operator() {
-            let wanted = super::people::normalized_email(email)?;
-            let users = self.list_system_users(tenant).await?;
-            if users.iter().any(|u| u.email == wanted && (u.has_password || u.sso)) {
-                return Err(AdminError::conflict(format!(
-                    "{wanted} has signed in already: a new link would replace their password; the operator can send one"
-                )));
-            }
-        }
-        self.invite(tenant, email, &by.audit_name()).await
+        self.invite_checked(tenant, email, &by.audit_name(), by.is_operator()).await
     }
 
     /// Applies `change` to the system user `id` of `tenant` on behalf of `by`; returns the
@@ -40,10 +33,13 @@ impl Portal {
         id: i64,
         change: TeamChange,
     ) -> AdminResult<SystemUserView> {
-        let users = self.list_system_users(tenant).await?;
-        let u = users
-            .into_iter()
-            .find(|u| u.id == id)
+        let t = self.tenant(tenant).await?;
+        let u = self
+            .store
+            .system_user(id)
+            .await
+            .map_err(AdminError::internal)?
+            .filter(|u| u.tenant == t.id)
             .ok_or_else(|| AdminError::not_found(format!("'{tenant}' has no system user {id}")))?;
         let me = matches!(by, Person::SystemUser { id: mine, .. } if *mine == u.id);
         if me && change != TeamChange::Enable {
@@ -51,11 +47,13 @@ impl Portal {
                 "you cannot disable or delete yourself: another system user of the tenant, or the operator, can",
             ));
         }
+        let disabled = |d: bool| SystemUserChange { disabled: Some(d), ..Default::default() };
         match change {
-            TeamChange::Disable => self.set_system_user_disabled(tenant, &u.email, true).await?,
-            TeamChange::Enable => self.set_system_user_disabled(tenant, &u.email, false).await?,
-            TeamChange::Delete => self.delete_system_user(tenant, &u.email).await?,
+            TeamChange::Disable => self.store.change_system_user(t.id, u.id, disabled(true)).await,
+            TeamChange::Enable => self.store.change_system_user(t.id, u.id, disabled(false)).await,
+            TeamChange::Delete => self.store.delete_system_user(t.id, u.id).await,
         }
-        Ok(u)
+        .map_err(AdminError::internal)?;
+        Ok(super::people::view(u, &t.name))
     }
 }
