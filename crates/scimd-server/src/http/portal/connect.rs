@@ -98,7 +98,7 @@ async fn create_token(
             render(&state, &viewer, tenant, &headers, StatusCode::OK, Some(token_shown(t)), Default::default()).await
         }
         Err(e) if e.status < 500 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             let form = (fields.get("days").to_string(), Some(e.message));
             render(&state, &viewer, tenant, &headers, status, None, form).await
         }

@@ -150,7 +150,7 @@ async fn refused(
     if e.status >= 500 || e.status == 404 {
         return viewer.error(e);
     }
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = page::status_of(&e);
     render(state, viewer, tenant, status, None, Forms { error: Some((field, e.message)), ..forms }, None).await
 }
 

@@ -156,3 +156,18 @@ pub(super) async fn opened(
     let ctx = scim_ctx(state, &t, headers, slot).await.map_err(|e| viewer.error(e))?;
     Ok((t, ctx))
 }
+
+/// A SCIM PATCH request of these operations.
+pub(super) fn patch_op(ops: Value) -> Value {
+    serde_json::json!({"schemas": [scimd_core::patch::PATCH_URN], "Operations": ops})
+}
+
+/// A string of a document at `path` (`["name", "givenName"]`), or "".
+pub(super) fn str_at<'a>(doc: &'a Value, path: &[&str]) -> &'a str {
+    path.iter().try_fold(doc, |v, k| v.get(*k)).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The `id` of a resource as a SCIM use case rendered it, or "".
+pub(super) fn id_of(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body).ok().map(|d| str_at(&d, &["id"]).to_string()).unwrap_or_default()
+}

@@ -15,11 +15,7 @@ use super::session::cookie;
 const FLASH: &str = "__Host-scimd_flash";
 
 fn flash_cookie(value: Option<&str>) -> HeaderValue {
-    let v = match value {
-        Some(v) => format!("{FLASH}={v}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=60"),
-        None => format!("{FLASH}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
-    };
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+    super::session::cookie_header(FLASH, value, "Strict", Some(60))
 }
 
 /// `uri` without its `done` parameter, with `done` set to `text` when given.

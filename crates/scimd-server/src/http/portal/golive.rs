@@ -125,8 +125,8 @@ pub(super) async fn golive(
         unit: "",
         points: Vec::new(),
         chart: String::new(),
-        uplot_js: assets::url("uPlot.iife.min.js"),
-        uplot_css: assets::url("uPlot.min.css"),
+        uplot_js: assets::url(assets::UPLOT_JS),
+        uplot_css: assets::url(assets::UPLOT_CSS),
     };
     if p.from_error.is_some() || p.to_error.is_some() {
         return page::render(StatusCode::BAD_REQUEST, &p);

@@ -15,7 +15,8 @@ use scimd_core::schema::ResourceKind;
 use serde_json::{Value, json};
 
 use super::directory::{
-    ListQuery, Listed, Pager, Slot, app_err, attributes, list_page, opened, per_page, refused, text,
+    ListQuery, Listed, Pager, Slot, app_err, attributes, id_of, list_page, opened, patch_op, per_page, refused, str_at,
+    text,
 };
 use super::page::{self, Chrome, Flash, seg};
 use super::session::{Submit, Viewer};
@@ -39,10 +40,6 @@ pub(super) fn routes(r: Routes<'_>) -> Routes<'_> {
     .route("/portal/t/{tenant}/groups/{id}/members", on(M::POST, Portal("portal-add-member"), add_member))
     .route("/portal/t/{tenant}/groups/{id}/members/remove", on(M::POST, Portal("portal-remove-member"), remove_member))
     .route("/portal/t/{tenant}/groups/{id}/delete", on(M::POST, Portal("portal-delete-group"), delete))
-}
-
-fn patch_op(ops: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
 }
 
 /// How members are changed for this tenant: through the group, through the user's
@@ -106,7 +103,7 @@ async fn list_page_of(
         match list_page(state, ctx, G, f, Some("displayName"), start, &["displayName"]).await {
             Ok(l) => listed = l,
             Err(e) if e.status < 500 => {
-                status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+                status = page::status_of(&e);
                 error = Some(e.message);
             }
             Err(e) => return viewer.error(e),
@@ -117,7 +114,7 @@ async fn list_page_of(
         .items
         .iter()
         .map(|g| GroupRow {
-            href: format!("{base}/groups/{}", seg(g.get("id").and_then(Value::as_str).unwrap_or(""))),
+            href: format!("{base}/groups/{}", seg(str_at(g, &["id"]))),
             name: g.get("displayName").map(text).unwrap_or_default(),
         })
         .collect();
@@ -139,13 +136,6 @@ pub(super) async fn list(
         Ok((t, ctx)) => list_page_of(&state, &viewer, &t, &ctx, q, StatusCode::OK, String::new(), None).await,
         Err(res) => res,
     }
-}
-
-fn id_of(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn to_group(t: &TenantView, id: &str, what: &str) -> Response {
@@ -178,7 +168,7 @@ pub(super) async fn create(
     match made {
         Ok(id) => to_group(&t, &id, "Group created."),
         Err(e) if e.status < 500 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             list_page_of(&state, &viewer, &t, &ctx, ListQuery::default(), status, display, Some(e.message)).await
         }
         Err(e) => viewer.error(e),
@@ -244,7 +234,7 @@ async fn group_page(
         .items
         .iter()
         .map(|u| {
-            let id = u.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+            let id = str_at(u, &["id"]).to_string();
             Member {
                 href: format!("{base}/users/{}", seg(&id)),
                 user_name: u.get("userName").map(text).unwrap_or_default(),
@@ -306,7 +296,7 @@ async fn refused_page(
     if e.status >= 500 {
         return viewer.error(e);
     }
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = page::status_of(&e);
     group_page(state, viewer, t, ctx, id, 1, status, user, Some(e.message), None).await
 }
 

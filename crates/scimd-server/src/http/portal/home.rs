@@ -73,7 +73,7 @@ pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit)
             page::see_other(&format!("/portal/t/{}?created=1", seg(&t.name)))
         }
         Err(e) if e.status < 500 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             tenants_page(&state, &viewer, status, name, preset, Some(e.message)).await
         }
         Err(e) => viewer.error(e),
@@ -104,9 +104,13 @@ pub(super) async fn tenant(
     headers: axum::http::HeaderMap,
     axum::extract::Query(q): axum::extract::Query<Done>,
 ) -> Response {
-    let tenant = match viewer.open(&state, &name).await {
+    if let Err(res) = viewer.open(&state, &name).await {
+        return res;
+    }
+    // The overview shows the preset the profile came from.
+    let tenant = match state.admin.tenant_view(&name).await {
         Ok(t) => t,
-        Err(res) => return res,
+        Err(e) => return viewer.error(e),
     };
     let flash = match (q.created, q.done) {
         (Some(_), _) => Flash::ok(format!("Tenant {} created.", tenant.name)),

@@ -8,10 +8,10 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::directory::{Slot, opened};
+use super::directory::Slot;
 use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::{ImportFormat, ImportOrigin, MAX_ROWS, PlannedRow, RowError, TenantView, UserImport};
@@ -96,16 +96,10 @@ fn csv_of(fields: &super::session::Fields) -> String {
     fields.get("csv").replace("\r\n", "\n")
 }
 
-pub(super) async fn preview(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    slot: Slot,
-    submit: Submit,
-) -> Response {
+pub(super) async fn preview(State(state): State<AppState>, Path(name): Path<String>, submit: Submit) -> Response {
     let Submit { viewer, fields } = submit;
-    let (t, _) = match opened(&state, &viewer, &name, &headers, slot).await {
-        Ok(x) => x,
+    let t = match viewer.open(&state, &name).await {
+        Ok(t) => t,
         Err(res) => return res,
     };
     let csv = csv_of(&fields);
@@ -120,7 +114,7 @@ pub(super) async fn preview(
             render(&viewer, &t, status, csv, None, Some(p))
         }
         Err(e) if e.status < 500 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             render(&viewer, &t, status, csv, Some(e.message), None)
         }
         Err(e) => viewer.error(e),
@@ -130,13 +124,12 @@ pub(super) async fn preview(
 pub(super) async fn apply(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
     slot: Slot,
     submit: Submit,
 ) -> Response {
     let Submit { viewer, fields } = submit;
-    let (t, _) = match opened(&state, &viewer, &name, &headers, slot.clone()).await {
-        Ok(x) => x,
+    let t = match viewer.open(&state, &name).await {
+        Ok(t) => t,
         Err(res) => return res,
     };
     let csv = csv_of(&fields);
@@ -157,7 +150,7 @@ pub(super) async fn apply(
             render(&viewer, &t, StatusCode::UNPROCESSABLE_ENTITY, csv, e, Some(p))
         }
         Err(e) if e.status < 500 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             render(&viewer, &t, status, csv, Some(e.message), None)
         }
         Err(e) => viewer.error(e),

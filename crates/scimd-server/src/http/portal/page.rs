@@ -50,10 +50,6 @@ impl Flash {
     pub fn ok(text: impl Into<String>) -> Option<Flash> {
         Some(Flash { kind: "ok", text: text.into() })
     }
-    #[allow(dead_code)] // for the pages' errors shown above a form
-    pub fn error(text: impl Into<String>) -> Option<Flash> {
-        Some(Flash { kind: "error", text: text.into() })
-    }
     /// `status` for a polite announcement, `alert` for an error.
     pub fn role(&self) -> &'static str {
         if self.kind == "error" { "alert" } else { "status" }
@@ -137,13 +133,13 @@ impl Chrome {
     }
 
     pub fn css(&self) -> &'static str {
-        assets::url("portal.css")
+        assets::url(assets::PORTAL_CSS)
     }
     pub fn js(&self) -> &'static str {
-        assets::url("portal.js")
+        assets::url(assets::PORTAL_JS)
     }
     pub fn htmx(&self) -> &'static str {
-        assets::url("htmx.min.js")
+        assets::url(assets::HTMX_JS)
     }
 }
 
@@ -191,10 +187,15 @@ pub fn message(status: StatusCode, heading: &str, text: &str) -> Response {
     render(status, &MessagePage { chrome, heading: heading.into(), text: text.into() })
 }
 
+/// The status of a use case's refusal.
+pub fn status_of(e: &AdminError) -> StatusCode {
+    StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
 /// A use case's error as a page: what went wrong and what to do; an internal failure says
 /// only that (its detail goes to the log).
 pub fn error(e: AdminError, chrome: Option<Chrome>) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = status_of(&e);
     let (heading, text) = if e.status >= 500 {
         tracing::error!(detail = %e.message, "internal error in the portal");
         ("Something went wrong", "The server could not do this. Try again; if it goes on, tell the operator.".into())
@@ -208,8 +209,7 @@ pub fn error(e: AdminError, chrome: Option<Chrome>) -> Response {
         };
         (heading, e.message)
     };
-    let chrome = chrome.unwrap_or_else(|| Chrome::public(heading, "")).with_flash(None);
-    let mut chrome = chrome;
+    let mut chrome = chrome.unwrap_or_else(|| Chrome::public(heading, "")).with_flash(None);
     chrome.title = heading.to_string();
     render(status, &MessagePage { chrome, heading: heading.into(), text })
 }

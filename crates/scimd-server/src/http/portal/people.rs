@@ -162,10 +162,6 @@ async fn show(
     render(&state, &viewer, &tenant, &headers, StatusCode::OK, Sent::default(), flash).await
 }
 
-fn status_of(e: &AdminError) -> StatusCode {
-    StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
 async fn invite(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -198,7 +194,7 @@ async fn invite(
         }
         Err(e) if e.status < 500 => {
             let sent = Sent { email: email.to_string(), invite_error: Some(e.message.clone()), ..Sent::default() };
-            render(&state, &viewer, &tenant, &headers, status_of(&e), sent, None).await
+            render(&state, &viewer, &tenant, &headers, page::status_of(&e), sent, None).await
         }
         Err(e) => viewer.error(e),
     }
@@ -289,7 +285,7 @@ async fn set_sso(
         Err(e) if e.status < 500 => {
             let form = SsoForm { error: Some((sso_field(&e.message), e.message.clone())), ..sso_form(&fields) };
             let sent = Sent { sso: Some(form), ..Sent::default() };
-            render(&state, &viewer, &tenant, &headers, status_of(&e), sent, None).await
+            render(&state, &viewer, &tenant, &headers, page::status_of(&e), sent, None).await
         }
         Err(e) => viewer.error(e),
     }

@@ -5,14 +5,14 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+
 use axum::response::Response;
 use scimd_core::places::Level;
 use serde_json::Value;
 
 use super::page::{self, Chrome, Flash, seg};
 use super::session::{Submit, Viewer};
-use crate::admin::{AdminError, BankUsers, EffectiveAccess, PREVIEW_MAX, RulesPreview, TenantView};
+use crate::admin::{AdminError, BankUsers, EffectiveAccess, PREVIEW_MAX, RulesPreview};
 use crate::http::AppState;
 use crate::http::routes::{Routes, on};
 use crate::operation::Operation::{Portal, PortalPage};
@@ -69,10 +69,6 @@ fn typed(text: &str) -> Result<Option<Value>, AdminError> {
     serde_json::from_str(text).map(Some).map_err(|e| AdminError::invalid(format!("the rules are not valid JSON: {e}")))
 }
 
-async fn open(state: &AppState, viewer: &Viewer, name: &str) -> Result<TenantView, Response> {
-    viewer.open(state, name).await
-}
-
 fn rules_page(viewer: &Viewer, tenant: &str, location: &str, text: String) -> RulesPage {
     RulesPage {
         chrome: viewer.chrome(format!("Rules of {location}")).in_tenant(tenant, "places"),
@@ -96,7 +92,7 @@ pub(super) async fn rules(
     Path((name, location)): Path<(String, String)>,
     Query(q): Query<Done>,
 ) -> Response {
-    let tenant = match open(&state, &viewer, &name).await {
+    let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
@@ -115,7 +111,7 @@ fn refused(viewer: &Viewer, tenant: &str, location: &str, text: &str, e: AdminEr
     if e.status >= 500 || e.status == 404 {
         return viewer.error(e);
     }
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = page::status_of(&e);
     let mut p = rules_page(viewer, tenant, location, text.into());
     p.error = Some(e.message);
     page::render(status, &p)
@@ -127,7 +123,7 @@ pub(super) async fn preview(
     submit: Submit,
 ) -> Response {
     let Submit { viewer, fields } = submit;
-    let tenant = match open(&state, &viewer, &name).await {
+    let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
@@ -157,7 +153,7 @@ pub(super) async fn save_rules(
     submit: Submit,
 ) -> Response {
     let Submit { viewer, fields } = submit;
-    let tenant = match open(&state, &viewer, &name).await {
+    let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
@@ -193,7 +189,7 @@ pub(super) async fn find_user(
     Path(name): Path<String>,
     Query(q): Query<Who>,
 ) -> Response {
-    let tenant = match open(&state, &viewer, &name).await {
+    let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
@@ -215,7 +211,7 @@ pub(super) async fn user_access(
     viewer: Viewer,
     Path((name, user)): Path<(String, String)>,
 ) -> Response {
-    let tenant = match open(&state, &viewer, &name).await {
+    let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
@@ -259,7 +255,7 @@ pub(super) async fn place_users(
     Path((name, level, key)): Path<(String, String, String)>,
     Query(q): Query<Start>,
 ) -> Response {
-    let tenant = match open(&state, &viewer, &name).await {
+    let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
@@ -272,7 +268,7 @@ pub(super) async fn place_users(
         Ok(u) => u,
         Err(e) => return viewer.error(e),
     };
-    let str_of = |u: &Value, k: &str| u.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let str_of = |u: &Value, k: &str| super::directory::str_at(u, &[k]).to_string();
     let users: Vec<(String, String)> = users.iter().map(|u| (str_of(u, "id"), str_of(u, "userName"))).collect();
     let next = start_index + users.len() as u64;
     let page = UsersPage {

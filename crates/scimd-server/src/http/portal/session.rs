@@ -41,11 +41,19 @@ pub(super) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
         .filter(|v| !v.is_empty())
 }
 
-/// A `Set-Cookie` value for `name`; `None` removes it.
+/// A `Set-Cookie` value for the portal's cookie `name` (`SameSite=Strict`, kept until the
+/// browser closes); `None` removes it.
 pub(super) fn set_cookie(name: &str, value: Option<&str>) -> HeaderValue {
-    let v = match value {
-        Some(v) => format!("{name}={v}; Path=/; Secure; HttpOnly; SameSite=Strict"),
-        None => format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+    cookie_header(name, value, "Strict", None)
+}
+
+/// A `Set-Cookie` value: only this host (`__Host-` names), https, never to scripts; with
+/// `same_site` and, when given, a lifetime in seconds. `None` removes the cookie.
+pub(super) fn cookie_header(name: &str, value: Option<&str>, same_site: &str, max_age: Option<u32>) -> HeaderValue {
+    let v = match (value, max_age) {
+        (Some(v), Some(age)) => format!("{name}={v}; Path=/; Secure; HttpOnly; SameSite={same_site}; Max-Age={age}"),
+        (Some(v), None) => format!("{name}={v}; Path=/; Secure; HttpOnly; SameSite={same_site}"),
+        (None, _) => format!("{name}=; Path=/; Secure; HttpOnly; SameSite={same_site}; Max-Age=0"),
     };
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
@@ -109,7 +117,9 @@ impl Viewer {
     /// another tenant is told there is none); noted on the request's audit event.
     pub async fn open(&self, state: &AppState, name: &str) -> Result<crate::admin::TenantView, Response> {
         self.person().may_open(name).map_err(|e| self.error(e))?;
-        let t = state.admin.tenant_view(name).await.map_err(|e| self.error(e))?;
+        // The tenant as stored: the preset its profile came from is read only by the pages
+        // that show it (`Admin::tenant_view`), not by every page.
+        let t: crate::admin::TenantView = state.admin.tenant(name).await.map_err(|e| self.error(e))?.into();
         audit_as(self.slot.as_deref(), self.person(), Some(scimd_store::TenantId(t.id)));
         Ok(t)
     }
@@ -178,7 +188,6 @@ impl Fields {
     }
 
     /// Every value of a field.
-    #[allow(dead_code)] // for the pages' multiple choices
     pub fn all(&self, name: &str) -> &[String] {
         self.0.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -214,14 +223,7 @@ impl FromRequest<AppState> for Submit {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
-        if cross_site(&parts, state) {
-            return Err(forged());
-        }
-        let bytes = read_form(Request::from_parts(parts, body), state).await?;
-        let fields = Fields::parse(&bytes);
-        if !same_secret(fields.get("_csrf"), &viewer.signed.csrf) {
-            return Err(forged());
-        }
+        let fields = checked_form(state, parts, body, &viewer.signed.csrf).await?;
         Ok(Submit { viewer, fields })
     }
 }

@@ -62,6 +62,10 @@ async fn render(
     flash: Option<Flash>,
     failed: Option<(Failed, AdminError)>,
 ) -> Response {
+    let tenant = match state.admin.tenant_view(&tenant.name).await {
+        Ok(t) => t,
+        Err(e) => return viewer.error(e),
+    };
     let profile = match state.admin.profile(&tenant.name).await {
         Ok(p) => serde_json::to_string_pretty(&p).unwrap_or_default(),
         Err(e) => return viewer.error(e),
@@ -81,7 +85,7 @@ async fn render(
     };
     let mut status = StatusCode::OK;
     if let Some((which, e)) = failed {
-        status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+        status = page::status_of(&e);
         match which {
             Failed::Preset => page.preset_error = Some(e.message),
             Failed::Profile(text) => {

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::page::{self, Chrome, Flash};
@@ -64,8 +64,7 @@ fn with_pre(mut res: Response, set: Option<axum::http::HeaderValue>) -> Response
 
 fn login_page(headers: &HeaderMap, status: StatusCode, login: &str, next: &str, error: Option<String>) -> Response {
     let (pre, set) = session::pre_token(headers);
-    let flash = None;
-    let chrome = Chrome::public("Sign in", &pre).with_flash(flash);
+    let chrome = Chrome::public("Sign in", &pre);
     with_pre(page::render(status, &LoginPage { chrome, login: login.into(), next: next.into(), error }), set)
 }
 
@@ -240,5 +239,5 @@ pub(super) async fn home(viewer: super::session::Viewer) -> Response {
 }
 
 pub(super) async fn root() -> Response {
-    page::see_other("/portal/").into_response()
+    page::see_other("/portal/")
 }

@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -22,11 +22,7 @@ use crate::portal::SsoAnswer;
 const PENDING: &str = "__Host-scimd_sso";
 
 fn pending_cookie(value: Option<&str>) -> HeaderValue {
-    let v = match value {
-        Some(v) => format!("{PENDING}={v}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600"),
-        None => format!("{PENDING}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
-    };
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+    super::session::cookie_header(PENDING, value, "Lax", Some(600))
 }
 
 fn callback_url(state: &AppState, headers: &HeaderMap) -> String {
@@ -40,7 +36,7 @@ pub(super) struct Start {
 }
 
 fn failed(e: crate::admin::AdminError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = page::status_of(&e);
     let mut res = if e.status >= 500 && e.status != 502 {
         page::error(e, None)
     } else {

@@ -4,8 +4,6 @@
 //! receiver's token, a push receiver's bearer token), and a receiver's URL is shown
 //! without its user information or query, where a credential could hide.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -15,7 +13,6 @@ use axum::response::Response;
 use super::page::{self, Chrome, Flash, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::{StreamCaller, StreamView};
-use crate::audit::AuditSlot;
 use crate::http::AppState;
 use crate::http::routes::{Routes, on};
 use crate::operation::Operation::{Portal, PortalPage};
@@ -107,7 +104,7 @@ async fn set_paused(
     state: AppState,
     name: String,
     id: String,
-    slot: Option<Extension<Arc<AuditSlot>>>,
+    slot: super::directory::Slot,
     submit: Submit,
     paused: bool,
 ) -> Response {
@@ -132,7 +129,7 @@ async fn set_paused(
 pub(super) async fn pause(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
-    slot: Option<Extension<Arc<AuditSlot>>>,
+    slot: super::directory::Slot,
     submit: Submit,
 ) -> Response {
     set_paused(state, name, id, slot, submit, true).await
@@ -141,7 +138,7 @@ pub(super) async fn pause(
 pub(super) async fn resume(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
-    slot: Option<Extension<Arc<AuditSlot>>>,
+    slot: super::directory::Slot,
     submit: Submit,
 ) -> Response {
     set_paused(state, name, id, slot, submit, false).await

@@ -16,7 +16,7 @@ use scimd_store::IfMatch;
 use serde_json::{Value, json};
 
 use super::directory::{
-    ListQuery, Listed, Pager, Slot, app_err, attributes, list_page, opened, per_page, refused, scim_ctx,
+    ListQuery, Listed, Pager, Slot, app_err, attributes, id_of, list_page, opened, patch_op, per_page, refused, str_at,
 };
 use super::page::{self, Chrome, Flash, seg};
 use super::session::{Submit, Viewer};
@@ -36,10 +36,6 @@ pub(super) fn routes(r: Routes<'_>) -> Routes<'_> {
         )
         .route("/portal/t/{tenant}/users/{id}/active", on(M::POST, Portal("portal-set-user-active"), set_active))
         .route("/portal/t/{tenant}/users/{id}/delete", on(M::POST, Portal("portal-delete-user"), delete))
-}
-
-fn str_at<'a>(doc: &'a Value, path: &[&str]) -> &'a str {
-    path.iter().try_fold(doc, |v, k| v.get(*k)).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The email a user's form edits: its primary one, else its first.
@@ -96,13 +92,9 @@ pub(super) async fn list(
     slot: Slot,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let t = match viewer.open(&state, &name).await {
-        Ok(t) => t,
+    let (t, ctx) = match opened(&state, &viewer, &name, &headers, slot).await {
+        Ok(x) => x,
         Err(res) => return res,
-    };
-    let ctx = match scim_ctx(&state, &t, &headers, slot).await {
-        Ok(c) => c,
-        Err(e) => return viewer.error(e),
     };
     let chrome = viewer.chrome("Users").in_tenant(&t.name, "users").with_flash(q.done.and_then(Flash::ok));
     let filter = q.filter.unwrap_or_default().trim().to_string();
@@ -112,11 +104,7 @@ pub(super) async fn list(
     let (status, error, listed) =
         match list_page(&state, &ctx, ResourceKind::User, f, Some("userName"), start, &cols).await {
             Ok(l) => (StatusCode::OK, None, l),
-            Err(e) if e.status < 500 => (
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
-                Some(e.message),
-                Listed { total: 0, items: vec![] },
-            ),
+            Err(e) if e.status < 500 => (page::status_of(&e), Some(e.message), Listed { total: 0, items: vec![] }),
             Err(e) => return viewer.error(e),
         };
     let base = chrome.base();
@@ -200,7 +188,7 @@ impl UserForm {
             true => json!({"op": "remove", "path": "emails"}),
             false => json!({"op": "replace", "path": "emails", "value": emails}),
         });
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+        patch_op(Value::Array(ops))
     }
 }
 
@@ -234,13 +222,11 @@ pub(super) async fn new_form(
     headers: HeaderMap,
     slot: Slot,
 ) -> Response {
-    let t = match viewer.open(&state, &name).await {
-        Ok(t) => t,
-        Err(res) => return res,
-    };
-    match scim_ctx(&state, &t, &headers, slot).await {
-        Ok(ctx) => new_page(&viewer, &t, &ctx, UserForm { active: true, ..Default::default() }, StatusCode::OK, None),
-        Err(e) => viewer.error(e),
+    match opened(&state, &viewer, &name, &headers, slot).await {
+        Ok((t, ctx)) => {
+            new_page(&viewer, &t, &ctx, UserForm { active: true, ..Default::default() }, StatusCode::OK, None)
+        }
+        Err(res) => res,
     }
 }
 
@@ -264,19 +250,11 @@ pub(super) async fn create(
         .map_err(app_err)
     {
         Ok(r) => {
-            let id = serde_json::from_slice::<Value>(&r.body)
-                .ok()
-                .and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string));
-            let to = format!(
-                "/portal/t/{}/users/{}?done={}",
-                seg(&t.name),
-                seg(&id.unwrap_or_default()),
-                seg("User created.")
-            );
+            let to = format!("/portal/t/{}/users/{}?done={}", seg(&t.name), seg(&id_of(&r.body)), seg("User created."));
             page::see_other(&to)
         }
         Err(e) if e.status < 500 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             new_page(&viewer, &t, &ctx, form, status, Some(e.message))
         }
         Err(e) => viewer.error(e),
@@ -413,7 +391,7 @@ pub(super) async fn edit(
                 let status = StatusCode::PRECONDITION_FAILED;
                 return user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message), None).await;
             }
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             user_page(&state, &viewer, &t, &ctx, &id, Some(form), status, Some(e.message), None).await
         }
     }
@@ -432,8 +410,7 @@ pub(super) async fn set_active(
         Err(res) => return res,
     };
     let on = fields.checked("active");
-    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "active", "value": on}]});
+    let patch = patch_op(json!([{"op": "replace", "path": "active", "value": on}]));
     match state.service.patch(&ctx, ResourceKind::User, &id, &patch, if_match(&fields), &Projection::default()).await {
         Ok(_) => done(&t, &id, if on { "User reactivated." } else { "User deactivated." }),
         Err(e) => {
@@ -441,7 +418,7 @@ pub(super) async fn set_active(
             if e.status >= 500 {
                 return viewer.error(e);
             }
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message), None).await
         }
     }
@@ -465,7 +442,7 @@ pub(super) async fn delete(
         }
         Ok(()) => page::see_other(&format!("/portal/t/{}/users?done={}", seg(&t.name), seg("User deleted."))),
         Err(e) if e.status < 500 && e.status != 404 => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status_of(&e);
             user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message), None).await
         }
         Err(e) => viewer.error(e),
