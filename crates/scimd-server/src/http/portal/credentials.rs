@@ -7,11 +7,11 @@
 mod clients;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::{AdminError, ApiUserView, CredentialView, MAX_DAYS, Reach, TenantClient, TenantView};
 use crate::http::AppState;
@@ -110,7 +110,6 @@ async fn render(
     status: StatusCode,
     shown: Option<Shown>,
     forms: Forms,
-    flash: Option<Flash>,
 ) -> Response {
     let name = tenant.name.as_str();
     let loaded = async {
@@ -123,7 +122,7 @@ async fn render(
         Ok(l) => l,
         Err(e) => return viewer.error(e),
     };
-    let chrome = viewer.chrome(format!("Credentials · {name}")).in_tenant(name, "credentials").with_flash(flash);
+    let chrome = viewer.chrome(format!("Credentials · {name}")).in_tenant(name, "credentials");
     let p = CredentialsPage {
         chrome,
         operator: viewer.person().is_operator(),
@@ -151,21 +150,16 @@ async fn refused(
         return viewer.error(e);
     }
     let status = page::status_of(&e);
-    render(state, viewer, tenant, status, None, Forms { error: Some((field, e.message)), ..forms }, None).await
+    render(state, viewer, tenant, status, None, Forms { error: Some((field, e.message)), ..forms }).await
 }
 
 /// After a change that shows nothing once: back to the page, saying what was done.
 pub(super) fn done(tenant: &str, what: &str) -> Response {
-    page::see_other(&format!("/portal/t/{}/credentials?done={what}", seg(tenant)))
+    let text = done_text(what).unwrap_or(what);
+    page::see_other(&format!("/portal/t/{}/credentials?done={}", seg(tenant), seg(text)))
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
-/// The message of a change done, by its key (a key, not a text, travels in the address).
+/// The message of a change done, by its key.
 fn done_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "token-revoked" => "The token is revoked: requests carrying it are refused within seconds.",
@@ -176,18 +170,12 @@ fn done_text(key: &str) -> Option<&'static str> {
     })
 }
 
-async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-    Query(q): Query<Done>,
-) -> Response {
+async fn show(State(state): State<AppState>, viewer: Viewer, Path(name): Path<String>) -> Response {
     let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
-    let flash = q.done.as_deref().and_then(done_text).and_then(Flash::ok);
-    render(&state, &viewer, &tenant, StatusCode::OK, None, Forms::default(), flash).await
+    render(&state, &viewer, &tenant, StatusCode::OK, None, Forms::default()).await
 }
 
 async fn create_token(State(state): State<AppState>, Path(name): Path<String>, submit: Submit) -> Response {
@@ -204,7 +192,7 @@ async fn create_token(State(state): State<AppState>, Path(name): Path<String>, s
     match made {
         Ok(t) => {
             let shown = token_shown(t);
-            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default(), None).await
+            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default()).await
         }
         Err(e) => refused(&state, &viewer, &tenant, e, "days", forms).await,
     }
@@ -256,7 +244,7 @@ async fn create_api_user(State(state): State<AppState>, Path(name): Path<String>
                 label: "Password",
                 secret: u.password,
             };
-            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default(), None).await
+            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default()).await
         }
         Err(e) => {
             let forms = Forms { username: username.to_string(), ..Forms::default() };
@@ -284,7 +272,7 @@ async fn api_user_password(
                 label: "Password",
                 secret: u.password,
             };
-            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default(), None).await
+            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default()).await
         }
         Err(e) => viewer.error(e),
     }

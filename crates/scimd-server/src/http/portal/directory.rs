@@ -127,8 +127,6 @@ pub(super) struct ListQuery {
     pub filter: Option<String>,
     #[serde(default)]
     pub start: Option<u64>,
-    #[serde(default)]
-    pub done: Option<String>,
 }
 
 /// A value of a document as text for a page: strings as they are, the rest as JSON.

@@ -1,9 +1,11 @@
 //! The message a page shows after a change ("Token revoked."). Handlers redirect to
 //! `…?done=TEXT`; this layer moves that text out of the address into a short-lived cookie
-//! of the portal's own on the way out, and back into the query on the way in. A `done`
-//! that arrives in an address without that cookie — a link someone made up, to show their
-//! words in the portal's green box — is dropped, and nothing the person did is shown in an
-//! address, a browser's history or a log.
+//! of the portal's own on the way out, and on the way in hands it to the page as a
+//! [`Flashed`] request extension (`session::Viewer` puts it in the page's frame). The
+//! `done` parameter itself never reaches a handler: one that arrives without that cookie
+//! — a link someone made up, to show their words in the portal's green box — shows
+//! nothing, and nothing the person did is shown in an address, a browser's history or a
+//! log.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Uri, header};
@@ -13,6 +15,10 @@ use axum::response::Response;
 use super::session::cookie;
 
 const FLASH: &str = "__Host-scimd_flash";
+
+/// The message of the change just made, for the page asked for after it.
+#[derive(Debug, Clone)]
+pub(super) struct Flashed(pub String);
 
 fn flash_cookie(value: Option<&str>) -> HeaderValue {
     super::session::cookie_header(FLASH, value, "Strict", Some(60))
@@ -52,12 +58,13 @@ pub(super) async fn layer(mut req: Request, next: Next) -> Response {
     let kept =
         cookie(req.headers(), FLASH).map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned());
     let arrived = req.uri().query().is_some_and(|q| q.contains("done="));
-    if arrived || kept.is_some() {
-        let uri = req.uri().clone();
-        // The kept text counts only on the page it was meant for (one that asks for it).
-        let text = kept.as_deref().filter(|_| arrived);
-        if let Some(new) = with_done(&uri, text) {
+    if arrived {
+        if let Some(new) = with_done(req.uri(), None) {
             *req.uri_mut() = new;
+        }
+        // The kept text counts only on the page it was meant for (one that asks for it).
+        if let Some(text) = kept.clone().filter(|t| !t.is_empty()) {
+            req.extensions_mut().insert(Flashed(text));
         }
     }
     let mut res = next.run(req).await;

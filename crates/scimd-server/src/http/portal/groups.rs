@@ -18,7 +18,7 @@ use super::directory::{
     ListQuery, Listed, Pager, Slot, app_err, attributes, id_of, list_page, opened, patch_op, per_page, refused, str_at,
     text,
 };
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::{AdminError, TenantView};
 use crate::http::AppState;
@@ -92,7 +92,7 @@ async fn list_page_of(
     new_name: String,
     create_error: Option<String>,
 ) -> Response {
-    let chrome = viewer.chrome("Groups").in_tenant(&t.name, "groups").with_flash(q.done.and_then(Flash::ok));
+    let chrome = viewer.chrome("Groups").in_tenant(&t.name, "groups");
     let filter = q.filter.unwrap_or_default().trim().to_string();
     let start = q.start.unwrap_or(1).max(1);
     let (mut status, mut error, mut listed) = (status, None, Listed { total: 0, items: vec![] });
@@ -209,7 +209,6 @@ async fn group_page(
     status: StatusCode,
     user_name: String,
     error: Option<String>,
-    flash: Option<Flash>,
 ) -> Response {
     // Its members are listed a page at a time below, never all at once.
     let proj = match state.service.projection(ctx, G, None, Some("members")) {
@@ -221,7 +220,7 @@ async fn group_page(
         Err(e) => return viewer.error(app_err(e)),
     };
     let display = doc.get("displayName").map(text).unwrap_or_default();
-    let chrome = viewer.chrome(display.clone()).in_tenant(&t.name, "groups").with_flash(flash);
+    let chrome = viewer.chrome(display.clone()).in_tenant(&t.name, "groups");
     let base = chrome.base();
     let gid = doc.get("id").and_then(Value::as_str).unwrap_or(id).to_string();
     let quoted = serde_json::to_string(&gid).unwrap_or_default();
@@ -276,8 +275,7 @@ pub(super) async fn show(
     match opened(&state, &viewer, &name, &headers, slot).await {
         Ok((t, ctx)) => {
             let start = q.start.unwrap_or(1);
-            let flash = q.done.and_then(Flash::ok);
-            group_page(&state, &viewer, &t, &ctx, &id, start, StatusCode::OK, String::new(), None, flash).await
+            group_page(&state, &viewer, &t, &ctx, &id, start, StatusCode::OK, String::new(), None).await
         }
         Err(res) => res,
     }
@@ -297,7 +295,7 @@ async fn refused_page(
         return viewer.error(e);
     }
     let status = page::status_of(&e);
-    group_page(state, viewer, t, ctx, id, 1, status, user, Some(e.message), None).await
+    group_page(state, viewer, t, ctx, id, 1, status, user, Some(e.message)).await
 }
 
 pub(super) async fn rename(

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::TenantView;
 use crate::http::AppState;
@@ -70,7 +70,8 @@ pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit)
                 // Its preset's paths (a product's own base path) are served at once here.
                 crate::http::admin::profile_changed(&state, &t.name).await;
             }
-            page::see_other(&format!("/portal/t/{}?created=1", seg(&t.name)))
+            let created = format!("Tenant {} created.", t.name);
+            page::see_other(&format!("/portal/t/{}?done={}", seg(&t.name), seg(&created)))
         }
         Err(e) if e.status < 500 => {
             let status = page::status_of(&e);
@@ -89,20 +90,11 @@ struct TenantPage {
     operator: bool,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct Done {
-    #[serde(default)]
-    created: Option<String>,
-    #[serde(default)]
-    done: Option<String>,
-}
-
 pub(super) async fn tenant(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(name): Path<String>,
     headers: axum::http::HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<Done>,
 ) -> Response {
     if let Err(res) = viewer.open(&state, &name).await {
         return res;
@@ -112,13 +104,8 @@ pub(super) async fn tenant(
         Ok(t) => t,
         Err(e) => return viewer.error(e),
     };
-    let flash = match (q.created, q.done) {
-        (Some(_), _) => Flash::ok(format!("Tenant {} created.", tenant.name)),
-        (_, Some(d)) => Flash::ok(d),
-        _ => None,
-    };
     let root = crate::http::origin::origin(&state.http, &headers).root;
-    let chrome = viewer.chrome(tenant.name.clone()).in_tenant(&tenant.name, "overview").with_flash(flash);
+    let chrome = viewer.chrome(tenant.name.clone()).in_tenant(&tenant.name, "overview");
     let scim_url = format!("{root}/scim/v2");
     page::ok(&TenantPage { chrome, tenant, scim_url, operator: viewer.person().is_operator() })
 }

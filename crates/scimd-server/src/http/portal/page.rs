@@ -117,8 +117,11 @@ impl Chrome {
         self
     }
 
+    /// With this message (none: the frame's own, if any, stays).
     pub fn with_flash(mut self, flash: Option<Flash>) -> Chrome {
-        self.flash = flash;
+        if flash.is_some() {
+            self.flash = flash;
+        }
         self
     }
 
@@ -209,7 +212,8 @@ pub fn error(e: AdminError, chrome: Option<Chrome>) -> Response {
         };
         (heading, e.message)
     };
-    let mut chrome = chrome.unwrap_or_else(|| Chrome::public(heading, "")).with_flash(None);
+    let mut chrome = chrome.unwrap_or_else(|| Chrome::public(heading, ""));
+    chrome.flash = None;
     chrome.title = heading.to_string();
     render(status, &MessagePage { chrome, heading: heading.into(), text })
 }

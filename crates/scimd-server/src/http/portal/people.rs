@@ -4,12 +4,12 @@
 //! tenant's own system users use it.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 
 use super::credentials::Shown;
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Fields, Submit, Viewer};
 use crate::admin::{AdminError, TenantView};
 use crate::http::AppState;
@@ -93,7 +93,6 @@ async fn render(
     headers: &HeaderMap,
     status: StatusCode,
     sent: Sent,
-    flash: Option<Flash>,
 ) -> Response {
     let loaded = async {
         let users = state.portal.list_system_users(&tenant.name).await?;
@@ -109,7 +108,7 @@ async fn render(
         crate::portal::Person::SystemUser { id, .. } => Some(*id),
         crate::portal::Person::Operator { .. } => None,
     };
-    let chrome = viewer.chrome(format!("People · {}", tenant.name)).in_tenant(&tenant.name, "people").with_flash(flash);
+    let chrome = viewer.chrome(format!("People · {}", tenant.name)).in_tenant(&tenant.name, "people");
     let form = sent.sso.unwrap_or_else(|| SsoForm::of(sso.as_ref()));
     let p = PeoplePage {
         chrome,
@@ -126,16 +125,11 @@ async fn render(
 }
 
 fn done(tenant: &str, what: &str) -> Response {
-    page::see_other(&format!("/portal/t/{}/people?done={what}", seg(tenant)))
+    let text = done_text(what).unwrap_or(what);
+    page::see_other(&format!("/portal/t/{}/people?done={}", seg(tenant), seg(text)))
 }
 
-#[derive(serde::Deserialize, Default)]
-struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
-/// The message of a change done, by its key (a key, not a text, travels in the address).
+/// The message of a change done, by its key.
 fn done_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "disabled" => "The system user is disabled: their sessions have ended.",
@@ -147,19 +141,12 @@ fn done_text(key: &str) -> Option<&'static str> {
     })
 }
 
-async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    Query(q): Query<Done>,
-) -> Response {
+async fn show(State(state): State<AppState>, viewer: Viewer, Path(name): Path<String>, headers: HeaderMap) -> Response {
     let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
-    let flash = q.done.as_deref().and_then(done_text).and_then(Flash::ok);
-    render(&state, &viewer, &tenant, &headers, StatusCode::OK, Sent::default(), flash).await
+    render(&state, &viewer, &tenant, &headers, StatusCode::OK, Sent::default()).await
 }
 
 async fn invite(
@@ -190,11 +177,11 @@ async fn invite(
                 secret: link,
             };
             let sent = Sent { shown: Some(shown), ..Sent::default() };
-            render(&state, &viewer, &tenant, &headers, StatusCode::OK, sent, None).await
+            render(&state, &viewer, &tenant, &headers, StatusCode::OK, sent).await
         }
         Err(e) if e.status < 500 => {
             let sent = Sent { email: email.to_string(), invite_error: Some(e.message.clone()), ..Sent::default() };
-            render(&state, &viewer, &tenant, &headers, page::status_of(&e), sent, None).await
+            render(&state, &viewer, &tenant, &headers, page::status_of(&e), sent).await
         }
         Err(e) => viewer.error(e),
     }
@@ -285,7 +272,7 @@ async fn set_sso(
         Err(e) if e.status < 500 => {
             let form = SsoForm { error: Some((sso_field(&e.message), e.message.clone())), ..sso_form(&fields) };
             let sent = Sent { sso: Some(form), ..Sent::default() };
-            render(&state, &viewer, &tenant, &headers, page::status_of(&e), sent, None).await
+            render(&state, &viewer, &tenant, &headers, page::status_of(&e), sent).await
         }
         Err(e) => viewer.error(e),
     }

@@ -13,7 +13,7 @@ use axum::response::Response;
 use scimd_core::places::Level;
 use scimd_store::{AccessLink, PlaceRow};
 
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Fields, Submit, Viewer};
 use crate::admin::{AdminError, TenantView};
 use crate::http::AppState;
@@ -183,8 +183,6 @@ impl PlacesPage {
 pub(super) struct PlacesQuery {
     #[serde(default)]
     location: Option<String>,
-    #[serde(default)]
-    done: Option<String>,
 }
 
 async fn render(
@@ -192,7 +190,6 @@ async fn render(
     viewer: &Viewer,
     tenant: TenantView,
     open: Option<&str>,
-    flash: Option<Flash>,
     failed: Option<(Which, Form, u16)>,
 ) -> Response {
     let (rows, links) =
@@ -207,7 +204,7 @@ async fn render(
     let open = open.map(str::to_string).or(if only { first } else { None });
     let locations = tree(&rows, open.as_deref());
     let mut page = PlacesPage {
-        chrome: viewer.chrome("Places").in_tenant(&tenant.name, "places").with_flash(flash),
+        chrome: viewer.chrome("Places").in_tenant(&tenant.name, "places"),
         counts,
         locations,
         links,
@@ -240,8 +237,7 @@ pub(super) async fn places(
         Ok(t) => t,
         Err(res) => return res,
     };
-    let flash = q.done.and_then(Flash::ok);
-    render(&state, &viewer, tenant, q.location.as_deref(), flash, None).await
+    render(&state, &viewer, tenant, q.location.as_deref(), None).await
 }
 
 /// After a change: back to the page (showing `location`), saying what was done.
@@ -263,7 +259,7 @@ async fn failed(
         return viewer.error(e);
     }
     let open = fields.opt("location").map(str::to_string);
-    render(state, viewer, tenant, open.as_deref(), None, Some((which, Form::of(fields, e.message), e.status))).await
+    render(state, viewer, tenant, open.as_deref(), Some((which, Form::of(fields, e.message), e.status))).await
 }
 
 fn level(fields: &Fields) -> Result<Level, AdminError> {

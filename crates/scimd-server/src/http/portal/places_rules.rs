@@ -10,7 +10,7 @@ use axum::response::Response;
 use scimd_core::places::Level;
 use serde_json::Value;
 
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::{AdminError, BankUsers, EffectiveAccess, PREVIEW_MAX, RulesPreview};
 use crate::http::AppState;
@@ -80,28 +80,17 @@ fn rules_page(viewer: &Viewer, tenant: &str, location: &str, text: String) -> Ru
     }
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 pub(super) async fn rules(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((name, location)): Path<(String, String)>,
-    Query(q): Query<Done>,
 ) -> Response {
     let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
     match state.admin.location_rules(&tenant.name, &location).await {
-        Ok(v) => {
-            let mut p = rules_page(&viewer, &tenant.name, &location, pretty(&v));
-            p.chrome.flash = q.done.and_then(Flash::ok);
-            page::ok(&p)
-        }
+        Ok(v) => page::ok(&rules_page(&viewer, &tenant.name, &location, pretty(&v))),
         Err(e) => viewer.error(e),
     }
 }

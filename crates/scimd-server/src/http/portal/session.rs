@@ -106,6 +106,8 @@ pub(super) struct Viewer {
     /// The session cookie's token.
     pub token: String,
     slot: Option<std::sync::Arc<AuditSlot>>,
+    /// The message of the change just made (`flash`), shown in the page's frame.
+    flash: Option<String>,
 }
 
 impl Viewer {
@@ -124,9 +126,10 @@ impl Viewer {
         Ok(t)
     }
 
-    /// The page frame for this person.
+    /// The page frame for this person, with the message of the change just made.
     pub fn chrome(&self, title: impl Into<String>) -> page::Chrome {
         page::Chrome::new(title, self.person(), &self.signed.csrf)
+            .with_flash(self.flash.clone().and_then(page::Flash::ok))
     }
 
     /// A use case's error as a page in this person's frame.
@@ -146,7 +149,8 @@ impl FromRequestParts<AppState> for Viewer {
             Ok(Some(signed)) => {
                 let slot = parts.extensions.get::<std::sync::Arc<AuditSlot>>().cloned();
                 audit_as(slot.as_deref(), &signed.person, None);
-                Ok(Viewer { signed, token, slot })
+                let flash = parts.extensions.get::<super::flash::Flashed>().map(|f| f.0.clone());
+                Ok(Viewer { signed, token, slot, flash })
             }
             Ok(None) => Err(to_sign_in(parts)),
             Err(e) => Err(page::error(e, None)),

@@ -6,12 +6,12 @@
 //! neither is the customer's to change on their own.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use scimd_store::DetailsLevel;
 
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Fields, Submit, Viewer};
 use crate::admin::{AdminError, TenantView};
 use crate::http::AppState;
@@ -59,7 +59,6 @@ async fn render(
     state: &AppState,
     viewer: &Viewer,
     tenant: TenantView,
-    flash: Option<Flash>,
     failed: Option<(Failed, AdminError)>,
 ) -> Response {
     let tenant = match state.admin.tenant_view(&tenant.name).await {
@@ -71,7 +70,7 @@ async fn render(
         Err(e) => return viewer.error(e),
     };
     let mut page = SettingsPage {
-        chrome: viewer.chrome("Settings").in_tenant(&tenant.name, "settings").with_flash(flash),
+        chrome: viewer.chrome("Settings").in_tenant(&tenant.name, "settings"),
         operator: viewer.person().is_operator(),
         presets: crate::presets::PRESETS.iter().map(|(n, _)| *n).collect(),
         profile,
@@ -101,23 +100,12 @@ async fn render(
     page::render(status, &page)
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
-pub(super) async fn settings(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-    Query(q): Query<Done>,
-) -> Response {
+pub(super) async fn settings(State(state): State<AppState>, viewer: Viewer, Path(name): Path<String>) -> Response {
     let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
     };
-    render(&state, &viewer, tenant, q.done.and_then(Flash::ok), None).await
+    render(&state, &viewer, tenant, None).await
 }
 
 /// The tenant of an operator's change (a system user is refused: the settings are read-only
@@ -137,7 +125,7 @@ async fn refused(state: &AppState, viewer: &Viewer, tenant: TenantView, which: F
     if e.status >= 500 || e.status == 404 {
         return viewer.error(e);
     }
-    render(state, viewer, tenant, None, Some((which, e))).await
+    render(state, viewer, tenant, Some((which, e))).await
 }
 
 pub(super) async fn set_preset(State(state): State<AppState>, Path(name): Path<String>, submit: Submit) -> Response {

@@ -6,11 +6,11 @@
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
 
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::{StreamCaller, StreamView};
 use crate::http::AppState;
@@ -62,18 +62,7 @@ struct StreamsPage {
     operator: bool,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
-pub(super) async fn streams(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(name): Path<String>,
-    Query(q): Query<Done>,
-) -> Response {
+pub(super) async fn streams(State(state): State<AppState>, viewer: Viewer, Path(name): Path<String>) -> Response {
     let tenant = match viewer.open(&state, &name).await {
         Ok(t) => t,
         Err(res) => return res,
@@ -81,11 +70,6 @@ pub(super) async fn streams(
     let list = match state.admin.list_streams(&tenant.name).await {
         Ok(l) => l,
         Err(e) => return viewer.error(e),
-    };
-    let flash = match q.done.as_deref() {
-        Some("paused") => Flash::ok("The stream is paused: its events wait for it."),
-        Some("resumed") => Flash::ok("The stream is resumed."),
-        _ => None,
     };
     let chrome = viewer.chrome(format!("Event streams · {}", tenant.name)).in_tenant(&tenant.name, "streams");
     let base = format!("{}/streams", chrome.base());
@@ -97,7 +81,7 @@ pub(super) async fn streams(
             view,
         })
         .collect();
-    page::ok(&StreamsPage { chrome: chrome.with_flash(flash), rows, operator: viewer.person().is_operator() })
+    page::ok(&StreamsPage { chrome, rows, operator: viewer.person().is_operator() })
 }
 
 async fn set_paused(
@@ -119,8 +103,8 @@ async fn set_paused(
     let caller = StreamCaller::Request(slot.as_ref().map(|Extension(s)| &**s));
     match state.admin.pause_stream(&tenant.name, &id, paused, caller).await {
         Ok(_) => {
-            let done = if paused { "paused" } else { "resumed" };
-            page::see_other(&format!("/portal/t/{}/streams?done={done}", seg(&tenant.name)))
+            let done = if paused { "The stream is paused: its events wait for it." } else { "The stream is resumed." };
+            page::see_other(&format!("/portal/t/{}/streams?done={}", seg(&tenant.name), seg(done)))
         }
         Err(e) => viewer.error(e),
     }

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::directory::{
     ListQuery, Listed, Pager, Slot, app_err, attributes, id_of, list_page, opened, patch_op, per_page, refused, str_at,
 };
-use super::page::{self, Chrome, Flash, seg};
+use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
 use crate::admin::TenantView;
 use crate::http::AppState;
@@ -96,7 +96,7 @@ pub(super) async fn list(
         Ok(x) => x,
         Err(res) => return res,
     };
-    let chrome = viewer.chrome("Users").in_tenant(&t.name, "users").with_flash(q.done.and_then(Flash::ok));
+    let chrome = viewer.chrome("Users").in_tenant(&t.name, "users");
     let filter = q.filter.unwrap_or_default().trim().to_string();
     let start = q.start.unwrap_or(1).max(1);
     let cols = ["userName", "name", "active", "emails"];
@@ -292,14 +292,13 @@ async fn user_page(
     form: Option<UserForm>,
     status: StatusCode,
     error: Option<String>,
-    flash: Option<Flash>,
 ) -> Response {
     let r = match state.service.get(ctx, ResourceKind::User, id, &Projection::default()).await.map_err(app_err) {
         Ok(r) => r,
         Err(e) => return viewer.error(e),
     };
     let doc: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-    let chrome = viewer.chrome(str_at(&doc, &["userName"]).to_string()).in_tenant(&t.name, "users").with_flash(flash);
+    let chrome = viewer.chrome(str_at(&doc, &["userName"]).to_string()).in_tenant(&t.name, "users");
     let base = chrome.base();
     let id = str_at(&doc, &["id"]).to_string();
     let groups = doc
@@ -337,12 +336,9 @@ pub(super) async fn show(
     Path((name, id)): Path<(String, String)>,
     headers: HeaderMap,
     slot: Slot,
-    Query(q): Query<ListQuery>,
 ) -> Response {
     match opened(&state, &viewer, &name, &headers, slot).await {
-        Ok((t, ctx)) => {
-            user_page(&state, &viewer, &t, &ctx, &id, None, StatusCode::OK, None, q.done.and_then(Flash::ok)).await
-        }
+        Ok((t, ctx)) => user_page(&state, &viewer, &t, &ctx, &id, None, StatusCode::OK, None).await,
         Err(res) => res,
     }
 }
@@ -389,10 +385,10 @@ pub(super) async fn edit(
                              user as it is; make your change again."
                     .into();
                 let status = StatusCode::PRECONDITION_FAILED;
-                return user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message), None).await;
+                return user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message)).await;
             }
             let status = page::status_of(&e);
-            user_page(&state, &viewer, &t, &ctx, &id, Some(form), status, Some(e.message), None).await
+            user_page(&state, &viewer, &t, &ctx, &id, Some(form), status, Some(e.message)).await
         }
     }
 }
@@ -419,7 +415,7 @@ pub(super) async fn set_active(
                 return viewer.error(e);
             }
             let status = page::status_of(&e);
-            user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message), None).await
+            user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message)).await
         }
     }
 }
@@ -443,7 +439,7 @@ pub(super) async fn delete(
         Ok(()) => page::see_other(&format!("/portal/t/{}/users?done={}", seg(&t.name), seg("User deleted."))),
         Err(e) if e.status < 500 && e.status != 404 => {
             let status = page::status_of(&e);
-            user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message), None).await
+            user_page(&state, &viewer, &t, &ctx, &id, None, status, Some(e.message)).await
         }
         Err(e) => viewer.error(e),
     }

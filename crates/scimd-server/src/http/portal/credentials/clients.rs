@@ -36,7 +36,7 @@ pub(super) async fn create(State(state): State<AppState>, Path(name): Path<Strin
                 label: "Client secret",
                 secret: c.client_secret,
             };
-            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default(), None).await
+            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default()).await
         }
         Err(e) => {
             let field = if e.message.contains("scope") { "scopes" } else { "grant" };
@@ -67,7 +67,7 @@ pub(super) async fn add_secret(
                 label: "Client secret",
                 secret: s.client_secret,
             };
-            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default(), None).await
+            render(&state, &viewer, &tenant, StatusCode::OK, Some(shown), Forms::default()).await
         }
         Err(e) => viewer.error(e),
     }
