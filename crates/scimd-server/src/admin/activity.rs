@@ -69,7 +69,7 @@ fn merged(counts: impl Iterator<Item = scimd_store::EventCount>) -> Vec<scimd_st
 }
 
 /// The width of the buckets of a window of `span` seconds: the smallest of a minute, an
-/// hour and a day that keeps the window to [`MAX_BUCKETS`]; past that, as many days as it
+/// hour and a day that keeps the window to `MAX_BUCKETS`; past that, as many days as it
 /// takes.
 pub fn bucket_width(span: i64) -> (i64, &'static str) {
     let span = span.max(1);
