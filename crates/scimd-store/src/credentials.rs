@@ -126,6 +126,10 @@ pub struct ApiUserRow {
     pub username: String,
     pub created: String,
     pub disabled: Option<String>,
+    /// Where its set-password link went, if it was sent one.
+    pub email: Option<String>,
+    /// When its pending set-password link expires.
+    pub invite_expires: Option<String>,
 }
 
 pub trait CredentialStore: Send + Sync {

@@ -40,6 +40,7 @@ mod db;
 mod events;
 mod lockout;
 mod oauth;
+mod onboarding;
 mod places;
 mod portal;
 pub mod postgres;
@@ -63,12 +64,13 @@ pub use credentials::{
 pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
+pub use onboarding::{ApiUserInvite, Decision, MessageRow, NewMessage, NewSubmission, OnboardingStore, Submission};
 pub use places::{AccessLink, BankUsers, DerivedUpdate, ImportReport, PlaceRow, PlacesState, PlacesStore, UserAccess};
 pub use portal::{
     NewSession, Operator, PortalStore, Principal, SessionRow, SessionStage, SsoSettings, SystemUser, SystemUserChange,
 };
 pub use scimd_core::profile::RefreshExpiry;
-pub use tenants::{AuditSettings, DetailsLevel, Tenant, TenantId, TenantStore};
+pub use tenants::{AuditSettings, Contacts, DetailsLevel, Stage, Tenant, TenantId, TenantStore};
 pub use tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
 pub use user_names::UserNameIssue;
 
@@ -220,7 +222,16 @@ pub struct Page {
 /// Storage for tenants, credentials and SCIM resources. Every resource call is scoped
 /// by a [`TenantId`]: no call can see another tenant's rows.
 pub trait Store:
-    AuthStore + AuditStore + PlacesStore + EventStore + AsyncRequestStore + PortalStore + Send + Sync + 'static
+    AuthStore
+    + AuditStore
+    + PlacesStore
+    + EventStore
+    + AsyncRequestStore
+    + PortalStore
+    + OnboardingStore
+    + Send
+    + Sync
+    + 'static
 {
     fn create(
         &self,

@@ -33,6 +33,7 @@ use tokio_postgres::{NoTls, Row};
 
 mod by_role;
 mod by_role_events;
+mod by_role_onboarding;
 mod by_role_portal;
 mod db;
 pub mod tls;
@@ -55,7 +56,7 @@ use crate::{
     check_schema, normalized_time,
 };
 use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
-use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
+use crate::{AuditStore, Contacts, CredentialStore, OAuthStore, Stage, TenantStore};
 use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Pg;
 
@@ -71,6 +72,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_event_streams.sql")),
     (10, include_str!("../migrations/postgres/0010_async_requests.sql")),
     (11, include_str!("../migrations/postgres/0011_portal.sql")),
+    (12, include_str!("../migrations/postgres/0012_onboarding.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

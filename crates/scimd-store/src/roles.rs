@@ -13,6 +13,8 @@
 //! - `keys`: the authorization server's signing keys, the deployment's secrets.
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
 //!   failed-login counts, purging OAuth bookkeeping.
+//! - `onboarding`: API system users' set-password links, the message log, go-live
+//!   submissions.
 //! - `places`: the places tree, access links, location rules and their recomputation.
 //! - `resources`: SCIM users and groups: read, listed, created, changed, deleted.
 
@@ -24,6 +26,7 @@ pub(crate) mod credentials;
 pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod oauth;
+pub(crate) mod onboarding;
 pub(crate) mod places;
 pub(crate) mod portal;
 pub(crate) mod resources;

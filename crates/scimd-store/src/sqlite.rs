@@ -34,6 +34,7 @@ use tokio::sync::oneshot;
 mod anchors;
 mod by_role;
 mod by_role_events;
+mod by_role_onboarding;
 mod by_role_portal;
 mod db;
 mod files;
@@ -61,7 +62,7 @@ use crate::{
     check_schema, kind_code, normalized_time,
 };
 use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
-use crate::{AuditStore, CredentialStore, OAuthStore, TenantStore};
+use crate::{AuditStore, Contacts, CredentialStore, OAuthStore, Stage, TenantStore};
 use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Lite;
 

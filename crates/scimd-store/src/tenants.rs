@@ -24,6 +24,47 @@ pub struct Tenant {
     /// Whether the tenant has the SCIM provisioning feature.
     pub scim_enabled: bool,
     pub audit: AuditSettings,
+    /// Integration (the customer builds and tests its sync) or production.
+    pub stage: Stage,
+    /// The tenant of the other stage made from, or promoted to, this one.
+    pub counterpart: Option<TenantId>,
+    /// Where its credentials are delivered.
+    pub contacts: Contacts,
+}
+
+/// A tenant's stage: a customer first integrates against an `integration` tenant, and
+/// is given a `production` one once its go-live check is approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Integration,
+    /// Tenants made before stages existed are production ones.
+    #[default]
+    Production,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Integration => "integration",
+            Stage::Production => "production",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Stage> {
+        match s {
+            "integration" => Some(Stage::Integration),
+            "production" => Some(Stage::Production),
+            _ => None,
+        }
+    }
+}
+
+/// Where a tenant's credentials go: the API system user's email (its set-password link
+/// and the client id) and the mobile number (E.164) the client secret is texted to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Contacts {
+    pub email: Option<String>,
+    pub mobile: Option<String>,
 }
 
 /// Which requests' payloads (redacted) the audit trail keeps.
@@ -90,8 +131,24 @@ impl Default for AuditSettings {
 }
 
 pub trait TenantStore: Send + Sync {
-    /// Creates a tenant, with or without the SCIM feature; `Conflict` if the name is taken.
-    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>>;
+    /// Creates a production tenant, with or without the SCIM feature; `Conflict` if the
+    /// name is taken.
+    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+        self.create_staged_tenant(name, scim_enabled, Stage::Production, now)
+    }
+    /// Creates a tenant in a stage; `Conflict` if the name is taken.
+    fn create_staged_tenant(
+        &self,
+        name: &str,
+        scim_enabled: bool,
+        stage: Stage,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Tenant>>;
+    /// Makes `integration` and `production` each other's counterpart; `Conflict` if either
+    /// has one already, `NotFound` if either is missing.
+    fn link_counterparts(&self, integration: TenantId, production: TenantId) -> BoxFut<'_, StoreResult<()>>;
+    /// Sets where a tenant's credentials go; `NotFound` for an unknown tenant.
+    fn set_tenant_contacts(&self, tenant: TenantId, contacts: Contacts) -> BoxFut<'_, StoreResult<()>>;
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
     fn tenant_by_id(&self, id: TenantId) -> BoxFut<'_, StoreResult<Option<Tenant>>>;
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>>;

@@ -6,9 +6,28 @@
 use super::*;
 
 impl TenantStore for PgStore {
-    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+    fn create_staged_tenant(
+        &self,
+        name: &str,
+        scim_enabled: bool,
+        stage: Stage,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
-        Box::pin(async move { tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, now).await })
+        Box::pin(async move { tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, stage, now).await })
+    }
+
+    fn link_counterparts(&self, integration: TenantId, production: TenantId) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let mut c = self.write_conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            tenants::link_counterparts(&Pg(&tx), integration, production).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+
+    fn set_tenant_contacts(&self, tenant: TenantId, contacts: Contacts) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move { tenants::set_contacts(&Pg(&*self.write_conn().await?), tenant, contacts).await })
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {

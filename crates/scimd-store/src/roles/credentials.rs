@@ -151,8 +151,16 @@ pub(crate) async fn api_user_auth(db: &impl Db, username: &str) -> StoreResult<O
 }
 
 pub(crate) async fn list_api_users(db: &impl Db, tenant: TenantId) -> StoreResult<Vec<ApiUserRow>> {
-    db.query("SELECT username, created, disabled FROM api_users WHERE tenant_id = ? ORDER BY id", &[&tenant.0], |r| {
-        Ok(ApiUserRow { username: r.get(0)?, created: r.get(1)?, disabled: r.get(2)? })
+    let sql =
+        "SELECT username, created, disabled, email, invite_expires FROM api_users WHERE tenant_id = ? ORDER BY id";
+    db.query(sql, &[&tenant.0], |r| {
+        Ok(ApiUserRow {
+            username: r.get(0)?,
+            created: r.get(1)?,
+            disabled: r.get(2)?,
+            email: r.get(3)?,
+            invite_expires: r.get(4)?,
+        })
     })
     .await
 }

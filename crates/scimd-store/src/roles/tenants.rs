@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{Db, Row};
-use crate::{AuditSettings, DetailsLevel, StoreError, StoreResult, Tenant, TenantId, normalized_time};
+use crate::{AuditSettings, Contacts, DetailsLevel, Stage, StoreError, StoreResult, Tenant, TenantId, normalized_time};
 
-const SELECT: &str =
-    "SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days FROM tenants";
+const SELECT: &str = "SELECT id, name, created, scim_enabled, audit_details, audit_events_days, audit_details_days, \
+     stage, counterpart_id, contact_email, contact_mobile FROM tenants";
 
 fn tenant(r: &impl Row) -> StoreResult<Tenant> {
     Ok(Tenant {
@@ -20,20 +20,66 @@ fn tenant(r: &impl Row) -> StoreResult<Tenant> {
             events_days: r.get(5)?,
             details_days: r.get(6)?,
         },
+        stage: {
+            let stage: String = r.get(7)?;
+            Stage::parse(&stage).ok_or_else(|| StoreError::Internal(format!("tenant stage '{stage}'")))?
+        },
+        counterpart: r.get::<Option<i64>>(8)?.map(TenantId),
+        contacts: Contacts { email: r.get(9)?, mobile: r.get(10)? },
     })
 }
 
-pub(crate) async fn create(db: &impl Db, name: String, scim_enabled: bool, now: DateTime<Utc>) -> StoreResult<Tenant> {
+pub(crate) async fn create(
+    db: &impl Db,
+    name: String,
+    scim_enabled: bool,
+    stage: Stage,
+    now: DateTime<Utc>,
+) -> StoreResult<Tenant> {
     let created = normalized_time(now);
     let id = db
         .query_opt(
-            "INSERT INTO tenants (name, created, scim_enabled) VALUES (?, ?, ?) RETURNING id",
-            &[&name, &created, &scim_enabled],
+            "INSERT INTO tenants (name, created, scim_enabled, stage) VALUES (?, ?, ?, ?) RETURNING id",
+            &[&name, &created, &scim_enabled, &stage.as_str()],
             |r| r.get(0),
         )
         .await?
         .ok_or_else(|| StoreError::Internal("no tenant id returned".into()))?;
-    Ok(Tenant { id: TenantId(id), name, created, scim_enabled, audit: AuditSettings::default() })
+    Ok(Tenant {
+        id: TenantId(id),
+        name,
+        created,
+        scim_enabled,
+        audit: AuditSettings::default(),
+        stage,
+        counterpart: None,
+        contacts: Contacts::default(),
+    })
+}
+
+/// Links two tenants as each other's counterpart. Two statements: one transaction (the
+/// PostgreSQL shell opens it).
+pub(crate) async fn link_counterparts(db: &impl Db, integration: TenantId, production: TenantId) -> StoreResult<()> {
+    for (a, b) in [(integration, production), (production, integration)] {
+        let linked: Option<Option<i64>> =
+            db.query_opt("SELECT counterpart_id FROM tenants WHERE id = ?", &[&a.0], |r| r.get(0)).await?;
+        match linked {
+            None => return Err(StoreError::NotFound),
+            Some(Some(other)) if other != b.0 => {
+                return Err(StoreError::Conflict("the tenant has a counterpart already".into()));
+            }
+            Some(_) => db.execute_one("UPDATE tenants SET counterpart_id = ? WHERE id = ?", &[&b.0, &a.0]).await?,
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn set_contacts(db: &impl Db, tenant: TenantId, c: Contacts) -> StoreResult<()> {
+    db.execute_one(
+        "UPDATE tenants SET contact_email = ?, contact_mobile = ? WHERE id = ?",
+        &[&c.email, &c.mobile, &tenant.0],
+    )
+    .await
 }
 
 pub(crate) async fn by_name(db: &impl Db, name: &str) -> StoreResult<Option<Tenant>> {

@@ -6,9 +6,23 @@
 use super::*;
 
 impl TenantStore for SqliteStore {
-    fn create_tenant(&self, name: &str, scim_enabled: bool, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Tenant>> {
+    fn create_staged_tenant(
+        &self,
+        name: &str,
+        scim_enabled: bool,
+        stage: Stage,
+        now: DateTime<Utc>,
+    ) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
-        Box::pin(self.write(move |w| ready(tenants::create(&Lite(w), name, scim_enabled, now))))
+        Box::pin(self.write(move |w| ready(tenants::create(&Lite(w), name, scim_enabled, stage, now))))
+    }
+
+    fn link_counterparts(&self, integration: TenantId, production: TenantId) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(tenants::link_counterparts(&Lite(w), integration, production))))
+    }
+
+    fn set_tenant_contacts(&self, tenant: TenantId, contacts: Contacts) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(self.write(move |w| ready(tenants::set_contacts(&Lite(w), tenant, contacts))))
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
