@@ -10,6 +10,7 @@
 
 mod activity;
 mod audit;
+mod caller;
 mod events;
 mod groups;
 mod import;
@@ -21,9 +22,8 @@ mod tests;
 mod user_access;
 pub use activity::{Activity, ActivityBucket, bucket_width};
 pub use audit::EventFilter;
-pub use events::{
-    CreatedStream, EventView, POLL_PATH, StreamCaller, StreamSpec, StreamStatus, StreamView, poll_url, stream_status,
-};
+pub use caller::{Caller, Change};
+pub use events::{CreatedStream, EventView, POLL_PATH, StreamSpec, StreamStatus, StreamView, poll_url, stream_status};
 pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, PlannedRow, RowError, UserImport};
 pub use places::{BankUsers, UserPlaces};

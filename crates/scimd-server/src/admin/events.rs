@@ -13,12 +13,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use scimd_core::events::{EventType, StreamFilter};
 use scimd_core::schema::ResourceKind;
-use scimd_store::{AuditRecord, Method, NewEvent, NewStream, StoredEvent, Stream, StreamChange, Tenant};
+use scimd_store::{Method, NewStream, StoredEvent, Stream, StreamChange, Tenant};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Admin, AdminError, AdminResult};
-use crate::audit::AuditSlot;
+use super::{Admin, AdminError, AdminResult, Caller, Change};
 
 /// `events.failing_after` unless configured.
 pub(super) const DEFAULT_FAILING_AFTER: Duration = Duration::from_secs(600);
@@ -36,15 +35,6 @@ pub fn poll_url(root: Option<&str>) -> String {
         Some(r) => format!("{}{POLL_PATH}", scimd_core::profile::public_root(r)),
         None => POLL_PATH.to_string(),
     }
-}
-
-/// Who changes a stream, for the change's audit event.
-pub enum StreamCaller<'a> {
-    /// An admin API request: its own event records the change (its tenant and the
-    /// stream's id noted here).
-    Request(Option<&'a AuditSlot>),
-    /// The command line, on the database directly: an event is written for the change.
-    CommandLine,
 }
 
 /// A stream as the operator asks for it.
@@ -320,42 +310,11 @@ fn method(name: &str) -> AdminResult<Method> {
 }
 
 impl Admin {
-    /// Notes a stream change for the audit trail: on the request's event, or (from the
-    /// command line) in an event of its own.
-    async fn audit_stream(&self, t: &Tenant, caller: StreamCaller<'_>, op: &str, id: &str, status: u16) {
-        match caller {
-            StreamCaller::Request(slot) => {
-                if let Some(slot) = slot {
-                    let mut info = slot.info.lock().expect("audit slot");
-                    info.tenant = Some(t.id);
-                    info.resource_id = Some(id.to_string());
-                }
-            }
-            StreamCaller::CommandLine => {
-                let command = op.strip_prefix("stream_").unwrap_or(op);
-                let event = NewEvent {
-                    tenant: Some(t.id),
-                    time: self.now(),
-                    request_id: self.cli_request_id(),
-                    client: None,
-                    method: "CLI".into(),
-                    path: format!("scimd events stream {command}"),
-                    rtype: Some("EventStream".into()),
-                    resource_id: Some(id.to_string()),
-                    op: op.into(),
-                    status,
-                    scim_type: None,
-                    duration_ms: 0.0,
-                    deactivated: false,
-                    client_request_id: None,
-                };
-                // The change is made: a trail that cannot be written is logged, not
-                // reported as the change failing.
-                if let Err(e) = self.store.record_audit(vec![AuditRecord::Event(event, None)]).await {
-                    tracing::warn!(error = %e, "recording a stream change in the audit trail failed");
-                }
-            }
-        }
+    /// Notes a stream change for the audit trail.
+    async fn audit_stream(&self, t: &Tenant, caller: Caller<'_>, op: &str, id: &str, status: u16) {
+        let command = format!("scimd events stream {}", op.strip_prefix("stream_").unwrap_or(op));
+        let change = Change { op, rtype: "EventStream", id, status, command: &command };
+        self.audit_change(t, caller, change).await;
     }
 
     fn view(&self, s: &Stream) -> StreamView {
@@ -369,7 +328,7 @@ impl Admin {
         tenant: &str,
         spec: StreamSpec,
         root: Option<&str>,
-        caller: StreamCaller<'_>,
+        caller: Caller<'_>,
     ) -> AdminResult<CreatedStream> {
         let method = method(&spec.method)?;
         let url = match (method, spec.url.as_deref().map(str::trim).filter(|u| !u.is_empty())) {
@@ -471,7 +430,7 @@ impl Admin {
         tenant: &str,
         id: &str,
         paused: bool,
-        caller: StreamCaller<'_>,
+        caller: Caller<'_>,
     ) -> AdminResult<StreamView> {
         let t = self.tenant(tenant).await?;
         let change = StreamChange { paused: Some(paused) };
@@ -488,7 +447,7 @@ impl Admin {
 
     /// Deletes a stream; its undelivered events are lost to it (a tenant's last stream
     /// takes the tenant's recorded events with it). Returns the stream as it was.
-    pub async fn delete_stream(&self, tenant: &str, id: &str, caller: StreamCaller<'_>) -> AdminResult<StreamView> {
+    pub async fn delete_stream(&self, tenant: &str, id: &str, caller: Caller<'_>) -> AdminResult<StreamView> {
         let t = self.tenant(tenant).await?;
         let view = self.view(&self.stored_stream(&t, id).await?);
         if !self.store.delete_stream(t.id, id).await.map_err(AdminError::internal)? {

@@ -470,12 +470,6 @@ impl Admin {
             },
         }
     }
-
-    /// One id for every event of this process's command (a command line runs one).
-    pub(super) fn cli_request_id(&self) -> String {
-        static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        ID.get_or_init(|| format!("cli-{}", uuid::Uuid::new_v4().simple())).clone()
-    }
 }
 
 #[cfg(test)]

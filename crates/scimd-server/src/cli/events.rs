@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Subcommand};
 use serde_json::json;
 
-use crate::admin::{Admin, EventView, StreamCaller, StreamSpec};
+use crate::admin::{Admin, Caller, EventView, StreamSpec};
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -135,7 +135,7 @@ fn to_json(v: &impl serde::Serialize) -> Result<String, String> {
 }
 
 async fn stream(admin: &Admin, cmd: StreamCmd, cfg: &Config) -> Result<(), String> {
-    let cli = || StreamCaller::CommandLine;
+    let cli = || Caller::CommandLine;
     match cmd {
         StreamCmd::Add(a) => add(admin, a, cfg).await,
         StreamCmd::List { tenant, json } => {
@@ -199,7 +199,7 @@ async fn add(admin: &Admin, a: AddArgs, cfg: &Config) -> Result<(), String> {
         bearer_token: a.bearer,
     };
     let root = cfg.server.public_url.as_deref();
-    let c = admin.add_stream(&a.tenant, spec, root, StreamCaller::CommandLine).await?;
+    let c = admin.add_stream(&a.tenant, spec, root, Caller::CommandLine).await?;
     let id = &c.stream.id;
     match (&c.secret, &c.token, &c.poll_url) {
         (Some(secret), _, _) if a.json => println!("{}", json!({"id": id, "secret": secret})),

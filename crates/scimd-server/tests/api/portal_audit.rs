@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use scimd_server::admin::{Admin, StreamCaller, StreamSpec};
+use scimd_server::admin::{Admin, Caller, StreamSpec};
 use scimd_server::clock::SystemClock;
 
 use super::common::TestServer;
@@ -211,7 +211,7 @@ async fn the_streams_page_shows_a_stream_and_an_operator_pauses_and_resumes_it()
     assert_eq!(empty.status, 200, "{}", empty.body);
     assert!(empty.body.contains("no event stream"));
     let spec = StreamSpec { method: "poll".into(), ..Default::default() };
-    let created = admin.add_stream("acme", spec, None, StreamCaller::CommandLine).await.unwrap();
+    let created = admin.add_stream("acme", spec, None, Caller::CommandLine).await.unwrap();
     let id = created.stream.id.clone();
     let token = created.token.clone().unwrap();
 
@@ -244,8 +244,8 @@ async fn a_system_user_sees_their_tenants_audit_and_nothing_of_another() {
     s.tenant_token("globex").await;
     let admin = Admin::new(s.store.clone(), Arc::new(SystemClock));
     let spec = StreamSpec { method: "poll".into(), ..Default::default() };
-    let acme_stream = admin.add_stream("acme", spec.clone(), None, StreamCaller::CommandLine).await.unwrap();
-    let own = admin.add_stream("globex", spec, None, StreamCaller::CommandLine).await.unwrap();
+    let acme_stream = admin.add_stream("acme", spec.clone(), None, Caller::CommandLine).await.unwrap();
+    let own = admin.add_stream("globex", spec, None, Caller::CommandLine).await.unwrap();
     assert_eq!(s.post("/Users", &user("ada", None)).await.status, 201);
     let event = audited(&s, acme(&s).await, "create").await;
 

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::json;
 
 use super::{APath, AResult, Operator, body, ok};
-use crate::admin::{StreamCaller, StreamSpec};
+use crate::admin::{Caller, StreamSpec};
 use crate::audit::AuditSlot;
 use crate::http::AppState;
 use crate::http::routes::{Routes, on};
@@ -22,8 +22,8 @@ use crate::operation::{AdminTarget, Operation};
 
 type Slot = Option<Extension<Arc<AuditSlot>>>;
 
-fn caller(slot: &Slot) -> StreamCaller<'_> {
-    StreamCaller::Request(slot.as_ref().map(|Extension(s)| &**s))
+fn caller(slot: &Slot) -> Caller<'_> {
+    Caller::Request(slot.as_ref().map(|Extension(s)| &**s))
 }
 
 #[derive(serde::Deserialize, Default)]

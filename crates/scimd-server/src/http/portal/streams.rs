@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use super::page::{self, Chrome, seg};
 use super::session::{Submit, Viewer};
-use crate::admin::{StreamCaller, StreamView};
+use crate::admin::{Caller, StreamView};
 use crate::http::AppState;
 use crate::http::routes::{Routes, on};
 use crate::operation::Operation::{Portal, PortalPage};
@@ -100,7 +100,7 @@ async fn set_paused(
         Ok(t) => t,
         Err(res) => return res,
     };
-    let caller = StreamCaller::Request(slot.as_ref().map(|Extension(s)| &**s));
+    let caller = Caller::Request(slot.as_ref().map(|Extension(s)| &**s));
     match state.admin.pause_stream(&tenant.name, &id, paused, caller).await {
         Ok(_) => {
             let done = if paused { "The stream is paused: its events wait for it." } else { "The stream is resumed." };
