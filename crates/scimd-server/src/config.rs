@@ -2,9 +2,11 @@
 //! environment variables (`SCIMD_SECTION__KEY`) under command-line flags (and the flags'
 //! own variables, such as `SCIMD_DATABASE_URL`). Unknown keys are an error naming the key
 //! and where it came from; secrets can come from files (`database.url_file`,
-//! `server.admin_token_file`, `secrets.master_key_file`); tenants (with a preset or an
-//! inline profile) can be declared. [`DEFAULT_TOML`] is the commented example `scimd config print-default`
-//! prints, and it parses to exactly [`Config::default`] (tested).
+//! `server.admin_token_file`, `secrets.master_key_file`, and those of the messaging
+//! sections, `[email]`, `[sms]` and `[onboarding]`, in `config/messaging.rs`); tenants
+//! (with a preset or an inline profile) can be declared. [`DEFAULT_TOML`] is the commented
+//! example `scimd config print-default` prints, and it parses to exactly [`Config::default`]
+//! (tested).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +14,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::seal::{Keyring, MasterKey};
+
+mod messaging;
+pub use messaging::{EmailSection, OnboardingSection, SmsSection};
 
 /// The commented example configuration, every setting at its default.
 pub const DEFAULT_TOML: &str = include_str!("../../../examples/scimd.toml");
@@ -31,6 +36,9 @@ pub struct Config {
     pub secrets: SecretsConfig,
     pub events: EventsSection,
     pub portal: PortalSection,
+    pub email: EmailSection,
+    pub sms: SmsSection,
+    pub onboarding: OnboardingSection,
     /// Tenants made to exist, with these settings, when `serve` starts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<TenantConfig>,
@@ -581,6 +589,7 @@ impl Config {
             return Err("server.admin_token must have at least 32 characters".into());
         }
         self.secrets.keyring()?;
+        self.check_messaging()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("log.level '{}': {e}", self.log.level))?;
         let mut names = std::collections::HashSet::new();
@@ -608,6 +617,7 @@ impl Config {
                 *key = Some("***".into());
             }
         }
+        c.redact_messaging();
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
     }
 }

@@ -14,6 +14,7 @@
 //! - [`auth`]: bearer token generation and hashing.
 //! - [`hashing`]: argon2 for passwords and client secrets, bounded to the cores.
 //! - [`mail`]: outgoing email over SMTP (STARTTLS or TLS, authentication).
+//! - [`sms`]: outgoing text messages through an HTTP gateway described as a template.
 //! - [`events`]: event streams delivered: each push or webhook stream in order, by the
 //!   replica holding its lease; poll streams answered (RFC 8936).
 //! - [`delivery`]: how one event message reaches a receiver over HTTP: signing, sending,
@@ -56,6 +57,7 @@ pub mod presets;
 pub mod seal;
 pub mod secrets;
 pub mod service;
+pub mod sms;
 
 use std::future::Future;
 

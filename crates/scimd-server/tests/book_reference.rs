@@ -174,6 +174,8 @@ const TEXTS: &[(&str, &str)] = &[
         "secrets.previous_master_key",
         "The previous master key itself, during a rotation; prefer `previous_master_key_file`.",
     ),
+    ("email.password", "The relay's password itself (`SCIMD_EMAIL__PASSWORD`); prefer `password_file`."),
+    ("sms.secret", "The gateway's secret itself (`SCIMD_SMS__SECRET`); prefer `secret_file`."),
     ("tenants.name", "The tenant's name: created if missing when `scimd serve` starts."),
     ("tenants.scim", "The tenant's SCIM feature (default on)."),
     ("tenants.preset", "A built-in preset's profile: `locker`, `staffing`, `visitor` or `workflow`."),

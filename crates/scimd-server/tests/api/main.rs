@@ -53,6 +53,7 @@ mod profiles;
 mod quirks;
 mod receivers;
 mod redaction;
+mod sms;
 mod sync;
 mod user_names;
 mod users;

@@ -1,6 +1,7 @@
-//! A receiver of events for tests: an HTTP server on a loopback port that records every
-//! request it gets (headers and body) and answers 202, or what the test scripted next;
-//! optionally after a delay, as a slow receiver does.
+//! A receiver of events (or text messages, as an SMS gateway) for tests: an HTTP server on
+//! a loopback port that records every request it accepts (method, path, headers and body)
+//! and answers 202, or what the test scripted next (a redirect too); optionally after a
+//! delay, as a slow receiver does. It counts every request, accepted or not.
 #![allow(dead_code)] // not every test binary uses every helper
 
 use std::collections::VecDeque;
@@ -8,12 +9,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 /// One request received.
 #[derive(Debug, Clone)]
 pub struct Got {
+    pub method: Method,
+    /// The path and query.
+    pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -35,6 +39,10 @@ struct Inner {
     down: Option<u16>,
     /// How long each request waits before it is answered (and recorded).
     delay: Duration,
+    /// Requests answered, whatever the answer.
+    requests: usize,
+    /// A redirect (status, `Location`) to answer the next request with, before the script.
+    redirect: Option<(u16, String)>,
 }
 
 pub struct Receiver {
@@ -47,7 +55,7 @@ impl Receiver {
     pub async fn start() -> Receiver {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let state = inner.clone();
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
             let state = state.clone();
             async move {
                 let delay = state.lock().unwrap().delay;
@@ -55,10 +63,15 @@ impl Receiver {
                     tokio::time::sleep(delay).await;
                 }
                 let mut s = state.lock().unwrap();
+                s.requests += 1;
+                if let Some((status, location)) = s.redirect.take() {
+                    return (StatusCode::from_u16(status).unwrap(), [("location", location)]).into_response();
+                }
                 let answer = s.script.pop_front().or(s.down.map(|d| (d, None, None)));
                 let (status, retry_after, json) = answer.unwrap_or((202, None, None));
                 if (200..300).contains(&status) {
-                    s.got.push(Got { headers, body });
+                    let path = uri.path_and_query().map_or_else(|| uri.path().to_string(), |p| p.to_string());
+                    s.got.push(Got { method, path, headers, body });
                 }
                 let mut res: Response = match json {
                     Some(j) => (StatusCode::from_u16(status).unwrap(), axum::Json(j)).into_response(),
@@ -98,6 +111,16 @@ impl Receiver {
     /// it is answered).
     pub fn set_delay(&self, delay: Duration) {
         self.inner.lock().unwrap().delay = delay;
+    }
+
+    /// Answers the next request with a redirect to `location`.
+    pub fn redirect_next(&self, status: u16, location: &str) {
+        self.inner.lock().unwrap().redirect = Some((status, location.to_string()));
+    }
+
+    /// How many requests were answered so far, accepted or not.
+    pub fn requests(&self) -> usize {
+        self.inner.lock().unwrap().requests
     }
 
     /// What was accepted so far.
