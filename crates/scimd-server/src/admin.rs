@@ -95,6 +95,11 @@ pub struct TenantView {
     /// profile and for profiles that name none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
+    /// `integration` or `production`.
+    pub stage: scimd_store::Stage,
+    /// The name of the tenant of the other stage made from, or promoted to, this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterpart: Option<String>,
 }
 
 impl From<Tenant> for TenantView {
@@ -108,6 +113,8 @@ impl From<Tenant> for TenantView {
             audit_events_days: t.audit.events_days,
             audit_details_days: t.audit.details_days,
             preset: None,
+            stage: t.stage,
+            counterpart: None,
         }
     }
 }
@@ -320,14 +327,24 @@ impl Admin {
         tenant_named(&*self.store, name).await
     }
 
+    /// Creates a tenant in the integration stage: a customer integrates first.
     pub async fn create_tenant(&self, name: &str, scim_enabled: bool) -> AdminResult<TenantView> {
+        self.create_staged_tenant(name, scim_enabled, scimd_store::Stage::Integration).await
+    }
+
+    pub async fn create_staged_tenant(
+        &self,
+        name: &str,
+        scim_enabled: bool,
+        stage: scimd_store::Stage,
+    ) -> AdminResult<TenantView> {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(AdminError::invalid("a tenant name must be 1 to 200 printable characters"));
         }
         let t = self
             .store
-            .create_tenant(name, scim_enabled, self.now())
+            .create_staged_tenant(name, scim_enabled, stage, self.now())
             .await
             .map_err(store_err(|| format!("tenant '{name}' already exists")))?;
         Ok(t.into())
@@ -338,7 +355,11 @@ impl Admin {
         let t = self.tenant(name).await?;
         let stored = self.store.tenant_profile(t.id).await.map_err(AdminError::internal)?;
         let preset = stored.and_then(|text| ProfileHead::from_json(&text)?.preset);
-        Ok(TenantView { preset, ..t.into() })
+        let counterpart = match t.counterpart {
+            Some(id) => self.store.tenant_by_id(id).await.map_err(AdminError::internal)?.map(|c| c.name),
+            None => None,
+        };
+        Ok(TenantView { preset, counterpart, ..t.into() })
     }
 
     /// Every tenant, each with the preset its profile came from.
@@ -351,15 +372,14 @@ impl Admin {
             .into_iter()
             .filter_map(|(id, text)| Some((id.0, ProfileHead::from_json(&text)?.preset?)))
             .collect();
-        Ok(self
-            .store
-            .list_tenants()
-            .await
-            .map_err(AdminError::internal)?
+        let tenants = self.store.list_tenants().await.map_err(AdminError::internal)?;
+        let names: std::collections::HashMap<i64, String> = tenants.iter().map(|t| (t.id.0, t.name.clone())).collect();
+        Ok(tenants
             .into_iter()
             .map(|t| {
                 let preset = presets.get(&t.id.0).cloned();
-                TenantView { preset, ..t.into() }
+                let counterpart = t.counterpart.and_then(|c| names.get(&c.0).cloned());
+                TenantView { preset, counterpart, ..t.into() }
             })
             .collect())
     }
@@ -381,9 +401,10 @@ impl Admin {
         name: &str,
         scim_enabled: bool,
         preset: &str,
+        stage: scimd_store::Stage,
     ) -> AdminResult<TenantView> {
         let profile = preset_profile(preset)?;
-        let t = self.create_tenant(name, scim_enabled).await?;
+        let t = self.create_staged_tenant(name, scim_enabled, stage).await?;
         self.set_profile(&t.name, Some(&profile)).await?;
         // As the profile left it (its audit settings), with the preset it came from.
         self.tenant_view(&t.name).await

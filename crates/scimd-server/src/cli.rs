@@ -4,7 +4,8 @@
 //! its clap types beside its code: `serve` (and `healthcheck`), `database` (opening it;
 //! `migrate`), `tenant`, `token` (and `admin-token`), `client`, `api_user`, `keys`
 //! (`signing-key`, `master-key`), `audit`, `group`, `user` (import), `places` (and
-//! `access`), `portal` (`operator`, `system-user`), `events` (event streams, `tail`), `config`, `sync` (the customer side). The
+//! `access`), `portal` (`operator`, `system-user`), `events` (event streams, `tail`), `onboard` (`onboard`,
+//! `tenant promote`, `golive`), `config`, `sync` (the customer side). The
 //! commands' logic lives in `admin`.
 //! Output formats are relied on by scripts: `token create` prints the token alone on its
 //! last line; lists are tab-separated.
@@ -17,6 +18,7 @@ mod database;
 pub mod events;
 pub mod group;
 pub mod keys;
+pub mod onboard;
 mod parse;
 pub mod places;
 pub mod portal;
@@ -31,6 +33,7 @@ pub use parse::parse;
 use clap::{Parser, Subcommand};
 use database::Database;
 
+use crate::admin::Admin;
 use crate::config::{Config, LogFormat, Synchronous};
 
 #[derive(Debug, Parser)]
@@ -198,6 +201,13 @@ pub enum Command {
     /// Manage a tenant's event streams, and watch the events it records.
     #[command(subcommand)]
     Events(events::EventsCmd),
+    /// Bring a customer on: its credentials made and sent (email, text message), its
+    /// set-password links re-sent or revoked, the messages sent.
+    Onboard(onboard::OnboardArgs),
+    /// The go-live check: a test run submitted (the customer), reviewed, approved or
+    /// rejected (the operator).
+    #[command(subcommand)]
+    Golive(onboard::GoliveCmd),
     /// Make a SCIM server's users agree with a source of users (the customer side).
     Sync(sync::SyncArgs),
     /// The configuration: print the commented default, or show the effective one.
@@ -219,6 +229,12 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
     let db = || Database::open(&cfg);
     match cli.command {
         Command::Sync(args) => return Ok(sync::sync(args).await),
+        Command::Golive(onboard::GoliveCmd::Submit(args)) => return Ok(onboard::submit(args).await),
+        Command::Golive(cmd) => onboard::golive(&onboarding(&cfg, db().await?)?, cmd).await?,
+        Command::Onboard(args) => onboard::onboard(&onboarding(&cfg, db().await?)?, args).await?,
+        Command::Tenant(tenant::TenantCmd::Promote { name, production }) => {
+            onboard::promote(&onboarding(&cfg, db().await?)?, &name, production.as_deref()).await?
+        }
         Command::Config(cmd) => config::run(cmd, &cfg)?,
         Command::Completions { shell } => completions(shell),
         Command::Healthcheck(args) => serve::healthcheck(&cfg, args).await?,
@@ -263,6 +279,38 @@ pub(crate) fn portal_settings(cfg: &Config) -> crate::portal::PortalSettings {
 /// The portal's use cases over an open database (no signing in: that needs the server).
 fn portal(cfg: &Config, db: Database) -> crate::portal::Portal {
     crate::portal::Portal::new(db.store, db.clock, db.keyring, portal_settings(cfg))
+}
+
+/// The onboarding's use cases as the configuration says (its email relay, SMS gateway,
+/// product name).
+pub(crate) fn onboarding_for(
+    cfg: &Config,
+    store: std::sync::Arc<dyn scimd_store::Store>,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    admin: std::sync::Arc<crate::admin::Admin>,
+    portal: std::sync::Arc<crate::portal::Portal>,
+) -> Result<crate::onboard::Onboarding, String> {
+    let mailer = cfg.smtp_settings()?.map(|s| crate::mail::Mailer::new(&s)).transpose().map_err(|e| e.to_string())?;
+    let sms = cfg.sms_settings()?.map(|s| crate::sms::SmsGateway::new(&s)).transpose().map_err(|e| e.to_string())?;
+    let outbox = crate::onboard::Outbox::new(mailer, sms, store.clone(), clock.clone());
+    let settings = crate::onboard::OnboardSettings {
+        letterhead: crate::onboard::Letterhead {
+            product: cfg.onboarding.product_name.clone(),
+            support_email: cfg.onboarding.support_email.clone(),
+        },
+        link_ttl: cfg.portal.invite_ttl,
+        origin: portal_settings(cfg).public_origin.unwrap_or_default(),
+        token_path: cfg.oauth.token_path.clone(),
+    };
+    Ok(crate::onboard::Onboarding::new(store, clock, admin, portal, outbox, settings))
+}
+
+/// The onboarding's use cases over an open database.
+fn onboarding(cfg: &Config, db: Database) -> Result<crate::onboard::Onboarding, String> {
+    let (store, clock) = (db.store.clone(), db.clock.clone());
+    let admin = std::sync::Arc::new(Admin::new(store.clone(), clock.clone()).with_keyring(db.keyring.clone()));
+    let portal = std::sync::Arc::new(portal(cfg, db));
+    onboarding_for(cfg, store, clock, admin, portal)
 }
 
 /// `scimd completions SHELL`: the shell's completion script, from the declaration.

@@ -23,6 +23,7 @@ mod discovery;
 mod errors;
 mod events;
 mod extractors;
+mod golive;
 mod headers;
 mod health;
 pub mod limits;

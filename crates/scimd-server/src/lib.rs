@@ -51,6 +51,7 @@ pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod oidc;
+pub mod onboard;
 pub mod operation;
 pub mod portal;
 pub mod presets;

@@ -51,6 +51,9 @@ pub enum Operation {
     /// An event stream's receiver polling for its events (RFC 8936), with the stream's
     /// own credential.
     EventsPoll,
+    /// A customer's go-live submissions, with its tenant's bearer token: the operation's
+    /// name in the audit trail (`golive_submit`, `golive_list`).
+    GoLive(&'static str),
     /// The admin API: the operation's name in the audit trail and what it addresses.
     /// Names apart from SCIM's, so that the go-live summary (the customer's provisioning)
     /// does not count the operator's work.
@@ -92,6 +95,12 @@ pub enum AdminTarget {
     Streams,
     /// One event stream (the path's `{id}`).
     Stream,
+    /// The tenant itself, in its onboarding (the path's `{name}`).
+    Onboarding,
+    /// The tenant's go-live submissions.
+    Submissions,
+    /// One go-live submission (the path's `{id}`).
+    Submission,
 }
 
 impl Operation {
@@ -107,6 +116,7 @@ impl Operation {
                 | Operation::Health
                 | Operation::PortalPage
                 | Operation::EventsPoll
+                | Operation::GoLive("golive_list")
         )
     }
 
@@ -145,6 +155,7 @@ impl Operation {
             Operation::Revoke => Some(("revoke", None, None)),
             Operation::Introspect => Some(("introspect", None, None)),
             Operation::EventsPoll => Some(("events-poll", None, None)),
+            Operation::GoLive(op) => Some((op, Some("GoLiveSubmission"), None)),
             Operation::Admin(op, target) => Some(admin_audited(op, target, path)),
         }
     }
@@ -202,6 +213,8 @@ impl Operation {
             "/oauth2/revoke" => Operation::Revoke,
             "/oauth2/introspect" => Operation::Introspect,
             "/events/v1/poll" => Operation::EventsPoll,
+            "/golive/v1/submissions" if method == "GET" => Operation::GoLive("golive_list"),
+            "/golive/v1/submissions" if method == "POST" => Operation::GoLive("golive_submit"),
             p if p.starts_with("/.well-known/") => Operation::Discovery,
             p if p.starts_with("/admin/") => Operation::Admin("admin", AdminTarget::Nothing),
             _ if method == "POST" => Operation::Token,
@@ -240,6 +253,9 @@ fn admin_audited(op: &'static str, target: AdminTarget, path: &str) -> Classifie
         AdminTarget::Group => (op, Some("Group"), param(2)),
         AdminTarget::Streams => (op, Some("EventStream"), None),
         AdminTarget::Stream => (op, Some("EventStream"), param(3)),
+        AdminTarget::Onboarding => (op, Some("Tenant"), param(0)),
+        AdminTarget::Submissions => (op, Some("GoLiveSubmission"), None),
+        AdminTarget::Submission => (op, Some("GoLiveSubmission"), param(2)),
     }
 }
 
@@ -279,6 +295,21 @@ fn unrouted_admin(method: &str, rest: &str) -> Operation {
             ("POST", "pause") => ("stream_pause", Stream),
             ("POST", _) => ("stream_resume", Stream),
             _ => ("query", Stream),
+        },
+        [_, "onboard"] => (write("onboard"), Onboarding),
+        [_, "promote"] => (write("promote"), Onboarding),
+        [_, "messages"] => ("query", Onboarding),
+        [_, "api-users", _, "link"] => match method {
+            "POST" => ("link_resend", Nothing),
+            "DELETE" => ("link_revoke", Nothing),
+            _ => ("admin", Nothing),
+        },
+        [_, "golive"] => (write("golive_submit"), Submissions),
+        [_, "golive", _] => ("query", Submission),
+        [_, "golive", _, action @ ("approve" | "reject")] => match (method, *action) {
+            ("POST", "approve") => ("golive_approve", Submission),
+            ("POST", _) => ("golive_reject", Submission),
+            _ => ("query", Submission),
         },
         _ => ("admin", Nothing),
     };

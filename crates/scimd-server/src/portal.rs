@@ -17,7 +17,7 @@ mod sso;
 mod team;
 mod totp;
 
-pub use people::{InvitedUser, OperatorView, SystemUserView, check_new_password};
+pub use people::{InvitedUser, OperatorView, SystemUserView, check_new_password, normalized_email};
 pub use signin::{PasswordStep, SecondFactor, SessionView, Signed};
 pub use sso::{SsoAnswer, SsoStart, SsoView};
 pub use team::TeamChange;
@@ -117,7 +117,7 @@ impl Portal {
 }
 
 /// How a one-time token (a session's, an invitation's) is stored: SHA-256, hex.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(crate::auth::hash_token(token))
 }
 

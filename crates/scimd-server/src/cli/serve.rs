@@ -226,13 +226,16 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         },
     )
     .map_err(|e| format!("cannot start event delivery: {e:?}"))?;
+    let admin = Arc::new(admin.with_sink(sink.clone()));
+    let onboard = super::onboarding_for(cfg, store.clone(), clock.clone(), admin.clone(), portal.clone())?;
     let state = AppState::new(crate::AppParts {
+        onboard: Arc::new(onboard),
         mounts: Default::default(),
         service,
         events: Arc::new(events),
         oauth: oauth.clone(),
         portal: portal.clone(),
-        admin: Arc::new(admin.with_sink(sink.clone())),
+        admin,
         http: Arc::new(HttpConfig {
             max_body_bytes: cfg.server.max_body_bytes,
             public_url: cfg.server.public_url.clone(),
@@ -338,7 +341,7 @@ async fn apply_tenants(cfg: &Config, admin: &crate::admin::Admin) -> Result<(), 
         let scim = t.scim.unwrap_or(true);
         let created = match known {
             true => false,
-            false => match admin.create_tenant(&t.name, scim).await {
+            false => match admin.create_staged_tenant(&t.name, scim, scimd_store::Stage::Production).await {
                 Ok(_) => true,
                 Err(e) if admin.list_tenants().await?.iter().any(|x| x.name.eq_ignore_ascii_case(&t.name)) => {
                     tracing::debug!(error = %e, tenant = %t.name, "created meanwhile by another process");

@@ -53,6 +53,35 @@ pub struct SyncArgs {
     /// The SCIM base URL of the target, e.g. `https://host/scim/v2`.
     #[arg(long)]
     pub target: String,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// How source and target users are paired.
+    #[arg(long = "match", value_enum, default_value = "userName")]
+    pub match_key: MatchArg,
+    /// What to do with target users the source does not have.
+    #[arg(long, value_enum, default_value = "report")]
+    pub unknown: UnknownArg,
+    /// Print the plan with per-user diffs; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the run's report (JSON) there.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Per-request timeout.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// No progress output (the summary is still printed).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// How a customer-side command authenticates to the server: a bearer token, or OAuth 2.0
+/// (client credentials, or the password grant with an API system user).
+#[derive(Debug, Args)]
+pub struct AuthArgs {
     /// A file holding a bearer token.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
@@ -77,27 +106,6 @@ pub struct SyncArgs {
     /// Scopes to ask for (space-separated).
     #[arg(long)]
     pub scope: Option<String>,
-    /// How source and target users are paired.
-    #[arg(long = "match", value_enum, default_value = "userName")]
-    pub match_key: MatchArg,
-    /// What to do with target users the source does not have.
-    #[arg(long, value_enum, default_value = "report")]
-    pub unknown: UnknownArg,
-    /// Print the plan with per-user diffs; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Write the run's report (JSON) there.
-    #[arg(long)]
-    pub report: Option<PathBuf>,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
-    /// Per-request timeout.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
-    pub timeout: std::time::Duration,
-    /// No progress output (the summary is still printed).
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// A secret from a file (trimmed) or else an environment variable.
@@ -113,7 +121,7 @@ fn secret(file: &Option<PathBuf>, env: &str, what: &str) -> Result<Option<String
     Ok(std::env::var(env).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
 }
 
-fn credentials(a: &SyncArgs) -> Result<Credentials, String> {
+pub(super) fn credentials(a: &AuthArgs) -> Result<Credentials, String> {
     let client_auth = match a.client_auth {
         ClientAuthArg::Basic => ClientAuth::Basic,
         ClientAuthArg::Form => ClientAuth::Form,
@@ -150,7 +158,7 @@ fn credentials(a: &SyncArgs) -> Result<Credentials, String> {
 
 /// Runs `scimd sync`; returns the exit status.
 pub async fn sync(a: SyncArgs) -> u8 {
-    let creds = match credentials(&a) {
+    let creds = match credentials(&a.auth) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("scimd sync: {e}");

@@ -17,6 +17,18 @@ pub enum TenantCmd {
         /// Start from a preset's profile (examples/presets/): the product it reproduces.
         #[arg(long, ignore_case = true, value_parser = preset_names())]
         preset: Option<String>,
+        /// `integration` (a customer integrates first, then is promoted) or `production`.
+        #[arg(long, value_enum, default_value = "integration")]
+        stage: StageArg,
+    },
+    /// Make an integration tenant's production counterpart (same profile, places,
+    /// operator-made groups and access links; new credentials sent to its contacts).
+    Promote {
+        name: String,
+        /// The production tenant's name (default: `NAME` without `-integration`, or
+        /// `NAME-production`).
+        #[arg(long = "as")]
+        production: Option<String>,
     },
     /// Change a tenant's settings.
     Set {
@@ -46,8 +58,23 @@ pub enum TenantCmd {
     /// Print a tenant's profile (JSON, every setting spelled out).
     Profile { name: String },
     /// List tenants: id, name, created, SCIM on/off, the preset its profile came from or
-    /// `-` (tab-separated).
+    /// `-`, the stage, the counterpart or `-` (tab-separated).
     List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    Integration,
+    Production,
+}
+
+impl StageArg {
+    fn stage(self) -> scimd_store::Stage {
+        match self {
+            StageArg::Integration => scimd_store::Stage::Integration,
+            StageArg::Production => scimd_store::Stage::Production,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,13 +92,14 @@ fn preset_names() -> clap::builder::PossibleValuesParser {
 /// `scimd tenant …`.
 pub(super) async fn run(admin: &Admin, cmd: TenantCmd) -> Result<(), String> {
     match cmd {
-        TenantCmd::Create { name, without_scim, preset } => {
+        TenantCmd::Create { name, without_scim, preset, stage } => {
             let t = match &preset {
-                Some(p) => admin.create_tenant_with_preset(&name, !without_scim, p).await?,
-                None => admin.create_tenant(&name, !without_scim).await?,
+                Some(p) => admin.create_tenant_with_preset(&name, !without_scim, p, stage.stage()).await?,
+                None => admin.create_staged_tenant(&name, !without_scim, stage.stage()).await?,
             };
             println!(
-                "created tenant {} (id {}){}{}",
+                "created {} tenant {} (id {}){}{}",
+                t.stage.as_str(),
                 t.name,
                 t.id,
                 if without_scim { " without SCIM" } else { "" },
@@ -79,6 +107,7 @@ pub(super) async fn run(admin: &Admin, cmd: TenantCmd) -> Result<(), String> {
             );
             Ok(())
         }
+        TenantCmd::Promote { .. } => Err("promotion runs with the onboarding's messages (cli::onboard)".into()),
         TenantCmd::Profile { name } => {
             println!("{}", serde_json::to_string_pretty(&admin.profile(&name).await?).map_err(|e| e.to_string())?);
             Ok(())
@@ -141,12 +170,14 @@ pub(super) async fn run(admin: &Admin, cmd: TenantCmd) -> Result<(), String> {
         TenantCmd::List => {
             for t in admin.list_tenants().await? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     t.id,
                     t.name,
                     t.created,
                     if t.scim_enabled { "scim" } else { "no-scim" },
-                    t.preset.as_deref().unwrap_or("-")
+                    t.preset.as_deref().unwrap_or("-"),
+                    t.stage.as_str(),
+                    t.counterpart.as_deref().unwrap_or("-")
                 );
             }
             Ok(())

@@ -5,6 +5,7 @@
 
 mod events;
 mod groups;
+mod onboard;
 mod places;
 mod users;
 
@@ -114,7 +115,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for AQuery<T> {
     }
 }
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+pub(super) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
     serde_json::from_slice(bytes)
         .map_err(|e| AdminError { status: 400, message: format!("the request body is not valid: {e}") })
@@ -142,6 +143,9 @@ struct NewTenant {
     /// A preset's profile to start with (`visitor`, `staffing`, `workflow`).
     #[serde(default)]
     preset: Option<String>,
+    /// `integration` (the default: a customer integrates first) or `production`.
+    #[serde(default)]
+    stage: Option<scimd_store::Stage>,
 }
 
 fn yes() -> bool {
@@ -318,9 +322,10 @@ async fn list_tenants(_: Operator, State(s): State<AppState>) -> AResult {
 
 async fn create_tenant(_: Operator, State(s): State<AppState>, b: Bytes) -> AResult {
     let t: NewTenant = body(&b)?;
+    let stage = t.stage.unwrap_or(scimd_store::Stage::Integration);
     let created = match &t.preset {
-        Some(p) => s.admin.create_tenant_with_preset(&t.name, t.scim_enabled, p).await?,
-        None => s.admin.create_tenant(&t.name, t.scim_enabled).await?,
+        Some(p) => s.admin.create_tenant_with_preset(&t.name, t.scim_enabled, p, stage).await?,
+        None => s.admin.create_staged_tenant(&t.name, t.scim_enabled, stage).await?,
     };
     if t.preset.is_some() {
         profile_changed(&s, &created.name).await;
@@ -533,6 +538,7 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(groups::routes)
         .with(users::routes)
         .with(events::routes)
+        .with(onboard::routes)
         .into_router()
         .fallback(not_found)
 }

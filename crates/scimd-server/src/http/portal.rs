@@ -36,6 +36,7 @@ mod people;
 mod places;
 mod places_rules;
 mod session;
+mod set_password;
 mod settings;
 mod signin;
 mod sso;
@@ -68,6 +69,10 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .route(
             "/portal/invite",
             on(M::GET, PortalPage, signin::invite_form).on(M::POST, Portal("portal-accept-invitation"), signin::invite),
+        )
+        .route(
+            "/portal/set-password",
+            on(M::GET, PortalPage, set_password::show).on(M::POST, Portal("portal-set-api-password"), set_password::set),
         )
         .route("/portal/sso", on(M::GET, PortalPage, sso::start))
         .route("/portal/sso/callback", on(M::GET, Portal("portal-sso-sign-in"), sso::callback))

@@ -12,7 +12,7 @@ use scimd_core::schema::ResourceKind;
 
 use super::discovery::*;
 use super::errors::{error_response, overloaded};
-use super::events;
+use super::{events, golive};
 use super::health::{healthz, metrics_for_operators, metrics_open, readyz};
 use super::request_log::RequestLogLayer;
 use super::routes::{RouteTable, Routes, on};
@@ -53,6 +53,7 @@ pub(super) const BUILT_IN_PREFIXES: &[&str] = &[
     "/oauth2/revoke",
     "/oauth2/introspect",
     "/events/",
+    "/golive/",
     "/admin/",
     "/portal",
     "/.well-known/",
@@ -122,6 +123,10 @@ fn routes(token_path: &str, metrics: MetricsAccess, portal: bool) -> (Router<App
         .route("/oauth2/introspect", on(M::POST, Introspect, oauth::introspect))
         .route("/.well-known/jwks.json", on(M::GET, Discovery, oauth::jwks))
         .route("/events/v1/poll", on(M::POST, EventsPoll, events::poll))
+        .route(
+            "/golive/v1/submissions",
+            on(M::GET, GoLive("golive_list"), golive::list).on(M::POST, GoLive("golive_submit"), golive::submit),
+        )
         .route("/.well-known/oauth-authorization-server", on(M::GET, Discovery, oauth::metadata))
         .into_router()
         .nest("/admin/v1", admin)

@@ -118,6 +118,8 @@ pub struct AppParts {
     pub admin: Arc<crate::admin::Admin>,
     /// The portal's sign-in and sessions.
     pub portal: Arc<crate::portal::Portal>,
+    /// Onboarding and the go-live check.
+    pub onboard: Arc<crate::onboard::Onboarding>,
     pub http: Arc<HttpConfig>,
     /// Where request events go (written in batches).
     pub audit: AuditSink,

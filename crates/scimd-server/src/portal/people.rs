@@ -65,7 +65,7 @@ pub fn check_new_password(password: &str, login: &str) -> AdminResult<()> {
 }
 
 /// An email as stored: trimmed, lowercased, one `@` with something on both sides.
-pub(super) fn normalized_email(email: &str) -> AdminResult<String> {
+pub fn normalized_email(email: &str) -> AdminResult<String> {
     let e = email.trim().to_lowercase();
     let valid = e.len() <= 254
         && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'))
@@ -150,7 +150,7 @@ impl Portal {
 
     /// [`Portal::invite`]; unless `may_reset`, someone who has signed in already (with a
     /// password or SSO) is refused: a new link would replace their password.
-    pub(super) async fn invite_checked(
+    pub(crate) async fn invite_checked(
         &self,
         tenant: &str,
         email: &str,

@@ -138,13 +138,31 @@ impl TestServer {
             scimd_server::portal::PortalSettings { sso_allow_http_loopback: true, ..Default::default() },
         )
         .with_sign_in(oauth.clone());
+        let (admin, portal) = (Arc::new(admin), Arc::new(portal));
+        // No relay or gateway: what would be sent is handed back.
+        let outbox = scimd_server::onboard::Outbox::new(None, None, store.clone(), clock.clone());
+        let settings = scimd_server::onboard::OnboardSettings {
+            letterhead: Default::default(),
+            link_ttl: std::time::Duration::from_secs(72 * 3600),
+            origin: String::new(),
+            token_path: "/oauth2/token".into(),
+        };
+        let onboard = scimd_server::onboard::Onboarding::new(
+            store.clone(),
+            clock.clone(),
+            admin.clone(),
+            portal.clone(),
+            outbox,
+            settings,
+        );
         let state = AppState::new(scimd_server::AppParts {
             mounts: Default::default(),
             service,
             oauth,
             events: Arc::new(events),
-            admin: Arc::new(admin),
-            portal: Arc::new(portal),
+            admin,
+            portal,
+            onboard: Arc::new(onboard),
             http: Arc::new(opts.http),
             audit: sink,
         });

@@ -60,9 +60,11 @@ pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit)
         return viewer.error(e);
     }
     let (name, preset, scim) = (fields.get("name"), fields.get("preset"), fields.checked("scim"));
+    // A customer integrates first: production is made by promotion, or chosen here.
+    let stage = scimd_store::Stage::parse(fields.get("stage")).unwrap_or(scimd_store::Stage::Integration);
     let created = match preset {
-        "" => state.admin.create_tenant(name, scim).await,
-        p => state.admin.create_tenant_with_preset(name, scim, p).await,
+        "" => state.admin.create_staged_tenant(name, scim, stage).await,
+        p => state.admin.create_tenant_with_preset(name, scim, p, stage).await,
     };
     match created {
         Ok(t) => {

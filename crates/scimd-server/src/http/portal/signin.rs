@@ -55,7 +55,7 @@ fn next_page(next: &str) -> &str {
     if safe { next } else { "/portal/" }
 }
 
-fn with_pre(mut res: Response, set: Option<axum::http::HeaderValue>) -> Response {
+pub(super) fn with_pre(mut res: Response, set: Option<axum::http::HeaderValue>) -> Response {
     if let Some(c) = set {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -182,7 +182,7 @@ pub(super) async fn sign_out(State(state): State<AppState>, submit: Submit) -> R
 #[derive(Deserialize)]
 pub(super) struct Token {
     #[serde(default)]
-    token: String,
+    pub(super) token: String,
 }
 
 fn invite_gone() -> Response {
