@@ -195,6 +195,8 @@ fn operations() -> Vec<Op> {
         op!("post" "/oauth2/introspect", Introspect, "OAuth", "Introspect a token (RFC 7662)", &[], Form("TokenForm"), (200, Some((JSON, "Object"))), Client),
         op!("get" "/.well-known/jwks.json", Discovery, "OAuth", "Keys that sign access tokens and Security Event Tokens", &[], Empty, (200, Some((JSON, "Object"))), Public),
         op!("post" "/events/v1/poll", EventsPoll, "Events", "Poll an event stream: acknowledge SETs, receive the next ones (RFC 8936)", &[], Json("Object"), (200, Some((JSON, "Object"))), PollCredential),
+        op!("post" "/golive/v1/submissions", GoLive("golive_submit"), "Onboarding", "Submit a test run for the go-live check with the tenant's own token: a `scimd sync --report` file, or {\"from\", \"to\", \"created\", \"updated\", \"deactivated\", \"deleted\", \"errors\"}", &[], Json("Object"), (201, Some((JSON, "Object"))), Tenant),
+        op!("get" "/golive/v1/submissions", GoLive("golive_list"), "Onboarding", "The tenant's go-live submissions with their decisions and feedback", &[], Empty, (200, Some((JSON, "Array"))), Tenant),
         op!("get" "/.well-known/oauth-authorization-server", Discovery, "OAuth", "Authorization server metadata (RFC 8414)", &[], Empty, (200, Some((JSON, "Object"))), Public),
         op!("get" "/healthz", Health, "Health", "Liveness: the process answers", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
         op!("get" "/readyz", Health, "Health", "Readiness: the database is reachable and migrated, and the process is not shutting down (503 with the reason otherwise)", &[], Empty, (200, Some(("text/plain", "Text"))), Public),
@@ -247,6 +249,16 @@ fn operations() -> Vec<Op> {
         op!("delete" "/admin/v1/tenants/{name}/events/streams/{id}", Admin("stream_delete", Stream), "Events", "Delete an event stream (its undelivered events are lost to it)", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("post" "/admin/v1/tenants/{name}/events/streams/{id}/pause", Admin("stream_pause", Stream), "Events", "Pause an event stream (its events wait)", &[], Empty, (200, Some((JSON, "Object"))), Operator),
         op!("post" "/admin/v1/tenants/{name}/events/streams/{id}/resume", Admin("stream_resume", Stream), "Events", "Resume an event stream", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/onboard", Admin("onboard", Onboarding), "Onboarding", "Make what the tenant's customer is missing and send it: {\"api_user_email\", \"secret_mobile\", \"system_user_emails\": []} (a link or secret not sent is in the answer, once)", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/promote", Admin("promote", Onboarding), "Onboarding", "Make an integration tenant's production counterpart ({\"name\"} optional) and send its credentials", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/messages", Admin("query", Onboarding), "Onboarding", "The emails and text messages sent for the tenant, newest first (never a secret)", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/api-users/{username}/link", Admin("link_resend", Nothing), "Onboarding", "Send an API system user a new set-password link", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("delete" "/admin/v1/tenants/{name}/api-users/{username}/link", Admin("link_revoke", Nothing), "Onboarding", "Make an API system user's pending set-password link stop working", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/golive", Admin("query", Submissions), "Onboarding", "The tenant's go-live submissions, newest first", &[], Empty, (200, Some((JSON, "Array"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/golive", Admin("golive_submit", Submissions), "Onboarding", "Submit a test run on the customer's behalf: a `scimd sync` report, or {\"from\", \"to\", \"created\", \"updated\", \"deactivated\", \"deleted\", \"errors\"}", &[], Json("Object"), (201, Some((JSON, "Object"))), Operator),
+        op!("get" "/admin/v1/tenants/{name}/golive/{id}", Admin("query", Submission), "Onboarding", "A submission beside what the audit trail recorded in its window", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/golive/{id}/approve", Admin("golive_approve", Submission), "Onboarding", "Approve: the tenant is promoted (unless it was) and its production credentials sent", &[], Empty, (200, Some((JSON, "Object"))), Operator),
+        op!("post" "/admin/v1/tenants/{name}/golive/{id}/reject", Admin("golive_reject", Submission), "Onboarding", "Reject with feedback ({\"feedback\"}), emailed to the customer", &[], Json("Object"), (200, Some((JSON, "Object"))), Operator),
     ]);
     ops
 }
