@@ -375,7 +375,30 @@ impl AuditSink {
     }
 }
 
-/// The go-live summary of a tenant's window, from counted events.
+/// Whether an event's operation is one of the tenant's callers' (SCIM, its OAuth
+/// requests, discovery), counted by the go-live summary; the operator's and the portal's
+/// work (`admin`, `query`, `grant`, `portal-…`, `golive_…`, …) and the go-live
+/// submissions themselves are not.
+fn callers_operation(op: &str) -> bool {
+    matches!(
+        op,
+        "create"
+            | "replace"
+            | "patch"
+            | "delete"
+            | "read"
+            | "list"
+            | "search"
+            | "bulk"
+            | "discovery"
+            | "other"
+            | "token"
+            | "revoke"
+            | "introspect"
+    )
+}
+
+/// The go-live summary of a tenant's window, from counted events: what its callers did.
 pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Value {
     let mut per_type: Map<String, Value> = Map::new();
     for t in ["User", "Group"] {
@@ -385,7 +408,7 @@ pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Val
     let mut errors: Map<String, Value> = Map::new();
     let mut error_total = 0u64;
     let (mut first, mut last): (Option<&str>, Option<&str>) = (None, None);
-    for c in counts {
+    for c in counts.iter().filter(|c| callers_operation(&c.op)) {
         requests += c.count;
         first = Some(first.map_or(c.first.as_str(), |f| f.min(c.first.as_str())));
         last = Some(last.map_or(c.last.as_str(), |l| l.max(c.last.as_str())));

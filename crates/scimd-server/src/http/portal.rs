@@ -72,7 +72,11 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         )
         .route(
             "/portal/set-password",
-            on(M::GET, PortalPage, set_password::show).on(M::POST, Portal("portal-set-api-password"), set_password::set),
+            on(M::GET, PortalPage, set_password::show).on(
+                M::POST,
+                Portal("portal-set-api-password"),
+                set_password::set,
+            ),
         )
         .route("/portal/sso", on(M::GET, PortalPage, sso::start))
         .route("/portal/sso/callback", on(M::GET, Portal("portal-sso-sign-in"), sso::callback))

@@ -35,6 +35,7 @@ mod login_attacks;
 mod mail;
 mod oauth;
 mod oidc_client;
+mod onboarding;
 mod openapi;
 mod ops;
 mod overload;
