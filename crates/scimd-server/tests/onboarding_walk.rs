@@ -118,15 +118,16 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-struct Customer<'a> {
-    dir: &'a Path,
+struct Customer {
+    /// Its own folder: the secret and password files, its source and reports.
+    dir: std::path::PathBuf,
     client_id: String,
     username: String,
     scim_url: String,
     token_url: String,
 }
 
-impl Customer<'_> {
+impl Customer {
     /// The credentials flags of `scimd sync` and `scimd golive submit`.
     fn auth(&self, cmd: &mut Command) {
         cmd.args(["--client-id", &self.client_id, "--username", &self.username, "--token-url", &self.token_url])
@@ -162,15 +163,15 @@ async fn admin(http: &reqwest::Client, method: reqwest::Method, url: String, bod
 }
 
 /// Reads the customer's credentials from its messages and sets the API user's password.
-async fn credentials<'a>(
+async fn credentials(
     sink: &smtp::Sink,
     gateway: &receiver::Receiver,
     texts: usize,
     seen: usize,
     origin: &str,
-    dir: &'a Path,
+    dir: &Path,
     password: &str,
-) -> Customer<'a> {
+) -> Customer {
     let welcome = email(sink, "svc@acme.test", "set the password", seen).await;
     assert!(welcome.contains("Lockers Inc"), "the operator's product name: {welcome}");
     let username = field(&welcome, "Username:");
@@ -181,6 +182,8 @@ async fn credentials<'a>(
     assert!(client.contains("+31…5678"), "where the secret went, masked: {client}");
     let (to, secret) = texted_secret(gateway, texts).await;
     assert_eq!(to, "+31612345678");
+    let dir = dir.join(username.replace('@', "-at-"));
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("secret"), &secret).unwrap();
     std::fs::write(dir.join("password"), password).unwrap();
     Customer {
@@ -337,6 +340,10 @@ support_email = "integration@lockers.test"
     })
     .await;
     assert!(listed.lines().any(|l| l.ends_with("integration\tacme-production")), "{listed}");
+
+    // Integration stays for the customer's tests.
+    let later = customer.sync(&config, &["cid,Cid,C,cid@acme.test,true,e-cid"], &dir.path().join("again.json")).await;
+    assert_eq!(later["created"], 1, "{later}");
 
     // The history, and a message log without a secret or a link.
     let (_, history) = admin(&http, reqwest::Method::GET, api("/tenants/acme/golive"), None).await;
