@@ -74,6 +74,40 @@ fn onboarding_without_a_relay_prints_what_it_would_send() {
     );
 }
 
+/// A relay or gateway that cannot be reached: nothing is lost, the operator is handed
+/// what was not sent, and the log says it failed.
+#[test]
+fn what_cannot_be_sent_is_handed_over_and_logged_as_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("failed.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let closed = process::free_port().to_string();
+    let sms_url = format!("http://127.0.0.1:{closed}/sms");
+    let printed = run_ok(
+        scimd(&db)
+            .env("SCIMD_EMAIL__HOST", "127.0.0.1")
+            .env("SCIMD_EMAIL__PORT", &closed)
+            .env("SCIMD_EMAIL__TLS", "none")
+            .env("SCIMD_SMS__URL", &sms_url)
+            .env("SCIMD_SMS__FIELDS", r#"[["To", "{to}"], ["Body", "{text}"]]"#)
+            .args([
+                "onboard",
+                "--tenant",
+                "acme",
+                "--api-user-email",
+                "svc@acme.test",
+                "--secret-mobile",
+                "+31612345678",
+            ]),
+    );
+    let link = printed.lines().find(|l| l.contains("set-password link:")).unwrap();
+    assert!(link.contains("NOT sent") && link.contains("/portal/set-password?token="), "{printed}");
+    let secret = printed.lines().find(|l| l.contains("client secret:")).unwrap();
+    assert!(secret.contains("NOT sent") && secret.contains("scimd_cs_"), "{printed}");
+    let log = run_ok(scimd(&db).args(["onboard", "messages", "--tenant", "acme"]));
+    assert_eq!(log.lines().filter(|l| l.ends_with("\tfailed")).count(), 3, "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_decides_a_submitted_run_on_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
