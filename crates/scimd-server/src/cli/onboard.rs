@@ -112,7 +112,7 @@ pub struct SubmitArgs {
 }
 
 fn delivery_line(what: &str, d: &Delivery) -> String {
-    match (d.outcome, &d.value) {
+    match (d.outcome, &d.secret) {
         ("sent", _) => format!("{what}: sent by {} to {}", d.channel, d.to),
         ("failed", Some(v)) => {
             format!("{what}: NOT sent ({}): hand it over yourself: {v}", d.reason.as_deref().unwrap_or("failed"))

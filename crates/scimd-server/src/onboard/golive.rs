@@ -363,7 +363,7 @@ impl Onboarding {
                 subject: text.subject.clone(),
                 text: text.body.clone(),
                 logged: text.body.clone(),
-                value: None,
+                secret: None,
             };
             out.push(self.outbox.email(&email, m).await);
         }

@@ -145,7 +145,7 @@ impl Onboarding {
             subject: text.subject,
             text: text.body,
             logged,
-            value: Some(&link),
+            secret: Some(&link),
         };
         Ok((scimd_store::normalized_time(expires), self.outbox.email(email, m).await))
     }
@@ -175,12 +175,12 @@ impl Onboarding {
                     subject: String::new(),
                     text: messages::client_secret(h, &t.name, &secret),
                     logged: messages::client_secret(h, &t.name, "[secret]"),
-                    value: Some(&secret),
+                    secret: Some(&secret),
                 };
                 self.outbox.sms(mobile, m).await
             }
             None => {
-                Delivery { channel: "sms", to: String::new(), outcome: "printed", reason: None, value: Some(secret) }
+                Delivery { channel: "sms", to: String::new(), outcome: "printed", reason: None, secret: Some(secret) }
             }
         };
         let id_delivery = match &contacts.email {
@@ -207,7 +207,7 @@ impl Onboarding {
                     subject: text.subject,
                     logged: text.body.clone(),
                     text: text.body,
-                    value: None,
+                    secret: None,
                 };
                 Some(self.outbox.email(email, m).await)
             }
@@ -235,7 +235,7 @@ impl Onboarding {
             subject: text.subject,
             text: text.body,
             logged: messages::system_user_invite(h, &t.name, &shown, "[link]").body,
-            value: Some(&invited.invite_url),
+            secret: Some(&invited.invite_url),
         };
         let delivery = self.outbox.email(email, m).await;
         Ok(SystemUserSent { email: invited.email, delivery: Some(delivery), skipped: None })

@@ -24,9 +24,10 @@ pub struct Delivery {
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The link or secret, when it was not sent: for the operator to pass on.
+    /// The link or secret, when it was not sent: for the operator to pass on. Named
+    /// `secret` so that the audit trail's redaction removes it from a kept response.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub secret: Option<String>,
 }
 
 impl Delivery {
@@ -46,7 +47,7 @@ pub struct Outgoing<'a> {
     pub text: String,
     pub logged: String,
     /// The link or secret it carries, handed back when it is not sent.
-    pub value: Option<&'a str>,
+    pub secret: Option<&'a str>,
 }
 
 /// The relay and the gateway, either of which may be absent.
@@ -123,7 +124,7 @@ impl Outbox {
         if let Err(e) = self.store.log_message(entry, self.clock.now()).await {
             tracing::warn!(error = %e, "the message log could not be written");
         }
-        let value = if outcome == "sent" { None } else { m.value.map(str::to_string) };
-        Delivery { channel, to, outcome, reason, value }
+        let secret = if outcome == "sent" { None } else { m.secret.map(str::to_string) };
+        Delivery { channel, to, outcome, reason, secret }
     }
 }

@@ -76,12 +76,21 @@ async fn without_a_relay_what_would_be_sent_is_handed_back_once() {
         (Some("svc+integration@initech.test"), Some(true))
     );
     assert_eq!(user["delivery"]["outcome"], "printed", "{first}");
-    let link = user["delivery"]["value"].as_str().unwrap().to_string();
+    let link = user["delivery"]["secret"].as_str().unwrap().to_string();
     assert!(link.starts_with("/portal/set-password?token="), "{link}");
-    let secret = first["client"]["secret_delivery"]["value"].as_str().unwrap().to_string();
+    let secret = first["client"]["secret_delivery"]["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("scimd_cs_"), "{first}");
     let client_id = first["client"]["client_id"].as_str().unwrap().to_string();
-    assert!(first["system_users"][0]["delivery"]["value"].as_str().unwrap().contains("/portal/invite?token="));
+    assert!(first["system_users"][0]["delivery"]["secret"].as_str().unwrap().contains("/portal/invite?token="));
+
+    // The admin request's kept payloads have them redacted.
+    let events = call(&s, Some(&op), Method::GET, "/tenants/initech/audit/events?op=onboard", None).await.body;
+    let event = events[0]["id"].as_i64().unwrap();
+    let details = call(&s, Some(&op), Method::GET, &format!("/tenants/initech/audit/events/{event}"), None).await.body;
+    let kept = details.to_string();
+    assert!(kept.contains("REDACTED") && kept.contains("svc+integration@initech.test"), "{kept}");
+    let token = link.split("token=").nth(1).unwrap();
+    assert!(!kept.contains(&secret) && !kept.contains(token), "{kept}");
 
     // Again: nothing made twice; a new link (the old one stops working), a new secret.
     let again = onboard(&s, &op, "initech", json!({})).await;
@@ -91,14 +100,14 @@ async fn without_a_relay_what_would_be_sent_is_handed_back_once() {
         (Some(false), Some(&*client_id))
     );
     assert_eq!(page(&s, &link).await.0, 404, "the first link was replaced");
-    let link = again["api_user"]["delivery"]["value"].as_str().unwrap().to_string();
+    let link = again["api_user"]["delivery"]["secret"].as_str().unwrap().to_string();
 
     // Revoked, then re-sent.
     let path = "/tenants/initech/api-users/svc+integration@initech.test/link";
     assert_eq!(call(&s, Some(&op), Method::DELETE, path, None).await.status, 200);
     assert_eq!(page(&s, &link).await.0, 404);
     let resent = call(&s, Some(&op), Method::POST, path, None).await;
-    let link = resent.body["delivery"]["value"].as_str().unwrap().to_string();
+    let link = resent.body["delivery"]["secret"].as_str().unwrap().to_string();
 
     // The page shows the username and the rule; the rule is enforced; the link works once.
     let (_, html, _, _) = page(&s, &link).await;
@@ -112,7 +121,7 @@ async fn without_a_relay_what_would_be_sent_is_handed_back_once() {
     assert_eq!(page(&s, &link).await.0, 404, "used once");
 
     // The API user signs in with the password grant and the last secret (and the first).
-    let secret2 = again["client"]["secret_delivery"]["value"].as_str().unwrap().to_string();
+    let secret2 = again["client"]["secret_delivery"]["secret"].as_str().unwrap().to_string();
     for sec in [&secret, &secret2] {
         let form = [
             ("grant_type", "password"),
