@@ -14,7 +14,7 @@ use axum::response::Response;
 use scimd_core::ScimError;
 
 use super::AppState;
-use super::errors::error_response;
+use super::errors::{error_response, too_many};
 use super::extractors::authenticate;
 use super::oauth::json_response;
 use crate::admin::{AdminError, Caller};
@@ -31,10 +31,24 @@ fn refused(e: AdminError) -> Response {
     error_response(&ScimError::new(e.status, None, e.message))
 }
 
+/// The request's tenant credential, held to the tenant's rate like a SCIM request.
+async fn grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    write: bool,
+    slot: Option<&AuditSlot>,
+) -> Result<crate::oauth::Grant, Response> {
+    let grant = authenticate(headers, state, write, slot).await?;
+    if let Err(over) = state.limiters().check(grant.tenant.0, &grant.client) {
+        return Err(too_many(&over));
+    }
+    Ok(grant)
+}
+
 /// `POST /golive/v1/submissions`.
 pub async fn submit(State(state): State<AppState>, slot: Slot, headers: HeaderMap, body: Bytes) -> Response {
     let slot = slot.as_ref().map(|Extension(s)| &**s);
-    let grant = match authenticate(&headers, &state, true, slot).await {
+    let grant = match grant(&state, &headers, true, slot).await {
         Ok(g) => g,
         Err(res) => return res,
     };
@@ -57,7 +71,7 @@ pub async fn submit(State(state): State<AppState>, slot: Slot, headers: HeaderMa
 /// `GET /golive/v1/submissions`.
 pub async fn list(State(state): State<AppState>, slot: Slot, headers: HeaderMap) -> Response {
     let slot = slot.as_ref().map(|Extension(s)| &**s);
-    let grant = match authenticate(&headers, &state, false, slot).await {
+    let grant = match grant(&state, &headers, false, slot).await {
         Ok(g) => g,
         Err(res) => return res,
     };
