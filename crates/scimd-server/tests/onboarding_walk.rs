@@ -78,7 +78,12 @@ async fn set_password(origin: &str, link: &str, password: &str) -> String {
         let rest = &html[at + name.len() + 15..];
         rest[..rest.find('"').unwrap()].to_string()
     };
-    let form = [("_csrf", value("_csrf")), ("token", value("token")), ("password", password.into()), ("confirm", password.into())];
+    let form = [
+        ("_csrf", value("_csrf")),
+        ("token", value("token")),
+        ("password", password.into()),
+        ("confirm", password.into()),
+    ];
     let res = http
         .post(format!("{origin}/portal/set-password"))
         .header("origin", origin)
@@ -132,8 +137,11 @@ impl Customer<'_> {
     }
 
     async fn sync(&self, config: &Path, rows: &[&str], report: &Path) -> Value {
-        std::fs::write(self.dir.join("users.csv"), format!("userName,givenName,familyName,email,active,externalId\n{}\n", rows.join("\n")))
-            .unwrap();
+        std::fs::write(
+            self.dir.join("users.csv"),
+            format!("userName,givenName,familyName,email,active,externalId\n{}\n", rows.join("\n")),
+        )
+        .unwrap();
         let mut cmd = scimd(config);
         cmd.args(["sync", "--quiet", "--target", &self.scim_url]).arg("--source").arg(self.dir.join("users.csv"));
         cmd.arg("--report").arg(report);
@@ -230,21 +238,28 @@ support_email = "integration@lockers.test"
     let mut serve = scimd(&config);
     serve.env("SCIMD_LOG", "info").arg("serve");
     let addr = format!("127.0.0.1:{port}");
-    let (mut server, _log) = tokio::task::spawn_blocking(move || process::spawn_listening(serve, &addr, Duration::from_secs(30)))
-        .await
-        .unwrap();
+    let (mut server, _log) =
+        tokio::task::spawn_blocking(move || process::spawn_listening(serve, &addr, Duration::from_secs(30)))
+            .await
+            .unwrap();
     let http = reqwest::Client::new();
     let api = |path: &str| format!("{origin}/admin/v1{path}");
 
     // The operator: the integration company with the locker product's profile, its
     // places, a group the identity provider may not create, and the group's access.
-    let (status, t) = admin(&http, reqwest::Method::POST, api("/tenants"), Some(json!({"name": "acme", "preset": "locker"}))).await;
+    let (status, t) =
+        admin(&http, reqwest::Method::POST, api("/tenants"), Some(json!({"name": "acme", "preset": "locker"}))).await;
     assert_eq!((status, t["stage"].as_str()), (201, Some("integration")), "{t}");
     let tree = json!({"locations": [{"key": "ams", "name": "Amsterdam", "sections": [{"key": "f1", "name": "Floor 1",
         "banks": [{"key": "b1", "name": "Bank 1", "lockers": [{"key": "l1"}]}]}]}]});
     assert_eq!(admin(&http, reqwest::Method::PUT, api("/tenants/acme/places"), Some(tree)).await.0, 200);
-    let (status, g) =
-        admin(&http, reqwest::Method::POST, api("/tenants/acme/groups"), Some(json!({"displayName": "Staff", "id": "staff"}))).await;
+    let (status, g) = admin(
+        &http,
+        reqwest::Method::POST,
+        api("/tenants/acme/groups"),
+        Some(json!({"displayName": "Staff", "id": "staff"})),
+    )
+    .await;
     assert_eq!(status, 201, "{g}");
     let grant = json!({"group": "staff", "bank": "b1"});
     assert_eq!(admin(&http, reqwest::Method::POST, api("/tenants/acme/access"), Some(grant)).await.0, 201);
@@ -252,7 +267,15 @@ support_email = "integration@lockers.test"
     // Onboarding: the customer gave the API user's email, a mobile number, and one person
     // for the website.
     let mut onboard = scimd(&config);
-    onboard.args(["onboard", "--tenant", "acme", "--api-user-email", "svc@acme.test", "--secret-mobile", "+31 6 12345678"]);
+    onboard.args([
+        "onboard",
+        "--tenant",
+        "acme",
+        "--api-user-email",
+        "svc@acme.test",
+        "--secret-mobile",
+        "+31 6 12345678",
+    ]);
     onboard.args(["--system-user-email", "jane@acme.test"]);
     let printed = run_ok(onboard).await;
     assert!(printed.contains("sent by email to svc@acme.test") && printed.contains("sent by sms"), "{printed}");
@@ -266,7 +289,9 @@ support_email = "integration@lockers.test"
 
     // The customer's realistic test run against integration, and its report submitted.
     let report_path = dir.path().join("run.json");
-    let report = customer.sync(&config, &["ann,Ann,A,ann@acme.test,true,e-ann", "bob,Bob,B,bob@acme.test,true,e-bob"], &report_path).await;
+    let report = customer
+        .sync(&config, &["ann,Ann,A,ann@acme.test,true,e-ann", "bob,Bob,B,bob@acme.test,true,e-bob"], &report_path)
+        .await;
     assert_eq!(report["created"], 2, "{report}");
     let mut submit = scimd(&config);
     submit.args(["golive", "submit"]).arg("--report").arg(&report_path);
@@ -285,7 +310,8 @@ support_email = "integration@lockers.test"
 
     // Approved: production is made from integration, and its credentials are sent.
     let seen = sink.received.lock().unwrap().len();
-    let (status, decided) = admin(&http, reqwest::Method::POST, api(&format!("/tenants/acme/golive/{id}/approve")), None).await;
+    let (status, decided) =
+        admin(&http, reqwest::Method::POST, api(&format!("/tenants/acme/golive/{id}/approve")), None).await;
     assert_eq!(status, 200, "{decided}");
     let production = decided["promoted"]["production"]["name"].as_str().unwrap().to_string();
     assert_eq!(production, "acme-production");

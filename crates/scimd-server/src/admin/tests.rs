@@ -55,7 +55,11 @@ async fn a_tenant_shows_the_preset_its_profile_came_from() {
     let preset = crate::presets::names().split(", ").next().expect("a preset").to_string();
     f.admin.create_tenant_with_preset("preset", true, &preset, scimd_store::Stage::Integration).await.unwrap();
     assert_eq!(f.admin.tenant_view("preset").await.unwrap().preset.as_deref(), Some(preset.as_str()));
-    let err = f.admin.create_tenant_with_preset("other", true, "no-such-preset", scimd_store::Stage::Integration).await.unwrap_err();
+    let err = f
+        .admin
+        .create_tenant_with_preset("other", true, "no-such-preset", scimd_store::Stage::Integration)
+        .await
+        .unwrap_err();
     assert_eq!(err.status, 400);
     assert!(err.message.contains(&preset), "the refusal lists the presets: {}", err.message);
     assert_eq!(status(f.admin.tenant("other").await), 404, "a refused preset creates no tenant");

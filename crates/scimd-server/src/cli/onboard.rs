@@ -223,7 +223,10 @@ pub(super) async fn golive(o: &Onboarding, cmd: GoliveCmd) -> Result<(), String>
                 return Ok(());
             }
             let s = &r.submission;
-            println!("submission {} of {} ({}, {}): {} to {}", s.id, s.tenant, s.state, s.source, s.claim.from, s.claim.to);
+            println!(
+                "submission {} of {} ({}, {}): {} to {}",
+                s.id, s.tenant, s.state, s.source, s.claim.from, s.claim.to
+            );
             println!("{:<20}{:>10}{:>10}", "", "claimed", "computed");
             for row in &r.rows {
                 let mark = if row.differs { "  <- differs" } else { "" };
@@ -231,7 +234,14 @@ pub(super) async fn golive(o: &Onboarding, cmd: GoliveCmd) -> Result<(), String>
             }
             println!("{} failed request(s) in the window", r.errors.len());
             for e in r.errors.iter().take(20) {
-                println!("  {}\t{}\t{} {}\t{}", e.time, e.status, e.method, e.path, e.scim_type.as_deref().unwrap_or(""));
+                println!(
+                    "  {}\t{}\t{} {}\t{}",
+                    e.time,
+                    e.status,
+                    e.method,
+                    e.path,
+                    e.scim_type.as_deref().unwrap_or("")
+                );
             }
             if let Some(f) = &s.feedback {
                 println!("feedback: {f}");
@@ -283,10 +293,8 @@ async fn send_report(a: &SubmitArgs) -> Result<String, String> {
             url.origin().ascii_serialization()
         }
     };
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let http =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
     let auth = scimd_sync::auth::Auth::new(super::sync::credentials(&a.auth)?, http.clone());
     let token = auth.token().await.map_err(|e| e.to_string())?;
     let res = http
@@ -304,6 +312,8 @@ async fn send_report(a: &SubmitArgs) -> Result<String, String> {
     }
     Ok(format!(
         "submitted go-live check {} for {} to {}: the operator reviews it",
-        body["id"], body["claim"]["from"].as_str().unwrap_or("?"), body["claim"]["to"].as_str().unwrap_or("?")
+        body["id"],
+        body["claim"]["from"].as_str().unwrap_or("?"),
+        body["claim"]["to"].as_str().unwrap_or("?")
     ))
 }

@@ -18,8 +18,8 @@ use super::errors::error_response;
 use super::extractors::authenticate;
 use super::oauth::json_response;
 use crate::admin::{AdminError, Caller};
-use crate::onboard::Claim;
 use crate::audit::AuditSlot;
+use crate::onboard::Claim;
 
 type Slot = Option<Extension<Arc<AuditSlot>>>;
 

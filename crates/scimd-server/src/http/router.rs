@@ -12,12 +12,12 @@ use scimd_core::schema::ResourceKind;
 
 use super::discovery::*;
 use super::errors::{error_response, overloaded};
-use super::{events, golive};
 use super::health::{healthz, metrics_for_operators, metrics_open, readyz};
 use super::request_log::RequestLogLayer;
 use super::routes::{RouteTable, Routes, on};
 use super::scim::*;
 use super::{AppState, MetricsAccess, admin, headers, oauth, openapi, portal, tenant_docs};
+use super::{events, golive};
 #[cfg(test)]
 use crate::operation::Operation;
 use crate::operation::Operation::*;

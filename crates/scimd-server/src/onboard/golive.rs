@@ -52,13 +52,16 @@ impl Claim {
     /// typed (`from`, `to`, `created`, `updated`, `deactivated`, `deleted`, `errors`);
     /// with its source (`report` or `typed`).
     pub fn from_body(b: &[u8]) -> AdminResult<(Claim, &'static str)> {
-        let v: Value = serde_json::from_slice(b)
-            .map_err(|e| AdminError::invalid(format!("the body must be a `scimd sync` report or a claim (JSON): {e}")))?;
+        let v: Value = serde_json::from_slice(b).map_err(|e| {
+            AdminError::invalid(format!("the body must be a `scimd sync` report or a claim (JSON): {e}"))
+        })?;
         if v.get("started_at").is_some() {
             return Ok((Claim::from_report(&v)?, "report"));
         }
         let claim = serde_json::from_value(v).map_err(|e| {
-            AdminError::invalid(format!("a typed claim has from, to, created, updated, deactivated, deleted and errors: {e}"))
+            AdminError::invalid(format!(
+                "a typed claim has from, to, created, updated, deactivated, deleted and errors: {e}"
+            ))
         })?;
         Ok((claim, "typed"))
     }
@@ -73,7 +76,9 @@ impl Claim {
         if report.get("interrupted").and_then(Value::as_bool) == Some(true) {
             return Err(AdminError::invalid("the run was interrupted: finish it (run again) and submit a whole run"));
         }
-        let time = |k: &str| report.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad(&format!("has no {k}")));
+        let time = |k: &str| {
+            report.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| bad(&format!("has no {k}")))
+        };
         let n = |k: &str| report.get(k).and_then(Value::as_u64).ok_or_else(|| bad(&format!("has no count '{k}'")));
         let counts = |k: &str| -> BTreeMap<String, u64> {
             serde_json::from_value(report.get(k).cloned().unwrap_or(Value::Null)).unwrap_or_default()
@@ -173,7 +178,8 @@ fn compare(claim: &Claim, computed: &Value) -> Vec<CompareRow> {
     let users = |k: &str| computed["users"][k].as_u64().unwrap_or(0);
     let refused = computed["errors"]["status 405"].as_u64().unwrap_or(0);
     let errors = computed["error_count"].as_u64().unwrap_or(0).saturating_sub(refused);
-    let row = |what, claimed, computed, note| CompareRow { what, claimed, computed, differs: claimed != computed, note };
+    let row =
+        |what, claimed, computed, note| CompareRow { what, claimed, computed, differs: claimed != computed, note };
     vec![
         row("users created", claim.created, users("created"), None),
         row("users updated", claim.updated, users("updated"), Some("deactivations included")),
@@ -211,7 +217,13 @@ impl Onboarding {
         };
         let s = self.store.create_submission(t.id, new, self.now()).await.map_err(AdminError::internal)?;
         let id = s.id.to_string();
-        let change = Change { op: "golive_submit", rtype: "GoLiveSubmission", id: &id, status: 201, command: "scimd golive submit" };
+        let change = Change {
+            op: "golive_submit",
+            rtype: "GoLiveSubmission",
+            id: &id,
+            status: 201,
+            command: "scimd golive submit",
+        };
         self.admin.audit_change(&t, caller, change).await;
         view(s, &t.name)
     }
@@ -395,7 +407,8 @@ mod tests {
     #[test]
     fn figures_compared_and_windows_checked() {
         let claim = Claim::from_report(&json!({"started_at": "a", "finished_at": "b", "created": 3, "updated": 1,
-            "deactivated": 0, "deleted": 0, "error_count": 0})).unwrap();
+            "deactivated": 0, "deleted": 0, "error_count": 0}))
+        .unwrap();
         let computed = json!({"users": {"created": 3, "updated": 2, "deactivated": 0, "deleted": 0},
             "error_count": 2, "errors": {"status 405": 2}});
         let rows = compare(&claim, &computed);

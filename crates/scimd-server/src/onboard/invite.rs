@@ -78,7 +78,8 @@ impl Onboarding {
             None => None,
         };
         let people = req.system_user_emails.iter().map(|e| normalized_email(e)).collect::<AdminResult<Vec<_>>>()?;
-        let contacts = Contacts { email: email.or(t.contacts.email.clone()), mobile: mobile.or(t.contacts.mobile.clone()) };
+        let contacts =
+            Contacts { email: email.or(t.contacts.email.clone()), mobile: mobile.or(t.contacts.mobile.clone()) };
         if contacts != t.contacts {
             self.store.set_tenant_contacts(t.id, contacts.clone()).await.map_err(AdminError::internal)?;
         }
@@ -178,7 +179,9 @@ impl Onboarding {
                 };
                 self.outbox.sms(mobile, m).await
             }
-            None => Delivery { channel: "sms", to: String::new(), outcome: "printed", reason: None, value: Some(secret) },
+            None => {
+                Delivery { channel: "sms", to: String::new(), outcome: "printed", reason: None, value: Some(secret) }
+            }
         };
         let id_delivery = match &contacts.email {
             Some(email) => {

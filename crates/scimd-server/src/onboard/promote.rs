@@ -37,7 +37,10 @@ impl Onboarding {
     pub async fn promote(&self, integration: &str, name: Option<&str>, caller: Caller<'_>) -> AdminResult<Promoted> {
         let t = self.tenant(integration).await?;
         if t.stage != Stage::Integration {
-            return Err(AdminError::conflict(format!("'{}' is a production tenant: only integration is promoted", t.name)));
+            return Err(AdminError::conflict(format!(
+                "'{}' is a production tenant: only integration is promoted",
+                t.name
+            )));
         }
         if let Some(p) = t.counterpart {
             let other = self.store.tenant_by_id(p).await.map_err(AdminError::internal)?;
@@ -53,7 +56,8 @@ impl Onboarding {
         self.store.set_tenant_contacts(p.id, t.contacts.clone()).await.map_err(AdminError::internal)?;
         let p = self.admin.tenant(&p.name).await?;
         let credentials = self.send_credentials(&p, &p.contacts, &[], "promotion").await?;
-        let change = Change { op: "promote", rtype: "Tenant", id: &p.name, status: 201, command: "scimd tenant promote" };
+        let change =
+            Change { op: "promote", rtype: "Tenant", id: &p.name, status: 201, command: "scimd tenant promote" };
         self.admin.audit_change(&t, caller, change).await;
         let production = self.admin.tenant_view(&p.name).await?;
         Ok(Promoted { production, places: copied.0, groups: copied.1, access_links: copied.2, credentials })

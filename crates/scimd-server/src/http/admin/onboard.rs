@@ -93,14 +93,7 @@ struct Verdict {
     feedback: Option<String>,
 }
 
-async fn decide(
-    s: &AppState,
-    slot: &Slot,
-    name: &str,
-    id: i64,
-    approve: bool,
-    b: &Bytes,
-) -> AResult {
+async fn decide(s: &AppState, slot: &Slot, name: &str, id: i64, approve: bool, b: &Bytes) -> AResult {
     let v: Verdict = if b.is_empty() { Verdict::default() } else { body(b)? };
     let decided = s.onboard.decide(name, id, approve, v.feedback.as_deref(), BY, caller(slot)).await?;
     if let Some(p) = &decided.promoted {

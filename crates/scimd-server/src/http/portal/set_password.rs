@@ -60,7 +60,9 @@ pub(super) async fn set(State(state): State<AppState>, form_: PreForm) -> Respon
             &format!("{username} can now sign in to the SCIM API with this password. This link no longer works."),
         ),
         Err(e) if e.status == 400 => match state.onboard.api_user_link(token).await {
-            Ok(Some(username)) => form(&parts.headers, StatusCode::BAD_REQUEST, username, token.into(), Some(e.message)),
+            Ok(Some(username)) => {
+                form(&parts.headers, StatusCode::BAD_REQUEST, username, token.into(), Some(e.message))
+            }
             _ => gone(),
         },
         Err(e) if e.status == 404 => gone(),
