@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import sys
 import tempfile
 import time
 import traceback
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlencode, urlsplit
@@ -236,6 +238,40 @@ def system_user_grants_a_bank(run: Run, su: Portal, tenant: str) -> None:
     expect("b1" in banks and "Banks (1)" in banks, f"ada's banks:\n{banks}")
 
 
+def golive_submitted_and_approved(run: Run, su: Portal, op: Portal, tenant: str) -> None:
+    """Go-live: the system user submits a test run (its UTC window typed, its figures); the
+    review shows claimed beside computed and no decision forms to them. The operator
+    approves it: the production tenant is made, linked from the answer, and the system
+    user then opens that tenant too."""
+    utc = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    now = datetime.now(timezone.utc)
+    su.goto(f"/portal/t/{tenant}/golive")
+    form = su.page.locator(f"form[method='post'][action='/portal/t/{tenant}/golive']")
+    su.fill("Started (UTC)", utc(now - timedelta(minutes=30)))
+    su.fill("Finished (UTC)", utc(now))
+    su.fill("Users created", "3")
+    su.submit("Submit the test run", form=form, shot="portal-golive-submitted.png")
+    expect(re.match(rf"/portal/t/{tenant}/golive/\d+(\?|$)", su.path()) is not None, f"submitted to {su.path()}")
+    expect("submitted" in su.flash(), f"no confirmation: {su.flash()!r}")
+    expect(su.page.locator("table#compare tbody tr").count() == 5, "the review does not list the five figures")
+    expect(su.page.get_by_role("button", name="Approve").count() == 0, "a system user is offered to approve")
+    review = su.path().split("?")[0]
+
+    op.goto(review, shot="portal-golive-review.png")
+    expect(op.page.locator("#agreement").inner_text().strip() != "", "the review says nothing of the agreement")
+    op.submit("Approve", form=op.page.locator("form[action$='/approve']"), shot="portal-golive-approved.png")
+    decision = op.page.locator("#decision")
+    expect(decision.get_by_role("heading", name="Approved").count() == 1, f"after approving:\n{op.main_text()[:600]}")
+    production = f"{tenant}-production"
+    op.follow(production, within=decision)
+    expect(op.heading() == production, f"the production tenant's page: {op.heading()!r}")
+    expect("production" in op.main_text(), "the production tenant does not say its stage")
+
+    su.goto(f"/portal/t/{tenant}")
+    su.follow(production, within=su.page.locator("main"))
+    expect(su.heading() == production, f"the system user's other stage: {su.heading()!r}")
+
+
 def refresh_target(page) -> str:
     """Where a page's `<meta http-equiv="refresh">` moves on to."""
     content = page.locator("meta[http-equiv='refresh']").get_attribute("content") or ""
@@ -395,6 +431,13 @@ def main() -> int:
             system_user_imports_csv(run, su, tenant)
             step(start, "the system user grants a group a bank")
             system_user_grants_a_bank(run, su, tenant)
+            # The go-live flow runs in the tenant made above: a new tenant is in the
+            # integration stage (the test server's own tenant is production already).
+            step(start, "go-live: a test run submitted, reviewed and approved")
+            kim = "kim@globex.test"
+            su2 = system_user_joins(run, invitation_link(run, op, NEW_TENANT, kim), kim, NEW_TENANT)
+            golive_submitted_and_approved(run, su2, op, NEW_TENANT)
+            su2.close()
             if args.oidc_issuer:
                 step(start, "single sign-on")
                 sso_sign_in(run, tenant, args.oidc_issuer)

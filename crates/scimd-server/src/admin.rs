@@ -205,6 +205,12 @@ pub struct ApiUserView {
     pub username: String,
     pub created: String,
     pub disabled: Option<String>,
+    /// Where its set-password link went, if it was sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// When its pending set-password link expires (none pending: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_expires: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -654,7 +660,13 @@ impl Admin {
             .await
             .map_err(AdminError::internal)?
             .into_iter()
-            .map(|u| ApiUserView { username: u.username, created: u.created, disabled: u.disabled })
+            .map(|u| ApiUserView {
+                username: u.username,
+                created: u.created,
+                disabled: u.disabled,
+                email: u.email,
+                invite_expires: u.invite_expires,
+            })
             .collect())
     }
 

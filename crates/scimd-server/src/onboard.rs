@@ -20,10 +20,10 @@ pub mod messages;
 mod outbox;
 mod promote;
 
-pub use golive::{Claim, CompareRow, Review, SubmissionView};
+pub use golive::{Claim, CompareRow, Decided, Review, SubmissionView};
 pub use invite::{ApiUserSent, ClientSent, OnboardOutcome, OnboardRequest, SystemUserSent};
 pub use outbox::{Delivery, Outbox, Outgoing};
-pub use promote::Promoted;
+pub use promote::{Promoted, production_name};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,8 +15,10 @@
 //! - `settings`: a tenant's profile and audit settings;
 //! - `credentials`, `connect`, `people`: a tenant's tokens, OAuth clients and API users;
 //!   its identity providers' settings; its system users and single sign-on;
-//! - `audit`, `golive`, `streams`: a tenant's audit trail and error log, its go-live
-//!   summary and chart, its event streams;
+//! - `audit`, `golive`, `golive_review`, `streams`: a tenant's audit trail and error log,
+//!   its go-live summary and chart, the test runs submitted and their review (approved,
+//!   rejected), its event streams;
+//! - `onboarding`: a tenant's credentials sent, its promotion, its message log (operators);
 //! - `users`, `groups`, `import`: a tenant's users and groups (search, view, change by
 //!   hand) and users imported from a CSV file, through the SCIM and import use cases;
 //!   `directory`: what those pages share (the SCIM context of a portal request, paging).
@@ -28,9 +30,11 @@ mod credentials;
 mod directory;
 mod flash;
 mod golive;
+mod golive_review;
 mod groups;
 mod home;
 mod import;
+mod onboarding;
 mod page;
 mod people;
 mod places;
@@ -96,6 +100,8 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(people::routes)
         .with(audit::routes)
         .with(golive::routes)
+        .with(golive_review::routes)
+        .with(onboarding::routes)
         .with(streams::routes)
         .with(users::routes)
         .with(groups::routes)

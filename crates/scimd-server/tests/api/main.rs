@@ -47,6 +47,7 @@ mod portal_browser;
 mod portal_client;
 mod portal_credentials;
 mod portal_directory;
+mod portal_onboarding;
 mod portal_places;
 mod portal_sso;
 mod presets;

@@ -4,7 +4,9 @@
 //! preset, issues an OAuth client's secret (which then gets a token), invites a system user
 //! and sets up the tenant's single sign-on on the People page; the system user sets a
 //! password through the invitation, signs in, sees only their tenant, imports a CSV file,
-//! grants a group a bank and sees a member's access; a person signs in through the local
+//! grants a group a bank and sees a member's access, submits a go-live test run that the
+//! operator reviews and approves (the production tenant, which the system user then opens
+//! too); a person signs in through the local
 //! OpenID Connect provider; a form posted by another site is refused; signing out ends the
 //! session; the basic flows again with JavaScript off. Every page is checked with axe-core (no
 //! serious or critical violation), for Content-Security-Policy violations, and at phone

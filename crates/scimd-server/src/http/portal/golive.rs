@@ -2,8 +2,11 @@
 //! deactivated, deleted, errors by kind: the admin API's go-live summary) and a chart of
 //! its requests and errors over the window, with the same buckets as a plain table. The
 //! chart's data is a JSON script block the vendored uPlot draws (this page alone loads it).
+//! Below: the test runs submitted for the go-live check (`golive_review` shows one) and
+//! the form a system user (or an operator) submits one with, its figures typed.
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -11,15 +14,94 @@ use serde_json::{Value, json};
 
 use super::assets;
 use super::audit::form_time;
+use super::directory::Slot;
+use super::page::seg;
 use super::page::{self, Chrome};
-use super::session::Viewer;
-use crate::admin::Activity;
+use super::session::{Fields, Submit, Viewer};
+use crate::admin::{Activity, Caller, TenantView};
 use crate::http::AppState;
 use crate::http::routes::{Routes, on};
-use crate::operation::Operation::PortalPage;
+use crate::onboard::{Claim, SubmissionView};
+use crate::operation::Operation::{Portal, PortalPage};
 
 pub(super) fn routes(r: Routes<'_>) -> Routes<'_> {
-    r.route("/portal/t/{tenant}/golive", on(Method::GET, PortalPage, golive))
+    r.route(
+        "/portal/t/{tenant}/golive",
+        on(Method::GET, PortalPage, golive).on(Method::POST, Portal("portal-golive-submit"), submit),
+    )
+}
+
+/// The figures a test run's claim types in, by field name and label.
+pub(super) const CLAIM_FIGURES: [(&str, &str); 5] = [
+    ("created", "Users created"),
+    ("updated", "Users updated (deactivations included)"),
+    ("deactivated", "Users deactivated"),
+    ("deleted", "Users deleted"),
+    ("errors", "Failed requests"),
+];
+
+/// The submit form as sent back, with its error.
+#[derive(Default)]
+pub(super) struct ClaimForm {
+    from: String,
+    to: String,
+    /// The five figures as typed, in [`CLAIM_FIGURES`]' order: (name, label, value).
+    figures: Vec<(&'static str, &'static str, String)>,
+    error: Option<String>,
+}
+
+impl ClaimForm {
+    fn empty() -> ClaimForm {
+        ClaimForm {
+            figures: CLAIM_FIGURES.iter().map(|(n, l)| (*n, *l, String::new())).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn of(fields: &Fields) -> ClaimForm {
+        ClaimForm {
+            from: fields.get("from").trim().to_string(),
+            to: fields.get("to").trim().to_string(),
+            figures: CLAIM_FIGURES.iter().map(|(n, l)| (*n, *l, fields.get(n).trim().to_string())).collect(),
+            error: None,
+        }
+    }
+
+    /// The claim the form makes, or what is wrong with it (in the person's words).
+    fn claim(&self) -> Result<Claim, String> {
+        let time = |v: &str, what: &str| match form_time(v) {
+            Ok(Some(t)) => Ok(t),
+            Ok(None) => Err(format!("{what} is missing: write it as 2026-12-05T10:00:00Z (UTC).")),
+            Err(_) => Err(format!("{what} is not a time: write it as 2026-12-05T10:00:00Z (UTC).")),
+        };
+        let mut claim = serde_json::Map::new();
+        claim.insert("from".into(), Value::String(time(&self.from, "The run's start")?));
+        claim.insert("to".into(), Value::String(time(&self.to, "The run's end")?));
+        for (name, label, value) in &self.figures {
+            let n: u64 = match value.as_str() {
+                "" => 0,
+                v => v.parse().map_err(|_| format!("{label}: give a whole number, 0 or more."))?,
+            };
+            claim.insert((*name).into(), Value::from(n));
+        }
+        serde_json::from_value(Value::Object(claim)).map_err(|e| e.to_string())
+    }
+}
+
+/// A submission as a row of the history.
+struct SubmissionRow {
+    view: SubmissionView,
+    href: String,
+}
+
+impl SubmissionRow {
+    fn badge(&self) -> &'static str {
+        match self.view.state.as_str() {
+            "approved" => "ok",
+            "rejected" => "bad",
+            _ => "warn",
+        }
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -64,6 +146,8 @@ struct GoLivePage {
     chart: String,
     uplot_js: &'static str,
     uplot_css: &'static str,
+    submissions: Vec<SubmissionRow>,
+    claim: ClaimForm,
 }
 
 /// The chart's data for uPlot: `{"x": [unix seconds], "series": [{label, values}]}`,
@@ -106,6 +190,60 @@ pub(super) async fn golive(
         Ok(t) => t,
         Err(res) => return res,
     };
+    golive_page(&state, &viewer, &tenant, w, ClaimForm::empty(), StatusCode::OK).await
+}
+
+/// Submits a test run typed in the form; its review after.
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    slot: Slot,
+    submit: Submit,
+) -> Response {
+    let Submit { viewer, fields } = submit;
+    let tenant = match viewer.open(&state, &name).await {
+        Ok(t) => t,
+        Err(res) => return res,
+    };
+    let mut form = ClaimForm::of(&fields);
+    let claim = match form.claim() {
+        Ok(c) => c,
+        Err(e) => {
+            form.error = Some(e);
+            return golive_page(&state, &viewer, &tenant, Window::default(), form, StatusCode::BAD_REQUEST).await;
+        }
+    };
+    let by = viewer.person().audit_name();
+    let caller = Caller::Request(slot.as_ref().map(|Extension(s)| &**s));
+    match state.onboard.submit(&tenant.name, claim, "typed", &by, caller).await {
+        Ok(s) => {
+            let done = format!("Test run {} submitted: an operator reviews it.", s.id);
+            page::see_other(&format!("/portal/t/{}/golive/{}?done={}", seg(&tenant.name), s.id, seg(&done)))
+        }
+        Err(e) if e.status < 500 => {
+            let status = page::status_of(&e);
+            form.error = Some(e.message);
+            golive_page(&state, &viewer, &tenant, Window::default(), form, status).await
+        }
+        Err(e) => viewer.error(e),
+    }
+}
+
+async fn golive_page(
+    state: &AppState,
+    viewer: &Viewer,
+    tenant: &TenantView,
+    w: Window,
+    claim: ClaimForm,
+    status: StatusCode,
+) -> Response {
+    let submissions = match state.onboard.submissions(&tenant.name).await {
+        Ok(s) => s,
+        Err(e) => return viewer.error(e),
+    };
+    let base = format!("/portal/t/{}/golive", seg(&tenant.name));
+    let submissions =
+        submissions.into_iter().map(|view| SubmissionRow { href: format!("{base}/{}", view.id), view }).collect();
     let (default_from, default_to) = state.admin.default_window();
     let iso = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let (mut from_error, mut to_error) = (None, None);
@@ -127,6 +265,8 @@ pub(super) async fn golive(
         chart: String::new(),
         uplot_js: assets::url(assets::UPLOT_JS),
         uplot_css: assets::url(assets::UPLOT_CSS),
+        submissions,
+        claim,
     };
     if p.from_error.is_some() || p.to_error.is_some() {
         return page::render(StatusCode::BAD_REQUEST, &p);
@@ -173,7 +313,7 @@ pub(super) async fn golive(
             errors: b.errors,
         })
         .collect();
-    page::ok(&p)
+    page::render(status, &p)
 }
 
 #[cfg(test)]

@@ -17,6 +17,13 @@ struct TenantRow {
     path: String,
 }
 
+impl TenantRow {
+    /// The counterpart's path segment (its name escaped).
+    fn counterpart_path(&self) -> Option<String> {
+        self.view.counterpart.as_deref().map(seg)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "portal/tenants.html")]
 struct TenantsPage {
@@ -25,15 +32,24 @@ struct TenantsPage {
     presets: Vec<&'static str>,
     name: String,
     preset: String,
+    /// The stage chosen (`integration` unless the form said otherwise).
+    stage: String,
     error: Option<String>,
+}
+
+/// The form of a new tenant as sent back.
+#[derive(Default)]
+struct NewTenant<'a> {
+    name: &'a str,
+    preset: &'a str,
+    stage: &'a str,
 }
 
 async fn tenants_page(
     state: &AppState,
     viewer: &Viewer,
     status: StatusCode,
-    name: &str,
-    preset: &str,
+    form: NewTenant<'_>,
     error: Option<String>,
 ) -> Response {
     if let Err(e) = viewer.person().operator_only() {
@@ -46,12 +62,21 @@ async fn tenants_page(
     let tenants = tenants.into_iter().map(|view| TenantRow { path: seg(&view.name), view }).collect();
     let presets = crate::presets::PRESETS.iter().map(|(n, _)| *n).collect();
     let chrome = viewer.chrome("Tenants");
-    let p = TenantsPage { chrome, tenants, presets, name: name.into(), preset: preset.into(), error };
+    let stage = if form.stage == "production" { "production" } else { "integration" };
+    let p = TenantsPage {
+        chrome,
+        tenants,
+        presets,
+        name: form.name.into(),
+        preset: form.preset.into(),
+        stage: stage.into(),
+        error,
+    };
     page::render(status, &p)
 }
 
 pub(super) async fn tenants(State(state): State<AppState>, viewer: Viewer) -> Response {
-    tenants_page(&state, &viewer, StatusCode::OK, "", "", None).await
+    tenants_page(&state, &viewer, StatusCode::OK, NewTenant::default(), None).await
 }
 
 pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit) -> Response {
@@ -77,7 +102,8 @@ pub(super) async fn create_tenant(State(state): State<AppState>, submit: Submit)
         }
         Err(e) if e.status < 500 => {
             let status = page::status_of(&e);
-            tenants_page(&state, &viewer, status, name, preset, Some(e.message)).await
+            let form = NewTenant { name, preset, stage: fields.get("stage") };
+            tenants_page(&state, &viewer, status, form, Some(e.message)).await
         }
         Err(e) => viewer.error(e),
     }
@@ -90,6 +116,12 @@ struct TenantPage {
     tenant: TenantView,
     scim_url: String,
     operator: bool,
+}
+
+impl TenantPage {
+    fn counterpart_path(&self) -> String {
+        self.tenant.counterpart.as_deref().map(seg).unwrap_or_default()
+    }
 }
 
 pub(super) async fn tenant(

@@ -76,7 +76,11 @@ const TABS: &[(&str, &str, &str)] = &[
     ("streams", "Events", "/streams"),
     ("people", "People", "/people"),
     ("settings", "Settings", "/settings"),
+    ("onboarding", "Onboarding", "/onboarding"),
 ];
+
+/// The sections only operators see (a system user is refused them: no link to a 403).
+const OPERATOR_TABS: &[&str] = &["onboarding"];
 
 /// The frame every page shares.
 pub struct Chrome {
@@ -132,7 +136,11 @@ impl Chrome {
 
     pub fn tabs(&self) -> Vec<Tab> {
         let base = self.base();
-        TABS.iter().map(|(key, label, path)| Tab { key, label, href: format!("{base}{path}") }).collect()
+        let operator = self.person.as_ref().is_some_and(|(_, op)| *op);
+        TABS.iter()
+            .filter(|(key, _, _)| operator || !OPERATOR_TABS.contains(key))
+            .map(|(key, label, path)| Tab { key, label, href: format!("{base}{path}") })
+            .collect()
     }
 
     pub fn css(&self) -> &'static str {

@@ -118,10 +118,22 @@ impl Viewer {
     /// The tenant a page is about, when the person may open it (a system user asking for
     /// another tenant is told there is none); noted on the request's audit event.
     pub async fn open(&self, state: &AppState, name: &str) -> Result<crate::admin::TenantView, Response> {
-        self.person().may_open(name).map_err(|e| self.error(e))?;
+        let refused = self.person().may_open(name).err();
         // The tenant as stored: the preset its profile came from is read only by the pages
         // that show it (`Admin::tenant_view`), not by every page.
-        let t: crate::admin::TenantView = state.admin.tenant(name).await.map_err(|e| self.error(e))?.into();
+        let found = state.admin.tenant(name).await;
+        if let Some(e) = refused {
+            // A system user works in both stages of their customer (promotion keeps the
+            // integration tenant's people): the other stage opens too, nothing else. Any
+            // other name is "not found", whether it exists or not.
+            let own = self.person().own_tenant();
+            let other_stage = matches!((&found, own), (Ok(t), Some(own))
+                if own.counterpart == Some(t.id) || t.counterpart == Some(own.id));
+            if !other_stage {
+                return Err(self.error(e));
+            }
+        }
+        let t: crate::admin::TenantView = found.map_err(|e| self.error(e))?.into();
         audit_as(self.slot.as_deref(), self.person(), Some(scimd_store::TenantId(t.id)));
         Ok(t)
     }
