@@ -53,6 +53,12 @@ fn onboarding_without_a_relay_prints_what_it_would_send() {
     assert_eq!(json_out["api_user"]["created"], false, "the stored contacts are used: {json_out}");
     assert_eq!(json_out["system_users"][0]["email"], "jane@acme.test");
 
+    let listed = run_ok(scimd(&db).args(["system-user", "list", "--tenant", "acme"]));
+    assert!(listed.starts_with("jane@acme.test\t") && listed.trim_end().ends_with("\tinvited"), "{listed}");
+    run_ok(scimd(&db).args(["onboard", "revoke", "--tenant", "acme", "--system-user", "jane@acme.test"]));
+    let listed = run_ok(scimd(&db).args(["system-user", "list", "--tenant", "acme"]));
+    assert!(listed.trim_end().ends_with("\tno-link"), "the signup link revoked: {listed}");
+
     let log = run_ok(scimd(&db).args(["onboard", "messages", "--tenant", "acme"]));
     assert!(log.contains("\tsms\tclient-secret\t+31…5678\tprinted"), "{log}");
     assert!(!log.contains(secret), "{log}");

@@ -4,7 +4,9 @@
 //! user's email brings the set-password link (followed like a browser would) and the
 //! client id with the URLs; the client secret arrives by text message; the customer runs
 //! `scimd sync` against the integration tenant and submits its report with `scimd golive
-//! submit`; the operator sees the figures agree and approves; the production tenant is
+//! submit`; the operator rejects it with feedback, which reaches the customer by email; the
+//! customer corrects its run and submits again; the operator sees the figures agree and
+//! approves; the production tenant is
 //! made (with the operator's group and places), its credentials arrive the same way, and
 //! it serves the customer's sync. Nothing secret is in the message log.
 
@@ -302,14 +304,36 @@ support_email = "integration@lockers.test"
     let submitted = run_ok(submit).await;
     assert!(submitted.contains("submitted go-live check"), "{submitted}");
 
+    // The first review: the operator rejects it with feedback, which reaches the customer.
+    let (_, list) = admin(&http, reqwest::Method::GET, api("/tenants/acme/golive"), None).await;
+    let first = list[0]["id"].as_i64().unwrap();
+    assert_eq!(list[0]["source"], "report");
+    let feedback = json!({"feedback": "Leavers must be deactivated too: include them with active=false."});
+    let (status, rejected) =
+        admin(&http, reqwest::Method::POST, api(&format!("/tenants/acme/golive/{first}/reject")), Some(feedback)).await;
+    assert_eq!(status, 200, "{rejected}");
+    let told = email(&sink, "svc@acme.test", "another round", 0).await;
+    assert!(told.contains("Leavers must be deactivated too"), "{told}");
+    email(&sink, "jane@acme.test", "another round", 0).await;
+
+    // The customer corrects its run and submits again.
+    let report_path = dir.path().join("run2.json");
+    let rows = ["ann,Ann,A,ann@acme.test,true,e-ann", "bob,Bob,B,bob@acme.test,false,e-bob"];
+    let report = customer.sync(&config, &rows, &report_path).await;
+    assert_eq!((report["updated"].as_u64(), report["deactivated"].as_u64()), (Some(1), Some(1)), "{report}");
+    let mut submit = scimd(&config);
+    submit.args(["golive", "submit"]).arg("--report").arg(&report_path);
+    customer.auth(&mut submit);
+    run_ok(submit).await;
+
     // The operator's review: the audit trail's figures beside the claimed ones.
     let (_, list) = admin(&http, reqwest::Method::GET, api("/tenants/acme/golive"), None).await;
     let id = list[0]["id"].as_i64().unwrap();
-    assert_eq!(list[0]["source"], "report");
+    assert_ne!(id, first);
     let (status, review) = admin(&http, reqwest::Method::GET, api(&format!("/tenants/acme/golive/{id}")), None).await;
     assert_eq!(status, 200, "{review}");
     assert_eq!(review["agrees"], true, "{review}");
-    assert_eq!(review["rows"][0]["computed"], 2, "{review}");
+    assert_eq!(review["rows"][2]["computed"], 1, "one user deactivated: {review}");
 
     // Approved: production is made from integration, and its credentials are sent.
     let seen = sink.received.lock().unwrap().len();
@@ -347,7 +371,8 @@ support_email = "integration@lockers.test"
 
     // The history, and a message log without a secret or a link.
     let (_, history) = admin(&http, reqwest::Method::GET, api("/tenants/acme/golive"), None).await;
-    assert_eq!(history[0]["state"], "approved");
+    let states: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["approved", "rejected"]);
     let (_, log) = admin(&http, reqwest::Method::GET, api("/tenants/acme/messages"), None).await;
     let text = log.to_string();
     assert!(text.contains("client-secret") && text.contains("[secret]") && text.contains("[link]"), "{text}");

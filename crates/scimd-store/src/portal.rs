@@ -48,6 +48,8 @@ pub struct SystemUser {
 pub struct SystemUserChange {
     /// A new invitation: its token's hash and expiry (replacing a pending one).
     pub invite: Option<(String, DateTime<Utc>)>,
+    /// Revokes the pending invitation: its link stops working.
+    pub revoke_invite: bool,
     /// Disabling also ends the user's sessions.
     pub disabled: Option<bool>,
     pub sso_subject: Option<String>,

@@ -50,12 +50,16 @@ pub enum OnboardCmd {
         #[arg(long)]
         api_user: String,
     },
-    /// Make an API system user's pending set-password link stop working.
+    /// Make a pending link stop working: an API system user's set-password link, or a
+    /// system user's signup link.
     Revoke {
         #[arg(long)]
         tenant: String,
+        #[arg(long, required_unless_present = "system_user", conflicts_with = "system_user")]
+        api_user: Option<String>,
+        /// A system user's email.
         #[arg(long)]
-        api_user: String,
+        system_user: Option<String>,
     },
     /// The messages sent for a tenant, newest first: time, channel, kind, recipient,
     /// outcome (tab-separated; never a secret).
@@ -156,9 +160,14 @@ pub(super) async fn onboard(o: &Onboarding, a: OnboardArgs) -> Result<(), String
             let sent = o.resend_api_user_link(&tenant, &api_user).await?;
             println!("{}", delivery_line(&format!("set-password link for {}", sent.username), &sent.delivery));
         }
-        Some(OnboardCmd::Revoke { tenant, api_user }) => {
-            o.revoke_api_user_link(&tenant, &api_user).await?;
-            println!("{api_user}'s set-password link no longer works");
+        Some(OnboardCmd::Revoke { tenant, api_user: Some(user), .. }) => {
+            o.revoke_api_user_link(&tenant, &user).await?;
+            println!("{user}'s set-password link no longer works");
+        }
+        Some(OnboardCmd::Revoke { tenant, system_user, .. }) => {
+            let email = system_user.ok_or("give --api-user or --system-user")?;
+            o.revoke_invitation(&tenant, &email).await?;
+            println!("{email}'s signup link no longer works");
         }
         Some(OnboardCmd::Messages { tenant }) => {
             for m in o.messages(&tenant, 1000).await? {

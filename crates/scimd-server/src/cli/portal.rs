@@ -47,7 +47,8 @@ pub enum SystemUserCmd {
         #[arg(long)]
         json: bool,
     },
-    /// List a tenant's system users: email, created, state (tab-separated).
+    /// List a tenant's system users: email, created, state (`active`, `invited`, `sso`,
+    /// `disabled`, `no-link`: neither a password nor a link that works; tab-separated).
     List {
         #[arg(long)]
         tenant: String,
@@ -129,7 +130,9 @@ pub(super) async fn system_user(portal: &Portal, cmd: SystemUserCmd) -> Result<(
                     (true, _, _) => "disabled",
                     (false, true, _) => "active",
                     (false, false, true) => "sso",
-                    (false, false, false) => "invited",
+                    (false, false, false) if u.invite_expires.is_some() => "invited",
+                    // Its link was revoked (or has expired and was purged): invite again.
+                    (false, false, false) => "no-link",
                 };
                 println!("{}\t{}\t{state}", u.email, u.created);
             }

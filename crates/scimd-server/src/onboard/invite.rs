@@ -265,6 +265,11 @@ impl Onboarding {
             .map_err(crate::admin::store_err(|| format!("tenant '{tenant}' has no API user '{username}'")))
     }
 
+    /// Makes a system user's pending signup link stop working.
+    pub async fn revoke_invitation(&self, tenant: &str, email: &str) -> AdminResult<()> {
+        self.portal.revoke_invitation(tenant, email).await
+    }
+
     /// The username an unexpired set-password link is for (all its page shows).
     pub async fn api_user_link(&self, token: &str) -> AdminResult<Option<String>> {
         let found = self.store.api_user_invitation(&token_hash(token), self.now()).await;

@@ -207,6 +207,15 @@ impl Portal {
         Ok(())
     }
 
+    /// Makes a system user's pending invitation link stop working (the person stays, and
+    /// can be invited again).
+    pub async fn revoke_invitation(&self, tenant: &str, email: &str) -> AdminResult<()> {
+        let (t, id) = self.system_user_id(tenant, email).await?;
+        let change = SystemUserChange { revoke_invite: true, ..Default::default() };
+        self.store.change_system_user(t, id, change).await.map_err(AdminError::internal)?;
+        Ok(())
+    }
+
     pub async fn delete_system_user(&self, tenant: &str, email: &str) -> AdminResult<()> {
         let (t, id) = self.system_user_id(tenant, email).await?;
         self.store.delete_system_user(t, id).await.map_err(AdminError::internal)?;

@@ -190,6 +190,10 @@ pub(crate) async fn change_system_user(
         let sql = "UPDATE portal_users SET invite_hash = ?, invite_expires = ? WHERE id = ?";
         db.execute(sql, &[hash, &normalized_time(*expires), &id]).await?;
     }
+    if c.revoke_invite {
+        let sql = "UPDATE portal_users SET invite_hash = NULL, invite_expires = NULL WHERE id = ?";
+        db.execute(sql, &[&id]).await?;
+    }
     if let Some(disabled) = c.disabled {
         db.execute("UPDATE portal_users SET disabled = ? WHERE id = ?", &[&disabled, &id]).await?;
     }
