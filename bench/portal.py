@@ -4,6 +4,8 @@ browser would), then GETs each page REPEAT times one after another on one connec
 prints p50, p95 and the slowest, in milliseconds.
 Usage: portal.py HOST PORT OPERATOR PASSWORD TENANT [REPEAT=20]"""
 import http.client
+import json
+import os
 import re
 import sys
 import time
@@ -56,6 +58,13 @@ _, _, groups = request("GET", f"/portal/t/{t}/groups")
 group_link = re.search(rf'href="(/portal/t/{re.escape(t)}/groups/[^"?/]+)"', groups)
 now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 day_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400))
+# A test run over the last day submitted by the tenant (its token: TOKEN), to time its review.
+run = {"from": day_ago, "to": now, "created": 100000, "updated": 0, "deactivated": 0, "deleted": 0, "errors": 0}
+conn.request("POST", "/golive/v1/submissions", json.dumps(run),
+             {"Authorization": f"Bearer {os.environ['TOKEN']}", "Content-Type": "application/json"})
+submitted = conn.getresponse()
+run_id = json.loads(submitted.read())["id"]
+assert submitted.status == 201, submitted.status
 pages = [
     ("tenants", "/portal/tenants"),
     ("tenant overview", f"/portal/t/{t}"),
@@ -76,6 +85,8 @@ pages = [
     ("audit (errors only)", f"/portal/t/{t}/audit?status=4xx"),
     ("error log", f"/portal/t/{t}/audit/errors"),
     ("go-live (last day, chart)", f"/portal/t/{t}/golive?from={day_ago}&to={now}"),
+    ("go-live review (last day)", f"/portal/t/{t}/golive/{run_id}"),
+    ("onboarding", f"/portal/t/{t}/onboarding"),
     ("event streams", f"/portal/t/{t}/streams"),
     ("account", "/portal/account"),
 ]

@@ -243,10 +243,11 @@ support_email = "integration@lockers.test"
     let mut serve = scimd(&config);
     serve.env("SCIMD_LOG", "info").arg("serve");
     let addr = format!("127.0.0.1:{port}");
-    let (mut server, _log) =
+    let (server, _log) =
         tokio::task::spawn_blocking(move || process::spawn_listening(serve, &addr, Duration::from_secs(30)))
             .await
             .unwrap();
+    let _server = KillOnDrop(server);
     let http = reqwest::Client::new();
     let api = |path: &str| format!("{origin}/admin/v1{path}");
 
@@ -377,5 +378,14 @@ support_email = "integration@lockers.test"
     let text = log.to_string();
     assert!(text.contains("client-secret") && text.contains("[secret]") && text.contains("[link]"), "{text}");
     assert!(!text.contains("scimd_cs_") && !text.contains("token="), "{text}");
-    let _ = server.kill();
+}
+
+/// Stops the server however the test ends (a failed assertion included).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
