@@ -30,12 +30,6 @@ pub struct Delivery {
     pub secret: Option<String>,
 }
 
-impl Delivery {
-    pub fn sent(&self) -> bool {
-        self.outcome == "sent"
-    }
-}
-
 /// One message to deliver.
 pub struct Outgoing<'a> {
     pub tenant: TenantId,
@@ -52,8 +46,8 @@ pub struct Outgoing<'a> {
 
 /// The relay and the gateway, either of which may be absent.
 pub struct Outbox {
-    pub(super) mailer: Option<Mailer>,
-    pub(super) sms: Option<SmsGateway>,
+    mailer: Option<Mailer>,
+    sms: Option<SmsGateway>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 }
@@ -66,11 +60,6 @@ impl Outbox {
         clock: Arc<dyn Clock>,
     ) -> Outbox {
         Outbox { mailer, sms, store, clock }
-    }
-
-    /// Whether email is sent (else links are printed).
-    pub fn emails(&self) -> bool {
-        self.mailer.is_some()
     }
 
     pub async fn email(&self, to: &str, m: Outgoing<'_>) -> Delivery {
