@@ -17,7 +17,7 @@ mod tenancy;
 #[cfg(test)]
 mod tests;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
-pub use output::{Rendered, etag, parse_etags};
+pub use output::{Patched, Rendered, etag, parse_etags};
 use tenancy::CachedTenancy;
 pub use tenancy::{PROFILE_CACHE, PlaceRules, Tenancy};
 
@@ -456,6 +456,7 @@ impl Service {
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
+    /// A PATCH answered with the resource (the portal, Bulk).
     pub async fn patch(
         &self,
         ctx: &Ctx,
@@ -465,6 +466,26 @@ impl Service {
         if_match: Option<IfMatch>,
         proj: &Projection,
     ) -> AppResult<Rendered> {
+        match self.patch_as(ctx, kind, id, body, if_match, proj, false).await? {
+            Patched::Resource(r) => Ok(r),
+            Patched::NoContent { .. } => unreachable!("only a request that may be answered without content gets none"),
+        }
+    }
+
+    /// A PATCH as a client sent it: `projected` when the request named `attributes` or
+    /// `excludedAttributes`. A group PATCH that named neither answers no content unless the
+    /// profile keeps the resource (`group_patch_resource`): the members are not loaded.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch_as(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<IfMatch>,
+        proj: &Projection,
+        may_omit: bool,
+    ) -> AppResult<Patched> {
         let profile = self.allowed(ctx, kind, Operation::Patch).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let ops = parse_patch_request(body, ctx.tenancy.registry.strict)?;
@@ -496,11 +517,16 @@ impl Service {
                 derived_gen,
             })
         });
-        let related = self.related_for(ctx, &profile, kind, proj);
-        let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Patch };
+        let omit = may_omit && kind == ResourceKind::Group && !profile.group_patch_resource;
+        let related = !omit && self.related_for(ctx, &profile, kind, proj);
+        let status = if omit { 204 } else { 200 };
+        let update = Update { if_match, mutate, related, event: ctx.event(status), write: Write::Patch };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.changes.notify();
-        self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
+        if omit {
+            return Ok(Patched::NoContent { version: stored.version });
+        }
+        Ok(Patched::Resource(self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)?))
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {
