@@ -110,6 +110,8 @@ pub struct Metrics {
     write_queue: Gauge,
     audit_backlog: Gauge,
     audit_failures: Gauge<u64, AtomicU64>,
+    log_dropped: Counter<u64, AtomicU64>,
+    log_sync: std::sync::Mutex<()>,
     streams: StreamGauges,
     /// Tenant names by id, for labels (tenants are never renamed).
     names: RwLock<HashMap<i64, Arc<str>>>,
@@ -135,6 +137,7 @@ impl Metrics {
         let pool = Family::<StateLabels, Gauge>::default();
         let (pool_waiting, write_queue, audit_backlog) = (Gauge::default(), Gauge::default(), Gauge::default());
         let audit_failures = Gauge::<u64, AtomicU64>::default();
+        let log_dropped = Counter::<u64, AtomicU64>::default();
         registry.register(
             "scimd_build",
             "The running scimd's version and commit",
@@ -187,6 +190,11 @@ impl Metrics {
             "Audit records whose write failed since the start (each also logged)",
             audit_failures.clone(),
         );
+        registry.register(
+            "scimd_log_lines_dropped",
+            "Request log lines dropped because standard error did not keep up",
+            log_dropped.clone(),
+        );
         let streams = StreamGauges::register(&mut registry);
         let hashing = &*crate::hashing::FIGURES;
         registry.register(
@@ -217,6 +225,8 @@ impl Metrics {
             write_queue,
             audit_backlog,
             audit_failures,
+            log_dropped,
+            log_sync: std::sync::Mutex::new(()),
             streams,
             names: RwLock::default(),
         })
@@ -279,6 +289,12 @@ impl Metrics {
         gauge(&self.write_queue, r.store.write_queue);
         gauge(&self.audit_backlog, r.audit_backlog as u64);
         self.audit_failures.set(r.audit_failures);
+        {
+            // A counter brought up to the log's own tally (one scrape at a time: it only grows).
+            let _one = self.log_sync.lock().expect("log counter");
+            let dropped = crate::request_lines::dropped();
+            self.log_dropped.inc_by(dropped.saturating_sub(self.log_dropped.get()));
+        }
         let mut out = String::with_capacity(16 * 1024);
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "encoding metrics failed");
