@@ -344,6 +344,15 @@ pub type QueryObserver = std::sync::Arc<dyn Fn(QueryKind, std::time::Duration) +
 /// Checks the schema versions recorded in a database (`applied`) against the
 /// `migrations` this binary knows, for [`Store::ready`]. `what` names the schema in
 /// the message ("database", "audit journal").
+/// The id of a new resource: a UUID of version 7 (RFC 9562), whose first 48 bits are the
+/// creation time in milliseconds. Ids made one after another sort together, so each
+/// create appends to the id index's last pages instead of dirtying a random page of it
+/// (with 100,000 users and more, random ids cost each create page reads and WAL writes).
+/// What a version 7 id tells, its creation time, a client reads anyway in `meta.created`.
+pub(crate) fn new_resource_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 pub(crate) fn check_schema(what: &str, applied: &[i64], migrations: &[(i64, &str)]) -> StoreResult<()> {
     let expected = migrations.iter().map(|(v, _)| *v).max().unwrap_or(0);
     let at = applied.iter().copied().max().unwrap_or(0);

@@ -381,7 +381,7 @@ impl Store for PgStore {
             let mut c = self.conn().await?;
             let tx = c.transaction().await.map_err(pg)?;
             let mut unit = Unit::new(self, &tx);
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = crate::new_resource_id();
             let stored = resources::create(&Pg(&tx), &mut unit, tenant, kind, id, new, &now).await?;
             let pending = unit.pending;
             tx.commit().await.map_err(pg)?;

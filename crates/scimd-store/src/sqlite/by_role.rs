@@ -342,7 +342,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let now = normalized_time(now);
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::new_resource_id();
         Box::pin(self.write(move |w| ready(resources::create(&Lite(w), &mut { w }, tenant, kind, id, new, &now))))
     }
 
