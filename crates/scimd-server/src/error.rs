@@ -31,8 +31,21 @@ impl From<StoreError> for AppError {
             )),
             StoreError::Scim(e) => AppError::Scim(e),
             StoreError::Internal(m) => AppError::Internal(m),
+            // The store logged the driver's message; the client may try again.
+            StoreError::Unavailable(u) => AppError::Scim(ScimError::new(503, None, unavailable(u.why))),
         }
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a client is told when the database could not do its request now.
+pub(crate) fn unavailable(why: scimd_store::Why) -> &'static str {
+    match why {
+        scimd_store::Why::Unknown => {
+            "the connection to the database broke while the change was being made: it may or may not have \
+             taken effect; read the resource before trying again"
+        }
+        _ => "the database could not complete the request now; nothing was changed: try again in a moment",
+    }
+}
