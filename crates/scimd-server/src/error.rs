@@ -49,3 +49,20 @@ pub(crate) fn unavailable(why: scimd_store::Why) -> &'static str {
         _ => "the database could not complete the request now; nothing was changed: try again in a moment",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimd_store::{Unavailable, Why};
+
+    #[test]
+    fn a_database_that_cannot_do_it_now_is_a_503_naming_whether_anything_changed() {
+        for (why, says) in [(Why::Contention, "nothing was changed"), (Why::Unknown, "may or may not")] {
+            let e = AppError::from(StoreError::Unavailable(Unavailable { why, detail: "db error: x (40001)".into() }));
+            let AppError::Scim(e) = e else { panic!("{e:?}") };
+            assert_eq!(e.status, 503);
+            assert!(e.detail.contains(says), "{}", e.detail);
+            assert!(!e.detail.contains("40001"), "the driver's message stays in the log");
+        }
+    }
+}

@@ -14,7 +14,9 @@
 //! shell: the pool, migrations, readiness. Beside it: `by_role` (which connection or
 //! transaction each method of the contract runs on, what is published after commit;
 //! `by_role_events` for event streams and asynchronous requests),
-//! `db` (the `Db` surface), `tls`.
+//! `db` (the `Db` surface), `retry` (running a transaction or a read again where that is
+//! safe: every write transaction, and the contract's reads on a pooled connection outside
+//! a transaction, go through its loops), `tls`.
 
 use std::collections::HashMap;
 use std::str::FromStr;

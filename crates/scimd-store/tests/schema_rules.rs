@@ -1,7 +1,7 @@
 //! The schema rule that keeps a distributed PostgreSQL possible (docs/adr/0016): every
 //! table outside [`GLOBAL`] has `tenant_id NOT NULL`, each of its keys and indexes
 //! (primary and unique ones included) leads with `tenant_id`, and each foreign key to
-//! another tenant table includes it. What breaks the rule today is listed in
+//! another tenant table includes it; no table of [`GLOBAL`] refers to a tenant table. What breaks the rule today is listed in
 //! [`EXCEPTIONS`], which must match the schema exactly: an exception that a migration
 //! fixed must leave the list, and a new table must choose a side. Checked on SQLite
 //! always (its main database and its audit journal, through `pragma`s) and on PostgreSQL
@@ -63,6 +63,9 @@ enum Rule {
     Keys,
     /// A foreign key to another tenant table without `tenant_id`.
     ForeignKeys,
+    /// A global table's foreign key to a tenant table (a reference table cannot refer to
+    /// a distributed one).
+    FromGlobal,
 }
 
 /// Today's exceptions, each with why it is so. Rewriting the keys of `resources`,
@@ -108,6 +111,11 @@ struct Table {
 fn violations(backend: On, schema: &BTreeMap<String, Table>) -> BTreeMap<(String, Rule), Vec<String>> {
     let global: BTreeSet<&str> = GLOBAL.iter().filter(|g| g.1.holds(backend)).map(|g| g.0).collect();
     let mut out: BTreeMap<(String, Rule), Vec<String>> = BTreeMap::new();
+    for (name, t) in schema.iter().filter(|(n, _)| global.contains(n.as_str())) {
+        for (to, cols) in t.foreign.iter().filter(|(to, _)| !global.contains(to.as_str())) {
+            out.entry((name.clone(), Rule::FromGlobal)).or_default().push(format!("-> {to} {cols:?}"));
+        }
+    }
     for (name, t) in schema.iter().filter(|(n, _)| !global.contains(n.as_str())) {
         let mut add = |rule, what: String| out.entry((name.clone(), rule)).or_default().push(what);
         if t.tenant != Some(true) {

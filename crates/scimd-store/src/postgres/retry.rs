@@ -135,17 +135,26 @@ fn io_error(e: &tokio_postgres::Error) -> bool {
     false
 }
 
-/// A failed `COMMIT`, or a failed statement that commits by itself: a broken connection
+/// A failed `COMMIT`: a broken connection
 /// leaves the outcome unknown (never run again); anything else is as [`super::pg`] says.
 pub(super) fn committing(e: tokio_postgres::Error) -> StoreError {
-    unknown_if_lost(super::pg(e))
-}
-
-/// [`Why::Lost`] becomes [`Why::Unknown`]: for statements that commit by themselves.
-pub(super) fn unknown_if_lost(e: StoreError) -> StoreError {
-    match e {
+    match super::pg(e) {
         StoreError::Unavailable(Unavailable { why: Why::Lost, detail }) => {
             StoreError::Unavailable(Unavailable { why: Why::Unknown, detail })
+        }
+        other => other,
+    }
+}
+
+/// For statements that commit by themselves (never run again): [`Why::Lost`] becomes
+/// [`Why::Unknown`], and the give-up is logged as the loops' are.
+pub(super) fn unknown_if_lost(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(Unavailable { why, detail }) => {
+            let why = if why == Why::Lost { Why::Unknown } else { why };
+            let u = Unavailable { why, detail };
+            given_up(&u, 1);
+            StoreError::Unavailable(u)
         }
         other => other,
     }
