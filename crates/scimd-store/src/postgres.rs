@@ -77,6 +77,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_async_requests.sql")),
     (11, include_str!("../migrations/postgres/0011_portal.sql")),
     (12, include_str!("../migrations/postgres/0012_onboarding.sql")),
+    (13, include_str!("../migrations/postgres/0013_events_time_by_tenant.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

@@ -83,7 +83,6 @@ const EXCEPTIONS: &[(&str, Rule, On, &str)] = &[
     ("places", Rule::Keys, On::Both, "primary key (id); children found by parent id"),
     ("places", Rule::ForeignKeys, On::Postgres, "refers to its parent by id"),
     ("api_event_details", Rule::Keys, On::Both, "primary key (event): an event's payloads by its id"),
-    ("events", Rule::Keys, On::Both, "the time index serves the retention purge across tenants"),
     ("event_streams", Rule::Keys, On::Both, "primary key (id); a poll finds its stream by its token's hash"),
     ("event_acks", Rule::Tenant, On::Both, "a stream's acknowledgements, by stream id"),
     ("event_acks", Rule::Keys, On::Both, "keyed by stream id and sequence"),
