@@ -406,6 +406,15 @@ impl<'a, 'c> Unit<'a, 'c> {
     }
 }
 
+/// After a change that failed, its events were not written (a try that wrote one was rolled
+/// back), or are not known to be: the request's own event is recorded instead, as for any
+/// failed request, so their published ids are taken back.
+fn forget_events<'e>(events: impl Iterator<Item = &'e ChangeEvent>) {
+    for e in events {
+        e.id.store(0, Ordering::Release);
+    }
+}
+
 impl resources::Shell for Unit<'_, '_> {
     fn known_key(&mut self, scope: KeyScope, path: &str) -> Option<i64> {
         let scope = (scope.0, scope.1, path.to_string());

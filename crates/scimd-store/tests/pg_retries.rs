@@ -17,7 +17,9 @@ use scimd_core::events::Write;
 use scimd_core::resource;
 use scimd_core::schema::ResourceKind;
 use scimd_store::postgres::{PgOptions, PgStore};
-use scimd_store::{Change, NewResource, ResourceState, Store, StoreError, TenantId, TenantStore, Update, Why};
+use scimd_store::{
+    Change, ChangeEvent, NewEvent, NewResource, ResourceState, Store, StoreError, TenantId, TenantStore, Update, Why,
+};
 use serde_json::{Value, json};
 
 fn state(doc: Value) -> ResourceState {
@@ -54,6 +56,32 @@ async fn user(store: &PgStore, t: TenantId, name: &str) -> String {
         derived_gen: 0,
     };
     store.create(t, ResourceKind::User, new, Utc::now()).await.unwrap().id
+}
+
+/// A PATCH's audit event, written with its change; its id is published in `.id`.
+fn patch_event(t: TenantId, request_id: &str) -> ChangeEvent {
+    let event = NewEvent {
+        tenant: Some(t),
+        time: Utc::now(),
+        request_id: request_id.into(),
+        client: None,
+        method: "PATCH".into(),
+        path: "/scim/v2/Users/x".into(),
+        rtype: Some("User".into()),
+        resource_id: None,
+        op: "patch".into(),
+        status: 200,
+        scim_type: None,
+        duration_ms: 0.0,
+        deactivated: false,
+        client_request_id: None,
+    };
+    ChangeEvent { event, started: std::time::Instant::now(), id: Arc::default() }
+}
+
+/// Events recorded for a request.
+async fn events_of(side: &tokio_postgres::Client, request_id: &str) -> i64 {
+    side.query_one("SELECT count(*) FROM api_events WHERE request_id = $1", &[&request_id]).await.unwrap().get(0)
 }
 
 /// An update that appends "x" to the user's `nickName` as it finds it (so running it twice
@@ -127,7 +155,8 @@ async fn wait_until(side: &tokio_postgres::Client, sql: &str) {
 }
 
 /// A test trigger that breaks off the first `n` changes of resources with a serialization
-/// failure (counted by a sequence, which a rollback does not undo).
+/// failure at `COMMIT` (a deferred constraint trigger: after the change and its audit event
+/// were written), counted by a sequence, which a rollback does not undo.
 async fn fail_first_changes(side: &tokio_postgres::Client, n: i64) {
     side.batch_execute(&format!(
         "CREATE SEQUENCE failures; \
@@ -135,22 +164,27 @@ async fn fail_first_changes(side: &tokio_postgres::Client, n: i64) {
          BEGIN IF nextval('failures') <= {n} THEN \
            RAISE EXCEPTION 'provoked serialization failure' USING ERRCODE = '40001'; \
          END IF; RETURN COALESCE(NEW, OLD); END $$; \
-         CREATE TRIGGER fail_first BEFORE UPDATE OR DELETE ON resources FOR EACH ROW EXECUTE FUNCTION fail_first();"
+         CREATE CONSTRAINT TRIGGER fail_first AFTER UPDATE OR DELETE ON resources \
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first();"
     ))
     .await
     .unwrap();
 }
 
 #[tokio::test]
-async fn a_serialization_failure_runs_again_up_to_three_tries() {
+async fn a_serialization_failure_at_commit_runs_again_up_to_three_tries() {
     let Some((store, a, _)) = open().await else { return };
     let t = store.create_tenant("t", true, Utc::now()).await.unwrap().id;
     let id = user(&store, t, "alice").await;
     fail_first_changes(&a, 2).await;
     let calls = Arc::new(AtomicU32::new(0));
-    let stored = store.update(t, ResourceKind::User, &id, append_x(calls.clone()), Utc::now()).await.unwrap();
+    let event = patch_event(t, "req-1");
+    let update = Update { event: Some(event.clone()), ..append_x(calls.clone()) };
+    let stored = store.update(t, ResourceKind::User, &id, update, Utc::now()).await.unwrap();
     assert_eq!((stored.version, calls.load(Ordering::SeqCst)), (2, 3), "third try commits, once");
     assert_eq!(nick(&store, t, &id).await, (2, "x".to_string()));
+    assert_eq!(events_of(&a, "req-1").await, 1, "its audit event written once");
+    assert!(event.id.load(Ordering::SeqCst) > 0, "the committed event's id is published");
     assert_eq!(store.stats().retried_transactions, 2);
     // A delete goes through the same loop.
     a.batch_execute("ALTER SEQUENCE failures RESTART").await.unwrap();
@@ -166,12 +200,16 @@ async fn a_write_broken_off_three_times_is_unavailable_and_changes_nothing() {
     let id = user(&store, t, "alice").await;
     fail_first_changes(&a, 3).await;
     let calls = Arc::new(AtomicU32::new(0));
-    match store.update(t, ResourceKind::User, &id, append_x(calls.clone()), Utc::now()).await {
+    let event = patch_event(t, "req-1");
+    let update = Update { event: Some(event.clone()), ..append_x(calls.clone()) };
+    match store.update(t, ResourceKind::User, &id, update, Utc::now()).await {
         Err(StoreError::Unavailable(u)) => assert_eq!(u.why, Why::Contention),
         other => panic!("{other:?}"),
     }
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     assert_eq!(nick(&store, t, &id).await, (1, String::new()), "nothing changed");
+    assert_eq!(events_of(&a, "req-1").await, 0);
+    assert_eq!(event.id.load(Ordering::SeqCst), 0, "no change event to attach the request's details to");
 }
 
 #[tokio::test]

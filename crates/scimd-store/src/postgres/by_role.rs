@@ -430,7 +430,8 @@ impl Store for PgStore {
                 let id = uuid::Uuid::new_v4().to_string();
                 let stored = resources::create(&Pg(&tx), &mut unit, tenant, kind, id, new.clone(), &now).await?;
                 Ok((stored, unit.pending))
-            })?;
+            })
+            .inspect_err(|_| forget_events(new.event.iter()))?;
             self.publish_keys(pending);
             self.created();
             Ok(stored)
@@ -450,7 +451,8 @@ impl Store for PgStore {
                 let mut unit = Unit::new(self, &tx);
                 let out = resources::create_with_ids(&Pg(&tx), &mut unit, tenant, kind, items.clone(), &now).await?;
                 Ok((out, unit.pending))
-            })?;
+            })
+            .inspect_err(|_| forget_events(items.iter().filter_map(|(_, n)| n.event.as_ref())))?;
             self.publish_keys(pending);
             for _ in 0..out.len() {
                 self.created();
@@ -506,7 +508,8 @@ impl Store for PgStore {
                 let stored =
                     resources::update(&Pg(&tx), &mut unit, tenant, kind, &id, &mut update, now.clone()).await?;
                 Ok((stored, unit.pending))
-            })?;
+            })
+            .inspect_err(|_| forget_events(event.iter()))?;
             self.publish_keys(pending);
             Ok(stored)
         })
@@ -530,6 +533,7 @@ impl Store for PgStore {
                     .await?;
                 Ok(())
             })
+            .inspect_err(|_| forget_events(event.iter()))
         })
     }
 
