@@ -79,6 +79,11 @@ struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
     commit: &'static str,
@@ -111,7 +116,8 @@ pub struct Metrics {
     audit_backlog: Gauge,
     audit_failures: Gauge<u64, AtomicU64>,
     log_dropped: Counter<u64, AtomicU64>,
-    log_sync: std::sync::Mutex<()>,
+    catch_up: std::sync::Mutex<()>,
+    retries: Family<ReasonLabels, Counter>,
     streams: StreamGauges,
     /// Tenant names by id, for labels (tenants are never renamed).
     names: RwLock<HashMap<i64, Arc<str>>>,
@@ -138,6 +144,7 @@ impl Metrics {
         let (pool_waiting, write_queue, audit_backlog) = (Gauge::default(), Gauge::default(), Gauge::default());
         let audit_failures = Gauge::<u64, AtomicU64>::default();
         let log_dropped = Counter::<u64, AtomicU64>::default();
+        let retries = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "scimd_build",
             "The running scimd's version and commit",
@@ -195,6 +202,13 @@ impl Metrics {
             "Request log lines dropped because standard error did not keep up",
             log_dropped.clone(),
         );
+        registry.register(
+            "scimd_store_retries",
+            "Database work run again: transactions the database broke off (reason contention: \
+             serialization failure or deadlock), work whose connection broke before it committed \
+             (reason connection)",
+            retries.clone(),
+        );
         let streams = StreamGauges::register(&mut registry);
         let hashing = &*crate::hashing::FIGURES;
         registry.register(
@@ -226,7 +240,8 @@ impl Metrics {
             audit_backlog,
             audit_failures,
             log_dropped,
-            log_sync: std::sync::Mutex::new(()),
+            catch_up: std::sync::Mutex::new(()),
+            retries,
             streams,
             names: RwLock::default(),
         })
@@ -290,10 +305,17 @@ impl Metrics {
         gauge(&self.audit_backlog, r.audit_backlog as u64);
         self.audit_failures.set(r.audit_failures);
         {
-            // A counter brought up to the log's own tally (one scrape at a time: it only grows).
-            let _one = self.log_sync.lock().expect("log counter");
+            // The store and the request log count since their start; the counters catch up
+            // with them, one scrape at a time (a counter only grows).
+            let _one = self.catch_up.lock().expect("metrics catch-up");
             let dropped = crate::request_lines::dropped();
             self.log_dropped.inc_by(dropped.saturating_sub(self.log_dropped.get()));
+            for (reason, total) in
+                [("contention", r.store.retried_transactions), ("connection", r.store.retried_connections)]
+            {
+                let c = self.retries.get_or_create(&ReasonLabels { reason });
+                c.inc_by(total.saturating_sub(c.get()));
+            }
         }
         let mut out = String::with_capacity(16 * 1024);
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {

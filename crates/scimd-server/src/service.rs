@@ -359,11 +359,13 @@ impl Service {
             None => Vec::new(),
         };
         let rules = profile.clone();
+        // Run again when the database breaks the write off: each run starts from the request.
         let mutate = Box::new(move |current: &Value| {
             // Checked in the write: a user brought back meanwhile is active again.
             if current.get("active") != Some(&Value::Bool(false)) {
                 return Err(ScimError::uniqueness("userName is already taken by another resource"));
             }
+            let (mut doc, password_hash, member_ops) = (doc.clone(), password_hash.clone(), member_ops.clone());
             user_name::settle(&mut doc, Some(current))?;
             rules.check_user(&mut doc)?;
             let derived_gen = rules.places.apply(&mut doc);
@@ -437,7 +439,9 @@ impl Service {
             Vec::new()
         };
         let rules = profile.clone();
+        // Run again when the database breaks the write off: each run starts from the request.
         let mutate = Box::new(move |current: &Value| {
+            let (mut doc, password_hash, member_ops) = (doc.clone(), password_hash.clone(), member_ops.clone());
             let mut derived_gen = 0;
             if kind == ResourceKind::User {
                 user_name::settle(&mut doc, Some(current))?;
@@ -503,7 +507,7 @@ impl Service {
                 rules.check_user(&mut outcome.doc)?;
                 derived_gen = rules.places.apply(&mut outcome.doc);
             }
-            let password_hash = match (outcome.password, password_hash) {
+            let password_hash = match (outcome.password, password_hash.clone()) {
                 (Some(_), Some(h)) => Some(h),
                 (Some(_), None) => return Err(ScimError::invalid_value("'password' must be a string")),
                 (None, _) => None,

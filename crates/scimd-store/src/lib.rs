@@ -107,6 +107,42 @@ pub enum StoreError {
     /// Anything else: IO, corruption, a bug. Never caused by a client.
     #[error("internal store error: {0}")]
     Internal(String),
+    /// The database could not do it now: the client may try again later (a 503). Only
+    /// the PostgreSQL store says this, after running the work again where that is safe.
+    #[error("database unavailable ({}): {}", .0.why.as_str(), .0.detail)]
+    Unavailable(Unavailable),
+}
+
+/// Why the database could not do an operation now, and what became of it.
+#[derive(Debug, Clone)]
+pub struct Unavailable {
+    pub why: Why,
+    /// The driver's message, for the log (never for a client).
+    pub detail: String,
+}
+
+/// What [`Unavailable`] says about the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The database broke the transaction off (a serialization failure or a deadlock)
+    /// every time it was tried: nothing was written.
+    Contention,
+    /// The connection broke before anything was committed: nothing was written.
+    Lost,
+    /// The connection broke while a change was being committed, or during a statement
+    /// that commits by itself: the change may or may not have been made.
+    Unknown,
+}
+
+impl Why {
+    /// `contention`, `lost` or `unknown`: for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::Contention => "contention",
+            Why::Lost => "lost",
+            Why::Unknown => "unknown",
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -177,8 +213,10 @@ pub struct Change {
     pub derived_gen: i64,
 }
 
-/// Computes a change from the current document, inside the write transaction.
-pub type Mutator = Box<dyn FnOnce(&Value) -> Result<Change, ScimError> + Send>;
+/// Computes a change from the current document, inside the write transaction. It may be
+/// called more than once: the PostgreSQL store runs a transaction again when the database
+/// broke it off (a serialization failure or a deadlock), with the document as it is then.
+pub type Mutator = Box<dyn FnMut(&Value) -> Result<Change, ScimError> + Send>;
 
 /// A read-modify-write request for [`Store::update`].
 pub struct Update {
@@ -316,6 +354,12 @@ pub struct StoreStats {
     pub pool_waiting: u64,
     /// Writes submitted and not yet finished (SQLite's writer queue).
     pub write_queue: u64,
+    /// Transactions run again since the start because the database broke them off (a
+    /// serialization failure or a deadlock; PostgreSQL).
+    pub retried_transactions: u64,
+    /// Transactions and reads run again since the start on a fresh connection because
+    /// theirs broke before anything was committed (PostgreSQL).
+    pub retried_connections: u64,
 }
 
 /// What kind of database operation a [`QueryObserver`] is told about.

@@ -216,7 +216,7 @@ async fn rewrite(store: &dyn Store, tenant: TenantId, id: &str, name: &str, keep
     let change = Change { state, password_hash: None, member_ops: vec![], deactivates: false, derived_gen: 0 };
     let update = Update {
         if_match: None,
-        mutate: Box::new(move |_| Ok(change)),
+        mutate: Box::new(move |_| Ok(change.clone())),
         related: false,
         event: None,
         write: scimd_core::events::Write::Patch,

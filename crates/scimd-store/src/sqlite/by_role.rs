@@ -397,7 +397,11 @@ impl Store for SqliteStore {
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let id = id.to_string();
         let now = normalized_time(now);
-        Box::pin(self.write(move |w| ready(resources::update(&Lite(w), &mut { w }, tenant, kind, &id, update, now))))
+        Box::pin(
+            self.write(move |w| {
+                ready(resources::update(&Lite(w), &mut { w }, tenant, kind, &id, &mut { update }, now))
+            }),
+        )
     }
 
     fn delete(
@@ -441,6 +445,9 @@ impl Store for SqliteStore {
             pool_idle: idle,
             pool_waiting: 0,
             write_queue: self.inner.observed.write_queue.load(Ordering::Relaxed),
+            // One writer, no transaction is ever broken off; no connection can break.
+            retried_transactions: 0,
+            retried_connections: 0,
         }
     }
 
