@@ -108,24 +108,33 @@ impl Compiler {
     /// property test runs both).
     pub fn user_name_eq(&mut self, r: &str, literal: &str) {
         let (t, k) = (self.tenant, crate::kind_code(self.kind));
-        let issue = |u: &str| {
-            format!(
-                "EXISTS (SELECT 1 FROM user_name_issues i WHERE i.tenant_id = {u}.tenant_id AND i.user_id = {u}.scim_id \
-                 AND i.kept_key = {u}.unique_key)"
-            )
+        // SQLite answers `key OR id IN (issues)` with one index probe per branch; PostgreSQL
+        // cannot probe an index for an `IN` inside an `OR`, so there both branches are one
+        // `IN (… UNION ALL …)` of ids.
+        let (open, by_key) = match self.dialect {
+            Dialect::Sqlite => (format!("(({r}.tenant_id = "), r.to_string()),
+            Dialect::Postgres => (format!("{r}.id IN (SELECT k.id FROM resources k WHERE k.tenant_id = "), "k".into()),
         };
-        self.push(&format!("(({r}.tenant_id = "));
+        self.push(&open);
         self.param(SqlValue::Integer(t));
-        self.push(&format!(" AND {r}.rtype = "));
+        self.push(&format!(" AND {by_key}.rtype = "));
         self.param(SqlValue::Integer(k));
-        self.push(&format!(" AND {r}.unique_key = "));
+        self.push(&format!(" AND {by_key}.unique_key = "));
         self.param(SqlValue::Text(literal.to_string()));
-        // CROSS JOIN: SQLite then starts from the issues (PostgreSQL plans it as any join).
         self.push(&format!(
-            " AND NOT {}) OR {r}.id IN (SELECT u.id FROM user_name_issues j CROSS JOIN resources u \
-             CROSS JOIN attr_index x WHERE j.tenant_id = ",
-            issue(r)
+            " AND NOT EXISTS (SELECT 1 FROM user_name_issues i WHERE i.tenant_id = {by_key}.tenant_id \
+             AND i.user_id = {by_key}.scim_id AND i.kept_key = {by_key}.unique_key)"
         ));
+        let between = match self.dialect {
+            Dialect::Sqlite => format!(") OR {r}.id IN ("),
+            Dialect::Postgres => " UNION ALL ".to_string(),
+        };
+        self.push(&between);
+        // CROSS JOIN: SQLite then starts from the issues (PostgreSQL plans it as any join).
+        self.push(
+            "SELECT u.id FROM user_name_issues j CROSS JOIN resources u CROSS JOIN attr_index x \
+             WHERE j.tenant_id = ",
+        );
         self.param(SqlValue::Integer(t));
         self.push(" AND u.tenant_id = j.tenant_id AND u.rtype = ");
         self.param(SqlValue::Integer(k));
@@ -133,7 +142,15 @@ impl Compiler {
         self.key_eq("x", scimd_core::filter::USER_NAME_KEY);
         self.push(" AND x.s = ");
         self.param(SqlValue::Text(literal.to_string()));
-        self.push("))");
+        match self.dialect {
+            Dialect::Sqlite => self.push("))"),
+            Dialect::Postgres => {
+                self.push(&format!(") AND {r}.tenant_id = "));
+                self.param(SqlValue::Integer(t));
+                self.push(&format!(" AND {r}.rtype = "));
+                self.param(SqlValue::Integer(k));
+            }
+        }
     }
 
     fn tenant_only(&mut self, alias: &str) {
