@@ -109,6 +109,22 @@ pub(crate) trait Db {
         self.query(sql, params, map)
     }
 
+    /// Runs a statement built for one request from a filter (its values typed as the
+    /// compiler made them), as [`Db::query_once`]. PostgreSQL sends it with its values'
+    /// types in one round trip (no statement kept, none prepared first); SQLite keeps it
+    /// in its bounded cache as any other.
+    fn query_built<T>(
+        &self,
+        sql: &str,
+        values: &[crate::sqlfilter::SqlValue],
+        map: impl FnMut(&Self::Row<'_>) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> {
+        async move {
+            let params: Vec<&dyn Param> = values.iter().map(|v| v as &dyn Param).collect();
+            self.query_once(sql, &params, map).await
+        }
+    }
+
     /// Runs a statement built for one request, as [`Db::query_once`]; the number of rows it
     /// changed.
     fn execute_once(&self, sql: &str, params: &[&dyn Param]) -> impl Future<Output = StoreResult<u64>> {

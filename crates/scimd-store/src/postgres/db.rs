@@ -3,11 +3,13 @@
 //! parameters numbered (`$1`, `$2`, …) as PostgreSQL writes them.
 
 use deadpool_postgres::GenericClient;
-use tokio_postgres::types::ToSql;
+use std::future::Future;
+
+use tokio_postgres::types::{ToSql, Type};
 
 use super::pg;
 use crate::db::{Cell, Db, Dialect, Param, Row};
-use crate::sqlfilter::numbered;
+use crate::sqlfilter::{SqlValue, numbered};
 use crate::{StoreError, StoreResult};
 
 /// A pooled connection or transaction of the PostgreSQL store, seen as a [`Db`].
@@ -27,7 +29,48 @@ impl Row for tokio_postgres::Row {
     }
 }
 
-impl<C: GenericClient + Sync> Db for Pg<'_, C> {
+/// What runs a statement with its parameters' types given: one round trip, nothing kept
+/// prepared (deadpool's `GenericClient` does not offer it; the driver's client and
+/// transaction do).
+pub(crate) trait Typed {
+    fn query_typed(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send;
+}
+
+impl Typed for deadpool_postgres::ClientWrapper {
+    fn query_typed(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
+        tokio_postgres::Client::query_typed(self, sql, params)
+    }
+}
+
+impl Typed for deadpool_postgres::Client {
+    fn query_typed(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
+        tokio_postgres::Client::query_typed(self, sql, params)
+    }
+}
+
+impl Typed for deadpool_postgres::Transaction<'_> {
+    fn query_typed(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
+        tokio_postgres::Transaction::query_typed(self, sql, params)
+    }
+}
+
+impl<C: GenericClient + Typed + Sync> Db for Pg<'_, C> {
     type Row<'r> = tokio_postgres::Row;
 
     fn dialect(&self) -> Dialect {
@@ -56,6 +99,26 @@ impl<C: GenericClient + Sync> Db for Pg<'_, C> {
         map: impl FnMut(&tokio_postgres::Row) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         self.0.query(numbered(sql).as_str(), &bound(params)).await.map_err(pg)?.iter().map(map).collect()
+    }
+
+    async fn query_built<T>(
+        &self,
+        sql: &str,
+        values: &[SqlValue],
+        map: impl FnMut(&tokio_postgres::Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let typed: Vec<(&(dyn ToSql + Sync), Type)> = values
+            .iter()
+            .map(|v| {
+                let ty = match v {
+                    SqlValue::Integer(_) => Type::INT8,
+                    SqlValue::Real(_) => Type::FLOAT8,
+                    SqlValue::Text(_) => Type::TEXT,
+                };
+                (v as &(dyn ToSql + Sync), ty)
+            })
+            .collect();
+        self.0.query_typed(numbered(sql).as_str(), &typed).await.map_err(pg)?.iter().map(map).collect()
     }
 
     async fn execute_once(&self, sql: &str, params: &[&dyn Param]) -> StoreResult<u64> {

@@ -246,7 +246,7 @@ pub(crate) async fn list(
     let where_sql = where_clause(dialect, tenant, kind, query)?;
     let count_all = async || -> StoreResult<u64> {
         let n: i64 = if query.filter.is_some() {
-            db.query_once(&count_sql(&where_sql), &params(&where_sql.params), |r| r.get(0)).await?.pop()
+            db.query_built(&count_sql(&where_sql), &where_sql.params, |r| r.get(0)).await?.pop()
         } else {
             let sql = match dialect {
                 Dialect::Sqlite => "SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?",
@@ -275,7 +275,7 @@ pub(crate) async fn list(
     let q = page_sql(dialect, tenant, kind, query, related, &where_sql, from, offset)?;
     let mut rowids = Vec::new();
     let mut items = db
-        .query_once(&q.text, &params(&q.params), |row| {
+        .query_built(&q.text, &q.params, |row| {
             let (rowid, r) = resource(kind, related, row)?;
             rowids.push(rowid);
             Ok(r)
