@@ -1,0 +1,56 @@
+//! The PostgreSQL shell's side of export and import: a page is one statement on a pooled
+//! connection; a batch of imported rows is one transaction, whose attribute-key ids are
+//! published once it committed (audit events take their ids from the table's identity).
+
+use super::*;
+use crate::roles::transfer::{self as sql, ImportShell};
+use crate::transfer::{Field, ImportRow, Selection, TransferPage, TransferStore};
+
+impl ImportShell for Unit<'_, '_> {
+    fn event_id(&mut self) -> StoreResult<Option<i64>> {
+        Ok(None)
+    }
+}
+
+impl TransferStore for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn export_page<'a>(
+        &'a self,
+        kind: usize,
+        selection: &'a Selection,
+        after: Option<Vec<Field>>,
+        limit: usize,
+    ) -> BoxFut<'a, StoreResult<TransferPage>> {
+        Box::pin(async move {
+            let k = self.kinds().get(kind).ok_or_else(|| StoreError::Internal(format!("no kind {kind}")))?;
+            sql::page(&Pg(&*self.conn().await?), k, selection, after, limit).await
+        })
+    }
+
+    fn import_rows(&self, kind: usize, rows: Vec<ImportRow>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let k = self.kinds().get(kind).ok_or_else(|| StoreError::Internal(format!("no kind {kind}")))?;
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            let mut unit = Unit::new(self, &tx);
+            sql::import(&Pg(&tx), &mut unit, k, rows).await?;
+            let pending = std::mem::take(&mut unit.pending);
+            tx.commit().await.map_err(pg)?;
+            self.publish_keys(pending);
+            Ok(())
+        })
+    }
+
+    fn import_links(&self, kind: usize, rows: Vec<Vec<Field>>) -> BoxFut<'_, StoreResult<()>> {
+        Box::pin(async move {
+            let k = self.kinds().get(kind).ok_or_else(|| StoreError::Internal(format!("no kind {kind}")))?;
+            let mut c = self.conn().await?;
+            let tx = c.transaction().await.map_err(pg)?;
+            sql::links(&Pg(&tx), k, rows).await?;
+            tx.commit().await.map_err(pg)
+        })
+    }
+}
