@@ -406,8 +406,8 @@ fn kind_no(kinds: &[Kind], name: &str) -> Result<usize, String> {
 fn partly(e: &str) -> String {
     let sep = if e.is_empty() { "" } else { ": " };
     format!(
-        "{e}{sep}the import stopped part way; remove what it wrote (an empty database again, or the tenants \
-         imported: `scimd tenant delete`) before importing again"
+        "{e}{sep}the import stopped part way and the target holds part of the file: put back the backup taken \
+         before importing (or start again from an empty database)"
     )
 }
 

@@ -46,6 +46,14 @@ pub struct RestoreArgs {
     pub path: PathBuf,
 }
 
+/// A store error as an operator reads it (the files' problems are not "internal").
+fn plain(e: scimd_store::StoreError) -> String {
+    match e {
+        scimd_store::StoreError::Internal(m) => m,
+        e => e.to_string(),
+    }
+}
+
 /// The database's SQLite path, or why this command does not apply.
 fn sqlite_only(cfg: &Config, what: &str, instead: &str) -> Result<String, String> {
     let url = &cfg.database.url;
@@ -97,7 +105,7 @@ pub(super) async fn import(cfg: &Config, args: ImportArgs) -> Result<(), String>
     // the same audit event ids as the import's.
     let _held = match is_postgres(&cfg.database.url) {
         true => None,
-        false => Some(backup::Exclusive::take(&sqlite_path(&cfg.database.url)?).map_err(|e| e.to_string())?),
+        false => Some(backup::Exclusive::take(&sqlite_path(&cfg.database.url)?).map_err(plain)?),
     };
     let db = Database::open(cfg).await?;
     let s = crate::transfer::import(db.store.clone(), &db.keyring, db.clock.clone(), &args.file).await?;
@@ -120,7 +128,7 @@ pub(super) fn backup(cfg: &Config, args: BackupArgs) -> Result<(), String> {
         "backup",
         &format!("pg_dump -Fc --no-owner -d '{}' -f {}", redacted_url(&cfg.database.url), args.path.display()),
     )?;
-    let r = backup::backup(&path, &args.path).map_err(|e| e.to_string())?;
+    let r = backup::backup(&path, &args.path).map_err(plain)?;
     for (file, size) in [&r.database, &r.journal] {
         println!("{}\t{size} bytes", file.display());
     }
@@ -139,7 +147,7 @@ pub(super) fn restore(cfg: &Config, args: RestoreArgs) -> Result<(), String> {
         ),
     )?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let r = backup::restore(&path, &args.path, &stamp).map_err(|e| e.to_string())?;
+    let r = backup::restore(&path, &args.path, &stamp).map_err(plain)?;
     if let Some(dir) = r.moved_aside {
         println!("the files replaced are in {}", dir.display());
     }
