@@ -131,6 +131,31 @@ async fn seed(url: &str, token: &str) -> String {
     alice["id"].as_str().unwrap().to_string()
 }
 
+/// Rows of the kinds the server's requests do not make: places, an event stream (whose
+/// events the seeded changes then record), a portal operator and system user, an API user,
+/// an operator token.
+fn more_kinds(dir: &tempfile::TempDir, url: &str) {
+    let places = dir.path().join("places.json");
+    std::fs::write(
+        &places,
+        r#"{"locations":[{"key":"l1","name":"HQ","sections":[{"key":"s1","name":"S","banks":[{"key":"b1","name":"B","lockers":[{"key":"k1"}]}]}]}]}"#,
+    )
+    .unwrap();
+    run_ok(scimd(url).args(["places", "import", "--tenant", "acme"]).arg(&places));
+    run_ok(scimd(url).args(["events", "stream", "add", "--tenant", "acme", "--poll"]));
+    let mut op = scimd(url)
+        .args(["operator", "create", "--username", "root", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(op.stdin.as_mut().unwrap(), b"Operator-Pass-123!\n").unwrap();
+    assert!(op.wait().unwrap().success());
+    run_ok(scimd(url).args(["system-user", "invite", "--tenant", "acme", "--email", "it@example.com"]));
+    run_ok(scimd(url).args(["api-user", "create", "--tenant", "acme", "--username", "acme-sync"]));
+    run_ok(scimd(url).args(["admin-token", "create"]));
+}
+
 /// The server on `url` answers for the data seeded: alice by id and by filter, with the
 /// old bearer token and with a token for the old client secret.
 async fn answers_as_before(url: &str, token: &str, client: (&str, &str), alice: &str) {
@@ -155,8 +180,13 @@ async fn an_export_moves_through_postgres_and_back_and_the_server_answers_as_bef
     let a = sqlite(&dir, "a.db");
     let (token, client, secret) = tenant(&a, "acme");
     tenant(&a, "globex");
+    more_kinds(&dir, &a);
     let alice = seed(&a, &token).await;
+    run_ok(scimd(&a).args(["access", "grant", "--tenant", "acme", "--group", "staff", "--bank", "b1"]));
     let first = export(&a, &dir.path().join("a.jsonl"), &[]);
+    for kind in ["place", "access_link", "event_stream", "event", "portal_operator", "portal_user", "api_user"] {
+        assert!(first.contains(&format!("{{\"t\":\"{kind}\"")), "no {kind} row");
+    }
     assert!(first.starts_with("{\"format\":\"scimd-export\",\"version\":1,"), "{first}");
     assert!(first.lines().nth(1).unwrap().starts_with("{\"t\":\"tenant\",\"name\":\"acme\""));
     // No secret in the clear: tokens and client secrets as hashes only.
