@@ -65,6 +65,9 @@ pub(super) fn serving_lock(cfg: &Config) -> Result<Option<scimd_store::sqlite::b
         return Ok(None);
     }
     let path = sqlite_path(&cfg.database.url)?;
+    if path.is_empty() || path == ":memory:" {
+        return Ok(None);
+    }
     scimd_store::sqlite::backup::ServingLock::take(&path).map(Some).map_err(|e| e.to_string())
 }
 
