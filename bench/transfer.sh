@@ -20,9 +20,9 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 bench_fresh
 base="http://127.0.0.1:$port"
 export TOKEN=$token
-pgdir="$work/pg"
+pgdir=/tmp/scimd-transfer-pg-$$
 pgport=$(free_port)
-trap 'kill $server 2>/dev/null; wait 2>/dev/null; "$root/scripts/pg" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null; wait 2>/dev/null; "$root/scripts/pg" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$work" "$pgdir"' EXIT
 
 start_scimd "$port" "$(nproc)" "$work/scimd.log"
 echo "seeding $USERS users…"

@@ -225,7 +225,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// `N rows (K kinds)`, for people.
+    /// The rows carried, every kind's.
     pub fn rows(&self) -> u64 {
         self.trailer.counts.values().sum()
     }
@@ -528,12 +528,4 @@ impl Writer<'_> {
         let name = self.store.kinds()[self.kind].name;
         self.store.import_rows(self.kind, rows).await.map_err(|e| partly(&format!("{name}: {e}")))
     }
-}
-
-/// Reads a file's header line alone (to say what it holds before importing it).
-pub fn read_header(file: &std::path::Path) -> Result<Header, String> {
-    let f = std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let mut first = String::new();
-    std::io::BufReader::new(f).read_line(&mut first).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    serde_json::from_str(&first).map_err(|e| format!("{}: line 1: not an export's header: {e}", file.display()))
 }
