@@ -2,10 +2,11 @@
 //! import` from SQLite to PostgreSQL and back (SQLite to SQLite without PostgreSQL), the
 //! exports equal apart from their headers and the imported server answering as before
 //! (a user by id and by `userName eq`, an old bearer token, a token for an old client
-//! secret); one tenant moved into a server that has another; a changed file refused with
-//! nothing written; `scimd backup` while a server takes writes, then `scimd restore`
-//! (refused while a server holds the files); PostgreSQL's own `pg_dump`/`pg_restore`
-//! following the book, compared through `scimd export`.
+//! secret); one tenant moved into a server that has another; a changed file, or one
+//! sealed under a master key the target lacks, refused with nothing written; `scimd
+//! backup` while a server takes writes, then `scimd restore` (refused while a server
+//! holds the files); PostgreSQL's own `pg_dump`/`pg_restore` following the book,
+//! compared through `scimd export`.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -278,6 +279,17 @@ fn a_changed_or_cut_file_is_refused_and_nothing_is_written() {
         assert!(stderr(&out).contains(why), "{}", stderr(&out));
         assert_eq!(run_ok(scimd(&e).args(["tenant", "list"])).trim(), "", "nothing written");
     }
+
+    // Sealed under a master key: only a configuration with that key imports it.
+    let key = dir.path().join("master.key");
+    std::fs::write(&key, run_ok(&mut process::scimd().args(["master-key", "generate"]))).unwrap();
+    let sealed = dir.path().join("sealed.jsonl");
+    run_ok(scimd(&a).arg("--master-key-file").arg(&key).arg("export").arg("-o").arg(&sealed));
+    let out = import(&e, &sealed);
+    assert!(stderr(&out).contains("which this configuration does not have"), "{}", stderr(&out));
+    assert_eq!(run_ok(scimd(&e).args(["tenant", "list"])).trim(), "", "nothing written");
+    run_ok(scimd(&e).arg("--master-key-file").arg(&key).arg("import").arg(&sealed));
+    assert!(run_ok(scimd(&e).args(["tenant", "list"])).contains("acme"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
