@@ -282,7 +282,7 @@ fn a_changed_or_cut_file_is_refused_and_nothing_is_written() {
 
     // Sealed under a master key: only a configuration with that key imports it.
     let key = dir.path().join("master.key");
-    std::fs::write(&key, run_ok(&mut process::scimd().args(["master-key", "generate"]))).unwrap();
+    std::fs::write(&key, run_ok(process::scimd().args(["master-key", "generate"]))).unwrap();
     let sealed = dir.path().join("sealed.jsonl");
     run_ok(scimd(&a).arg("--master-key-file").arg(&key).arg("export").arg("-o").arg(&sealed));
     let out = import(&e, &sealed);
