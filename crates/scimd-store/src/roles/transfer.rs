@@ -208,6 +208,8 @@ pub(crate) async fn import(
     let k = &kind.sql;
     let dialect = db.dialect();
     let mut tenants: HashMap<String, TenantId> = HashMap::new();
+    // Resources counted per tenant and kind, once for the batch: (tenant, kind, a row id, n).
+    let mut counts: Vec<(TenantId, ResourceKind, i64, i64)> = Vec::new();
     for row in rows {
         if row.fields.len() != kind.columns.len() {
             return Err(StoreError::Internal(format!("a {} row of {} fields", kind.name, row.fields.len())));
@@ -241,7 +243,10 @@ pub(crate) async fn import(
                     _ => return Err(StoreError::Internal("a resource without its type".into())),
                 };
                 resources::write_index(db, shell, tenant, rk, rowid, &row.index.iter().collect::<Vec<_>>()).await?;
-                resources::bump_count(db, tenant, rk, rowid, 1).await?;
+                match counts.iter_mut().find(|(t, k, _, _)| *t == tenant && *k == rk) {
+                    Some(c) => c.3 += 1,
+                    None => counts.push((tenant, rk, rowid, 1)),
+                }
             }
             Special::AuditEvent => {
                 let id = shell.event_id()?;
@@ -253,30 +258,39 @@ pub(crate) async fn import(
                     .replace("{id}", cols)
                     .replace("{idp}", marks)
                     .replace("{returning}", returning);
+                let details = !matches!(row.fields[14], Field::Null);
+                let f = &row.fields;
                 let mut params = params;
-                let id = match id {
+                match id {
                     Some(id) => {
                         params.push(&id);
                         db.execute(&sql, &params).await?;
-                        id
+                        if details {
+                            let sql = "INSERT INTO audit.api_event_details (event, tenant_id, time, request_headers, \
+                                       request_body, response_headers, response_body) VALUES (?, coalesce((SELECT id \
+                                       FROM tenants WHERE name = ?), 0), ?, ?, ?, ?, ?)";
+                            db.execute(sql, &[&id, &f[0], &f[1], &f[14], &f[15], &f[16], &f[17]]).await?;
+                        }
                     }
-                    None => db
-                        .query_opt(&sql, &params, |r| r.get(0))
-                        .await?
-                        .ok_or_else(|| StoreError::Internal("no event id returned".into()))?,
-                };
-                if !matches!(row.fields[14], Field::Null) {
-                    let f = &row.fields;
-                    let sql = dialect_sql(
-                        dialect,
-                        "INSERT INTO {audit}api_event_details (event, tenant_id, time, request_headers, request_body, \
-                         response_headers, response_body) VALUES (?, coalesce((SELECT id FROM tenants WHERE name = ?), 0), \
-                         ?, ?, ?, ?, ?)",
-                    );
-                    db.execute(&sql, &[&id, &f[0], &f[1], &f[14], &f[15], &f[16], &f[17]]).await?;
+                    // The event and its payloads in one statement (one round trip).
+                    None if details => {
+                        let sql = format!(
+                            "WITH e AS ({sql}, tenant_id, time) INSERT INTO api_event_details (event, tenant_id, time, \
+                             request_headers, request_body, response_headers, response_body) \
+                             SELECT id, tenant_id, time, ?, ?, ?, ? FROM e"
+                        );
+                        params.extend([&f[14] as &dyn Param, &f[15], &f[16], &f[17]]);
+                        db.execute(&sql, &params).await?;
+                    }
+                    None => {
+                        db.execute(&sql, &params).await?;
+                    }
                 }
             }
         }
+    }
+    for (tenant, kind, rowid, n) in counts {
+        resources::bump_count(db, tenant, kind, rowid, n).await?;
     }
     Ok(())
 }
