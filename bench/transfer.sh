@@ -22,7 +22,7 @@ base="http://127.0.0.1:$port"
 export TOKEN=$token
 pgdir=/tmp/scimd-transfer-pg-$$
 pgport=$(free_port)
-trap 'rc=$?; kill $server 2>/dev/null; wait 2>/dev/null; "$root/scripts/pg" stop "$pgdir" >/dev/null 2>&1; rm -rf "$work" "$pgdir"; exit $rc' EXIT
+trap 'rc=$?; set +e; kill $server 2>/dev/null; wait 2>/dev/null; "$root/scripts/pg" stop "$pgdir" >/dev/null 2>&1; rm -rf "$work" "$pgdir"; exit $rc' EXIT
 
 start_scimd "$port" "$(nproc)" "$work/scimd.log"
 echo "seeding $USERS users…"
