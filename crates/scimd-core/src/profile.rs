@@ -152,6 +152,11 @@ pub struct Profile {
     pub languages: Vec<String>,
     /// The members of a group are never returned; they can still be set.
     pub hide_group_members: bool,
+    /// A PATCH of a group that names neither `attributes` nor `excludedAttributes` answers
+    /// 200 with the group, members included. Off (the default) it answers 204 No Content
+    /// with the new ETag: RFC 7644 allows either, Entra ID and Okta ignore the body, and a
+    /// large group's member list is then neither loaded nor sent for every change.
+    pub group_patch_resource: bool,
     /// `User.groups` is writable: setting it on a user (POST, PUT, PATCH) changes
     /// the user's memberships, in the user's transaction. `/Schemas` shows it readWrite.
     pub user_groups_settable: bool,

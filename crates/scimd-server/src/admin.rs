@@ -77,6 +77,7 @@ pub(crate) fn store_err(what: impl FnOnce() -> String) -> impl FnOnce(StoreError
     move |e| match e {
         StoreError::NotFound => AdminError::not_found(what()),
         StoreError::Conflict(_) => AdminError::conflict(what()),
+        StoreError::Unavailable(u) => AdminError { status: 503, message: crate::error::unavailable(u.why).into() },
         e => AdminError::internal(e),
     }
 }

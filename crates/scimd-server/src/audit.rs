@@ -421,7 +421,7 @@ pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Val
         }
         let field = match (c.op.as_str(), c.status) {
             ("create", 201) => "created",
-            ("replace" | "patch", 200) => "updated",
+            ("replace" | "patch", 200 | 204) => "updated",
             // A DELETE the profile turns into a deactivation deletes nothing: the user is
             // updated (and counted as deactivated below).
             ("delete", 204) if c.deactivated => "updated",

@@ -31,8 +31,38 @@ impl From<StoreError> for AppError {
             )),
             StoreError::Scim(e) => AppError::Scim(e),
             StoreError::Internal(m) => AppError::Internal(m),
+            // The store logged the driver's message; the client may try again.
+            StoreError::Unavailable(u) => AppError::Scim(ScimError::new(503, None, unavailable(u.why))),
         }
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a client is told when the database could not do its request now.
+pub(crate) fn unavailable(why: scimd_store::Why) -> &'static str {
+    match why {
+        scimd_store::Why::Unknown => {
+            "the connection to the database broke while the change was being made: it may or may not have \
+             taken effect; read the resource before trying again"
+        }
+        _ => "the database could not complete the request now; nothing was changed: try again in a moment",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimd_store::{Unavailable, Why};
+
+    #[test]
+    fn a_database_that_cannot_do_it_now_is_a_503_naming_whether_anything_changed() {
+        for (why, says) in [(Why::Contention, "nothing was changed"), (Why::Unknown, "may or may not")] {
+            let e = AppError::from(StoreError::Unavailable(Unavailable { why, detail: "db error: x (40001)".into() }));
+            let AppError::Scim(e) = e else { panic!("{e:?}") };
+            assert_eq!(e.status, 503);
+            assert!(e.detail.contains(says), "{}", e.detail);
+            assert!(!e.detail.contains("40001"), "the driver's message stays in the log");
+        }
+    }
+}

@@ -57,6 +57,7 @@ pub mod onboard;
 pub mod operation;
 pub mod portal;
 pub mod presets;
+pub mod request_lines;
 pub mod seal;
 pub mod secrets;
 pub mod service;

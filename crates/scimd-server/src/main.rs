@@ -28,7 +28,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    init_logging(&cfg);
+    let _request_log = init_logging(&cfg, matches!(cli.command, Command::Serve(_)));
     if !matches!(cli.command, Command::Sync(_) | Command::Completions { .. }) {
         for name in Cli::unknown_variables(std::env::vars()) {
             tracing::warn!(variable = %name, "{name} is not a setting of scimd and is ignored (a flag's variable, or SCIMD_SECTION__KEY)");
@@ -64,16 +64,23 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Logs go to standard error: human lines, or one JSON object per line.
-fn init_logging(cfg: &Config) {
+/// Logs go to standard error: human lines, or one JSON object per line. A server's request
+/// lines take their own buffered path (`scimd_server::request_lines`) unless standard error
+/// is a terminal (coloured lines); the guard flushes them when `main` returns.
+fn init_logging(cfg: &Config, serving: bool) -> Option<scimd_server::request_lines::Guard> {
     let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level).unwrap_or_else(|_| "info".into());
     use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    match cfg.log.format {
-        LogFormat::Human => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init(),
-    }
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(terminal);
+    let format = match cfg.log.format {
+        LogFormat::Human => {
+            builder.init();
+            scimd_server::request_lines::Format::Human
+        }
+        LogFormat::Json => {
+            builder.json().flatten_event(true).with_current_span(false).with_span_list(false).init();
+            scimd_server::request_lines::Format::Json
+        }
+    };
+    (serving && !terminal).then(|| scimd_server::request_lines::install(format))
 }

@@ -79,6 +79,11 @@ struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
     commit: &'static str,
@@ -110,6 +115,9 @@ pub struct Metrics {
     write_queue: Gauge,
     audit_backlog: Gauge,
     audit_failures: Gauge<u64, AtomicU64>,
+    log_dropped: Counter<u64, AtomicU64>,
+    catch_up: std::sync::Mutex<()>,
+    retries: Family<ReasonLabels, Counter>,
     streams: StreamGauges,
     /// Tenant names by id, for labels (tenants are never renamed).
     names: RwLock<HashMap<i64, Arc<str>>>,
@@ -135,6 +143,8 @@ impl Metrics {
         let pool = Family::<StateLabels, Gauge>::default();
         let (pool_waiting, write_queue, audit_backlog) = (Gauge::default(), Gauge::default(), Gauge::default());
         let audit_failures = Gauge::<u64, AtomicU64>::default();
+        let log_dropped = Counter::<u64, AtomicU64>::default();
+        let retries = Family::<ReasonLabels, Counter>::default();
         registry.register(
             "scimd_build",
             "The running scimd's version and commit",
@@ -187,6 +197,18 @@ impl Metrics {
             "Audit records whose write failed since the start (each also logged)",
             audit_failures.clone(),
         );
+        registry.register(
+            "scimd_log_lines_dropped",
+            "Request log lines dropped because standard error did not keep up",
+            log_dropped.clone(),
+        );
+        registry.register(
+            "scimd_store_retries",
+            "Database work run again: transactions the database broke off (reason contention: \
+             serialization failure or deadlock), work whose connection broke before it committed \
+             (reason connection)",
+            retries.clone(),
+        );
         let streams = StreamGauges::register(&mut registry);
         let hashing = &*crate::hashing::FIGURES;
         registry.register(
@@ -217,6 +239,9 @@ impl Metrics {
             write_queue,
             audit_backlog,
             audit_failures,
+            log_dropped,
+            catch_up: std::sync::Mutex::new(()),
+            retries,
             streams,
             names: RwLock::default(),
         })
@@ -279,6 +304,19 @@ impl Metrics {
         gauge(&self.write_queue, r.store.write_queue);
         gauge(&self.audit_backlog, r.audit_backlog as u64);
         self.audit_failures.set(r.audit_failures);
+        {
+            // The store and the request log count since their start; the counters catch up
+            // with them, one scrape at a time (a counter only grows).
+            let _one = self.catch_up.lock().expect("metrics catch-up");
+            let dropped = crate::request_lines::dropped();
+            self.log_dropped.inc_by(dropped.saturating_sub(self.log_dropped.get()));
+            for (reason, total) in
+                [("contention", r.store.retried_transactions), ("connection", r.store.retried_connections)]
+            {
+                let c = self.retries.get_or_create(&ReasonLabels { reason });
+                c.inc_by(total.saturating_sub(c.get()));
+            }
+        }
         let mut out = String::with_capacity(16 * 1024);
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "encoding metrics failed");

@@ -17,7 +17,7 @@ mod tenancy;
 #[cfg(test)]
 mod tests;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
-pub use output::{Rendered, etag, parse_etags};
+pub use output::{Patched, Rendered, etag, parse_etags};
 use tenancy::CachedTenancy;
 pub use tenancy::{PROFILE_CACHE, PlaceRules, Tenancy};
 
@@ -359,11 +359,13 @@ impl Service {
             None => Vec::new(),
         };
         let rules = profile.clone();
+        // Run again when the database breaks the write off: each run starts from the request.
         let mutate = Box::new(move |current: &Value| {
             // Checked in the write: a user brought back meanwhile is active again.
             if current.get("active") != Some(&Value::Bool(false)) {
                 return Err(ScimError::uniqueness("userName is already taken by another resource"));
             }
+            let (mut doc, password_hash, member_ops) = (doc.clone(), password_hash.clone(), member_ops.clone());
             user_name::settle(&mut doc, Some(current))?;
             rules.check_user(&mut doc)?;
             let derived_gen = rules.places.apply(&mut doc);
@@ -437,7 +439,9 @@ impl Service {
             Vec::new()
         };
         let rules = profile.clone();
+        // Run again when the database breaks the write off: each run starts from the request.
         let mutate = Box::new(move |current: &Value| {
+            let (mut doc, password_hash, member_ops) = (doc.clone(), password_hash.clone(), member_ops.clone());
             let mut derived_gen = 0;
             if kind == ResourceKind::User {
                 user_name::settle(&mut doc, Some(current))?;
@@ -456,6 +460,7 @@ impl Service {
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
 
+    /// A PATCH answered with the resource (the portal, Bulk).
     pub async fn patch(
         &self,
         ctx: &Ctx,
@@ -465,6 +470,26 @@ impl Service {
         if_match: Option<IfMatch>,
         proj: &Projection,
     ) -> AppResult<Rendered> {
+        match self.patch_as(ctx, kind, id, body, if_match, proj, false).await? {
+            Patched::Resource(r) => Ok(r),
+            Patched::NoContent { .. } => unreachable!("only a request that may be answered without content gets none"),
+        }
+    }
+
+    /// A PATCH as a client sent it: `projected` when the request named `attributes` or
+    /// `excludedAttributes`. A group PATCH that named neither answers no content unless the
+    /// profile keeps the resource (`group_patch_resource`): the members are not loaded.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch_as(
+        &self,
+        ctx: &Ctx,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        if_match: Option<IfMatch>,
+        proj: &Projection,
+        may_omit: bool,
+    ) -> AppResult<Patched> {
         let profile = self.allowed(ctx, kind, Operation::Patch).await?;
         let id = &self.resolve_id(ctx, &profile, kind, id).await?;
         let ops = parse_patch_request(body, ctx.tenancy.registry.strict)?;
@@ -482,7 +507,7 @@ impl Service {
                 rules.check_user(&mut outcome.doc)?;
                 derived_gen = rules.places.apply(&mut outcome.doc);
             }
-            let password_hash = match (outcome.password, password_hash) {
+            let password_hash = match (outcome.password, password_hash.clone()) {
                 (Some(_), Some(h)) => Some(h),
                 (Some(_), None) => return Err(ScimError::invalid_value("'password' must be a string")),
                 (None, _) => None,
@@ -496,11 +521,16 @@ impl Service {
                 derived_gen,
             })
         });
-        let related = self.related_for(ctx, &profile, kind, proj);
-        let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Patch };
+        let omit = may_omit && kind == ResourceKind::Group && !profile.group_patch_resource;
+        let related = !omit && self.related_for(ctx, &profile, kind, proj);
+        let status = if omit { 204 } else { 200 };
+        let update = Update { if_match, mutate, related, event: ctx.event(status), write: Write::Patch };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.changes.notify();
-        self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
+        if omit {
+            return Ok(Patched::NoContent { version: stored.version });
+        }
+        Ok(Patched::Resource(self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)?))
     }
 
     pub async fn delete(&self, ctx: &Ctx, kind: ResourceKind, id: &str, if_match: Option<IfMatch>) -> AppResult<()> {

@@ -278,6 +278,10 @@ audit_details = "all"
     assert!(sample(&text, "scimd_store_pool_connections", &["state=\"idle\""]).is_some(), "{text}");
     assert!(sample(&text, "scimd_store_pool_waiting", &[]).is_some(), "{text}");
     assert!(sample(&text, "scimd_audit_backlog", &[]).is_some(), "{text}");
+    for reason in ["contention", "connection"] {
+        let label = format!("reason=\"{reason}\"");
+        assert!(sample(&text, "scimd_store_retries_total", &[label.as_str()]).is_some(), "{text}");
+    }
     assert!(sample(&text, "scimd_http_requests_in_flight", &[]).is_some(), "{text}");
     assert_eq!(sample(&text, "scimd_build_info", &["version=\"0.1.0\""]), Some(1.0), "{text}");
     // Health checks on both addresses.

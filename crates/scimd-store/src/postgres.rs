@@ -14,7 +14,9 @@
 //! shell: the pool, migrations, readiness. Beside it: `by_role` (which connection or
 //! transaction each method of the contract runs on, what is published after commit;
 //! `by_role_events` for event streams and asynchronous requests),
-//! `db` (the `Db` surface), `tls`.
+//! `db` (the `Db` surface), `retry` (running a transaction or a read again where that is
+//! safe: every write transaction, and the contract's reads on a pooled connection outside
+//! a transaction, go through its loops), `tls`.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -37,6 +39,7 @@ mod by_role_onboarding;
 mod by_role_portal;
 mod by_role_transfer;
 mod db;
+mod retry;
 pub mod tls;
 mod user_names;
 
@@ -60,6 +63,7 @@ use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 use crate::{AuditStore, Contacts, CredentialStore, OAuthStore, Stage, TenantStore};
 use crate::{EventStore, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 use db::Pg;
+use retry::{read, transaction};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -74,12 +78,18 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_async_requests.sql")),
     (11, include_str!("../migrations/postgres/0011_portal.sql")),
     (12, include_str!("../migrations/postgres/0012_onboarding.sql")),
+    (13, include_str!("../migrations/postgres/0013_events_time_by_tenant.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.
 const REFOLD_USER_NAMES: i64 = 4;
 /// The advisory lock held while migrating (any constant; "scimd" in ASCII).
 const MIGRATION_LOCK: i64 = 0x73_6369_6d64;
+/// A pooled connection unused for longer is checked with an empty query before it is
+/// handed out (deadpool's `pre_recycle` hook): a broken one is replaced.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
+/// The most that check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most [`Store::ready`] takes (the pool's own timeouts are 10 s).
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -103,6 +113,7 @@ pub struct PgStore {
     keys: Mutex<HashMap<(i64, i64, String), i64>>,
     analyze: Arc<Analyze>,
     observer: OnceLock<QueryObserver>,
+    retries: retry::Retries,
 }
 
 /// A pooled connection, timed for the [`QueryObserver`] from the request for it (waiting
@@ -185,7 +196,8 @@ fn internal(e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(e.to_string())
 }
 
-/// Maps a driver error once: uniqueness violations become conflicts.
+/// Maps a driver error once: uniqueness violations become conflicts; a transaction the
+/// database broke off, or a broken connection, is unavailable (`retry`).
 fn pg(e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error()
         && *db.code() == SqlState::UNIQUE_VIOLATION
@@ -201,7 +213,10 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
         };
         return StoreError::Conflict(what.into());
     }
-    StoreError::Internal(message(&e))
+    match retry::classify(&e) {
+        Some(why) => StoreError::Unavailable(crate::Unavailable { why, detail: message(&e) }),
+        None => StoreError::Internal(message(&e)),
+    }
 }
 
 /// A driver error with the server's message (its `Display` says only "db error").
@@ -248,10 +263,31 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .pre_recycle(deadpool_postgres::Hook::async_fn(|client, metrics| {
+                Box::pin(async move {
+                    // A connection idle a while may have been ended by the server, a proxy or
+                    // the network without the process seeing it (`Fast` recycling checks
+                    // only what the process saw): one empty round trip, and a broken one is
+                    // replaced instead of failing the work it was handed to.
+                    if metrics.last_used() < CHECK_IDLE_AFTER {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout(CHECK_TIMEOUT, client.simple_query("")).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(e)) => Err(deadpool_postgres::HookError::Backend(e)),
+                        Err(_) => Err(deadpool_postgres::HookError::message("an idle connection did not answer")),
+                    }
+                })
+            }))
             .build()
             .map_err(internal)?;
-        let store =
-            PgStore { pool, keys: Mutex::new(HashMap::new()), analyze: Arc::default(), observer: OnceLock::new() };
+        let store = PgStore {
+            pool,
+            keys: Mutex::new(HashMap::new()),
+            analyze: Arc::default(),
+            observer: OnceLock::new(),
+            retries: retry::Retries::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -368,6 +404,15 @@ struct Unit<'a, 'c> {
 impl<'a, 'c> Unit<'a, 'c> {
     fn new(store: &'a PgStore, tx: &'a Tx<'c>) -> Self {
         Unit { store, tx, pending: Vec::new() }
+    }
+}
+
+/// After a change that failed, its events were not written (a try that wrote one was rolled
+/// back), or are not known to be: the request's own event is recorded instead, as for any
+/// failed request, so their published ids are taken back.
+fn forget_events<'e>(events: impl Iterator<Item = &'e ChangeEvent>) {
+    for e in events {
+        e.id.store(0, Ordering::Release);
     }
 }
 

@@ -41,7 +41,7 @@ async fn patch(store: &dyn Store, t: TenantId, id: &str, doc: Value) {
     };
     let update = Update {
         if_match: None,
-        mutate: Box::new(move |_| Ok(change)),
+        mutate: Box::new(move |_| Ok(change.clone())),
         related: false,
         event: None,
         write: Write::Patch,

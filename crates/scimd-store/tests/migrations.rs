@@ -216,7 +216,7 @@ async fn rewrite(store: &dyn Store, tenant: TenantId, id: &str, name: &str, keep
     let change = Change { state, password_hash: None, member_ops: vec![], deactivates: false, derived_gen: 0 };
     let update = Update {
         if_match: None,
-        mutate: Box::new(move |_| Ok(change)),
+        mutate: Box::new(move |_| Ok(change.clone())),
         related: false,
         event: None,
         write: scimd_core::events::Write::Patch,
@@ -239,6 +239,8 @@ async fn check_migrated_user_names(store: &dyn Store) {
     let (a, b) = (TenantId(1), TenantId(2));
     assert_eq!(ids_in(store, a, "userName eq \"STRASSE\"").await, ["id-1", "id-2"]);
     assert_eq!(ids_in(store, a, "userName eq \"admin\"").await, ["id-3", "id-4"]);
+    // A clashing user's kept key is not its name: "admin " (kept by id-4) is nobody's name.
+    assert!(ids_in(store, a, "userName eq \"admin \"").await.is_empty());
     assert_eq!(ids_in(store, a, "userName eq \"CAFÉ\"").await, ["id-6"]);
     assert_eq!(ids_in(store, b, "userName eq \"strasse\"").await, ["id-7"]);
     let issues = store.user_name_issues().await.unwrap();

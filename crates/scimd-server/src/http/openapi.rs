@@ -462,7 +462,13 @@ pub fn tenant_document(profile: &Profile, registry: &Registry, base: &str, token
     }
     let info = json!({"title": format!("scimd SCIM API at {base}"), "version": env!("CARGO_PKG_VERSION"),
                       "description": description});
-    build(ops, token_path, info, components)
+    let mut doc = build(ops, token_path, info, components);
+    if profile.group_patch_resource
+        && let Some(responses) = doc["paths"][format!("{base}/Groups/{{id}}")]["patch"]["responses"].as_object_mut()
+    {
+        responses.remove("204");
+    }
+    doc
 }
 
 /// The document of `ops`.
@@ -495,6 +501,14 @@ fn build(ops: Vec<Op>, token_path: &str, info: Value, components: Value) -> Valu
                 json!({"description": "Accepted to run in the background (no body)",
                 "headers": {"Set-Txn": header("The txn of the outcome events"),
                             "Preference-Applied": header("respond-async")}}),
+            );
+        }
+        if op.operation == Operation::Patch(ResourceKind::Group) {
+            responses.insert(
+                "204".into(),
+                json!({"description": "No content, with the new ETag: a request naming neither attributes nor \
+                                       excludedAttributes, unless the tenant's profile sets group_patch_resource",
+                       "headers": {"ETag": {"description": "The group's new version", "schema": {"type": "string"}}}}),
             );
         }
         if op.method == "get" && matches!(op.auth, Auth::Tenant) && path.contains("{id}") {

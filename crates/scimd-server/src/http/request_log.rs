@@ -286,17 +286,16 @@ where
             drop(in_flight);
             if tracing::enabled!(target: "scimd::request", tracing::Level::INFO) {
                 let duration_ms = took.as_secs_f64() * 1000.0;
-                tracing::info!(
-                    target: "scimd::request",
-                    request_id = %id_str,
-                    client_request_id = client_id.as_deref(),
-                    tenant = %tenant,
-                    %method,
-                    route = %route,
-                    %path,
+                crate::request_lines::log(&crate::request_lines::RequestLine {
+                    request_id: &id_str,
+                    client_request_id: client_id.as_deref(),
+                    tenant: &tenant,
+                    method: method.as_str(),
+                    route: &route,
+                    path,
                     status,
-                    duration_ms = (duration_ms * 100.0).round() / 100.0,
-                );
+                    duration_ms: (duration_ms * 100.0).round() / 100.0,
+                });
             }
             if let Some(h) = &header {
                 res.headers_mut().insert(REQUEST_ID.clone(), h.clone());

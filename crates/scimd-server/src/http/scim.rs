@@ -14,7 +14,7 @@ use super::AppState;
 use super::errors::{HResult, HttpError, scim_bytes, scim_json};
 use super::extractors::{ScimBody, ScimRequest, read_json};
 use super::query::{query_pairs, query_param};
-use crate::service::{AppError, Ctx, Rendered, etag};
+use crate::service::{AppError, Ctx, Patched, Rendered, etag};
 
 pub(super) const USERS: u8 = 0;
 pub(super) const GROUPS: u8 = 1;
@@ -140,8 +140,16 @@ pub(super) async fn patch<const K: u8>(
     ScimBody(body): ScimBody,
 ) -> HResult<Response> {
     let proj = projection::<K>(&state, &r.ctx, &q)?;
-    let res = state.service.patch(&r.ctx, kind::<K>(), &id, &body, r.if_match, &proj).await?;
-    Ok(rendered(StatusCode::OK, res))
+    let pairs = query_pairs(&q);
+    let projected = query_param(&pairs, "attributes").is_some() || query_param(&pairs, "excludedAttributes").is_some();
+    match state.service.patch_as(&r.ctx, kind::<K>(), &id, &body, r.if_match, &proj, !projected).await? {
+        Patched::Resource(res) => Ok(rendered(StatusCode::OK, res)),
+        Patched::NoContent { version } => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            res.headers_mut().insert(header::ETAG, etag_header(version));
+            Ok(res)
+        }
+    }
 }
 
 pub(super) async fn delete<const K: u8>(

@@ -11,6 +11,14 @@ pub struct Rendered {
     pub location: String,
 }
 
+/// What a PATCH answers.
+pub enum Patched {
+    /// 200 with the resource, as projected.
+    Resource(Rendered),
+    /// 204 No Content, with the new version (its ETag).
+    NoContent { version: i64 },
+}
+
 /// Formats a stored (normalized, `YYYY-MM-DDTHH:MM:SS.fffffffffZ`) timestamp for output,
 /// with millisecond precision.
 fn out_time(normalized: &str) -> String {

@@ -369,7 +369,7 @@ async fn the_go_live_summary_counts_what_a_scripted_run_did() {
         )
         .await
         .status,
-        200
+        204
     );
     assert_eq!(s.delete(&format!("/Users/{}", ids[4])).await.status, 204);
     for _ in 0..3 {

@@ -281,6 +281,20 @@ impl TestServer {
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {
         self.send(self.body(self.client.patch(self.url(path)), body)).await
     }
+    /// A group PATCH as the identity providers send it (no `attributes`): it answers 204 No
+    /// Content with the new ETag; then the group as a GET returns it, with that ETag.
+    pub async fn patch_group(&self, path: &str, body: &Value) -> Resp {
+        let r = self.patch(path, body).await;
+        assert_ne!(r.status, 200, "a group PATCH without `attributes` answers no content: {}", r.body);
+        if r.status != 204 {
+            return r;
+        }
+        assert!(r.body.is_null(), "a 204 has no body: {}", r.body);
+        let etag = r.header("etag").expect("a group PATCH answers its new ETag").to_string();
+        let got = self.get(path).await;
+        assert_eq!(got.header("etag"), Some(etag.as_str()), "the PATCH's ETag is the group's");
+        got
+    }
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(self.authed(self.client.delete(self.url(path)), &self.token)).await
     }

@@ -73,7 +73,7 @@ async fn users_get_an_access_event_whenever_their_banks_or_lockers_change() {
 
     // Bob joins the group; ada's access does not move, so only bob gets one.
     let add = patch_op(json!([{"op": "add", "path": "members", "value": [{"value": bob}]}]));
-    assert_eq!(s.patch(&format!("/Groups/{staff}"), &add).await.status, 200);
+    assert_eq!(s.patch_group(&format!("/Groups/{staff}"), &add).await.status, 200);
     assert_eq!(access_events(&s, &rx, count, 1).await, [(bob.clone(), json!(["b1", "b2"]), json!(["l1"]))]);
     count = rx.got().len();
 

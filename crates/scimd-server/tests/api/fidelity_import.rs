@@ -221,8 +221,9 @@ async fn operator_made_groups_keep_the_ids_given() {
     // Imported users may not take a group's id either, and members find the group by it.
     let r = import(&s, &op, "acme", "", "text/csv", "id,userName\nG-100,bob\n").await;
     assert!(r.body["report"]["errors"][0]["reason"].as_str().unwrap().contains("Group with this id"), "{}", r.body);
-    let added =
-        s.patch("/Groups/G-100", &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": uid}]}]))).await;
+    let added = s
+        .patch_group("/Groups/G-100", &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": uid}]}])))
+        .await;
     assert_eq!(added.status, 200, "{}", added.body);
     assert_eq!(s.get(&format!("/Users/{uid}")).await.body["groups"][0]["value"], "G-100");
 }

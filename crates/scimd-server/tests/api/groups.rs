@@ -70,7 +70,7 @@ async fn patch_add_and_remove_members_touch_only_those_members() {
     let g = s.create_group("G", &[&ids[0], &ids[1]]).await;
     let path = format!("/Groups/{}", g["id"].as_str().unwrap());
     let r = s
-        .patch(
+        .patch_group(
             &path,
             &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}, {"value": ids[3]}]}])),
         )
@@ -78,35 +78,40 @@ async fn patch_add_and_remove_members_touch_only_those_members() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["members"].as_array().unwrap().len(), 4);
     // Entra's default removal form removes only the listed members.
-    let r = s.patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}]))).await;
+    let r = s
+        .patch_group(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": ids[0]}]}])))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let got: Vec<&str> = r.body["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap()).collect();
     assert_eq!(got.len(), 3);
     assert!(!got.contains(&ids[0].as_str()));
     // Filtered removal.
-    let r =
-        s.patch(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}]))).await;
+    let r = s
+        .patch_group(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}])))
+        .await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     // Adding an existing member is idempotent.
-    let r = s.patch(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}]}]))).await;
+    let r =
+        s.patch_group(&path, &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[2]}]}]))).await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
     // Replace the whole list, then empty it.
-    let r =
-        s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": ids[4]}]}]))).await;
+    let r = s
+        .patch_group(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": ids[4]}]}])))
+        .await;
     assert_eq!(
         r.body["members"],
         json!([{"value": ids[4], "$ref": format!("http://{}/scim/v2/Users/{}", s.addr, ids[4]), "type": "User"}])
     );
-    let r = s.patch(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
+    let r = s.patch_group(&path, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
     assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);
     let r = s
-        .patch(
+        .patch_group(
             &path,
             &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}, {"value": ids[1]}]}])),
         )
         .await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
-    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members"}]))).await;
+    let r = s.patch_group(&path, &patch_op(json!([{"op": "remove", "path": "members"}]))).await;
     assert!(r.body.get("members").is_none() || r.body["members"] == json!([]), "{}", r.body);
 }
 
@@ -182,7 +187,7 @@ async fn members_and_groups_are_listed_in_creation_order() {
     let listed = s.get("/Groups?filter=displayName%20eq%20%22G%22").await.body;
     assert_eq!(values(&listed["Resources"][0], "members"), expected);
     let patched = s
-        .patch(
+        .patch_group(
             &format!("/Groups/{gid}"),
             &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": users[2]}]}])),
         )
@@ -196,7 +201,7 @@ async fn members_and_groups_are_listed_in_creation_order() {
     }
     for i in [2, 0, 1] {
         let add = json!([{"op": "add", "path": "members", "value": [{"value": users[0]}]}]);
-        assert_eq!(s.patch(&format!("/Groups/{}", groups[i]), &patch_op(add)).await.status, 200);
+        assert_eq!(s.patch_group(&format!("/Groups/{}", groups[i]), &patch_op(add)).await.status, 200);
     }
     let mut expected = vec![gid.clone()];
     expected.extend(groups.iter().cloned());
@@ -223,12 +228,70 @@ async fn members_removed_by_a_filter_on_their_display_or_type() {
         v.sort();
         v
     };
-    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members[display eq \"Ada\"]"}]))).await;
+    let r = s.patch_group(&path, &patch_op(json!([{"op": "remove", "path": "members[display eq \"Ada\"]"}]))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let mut want = vec![ids[1].clone(), ids[2].clone()];
     want.sort();
     assert_eq!(members(&r.body), want);
-    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": "members[type eq \"Group\"]"}]))).await;
+    let r = s.patch_group(&path, &patch_op(json!([{"op": "remove", "path": "members[type eq \"Group\"]"}]))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(members(&r.body), vec![ids[1].clone()]);
+}
+
+/// A group PATCH naming neither `attributes` nor `excludedAttributes` (as Entra ID and Okta
+/// send it) answers 204 No Content with the new ETag: the member list is neither loaded nor
+/// sent. Naming either gets the group (200, as RFC 7644 requires for `attributes`); a user
+/// PATCH gets the user; a profile may keep the group in every answer.
+#[tokio::test]
+async fn a_group_patch_answers_no_content_unless_the_group_is_asked_for() {
+    let s = TestServer::start().await;
+    let a = s.create_user("a").await["id"].as_str().unwrap().to_string();
+    let b = s.create_user("b").await["id"].as_str().unwrap().to_string();
+    let g = s.create_group("G", &[&a]).await;
+    let path = format!("/Groups/{}", g["id"].as_str().unwrap());
+    let before = s.get(&path).await.header("etag").unwrap().to_string();
+    let add = |id: &str| patch_op(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
+    let r = s.patch(&path, &add(&b)).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(r.body.is_null());
+    let etag = r.header("etag").unwrap().to_string();
+    assert_ne!(etag, before);
+    let got = s.get(&path).await;
+    assert_eq!(got.header("etag"), Some(etag.as_str()));
+    assert_eq!(got.body["members"].as_array().unwrap().len(), 2);
+    // The ETag answered is the one a conditional PATCH must name.
+    let stale = s
+        .req(reqwest::Method::PATCH, &path)
+        .header("if-match", &before)
+        .header("content-type", "application/scim+json");
+    assert_eq!(s.send(stale.body(add(&a).to_string())).await.status, 412);
+    let fresh =
+        s.req(reqwest::Method::PATCH, &path).header("if-match", &etag).header("content-type", "application/scim+json");
+    assert_eq!(s.send(fresh.body(add(&a).to_string())).await.status, 204);
+
+    let r = s.patch(&format!("{path}?attributes=members"), &add(&a)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+    let r = s.patch(&format!("{path}?excludedAttributes=members"), &add(&a)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["displayName"], "G");
+    assert!(r.body.get("members").is_none(), "{}", r.body);
+    let r = s
+        .patch(&format!("/Users/{a}"), &patch_op(json!([{"op": "replace", "path": "displayName", "value": "A"}])))
+        .await;
+    assert_eq!((r.status, r.body["displayName"].as_str()), (200, Some("A")));
+
+    let op = s.operator_token().await;
+    let r = s
+        .send(
+            s.client
+                .put(s.root("/admin/v1/tenants/acme/profile"))
+                .bearer_auth(&op)
+                .json(&json!({"group_patch_resource": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s.patch(&path, &add(&a)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
 }

@@ -149,7 +149,7 @@ async fn access_follows_group_membership_nesting_and_activity() {
     assert_eq!(access("ada").await, json!({"banks": [], "lockers": []}));
     // Gained by PATCHing the group.
     let r = s
-        .patch(
+        .patch_group(
             &format!("/Groups/{staff_id}"),
             &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": ada_id}]}])),
         )
@@ -159,7 +159,7 @@ async fn access_follows_group_membership_nesting_and_activity() {
     // Through nesting: Night inside Staff? No: Staff inside Night gives Staff's members Night's
     // banks.
     let r = s
-        .patch(
+        .patch_group(
             &format!("/Groups/{}", night["id"].as_str().unwrap()),
             &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": staff_id, "type": "Group"}]}])),
         )
@@ -181,7 +181,7 @@ async fn access_follows_group_membership_nesting_and_activity() {
     s.patch(&format!("/Users/{ada_id}"), &patch_op(json!([{"op": "replace", "path": "active", "value": true}]))).await;
     // Lost by removal from the group, and by revoking.
     let r = s
-        .patch(
+        .patch_group(
             &format!("/Groups/{staff_id}"),
             &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{ada_id}\"]")}])),
         )
@@ -189,7 +189,7 @@ async fn access_follows_group_membership_nesting_and_activity() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(access("ada").await, json!({"banks": [], "lockers": []}));
     let bob_id = bob["id"].as_str().unwrap();
-    s.patch(
+    s.patch_group(
         &format!("/Groups/{staff_id}"),
         &patch_op(json!([{"op": "add", "path": "members", "value": [{"value": bob_id}]}])),
     )

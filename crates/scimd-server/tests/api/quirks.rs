@@ -141,13 +141,15 @@ async fn entra_member_add_and_both_removal_forms() {
     let g = s.create_group("G", &[]).await;
     let path = format!("/Groups/{}", g["id"].as_str().unwrap());
     let r = s
-        .patch(&path, &patch_op(json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": a}, {"$ref": null, "value": b}, {"value": c}]}])))
+        .patch_group(&path, &patch_op(json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": a}, {"$ref": null, "value": b}, {"value": c}]}])))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["members"].as_array().unwrap().len(), 3);
-    let r = s.patch(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}]))).await;
+    let r =
+        s.patch_group(&path, &patch_op(json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}]))).await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2, "removes only the listed member");
-    let r = s.patch(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}]))).await;
+    let r =
+        s.patch_group(&path, &patch_op(json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}]))).await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["members"][0]["value"], c);
 }
@@ -183,13 +185,14 @@ async fn okta_flows() {
     let g = s.create_group("Okta Group", &[&id]).await;
     let gid = g["id"].as_str().unwrap().to_string();
     let gpath = format!("/Groups/{gid}");
-    let r =
-        s.patch(&gpath, &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "Renamed"}}]))).await;
+    let r = s
+        .patch_group(&gpath, &patch_op(json!([{"op": "replace", "value": {"id": gid, "displayName": "Renamed"}}])))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["displayName"], "Renamed");
     assert_eq!(r.body["id"], gid.as_str());
     let r = s
-        .patch(
+        .patch_group(
             &gpath,
             &patch_op(json!([
                 {"op": "remove", "path": format!("members[value eq \"{id}\"]")},
@@ -201,13 +204,13 @@ async fn okta_flows() {
     assert_eq!(r.body["members"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["members"][0]["value"], u2.as_str());
     let r = s
-        .patch(
+        .patch_group(
             &gpath,
             &patch_op(json!([{"op": "replace", "path": "members", "value": [{"value": id}, {"value": u2}]}])),
         )
         .await;
     assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
-    let r = s.patch(&gpath, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
+    let r = s.patch_group(&gpath, &patch_op(json!([{"op": "replace", "path": "members", "value": []}]))).await;
     assert_eq!(r.status, 200);
     assert!(r.body.get("members").is_none() || r.body["members"] == json!([]));
     // Import pages.

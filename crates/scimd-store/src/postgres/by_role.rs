@@ -14,69 +14,95 @@ impl TenantStore for PgStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<Tenant>> {
         let name = name.to_string();
-        Box::pin(async move { tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, stage, now).await })
+        Box::pin(async move {
+            tenants::create(&Pg(&*self.write_conn().await?), name, scim_enabled, stage, now)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn link_counterparts(&self, integration: TenantId, production: TenantId) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
-            let mut c = self.write_conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            tenants::link_counterparts(&Pg(&tx), integration, production).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| {
+                tenants::link_counterparts(&Pg(&tx), integration, production).await?;
+                Ok(())
+            })
         })
     }
 
     fn set_tenant_contacts(&self, tenant: TenantId, contacts: Contacts) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_contacts(&Pg(&*self.write_conn().await?), tenant, contacts).await })
+        Box::pin(async move {
+            tenants::set_contacts(&Pg(&*self.write_conn().await?), tenant, contacts)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn tenant_by_name(&self, name: &str) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
         let name = name.to_string();
-        Box::pin(async move { tenants::by_name(&Pg(&*self.conn().await?), &name).await })
+        Box::pin(async move { read!(self, |db| tenants::by_name(db, &name)) })
     }
 
     fn tenant_by_id(&self, id: TenantId) -> BoxFut<'_, StoreResult<Option<Tenant>>> {
-        Box::pin(async move { tenants::by_id(&Pg(&*self.conn().await?), id).await })
+        Box::pin(async move { read!(self, |db| tenants::by_id(db, id)) })
     }
 
     fn list_tenants(&self) -> BoxFut<'_, StoreResult<Vec<Tenant>>> {
-        Box::pin(async move { tenants::all(&Pg(&*self.conn().await?)).await })
+        Box::pin(async move { read!(self, |db| tenants::all(db)) })
     }
 
     fn set_scim_enabled(&self, tenant: TenantId, enabled: bool) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_scim_enabled(&Pg(&*self.write_conn().await?), tenant, enabled).await })
+        Box::pin(async move {
+            tenants::set_scim_enabled(&Pg(&*self.write_conn().await?), tenant, enabled)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn tenant_profile(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Option<String>>> {
-        Box::pin(async move { tenants::profile(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| tenants::profile(db, tenant)) })
     }
 
     fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>> {
-        Box::pin(async move { tenants::profiles(&Pg(&*self.conn().await?)).await })
+        Box::pin(async move { read!(self, |db| tenants::profiles(db)) })
     }
 
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_profile(&Pg(&*self.write_conn().await?), tenant, profile).await })
+        Box::pin(async move {
+            tenants::set_profile(&Pg(&*self.write_conn().await?), tenant, profile).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a).await })
+        Box::pin(async move {
+            tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 }
 
 impl CredentialStore for PgStore {
     fn server_secret(&self, name: &str, fresh: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Vec<u8>>> {
         let name = name.to_string();
-        Box::pin(async move { keys::server_secret(&Pg(&*self.write_conn().await?), &name, &fresh, now).await })
+        Box::pin(async move {
+            keys::server_secret(&Pg(&*self.write_conn().await?), &name, &fresh, now)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn server_secret_values(&self) -> BoxFut<'_, StoreResult<Vec<crate::NamedSecret>>> {
-        Box::pin(async move { keys::server_secret_values(&Pg(&*self.conn().await?)).await })
+        Box::pin(async move { read!(self, |db| keys::server_secret_values(db)) })
     }
 
     fn replace_server_secret(&self, name: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
         let name = name.to_string();
-        Box::pin(async move { keys::replace_server_secret(&Pg(&*self.write_conn().await?), &name, &old, &new).await })
+        Box::pin(async move {
+            keys::replace_server_secret(&Pg(&*self.write_conn().await?), &name, &old, &new)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn create_token(
@@ -87,28 +113,34 @@ impl CredentialStore for PgStore {
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>> {
         Box::pin(async move {
-            credentials::create_token(&Pg(&*self.write_conn().await?), tenant, &hash, now, expires).await
+            credentials::create_token(&Pg(&*self.write_conn().await?), tenant, &hash, now, expires)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 
     fn list_tokens(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<CredentialRow>>> {
-        Box::pin(async move { credentials::list_tokens(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| credentials::list_tokens(db, tenant)) })
     }
 
     fn revoke_token(&self, tenant: TenantId, id: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { credentials::revoke_token(&Pg(&*self.write_conn().await?), tenant, id, now).await })
+        Box::pin(async move {
+            credentials::revoke_token(&Pg(&*self.write_conn().await?), tenant, id, now)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn token_tenant(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<TokenTenant>>> {
-        Box::pin(async move { credentials::token_tenant(&Pg(&*self.conn().await?), &hash, now).await })
+        Box::pin(async move { read!(self, |db| credentials::token_tenant(db, &hash, now)) })
     }
 
     fn create_client(&self, client: NewClient, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            clients::create_client(&Pg(&tx), client, now).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| {
+                clients::create_client(&Pg(&tx), client.clone(), now).await?;
+                Ok(())
+            })
         })
     }
 
@@ -131,14 +163,18 @@ impl CredentialStore for PgStore {
     ) -> BoxFut<'_, StoreResult<i64>> {
         let client_id = client_id.to_string();
         Box::pin(async move {
-            clients::add_client_secret(&Pg(&*self.write_conn().await?), &client_id, &hash, expires, now).await
+            clients::add_client_secret(&Pg(&*self.write_conn().await?), &client_id, &hash, expires, now)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 
     fn revoke_client_secret(&self, client_id: &str, secret: i64, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let client_id = client_id.to_string();
         Box::pin(async move {
-            clients::revoke_client_secret(&Pg(&*self.write_conn().await?), &client_id, secret, now).await
+            clients::revoke_client_secret(&Pg(&*self.write_conn().await?), &client_id, secret, now)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 
@@ -151,41 +187,53 @@ impl CredentialStore for PgStore {
     ) -> BoxFut<'_, StoreResult<()>> {
         let username = username.to_string();
         Box::pin(async move {
-            credentials::create_api_user(&Pg(&*self.write_conn().await?), tenant, &username, &password_hash, now).await
+            credentials::create_api_user(&Pg(&*self.write_conn().await?), tenant, &username, &password_hash, now)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 
     fn signing_keys(&self) -> BoxFut<'_, StoreResult<Vec<SigningKeyRow>>> {
-        Box::pin(async move { keys::signing_keys(&Pg(&*self.conn().await?)).await })
+        Box::pin(async move { read!(self, |db| keys::signing_keys(db)) })
     }
 
     fn add_signing_key(&self, kid: &str, seed: Vec<u8>, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let kid = kid.to_string();
-        Box::pin(async move { keys::add_signing_key(&Pg(&*self.write_conn().await?), &kid, &seed, now).await })
+        Box::pin(async move {
+            keys::add_signing_key(&Pg(&*self.write_conn().await?), &kid, &seed, now)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn retire_signing_key(&self, kid: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let kid = kid.to_string();
-        Box::pin(async move { keys::retire_signing_key(&Pg(&*self.write_conn().await?), &kid, now).await })
+        Box::pin(async move {
+            keys::retire_signing_key(&Pg(&*self.write_conn().await?), &kid, now).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn replace_signing_key_seed(&self, kid: &str, old: Vec<u8>, new: Vec<u8>) -> BoxFut<'_, StoreResult<bool>> {
         let kid = kid.to_string();
-        Box::pin(async move { keys::replace_signing_key_seed(&Pg(&*self.write_conn().await?), &kid, &old, &new).await })
+        Box::pin(async move {
+            keys::replace_signing_key_seed(&Pg(&*self.write_conn().await?), &kid, &old, &new)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn client_auth(&self, client_id: &str, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<Option<ClientAuth>>> {
         let client_id = client_id.to_string();
-        Box::pin(async move { clients::client_auth(&Pg(&*self.conn().await?), &client_id, now).await })
+        Box::pin(async move { read!(self, |db| clients::client_auth(db, &client_id, now)) })
     }
 
     fn api_user_auth(&self, username: &str) -> BoxFut<'_, StoreResult<Option<ApiUserAuth>>> {
         let username = username.to_string();
-        Box::pin(async move { credentials::api_user_auth(&Pg(&*self.conn().await?), &username).await })
+        Box::pin(async move { read!(self, |db| credentials::api_user_auth(db, &username)) })
     }
 
     fn list_api_users(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<ApiUserRow>>> {
-        Box::pin(async move { credentials::list_api_users(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| credentials::list_api_users(db, tenant)) })
     }
 
     fn set_api_user_disabled(
@@ -197,10 +245,10 @@ impl CredentialStore for PgStore {
     ) -> BoxFut<'_, StoreResult<()>> {
         let username = username.to_string();
         Box::pin(async move {
-            let mut c = self.write_conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            credentials::set_api_user_disabled(&Pg(&tx), tenant, &username, disabled, now).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| {
+                credentials::set_api_user_disabled(&Pg(&tx), tenant, &username, disabled, now).await?;
+                Ok(())
+            })
         })
     }
 
@@ -213,10 +261,10 @@ impl CredentialStore for PgStore {
     ) -> BoxFut<'_, StoreResult<()>> {
         let username = username.to_string();
         Box::pin(async move {
-            let mut c = self.write_conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            credentials::set_api_user_password(&Pg(&tx), tenant, &username, &password_hash, now).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| {
+                credentials::set_api_user_password(&Pg(&tx), tenant, &username, &password_hash, now).await?;
+                Ok(())
+            })
         })
     }
 
@@ -226,44 +274,45 @@ impl CredentialStore for PgStore {
         now: DateTime<Utc>,
         expires: Option<DateTime<Utc>>,
     ) -> BoxFut<'_, StoreResult<i64>> {
-        Box::pin(
-            async move { credentials::create_admin_token(&Pg(&*self.write_conn().await?), &hash, now, expires).await },
-        )
+        Box::pin(async move {
+            credentials::create_admin_token(&Pg(&*self.write_conn().await?), &hash, now, expires)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 
     fn admin_token_valid(&self, hash: [u8; 32], now: DateTime<Utc>) -> BoxFut<'_, StoreResult<bool>> {
-        Box::pin(async move { credentials::admin_token_valid(&Pg(&*self.conn().await?), &hash, now).await })
+        Box::pin(async move { read!(self, |db| credentials::admin_token_valid(db, &hash, now)) })
     }
 }
 
 impl OAuthStore for PgStore {
     fn store_refresh(&self, new: NewRefresh, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { oauth::store_refresh(&Pg(&*self.write_conn().await?), new, now).await })
+        Box::pin(async move {
+            oauth::store_refresh(&Pg(&*self.write_conn().await?), new, now).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn rotate_refresh(&self, r: Rotate) -> BoxFut<'_, StoreResult<Rotation>> {
         Box::pin(async move {
             // The token's row is locked to the end of the transaction: a rotation racing on
             // another replica waits, then sees it used.
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let rotation = oauth::rotate_refresh(&Pg(&tx), r).await?;
             // Only a rotation and a replay write; any other outcome ends the transaction
             // as it found it (rolled back when dropped).
-            if matches!(rotation, Rotation::Rotated(_) | Rotation::Replayed) {
-                tx.commit().await.map_err(pg)?;
-            }
-            Ok(rotation)
+            let keep = |r: &Rotation| matches!(r, Rotation::Rotated(_) | Rotation::Replayed);
+            transaction!(self, |tx| { oauth::rotate_refresh(&Pg(&tx), r.clone()).await }, keep)
         })
     }
 
     fn refresh_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<RefreshGrant>>> {
-        Box::pin(async move { oauth::refresh_token(&Pg(&*self.conn().await?), &hash).await })
+        Box::pin(async move { read!(self, |db| oauth::refresh_token(db, &hash)) })
     }
 
     fn revoke_grant(&self, id: &str, expires: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
         let id = id.to_string();
-        Box::pin(async move { oauth::revoke_grant(&Pg(&*self.write_conn().await?), &id, expires).await })
+        Box::pin(async move {
+            oauth::revoke_grant(&Pg(&*self.write_conn().await?), &id, expires).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn grant_status(
@@ -273,7 +322,7 @@ impl OAuthStore for PgStore {
         family: Option<&str>,
     ) -> BoxFut<'_, StoreResult<Option<GrantStatus>>> {
         let (jti, family) = (jti.to_string(), family.map(str::to_string));
-        Box::pin(async move { oauth::grant_status(&Pg(&*self.conn().await?), tenant, &jti, family.as_deref()).await })
+        Box::pin(async move { read!(self, |db| oauth::grant_status(db, tenant, &jti, family.as_deref())) })
     }
 
     fn login_attempt(
@@ -283,20 +332,16 @@ impl OAuthStore for PgStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<LoginAttempt>> {
         Box::pin(async move {
-            let mut c = self.write_conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let attempt = oauth::login_attempt(&Pg(&tx), &keys, lock_secs, now).await?;
-            match attempt {
-                // Nothing is counted when a key is locked.
-                LoginAttempt::Locked { .. } => tx.rollback().await.map_err(pg)?,
-                LoginAttempt::Allowed => tx.commit().await.map_err(pg)?,
-            }
-            Ok(attempt)
+            // Nothing is counted when a key is locked: the transaction is rolled back.
+            let keep = |a: &LoginAttempt| matches!(a, LoginAttempt::Allowed);
+            transaction!(self, |tx| { oauth::login_attempt(&Pg(&tx), &keys, lock_secs, now).await }, keep)
         })
     }
 
     fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { oauth::login_succeeded(&Pg(&*self.write_conn().await?), &keys).await })
+        Box::pin(async move {
+            oauth::login_succeeded(&Pg(&*self.write_conn().await?), &keys).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn purge_oauth(
@@ -306,7 +351,9 @@ impl OAuthStore for PgStore {
         failures_before: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<u64>> {
         Box::pin(async move {
-            oauth::purge_oauth(&Pg(&*self.write_conn().await?), now, refresh_before, failures_before).await
+            oauth::purge_oauth(&Pg(&*self.write_conn().await?), now, refresh_before, failures_before)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 }
@@ -314,24 +361,24 @@ impl OAuthStore for PgStore {
 impl AuditStore for PgStore {
     fn record_audit(&self, batch: Vec<AuditRecord>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            audit::record(&Pg(&tx), &batch, || Ok(Events::Table)).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| {
+                audit::record(&Pg(&tx), &batch, || Ok(Events::Table)).await?;
+                Ok(())
+            })
         })
     }
 
     fn events(&self, tenant: TenantId, q: &EventQuery) -> BoxFut<'_, StoreResult<Vec<EventRow>>> {
         let q = q.clone();
-        Box::pin(async move { audit::events(&Pg(&*self.conn().await?), tenant, &q).await })
+        Box::pin(async move { read!(self, |db| audit::events(db, tenant, &q)) })
     }
 
     fn event_details(&self, tenant: TenantId, event: i64) -> BoxFut<'_, StoreResult<Option<EventDetails>>> {
-        Box::pin(async move { audit::details(&Pg(&*self.conn().await?), tenant, event).await })
+        Box::pin(async move { read!(self, |db| audit::details(db, tenant, event)) })
     }
 
     fn event_counts(&self, tenant: TenantId, from: i64, to: i64) -> BoxFut<'_, StoreResult<Vec<EventCount>>> {
-        Box::pin(async move { audit::counts(&Pg(&*self.conn().await?), tenant, from, to).await })
+        Box::pin(async move { read!(self, |db| audit::counts(db, tenant, from, to)) })
     }
 
     fn event_buckets(
@@ -342,7 +389,7 @@ impl AuditStore for PgStore {
         from: i64,
         to: i64,
     ) -> BoxFut<'_, StoreResult<Vec<EventBucket>>> {
-        Box::pin(async move { audit::buckets(&Pg(&*self.conn().await?), tenant, origin, width, from, to).await })
+        Box::pin(async move { read!(self, |db| audit::buckets(db, tenant, origin, width, from, to)) })
     }
 
     fn errors(
@@ -353,13 +400,13 @@ impl AuditStore for PgStore {
         limit: u32,
     ) -> BoxFut<'_, StoreResult<Vec<ErrorRow>>> {
         let (from, to) = (from.to_string(), to.to_string());
-        Box::pin(async move { audit::errors(&Pg(&*self.conn().await?), tenant, &from, &to, limit).await })
+        Box::pin(async move { read!(self, |db| audit::errors(db, tenant, &from, &to, limit)) })
     }
 
     fn purge_audit(&self, now: DateTime<Utc>, default_days: i64, batch: u32) -> BoxFut<'_, StoreResult<u64>> {
         Box::pin(async move {
-            let cutoffs = audit::cutoffs(&Pg(&*self.conn().await?), now, default_days).await?;
-            audit::purge(&Pg(&*self.write_conn().await?), &cutoffs, batch).await
+            let cutoffs = read!(self, |db| audit::cutoffs(db, now, default_days))?;
+            audit::purge(&Pg(&*self.write_conn().await?), &cutoffs, batch).await.map_err(retry::unknown_if_lost)
         })
     }
 }
@@ -378,13 +425,13 @@ impl Store for PgStore {
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let now = normalized_time(now);
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let mut unit = Unit::new(self, &tx);
-            let id = uuid::Uuid::new_v4().to_string();
-            let stored = resources::create(&Pg(&tx), &mut unit, tenant, kind, id, new, &now).await?;
-            let pending = unit.pending;
-            tx.commit().await.map_err(pg)?;
+            let (stored, pending) = transaction!(self, |tx| {
+                let mut unit = Unit::new(self, &tx);
+                let id = crate::new_resource_id();
+                let stored = resources::create(&Pg(&tx), &mut unit, tenant, kind, id, new.clone(), &now).await?;
+                Ok((stored, unit.pending))
+            })
+            .inspect_err(|_| forget_events(new.event.iter()))?;
             self.publish_keys(pending);
             self.created();
             Ok(stored)
@@ -400,12 +447,12 @@ impl Store for PgStore {
     ) -> BoxFut<'_, StoreResult<Vec<StoredResource>>> {
         let now = normalized_time(now);
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let mut unit = Unit::new(self, &tx);
-            let out = resources::create_with_ids(&Pg(&tx), &mut unit, tenant, kind, items, &now).await?;
-            let pending = unit.pending;
-            tx.commit().await.map_err(pg)?;
+            let (out, pending) = transaction!(self, |tx| {
+                let mut unit = Unit::new(self, &tx);
+                let out = resources::create_with_ids(&Pg(&tx), &mut unit, tenant, kind, items.clone(), &now).await?;
+                Ok((out, unit.pending))
+            })
+            .inspect_err(|_| forget_events(items.iter().filter_map(|(_, n)| n.event.as_ref())))?;
             self.publish_keys(pending);
             for _ in 0..out.len() {
                 self.created();
@@ -423,8 +470,8 @@ impl Store for PgStore {
     ) -> BoxFut<'_, StoreResult<Option<StoredResource>>> {
         let id = id.to_string();
         Box::pin(async move {
-            let c = self.conn().await?;
-            Ok(resources::load(&Pg(&*c), tenant, kind, &id, related, Lock::None).await?.map(|(_, r)| r))
+            let found = read!(self, |db| resources::load(db, tenant, kind, &id, related, Lock::None))?;
+            Ok(found.map(|(_, r)| r))
         })
     }
 
@@ -436,10 +483,9 @@ impl Store for PgStore {
         related: bool,
     ) -> BoxFut<'_, StoreResult<Page>> {
         let query = query.clone();
-        Box::pin(async move {
-            let c = self.conn().await?;
-            resources::list(&Pg(&*c), tenant, kind, &query, related, |_| Ok(Skip::Offset)).await
-        })
+        Box::pin(
+            async move { read!(self, |db| resources::list(db, tenant, kind, &query, related, |_| Ok(Skip::Offset))) },
+        )
     }
 
     fn update(
@@ -453,12 +499,17 @@ impl Store for PgStore {
         let id = id.to_string();
         let now = normalized_time(now);
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let mut unit = Unit::new(self, &tx);
-            let stored = resources::update(&Pg(&tx), &mut unit, tenant, kind, &id, update, now).await?;
-            let pending = unit.pending;
-            tx.commit().await.map_err(pg)?;
+            // A try takes the event from the update; the next one gets it again.
+            let mut update = update;
+            let event = update.event.clone();
+            let (stored, pending) = transaction!(self, |tx| {
+                update.event = event.clone();
+                let mut unit = Unit::new(self, &tx);
+                let stored =
+                    resources::update(&Pg(&tx), &mut unit, tenant, kind, &id, &mut update, now.clone()).await?;
+                Ok((stored, unit.pending))
+            })
+            .inspect_err(|_| forget_events(event.iter()))?;
             self.publish_keys(pending);
             Ok(stored)
         })
@@ -476,11 +527,13 @@ impl Store for PgStore {
         let id = id.to_string();
         let now = normalized_time(now);
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let mut unit = Unit::new(self, &tx);
-            resources::delete(&Pg(&tx), &mut unit, tenant, kind, &id, if_match, event, &now).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| {
+                let mut unit = Unit::new(self, &tx);
+                resources::delete(&Pg(&tx), &mut unit, tenant, kind, &id, if_match.clone(), event.clone(), &now)
+                    .await?;
+                Ok(())
+            })
+            .inspect_err(|_| forget_events(event.iter()))
         })
     }
 
@@ -503,7 +556,7 @@ impl Store for PgStore {
     /// From deadpool's pool status: `pool_size` connections open, `pool_idle` of them
     /// available, `pool_in_use` the rest, `pool_waiting` requests waiting for one.
     /// `write_queue` is always 0: writes run on pooled connections like reads, there is
-    /// no queue of their own.
+    /// no queue of their own. The retries are counted since the store was opened.
     fn stats(&self) -> StoreStats {
         let s = self.pool.status();
         StoreStats {
@@ -512,6 +565,8 @@ impl Store for PgStore {
             pool_idle: s.available as u64,
             pool_waiting: s.waiting as u64,
             write_queue: 0,
+            retried_transactions: self.retries.transactions.load(std::sync::atomic::Ordering::Relaxed),
+            retried_connections: self.retries.connections.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -540,17 +595,13 @@ impl PlacesStore for PgStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<ImportReport>> {
         let now = normalized_time(now);
-        Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let report = roles::places::import(&Pg(&tx), tenant, &places, &now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(report)
-        })
+        Box::pin(
+            async move { transaction!(self, |tx| { roles::places::import(&Pg(&tx), tenant, &places, &now).await }) },
+        )
     }
 
     fn list_places(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<PlaceRow>>> {
-        Box::pin(async move { roles::places::list(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| roles::places::list(db, tenant)) })
     }
 
     fn create_place(
@@ -561,11 +612,7 @@ impl PlacesStore for PgStore {
     ) -> BoxFut<'_, StoreResult<PlaceRow>> {
         let now = normalized_time(now);
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let row = roles::places::create(&Pg(&tx), tenant, place, now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(row)
+            transaction!(self, |tx| { roles::places::create(&Pg(&tx), tenant, place.clone(), now.clone()).await })
         })
     }
 
@@ -579,7 +626,9 @@ impl PlacesStore for PgStore {
     ) -> BoxFut<'_, StoreResult<()>> {
         let (key, name, now) = (key.to_string(), name.to_string(), normalized_time(now));
         Box::pin(async move {
-            roles::places::rename(&Pg(&*self.write_conn().await?), tenant, level, &key, &name, &now).await
+            roles::places::rename(&Pg(&*self.write_conn().await?), tenant, level, &key, &name, &now)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 
@@ -593,11 +642,7 @@ impl PlacesStore for PgStore {
     ) -> BoxFut<'_, StoreResult<u64>> {
         let (key, now) = (key.to_string(), normalized_time(now));
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let n = roles::places::delete(&Pg(&tx), tenant, level, &key, cascade, &now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(n)
+            transaction!(self, |tx| { roles::places::delete(&Pg(&tx), tenant, level, &key, cascade, &now).await })
         })
     }
 
@@ -610,16 +655,14 @@ impl PlacesStore for PgStore {
     ) -> BoxFut<'_, StoreResult<i64>> {
         let (location, now) = (location.to_string(), normalized_time(now));
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let generation = roles::places::set_rules(&Pg(&tx), tenant, &location, rules, &now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(generation)
+            transaction!(self, |tx| {
+                roles::places::set_rules(&Pg(&tx), tenant, &location, rules.clone(), &now).await
+            })
         })
     }
 
     fn places_state(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<PlacesState>> {
-        Box::pin(async move { roles::places::state(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| roles::places::state(db, tenant)) })
     }
 
     fn grant_access(
@@ -633,11 +676,7 @@ impl PlacesStore for PgStore {
         let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
         // One transaction: the access it gives is read before and after it.
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let linked = roles::places::grant(&Pg(&tx), tenant, &group, level, &place, &now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(linked)
+            transaction!(self, |tx| { roles::places::grant(&Pg(&tx), tenant, &group, level, &place, &now).await })
         })
     }
 
@@ -651,21 +690,17 @@ impl PlacesStore for PgStore {
     ) -> BoxFut<'_, StoreResult<bool>> {
         let (group, place, now) = (group.to_string(), place.to_string(), normalized_time(now));
         Box::pin(async move {
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let gone = roles::places::revoke(&Pg(&tx), tenant, &group, level, &place, &now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(gone)
+            transaction!(self, |tx| { roles::places::revoke(&Pg(&tx), tenant, &group, level, &place, &now).await })
         })
     }
 
     fn access_links(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<AccessLink>>> {
-        Box::pin(async move { roles::places::links(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| roles::places::links(db, tenant)) })
     }
 
     fn user_access(&self, tenant: TenantId, user_key: &str) -> BoxFut<'_, StoreResult<Option<UserAccess>>> {
         let user_key = user_key.to_string();
-        Box::pin(async move { roles::places::user_access(&Pg(&*self.conn().await?), tenant, &user_key).await })
+        Box::pin(async move { read!(self, |db| roles::places::user_access(db, tenant, &user_key)) })
     }
 
     fn place_users(
@@ -677,13 +712,11 @@ impl PlacesStore for PgStore {
         limit: u64,
     ) -> BoxFut<'_, StoreResult<Option<BankUsers>>> {
         let place = place.to_string();
-        Box::pin(async move {
-            roles::places::place_users(&Pg(&*self.conn().await?), tenant, level, &place, offset, limit).await
-        })
+        Box::pin(async move { read!(self, |db| roles::places::place_users(db, tenant, level, &place, offset, limit)) })
     }
 
     fn places_pending(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, i64)>>> {
-        Box::pin(async move { roles::places::pending(&Pg(&*self.conn().await?)).await })
+        Box::pin(async move { read!(self, |db| roles::places::pending(db)) })
     }
 
     fn stale_users(
@@ -693,9 +726,7 @@ impl PlacesStore for PgStore {
         after: i64,
         limit: u32,
     ) -> BoxFut<'_, StoreResult<(Vec<StoredResource>, Option<i64>)>> {
-        Box::pin(async move {
-            roles::places::stale_users(&Pg(&*self.conn().await?), tenant, generation, after, limit).await
-        })
+        Box::pin(async move { read!(self, |db| roles::places::stale_users(db, tenant, generation, after, limit)) })
     }
 
     fn set_derived(
@@ -710,36 +741,44 @@ impl PlacesStore for PgStore {
             if updates.is_empty() {
                 return Ok(0);
             }
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let (written, reindex) = roles::places::set_derived(&Pg(&tx), tenant, updates, generation, &now).await?;
-            let mut unit = Unit::new(self, &tx);
-            for (rowid, index) in reindex {
-                resources::rewrite_index(&Pg(&tx), &mut unit, tenant, ResourceKind::User, rowid, &index).await?;
-            }
-            let pending = unit.pending;
-            tx.commit().await.map_err(pg)?;
+            let (written, pending) = transaction!(self, |tx| {
+                let (written, reindex) =
+                    roles::places::set_derived(&Pg(&tx), tenant, updates.clone(), generation, &now).await?;
+                let mut unit = Unit::new(self, &tx);
+                for (rowid, index) in reindex {
+                    resources::rewrite_index(&Pg(&tx), &mut unit, tenant, ResourceKind::User, rowid, &index).await?;
+                }
+                Ok((written, unit.pending))
+            })?;
             self.publish_keys(pending);
             Ok(written)
         })
     }
 
     fn places_done(&self, tenant: TenantId, generation: i64) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { roles::places::done(&Pg(&*self.write_conn().await?), tenant, generation).await })
+        Box::pin(async move {
+            roles::places::done(&Pg(&*self.write_conn().await?), tenant, generation)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 }
 
 impl TokenStore for PgStore {
     fn store_access_token(&self, t: NewAccessToken, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { oauth::store_access_token(&Pg(&*self.write_conn().await?), t, now).await })
+        Box::pin(async move {
+            oauth::store_access_token(&Pg(&*self.write_conn().await?), t, now).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn access_token(&self, hash: [u8; 32]) -> BoxFut<'_, StoreResult<Option<AccessTokenRow>>> {
-        Box::pin(async move { oauth::access_token(&Pg(&*self.conn().await?), &hash).await })
+        Box::pin(async move { read!(self, |db| oauth::access_token(db, &hash)) })
     }
 
     fn update_client(&self, client_id: &str, u: ClientUpdate) -> BoxFut<'_, StoreResult<()>> {
         let client_id = client_id.to_string();
-        Box::pin(async move { clients::update_client(&Pg(&*self.write_conn().await?), &client_id, u).await })
+        Box::pin(async move {
+            clients::update_client(&Pg(&*self.write_conn().await?), &client_id, u).await.map_err(retry::unknown_if_lost)
+        })
     }
 }

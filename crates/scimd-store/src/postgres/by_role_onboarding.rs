@@ -17,7 +17,9 @@ impl OnboardingStore for PgStore {
         let username = username.to_string();
         Box::pin(async move {
             let invite = invite.as_ref().map(|(h, e)| (h.as_str(), *e));
-            sql::set_api_user_invite(&Pg(&*self.write_conn().await?), tenant, &username, email.as_deref(), invite).await
+            sql::set_api_user_invite(&Pg(&*self.write_conn().await?), tenant, &username, email.as_deref(), invite)
+                .await
+                .map_err(retry::unknown_if_lost)
         })
     }
 
@@ -27,7 +29,7 @@ impl OnboardingStore for PgStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<Option<ApiUserInvite>>> {
         let token_hash = token_hash.to_string();
-        Box::pin(async move { sql::api_user_invitation(&Pg(&*self.conn().await?), &token_hash, now).await })
+        Box::pin(async move { read!(self, |db| sql::api_user_invitation(db, &token_hash, now)) })
     }
 
     fn accept_api_user_invitation(
@@ -38,20 +40,20 @@ impl OnboardingStore for PgStore {
     ) -> BoxFut<'_, StoreResult<Option<ApiUserInvite>>> {
         let token_hash = token_hash.to_string();
         Box::pin(async move {
-            let mut c = self.write_conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let out = sql::accept_api_user_invitation(&Pg(&tx), &token_hash, &password_hash, now).await?;
-            tx.commit().await.map_err(pg)?;
-            Ok(out)
+            transaction!(self, |tx| {
+                sql::accept_api_user_invitation(&Pg(&tx), &token_hash, &password_hash, now).await
+            })
         })
     }
 
     fn log_message(&self, message: NewMessage, now: DateTime<Utc>) -> BoxFut<'_, StoreResult<()>> {
-        Box::pin(async move { sql::log_message(&Pg(&*self.write_conn().await?), &message, now).await })
+        Box::pin(async move {
+            sql::log_message(&Pg(&*self.write_conn().await?), &message, now).await.map_err(retry::unknown_if_lost)
+        })
     }
 
     fn messages(&self, tenant: TenantId, limit: i64) -> BoxFut<'_, StoreResult<Vec<MessageRow>>> {
-        Box::pin(async move { sql::messages(&Pg(&*self.conn().await?), tenant, limit).await })
+        Box::pin(async move { read!(self, |db| sql::messages(db, tenant, limit)) })
     }
 
     fn create_submission(
@@ -62,17 +64,18 @@ impl OnboardingStore for PgStore {
     ) -> BoxFut<'_, StoreResult<Submission>> {
         Box::pin(async move {
             sql::create_submission(&Pg(&*self.write_conn().await?), tenant, &submission, now)
-                .await?
+                .await
+                .map_err(retry::unknown_if_lost)?
                 .ok_or_else(|| StoreError::Internal("no submission returned".into()))
         })
     }
 
     fn submissions(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<Submission>>> {
-        Box::pin(async move { sql::submissions(&Pg(&*self.conn().await?), tenant).await })
+        Box::pin(async move { read!(self, |db| sql::submissions(db, tenant)) })
     }
 
     fn submission(&self, tenant: TenantId, id: i64) -> BoxFut<'_, StoreResult<Option<Submission>>> {
-        Box::pin(async move { sql::submission_by_id(&Pg(&*self.conn().await?), tenant, id).await })
+        Box::pin(async move { read!(self, |db| sql::submission_by_id(db, tenant, id)) })
     }
 
     fn decide_submission(
@@ -82,8 +85,10 @@ impl OnboardingStore for PgStore {
         decision: Decision,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<bool>> {
-        Box::pin(
-            async move { sql::decide_submission(&Pg(&*self.write_conn().await?), tenant, id, &decision, now).await },
-        )
+        Box::pin(async move {
+            sql::decide_submission(&Pg(&*self.write_conn().await?), tenant, id, &decision, now)
+                .await
+                .map_err(retry::unknown_if_lost)
+        })
     }
 }

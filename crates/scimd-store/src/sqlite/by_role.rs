@@ -342,7 +342,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let now = normalized_time(now);
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::new_resource_id();
         Box::pin(self.write(move |w| ready(resources::create(&Lite(w), &mut { w }, tenant, kind, id, new, &now))))
     }
 
@@ -397,7 +397,11 @@ impl Store for SqliteStore {
     ) -> BoxFut<'_, StoreResult<StoredResource>> {
         let id = id.to_string();
         let now = normalized_time(now);
-        Box::pin(self.write(move |w| ready(resources::update(&Lite(w), &mut { w }, tenant, kind, &id, update, now))))
+        Box::pin(
+            self.write(move |w| {
+                ready(resources::update(&Lite(w), &mut { w }, tenant, kind, &id, &mut { update }, now))
+            }),
+        )
     }
 
     fn delete(
@@ -441,6 +445,9 @@ impl Store for SqliteStore {
             pool_idle: idle,
             pool_waiting: 0,
             write_queue: self.inner.observed.write_queue.load(Ordering::Relaxed),
+            // One writer, no transaction is ever broken off; no connection can break.
+            retried_transactions: 0,
+            retried_connections: 0,
         }
     }
 

@@ -8,6 +8,7 @@
 //! tenant's count (one row on SQLite, 16 shards on PostgreSQL). A deep page of an
 //! unfiltered list starts where the shell says ([`Skip`]: SQLite's page anchors).
 
+use scimd_core::filter::{CompValue, CompareOp, ResolvedFilter};
 use scimd_core::list::ListQuery;
 use scimd_core::schema::ResourceKind;
 
@@ -146,6 +147,13 @@ pub(crate) fn where_clause(
     query: &ListQuery,
 ) -> StoreResult<Sql> {
     let mut c = Compiler::new(dialect, tenant.0, kind);
+    if let Some(ResolvedFilter::Compare(attr, CompareOp::Eq, CompValue::Str(literal))) = &query.filter
+        && kind == ResourceKind::User
+        && attr.is_user_name()
+    {
+        c.user_name_eq("r", literal);
+        return Ok(c.sql);
+    }
     if let Some(f) = &query.filter {
         c.sql.text.push_str("r.id IN (");
         c.set(f).map_err(StoreError::Scim)?;

@@ -138,22 +138,25 @@ pub(crate) async fn create_with_ids(
 }
 
 /// Changes a resource: its current version must pass `If-Match`, then the service's
-/// mutator computes the new state from the current document.
+/// mutator computes the new state from the current document. The update's event is taken
+/// (a shell that runs the change again puts it back first).
 pub(crate) async fn update(
     db: &impl Db,
     shell: &mut impl Shell,
     tenant: TenantId,
     kind: ResourceKind,
     id: &str,
-    update: Update,
+    update: &mut Update,
     now: String,
 ) -> StoreResult<StoredResource> {
-    let Update { if_match, mutate, related, event, write } = update;
+    let event = update.event.take();
+    let Update { if_match, mutate, related, write, .. } = update;
+    let (related, write) = (*related, *write);
     // PostgreSQL's row lock serializes read-modify-writes of one resource across replicas.
     let Some((rowid, current)) = load(db, tenant, kind, id, false, Lock::Change).await? else {
         return Err(StoreError::NotFound);
     };
-    check_if_match(&if_match, current.version)?;
+    check_if_match(if_match, current.version)?;
     let current_doc: serde_json::Value =
         serde_json::from_str(&current.data).map_err(|e| StoreError::Internal(e.to_string()))?;
     let Change { state, password_hash, member_ops, deactivates, derived_gen } =
