@@ -1,6 +1,7 @@
 //! The PostgreSQL shell's side of export and import: a page is one statement on a pooled
-//! connection; a batch of imported rows is one transaction, whose attribute-key ids are
-//! published once it committed (audit events take their ids from the table's identity).
+//! connection; a batch of imported rows is one transaction (run again, as every write
+//! transaction, when PostgreSQL breaks it off), whose attribute-key ids are published once
+//! it committed (audit events take their ids from the table's identity).
 
 use super::*;
 use crate::roles::transfer::{self as sql, ImportShell};
@@ -26,19 +27,18 @@ impl TransferStore for PgStore {
     ) -> BoxFut<'a, StoreResult<TransferPage>> {
         Box::pin(async move {
             let k = self.kinds().get(kind).ok_or_else(|| StoreError::Internal(format!("no kind {kind}")))?;
-            sql::page(&Pg(&*self.conn().await?), k, selection, after, limit).await
+            read!(self, |db| sql::page(db, k, selection, after.clone(), limit))
         })
     }
 
     fn import_rows(&self, kind: usize, rows: Vec<ImportRow>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
             let k = self.kinds().get(kind).ok_or_else(|| StoreError::Internal(format!("no kind {kind}")))?;
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            let mut unit = Unit::new(self, &tx);
-            sql::import(&Pg(&tx), &mut unit, k, rows).await?;
-            let pending = std::mem::take(&mut unit.pending);
-            tx.commit().await.map_err(pg)?;
+            let pending = transaction!(self, |tx| {
+                let mut unit = Unit::new(self, &tx);
+                sql::import(&Pg(&tx), &mut unit, k, &rows).await?;
+                Ok(unit.pending)
+            })?;
             self.publish_keys(pending);
             Ok(())
         })
@@ -47,10 +47,7 @@ impl TransferStore for PgStore {
     fn import_links(&self, kind: usize, rows: Vec<Vec<Field>>) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
             let k = self.kinds().get(kind).ok_or_else(|| StoreError::Internal(format!("no kind {kind}")))?;
-            let mut c = self.conn().await?;
-            let tx = c.transaction().await.map_err(pg)?;
-            sql::links(&Pg(&tx), k, rows).await?;
-            tx.commit().await.map_err(pg)
+            transaction!(self, |tx| { sql::links(&Pg(&tx), k, &rows).await })
         })
     }
 }

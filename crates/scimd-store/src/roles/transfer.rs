@@ -203,14 +203,14 @@ pub(crate) async fn import(
     db: &impl Db,
     shell: &mut impl ImportShell,
     kind: &Kind,
-    rows: Vec<ImportRow>,
+    rows: &[ImportRow],
 ) -> StoreResult<()> {
     let k = &kind.sql;
     let dialect = db.dialect();
     let mut tenants: HashMap<String, TenantId> = HashMap::new();
     // Resources counted per tenant and kind, once for the batch: (tenant, kind, a row id, n).
     let mut counts: Vec<(TenantId, ResourceKind, i64, i64)> = Vec::new();
-    for row in rows {
+    for row in rows.iter() {
         if row.fields.len() != kind.columns.len() {
             return Err(StoreError::Internal(format!("a {} row of {} fields", kind.name, row.fields.len())));
         }
@@ -296,7 +296,7 @@ pub(crate) async fn import(
 }
 
 /// Runs the statement written once every row is there, for each row of `kind`.
-pub(crate) async fn links(db: &impl Db, kind: &Kind, rows: Vec<Vec<Field>>) -> StoreResult<()> {
+pub(crate) async fn links(db: &impl Db, kind: &Kind, rows: &[Vec<Field>]) -> StoreResult<()> {
     let Some((sql, at)) = kind.sql.links else { return Ok(()) };
     for row in rows {
         if at.iter().any(|i| row.get(*i).is_none_or(|f| matches!(f, Field::Null))) {

@@ -38,7 +38,7 @@ impl TransferStore for SqliteStore {
         };
         Box::pin(self.write(move |w| {
             let mut shell = w;
-            ready(sql::import(&Lite(w), &mut shell, k, rows))?;
+            ready(sql::import(&Lite(w), &mut shell, k, &rows))?;
             if w.next_event.get() > 0 {
                 save_event_counter(w, EventFile::Journal)?;
             }
@@ -50,6 +50,6 @@ impl TransferStore for SqliteStore {
         let Some(k) = self.kinds().get(kind) else {
             return Box::pin(async move { Err(StoreError::Internal(format!("no kind {kind}"))) });
         };
-        Box::pin(self.write(move |w| ready(sql::links(&Lite(w), k, rows))))
+        Box::pin(self.write(move |w| ready(sql::links(&Lite(w), k, &rows))))
     }
 }
