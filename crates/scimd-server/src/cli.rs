@@ -5,7 +5,8 @@
 //! `migrate`), `tenant`, `token` (and `admin-token`), `client`, `api_user`, `keys`
 //! (`signing-key`, `master-key`), `audit`, `group`, `user` (import), `places` (and
 //! `access`), `portal` (`operator`, `system-user`), `events` (event streams, `tail`), `onboard` (`onboard`,
-//! `tenant promote`, `golive`), `config`, `sync` (the customer side). The
+//! `tenant promote`, `golive`), `transfer` (`export`, `import`, `backup`, `restore`),
+//! `config`, `sync` (the customer side). The
 //! commands' logic lives in `admin`.
 //! Output formats are relied on by scripts: `token create` prints the token alone on its
 //! last line; lists are tab-separated.
@@ -26,6 +27,7 @@ pub mod serve;
 pub mod sync;
 pub mod tenant;
 pub mod token;
+pub mod transfer;
 pub mod user;
 
 pub use parse::parse;
@@ -210,6 +212,17 @@ pub enum Command {
     Golive(onboard::GoliveCmd),
     /// Make a SCIM server's users agree with a source of users (the customer side).
     Sync(sync::SyncArgs),
+    /// Write the database's data, or some tenants', to one file (JSON Lines with a count
+    /// and digest per kind of row), to import into another database (SQLite or PostgreSQL).
+    Export(transfer::ExportArgs),
+    /// Read an export into this database: checked whole first, written in batches, then
+    /// read back and compared with the file.
+    Import(transfer::ImportArgs),
+    /// Copy a SQLite database and its audit journal while the server runs (a consistent
+    /// snapshot of each).
+    Backup(transfer::BackupArgs),
+    /// Put a SQLite backup in place of the database (the server stopped).
+    Restore(transfer::RestoreArgs),
     /// The configuration: print the commented default, or show the effective one.
     #[command(subcommand)]
     Config(config::ConfigCmd),
@@ -239,7 +252,15 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
         Command::Completions { shell } => completions(shell),
         Command::Healthcheck(args) => serve::healthcheck(&cfg, args).await?,
         Command::MasterKey(cmd) => keys::master_key(cmd, &cfg).await?,
-        Command::Serve(_) => serve::serve(&cfg, db().await?).await?,
+        Command::Serve(_) => {
+            // Held while serving: a restore or import waits for no server.
+            let _lock = database::serving_lock(&cfg)?;
+            serve::serve(&cfg, db().await?).await?
+        }
+        Command::Export(args) => transfer::export(&cfg, args).await?,
+        Command::Import(args) => transfer::import(&cfg, args).await?,
+        Command::Backup(args) => transfer::backup(&cfg, args)?,
+        Command::Restore(args) => transfer::restore(&cfg, args)?,
         Command::Migrate => database::migrate(&cfg, &db().await?).await?,
         Command::Tenant(cmd) => tenant::run(&db().await?.admin, cmd).await?,
         Command::Token(cmd) => token::run(&db().await?.admin, cmd).await?,

@@ -30,6 +30,8 @@
 //! - [`config`]: the configuration (TOML file, environment, flags).
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
 //! - [`background`]: the background tasks: what runs, how often, and why.
+//! - [`transfer`]: moving a deployment's data between databases: the export file
+//!   (JSON Lines with a digest per kind) and the export and import use cases.
 //! - [`cli`]: the `scimd` command line (serve, tenant, token, …).
 //!
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind
@@ -60,6 +62,7 @@ pub mod seal;
 pub mod secrets;
 pub mod service;
 pub mod sms;
+pub mod transfer;
 
 use std::future::Future;
 

@@ -147,6 +147,12 @@ impl Keyring {
         self.current.as_ref().map(MasterKey::id)
     }
 
+    /// Whether the master key with this id (as [`Keyring::current_id`] gives it) opens
+    /// values here: the current key or a previous one.
+    pub fn knows(&self, id: &str) -> bool {
+        self.keys().any(|k| k.id() == id)
+    }
+
     /// `plain` as it is to be stored: sealed under the current master key, or as it is
     /// when there is none.
     pub fn seal(&self, plain: &[u8]) -> Vec<u8> {

@@ -23,6 +23,8 @@
 //!   leases and the operations done).
 //! - `portal`: [`PortalStore`] (the web console's operators, system users and their
 //!   invitations, sessions, tenants' single sign-on).
+//! - [`transfer`]: [`TransferStore`] (a deployment's rows read and written by natural
+//!   keys, for `scimd export` and `import`).
 //! - `roles`: the store's SQL by role, written once for both databases against `db`;
 //!   `lockout` and `rotation`: the failed-login rule and the refresh rotation's decision,
 //!   plain functions the roles apply.
@@ -50,6 +52,7 @@ mod sqlfilter;
 pub mod sqlite;
 mod tenants;
 mod tokens;
+pub mod transfer;
 mod user_names;
 
 pub use async_requests::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
@@ -72,6 +75,7 @@ pub use portal::{
 pub use scimd_core::profile::RefreshExpiry;
 pub use tenants::{AuditSettings, Contacts, DetailsLevel, Stage, Tenant, TenantId, TenantStore};
 pub use tokens::{AccessTokenRow, ClientUpdate, NewAccessToken, TokenStore};
+pub use transfer::TransferStore;
 pub use user_names::UserNameIssue;
 
 use std::future::Future;
@@ -267,6 +271,7 @@ pub trait Store:
     + AsyncRequestStore
     + PortalStore
     + OnboardingStore
+    + TransferStore
     + Send
     + Sync
     + 'static

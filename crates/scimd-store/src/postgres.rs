@@ -37,6 +37,7 @@ mod by_role;
 mod by_role_events;
 mod by_role_onboarding;
 mod by_role_portal;
+mod by_role_transfer;
 mod db;
 mod retry;
 pub mod tls;

@@ -16,6 +16,8 @@
 //! - `onboarding`: API system users' set-password links, the message log, go-live
 //!   submissions.
 //! - `places`: the places tree, access links, location rules and their recomputation.
+//! - `transfer`: every carried row read by natural keys and written back (export and
+//!   import).
 //! - `resources`: SCIM users and groups: read, listed, created, changed, deleted.
 
 pub(crate) mod access;
@@ -31,3 +33,4 @@ pub(crate) mod places;
 pub(crate) mod portal;
 pub(crate) mod resources;
 pub(crate) mod tenants;
+pub(crate) mod transfer;

@@ -13,8 +13,8 @@
 //! The SQL is in `roles/`, written once for both databases; this file is the execution
 //! shell: connections, the writer thread and its group commit, readiness. Beside it:
 //! `by_role` and `by_role_events` (which connection each method of the contract runs
-//! on), `migrate` (the
-//! schemas), `anchors` (deep list pages), `db` (the `Db` surface over a connection).
+//! on; `by_role_transfer` for export and import), `backup` (copies of the files, restore,
+//! the serving lock), `migrate` (the schemas), `anchors` (deep list pages), `db` (the `Db` surface over a connection).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -32,10 +32,12 @@ use scimd_core::schema::ResourceKind;
 use tokio::sync::oneshot;
 
 mod anchors;
+pub mod backup;
 mod by_role;
 mod by_role_events;
 mod by_role_onboarding;
 mod by_role_portal;
+mod by_role_transfer;
 mod db;
 mod files;
 mod migrate;

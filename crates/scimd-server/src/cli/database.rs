@@ -58,6 +58,19 @@ async fn open_store(db: &crate::config::DatabaseConfig) -> Result<Arc<dyn Store>
     .map_err(|e| format!("cannot open database '{path}': {e}"))
 }
 
+/// A SQLite database's serving lock (see `scimd_store::sqlite::backup`), none for
+/// PostgreSQL.
+pub(super) fn serving_lock(cfg: &Config) -> Result<Option<scimd_store::sqlite::backup::ServingLock>, String> {
+    if is_postgres(&cfg.database.url) {
+        return Ok(None);
+    }
+    let path = sqlite_path(&cfg.database.url)?;
+    if path.is_empty() || path == ":memory:" {
+        return Ok(None);
+    }
+    scimd_store::sqlite::backup::ServingLock::take(&path).map(Some).map_err(|e| e.to_string())
+}
+
 /// `scimd migrate`: the schema brought up to date, then the users the userName rule
 /// left for the operator.
 pub(super) async fn migrate(cfg: &Config, db: &Database) -> Result<(), String> {

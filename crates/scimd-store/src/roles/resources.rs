@@ -13,6 +13,6 @@ mod members;
 mod read;
 mod write;
 
-pub(crate) use index::{KeyScope, Shell, rewrite_index};
+pub(crate) use index::{KeyScope, Shell, bump_count, rewrite_index, write_index};
 pub(crate) use read::{Lock, Skip, count_sql, list, load, page_sql, where_clause};
 pub(crate) use write::{create, create_with_ids, delete, update};
