@@ -46,7 +46,7 @@ for n in $SIZES; do
   "$root/target/release/examples/reference" "127.0.0.1:$ref_port" "$work/bench.db" "$tenant_id" 2>/dev/null &
   reference=$!
   sleep 0.5
-  export IDS_FILE="$work/ids" NAMES_FILE="$work/names"
+  export IDS_FILE="$work/ids" NAMES_FILE="$work/names" TOTAL="$n"
   first=$(head -n 1 "$work/ids")
   curl -fs -o /dev/null "http://127.0.0.1:$ref_port/scim/v2/Users/$first" || { echo "the reference does not answer" >&2; exit 1; }
   rate "$base" get.lua >/dev/null; rate "http://127.0.0.1:$ref_port" get.lua >/dev/null

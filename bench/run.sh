@@ -69,8 +69,8 @@ start_server() { # [log level]: the server with its defaults, or WORKERS / SCIMD
 }
 cleanup() {
   if [ "$REPLICAS" -gt 1 ]; then "$root/scripts/replicas" stop "$work/replicas"; else [ -n "$server" ] && kill "$server" 2>/dev/null; fi
-  wait 2>/dev/null
   [ -n "${reference:-}" ] && kill "$reference" 2>/dev/null
+  wait 2>/dev/null
   [ -n "$pgdir" ] && { "$root/scripts/pg" stop "$pgdir" || true; rm -rf "$pgdir"; }
   rm -rf "$work"
 }
@@ -192,7 +192,7 @@ mem_end=$(memory)
 if [ "$DATABASE" = postgres ]; then
   db_size=$(psql "$SCIMD_DATABASE_URL" -qAtc "SELECT pg_size_pretty(pg_database_size(current_database()))")
 else
-  db_size=$(du -sh "$work" | cut -f1)
+  db_size=$(du -ch "$work"/bench.db* | tail -1 | cut -f1)
 fi
 
 # The request log's cost: GET with the log off (level warn), then with the defaults again.
