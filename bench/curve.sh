@@ -63,3 +63,4 @@ for n in $SIZES; do
     "$L" "$((size / n))" "$anon" "$peak" "$mapped"
   kill $server $reference 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; reference=
 done
+trap - EXIT

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Db, Dialect, Param, Row};
+use crate::db::{Db, Dialect, List, Param, Row};
 use crate::{
     AuditRecord, ErrorRow, EventBucket, EventCount, EventDetails, EventQuery, EventRow, NewEvent, StoreError,
     StoreResult, TenantId, normalized_time,
@@ -142,6 +142,51 @@ pub(crate) async fn insert_details(
     Ok(())
 }
 
+/// Events without details as one `INSERT … SELECT FROM unnest(…)` (PostgreSQL).
+async fn insert_events_at_once(db: &impl Db, events: &[&NewEvent]) -> StoreResult<()> {
+    let col = |f: fn(&NewEvent) -> Option<String>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
+    let tenants: Vec<i64> = events.iter().map(|e| e.tenant.unwrap_or(TenantId::NONE).0).collect();
+    let times: Vec<i64> = events.iter().map(|e| e.time.timestamp_millis()).collect();
+    let statuses: Vec<i64> = events.iter().map(|e| i64::from(e.status)).collect();
+    let durations: Vec<f64> = events.iter().map(|e| e.duration_ms).collect();
+    let deactivated: Vec<bool> = events.iter().map(|e| e.deactivated).collect();
+    let (request_ids, methods, paths, ops) = (
+        col(|e| Some(e.request_id.clone())),
+        col(|e| Some(e.method.clone())),
+        col(|e| Some(e.path.clone())),
+        col(|e| Some(e.op.clone())),
+    );
+    let (clients, rtypes, resource_ids, scim_types, client_request_ids) = (
+        col(|e| e.client.clone()),
+        col(|e| e.rtype.clone()),
+        col(|e| e.resource_id.clone()),
+        col(|e| e.scim_type.clone()),
+        col(|e| e.client_request_id.clone()),
+    );
+    let sql = "INSERT INTO api_events (tenant_id, time, request_id, client, method, path, rtype, resource_id, op, \
+               status, scim_type, duration_ms, deactivated, client_request_id) \
+               SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], \
+               ?::text[], ?::text[], ?::bigint[], ?::text[], ?::float8[], ?::bool[], ?::text[])";
+    let p: [&dyn Param; 14] = [
+        &List(&tenants),
+        &List(&times),
+        &List(&request_ids),
+        &List(&clients),
+        &List(&methods),
+        &List(&paths),
+        &List(&rtypes),
+        &List(&resource_ids),
+        &List(&ops),
+        &List(&statuses),
+        &List(&scim_types),
+        &List(&durations),
+        &List(&deactivated),
+        &List(&client_request_ids),
+    ];
+    db.execute(sql, &p).await.map_err(failed)?;
+    Ok(())
+}
+
 /// Writes a batch of the audit sink in the shell's one unit; `next` says where each new
 /// event goes (SQLite: the journal, with the id the writer hands out). Whether it wrote an
 /// event.
@@ -161,8 +206,25 @@ pub(crate) async fn record(
         }
     };
     let mut events = false;
+    // PostgreSQL: the events without details (reads, mostly) in one statement, not one
+    // round trip each; their ids are not needed (nothing refers to them).
+    let at_once = db.dialect() == Dialect::Postgres;
+    if at_once {
+        let plain: Vec<&NewEvent> = batch
+            .iter()
+            .filter_map(|r| match r {
+                AuditRecord::Event(e, None) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if !plain.is_empty() {
+            insert_events_at_once(db, &plain).await?;
+            events = true;
+        }
+    }
     for r in batch {
         match r {
+            AuditRecord::Event(_, None) if at_once => {}
             AuditRecord::Event(e, details) => {
                 let id = insert_event(db, e, next()?).await?;
                 events = true;

@@ -137,6 +137,26 @@ pub(crate) enum Skip {
     PastEnd,
 }
 
+/// The value of a list filtered by `userName eq "…"` alone.
+fn user_name_eq(kind: ResourceKind, query: &ListQuery) -> Option<&str> {
+    match &query.filter {
+        Some(ResolvedFilter::Compare(attr, CompareOp::Eq, CompValue::Str(literal)))
+            if kind == ResourceKind::User && attr.is_user_name() =>
+        {
+            Some(literal)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a list's statements are always the same text, so PostgreSQL may keep them
+/// prepared (one statement per connection, not one per filter): the identity providers'
+/// lookup by userName, in the default order. Other filters' texts depend on the filter's
+/// shape, which the client chooses: those are sent once, typed ([`Db::query_built`]).
+fn kept(query: &ListQuery) -> bool {
+    user_name_eq(ResourceKind::User, query).is_some() && query.sort.is_none() && query.after.is_none()
+}
+
 /// The `WHERE` of a list: the filter's set (if any), the tenant and kind. With a filter,
 /// the filter's index probes drive (`r.id IN (…)`); on SQLite the unary `+` keeps the
 /// planner from scanning the tenant's resources through the (tenant_id, rtype) index instead.
@@ -147,10 +167,7 @@ pub(crate) fn where_clause(
     query: &ListQuery,
 ) -> StoreResult<Sql> {
     let mut c = Compiler::new(dialect, tenant.0, kind);
-    if let Some(ResolvedFilter::Compare(attr, CompareOp::Eq, CompValue::Str(literal))) = &query.filter
-        && kind == ResourceKind::User
-        && attr.is_user_name()
-    {
+    if let Some(literal) = user_name_eq(kind, query) {
         c.user_name_eq("r", literal);
         return Ok(c.sql);
     }
@@ -211,8 +228,15 @@ pub(crate) fn page_sql(
     match dialect {
         Dialect::Sqlite => q.sql.text.push_str(&format!(" LIMIT {limit} OFFSET {offset}")),
         Dialect::Postgres => {
+            // A statement kept prepared takes its limits as parameters: one text, one plan.
+            let limits = if kept(query) {
+                q.sql.params.extend([SqlValue::Integer(limit as i64), SqlValue::Integer(offset as i64)]);
+                "LIMIT ? OFFSET ?".to_string()
+            } else {
+                format!("LIMIT {limit} OFFSET {offset}")
+            };
             q.sql.text = format!(
-                "SELECT {} FROM unnest(ARRAY({} LIMIT {limit} OFFSET {offset})) WITH ORDINALITY AS p(id, pos) \
+                "SELECT {} FROM unnest(ARRAY({} {limits})) WITH ORDINALITY AS p(id, pos) \
                  JOIN resources r ON r.id = p.id ORDER BY p.pos",
                 resource_cols(dialect, kind, related),
                 q.sql.text,
@@ -234,8 +258,8 @@ pub(crate) fn params(values: &[SqlValue]) -> Vec<&dyn Param> {
 
 /// A page of a list: its items, the total of matches, the cursor of the next page.
 /// `skip` says where a deep page of an unfiltered list in the default order starts.
-pub(crate) async fn list(
-    db: &impl Db,
+pub(crate) async fn list<D: Db>(
+    db: &D,
     tenant: TenantId,
     kind: ResourceKind,
     query: &ListQuery,
@@ -246,7 +270,12 @@ pub(crate) async fn list(
     let where_sql = where_clause(dialect, tenant, kind, query)?;
     let count_all = async || -> StoreResult<u64> {
         let n: i64 = if query.filter.is_some() {
-            db.query_built(&count_sql(&where_sql), &where_sql.params, |r| r.get(0)).await?.pop()
+            let count = count_sql(&where_sql);
+            if kept(query) {
+                db.query(&count, &params(&where_sql.params), |r| r.get(0)).await?.pop()
+            } else {
+                db.query_built(&count, &where_sql.params, |r| r.get(0)).await?.pop()
+            }
         } else {
             let sql = match dialect {
                 Dialect::Sqlite => "SELECT n FROM resource_counts WHERE tenant_id = ? AND rtype = ?",
@@ -274,13 +303,16 @@ pub(crate) async fn list(
     }
     let q = page_sql(dialect, tenant, kind, query, related, &where_sql, from, offset)?;
     let mut rowids = Vec::new();
-    let mut items = db
-        .query_built(&q.text, &q.params, |row| {
-            let (rowid, r) = resource(kind, related, row)?;
-            rowids.push(rowid);
-            Ok(r)
-        })
-        .await?;
+    let map = |row: &D::Row<'_>| {
+        let (rowid, r) = resource(kind, related, row)?;
+        rowids.push(rowid);
+        Ok(r)
+    };
+    let mut items = if kept(query) {
+        db.query(&q.text, &params(&q.params), map).await?
+    } else {
+        db.query_built(&q.text, &q.params, map).await?
+    };
     let next = crate::page_end(query, &mut items, &rowids);
     // A first page that is not full holds every match: no need to count them again.
     let first = query.start_index <= 1 && query.after.is_none_or(|a| a == 0);
