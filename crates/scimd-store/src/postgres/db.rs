@@ -40,35 +40,25 @@ pub(crate) trait Typed {
     ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send;
 }
 
-impl Typed for deadpool_postgres::ClientWrapper {
-    fn query_typed(
-        &self,
-        sql: &str,
-        params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
-        tokio_postgres::Client::query_typed(self, sql, params)
-    }
+/// `Typed` for what derefs to the driver's client or transaction.
+macro_rules! typed {
+    ($($ty:ty => $driver:path),*) => {$(
+        impl Typed for $ty {
+            fn query_typed(
+                &self,
+                sql: &str,
+                params: &[(&(dyn ToSql + Sync), Type)],
+            ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
+                <$driver>::query_typed(self, sql, params)
+            }
+        }
+    )*};
 }
-
-impl Typed for deadpool_postgres::Client {
-    fn query_typed(
-        &self,
-        sql: &str,
-        params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
-        tokio_postgres::Client::query_typed(self, sql, params)
-    }
-}
-
-impl Typed for deadpool_postgres::Transaction<'_> {
-    fn query_typed(
-        &self,
-        sql: &str,
-        params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> impl Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>> + Send {
-        tokio_postgres::Transaction::query_typed(self, sql, params)
-    }
-}
+typed!(
+    deadpool_postgres::ClientWrapper => tokio_postgres::Client,
+    deadpool_postgres::Client => tokio_postgres::Client,
+    deadpool_postgres::Transaction<'_> => tokio_postgres::Transaction
+);
 
 impl<C: GenericClient + Typed + Sync> Db for Pg<'_, C> {
     type Row<'r> = tokio_postgres::Row;
