@@ -476,9 +476,9 @@ impl Service {
         }
     }
 
-    /// A PATCH as a client sent it: `projected` when the request named `attributes` or
-    /// `excludedAttributes`. A group PATCH that named neither answers no content unless the
-    /// profile keeps the resource (`group_patch_resource`): the members are not loaded.
+    /// A PATCH as a client sent it: `may_omit` when the request named neither `attributes`
+    /// nor `excludedAttributes`. Such a group PATCH answers no content unless the profile
+    /// keeps the resource (`group_patch_resource`): the members are not loaded.
     #[allow(clippy::too_many_arguments)]
     pub async fn patch_as(
         &self,
