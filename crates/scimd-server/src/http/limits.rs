@@ -109,3 +109,25 @@ impl Limiters {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profiles_rate_holds_each_of_its_tenants_apart() {
+        let l = Limiters::new(&Limits::default());
+        for _ in 0..3 {
+            assert!(l.check_profile(1, 3).is_ok());
+        }
+        let over = l.check_profile(1, 3).err().expect("the fourth in a burst of three is refused");
+        assert_eq!((over.what, over.per_sec), ("this tenant", 3));
+        assert!(over.retry_after > Duration::ZERO);
+        // Another tenant of the same rate, and the same tenant under another rate, have
+        // their own allowance; the server's own limits are off.
+        assert!(l.check_profile(2, 3).is_ok());
+        assert!(l.check_profile(1, 10).is_ok());
+        assert!(l.check(1, &Arc::from("client")).is_ok());
+        l.forget_idle();
+    }
+}

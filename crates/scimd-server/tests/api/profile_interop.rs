@@ -133,6 +133,15 @@ async fn s5_3_undefined_attributes_and_schema_urns_are_refused() {
         )
         .await;
     r.assert_error(400, Some("invalidSyntax"));
+    // A path naming an undefined attribute is an invalid path (RFC 7644 §3.5.2).
+    let r = s
+        .patch_as(
+            &token,
+            &format!("/Users/{id}"),
+            &patch_op(json!([{"op": "replace", "path": "favouriteColour", "value": "green"}])),
+        )
+        .await;
+    r.assert_error(400, Some("invalidPath"));
 }
 
 /// §5.4: every `type` sub-attribute `/Schemas` shows declares its `canonicalValues`;
