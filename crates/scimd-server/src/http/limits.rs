@@ -120,7 +120,7 @@ mod tests {
         for _ in 0..3 {
             assert!(l.check_profile(1, 3).is_ok());
         }
-        let over = l.check_profile(1, 3).err().expect("the fourth in a burst of three is refused");
+        let Err(over) = l.check_profile(1, 3) else { panic!("the fourth in a burst of three is refused") };
         assert_eq!((over.what, over.per_sec), ("this tenant", 3));
         assert!(over.retry_after > Duration::ZERO);
         // Another tenant of the same rate, and the same tenant under another rate, have
