@@ -1,8 +1,9 @@
 //! Overload protection: per-tenant and per-client request rates (429 with `Retry-After`,
-//! checked once a request's credentials are known; a tenant's profile may set its own rate), a bound on requests in flight (beyond it,
-//! 503 at once rather than a queue that grows), a time limit per request (503), and the bounds
-//! on connections that `connections` applies. Rates are per process: with several replicas,
-//! each enforces its own.
+//! checked once a request's credentials are known; a tenant's profile may set its own
+//! rate), a bound on requests in flight (beyond it, 503 at once rather than a queue that
+//! grows), a time limit per request (503), and the bounds on connections that
+//! `connections` applies. Rates are per process: with several replicas, each enforces its
+//! own.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
