@@ -395,6 +395,9 @@ pub fn standard_registry() -> Registry {
         common: common_attributes(),
         tolerated_urns: vec![MICROSOFT_GROUP_URN.to_string(), MICROSOFT_USER_URN.to_string()],
         strict: false,
+        patch_requires_path: false,
+        replace_complex_whole: false,
+        canonical_types: false,
     }
 }
 

@@ -29,6 +29,9 @@ pub struct ServiceProviderConfig {
     /// answered asynchronously (`Prefer: respond-async`).
     pub security_events: bool,
     pub async_requests: bool,
+    /// The tenant claims the SCIM 2.0 Interoperability Profile: `interopProfileConformant`
+    /// (draft-zollner-scim-interop-profile §4), shown only when true.
+    pub interop_profile_conformant: bool,
 }
 
 impl Default for ServiceProviderConfig {
@@ -43,6 +46,7 @@ impl Default for ServiceProviderConfig {
             etag: true,
             security_events: false,
             async_requests: false,
+            interop_profile_conformant: false,
         }
     }
 }
@@ -75,6 +79,9 @@ pub fn service_provider_config_json(cfg: &ServiceProviderConfig, base_url: &str)
         }],
         "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base_url}/ServiceProviderConfig")}
     });
+    if cfg.interop_profile_conformant {
+        v["interopProfileConformant"] = Value::Bool(true);
+    }
     if let Some(d) = &cfg.documentation_uri {
         v["documentationUri"] = Value::String(d.clone());
     }

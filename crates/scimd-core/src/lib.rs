@@ -5,6 +5,7 @@
 //! - [`error`]: the SCIM error type and its JSON form.
 //! - [`schema`]: attribute characteristics, schemas, resource types, the [`schema::Registry`].
 //! - [`builtin`]: the built-in schemas (core User, Enterprise User, Group) and common attributes.
+//! - [`canonical`]: the `type` values a tenant accepts, as its `/Schemas` declares them.
 //! - [`filter`]: filter and path syntax, parser, resolution against a registry, in-memory evaluator.
 //! - [`resource`]: turning client JSON into a canonical stored document (types, case,
 //!   mutability, required), immutability checks, and the attribute-index entries of a document.
@@ -25,6 +26,7 @@
 //! - [`resource_id`]: which ids given from outside (imported, an operator's) are usable.
 
 pub mod builtin;
+pub mod canonical;
 pub mod cursor;
 pub mod discovery;
 pub mod error;

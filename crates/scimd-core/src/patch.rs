@@ -258,6 +258,14 @@ impl<'r> Engine<'r> {
                  e.g. members[value eq \"<id>\"]",
             ));
         }
+        if self.reg.patch_requires_path && op.path.is_none() {
+            // The interoperability profile's PATCH subset: the attribute is named in `path`,
+            // never implied by the keys of a `value` object.
+            return Err(ScimError::invalid_syntax(
+                "every operation needs a 'path' here (this tenant takes no path-less operations): \
+                 send one operation per attribute, e.g. {\"op\": \"replace\", \"path\": \"active\", \"value\": false}",
+            ));
+        }
         match (&op.path, op.op) {
             (None, PatchOpKind::Remove) => Err(ScimError::no_target("a remove operation needs a 'path'")),
             (None, kind) => {
@@ -329,6 +337,7 @@ impl<'r> Engine<'r> {
         }
         let value = normalize_value(self.reg, self.kind, &t.resolved(), v)?;
         let (top, sub) = (t.top, t.sub);
+        let whole = kind == PatchOpKind::Replace && self.reg.replace_complex_whole;
         let root = self.root(t.ext.as_deref());
         if let Some(sd) = sub {
             if top.multi_valued {
@@ -373,6 +382,10 @@ impl<'r> Engine<'r> {
                     }
                 }
                 settle_primary(arr, &added);
+            }
+            (false, AttrType::Complex) if whole => {
+                // The interoperability profile: the value is all the attribute keeps.
+                root.insert(top.name.clone(), value);
             }
             (false, AttrType::Complex) => {
                 // Both add and replace merge sub-attributes (RFC 7644 §3.5.2.1, §3.5.2.3).

@@ -4,8 +4,11 @@
 //! made from them (is an operation offered, which page sizes apply); the server applies
 //! them. The default profile is the full RFC 7644 service provider.
 
+mod conformance;
+mod extensions;
 mod head;
 
+pub use extensions::{AttrDoc, ExtensionDecl, SchemaDoc};
 pub use head::ProfileHead;
 
 use serde::{Deserialize, Serialize};
@@ -14,9 +17,7 @@ use serde_json::Value;
 use crate::discovery::ServiceProviderConfig;
 use crate::error::ScimError;
 use crate::language::{is_language_code, is_language_tag, language_of};
-use crate::schema::{
-    AttrDef, AttrType, ExtensionRef, Mutability, Registry, ResourceKind, Returned, SchemaDef, Uniqueness,
-};
+use crate::schema::{ExtensionRef, Mutability, Registry, ResourceKind};
 
 /// An operation on a resource type, as a profile allows it or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +209,37 @@ pub struct Profile {
     /// system's clients look a user up this way), ANDed with a `filter` if there is one.
     /// Off, such a parameter is refused (400) like any other unknown one.
     pub query_attribute_filters: bool,
+    /// `/ServiceProviderConfig` says `"interopProfileConformant": true`: the tenant claims
+    /// the SCIM 2.0 Interoperability Profile (draft-zollner-scim-interop-profile). The claim
+    /// is refused unless the profile's other settings meet it (`Profile::interop_gaps`).
+    pub interop_profile_conformant: bool,
+    /// Every PATCH operation must name its `path`; one without is refused (400
+    /// `invalidSyntax`), as the interoperability profile's PATCH subset says. Off, a path-less
+    /// operation's `value` object names the attributes (RFC 7644 §3.5.2.1; Entra ID sends them).
+    pub patch_requires_path: bool,
+    /// A PATCH `replace` of a whole singular complex attribute (`"path": "name"`) replaces
+    /// it: sub-attributes the value leaves out are removed, as the interoperability profile
+    /// says. Off, `replace` merges sub-attributes like `add` (RFC 7644 §3.5.2.3).
+    pub patch_replace_complex_whole: bool,
+    /// A `type` of a multi-valued attribute (`emails[].type`…) must be one of the values
+    /// `/Schemas` declares for it (its `canonicalValues`: RFC 7643's, or `type_values`),
+    /// case ignored; another is refused (400 `invalidValue`). An attribute with no declared
+    /// values (`entitlements`, `roles`, `x509Certificates` unless `type_values` names them)
+    /// then has no `type` at all, so every `type` `/Schemas` shows has its values.
+    pub canonical_types: bool,
+    /// The `type` values of User attributes, by attribute name (`{"roles": ["admin"]}`),
+    /// declared as the `type` sub-attribute's `canonicalValues` in place of RFC 7643's.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub type_values: std::collections::BTreeMap<String, Vec<String>>,
+    /// Users have no `password`: the User schema does not list it, a request naming it is
+    /// refused as an unknown attribute (400 `invalidSyntax`), and `changePassword` is not
+    /// supported (IPSIE AL2: the Application does not support the password attribute).
+    pub no_password: bool,
+    /// Requests a second the tenant's SCIM clients may make together (a burst of as many),
+    /// beyond which they get 429 with `Retry-After`; on top of the server's `--tenant-rate`.
+    /// Per process, like the server's rates. `None`: the server's limits only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
 }
 
 /// When the refresh tokens of a login expire.
@@ -249,192 +281,6 @@ pub enum AuditDetails {
     All,
 }
 
-/// A schema extension declared by a profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExtensionDecl {
-    /// `User` or `Group`.
-    pub resource_type: String,
-    /// Whether resources of the type must carry it.
-    #[serde(default)]
-    pub required: bool,
-    pub schema: SchemaDoc,
-}
-
-/// A schema as `/Schemas` shows one (RFC 7643 §7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SchemaDoc {
-    pub id: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub attributes: Vec<AttrDoc>,
-}
-
-/// An attribute definition as `/Schemas` shows one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AttrDoc {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub ty: String,
-    #[serde(default)]
-    pub multi_valued: bool,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub required: bool,
-    #[serde(default)]
-    pub case_exact: bool,
-    #[serde(default = "read_write")]
-    pub mutability: String,
-    #[serde(default = "default_returned")]
-    pub returned: String,
-    #[serde(default = "no_uniqueness")]
-    pub uniqueness: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub canonical_values: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reference_types: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sub_attributes: Vec<AttrDoc>,
-}
-
-fn read_write() -> String {
-    "readWrite".into()
-}
-fn default_returned() -> String {
-    "default".into()
-}
-fn no_uniqueness() -> String {
-    "none".into()
-}
-
-/// An attribute declaration as the registry's definition, or what is wrong with it.
-fn attr_def(a: &AttrDoc, depth: u8) -> Result<AttrDef, String> {
-    let valid_name = a.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && a.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && a.name.len() <= 64;
-    if !valid_name {
-        return Err(format!("'{}' is not an attribute name (a letter, then letters, digits, _ or -)", a.name));
-    }
-    let ty = match a.ty.as_str() {
-        "string" => AttrType::String,
-        "boolean" => AttrType::Boolean,
-        "decimal" => AttrType::Decimal,
-        "integer" => AttrType::Integer,
-        "dateTime" => AttrType::DateTime,
-        "reference" => AttrType::Reference,
-        "binary" => AttrType::Binary,
-        "complex" => AttrType::Complex,
-        other => return Err(format!("attribute '{}': unknown type '{other}'", a.name)),
-    };
-    let mutability = match a.mutability.as_str() {
-        "readOnly" => Mutability::ReadOnly,
-        "readWrite" => Mutability::ReadWrite,
-        "immutable" => Mutability::Immutable,
-        "writeOnly" => Mutability::WriteOnly,
-        other => return Err(format!("attribute '{}': unknown mutability '{other}'", a.name)),
-    };
-    let returned = match a.returned.as_str() {
-        "always" => Returned::Always,
-        "never" => Returned::Never,
-        "default" => Returned::Default,
-        "request" => Returned::Request,
-        other => return Err(format!("attribute '{}': unknown returned '{other}'", a.name)),
-    };
-    // scimd keeps one secret per user, the password, and only as a hash: a writeOnly
-    // extension attribute would have nowhere safe to go (and was once taken for the password).
-    if mutability == Mutability::WriteOnly {
-        return Err(format!(
-            "attribute '{}': writeOnly is reserved for the password, the one secret scimd keeps (hashed); \
-             declare it readWrite with returned \"never\" to keep a value that is never read back",
-            a.name
-        ));
-    }
-    if a.uniqueness != "none" {
-        return Err(format!(
-            "attribute '{}': uniqueness '{}' is not enforced for extension attributes; declare \"none\"",
-            a.name, a.uniqueness
-        ));
-    }
-    if ty == AttrType::Complex && (a.sub_attributes.is_empty() || depth > 0) {
-        return Err(format!("attribute '{}': a complex attribute needs sub-attributes, and only at the top", a.name));
-    }
-    if ty != AttrType::Complex && !a.sub_attributes.is_empty() {
-        return Err(format!("attribute '{}': only complex attributes have sub-attributes", a.name));
-    }
-    let mut subs = Vec::new();
-    for sub in &a.sub_attributes {
-        let d = attr_def(sub, depth + 1)?;
-        if subs.iter().any(|s: &AttrDef| s.name.eq_ignore_ascii_case(&d.name)) {
-            return Err(format!("attribute '{}': sub-attribute '{}' twice", a.name, d.name));
-        }
-        subs.push(d);
-    }
-    Ok(AttrDef {
-        name: a.name.clone(),
-        ty,
-        multi_valued: a.multi_valued,
-        description: a.description.clone(),
-        required: a.required,
-        case_exact: a.case_exact,
-        mutability,
-        returned,
-        uniqueness: Uniqueness::None,
-        canonical_values: a.canonical_values.clone(),
-        reference_types: a.reference_types.clone(),
-        sub_attributes: subs,
-    })
-}
-
-impl ExtensionDecl {
-    fn kind(&self) -> Result<ResourceKind, String> {
-        match self.resource_type.as_str() {
-            "User" => Ok(ResourceKind::User),
-            "Group" => Ok(ResourceKind::Group),
-            other => Err(format!("extension '{}': resource_type must be User or Group, not '{other}'", self.schema.id)),
-        }
-    }
-
-    /// The schema definition, validated.
-    fn schema_def(&self) -> Result<SchemaDef, String> {
-        let id = &self.schema.id;
-        let urn_ok = id.starts_with("urn:")
-            && id.len() <= 200
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || ":._-".contains(c))
-            && !id.to_ascii_lowercase().starts_with("urn:ietf:params:scim:");
-        if !urn_ok {
-            return Err(format!(
-                "extension schema id '{id}' must be a URN of your own (urn:…, not under urn:ietf:params:scim:)"
-            ));
-        }
-        if self.schema.attributes.is_empty() {
-            return Err(format!("extension '{id}' declares no attributes"));
-        }
-        let mut attributes: Vec<AttrDef> = Vec::new();
-        for a in &self.schema.attributes {
-            let d = attr_def(a, 0).map_err(|e| format!("extension '{id}': {e}"))?;
-            if attributes.iter().any(|x| x.name.eq_ignore_ascii_case(&d.name)) {
-                return Err(format!("extension '{id}': attribute '{}' twice", d.name));
-            }
-            attributes.push(d);
-        }
-        Ok(SchemaDef {
-            id: id.clone(),
-            name: if self.schema.name.is_empty() {
-                id.rsplit(':').next().unwrap_or(id).to_string()
-            } else {
-                self.schema.name.clone()
-            },
-            description: self.schema.description.clone(),
-            attributes,
-        })
-    }
-}
-
 impl Profile {
     /// The schemas and resource types of a tenant with this profile: the built-in ones and
     /// its declared extensions.
@@ -444,6 +290,7 @@ impl Profile {
             || self.user_groups_settable
             || self.strict
             || self.preferred_language_fallback.is_some()
+            || self.conformance_rules()
     }
 
     pub fn registry(&self) -> Result<Registry, String> {
@@ -467,6 +314,7 @@ impl Profile {
         if self.preferred_language_fallback.is_some() {
             crate::builtin::add_language_extension(&mut reg);
         }
+        self.apply_conformance_rules(&mut reg);
         for ext in &self.extensions {
             let kind = ext.kind()?;
             let schema = ext.schema_def()?;
@@ -486,6 +334,9 @@ impl Profile {
 pub const SCIM1_CORE: &str = "urn:scim:schemas:core:1.0";
 /// The SCIM 2.0 core User schema URN.
 const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+/// The highest rate a profile may set (requests a second).
+pub const RATE_LIMIT_MAX: u32 = 100_000;
 
 /// The most any profile may set as a page size.
 pub const PAGE_SIZE_LIMIT: u64 = 10_000;
@@ -510,6 +361,11 @@ impl Profile {
             && d > m
         {
             return Err(format!("default_page_size ({d}) is larger than max_page_size ({m})"));
+        }
+        if let Some(r) = self.rate_limit
+            && !(1..=RATE_LIMIT_MAX).contains(&r)
+        {
+            return Err(format!("rate_limit must be between 1 and {RATE_LIMIT_MAX} requests a second, not {r}"));
         }
         if !self.users.offered && !self.groups.offered {
             return Err("a profile must offer Users or Groups".into());
@@ -550,7 +406,7 @@ impl Profile {
             // Building it checks the declarations; without any there is nothing to check.
             self.registry()?;
         }
-        Ok(())
+        self.validate_conformance()
     }
 
     /// Applies the profile's rules for users to a prepared (canonical) user document:
@@ -675,8 +531,9 @@ impl Profile {
         let users_change = self.users.allows(Operation::Patch) || self.users.allows(Operation::Replace);
         ServiceProviderConfig {
             patch: server.patch && patch,
-            change_password: server.change_password && users_change,
+            change_password: server.change_password && users_change && !self.no_password,
             filter_max_results: max_page,
+            interop_profile_conformant: self.interop_profile_conformant,
             ..server.clone()
         }
     }

@@ -546,6 +546,9 @@ pub fn finish(reg: &Registry, kind: ResourceKind, doc: &mut Value) -> ScimResult
             }
         }
     }
+    if reg.canonical_types {
+        crate::canonical::check_types(reg, kind, doc)?;
+    }
     Ok(())
 }
 

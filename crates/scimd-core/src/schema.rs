@@ -222,6 +222,15 @@ pub struct Registry {
     /// Strict RFC 7644 mode (a tenant profile's choice): the identity-provider shapes
     /// tolerated by default are refused (`crate::profile::Profile::strict`).
     pub strict: bool,
+    /// Every PATCH operation must name its `path`
+    /// (`crate::profile::Profile::patch_requires_path`).
+    pub patch_requires_path: bool,
+    /// A PATCH `replace` of a whole singular complex attribute replaces it rather than
+    /// merging sub-attributes (`crate::profile::Profile::patch_replace_complex_whole`).
+    pub replace_complex_whole: bool,
+    /// A `type` sub-attribute's value must be one of its `canonicalValues`
+    /// (`crate::profile::Profile::canonical_types`).
+    pub canonical_types: bool,
 }
 
 impl Registry {

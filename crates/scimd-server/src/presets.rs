@@ -3,6 +3,9 @@
 
 /// (name, profile JSON) of every preset.
 pub const PRESETS: &[(&str, &str)] = &[
+    ("interop", include_str!("../../../examples/presets/interop.json")),
+    ("ipsie-al1", include_str!("../../../examples/presets/ipsie-al1.json")),
+    ("ipsie-al2", include_str!("../../../examples/presets/ipsie-al2.json")),
     ("locker", include_str!("../../../examples/presets/locker.json")),
     ("staffing", include_str!("../../../examples/presets/staffing.json")),
     ("visitor", include_str!("../../../examples/presets/visitor.json")),

@@ -159,3 +159,56 @@ fn a_strict_registry_refuses_the_tolerated_shapes() {
     let o = run_strict(json!([{"op": "replace", "value": {"name": {"givenName": "y"}, "active": false}}])).unwrap();
     assert_eq!((o.doc["name"]["givenName"].clone(), o.doc["active"].clone()), (json!("y"), json!(false)));
 }
+
+#[test]
+fn a_path_can_be_required() {
+    let reg = profile_registry(json!({"patch_requires_path": true}));
+    let ops = |o: Value| parse_patch_request(&json!({"schemas": [PATCH_URN], "Operations": o}), false).unwrap();
+    let pathless = ops(
+        json!([{"op": "replace", "path": "active", "value": false}, {"op": "replace", "value": {"active": false}}]),
+    );
+    let e = apply_patch(&reg, ResourceKind::User, &user(), &pathless).unwrap_err();
+    assert_eq!((e.status, e.scim_type), (400, Some(crate::error::ScimType::InvalidSyntax)));
+    assert!(e.detail.contains("needs a 'path'"), "{}", e.detail);
+    let with_path = ops(json!([{"op": "replace", "path": "active", "value": false}]));
+    assert_eq!(apply_patch(&reg, ResourceKind::User, &user(), &with_path).unwrap().doc["active"], false);
+}
+
+#[test]
+fn a_replace_of_a_complex_attribute_can_replace_it_whole() {
+    let named = json!({"userName": "a", "name": {"givenName": "Ada", "familyName": "Lovelace"}});
+    let ops = parse_patch_request(
+        &json!({"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "name", "value": {"givenName": "Augusta"}}]}),
+        false,
+    )
+    .unwrap();
+    // RFC 7644: replace merges; the interoperability profile: the value is the whole attribute.
+    let merged = apply_patch(&standard_registry(), ResourceKind::User, &named, &ops).unwrap();
+    assert_eq!(merged.doc["name"], json!({"givenName": "Augusta", "familyName": "Lovelace"}));
+    let whole = profile_registry(json!({"patch_replace_complex_whole": true}));
+    let replaced = apply_patch(&whole, ResourceKind::User, &named, &ops).unwrap();
+    assert_eq!(replaced.doc["name"], json!({"givenName": "Augusta"}));
+    // add still merges.
+    let add = parse_patch_request(
+        &json!({"schemas": [PATCH_URN], "Operations": [{"op": "add", "path": "name", "value": {"givenName": "Augusta"}}]}),
+        false,
+    )
+    .unwrap();
+    let added = apply_patch(&whole, ResourceKind::User, &named, &add).unwrap();
+    assert_eq!(added.doc["name"], json!({"givenName": "Augusta", "familyName": "Lovelace"}));
+}
+
+#[test]
+fn declared_types_hold_for_patch_too() {
+    let reg = profile_registry(json!({"canonical_types": true, "type_values": {"roles": ["admin", "member"]}}));
+    let ops = |o: Value| parse_patch_request(&json!({"schemas": [PATCH_URN], "Operations": o}), false).unwrap();
+    let ok = ops(json!([{"op": "add", "path": "roles", "value": [{"value": "r1", "type": "Admin"}]}]));
+    assert_eq!(apply_patch(&reg, ResourceKind::User, &user(), &ok).unwrap().doc["roles"][0]["type"], "Admin");
+    let bad = ops(json!([{"op": "add", "path": "emails", "value": [{"value": "x@y", "type": "office"}]}]));
+    let e = apply_patch(&reg, ResourceKind::User, &user(), &bad).unwrap_err();
+    assert_eq!(e.scim_type, Some(crate::error::ScimType::InvalidValue));
+    // No values were declared for entitlements: they have no type.
+    let untyped = ops(json!([{"op": "add", "path": "entitlements", "value": [{"value": "e", "type": "x"}]}]));
+    let e = apply_patch(&reg, ResourceKind::User, &user(), &untyped).unwrap_err();
+    assert_eq!(e.scim_type, Some(crate::error::ScimType::InvalidSyntax), "{}", e.detail);
+}

@@ -14,7 +14,8 @@ pub enum TenantCmd {
         /// Create it without SCIM access (turn it on later with `tenant set`).
         #[arg(long)]
         without_scim: bool,
-        /// Start from a preset's profile (examples/presets/): the product it reproduces.
+        /// Start from a preset's profile (examples/presets/): the product or published SCIM
+        /// profile it reproduces.
         #[arg(long, ignore_case = true, value_parser = preset_names())]
         preset: Option<String>,
         /// `integration` (a customer integrates first, then is promoted) or `production`.
@@ -50,8 +51,8 @@ pub enum TenantCmd {
         /// book's "Tenant profiles" (docs/book). `--profile default` goes back to the default.
         #[arg(long, conflicts_with = "preset")]
         profile: Option<String>,
-        /// Replace the tenant's profile with a preset's (examples/presets/): the product
-        /// it reproduces.
+        /// Replace the tenant's profile with a preset's (examples/presets/): the product or
+        /// published SCIM profile it reproduces.
         #[arg(long, ignore_case = true, value_parser = preset_names())]
         preset: Option<String>,
     },

@@ -65,6 +65,11 @@ impl FromRequestParts<AppState> for ScimRequest {
         if let Err(over) = state.limiters().check(grant.tenant.0, &grant.client) {
             return Err(too_many(&over));
         }
+        if let Some(rate) = profile.rate_limit
+            && let Err(over) = state.limiters().check_profile(grant.tenant.0, rate)
+        {
+            return Err(too_many(&over));
+        }
         if let Some(accepted) = query::accepted(&parts.method, parts.uri.path()) {
             let pairs = query_pairs(&parts.uri.query().map(str::to_string));
             scimd_core::list::check_query_names(&pairs, accepted).map_err(|e| error_response(&e))?;

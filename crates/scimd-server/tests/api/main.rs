@@ -51,6 +51,8 @@ mod portal_onboarding;
 mod portal_places;
 mod portal_sso;
 mod presets;
+mod profile_interop;
+mod profile_ipsie;
 mod profiles;
 mod quirks;
 mod receivers;
