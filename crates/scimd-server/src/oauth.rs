@@ -288,6 +288,8 @@ pub struct OAuth {
     http: reqwest::Client,
     /// Key sets of clients (`jwks_uri`) and trusted issuers, by URL.
     remote: std::sync::Mutex<HashMap<String, Arc<crate::jose::remote::RemoteKeys>>>,
+    /// The trusts whose tokens open the SCIM API, and when they were read.
+    bearer_trusts: std::sync::Mutex<Option<(Instant, Arc<Vec<scimd_store::Trust>>)>>,
     /// Trusted issuers' key set URLs as discovered, by issuer, and when.
     discovered: std::sync::Mutex<HashMap<String, (Instant, reqwest::Url)>>,
 }
@@ -322,6 +324,7 @@ impl OAuth {
             http: crate::jose::remote::client(),
             remote: std::sync::Mutex::new(HashMap::new()),
             discovered: std::sync::Mutex::new(HashMap::new()),
+            bearer_trusts: std::sync::Mutex::new(None),
         };
         // At start every key must open: a wrong or missing master key stops the server here.
         let (_, unopened) = oauth.reload_keys().await?;
@@ -338,6 +341,7 @@ impl OAuth {
     pub async fn credentials_changed(&self) {
         self.verified.clear();
         self.secrets.lock().expect("secret cache").clear();
+        *self.bearer_trusts.lock().expect("bearer trusts") = None;
         if let Err(e) = self.reload_keys().await {
             tracing::warn!(error = ?e, "reloading signing keys after a change failed");
         }

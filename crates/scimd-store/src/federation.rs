@@ -45,6 +45,9 @@ pub struct Trust {
     pub subjects: Vec<String>,
     pub claims: BTreeMap<String, String>,
     pub scopes: Vec<String>,
+    /// Whether its tokens are also accepted as bearer tokens at the SCIM API (an identity
+    /// provider sending its own access tokens).
+    pub accept_bearer: bool,
     /// A normalized time; empty in a trust not yet stored.
     pub created: String,
 }
@@ -56,6 +59,9 @@ pub trait FederationStore: Send + Sync {
     fn trusts(&self, tenant: TenantId) -> BoxFut<'_, StoreResult<Vec<Trust>>>;
     /// A tenant's trusts of one issuer, by name.
     fn trusts_of_issuer(&self, tenant: TenantId, issuer: &str) -> BoxFut<'_, StoreResult<Vec<Trust>>>;
+    /// Every tenant's trusts whose tokens are accepted as bearer tokens (a small settings
+    /// table read every few seconds: a bearer token names no tenant, only its issuer).
+    fn bearer_trusts(&self) -> BoxFut<'_, StoreResult<Vec<Trust>>>;
     /// A tenant's trust by name.
     fn trust(&self, tenant: TenantId, name: &str) -> BoxFut<'_, StoreResult<Option<Trust>>>;
     /// Removes a tenant's trust; `NotFound` if it has none of that name. Clients bound to

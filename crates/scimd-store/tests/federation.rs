@@ -29,6 +29,7 @@ fn trust(tenant: TenantId, name: &str, issuer: &str) -> Trust {
         subjects: vec!["w-1".into(), "w-2".into()],
         claims: BTreeMap::from([("tid".to_string(), "dir-1".to_string())]),
         scopes: vec!["scim:read".into()],
+        accept_bearer: false,
         created: String::new(),
     }
 }
@@ -44,7 +45,9 @@ async fn trusts_are_a_tenants_own() {
     second.claims = BTreeMap::new();
     store.add_trust(second.clone(), t0()).await.unwrap();
     // The same name in another tenant is another trust; twice in one tenant is a conflict.
-    store.add_trust(trust(b, "entra", idp), t0()).await.unwrap();
+    let mut bearer = trust(b, "entra", idp);
+    bearer.accept_bearer = true;
+    store.add_trust(bearer, t0()).await.unwrap();
     assert!(matches!(
         store.add_trust(trust(a, "entra", "https://x.example"), t0()).await,
         Err(StoreError::Conflict(_))
@@ -59,6 +62,7 @@ async fn trusts_are_a_tenants_own() {
     assert_eq!(names(store.trusts_of_issuer(b, idp).await.unwrap()), [(b, "entra".to_string())]);
     assert!(store.trusts_of_issuer(b, "https://acme.okta.com").await.unwrap().is_empty());
     assert!(store.trust(b, "okta").await.unwrap().is_none());
+    assert_eq!(names(store.bearer_trusts().await.unwrap()), [(b, "entra".to_string())]);
     assert_eq!(store.trust(a, "okta").await.unwrap().unwrap().jwks_uri, second.jwks_uri);
 
     store.remove_trust(a, "entra").await.unwrap();

@@ -54,6 +54,8 @@ pub struct TrustSpec {
     pub claims: BTreeMap<String, String>,
     /// Empty: `scim`.
     pub scopes: Vec<String>,
+    /// Also accept its tokens as bearer tokens at the SCIM API.
+    pub accept_bearer: bool,
 }
 
 /// A trust as operators see it.
@@ -67,6 +69,7 @@ pub struct TrustView {
     pub subjects: Vec<String>,
     pub claims: BTreeMap<String, String>,
     pub scopes: Vec<String>,
+    pub accept_bearer: bool,
     pub created: String,
 }
 
@@ -80,6 +83,7 @@ impl From<Trust> for TrustView {
             subjects: t.subjects,
             claims: t.claims,
             scopes: t.scopes,
+            accept_bearer: t.accept_bearer,
             created: t.created,
         }
     }
@@ -248,6 +252,7 @@ impl Admin {
             subjects,
             claims: spec.claims,
             scopes,
+            accept_bearer: spec.accept_bearer,
             created: String::new(),
         };
         self.store

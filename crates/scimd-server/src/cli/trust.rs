@@ -36,12 +36,17 @@ pub enum TrustCmd {
         /// Scopes its tokens get (repeat, or space-separated; default `scim`).
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Also accept its tokens as bearer tokens at the SCIM API (an identity provider
+        /// sending its own access tokens).
+        #[arg(long)]
+        accept_bearer: bool,
         /// Print the trust as one JSON object.
         #[arg(long)]
         json: bool,
     },
     /// List a tenant's trusts: name, issuer, key set URL (`discovered` when none),
-    /// audiences, subjects, claims, scopes (tab-separated; `--json`: one object a line).
+    /// audiences, subjects, claims, scopes, `bearer` when its tokens open the SCIM API
+    /// (tab-separated; `--json`: one object a line).
     List {
         tenant: String,
         #[arg(long)]
@@ -54,7 +59,7 @@ pub enum TrustCmd {
 /// `scimd trust …`.
 pub(super) async fn run(admin: &Admin, cmd: TrustCmd) -> Result<(), String> {
     match cmd {
-        TrustCmd::Add { tenant, name, issuer, jwks_uri, audiences, subjects, claims, scopes, json } => {
+        TrustCmd::Add { tenant, name, issuer, jwks_uri, audiences, subjects, claims, scopes, accept_bearer, json } => {
             let mut required = BTreeMap::new();
             for c in claims {
                 let Some((k, v)) = c.split_once('=') else {
@@ -62,7 +67,8 @@ pub(super) async fn run(admin: &Admin, cmd: TrustCmd) -> Result<(), String> {
                 };
                 required.insert(k.trim().to_string(), v.to_string());
             }
-            let spec = TrustSpec { name, issuer, jwks_uri, audiences, subjects, claims: required, scopes };
+            let spec =
+                TrustSpec { name, issuer, jwks_uri, audiences, subjects, claims: required, scopes, accept_bearer };
             let t = admin.add_trust(&tenant, spec).await?;
             if json {
                 println!("{}", serde_json::to_string(&t).map_err(|e| e.to_string())?);
@@ -78,14 +84,15 @@ pub(super) async fn run(admin: &Admin, cmd: TrustCmd) -> Result<(), String> {
                 } else {
                     let claims: Vec<String> = t.claims.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         t.name,
                         t.issuer,
                         t.jwks_uri.as_deref().unwrap_or("discovered"),
                         t.audiences.join(" "),
                         t.subjects.join(" "),
                         claims.join(" "),
-                        t.scopes.join(" ")
+                        t.scopes.join(" "),
+                        if t.accept_bearer { "bearer" } else { "-" }
                     );
                 }
             }

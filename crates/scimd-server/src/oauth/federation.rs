@@ -4,12 +4,14 @@
 //! from `{issuer}/.well-known/openid-configuration`, then RFC 8414's
 //! `/.well-known/oauth-authorization-server` — and checked against the trust's
 //! audiences, subjects and claims. Used by the JWT bearer grant (RFC 7523 §2.1, here) and
-//! by clients bound to a trust (`assertion`). Key sets are shared by URL, cached
+//! by clients bound to a trust (`assertion`), and, for trusts that say so, as bearer
+//! tokens at the SCIM API (an identity provider sending its own access tokens; tried only
+//! after a token failed as scimd's own). Key sets are shared by URL, cached
 //! ([`KEYS_MAX_AGE`]) and fetched again for an unknown `kid` at most every
 //! `jose::KEY_REFETCH_INTERVAL`.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::Url;
@@ -18,7 +20,8 @@ use serde_json::Value;
 
 use super::assertion::{Checked, Expect, FEDERATED_MAX_SECS, KEYS_MAX_AGE, check};
 use super::issue::scopes_within;
-use super::{ClientCredentials, OAuth, OAuthError, OResult, TokenRequest, TokenResponse};
+use super::{ClientCredentials, Grant, OAuth, OAuthError, OResult, TokenRequest, TokenResponse, scim_access};
+use crate::error::AppResult;
 use crate::jose::jws::{self, Jws};
 use crate::jose::remote::{self, RemoteKeys};
 
@@ -26,6 +29,8 @@ use crate::jose::remote::{self, RemoteKeys};
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// The longest access token the JWT bearer grant issues (never beyond the assertion).
 const GRANT_TTL_MAX: i64 = 3600;
+/// How long the trusts whose tokens open the SCIM API are remembered.
+const BEARER_TRUSTS_TTL: Duration = Duration::from_secs(5);
 /// Key sets and discovered issuers kept at most (they come from operators' settings, so
 /// this is only a bound).
 const CACHE_MAX: usize = 1000;
@@ -35,6 +40,68 @@ fn not_accepted() -> OAuthError {
 }
 
 impl OAuth {
+    /// Every tenant's trusts whose tokens open the SCIM API (read at most every few
+    /// seconds; a change made through this process applies at once).
+    async fn bearer_trusts(&self) -> Arc<Vec<Trust>> {
+        if let Some((at, trusts)) = &*self.bearer_trusts.lock().expect("bearer trusts")
+            && at.elapsed() < BEARER_TRUSTS_TTL
+        {
+            return trusts.clone();
+        }
+        let trusts = match self.store.bearer_trusts().await {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the trusts that accept bearer tokens failed");
+                Arc::new(Vec::new())
+            }
+        };
+        *self.bearer_trusts.lock().expect("bearer trusts") = Some((Instant::now(), trusts.clone()));
+        trusts
+    }
+
+    /// What a token of a trusted issuer allows at the SCIM API: the trust (accepting
+    /// bearer tokens) that admits it gives its tenant and scopes. A token admitted by
+    /// trusts of two tenants is refused: a token must not choose its tenant.
+    pub(super) async fn federated_bearer(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<Grant>> {
+        let Ok(parsed) = Jws::parse(token) else { return Ok(None) };
+        let Some(iss) = jws::text(&parsed.claims, "iss") else { return Ok(None) };
+        let trusts = self.bearer_trusts().await;
+        let mut admitted: Option<(&Trust, Checked)> = None;
+        for trust in trusts.iter().filter(|t| t.issuer == iss) {
+            match self.verify_trusted(&parsed, trust, now.timestamp()).await {
+                Ok(checked) => match &admitted {
+                    Some((first, _)) if first.tenant != trust.tenant => {
+                        tracing::warn!(issuer = %iss, "a bearer token admitted by trusts of two tenants is refused");
+                        return Ok(None);
+                    }
+                    Some(_) => {}
+                    None => admitted = Some((trust, checked)),
+                },
+                Err(why) => {
+                    tracing::info!(tenant = trust.tenant.0, trust = %trust.name, reason = %why, "bearer token refused by a trust");
+                }
+            }
+        }
+        let Some((trust, checked)) = admitted else { return Ok(None) };
+        let jti = checked.jti.as_deref().unwrap_or_default();
+        let Some(status) = self.store.grant_status(trust.tenant, jti, None).await? else { return Ok(None) };
+        if status.revoked {
+            return Ok(None);
+        }
+        let (read, write) = scim_access(trust.scopes.iter().map(String::as_str));
+        Ok(Some(Grant {
+            tenant: trust.tenant,
+            client: Arc::from(format!("trust:{}", trust.name).as_str()),
+            audit_details: status.audit_details,
+            scim_enabled: status.scim_enabled,
+            read,
+            write,
+            scopes: Arc::from(trust.scopes.join(" ").as_str()),
+            expires: Some(checked.exp),
+            subject: None,
+        }))
+    }
+
     /// The key set at `uri` (shared by every client and trust naming it).
     pub(super) fn remote_keys(&self, uri: &str, what: &str) -> Result<Arc<RemoteKeys>, String> {
         let url = remote::acceptable_url(uri, self.config.federation_allow_http_loopback, "key set URL")?;

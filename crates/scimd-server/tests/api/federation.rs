@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Options, Resp, TestServer};
 
-#[path = "../support/issuer.rs"]
-mod issuer;
-use issuer::{Issuer, Signing, jti, now};
+use crate::issuer::{Issuer, Signing, jti, now};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -275,4 +273,55 @@ async fn bad_trusts_are_refused_and_change_nothing() {
     assert_eq!(r.status, 409, "{}", r.body);
     let r = admin(&s, &op, reqwest::Method::GET, "/tenants/nobody/trusts", None).await;
     assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn an_identity_providers_own_tokens_open_the_scim_api_when_its_trust_says_so() {
+    let s = server().await;
+    let op = s.operator_token().await;
+    let okta = Issuer::start().await;
+    let entra = Issuer::start().await;
+    add_trust(
+        &s,
+        &op,
+        "acme",
+        json!({"name": "okta", "issuer": okta.issuer(), "audiences": ["api://scimd"],
+               "subjects": ["okta-scim-app"], "scopes": ["scim"], "accept_bearer": true}),
+    )
+    .await;
+    add_trust(
+        &s,
+        &op,
+        "acme",
+        json!({"name": "entra", "issuer": entra.issuer(), "audiences": ["api://scimd"], "subjects": ["app"]}),
+    )
+    .await;
+    let token = okta.sign(&claims(&okta, "okta-scim-app", "api://scimd"), Signing::Es256);
+    assert_eq!(s.get_as(&token, "/Users").await.status, 200, "the identity provider's own token");
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "from-okta"});
+    assert_eq!(s.post_as(&token, "/Users", &user).await.status, 201);
+    // scimd's own tokens are unaffected.
+    assert_eq!(s.get("/Users").await.status, 200);
+
+    for bad in [
+        okta.sign(&claims(&okta, "okta-scim-app", "api://other"), Signing::Es256),
+        okta.sign(&claims(&okta, "someone", "api://scimd"), Signing::Es256),
+        okta.sign(&with(claims(&okta, "okta-scim-app", "api://scimd"), json!({"exp": now() - 600})), Signing::Es256),
+        okta.sign(&claims(&okta, "okta-scim-app", "api://scimd"), Signing::None),
+        okta.sign(&claims(&okta, "okta-scim-app", "api://scimd"), Signing::Hs256),
+        okta.sign(&claims(&okta, "okta-scim-app", "api://scimd"), Signing::UnknownKid),
+        // A trust that does not accept bearer tokens.
+        entra.sign(&claims(&entra, "app", "api://scimd"), Signing::Es256),
+    ] {
+        assert_eq!(s.get_as(&bad, "/Users").await.status, 401);
+    }
+    // The token opens acme only.
+    let globex_token = s.tenant_token("globex").await;
+    let theirs = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "in-globex"});
+    let theirs = s.post_as(&globex_token, "/Users", &theirs).await;
+    let path = format!("/Users/{}", theirs.body["id"].as_str().unwrap());
+    assert_eq!(s.get_as(&token, &path).await.status, 404);
+    // The trust removed: refused at once.
+    admin(&s, &op, reqwest::Method::DELETE, "/tenants/acme/trusts/okta", None).await;
+    assert_eq!(s.get_as(&token, "/Users").await.status, 401);
 }

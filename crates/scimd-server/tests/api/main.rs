@@ -31,6 +31,9 @@ mod filters;
 mod groups;
 mod headers;
 mod isolation;
+/// A local token issuer with rotating keys (federation, private_key_jwt).
+#[path = "../support/issuer.rs"]
+mod issuer;
 mod list;
 mod login_attacks;
 mod mail;

@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Options, Resp, TestServer};
 
-#[path = "../support/issuer.rs"]
-mod issuer;
-use issuer::{Issuer, Signing, jti, now};
+use crate::issuer::{Issuer, Signing, jti, now};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

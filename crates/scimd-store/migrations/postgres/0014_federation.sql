@@ -23,6 +23,8 @@ CREATE TABLE federation_trusts (
     subjects    TEXT COLLATE "C" NOT NULL,
     claims      TEXT COLLATE "C" NOT NULL,
     scopes      TEXT COLLATE "C" NOT NULL,
+    -- Whether its tokens are also accepted as bearer tokens at the SCIM API.
+    accept_bearer BOOLEAN NOT NULL DEFAULT FALSE,
     created     TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (tenant_id, name)
 );

@@ -23,6 +23,8 @@ CREATE TABLE federation_trusts (
     subjects    TEXT NOT NULL,
     claims      TEXT NOT NULL,
     scopes      TEXT NOT NULL,
+    -- Whether its tokens are also accepted as bearer tokens at the SCIM API.
+    accept_bearer INTEGER NOT NULL DEFAULT 0,
     created     TEXT NOT NULL,
     PRIMARY KEY (tenant_id, name)
 );

@@ -22,6 +22,10 @@ impl FederationStore for PgStore {
         Box::pin(async move { read!(self, |db| sql::trusts_of_issuer(db, tenant, &issuer)) })
     }
 
+    fn bearer_trusts(&self) -> BoxFut<'_, StoreResult<Vec<Trust>>> {
+        Box::pin(async move { read!(self, |db| sql::bearer_trusts(db)) })
+    }
+
     fn trust(&self, tenant: TenantId, name: &str) -> BoxFut<'_, StoreResult<Option<Trust>>> {
         let name = name.to_string();
         Box::pin(async move { read!(self, |db| sql::trust_by_name(db, tenant, &name)) })

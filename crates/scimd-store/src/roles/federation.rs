@@ -9,7 +9,8 @@ use super::clients::words;
 use crate::db::{Db, Row};
 use crate::{ClientKeys, StoreError, StoreResult, TenantId, Trust, normalized_time};
 
-const TRUST_COLUMNS: &str = "tenant_id, name, issuer, jwks_uri, audiences, subjects, claims, scopes, created";
+const TRUST_COLUMNS: &str =
+    "tenant_id, name, issuer, jwks_uri, audiences, subjects, claims, scopes, created, accept_bearer";
 
 fn json<T: serde::de::DeserializeOwned>(text: String) -> StoreResult<T> {
     serde_json::from_str(&text).map_err(|e| StoreError::Internal(e.to_string()))
@@ -31,6 +32,7 @@ fn trust(r: &impl Row) -> StoreResult<Trust> {
         claims,
         scopes: words(r.get(7)?),
         created: r.get(8)?,
+        accept_bearer: r.get(9)?,
     })
 }
 
@@ -38,9 +40,21 @@ pub(crate) async fn add_trust(db: &impl Db, t: &Trust, now: DateTime<Utc>) -> St
     let now = normalized_time(now);
     let (aud, sub, claims) = (to_json(&t.audiences)?, to_json(&t.subjects)?, to_json(&t.claims)?);
     db.execute(
-        "INSERT INTO federation_trusts (tenant_id, name, issuer, jwks_uri, audiences, subjects, claims, scopes, created) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[&t.tenant.0, &t.name, &t.issuer, &t.jwks_uri, &aud, &sub, &claims, &t.scopes.join(" "), &now],
+        "INSERT INTO federation_trusts \
+         (tenant_id, name, issuer, jwks_uri, audiences, subjects, claims, scopes, created, accept_bearer) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            &t.tenant.0,
+            &t.name,
+            &t.issuer,
+            &t.jwks_uri,
+            &aud,
+            &sub,
+            &claims,
+            &t.scopes.join(" "),
+            &now,
+            &t.accept_bearer,
+        ],
     )
     .await
     .map_err(|e| match e {
@@ -58,6 +72,11 @@ pub(crate) async fn trusts(db: &impl Db, tenant: TenantId) -> StoreResult<Vec<Tr
 pub(crate) async fn trusts_of_issuer(db: &impl Db, tenant: TenantId, issuer: &str) -> StoreResult<Vec<Trust>> {
     let sql = format!("SELECT {TRUST_COLUMNS} FROM federation_trusts WHERE tenant_id = ? AND issuer = ? ORDER BY name");
     db.query(&sql, &[&tenant.0, &issuer], |r| trust(r)).await
+}
+
+pub(crate) async fn bearer_trusts(db: &impl Db) -> StoreResult<Vec<Trust>> {
+    let sql = format!("SELECT {TRUST_COLUMNS} FROM federation_trusts WHERE accept_bearer ORDER BY tenant_id, name");
+    db.query(&sql, &[], |r| trust(r)).await
 }
 
 pub(crate) async fn trust_by_name(db: &impl Db, tenant: TenantId, name: &str) -> StoreResult<Option<Trust>> {

@@ -21,6 +21,11 @@ impl FederationStore for SqliteStore {
         Box::pin(async move { r })
     }
 
+    fn bearer_trusts(&self) -> BoxFut<'_, StoreResult<Vec<Trust>>> {
+        let r = self.read_one(|c| ready(sql::bearer_trusts(&Lite(c))));
+        Box::pin(async move { r })
+    }
+
     fn trust(&self, tenant: TenantId, name: &str) -> BoxFut<'_, StoreResult<Option<Trust>>> {
         let r = self.read_one(|c| ready(sql::trust_by_name(&Lite(c), tenant, name)));
         Box::pin(async move { r })

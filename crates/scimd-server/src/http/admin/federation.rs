@@ -30,6 +30,8 @@ struct NewTrust {
     claims: BTreeMap<String, String>,
     #[serde(default)]
     scopes: Vec<String>,
+    #[serde(default)]
+    accept_bearer: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -55,8 +57,11 @@ async fn add_trust(_: Operator, State(s): State<AppState>, APath(name): APath<St
         subjects: t.subjects,
         claims: t.claims,
         scopes: t.scopes,
+        accept_bearer: t.accept_bearer,
     };
-    ok(StatusCode::CREATED, &s.admin.add_trust(&name, spec).await?)
+    let added = s.admin.add_trust(&name, spec).await?;
+    s.oauth.credentials_changed().await;
+    ok(StatusCode::CREATED, &added)
 }
 
 async fn remove_trust(
