@@ -54,8 +54,8 @@ pub enum ClientCmd {
         json: bool,
     },
     /// List clients: client id, tenants, grants, scopes, access and refresh lifetimes (s),
-    /// secrets as id:state, authentication method (tab-separated; `--json`: one JSON
-    /// object per line).
+    /// secrets as id:state (tab-separated; `--json`: one JSON object per line, with how
+    /// it authenticates).
     List {
         #[arg(long)]
         json: bool,
@@ -245,15 +245,14 @@ pub(super) async fn run(admin: &Admin, cmd: ClientCmd) -> Result<(), String> {
                 } else {
                     let secrets: Vec<String> = c.secrets.iter().map(|s| format!("{}:{}", s.id, s.state)).collect();
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         c.client_id,
                         c.tenants.join(","),
                         c.grant_types.join(" "),
                         c.scopes.join(" "),
                         c.access_ttl,
                         c.refresh_ttl,
-                        secrets.join(","),
-                        c.authentication.auth_method
+                        secrets.join(",")
                     );
                 }
             }
