@@ -81,6 +81,22 @@ async fn a_client_with_keys_at_a_url_gets_tokens_with_assertions_used_once() {
     let c = with(claims(&s, &id), json!({"aud": [s.root(""), "https://elsewhere.example"]}));
     assert_eq!(token(&s, Some(&id), &idp.sign(&c, Signing::Es256)).await.status, 200);
 
+    // Introspection and revocation take assertions too (their own URL as audience).
+    let own = with(claims(&s, &id), json!({"aud": s.root("/oauth2/introspect")}));
+    let form = [
+        ("token", access),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", &idp.sign(&own, Signing::Es256)),
+    ];
+    let r = s.post_form("/oauth2/introspect", None, &form).await;
+    assert_eq!((r.status, &r.body["active"]), (200, &json!(true)), "{}", r.body);
+    let own = with(claims(&s, &id), json!({"aud": s.root("/oauth2/revoke")}));
+    let assertion = idp.sign(&own, Signing::Es256);
+    let form = [("token", access), ("client_assertion_type", ASSERTION_TYPE), ("client_assertion", &assertion)];
+    assert_eq!(s.post_form("/oauth2/revoke", None, &form).await.status, 200);
+    assert_eq!(s.get_as(access, "/Users").await.status, 401, "revoked");
+    refused(&s.post_form("/oauth2/revoke", None, &form).await);
+
     // Every bad assertion is refused alike.
     let bad = [
         (with(claims(&s, &id), json!({"iss": "someone-else"})), Signing::Es256),
