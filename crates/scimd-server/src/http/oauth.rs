@@ -286,7 +286,7 @@ async fn token_form(
     let mut form = Form::parse(headers, body)?;
     let creds = client_credentials(headers, &mut form, peer_ip(peer), audiences(state, headers, path))?;
     let attempt = crate::oauth::Attempt {
-        client_id: creds.as_ref().map(|c| c.client_id.clone()),
+        client_id: creds.as_ref().map(|c| c.client_id.clone()).filter(|id| !id.is_empty()),
         tenant: form.take("tenant"),
         ..Default::default()
     };
