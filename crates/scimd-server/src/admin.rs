@@ -12,6 +12,7 @@ mod activity;
 mod audit;
 mod caller;
 mod events;
+mod federation;
 mod groups;
 mod import;
 mod places;
@@ -37,6 +38,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use scimd_core::profile::ProfileHead;
 use scimd_store::{ClientUpdate, NewClient, RefreshExpiry, Store, StoreError, Tenant, normalized_time};
 use serde::Serialize;
+
+pub use federation::{ClientKeysSpec, ClientKeysView, TrustSpec, TrustView};
 
 use crate::auth::{generate_client_secret, generate_password, generate_token, hash_token};
 use crate::clock::Clock;
@@ -149,6 +152,8 @@ pub struct CredentialView {
 #[derive(Debug, Clone)]
 pub struct ClientSpec {
     pub tenants: Vec<String>,
+    /// How it authenticates; `None`: with a secret.
+    pub keys: Option<ClientKeysSpec>,
     /// `client_credentials` and/or `password` (which brings `refresh_token`).
     pub grants: Vec<String>,
     pub scopes: Vec<String>,
@@ -171,6 +176,8 @@ pub struct ClientChange {
 #[derive(Debug, Clone, Serialize)]
 pub struct CreatedClient {
     pub client_id: String,
+    /// Empty for a client that signs assertions (it has no secret).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub client_secret: String,
 }
 
@@ -186,6 +193,8 @@ pub struct ClientView {
     pub refresh_expiry: Option<&'static str>,
     pub created: String,
     pub secrets: Vec<CredentialView>,
+    /// How it authenticates.
+    pub authentication: ClientKeysView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -494,6 +503,11 @@ impl Admin {
         for name in &spec.tenants {
             tenant_ids.push(self.tenant(name).await?.id);
         }
+        let named: Vec<_> = tenant_ids.iter().copied().zip(spec.tenants.iter().cloned()).collect();
+        let keys = match &spec.keys {
+            Some(k) => self.client_keys(k, &named).await?,
+            None => Default::default(),
+        };
         let mut grant_types: Vec<String> = Vec::new();
         for g in &spec.grants {
             let names: &[&str] = match g.as_str() {
@@ -528,10 +542,10 @@ impl Admin {
             None => None,
         };
         let client_id = uuid::Uuid::new_v4().to_string();
-        let secret = generate_client_secret();
+        let secret = if keys.private_key_jwt() { String::new() } else { generate_client_secret() };
         let client = NewClient {
             client_id: client_id.clone(),
-            secret_hash: hash(secret.clone()).await?,
+            secret_hash: if secret.is_empty() { None } else { Some(hash(secret.clone()).await?) },
             secret_expires,
             grant_types,
             scopes: scope_tokens(&spec.scopes)?,
@@ -539,6 +553,7 @@ impl Admin {
             refresh_ttl_secs: spec.refresh_ttl_secs,
             refresh_expiry: spec.refresh_expiry,
             tenants: tenant_ids,
+            keys,
         };
         self.store.create_client(client, now).await.map_err(AdminError::internal)?;
         Ok(CreatedClient { client_id, client_secret: secret })
@@ -546,6 +561,14 @@ impl Admin {
 
     pub async fn list_clients(&self) -> AdminResult<Vec<ClientView>> {
         let now = normalized_time(self.now());
+        let names: Vec<_> = self
+            .store
+            .list_tenants()
+            .await
+            .map_err(AdminError::internal)?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect();
         Ok(self
             .store
             .list_clients()
@@ -562,6 +585,7 @@ impl Admin {
                 refresh_expiry: c.refresh_expiry.map(RefreshExpiry::name),
                 created: c.created,
                 secrets: c.secrets.into_iter().map(|s| view(s, &now)).collect(),
+                authentication: federation::keys_view(&c.keys, &names),
             })
             .collect())
     }

@@ -28,6 +28,7 @@ pub mod sync;
 pub mod tenant;
 pub mod token;
 pub mod transfer;
+pub mod trust;
 pub mod user;
 
 pub use parse::parse;
@@ -166,6 +167,10 @@ pub enum Command {
     /// Manage OAuth clients of the built-in authorization server.
     #[command(subcommand)]
     Client(client::ClientCmd),
+    /// Manage tenants' federated trusts: identity providers whose signed tokens a tenant
+    /// accepts (JWT bearer grant, clients' assertions).
+    #[command(subcommand)]
+    Trust(trust::TrustCmd),
     /// Manage API system users (service accounts that log in with the password grant).
     #[command(subcommand)]
     ApiUser(api_user::ApiUserCmd),
@@ -267,6 +272,7 @@ pub async fn run(cli: Cli, cfg: Config) -> Result<u8, String> {
         Command::AdminToken(cmd) => token::admin_token(&db().await?.admin, cmd).await?,
         Command::Client(cmd) => client::run(&db().await?.admin, cmd).await?,
         Command::ApiUser(cmd) => api_user::run(&db().await?.admin, cmd).await?,
+        Command::Trust(cmd) => trust::run(&db().await?.admin, cmd).await?,
         Command::Operator(cmd) => portal::operator(&portal(&cfg, db().await?), cmd).await?,
         Command::SystemUser(cmd) => portal::system_user(&portal(&cfg, db().await?), cmd).await?,
         Command::SigningKey(cmd) => keys::signing_key(&db().await?.admin, cmd).await?,

@@ -49,6 +49,7 @@ pub mod error;
 pub mod events;
 pub mod hashing;
 pub mod http;
+pub(crate) mod jose;
 pub mod mail;
 pub mod metrics;
 pub mod oauth;

@@ -345,6 +345,7 @@ fn grant_label(g: &str) -> &'static str {
         "client_credentials" => "client_credentials",
         "password" => "password",
         "refresh_token" => "refresh_token",
+        crate::oauth::JWT_BEARER => "jwt_bearer",
         "" => "none",
         _ => "other",
     }

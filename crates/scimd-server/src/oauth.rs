@@ -6,6 +6,8 @@
 //!   `refresh` (rotation, family revocation, the retried refresh's answer in `retry`), one
 //!   per module, over `issue`: what they share (scopes, tenant, issuing an access token);
 //! - `client_auth`: client id and secret; `lockout`: counting failed logins first;
+//!   `assertion`: `private_key_jwt`, a client's signed assertion instead of a secret;
+//! - `federation`: tenants' trusted issuers, their keys, and the JWT bearer grant;
 //! - `keys`: the signing keys (Ed25519, in the store, rotatable) and the JWK Set; `jwt`:
 //!   access tokens as signed JWTs; `opaque`: opaque ones, for the profiles that ask;
 //!   `set`: Security Event Tokens, signed with the same keys and never taken as access tokens;
@@ -29,11 +31,13 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::hashing::HashError;
 
+mod assertion;
 mod attribution;
 mod bearer;
 mod cache;
 mod client_auth;
 mod client_credentials;
+mod federation;
 mod issue;
 mod jwt;
 mod keys;
@@ -46,8 +50,10 @@ mod revocation;
 mod set;
 mod token;
 
+pub use assertion::CLIENT_ASSERTION_TYPE;
 pub use attribution::Attempt;
 use cache::TokenCache;
+pub use federation::JWT_BEARER;
 use keys::KeySet;
 pub use keys::generate_signing_key;
 pub use set::SET_TYPE;
@@ -58,6 +64,11 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 pub const SCOPE_ALL: &str = "scim";
 pub const SCOPE_READ: &str = "scim:read";
 pub const SCOPE_WRITE: &str = "scim:write";
+
+/// How clients authenticate at the token, revocation and introspection endpoints.
+const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+/// The algorithms of the client assertions scimd verifies.
+const SIGNING_ALGS: [&str; 2] = ["RS256", "ES256"];
 
 /// Prefix of refresh tokens (helps secret scanners).
 const REFRESH_PREFIX: &str = "scimd_rt_";
@@ -87,6 +98,9 @@ pub struct OAuthConfig {
     /// client retrying a refresh whose response it lost) before a reuse counts as theft
     /// and revokes the login. Zero: never.
     pub refresh_grace: Duration,
+    /// Lets key sets and trusted issuers be plain `http://` on a loopback host (tests
+    /// only; https otherwise).
+    pub federation_allow_http_loopback: bool,
 }
 
 impl Default for OAuthConfig {
@@ -100,6 +114,7 @@ impl Default for OAuthConfig {
             key_reload: Duration::from_secs(30),
             keyring: Arc::default(),
             refresh_grace: Duration::from_secs(10),
+            federation_allow_http_loopback: false,
         }
     }
 }
@@ -193,8 +208,17 @@ pub struct TokenRequest {
     pub username: Option<String>,
     pub password: Option<String>,
     pub refresh_token: Option<String>,
-    /// The tenant (by name) a `client_credentials` client that reaches several wants.
+    /// The tenant (by name) a `client_credentials` client that reaches several wants, or
+    /// the JWT bearer grant is for.
     pub tenant: Option<String>,
+    /// The JWT of the JWT bearer grant.
+    pub assertion: Option<String>,
+}
+
+impl std::fmt::Debug for Assertion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assertion").field("audiences", &self.audiences).finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -206,9 +230,20 @@ impl std::fmt::Debug for ClientCredentials {
 /// A client id and secret, as presented, and the address they came from (failed logins
 /// are counted per address as well).
 pub struct ClientCredentials {
+    /// Empty when a client assertion names the client by its `sub` alone.
     pub client_id: String,
+    /// Empty with an assertion.
     pub client_secret: String,
     pub from: Option<std::net::IpAddr>,
+    /// A signed client assertion (`private_key_jwt`) instead of the secret.
+    pub assertion: Option<Assertion>,
+}
+
+/// A client assertion as presented, with the audiences that name this server (its issuer
+/// and the endpoint's URL).
+pub struct Assertion {
+    pub jwt: String,
+    pub audiences: Vec<String>,
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -249,6 +284,14 @@ pub struct OAuth {
     /// were read (a refused request names no tenant; reading every profile each time
     /// would let a flood of bad requests scan them).
     status_paths: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
+    /// Fetches key sets and issuers' metadata (no redirects, bounded in time).
+    http: reqwest::Client,
+    /// Key sets of clients (`jwks_uri`) and trusted issuers, by URL.
+    remote: std::sync::Mutex<HashMap<String, Arc<crate::jose::remote::RemoteKeys>>>,
+    /// The trusts whose tokens open the SCIM API, and when they were read.
+    bearer_trusts: std::sync::Mutex<Option<(Instant, Arc<Vec<scimd_store::Trust>>)>>,
+    /// Trusted issuers' key set URLs as discovered, by issuer, and when.
+    discovered: std::sync::Mutex<HashMap<String, (Instant, reqwest::Url)>>,
 }
 
 pub(crate) fn random_id() -> String {
@@ -278,6 +321,10 @@ impl OAuth {
             secrets: std::sync::Mutex::new(HashMap::new()),
             checks: lockout::Flights::default(),
             status_paths: std::sync::Mutex::new(None),
+            http: crate::jose::remote::client(),
+            remote: std::sync::Mutex::new(HashMap::new()),
+            discovered: std::sync::Mutex::new(HashMap::new()),
+            bearer_trusts: std::sync::Mutex::new(None),
         };
         // At start every key must open: a wrong or missing master key stops the server here.
         let (_, unopened) = oauth.reload_keys().await?;
@@ -294,6 +341,7 @@ impl OAuth {
     pub async fn credentials_changed(&self) {
         self.verified.clear();
         self.secrets.lock().expect("secret cache").clear();
+        *self.bearer_trusts.lock().expect("bearer trusts") = None;
         if let Err(e) = self.reload_keys().await {
             tracing::warn!(error = ?e, "reloading signing keys after a change failed");
         }
@@ -319,12 +367,14 @@ impl OAuth {
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
             "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
-            "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+            "grant_types_supported": ["client_credentials", "password", "refresh_token", JWT_BEARER],
             "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+            "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
+            "revocation_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
+            "introspection_endpoint_auth_signing_alg_values_supported": SIGNING_ALGS,
             "scopes_supported": [SCOPE_ALL, SCOPE_READ, SCOPE_WRITE],
         })
     }

@@ -29,7 +29,6 @@
 //! sessions or the store.
 
 mod id_token;
-mod jwks;
 mod provider;
 mod token;
 
@@ -49,10 +48,10 @@ pub use provider::Provider;
 /// How long a discovered provider (its document and keys) is used before it is read again.
 pub const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// How far `exp`, `iat` and `nbf` may be off, for clocks that disagree a little.
-pub const LEEWAY_SECONDS: i64 = 60;
+pub const LEEWAY_SECONDS: i64 = crate::jose::LEEWAY_SECONDS;
 /// At most one fetch of a provider's keys for an unknown `kid` in this time: a token naming
 /// keys that do not exist must not make scimd hammer the provider.
-pub const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+pub const KEY_REFETCH_INTERVAL: Duration = crate::jose::KEY_REFETCH_INTERVAL;
 /// How long establishing a connection (and TLS) to a provider may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one whole exchange with a provider may take.
@@ -258,9 +257,9 @@ impl Relying {
         now: DateTime<Utc>,
     ) -> Result<Identity, OidcError> {
         let raw = token::exchange(&self.http, provider, client, exchange).await?;
-        let parsed = id_token::Parsed::parse(&raw)?;
+        let parsed = id_token::parse(&raw)?;
         let key = provider.key_for(&self.http, parsed.alg, parsed.kid.as_deref()).await?;
-        parsed.verify_signature(&key)?;
+        id_token::verify_signature(&parsed, &key)?;
         let expect = id_token::Expect { issuer: provider.issuer(), client_id: &client.id, nonce: exchange.nonce };
         id_token::check_claims(&parsed.claims, &expect, now.timestamp())
     }

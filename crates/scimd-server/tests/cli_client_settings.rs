@@ -74,3 +74,93 @@ fn refresh_expiry_is_set_at_creation_and_changed_with_client_set() {
     }
     assert_eq!(listed(&db, &id)["refresh_ttl"], 7 * 86400);
 }
+
+fn fails(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run scimd");
+    assert!(!out.status.success(), "scimd succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn private_key_jwt_clients_and_trusts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scimd.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    // The P-256 public key of RFC 7517, appendix A.1.
+    let public = serde_json::json!({"kty": "EC", "crv": "P-256", "kid": "1", "use": "sig",
+        "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhNq3Up4CjkTPZgGZlEtr4"});
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, serde_json::json!({"keys": [public]}).to_string()).unwrap();
+    let jwks = jwks.to_string_lossy().into_owned();
+    let args = ["client", "create", "--tenant", "acme", "--auth-method", "private-key-jwt", "--jwks", &jwks, "--json"];
+    let created: Value = serde_json::from_str(run_ok(scimd(&db).args(args)).trim()).unwrap();
+    assert!(created.get("client_secret").is_none(), "{created}");
+    let c = listed(&db, created["client_id"].as_str().unwrap());
+    assert_eq!(c["authentication"]["auth_method"], "private_key_jwt");
+    assert_eq!(c["authentication"]["jwks"], true);
+    assert_eq!(c["secrets"], serde_json::json!([]));
+
+    // A private key in the set, or keys without the method, are refused.
+    let mut private = public.clone();
+    private["d"] = "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE".into();
+    let bad = dir.path().join("private.json");
+    std::fs::write(&bad, serde_json::json!({"keys": [private]}).to_string()).unwrap();
+    let bad = bad.to_string_lossy().into_owned();
+    let e = fails(scimd(&db).args([
+        "client",
+        "create",
+        "--tenant",
+        "acme",
+        "--auth-method",
+        "private-key-jwt",
+        "--jwks",
+        &bad,
+    ]));
+    assert!(e.contains("public keys only"), "{e}");
+    assert!(
+        fails(scimd(&db).args(["client", "create", "--tenant", "acme", "--jwks", &jwks])).contains("--auth-method")
+    );
+
+    // A trust, and a client with a secret bound to it.
+    let trust = [
+        "trust",
+        "add",
+        "acme",
+        "wif",
+        "--issuer",
+        "https://idp.example.com",
+        "--audience",
+        "api://x",
+        "--subject",
+        "s1",
+        "--scope",
+        "scim:read",
+    ];
+    run_ok(scimd(&db).args(trust));
+    let table = run_ok(scimd(&db).args(["trust", "list", "acme"]));
+    assert_eq!(table.trim_end(), "wif\thttps://idp.example.com\tdiscovered\tapi://x\ts1\t\tscim:read\t-");
+    let e = fails(scimd(&db).args([
+        "trust",
+        "add",
+        "acme",
+        "loose",
+        "--issuer",
+        "https://idp.example.com",
+        "--audience",
+        "a",
+    ]));
+    assert!(e.contains("subject"), "{e}");
+    let made: Value =
+        serde_json::from_str(run_ok(scimd(&db).args(["client", "create", "--tenant", "acme", "--json"])).trim())
+            .unwrap();
+    let id = made["client_id"].as_str().unwrap();
+    run_ok(scimd(&db).args(["client", "set", id, "--auth-method", "private-key-jwt", "--trust", "wif"]));
+    let c = listed(&db, id);
+    assert_eq!(c["authentication"]["trust"], "acme/wif");
+    assert!(c["secrets"].as_array().unwrap().iter().all(|s| s["state"] == "revoked"), "{c}");
+    fails(scimd(&db).args(["client", "set", id, "--auth-method", "private-key-jwt", "--trust", "nobody"]));
+
+    run_ok(scimd(&db).args(["trust", "remove", "acme", "wif"]));
+    assert!(run_ok(scimd(&db).args(["trust", "list", "acme"])).is_empty());
+    fails(scimd(&db).args(["trust", "remove", "acme", "wif"]));
+}

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{BoxFut, DetailsLevel, RefreshExpiry, StoreResult, TenantId};
+use crate::{BoxFut, ClientKeys, DetailsLevel, RefreshExpiry, StoreResult, TenantId};
 
 /// A deployment secret's name and stored (opaque, possibly sealed) bytes.
 pub type NamedSecret = (String, Vec<u8>);
@@ -14,8 +14,8 @@ pub type NamedSecret = (String, Vec<u8>);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClient {
     pub client_id: String,
-    /// The argon2 hash of its first secret.
-    pub secret_hash: String,
+    /// The argon2 hash of its first secret; `None` for a client that signs assertions.
+    pub secret_hash: Option<String>,
     pub secret_expires: Option<DateTime<Utc>>,
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
@@ -25,6 +25,8 @@ pub struct NewClient {
     pub refresh_expiry: Option<RefreshExpiry>,
     /// The tenants it may reach.
     pub tenants: Vec<TenantId>,
+    /// How it authenticates beyond a secret (private_key_jwt).
+    pub keys: ClientKeys,
 }
 
 /// An OAuth client as operators see it.
@@ -40,6 +42,8 @@ pub struct ClientRow {
     pub refresh_expiry: Option<RefreshExpiry>,
     pub created: String,
     pub secrets: Vec<CredentialRow>,
+    /// How it authenticates beyond a secret (private_key_jwt).
+    pub keys: ClientKeys,
 }
 
 /// A bearer token or a client secret as operators see it: never its value or hash.
@@ -108,6 +112,8 @@ pub struct ClientAuth {
     /// The tenants it may reach: id and name.
     pub tenants: Vec<(TenantId, String)>,
     pub disabled: bool,
+    /// How it authenticates beyond a secret (private_key_jwt).
+    pub keys: ClientKeys,
 }
 
 /// An API system user, for the password grant.

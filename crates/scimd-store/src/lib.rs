@@ -40,6 +40,7 @@ mod audit;
 mod credentials;
 mod db;
 mod events;
+mod federation;
 mod lockout;
 mod oauth;
 mod onboarding;
@@ -65,6 +66,7 @@ pub use credentials::{
     SigningKeyRow, TokenTenant,
 };
 pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
+pub use federation::{ClientKeys, FederationStore, PRIVATE_KEY_JWT, Trust};
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
 pub use onboarding::{ApiUserInvite, Decision, MessageRow, NewMessage, NewSubmission, OnboardingStore, Submission};

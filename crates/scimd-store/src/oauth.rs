@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    BoxFut, CredentialStore, DetailsLevel, LockoutKey, LoginAttempt, StoreResult, TenantId, TenantStore, TokenStore,
+    BoxFut, CredentialStore, DetailsLevel, FederationStore, LockoutKey, LoginAttempt, StoreResult, TenantId,
+    TenantStore, TokenStore,
 };
 
 /// A refresh token to store (by hash).
@@ -122,7 +123,8 @@ pub trait OAuthStore: Send + Sync {
     /// Forgets the counts of these keys (after a successful login).
     fn login_succeeded(&self, keys: Vec<String>) -> BoxFut<'_, StoreResult<()>>;
     /// Deletes OAuth bookkeeping that can no longer matter at `now`: refresh tokens expired
-    /// before `refresh_before`, revocations of tokens that have all expired, and failed-login
+    /// before `refresh_before`, revocations of tokens that have all expired, the jtis of
+    /// expired assertions, and failed-login
     /// counts idle since `failures_before` and not locked. Returns the rows deleted.
     fn purge_oauth(
         &self,
@@ -132,7 +134,7 @@ pub trait OAuthStore: Send + Sync {
     ) -> BoxFut<'_, StoreResult<u64>>;
 }
 
-/// What the authorization server reads and writes: tenants, credentials, its bookkeeping
-/// and opaque access tokens. Every [`crate::Store`] is one.
-pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore {}
-impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + ?Sized> AuthStore for T {}
+/// What the authorization server reads and writes: tenants, credentials, its bookkeeping,
+/// opaque access tokens and federated trusts. Every [`crate::Store`] is one.
+pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore {}
+impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + ?Sized> AuthStore for T {}

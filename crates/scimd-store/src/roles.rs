@@ -10,6 +10,7 @@
 //! - `credentials`: tenants' bearer tokens, operator tokens, API system users.
 //! - `events`: event streams, the events recorded with changes, delivery progress.
 //! - `clients`: OAuth clients, their secrets and settings.
+//! - `federation`: tenants' federated trusts, clients' keys, assertion jtis kept single-use.
 //! - `keys`: the authorization server's signing keys, the deployment's secrets.
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
 //!   failed-login counts, purging OAuth bookkeeping.
@@ -26,6 +27,7 @@ pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod credentials;
 pub(crate) mod events;
+pub(crate) mod federation;
 pub(crate) mod keys;
 pub(crate) mod oauth;
 pub(crate) mod onboarding;

@@ -9,8 +9,8 @@
 //! carried: the import rebuilds them from each resource's document with the index entries
 //! the caller computed (the tenant's schemas are the server's business). Transient rows are
 //! not carried either: failed-login counts, portal sessions, refresh and opaque access
-//! tokens, asynchronous Bulk requests not yet run. Values sealed under the master key are
-//! carried as stored, never opened.
+//! tokens, the jtis of client assertions, asynchronous Bulk requests not yet run. Values
+//! sealed under the master key are carried as stored, never opened.
 
 use scimd_core::resource::IndexEntry;
 

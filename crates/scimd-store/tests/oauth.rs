@@ -29,7 +29,7 @@ async fn client(store: &dyn Store, id: &str, tenants: Vec<TenantId>) -> i64 {
         .create_client(
             NewClient {
                 client_id: id.into(),
-                secret_hash: format!("{id}-first"),
+                secret_hash: Some(format!("{id}-first")),
                 secret_expires: None,
                 grant_types: vec!["client_credentials".into(), "refresh_token".into()],
                 scopes: vec!["scim:read".into(), "scim:write".into()],
@@ -37,6 +37,7 @@ async fn client(store: &dyn Store, id: &str, tenants: Vec<TenantId>) -> i64 {
                 refresh_ttl_secs: 3600,
                 refresh_expiry: None,
                 tenants,
+                keys: Default::default(),
             },
             t0(),
         )
@@ -87,7 +88,7 @@ async fn clients_their_secrets_and_settings() {
             .create_client(
                 NewClient {
                     client_id: "app".into(),
-                    secret_hash: "x".into(),
+                    secret_hash: Some("x".into()),
                     secret_expires: None,
                     grant_types: vec![],
                     scopes: vec![],
@@ -95,6 +96,7 @@ async fn clients_their_secrets_and_settings() {
                     refresh_ttl_secs: 1,
                     refresh_expiry: None,
                     tenants: vec![],
+                    keys: Default::default(),
                 },
                 t0(),
             )

@@ -46,6 +46,7 @@ const GLOBAL: &[(&str, On, &str)] = &[
     ("refresh_tokens", On::Both, "found by the token's hash before the tenant is known"),
     ("access_tokens", On::Both, "found by the token's hash before the tenant is known"),
     ("revoked_grants", On::Both, "checked by jti or family with every token"),
+    ("assertion_jtis", On::Both, "a client assertion's jti, checked before the tenant is known"),
     ("login_failures", On::Both, "counted by principal and address, before the tenant is known"),
     ("error_log", On::Both, "the operator's: internal errors, of no tenant or of one"),
     ("portal_operators", On::Both, "the operator's people, of no tenant"),

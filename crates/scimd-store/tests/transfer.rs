@@ -11,7 +11,7 @@ use scimd_core::list::{ListParams, PageConfig};
 use scimd_core::resource::{self, MemberValue};
 use scimd_core::schema::ResourceKind;
 use scimd_store::transfer::{Field, ImportRow, Owner, Selection};
-use scimd_store::{NewResource, ResourceState, Store};
+use scimd_store::{ClientKeys, NewClient, NewResource, PRIVATE_KEY_JWT, ResourceState, Store, Trust};
 use serde_json::{Value, json};
 
 fn state(kind: ResourceKind, doc: Value) -> ResourceState {
@@ -96,6 +96,38 @@ async fn seed(store: &dyn Store) {
         };
         store.create(t.id, ResourceKind::Group, group, now).await.unwrap();
         store.create_token(t.id, [name.len() as u8; 32], now, None).await.unwrap();
+        let trust = Trust {
+            tenant: t.id,
+            name: "idp".into(),
+            issuer: format!("https://{name}.idp.example"),
+            jwks_uri: None,
+            audiences: vec!["api://scimd".into()],
+            subjects: vec!["workload".into()],
+            claims: [("tid".to_string(), name.to_string())].into(),
+            scopes: vec!["scim".into()],
+            accept_bearer: name == "acme",
+            created: String::new(),
+        };
+        store.add_trust(trust, now).await.unwrap();
+        // A client bound to the tenant's trust, and one with keys inline.
+        for (id, keys) in [
+            (format!("{name}-wif"), ClientKeys { trust: Some((t.id, "idp".into())), ..ClientKeys::default() }),
+            (format!("{name}-signer"), ClientKeys { jwks: Some(r#"{"keys":[]}"#.into()), ..ClientKeys::default() }),
+        ] {
+            let client = NewClient {
+                client_id: id,
+                secret_hash: None,
+                secret_expires: None,
+                grant_types: vec!["client_credentials".into()],
+                scopes: vec!["scim".into()],
+                access_ttl_secs: 60,
+                refresh_ttl_secs: 60,
+                refresh_expiry: None,
+                tenants: vec![t.id],
+                keys: ClientKeys { auth_method: Some(PRIVATE_KEY_JWT.into()), ..keys },
+            };
+            store.create_client(client, now).await.unwrap();
+        }
     }
 }
 
@@ -108,6 +140,8 @@ async fn every_row_reads_back_the_same_from_another_database() {
     let names: Vec<&str> = all.iter().map(|(k, _)| source.kinds()[*k].name).collect();
     assert_eq!(names.iter().filter(|n| **n == "resource").count(), 8, "{names:?}");
     assert_eq!(names.iter().filter(|n| **n == "member").count(), 6);
+    assert_eq!(names.iter().filter(|n| **n == "federation_trust").count(), 2);
+    assert_eq!(names.iter().filter(|n| **n == "client_keys").count(), 4);
 
     let target = support::fresh_store().await;
     write(&*target, &all).await;

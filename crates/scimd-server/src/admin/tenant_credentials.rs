@@ -94,6 +94,7 @@ impl Admin {
         }
         let spec = ClientSpec {
             tenants: vec![tenant.to_string()],
+            keys: None,
             grants: grants.to_vec(),
             scopes: vec![scopes.to_string()],
             access_ttl_secs: 3600,

@@ -97,6 +97,7 @@ async fn a_token_ends_when_its_days_are_over() {
 fn client(tenants: &[&str], grants: &[&str], scopes: &[&str]) -> ClientSpec {
     ClientSpec {
         tenants: tenants.iter().map(|s| s.to_string()).collect(),
+        keys: None,
         grants: grants.iter().map(|s| s.to_string()).collect(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         access_ttl_secs: 3600,

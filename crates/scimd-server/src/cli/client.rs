@@ -1,5 +1,6 @@
 //! `scimd client create|set|list|secret`: OAuth clients of the built-in authorization
-//! server, their token lifetimes and their secrets (shown once, stored only hashed).
+//! server, their token lifetimes, their secrets (shown once, stored only hashed) or the
+//! keys they sign assertions with (`private_key_jwt`).
 
 use clap::{Subcommand, ValueEnum};
 
@@ -8,7 +9,8 @@ use crate::admin::Admin;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCmd {
-    /// Create an OAuth client; prints its id and its secret (once; stored only hashed).
+    /// Create an OAuth client; prints its id and its secret (once; stored only hashed), or
+    /// only its id for a `private-key-jwt` client (it has no secret).
     Create {
         /// A tenant the client may reach (repeat for several).
         #[arg(long = "tenant", required = true)]
@@ -33,20 +35,51 @@ pub enum ClientCmd {
         /// The secret expires after this long (default: never).
         #[arg(long, value_parser = humantime::parse_duration)]
         secret_expires_in: Option<std::time::Duration>,
+        /// How it authenticates: `client-secret` (a generated secret), or `private-key-jwt`
+        /// (assertions signed with its keys: give `--jwks`, `--jwks-uri` or `--trust`).
+        #[arg(long, value_enum)]
+        auth_method: Option<AuthMethodArg>,
+        /// A file holding its public keys (a JSON Web Key Set), for `private-key-jwt`.
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<std::path::PathBuf>,
+        /// Where it publishes its key set (https), for `private-key-jwt`.
+        #[arg(long, value_name = "URL")]
+        jwks_uri: Option<String>,
+        /// A federated trust of one of its tenants (`scimd trust add`): that issuer's
+        /// tokens are its assertions (workload identity federation), for `private-key-jwt`.
+        #[arg(long, value_name = "NAME")]
+        trust: Option<String>,
         /// Print one JSON object: `{"client_id": …, "client_secret": …}`.
         #[arg(long)]
         json: bool,
     },
     /// List clients: client id, tenants, grants, scopes, access and refresh lifetimes (s),
-    /// secrets as id:state (tab-separated; `--json`: one JSON object per line).
+    /// secrets as id:state (tab-separated; `--json`: one JSON object per line, with how
+    /// it authenticates).
     List {
         #[arg(long)]
         json: bool,
     },
-    /// Change a client's token lifetimes or when its logins expire; its logins follow from
-    /// their next refresh on.
+    /// Change a client's token lifetimes or when its logins expire (its logins follow from
+    /// their next refresh on), or how it authenticates (becoming `private-key-jwt` revokes
+    /// its secrets).
     Set {
         client_id: String,
+        /// How it authenticates: `client-secret` (a generated secret), or `private-key-jwt`
+        /// (assertions signed with its keys: give `--jwks`, `--jwks-uri` or `--trust`).
+        #[arg(long, value_enum)]
+        auth_method: Option<AuthMethodArg>,
+        /// A file holding its public keys (a JSON Web Key Set), for `private-key-jwt`.
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<std::path::PathBuf>,
+        /// Where it publishes its key set (https), for `private-key-jwt`.
+        #[arg(long, value_name = "URL")]
+        jwks_uri: Option<String>,
+        /// A federated trust of one of its tenants (`scimd trust add`): that issuer's
+        /// tokens are its assertions (workload identity federation), for `private-key-jwt`.
+        #[arg(long, value_name = "NAME")]
+        trust: Option<String>,
+
         /// Lifetime of its access tokens (`20m`, `1h`, …).
         #[arg(long, value_parser = humantime::parse_duration)]
         access_ttl: Option<std::time::Duration>,
@@ -97,6 +130,37 @@ pub enum SecretCmd {
     Revoke { client_id: String, secret_id: i64 },
 }
 
+/// How a client authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMethodArg {
+    #[value(name = "client-secret", alias = "client_secret")]
+    ClientSecret,
+    #[value(name = "private-key-jwt", alias = "private_key_jwt")]
+    PrivateKeyJwt,
+}
+
+/// The keys named by the flags, if any (`--auth-method` alone included).
+fn keys_spec(
+    method: Option<AuthMethodArg>,
+    jwks: Option<std::path::PathBuf>,
+    jwks_uri: Option<String>,
+    trust: Option<String>,
+) -> Result<Option<crate::admin::ClientKeysSpec>, String> {
+    let jwks = match jwks {
+        Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
+        None => None,
+    };
+    let method = match method {
+        Some(AuthMethodArg::ClientSecret) => "client_secret",
+        Some(AuthMethodArg::PrivateKeyJwt) => "private_key_jwt",
+        None if jwks.is_some() || jwks_uri.is_some() || trust.is_some() => {
+            return Err("--jwks, --jwks-uri and --trust need --auth-method private-key-jwt".into());
+        }
+        None => return Ok(None),
+    };
+    Ok(Some(crate::admin::ClientKeysSpec { auth_method: method.into(), jwks, jwks_uri, trust }))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GrantArg {
     #[value(name = "client_credentials", alias = "client-credentials")]
@@ -115,9 +179,14 @@ pub(super) async fn run(admin: &Admin, cmd: ClientCmd) -> Result<(), String> {
             refresh_ttl,
             refresh_expiry,
             secret_expires_in,
+            auth_method,
+            jwks,
+            jwks_uri,
+            trust,
             json,
         } => {
             let spec = crate::admin::ClientSpec {
+                keys: keys_spec(auth_method, jwks, jwks_uri, trust)?,
                 tenants: tenants.clone(),
                 grants: grants
                     .iter()
@@ -133,7 +202,18 @@ pub(super) async fn run(admin: &Admin, cmd: ClientCmd) -> Result<(), String> {
                 secret_expires_secs: secret_expires_in.map(|d| ttl_secs(d, "--secret-expires-in")).transpose()?,
             };
             let c = admin.create_client(spec).await?;
-            if json {
+            if c.client_secret.is_empty() {
+                if json {
+                    println!("{}", serde_json::json!({"client_id": c.client_id}));
+                } else {
+                    println!(
+                        "client {} for {}; it authenticates with private_key_jwt (no secret):",
+                        c.client_id,
+                        tenants.join(", ")
+                    );
+                    println!("{}", c.client_id);
+                }
+            } else if json {
                 println!("{}", serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret}));
             } else {
                 println!("client {} for {}; its secret, shown once:", c.client_id, tenants.join(", "));
@@ -141,7 +221,14 @@ pub(super) async fn run(admin: &Admin, cmd: ClientCmd) -> Result<(), String> {
             }
             Ok(())
         }
-        ClientCmd::Set { client_id, access_ttl, refresh_ttl, refresh_expiry } => {
+        ClientCmd::Set { client_id, access_ttl, refresh_ttl, refresh_expiry, auth_method, jwks, jwks_uri, trust } => {
+            if let Some(spec) = keys_spec(auth_method, jwks, jwks_uri, trust)? {
+                let view = admin.set_client_keys(&client_id, spec).await?;
+                println!("client {client_id} authenticates with {}", view.auth_method);
+                if access_ttl.is_none() && refresh_ttl.is_none() && refresh_expiry.is_none() {
+                    return Ok(());
+                }
+            }
             let change = crate::admin::ClientChange {
                 access_ttl_secs: access_ttl.map(|d| ttl_secs(d, "--access-ttl")).transpose()?,
                 refresh_ttl_secs: refresh_ttl.map(|d| ttl_secs(d, "--refresh-ttl")).transpose()?,

@@ -184,6 +184,8 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         key_reload: o.key_reload.max(std::time::Duration::from_millis(100)),
         keyring: keyring.clone(),
         refresh_grace: o.refresh_grace,
+        // Plain http to key sets and issuers only in tests, as the portal's sign-in.
+        federation_allow_http_loopback: false,
     };
     seal_secrets(&*store, &keyring).await?;
     apply_tenants(cfg, &admin).await?;

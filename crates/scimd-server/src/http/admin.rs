@@ -4,6 +4,7 @@
 //! accepted. Errors are `{"status": N, "detail": "…"}`.
 
 mod events;
+mod federation;
 mod groups;
 mod onboard;
 mod places;
@@ -422,13 +423,45 @@ async fn create_client(_: Operator, State(s): State<AppState>, b: Bytes) -> ARes
     };
     if let Some(k) = v.as_object().and_then(|o| {
         o.keys().find(|k| {
-            !["tenants", "grants", "scopes", "access_ttl", "refresh_ttl", "refresh_expiry", "secret_expires_in"]
-                .contains(&k.as_str())
+            ![
+                "tenants",
+                "grants",
+                "scopes",
+                "access_ttl",
+                "refresh_ttl",
+                "refresh_expiry",
+                "secret_expires_in",
+                "auth_method",
+                "jwks",
+                "jwks_uri",
+                "trust",
+            ]
+            .contains(&k.as_str())
         })
     }) {
         return Err(AdminError { status: 400, message: format!("unknown field '{k}'") });
     }
+    let text = |name: &str| -> Result<Option<String>, AdminError> {
+        match v.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(AdminError { status: 400, message: format!("'{name}' must be a string") }),
+        }
+    };
+    let keys = match text("auth_method")? {
+        None if ["jwks", "jwks_uri", "trust"].iter().any(|k| v.get(*k).is_some_and(|x| !x.is_null())) => {
+            return Err(AdminError { status: 400, message: "keys need \"auth_method\": \"private_key_jwt\"".into() });
+        }
+        None => None,
+        Some(auth_method) => Some(crate::admin::ClientKeysSpec {
+            auth_method,
+            jwks: v.get("jwks").filter(|j| !j.is_null()).map(Value::to_string),
+            jwks_uri: text("jwks_uri")?,
+            trust: text("trust")?,
+        }),
+    };
     let spec = ClientSpec {
+        keys,
         tenants: strings("tenants", &[])?,
         grants: strings("grants", &["client_credentials"])?,
         scopes: strings("scopes", &["scim"])?,
@@ -539,6 +572,7 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .with(users::routes)
         .with(events::routes)
         .with(onboard::routes)
+        .with(federation::routes)
         .into_router()
         .fallback(not_found)
 }

@@ -18,7 +18,7 @@ use scimd_store::TenantId;
 
 use super::AppState;
 use crate::audit::AuditSlot;
-use crate::oauth::{ClientCredentials, OAuthError, TokenRequest};
+use crate::oauth::{Assertion, CLIENT_ASSERTION_TYPE, ClientCredentials, OAuthError, TokenRequest};
 
 /// A path under `/oauth2/` that is no endpoint, answered as an OAuth error.
 pub fn not_found(path: &str) -> Response {
@@ -112,14 +112,37 @@ impl Form {
 }
 
 /// The client's credentials: from `Authorization: Basic` (each half form-decoded, RFC
-/// 6749 §2.3.1) or from the form; using both is an error.
+/// 6749 §2.3.1), from the form, or a signed client assertion (RFC 7523 §2.2, with the
+/// `audiences` that name this server); using two ways at once is an error.
 fn client_credentials(
     headers: &HeaderMap,
     form: &mut Form,
     from: Option<IpAddr>,
+    audiences: Vec<String>,
 ) -> Result<Option<ClientCredentials>, OAuthError> {
+    let (kind, assertion) = (form.take("client_assertion_type"), form.take("client_assertion"));
+    if kind.is_some() || assertion.is_some() {
+        if kind.as_deref() != Some(CLIENT_ASSERTION_TYPE) {
+            return Err(invalid_request(format!("client_assertion_type must be {CLIENT_ASSERTION_TYPE}")));
+        }
+        let Some(jwt) = assertion else {
+            return Err(invalid_request("client_assertion is required with client_assertion_type"));
+        };
+        if form.take("client_secret").is_some() || headers.contains_key(header::AUTHORIZATION) {
+            return Err(invalid_request("authenticate the client either with a secret or with an assertion, not both"));
+        }
+        let client_id = form.take("client_id").unwrap_or_default();
+        return Ok(Some(ClientCredentials {
+            client_id,
+            client_secret: String::new(),
+            from,
+            assertion: Some(Assertion { jwt, audiences }),
+        }));
+    }
     let from_form = match (form.take("client_id"), form.take("client_secret")) {
-        (Some(client_id), Some(client_secret)) => Some(ClientCredentials { client_id, client_secret, from }),
+        (Some(client_id), Some(client_secret)) => {
+            Some(ClientCredentials { client_id, client_secret, from, assertion: None })
+        }
         (Some(_), None) | (None, Some(_)) => None,
         (None, None) => None,
     };
@@ -144,7 +167,7 @@ fn client_credentials(
     let dec = |s: &str| -> String {
         form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
     };
-    Ok(Some(ClientCredentials { client_id: dec(id), client_secret: dec(secret), from }))
+    Ok(Some(ClientCredentials { client_id: dec(id), client_secret: dec(secret), from, assertion: None }))
 }
 
 /// The address a request came from: the connection's peer. Failed logins are counted
@@ -161,6 +184,19 @@ fn issuer(state: &AppState, headers: &HeaderMap) -> (String, bool) {
     let origin = super::origin::origin(&state.http, headers);
     let derived = state.oauth.config.issuer.is_none() && origin.derived;
     (state.oauth.issuer(&origin.root), derived)
+}
+
+/// The audiences a client assertion sent to the endpoint at `path` may name: the issuer,
+/// the token endpoint's URL, or this endpoint's.
+fn audiences(state: &AppState, headers: &HeaderMap, path: &str) -> Vec<String> {
+    let iss = issuer(state, headers).0;
+    let token = format!("{iss}{}", state.oauth.config.token_path);
+    let here = format!("{iss}{path}");
+    let mut out = vec![iss, token];
+    if !out.contains(&here) {
+        out.push(here);
+    }
+    out
 }
 
 /// Names the caller in the request's audit event: the presented client id, and the
@@ -193,8 +229,10 @@ pub async fn token(
     let mut client_id = None;
     let result = async {
         let mut form = Form::parse(&headers, &body)?;
-        let creds = client_credentials(&headers, &mut form, peer_ip(&peer))?;
-        client_id = creds.as_ref().map(|c| c.client_id.clone());
+        let arrived = mounted.as_ref().map_or(state.oauth.config.token_path.as_str(), |Extension(m)| m.base.as_str());
+        let auds = audiences(&state, &headers, arrived);
+        let creds = client_credentials(&headers, &mut form, peer_ip(&peer), auds)?;
+        client_id = creds.as_ref().map(|c| c.client_id.clone()).filter(|id| !id.is_empty());
         let grant = form.take("grant_type");
         grant_type = grant.clone().unwrap_or_default();
         let req = TokenRequest {
@@ -204,6 +242,7 @@ pub async fn token(
             password: form.take("password"),
             refresh_token: form.take("refresh_token"),
             tenant: form.take("tenant"),
+            assertion: form.take("assertion"),
         };
         let attempt = crate::oauth::Attempt {
             client_id: client_id.clone(),
@@ -242,11 +281,12 @@ async fn token_form(
     peer: &Peer,
     headers: &HeaderMap,
     body: &[u8],
+    path: &str,
 ) -> Result<(Option<ClientCredentials>, String), OAuthError> {
     let mut form = Form::parse(headers, body)?;
-    let creds = client_credentials(headers, &mut form, peer_ip(peer))?;
+    let creds = client_credentials(headers, &mut form, peer_ip(peer), audiences(state, headers, path))?;
     let attempt = crate::oauth::Attempt {
-        client_id: creds.as_ref().map(|c| c.client_id.clone()),
+        client_id: creds.as_ref().map(|c| c.client_id.clone()).filter(|id| !id.is_empty()),
         tenant: form.take("tenant"),
         ..Default::default()
     };
@@ -262,7 +302,7 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = match token_form(&state, &slot, &peer, &headers, &body).await {
+    let result = match token_form(&state, &slot, &peer, &headers, &body, "/oauth2/revoke").await {
         Ok((creds, token)) => state.oauth.revoke(creds, &token).await,
         Err(e) => Err(e),
     };
@@ -279,7 +319,7 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = match token_form(&state, &slot, &peer, &headers, &body).await {
+    let result = match token_form(&state, &slot, &peer, &headers, &body, "/oauth2/introspect").await {
         Ok((creds, token)) => state.oauth.introspect(creds, &token).await,
         Err(e) => Err(e),
     };

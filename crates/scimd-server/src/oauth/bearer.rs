@@ -1,6 +1,7 @@
 //! The resource side: what a SCIM request's bearer token allows — a JWT (signature and
-//! one probe), an opaque access token or a long-lived token (a hash probe each) — behind
-//! a 5-second cache of verified tokens keyed by the token's SHA-256.
+//! one probe; a JWT that is not scimd's may be a trusted issuer's, see `federation`), an
+//! opaque access token or a long-lived token (a hash probe each) — behind a 5-second
+//! cache of verified tokens keyed by the token's SHA-256.
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ impl OAuth {
             return Ok(Some(g));
         }
         let grant = if token.starts_with("eyJ") && token.bytes().filter(|b| *b == b'.').count() == 2 {
-            self.verify_access(token, now).await?.map(|(c, status)| {
+            let own = self.verify_access(token, now).await?.map(|(c, status)| {
                 let (read, write) = scim_access(c.scope.split_whitespace());
                 Grant {
                     tenant: TenantId(c.tid),
@@ -34,7 +35,11 @@ impl OAuth {
                     expires: Some(c.exp),
                     subject: c.sid.is_some().then(|| Arc::from(c.sub.as_str())),
                 }
-            })
+            });
+            match own {
+                Some(g) => Some(g),
+                None => self.federated_bearer(token, now).await?,
+            }
         } else if let Some(a) = match opaque::is_opaque(token) {
             true => self.store.access_token(hash).await?,
             false => None,

@@ -1,5 +1,6 @@
-//! Client authentication (id and secret) for the token, revocation and introspection
-//! endpoints: an unknown or disabled client is refused before any hashing; a secret
+//! Client authentication for the token, revocation and introspection endpoints: a signed
+//! assertion goes to `assertion`; a secret is refused for a client registered for
+//! assertions; otherwise, by id and secret: an unknown or disabled client is refused before any hashing; a secret
 //! verified recently is remembered (never a password, only in memory); any other is
 //! counted as an attempt (`lockout`) before argon2 checks it, and identical concurrent
 //! attempts share one check.
@@ -57,11 +58,18 @@ impl OAuth {
         let Some(creds) = creds else {
             return Err(OAuthError::invalid_client());
         };
+        if let Some(assertion) = &creds.assertion {
+            return self.authenticate_assertion(creds, assertion).await;
+        }
         let now = self.clock.now();
         let Some(client) = self.store.client_auth(&creds.client_id, now).await? else {
             return Err(OAuthError::invalid_client());
         };
         if client.disabled {
+            return Err(OAuthError::invalid_client());
+        }
+        if client.keys.private_key_jwt() {
+            tracing::info!(client_id = %client.client_id, "a secret presented for a private_key_jwt client refused");
             return Err(OAuthError::invalid_client());
         }
         let key = Self::secret_key(creds);

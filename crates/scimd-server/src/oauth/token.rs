@@ -1,12 +1,13 @@
 //! The token endpoint (RFC 6749 §3.2): the grant type checked, the client authenticated
 //! and allowed the grant, then one grant per module (`client_credentials`, `password`,
-//! `refresh`, over what they share in `issue`); and the `http_status_code` some profiles
+//! `refresh`, over what they share in `issue`; the JWT bearer grant, whose client is
+//! optional, in `federation`); and the `http_status_code` some profiles
 //! ask for in answers, refusals included.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{ClientCredentials, OAuth, OAuthError, OResult, TokenRequest, TokenResponse, TokenShape};
+use super::{ClientCredentials, JWT_BEARER, OAuth, OAuthError, OResult, TokenRequest, TokenResponse, TokenShape};
 
 /// How long the token paths whose answers carry `http_status_code` are remembered.
 const STATUS_PATHS_TTL: Duration = Duration::from_secs(5);
@@ -20,12 +21,22 @@ impl OAuth {
         issuer: &str,
     ) -> OResult<TokenResponse> {
         let grant = req.grant_type.clone().ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-        if !matches!(grant.as_str(), "client_credentials" | "password" | "refresh_token") {
+        if !matches!(grant.as_str(), "client_credentials" | "password" | "refresh_token" | JWT_BEARER) {
             return Err(OAuthError::new(
                 400,
                 "unsupported_grant_type",
-                format!("grant type '{grant}' is not supported: use client_credentials, password or refresh_token"),
+                format!(
+                    "grant type '{grant}' is not supported: use client_credentials, password, refresh_token or \
+                     {JWT_BEARER}"
+                ),
             ));
+        }
+        let requested: Option<Vec<String>> =
+            req.scope.as_deref().map(|s| s.split_whitespace().map(str::to_string).collect());
+        if grant == JWT_BEARER {
+            let now = self.clock.now();
+            let response = self.jwt_bearer(&req, creds.as_ref(), &requested, issuer, now).await?;
+            return self.with_status_code(response).await;
         }
         let client = self.authenticate_client(creds.as_ref()).await?;
         let allowed = |g: &str| client.grant_types.iter().any(|x| x == g);
@@ -40,8 +51,6 @@ impl OAuth {
                 format!("this client may not use the {grant} grant"),
             ));
         }
-        let requested: Option<Vec<String>> =
-            req.scope.as_deref().map(|s| s.split_whitespace().map(str::to_string).collect());
         let now = self.clock.now();
         let issued = match grant.as_str() {
             "client_credentials" => self.client_credentials(&client, &req, &requested, issuer, now).await,
@@ -53,7 +62,11 @@ impl OAuth {
                 self.refresh(&client, old, &requested, issuer, now).await
             }
         };
-        let mut response = issued?;
+        self.with_status_code(issued?).await
+    }
+
+    /// A token response with `http_status_code` when its tenant's profile asks for it.
+    async fn with_status_code(&self, mut response: TokenResponse) -> OResult<TokenResponse> {
         if let Some(t) = response.tenant
             && self.token_shape(t).await?.token_http_status_code
         {

@@ -1,25 +1,16 @@
-//! The ID token (OpenID Connect Core 1.0, §3.1.3.7): a compact JWS split by hand, its
-//! algorithm limited to RS256 and ES256 before any key is looked at, its signature checked
-//! with the provider's key, then its claims; the pure rules live here, tested without a
-//! provider.
+//! The ID token (OpenID Connect Core 1.0, §3.1.3.7): a compact JWS taken apart by
+//! `jose::jws` (its algorithm limited to RS256 and ES256 before any key is looked at), its
+//! signature checked with the provider's key, then its claims; the pure rules live here,
+//! tested without a provider.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use super::jwks::{Alg, Key};
 use super::{Identity, LEEWAY_SECONDS, OidcError};
+use crate::jose::jwk::Key;
+use crate::jose::jws::{Jws, JwsError, audiences, seconds, text};
 
 /// An ID token taken apart, its signature not yet checked.
-#[derive(Debug)]
-pub(super) struct Parsed<'a> {
-    pub(super) alg: Alg,
-    pub(super) kid: Option<String>,
-    /// `header.claims`, as signed.
-    signing_input: &'a str,
-    signature: Vec<u8>,
-    pub(super) claims: Map<String, Value>,
-}
+pub(super) type Parsed<'a> = Jws<'a>;
 
 /// What the claims must say.
 pub(super) struct Expect<'a> {
@@ -28,69 +19,25 @@ pub(super) struct Expect<'a> {
     pub(super) nonce: &'a str,
 }
 
-fn malformed() -> OidcError {
-    OidcError::Provider("The identity provider's ID token is malformed.".into())
-}
-
 fn refused(what: &str) -> OidcError {
     OidcError::Refused(format!("The sign-in was refused: {what}."))
 }
 
-fn json_part(part: &str) -> Result<Map<String, Value>, OidcError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed())?;
-    match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(malformed()),
-    }
+/// Splits an ID token and reads its header: only RS256 and ES256 pass (see `jose::jws`).
+pub(super) fn parse(token: &str) -> Result<Parsed<'_>, OidcError> {
+    Jws::parse(token).map_err(|e| match e {
+        JwsError::Malformed => OidcError::Provider("The identity provider's ID token is malformed.".into()),
+        JwsError::Encrypted => OidcError::Provider(
+            "The identity provider sent an encrypted ID token; scimd accepts signed ones only.".into(),
+        ),
+        JwsError::Algorithm => refused("the ID token is not signed with RS256 or ES256"),
+        JwsError::Critical => refused("the ID token asks for JWS extensions scimd does not know"),
+    })
 }
 
-impl<'a> Parsed<'a> {
-    /// Splits a compact JWS and reads its header: only RS256 and ES256 pass, so `none`
-    /// and HMAC (which would verify with a key the provider publishes) never reach a key.
-    pub(super) fn parse(token: &'a str) -> Result<Parsed<'a>, OidcError> {
-        let parts: Vec<&str> = token.split('.').collect();
-        let [header, claims, signature] = parts[..] else {
-            return Err(if parts.len() == 5 {
-                OidcError::Provider(
-                    "The identity provider sent an encrypted ID token; scimd accepts signed ones only.".into(),
-                )
-            } else {
-                malformed()
-            });
-        };
-        let head = json_part(header)?;
-        let alg = head.get("alg").and_then(Value::as_str).unwrap_or_default();
-        let Some(alg) = Alg::from_name(alg) else {
-            return Err(refused("the ID token is not signed with RS256 or ES256"));
-        };
-        // Extensions that must be understood (RFC 7515 §4.1.11): scimd understands none.
-        if head.contains_key("crit") {
-            return Err(refused("the ID token asks for JWS extensions scimd does not know"));
-        }
-        let kid = head.get("kid").and_then(Value::as_str).map(String::from);
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| malformed())?;
-        let signing_input = &token[..header.len() + 1 + claims.len()];
-        Ok(Parsed { alg, kid, signing_input, signature, claims: json_part(claims)? })
-    }
-
-    /// Checks the signature with `key` (found for this token's algorithm and `kid`).
-    pub(super) fn verify_signature(&self, key: &Key) -> Result<(), OidcError> {
-        if key.alg() == self.alg && key.verify(self.signing_input.as_bytes(), &self.signature) {
-            Ok(())
-        } else {
-            Err(refused("the ID token's signature is not valid"))
-        }
-    }
-}
-
-/// A time claim in seconds (providers write integers, a few write decimals).
-fn seconds(claims: &Map<String, Value>, name: &str) -> Option<i64> {
-    let v = claims.get(name)?;
-    v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-}
-
-fn text(claims: &Map<String, Value>, name: &str) -> Option<String> {
-    claims.get(name).and_then(Value::as_str).map(String::from)
+/// Checks the signature with `key` (found for this token's algorithm and `kid`).
+pub(super) fn verify_signature(token: &Parsed<'_>, key: &Key) -> Result<(), OidcError> {
+    if token.verified_by(key) { Ok(()) } else { Err(refused("the ID token's signature is not valid")) }
 }
 
 /// Checks the claims of a token whose signature holds, at `now` (Unix seconds), and reads
@@ -99,11 +46,7 @@ pub(super) fn check_claims(claims: &Map<String, Value>, expect: &Expect<'_>, now
     if claims.get("iss").and_then(Value::as_str) != Some(expect.issuer) {
         return Err(refused("the ID token was issued by another provider"));
     }
-    let audiences: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let audiences = audiences(claims);
     if !audiences.contains(&expect.client_id) {
         return Err(refused("the ID token is meant for another application"));
     }
@@ -148,9 +91,9 @@ pub(super) fn check_claims(claims: &Map<String, Value>, expect: &Expect<'_>, now
 
 #[cfg(test)]
 mod tests {
-    use super::super::jwks::{self, tests::p256};
     use super::*;
-    use ring::rand::SystemRandom;
+    use crate::jose::jwk::{self, tests::p256};
+    use crate::jose::jws;
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000;
@@ -247,45 +190,22 @@ mod tests {
         assert!(refused_by(json!({"sub": 7})).contains("nobody"));
     }
 
-    fn b64(v: Value) -> String {
-        URL_SAFE_NO_PAD.encode(v.to_string())
+    #[test]
+    fn header_refusals_are_worded_for_the_login_page() {
+        let body = jws::tests::b64(json!(claims()));
+        let token = format!("{}.{body}.", jws::tests::b64(json!({"alg": "none"})));
+        assert!(matches!(parse(&token), Err(OidcError::Refused(_))));
+        assert!(parse("a.b.c.d.e").unwrap_err().message().contains("encrypted"));
+        assert!(matches!(parse("!!.??.##"), Err(OidcError::Provider(_))));
     }
 
     #[test]
-    fn only_rs256_and_es256_are_read() {
-        let body = b64(json!(claims()));
-        for alg in ["none", "HS256", "RS384", "PS256", "EdDSA", ""] {
-            let token = format!("{}.{body}.", b64(json!({"alg": alg})));
-            assert!(matches!(Parsed::parse(&token), Err(OidcError::Refused(_))), "{alg}");
-        }
-        let token = format!("{}.{body}.c2ln", b64(json!({"alg": "RS256", "crit": ["exp"]})));
-        assert!(matches!(Parsed::parse(&token), Err(OidcError::Refused(_))));
-        for bad in ["", "a.b", "a.b.c.d", "!!.??.##", "e30.e30.e30"] {
-            assert!(Parsed::parse(bad).is_err(), "{bad}");
-        }
-        assert!(Parsed::parse("a.b.c.d.e").unwrap_err().message().contains("encrypted"));
-    }
-
-    #[test]
-    fn signature_checked_with_the_key_of_its_algorithm() {
-        let (pair, jwk) = p256("k1");
-        let key = jwks::parse_set(&json!({"keys": [jwk]})).remove(0);
-        let input = format!("{}.{}", b64(json!({"alg": "ES256", "kid": "k1"})), b64(json!(claims())));
-        let sig = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
-        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()));
-        let parsed = Parsed::parse(&token).unwrap();
-        assert_eq!((parsed.alg, parsed.kid.as_deref()), (Alg::Es256, Some("k1")));
-        parsed.verify_signature(&key).unwrap();
-        // The same signature over other claims fails.
-        let forged = format!(
-            "{}.{}.{}",
-            b64(json!({"alg": "ES256", "kid": "k1"})),
-            b64(json!(with(json!({"sub": "admin"})))),
-            URL_SAFE_NO_PAD.encode(sig.as_ref())
-        );
-        assert!(matches!(Parsed::parse(&forged).unwrap().verify_signature(&key), Err(OidcError::Refused(_))));
-        // Another key fails.
-        let other = jwks::parse_set(&json!({"keys": [p256("k1").1]})).remove(0);
-        assert!(parsed.verify_signature(&other).is_err());
+    fn a_bad_signature_is_refused() {
+        let (_, key) = p256("k1");
+        let key = jwk::parse_set(&json!({"keys": [key]})).remove(0);
+        let input =
+            format!("{}.{}", jws::tests::b64(json!({"alg": "ES256", "kid": "k1"})), jws::tests::b64(json!(claims())));
+        let token = format!("{input}.c2ln");
+        assert!(matches!(verify_signature(&parse(&token).unwrap(), &key), Err(OidcError::Refused(_))));
     }
 }

@@ -1,20 +1,25 @@
-//! A provider as discovered: which URLs scimd accepts (https; plain http only on loopback
-//! when allowed), the discovery document (OpenID Connect Discovery 1.0, §4) checked against
-//! the configured issuer, and the provider's signing keys (JWKS), fetched again once for a
-//! `kid` they do not hold, at most every [`KEY_REFETCH_INTERVAL`].
+//! A provider as discovered: the discovery document (OpenID Connect Discovery 1.0, §4)
+//! checked against the configured issuer, and the provider's signing keys (JWKS), fetched
+//! again once for a `kid` they do not hold, at most every `KEY_REFETCH_INTERVAL`; the URLs
+//! accepted and the fetching itself are `jose::remote`'s.
 
-use std::net::IpAddr;
-use std::time::Instant;
+use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{ACCEPT, HeaderValue};
 use serde_json::Value;
 
-use super::jwks::{self, Alg, Key};
-use super::{KEY_REFETCH_INTERVAL, OidcError};
+use super::OidcError;
+use crate::jose::jwk::{Alg, Key};
+use crate::jose::remote::{self, FetchError, RemoteKeys};
 
-/// The most of a provider's answer read (discovery documents and key sets are a few KiB).
-const BODY_MAX: usize = 256 * 1024;
+/// How the provider's key set is named in messages.
+const KEY_SET: &str = "identity provider's key set (JWKS)";
+
+impl From<FetchError> for OidcError {
+    fn from(e: FetchError) -> Self {
+        OidcError::Provider(e.0)
+    }
+}
 
 /// An identity provider, as its discovery document describes it, with its keys.
 #[derive(Debug)]
@@ -22,15 +27,7 @@ pub struct Provider {
     issuer: String,
     authorization_endpoint: Url,
     token_endpoint: Url,
-    jwks_uri: Url,
-    keys: tokio::sync::Mutex<KeySet>,
-}
-
-#[derive(Debug)]
-struct KeySet {
-    keys: Vec<Key>,
-    /// When the keys were last fetched for an unknown `kid`.
-    refetched: Option<Instant>,
+    keys: RemoteKeys,
 }
 
 impl Provider {
@@ -60,7 +57,7 @@ impl Provider {
         }
         let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let url = acceptable_url(&url, allow_http_loopback, "issuer")?;
-        let doc = get_json(http, &url, "discovery document").await?;
+        let doc = remote::get_json(http, &url, "identity provider's discovery document").await?;
         let named = doc.get("issuer").and_then(Value::as_str).unwrap_or_default();
         if named != issuer {
             return Err(OidcError::Settings(format!(
@@ -94,33 +91,27 @@ impl Provider {
                 "The identity provider signs ID tokens with neither RS256 nor ES256.".into(),
             ));
         }
-        let keys = fetch_keys(http, &jwks_uri).await?;
+        let keys = remote::fetch_keys(http, &jwks_uri, KEY_SET).await?;
         Ok(Provider {
             issuer: issuer.to_string(),
             authorization_endpoint,
             token_endpoint,
-            jwks_uri,
-            keys: tokio::sync::Mutex::new(KeySet { keys, refetched: None }),
+            keys: RemoteKeys::fetched(jwks_uri, KEY_SET, keys),
         })
     }
 
     /// The key that verifies a token signed with `alg` by `kid` (or by the only key for
     /// `alg` when the token names none). A key not held makes one fetch of the key set, at
-    /// most every [`KEY_REFETCH_INTERVAL`] (providers rotate keys; a token naming a key
+    /// most every `KEY_REFETCH_INTERVAL` (providers rotate keys; a token naming a key
     /// that does not exist must not make scimd fetch on every attempt).
     pub(super) async fn key_for(&self, http: &reqwest::Client, alg: Alg, kid: Option<&str>) -> Result<Key, OidcError> {
-        let mut set = self.keys.lock().await;
-        if let Some(k) = jwks::find(&set.keys, alg, kid) {
-            return Ok(k.clone());
+        // The keys are as old as the discovery, which is read again after DISCOVERY_TTL.
+        match self.keys.key_for(http, alg, kid, Duration::MAX).await? {
+            Some(k) => Ok(k),
+            None => Err(OidcError::Refused(
+                "The sign-in was signed with a key the identity provider does not publish.".into(),
+            )),
         }
-        if set.refetched.is_none_or(|t| t.elapsed() >= KEY_REFETCH_INTERVAL) {
-            set.refetched = Some(Instant::now());
-            set.keys = fetch_keys(http, &self.jwks_uri).await?;
-            if let Some(k) = jwks::find(&set.keys, alg, kid) {
-                return Ok(k.clone());
-            }
-        }
-        Err(OidcError::Refused("The sign-in was signed with a key the identity provider does not publish.".into()))
     }
 
     #[cfg(test)]
@@ -130,118 +121,22 @@ impl Provider {
             issuer: issuer.into(),
             authorization_endpoint: url(authorization_endpoint),
             token_endpoint: url(&format!("{issuer}/token")),
-            jwks_uri: url(&format!("{issuer}/jwks")),
-            keys: tokio::sync::Mutex::new(KeySet { keys: Vec::new(), refetched: None }),
+            keys: RemoteKeys::new(url(&format!("{issuer}/jwks")), KEY_SET),
         }
     }
 }
 
-/// `raw` as a URL scimd may talk to: https, or http on a loopback host when allowed; no
-/// credentials and no fragment. `what` names it in the message.
+/// `raw` as a URL scimd may talk to (see `jose::remote`); `what` names it in the message.
 pub(super) fn acceptable_url(raw: &str, allow_http_loopback: bool, what: &str) -> Result<Url, OidcError> {
-    let url = Url::parse(raw).map_err(|_| OidcError::Settings(format!("The {what} is not a valid URL.")))?;
-    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
-        return Err(OidcError::Settings(format!("The {what} must not carry credentials or a fragment (`#…`).")));
-    }
-    // `host_str` writes an IPv6 address in brackets; IPv4 hosts are already normalized.
-    let loopback = url.host_str().is_some_and(|h| {
-        h.eq_ignore_ascii_case("localhost")
-            || h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    });
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if loopback && allow_http_loopback => Ok(url),
-        _ => Err(OidcError::Settings(format!("The {what} must be an https URL."))),
-    }
+    remote::acceptable_url(raw, allow_http_loopback, what).map_err(OidcError::Settings)
 }
 
-/// The provider's key set, with the keys scimd can use.
-async fn fetch_keys(http: &reqwest::Client, jwks_uri: &Url) -> Result<Vec<Key>, OidcError> {
-    let doc = get_json(http, jwks_uri, "key set (JWKS)").await?;
-    let keys = jwks::parse_set(&doc);
-    if keys.is_empty() {
-        return Err(OidcError::Provider("The identity provider publishes no RS256 or ES256 signing key.".into()));
-    }
-    Ok(keys)
-}
-
-/// GETs a JSON object from the provider; `what` names it in the messages.
-async fn get_json(http: &reqwest::Client, url: &Url, what: &str) -> Result<Value, OidcError> {
-    let response = http
-        .get(url.clone())
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .send()
-        .await
-        .map_err(|e| unreachable(&e))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(OidcError::Provider(format!(
-            "The identity provider's {what} could not be read (HTTP {}).",
-            status.as_u16()
-        )));
-    }
-    read_json(response, what).await
-}
-
-/// The answer's body as a JSON object, read up to [`BODY_MAX`].
-pub(super) async fn read_json(mut response: reqwest::Response, what: &str) -> Result<Value, OidcError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) if body.len() + chunk.len() <= BODY_MAX => body.extend_from_slice(&chunk),
-            Ok(Some(_)) => {
-                return Err(OidcError::Provider(format!("The identity provider's {what} is too large.")));
-            }
-            Ok(None) => break,
-            Err(e) => return Err(unreachable(&e)),
-        }
-    }
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(v) if v.is_object() => Ok(v),
-        _ => Err(OidcError::Provider(format!("The identity provider's {what} is not a JSON object."))),
-    }
+/// The answer's body as a JSON object (see `jose::remote`).
+pub(super) async fn read_json(response: reqwest::Response, what: &str) -> Result<Value, OidcError> {
+    Ok(remote::read_json(response, &format!("identity provider's {what}")).await?)
 }
 
 /// The error for a provider that did not answer (without the URL: the message is shown).
 pub(super) fn unreachable(e: &reqwest::Error) -> OidcError {
-    let why = if e.is_timeout() {
-        "it did not answer in time"
-    } else if e.is_connect() {
-        "no connection could be made"
-    } else {
-        "the exchange failed"
-    };
-    OidcError::Provider(format!("The identity provider could not be reached: {why}."))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(raw: &str, allow: bool) -> bool {
-        acceptable_url(raw, allow, "issuer").is_ok()
-    }
-
-    #[test]
-    fn https_everywhere_http_only_on_loopback_when_allowed() {
-        assert!(ok("https://login.example.com/tenant", false));
-        assert!(ok("https://127.0.0.1:8443", false));
-        for loopback in ["http://127.0.0.1:9000", "http://[::1]:9000", "http://localhost:9000", "http://LOCALHOST"] {
-            assert!(ok(loopback, true), "{loopback}");
-            assert!(!ok(loopback, false), "{loopback}");
-        }
-        for bad in [
-            "http://login.example.com",
-            "http://10.0.0.1",
-            "http://localhost.example.com",
-            "http://127.0.0.1.example.com",
-            "ftp://127.0.0.1",
-            "https://user:pw@login.example.com",
-            "https://login.example.com/#x",
-            "login.example.com",
-            "",
-        ] {
-            assert!(!ok(bad, true), "{bad}");
-        }
-    }
+    remote::unreachable(e, "identity provider").into()
 }

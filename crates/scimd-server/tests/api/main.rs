@@ -18,6 +18,7 @@ mod etags;
 mod event_streams;
 mod events;
 mod events_access;
+mod federation;
 mod fidelity_access;
 mod fidelity_import;
 mod fidelity_oauth;
@@ -30,6 +31,9 @@ mod filters;
 mod groups;
 mod headers;
 mod isolation;
+/// A local token issuer with rotating keys (federation, private_key_jwt).
+#[path = "../support/issuer.rs"]
+mod issuer;
 mod list;
 mod login_attacks;
 mod mail;
@@ -51,6 +55,7 @@ mod portal_onboarding;
 mod portal_places;
 mod portal_sso;
 mod presets;
+mod private_key_jwt;
 mod profile_interop;
 mod profile_ipsie;
 mod profiles;

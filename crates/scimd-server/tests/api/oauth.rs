@@ -52,7 +52,7 @@ pub(crate) async fn client(
         .create_client(
             NewClient {
                 client_id: id.clone(),
-                secret_hash: scimd_server::hashing::hash(secret.clone()).await.unwrap(),
+                secret_hash: Some(scimd_server::hashing::hash(secret.clone()).await.unwrap()),
                 secret_expires: None,
                 grant_types,
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
@@ -60,6 +60,7 @@ pub(crate) async fn client(
                 refresh_ttl_secs: refresh,
                 refresh_expiry: None,
                 tenants: ids,
+                keys: Default::default(),
             },
             Utc::now(),
         )

@@ -235,6 +235,7 @@ async fn portal_clients_shared_with_other_tenants_are_left_to_the_operator() {
     s.tenant_token("globex").await;
     let spec = |tenants: &[&str]| ClientSpec {
         tenants: tenants.iter().map(|t| t.to_string()).collect(),
+        keys: None,
         grants: vec!["client_credentials".into()],
         scopes: vec!["scim".into()],
         access_ttl_secs: 3600,

@@ -7,7 +7,24 @@ use chrono::{DateTime, Utc};
 use super::credentials::{credential, returned};
 use crate::db::{Db, Dialect, Row};
 use crate::tokens::ClientUpdate;
-use crate::{ClientAuth, ClientRow, NewClient, RefreshExpiry, StoreError, StoreResult, TenantId, normalized_time};
+use crate::{
+    ClientAuth, ClientKeys, ClientRow, NewClient, RefreshExpiry, StoreError, StoreResult, TenantId, normalized_time,
+};
+
+/// The key columns of `oauth_clients`, in the order [`keys_at`] reads them.
+const KEY_COLUMNS: &str = "auth_method, jwks, jwks_uri, trust_tenant, trust_name";
+
+/// A client's keys read from five columns starting at `i` ([`KEY_COLUMNS`]).
+fn keys_at(r: &impl Row, i: usize) -> StoreResult<ClientKeys> {
+    let tenant: Option<i64> = r.get(i + 3)?;
+    let name: Option<String> = r.get(i + 4)?;
+    Ok(ClientKeys {
+        auth_method: r.get(i)?,
+        jwks: r.get(i + 1)?,
+        jwks_uri: r.get(i + 2)?,
+        trust: tenant.zip(name).map(|(t, n)| (TenantId(t), n)),
+    })
+}
 
 /// A list stored as one text of words (grant types, scopes).
 pub(crate) fn words(s: String) -> Vec<String> {
@@ -30,8 +47,9 @@ pub(crate) async fn create_client(db: &impl Db, client: NewClient, now: DateTime
     let now = normalized_time(now);
     let row = db
         .query_opt(
-            "INSERT INTO oauth_clients (client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO oauth_clients (client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry, \
+             auth_method, jwks, jwks_uri, trust_tenant, trust_name) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
                 &client.client_id,
                 &client.grant_types.join(" "),
@@ -40,6 +58,11 @@ pub(crate) async fn create_client(db: &impl Db, client: NewClient, now: DateTime
                 &client.refresh_ttl_secs,
                 &now,
                 &expiry_code(client.refresh_expiry),
+                &client.keys.auth_method,
+                &client.keys.jwks,
+                &client.keys.jwks_uri,
+                &client.keys.trust.as_ref().map(|t| t.0.0),
+                &client.keys.trust.as_ref().map(|t| t.1.as_str()),
             ],
             |r| r.get(0),
         )
@@ -48,38 +71,40 @@ pub(crate) async fn create_client(db: &impl Db, client: NewClient, now: DateTime
     for t in &client.tenants {
         db.execute("INSERT INTO client_tenants (client, tenant_id) VALUES (?, ?)", &[&row, &t.0]).await?;
     }
-    db.execute(
-        "INSERT INTO client_secrets (client, hash, created, expires) VALUES (?, ?, ?, ?)",
-        &[&row, &client.secret_hash, &now, &client.secret_expires.map(normalized_time)],
-    )
-    .await?;
+    if let Some(hash) = &client.secret_hash {
+        db.execute(
+            "INSERT INTO client_secrets (client, hash, created, expires) VALUES (?, ?, ?, ?)",
+            &[&row, hash, &now, &client.secret_expires.map(normalized_time)],
+        )
+        .await?;
+    }
     Ok(())
 }
 
 /// Every client with its tenants and secrets. Runs in one read transaction (one snapshot).
 pub(crate) async fn list_clients(db: &impl Db) -> StoreResult<Vec<ClientRow>> {
+    let sql = format!(
+        "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry, {KEY_COLUMNS} \
+         FROM oauth_clients ORDER BY id"
+    );
     let mut clients = db
-        .query(
-            "SELECT id, client_id, grant_types, scopes, access_ttl, refresh_ttl, created, refresh_expiry \
-             FROM oauth_clients ORDER BY id",
-            &[],
-            |r| {
-                Ok((
-                    r.get::<i64>(0)?,
-                    ClientRow {
-                        client_id: r.get(1)?,
-                        tenants: Vec::new(),
-                        grant_types: words(r.get(2)?),
-                        scopes: words(r.get(3)?),
-                        access_ttl_secs: r.get(4)?,
-                        refresh_ttl_secs: r.get(5)?,
-                        refresh_expiry: expiry_of(r.get(7)?),
-                        created: r.get(6)?,
-                        secrets: Vec::new(),
-                    },
-                ))
-            },
-        )
+        .query(&sql, &[], |r| {
+            Ok((
+                r.get::<i64>(0)?,
+                ClientRow {
+                    client_id: r.get(1)?,
+                    tenants: Vec::new(),
+                    grant_types: words(r.get(2)?),
+                    scopes: words(r.get(3)?),
+                    access_ttl_secs: r.get(4)?,
+                    refresh_ttl_secs: r.get(5)?,
+                    refresh_expiry: expiry_of(r.get(7)?),
+                    created: r.get(6)?,
+                    secrets: Vec::new(),
+                    keys: keys_at(r, 8)?,
+                },
+            ))
+        })
         .await?;
     for (row, c) in clients.iter_mut() {
         c.tenants = db
@@ -160,7 +185,7 @@ macro_rules! client_auth_sql {
     ($list:literal, $end:literal, $pair:literal) => {
         concat!(
             "SELECT c.id, c.client_id, c.grant_types, c.scopes, c.access_ttl, c.refresh_ttl, c.disabled IS NOT NULL, \
-             c.refresh_expiry, (SELECT ",
+             c.refresh_expiry, c.auth_method, c.jwks, c.jwks_uri, c.trust_tenant, c.trust_name, (SELECT ",
             $list,
             "(s.hash ORDER BY s.id DESC)",
             $end,
@@ -186,11 +211,11 @@ pub(crate) async fn client_auth(db: &impl Db, client_id: &str, now: DateTime<Utc
     };
     let now = normalized_time(now);
     db.query_opt(sql, &[&now, &client_id], |r| {
-        let tenants: Vec<(i64, String)> = json(r.get(9)?)?;
+        let tenants: Vec<(i64, String)> = json(r.get(14)?)?;
         Ok(ClientAuth {
             row: r.get(0)?,
             client_id: r.get(1)?,
-            secret_hashes: json(r.get(8)?)?,
+            secret_hashes: json(r.get(13)?)?,
             grant_types: words(r.get(2)?),
             scopes: words(r.get(3)?),
             access_ttl_secs: r.get(4)?,
@@ -198,6 +223,7 @@ pub(crate) async fn client_auth(db: &impl Db, client_id: &str, now: DateTime<Utc
             refresh_expiry: expiry_of(r.get(7)?),
             tenants: tenants.into_iter().map(|(id, name)| (TenantId(id), name)).collect(),
             disabled: r.get(6)?,
+            keys: keys_at(r, 8)?,
         })
     })
     .await

@@ -327,6 +327,7 @@ pub(crate) async fn purge_oauth(
     let mut n = db.execute("DELETE FROM refresh_tokens WHERE expires < ?", &[&refresh_before]).await?;
     n += db.execute("DELETE FROM revoked_grants WHERE expires < ?", &[&now]).await?;
     n += db.execute("DELETE FROM access_tokens WHERE expires < ?", &[&now]).await?;
+    n += db.execute("DELETE FROM assertion_jtis WHERE expires < ?", &[&now]).await?;
     n += db
         .execute(
             "DELETE FROM login_failures WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)",

@@ -18,7 +18,7 @@ macro_rules! kind {
     };
 }
 
-pub(super) static KINDS: [Kind; 26] = [
+pub(super) static KINDS: [Kind; 28] = [
     kind!(
         "tenant",
         Tenant,
@@ -247,6 +247,53 @@ pub(super) static KINDS: [Kind; 26] = [
             insert: "INSERT INTO client_tenants (client, tenant_id) \
                      VALUES ((SELECT id FROM oauth_clients WHERE client_id = ?), (SELECT id FROM tenants WHERE name = ?))",
             params: &[1, 0],
+            links: None,
+            special: Special::None,
+        }
+    ),
+    kind!(
+        "federation_trust",
+        Tenant,
+        [
+            ("tenant", T),
+            ("name", T),
+            ("issuer", T),
+            ("jwks_uri", T),
+            ("audiences", T),
+            ("subjects", T),
+            ("claims", T),
+            ("scopes", T),
+            ("accept_bearer", B),
+            ("created", T),
+        ],
+        KindSql {
+            cols: "t.name, f.name, f.issuer, f.jwks_uri, f.audiences, f.subjects, f.claims, f.scopes, \
+                   f.accept_bearer, f.created",
+            from: "federation_trusts f JOIN tenants t ON t.id = f.tenant_id",
+            scope: Scope::Tenant,
+            order: &[("t.name", T), ("f.name", T)],
+            insert: "INSERT INTO federation_trusts (tenant_id, name, issuer, jwks_uri, audiences, subjects, claims, \
+                     scopes, accept_bearer, created) VALUES ((SELECT id FROM tenants WHERE name = ?), ?, ?, ?, ?, ?, ?, \
+                     ?, ?, ?)",
+            params: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            links: None,
+            special: Special::None,
+        }
+    ),
+    // How a client authenticates beyond a secret (private_key_jwt), for the clients that
+    // do: written onto the client row, its trust's tenant by name.
+    kind!(
+        "client_keys",
+        Shared,
+        [("client_id", T), ("auth_method", T), ("jwks", T), ("jwks_uri", T), ("trust_tenant", T), ("trust_name", T)],
+        KindSql {
+            cols: "c.client_id, c.auth_method, c.jwks, c.jwks_uri, k.name, c.trust_name",
+            from: "(SELECT * FROM oauth_clients WHERE auth_method IS NOT NULL) c LEFT JOIN tenants k ON k.id = c.trust_tenant",
+            scope: Scope::Shared(CLIENT_OF),
+            order: &[("c.client_id", T)],
+            insert: "UPDATE oauth_clients SET auth_method = ?, jwks = ?, jwks_uri = ?, \
+                     trust_tenant = (SELECT id FROM tenants WHERE name = ?), trust_name = ? WHERE client_id = ?",
+            params: &[1, 2, 3, 4, 5, 0],
             links: None,
             special: Special::None,
         }

@@ -1,4 +1,4 @@
-//! A provider's signing keys (JSON Web Key Set, RFC 7517) as far as scimd uses them: RSA
+//! Signing keys of others (JSON Web Key Set, RFC 7517) as far as scimd uses them: RSA
 //! keys for RS256 and P-256 keys for ES256, verified with `ring`. Keys of other types,
 //! curves or algorithms, and keys meant for encryption, are skipped, not refused: providers
 //! publish several kinds.
@@ -15,7 +15,7 @@ const B64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The signature algorithms scimd accepts for ID tokens.
+/// The signature algorithms scimd accepts from others (ID tokens, assertions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Alg {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (keys of 2048 to 8192 bits).
