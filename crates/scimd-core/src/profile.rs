@@ -200,6 +200,11 @@ pub struct Profile {
     /// a hash, introspectable and revocable like any other (the workflow platform's token
     /// shape), instead of signed JWTs.
     pub opaque_access_tokens: bool,
+    /// The tenant's clients authenticate with signed assertions only (`private_key_jwt`,
+    /// RFC 7523 §2.2): a token request of a client that presents a secret is refused
+    /// (`invalid_client`) whatever grant it asks for, and the operator cannot give one of
+    /// the tenant's clients a secret. The IPSIE profile's client credentials.
+    pub private_key_jwt_only: bool,
     /// Schema extensions of the tenant's resource types, declared in SCIM schema form
     /// (the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.

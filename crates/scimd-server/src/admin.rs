@@ -508,6 +508,9 @@ impl Admin {
             Some(k) => self.client_keys(k, &named).await?,
             None => Default::default(),
         };
+        if !keys.private_key_jwt() {
+            self.secrets_allowed(&named).await?;
+        }
         let mut grant_types: Vec<String> = Vec::new();
         for g in &spec.grants {
             let names: &[&str] = match g.as_str() {
@@ -616,6 +619,9 @@ impl Admin {
             Some(s) => Some(now + TimeDelta::seconds(s)),
             None => None,
         };
+        if let Some(client) = self.store.client_auth(client_id, now).await.map_err(AdminError::internal)? {
+            self.secrets_allowed(&client.tenants).await?;
+        }
         let secret = generate_client_secret();
         let id = self
             .store

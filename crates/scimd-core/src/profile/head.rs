@@ -25,6 +25,8 @@ pub struct ProfileHead {
     pub refresh_expiry: Option<RefreshExpiry>,
     #[serde(default)]
     pub opaque_access_tokens: bool,
+    #[serde(default)]
+    pub private_key_jwt_only: bool,
 }
 
 impl ProfileHead {
@@ -44,6 +46,7 @@ impl ProfileHead {
             token_http_status_code: p.token_http_status_code,
             refresh_expiry: p.refresh_expiry,
             opaque_access_tokens: p.opaque_access_tokens,
+            private_key_jwt_only: p.private_key_jwt_only,
         }
     }
 }
@@ -58,7 +61,7 @@ mod tests {
             r#"{}"#,
             r#"{"preset": "x", "base_paths": ["/api", "/v1"], "token_path": "/t", "grant_all_client_scopes": true,
                 "token_http_status_code": true, "refresh_expiry": "absolute", "opaque_access_tokens": true,
-                "delete_deactivates": true}"#,
+                "delete_deactivates": true, "private_key_jwt_only": true}"#,
             r#"{"refresh_expiry": "sliding", "users": {"patch": false}}"#,
         ];
         for text in texts {

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use scimd_core::profile::ProfileHead;
+
 use scimd_store::{ClientKeys, PRIVATE_KEY_JWT, TenantId, Trust};
 use serde::Serialize;
 
@@ -182,6 +184,23 @@ impl Admin {
         Ok(keys)
     }
 
+    /// Refuses a client secret for a client reaching `tenants` when one of them admits only
+    /// clients that sign their assertions (its profile's `private_key_jwt_only`): the token
+    /// endpoint would refuse the secret anyway, and a secret never used is one less to leak.
+    pub(crate) async fn secrets_allowed(&self, tenants: &[(TenantId, String)]) -> AdminResult<()> {
+        for (id, name) in tenants {
+            let stored = self.store.tenant_profile(*id).await.map_err(AdminError::internal)?;
+            if stored.and_then(|text| ProfileHead::from_json(&text)).is_some_and(|h| h.private_key_jwt_only) {
+                return Err(AdminError::invalid(format!(
+                    "tenant '{name}' admits only clients that sign their assertions (private_key_jwt): register \
+                     the client's public keys (--auth-method private-key-jwt with --jwks, --jwks-uri or --trust) \
+                     instead of a secret"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Changes how a client authenticates. Becoming a `private_key_jwt` client revokes its
     /// secrets; a client going back to secrets has none until one is added.
     pub async fn set_client_keys(&self, client_id: &str, spec: ClientKeysSpec) -> AdminResult<ClientKeysView> {
@@ -193,6 +212,9 @@ impl Admin {
             .map_err(AdminError::internal)?
             .ok_or_else(|| AdminError::not_found(format!("no client '{client_id}'")))?;
         let keys = self.client_keys(&spec, &client.tenants).await?;
+        if !keys.private_key_jwt() {
+            self.secrets_allowed(&client.tenants).await?;
+        }
         let view = keys_view(&keys, &client.tenants);
         self.store
             .set_client_keys(client_id, keys, now)

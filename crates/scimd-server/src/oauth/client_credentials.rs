@@ -33,7 +33,7 @@ impl OAuth {
             }
         };
         self.tenant_open(&name).await?;
-        let shape = self.token_shape(tenant).await?;
+        let shape = self.shape_for_client(client, tenant).await?;
         let scopes = if shape.grant_all_client_scopes { client.scopes.clone() } else { scopes };
         let access =
             self.issue_access(issuer, client, &client.client_id, (tenant, &name), &scopes, None, now, &shape).await?;

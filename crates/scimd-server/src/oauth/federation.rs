@@ -247,7 +247,10 @@ impl OAuth {
         };
         self.tenant_open(&name).await?;
         let scopes = scopes_within(requested, &trust.scopes)?;
-        let shape = self.token_shape(tenant.id).await?;
+        let shape = match &client {
+            Some(c) => self.shape_for_client(c, tenant.id).await?,
+            None => self.token_shape(tenant.id).await?,
+        };
         let most = client.as_ref().map_or(GRANT_TTL_MAX, |c| c.access_ttl_secs.min(GRANT_TTL_MAX));
         let ttl = (checked.exp - now.timestamp()).clamp(1, most.max(1));
         let acting = match client {

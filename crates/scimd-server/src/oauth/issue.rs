@@ -78,6 +78,24 @@ impl OAuth {
         }
     }
 
+    /// The token settings of `tenant`'s profile for a token `client` asks for; refused
+    /// (`invalid_client`) when the profile admits only clients that sign assertions
+    /// (`private_key_jwt_only`) and this one holds a secret. Checked before anything is
+    /// stored for the request.
+    pub(super) async fn shape_for_client(&self, client: &ClientAuth, tenant: TenantId) -> OResult<TokenShape> {
+        let shape = self.token_shape(tenant).await?;
+        if shape.private_key_jwt_only && !client.keys.private_key_jwt() {
+            tracing::info!(client_id = %client.client_id, "a secret client refused by a private_key_jwt-only tenant");
+            return Err(OAuthError::new(
+                401,
+                "invalid_client",
+                "this tenant admits only clients that sign their assertions (private_key_jwt, RFC 7523): \
+                 register the client's public keys (scimd client set --auth-method private-key-jwt)",
+            ));
+        }
+        Ok(shape)
+    }
+
     /// The token settings of a tenant's profile (read with the profile's other settings
     /// ignored; a token request is rare next to the argon2 check it makes).
     pub(super) async fn token_shape(&self, tenant: TenantId) -> OResult<TokenShape> {

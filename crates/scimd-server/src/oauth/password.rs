@@ -29,7 +29,7 @@ impl OAuth {
         let creds = creds.ok_or_else(OAuthError::invalid_client)?;
         let user = self.check_api_user(client, creds, &username, password).await?;
         self.tenant_open(&user.tenant_name).await?;
-        let shape = self.token_shape(user.tenant).await?;
+        let shape = self.shape_for_client(client, user.tenant).await?;
         let scopes = if shape.grant_all_client_scopes { client.scopes.clone() } else { scopes };
         let family = random_id();
         let refresh = self.new_refresh_token();

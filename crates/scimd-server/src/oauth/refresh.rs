@@ -42,7 +42,7 @@ impl OAuth {
             // A refresh may narrow the scopes, never widen them (RFC 6749 §6).
             let scopes = scopes_within(requested, &g.scopes)?;
             self.tenant_open(&g.tenant_name).await?;
-            let shape = self.token_shape(g.tenant).await?;
+            let shape = self.shape_for_client(client, g.tenant).await?;
             let mut refresh_expires = now + TimeDelta::seconds(client.refresh_ttl_secs);
             if client.refresh_expiry.or(shape.refresh_expiry) == Some(RefreshExpiry::Absolute) {
                 // The login's end does not move: the new token expires with the spent one

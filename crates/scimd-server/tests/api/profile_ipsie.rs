@@ -3,15 +3,17 @@
 //! over the admin API, and each test sends what the profile says the Identity Service sends
 //! and checks what it says the Application answers. Tests are named after the profile's
 //! sections: `shared_…` (Shared Prerequisites, both levels), `al1_…`, `al2_…`. The token
-//! endpoint's side (client credentials with RFC 7523 client assertions) is not replayed
-//! here; the tests obtain a client-credentials token as scimd issues one today.
+//! endpoint's side is replayed with client assertions (RFC 7523) signed by a local key; the
+//! other tests use an operator-made tenant token to reach the SCIM API.
 
 use serde_json::{Value, json};
 
 use crate::common::{Resp, TestServer, enc, ids, patch_op};
+use crate::issuer::{Issuer, Signing, jti, now};
 use crate::profile_interop::{created, interop_tenant, user};
 
 const LEVELS: [&str; 2] = ["ipsie-al1", "ipsie-al2"];
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 async fn filter(s: &TestServer, token: &str, endpoint: &str, f: &str) -> Resp {
     s.get_as(token, &format!("{endpoint}?filter={}", enc(f))).await
@@ -27,39 +29,86 @@ async fn group(s: &TestServer, token: &str, name: &str, members: &[&str]) -> Str
 }
 
 /// Shared prerequisites, authentication: the Application publishes RFC 8414 metadata with
-/// its `token_endpoint`, issues an access token to a client-credentials client whose scope
-/// is `scim` and no broader, and that token is accepted on SCIM requests.
+/// its `token_endpoint` and `private_key_jwt`; a client-credentials client authenticates
+/// with a signed assertion (RFC 7523 §2.2, used once), its token's scope is `scim` and no
+/// broader, and that token is accepted on SCIM requests. A client secret is neither issued
+/// nor accepted for the tenant's clients.
 #[tokio::test]
-async fn shared_oauth_metadata_and_a_scim_scoped_client_credentials_token() {
+async fn shared_oauth_metadata_and_client_credentials_with_signed_assertions() {
     let (s, _) = interop_tenant("ipsie-al2").await;
     let meta = s.send(s.client.get(s.root("/.well-known/oauth-authorization-server"))).await;
     assert_eq!(meta.status, 200, "{}", meta.body);
     let endpoint = meta.body["token_endpoint"].as_str().unwrap().to_string();
     assert!(endpoint.ends_with("/oauth2/token"), "{}", meta.body);
     assert!(meta.body["grant_types_supported"].as_array().unwrap().iter().any(|g| g == "client_credentials"));
+    let methods = meta.body["token_endpoint_auth_methods_supported"].as_array().unwrap();
+    assert!(methods.iter().any(|m| m == "private_key_jwt"), "{}", meta.body);
     let op = s.operator_token().await;
+    let admin = |body: Value| s.client.post(s.root("/admin/v1/clients")).bearer_auth(&op).json(&body);
+
+    // A client with a secret is not made for the tenant.
+    let secret_client =
+        s.send(admin(json!({"tenants": ["conformant"], "grants": ["client_credentials"], "scopes": ["scim"]}))).await;
+    assert_eq!(secret_client.status, 400, "{}", secret_client.body);
+    assert!(secret_client.body.to_string().contains("private_key_jwt"), "{}", secret_client.body);
+
+    let idp = Issuer::start().await;
     let client = s
-        .send(s.client.post(s.root("/admin/v1/clients")).bearer_auth(&op).json(&json!({
-            "tenants": ["conformant"], "grants": ["client_credentials"], "scopes": ["scim"]
-        })))
+        .send(admin(json!({"tenants": ["conformant"], "grants": ["client_credentials"], "scopes": ["scim"],
+                            "auth_method": "private_key_jwt", "jwks": idp.jwks()})))
         .await;
     assert_eq!(client.status, 201, "{}", client.body);
-    let (id, secret) = (client.body["client_id"].as_str().unwrap(), client.body["client_secret"].as_str().unwrap());
-    let tok = s.post_form("/oauth2/token", Some((id, secret)), &[("grant_type", "client_credentials")]).await;
+    assert!(client.body.get("client_secret").is_none(), "{}", client.body);
+    let id = client.body["client_id"].as_str().unwrap().to_string();
+    let assertion = |aud: &str| {
+        let claims = json!({"iss": id, "sub": id, "aud": aud, "iat": now(), "exp": now() + 60, "jti": jti()});
+        idp.sign(&claims, Signing::Es256)
+    };
+    let token_request = |assertion: &str, scope: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "client_credentials".to_string()),
+            ("client_assertion_type", ASSERTION_TYPE.to_string()),
+            ("client_assertion", assertion.to_string()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope.to_string()));
+        }
+        s.client.post(s.root("/oauth2/token")).form(&form)
+    };
+    let signed = assertion(&endpoint);
+    let tok = s.send(token_request(&signed, None)).await;
     assert_eq!(tok.status, 200, "{}", tok.body);
     assert_eq!(tok.body["scope"], "scim");
     assert!(tok.body["expires_in"].as_u64().is_some_and(|e| e > 0), "access tokens expire: {}", tok.body);
     let token = tok.body["access_token"].as_str().unwrap();
     assert_eq!(s.get_as(token, "/Users").await.status, 200);
+    // The assertion is used once (the profile's nonce check).
+    let again = s.send(token_request(&signed, None)).await;
+    assert_eq!((again.status, again.body["error"].as_str()), (401, Some("invalid_client")), "{}", again.body);
     // A scope broader than the client's is refused.
-    let broad = s
-        .post_form(
-            "/oauth2/token",
-            Some((id, secret)),
-            &[("grant_type", "client_credentials"), ("scope", "scim admin")],
-        )
-        .await;
+    let broad = s.send(token_request(&assertion(&endpoint), Some("scim admin"))).await;
     assert_eq!(broad.status, 400, "{}", broad.body);
+
+    // A secret client made before the tenant took the profile is refused at the token
+    // endpoint from then on, and gets no new secret.
+    s.preset_tenant(&op, "later", "visitor").await;
+    let old = s
+        .send(admin(json!({"tenants": ["later"], "grants": ["client_credentials"], "scopes": ["scim"]})))
+        .await;
+    let (old_id, old_secret) =
+        (old.body["client_id"].as_str().unwrap().to_string(), old.body["client_secret"].as_str().unwrap().to_string());
+    let form = [("grant_type", "client_credentials")];
+    assert_eq!(s.post_form("/oauth2/token", Some((&old_id, &old_secret)), &form).await.status, 200);
+    let set = s
+        .send(s.client.patch(s.root("/admin/v1/tenants/later")).bearer_auth(&op).json(&json!({"preset": "ipsie-al1"})))
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let refused = s.post_form("/oauth2/token", Some((&old_id, &old_secret)), &form).await;
+    assert_eq!((refused.status, refused.body["error"].as_str()), (401, Some("invalid_client")), "{}", refused.body);
+    let rotated =
+        s.send(s.client.post(s.root(&format!("/admin/v1/clients/{old_id}/secrets"))).bearer_auth(&op).json(&json!({})))
+            .await;
+    assert_eq!(rotated.status, 400, "{}", rotated.body);
 }
 
 /// Shared prerequisites, SCIM interoperability: both levels conform to the SCIM 2.0
