@@ -23,6 +23,8 @@
 //!   leases and the operations done).
 //! - `portal`: [`PortalStore`] (the web console's operators, system users and their
 //!   invitations, sessions, tenants' single sign-on).
+//! - `lifecycle`: [`LifecycleStore`] (deleted resources' tombstones, a deactivated
+//!   user's logins ended, deactivation times).
 //! - [`transfer`]: [`TransferStore`] (a deployment's rows read and written by natural
 //!   keys, for `scimd export` and `import`).
 //! - `roles`: the store's SQL by role, written once for both databases against `db`;
@@ -40,6 +42,7 @@ mod audit;
 mod credentials;
 mod db;
 mod events;
+mod lifecycle;
 mod lockout;
 mod oauth;
 mod onboarding;
@@ -64,6 +67,7 @@ pub use credentials::{
     ApiUserAuth, ApiUserRow, ClientAuth, ClientRow, CredentialRow, CredentialStore, NamedSecret, NewClient,
     SigningKeyRow, TokenTenant,
 };
+pub use lifecycle::{Deactivation, LifecycleStore, Tombstone, name_key};
 pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
@@ -272,6 +276,7 @@ pub trait Store:
     + PortalStore
     + OnboardingStore
     + TransferStore
+    + LifecycleStore
     + Send
     + Sync
     + 'static
@@ -444,7 +449,7 @@ pub(crate) fn related_rows(json: &str) -> serde_json::Result<Vec<MemberRow>> {
 }
 
 /// The conflict of an id given for a new resource that the tenant already uses.
-pub(crate) fn id_taken(id: &str) -> String {
+pub fn id_taken(id: &str) -> String {
     format!("the id '{id}'")
 }
 

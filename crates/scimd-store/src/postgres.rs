@@ -35,6 +35,7 @@ use tokio_postgres::{NoTls, Row};
 
 mod by_role;
 mod by_role_events;
+mod by_role_lifecycle;
 mod by_role_onboarding;
 mod by_role_portal;
 mod by_role_transfer;
@@ -79,6 +80,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/postgres/0011_portal.sql")),
     (12, include_str!("../migrations/postgres/0012_onboarding.sql")),
     (13, include_str!("../migrations/postgres/0013_events_time_by_tenant.sql")),
+    (15, include_str!("../migrations/postgres/0015_tombstones_deactivations.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

@@ -11,6 +11,8 @@
 //! - `events`: event streams, the events recorded with changes, delivery progress.
 //! - `clients`: OAuth clients, their secrets and settings.
 //! - `keys`: the authorization server's signing keys, the deployment's secrets.
+//! - `lifecycle`: tombstones of deleted resources, ending a deactivated user's logins,
+//!   deactivation times.
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
 //!   failed-login counts, purging OAuth bookkeeping.
 //! - `onboarding`: API system users' set-password links, the message log, go-live
@@ -27,6 +29,7 @@ pub(crate) mod clients;
 pub(crate) mod credentials;
 pub(crate) mod events;
 pub(crate) mod keys;
+pub(crate) mod lifecycle;
 pub(crate) mod oauth;
 pub(crate) mod onboarding;
 pub(crate) mod places;

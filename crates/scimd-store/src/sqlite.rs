@@ -35,6 +35,7 @@ mod anchors;
 pub mod backup;
 mod by_role;
 mod by_role_events;
+mod by_role_lifecycle;
 mod by_role_onboarding;
 mod by_role_portal;
 mod by_role_transfer;
