@@ -67,8 +67,8 @@ pub use credentials::{
     ApiUserAuth, ApiUserRow, ClientAuth, ClientRow, CredentialRow, CredentialStore, NamedSecret, NewClient,
     SigningKeyRow, TokenTenant,
 };
-pub use lifecycle::{Deactivation, LifecycleStore, Tombstone, name_key};
 pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
+pub use lifecycle::{Deactivation, LifecycleStore, Tombstone, name_key};
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
 pub use onboarding::{ApiUserInvite, Decision, MessageRow, NewMessage, NewSubmission, OnboardingStore, Submission};

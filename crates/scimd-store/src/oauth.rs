@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    BoxFut, CredentialStore, DetailsLevel, LockoutKey, LoginAttempt, StoreResult, TenantId, TenantStore, TokenStore,
+    BoxFut, CredentialStore, DetailsLevel, LifecycleStore, LockoutKey, LoginAttempt, StoreResult, TenantId,
+    TenantStore, TokenStore,
 };
 
 /// A refresh token to store (by hash).
@@ -134,5 +135,5 @@ pub trait OAuthStore: Send + Sync {
 
 /// What the authorization server reads and writes: tenants, credentials, its bookkeeping
 /// and opaque access tokens. Every [`crate::Store`] is one.
-pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore {}
-impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + ?Sized> AuthStore for T {}
+pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore + LifecycleStore {}
+impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + LifecycleStore + ?Sized> AuthStore for T {}

@@ -231,12 +231,8 @@ impl Service {
         if let Some(observe) = self.deactivations.get() {
             observe(ctx.tenant, took);
         }
-        let d = Deactivation {
-            at: normalized_time(now),
-            id: id.to_string(),
-            millis: took.as_secs_f64() * 1000.0,
-            logins,
-        };
+        let d =
+            Deactivation { at: normalized_time(now), id: id.to_string(), millis: took.as_secs_f64() * 1000.0, logins };
         self.store.record_deactivation(ctx.tenant, d).await?;
         Ok(())
     }

@@ -107,9 +107,9 @@ pub(crate) async fn user_inactive(db: &impl Db, tenant: TenantId, name: &str) ->
             |r| r.get(0),
         )
         .await?;
-    Ok(data.and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok()).is_some_and(|doc| {
-        !scimd_core::events::is_active(&doc)
-    }))
+    Ok(data
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .is_some_and(|doc| !scimd_core::events::is_active(&doc)))
 }
 
 pub(crate) async fn record_deactivation(db: &impl Db, tenant: TenantId, d: &Deactivation) -> StoreResult<()> {

@@ -14,9 +14,8 @@ impl LifecycleStore for SqliteStore {
         external_id: Option<String>,
         name_key: Option<String>,
     ) -> BoxFut<'_, StoreResult<Option<Tombstone>>> {
-        let r = self.read_one(|c| {
-            ready(sql::tombstone(&Lite(c), tenant, kind, external_id.as_deref(), name_key.as_deref()))
-        });
+        let r = self
+            .read_one(|c| ready(sql::tombstone(&Lite(c), tenant, kind, external_id.as_deref(), name_key.as_deref())));
         Box::pin(async move { r })
     }
 

@@ -137,7 +137,8 @@ pub(crate) async fn create_with_ids(
         // An id deleted earlier comes back after its last version and with its first
         // creation time: an ETag of before the deletion never matches it again.
         let before = lifecycle::take_tombstone(db, tenant, kind, &id).await?;
-        let mut stored = create(db, shell, tenant, kind, id.clone(), new, now).await.map_err(|e| crate::naming(e, &id))?;
+        let mut stored =
+            create(db, shell, tenant, kind, id.clone(), new, now).await.map_err(|e| crate::naming(e, &id))?;
         if let Some((version, created)) = before {
             db.execute(
                 "UPDATE resources SET version = ?, created = ? WHERE tenant_id = ? AND rtype = ? AND scim_id = ?",
