@@ -4,6 +4,7 @@
 //! resource back under its id, once even when POSTs race; off (the default) it makes a
 //! new resource, or answers 409 for a deactivated user's name.
 
+use chrono::{TimeDelta, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -77,6 +78,18 @@ async fn a_deleted_user_answers_404_everywhere_and_comes_back_by_external_id() {
     let stale = s.send(s.req(Method::PUT, &path).header("if-match", &old_etag).json(&json!({"userName": "ann"}))).await;
     stale.assert_error(412, None);
     assert_eq!(ops(&s).await.iter().filter(|o| *o == "restore").count(), 1, "{:?}", ops(&s).await);
+    // The go-live summary counts what the client did: two creates, one deletion.
+    let op = s.operator_token().await;
+    let (from, to) = (Utc::now() - TimeDelta::hours(1), Utc::now() + TimeDelta::hours(1));
+    let path =
+        format!("/tenants/acme/audit/summary?from={}&to={}", from.to_rfc3339(), to.to_rfc3339()).replace('+', "%2B");
+    let sum = call(&s, Some(&op), Method::GET, &path, None).await;
+    assert_eq!(
+        (sum.body["users"]["created"].clone(), sum.body["users"]["deleted"].clone()),
+        (json!(2), json!(1)),
+        "{}",
+        sum.body
+    );
 }
 
 #[tokio::test]
