@@ -7,9 +7,11 @@
 mod conformance;
 mod extensions;
 mod head;
+mod reprovision;
 
 pub use extensions::{AttrDoc, ExtensionDecl, SchemaDoc};
 pub use head::ProfileHead;
+pub use reprovision::Reprovision;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -121,11 +123,11 @@ pub struct Profile {
     /// DELETE on a user sets `active` to false (the user stays readable) instead of
     /// removing it.
     pub delete_deactivates: bool,
-    /// A POST of a user whose userName is an inactive user's brings that user back
-    /// instead of answering 409: the user is replaced by the POSTed body, keeps its id,
-    /// and is active again unless the body says otherwise (201). For products that
-    /// deactivate on DELETE and create again on the next provisioning (the workflow
-    /// platform). An active user of that name is still a 409.
+    /// What a POST that meets an inactive user, or a deleted resource's tombstone, does
+    /// (`off`, `reactivate`, `restore`): see [`Reprovision`] and [`Profile::reprovision`].
+    pub reprovision: Reprovision,
+    /// The earlier name of `reprovision: "reactivate"`, still read (stored profiles say it);
+    /// shown as whether a POST of an inactive user's userName brings that user back.
     pub create_reactivates: bool,
     /// Page size when a list names no `count`; `None`: the server's setting.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -349,8 +351,9 @@ pub const PAGE_SIZE_LIMIT: u64 = 10_000;
 impl Profile {
     /// Parses and validates a profile (JSON), naming what is wrong.
     pub fn from_json(text: &str) -> Result<Profile, String> {
-        let p: Profile = serde_json::from_str(text).map_err(|e| format!("invalid profile: {e}"))?;
+        let mut p: Profile = serde_json::from_str(text).map_err(|e| format!("invalid profile: {e}"))?;
         p.validate()?;
+        p.settle_reprovision();
         Ok(p)
     }
 

@@ -11,6 +11,7 @@
 mod activity;
 mod audit;
 mod caller;
+mod deactivations;
 mod events;
 mod federation;
 mod groups;
@@ -24,6 +25,7 @@ mod user_access;
 pub use activity::{Activity, ActivityBucket, bucket_width};
 pub use audit::EventFilter;
 pub use caller::{Caller, Change};
+pub use deactivations::{DeactivationView, Deactivations};
 pub use events::{CreatedStream, EventView, POLL_PATH, StreamSpec, StreamStatus, StreamView, poll_url, stream_status};
 pub use groups::GroupView;
 pub use import::{ImportFormat, ImportOrigin, MAX_ROWS, PlannedRow, RowError, UserImport};

@@ -383,6 +383,7 @@ fn callers_operation(op: &str) -> bool {
     matches!(
         op,
         "create"
+            | "restore"
             | "replace"
             | "patch"
             | "delete"
@@ -420,7 +421,8 @@ pub fn summary(tenant: &str, from: &str, to: &str, counts: &[EventCount]) -> Val
             continue;
         }
         let field = match (c.op.as_str(), c.status) {
-            ("create", 201) => "created",
+            // A resource brought back by a re-provisioning POST: the client created it.
+            ("create" | "restore", 201) => "created",
             ("replace" | "patch", 200 | 204) => "updated",
             // A DELETE the profile turns into a deactivation deletes nothing: the user is
             // updated (and counted as deactivated below).

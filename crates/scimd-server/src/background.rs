@@ -19,6 +19,7 @@
 //! | OAuth bookkeeping | 1 h | expired refresh tokens (a day late, so a late replay is still recognized), spent revocations, idle failed-login counts |
 //! | portal sessions | 10 min | sessions past their expiry, invitations past theirs (a session is refused once expired; this only frees the rows) |
 //! | audit retention | 10 min | events and payloads past their tenant's days (`audit.days` for those of no tenant), in batches of 5000 with a pause between, so the writer is never held long |
+//! | tombstones | 1 h | deleted resources' tombstones and users' deactivation times past `lifecycle.retention` (a POST after that makes a new resource whatever the profile says) |
 //!
 //! Elsewhere, because each belongs to what it serves: the audit sink's writer task, which
 //! writes events in batches (`audit::AuditSink`); the SQLite store's writer and WAL
@@ -28,7 +29,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use scimd_store::AuditStore;
+use scimd_store::Store;
 use tokio::task::JoinHandle;
 
 use crate::http::{AppState, Mounts};
@@ -42,6 +43,7 @@ const EVENTS_PURGE_EVERY: Duration = Duration::from_secs(60);
 const PORTAL_PURGE_EVERY: Duration = Duration::from_secs(600);
 const OAUTH_PURGE_EVERY: Duration = Duration::from_secs(3600);
 const AUDIT_PURGE_EVERY: Duration = Duration::from_secs(600);
+const LIFECYCLE_PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Audit rows deleted per statement, and the pause between two statements.
 const AUDIT_PURGE_BATCH: u32 = 5000;
 const AUDIT_PURGE_PAUSE: Duration = Duration::from_millis(50);
@@ -107,14 +109,29 @@ async fn refresh_mounts(mounts: &Mounts, service: &Service) {
     }
 }
 
-/// The deployment's housekeeping: the OAuth purge and the audit retention (events of no
-/// tenant kept `audit_days`), each run at once and then repeated.
+/// The deployment's housekeeping: the OAuth purge, the audit retention (events of no
+/// tenant kept `audit_days`) and the tombstones' (kept `lifecycle`), each run at once and
+/// then repeated.
 pub fn housekeeping(
     oauth: Arc<OAuth>,
     portal: Arc<crate::portal::Portal>,
-    store: Arc<dyn AuditStore>,
+    store: Arc<dyn Store>,
     audit_days: i64,
+    lifecycle: Duration,
 ) -> Tasks {
+    let lifecycle_store = store.clone();
+    let tombstones = tokio::spawn(async move {
+        let mut every = tokio::time::interval(LIFECYCLE_PURGE_EVERY);
+        let keep = chrono::TimeDelta::from_std(lifecycle).unwrap_or(chrono::TimeDelta::MAX);
+        loop {
+            every.tick().await;
+            match lifecycle_store.purge_lifecycle(chrono::Utc::now() - keep).await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged tombstones and deactivation times past retention"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging tombstones failed"),
+            }
+        }
+    });
     let purge = tokio::spawn(async move {
         let mut every = tokio::time::interval(OAUTH_PURGE_EVERY);
         loop {
@@ -158,5 +175,5 @@ pub fn housekeeping(
             }
         }
     });
-    Tasks(vec![purge, sessions, retention])
+    Tasks(vec![purge, sessions, retention, tombstones])
 }

@@ -35,6 +35,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub secrets: SecretsConfig,
     pub events: EventsSection,
+    pub lifecycle: LifecycleSection,
     pub portal: PortalSection,
     pub email: EmailSection,
     pub sms: SmsSection,
@@ -267,6 +268,24 @@ pub struct EventsSection {
 impl Default for EventsSection {
     fn default() -> Self {
         EventsSection { failing_after: Duration::from_secs(600), retention: Duration::from_secs(7 * 24 * 3600) }
+    }
+}
+
+/// The lifecycle of provisioned resources: how long a deleted resource's tombstone (its id,
+/// name and externalId, for a profile that re-provisions: `reprovision`) and the record of
+/// each user deactivation's time are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifecycleSection {
+    /// How long tombstones and deactivation times are kept; a POST after that makes a new
+    /// resource, whatever the profile says.
+    #[serde(with = "duration")]
+    pub retention: Duration,
+}
+
+impl Default for LifecycleSection {
+    fn default() -> Self {
+        LifecycleSection { retention: Duration::from_secs(30 * 24 * 3600) }
     }
 }
 
@@ -581,6 +600,9 @@ impl Config {
         }
         if self.events.retention < Duration::from_secs(60) {
             return Err("events.retention must be at least 1m".into());
+        }
+        if self.lifecycle.retention < Duration::from_secs(3600) {
+            return Err("lifecycle.retention must be at least 1h".into());
         }
         if self.limits.max_connections == 0 {
             return Err("limits.max_connections must be at least 1".into());

@@ -1,5 +1,6 @@
 //! Prometheus metrics: what is counted (requests by route, status and tenant; latency
-//! histograms; tokens issued and refused; store operation latency; pool, write-queue and
+//! histograms; tokens issued and refused; store operation latency; the time users'
+//! deactivations take, by tenant; pool, write-queue and
 //! audit backlog gauges, read when scraped) and their OpenMetrics text for `/metrics`.
 //! Route labels are routing templates (`/scim/v2/Users/{id}`), so the number of series is
 //! bounded by routes × statuses × tenants.
@@ -79,6 +80,11 @@ struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TenantLabels {
+    tenant: Arc<str>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: &'static str,
 }
@@ -118,6 +124,7 @@ pub struct Metrics {
     log_dropped: Counter<u64, AtomicU64>,
     catch_up: std::sync::Mutex<()>,
     retries: Family<ReasonLabels, Counter>,
+    deactivations: HistogramFamily<TenantLabels>,
     streams: StreamGauges,
     /// Tenant names by id, for labels (tenants are never renamed).
     names: RwLock<HashMap<i64, Arc<str>>>,
@@ -145,6 +152,7 @@ impl Metrics {
         let audit_failures = Gauge::<u64, AtomicU64>::default();
         let log_dropped = Counter::<u64, AtomicU64>::default();
         let retries = Family::<ReasonLabels, Counter>::default();
+        let deactivations = HistogramFamily::<TenantLabels>::new_with_constructor(request_buckets);
         registry.register(
             "scimd_build",
             "The running scimd's version and commit",
@@ -209,6 +217,12 @@ impl Metrics {
              (reason connection)",
             retries.clone(),
         );
+        registry.register(
+            "scimd_user_deactivation_seconds",
+            "Time from an identity provider's request that deactivates or deletes a user to its last effect \
+             (the row written, the user's logins ended), by tenant",
+            deactivations.clone(),
+        );
         let streams = StreamGauges::register(&mut registry);
         let hashing = &*crate::hashing::FIGURES;
         registry.register(
@@ -242,6 +256,7 @@ impl Metrics {
             log_dropped,
             catch_up: std::sync::Mutex::new(()),
             retries,
+            deactivations,
             streams,
             names: RwLock::default(),
         })
@@ -279,6 +294,13 @@ impl Metrics {
             let h = if kind == QueryKind::Write { &write } else { &read };
             h.observe(took.as_secs_f64());
         })
+    }
+
+    /// Counts a user deactivation and the time it took (the tenant's name as its label, or
+    /// its id until this process has read the name).
+    pub fn deactivation(&self, tenant: i64, took: Duration) {
+        let tenant = self.tenant_name(tenant).unwrap_or_else(|| Arc::from(tenant.to_string()));
+        self.deactivations.get_or_create(&TenantLabels { tenant }).observe(took.as_secs_f64());
     }
 
     /// A tenant's name, if known.

@@ -5,18 +5,22 @@
 //! This file holds the request context and the use cases themselves; beside it: `tenancy`
 //! (each tenant's profile and what follows from it, cached), `output` (rendering
 //! responses, ETags), `describe` (discovery documents), `bulk`, `async_bulk` (Bulk
-//! requests run in the background), `process` (the figures and readiness the HTTP layer
+//! requests run in the background), `lifecycle` (re-provisioning POSTs, what follows a
+//! user's deactivation), `process` (the figures and readiness the HTTP layer
 //! reports).
 
 mod async_bulk;
 mod bulk;
 mod describe;
+mod lifecycle;
 mod output;
 mod process;
 mod tenancy;
 #[cfg(test)]
 mod tests;
 pub use bulk::{BULK_REQUEST, BULK_RESPONSE};
+pub use lifecycle::DeactivationObserver;
+use lifecycle::{Outcome, Revive};
 pub use output::{Patched, Rendered, etag, parse_etags};
 use tenancy::CachedTenancy;
 pub use tenancy::{PROFILE_CACHE, PlaceRules, Tenancy};
@@ -31,7 +35,7 @@ use scimd_core::events::Write;
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
 use scimd_core::places::{self, LocationRules};
-use scimd_core::profile::{Operation, Profile};
+use scimd_core::profile::{Operation, Profile, Reprovision};
 use scimd_core::projection::Projection;
 use scimd_core::render::{self, OutputPlan};
 use scimd_core::resource::{self, MemberRef, Meta};
@@ -124,6 +128,8 @@ pub struct Service {
     cursor_key: tokio::sync::OnceCell<[u8; cursor::KEY_LEN]>,
     /// Signalled after each change, so its events are delivered at once.
     changes: Arc<Changes>,
+    /// Told each user deactivation's time (the metrics).
+    deactivations: std::sync::OnceLock<DeactivationObserver>,
 }
 
 /// A signal raised after each change this process makes: event delivery and waiting
@@ -210,6 +216,7 @@ impl Service {
             profiles: Mutex::new(HashMap::new()),
             cursor_key: tokio::sync::OnceCell::new(),
             changes: Arc::default(),
+            deactivations: std::sync::OnceLock::new(),
         }
     }
 
@@ -301,9 +308,10 @@ impl Service {
         let body = profile.user_body(kind, body);
         let mut prepared = resource::prepare(reg, kind, &body)?;
         resource::set_client_schema(&mut prepared.doc, client_schema);
-        // What a POST of an inactive user's name brings that user back with.
-        let revive = (kind == ResourceKind::User && profile.create_reactivates)
-            .then(|| (prepared.doc.clone(), prepared.members.clone()));
+        // What a re-provisioning POST brings a resource back with (the profile decides).
+        let mode = profile.reprovision();
+        let revive = (mode == Reprovision::Restore || (mode == Reprovision::Reactivate && kind == ResourceKind::User))
+            .then(|| Revive { doc: prepared.doc.clone(), members: prepared.members.clone() });
         let mut derived_gen = 0;
         if kind == ResourceKind::User {
             user_name::settle(&mut prepared.doc, None)?;
@@ -321,9 +329,16 @@ impl Service {
             event: ctx.event(201),
             derived_gen,
         };
+        if mode == Reprovision::Restore
+            && let Some(revive) = &revive
+            && let Some(stored) = self.restore(ctx, &profile, kind, revive, &new, proj).await?
+        {
+            self.changes.notify();
+            return self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj);
+        }
         let stored = match (self.store.create(ctx.tenant, kind, new, self.clock.now()).await, revive) {
-            (Err(StoreError::Conflict(what)), Some((doc, members))) if what == "userName" => {
-                match self.reactivate(ctx, &profile, doc, password_hash, members, proj).await? {
+            (Err(StoreError::Conflict(what)), Some(revive)) if what == "userName" => {
+                match self.reactivate_by_name(ctx, &profile, &revive, password_hash, proj).await? {
                     Some(stored) => stored,
                     None => return Err(StoreError::Conflict(what).into()),
                 }
@@ -332,55 +347,6 @@ impl Service {
         };
         self.changes.notify();
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
-    }
-
-    /// A POSTed user whose userName is taken, when the profile brings inactive users back
-    /// (`create_reactivates`): the user of that name, if inactive, replaced by the body
-    /// (as a PUT would), active unless the body says otherwise, its id kept. `None` when no
-    /// user has that name any more; a uniqueness error when it is active.
-    async fn reactivate(
-        &self,
-        ctx: &Ctx,
-        profile: &Arc<Tenancy>,
-        mut doc: Value,
-        password_hash: Option<String>,
-        members: Option<Vec<resource::MemberValue>>,
-        proj: &Projection,
-    ) -> AppResult<Option<StoredResource>> {
-        let kind = ResourceKind::User;
-        let Some(name) = doc.get("userName").and_then(Value::as_str).map(str::to_string) else { return Ok(None) };
-        let Some(id) = self.user_id_by_name(ctx, &name).await? else { return Ok(None) };
-        if let Some(obj) = doc.as_object_mut() {
-            obj.entry("active").or_insert(Value::Bool(true));
-        }
-        let member_ops = match members.filter(|_| profile.user_groups_settable) {
-            Some(m) if !m.is_empty() => vec![MemberOp::RemoveAll, MemberOp::Add(m)],
-            Some(_) => vec![MemberOp::RemoveAll],
-            None => Vec::new(),
-        };
-        let rules = profile.clone();
-        // Run again when the database breaks the write off: each run starts from the request.
-        let mutate = Box::new(move |current: &Value| {
-            // Checked in the write: a user brought back meanwhile is active again.
-            if current.get("active") != Some(&Value::Bool(false)) {
-                return Err(ScimError::uniqueness("userName is already taken by another resource"));
-            }
-            let (mut doc, password_hash, member_ops) = (doc.clone(), password_hash.clone(), member_ops.clone());
-            user_name::settle(&mut doc, Some(current))?;
-            rules.check_user(&mut doc)?;
-            let derived_gen = rules.places.apply(&mut doc);
-            resource::check_immutable(&rules.registry, kind, current, &doc)?;
-            let deactivates = deactivates(kind, current, &doc);
-            let state = updated_state(&rules.registry, kind, current, doc);
-            Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
-        });
-        let related = self.related_for(ctx, profile, kind, proj);
-        let update = Update { if_match: None, mutate, related, event: ctx.event(201), write: Write::Replace };
-        match self.store.update(ctx.tenant, kind, &id, update, self.clock.now()).await {
-            Ok(stored) => Ok(Some(stored)),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
     }
 
     pub async fn get(&self, ctx: &Ctx, kind: ResourceKind, id: &str, proj: &Projection) -> AppResult<Rendered> {
@@ -439,6 +405,8 @@ impl Service {
             Vec::new()
         };
         let rules = profile.clone();
+        let outcome = Outcome::default();
+        let noted = outcome.clone();
         // Run again when the database breaks the write off: each run starts from the request.
         let mutate = Box::new(move |current: &Value| {
             let (mut doc, password_hash, member_ops) = (doc.clone(), password_hash.clone(), member_ops.clone());
@@ -450,12 +418,14 @@ impl Service {
             }
             resource::check_immutable(&rules.registry, kind, current, &doc)?;
             let deactivates = deactivates(kind, current, &doc);
+            noted.note(kind, current, &doc);
             let state = updated_state(&rules.registry, kind, current, doc);
             Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
         let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Replace };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
+        self.after_user_write(ctx, &stored.id, &outcome).await?;
         self.changes.notify();
         self.render(ctx, kind, Self::hidden(&profile, kind, stored), proj)
     }
@@ -499,6 +469,8 @@ impl Service {
         };
         let reg = ctx.tenancy.registry.clone();
         let rules = profile.clone();
+        let written = Outcome::default();
+        let noted = written.clone();
         let mutate = Box::new(move |current: &Value| {
             let mut outcome = apply_patch(&reg, kind, current, &ops)?;
             let mut derived_gen = 0;
@@ -513,6 +485,7 @@ impl Service {
                 (None, _) => None,
             };
             let deactivates = deactivates(kind, current, &outcome.doc);
+            noted.note(kind, current, &outcome.doc);
             Ok(Change {
                 state: updated_state(&reg, kind, current, outcome.doc),
                 password_hash,
@@ -526,6 +499,7 @@ impl Service {
         let status = if omit { 204 } else { 200 };
         let update = Update { if_match, mutate, related, event: ctx.event(status), write: Write::Patch };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
+        self.after_user_write(ctx, &stored.id, &written).await?;
         self.changes.notify();
         if omit {
             return Ok(Patched::NoContent { version: stored.version });
@@ -544,8 +518,11 @@ impl Service {
             });
             let ops = parse_patch_request(&deactivate, false)?;
             let tenancy = ctx.tenancy.clone();
+            let written = Outcome::default();
+            let noted = written.clone();
             let mutate = Box::new(move |current: &Value| {
                 let mut outcome = apply_patch(&tenancy.registry, kind, current, &ops)?;
+                noted.note(kind, current, &outcome.doc);
                 // The client's DELETE is a deactivation, even of a user inactive already:
                 // the audit trail (and the go-live summary) counts it as one, not as a deletion.
                 let deactivates = true;
@@ -560,7 +537,8 @@ impl Service {
             });
             let update = Update { if_match, mutate, related: false, event: ctx.event(204), write: Write::Patch };
             return match self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await {
-                Ok(_) => {
+                Ok(stored) => {
+                    self.after_user_write(ctx, &stored.id, &written).await?;
                     self.changes.notify();
                     Ok(())
                 }
@@ -570,6 +548,11 @@ impl Service {
                 Err(e) => Err(e.into()),
             };
         }
+        // A deleted user's logins end with it: its name is read first.
+        let user = match kind {
+            ResourceKind::User => self.store.get(ctx.tenant, kind, id, false).await?,
+            ResourceKind::Group => None,
+        };
         self.store.delete(ctx.tenant, kind, id, if_match, ctx.event(204), self.clock.now()).await.map_err(
             |e| match e {
                 StoreError::NotFound => {
@@ -578,6 +561,12 @@ impl Service {
                 other => other.into(),
             },
         )?;
+        if let Some(user) = user
+            && let Ok(doc) = serde_json::from_str::<Value>(&user.data)
+            && let Some(name) = doc.get("userName").and_then(Value::as_str)
+        {
+            self.deactivated(ctx, id, name, scimd_core::events::is_active(&doc)).await?;
+        }
         self.changes.notify();
         Ok(())
     }

@@ -628,3 +628,40 @@ fn tenant_set_preset_changes_the_profile_and_tenant_list_shows_it() {
     assert!(!out.status.success(), "--preset and --profile together are refused");
     assert_eq!(presets(&db)[0], ("plain".into(), "workflow".into()), "a refused change changes nothing");
 }
+
+/// `scimd tenant deactivations` shows what the server recorded: a user deactivated over
+/// SCIM, its time, the logins it ended; the window is checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn tenant_deactivations_show_what_the_server_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db").to_string_lossy().into_owned();
+    run_ok(scimd(&db).args(["tenant", "create", "acme"]));
+    let token =
+        run_ok(scimd(&db).args(["token", "create", "--tenant", "acme"])).lines().last().unwrap().trim().to_string();
+    let none = run_ok(scimd(&db).args(["tenant", "deactivations", "acme"]));
+    assert!(none.starts_with("tenant acme: 0 deactivations since ") && none.contains("median -"), "{none}");
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    let scim = |m: reqwest::Method, path: &str, body: Value| {
+        client
+            .request(m, format!("http://{}/scim/v2{path}", server.addr))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+    };
+    let created: Value =
+        scim(reqwest::Method::POST, "/Users", json!({"userName": "kim"})).send().await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let off = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(scim(reqwest::Method::PATCH, &format!("/Users/{id}"), off).send().await.unwrap().status(), 200);
+    let out = run_ok(scimd(&db).args(["tenant", "deactivations", "acme", "--days", "1"]));
+    let mut lines = out.lines();
+    let head = lines.next().unwrap();
+    assert!(head.contains(": 1 deactivations since ") && head.ends_with("; 0 logins ended"), "{out}");
+    let row: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert_eq!((row[1], row[3]), (id, "0"), "{out}");
+    assert!(row[2].parse::<f64>().is_ok_and(|ms| ms > 0.0), "{out}");
+    let bad = scimd(&db).args(["tenant", "deactivations", "acme", "--days", "0"]).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("between 1 and 366"));
+}

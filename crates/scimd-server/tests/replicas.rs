@@ -6,7 +6,8 @@
 //! leaves every acknowledged create present exactly once; a token revoked through one
 //! replica stops working on the other within the documented delay; a signing key rotated
 //! through the command line signs tokens one replica issues that the other accepts at
-//! once, and a retired key stops verifying on both within the reload interval; parallel
+//! once, and a retired key stops verifying on both within the reload interval; a user
+//! deactivated through one replica loses its login on the other at once; parallel
 //! guesses at a client secret through both replicas get at most the lockout threshold
 //! checked.
 //!
@@ -308,6 +309,54 @@ async fn two_replicas_on_one_postgres_database() {
         }
     }
     assert_eq!(with(&new).get(&replicas[0], "/Users?count=1").await.0, 200);
+
+    // A user the identity provider deactivates through one replica loses its login on the
+    // other at once: a user's token is checked in the database with every request.
+    let (s, pat) = api.post(&replicas[0], "/Users", json!({"userName": "pat@example.com"})).await;
+    assert_eq!(s, 201, "{pat}");
+    let login_client: Value = serde_json::from_str(
+        run_ok(scimd(&url).args(["client", "create", "--tenant", "acme", "--grant", "password", "--json"])).trim(),
+    )
+    .unwrap();
+    let mut add = scimd(&url);
+    add.args(["api-user", "create", "--tenant", "acme", "--username", "pat@example.com", "--password-stdin"]);
+    add.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = add.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"a long password 123\n").unwrap();
+    }
+    assert!(child.wait_with_output().unwrap().status.success());
+    let (lcid, lsecret) =
+        (login_client["client_id"].as_str().unwrap(), login_client["client_secret"].as_str().unwrap());
+    let login: Value = api
+        .http
+        .post(format!("{}/oauth2/token", replicas[0]))
+        .basic_auth(lcid, Some(lsecret))
+        .form(&[("grant_type", "password"), ("username", "pat@example.com"), ("password", "a long password 123")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_api = with(login["access_token"].as_str().unwrap_or_else(|| panic!("{login}")));
+    for _ in 0..2 {
+        assert_eq!(user_api.get(&replicas[1], "/Me").await.0, 200);
+    }
+    let off = json!([{"op": "replace", "path": "active", "value": false}]);
+    let path = format!("/Users/{}", pat["id"].as_str().unwrap());
+    assert_eq!(api.patch(&replicas[0], &path, off, None).await.0, 200);
+    assert_eq!(user_api.get(&replicas[1], "/Me").await.0, 401, "the other replica refuses it at once");
+    let refreshed = api
+        .http
+        .post(format!("{}/oauth2/token", replicas[1]))
+        .basic_auth(lcid, Some(lsecret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", login["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 400);
 
     // Parallel guesses at a client's secret through both replicas: the attempts are
     // counted in the database before each check, so at most the threshold (5) of them

@@ -23,6 +23,8 @@
 //!   leases and the operations done).
 //! - `portal`: [`PortalStore`] (the web console's operators, system users and their
 //!   invitations, sessions, tenants' single sign-on).
+//! - `lifecycle`: [`LifecycleStore`] (deleted resources' tombstones, a deactivated
+//!   user's logins ended, deactivation times).
 //! - [`transfer`]: [`TransferStore`] (a deployment's rows read and written by natural
 //!   keys, for `scimd export` and `import`).
 //! - `roles`: the store's SQL by role, written once for both databases against `db`;
@@ -41,6 +43,7 @@ mod credentials;
 mod db;
 mod events;
 mod federation;
+mod lifecycle;
 mod lockout;
 mod oauth;
 mod onboarding;
@@ -67,6 +70,7 @@ pub use credentials::{
 };
 pub use events::{EventStore, Method, NewStream, Progress, Purged, StoredEvent, Stream, StreamChange};
 pub use federation::{ClientKeys, FederationStore, PRIVATE_KEY_JWT, Trust};
+pub use lifecycle::{Deactivation, LifecycleStore, Tombstone, name_key};
 pub use lockout::{LockoutKey, LoginAttempt, LoginState};
 pub use oauth::{AuthStore, GrantStatus, NewRefresh, OAuthStore, RefreshGrant, Rotate, Rotation};
 pub use onboarding::{ApiUserInvite, Decision, MessageRow, NewMessage, NewSubmission, OnboardingStore, Submission};
@@ -274,6 +278,7 @@ pub trait Store:
     + PortalStore
     + OnboardingStore
     + TransferStore
+    + LifecycleStore
     + Send
     + Sync
     + 'static
@@ -446,7 +451,7 @@ pub(crate) fn related_rows(json: &str) -> serde_json::Result<Vec<MemberRow>> {
 }
 
 /// The conflict of an id given for a new resource that the tenant already uses.
-pub(crate) fn id_taken(id: &str) -> String {
+pub fn id_taken(id: &str) -> String {
     format!("the id '{id}'")
 }
 

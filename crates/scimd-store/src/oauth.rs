@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    BoxFut, CredentialStore, DetailsLevel, FederationStore, LockoutKey, LoginAttempt, StoreResult, TenantId,
+    BoxFut, CredentialStore, DetailsLevel, FederationStore, LifecycleStore, LockoutKey, LoginAttempt, StoreResult, TenantId,
     TenantStore, TokenStore,
 };
 
@@ -135,6 +135,10 @@ pub trait OAuthStore: Send + Sync {
 }
 
 /// What the authorization server reads and writes: tenants, credentials, its bookkeeping,
-/// opaque access tokens and federated trusts. Every [`crate::Store`] is one.
-pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore {}
-impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + ?Sized> AuthStore for T {}
+/// opaque access tokens, federated trusts and users' deactivations. Every
+/// [`crate::Store`] is one.
+pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + LifecycleStore {}
+impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + LifecycleStore + ?Sized> AuthStore
+    for T
+{
+}

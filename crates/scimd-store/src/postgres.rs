@@ -36,6 +36,7 @@ use tokio_postgres::{NoTls, Row};
 mod by_role;
 mod by_role_events;
 mod by_role_federation;
+mod by_role_lifecycle;
 mod by_role_onboarding;
 mod by_role_portal;
 mod by_role_transfer;
@@ -81,6 +82,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/postgres/0012_onboarding.sql")),
     (13, include_str!("../migrations/postgres/0013_events_time_by_tenant.sql")),
     (14, include_str!("../migrations/postgres/0014_federation.sql")),
+    (15, include_str!("../migrations/postgres/0015_tombstones_deactivations.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

@@ -12,6 +12,8 @@
 //! - `clients`: OAuth clients, their secrets and settings.
 //! - `federation`: tenants' federated trusts, clients' keys, assertion jtis kept single-use.
 //! - `keys`: the authorization server's signing keys, the deployment's secrets.
+//! - `lifecycle`: tombstones of deleted resources, ending a deactivated user's logins,
+//!   deactivation times.
 //! - `oauth`: refresh tokens and their rotation, revoked grants, opaque access tokens,
 //!   failed-login counts, purging OAuth bookkeeping.
 //! - `onboarding`: API system users' set-password links, the message log, go-live
@@ -29,6 +31,7 @@ pub(crate) mod credentials;
 pub(crate) mod events;
 pub(crate) mod federation;
 pub(crate) mod keys;
+pub(crate) mod lifecycle;
 pub(crate) mod oauth;
 pub(crate) mod onboarding;
 pub(crate) mod places;

@@ -36,6 +36,7 @@ pub mod backup;
 mod by_role;
 mod by_role_events;
 mod by_role_federation;
+mod by_role_lifecycle;
 mod by_role_onboarding;
 mod by_role_portal;
 mod by_role_transfer;

@@ -202,8 +202,13 @@ pub(super) async fn serve(cfg: &Config, db: Database) -> Result<(), String> {
         crate::portal::Portal::new(store.clone(), clock.clone(), keyring.clone(), super::portal_settings(cfg))
             .with_sign_in(oauth.clone()),
     );
-    let housekeeping =
-        crate::background::housekeeping(oauth.clone(), portal.clone(), store.clone(), cfg.audit.days.max(1));
+    let housekeeping = crate::background::housekeeping(
+        oauth.clone(),
+        portal.clone(),
+        store.clone(),
+        cfg.audit.days.max(1),
+        cfg.lifecycle.retention,
+    );
     let metrics = match (cfg.metrics.enabled, &cfg.metrics.listen) {
         (false, _) => MetricsAccess::Off,
         (true, Some(_)) => MetricsAccess::Separate,

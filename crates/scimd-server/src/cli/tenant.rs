@@ -58,6 +58,15 @@ pub enum TenantCmd {
     },
     /// Print a tenant's profile (JSON, every setting spelled out).
     Profile { name: String },
+    /// How long the tenant's user deactivations took, from the identity provider's request
+    /// to its last effect (the row written, the user's logins ended): count, median, 95th
+    /// percentile and longest, then the latest ones (time, user id, milliseconds, logins ended).
+    Deactivations {
+        name: String,
+        /// Over the last this many days (1 to 366).
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// List tenants: id, name, created, SCIM on/off, the preset its profile came from or
     /// `-`, the stage, the counterpart or `-` (tab-separated).
     List,
@@ -111,6 +120,24 @@ pub(super) async fn run(admin: &Admin, cmd: TenantCmd) -> Result<(), String> {
         TenantCmd::Promote { .. } => Err("promotion runs with the onboarding's messages (cli::onboard)".into()),
         TenantCmd::Profile { name } => {
             println!("{}", serde_json::to_string_pretty(&admin.profile(&name).await?).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        TenantCmd::Deactivations { name, days } => {
+            let d = admin.deactivations(&name, days).await?;
+            let ms = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v} ms"));
+            println!(
+                "tenant {}: {} deactivations since {}; median {}, 95th percentile {}, longest {}; {} logins ended",
+                d.tenant,
+                d.count,
+                d.since,
+                ms(d.median_ms),
+                ms(d.p95_ms),
+                ms(d.max_ms),
+                d.logins_ended
+            );
+            for r in &d.recent {
+                println!("{}\t{}\t{}\t{}", r.at, r.id, r.ms, r.logins);
+            }
             Ok(())
         }
         TenantCmd::Set { name, scim, audit_details, audit_events_days, audit_details_days, profile, preset } => {

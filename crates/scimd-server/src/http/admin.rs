@@ -196,7 +196,7 @@ fn query<T: DeserializeOwned>(q: Option<&str>) -> Result<T, AdminError> {
     let mut map = serde_json::Map::new();
     for (k, v) in pairs {
         let value = match k.as_str() {
-            "status" | "before" | "limit" => v
+            "status" | "before" | "limit" | "days" => v
                 .parse::<i64>()
                 .map(Value::from)
                 .map_err(|_| AdminError { status: 400, message: format!("'{k}' must be a number") })?,
@@ -252,6 +252,27 @@ async fn audit_summary(
 ) -> AResult {
     let w: Window = query(q.as_deref())?;
     ok(StatusCode::OK, &s.admin.audit_summary(&name, &w.from, &w.to).await?)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Days {
+    #[serde(default = "thirty")]
+    days: i64,
+}
+
+fn thirty() -> i64 {
+    30
+}
+
+async fn deactivations(
+    _: Operator,
+    State(s): State<AppState>,
+    APath(name): APath<String>,
+    RawQuery(q): RawQuery,
+) -> AResult {
+    let d: Days = query(q.as_deref())?;
+    ok(StatusCode::OK, &s.admin.deactivations(&name, d.days).await?)
 }
 
 async fn get_profile(_: Operator, State(s): State<AppState>, APath(name): APath<String>) -> AResult {
@@ -561,6 +582,7 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .route("/tenants/{name}/audit/events", admin(get(audit_events)))
         .route("/tenants/{name}/audit/events/{id}", admin(get(audit_event)))
         .route("/tenants/{name}/audit/summary", admin(get(audit_summary)))
+        .route("/tenants/{name}/deactivations", admin(get(deactivations)))
         .route("/tenants/{name}/audit/errors", admin(get(tenant_errors)))
         .route("/audit/events", admin(get(unattributed_events)))
         .route("/audit/events/{id}", admin(get(unattributed_event)))

@@ -75,11 +75,14 @@ pub(super) struct Process {
 }
 
 impl AppState {
-    /// The state of a process; its store's operation times go to the new metrics.
+    /// The state of a process; its store's operation times and its users' deactivation
+    /// times go to the new metrics.
     pub fn new(parts: AppParts) -> Self {
         let limiters = limits::Limiters::new(&parts.http.limits);
         let metrics = crate::metrics::Metrics::new();
         parts.service.observe_store(metrics.store_observer());
+        let m = metrics.clone();
+        parts.service.observe_deactivations(Arc::new(move |tenant, took| m.deactivation(tenant.0, took)));
         AppState(Arc::new((parts, Process { limiters, metrics, draining: Default::default() })))
     }
 

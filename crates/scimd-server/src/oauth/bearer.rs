@@ -1,7 +1,8 @@
 //! The resource side: what a SCIM request's bearer token allows — a JWT (signature and
 //! one probe; a JWT that is not scimd's may be a trusted issuer's, see `federation`), an
 //! opaque access token or a long-lived token (a hash probe each) — behind a 5-second
-//! cache of verified tokens keyed by the token's SHA-256.
+//! cache of verified tokens keyed by the token's SHA-256 (clients' own tokens: a user's
+//! is probed every time, so that its user's deactivation ends it at once).
 
 use std::sync::Arc;
 
@@ -72,7 +73,10 @@ impl OAuth {
                 subject: None,
             })
         };
-        if let Some(g) = &grant {
+        // A user's token (password and refresh grants) is checked every time: its user's
+        // deactivation revokes it, and must take effect at once on every replica. Clients'
+        // own tokens, the hot path, keep the cache.
+        if let Some(g) = grant.as_ref().filter(|g| g.subject.is_none()) {
             self.verified.put(hash, g.clone());
         }
         Ok(grant)

@@ -1,6 +1,7 @@
 //! The `password` grant (RFC 6749 §4.3) for API system users: the password checked
-//! (lockout counted first, a user out of the client's reach treated as unknown), then a
-//! login — a refresh-token family — and its first pair of tokens.
+//! (lockout counted first, a user out of the client's reach treated as unknown; a user
+//! whose SCIM User of the same name is inactive refused), then a login — a refresh-token
+//! family — and its first pair of tokens.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use scimd_store::{ClientAuth, NewRefresh};
@@ -28,6 +29,10 @@ impl OAuth {
         let scopes = scopes_within(requested, &client.scopes)?;
         let creds = creds.ok_or_else(OAuthError::invalid_client)?;
         let user = self.check_api_user(client, creds, &username, password).await?;
+        // A user its identity provider deactivated does not sign in until it is active again.
+        if self.store.user_inactive(user.tenant, &username).await? {
+            return Err(OAuthError::invalid_grant("this user is inactive in its tenant"));
+        }
         self.tenant_open(&user.tenant_name).await?;
         let shape = self.shape_for_client(client, user.tenant).await?;
         let scopes = if shape.grant_all_client_scopes { client.scopes.clone() } else { scopes };

@@ -24,6 +24,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../../migrations/sqlite/0018_onboarding.sql")),
     (19, include_str!("../../migrations/sqlite/0019_events_time_by_tenant.sql")),
     (20, include_str!("../../migrations/sqlite/0020_federation.sql")),
+    (21, include_str!("../../migrations/sqlite/0021_tombstones_deactivations.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 pub(super) type DataStep = fn(&Connection) -> StoreResult<()>;

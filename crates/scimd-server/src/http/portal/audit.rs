@@ -166,8 +166,20 @@ impl EventsPage {
 }
 
 /// Operations a filter offers (any other is kept when asked for).
-const OPS: &[&str] =
-    &["create", "replace", "patch", "delete", "read", "list", "search", "bulk", "token", "revoke", "events-poll"];
+const OPS: &[&str] = &[
+    "create",
+    "restore",
+    "replace",
+    "patch",
+    "delete",
+    "read",
+    "list",
+    "search",
+    "bulk",
+    "token",
+    "revoke",
+    "events-poll",
+];
 
 const STATUSES: &[(&str, &str)] = &[
     ("", "Any status"),

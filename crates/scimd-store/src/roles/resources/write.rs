@@ -1,7 +1,8 @@
 //! Changing resources: create (with generated or given ids), update (PUT and PATCH
 //! through the service's mutator) and delete, each as one unit of its shell (SQLite's
 //! writer savepoint, PostgreSQL's transaction): the `If-Match` check, the row, its index
-//! rows, its memberships, its tenant's count and its audit event together.
+//! rows, its memberships, its tenant's count and its audit event together. A deletion
+//! leaves the resource's tombstone; a creation with a given id takes it back.
 
 use scimd_core::events::{ChangeFacts, Draft, Write, is_active, members_changed, prov_events};
 use scimd_core::patch::MemberOp;
@@ -13,6 +14,7 @@ use super::read::{Lock, load, load_related};
 use crate::db::{Db, Dialect, Row};
 use crate::roles::access::{self, Users};
 use crate::roles::events::{self, Subject, external_id, stored_external_id};
+use crate::roles::lifecycle;
 use crate::{
     Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update,
     check_if_match, kind_code, state_params,
@@ -132,7 +134,20 @@ pub(crate) async fn create_with_ids(
         if taken {
             return Err(StoreError::Conflict(crate::id_taken(&id)));
         }
-        out.push(create(db, shell, tenant, kind, id.clone(), new, now).await.map_err(|e| crate::naming(e, &id))?);
+        // An id deleted earlier comes back after its last version and with its first
+        // creation time: an ETag of before the deletion never matches it again.
+        let before = lifecycle::take_tombstone(db, tenant, kind, &id).await?;
+        let mut stored =
+            create(db, shell, tenant, kind, id.clone(), new, now).await.map_err(|e| crate::naming(e, &id))?;
+        if let Some((version, created)) = before {
+            db.execute(
+                "UPDATE resources SET version = ?, created = ? WHERE tenant_id = ? AND rtype = ? AND scim_id = ?",
+                &[&(version + 1), &created, &tenant.0, &kind_code(kind), &id],
+            )
+            .await?;
+            (stored.version, stored.created) = (version + 1, created);
+        }
+        out.push(stored);
     }
     Ok(out)
 }
@@ -275,6 +290,7 @@ pub(crate) async fn delete(
         }
     }
     db.execute("DELETE FROM attr_index WHERE res = ?", &[&rowid]).await?;
+    lifecycle::leave_tombstone(db, rowid, stored_external_id(&current.data), now).await?;
     db.execute("DELETE FROM resources WHERE id = ?", &[&rowid]).await?;
     bump_count(db, tenant, kind, rowid, -1).await?;
     if let Some(full) = recording {
