@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    BoxFut, CredentialStore, DetailsLevel, FederationStore, LifecycleStore, LockoutKey, LoginAttempt, StoreResult, TenantId,
-    TenantStore, TokenStore,
+    BoxFut, CredentialStore, DetailsLevel, FederationStore, LifecycleStore, LockoutKey, LoginAttempt, StoreResult,
+    TenantId, TenantStore, TokenStore,
 };
 
 /// A refresh token to store (by hash).
@@ -137,7 +137,10 @@ pub trait OAuthStore: Send + Sync {
 /// What the authorization server reads and writes: tenants, credentials, its bookkeeping,
 /// opaque access tokens, federated trusts and users' deactivations. Every
 /// [`crate::Store`] is one.
-pub trait AuthStore: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + LifecycleStore {}
+pub trait AuthStore:
+    TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + LifecycleStore
+{
+}
 impl<T: TenantStore + CredentialStore + OAuthStore + TokenStore + FederationStore + LifecycleStore + ?Sized> AuthStore
     for T
 {

@@ -80,7 +80,7 @@ async fn a_users_logins_end_and_inactive_users_are_told_apart() {
     let (a, b) = (tenant(&*store, "a").await, tenant(&*store, "b").await);
     let client = NewClient {
         client_id: "app".into(),
-        secret_hash: "h".into(),
+        secret_hash: Some("h".into()),
         secret_expires: None,
         grant_types: vec!["password".into(), "refresh_token".into()],
         scopes: vec!["scim".into()],
@@ -88,6 +88,7 @@ async fn a_users_logins_end_and_inactive_users_are_told_apart() {
         refresh_ttl_secs: 3600,
         refresh_expiry: None,
         tenants: vec![a, b],
+        keys: Default::default(),
     };
     store.create_client(client, t0()).await.unwrap();
     let row = store.client_auth("app", t0()).await.unwrap().unwrap().row;

@@ -92,9 +92,7 @@ async fn shared_oauth_metadata_and_client_credentials_with_signed_assertions() {
     // A secret client made before the tenant took the profile is refused at the token
     // endpoint from then on, and gets no new secret.
     s.preset_tenant(&op, "later", "visitor").await;
-    let old = s
-        .send(admin(json!({"tenants": ["later"], "grants": ["client_credentials"], "scopes": ["scim"]})))
-        .await;
+    let old = s.send(admin(json!({"tenants": ["later"], "grants": ["client_credentials"], "scopes": ["scim"]}))).await;
     let (old_id, old_secret) =
         (old.body["client_id"].as_str().unwrap().to_string(), old.body["client_secret"].as_str().unwrap().to_string());
     let form = [("grant_type", "client_credentials")];
@@ -105,9 +103,9 @@ async fn shared_oauth_metadata_and_client_credentials_with_signed_assertions() {
     assert_eq!(set.status, 200, "{}", set.body);
     let refused = s.post_form("/oauth2/token", Some((&old_id, &old_secret)), &form).await;
     assert_eq!((refused.status, refused.body["error"].as_str()), (401, Some("invalid_client")), "{}", refused.body);
-    let rotated =
-        s.send(s.client.post(s.root(&format!("/admin/v1/clients/{old_id}/secrets"))).bearer_auth(&op).json(&json!({})))
-            .await;
+    let rotated = s
+        .send(s.client.post(s.root(&format!("/admin/v1/clients/{old_id}/secrets"))).bearer_auth(&op).json(&json!({})))
+        .await;
     assert_eq!(rotated.status, 400, "{}", rotated.body);
 }
 
