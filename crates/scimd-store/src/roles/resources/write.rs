@@ -70,6 +70,8 @@ pub(crate) async fn create(
             ResourceKind::User => {
                 groups = apply_group_ops(db, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
             }
+            // A declared type has no membership relation (`members` is always empty).
+            ResourceKind::Custom(_) => {}
         }
     }
     bump_count(db, tenant, kind, rowid, 1).await?;
@@ -222,6 +224,7 @@ pub(crate) async fn update(
             Vec::new()
         }
         ResourceKind::User => apply_group_ops(db, tenant, rowid, &member_ops, &now).await?,
+        ResourceKind::Custom(_) => Vec::new(),
     };
     if let Some(full) = recording {
         let facts = ChangeFacts {
@@ -268,7 +271,7 @@ pub(crate) async fn delete(
     let recording = events::recording(db, tenant).await?;
     let watch = match kind {
         ResourceKind::Group => access::watch(db, tenant, recording, Users::Groups(vec![rowid], &[]), false).await?,
-        ResourceKind::User => None,
+        ResourceKind::User | ResourceKind::Custom(_) => None,
     };
     let groups: Vec<i64> = db
         .query(
