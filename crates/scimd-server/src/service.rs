@@ -356,7 +356,9 @@ impl Service {
         let related = self.related_for(ctx, &profile, kind, proj);
         match self.store.get(ctx.tenant, kind, id, related).await? {
             Some(r) => self.render(ctx, kind, Self::hidden(&profile, kind, r), proj),
-            None => Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into()),
+            None => {
+                Err(ScimError::not_found(format!("{} '{id}' not found", self.registry(ctx).type_name(kind))).into())
+            }
         }
     }
 
