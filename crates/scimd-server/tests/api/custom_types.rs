@@ -305,3 +305,20 @@ async fn users_carry_roles_and_entitlements_that_name_catalog_rows() {
     assert_eq!(got.body["roles"][0]["value"], "role-1");
     assert_eq!(got.body["entitlements"][0]["type"], "License");
 }
+
+#[tokio::test]
+async fn a_declared_type_answers_under_the_tenants_base_path() {
+    let s = TestServer::start().await;
+    let op = s.operator_token().await;
+    let mut profile = okta_profile();
+    profile["base_paths"] = json!(["/api"]);
+    assert_eq!(set_profile(&s, &op, "acme", &profile).await.status, 200);
+    assert_eq!(load(&s, &op, "acme", "Role", &roles(2)).await.status, 200);
+    let page = s.send(s.client.get(s.root("/api/Roles?count=1&startIndex=2")).bearer_auth(&s.token)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body["totalResults"], 2);
+    let loc = page.body["Resources"][0]["meta"]["location"].as_str().unwrap();
+    assert!(loc.contains("/api/Roles/role-"), "{loc}");
+    let types = s.send(s.client.get(s.root("/api/ResourceTypes/Role")).bearer_auth(&s.token)).await;
+    assert_eq!(types.body["endpoint"], "/Roles", "{}", types.body);
+}
