@@ -186,7 +186,8 @@ async fn an_export_moves_through_postgres_and_back_and_the_server_answers_as_bef
     // The provisioning source that manages each user, and who made each membership (over
     // SCIM and by the operator), travel with them.
     let conn = rusqlite::Connection::open(dir.path().join("a.db")).unwrap();
-    conn.execute_batch("UPDATE resources SET source = 'entra' WHERE rtype = 1; UPDATE members SET origins = 3").unwrap();
+    conn.execute_batch("UPDATE resources SET source = 'entra' WHERE rtype = 1; UPDATE members SET origins = 3")
+        .unwrap();
     drop(conn);
     run_ok(scimd(&a).args(["access", "grant", "--tenant", "acme", "--group", "staff", "--bank", "b1"]));
     let first = export(&a, &dir.path().join("a.jsonl"), &[]);

@@ -235,3 +235,24 @@ async fn sources_a_users_groups_keep_the_operators_memberships_too() {
     assert_eq!(members(&s, &entra, &g1).await, Vec::<String>::new());
     assert_eq!(members(&s, &entra, &g2).await, vec![u.clone()]);
 }
+
+#[tokio::test]
+async fn sources_re_provisioning_by_external_id_stays_in_the_source() {
+    let Sources { s, entra, contractors, .. } = two_sources(json!({"reprovision": "restore"})).await;
+    let ann = created(&s, &entra, "/Users", json!({"userName": "ann", "externalId": "7"})).await;
+    let del = s.send(s.client.delete(s.url(&format!("/Users/{ann}"))).bearer_auth(&entra)).await;
+    assert_eq!(del.status, 204, "{}", del.body);
+    // Another source's externalId 7 is another identity: a new user, not Entra's ann.
+    let bob = created(&s, &contractors, "/Users", json!({"userName": "bob", "externalId": "7"})).await;
+    assert_ne!(bob, ann);
+    // Entra's own externalId 7 brings ann back under her id.
+    let again = created(&s, &entra, "/Users", json!({"userName": "ann2", "externalId": "7"})).await;
+    assert_eq!(again, ann, "restored by the source's externalId");
+    // An inactive user found by externalId: only among the caller's source's users.
+    let off = patch_op(json!([{"op": "replace", "path": "active", "value": false}]));
+    assert!(matches!(s.patch_as(&contractors, &format!("/Users/{bob}"), &off).await.status, 200 | 204));
+    let carl = created(&s, &entra, "/Users", json!({"userName": "carl", "externalId": "7"})).await;
+    assert!(carl != bob && carl != ann, "Entra's POST does not take the contractors' inactive bob");
+    let bob2 = created(&s, &contractors, "/Users", json!({"userName": "bob", "externalId": "7"})).await;
+    assert_eq!(bob2, bob, "the contractors' own inactive bob comes back");
+}
