@@ -19,6 +19,8 @@ struct Sources {
     contractors: String,
     unlisted: String,
     old: String,
+    /// The token ids of `entra` and `contractors` (their callers are `token:<id>`).
+    ids: (i64, i64),
 }
 
 async fn token(s: &TestServer, op: &str) -> (String, i64) {
@@ -50,7 +52,7 @@ async fn two_sources(extra: Value) -> Sources {
     let (status, body) = set_profile(&s, &op, &profile).await;
     assert_eq!(status, 200, "{body}");
     let old = old.body["id"].as_str().unwrap().to_string();
-    Sources { s, entra, contractors, unlisted, old }
+    Sources { s, entra, contractors, unlisted, old, ids: (e, c) }
 }
 
 fn id(v: &Value) -> String {
@@ -120,7 +122,7 @@ async fn sources_external_ids_are_each_sources_own_and_the_default_sees_unowned_
 
 #[tokio::test]
 async fn sources_a_source_cannot_change_another_sources_resources_and_an_unlisted_client_only_reads() {
-    let Sources { s, entra, contractors, unlisted, old } = two_sources(json!({})).await;
+    let Sources { s, entra, contractors, unlisted, old, .. } = two_sources(json!({})).await;
     let a = created(&s, &entra, "/Users", json!({"userName": "ann", "externalId": "e1"})).await;
     let path = format!("/Users/{a}");
     let rename = patch_op(json!([{"op": "replace", "path": "displayName", "value": "X"}]));
@@ -255,4 +257,18 @@ async fn sources_re_provisioning_by_external_id_stays_in_the_source() {
     assert!(carl != bob && carl != ann, "Entra's POST does not take the contractors' inactive bob");
     let bob2 = created(&s, &contractors, "/Users", json!({"userName": "bob", "externalId": "7"})).await;
     assert_eq!(bob2, bob, "the contractors' own inactive bob comes back");
+}
+
+#[tokio::test]
+async fn sources_a_client_moved_to_another_source_writes_as_that_source() {
+    let Sources { s, entra, contractors, ids: (e, c), .. } = two_sources(json!({})).await;
+    let ann = created(&s, &entra, "/Users", json!({"userName": "ann", "externalId": "e1"})).await;
+    let rename = patch_op(json!([{"op": "replace", "path": "displayName", "value": "Ann"}]));
+    s.patch_as(&contractors, &format!("/Users/{ann}"), &rename).await.assert_error(403, None);
+    let op = s.operator_token().await;
+    let moved = json!({"sources": [{"name": "entra", "clients": [format!("token:{e}"), format!("token:{c}")], "default": true}]});
+    let (status, body) = set_profile(&s, &op, &moved).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(s.patch_as(&contractors, &format!("/Users/{ann}"), &rename).await.status, 200);
+    assert_eq!(by_external_id(&s, &contractors, "e1").await, vec![ann]);
 }
