@@ -380,17 +380,78 @@ fn common_attributes() -> Vec<AttrDef> {
     ]
 }
 
+/// The Role schema of draft-ietf-scim-roles-entitlements (§3.2).
+pub const IETF_ROLE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Role";
+/// The Entitlement schema of draft-ietf-scim-roles-entitlements (§3.3).
+pub const IETF_ENTITLEMENT_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Entitlement";
+/// Okta's Role schema (its guide "Build a SCIM 2.0 server with entitlements").
+pub const OKTA_ROLE_URN: &str = "urn:okta:scim:schemas:core:1.0:Role";
+/// Okta's Entitlement schema.
+pub const OKTA_ENTITLEMENT_URN: &str = "urn:okta:scim:schemas:core:1.0:Entitlement";
+
+/// The catalog schemas a declared resource type may use, by URN: the draft's Role and
+/// Entitlement, and Okta's. Every attribute is readOnly: clients read catalogs, the
+/// operator loads them. A schema enters a tenant's registry only when one of its types
+/// uses it.
+pub fn catalog_schema(urn: &str) -> Option<SchemaDef> {
+    let ietf = |id: &str, name: &str, what: &str, supported_required: bool| {
+        let mut supported = A::t("supported", AttrType::Boolean, &format!("Whether the {what} can be assigned."));
+        if supported_required {
+            supported = supported.required();
+        }
+        SchemaDef {
+            id: id.to_string(),
+            name: name.to_string(),
+            description: format!("{name} (draft-ietf-scim-roles-entitlements)"),
+            attributes: vec![
+                A::s("value", &format!("The {what}'s value, as users' {what}s carry it.")).required().ro().d(),
+                A::s("display", &format!("A human-readable name of the {what}.")).ro().d(),
+                A::s("type", &format!("The {what}'s type.")).ro().d(),
+                A::t("primary", AttrType::Boolean, "Whether it is the primary one.").ro().d(),
+                supported.ro().d(),
+                A::t("limitedAssignmentsPermitted", AttrType::Boolean, "Whether assignments are limited in number.")
+                    .ro()
+                    .d(),
+                A::t("totalAssignmentsPermitted", AttrType::Integer, "How many assignments are permitted.").ro().d(),
+                A::t("totalAssignmentsUsed", AttrType::Integer, "How many assignments are used.").ro().d(),
+                A::s("containedBy", &format!("The {what}s that contain this one.")).multi().ro().d(),
+                A::s("contains", &format!("The {what}s this one contains.")).multi().ro().d(),
+            ],
+        }
+    };
+    let okta = |id: &str, name: &str| SchemaDef {
+        id: id.to_string(),
+        name: name.to_string(),
+        description: format!("{name} (Okta)"),
+        attributes: vec![
+            A::s("displayName", &format!("A human-readable name of the {}.", name.to_lowercase())).required().ro().d(),
+            A::s("type", "Its type (e.g. License).").ro().d(),
+            A::s("description", "What it grants.").ro().d(),
+        ],
+    };
+    match urn {
+        IETF_ROLE_URN => Some(ietf(IETF_ROLE_URN, "Role", "role", true)),
+        IETF_ENTITLEMENT_URN => Some(ietf(IETF_ENTITLEMENT_URN, "Entitlement", "entitlement", false)),
+        OKTA_ROLE_URN => Some(okta(OKTA_ROLE_URN, "Role")),
+        OKTA_ENTITLEMENT_URN => Some(okta(OKTA_ENTITLEMENT_URN, "Entitlement")),
+        _ => None,
+    }
+}
+
+/// The URNs [`catalog_schema`] knows.
+pub const CATALOG_URNS: [&str; 4] = [IETF_ROLE_URN, IETF_ENTITLEMENT_URN, OKTA_ROLE_URN, OKTA_ENTITLEMENT_URN];
+
 /// The registry every tenant starts from: User (with the Enterprise extension) and Group.
 pub fn standard_registry() -> Registry {
     Registry {
         schemas: vec![user_schema(), enterprise_schema(), group_schema()],
         resource_types: vec![
-            ResourceTypeDef {
-                kind: ResourceKind::User,
-                description: "User Account".to_string(),
-                extensions: vec![ExtensionRef { schema: ENTERPRISE_URN.to_string(), required: false }],
-            },
-            ResourceTypeDef { kind: ResourceKind::Group, description: "Group".to_string(), extensions: vec![] },
+            ResourceTypeDef::builtin(
+                ResourceKind::User,
+                "User Account",
+                vec![ExtensionRef { schema: ENTERPRISE_URN.to_string(), required: false }],
+            ),
+            ResourceTypeDef::builtin(ResourceKind::Group, "Group", vec![]),
         ],
         common: common_attributes(),
         tolerated_urns: vec![MICROSOFT_GROUP_URN.to_string(), MICROSOFT_USER_URN.to_string()],

@@ -39,6 +39,9 @@ fn scope(seal: &CursorSeal<'_>, kind: ResourceKind, filter: &str) -> Vec<u8> {
     aad.extend_from_slice(b"scimd cursor 1\0");
     aad.extend_from_slice(&seal.tenant.to_le_bytes());
     aad.extend_from_slice(kind.name().as_bytes());
+    if let ResourceKind::Custom(code) = kind {
+        aad.push(code);
+    }
     aad.push(0);
     aad.extend_from_slice(filter.as_bytes());
     aad

@@ -147,7 +147,7 @@ pub fn schema_offered(reg: &Registry, id: &str, offered: impl Fn(ResourceKind) -
     let owners: Vec<&ResourceTypeDef> = reg
         .resource_types
         .iter()
-        .filter(|rt| rt.kind.core_urn() == id || rt.extensions.iter().any(|e| e.schema == id))
+        .filter(|rt| rt.schema == id || rt.extensions.iter().any(|e| e.schema == id))
         .collect();
     owners.is_empty() || owners.iter().any(|rt| offered(rt.kind))
 }
@@ -157,17 +157,67 @@ pub fn schemas_json_of(reg: &Registry, offered: impl Fn(ResourceKind) -> bool, b
     reg.schemas.iter().filter(|s| schema_offered(reg, &s.id, &offered)).map(|s| schema_json(s, base_url)).collect()
 }
 
+/// draft-ietf-scim-roles-entitlements §3.1: a service provider serving roles or
+/// entitlements says so in its ServiceProviderConfig, as the top-level complex attribute
+/// `RolesAndEntitlements`; `None` when no declared type uses a Role or Entitlement schema
+/// (the draft's or Okta's). Users' `roles` and `entitlements` are multi-valued with
+/// `primary` and `type`, so those are supported.
+pub fn roles_and_entitlements(reg: &Registry) -> Option<Value> {
+    use crate::builtin::{IETF_ENTITLEMENT_URN, IETF_ROLE_URN, OKTA_ENTITLEMENT_URN, OKTA_ROLE_URN};
+    let declared = |urns: [&str; 2]| {
+        reg.resource_types
+            .iter()
+            .filter(|rt| rt.kind.is_custom() && urns.contains(&rt.schema.as_str()))
+            .collect::<Vec<_>>()
+    };
+    let roles = declared([IETF_ROLE_URN, OKTA_ROLE_URN]);
+    let entitlements = declared([IETF_ENTITLEMENT_URN, OKTA_ENTITLEMENT_URN]);
+    if roles.is_empty() && entitlements.is_empty() {
+        return None;
+    }
+    let types = |rts: &[&ResourceTypeDef]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for rt in rts {
+            let values = reg.core_schema(rt.kind).attr("type").map(|a| a.canonical_values.clone()).unwrap_or_default();
+            for v in values {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+        out
+    };
+    let part = |rts: &[&ResourceTypeDef], multiple: &str| {
+        let mut o = serde_json::Map::new();
+        o.insert("supported".into(), json!(!rts.is_empty()));
+        if !rts.is_empty() {
+            o.insert(multiple.into(), json!(true));
+            o.insert("primarySupported".into(), json!(true));
+            o.insert("typeSupported".into(), json!(true));
+            let t = types(rts);
+            if !t.is_empty() {
+                o.insert("types".into(), json!(t));
+            }
+        }
+        Value::Object(o)
+    };
+    Some(json!({
+        "roles": part(&roles, "multipleRolesSupported"),
+        "entitlements": part(&entitlements, "multipleEntitlementsSupported"),
+    }))
+}
+
 pub fn resource_type_json(reg: &Registry, rt: &ResourceTypeDef, base_url: &str) -> Value {
     let _ = reg;
     json!({
         "schemas": [RESOURCE_TYPE_URN],
-        "id": rt.kind.name(),
-        "name": rt.kind.name(),
-        "endpoint": rt.kind.endpoint(),
+        "id": rt.name,
+        "name": rt.name,
+        "endpoint": rt.endpoint,
         "description": rt.description,
-        "schema": rt.kind.core_urn(),
+        "schema": rt.schema,
         "schemaExtensions": rt.extensions.iter().map(|e| json!({"schema": e.schema, "required": e.required})).collect::<Vec<_>>(),
-        "meta": {"resourceType": "ResourceType", "location": format!("{base_url}/ResourceTypes/{}", rt.kind.name())}
+        "meta": {"resourceType": "ResourceType", "location": format!("{base_url}/ResourceTypes/{}", rt.name)}
     })
 }
 

@@ -181,7 +181,7 @@ pub struct ChangeFacts<'a> {
 pub fn prov_events(c: ChangeFacts<'_>) -> Vec<Draft> {
     let empty = Value::Object(Map::new());
     let member_attr = match c.kind {
-        ResourceKind::Group => "members",
+        ResourceKind::Group | ResourceKind::Custom(_) => "members",
         ResourceKind::User => "groups",
     };
     let mut attributes = match c.write {

@@ -29,7 +29,7 @@ mod tests;
 
 pub use eval::matches;
 pub use parse::{parse_attr_path, parse_filter, parse_patch_path};
-pub use resolve::{resolve_attr, resolve_filter};
+pub use resolve::{check_filterable, resolve_attr, resolve_filter};
 
 use crate::schema::{AttrType, Mutability, ResourceKind, Returned};
 

@@ -288,6 +288,7 @@ impl ListParams {
                     .map_err(|_| ScimError::invalid_value(format!("sortBy '{s}' is not an attribute path")))?;
                 let mut attr = resolve_attr(reg, kind, &path)
                     .ok_or_else(|| ScimError::invalid_value(format!("sortBy: unknown attribute '{s}'")))?;
+                crate::filter::check_filterable(reg, kind, &attr.name)?;
                 if attr.ty == AttrType::Complex {
                     let value = reg
                         .find_attr(kind, attr.ext.as_deref(), &attr.name)

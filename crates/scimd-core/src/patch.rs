@@ -206,7 +206,10 @@ fn eq_conditions(f: &Filter, def: &AttrDef, out: &mut Map<String, Value>) -> boo
 impl<'r> Engine<'r> {
     fn target(&self, path: &AttrPath) -> ScimResult<Target<'r>> {
         let (home, top) = self.reg.find_attr(self.kind, path.urn.as_deref(), &path.attr).ok_or_else(|| {
-            ScimError::invalid_path(format!("unknown attribute '{path}' for resource type {}", self.kind.name()))
+            ScimError::invalid_path(format!(
+                "unknown attribute '{path}' for resource type {}",
+                self.reg.type_name(self.kind)
+            ))
         })?;
         let ext = match home {
             AttrHome::Extension(s) => Some(s.id.clone()),
@@ -303,7 +306,10 @@ impl<'r> Engine<'r> {
                 continue;
             }
             let path = parse_attr_path(k).map_err(|_| {
-                ScimError::invalid_path(format!("unknown attribute '{k}' for resource type {}", self.kind.name()))
+                ScimError::invalid_path(format!(
+                    "unknown attribute '{k}' for resource type {}",
+                    self.reg.type_name(self.kind)
+                ))
             })?;
             if self.reg.strict && (path.sub.is_some() || path.urn.is_some()) {
                 return Err(ScimError::invalid_path(format!(
@@ -412,7 +418,7 @@ impl<'r> Engine<'r> {
         if path.filter.is_none() && path.attr.sub.is_none() {
             let whole = path.attr.to_string();
             if let Some(urn) = self.reg.schema_of_kind(self.kind, &whole).map(str::to_string)
-                && urn != self.kind.core_urn()
+                && urn != self.reg.core_urn(self.kind)
             {
                 return match kind {
                     PatchOpKind::Remove => {

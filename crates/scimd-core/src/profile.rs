@@ -9,11 +9,13 @@ mod extensions;
 mod head;
 mod reprovision;
 mod sources;
+mod types;
 
 pub use extensions::{AttrDoc, ExtensionDecl, SchemaDoc};
 pub use head::ProfileHead;
 pub use reprovision::Reprovision;
 pub use sources::{Caller, MAX_SOURCES, SourceDecl};
+pub use types::{TypeDecl, TypeEndpoint};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -76,6 +78,10 @@ impl Default for TypeAccess {
         TypeAccess { offered: true, read: true, create: true, replace: true, patch: true, delete: true }
     }
 }
+
+/// A declared type's default: listed and read, never written by a client.
+pub const READ_ONLY: TypeAccess =
+    TypeAccess { offered: true, read: true, create: false, replace: false, patch: false, delete: false };
 
 impl TypeAccess {
     pub fn allows(&self, op: Operation) -> bool {
@@ -213,6 +219,14 @@ pub struct Profile {
     /// (the locker system's `badges`): validated, stored, filtered and patched like the
     /// Enterprise User extension, and listed in `/Schemas` and `/ResourceTypes`.
     pub extensions: Vec<ExtensionDecl>,
+    /// Resource types beside User and Group (catalogs: Roles, Entitlements), read by the
+    /// tenant's clients and loaded by the operator; see [`TypeDecl`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<TypeDecl>,
+    /// The codes of the declared types (their stored `rtype`), set by whoever read the
+    /// profile from the store; not part of the profile's text.
+    #[serde(skip)]
+    pub type_codes: Vec<(String, u8)>,
     /// A list request's query parameters named after a simple attribute are equality
     /// filters: `GET /Users?userName=x` is `filter=userName eq "x"` (the locker
     /// system's clients look a user up this way), ANDed with a `filter` if there is one.
@@ -300,6 +314,7 @@ impl Profile {
     /// Whether the tenant's schemas differ from the standard ones (a registry of its own).
     pub fn own_registry(&self) -> bool {
         !self.extensions.is_empty()
+            || !self.resource_types.is_empty()
             || self.user_groups_settable
             || self.strict
             || self.preferred_language_fallback.is_some()
@@ -328,8 +343,17 @@ impl Profile {
             crate::builtin::add_language_extension(&mut reg);
         }
         self.apply_conformance_rules(&mut reg);
+        // Before the extensions, which may extend a declared type. Without codes from the
+        // store (a profile being checked), each type takes a stand-in code.
+        types::add_types(&mut reg, &self.resource_types, |i, name| {
+            if self.type_codes.is_empty() {
+                u8::try_from(i).ok().map(|i| crate::schema::FIRST_CUSTOM_CODE + i)
+            } else {
+                self.type_codes.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
+            }
+        });
         for ext in &self.extensions {
-            let kind = ext.kind()?;
+            let kind = ext.kind(&reg)?;
             let schema = ext.schema_def()?;
             if reg.schema(&schema.id).is_some() {
                 return Err(format!("extension '{}' is declared twice", schema.id));
@@ -416,7 +440,8 @@ impl Profile {
                 Some(_) => {}
             }
         }
-        if !self.extensions.is_empty() {
+        types::validate(&self.resource_types)?;
+        if !self.extensions.is_empty() || !self.resource_types.is_empty() {
             // Building it checks the declarations; without any there is nothing to check.
             self.registry()?;
         }
@@ -479,10 +504,21 @@ impl Profile {
         Ok(())
     }
 
+    /// The endpoint of a kind: `/Users`, `/Groups`, or a declared type's.
+    pub fn type_endpoint(&self, kind: ResourceKind) -> &str {
+        let ResourceKind::Custom(code) = kind else { return kind.endpoint() };
+        self.type_codes
+            .iter()
+            .find(|(_, c)| *c == code)
+            .and_then(|(name, _)| self.resource_types.iter().find(|t| &t.name == name))
+            .map_or("/", |t| t.endpoint.as_str())
+    }
+
     pub fn access(&self, kind: ResourceKind) -> &TypeAccess {
         match kind {
             ResourceKind::User => &self.users,
             ResourceKind::Group => &self.groups,
+            ResourceKind::Custom(_) => &READ_ONLY,
         }
     }
 
@@ -491,11 +527,12 @@ impl Profile {
     /// operation the type does not offer.
     pub fn check(&self, kind: ResourceKind, op: Operation) -> Result<(), ScimError> {
         let access = self.access(kind);
+        let endpoint = self.type_endpoint(kind);
         if !access.offered {
             return Err(ScimError::new(
                 404,
                 None,
-                format!("this tenant has no {} endpoint: its profile does not offer {}", kind.endpoint(), kind.name()),
+                format!("this tenant has no {endpoint} endpoint: its profile does not offer {}", kind.name()),
             ));
         }
         if op == Operation::Patch && !self.patch_supported() {
@@ -517,7 +554,7 @@ impl Profile {
                 None,
                 format!(
                     "{} cannot be {} by this tenant's clients (its profile allows: {})",
-                    kind.endpoint().trim_start_matches('/'),
+                    endpoint.trim_start_matches('/'),
                     match op {
                         Operation::Read => "read",
                         Operation::Create => "created",

@@ -28,7 +28,7 @@ fn sels(reg: &Registry, kind: ResourceKind, items: &[String]) -> Vec<Sel> {
     let mut out = Vec::new();
     for raw in items.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         if let Some(urn) = reg.schema_of_kind(kind, raw) {
-            if urn != kind.core_urn() {
+            if urn != reg.core_urn(kind) {
                 out.push(Sel { ext: Some(urn.to_string()), name: None, sub: None });
             }
             continue;

@@ -34,6 +34,9 @@ fn wholly_shown(def: &AttrDef) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputPlan {
     kind: ResourceKind,
+    /// The core schema URN and `meta.resourceType` of the kind.
+    core_urn: String,
+    type_name: String,
     /// Extension URNs in registry order (their objects follow the core attributes).
     extensions: Vec<String>,
     /// The stored document can be copied as text.
@@ -47,6 +50,11 @@ pub struct OutputPlan {
 const RELATED_SUBS: [&str; 4] = ["value", "$ref", "display", "type"];
 
 impl OutputPlan {
+    /// The kind the plan writes.
+    pub fn kind(&self) -> ResourceKind {
+        self.kind
+    }
+
     pub fn new(reg: &Registry, kind: ResourceKind) -> OutputPlan {
         let related_name = related_attr(kind);
         let core = reg.core_schema(kind);
@@ -67,6 +75,8 @@ impl OutputPlan {
             RELATED_SUBS.map(|name| related.and_then(|d| d.sub(name)).is_none_or(|s| shown_by_default(s.returned)));
         OutputPlan {
             kind,
+            core_urn: reg.core_urn(kind).to_string(),
+            type_name: reg.type_name(kind).to_string(),
             extensions: exts.iter().map(|s| s.id.clone()).collect(),
             verbatim: core_ok && ext_ok && common_ok,
             related_subs,
@@ -105,7 +115,7 @@ impl OutputPlan {
             None => None,
         };
         out.extend_from_slice(b"{\"schemas\":[");
-        write_str(out, stored_core.as_deref().unwrap_or(self.kind.core_urn()));
+        write_str(out, stored_core.as_deref().unwrap_or(&self.core_urn));
         for ext in &self.extensions {
             if entries.iter().any(|(k, _)| *k == ext.as_str()) {
                 out.extend_from_slice(b",\"");
@@ -132,7 +142,7 @@ impl OutputPlan {
                     out.push(b',');
                 }
                 let t = match self.kind {
-                    ResourceKind::Group => m.kind.name(),
+                    ResourceKind::Group | ResourceKind::Custom(_) => m.kind.name(),
                     ResourceKind::User => "direct",
                 };
                 let values = [Some(m.value.as_str()), Some(m.location.as_str()), m.display.as_deref(), Some(t)];
@@ -154,7 +164,7 @@ impl OutputPlan {
             out.push(b']');
         }
         out.extend_from_slice(b",\"meta\":{\"resourceType\":\"");
-        out.extend_from_slice(self.kind.name().as_bytes());
+        out.extend_from_slice(self.type_name.as_bytes());
         out.extend_from_slice(b"\",\"created\":");
         write_str(out, &meta.created);
         out.extend_from_slice(b",\"lastModified\":");
@@ -171,7 +181,8 @@ impl OutputPlan {
 /// `groups` for users, `members` for groups: computed from membership rows.
 fn related_attr(kind: ResourceKind) -> &'static str {
     match kind {
-        ResourceKind::Group => "members",
+        // A declared type has no relation, so its list is always empty.
+        ResourceKind::Group | ResourceKind::Custom(_) => "members",
         ResourceKind::User => "groups",
     }
 }

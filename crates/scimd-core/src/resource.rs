@@ -270,7 +270,8 @@ enum Slot<'r> {
 }
 
 fn slot<'r>(reg: &'r Registry, kind: ResourceKind, path: &AttrPath, raw: &str) -> ScimResult<Slot<'r>> {
-    let unknown = || ScimError::invalid_syntax(format!("unknown attribute '{raw}' for resource type {}", kind.name()));
+    let unknown =
+        || ScimError::invalid_syntax(format!("unknown attribute '{raw}' for resource type {}", reg.type_name(kind)));
     let (home, top) = reg.find_attr(kind, path.urn.as_deref(), &path.attr).ok_or_else(unknown)?;
     if top.mutability == Mutability::ReadOnly {
         return Ok(Slot::Ignore);
@@ -339,6 +340,7 @@ pub(crate) fn is_related(kind: ResourceKind, home: AttrHome<'_>, top: &AttrDef) 
         && match kind {
             ResourceKind::Group => top.name == "members",
             ResourceKind::User => top.name == "groups",
+            ResourceKind::Custom(_) => false,
         }
 }
 
@@ -348,6 +350,8 @@ pub fn parse_related(kind: ResourceKind, v: &Value) -> ScimResult<Vec<MemberValu
     let name = match kind {
         ResourceKind::Group => "members",
         ResourceKind::User => "groups",
+        // A declared type has no membership relation.
+        ResourceKind::Custom(_) => return Ok(Vec::new()),
     };
     let items: Vec<&Value> = match v {
         Value::Null => return Ok(Vec::new()),
@@ -386,6 +390,8 @@ pub fn parse_related(kind: ResourceKind, v: &Value) -> ScimResult<Vec<MemberValu
                     "a user's groups can only be set as direct memberships, got type '{t}'"
                 )));
             }
+            // Not reached: a declared type has no relation (see above).
+            (ResourceKind::Custom(_), _) => None,
         };
         for k in o.keys() {
             if !["value", "type", "display", "$ref"].iter().any(|x| x.eq_ignore_ascii_case(k)) {
@@ -408,19 +414,19 @@ fn check_schemas(reg: &Registry, kind: ResourceKind, v: &Value) -> ScimResult<()
             return Err(ScimError::invalid_syntax("'schemas' must be an array of schema URNs"));
         };
         match reg.schema_of_kind(kind, u) {
-            Some(c) if c == kind.core_urn() => has_core = true,
+            Some(c) if c == reg.core_urn(kind) => has_core = true,
             Some(_) => {}
             None if reg.tolerated_urns.iter().any(|t| t.eq_ignore_ascii_case(u)) => {}
             None => {
                 return Err(ScimError::invalid_syntax(format!(
                     "unknown schema '{u}' for resource type {}",
-                    kind.name()
+                    reg.type_name(kind)
                 )));
             }
         }
     }
     if !has_core {
-        return Err(ScimError::invalid_syntax(format!("'schemas' must include '{}'", kind.core_urn())));
+        return Err(ScimError::invalid_syntax(format!("'schemas' must include '{}'", reg.core_urn(kind))));
     }
     Ok(())
 }
@@ -435,7 +441,7 @@ fn put(
     v: &Value,
 ) -> ScimResult<()> {
     let path = parse_attr_path(key).map_err(|_| {
-        ScimError::invalid_syntax(format!("unknown attribute '{key}' for resource type {}", kind.name()))
+        ScimError::invalid_syntax(format!("unknown attribute '{key}' for resource type {}", reg.type_name(kind)))
     })?;
     if reg.strict && (path.urn.is_some() || path.sub.is_some()) {
         return Err(ScimError::invalid_syntax(format!(
@@ -496,7 +502,7 @@ pub fn prepare(reg: &Registry, kind: ResourceKind, body: &Value) -> ScimResult<P
     if reg.strict && get_ci(obj, "schemas").is_none() {
         return Err(ScimError::invalid_syntax(format!(
             "the body needs 'schemas' listing '{}' (strict mode)",
-            kind.core_urn()
+            reg.core_urn(kind)
         )));
     }
     let mut out = Prepared { doc: Value::Object(Map::new()), password: None, members: None };
@@ -667,7 +673,7 @@ pub fn index_entries(reg: &Registry, kind: ResourceKind, doc: &Value) -> Vec<Ind
 pub fn unique_key(kind: ResourceKind, doc: &Value) -> Option<String> {
     match kind {
         ResourceKind::User => doc.get("userName").and_then(Value::as_str).map(crate::user_name::key),
-        ResourceKind::Group => None,
+        ResourceKind::Group | ResourceKind::Custom(_) => None,
     }
 }
 
@@ -677,6 +683,11 @@ pub fn display_of(kind: ResourceKind, doc: &Value) -> Option<String> {
     match kind {
         ResourceKind::User => d.or_else(|| doc.get("userName").and_then(Value::as_str)).map(str::to_string),
         ResourceKind::Group => d.map(str::to_string),
+        // Okta's catalog schemas name a row by displayName, the draft's by display or value.
+        ResourceKind::Custom(_) => d
+            .or_else(|| doc.get("display").and_then(Value::as_str))
+            .or_else(|| doc.get("value").and_then(Value::as_str))
+            .map(str::to_string),
     }
 }
 
@@ -712,7 +723,7 @@ pub fn full_resource(
     let exts = reg.extensions(kind);
     let mut doc = doc;
     let stored = doc.as_object_mut().and_then(|m| m.remove(CLIENT_SCHEMA));
-    let core = stored.as_ref().and_then(client_schema).unwrap_or(kind.core_urn());
+    let core = stored.as_ref().and_then(client_schema).unwrap_or(reg.core_urn(kind));
     let mut schemas = vec![Value::String(core.to_string())];
     for e in &exts {
         if doc.get(&e.id).is_some() {
@@ -745,7 +756,7 @@ pub fn full_resource(
                     o.insert("display".into(), Value::String(d.clone()));
                 }
                 let t = match kind {
-                    ResourceKind::Group => m.kind.name(),
+                    ResourceKind::Group | ResourceKind::Custom(_) => m.kind.name(),
                     ResourceKind::User => "direct",
                 };
                 o.insert("type".into(), Value::String(t.into()));
@@ -753,13 +764,13 @@ pub fn full_resource(
             })
             .collect();
         let name = match kind {
-            ResourceKind::Group => "members",
+            ResourceKind::Group | ResourceKind::Custom(_) => "members",
             ResourceKind::User => "groups",
         };
         out.insert(name.into(), Value::Array(items));
     }
     let mut m = Map::new();
-    m.insert("resourceType".into(), Value::String(kind.name().into()));
+    m.insert("resourceType".into(), Value::String(reg.type_name(kind).into()));
     m.insert("created".into(), Value::String(meta.created.clone()));
     m.insert("lastModified".into(), Value::String(meta.last_modified.clone()));
     m.insert("location".into(), Value::String(meta.location.clone()));

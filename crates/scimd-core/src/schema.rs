@@ -154,33 +154,47 @@ impl SchemaDef {
     }
 }
 
-/// The two resource kinds the server stores.
+/// The resource kinds the server stores: the two built-in ones, and the types a
+/// tenant's profile declares, each known by its per-tenant code (16..=255, also its
+/// stored `rtype`). A custom kind's name, endpoint and schema live in the [`Registry`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
     User,
     Group,
+    Custom(u8),
 }
 
+/// The first code a declared resource type can have; lower codes are the built-in kinds'.
+pub const FIRST_CUSTOM_CODE: u8 = 16;
+
 impl ResourceKind {
-    /// `User` / `Group`, as in `meta.resourceType`.
+    /// Whether the kind is one a tenant's profile declared.
+    pub fn is_custom(self) -> bool {
+        matches!(self, ResourceKind::Custom(_))
+    }
+    /// `User` / `Group`, as in `meta.resourceType` (a custom kind's name is in the
+    /// registry: [`Registry::type_name`]).
     pub fn name(self) -> &'static str {
         match self {
             ResourceKind::User => "User",
             ResourceKind::Group => "Group",
+            ResourceKind::Custom(_) => "Custom",
         }
     }
-    /// `/Users` / `/Groups`.
+    /// `/Users` / `/Groups` (a custom kind's is [`ResourceTypeDef::endpoint`]).
     pub fn endpoint(self) -> &'static str {
         match self {
             ResourceKind::User => "/Users",
             ResourceKind::Group => "/Groups",
+            ResourceKind::Custom(_) => "/",
         }
     }
-    /// The core schema URN of the kind.
+    /// The core schema URN of a built-in kind (a custom kind's is [`ResourceTypeDef::schema`]).
     pub fn core_urn(self) -> &'static str {
         match self {
             ResourceKind::User => USER_URN,
             ResourceKind::Group => GROUP_URN,
+            ResourceKind::Custom(_) => "",
         }
     }
 }
@@ -196,8 +210,36 @@ pub struct ExtensionRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceTypeDef {
     pub kind: ResourceKind,
+    /// `User`, `Group`, or the declared type's name (`meta.resourceType`).
+    pub name: String,
+    /// `/Users`, `/Groups`, or the declared type's endpoint.
+    pub endpoint: String,
+    /// The core schema's URN.
+    pub schema: String,
     pub description: String,
     pub extensions: Vec<ExtensionRef>,
+    /// The attributes a filter or `sortBy` may name (all when `None`, as for User and Group).
+    pub filterable: Option<Vec<String>>,
+}
+
+impl ResourceTypeDef {
+    /// The resource type of a built-in kind.
+    pub fn builtin(kind: ResourceKind, description: &str, extensions: Vec<ExtensionRef>) -> Self {
+        ResourceTypeDef {
+            kind,
+            name: kind.name().to_string(),
+            endpoint: kind.endpoint().to_string(),
+            schema: kind.core_urn().to_string(),
+            description: description.to_string(),
+            extensions,
+            filterable: None,
+        }
+    }
+
+    /// Whether a filter or `sortBy` may name the top-level attribute `name`.
+    pub fn is_filterable(&self, name: &str) -> bool {
+        self.filterable.as_ref().is_none_or(|f| f.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    }
 }
 
 /// Where an attribute lives: in the core schema of the resource type, in one of its
@@ -246,7 +288,36 @@ impl Registry {
 
     /// The core schema of a resource type.
     pub fn core_schema(&self, kind: ResourceKind) -> &SchemaDef {
-        self.schema(kind.core_urn()).expect("registry holds the core schema of every kind it serves")
+        self.schema(self.core_urn(kind)).expect("registry holds the core schema of every kind it serves")
+    }
+
+    /// The core schema URN of a kind: the built-in one, or the declared type's.
+    pub fn core_urn(&self, kind: ResourceKind) -> &str {
+        match kind {
+            ResourceKind::Custom(_) => self.resource_type(kind).map_or("", |rt| rt.schema.as_str()),
+            _ => kind.core_urn(),
+        }
+    }
+
+    /// The name of a kind as in `meta.resourceType`.
+    pub fn type_name(&self, kind: ResourceKind) -> &str {
+        match kind {
+            ResourceKind::Custom(_) => self.resource_type(kind).map_or("", |rt| rt.name.as_str()),
+            _ => kind.name(),
+        }
+    }
+
+    /// The endpoint of a kind (`/Users`, `/Roles`).
+    pub fn type_endpoint(&self, kind: ResourceKind) -> &str {
+        match kind {
+            ResourceKind::Custom(_) => self.resource_type(kind).map_or("/", |rt| rt.endpoint.as_str()),
+            _ => kind.endpoint(),
+        }
+    }
+
+    /// The declared type served at `endpoint` (`/Roles`, case-insensitively).
+    pub fn type_by_endpoint(&self, endpoint: &str) -> Option<&ResourceTypeDef> {
+        self.resource_types.iter().find(|rt| rt.kind.is_custom() && rt.endpoint.eq_ignore_ascii_case(endpoint))
     }
 
     /// The extension schemas of a resource type, in declaration order.

@@ -11,6 +11,7 @@
 mod activity;
 mod audit;
 mod caller;
+mod catalog;
 mod deactivations;
 mod events;
 mod federation;
@@ -25,6 +26,7 @@ mod user_access;
 pub use activity::{Activity, ActivityBucket, bucket_width};
 pub use audit::EventFilter;
 pub use caller::{Caller, Change};
+pub use catalog::{CatalogDiff, MAX_CATALOG_ROWS};
 pub use deactivations::{DeactivationView, Deactivations};
 pub use events::{CreatedStream, EventView, POLL_PATH, StreamSpec, StreamStatus, StreamView, poll_url, stream_status};
 pub use groups::GroupView;
@@ -444,6 +446,11 @@ impl Admin {
             Some(v) => {
                 let text = v.to_string();
                 let p = scimd_core::profile::Profile::from_json(&text).map_err(AdminError::invalid)?;
+                // The declared types' codes are given now, so that readers find them.
+                if !p.resource_types.is_empty() {
+                    let names = p.resource_types.iter().map(|t| t.name.clone()).collect();
+                    self.store.type_codes(t.id, names).await.map_err(AdminError::internal)?;
+                }
                 (Some(text), p.audit_details)
             }
             None => (None, None),

@@ -557,6 +557,10 @@ mod tests {
         assert_eq!(classify("POST", "/scim/v2/.search"), Some(("search", None, None)));
         assert_eq!(classify("GET", "/scim/v2/Schemas"), Some(("discovery", None, None)));
         assert_eq!(classify("POST", "/scim/v2/Bulk"), Some(("bulk", None, None)));
+        // A resource type a tenant's profile declares: the path names it.
+        assert_eq!(classify("GET", "/scim/v2/Roles"), Some(("list", None, None)));
+        assert_eq!(classify("GET", "/scim/v2/Roles/r1"), Some(("read", None, Some("r1".into()))));
+        assert_eq!(classify("PUT", "/scim/v2/Roles/r1"), Some(("replace", None, Some("r1".into()))));
         assert_eq!(classify("HEAD", "/scim/v2/Users/abc"), Some(("read", Some("User"), Some("abc".into()))));
         assert_eq!(classify("HEAD", "/scim/v2/Users"), Some(("list", Some("User"), None)));
         assert_eq!(classify("HEAD", "/scim/v2/Me"), Some(("read", Some("User"), None)));

@@ -19,6 +19,7 @@
 
 mod admin;
 pub mod connections;
+mod custom;
 mod discovery;
 mod errors;
 mod events;

@@ -66,9 +66,38 @@ pub enum Operation {
     PortalPage,
     /// Health checks and metrics scrapes: not audited.
     Health,
+    /// A request to a resource type a tenant's profile declares (`/Roles`, `/Roles/{id}`):
+    /// which of them is the tenant's, so its route names only what is done.
+    Custom(CustomOp),
     /// Anything else: the server's own API description, a method an endpoint does not
     /// serve, a path nothing serves; with the resource type its path names, if any.
     Other(Option<ResourceKind>),
+}
+
+/// What a request to a declared resource type does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomOp {
+    List,
+    Search,
+    Read,
+    Create,
+    Replace,
+    Patch,
+    Delete,
+}
+
+impl CustomOp {
+    fn name(self) -> &'static str {
+        match self {
+            CustomOp::List => "list",
+            CustomOp::Search => "search",
+            CustomOp::Read => "read",
+            CustomOp::Create => "create",
+            CustomOp::Replace => "replace",
+            CustomOp::Patch => "patch",
+            CustomOp::Delete => "delete",
+        }
+    }
 }
 
 /// What an admin operation on one tenant addresses (from its path's parameters).
@@ -112,6 +141,7 @@ impl Operation {
             Operation::List(_)
                 | Operation::Read(_)
                 | Operation::Search(_)
+                | Operation::Custom(CustomOp::List | CustomOp::Search | CustomOp::Read)
                 | Operation::Discovery
                 | Operation::Health
                 | Operation::PortalPage
@@ -149,6 +179,8 @@ impl Operation {
             Operation::Patch(k) => scim("patch", kind(k)),
             Operation::Delete(k) => scim("delete", kind(k)),
             Operation::Other(k) => scim("other", k.and_then(kind)),
+            // The type's name is the tenant's: the path (kept with the event) names it.
+            Operation::Custom(op) => Some((op.name(), None, custom_id(path))),
             Operation::Bulk => Some(("bulk", None, None)),
             Operation::Discovery => Some(("discovery", None, None)),
             Operation::Token => Some(("token", None, None)),
@@ -176,6 +208,35 @@ impl Operation {
                 "Groups" => Some(ResourceKind::Group),
                 _ => None,
             };
+            let builtin = matches!(
+                first,
+                "Users"
+                    | "Groups"
+                    | "Me"
+                    | "Bulk"
+                    | ".search"
+                    | "ServiceProviderConfig"
+                    | "Schemas"
+                    | "ResourceTypes"
+                    | "openapi.json"
+                    | "docs"
+                    | ""
+            );
+            if !builtin {
+                // Another name is a resource type a tenant's profile may declare.
+                use CustomOp as C;
+                let op = match (second, method) {
+                    (Some(".search"), "POST") => C::Search,
+                    (None, "GET") => C::List,
+                    (None, "POST") => C::Create,
+                    (Some(_), "GET") => C::Read,
+                    (_, "PUT") => C::Replace,
+                    (_, "PATCH") => C::Patch,
+                    (_, "DELETE") => C::Delete,
+                    _ => return Operation::Other(None),
+                };
+                return Operation::Custom(op);
+            }
             if first == "Me" {
                 // `/Me` is one user: the token's.
                 return match method {
@@ -228,6 +289,13 @@ fn scim_id(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/scim/v2/")?;
     let (first, second) = rest.split_once('/')?;
     (matches!(first, "Users" | "Groups") && !second.is_empty() && second != ".search").then(|| second.to_string())
+}
+
+/// The id of the resource a declared type's path addresses (`/scim/v2/Roles/{id}`).
+fn custom_id(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/scim/v2/")?;
+    let (_, second) = rest.split_once('/')?;
+    (!second.is_empty() && second != ".search").then(|| second.to_string())
 }
 
 /// An admin operation's event: its resource type and key come from the path's parameters

@@ -140,7 +140,7 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     registry: Arc<Registry>,
     /// How default responses are written, per kind (User, Group), from `registry`.
-    plans: Arc<[OutputPlan; 2]>,
+    plans: Arc<[OutputPlan]>,
     config: ServiceConfig,
     /// Tenants' profiles (with what follows from them) as last read, and when.
     profiles: Mutex<HashMap<TenantId, CachedTenancy>>,
@@ -226,7 +226,8 @@ fn updated_state(reg: &Registry, kind: ResourceKind, current: &Value, doc: Value
 impl Service {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
         let registry = scimd_core::builtin::standard_registry();
-        let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
+        let plans: Arc<[OutputPlan]> =
+            registry.resource_types.iter().map(|rt| OutputPlan::new(&registry, rt.kind)).collect();
         Service {
             store,
             clock,
@@ -376,7 +377,9 @@ impl Service {
         let related = self.related_for(ctx, &profile, kind, proj);
         match self.store.get(ctx.tenant, kind, id, related).await? {
             Some(r) => self.render(ctx, kind, Self::hidden(&profile, kind, r), proj),
-            None => Err(ScimError::not_found(format!("{} '{id}' not found", kind.name())).into()),
+            None => {
+                Err(ScimError::not_found(format!("{} '{id}' not found", self.registry(ctx).type_name(kind))).into())
+            }
         }
     }
 
@@ -593,7 +596,7 @@ impl Service {
         // A deleted user's logins end with it: its name is read first.
         let user = match kind {
             ResourceKind::User => self.store.get(ctx.tenant, kind, id, false).await?,
-            ResourceKind::Group => None,
+            ResourceKind::Group | ResourceKind::Custom(_) => None,
         };
         let writer = ctx.writer.clone();
         self.store.delete(ctx.tenant, kind, id, if_match, writer, ctx.event(204), self.clock.now()).await.map_err(

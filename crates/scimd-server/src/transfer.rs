@@ -514,9 +514,20 @@ impl Writer<'_> {
                 reg
             }
         };
-        let kind = if *rtype == 1 { ResourceKind::User } else { ResourceKind::Group };
+        let kind = match *rtype {
+            1 => ResourceKind::User,
+            2 => ResourceKind::Group,
+            c => match u8::try_from(c) {
+                Ok(c) if c >= scimd_core::schema::FIRST_CUSTOM_CODE => ResourceKind::Custom(c),
+                _ => return Err(format!("a resource of an unknown type ({c})")),
+            },
+        };
         let doc: Value =
             serde_json::from_str(data).map_err(|e| format!("a resource whose document is not JSON: {e}"))?;
+        // A type the profile no longer declares keeps its rows unseen, so unindexed.
+        if reg.resource_type(kind).is_none() {
+            return Ok(Vec::new());
+        }
         Ok(scimd_core::resource::index_entries(&reg, kind, &doc))
     }
 

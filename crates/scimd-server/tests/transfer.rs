@@ -155,6 +155,30 @@ fn more_kinds(dir: &tempfile::TempDir, url: &str) {
     run_ok(scimd(url).args(["system-user", "invite", "--tenant", "acme", "--email", "it@example.com"]));
     run_ok(scimd(url).args(["api-user", "create", "--tenant", "acme", "--username", "acme-sync"]));
     run_ok(scimd(url).args(["admin-token", "create"]));
+    // A declared resource type and its catalog, loaded from the command line.
+    let profile = dir.path().join("profile.json");
+    std::fs::write(
+        &profile,
+        r#"{"resource_types": [{"name": "Role", "endpoint": "/Roles", "schema": "urn:okta:scim:schemas:core:1.0:Role"}]}"#,
+    )
+    .unwrap();
+    run_ok(scimd(url).args(["tenant", "set", "acme", "--profile"]).arg(&profile));
+    let roles = dir.path().join("roles.json");
+    std::fs::write(&roles, r#"[{"id": "r-admin", "displayName": "Administrator", "type": "Role"}]"#).unwrap();
+    let loaded = run_ok(scimd(url).args(["tenant", "catalog", "set", "acme", "Role", "--file"]).arg(&roles));
+    assert!(loaded.contains("1 added") && loaded.contains("added\tr-admin"), "{loaded}");
+    let shown = run_ok(scimd(url).args(["tenant", "catalog", "show", "acme", "Role"]));
+    assert!(shown.contains("\"Administrator\""), "{shown}");
+}
+
+/// The catalog of acme's declared type answers as before (its rows under their code).
+async fn catalog_as_before(url: &str, token: &str) {
+    let s = start(url);
+    let (status, role) = get(&s.addr, token, "Roles/r-admin").await;
+    assert_eq!((status, role["displayName"].as_str()), (200, Some("Administrator")), "{role}");
+    let (_, found) = get(&s.addr, token, "Roles?filter=displayName%20eq%20%22administrator%22").await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    stop(s);
 }
 
 /// The server on `url` answers for the data seeded: alice by id and by filter, with the
@@ -193,7 +217,9 @@ async fn an_export_moves_through_postgres_and_back_and_the_server_answers_as_bef
     let first = export(&a, &dir.path().join("a.jsonl"), &[]);
     assert_eq!(first.matches("\"source\":\"entra\"").count(), 2, "each user's source");
     assert_eq!(first.matches("\"origins\":3").count(), 2, "each membership's origins");
-    for kind in ["place", "access_link", "event_stream", "event", "portal_operator", "portal_user", "api_user"] {
+    for kind in
+        ["place", "access_link", "event_stream", "event", "portal_operator", "portal_user", "api_user", "type_code"]
+    {
         assert!(first.contains(&format!("{{\"t\":\"{kind}\"")), "no {kind} row");
     }
     assert!(first.starts_with("{\"format\":\"scimd-export\",\"version\":1,"), "{first}");
@@ -210,6 +236,7 @@ async fn an_export_moves_through_postgres_and_back_and_the_server_answers_as_bef
         assert!(again.contains("\"source\":\"postgres\""));
         assert_eq!(body(&first), body(&again));
         answers_as_before(&p, &token, (&client, &secret), &alice).await;
+        catalog_as_before(&p, &token).await;
         last = dir.path().join("p.jsonl");
     }
     let c = sqlite(&dir, "c.db");
@@ -218,6 +245,7 @@ async fn an_export_moves_through_postgres_and_back_and_the_server_answers_as_bef
     assert!(String::from_utf8_lossy(&out.stdout).contains("counts and digests verified"));
     assert_eq!(body(&first), body(&export(&c, &dir.path().join("c.jsonl"), &[])));
     answers_as_before(&c, &token, (&client, &secret), &alice).await;
+    catalog_as_before(&c, &token).await;
 
     // A whole export goes into an empty database only.
     let out = import(&c, &dir.path().join("a.jsonl"));

@@ -557,11 +557,17 @@ pub(crate) fn kind_code(kind: ResourceKind) -> i64 {
     match kind {
         ResourceKind::User => 1,
         ResourceKind::Group => 2,
+        ResourceKind::Custom(code) => i64::from(code),
     }
 }
 
 pub(crate) fn kind_from_code(code: i64) -> ResourceKind {
-    if code == 2 { ResourceKind::Group } else { ResourceKind::User }
+    match code {
+        2 => ResourceKind::Group,
+        // A declared type's code is its per-tenant rtype (16..=255).
+        c if c >= i64::from(scimd_core::schema::FIRST_CUSTOM_CODE) && c <= 255 => ResourceKind::Custom(c as u8),
+        _ => ResourceKind::User,
+    }
 }
 
 /// Formats a timestamp in the normalized, byte-ordered form stored in the database.

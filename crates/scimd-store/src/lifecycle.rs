@@ -40,6 +40,7 @@ pub fn name_key(kind: ResourceKind, doc: &Value) -> Option<String> {
     match kind {
         ResourceKind::User => scimd_core::resource::unique_key(kind, doc),
         ResourceKind::Group => doc.get("displayName").and_then(Value::as_str).map(scimd_core::filter::fold_case),
+        ResourceKind::Custom(_) => None,
     }
 }
 

@@ -83,6 +83,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/postgres/0013_events_time_by_tenant.sql")),
     (14, include_str!("../migrations/postgres/0014_federation.sql")),
     (15, include_str!("../migrations/postgres/0015_tombstones_deactivations.sql")),
+    (16, include_str!("../migrations/postgres/0016_type_codes.sql")),
     (17, include_str!("../migrations/postgres/0017_sources.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys

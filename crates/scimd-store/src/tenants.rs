@@ -162,4 +162,8 @@ pub trait TenantStore: Send + Sync {
     fn tenant_profiles(&self) -> BoxFut<'_, StoreResult<Vec<(TenantId, String)>>>;
     /// Sets (or with `None` clears) a tenant's profile; `NotFound` if there is no tenant.
     fn set_tenant_profile(&self, tenant: TenantId, profile: Option<String>) -> BoxFut<'_, StoreResult<()>>;
+    /// The codes (16..=255, their rows' `rtype`) of the resource types a tenant's profile
+    /// declares, in the order of `names`; a name seen for the first time gets the next
+    /// code, kept for good.
+    fn type_codes(&self, tenant: TenantId, names: Vec<String>) -> BoxFut<'_, StoreResult<Vec<(String, u8)>>>;
 }

@@ -100,6 +100,18 @@ fn find_sub<'r>(parent: &ResolvedAttr, parent_def: &'r AttrDef, path: &AttrPath)
     })
 }
 
+/// 400 `invalidFilter` when a declared type does not let filters name `top`.
+pub fn check_filterable(reg: &Registry, kind: ResourceKind, top: &str) -> ScimResult<()> {
+    match reg.resource_type(kind) {
+        Some(rt) if !rt.is_filterable(top) => Err(ScimError::invalid_filter(format!(
+            "'{top}' is not filterable on {} (filterable: {})",
+            rt.endpoint.trim_start_matches('/'),
+            rt.filterable.as_deref().unwrap_or_default().join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 struct Resolver<'r> {
     reg: &'r Registry,
     kind: ResourceKind,
@@ -110,7 +122,10 @@ impl<'r> Resolver<'r> {
         let found = match parent {
             Some((p, def)) => find_sub(p, def, path)?,
             None => find(self.reg, self.kind, path).ok_or_else(|| {
-                ScimError::invalid_filter(format!("unknown attribute '{path}' for resource type {}", self.kind.name()))
+                ScimError::invalid_filter(format!(
+                    "unknown attribute '{path}' for resource type {}",
+                    self.reg.type_name(self.kind)
+                ))
             })?,
         };
         if found.addressed.returned == Returned::Never
@@ -118,6 +133,9 @@ impl<'r> Resolver<'r> {
             || found.top.returned == Returned::Never
         {
             return Err(ScimError::invalid_filter(format!("attribute '{path}' cannot be used in a filter")));
+        }
+        if parent.is_none() {
+            check_filterable(self.reg, self.kind, &found.top.name)?;
         }
         Ok(found)
     }

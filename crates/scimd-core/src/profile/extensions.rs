@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{AttrDef, AttrType, Mutability, ResourceKind, Returned, SchemaDef, Uniqueness};
+use crate::schema::{AttrDef, AttrType, Mutability, Registry, ResourceKind, Returned, SchemaDef, Uniqueness};
 
 /// A schema extension declared by a profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,11 +148,22 @@ fn attr_def(a: &AttrDoc, depth: u8) -> Result<AttrDef, String> {
 }
 
 impl ExtensionDecl {
-    pub(super) fn kind(&self) -> Result<ResourceKind, String> {
+    /// The kind the extension extends: User, Group, or a type the profile declares.
+    pub(super) fn kind(&self, reg: &Registry) -> Result<ResourceKind, String> {
         match self.resource_type.as_str() {
             "User" => Ok(ResourceKind::User),
             "Group" => Ok(ResourceKind::Group),
-            other => Err(format!("extension '{}': resource_type must be User or Group, not '{other}'", self.schema.id)),
+            other => reg
+                .resource_types
+                .iter()
+                .find(|rt| rt.kind.is_custom() && rt.name == other)
+                .map(|rt| rt.kind)
+                .ok_or_else(|| {
+                    format!(
+                        "extension '{}': resource_type must be User, Group or a declared resource type, not '{other}'",
+                        self.schema.id
+                    )
+                }),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{Profile, RefreshExpiry};
+use super::{Profile, RefreshExpiry, TypeEndpoint};
 
 /// A stored profile's head: what [`Profile`] says of these settings, and nothing else.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -27,6 +27,9 @@ pub struct ProfileHead {
     pub opaque_access_tokens: bool,
     #[serde(default)]
     pub private_key_jwt_only: bool,
+    /// The declared resource types' endpoints (every request is routed by them).
+    #[serde(default)]
+    pub resource_types: Vec<TypeEndpoint>,
 }
 
 impl ProfileHead {
@@ -47,6 +50,7 @@ impl ProfileHead {
             refresh_expiry: p.refresh_expiry,
             opaque_access_tokens: p.opaque_access_tokens,
             private_key_jwt_only: p.private_key_jwt_only,
+            resource_types: p.resource_types.iter().map(|t| TypeEndpoint { endpoint: t.endpoint.clone() }).collect(),
         }
     }
 }
@@ -61,7 +65,8 @@ mod tests {
             r#"{}"#,
             r#"{"preset": "x", "base_paths": ["/api", "/v1"], "token_path": "/t", "grant_all_client_scopes": true,
                 "token_http_status_code": true, "refresh_expiry": "absolute", "opaque_access_tokens": true,
-                "delete_deactivates": true, "private_key_jwt_only": true}"#,
+                "delete_deactivates": true, "private_key_jwt_only": true,
+                "resource_types": [{"name": "Role", "endpoint": "/Roles", "schema": "urn:okta:scim:schemas:core:1.0:Role"}]}"#,
             r#"{"refresh_expiry": "sliding", "users": {"patch": false}}"#,
         ];
         for text in texts {

@@ -1,5 +1,6 @@
-//! `scimd tenant create|set|profile|list`: tenants, their SCIM feature, audit settings
-//! and profile (from a file, standard input or a preset).
+//! `scimd tenant create|set|profile|catalog|list`: tenants, their SCIM feature, audit
+//! settings and profile (from a file, standard input or a preset), and the catalogs of the
+//! resource types their profiles declare.
 
 use clap::{Subcommand, ValueEnum};
 
@@ -67,9 +68,37 @@ pub enum TenantCmd {
         #[arg(long, default_value_t = 30)]
         days: i64,
     },
+    /// The rows of a resource type the tenant's profile declares (its Roles, Entitlements…):
+    /// clients read them over SCIM, the operator loads them.
+    Catalog {
+        #[command(subcommand)]
+        cmd: CatalogCmd,
+    },
     /// List tenants: id, name, created, SCIM on/off, the preset its profile came from or
     /// `-`, the stage, the counterpart or `-` (tab-separated).
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCmd {
+    /// Make the type's rows those of a JSON file (an array of resources, each with its
+    /// `id`): every row is checked first (one bad row changes nothing); new ids are
+    /// created, changed rows replaced, rows not in the file deleted. Prints what changed.
+    Set {
+        tenant: String,
+        /// The declared type's name (`Role`).
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+        /// The JSON file (`-` for standard input).
+        #[arg(long)]
+        file: String,
+    },
+    /// Print the type's rows (a JSON array, each row with its `id`).
+    Show {
+        tenant: String,
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,6 +222,35 @@ pub(super) async fn run(admin: &Admin, cmd: TenantCmd) -> Result<(), String> {
                     t.audit_details_days
                 );
             }
+            Ok(())
+        }
+        TenantCmd::Catalog { cmd: CatalogCmd::Set { tenant, type_name, file } } => {
+            let text = if file == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| format!("cannot read the catalog: {e}"))?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?
+            };
+            let rows = serde_json::from_str::<serde_json::Value>(&text).map_err(|e| format!("{file}: {e}"))?;
+            let d = admin.replace_catalog(&tenant, &type_name, &rows).await?;
+            println!(
+                "tenant {}: {} catalog loaded: {} added, {} changed, {} removed, {} unchanged",
+                d.tenant,
+                d.type_name,
+                d.added.len(),
+                d.changed.len(),
+                d.removed.len(),
+                d.unchanged
+            );
+            for (what, ids) in [("added", &d.added), ("changed", &d.changed), ("removed", &d.removed)] {
+                for id in ids {
+                    println!("{what}\t{id}");
+                }
+            }
+            Ok(())
+        }
+        TenantCmd::Catalog { cmd: CatalogCmd::Show { tenant, type_name } } => {
+            let rows = admin.show_catalog(&tenant, &type_name).await?;
+            println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
             Ok(())
         }
         TenantCmd::List => {

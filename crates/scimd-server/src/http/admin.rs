@@ -3,6 +3,7 @@
 //! by configuration, or created by `scimd admin-token create`); tenant tokens are never
 //! accepted. Errors are `{"status": N, "detail": "…"}`.
 
+mod catalog;
 mod events;
 mod federation;
 mod groups;
@@ -591,6 +592,7 @@ pub(super) fn routes(table: &mut RouteTable) -> Router<AppState> {
         .route("/signing-keys/{kid}", admin(delete(retire_key)))
         .with(places::routes)
         .with(groups::routes)
+        .with(catalog::routes)
         .with(users::routes)
         .with(events::routes)
         .with(onboard::routes)

@@ -39,6 +39,9 @@ pub struct Mounts {
     /// Longest first, so that `/api/v2` wins over `/api`.
     bases: std::sync::RwLock<Vec<String>>,
     tokens: std::sync::RwLock<Vec<String>>,
+    /// The endpoints of the resource types any tenant declares (`/Roles`), so that a path
+    /// no tenant declares keeps its 404 before any authentication.
+    endpoints: std::sync::RwLock<Vec<String>>,
     /// When the last reread caused by an unknown path started.
     last_miss: tokio::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -68,6 +71,30 @@ impl Mounts {
         self.rewrite(token_path, req)
     }
 
+    /// Whether some tenant declares a resource type at `endpoint` (`/Roles`, any case),
+    /// rereading the profiles first (as for an unknown path) when none is known to.
+    pub async fn declares_fresh(&self, service: &Service, endpoint: &str) -> bool {
+        if self.declares(endpoint) {
+            return true;
+        }
+        let arrived = std::time::Instant::now();
+        let mut last = self.last_miss.lock().await;
+        if last.is_none_or(|started| started < arrived) {
+            if let Some(started) = *last {
+                tokio::time::sleep(MISS_REFRESH.saturating_sub(started.elapsed())).await;
+            }
+            *last = Some(std::time::Instant::now());
+            if let Err(e) = self.refresh(service).await {
+                tracing::warn!(error = %e, "reading tenants' mounted paths failed");
+            }
+        }
+        self.declares(endpoint)
+    }
+
+    fn declares(&self, endpoint: &str) -> bool {
+        self.endpoints.read().expect("mounts").iter().any(|e| e.eq_ignore_ascii_case(endpoint))
+    }
+
     /// Whether `path` is under a mounted base path or is a mounted token path.
     fn knows(&self, path: &str) -> bool {
         self.base_of(path).is_some() || self.tokens.read().expect("mounts").iter().any(|t| path == t.as_str())
@@ -87,12 +114,17 @@ impl Mounts {
     pub async fn refresh(&self, service: &Service) -> Result<(), String> {
         let mut bases = Vec::new();
         let mut tokens = Vec::new();
+        let mut endpoints = Vec::new();
         // Only the profiles' heads: cheap to read for many tenants every few seconds. An
         // unreadable stored profile mounts nothing (the service reports it).
         for p in service.profile_heads().await.map_err(|e| e.to_string())? {
             bases.extend(p.base_paths.into_iter().filter(|b| b != "/scim/v2"));
             tokens.extend(p.token_path);
+            endpoints.extend(p.resource_types.into_iter().map(|t| t.endpoint));
         }
+        endpoints.sort();
+        endpoints.dedup();
+        *self.endpoints.write().expect("mounts") = endpoints;
         bases.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         bases.dedup();
         tokens.sort();

@@ -17,7 +17,7 @@ use scimd_core::profile::{self, Profile};
 use scimd_core::schema::{Registry, ResourceKind};
 use serde_json::{Map, Value, json};
 
-use crate::operation::{AdminTarget, Operation};
+use crate::operation::{AdminTarget, CustomOp, Operation};
 
 /// Where an operation's security comes from.
 #[derive(Clone, Copy)]
@@ -176,6 +176,12 @@ fn operations() -> Vec<Op> {
             auth: Tenant,
         });
     }
+    // The resource types a tenant's profile declares (`/Roles`): read only.
+    ops.extend([
+        op!("get" "/scim/v2/{endpoint}", Custom(CustomOp::List), "Declared types", "List a resource type the tenant's profile declares (e.g. /Roles)", LIST_PARAMS, Empty, (200, Some((SCIM, "ListResponse"))), Tenant),
+        op!("post" "/scim/v2/{endpoint}/.search", Custom(CustomOp::Search), "Declared types", "Search a declared resource type", &[], Scim("SearchRequest"), (200, Some((SCIM, "ListResponse"))), Tenant),
+        op!("get" "/scim/v2/{endpoint}/{id}", Custom(CustomOp::Read), "Declared types", "Read one resource of a declared type", PROJECTION, Empty, (200, Some((SCIM, "Object"))), Tenant),
+    ]);
     ops.extend([
         op!("get" "/scim/v2/Me", Read(User), "Me", "The token's user", PROJECTION, Empty, (200, Some((SCIM, "User"))), Tenant),
         op!("put" "/scim/v2/Me", Replace(User), "Me", "Replace the token's user", PROJECTION, Scim("User"), (200, Some((SCIM, "User"))), Tenant),
@@ -436,6 +442,7 @@ pub fn tenant_document(profile: &Profile, registry: &Registry, base: &str, token
             Operation::Token | Operation::Revoke | Operation::Introspect => true,
             Operation::Bulk => bulk && (any_write(ResourceKind::User) || any_write(ResourceKind::Group)),
             Operation::Search(None) => readable,
+            Operation::Custom(_) => !profile.resource_types.is_empty(),
             // The rest of the tenant's SCIM API: what its profile allows of it.
             op if o.path.starts_with("/scim/v2/") => {
                 op.access().is_none_or(|(kind, op)| profile.access(kind).allows(op))

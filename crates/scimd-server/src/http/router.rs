@@ -79,6 +79,31 @@ fn resource_routes<'t, const K: u8>(routes: Routes<'t>, base: &str, k: ResourceK
         )
 }
 
+/// The routes of the resource types tenants' profiles declare; the static routes above
+/// win over them (axum tries them first).
+fn custom_routes(routes: Routes<'_>) -> Routes<'_> {
+    use super::custom;
+    use crate::operation::CustomOp as C;
+    use Method as M;
+    routes
+        .route(
+            "/{endpoint}",
+            on(M::GET, Custom(C::List), custom::list)
+                .on(M::POST, Custom(C::Create), custom::create)
+                .on(M::PUT, Custom(C::Replace), custom::collection_write)
+                .on(M::PATCH, Custom(C::Patch), custom::collection_write)
+                .on(M::DELETE, Custom(C::Delete), custom::collection_write),
+        )
+        .route("/{endpoint}/.search", on(M::POST, Custom(C::Search), custom::search))
+        .route(
+            "/{endpoint}/{id}",
+            on(M::GET, Custom(C::Read), custom::get_one)
+                .on(M::PUT, Custom(C::Replace), custom::replace)
+                .on(M::PATCH, Custom(C::Patch), custom::patch)
+                .on(M::DELETE, Custom(C::Delete), custom::delete),
+        )
+}
+
 /// The application's own routes (all but Swagger UI's) and the table naming each one's
 /// operation: the token endpoint at `token_path`, `/metrics` when operators read it here.
 fn routes(token_path: &str, metrics: MetricsAccess, portal: bool) -> (Router<AppState>, RouteTable) {
@@ -105,10 +130,8 @@ fn routes(token_path: &str, metrics: MetricsAccess, portal: bool) -> (Router<App
         .route("/docs", on(M::GET, Discovery, tenant_docs::page))
         .route("/docs/init.js", on(M::GET, Discovery, tenant_docs::script));
     let scim = resource_routes::<USERS>(scim, "/Users", ResourceKind::User);
-    let scim = resource_routes::<GROUPS>(scim, "/Groups", ResourceKind::Group)
-        .into_router()
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
+    let scim = resource_routes::<GROUPS>(scim, "/Groups", ResourceKind::Group);
+    let scim = custom_routes(scim).into_router().fallback(not_found).method_not_allowed_fallback(method_not_allowed);
     let admin = admin::routes(&mut table);
     let portal = if portal { portal::routes(&mut table) } else { Router::new() };
     let mut app = Routes::new("", &mut table);

@@ -12,7 +12,11 @@ impl Service {
         // A Bulk request with `Prefer: respond-async` runs in the background, its outcome
         // told by the tenant's streams (`async_bulk`).
         spc.async_requests = spc.security_events && spc.bulk.is_some();
-        Ok(discovery::service_provider_config_json(&spc, &ctx.base_url))
+        let mut doc = discovery::service_provider_config_json(&spc, &ctx.base_url);
+        if let (Some(re), Some(o)) = (discovery::roles_and_entitlements(self.registry(ctx)), doc.as_object_mut()) {
+            o.insert("RolesAndEntitlements".into(), re);
+        }
+        Ok(doc)
     }
 
     /// The schemas of the resource types the tenant's profile offers (a tenant without
@@ -53,7 +57,7 @@ impl Service {
         reg.resource_types
             .iter()
             .filter(|rt| profile.access(rt.kind).offered)
-            .find(|rt| rt.kind.name().eq_ignore_ascii_case(name))
+            .find(|rt| rt.name.eq_ignore_ascii_case(name))
             .map(|rt| discovery::resource_type_json(reg, rt, &ctx.base_url))
             .ok_or_else(|| ScimError::not_found(format!("resource type '{name}' not found")).into())
     }

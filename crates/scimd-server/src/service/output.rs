@@ -70,14 +70,11 @@ impl Service {
     }
 
     pub(super) fn location(ctx: &Ctx, kind: ResourceKind, id: &str) -> String {
-        format!("{}{}/{}", ctx.base_url, kind.endpoint(), id)
+        format!("{}{}/{}", ctx.base_url, ctx.tenancy.registry.type_endpoint(kind), id)
     }
 
     pub(super) fn plan<'a>(&self, ctx: &'a Ctx, kind: ResourceKind) -> &'a OutputPlan {
-        match kind {
-            ResourceKind::User => &ctx.tenancy.plans[0],
-            ResourceKind::Group => &ctx.tenancy.plans[1],
-        }
+        ctx.tenancy.plans.iter().find(|p| p.kind() == kind).unwrap_or(&ctx.tenancy.plans[0])
     }
 
     /// A resource as a GET of the tenant's would write it (an event's full form).
@@ -183,6 +180,7 @@ impl Service {
         let attr = match kind {
             ResourceKind::Group => "members",
             ResourceKind::User => "groups",
+            ResourceKind::Custom(_) => return false,
         };
         proj.wants(self.registry(ctx), kind, attr)
     }

@@ -43,7 +43,7 @@ impl PlaceRules {
 pub struct Tenancy {
     pub profile: Profile,
     pub registry: Arc<Registry>,
-    pub(super) plans: Arc<[OutputPlan; 2]>,
+    pub(super) plans: Arc<[OutputPlan]>,
     /// The tenant's location rules.
     pub places: PlaceRules,
     /// The names of secrets in its payloads (for the audit trail's redaction).
@@ -80,12 +80,16 @@ impl Service {
         let tenancy = match previous {
             Some((old, old_places, tenancy)) if old == text && old_places == places => tenancy,
             _ => {
-                let profile = match &text {
+                let mut profile = match &text {
                     Some(t) => Profile::from_json(t).map_err(|e| {
                         AppError::Internal(format!("the stored profile of tenant {} is unusable: {e}", tenant.0))
                     })?,
                     None => Profile::default(),
                 };
+                if !profile.resource_types.is_empty() {
+                    let names = profile.resource_types.iter().map(|t| t.name.clone()).collect();
+                    profile.type_codes = self.store.type_codes(tenant, names).await?;
+                }
                 Arc::new(self.tenancy_of(tenant, profile, &places)?)
             }
         };
@@ -115,7 +119,8 @@ impl Service {
         if state.has_locations {
             scimd_core::builtin::add_places_extension(&mut registry);
         }
-        let plans = Arc::new([ResourceKind::User, ResourceKind::Group].map(|k| OutputPlan::new(&registry, k)));
+        let plans: Arc<[OutputPlan]> =
+            registry.resource_types.iter().map(|rt| OutputPlan::new(&registry, rt.kind)).collect();
         let secrets = Arc::new(crate::audit::Secrets::of(&registry));
         Ok(Tenancy { profile, registry: Arc::new(registry), plans, places, secrets })
     }

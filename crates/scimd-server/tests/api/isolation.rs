@@ -17,6 +17,13 @@ async fn no_tenant_reaches_another_tenants_resources() {
     let secret_group = s.create_group("acme-secret-group", &[&uid]).await;
     let gid = secret_group["id"].as_str().unwrap().to_string();
     let other = s.tenant_token("globex").await;
+    // Both declare a resource type: its endpoints are tried too.
+    let op = s.operator_token().await;
+    let roles = json!({"resource_types": [{"name": "Role", "endpoint": "/Roles", "schema": "urn:okta:scim:schemas:core:1.0:Role"}]});
+    for tenant in ["acme", "globex"] {
+        let url = s.root(&format!("/admin/v1/tenants/{tenant}/profile"));
+        assert_eq!(s.send(s.client.put(url).bearer_auth(&op).json(&roles)).await.status, 200);
+    }
     let own = s.post_as(&other, "/Users", &json!({"userName": "globex-user"})).await;
     let own_id = own.body["id"].as_str().unwrap().to_string();
     let leaks = |body: &Value| {
@@ -32,7 +39,8 @@ async fn no_tenant_reaches_another_tenants_resources() {
             continue;
         }
         let id = if path.contains("Groups") { &gid } else { &uid };
-        let url = path.replace("{id}", id);
+        // Both tenants declare /Roles: globex asks for acme's ids there too.
+        let url = path.replace("{id}", id).replace("{endpoint}", "Roles");
         for method in item.as_object().unwrap().keys() {
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let mut rq = s.client.request(m, s.root(&url)).bearer_auth(&other);

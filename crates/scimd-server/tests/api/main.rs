@@ -12,6 +12,7 @@ mod common;
 mod conformance;
 mod connections;
 mod cursors;
+mod custom_types;
 mod deactivation;
 mod discovery;
 mod errors;

@@ -2,7 +2,7 @@
 //! documented operation routed by the real router, a snapshot that shows any API change in
 //! review, and Swagger UI served from the binary at `/docs`.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::TestServer;
 
@@ -57,6 +57,11 @@ async fn the_document_is_served_and_matches_its_snapshot() {
 async fn every_documented_operation_reaches_a_handler() {
     let s = TestServer::start().await;
     let op = s.operator_token().await;
+    // A declared resource type, for the routes of declared types (`/scim/v2/{endpoint}`).
+    let roles =
+        json!({"resource_types": [{"name": "X", "endpoint": "/x", "schema": "urn:okta:scim:schemas:core:1.0:Role"}]});
+    let url = s.root("/admin/v1/tenants/acme/profile");
+    assert_eq!(s.send(s.client.put(url).bearer_auth(&op).json(&roles)).await.status, 200);
     let doc = s.send(s.client.get(s.root("/openapi.json"))).await.body;
     let mut n = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {

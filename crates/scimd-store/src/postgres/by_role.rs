@@ -73,6 +73,15 @@ impl TenantStore for PgStore {
         })
     }
 
+    fn type_codes(&self, tenant: TenantId, names: Vec<String>) -> BoxFut<'_, StoreResult<Vec<(String, u8)>>> {
+        Box::pin(async move {
+            if let Some(codes) = read!(self, |db| tenants::known_type_codes(db, tenant, &names))? {
+                return Ok(codes);
+            }
+            tenants::type_codes(&Pg(&*self.write_conn().await?), tenant, &names).await.map_err(retry::unknown_if_lost)
+        })
+    }
+
     fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(async move {
             tenants::set_audit_settings(&Pg(&*self.write_conn().await?), tenant, a)

@@ -121,3 +121,58 @@ pub(crate) async fn set_audit_settings(db: &impl Db, tenant: TenantId, a: AuditS
     )
     .await
 }
+
+/// The codes of the resource types `names` if every one has one already (`None` if not).
+pub(crate) async fn known_type_codes(
+    db: &impl Db,
+    tenant: TenantId,
+    names: &[String],
+) -> StoreResult<Option<Vec<(String, u8)>>> {
+    let rows: Vec<(String, i64)> = db
+        .query("SELECT name, code FROM type_codes WHERE tenant_id = ?", &[&tenant.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .await?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        match rows.iter().find(|(n, _)| n == name).and_then(|(_, c)| u8::try_from(*c).ok()) {
+            Some(code) => out.push((name.clone(), code)),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The codes of the resource types `names` (a tenant's declared types), giving the next
+/// free code to a name that has none. Codes are never reused, so a name declared again
+/// finds its rows. Two writers racing for one code: the loser's insert does nothing and
+/// it takes the next one.
+pub(crate) async fn type_codes(db: &impl Db, tenant: TenantId, names: &[String]) -> StoreResult<Vec<(String, u8)>> {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let mut tries = 0;
+        let code = loop {
+            let found: Option<i64> = db
+                .query_opt("SELECT code FROM type_codes WHERE tenant_id = ? AND name = ?", &[&tenant.0, name], |r| {
+                    r.get(0)
+                })
+                .await?;
+            if let Some(code) = found {
+                break code;
+            }
+            tries += 1;
+            if tries > 8 {
+                return Err(StoreError::Conflict(format!("no code could be given to resource type '{name}'")));
+            }
+            db.execute(
+                "INSERT INTO type_codes (tenant_id, name, code) \
+                 SELECT ?, ?, COALESCE(MAX(code), 15) + 1 FROM type_codes WHERE tenant_id = ? \
+                 ON CONFLICT DO NOTHING",
+                &[&tenant.0, name, &tenant.0],
+            )
+            .await?;
+        };
+        let code = u8::try_from(code)
+            .map_err(|_| StoreError::Conflict(format!("this tenant has used every resource type code ('{name}')")))?;
+        out.push((name.clone(), code));
+    }
+    Ok(out)
+}

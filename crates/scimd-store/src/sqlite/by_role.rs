@@ -61,6 +61,18 @@ impl TenantStore for SqliteStore {
     fn set_audit_settings(&self, tenant: TenantId, a: AuditSettings) -> BoxFut<'_, StoreResult<()>> {
         Box::pin(self.write(move |w| ready(tenants::set_audit_settings(&Lite(w), tenant, a))))
     }
+
+    fn type_codes(&self, tenant: TenantId, names: Vec<String>) -> BoxFut<'_, StoreResult<Vec<(String, u8)>>> {
+        // Known names are read without taking the writer.
+        let known = self.read_one(|c| ready(tenants::known_type_codes(&Lite(c), tenant, &names)));
+        Box::pin(async move {
+            match known {
+                Ok(Some(codes)) => Ok(codes),
+                Ok(None) => self.write(move |w| ready(tenants::type_codes(&Lite(w), tenant, &names))).await,
+                Err(e) => Err(e),
+            }
+        })
+    }
 }
 
 impl CredentialStore for SqliteStore {

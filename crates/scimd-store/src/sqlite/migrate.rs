@@ -25,6 +25,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../../migrations/sqlite/0019_events_time_by_tenant.sql")),
     (20, include_str!("../../migrations/sqlite/0020_federation.sql")),
     (21, include_str!("../../migrations/sqlite/0021_tombstones_deactivations.sql")),
+    (22, include_str!("../../migrations/sqlite/0022_type_codes.sql")),
     (23, include_str!("../../migrations/sqlite/0023_sources.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.

@@ -62,6 +62,8 @@ pub(crate) async fn find_any(
     let kinds: &[ResourceKind] = match kind {
         Some(ResourceKind::User) => &[ResourceKind::User],
         Some(ResourceKind::Group) => &[ResourceKind::Group],
+        // A declared type's row is never a member.
+        Some(ResourceKind::Custom(_)) => &[],
         None => &[ResourceKind::User, ResourceKind::Group],
     };
     for k in kinds {

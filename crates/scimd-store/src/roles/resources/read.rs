@@ -49,9 +49,14 @@ macro_rules! per_kind {
     ($dialect:expr, $kind:expr, $pre:expr, $post:expr) => {
         match ($dialect, $kind) {
             (Dialect::Sqlite, ResourceKind::User) => concat!($pre, user_groups_col!(Sqlite), $post),
-            (Dialect::Sqlite, ResourceKind::Group) => concat!($pre, group_members_col!(Sqlite), $post),
+            // A declared type has no members: the group's subquery finds none.
+            (Dialect::Sqlite, ResourceKind::Group | ResourceKind::Custom(_)) => {
+                concat!($pre, group_members_col!(Sqlite), $post)
+            }
             (Dialect::Postgres, ResourceKind::User) => concat!($pre, user_groups_col!(Postgres), $post),
-            (Dialect::Postgres, ResourceKind::Group) => concat!($pre, group_members_col!(Postgres), $post),
+            (Dialect::Postgres, ResourceKind::Group | ResourceKind::Custom(_)) => {
+                concat!($pre, group_members_col!(Postgres), $post)
+            }
         }
     };
 }

@@ -75,6 +75,8 @@ pub(crate) async fn create(
                 let ops = [MemberOp::Add(new.members.clone())];
                 groups = apply_group_ops(db, tenant, rowid, &ops, origin, now).await?
             }
+            // A declared type has no membership relation (`members` is always empty).
+            ResourceKind::Custom(_) => {}
         }
     }
     bump_count(db, tenant, kind, rowid, 1).await?;
@@ -124,16 +126,24 @@ pub(crate) async fn create_with_ids(
 ) -> StoreResult<Vec<StoredResource>> {
     let mut out = Vec::with_capacity(items.len());
     for (id, new) in items {
+        // Ids are unique among a tenant's users and groups (members name either), and a
+        // declared type's rows also among their own type's.
         let taken = match db.dialect() {
             // The writer is alone.
-            Dialect::Sqlite => find_any(db, tenant, &id, None).await?.is_some(),
+            Dialect::Sqlite => {
+                find_any(db, tenant, &id, None).await?.is_some()
+                    || (kind.is_custom() && {
+                        let sql = "SELECT 1 FROM resources WHERE tenant_id = ? AND rtype = ? AND scim_id = ?";
+                        db.query_opt(sql, &[&tenant.0, &kind_code(kind), &id], |_| Ok(())).await?.is_some()
+                    })
+            }
             // Each id is locked (an advisory lock on the tenant and the id) before it is
             // looked for among both kinds, so two writers giving the same id to a user and
             // a group cannot both succeed.
             Dialect::Postgres => {
                 db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, ?))", &[&id, &tenant.0]).await?;
-                let sql = "SELECT 1 FROM resources WHERE tenant_id = ? AND scim_id = ? LIMIT 1";
-                db.query_opt(sql, &[&tenant.0, &id], |_| Ok(())).await?.is_some()
+                let sql = "SELECT 1 FROM resources WHERE tenant_id = ? AND scim_id = ? AND rtype IN (1, 2, ?) LIMIT 1";
+                db.query_opt(sql, &[&tenant.0, &id, &kind_code(kind)], |_| Ok(())).await?.is_some()
             }
         };
         if taken {
@@ -231,6 +241,7 @@ pub(crate) async fn update(
             let changed = !groups.is_empty();
             (groups, changed)
         }
+        ResourceKind::Custom(_) => (Vec::new(), false),
     };
     if let Some(full) = recording {
         let facts = ChangeFacts {
@@ -279,7 +290,7 @@ pub(crate) async fn delete(
     let recording = events::recording(db, tenant).await?;
     let watch = match kind {
         ResourceKind::Group => access::watch(db, tenant, recording, Users::Groups(vec![rowid], &[]), false).await?,
-        ResourceKind::User => None,
+        ResourceKind::User | ResourceKind::Custom(_) => None,
     };
     let groups: Vec<i64> = db
         .query(

@@ -18,7 +18,7 @@ macro_rules! kind {
     };
 }
 
-pub(super) static KINDS: [Kind; 28] = [
+pub(super) static KINDS: [Kind; 29] = [
     kind!(
         "tenant",
         Tenant,
@@ -79,6 +79,22 @@ pub(super) static KINDS: [Kind; 28] = [
                      VALUES ((SELECT id FROM tenants WHERE name = ?), ?, ?, ?, (SELECT q.id FROM places q JOIN \
                      tenants t ON t.id = q.tenant_id WHERE t.name = ? AND q.level = ? AND q.key = ?), ?, ?, ?)",
             params: &[0, 1, 2, 3, 0, 4, 5, 6, 7, 8],
+            links: None,
+            special: Special::None,
+        }
+    ),
+    // Before the resources: a declared type's rows are stored under its code.
+    kind!(
+        "type_code",
+        Tenant,
+        [("tenant", T), ("name", T), ("code", I)],
+        KindSql {
+            cols: "t.name, c.name, c.code",
+            from: "type_codes c JOIN tenants t ON t.id = c.tenant_id",
+            scope: Scope::Tenant,
+            order: &[("c.tenant_id", I), ("c.name", T)],
+            insert: "INSERT INTO type_codes (tenant_id, name, code) VALUES ((SELECT id FROM tenants WHERE name = ?), ?, ?)",
+            params: &[0, 1, 2],
             links: None,
             special: Special::None,
         }
