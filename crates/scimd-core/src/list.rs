@@ -47,6 +47,18 @@ pub struct ListQuery {
     /// The filter's canonical text (empty without one): what cursors are bound to, with
     /// the tenant and the resource type (see [`crate::cursor`]).
     pub filter_text: String,
+    /// The caller's provisioning source, when it has one: comparisons on `externalId`
+    /// match only its resources (RFC 7643 §3.1). The store applies it; the in-memory
+    /// evaluator, which sees one resource at a time, does not.
+    pub external_id_scope: Option<SourceScope>,
+}
+
+/// A provisioning source as a query or a write names it: its name, and whether it is the
+/// tenant's default source (which also sees the resources no source owns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceScope {
+    pub name: String,
+    pub default: bool,
 }
 
 /// List parameters as the client sent them.
@@ -322,7 +334,7 @@ impl ListParams {
                 }
             },
         };
-        Ok(ListQuery { filter, sort, start_index, count, projection, after, filter_text })
+        Ok(ListQuery { filter, sort, start_index, count, projection, after, filter_text, external_id_scope: None })
     }
 }
 

@@ -8,11 +8,13 @@ mod conformance;
 mod extensions;
 mod head;
 mod reprovision;
+mod sources;
 mod types;
 
 pub use extensions::{AttrDoc, ExtensionDecl, SchemaDoc};
 pub use head::ProfileHead;
 pub use reprovision::Reprovision;
+pub use sources::{Caller, MAX_SOURCES, SourceDecl};
 pub use types::{TypeDecl, TypeEndpoint};
 
 use serde::{Deserialize, Serialize};
@@ -261,6 +263,10 @@ pub struct Profile {
     /// Per process, like the server's rates. `None`: the server's limits only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// The tenant's provisioning sources (see [`SourceDecl`]); empty: every client is
+    /// one provisioning domain, as before sources existed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceDecl>,
 }
 
 /// When the refresh tokens of a login expire.
@@ -439,6 +445,7 @@ impl Profile {
             // Building it checks the declarations; without any there is nothing to check.
             self.registry()?;
         }
+        self.validate_sources()?;
         self.validate_conformance()
     }
 

@@ -35,7 +35,7 @@ use scimd_core::events::Write;
 use scimd_core::list::{ListParams, PageConfig, list_response};
 use scimd_core::patch::{MemberOp, PatchOperation, apply_patch, parse_patch_request};
 use scimd_core::places::{self, LocationRules};
-use scimd_core::profile::{Operation, Profile, Reprovision};
+use scimd_core::profile::{Caller, Operation, Profile, Reprovision};
 use scimd_core::projection::Projection;
 use scimd_core::render::{self, OutputPlan};
 use scimd_core::resource::{self, MemberRef, Meta};
@@ -44,7 +44,7 @@ use scimd_core::user_name;
 use scimd_core::{ScimError, ScimType};
 use scimd_store::{
     Change, IfMatch, MemberRow, NewResource, PlacesState, ResourceState, Store, StoreError, StoredResource, TenantId,
-    Update,
+    Update, Writer,
 };
 use serde_json::Value;
 
@@ -67,12 +67,32 @@ pub struct Ctx {
     pub bulk_op: Option<(String, String)>,
     /// The user the token was issued to, for `/Me`.
     pub subject: Option<Arc<str>>,
+    /// Who writes: the operator, or a SCIM client and its provisioning source (which
+    /// resources it may change, which externalIds it sees, whose memberships it changes).
+    pub writer: Writer,
 }
 
 impl Ctx {
+    /// The caller's provisioning source, which scopes its `externalId` comparisons.
+    pub(crate) fn source_scope(&self) -> Option<scimd_core::list::SourceScope> {
+        match &self.writer {
+            Writer::Source(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     fn event(&self, status: u16) -> Option<scimd_store::ChangeEvent> {
         let op = self.bulk_op.as_ref().map(|(m, p)| (m.as_str(), p.as_str()));
         self.audit.as_ref().map(|a| a.change_event(self.tenant, status, op))
+    }
+}
+
+/// Who a SCIM client writes as: its provisioning source, when the tenant declares sources.
+pub fn writer_of(profile: &Profile, client: &str) -> Writer {
+    match profile.source_of(client) {
+        Caller::Anyone => Writer::Client,
+        Caller::Source(s) => Writer::Source(s),
+        Caller::Unlisted => Writer::Unlisted,
     }
 }
 
@@ -329,6 +349,7 @@ impl Service {
             members: prepared.members.unwrap_or_default(),
             event: ctx.event(201),
             derived_gen,
+            writer: ctx.writer.clone(),
         };
         if mode == Reprovision::Restore
             && let Some(revive) = &revive
@@ -426,7 +447,14 @@ impl Service {
             Ok(Change { state, password_hash, member_ops, deactivates, derived_gen })
         });
         let related = self.related_for(ctx, &profile, kind, proj);
-        let update = Update { if_match, mutate, related, event: ctx.event(200), write: Write::Replace };
+        let update = Update {
+            if_match,
+            mutate,
+            related,
+            event: ctx.event(200),
+            write: Write::Replace,
+            writer: ctx.writer.clone(),
+        };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.after_user_write(ctx, &stored.id, &outcome).await?;
         self.changes.notify();
@@ -500,7 +528,14 @@ impl Service {
         let omit = may_omit && kind == ResourceKind::Group && !profile.group_patch_resource;
         let related = !omit && self.related_for(ctx, &profile, kind, proj);
         let status = if omit { 204 } else { 200 };
-        let update = Update { if_match, mutate, related, event: ctx.event(status), write: Write::Patch };
+        let update = Update {
+            if_match,
+            mutate,
+            related,
+            event: ctx.event(status),
+            write: Write::Patch,
+            writer: ctx.writer.clone(),
+        };
         let stored = self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await?;
         self.after_user_write(ctx, &stored.id, &written).await?;
         self.changes.notify();
@@ -538,7 +573,14 @@ impl Service {
                     derived_gen,
                 })
             });
-            let update = Update { if_match, mutate, related: false, event: ctx.event(204), write: Write::Patch };
+            let update = Update {
+                if_match,
+                mutate,
+                related: false,
+                event: ctx.event(204),
+                write: Write::Patch,
+                writer: ctx.writer.clone(),
+            };
             return match self.store.update(ctx.tenant, kind, id, update, self.clock.now()).await {
                 Ok(stored) => {
                     self.after_user_write(ctx, &stored.id, &written).await?;
@@ -556,7 +598,8 @@ impl Service {
             ResourceKind::User => self.store.get(ctx.tenant, kind, id, false).await?,
             ResourceKind::Group | ResourceKind::Custom(_) => None,
         };
-        self.store.delete(ctx.tenant, kind, id, if_match, ctx.event(204), self.clock.now()).await.map_err(
+        let writer = ctx.writer.clone();
+        self.store.delete(ctx.tenant, kind, id, if_match, writer, ctx.event(204), self.clock.now()).await.map_err(
             |e| match e {
                 StoreError::NotFound => {
                     AppError::Scim(ScimError::not_found(format!("{} '{id}' not found", kind.name())))
@@ -583,7 +626,8 @@ impl Service {
             None => None,
         };
         let seal = key.as_ref().map(|key| CursorSeal { key, tenant: ctx.tenant.0 });
-        let query = params.resolve_paged(reg, kind, &self.page_config(&profile), seal.as_ref())?;
+        let mut query = params.resolve_paged(reg, kind, &self.page_config(&profile), seal.as_ref())?;
+        query.external_id_scope = ctx.source_scope();
         let related = self.related_for(ctx, &profile, kind, &query.projection);
         let page = self.store.list(ctx.tenant, kind, &query, related).await?;
         let items =
@@ -618,7 +662,9 @@ impl Service {
                 continue;
             }
             match params.resolve(reg, kind, &page) {
-                Ok(q) => queries.push((kind, q)),
+                Ok(q) => {
+                    queries.push((kind, scimd_core::list::ListQuery { external_id_scope: ctx.source_scope(), ..q }))
+                }
                 Err(e) if e.scim_type == Some(ScimType::InvalidFilter) => {
                     first_err.get_or_insert(e);
                 }

@@ -207,8 +207,16 @@ async fn an_export_moves_through_postgres_and_back_and_the_server_answers_as_bef
     tenant(&a, "globex");
     more_kinds(&dir, &a);
     let alice = seed(&a, &token).await;
+    // The provisioning source that manages each user, and who made each membership (over
+    // SCIM and by the operator), travel with them.
+    let conn = rusqlite::Connection::open(dir.path().join("a.db")).unwrap();
+    conn.execute_batch("UPDATE resources SET source = 'entra' WHERE rtype = 1; UPDATE members SET origins = 3")
+        .unwrap();
+    drop(conn);
     run_ok(scimd(&a).args(["access", "grant", "--tenant", "acme", "--group", "staff", "--bank", "b1"]));
     let first = export(&a, &dir.path().join("a.jsonl"), &[]);
+    assert_eq!(first.matches("\"source\":\"entra\"").count(), 2, "each user's source");
+    assert_eq!(first.matches("\"origins\":3").count(), 2, "each membership's origins");
     for kind in
         ["place", "access_link", "event_stream", "event", "portal_operator", "portal_user", "api_user", "type_code"]
     {

@@ -205,6 +205,71 @@ pub struct NewResource {
     pub derived_gen: i64,
     /// The request's audit event, written with the resource.
     pub event: Option<ChangeEvent>,
+    /// Who creates it: the source it then belongs to, the origin of its memberships.
+    pub writer: Writer,
+}
+
+/// Who writes a resource, for the rules of provisioning sources: which resources it may
+/// change, which source a resource it creates belongs to, and which origin bit of a
+/// membership (`members.origins`) its changes of memberships set and clear.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Writer {
+    /// A SCIM client of a tenant that declares no sources: it changes every resource.
+    #[default]
+    Client,
+    /// A SCIM client of one of the tenant's sources: it changes its own resources, and the
+    /// default source those no source owns.
+    Source(scimd_core::list::SourceScope),
+    /// A SCIM client in none of the tenant's declared sources: it may read, not write.
+    Unlisted,
+    /// The operator (portal, admin API, CLI): changes every resource; its memberships are
+    /// kept apart from those made over SCIM.
+    Operator,
+}
+
+/// The origin bit of memberships made over SCIM.
+pub const ORIGIN_SCIM: i64 = 1;
+/// The origin bit of memberships made by the operator.
+pub const ORIGIN_OPERATOR: i64 = 2;
+
+impl Writer {
+    /// The origin bit the writer's membership changes set and clear.
+    pub fn origin(&self) -> i64 {
+        if *self == Writer::Operator { ORIGIN_OPERATOR } else { ORIGIN_SCIM }
+    }
+
+    /// The source a resource the writer creates belongs to.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Writer::Source(s) => Some(&s.name),
+            _ => None,
+        }
+    }
+
+    /// Whether the writer may change (or delete) a resource owned by `owner`: 403 (RFC 7644
+    /// §3.12) when not. `owner` is `None` for a creation's check.
+    pub(crate) fn check(&self, owner: Option<&str>, creating: bool) -> StoreResult<()> {
+        let refuse = |why: String| Err(StoreError::Scim(ScimError::new(403, None, why)));
+        match self {
+            Writer::Client | Writer::Operator => Ok(()),
+            Writer::Unlisted => refuse(
+                "this client is not one of the tenant's provisioning sources: it may read resources, not write them"
+                    .into(),
+            ),
+            Writer::Source(_) if creating => Ok(()),
+            Writer::Source(s) => match owner {
+                Some(o) if o == s.name => Ok(()),
+                None if s.default => Ok(()),
+                Some(o) => {
+                    refuse(format!("the resource is managed by the provisioning source '{o}', not by '{}'", s.name))
+                }
+                None => refuse(format!(
+                    "the resource is managed by no provisioning source: only the default source and the operator                      change it, not '{}'",
+                    s.name
+                )),
+            },
+        }
+    }
 }
 
 /// The result of a mutator: the new state and the membership changes to apply.
@@ -240,6 +305,8 @@ pub struct Update {
     pub event: Option<ChangeEvent>,
     /// What the change is (a replacement or a patch), as its events name it.
     pub write: scimd_core::events::Write,
+    /// Who changes it: whether it may, and the origin of the memberships it changes.
+    pub writer: Writer,
 }
 
 /// `If-Match` as the store checks it.
@@ -326,12 +393,15 @@ pub trait Store:
         update: Update,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<StoredResource>>;
+    /// Deletes a resource (its version must pass `if_match`; `writer` must be allowed to).
+    #[allow(clippy::too_many_arguments)]
     fn delete(
         &self,
         tenant: TenantId,
         kind: ResourceKind,
         id: &str,
         if_match: Option<IfMatch>,
+        writer: Writer,
         event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>>;

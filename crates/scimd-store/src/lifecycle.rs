@@ -47,12 +47,15 @@ pub fn name_key(kind: ResourceKind, doc: &Value) -> Option<String> {
 /// Tombstones, ended logins and deactivation times.
 pub trait LifecycleStore {
     /// The most recently deleted resource of the kind whose externalId is `external_id`,
-    /// else whose name key (see [`name_key`]) is `name_key`, if its tombstone is kept.
+    /// else whose name key (see [`name_key`]) is `name_key`, if its tombstone is kept. With a
+    /// provisioning source's `scope`, the externalId is matched among that source's
+    /// resources only (and, for the default source, those of none).
     fn tombstone(
         &self,
         tenant: TenantId,
         kind: ResourceKind,
         external_id: Option<String>,
+        scope: Option<scimd_core::list::SourceScope>,
         name_key: Option<String>,
     ) -> BoxFut<'_, StoreResult<Option<Tombstone>>>;
     /// Ends every login of the tenant's API users whose username is the same name as

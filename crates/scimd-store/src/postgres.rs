@@ -59,7 +59,7 @@ use crate::{
     ErrorRow, EventBucket, EventCount, EventDetails, EventQuery, EventRow, GrantStatus, IfMatch, LockoutKey,
     LoginAttempt, NewClient, NewRefresh, NewResource, Page, QueryKind, QueryObserver, RefreshGrant, Rotate, Rotation,
     SigningKeyRow, Store, StoreError, StoreResult, StoreStats, StoredResource, Tenant, TenantId, TokenTenant, Update,
-    check_schema, normalized_time,
+    Writer, check_schema, normalized_time,
 };
 use crate::{AsyncRequest, AsyncRequestStore, NewAsyncRequest, OpDone};
 use crate::{AuditStore, Contacts, CredentialStore, OAuthStore, Stage, TenantStore};
@@ -84,6 +84,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_federation.sql")),
     (15, include_str!("../migrations/postgres/0015_tombstones_deactivations.sql")),
     (16, include_str!("../migrations/postgres/0016_type_codes.sql")),
+    (17, include_str!("../migrations/postgres/0017_sources.sql")),
 ];
 /// The migration whose SQL is followed by the recomputation of userName keys
 /// (`user_names::refold`), in its transaction.

@@ -15,10 +15,13 @@
 
 use scimd_core::ScimError;
 use scimd_core::filter::{CompValue, CompareOp, ResolvedAttr, ResolvedFilter, Target, fold_case};
-use scimd_core::list::SortOrder;
+use scimd_core::list::{SortOrder, SourceScope};
 use scimd_core::schema::{AttrType, ResourceKind};
 
+mod membership;
 mod user_name;
+
+pub(crate) use membership::{groups_of_user_where, members_of_group_where};
 
 /// A bound parameter, whatever the database.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,8 @@ pub(crate) struct Compiler {
     tenant: i64,
     kind: ResourceKind,
     alias: usize,
+    /// The caller's provisioning source: `externalId` comparisons match its resources only.
+    scope: Option<SourceScope>,
 }
 
 type R<T> = Result<T, ScimError>;
@@ -58,7 +63,23 @@ fn unsupported(what: &str) -> ScimError {
 
 impl Compiler {
     pub fn new(dialect: Dialect, tenant: i64, kind: ResourceKind) -> Self {
-        Compiler { sql: Sql::default(), dialect, tenant, kind, alias: 0 }
+        Compiler { sql: Sql::default(), dialect, tenant, kind, alias: 0, scope: None }
+    }
+
+    /// Scopes `externalId` comparisons to a provisioning source (RFC 7643 §3.1).
+    pub fn scoped(mut self, scope: Option<&SourceScope>) -> Self {
+        self.scope = scope.cloned();
+        self
+    }
+
+    /// ` AND <resource res is the source's>` after a condition on `externalId`: the
+    /// source's own, and for the default source those of none as well.
+    fn source_scope(&mut self, attr: &ResolvedAttr, res: &str) {
+        let Some(s) = self.scope.clone().filter(|_| attr.key == "externalid") else { return };
+        let a = self.fresh("s");
+        self.push(&format!(" AND EXISTS (SELECT 1 FROM resources {a} WHERE {a}.id = {res} AND ({a}.source = "));
+        self.param(SqlValue::Text(s.name));
+        self.push(&if s.default { format!(" OR {a}.source IS NULL))") } else { "))".to_string() });
     }
 
     fn push(&mut self, s: &str) {
@@ -311,6 +332,7 @@ impl Compiler {
                     self.push(" AND ");
                     self.cond(&format!("{x}.{}", Self::index_col(attr)), op, v)?;
                 }
+                self.source_scope(attr, &format!("{x}.res"));
                 Ok(())
             }
             Target::Members | Target::Groups => {
@@ -428,6 +450,7 @@ impl Compiler {
                     self.push(" AND ");
                     self.cond(&format!("{x}.{}", Self::index_col(attr)), op, v)?;
                 }
+                self.source_scope(attr, &format!("{x}.res"));
                 self.push(")");
             }
             Target::Members | Target::Groups => {
@@ -648,56 +671,6 @@ impl Compiler {
             _ => self.push("r.id"),
         }
         Ok(())
-    }
-}
-
-/// The `DELETE` of a group's members that match a `members[...]` filter (a value path,
-/// or a filter on the members' sub-attributes), for either database.
-pub(crate) fn delete_members_where(dialect: Dialect, tenant: i64, group: i64, filter: &ResolvedFilter) -> R<Sql> {
-    let (parent, inner) = match filter {
-        ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
-        other => (members_attr(), other),
-    };
-    let mut c = Compiler::new(dialect, tenant, ResourceKind::Group);
-    c.push("DELETE FROM members WHERE group_id = ");
-    c.param(SqlValue::Integer(group));
-    c.push(" AND member_id IN (SELECT e.elem FROM (");
-    c.elem_set_of(&ResolvedFilter::ValuePath(parent, Box::new(inner.clone())))?;
-    c.push(") AS e WHERE e.res = ");
-    c.param(SqlValue::Integer(group));
-    c.push(")");
-    Ok(c.sql)
-}
-
-/// `SELECT` of the rowids of a user's groups that match a `groups[...]` filter (a value
-/// path, or a filter on the groups' sub-attributes), for either database.
-pub(crate) fn groups_of_user_where(dialect: Dialect, tenant: i64, user: i64, filter: &ResolvedFilter) -> R<Sql> {
-    let (parent, inner) = match filter {
-        ResolvedFilter::ValuePath(p, inner) => (p.clone(), inner.as_ref()),
-        other => (
-            ResolvedAttr { name: "groups".into(), target: Target::Groups, key: "groups".into(), ..members_attr() },
-            other,
-        ),
-    };
-    let mut c = Compiler::new(dialect, tenant, ResourceKind::User);
-    c.push("SELECT e.elem FROM (");
-    c.elem_set_of(&ResolvedFilter::ValuePath(parent, Box::new(inner.clone())))?;
-    c.push(") AS e WHERE e.res = ");
-    c.param(SqlValue::Integer(user));
-    Ok(c.sql)
-}
-
-/// The `members` attribute of a group, as a value path's parent.
-fn members_attr() -> ResolvedAttr {
-    ResolvedAttr {
-        ext: None,
-        name: "members".into(),
-        sub: None,
-        ty: AttrType::Complex,
-        case_exact: false,
-        multi_valued: true,
-        target: Target::Members,
-        key: "members".into(),
     }
 }
 

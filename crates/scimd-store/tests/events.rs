@@ -27,7 +27,14 @@ fn state(kind: ResourceKind, doc: Value) -> ResourceState {
 
 async fn create(store: &dyn Store, t: TenantId, kind: ResourceKind, doc: Value, members: &[&str]) -> String {
     let members = members.iter().map(|m| MemberValue { value: m.to_string(), kind: None }).collect();
-    let new = NewResource { state: state(kind, doc), password_hash: None, members, event: None, derived_gen: 0 };
+    let new = NewResource {
+        state: state(kind, doc),
+        password_hash: None,
+        members,
+        event: None,
+        derived_gen: 0,
+        writer: Default::default(),
+    };
     store.create(t, kind, new, Utc::now()).await.unwrap().id
 }
 
@@ -45,6 +52,7 @@ async fn patch(store: &dyn Store, t: TenantId, id: &str, doc: Value) {
         related: false,
         event: None,
         write: Write::Patch,
+        writer: Default::default(),
     };
     store.update(t, ResourceKind::User, id, update, Utc::now()).await.unwrap();
 }
@@ -75,7 +83,7 @@ async fn a_tenant_records_events_only_while_it_has_streams_in_order() {
     create(&*store, other, ResourceKind::User, json!({"userName": "elsewhere"}), &[]).await;
     let g = create(&*store, t, ResourceKind::Group, json!({"displayName": "g"}), &[&u]).await;
     patch(&*store, t, &u, json!({"userName": "alice", "externalId": "x-a", "active": false})).await;
-    store.delete(t, ResourceKind::User, &u, None, None, Utc::now()).await.unwrap();
+    store.delete(t, ResourceKind::User, &u, None, Default::default(), None, Utc::now()).await.unwrap();
 
     let events = store.events_after(t, 0, 100).await.unwrap();
     let seen: Vec<(i64, EventType, ResourceKind, &str)> =

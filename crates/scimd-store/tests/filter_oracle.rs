@@ -169,6 +169,7 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
                         members: vec![],
                         event: None,
                         derived_gen: 0,
+                        writer: Default::default(),
                     },
                     t,
                 )
@@ -178,7 +179,14 @@ fn run_case(users: Vec<Value>, filters: Vec<String>) -> Result<(), TestCaseError
                 .create(
                     tenant.id,
                     ResourceKind::User,
-                    NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
+                    NewResource {
+                        state,
+                        password_hash: None,
+                        members: vec![],
+                        event: None,
+                        derived_gen: 0,
+                        writer: Default::default(),
+                    },
                     t,
                 )
                 .await

@@ -26,7 +26,7 @@ fn new(kind: ResourceKind, body: Value) -> NewResource {
         display: resource::display_of(kind, &doc),
         doc,
     };
-    NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 }
+    NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0, writer: Default::default() }
 }
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -39,18 +39,18 @@ async fn deletions_leave_tombstones_that_a_creation_with_the_id_takes() {
     let (a, b) = (tenant(&*store, "a").await, tenant(&*store, "b").await);
     let user = ResourceKind::User;
     let ann = store.create(a, user, new(user, json!({"userName": "Ann", "externalId": "x1"})), t0()).await.unwrap();
-    store.delete(a, user, &ann.id, None, None, t0() + TimeDelta::seconds(5)).await.unwrap();
+    store.delete(a, user, &ann.id, None, Default::default(), None, t0() + TimeDelta::seconds(5)).await.unwrap();
     let by = |x: Option<&str>, n: Option<&str>| (x.map(str::to_string), n.map(resource_key));
     let (x, n) = by(Some("x1"), None);
-    let t = store.tombstone(a, user, x, n).await.unwrap().expect("by externalId");
+    let t = store.tombstone(a, user, x, None, n).await.unwrap().expect("by externalId");
     assert_eq!((t.id.as_str(), t.version, t.created.as_str()), (ann.id.as_str(), 1, ann.created.as_str()));
     assert_eq!(t.deleted, "2026-03-01T10:00:05.000000000Z");
     let (x, n) = by(Some("other"), Some("ANN"));
-    assert_eq!(store.tombstone(a, user, x, n).await.unwrap().map(|t| t.id), Some(ann.id.clone()), "else by name");
+    assert_eq!(store.tombstone(a, user, x, None, n).await.unwrap().map(|t| t.id), Some(ann.id.clone()), "else by name");
     // Another tenant, another kind: nothing.
     let (x, n) = by(Some("x1"), Some("ann"));
-    assert!(store.tombstone(b, user, x.clone(), n.clone()).await.unwrap().is_none());
-    assert!(store.tombstone(a, ResourceKind::Group, x, n).await.unwrap().is_none());
+    assert!(store.tombstone(b, user, x.clone(), None, n.clone()).await.unwrap().is_none());
+    assert!(store.tombstone(a, ResourceKind::Group, x, None, n).await.unwrap().is_none());
 
     // Created again with its id: the tombstone is taken, the version continues.
     let again = new(user, json!({"userName": "ann"}));
@@ -60,14 +60,14 @@ async fn deletions_leave_tombstones_that_a_creation_with_the_id_takes() {
     let read = store.get(a, user, &ann.id, false).await.unwrap().unwrap();
     assert_eq!((read.version, read.created), (2, ann.created.clone()));
     let (x, n) = by(Some("x1"), Some("ann"));
-    assert!(store.tombstone(a, user, x, n).await.unwrap().is_none());
+    assert!(store.tombstone(a, user, x, None, n).await.unwrap().is_none());
 
     // A group's name is its folded displayName.
     let group = ResourceKind::Group;
     let g = store.create(a, group, new(group, json!({"displayName": "Ops Team"})), t0()).await.unwrap();
-    store.delete(a, group, &g.id, None, None, t0()).await.unwrap();
+    store.delete(a, group, &g.id, None, Default::default(), None, t0()).await.unwrap();
     let key = name_key(group, &json!({"displayName": "OPS team"}));
-    assert_eq!(store.tombstone(a, group, None, key).await.unwrap().map(|t| t.id), Some(g.id));
+    assert_eq!(store.tombstone(a, group, None, None, key).await.unwrap().map(|t| t.id), Some(g.id));
 }
 
 fn resource_key(name: &str) -> String {
@@ -138,9 +138,9 @@ async fn deactivation_times_are_per_tenant_and_the_purge_drops_old_rows() {
     assert_eq!(store.deactivations(a, t0() + TimeDelta::seconds(5), 10).await.unwrap().len(), 1);
     let user = ResourceKind::User;
     let u = store.create(a, user, new(user, json!({"userName": "old"})), t0()).await.unwrap();
-    store.delete(a, user, &u.id, None, None, t0()).await.unwrap();
+    store.delete(a, user, &u.id, None, Default::default(), None, t0()).await.unwrap();
     // Older than the bound: the tombstone and two deactivations.
     assert_eq!(store.purge_lifecycle(t0() + TimeDelta::seconds(15)).await.unwrap(), 3);
-    assert!(store.tombstone(a, user, None, Some(resource_key("old"))).await.unwrap().is_none());
+    assert!(store.tombstone(a, user, None, None, Some(resource_key("old"))).await.unwrap().is_none());
     assert_eq!(store.deactivations(b, t0(), 10).await.unwrap().len(), 1);
 }

@@ -100,7 +100,14 @@ async fn version_1_database_migrates_and_keeps_answering_filters() {
         .create(
             a,
             ResourceKind::User,
-            NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
+            NewResource {
+                state,
+                password_hash: None,
+                members: vec![],
+                event: None,
+                derived_gen: 0,
+                writer: Default::default(),
+            },
             Utc::now(),
         )
         .await
@@ -220,6 +227,7 @@ async fn rewrite(store: &dyn Store, tenant: TenantId, id: &str, name: &str, keep
         related: false,
         event: None,
         write: scimd_core::events::Write::Patch,
+        writer: Default::default(),
     };
     store.update(tenant, ResourceKind::User, id, update, Utc::now()).await.map(|_| ()).map_err(|e| format!("{e:?}"))
 }
@@ -250,8 +258,14 @@ async fn check_migrated_user_names(store: &dyn Store) {
     assert!(issues[2].problem.contains("U+200B"), "{}", issues[2].problem);
     // The keys are the new rule's: no further spelling of a taken name gets in.
     let create = |tenant, name: &str| {
-        let new =
-            NewResource { state: user_state(name), password_hash: None, members: vec![], event: None, derived_gen: 0 };
+        let new = NewResource {
+            state: user_state(name),
+            password_hash: None,
+            members: vec![],
+            event: None,
+            derived_gen: 0,
+            writer: Default::default(),
+        };
         store.create(tenant, ResourceKind::User, new, Utc::now())
     };
     assert!(matches!(create(a, "Strasse").await, Err(StoreError::Conflict(_))));

@@ -20,7 +20,14 @@ async fn create(store: &dyn Store, tenant: TenantId, name: &str) -> String {
         display: resource::display_of(ResourceKind::User, &doc),
         doc,
     };
-    let new = NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 };
+    let new = NewResource {
+        state,
+        password_hash: None,
+        members: vec![],
+        event: None,
+        derived_gen: 0,
+        writer: Default::default(),
+    };
     store.create(tenant, ResourceKind::User, new, Utc::now()).await.unwrap().id
 }
 
@@ -57,7 +64,7 @@ async fn deep_pages_match_positions_through_creates_and_deletes() {
     }
     // Deleting early resources shifts every later position; anchors must follow.
     for id in ids.drain(0..150).collect::<Vec<_>>() {
-        store.delete(t, ResourceKind::User, &id, None, None, Utc::now()).await.unwrap();
+        store.delete(t, ResourceKind::User, &id, None, Default::default(), None, Utc::now()).await.unwrap();
     }
     ids.push(create(&*store, t, "late").await);
     for (start, count) in [(1001, 100), (2001, 100), (2440, 20)] {

@@ -48,7 +48,14 @@ async fn filters_use_indexes() {
             .create(
                 t,
                 ResourceKind::User,
-                NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
+                NewResource {
+                    state,
+                    password_hash: None,
+                    members: vec![],
+                    event: None,
+                    derived_gen: 0,
+                    writer: Default::default(),
+                },
                 Utc::now(),
             )
             .await

@@ -54,6 +54,7 @@ async fn user(store: &PgStore, t: TenantId, name: &str) -> String {
         members: vec![],
         event: None,
         derived_gen: 0,
+        writer: Default::default(),
     };
     store.create(t, ResourceKind::User, new, Utc::now()).await.unwrap().id
 }
@@ -94,7 +95,7 @@ fn append_x(calls: Arc<AtomicU32>) -> Update {
         doc["nickName"] = json!(nick);
         Ok(Change { state: state(doc), password_hash: None, member_ops: vec![], deactivates: false, derived_gen: 0 })
     });
-    Update { if_match: None, mutate, related: false, event: None, write: Write::Patch }
+    Update { if_match: None, mutate, related: false, event: None, write: Write::Patch, writer: Default::default() }
 }
 
 async fn nick(store: &PgStore, t: TenantId, id: &str) -> (i64, String) {
@@ -188,7 +189,7 @@ async fn a_serialization_failure_at_commit_runs_again_up_to_three_tries() {
     assert_eq!(store.stats().retried_transactions, 2);
     // A delete goes through the same loop.
     a.batch_execute("ALTER SEQUENCE failures RESTART").await.unwrap();
-    store.delete(t, ResourceKind::User, &id, None, None, Utc::now()).await.unwrap();
+    store.delete(t, ResourceKind::User, &id, None, Default::default(), None, Utc::now()).await.unwrap();
     assert!(store.get(t, ResourceKind::User, &id, false).await.unwrap().is_none());
     assert_eq!(store.stats().retried_transactions, 4);
 }

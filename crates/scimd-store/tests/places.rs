@@ -36,7 +36,14 @@ fn state_of(kind: ResourceKind, doc: Value) -> ResourceState {
 
 async fn create(store: &dyn Store, tenant: TenantId, kind: ResourceKind, doc: Value, members: &[&str]) -> String {
     let members = members.iter().map(|m| MemberValue { value: m.to_string(), kind: None }).collect();
-    let new = NewResource { state: state(kind, doc), password_hash: None, members, event: None, derived_gen: 0 };
+    let new = NewResource {
+        state: state(kind, doc),
+        password_hash: None,
+        members,
+        event: None,
+        derived_gen: 0,
+        writer: Default::default(),
+    };
     store.create(tenant, kind, new, Utc::now()).await.unwrap().id
 }
 
@@ -319,12 +326,12 @@ async fn access_through_nested_groups() {
 
     // Deleting a group drops its links.
     store.grant_access(t, &a, Level::Bank, "B1", Utc::now()).await.unwrap();
-    store.delete(t, ResourceKind::Group, &c, None, None, Utc::now()).await.unwrap();
+    store.delete(t, ResourceKind::Group, &c, None, Default::default(), None, Utc::now()).await.unwrap();
     let left: Vec<String> = store.access_links(t).await.unwrap().into_iter().map(|l| l.group_id).collect();
     assert_eq!(left, vec![a.clone()]);
     assert_eq!(store.user_access(t, "carol").await.unwrap(), Some(access(&[], &[])));
     // Deleting a user that is a member leaves the links alone.
-    store.delete(t, ResourceKind::User, &u2, None, None, Utc::now()).await.unwrap();
+    store.delete(t, ResourceKind::User, &u2, None, Default::default(), None, Utc::now()).await.unwrap();
     assert_eq!(store.access_links(t).await.unwrap().len(), 1);
 }
 

@@ -83,6 +83,7 @@ async fn seed(store: &dyn Store) {
                 members: vec![],
                 event: None,
                 derived_gen: 0,
+                writer: Default::default(),
             };
             ids.push(store.create(t.id, ResourceKind::User, new, now).await.unwrap().id);
         }
@@ -93,6 +94,7 @@ async fn seed(store: &dyn Store) {
             members,
             event: None,
             derived_gen: 0,
+            writer: Default::default(),
         };
         store.create(t.id, ResourceKind::Group, group, now).await.unwrap();
         store.create_token(t.id, [name.len() as u8; 32], now, None).await.unwrap();

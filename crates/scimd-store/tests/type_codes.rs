@@ -43,6 +43,7 @@ async fn rows_under_a_code_are_that_kinds_only() {
         members: vec![],
         derived_gen: 0,
         event: None,
+        writer: Default::default(),
     };
     store.create_with_ids(a, role, vec![("r1".into(), new("admin"))], Utc::now()).await.unwrap();
     let got = store.get(a, role, "r1", false).await.unwrap().expect("the row");

@@ -6,7 +6,7 @@
 
 use scimd_core::list::{ListParams, PageConfig};
 use scimd_core::schema::{Mutability, Registry, ResourceKind};
-use scimd_store::{Change, NewResource, StoreError, Tenant, Update};
+use scimd_store::{Change, NewResource, StoreError, Tenant, Update, Writer};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -169,7 +169,14 @@ impl Admin {
                     let state = crate::service::state_of(&reg, kind, doc.clone());
                     new.push((
                         id.clone(),
-                        NewResource { state, password_hash: None, members: Vec::new(), derived_gen: 0, event: None },
+                        NewResource {
+                            state,
+                            password_hash: None,
+                            members: Vec::new(),
+                            derived_gen: 0,
+                            event: None,
+                            writer: Writer::Operator,
+                        },
                     ));
                 }
                 Some((_, old)) if old == doc => diff.unchanged += 1,
@@ -208,11 +215,12 @@ impl Admin {
                 related: false,
                 event: None,
                 write: scimd_core::events::Write::Replace,
+                writer: Writer::Operator,
             };
             self.store.update(t.id, kind, id, update, now).await.map_err(AdminError::internal)?;
         }
         for id in &diff.removed {
-            match self.store.delete(t.id, kind, id, None, None, now).await {
+            match self.store.delete(t.id, kind, id, None, Writer::Operator, None, now).await {
                 Ok(()) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(AdminError::internal(e)),
             }

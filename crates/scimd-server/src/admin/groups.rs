@@ -88,6 +88,7 @@ impl Admin {
             members: Vec::new(),
             derived_gen: 0,
             event: None,
+            writer: scimd_store::Writer::Operator,
         };
         let stored = match id {
             None => self.store.create(t.id, ResourceKind::Group, new, self.now()).await,
@@ -136,7 +137,11 @@ impl Admin {
     pub async fn delete_group(&self, tenant: &str, group: &str) -> AdminResult<(Tenant, GroupView)> {
         let t = self.tenant(tenant).await?;
         let found = self.group(&t, group).await?;
-        match self.store.delete(t.id, ResourceKind::Group, &found.id, None, None, self.now()).await {
+        match self
+            .store
+            .delete(t.id, ResourceKind::Group, &found.id, None, scimd_store::Writer::Operator, None, self.now())
+            .await
+        {
             Ok(()) => Ok((t, found)),
             Err(StoreError::NotFound) => Err(AdminError::not_found(format!("no group with the id '{}'", found.id))),
             Err(e) => Err(AdminError::internal(e)),

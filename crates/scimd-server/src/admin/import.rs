@@ -386,6 +386,7 @@ impl Admin {
                 members: v.members,
                 derived_gen: v.derived_gen,
                 event: Some(self.import_event(&t, &origin)),
+                writer: scimd_store::Writer::Operator,
             };
             items.push((v.id, new));
         }

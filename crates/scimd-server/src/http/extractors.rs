@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use scimd_core::ScimError;
-use scimd_store::{IfMatch, TenantId};
+use scimd_store::{IfMatch, TenantId, Writer};
 use serde_json::Value;
 
 use super::errors::{HttpError, error_response, too_large, too_many};
@@ -20,7 +20,7 @@ use super::{AppState, origin, query};
 use crate::audit::AuditSlot;
 use crate::auth::bearer;
 use crate::oauth::Grant;
-use crate::service::{Ctx, parse_etags};
+use crate::service::{Ctx, parse_etags, writer_of};
 
 /// An authenticated SCIM request: its context (tenant, base URL) and the conditional
 /// headers. Extracting it authenticates the bearer token; a missing or bad token is
@@ -76,8 +76,13 @@ impl FromRequestParts<AppState> for ScimRequest {
         }
         let headers = &parts.headers;
         let conditional = |name: HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(parse_etags);
+        let writer = writer_of(&profile, &grant.client);
         Ok(ScimRequest {
-            ctx: Ctx { subject: grant.subject.clone(), ..ctx(state, grant.tenant, profile, headers, slot, &base) },
+            ctx: Ctx {
+                subject: grant.subject.clone(),
+                writer,
+                ..ctx(state, grant.tenant, profile, headers, slot, &base)
+            },
             if_match: conditional(header::IF_MATCH),
             if_none_match: conditional(header::IF_NONE_MATCH),
         })
@@ -203,5 +208,6 @@ pub(super) fn ctx(
 ) -> Ctx {
     // The public URL names the server's /scim/v2 base; a mount replaces that part.
     let base_url = format!("{}{base}", origin::origin(&state.http, headers).root);
-    Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None }
+    // The portal's context: the operator's. A SCIM request's names its client's source.
+    Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None, writer: Writer::Operator }
 }

@@ -134,13 +134,17 @@ impl Service {
             None,
         ));
         slot.set_caller(Some(tenant), req.client.clone(), None);
+        let tenancy = self.profile(tenant).await?;
+        // The stored request's client: the source it writes as is the one it is in now.
+        let writer = writer_of(&tenancy, req.client.as_deref().unwrap_or_default());
         let ctx = Ctx {
             tenant,
-            tenancy: self.profile(tenant).await?,
+            tenancy,
             base_url: req.base_url.clone(),
             audit: Some(slot),
             bulk_op: None,
             subject: None,
+            writer,
         };
         let done = req
             .done

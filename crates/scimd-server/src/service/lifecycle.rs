@@ -105,7 +105,8 @@ impl Service {
             return self.reactivate(ctx, profile, target, revive, new.password_hash.clone(), proj).await;
         }
         let name = scimd_store::name_key(kind, &new.state.doc);
-        let Some(t) = self.store.tombstone(ctx.tenant, kind, external_id, name).await? else { return Ok(None) };
+        let scope = ctx.source_scope();
+        let Some(t) = self.store.tombstone(ctx.tenant, kind, external_id, scope, name).await? else { return Ok(None) };
         let mut new = new.clone();
         new.event = ctx.revive_event(Reprovision::Restore);
         match self.store.create_with_ids(ctx.tenant, kind, vec![(t.id.clone(), new)], self.clock.now()).await {
@@ -186,7 +187,8 @@ impl Service {
         });
         let related = self.related_for(ctx, profile, kind, proj);
         let event = ctx.revive_event(profile.reprovision());
-        let update = Update { if_match: None, mutate, related, event, write: Write::Replace };
+        let update =
+            Update { if_match: None, mutate, related, event, write: Write::Replace, writer: ctx.writer.clone() };
         match self.store.update(ctx.tenant, kind, &id, update, self.clock.now()).await {
             Ok(stored) => Ok(Some(stored)),
             Err(StoreError::NotFound) => Ok(None),
@@ -203,7 +205,9 @@ impl Service {
             attributes: vec!["id".into()],
             ..ListParams::default()
         };
-        let query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
+        let mut query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
+        // The externalId is the caller's source's own.
+        query.external_id_scope = ctx.source_scope();
         let page = self.store.list(ctx.tenant, ResourceKind::User, &query, false).await?;
         Ok(page.items.into_iter().next().map(|r| r.id))
     }

@@ -88,7 +88,15 @@ impl Service {
         let tenancy = self.profile(tenant).await?;
         let kind = r.kind;
         let r = Self::hidden(&tenancy, kind, r);
-        let ctx = Ctx { tenant, tenancy, base_url: base_url.to_string(), audit: None, bulk_op: None, subject: None };
+        let ctx = Ctx {
+            tenant,
+            tenancy,
+            base_url: base_url.to_string(),
+            audit: None,
+            bulk_op: None,
+            subject: None,
+            writer: scimd_store::Writer::Operator,
+        };
         Ok(self.render(&ctx, kind, r, proj)?.body)
     }
 

@@ -44,6 +44,7 @@ impl Fixture {
             audit: None,
             bulk_op: None,
             subject: None,
+            writer: scimd_store::Writer::Client,
         }
     }
 

@@ -66,6 +66,7 @@ mod receivers;
 mod redaction;
 mod reprovision;
 mod sms;
+mod sources;
 mod sync;
 mod user_names;
 mod users;

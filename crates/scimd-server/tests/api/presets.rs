@@ -158,7 +158,14 @@ async fn staffing_preset_replays_the_scim2_update_document() {
         .create(
             tenant.id,
             scimd_core::schema::ResourceKind::User,
-            scimd_store::NewResource { state, password_hash: None, members: vec![], event: None, derived_gen: 0 },
+            scimd_store::NewResource {
+                state,
+                password_hash: None,
+                members: vec![],
+                event: None,
+                derived_gen: 0,
+                writer: Default::default(),
+            },
             chrono::Utc::now(),
         )
         .await

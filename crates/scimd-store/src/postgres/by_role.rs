@@ -530,6 +530,7 @@ impl Store for PgStore {
         kind: ResourceKind,
         id: &str,
         if_match: Option<IfMatch>,
+        writer: Writer,
         event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
@@ -538,8 +539,18 @@ impl Store for PgStore {
         Box::pin(async move {
             transaction!(self, |tx| {
                 let mut unit = Unit::new(self, &tx);
-                resources::delete(&Pg(&tx), &mut unit, tenant, kind, &id, if_match.clone(), event.clone(), &now)
-                    .await?;
+                resources::delete(
+                    &Pg(&tx),
+                    &mut unit,
+                    tenant,
+                    kind,
+                    &id,
+                    if_match.clone(),
+                    &writer,
+                    event.clone(),
+                    &now,
+                )
+                .await?;
                 Ok(())
             })
             .inspect_err(|_| forget_events(event.iter()))

@@ -12,10 +12,18 @@ impl LifecycleStore for PgStore {
         tenant: TenantId,
         kind: ResourceKind,
         external_id: Option<String>,
+        scope: Option<scimd_core::list::SourceScope>,
         name_key: Option<String>,
     ) -> BoxFut<'_, StoreResult<Option<Tombstone>>> {
         Box::pin(async move {
-            read!(self, |db| sql::tombstone(db, tenant, kind, external_id.as_deref(), name_key.as_deref()))
+            read!(self, |db| sql::tombstone(
+                db,
+                tenant,
+                kind,
+                external_id.as_deref(),
+                scope.as_ref(),
+                name_key.as_deref()
+            ))
         })
     }
 

@@ -2,6 +2,7 @@
 //! under its id, the logins of a deactivated user ended, deactivation times, and their
 //! purge. Written once for both databases (docs/adr/0012).
 
+use scimd_core::list::SourceScope;
 use scimd_core::schema::ResourceKind;
 use scimd_core::user_name;
 
@@ -19,12 +20,12 @@ pub(crate) async fn leave_tombstone(
     now: &str,
 ) -> StoreResult<()> {
     db.execute(
-        "INSERT INTO tombstones (tenant_id, rtype, scim_id, name_key, external_id, version, created, deleted) \
+        "INSERT INTO tombstones (tenant_id, rtype, scim_id, name_key, external_id, version, created, deleted, source) \
          SELECT tenant_id, rtype, scim_id, CASE WHEN rtype = 1 THEN unique_key ELSE display_fold END, ?, version, \
-         created, ? FROM resources WHERE id = ? \
+         created, ?, source FROM resources WHERE id = ? \
          ON CONFLICT (tenant_id, rtype, scim_id) DO UPDATE SET name_key = excluded.name_key, \
          external_id = excluded.external_id, version = excluded.version, created = excluded.created, \
-         deleted = excluded.deleted",
+         deleted = excluded.deleted, source = excluded.source",
         &[&external_id, &now, &rowid],
     )
     .await?;
@@ -57,18 +58,30 @@ pub(crate) async fn tombstone(
     tenant: TenantId,
     kind: ResourceKind,
     external_id: Option<&str>,
+    scope: Option<&SourceScope>,
     name_key: Option<&str>,
 ) -> StoreResult<Option<Tombstone>> {
+    // An externalId is the provisioning domain's own (RFC 7643 §3.1): a source's is
+    // matched among its resources, the default source's among those of none too.
     const BY_EXTERNAL_ID: &str = "SELECT scim_id, version, created, deleted FROM tombstones \
-                                  WHERE tenant_id = ? AND rtype = ? AND external_id = ? ORDER BY deleted DESC LIMIT 1";
+                                  WHERE tenant_id = ? AND rtype = ? AND external_id = ? \
+                                  AND (CAST(? AS TEXT) IS NULL OR source = ? OR (CAST(? AS BIGINT) = 1 AND source IS NULL)) \
+                                  ORDER BY deleted DESC LIMIT 1";
     const BY_NAME: &str = "SELECT scim_id, version, created, deleted FROM tombstones \
                            WHERE tenant_id = ? AND rtype = ? AND name_key = ? ORDER BY deleted DESC LIMIT 1";
     let code = kind_code(kind);
-    for (sql, value) in [(BY_EXTERNAL_ID, external_id), (BY_NAME, name_key)] {
-        let Some(value) = value else { continue };
-        if let Some(t) = db.query_opt(sql, &[&tenant.0, &code, &value], |r| tombstone_row(r)).await? {
+    let source = scope.map(|s| s.name.as_str());
+    let default = i64::from(scope.is_some_and(|s| s.default));
+    if let Some(x) = external_id {
+        let bound: [&dyn crate::db::Param; 6] = [&tenant.0, &code, &x, &source, &source, &default];
+        if let Some(t) = db.query_opt(BY_EXTERNAL_ID, &bound, |r| tombstone_row(r)).await? {
             return Ok(Some(t));
         }
+    }
+    if let Some(name) = name_key
+        && let Some(t) = db.query_opt(BY_NAME, &[&tenant.0, &code, &name], |r| tombstone_row(r)).await?
+    {
+        return Ok(Some(t));
     }
     Ok(None)
 }

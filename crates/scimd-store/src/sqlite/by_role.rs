@@ -422,16 +422,15 @@ impl Store for SqliteStore {
         kind: ResourceKind,
         id: &str,
         if_match: Option<IfMatch>,
+        writer: crate::Writer,
         event: Option<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> BoxFut<'_, StoreResult<()>> {
         let id = id.to_string();
         let now = normalized_time(now);
-        Box::pin(
-            self.write(move |w| {
-                ready(resources::delete(&Lite(w), &mut { w }, tenant, kind, &id, if_match, event, &now))
-            }),
-        )
+        Box::pin(self.write(move |w| {
+            ready(resources::delete(&Lite(w), &mut { w }, tenant, kind, &id, if_match, &writer, event, &now))
+        }))
     }
 
     /// Not ready when the store is closed, when the database file or the audit journal

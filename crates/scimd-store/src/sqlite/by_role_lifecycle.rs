@@ -12,10 +12,12 @@ impl LifecycleStore for SqliteStore {
         tenant: TenantId,
         kind: ResourceKind,
         external_id: Option<String>,
+        scope: Option<scimd_core::list::SourceScope>,
         name_key: Option<String>,
     ) -> BoxFut<'_, StoreResult<Option<Tombstone>>> {
-        let r = self
-            .read_one(|c| ready(sql::tombstone(&Lite(c), tenant, kind, external_id.as_deref(), name_key.as_deref())));
+        let r = self.read_one(|c| {
+            ready(sql::tombstone(&Lite(c), tenant, kind, external_id.as_deref(), scope.as_ref(), name_key.as_deref()))
+        });
         Box::pin(async move { r })
     }
 

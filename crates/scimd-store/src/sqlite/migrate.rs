@@ -26,6 +26,7 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../../migrations/sqlite/0020_federation.sql")),
     (21, include_str!("../../migrations/sqlite/0021_tombstones_deactivations.sql")),
     (22, include_str!("../../migrations/sqlite/0022_type_codes.sql")),
+    (23, include_str!("../../migrations/sqlite/0023_sources.sql")),
 ];
 /// Steps in Rust that follow a migration's SQL, in its transaction.
 pub(super) type DataStep = fn(&Connection) -> StoreResult<()>;

@@ -5,6 +5,10 @@
 //! PostgreSQL resolves a list of ids in one `unnest` statement and writes them in another,
 //! to spare round trips. Its foreign keys make a member or group deleted meanwhile (by
 //! another connection) fail the write; SQLite's writer is alone, so that cannot happen.
+//!
+//! A membership records who made it (`origins`, a bit set: over SCIM, by the operator). An
+//! add sets the writer's bit, a removal clears it, and the row goes when no bit is left:
+//! a SCIM client replacing a group's members keeps the operator's, and the other way round.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +20,7 @@ use scimd_core::schema::ResourceKind;
 use super::read::params;
 use crate::db::{Db, Dialect, List, Row};
 use crate::roles::places::foreign_key;
-use crate::sqlfilter::{delete_members_where, groups_of_user_where};
+use crate::sqlfilter::{groups_of_user_where, members_of_group_where};
 use crate::{StoreError, StoreResult, TenantId, kind_code, no_group};
 
 fn invalid(why: impl Into<String>) -> StoreError {
@@ -32,6 +36,21 @@ fn no_member(m: &MemberValue) -> StoreError {
 }
 
 const SELF_MEMBER: &str = "a group cannot be a member of itself";
+
+/// Adds a membership with the writer's origin bit, or adds the bit to the one there is.
+const UPSERT: &str = "INSERT INTO members (group_id, member_id, tenant_id, origins) VALUES (?, ?, ?, ?) \
+                      ON CONFLICT (group_id, member_id) DO UPDATE SET origins = members.origins | excluded.origins";
+
+/// Clears an origin bit of the memberships `cond` selects (bound after the mask), then
+/// drops those left with none.
+async fn clear_origin(db: &impl Db, cond: &str, origin: i64, bound: &[&dyn crate::db::Param]) -> StoreResult<()> {
+    let mask = !origin;
+    let mut with_mask: Vec<&dyn crate::db::Param> = vec![&mask];
+    with_mask.extend_from_slice(bound);
+    db.execute_once(&format!("UPDATE members SET origins = origins & ? WHERE {cond}"), &with_mask).await?;
+    db.execute_once(&format!("DELETE FROM members WHERE origins = 0 AND {cond}"), bound).await?;
+    Ok(())
+}
 
 /// The rowid and kind of a resource that may be a user or a group (a user first).
 pub(crate) async fn find_any(
@@ -63,6 +82,7 @@ pub(crate) async fn add_members(
     tenant: TenantId,
     group: i64,
     members: &[MemberValue],
+    origin: i64,
 ) -> StoreResult<()> {
     match db.dialect() {
         Dialect::Sqlite => {
@@ -73,11 +93,7 @@ pub(crate) async fn add_members(
                 if rowid == group {
                     return Err(invalid(SELF_MEMBER));
                 }
-                db.execute(
-                    "INSERT OR IGNORE INTO members (group_id, member_id, tenant_id) VALUES (?, ?, ?)",
-                    &[&group, &rowid, &tenant.0],
-                )
-                .await?;
+                db.execute(UPSERT, &[&group, &rowid, &tenant.0, &origin]).await?;
             }
             Ok(())
         }
@@ -104,9 +120,10 @@ pub(crate) async fn add_members(
                 }
                 ids.push(rowid);
             }
-            let ins = "INSERT INTO members (group_id, member_id, tenant_id) SELECT ?, m, ? FROM unnest(?::bigint[]) AS m \
-                       ON CONFLICT DO NOTHING";
-            match db.execute(ins, &[&group, &tenant.0, &List(&ids)]).await {
+            let ins = "INSERT INTO members (group_id, member_id, tenant_id, origins) \
+                       SELECT ?, m, ?, ? FROM unnest(?::bigint[]) AS m ON CONFLICT (group_id, member_id) \
+                       DO UPDATE SET origins = members.origins | excluded.origins";
+            match db.execute(ins, &[&group, &tenant.0, &origin, &List(&ids)]).await {
                 Ok(_) => Ok(()),
                 Err(e) if foreign_key(&e).is_some() => {
                     Err(invalid("a member was deleted while it was being added; nothing was changed"))
@@ -117,36 +134,53 @@ pub(crate) async fn add_members(
     }
 }
 
-/// Changes a group's members.
-pub(crate) async fn apply_member_ops(db: &impl Db, tenant: TenantId, group: i64, ops: &[MemberOp]) -> StoreResult<()> {
+/// Changes a group's members with the writer's origin bit; whether its members changed
+/// (a removal that only cleared the bit of a membership another origin keeps did not).
+pub(crate) async fn apply_member_ops(
+    db: &impl Db,
+    tenant: TenantId,
+    group: i64,
+    ops: &[MemberOp],
+    origin: i64,
+) -> StoreResult<bool> {
+    let members_of = async || -> StoreResult<BTreeSet<i64>> {
+        let sql = "SELECT member_id FROM members WHERE group_id = ?";
+        Ok(db.query(sql, &[&group], |r| r.get::<i64>(0)).await?.into_iter().collect())
+    };
+    // Only a removal can leave the members as they were; adds count as changes, as before.
+    let removes = ops.iter().any(|op| !matches!(op, MemberOp::Add(_)));
+    let before = if removes { Some(members_of().await?) } else { None };
     for op in ops {
         match op {
-            MemberOp::Add(values) => add_members(db, tenant, group, values).await?,
-            MemberOp::RemoveAll => {
-                db.execute("DELETE FROM members WHERE group_id = ?", &[&group]).await?;
-            }
+            MemberOp::Add(values) => add_members(db, tenant, group, values, origin).await?,
+            MemberOp::RemoveAll => clear_origin(db, "group_id = ?", origin, &[&group]).await?,
             MemberOp::Remove(ids) => match db.dialect() {
                 Dialect::Sqlite => {
                     for id in ids {
                         if let Some((rowid, _)) = find_any(db, tenant, id, None).await? {
-                            db.execute("DELETE FROM members WHERE group_id = ? AND member_id = ?", &[&group, &rowid])
-                                .await?;
+                            clear_origin(db, "group_id = ? AND member_id = ?", origin, &[&group, &rowid]).await?;
                         }
                     }
                 }
                 Dialect::Postgres => {
-                    let del = "DELETE FROM members WHERE group_id = ? AND member_id IN (SELECT r.id FROM resources r \
-                               WHERE r.tenant_id = ? AND r.rtype IN (1, 2) AND r.scim_id = ANY(?::text[]))";
-                    db.execute(del, &[&group, &tenant.0, &List(ids)]).await?;
+                    let cond = "group_id = ? AND member_id IN (SELECT r.id FROM resources r \
+                                WHERE r.tenant_id = ? AND r.rtype IN (1, 2) AND r.scim_id = ANY(?::text[]))";
+                    clear_origin(db, cond, origin, &[&group, &tenant.0, &List(ids)]).await?;
                 }
             },
             MemberOp::RemoveWhere(filter) => {
-                let sql = delete_members_where(db.dialect(), tenant.0, group, filter).map_err(StoreError::Scim)?;
-                db.execute_once(&sql.text, &params(&sql.params)).await?;
+                let sql = members_of_group_where(db.dialect(), tenant.0, group, filter).map_err(StoreError::Scim)?;
+                let cond = format!("group_id = ? AND member_id IN ({})", sql.text);
+                let mut bound = params(&sql.params);
+                bound.insert(0, &group);
+                clear_origin(db, &cond, origin, &bound).await?;
             }
         }
     }
-    Ok(())
+    Ok(match before {
+        Some(before) => before != members_of().await?,
+        None => !ops.is_empty(),
+    })
 }
 
 /// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
@@ -158,6 +192,7 @@ pub(crate) async fn apply_group_ops(
     tenant: TenantId,
     user: i64,
     ops: &[MemberOp],
+    origin: i64,
     now: &str,
 ) -> StoreResult<Vec<i64>> {
     let groups_of = async || -> StoreResult<BTreeSet<i64>> {
@@ -172,31 +207,28 @@ pub(crate) async fn apply_group_ops(
     let before = groups_of().await?;
     for op in ops {
         match op {
-            MemberOp::Add(values) => add_groups(db, tenant, user, values).await?,
-            MemberOp::RemoveAll => {
-                db.execute("DELETE FROM members WHERE member_id = ?", &[&user]).await?;
-            }
+            MemberOp::Add(values) => add_groups(db, tenant, user, values, origin).await?,
+            MemberOp::RemoveAll => clear_origin(db, "member_id = ?", origin, &[&user]).await?,
             MemberOp::Remove(ids) => match db.dialect() {
                 Dialect::Sqlite => {
                     for id in ids {
                         if let Some((group, _)) = find_any(db, tenant, id, Some(ResourceKind::Group)).await? {
-                            db.execute("DELETE FROM members WHERE group_id = ? AND member_id = ?", &[&group, &user])
-                                .await?;
+                            clear_origin(db, "group_id = ? AND member_id = ?", origin, &[&group, &user]).await?;
                         }
                     }
                 }
                 Dialect::Postgres => {
-                    let del = "DELETE FROM members WHERE member_id = ? AND group_id IN (SELECT r.id FROM resources r \
-                               WHERE r.tenant_id = ? AND r.rtype = 2 AND r.scim_id = ANY(?::text[]))";
-                    db.execute(del, &[&user, &tenant.0, &List(ids)]).await?;
+                    let cond = "member_id = ? AND group_id IN (SELECT r.id FROM resources r \
+                                WHERE r.tenant_id = ? AND r.rtype = 2 AND r.scim_id = ANY(?::text[]))";
+                    clear_origin(db, cond, origin, &[&user, &tenant.0, &List(ids)]).await?;
                 }
             },
             MemberOp::RemoveWhere(filter) => {
                 let sql = groups_of_user_where(db.dialect(), tenant.0, user, filter).map_err(StoreError::Scim)?;
-                let text = format!("DELETE FROM members WHERE member_id = ? AND group_id IN ({})", sql.text);
+                let cond = format!("member_id = ? AND group_id IN ({})", sql.text);
                 let mut bound = params(&sql.params);
                 bound.insert(0, &user);
-                db.execute_once(&text, &bound).await?;
+                clear_origin(db, &cond, origin, &bound).await?;
             }
         }
     }
@@ -210,18 +242,14 @@ pub(crate) async fn apply_group_ops(
 }
 
 /// Adds a user to groups, which must exist.
-async fn add_groups(db: &impl Db, tenant: TenantId, user: i64, values: &[MemberValue]) -> StoreResult<()> {
+async fn add_groups(db: &impl Db, tenant: TenantId, user: i64, values: &[MemberValue], origin: i64) -> StoreResult<()> {
     match db.dialect() {
         Dialect::Sqlite => {
             for v in values {
                 let Some((group, _)) = find_any(db, tenant, &v.value, Some(ResourceKind::Group)).await? else {
                     return Err(invalid(no_group(&v.value)));
                 };
-                db.execute(
-                    "INSERT OR IGNORE INTO members (group_id, member_id, tenant_id) VALUES (?, ?, ?)",
-                    &[&group, &user, &tenant.0],
-                )
-                .await?;
+                db.execute(UPSERT, &[&group, &user, &tenant.0, &origin]).await?;
             }
             Ok(())
         }
@@ -235,9 +263,10 @@ async fn add_groups(db: &impl Db, tenant: TenantId, user: i64, values: &[MemberV
                 let Some(group) = group else { return Err(invalid(no_group(&v.value))) };
                 groups.push(group);
             }
-            let ins = "INSERT INTO members (group_id, member_id, tenant_id) SELECT g, ?, ? \
-                       FROM unnest(?::bigint[]) AS g ON CONFLICT DO NOTHING";
-            match db.execute(ins, &[&user, &tenant.0, &List(&groups)]).await {
+            let ins = "INSERT INTO members (group_id, member_id, tenant_id, origins) SELECT g, ?, ?, ? \
+                       FROM unnest(?::bigint[]) AS g ON CONFLICT (group_id, member_id) \
+                       DO UPDATE SET origins = members.origins | excluded.origins";
+            match db.execute(ins, &[&user, &tenant.0, &origin, &List(&groups)]).await {
                 Ok(_) => Ok(()),
                 Err(e) if foreign_key(&e).is_some() => {
                     Err(invalid("a group was deleted while the user was being added to it; nothing was changed"))

@@ -171,7 +171,7 @@ pub(crate) fn where_clause(
     kind: ResourceKind,
     query: &ListQuery,
 ) -> StoreResult<Sql> {
-    let mut c = Compiler::new(dialect, tenant.0, kind);
+    let mut c = Compiler::new(dialect, tenant.0, kind).scoped(query.external_id_scope.as_ref());
     if let Some(literal) = user_name_eq(kind, query) {
         c.user_name_eq("r", literal);
         return Ok(c.sql);

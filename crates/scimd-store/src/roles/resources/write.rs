@@ -16,7 +16,7 @@ use crate::roles::access::{self, Users};
 use crate::roles::events::{self, Subject, external_id, stored_external_id};
 use crate::roles::lifecycle;
 use crate::{
-    Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update,
+    Change, ChangeEvent, IfMatch, NewResource, StoreError, StoreResult, StoredResource, TenantId, Update, Writer,
     check_if_match, kind_code, state_params,
 };
 
@@ -31,9 +31,11 @@ pub(crate) async fn create(
     new: NewResource,
     now: &str,
 ) -> StoreResult<StoredResource> {
+    new.writer.check(None, true)?;
     let (data, display_fold) = state_params(&new.state)?;
     let sql = "INSERT INTO resources (tenant_id, rtype, scim_id, unique_key, display, display_fold, version, created, \
-               last_modified, password_hash, data, derived_gen) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id";
+               last_modified, password_hash, data, derived_gen, source) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) \
+               RETURNING id";
     let rowid: i64 = db
         .query_opt(
             sql,
@@ -49,6 +51,7 @@ pub(crate) async fn create(
                 &new.password_hash,
                 &data,
                 &new.derived_gen,
+                &new.writer.source(),
             ],
             |r| r.get(0),
         )
@@ -64,11 +67,13 @@ pub(crate) async fn create(
         _ => None,
     };
     let mut groups = Vec::new();
+    let origin = new.writer.origin();
     if !new.members.is_empty() {
         match kind {
-            ResourceKind::Group => add_members(db, tenant, rowid, &new.members).await?,
+            ResourceKind::Group => add_members(db, tenant, rowid, &new.members, origin).await?,
             ResourceKind::User => {
-                groups = apply_group_ops(db, tenant, rowid, &[MemberOp::Add(new.members.clone())], now).await?
+                let ops = [MemberOp::Add(new.members.clone())];
+                groups = apply_group_ops(db, tenant, rowid, &ops, origin, now).await?
             }
             // A declared type has no membership relation (`members` is always empty).
             ResourceKind::Custom(_) => {}
@@ -175,12 +180,13 @@ pub(crate) async fn update(
     now: String,
 ) -> StoreResult<StoredResource> {
     let event = update.event.take();
-    let Update { if_match, mutate, related, write, .. } = update;
+    let Update { if_match, mutate, related, write, writer, .. } = update;
     let (related, write) = (*related, *write);
     // PostgreSQL's row lock serializes read-modify-writes of one resource across replicas.
     let Some((rowid, current)) = load(db, tenant, kind, id, false, Lock::Change).await? else {
         return Err(StoreError::NotFound);
     };
+    check_owner(db, writer, rowid).await?;
     check_if_match(if_match, current.version)?;
     let current_doc: serde_json::Value =
         serde_json::from_str(&current.data).map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -225,14 +231,17 @@ pub(crate) async fn update(
     if data != current.data {
         rewrite_index(db, shell, tenant, kind, rowid, &state.index).await?;
     }
-    let groups = match kind {
-        _ if member_ops.is_empty() => Vec::new(),
-        ResourceKind::Group => {
-            apply_member_ops(db, tenant, rowid, &member_ops).await?;
-            Vec::new()
+    // Whether the memberships really changed: a removal may only clear the writer's
+    // origin bit of a membership another origin keeps.
+    let (groups, members_changed) = match kind {
+        _ if member_ops.is_empty() => (Vec::new(), false),
+        ResourceKind::Group => (Vec::new(), apply_member_ops(db, tenant, rowid, &member_ops, writer.origin()).await?),
+        ResourceKind::User => {
+            let groups = apply_group_ops(db, tenant, rowid, &member_ops, writer.origin(), &now).await?;
+            let changed = !groups.is_empty();
+            (groups, changed)
         }
-        ResourceKind::User => apply_group_ops(db, tenant, rowid, &member_ops, &now).await?,
-        ResourceKind::Custom(_) => Vec::new(),
+        ResourceKind::Custom(_) => (Vec::new(), false),
     };
     if let Some(full) = recording {
         let facts = ChangeFacts {
@@ -241,7 +250,7 @@ pub(crate) async fn update(
             before: Some(&current_doc),
             after: Some(&state.doc),
             password: password_hash.is_some(),
-            members: !member_ops.is_empty(),
+            members: members_changed,
         };
         let stored = full.then_some((data.as_str(), current.created.as_str()));
         let subject = Subject::new(kind, &current.id, Some(version), external_id(&state.doc), stored);
@@ -267,6 +276,7 @@ pub(crate) async fn delete(
     kind: ResourceKind,
     id: &str,
     if_match: Option<IfMatch>,
+    writer: &Writer,
     event: Option<ChangeEvent>,
     now: &str,
 ) -> StoreResult<()> {
@@ -274,6 +284,7 @@ pub(crate) async fn delete(
     let Some((rowid, current)) = load(db, tenant, kind, id, false, Lock::Delete).await? else {
         return Err(StoreError::NotFound);
     };
+    check_owner(db, writer, rowid).await?;
     check_if_match(&if_match, current.version)?;
     // A group's users lose the access it gave them.
     let recording = events::recording(db, tenant).await?;
@@ -317,6 +328,17 @@ pub(crate) async fn delete(
         shell.change_event(e, None, false).await?;
     }
     Ok(())
+}
+
+/// Refuses (403) a writer that may not change the resource: another provisioning source's.
+/// Read in the write transaction, after the row is locked, so a handover cannot race it.
+async fn check_owner(db: &impl Db, writer: &Writer, rowid: i64) -> StoreResult<()> {
+    if matches!(writer, Writer::Client | Writer::Operator) {
+        return Ok(());
+    }
+    let owner: Option<String> =
+        db.query_opt("SELECT source FROM resources WHERE id = ?", &[&rowid], |r| r.get(0)).await?.flatten();
+    writer.check(owner.as_deref(), false)
 }
 
 /// The request a change came from, as its events' `txn`.

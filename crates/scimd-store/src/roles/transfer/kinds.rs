@@ -115,17 +115,18 @@ pub(super) static KINDS: [Kind; 29] = [
             ("password_hash", T),
             ("derived_gen", I),
             ("data", T),
+            ("source", T),
         ],
         KindSql {
             cols: "t.name, r.rtype, r.scim_id, r.version, r.created, r.last_modified, r.unique_key, r.display, \
-                   r.display_fold, r.password_hash, r.derived_gen, r.data",
+                   r.display_fold, r.password_hash, r.derived_gen, r.data, r.source",
             from: "resources r JOIN tenants t ON t.id = r.tenant_id",
             scope: Scope::Tenant,
             order: &[("r.rtype", I), ("r.scim_id", T)],
             insert: "INSERT INTO resources (tenant_id, rtype, scim_id, version, created, last_modified, unique_key, \
-                     display, display_fold, password_hash, derived_gen, data) \
-                     VALUES ((SELECT id FROM tenants WHERE name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            params: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                     display, display_fold, password_hash, derived_gen, data, source) \
+                     VALUES ((SELECT id FROM tenants WHERE name = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            params: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
             links: None,
             special: Special::Resource,
         }
@@ -133,18 +134,18 @@ pub(super) static KINDS: [Kind; 29] = [
     kind!(
         "member",
         Tenant,
-        [("tenant", T), ("group", T), ("member_rtype", I), ("member", T)],
+        [("tenant", T), ("group", T), ("member_rtype", I), ("member", T), ("origins", I)],
         KindSql {
-            cols: "t.name, g.scim_id, m.rtype, m.scim_id",
+            cols: "t.name, g.scim_id, m.rtype, m.scim_id, x.origins",
             from: "members x JOIN tenants t ON t.id = x.tenant_id JOIN resources g ON g.id = x.group_id \
                    JOIN resources m ON m.id = x.member_id",
             scope: Scope::Tenant,
             order: &[("g.scim_id", T), ("m.rtype", I), ("m.scim_id", T)],
-            insert: "INSERT INTO members (group_id, member_id, tenant_id) VALUES (\
+            insert: "INSERT INTO members (group_id, member_id, tenant_id, origins) VALUES (\
                      (SELECT r.id FROM resources r JOIN tenants t ON t.id = r.tenant_id WHERE t.name = ? AND r.rtype = 2 \
                      AND r.scim_id = ?), (SELECT r.id FROM resources r JOIN tenants t ON t.id = r.tenant_id WHERE \
-                     t.name = ? AND r.rtype = ? AND r.scim_id = ?), (SELECT id FROM tenants WHERE name = ?))",
-            params: &[0, 1, 0, 2, 3, 0],
+                     t.name = ? AND r.rtype = ? AND r.scim_id = ?), (SELECT id FROM tenants WHERE name = ?), ?)",
+            params: &[0, 1, 0, 2, 3, 0, 4],
             links: None,
             special: Special::None,
         }
