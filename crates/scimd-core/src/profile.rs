@@ -267,6 +267,11 @@ pub struct Profile {
     /// one provisioning domain, as before sources existed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceDecl>,
+    /// The tenant's users and groups are changed by its identity provider only: the
+    /// operator's changes (portal, admin API, CLI group and import commands) are refused
+    /// with 403 (IPSIE: the Application prohibits local modifications of what the Identity
+    /// Service manages). Reads stay open to the operator.
+    pub forbid_local_changes: bool,
 }
 
 /// When the refresh tokens of a login expire.

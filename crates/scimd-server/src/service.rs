@@ -87,6 +87,17 @@ impl Ctx {
     }
 }
 
+/// A string as a filter's JSON string literal.
+pub(crate) fn quoted(s: &str) -> AppResult<String> {
+    serde_json::to_string(s).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Who the operator (portal, admin API, CLI) writes as: refused everything when the
+/// tenant's profile forbids local changes.
+pub fn operator_writer(profile: &Profile) -> Writer {
+    if profile.forbid_local_changes { Writer::OperatorLocked } else { Writer::Operator }
+}
+
 /// Who a SCIM client writes as: its provisioning source, when the tenant declares sources.
 pub fn writer_of(profile: &Profile, client: &str) -> Writer {
     match profile.source_of(client) {
@@ -267,14 +278,16 @@ impl Service {
 
     /// The id of the tenant's user with this userName (compared as SCIM compares them).
     async fn user_id_by_name(&self, ctx: &Ctx, user_name: &str) -> AppResult<Option<String>> {
-        let quoted = serde_json::to_string(user_name).map_err(|e| AppError::Internal(e.to_string()))?;
-        let params = ListParams {
-            filter: Some(format!("userName eq {quoted}")),
-            count: Some(1),
-            attributes: vec!["id".into()],
-            ..ListParams::default()
-        };
-        let query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
+        self.first_user_id(ctx, format!("userName eq {}", quoted(user_name)?)).await
+    }
+
+    /// The id of the first of the tenant's users `filter` matches (its `externalId`
+    /// comparisons within the caller's provisioning source).
+    pub(crate) async fn first_user_id(&self, ctx: &Ctx, filter: String) -> AppResult<Option<String>> {
+        let params =
+            ListParams { filter: Some(filter), count: Some(1), attributes: vec!["id".into()], ..ListParams::default() };
+        let mut query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
+        query.external_id_scope = ctx.source_scope();
         let page = self.store.list(ctx.tenant, ResourceKind::User, &query, false).await?;
         Ok(page.items.into_iter().next().map(|r| r.id))
     }

@@ -225,6 +225,9 @@ pub enum Writer {
     /// The operator (portal, admin API, CLI): changes every resource; its memberships are
     /// kept apart from those made over SCIM.
     Operator,
+    /// The operator of a tenant whose profile forbids local changes: the tenant's users and
+    /// groups are its identity provider's alone, so every write is refused.
+    OperatorLocked,
 }
 
 /// The origin bit of memberships made over SCIM.
@@ -235,7 +238,7 @@ pub const ORIGIN_OPERATOR: i64 = 2;
 impl Writer {
     /// The origin bit the writer's membership changes set and clear.
     pub fn origin(&self) -> i64 {
-        if *self == Writer::Operator { ORIGIN_OPERATOR } else { ORIGIN_SCIM }
+        if matches!(self, Writer::Operator | Writer::OperatorLocked) { ORIGIN_OPERATOR } else { ORIGIN_SCIM }
     }
 
     /// The source a resource the writer creates belongs to.
@@ -256,6 +259,11 @@ impl Writer {
                 "this client is not one of the tenant's provisioning sources: it may read resources, not write them"
                     .into(),
             ),
+            Writer::OperatorLocked => refuse(
+                "this tenant's users and groups are managed by its identity provider only (its profile forbids \
+                 local changes): make the change there"
+                    .into(),
+            ),
             Writer::Source(_) if creating => Ok(()),
             Writer::Source(s) => match owner {
                 Some(o) if o == s.name => Ok(()),
@@ -264,7 +272,8 @@ impl Writer {
                     refuse(format!("the resource is managed by the provisioning source '{o}', not by '{}'", s.name))
                 }
                 None => refuse(format!(
-                    "the resource is managed by no provisioning source: only the default source and the operator                      change it, not '{}'",
+                    "the resource is managed by no provisioning source: only the default source and the operator \
+                     change it, not '{}'",
                     s.name
                 )),
             },

@@ -38,6 +38,7 @@ mod by_role_events;
 mod by_role_federation;
 mod by_role_lifecycle;
 mod by_role_onboarding;
+mod by_role_places;
 mod by_role_portal;
 mod by_role_transfer;
 mod db;

@@ -88,7 +88,7 @@ impl Admin {
             members: Vec::new(),
             derived_gen: 0,
             event: None,
-            writer: scimd_store::Writer::Operator,
+            writer: self.operator_writer(&t).await?,
         };
         let stored = match id {
             None => self.store.create(t.id, ResourceKind::Group, new, self.now()).await,
@@ -102,6 +102,7 @@ impl Admin {
             StoreError::Conflict(what) => AdminError::conflict(format!(
                 "tenant '{tenant}' has a resource with {what} already (a user or a group)"
             )),
+            StoreError::Scim(e) => AdminError { status: e.status, message: e.detail },
             e => AdminError::internal(e),
         })?;
         let view = GroupView::of(stored.id, &stored.data);
@@ -137,14 +138,23 @@ impl Admin {
     pub async fn delete_group(&self, tenant: &str, group: &str) -> AdminResult<(Tenant, GroupView)> {
         let t = self.tenant(tenant).await?;
         let found = self.group(&t, group).await?;
-        match self
-            .store
-            .delete(t.id, ResourceKind::Group, &found.id, None, scimd_store::Writer::Operator, None, self.now())
-            .await
-        {
+        let writer = self.operator_writer(&t).await?;
+        match self.store.delete(t.id, ResourceKind::Group, &found.id, None, writer, None, self.now()).await {
             Ok(()) => Ok((t, found)),
             Err(StoreError::NotFound) => Err(AdminError::not_found(format!("no group with the id '{}'", found.id))),
+            Err(StoreError::Scim(e)) => Err(AdminError { status: e.status, message: e.detail }),
             Err(e) => Err(AdminError::internal(e)),
         }
+    }
+
+    /// Who the operator writes the tenant's users and groups as (refused everything when
+    /// its profile forbids local changes).
+    async fn operator_writer(&self, t: &Tenant) -> AdminResult<scimd_store::Writer> {
+        let stored = self.store.tenant_profile(t.id).await.map_err(AdminError::internal)?;
+        let profile = match stored {
+            Some(text) => scimd_core::profile::Profile::from_json(&text).map_err(AdminError::internal)?,
+            None => scimd_core::profile::Profile::default(),
+        };
+        Ok(crate::service::operator_writer(&profile))
     }
 }

@@ -386,7 +386,7 @@ impl Admin {
                 members: v.members,
                 derived_gen: v.derived_gen,
                 event: Some(self.import_event(&t, &origin)),
-                writer: scimd_store::Writer::Operator,
+                writer: crate::service::operator_writer(&tenancy.profile),
             };
             items.push((v.id, new));
         }
@@ -395,7 +395,9 @@ impl Admin {
             StoreError::Conflict(what) => AdminError::conflict(format!(
                 "nothing was imported: {what} was taken meanwhile (after the file was checked); run the import again"
             )),
-            StoreError::Scim(e) => AdminError::invalid(format!("nothing was imported: {}", e.detail)),
+            StoreError::Scim(e) => {
+                AdminError { status: e.status, message: format!("nothing was imported: {}", e.detail) }
+            }
             e => AdminError::internal(e),
         })?;
         report.imported = n;

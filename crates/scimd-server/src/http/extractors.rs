@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use scimd_core::ScimError;
-use scimd_store::{IfMatch, TenantId, Writer};
+use scimd_store::{IfMatch, TenantId};
 use serde_json::Value;
 
 use super::errors::{HttpError, error_response, too_large, too_many};
@@ -209,5 +209,6 @@ pub(super) fn ctx(
     // The public URL names the server's /scim/v2 base; a mount replaces that part.
     let base_url = format!("{}{base}", origin::origin(&state.http, headers).root);
     // The portal's context: the operator's. A SCIM request's names its client's source.
-    Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None, writer: Writer::Operator }
+    let writer = crate::service::operator_writer(&tenancy.profile);
+    Ctx { tenant, tenancy, base_url, audit, bulk_op: None, subject: None, writer }
 }

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use scimd_core::events::is_active;
-use scimd_core::list::ListParams;
 use scimd_core::patch::MemberOp;
 use scimd_core::profile::Reprovision;
 use scimd_core::projection::Projection;
@@ -17,7 +16,7 @@ use scimd_core::{ScimError, events::Write};
 use scimd_store::{Change, Deactivation, NewResource, StoreError, StoredResource, TenantId, Update, normalized_time};
 use serde_json::Value;
 
-use super::{AppError, AppResult, Ctx, Service, Tenancy, deactivates, updated_state};
+use super::{AppResult, Ctx, Service, Tenancy, deactivates, updated_state};
 
 /// Told each user deactivation's tenant and the time it took (the metrics' histogram).
 pub type DeactivationObserver = Arc<dyn Fn(TenantId, Duration) + Send + Sync>;
@@ -198,18 +197,8 @@ impl Service {
 
     /// The id of an inactive user of the tenant with this externalId, if there is one.
     async fn inactive_user_by_external_id(&self, ctx: &Ctx, external_id: &str) -> AppResult<Option<String>> {
-        let quoted = serde_json::to_string(external_id).map_err(|e| AppError::Internal(e.to_string()))?;
-        let params = ListParams {
-            filter: Some(format!("externalId eq {quoted} and active eq false")),
-            count: Some(1),
-            attributes: vec!["id".into()],
-            ..ListParams::default()
-        };
-        let mut query = params.resolve(self.registry(ctx), ResourceKind::User, &self.config.page)?;
-        // The externalId is the caller's source's own.
-        query.external_id_scope = ctx.source_scope();
-        let page = self.store.list(ctx.tenant, ResourceKind::User, &query, false).await?;
-        Ok(page.items.into_iter().next().map(|r| r.id))
+        // The externalId is the caller's source's own (`first_user_id` scopes it).
+        self.first_user_id(ctx, format!("externalId eq {} and active eq false", super::quoted(external_id)?)).await
     }
 
     /// After a user write: when it left the user inactive, the logins of the user's name

@@ -388,3 +388,27 @@ async fn security_errors_are_scim_errors_and_changes_are_audited() {
     }
     panic!("the create and the delete are audited: {seen}");
 }
+
+/// Shared prerequisites: the Application prohibits local modifications of the users and
+/// groups the Identity Service manages. The operator's writes (admin API, portal) are 403
+/// and change nothing; the operator still reads; the Identity Service writes as before.
+#[tokio::test]
+async fn shared_local_changes_are_refused() {
+    for level in LEVELS {
+        let (s, token) = interop_tenant(level).await;
+        let op = s.operator_token().await;
+        let groups = s.root("/admin/v1/tenants/conformant/groups");
+        let local = s.send(s.client.post(&groups).bearer_auth(&op).json(&json!({"displayName": "Local"}))).await;
+        assert_eq!(local.status, 403, "{}", local.body);
+        assert!(local.body["detail"].as_str().unwrap_or_default().contains("identity provider"), "{}", local.body);
+        let id = group(&s, &token, "Managed", &[]).await;
+        let removed = s.send(s.client.delete(format!("{groups}/{id}")).bearer_auth(&op)).await;
+        assert_eq!(removed.status, 403, "{}", removed.body);
+        let listed = s.send(s.client.get(&groups).bearer_auth(&op)).await;
+        assert_eq!(listed.status, 200, "{}", listed.body);
+        let names: Vec<&str> =
+            listed.body.as_array().unwrap().iter().filter_map(|g| g["displayName"].as_str()).collect();
+        assert_eq!(names, ["Managed"], "{level}: the refused writes changed nothing");
+        assert_eq!(s.get_as(&token, &format!("/Groups/{id}")).await.status, 200);
+    }
+}
