@@ -42,14 +42,13 @@ const UPSERT: &str = "INSERT INTO members (group_id, member_id, tenant_id, origi
                       ON CONFLICT (group_id, member_id) DO UPDATE SET origins = members.origins | excluded.origins";
 
 /// Clears an origin bit of the memberships `cond` selects (bound after the mask), then
-/// drops those left with none.
-async fn clear_origin(db: &impl Db, cond: &str, origin: i64, bound: &[&dyn crate::db::Param]) -> StoreResult<()> {
+/// drops those left with none; how many were dropped.
+async fn clear_origin(db: &impl Db, cond: &str, origin: i64, bound: &[&dyn crate::db::Param]) -> StoreResult<u64> {
     let mask = !origin;
     let mut with_mask: Vec<&dyn crate::db::Param> = vec![&mask];
     with_mask.extend_from_slice(bound);
     db.execute_once(&format!("UPDATE members SET origins = origins & ? WHERE {cond}"), &with_mask).await?;
-    db.execute_once(&format!("DELETE FROM members WHERE origins = 0 AND {cond}"), bound).await?;
-    Ok(())
+    db.execute_once(&format!("DELETE FROM members WHERE origins = 0 AND {cond}"), bound).await
 }
 
 /// The rowid and kind of a resource that may be a user or a group (a user first).
@@ -134,8 +133,10 @@ pub(crate) async fn add_members(
     }
 }
 
-/// Changes a group's members with the writer's origin bit; whether its members changed
-/// (a removal that only cleared the bit of a membership another origin keeps did not).
+/// Changes a group's members with the writer's origin bit; whether its members changed:
+/// an add counts as a change, a removal only when it dropped a membership (not when it
+/// cleared the bit of one another origin keeps). The deletions' own counts say so, so a
+/// large group's members are never read for it.
 pub(crate) async fn apply_member_ops(
     db: &impl Db,
     tenant: TenantId,
@@ -143,29 +144,30 @@ pub(crate) async fn apply_member_ops(
     ops: &[MemberOp],
     origin: i64,
 ) -> StoreResult<bool> {
-    let members_of = async || -> StoreResult<BTreeSet<i64>> {
-        let sql = "SELECT member_id FROM members WHERE group_id = ?";
-        Ok(db.query(sql, &[&group], |r| r.get::<i64>(0)).await?.into_iter().collect())
-    };
-    // Only a removal can leave the members as they were; adds count as changes, as before.
-    let removes = ops.iter().any(|op| !matches!(op, MemberOp::Add(_)));
-    let before = if removes { Some(members_of().await?) } else { None };
+    let mut changed = false;
     for op in ops {
-        match op {
-            MemberOp::Add(values) => add_members(db, tenant, group, values, origin).await?,
+        let dropped = match op {
+            MemberOp::Add(values) => {
+                add_members(db, tenant, group, values, origin).await?;
+                changed = true;
+                0
+            }
             MemberOp::RemoveAll => clear_origin(db, "group_id = ?", origin, &[&group]).await?,
             MemberOp::Remove(ids) => match db.dialect() {
                 Dialect::Sqlite => {
+                    let mut dropped = 0;
                     for id in ids {
                         if let Some((rowid, _)) = find_any(db, tenant, id, None).await? {
-                            clear_origin(db, "group_id = ? AND member_id = ?", origin, &[&group, &rowid]).await?;
+                            dropped +=
+                                clear_origin(db, "group_id = ? AND member_id = ?", origin, &[&group, &rowid]).await?;
                         }
                     }
+                    dropped
                 }
                 Dialect::Postgres => {
                     let cond = "group_id = ? AND member_id IN (SELECT r.id FROM resources r \
                                 WHERE r.tenant_id = ? AND r.rtype IN (1, 2) AND r.scim_id = ANY(?::text[]))";
-                    clear_origin(db, cond, origin, &[&group, &tenant.0, &List(ids)]).await?;
+                    clear_origin(db, cond, origin, &[&group, &tenant.0, &List(ids)]).await?
                 }
             },
             MemberOp::RemoveWhere(filter) => {
@@ -173,14 +175,12 @@ pub(crate) async fn apply_member_ops(
                 let cond = format!("group_id = ? AND member_id IN ({})", sql.text);
                 let mut bound = params(&sql.params);
                 bound.insert(0, &group);
-                clear_origin(db, &cond, origin, &bound).await?;
+                clear_origin(db, &cond, origin, &bound).await?
             }
-        }
+        };
+        changed |= dropped > 0;
     }
-    Ok(match before {
-        Some(before) => before != members_of().await?,
-        None => !ops.is_empty(),
-    })
+    Ok(changed)
 }
 
 /// Changes a user's memberships (`User.groups` set on the user, when a profile allows it):
@@ -208,7 +208,9 @@ pub(crate) async fn apply_group_ops(
     for op in ops {
         match op {
             MemberOp::Add(values) => add_groups(db, tenant, user, values, origin).await?,
-            MemberOp::RemoveAll => clear_origin(db, "member_id = ?", origin, &[&user]).await?,
+            MemberOp::RemoveAll => {
+                clear_origin(db, "member_id = ?", origin, &[&user]).await?;
+            }
             MemberOp::Remove(ids) => match db.dialect() {
                 Dialect::Sqlite => {
                     for id in ids {
